@@ -1,0 +1,90 @@
+# simec: Lua 5.4 host + pure-C numerical core.
+#   make            ./simec, ./libsimeccore.a, ./simec.so
+#   make test       install missing Debian packages, build, run every test
+#   make sanitize   the same suite built with -fsanitize=address,undefined
+#   make demo       install, build, run the demo job
+#   make bench      benchmarks under scripts/bench/
+
+CC      ?= cc
+PKGS    := lua5.4 openblas lapacke readline
+PREFIX  ?= /usr/local
+
+# BUILD holds objects; OUT the three products (top level for the normal build).
+BUILD   ?= build/rel
+OUT     ?= .
+SAN     ?=
+
+PKG_CFLAGS := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+BLAS_LIBS  := $(shell pkg-config --libs openblas lapacke 2>/dev/null)
+LUA_LIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null)
+RL_LIBS    := $(shell pkg-config --libs readline 2>/dev/null)
+
+# The warning list of Lua's own makefile, plus -Werror.
+WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+           -Wdeclaration-after-statement -Wpointer-arith -Wwrite-strings -Wundef
+OPT     ?= -O2 -g
+ifeq ($(SAN),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+endif
+CFLAGS_ALL := -std=c99 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(OPT) $(WARN) -fPIC \
+              -fvisibility=hidden -Isrc/core -Isrc/lua $(PKG_CFLAGS) $(CFLAGS)
+VERSION := 0.1.0
+
+CORE_SRC := $(wildcard src/core/*.c)
+BIND_SRC := $(wildcard src/lua/*.c)
+HOST_SRC := src/main.c src/repl.c src/interrupt.c
+CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/%.o)
+BIND_OBJ := $(BIND_SRC:src/%.c=$(BUILD)/%.o)
+HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
+CTEST_SRC := $(wildcard tests/c/test_*.c)
+CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test sanitize demo bench deps clean install uninstall check-deps
+all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
+
+$(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DSIMEC_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(OUT)/libsimeccore.a: $(CORE_OBJ)
+	@mkdir -p $(OUT)
+	rm -f $@ && ar rcs $@ $^
+
+$(OUT)/simec: $(HOST_OBJ) $(BIND_OBJ) $(OUT)/libsimeccore.a
+	$(CC) $(LDSAN) -Wl,-E -o $@ $(HOST_OBJ) $(BIND_OBJ) $(OUT)/libsimeccore.a $(LUA_LIBS) $(RL_LIBS) $(BLAS_LIBS) -lm
+
+# The Lua C module: no Lua library linked in (the interpreter provides it).
+$(OUT)/simec.so: $(BIND_OBJ) $(OUT)/libsimeccore.a
+	$(CC) $(LDSAN) -shared -o $@ $(BIND_OBJ) $(OUT)/libsimeccore.a $(BLAS_LIBS) -lm
+
+$(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(OUT)/libsimeccore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/c $(LDSAN) -o $@ $< $(OUT)/libsimeccore.a $(BLAS_LIBS) -lm
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "missing build dependencies: run scripts/install-deps.sh (or make test / make demo, which run it)"; exit 1; }
+
+deps:
+	@sh scripts/install-deps.sh
+
+ctests: $(CTEST_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all ctests
+	@sh scripts/run-tests.sh --build $(BUILD) --bin $(OUT)
+
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OUT=build/asan SAN=1 all ctests
+	@SIMEC_SANITIZE=1 sh scripts/run-tests.sh --build build/asan --bin build/asan
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	./simec examples/demo.lua
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	sh scripts/bench/io.sh
+
+clean:
+	rm -rf build simec simec.so libsimeccore.a

@@ -1,0 +1,47 @@
+/* simec numerical core: status codes, error record, index types.
+ * The core never includes lua.h, never prints and never exits. */
+#ifndef SIMEC_CORE_H
+#define SIMEC_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+
+enum {
+    CORE_OK = 0,
+    CORE_ENOMEM,     /* allocation failed or over the memory ceiling */
+    CORE_ETOOBIG,    /* a size computation overflowed or exceeds a hard limit */
+    CORE_EINVAL,     /* bad argument (shapes, indices, options) */
+    CORE_EIO,        /* file system error */
+    CORE_EFORMAT,    /* malformed file contents */
+    CORE_ENUMERIC,   /* numerical failure (LAPACK info > 0, singular matrix) */
+    CORE_EINTR,      /* interrupted by the user (SIGINT flag) */
+    CORE_EINTERNAL   /* a bug: LAPACK info < 0 and the like */
+};
+
+typedef struct core_err {
+    int code;
+    char msg[512];
+} core_err;
+
+/* Records code and message in e (if e is not NULL); returns code. */
+int core_err_set(core_err *e, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void core_err_clear(core_err *e);
+
+/* Set by the host's SIGINT handler; long loops poll it through core_interrupted(). */
+extern volatile sig_atomic_t core_interrupt_flag;
+#define core_interrupted() (core_interrupt_flag != 0)
+
+/* Sparse index types: 64-bit row pointers, 32-bit column indices. */
+typedef int64_t spm_ptr;
+typedef int32_t spm_idx;
+#define SPM_IDX_MAX INT32_MAX
+
+/* Human-readable byte count ("12.1 MiB") into buf. */
+const char *core_fmt_bytes(char *buf, size_t len, double bytes);
+
+#endif

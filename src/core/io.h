@@ -1,0 +1,50 @@
+/* File readers and writers. Every reader names file:line in its errors and
+ * validates sizes before allocating; every writer goes through a temporary
+ * file in the same directory that is fsynced and renamed over the target. */
+#ifndef SIMEC_IO_H
+#define SIMEC_IO_H
+
+#include <stdio.h>
+#include "core.h"
+#include "mat.h"
+#include "spm.h"
+
+typedef struct io_triplet_opts {
+    const char *delim; /* "\t", ",", "::", "|", ";", " " (any run of blanks); NULL: detect */
+    int header;        /* skip the first line */
+    int row_field, col_field, val_field; /* 1-based; val_field 0: every value is 1 */
+    int fields;        /* expected fields per line; 0: as the first data line */
+    int skip_bad;      /* skip malformed lines (counted) instead of failing */
+    int dup;           /* SPM_DUP_SUM or SPM_DUP_ERROR */
+} io_triplet_opts;
+
+typedef struct io_report {
+    int64_t lines;       /* data lines read */
+    int64_t skipped;     /* malformed lines skipped (skip_bad) */
+    char first_skipped[300];
+    char delim[8];       /* delimiter used */
+} io_report;
+
+void io_triplet_opts_default(io_triplet_opts *o);
+int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_report *rep, core_err *e);
+
+int io_read_mtx(spm *A, const char *path, core_err *e);
+int io_write_mtx(const spm *A, const char *path, core_err *e);
+int io_read_npy(mat *m, const char *path, core_err *e);
+int io_write_npy(const mat *m, const char *path, core_err *e);
+int io_write_csv(const mat *m, const char *path, const char *delim, core_err *e);
+
+/* Crash-safe writing: open a temporary beside path; commit fsyncs and renames. */
+typedef struct io_atomic {
+    FILE *f;
+    char tmp[4096];
+    char path[4096];
+} io_atomic;
+int io_atomic_open(io_atomic *a, const char *path, core_err *e);
+int io_atomic_commit(io_atomic *a, core_err *e); /* closes; on failure removes the temporary */
+void io_atomic_abort(io_atomic *a);
+
+/* Shortest text that reads back as the same double ("%.17g" trimmed). */
+int io_fmt_double(char *buf, size_t len, double v);
+
+#endif

@@ -1,0 +1,70 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include "io.h"
+
+int io_atomic_open(io_atomic *a, const char *path, core_err *e)
+{
+    int fd;
+    memset(a, 0, sizeof *a);
+    if (strlen(path) + 16 > sizeof a->tmp)
+        return core_err_set(e, CORE_EINVAL, "%s: path too long", path);
+    strcpy(a->path, path);
+    snprintf(a->tmp, sizeof a->tmp, "%s.tmpXXXXXX", path);
+    fd = mkstemp(a->tmp);
+    if (fd < 0)
+        return core_err_set(e, CORE_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+    (void)fchmod(fd, 0644);
+    a->f = fdopen(fd, "wb");
+    if (!a->f) {
+        int err = errno;
+        close(fd);
+        remove(a->tmp);
+        return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(err));
+    }
+    return CORE_OK;
+}
+
+void io_atomic_abort(io_atomic *a)
+{
+    if (a->f) {
+        fclose(a->f);
+        a->f = NULL;
+        remove(a->tmp);
+    }
+}
+
+int io_atomic_commit(io_atomic *a, core_err *e)
+{
+    int bad = ferror(a->f) != 0, err = errno;
+    if (!bad && fflush(a->f) != 0)
+        bad = 1, err = errno;
+    if (!bad && fsync(fileno(a->f)) != 0)
+        bad = 1, err = errno;
+    if (fclose(a->f) != 0 && !bad)
+        bad = 1, err = errno;
+    a->f = NULL;
+    if (!bad && rename(a->tmp, a->path) != 0)
+        bad = 1, err = errno;
+    if (bad) {
+        remove(a->tmp);
+        return core_err_set(e, CORE_EIO, "%s: write failed: %s (the existing file, if any, is unchanged)",
+                            a->path, strerror(err));
+    }
+    return CORE_OK;
+}
+
+int io_fmt_double(char *buf, size_t len, double v)
+{
+    int p;
+    for (p = 15; p <= 17; p++) {
+        snprintf(buf, len, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return (int)strlen(buf);
+}

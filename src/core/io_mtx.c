@@ -1,0 +1,157 @@
+/* Matrix Market coordinate files (real, integer or pattern; general or symmetric). */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "alloc.h"
+#include "io.h"
+
+int io_read_mtx(spm *A, const char *path, core_err *e)
+{
+    char line[1024], f[5][64];
+    FILE *fp;
+    long long rows, cols, nnz, k, lineno = 1, total;
+    int pattern, symmetric, skew, rc = CORE_OK;
+    spm_idx *I = NULL, *J = NULL;
+    double *X = NULL;
+    memset(A, 0, sizeof *A);
+    if (!(fp = fopen(path, "r")))
+        return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(errno));
+    if (!fgets(line, sizeof line, fp) || sscanf(line, "%63s %63s %63s %63s %63s", f[0], f[1], f[2], f[3], f[4]) != 5 ||
+        strcmp(f[0], "%%MatrixMarket") != 0 || strcasecmp(f[1], "matrix") != 0) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s:1: not a Matrix Market file (expected '%%%%MatrixMarket matrix ...')", path);
+        goto done;
+    }
+    if (strcasecmp(f[2], "coordinate") != 0) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s:1: only the coordinate format is supported, got '%s'", path, f[2]);
+        goto done;
+    }
+    pattern = strcasecmp(f[3], "pattern") == 0;
+    if (!pattern && strcasecmp(f[3], "real") != 0 && strcasecmp(f[3], "integer") != 0 && strcasecmp(f[3], "double") != 0) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s:1: unsupported field type '%s' (real, integer or pattern)", path, f[3]);
+        goto done;
+    }
+    symmetric = strcasecmp(f[4], "symmetric") == 0;
+    skew = strcasecmp(f[4], "skew-symmetric") == 0;
+    if (!symmetric && !skew && strcasecmp(f[4], "general") != 0) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s:1: unsupported symmetry '%s'", path, f[4]);
+        goto done;
+    }
+    do {
+        lineno++;
+        if (!fgets(line, sizeof line, fp)) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: missing size line", path, lineno);
+            goto done;
+        }
+    } while (line[0] == '%' || line[strspn(line, " \t\r\n")] == '\0');
+    if (sscanf(line, "%lld %lld %lld", &rows, &cols, &nnz) != 3 || rows < 0 || cols < 0 || nnz < 0) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: bad size line (expected 'rows cols entries')", path, lineno);
+        goto done;
+    }
+    if (rows > SPM_IDX_MAX || cols > SPM_IDX_MAX) {
+        rc = core_err_set(e, CORE_ETOOBIG, "%s:%lld: %lldx%lld is too large (at most %d rows and columns)", path,
+                          lineno, rows, cols, SPM_IDX_MAX);
+        goto done;
+    }
+    if ((double)nnz > (double)rows * (double)cols) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: %lld entries cannot fit a %lldx%lld matrix", path, lineno, nnz,
+                          rows, cols);
+        goto done;
+    }
+    total = (symmetric || skew) ? 2 * nnz : nnz;
+    I = core_malloc((size_t)(total ? total : 1) * sizeof *I);
+    J = core_malloc((size_t)(total ? total : 1) * sizeof *J);
+    X = core_malloc((size_t)(total ? total : 1) * sizeof *X);
+    if (!I || !J || !X) {
+        rc = core_err_nomem(e, path, (double)total * 16);
+        goto done;
+    }
+    total = 0;
+    for (k = 0; k < nnz; k++) {
+        long long i, j;
+        double v = 1.0;
+        char *p, *end;
+        do {
+            lineno++;
+            if (!fgets(line, sizeof line, fp)) {
+                rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: expected %lld entries, got %lld", path, lineno, nnz, k);
+                goto done;
+            }
+        } while (line[0] == '%');
+        errno = 0;
+        i = strtoll(line, &p, 10);
+        j = strtoll(p, &end, 10);
+        if (end == p || errno) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: expected 'row col%s'", path, lineno, pattern ? "" : " value");
+            goto done;
+        }
+        if (!pattern) {
+            p = end;
+            v = strtod(p, &end);
+            if (end == p || !isfinite(v)) {
+                rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: bad value", path, lineno);
+                goto done;
+            }
+        }
+        while (isspace((unsigned char)*end))
+            end++;
+        if (*end) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: unexpected text after the entry", path, lineno);
+            goto done;
+        }
+        if (i < 1 || i > rows || j < 1 || j > cols) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: index (%lld, %lld) out of range for %lldx%lld", path, lineno,
+                              i, j, rows, cols);
+            goto done;
+        }
+        I[total] = (spm_idx)(i - 1), J[total] = (spm_idx)(j - 1), X[total++] = v;
+        if ((symmetric || skew) && i != j)
+            I[total] = (spm_idx)(j - 1), J[total] = (spm_idx)(i - 1), X[total++] = skew ? -v : v;
+    }
+    rc = spm_from_triplets_owned(A, rows, cols, &I, &J, &X, total, SPM_DUP_SUM, e);
+done:
+    fclose(fp);
+    core_free(I);
+    core_free(J);
+    core_free(X);
+    return rc;
+}
+
+int io_write_mtx(const spm *A, const char *path, core_err *e)
+{
+    io_atomic a;
+    int64_t i;
+    spm_ptr k;
+    char num[40];
+    int rc = io_atomic_open(&a, path, e);
+    if (rc)
+        return rc;
+    fprintf(a.f, "%%%%MatrixMarket matrix coordinate real general\n%lld %lld %lld\n", (long long)A->rows,
+            (long long)A->cols, (long long)SPM_NNZ(A));
+    for (i = 0; i < A->rows; i++)
+        for (k = A->p[i]; k < A->p[i + 1]; k++) {
+            io_fmt_double(num, sizeof num, A->x[k]);
+            fprintf(a.f, "%lld %d %s\n", (long long)i + 1, A->j[k] + 1, num);
+        }
+    return io_atomic_commit(&a, e);
+}
+
+int io_write_csv(const mat *m, const char *path, const char *delim, core_err *e)
+{
+    io_atomic a;
+    size_t i, j;
+    char num[40];
+    int rc = io_atomic_open(&a, path, e);
+    if (rc)
+        return rc;
+    for (i = 0; i < m->rows; i++) {
+        for (j = 0; j < m->cols; j++) {
+            io_fmt_double(num, sizeof num, MAT_AT(m, i, j));
+            fprintf(a.f, "%s%s", j ? delim : "", num);
+        }
+        fputc('\n', a.f);
+    }
+    return io_atomic_commit(&a, e);
+}

@@ -1,0 +1,553 @@
+/* Delimited triplet reader: two passes over the file with read() (count the
+ * lines, then parse into exactly sized arrays), no per-line allocation; ids
+ * are kept as string labels in order of first appearance. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "alloc.h"
+#include "io.h"
+
+#define CHUNK ((size_t)4 << 20)
+#define MAXF 64
+#define DENSE_MAX ((size_t)1 << 22)
+
+void io_triplet_opts_default(io_triplet_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->row_field = 1;
+    o->col_field = 2;
+    o->val_field = 3;
+    o->dup = SPM_DUP_ERROR;
+}
+
+/* id -> index: small canonical integers go through a direct table, anything
+ * else through an open-addressing hash; both append to one label buffer. */
+typedef struct idmap {
+    int32_t *dense;
+    size_t dcap;
+    uint64_t *hkey;
+    int32_t *hidx; /* index + 1; 0 empty */
+    size_t hcap, hcount;
+    char *buf;
+    size_t blen, bcap;
+    size_t *off;
+    size_t n, ocap;
+} idmap;
+
+static void idmap_free(idmap *m)
+{
+    core_free(m->dense);
+    core_free(m->hkey);
+    core_free(m->hidx);
+    core_free(m->buf);
+    core_free(m->off);
+    memset(m, 0, sizeof *m);
+}
+
+static uint64_t fnv(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t i;
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h | 1; /* never 0 */
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elt)
+{
+    size_t nc = *cap ? *cap : 64;
+    void *np;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elt)
+            return 0;
+        nc *= 2;
+    }
+    if (nc == *cap)
+        return 1;
+    np = core_realloc(*p, nc * elt);
+    if (!np)
+        return 0;
+    *p = np;
+    *cap = nc;
+    return 1;
+}
+
+/* Appends a new label; returns its index or -1 (out of memory / too many). */
+static int64_t idmap_add(idmap *m, const char *s, size_t len)
+{
+    if (m->n >= (size_t)SPM_IDX_MAX)
+        return -1;
+    if (!grow((void **)&m->buf, &m->bcap, m->blen + len + 1, 1) ||
+        !grow((void **)&m->off, &m->ocap, m->n + 1, sizeof *m->off))
+        return -1;
+    memcpy(m->buf + m->blen, s, len);
+    m->off[m->n] = m->blen;
+    m->blen += len;
+    m->buf[m->blen++] = '\0';
+    return (int64_t)m->n++;
+}
+
+static int idmap_rehash(idmap *m)
+{
+    size_t nc = m->hcap ? m->hcap * 2 : 1024, i;
+    uint64_t *nk = core_calloc(nc, sizeof *nk);
+    int32_t *ni = core_calloc(nc, sizeof *ni);
+    if (!nk || !ni) {
+        core_free(nk);
+        core_free(ni);
+        return 0;
+    }
+    for (i = 0; i < m->hcap; i++)
+        if (m->hidx[i]) {
+            size_t h = (size_t)m->hkey[i] & (nc - 1);
+            while (ni[h])
+                h = (h + 1) & (nc - 1);
+            nk[h] = m->hkey[i];
+            ni[h] = m->hidx[i];
+        }
+    core_free(m->hkey);
+    core_free(m->hidx);
+    m->hkey = nk;
+    m->hidx = ni;
+    m->hcap = nc;
+    return 1;
+}
+
+static int64_t idmap_get(idmap *m, const char *s, size_t len)
+{
+    size_t v = 0, i, h;
+    uint64_t key;
+    int canon = len > 0 && len <= 7 && (s[0] != '0' || len == 1);
+    for (i = 0; canon && i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            canon = 0;
+        else
+            v = v * 10 + (size_t)(s[i] - '0');
+    }
+    if (canon && v < DENSE_MAX) {
+        int64_t idx;
+        if (v >= m->dcap) {
+            size_t nc = m->dcap ? m->dcap : 1024, old = m->dcap;
+            int32_t *nd;
+            while (nc <= v)
+                nc *= 2;
+            nd = core_realloc(m->dense, nc * sizeof *nd);
+            if (!nd)
+                return -1;
+            memset(nd + old, 0, (nc - old) * sizeof *nd);
+            m->dense = nd;
+            m->dcap = nc;
+        }
+        if (m->dense[v])
+            return m->dense[v] - 1;
+        if ((idx = idmap_add(m, s, len)) < 0)
+            return -1;
+        m->dense[v] = (int32_t)idx + 1;
+        return idx;
+    }
+    if (m->hcount * 2 >= m->hcap && !idmap_rehash(m))
+        return -1;
+    key = fnv(s, len);
+    h = (size_t)key & (m->hcap - 1);
+    while (m->hidx[h]) {
+        if (m->hkey[h] == key) {
+            size_t k = (size_t)m->hidx[h] - 1;
+            const char *l = m->buf + m->off[k];
+            if (memcmp(l, s, len) == 0 && l[len] == '\0')
+                return (int64_t)k;
+        }
+        h = (h + 1) & (m->hcap - 1);
+    }
+    {
+        int64_t idx = idmap_add(m, s, len);
+        if (idx < 0)
+            return -1;
+        m->hkey[h] = key;
+        m->hidx[h] = (int32_t)idx + 1;
+        m->hcount++;
+        return idx;
+    }
+}
+
+/* Moves the labels out of m (shrunk to size). */
+static spm_labels *idmap_labels(idmap *m)
+{
+    char *b = core_realloc(m->buf, m->blen ? m->blen : 1);
+    size_t *o = core_realloc(m->off, (m->n ? m->n : 1) * sizeof *o);
+    spm_labels *l;
+    if (b) m->buf = b;
+    if (o) m->off = o;
+    if (!m->buf && !(m->buf = core_malloc(1)))
+        return NULL;
+    if (!m->off && !(m->off = core_malloc(sizeof *m->off)))
+        return NULL;
+    l = spm_labels_from_buf(m->buf, m->off, m->n);
+    if (l)
+        m->buf = NULL, m->off = NULL;
+    return l;
+}
+
+/* Decimal without exponent and at most 15 significant digits is exact
+ * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
+static int parse_double(const char *s, size_t len, double *out)
+{
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0, digits = 0, frac = 0;
+    uint64_t mant = 0;
+    int neg = 0, dot = 0;
+    char tmp[128], *end;
+    if (len == 0)
+        return 0;
+    if (s[0] == '-' || s[0] == '+')
+        neg = s[0] == '-', i = 1;
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            mant = mant * 10 + (uint64_t)(c - '0');
+            if (++digits > 15)
+                break;
+            frac += (size_t)dot;
+        } else if (c == '.' && !dot)
+            dot = 1;
+        else
+            break;
+    }
+    if (i == len && digits > 0 && frac <= 22) {
+        double v = (double)mant / p10[frac];
+        *out = neg ? -v : v;
+        return 1;
+    }
+    if (len >= sizeof tmp)
+        return 0;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    errno = 0;
+    *out = strtod(tmp, &end);
+    return end == tmp + len && isfinite(*out);
+}
+
+typedef struct reader {
+    const char *path;
+    const io_triplet_opts *o;
+    io_report *rep;
+    core_err *e;
+    char delim[8];
+    size_t dlen;
+    int ws, fields, need;
+    int64_t lineno, blank_line, n, cap;
+    spm_idx *I, *J;
+    double *X;
+    idmap rows, cols;
+} reader;
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static int split(const reader *r, const char *s, const char *end, const char **fs, size_t *fl)
+{
+    int n = 0;
+    if (r->ws) {
+        while (s < end) {
+            const char *b;
+            while (s < end && is_blank(*s))
+                s++;
+            if (s >= end)
+                break;
+            b = s;
+            while (s < end && !is_blank(*s))
+                s++;
+            if (n < MAXF)
+                fs[n] = b, fl[n] = (size_t)(s - b);
+            n++;
+        }
+        return n;
+    }
+    for (;;) {
+        const char *d = s, *b, *t;
+        if (r->dlen == 1) {
+            d = memchr(s, r->delim[0], (size_t)(end - s));
+            if (!d)
+                d = end;
+        } else {
+            while (d < end && !(d + r->dlen <= end && memcmp(d, r->delim, r->dlen) == 0))
+                d++;
+        }
+        b = s, t = d;
+        while (b < t && *b == ' ')
+            b++;
+        while (t > b && t[-1] == ' ')
+            t--;
+        if (n < MAXF)
+            fs[n] = b, fl[n] = (size_t)(t - b);
+        n++;
+        if (d >= end)
+            return n;
+        s = d + r->dlen;
+    }
+}
+
+static void detect(reader *r, const char *s, const char *end)
+{
+    static const char *cand[] = {"::", "\t", ",", "|", ";"};
+    size_t k, len = (size_t)(end - s);
+    for (k = 0; k < sizeof cand / sizeof *cand; k++) {
+        size_t cl = strlen(cand[k]), i;
+        for (i = 0; i + cl <= len; i++)
+            if (memcmp(s + i, cand[k], cl) == 0) {
+                strcpy(r->delim, cand[k]);
+                r->dlen = cl;
+                return;
+            }
+    }
+    strcpy(r->delim, " ");
+    r->dlen = 1;
+    r->ws = 1;
+}
+
+static void show(char *buf, size_t len, const char *s, size_t n)
+{
+    size_t i, k = 0;
+    for (i = 0; i < n && k + 4 < len && i < 40; i++)
+        buf[k++] = (s[i] >= 32 && s[i] < 127) ? s[i] : '?';
+    if (i < n && k + 4 < len)
+        buf[k++] = '.', buf[k++] = '.', buf[k++] = '.';
+    buf[k] = '\0';
+}
+
+/* A bad line: fail, or count and skip it with skip_bad. */
+static int bad(reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int bad(reader *r, const char *fmt, ...)
+{
+    char msg[300];
+    int k;
+    va_list ap;
+    k = snprintf(msg, sizeof msg, "%s:%lld: ", r->path, (long long)r->lineno);
+    va_start(ap, fmt);
+    vsnprintf(msg + k, sizeof msg - (size_t)k, fmt, ap);
+    va_end(ap);
+    if (r->o->skip_bad) {
+        if (r->rep->skipped++ == 0)
+            strcpy(r->rep->first_skipped, msg);
+        return CORE_OK;
+    }
+    return core_err_set(r->e, CORE_EFORMAT, "%s", msg);
+}
+
+static int line(reader *r, const char *s, const char *end)
+{
+    const char *fs[MAXF];
+    size_t fl[MAXF];
+    int nf;
+    int64_t ri, ci;
+    double v = 1.0;
+    char shown[64];
+    r->lineno++;
+    if (end > s && end[-1] == '\r')
+        end--;
+    if (r->lineno == 1 && r->o->header)
+        return CORE_OK;
+    {
+        const char *t = s;
+        while (t < end && is_blank(*t))
+            t++;
+        if (t == end) {
+            if (!r->blank_line)
+                r->blank_line = r->lineno;
+            return CORE_OK;
+        }
+    }
+    if (r->blank_line) {
+        int64_t at = r->lineno;
+        int rc;
+        r->lineno = r->blank_line;
+        r->blank_line = 0;
+        rc = bad(r, "blank line");
+        r->lineno = at;
+        if (rc)
+            return rc;
+    }
+    if (!r->dlen)
+        detect(r, s, end);
+    nf = split(r, s, end, fs, fl);
+    if (!r->fields) {
+        r->fields = nf;
+        if (nf < r->need) {
+            return core_err_set(r->e, CORE_EFORMAT,
+                                "%s:%lld: expected at least %d fields (delimiter '%s'), got %d",
+                                r->path, (long long)r->lineno, r->need,
+                                r->ws ? "blanks" : strcmp(r->delim, "\t") == 0 ? "\\t" : r->delim, nf);
+        }
+    }
+    if (nf != r->fields)
+        return bad(r, "expected %d fields, got %d", r->fields, nf);
+    if (r->o->val_field > 0) {
+        int f = r->o->val_field - 1;
+        if (!parse_double(fs[f], fl[f], &v)) {
+            show(shown, sizeof shown, fs[f], fl[f]);
+            return bad(r, "bad number '%s' in field %d%s", shown, f + 1,
+                       r->lineno == 1 ? " (a header line? pass header = true)" : "");
+        }
+    }
+    if (fl[r->o->row_field - 1] == 0 || fl[r->o->col_field - 1] == 0)
+        return bad(r, "empty id in field %d", fl[r->o->row_field - 1] == 0 ? r->o->row_field : r->o->col_field);
+    ri = idmap_get(&r->rows, fs[r->o->row_field - 1], fl[r->o->row_field - 1]);
+    ci = idmap_get(&r->cols, fs[r->o->col_field - 1], fl[r->o->col_field - 1]);
+    if (ri < 0 || ci < 0)
+        return core_err_nomem(r->e, r->path, (double)(r->rows.bcap + r->cols.bcap) * 2);
+    if (r->n >= r->cap)
+        return core_err_set(r->e, CORE_EIO, "%s: the file grew while it was read", r->path);
+    r->I[r->n] = (spm_idx)ri;
+    r->J[r->n] = (spm_idx)ci;
+    r->X[r->n] = v;
+    r->n++;
+    return CORE_OK;
+}
+
+/* Calls fn on each line (without '\n'); count_only just counts newlines. */
+static int scan(reader *r, int fd, char *buf, int count_only, int64_t *count)
+{
+    size_t have = 0;
+    int rc;
+    *count = 0;
+    for (;;) {
+        ssize_t got = read(fd, buf + have, CHUNK - have);
+        size_t total;
+        char *p, *nl, *end;
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return core_err_set(r->e, CORE_EIO, "%s: read error: %s", r->path, strerror(errno));
+        }
+        if (core_interrupted())
+            return core_err_set(r->e, CORE_EINTR, "interrupted!");
+        total = have + (size_t)got;
+        end = buf + total;
+        p = buf;
+        if (count_only) {
+            size_t i;
+            int64_t c = 0;
+            for (i = have; i < total; i++)
+                c += buf[i] == '\n';
+            *count += c;
+            if (got == 0) {
+                if (have)
+                    (*count)++;
+                return CORE_OK;
+            }
+            have = total && buf[total - 1] != '\n' ? 1 : 0; /* remember a partial last line */
+            if (have)
+                buf[0] = 'x';
+            continue;
+        }
+        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            if ((rc = line(r, p, nl)))
+                return rc;
+            p = nl + 1;
+        }
+        if (got == 0) {
+            if (p < end && (rc = line(r, p, end)))
+                return rc;
+            return CORE_OK;
+        }
+        have = (size_t)(end - p);
+        if (have == CHUNK)
+            return core_err_set(r->e, CORE_EFORMAT, "%s:%lld: line longer than %zu bytes", r->path,
+                                (long long)r->lineno + 1, CHUNK);
+        memmove(buf, p, have);
+    }
+}
+
+int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_report *rep, core_err *e)
+{
+    reader r;
+    io_report dummy;
+    char *buf = NULL;
+    int fd, rc;
+    int64_t lines;
+    memset(A, 0, sizeof *A);
+    memset(&r, 0, sizeof r);
+    if (!rep)
+        rep = &dummy;
+    memset(rep, 0, sizeof *rep);
+    r.path = path, r.o = o, r.rep = rep, r.e = e;
+    if (o->row_field < 1 || o->col_field < 1 || o->val_field < 0 || o->row_field > MAXF ||
+        o->col_field > MAXF || o->val_field > MAXF || o->row_field == o->col_field)
+        return core_err_set(e, CORE_EINVAL, "%s: bad field numbers (row %d, col %d, value %d; 1..%d, distinct)",
+                            path, o->row_field, o->col_field, o->val_field, MAXF);
+    r.need = o->row_field > o->col_field ? o->row_field : o->col_field;
+    if (o->val_field > r.need)
+        r.need = o->val_field;
+    r.fields = o->fields;
+    if (o->delim && *o->delim) {
+        if (strlen(o->delim) >= sizeof r.delim)
+            return core_err_set(e, CORE_EINVAL, "delimiter '%s' is too long", o->delim);
+        strcpy(r.delim, o->delim);
+        r.dlen = strlen(o->delim);
+        r.ws = strcmp(o->delim, " ") == 0;
+    }
+    fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(errno));
+    buf = core_malloc(CHUNK);
+    if (!buf) {
+        close(fd);
+        return core_err_nomem(e, path, (double)CHUNK);
+    }
+    if ((rc = scan(&r, fd, buf, 1, &lines)))
+        goto done;
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        rc = core_err_set(e, CORE_EIO, "%s: cannot rewind (not a regular file?)", path);
+        goto done;
+    }
+    r.cap = lines;
+    r.I = core_malloc((size_t)(lines ? lines : 1) * sizeof *r.I);
+    r.J = core_malloc((size_t)(lines ? lines : 1) * sizeof *r.J);
+    r.X = core_malloc((size_t)(lines ? lines : 1) * sizeof *r.X);
+    if (!r.I || !r.J || !r.X) {
+        rc = core_err_nomem(e, path, (double)lines * 16);
+        goto done;
+    }
+    if ((rc = scan(&r, fd, buf, 0, &lines)))
+        goto done;
+    buf = core_free(buf);
+    close(fd);
+    fd = -1;
+    rep->lines = r.n;
+    if (r.ws)
+        strcpy(rep->delim, " ");
+    else
+        strcpy(rep->delim, r.delim);
+    core_free(r.rows.dense), r.rows.dense = NULL;
+    core_free(r.cols.dense), r.cols.dense = NULL;
+    rc = spm_from_triplets_owned(A, (int64_t)r.rows.n, (int64_t)r.cols.n, &r.I, &r.J, &r.X, r.n, o->dup, e);
+    if (rc) {
+        if (rc == CORE_EINVAL && o->dup == SPM_DUP_ERROR)
+            core_err_set(e, CORE_EFORMAT, "%s: duplicate entry for row id '%s', column id '%s' (pass duplicates = \"sum\" to add them)",
+                         path, r.rows.buf + r.rows.off[spm_last_dup[0]], r.cols.buf + r.cols.off[spm_last_dup[1]]);
+        goto done;
+    }
+    A->rlab = idmap_labels(&r.rows);
+    A->clab = idmap_labels(&r.cols);
+    if (!A->rlab || !A->clab) {
+        spm_free(A);
+        rc = core_err_nomem(e, path, (double)(r.rows.blen + r.cols.blen));
+    }
+done:
+    if (fd >= 0)
+        close(fd);
+    core_free(buf);
+    core_free(r.I);
+    core_free(r.J);
+    core_free(r.X);
+    idmap_free(&r.rows);
+    idmap_free(&r.cols);
+    return rc;
+}

@@ -1,0 +1,103 @@
+#include <math.h>
+#include "rng.h"
+
+#define N 624
+#define M 397
+
+void rng_seed(rng *r, uint32_t seed)
+{
+    int i;
+    r->mt[0] = seed;
+    for (i = 1; i < N; i++)
+        r->mt[i] = 1812433253u * (r->mt[i - 1] ^ (r->mt[i - 1] >> 30)) + (uint32_t)i;
+    r->pos = N;
+    r->has_gauss = 0;
+    r->gauss = 0.0;
+}
+
+static void regenerate(rng *r)
+{
+    static const uint32_t mag[2] = {0u, 0x9908b0dfu};
+    int k;
+    uint32_t y;
+    for (k = 0; k < N - M; k++) {
+        y = (r->mt[k] & 0x80000000u) | (r->mt[k + 1] & 0x7fffffffu);
+        r->mt[k] = r->mt[k + M] ^ (y >> 1) ^ mag[y & 1u];
+    }
+    for (; k < N - 1; k++) {
+        y = (r->mt[k] & 0x80000000u) | (r->mt[k + 1] & 0x7fffffffu);
+        r->mt[k] = r->mt[k + (M - N)] ^ (y >> 1) ^ mag[y & 1u];
+    }
+    y = (r->mt[N - 1] & 0x80000000u) | (r->mt[0] & 0x7fffffffu);
+    r->mt[N - 1] = r->mt[M - 1] ^ (y >> 1) ^ mag[y & 1u];
+    r->pos = 0;
+}
+
+uint32_t rng_u32(rng *r)
+{
+    uint32_t y;
+    if (r->pos >= N)
+        regenerate(r);
+    y = r->mt[r->pos++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    y ^= y >> 18;
+    return y;
+}
+
+double rng_uniform(rng *r)
+{
+    uint32_t a = rng_u32(r) >> 5, b = rng_u32(r) >> 6;
+    return (a * 67108864.0 + b) / 9007199254740992.0;
+}
+
+double rng_normal(rng *r)
+{
+    double x1, x2, r2, f;
+    if (r->has_gauss) {
+        r->has_gauss = 0;
+        return r->gauss;
+    }
+    do {
+        x1 = 2.0 * rng_uniform(r) - 1.0;
+        x2 = 2.0 * rng_uniform(r) - 1.0;
+        r2 = x1 * x1 + x2 * x2;
+    } while (r2 >= 1.0 || r2 == 0.0);
+    f = sqrt(-2.0 * log(r2) / r2);
+    r->gauss = f * x1;
+    r->has_gauss = 1;
+    return f * x2;
+}
+
+uint64_t rng_interval(rng *r, uint64_t max)
+{
+    uint64_t mask = max, v;
+    if (max == 0)
+        return 0;
+    mask |= mask >> 1;
+    mask |= mask >> 2;
+    mask |= mask >> 4;
+    mask |= mask >> 8;
+    mask |= mask >> 16;
+    mask |= mask >> 32;
+    if (max <= 0xffffffffu) {
+        while ((v = (rng_u32(r) & mask)) > max)
+            ;
+    } else {
+        while ((v = ((((uint64_t)rng_u32(r)) << 32 | rng_u32(r)) & mask)) > max)
+            ;
+    }
+    return v;
+}
+
+void rng_permutation(rng *r, size_t *out, size_t n)
+{
+    size_t i, j, t;
+    for (i = 0; i < n; i++)
+        out[i] = i;
+    for (i = n; i > 1; i--) {
+        j = (size_t)rng_interval(r, i - 1);
+        t = out[i - 1], out[i - 1] = out[j], out[j] = t;
+    }
+}

@@ -1,0 +1,23 @@
+/* MT19937 with the draws of NumPy's legacy RandomState, so seeded
+ * permutations and samples equal np.random.seed(s); np.random.*. */
+#ifndef SIMEC_RNG_H
+#define SIMEC_RNG_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct rng {
+    uint32_t mt[624];
+    int pos;
+    int has_gauss;
+    double gauss;
+} rng;
+
+void rng_seed(rng *r, uint32_t seed);
+uint32_t rng_u32(rng *r);
+double rng_uniform(rng *r);             /* [0, 1), 53 bits: random_sample */
+double rng_normal(rng *r);              /* legacy polar Box-Muller: standard_normal */
+uint64_t rng_interval(rng *r, uint64_t max); /* uniform in [0, max], masked rejection */
+void rng_permutation(rng *r, size_t *out, size_t n); /* 0-based, as np.random.permutation */
+
+#endif
