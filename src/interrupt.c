@@ -1,0 +1,51 @@
+#include <signal.h>
+#include <lauxlib.h>
+#include "core.h"
+#include "interrupt.h"
+
+static lua_State *armed_L;
+
+/* Runs at the next Lua instruction after SIGINT; does nothing when a C
+ * loop already delivered the interrupt (and cleared the flag). */
+static void lstop(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    if (core_interrupt_flag) {
+        core_interrupt_flag = 0;
+        luaL_error(L, "interrupted!");
+    }
+}
+
+static void on_sigint(int sig)
+{
+    int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+    signal(sig, SIG_DFL); /* a second Ctrl-C terminates */
+    core_interrupt_flag = 1;
+    if (armed_L)
+        lua_sethook(armed_L, lstop, mask, 1);
+}
+
+void interrupt_arm(lua_State *L)
+{
+    struct sigaction sa;
+    armed_L = L;
+    core_interrupt_flag = 0;
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+void interrupt_disarm(lua_State *L)
+{
+    struct sigaction sa;
+    sa.sa_handler = SIG_DFL;
+    sa.sa_flags = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    if (lua_gethook(L) == lstop)
+        lua_sethook(L, NULL, 0, 0);
+    core_interrupt_flag = 0;
+    armed_L = NULL;
+}

@@ -1,0 +1,12 @@
+/* SIGINT while a chunk runs: a Lua hook stops Lua code, and the core's flag
+ * stops long C loops at a consistent point. A second Ctrl-C before the first
+ * is delivered kills the process (as lua.c). */
+#ifndef SIMEC_INTERRUPT_H
+#define SIMEC_INTERRUPT_H
+
+#include <lua.h>
+
+void interrupt_arm(lua_State *L);    /* before running a chunk */
+void interrupt_disarm(lua_State *L); /* after it returned */
+
+#endif

@@ -1,0 +1,60 @@
+/* Shared helpers of the Lua binding: type names, checks, error raising.
+ * The binding is the only code that raises Lua errors; indices crossing it
+ * are 1-based, the core's are 0-based. */
+#ifndef SIMEC_BIND_H
+#define SIMEC_BIND_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include "core.h"
+#include "mat.h"
+#include "spm.h"
+
+#define MATRIX_T "matrix"
+#define SPARSE_T "sparse"
+
+#define BIND_API __attribute__((visibility("default")))
+
+/* Raises e's message (clearing a delivered interrupt). */
+int bind_raise(lua_State *L, const core_err *e);
+
+/* matrix userdata */
+mat *bind_newmat(lua_State *L); /* pushes an empty matrix userdata */
+mat *bind_checkmat(lua_State *L, int arg);
+mat *bind_testmat(lua_State *L, int arg);
+/* After a matrix got storage: tell the GC about the bytes it cannot see. */
+void bind_account(lua_State *L, double bytes);
+
+/* sparse userdata */
+spm *bind_newspm(lua_State *L);
+spm *bind_checkspm(lua_State *L, int arg);
+spm *bind_testspm(lua_State *L, int arg);
+
+/* 1-based index at arg checked against n; returns it 0-based. */
+size_t bind_checkindex(lua_State *L, int arg, size_t n, const char *what, const char *shape);
+/* A list of 1-based indices (Lua sequence or matrix) as 0-based size_t,
+ * in GC-owned memory; n receives the count. */
+size_t *bind_checkindices(lua_State *L, int arg, size_t *n);
+/* A non-negative size argument. */
+size_t bind_checksize(lua_State *L, int arg, const char *what);
+
+/* Run a core call; on CORE_ENOMEM collect garbage and retry once. */
+#define BIND_CALL(L, e, call)                                \
+    do {                                                     \
+        int rc_ = (call);                                    \
+        if (rc_ == CORE_ENOMEM) {                            \
+            lua_gc((L), LUA_GCCOLLECT);                      \
+            rc_ = (call);                                    \
+        }                                                    \
+        if (rc_)                                             \
+            bind_raise((L), (e));                            \
+    } while (0)
+
+int luaopen_simec_matrix(lua_State *L);
+int luaopen_simec_sparse(lua_State *L);
+BIND_API int luaopen_simec(lua_State *L);
+
+/* Limit on dense results of sparse:dense() (bytes), settable from Lua. */
+extern size_t bind_dense_limit;
+
+#endif

@@ -1,0 +1,769 @@
+/* "sparse": CSR matrices with optional row/column labels. Operations return
+ * new matrices; only the labels can be replaced in place. */
+#include <stdio.h>
+#include <string.h>
+#include "alloc.h"
+#include "bind.h"
+#include "io.h"
+
+spm *bind_newspm(lua_State *L)
+{
+    spm *s = lua_newuserdatauv(L, sizeof *s, 0);
+    memset(s, 0, sizeof *s);
+    luaL_setmetatable(L, SPARSE_T);
+    return s;
+}
+
+spm *bind_testspm(lua_State *L, int arg)
+{
+    spm *s = luaL_testudata(L, arg, SPARSE_T);
+    if (s && !s->p)
+        luaL_error(L, "attempt to use a closed sparse matrix");
+    return s;
+}
+
+spm *bind_checkspm(lua_State *L, int arg)
+{
+    spm *s = luaL_checkudata(L, arg, SPARSE_T);
+    if (!s->p)
+        luaL_error(L, "attempt to use a closed sparse matrix");
+    return s;
+}
+
+static const char *shape(const spm *s, char *buf)
+{
+    return spm_shape_str(s, buf, 48);
+}
+
+static void account(lua_State *L, const spm *s)
+{
+    bind_account(L, (double)SPM_NNZ(s) * 12.0 + (double)s->rows * 8.0);
+}
+
+/* ---- constructors ---- */
+
+static int getopt_int(lua_State *L, int t, const char *k, int def)
+{
+    int v = def;
+    if (lua_istable(L, t)) {
+        lua_getfield(L, t, k);
+        if (lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1))
+            v = 0; /* false */
+        else if (!lua_isnil(L, -1)) {
+            int isnum;
+            lua_Integer i = lua_tointegerx(L, -1, &isnum);
+            if (!isnum || i < 0 || i > 1 << 30)
+                luaL_error(L, "option '%s' must be a non-negative integer, got %s", k, luaL_typename(L, -1));
+            v = (int)i;
+        }
+        lua_pop(L, 1);
+    }
+    return v;
+}
+
+static int getopt_bool(lua_State *L, int t, const char *k, int def)
+{
+    int v = def;
+    if (lua_istable(L, t)) {
+        lua_getfield(L, t, k);
+        if (!lua_isnil(L, -1))
+            v = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    return v;
+}
+
+static int getopt_dup(lua_State *L, int t, int def)
+{
+    static const char *const names[] = {"sum", "error", NULL};
+    int v = def;
+    if (lua_istable(L, t)) {
+        lua_getfield(L, t, "duplicates");
+        if (!lua_isnil(L, -1)) {
+            const char *s = lua_tostring(L, -1);
+            int k;
+            for (k = 0; names[k] && (!s || strcmp(s, names[k]) != 0); k++)
+                ;
+            if (!names[k])
+                luaL_error(L, "option 'duplicates' must be \"sum\" or \"error\", got %s",
+                           s ? s : luaL_typename(L, -1));
+            v = k == 0 ? SPM_DUP_SUM : SPM_DUP_ERROR;
+        }
+        lua_pop(L, 1);
+    }
+    return v;
+}
+
+/* Fills dst[0..n) from a table or matrix at arg; integers when idx. */
+static size_t vector_len(lua_State *L, int arg, const char *what)
+{
+    mat *m = bind_testmat(L, arg);
+    if (m)
+        return m->rows * m->cols;
+    if (!lua_istable(L, arg))
+        luaL_error(L, "from_triplets: %s must be a table or matrix, got %s", what, luaL_typename(L, arg));
+    return (size_t)luaL_len(L, arg);
+}
+
+static double vector_at(lua_State *L, int arg, size_t i, const char *what)
+{
+    mat *m = bind_testmat(L, arg);
+    double v;
+    int isnum;
+    if (m)
+        return m->cols == 1 ? MAT_AT(m, i, 0) : MAT_AT(m, i / m->cols, i % m->cols);
+    lua_geti(L, arg, (lua_Integer)i + 1);
+    v = lua_tonumberx(L, -1, &isnum);
+    if (!isnum)
+        luaL_error(L, "from_triplets: %s[%I] is a %s, expected number", what, (LUAI_UACINT)(i + 1),
+                   luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return v;
+}
+
+/* A core-allocated triplet buffer owned by a userdata, so errors do not leak it. */
+typedef struct tbuf {
+    spm_idx *I, *J;
+    double *X;
+} tbuf;
+
+static int tbuf_gc(lua_State *L)
+{
+    tbuf *t = lua_touserdata(L, 1);
+    t->I = core_free(t->I);
+    t->J = core_free(t->J);
+    t->X = core_free(t->X);
+    return 0;
+}
+
+static tbuf *newtbuf(lua_State *L, size_t n)
+{
+    tbuf *t = lua_newuserdatauv(L, sizeof *t, 0);
+    memset(t, 0, sizeof *t);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, tbuf_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    t->I = core_malloc((n ? n : 1) * sizeof *t->I);
+    t->J = core_malloc((n ? n : 1) * sizeof *t->J);
+    t->X = core_malloc((n ? n : 1) * sizeof *t->X);
+    if (!t->I || !t->J || !t->X) {
+        core_err e;
+        core_err_nomem(&e, "from_triplets", (double)n * 16);
+        bind_raise(L, &e);
+    }
+    return t;
+}
+
+static int s_from_triplets(lua_State *L)
+{
+    size_t n = vector_len(L, 1, "rows"), k;
+    double maxr = 0, maxc = 0;
+    int64_t rows, cols;
+    int dup = getopt_dup(L, 4, SPM_DUP_SUM), scalar_v = lua_type(L, 3) == LUA_TNUMBER || lua_isnoneornil(L, 3);
+    double sv = lua_isnoneornil(L, 3) ? 1.0 : lua_tonumber(L, 3);
+    tbuf *t;
+    spm *S;
+    core_err e;
+    if (vector_len(L, 2, "cols") != n || (!scalar_v && vector_len(L, 3, "values") != n))
+        luaL_error(L, "from_triplets: rows, cols and values differ in length (%I, %I, %I)", (LUAI_UACINT)n,
+                   (LUAI_UACINT)vector_len(L, 2, "cols"), (LUAI_UACINT)(scalar_v ? n : vector_len(L, 3, "values")));
+    t = newtbuf(L, n);
+    for (k = 0; k < n; k++) {
+        double r = vector_at(L, 1, k, "rows"), c = vector_at(L, 2, k, "cols");
+        if (!(r >= 1 && r <= SPM_IDX_MAX && r == (double)(int64_t)r) ||
+            !(c >= 1 && c <= SPM_IDX_MAX && c == (double)(int64_t)c))
+            luaL_error(L, "from_triplets: triplet %I has index (%f, %f), expected positive integers",
+                       (LUAI_UACINT)(k + 1), r, c);
+        t->I[k] = (spm_idx)(r - 1);
+        t->J[k] = (spm_idx)(c - 1);
+        t->X[k] = scalar_v ? sv : vector_at(L, 3, k, "values");
+        if (r > maxr) maxr = r;
+        if (c > maxc) maxc = c;
+    }
+    rows = getopt_int(L, 4, "rows", -1);
+    cols = getopt_int(L, 4, "cols", -1);
+    if (rows < 0) rows = (int64_t)maxr;
+    if (cols < 0) cols = (int64_t)maxc;
+    S = bind_newspm(L);
+    if (spm_from_triplets_owned(S, rows, cols, &t->I, &t->J, &t->X, (int64_t)n, dup, &e))
+        return bind_raise(L, &e);
+    account(L, S);
+    return 1;
+}
+
+static int s_from_dense(lua_State *L)
+{
+    mat *m = bind_checkmat(L, 1);
+    double tol = luaL_optnumber(L, 2, 0.0);
+    core_err e;
+    spm *S = bind_newspm(L);
+    BIND_CALL(L, &e, spm_from_dense(S, m, tol, &e));
+    account(L, S);
+    return 1;
+}
+
+static int s_read(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    io_triplet_opts o;
+    io_report rep;
+    core_err e;
+    spm *S;
+    io_triplet_opts_default(&o);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "delim");
+        o.delim = lua_tostring(L, -1); /* kept alive by the options table */
+        lua_pop(L, 1);
+        o.header = getopt_bool(L, 2, "header", 0);
+        o.row_field = getopt_int(L, 2, "row", 1);
+        o.col_field = getopt_int(L, 2, "col", 2);
+        o.val_field = getopt_int(L, 2, "value", 3);
+        o.fields = getopt_int(L, 2, "fields", 0);
+        o.skip_bad = getopt_bool(L, 2, "skip_bad", 0);
+        o.dup = getopt_dup(L, 2, SPM_DUP_ERROR);
+    }
+    S = bind_newspm(L);
+    BIND_CALL(L, &e, io_read_triplets(S, path, &o, &rep, &e));
+    account(L, S);
+    if (rep.skipped)
+        fprintf(stderr, "simec: warning: %s: skipped %lld malformed lines (first: %s)\n", path,
+                (long long)rep.skipped, rep.first_skipped);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, rep.lines);
+    lua_setfield(L, -2, "lines");
+    lua_pushinteger(L, rep.skipped);
+    lua_setfield(L, -2, "skipped");
+    lua_pushstring(L, rep.delim);
+    lua_setfield(L, -2, "delim");
+    return 2;
+}
+
+static int s_read_mtx(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    core_err e;
+    spm *S = bind_newspm(L);
+    BIND_CALL(L, &e, io_read_mtx(S, path, &e));
+    account(L, S);
+    return 1;
+}
+
+static int stack(lua_State *L, int horizontal)
+{
+    size_t n, k;
+    spm *parts, *out;
+    core_err e;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = (size_t)luaL_len(L, 1);
+    parts = lua_newuserdatauv(L, (n ? n : 1) * sizeof *parts, 0);
+    for (k = 0; k < n; k++) {
+        spm *s;
+        lua_geti(L, 1, (lua_Integer)k + 1);
+        s = luaL_testudata(L, -1, SPARSE_T);
+        if (!s || !s->p)
+            luaL_error(L, "%s: element %I is a %s, expected sparse", horizontal ? "hstack" : "vstack",
+                       (LUAI_UACINT)(k + 1), s ? "closed sparse matrix" : luaL_typename(L, -1));
+        parts[k] = *s; /* borrowed */
+        lua_pop(L, 1);
+    }
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, spm_stack(out, parts, n, horizontal, &e));
+    return 1;
+}
+
+static int s_hstack(lua_State *L) { return stack(L, 1); }
+static int s_vstack(lua_State *L) { return stack(L, 0); }
+
+static int s_sample(lua_State *L)
+{
+    mat *a = bind_checkmat(L, 1), *b = bind_checkmat(L, 2);
+    spm *p = bind_checkspm(L, 3), *out = bind_newspm(L);
+    core_err e;
+    BIND_CALL(L, &e, spm_sample(out, a, b, p, &e));
+    return 1;
+}
+
+static int s_is(lua_State *L)
+{
+    lua_pushboolean(L, luaL_testudata(L, 1, SPARSE_T) != NULL);
+    return 1;
+}
+
+static int s_dense_limit(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        lua_Integer v = luaL_checkinteger(L, 1);
+        luaL_argcheck(L, v >= 0, 1, "limit must be non-negative (0: none)");
+        bind_dense_limit = (size_t)v;
+    }
+    lua_pushinteger(L, (lua_Integer)bind_dense_limit);
+    return 1;
+}
+
+/* ---- methods ---- */
+
+static int s_nnz(lua_State *L)
+{
+    lua_pushinteger(L, SPM_NNZ(bind_checkspm(L, 1)));
+    return 1;
+}
+
+static int s_shape(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    lua_pushinteger(L, s->rows);
+    lua_pushinteger(L, s->cols);
+    return 2;
+}
+
+static int s_nrows(lua_State *L)
+{
+    lua_pushinteger(L, bind_checkspm(L, 1)->rows);
+    return 1;
+}
+
+static int s_ncols(lua_State *L)
+{
+    lua_pushinteger(L, bind_checkspm(L, 1)->cols);
+    return 1;
+}
+
+static double density(const spm *s)
+{
+    double cells = (double)s->rows * (double)s->cols;
+    return cells > 0 ? (double)SPM_NNZ(s) / cells : 0.0;
+}
+
+static int s_density(lua_State *L)
+{
+    lua_pushnumber(L, density(bind_checkspm(L, 1)));
+    return 1;
+}
+
+static int s_t(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1), *out = bind_newspm(L);
+    core_err e;
+    BIND_CALL(L, &e, spm_transpose(out, s, &e));
+    return 1;
+}
+
+static int s_copy(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1), *out = bind_newspm(L);
+    core_err e;
+    BIND_CALL(L, &e, spm_copy(out, s, &e));
+    return 1;
+}
+
+static int select_rc(lua_State *L, int rows)
+{
+    spm *s = bind_checkspm(L, 1), *out;
+    size_t n, *idx = bind_checkindices(L, 2, &n);
+    core_err e;
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, rows ? spm_select_rows(out, s, idx, n, &e) : spm_select_cols(out, s, idx, n, &e));
+    return 1;
+}
+
+static int s_select_rows(lua_State *L) { return select_rc(L, 1); }
+static int s_select_cols(lua_State *L) { return select_rc(L, 0); }
+
+/* values of s viewed as a 1 x nnz matrix */
+static mat values_view(const spm *s)
+{
+    mat v;
+    v.st = NULL;
+    v.x = s->x;
+    v.rows = 1;
+    v.cols = (size_t)SPM_NNZ(s);
+    v.ld = v.cols ? v.cols : 1;
+    return v;
+}
+
+static int s_scale(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1), *out;
+    double a = luaL_checknumber(L, 2);
+    int64_t k, nnz = SPM_NNZ(s);
+    core_err e;
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, spm_copy(out, s, &e));
+    for (k = 0; k < nnz; k++)
+        out->x[k] *= a;
+    return 1;
+}
+
+static int s_map(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1), *out;
+    int64_t k, nnz = SPM_NNZ(s);
+    core_err e;
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, spm_copy(out, s, &e));
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        int fn = luaL_checkoption(L, 2, NULL, mat_func_names);
+        mat v = values_view(out);
+        mat_apply(&v, &v, fn);
+        return 1;
+    }
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    for (k = 0; k < nnz; k++) {
+        int isnum;
+        lua_pushvalue(L, 2);
+        lua_pushnumber(L, out->x[k]);
+        lua_call(L, 1, 1);
+        out->x[k] = lua_tonumberx(L, -1, &isnum);
+        if (!isnum)
+            luaL_error(L, "map: the function returned a %s, expected number", luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+    return 1;
+}
+
+static int reduce(lua_State *L, int op, int axis)
+{
+    spm *s = bind_checkspm(L, 1);
+    mat *out = bind_newmat(L);
+    core_err e;
+    BIND_CALL(L, &e, spm_reduce(out, s, op, axis, &e));
+    return 1;
+}
+
+static int s_row_sums(lua_State *L) { return reduce(L, SPM_SUM, 2); }
+static int s_col_sums(lua_State *L) { return reduce(L, SPM_SUM, 1); }
+static int s_row_counts(lua_State *L) { return reduce(L, SPM_COUNT, 2); }
+static int s_col_counts(lua_State *L) { return reduce(L, SPM_COUNT, 1); }
+static int s_row_means(lua_State *L) { return reduce(L, SPM_MEAN, 2); }
+static int s_col_means(lua_State *L) { return reduce(L, SPM_MEAN, 1); }
+
+static int s_sum(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    int64_t k, nnz = SPM_NNZ(s);
+    double t = 0;
+    for (k = 0; k < nnz; k++)
+        t += s->x[k];
+    lua_pushnumber(L, t);
+    return 1;
+}
+
+static int s_values(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    mat v = values_view(s), *out = bind_newmat(L);
+    core_err e;
+    BIND_CALL(L, &e, mat_transpose(out, &v, &e)); /* a column */
+    return 1;
+}
+
+static int iter(lua_State *L)
+{
+    spm *s = lua_touserdata(L, lua_upvalueindex(1));
+    lua_Integer k = lua_tointeger(L, lua_upvalueindex(2)), r = lua_tointeger(L, lua_upvalueindex(3));
+    if (!s->p)
+        return luaL_error(L, "attempt to use a closed sparse matrix");
+    if (k >= SPM_NNZ(s))
+        return 0;
+    while (s->p[r + 1] <= k)
+        r++;
+    lua_pushinteger(L, k + 1);
+    lua_replace(L, lua_upvalueindex(2));
+    lua_pushinteger(L, r);
+    lua_replace(L, lua_upvalueindex(3));
+    lua_pushinteger(L, r + 1);
+    lua_pushinteger(L, (lua_Integer)s->j[k] + 1);
+    lua_pushnumber(L, s->x[k]);
+    return 3;
+}
+
+static int s_triplets(lua_State *L)
+{
+    bind_checkspm(L, 1);
+    lua_settop(L, 1);
+    lua_pushinteger(L, 0);
+    lua_pushinteger(L, 0);
+    lua_pushcclosure(L, iter, 3);
+    return 1;
+}
+
+static int s_get(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    char sh[48];
+    size_t i = bind_checkindex(L, 2, (size_t)s->rows, "row", shape(s, sh));
+    size_t j = bind_checkindex(L, 3, (size_t)s->cols, "column", shape(s, sh));
+    lua_pushnumber(L, spm_get(s, (int64_t)i, (int64_t)j));
+    return 1;
+}
+
+/* the stored entries of row i: column indices and values as column vectors */
+static int s_row(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    char sh[48];
+    size_t i = bind_checkindex(L, 2, (size_t)s->rows, "row", shape(s, sh)), n, k;
+    mat *cols, *vals;
+    core_err e;
+    n = (size_t)(s->p[i + 1] - s->p[i]);
+    cols = bind_newmat(L);
+    BIND_CALL(L, &e, mat_init(cols, n, 1, &e));
+    vals = bind_newmat(L);
+    BIND_CALL(L, &e, mat_init(vals, n, 1, &e));
+    for (k = 0; k < n; k++) {
+        cols->x[k] = (double)s->j[s->p[i] + (spm_ptr)k] + 1.0;
+        vals->x[k] = s->x[s->p[i] + (spm_ptr)k];
+    }
+    return 2;
+}
+
+static int s_dense(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    size_t limit = bind_dense_limit;
+    mat *out;
+    core_err e;
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "limit");
+        if (!lua_isnil(L, -1))
+            limit = (size_t)luaL_checkinteger(L, -1);
+        lua_pop(L, 1);
+    }
+    out = bind_newmat(L);
+    if (spm_to_dense(out, s, limit, &e)) {
+        if (e.code == CORE_ETOOBIG)
+            return luaL_error(L, "sparse:%s (raise it with sparse.dense_limit(bytes) or {limit = bytes})", e.msg);
+        return bind_raise(L, &e);
+    }
+    bind_account(L, (double)out->rows * (double)out->cols * 8.0);
+    return 1;
+}
+
+static int s_write_mtx(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    core_err e;
+    BIND_CALL(L, &e, io_write_mtx(s, luaL_checkstring(L, 2), &e));
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* ---- labels ---- */
+
+static spm_labels *labels(lua_State *L, spm *s, int rows)
+{
+    spm_labels *l = rows ? s->rlab : s->clab;
+    if (!l)
+        luaL_error(L, "this sparse matrix has no %s labels", rows ? "row" : "column");
+    return l;
+}
+
+static int label_of(lua_State *L, int rows)
+{
+    spm *s = bind_checkspm(L, 1);
+    spm_labels *l = labels(L, s, rows);
+    char sh[48];
+    size_t i = bind_checkindex(L, 2, l->n, rows ? "row" : "column", shape(s, sh));
+    lua_pushstring(L, spm_label(l, i));
+    return 1;
+}
+
+static int index_of(lua_State *L, int rows)
+{
+    spm *s = bind_checkspm(L, 1);
+    spm_labels *l = labels(L, s, rows);
+    char buf[32];
+    const char *id;
+    size_t len;
+    int64_t k;
+    core_err e;
+    if (lua_isinteger(L, 2)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, 2));
+        id = buf, len = strlen(buf);
+    } else
+        id = luaL_checklstring(L, 2, &len);
+    k = spm_labels_find(l, id, len, &e);
+    if (k == -2)
+        return bind_raise(L, &e);
+    if (k < 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, k + 1);
+    return 1;
+}
+
+static int labels_table(lua_State *L, int rows)
+{
+    spm *s = bind_checkspm(L, 1);
+    spm_labels *l = rows ? s->rlab : s->clab;
+    size_t i;
+    if (!l) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_createtable(L, (int)(l->n < 1u << 30 ? l->n : 0), 0);
+    for (i = 0; i < l->n; i++) {
+        lua_pushstring(L, spm_label(l, i));
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int set_labels(lua_State *L, int rows)
+{
+    spm *s = bind_checkspm(L, 1);
+    size_t n = (size_t)(rows ? s->rows : s->cols), i;
+    spm_labels *l = NULL;
+    core_err e;
+    if (!lua_isnil(L, 2)) {
+        const char **str;
+        size_t *len;
+        luaL_checktype(L, 2, LUA_TTABLE);
+        if ((size_t)luaL_len(L, 2) != n)
+            luaL_error(L, "set_%s_labels: %I labels for %I %s", rows ? "row" : "col", (LUAI_UACINT)luaL_len(L, 2),
+                       (LUAI_UACINT)n, rows ? "rows" : "columns");
+        str = lua_newuserdatauv(L, (n ? n : 1) * sizeof *str, 0);
+        len = lua_newuserdatauv(L, (n ? n : 1) * sizeof *len, 0);
+        lua_createtable(L, (int)(n < 1u << 30 ? n : 0), 0); /* keeps the converted strings alive */
+        for (i = 0; i < n; i++) {
+            lua_geti(L, 2, (lua_Integer)i + 1);
+            if (!lua_isstring(L, -1))
+                luaL_error(L, "set_%s_labels: label %I is a %s, expected string", rows ? "row" : "col",
+                           (LUAI_UACINT)(i + 1), luaL_typename(L, -1));
+            str[i] = lua_tolstring(L, -1, &len[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        if (!(l = spm_labels_new(n, str, len, &e)))
+            return bind_raise(L, &e);
+    }
+    if (rows) {
+        spm_labels_release(s->rlab);
+        s->rlab = l;
+    } else {
+        spm_labels_release(s->clab);
+        s->clab = l;
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int s_row_label(lua_State *L) { return label_of(L, 1); }
+static int s_col_label(lua_State *L) { return label_of(L, 0); }
+static int s_row_index(lua_State *L) { return index_of(L, 1); }
+static int s_col_index(lua_State *L) { return index_of(L, 0); }
+static int s_row_labels(lua_State *L) { return labels_table(L, 1); }
+static int s_col_labels(lua_State *L) { return labels_table(L, 0); }
+static int s_set_row_labels(lua_State *L) { return set_labels(L, 1); }
+static int s_set_col_labels(lua_State *L) { return set_labels(L, 0); }
+
+/* ---- metamethods ---- */
+
+static int s_mul(lua_State *L)
+{
+    spm *a = bind_testspm(L, 1);
+    mat *b = bind_testmat(L, 2), *out;
+    core_err e;
+    if (a && b) {
+        out = bind_newmat(L);
+        BIND_CALL(L, &e, spm_mul_dense(out, a, b, &e));
+        bind_account(L, (double)out->rows * (double)out->cols * 8.0);
+        return 1;
+    }
+    if (a && lua_type(L, 2) == LUA_TNUMBER) {
+        lua_pushcfunction(L, s_scale);
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, 2);
+        lua_call(L, 2, 1);
+        return 1;
+    }
+    if (!a && lua_type(L, 1) == LUA_TNUMBER) {
+        lua_pushcfunction(L, s_scale);
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, 1);
+        lua_call(L, 2, 1);
+        return 1;
+    }
+    return luaL_error(L, "%s * %s: not supported (sparse * matrix, matrix * sparse, sparse * number)",
+                      a ? SPARSE_T : luaL_typename(L, 1),
+                      luaL_testudata(L, 2, SPARSE_T) ? SPARSE_T : luaL_typename(L, 2));
+}
+
+static int s_tostring(lua_State *L)
+{
+    spm *s = luaL_checkudata(L, 1, SPARSE_T);
+    luaL_Buffer b;
+    char line[160], num[40];
+    int64_t r, shown = 0, nnz;
+    spm_ptr k;
+    if (!s->p) {
+        lua_pushliteral(L, "sparse (closed)");
+        return 1;
+    }
+    nnz = SPM_NNZ(s);
+    luaL_buffinit(L, &b);
+    snprintf(line, sizeof line, "sparse %lldx%lld (%lld nnz, %.3g%% dense)%s%s", (long long)s->rows,
+             (long long)s->cols, (long long)nnz, 100.0 * density(s), s->rlab ? " row labels" : "",
+             s->clab ? " column labels" : "");
+    luaL_addstring(&b, line);
+    for (r = 0; r < s->rows && shown < 6; r++)
+        for (k = s->p[r]; k < s->p[r + 1] && shown < 6; k++, shown++) {
+            io_fmt_double(num, sizeof num, s->x[k]);
+            if (s->rlab && s->clab)
+                snprintf(line, sizeof line, "\n  (%lld, %d)  %s    [%.20s, %.20s]", (long long)r + 1, s->j[k] + 1,
+                         num, spm_label(s->rlab, (size_t)r), spm_label(s->clab, (size_t)s->j[k]));
+            else
+                snprintf(line, sizeof line, "\n  (%lld, %d)  %s", (long long)r + 1, s->j[k] + 1, num);
+            luaL_addstring(&b, line);
+        }
+    if (shown < nnz)
+        luaL_addstring(&b, "\n  ...");
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static int s_len(lua_State *L)
+{
+    lua_pushinteger(L, bind_checkspm(L, 1)->rows);
+    return 1;
+}
+
+static int s_gc(lua_State *L)
+{
+    spm_free(luaL_checkudata(L, 1, SPARSE_T));
+    return 0;
+}
+
+static const luaL_Reg funcs[] = {
+    {"from_triplets", s_from_triplets}, {"from_dense", s_from_dense}, {"read", s_read},
+    {"read_mtx", s_read_mtx}, {"hstack", s_hstack}, {"vstack", s_vstack}, {"sample", s_sample},
+    {"is", s_is}, {"dense_limit", s_dense_limit}, {NULL, NULL}};
+
+static const luaL_Reg meth[] = {
+    {"nnz", s_nnz}, {"shape", s_shape}, {"nrows", s_nrows}, {"ncols", s_ncols}, {"density", s_density},
+    {"t", s_t}, {"copy", s_copy}, {"select_rows", s_select_rows}, {"select_cols", s_select_cols},
+    {"scale", s_scale}, {"map", s_map}, {"row_sums", s_row_sums}, {"col_sums", s_col_sums},
+    {"row_counts", s_row_counts}, {"col_counts", s_col_counts}, {"row_means", s_row_means},
+    {"col_means", s_col_means}, {"sum", s_sum}, {"values", s_values}, {"triplets", s_triplets},
+    {"get", s_get}, {"row", s_row}, {"dense", s_dense}, {"write_mtx", s_write_mtx},
+    {"row_label", s_row_label}, {"col_label", s_col_label}, {"row_index", s_row_index},
+    {"col_index", s_col_index}, {"row_labels", s_row_labels}, {"col_labels", s_col_labels},
+    {"set_row_labels", s_set_row_labels}, {"set_col_labels", s_set_col_labels}, {"close", s_gc},
+    {NULL, NULL}};
+
+static const luaL_Reg metameth[] = {
+    {"__index", NULL}, {"__mul", s_mul}, {"__len", s_len}, {"__tostring", s_tostring},
+    {"__gc", s_gc}, {"__close", s_gc}, {NULL, NULL}};
+
+int luaopen_simec_sparse(lua_State *L)
+{
+    luaL_newmetatable(L, SPARSE_T);
+    luaL_setfuncs(L, metameth, 0);
+    luaL_newlibtable(L, meth);
+    luaL_setfuncs(L, meth, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    luaL_newlib(L, funcs);
+    return 1;
+}

@@ -1,0 +1,344 @@
+/* simec: the Lua 5.4 host. Structure after lua.c: main() only creates the
+ * state and runs pmain protected, so even start-up errors are reported. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include "bind.h"
+#include "repl.h"
+
+static const char *progname = "simec";
+
+static void print_usage(const char *bad)
+{
+    if (bad) {
+        if (bad[1] == 'e' || bad[1] == 'l')
+            fprintf(stderr, "%s: '%s' needs argument\n", progname, bad);
+        else
+            fprintf(stderr, "%s: unrecognized option '%s'\n", progname, bad);
+    }
+    fprintf(bad ? stderr : stdout,
+            "usage: %s [options] [script [args]]\n"
+            "Available options are:\n"
+            "  -e stat   execute string 'stat'\n"
+            "  -i        enter interactive mode after executing 'script'\n"
+            "  -l mod    require library 'mod' into global 'mod'\n"
+            "  -l g=mod  require library 'mod' into global 'g'\n"
+            "  -v, --version  show version information\n"
+            "  -E        ignore environment variables (LUA_PATH, LUA_INIT)\n"
+            "  -h, --help     show this help\n"
+            "  --        stop handling options\n"
+            "  -         stop handling options and execute stdin\n"
+            "With no script and a terminal on stdin, starts the REPL; with stdin\n"
+            "not a terminal, runs stdin as a script.\n",
+            progname);
+}
+
+static void print_version(void)
+{
+    printf("simec %s (%s)\n", SIMEC_VERSION, LUA_RELEASE);
+    fflush(stdout);
+}
+
+static int dochunk(lua_State *L, int status)
+{
+    if (status == LUA_OK)
+        status = repl_docall(L, 0, 0);
+    return repl_report(L, status, progname);
+}
+
+static int dofile(lua_State *L, const char *name)
+{
+    return dochunk(L, luaL_loadfile(L, name));
+}
+
+static int dostring(lua_State *L, const char *s, const char *name)
+{
+    return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
+}
+
+/* -l [g=]mod */
+static int dolibrary(lua_State *L, char *spec)
+{
+    int status;
+    char *eq = strchr(spec, '=');
+    const char *mod = spec, *glob = spec;
+    if (eq) {
+        *eq = '\0';
+        mod = eq + 1;
+    }
+    lua_getglobal(L, "require");
+    lua_pushstring(L, mod);
+    status = repl_docall(L, 1, 1);
+    if (status == LUA_OK)
+        lua_setglobal(L, glob);
+    return repl_report(L, status, progname);
+}
+
+static int pushargs(lua_State *L)
+{
+    int i, n;
+    if (lua_getglobal(L, "arg") != LUA_TTABLE)
+        luaL_error(L, "'arg' is not a table");
+    n = (int)luaL_len(L, -1);
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    for (i = 1; i <= n; i++)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -i);
+    return n;
+}
+
+static int handle_script(lua_State *L, char **argv)
+{
+    const char *fname = argv[0];
+    int status;
+    if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
+        fname = NULL; /* stdin */
+    status = luaL_loadfile(L, fname);
+    if (status == LUA_OK) {
+        int n = pushargs(L);
+        status = repl_docall(L, n, LUA_MULTRET);
+    }
+    return repl_report(L, status, progname);
+}
+
+enum { has_error = 1, has_i = 2, has_v = 4, has_e = 8, has_E = 16, has_h = 32 };
+
+/* First pass: validate options; *first gets the script index (0: none, -1: error). */
+static int collectargs(char **argv, int *first)
+{
+    int args = 0, i;
+    if (argv[0] != NULL && argv[0][0])
+        progname = "simec";
+    for (i = 1; argv[i] != NULL; i++) {
+        *first = i;
+        if (argv[i][0] != '-')
+            return args;
+        if (strcmp(argv[i], "--help") == 0) {
+            args |= has_h;
+            continue;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            args |= has_v;
+            continue;
+        }
+        switch (argv[i][1]) {
+        case '-':
+            if (argv[i][2] != '\0')
+                return has_error;
+            *first = i + 1;
+            return args;
+        case '\0':
+            return args;
+        case 'E':
+            if (argv[i][2] != '\0')
+                return has_error;
+            args |= has_E;
+            break;
+        case 'i':
+            args |= has_i; /* -i implies -v */
+            /* fall through */
+        case 'v':
+            if (argv[i][2] != '\0')
+                return has_error;
+            args |= has_v;
+            break;
+        case 'h':
+            if (argv[i][2] != '\0')
+                return has_error;
+            args |= has_h;
+            break;
+        case 'e':
+            args |= has_e;
+            /* fall through */
+        case 'l':
+            if (argv[i][2] == '\0') {
+                i++;
+                if (argv[i] == NULL || argv[i][0] == '-')
+                    return has_error;
+            }
+            break;
+        default:
+            return has_error;
+        }
+    }
+    *first = 0;
+    return args;
+}
+
+/* Second pass: run -e and -l in order. */
+static int runargs(lua_State *L, char **argv, int n)
+{
+    int i;
+    for (i = 1; i < n; i++) {
+        int option = argv[i][1];
+        if (argv[i][0] != '-' || argv[i][1] == '-')
+            continue;
+        if (option == 'e' || option == 'l') {
+            int status;
+            char *extra = argv[i] + 2;
+            if (*extra == '\0')
+                extra = argv[++i];
+            status = option == 'e' ? dostring(L, extra, "=(command line)") : dolibrary(L, extra);
+            if (status != LUA_OK)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static void createargtable(lua_State *L, char **argv, int argc, int script)
+{
+    int i, narg;
+    if (script == 0)
+        script = argc; /* no script: everything goes to negative indices */
+    narg = argc - (script + 1);
+    lua_createtable(L, narg > 0 ? narg : 0, script + 1);
+    for (i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i - script);
+    }
+    lua_setglobal(L, "arg");
+}
+
+static int isdir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Puts lua/ (found next to the binary, up to two levels above it, or in
+ * ../share/simec) in front of package.path. */
+static void setup_paths(lua_State *L)
+{
+    char exe[PATH_MAX], probe[PATH_MAX + 64], root[PATH_MAX + 64];
+    const char *env = getenv("SIMEC_HOME");
+    ssize_t n;
+    char *slash;
+    int found = 0, up;
+    root[0] = '\0';
+    if (env && *env) {
+        snprintf(root, sizeof root, "%s/lua", env);
+        found = isdir(root);
+    }
+    if (!found && (n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+        exe[n] = '\0';
+        if ((slash = strrchr(exe, '/')) != NULL)
+            *slash = '\0';
+        for (up = 0; up < 3 && !found; up++) {
+            snprintf(root, sizeof root, "%s%s/lua", exe, up == 0 ? "" : up == 1 ? "/.." : "/../..");
+            snprintf(probe, sizeof probe, "%s/simec", root);
+            found = isdir(probe);
+        }
+        if (!found) {
+            snprintf(root, sizeof root, "%s/../share/simec/lua", exe);
+            found = isdir(root);
+        }
+    }
+    if (!found)
+        return;
+    lua_getglobal(L, "package");
+    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua;", root, root);
+    lua_getfield(L, -2, "path");
+    lua_concat(L, 2);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+    lua_pushstring(L, root);
+    lua_setglobal(L, "SIMEC_LUA_DIR");
+}
+
+static void open_simec(lua_State *L)
+{
+    static const char *const globals[] = {"matrix", "sparse", NULL};
+    int k;
+    luaL_requiref(L, "simec", luaopen_simec, 1);
+    for (k = 0; globals[k]; k++) {
+        lua_getfield(L, -1, globals[k]);
+        lua_setglobal(L, globals[k]);
+    }
+    lua_pop(L, 1);
+}
+
+static int handle_luainit(lua_State *L)
+{
+    const char *name = "=LUA_INIT_5_4", *init = getenv(name + 1);
+    if (init == NULL) {
+        name = "=LUA_INIT";
+        init = getenv(name + 1);
+    }
+    if (init == NULL)
+        return LUA_OK;
+    if (init[0] == '@')
+        return dofile(L, init + 1);
+    return dostring(L, init, name);
+}
+
+static int pmain(lua_State *L)
+{
+    int argc = (int)lua_tointeger(L, 1);
+    char **argv = (char **)lua_touserdata(L, 2);
+    int script = 0, args = collectargs(argv, &script);
+    luaL_checkversion(L);
+    if (args == has_error) {
+        print_usage(argv[script]);
+        return 0;
+    }
+    if (args & has_h) {
+        print_usage(NULL);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (args & has_v)
+        print_version();
+    if (args & has_E) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+    }
+    luaL_openlibs(L);
+    open_simec(L);
+    createargtable(L, argv, argc, script);
+    lua_gc(L, LUA_GCRESTART);
+    lua_gc(L, LUA_GCGEN, 0, 0);
+    setup_paths(L);
+    if (!(args & has_E) && handle_luainit(L) != LUA_OK)
+        return 0;
+    if (!runargs(L, argv, script > 0 ? script : argc))
+        return 0;
+    if (script > 0 && handle_script(L, argv + script) != LUA_OK)
+        return 0;
+    if (args & has_i)
+        repl_run(L);
+    else if (script == 0 && !(args & (has_e | has_v))) {
+        if (isatty(0)) {
+            print_version();
+            repl_run(L);
+        } else if (dofile(L, NULL) != LUA_OK)
+            return 0;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    int status, result;
+    lua_State *L = luaL_newstate();
+    if (L == NULL) {
+        fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
+        return EXIT_FAILURE;
+    }
+    lua_gc(L, LUA_GCSTOP);
+    lua_pushcfunction(L, pmain);
+    lua_pushinteger(L, argc);
+    lua_pushlightuserdata(L, argv);
+    status = lua_pcall(L, 2, 1, 0);
+    result = lua_toboolean(L, -1);
+    repl_report(L, status, progname);
+    lua_close(L);
+    return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
+}
