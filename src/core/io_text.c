@@ -530,7 +530,7 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
     rc = spm_from_triplets_owned(A, (int64_t)r.rows.n, (int64_t)r.cols.n, &r.I, &r.J, &r.X, r.n, o->dup, e);
     if (rc) {
         if (rc == CORE_EINVAL && o->dup == SPM_DUP_ERROR)
-            core_err_set(e, CORE_EFORMAT, "%s: duplicate entry for row id '%s', column id '%s' (pass duplicates = \"sum\" to add them)",
+            rc = core_err_set(e, CORE_EFORMAT, "%s: duplicate entry for row id '%s', column id '%s' (pass duplicates = \"sum\" to add them)",
                          path, r.rows.buf + r.rows.off[spm_last_dup[0]], r.cols.buf + r.cols.off[spm_last_dup[1]]);
         goto done;
     }

@@ -1,0 +1,88 @@
+/* MT19937 against golden values from NumPy's legacy RandomState
+ * (tests/fixtures/rng_golden.txt, made by make_rng_golden.py). */
+#include <stdlib.h>
+#include "check.h"
+#include "alloc.h"
+#include "rng.h"
+
+static uint64_t fnv(const size_t *v, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    size_t i, b;
+    for (i = 0; i < n; i++)
+        for (b = 0; b < 8; b++) {
+            h ^= (uint64_t)((v[i] >> (8 * b)) & 0xff);
+            h *= 1099511628211ull;
+        }
+    return h;
+}
+
+static const char *golden_path = "tests/fixtures/rng_golden.txt";
+static int lines_checked;
+
+static void test_golden(void)
+{
+    FILE *f = fopen(golden_path, "r");
+    char line[4096];
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f)) {
+        char kind[16], *p;
+        unsigned long long seed;
+        int off;
+        rng g;
+        if (line[0] == '#' || sscanf(line, "%15s %llu%n", kind, &seed, &off) != 2)
+            continue;
+        p = line + off;
+        rng_seed(&g, (uint32_t)seed);
+        lines_checked++;
+        if (strcmp(kind, "perm") == 0) {
+            unsigned long long n, h, v;
+            size_t *perm, i;
+            int k;
+            sscanf(p, "%llu %llu%n", &n, &h, &k);
+            p += k;
+            perm = core_malloc((size_t)n * sizeof *perm);
+            rng_permutation(&g, perm, (size_t)n);
+            CHECK(fnv(perm, (size_t)n) == h);
+            for (i = 0; sscanf(p, "%llu%n", &v, &k) == 1; i++, p += k)
+                CHECK(perm[i] == v);
+            core_free(perm);
+        } else {
+            double v;
+            int k, normal = strcmp(kind, "randn") == 0;
+            while (sscanf(p, "%lf%n", &v, &k) == 1) {
+                CHECK((normal ? rng_normal(&g) : rng_uniform(&g)) == v);
+                p += k;
+            }
+        }
+    }
+    fclose(f);
+    CHECK(lines_checked == 28);
+}
+
+static void test_interval_bounds(void)
+{
+    rng g;
+    int i;
+    rng_seed(&g, 5);
+    for (i = 0; i < 10000; i++) {
+        uint64_t v = rng_interval(&g, 6);
+        CHECK(v <= 6);
+        if (v > 6)
+            break;
+    }
+    CHECK(rng_interval(&g, 0) == 0);
+    for (i = 0; i < 100; i++)
+        CHECK(rng_interval(&g, ((uint64_t)1 << 40) + 3) <= ((uint64_t)1 << 40) + 3);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        golden_path = argv[1];
+    RUN(test_golden);
+    RUN(test_interval_bounds);
+    return check_summary();
+}
