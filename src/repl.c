@@ -78,11 +78,10 @@ static const char *get_prompt(lua_State *L, int first)
 {
     const char *p;
     if (lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2") == LUA_TNIL)
-        p = first ? "> " : ">> ";
-    else
-        p = luaL_tolstring(L, -1, NULL); /* any value with __tostring */
+        return first ? "> " : ">> "; /* the nil is the caller's to pop */
+    p = luaL_tolstring(L, -1, NULL); /* any value with __tostring */
     lua_remove(L, -2);
-    return p; /* left on the stack by the caller's pop */
+    return p; /* kept alive on the stack until the caller pops it */
 }
 
 /* Reads a line onto the stack; 0 at end of input. *cancel is set on Ctrl-C. */

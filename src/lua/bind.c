@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include "alloc.h"
 #include "bind.h"
@@ -45,9 +46,12 @@ size_t *bind_checkindices(lua_State *L, int arg, size_t *n)
         out = lua_newuserdatauv(L, (cnt ? cnt : 1) * sizeof *out, 0);
         for (i = 0; i < cnt; i++) {
             double v = m->cols == 1 ? MAT_AT(m, i, 0) : MAT_AT(m, i / m->cols, i % m->cols);
-            if (!(v >= 1 && v <= 9007199254740992.0) || v != (double)(size_t)v)
-                luaL_argerror(L, arg, lua_pushfstring(L, "index %f at position %I is not a positive integer", v,
+            if (!(v >= 1 && v <= 9007199254740992.0) || v != (double)(size_t)v) {
+                char b[32];
+                snprintf(b, sizeof b, "%.17g", v);
+                luaL_argerror(L, arg, lua_pushfstring(L, "index %s at position %I is not a positive integer", b,
                                                       (LUAI_UACINT)(i + 1)));
+            }
             out[i] = (size_t)v - 1;
         }
         lua_replace(L, arg);
@@ -71,4 +75,14 @@ size_t *bind_checkindices(lua_State *L, int arg, size_t *n)
     lua_replace(L, arg);
     *n = cnt;
     return out;
+}
+
+const char *bind_typename(lua_State *L, int arg)
+{
+    if (luaL_getmetafield(L, arg, "__name") == LUA_TSTRING) {
+        const char *s = lua_tostring(L, -1); /* the metatable keeps it alive */
+        lua_pop(L, 1);
+        return s;
+    }
+    return luaL_typename(L, arg);
 }

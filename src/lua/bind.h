@@ -17,6 +17,8 @@
 
 /* Raises e's message (clearing a delivered interrupt). */
 int bind_raise(lua_State *L, const core_err *e);
+/* Type name for messages: a userdata's __name ("matrix"), else the Lua type. */
+const char *bind_typename(lua_State *L, int arg);
 
 /* matrix userdata */
 mat *bind_newmat(lua_State *L); /* pushes an empty matrix userdata */

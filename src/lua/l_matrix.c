@@ -71,7 +71,7 @@ static int fill_from_table(lua_State *L, int t)
             MAT_AT(m, i, 0) = lua_tonumberx(L, -1, &isnum);
             if (!isnum)
                 luaL_error(L, "matrix.new: element [%I] is a %s, expected number", (LUAI_UACINT)(i + 1),
-                           luaL_typename(L, -1));
+                           bind_typename(L, -1));
             lua_pop(L, 1);
         }
         return 1;
@@ -80,7 +80,7 @@ static int fill_from_table(lua_State *L, int t)
     for (i = 0; i < r; i++) {
         lua_geti(L, t, (lua_Integer)i + 1);
         if (!lua_istable(L, -1))
-            luaL_error(L, "matrix.new: row %I is a %s, expected a table", (LUAI_UACINT)(i + 1), luaL_typename(L, -1));
+            luaL_error(L, "matrix.new: row %I is a %s, expected a table", (LUAI_UACINT)(i + 1), bind_typename(L, -1));
         if ((size_t)luaL_len(L, -1) != c)
             luaL_error(L, "matrix.new: row %I has %I elements, row 1 has %I", (LUAI_UACINT)(i + 1),
                        (LUAI_UACINT)luaL_len(L, -1), (LUAI_UACINT)c);
@@ -90,7 +90,7 @@ static int fill_from_table(lua_State *L, int t)
             MAT_AT(m, i, j) = lua_tonumberx(L, -1, &isnum);
             if (!isnum)
                 luaL_error(L, "matrix.new: element [%I][%I] is a %s, expected number", (LUAI_UACINT)(i + 1),
-                           (LUAI_UACINT)(j + 1), luaL_typename(L, -1));
+                           (LUAI_UACINT)(j + 1), bind_typename(L, -1));
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
@@ -111,9 +111,11 @@ static int m_new(lua_State *L)
     }
     if (lua_isinteger(L, 1)) {
         size_t r = bind_checksize(L, 1, "rows"), c = bind_checksize(L, 2, "columns");
+        int filled = !lua_isnoneornil(L, 3);
+        double v = filled ? luaL_checknumber(L, 3) : 0.0;
         mat *m = newmat(L, r, c);
-        if (!lua_isnoneornil(L, 3))
-            mat_fill(m, luaL_checknumber(L, 3));
+        if (filled)
+            mat_fill(m, v);
         return 1;
     }
     return luaL_typeerror(L, 1, "table, matrix or rows, columns");
@@ -200,7 +202,7 @@ static int stack(lua_State *L, int horizontal)
         m = luaL_testudata(L, -1, MATRIX_T);
         if (!m || !m->st)
             luaL_error(L, "%s: element %I is a %s, expected matrix", horizontal ? "hstack" : "vstack",
-                       (LUAI_UACINT)(k + 1), m ? "closed matrix" : luaL_typename(L, -1));
+                       (LUAI_UACINT)(k + 1), m ? "closed matrix" : bind_typename(L, -1));
         parts[k] = *m; /* borrowed: the table keeps it alive */
         lua_pop(L, 1);
     }
@@ -419,7 +421,7 @@ static int m_totable(lua_State *L)
 
 static const char *tname(lua_State *L, int arg)
 {
-    return luaL_typename(L, arg);
+    return bind_typename(L, arg);
 }
 
 static int arith(lua_State *L, int op, const char *sym)
@@ -530,7 +532,7 @@ static int m_apply(lua_State *L)
             MAT_AT(out, i, j) = lua_tonumberx(L, -1, &isnum);
             if (!isnum)
                 luaL_error(L, "apply: the function returned a %s for element (%I, %I), expected number",
-                           luaL_typename(L, -1), (LUAI_UACINT)(i + 1), (LUAI_UACINT)(j + 1));
+                           bind_typename(L, -1), (LUAI_UACINT)(i + 1), (LUAI_UACINT)(j + 1));
             lua_pop(L, 1);
         }
     return 1;

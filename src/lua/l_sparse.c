@@ -42,19 +42,20 @@ static void account(lua_State *L, const spm *s)
 
 /* ---- constructors ---- */
 
-static int getopt_int(lua_State *L, int t, const char *k, int def)
+/* Integer option t[k] in 0..max (false counts as 0), or def when absent. */
+static lua_Integer getopt_int(lua_State *L, int t, const char *k, lua_Integer def, lua_Integer max)
 {
-    int v = def;
+    lua_Integer v = def;
     if (lua_istable(L, t)) {
         lua_getfield(L, t, k);
-        if (lua_toboolean(L, -1) == 0 && !lua_isnil(L, -1))
-            v = 0; /* false */
+        if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+            v = 0;
         else if (!lua_isnil(L, -1)) {
             int isnum;
-            lua_Integer i = lua_tointegerx(L, -1, &isnum);
-            if (!isnum || i < 0 || i > 1 << 30)
-                luaL_error(L, "option '%s' must be a non-negative integer, got %s", k, luaL_typename(L, -1));
-            v = (int)i;
+            v = lua_tointegerx(L, -1, &isnum);
+            if (!isnum || v < 0 || v > max)
+                luaL_error(L, "option '%s' must be an integer in 0..%I, got %s", k, (LUAI_UACINT)max,
+                           luaL_tolstring(L, -1, NULL));
         }
         lua_pop(L, 1);
     }
@@ -86,7 +87,7 @@ static int getopt_dup(lua_State *L, int t, int def)
                 ;
             if (!names[k])
                 luaL_error(L, "option 'duplicates' must be \"sum\" or \"error\", got %s",
-                           s ? s : luaL_typename(L, -1));
+                           s ? s : bind_typename(L, -1));
             v = k == 0 ? SPM_DUP_SUM : SPM_DUP_ERROR;
         }
         lua_pop(L, 1);
@@ -101,7 +102,7 @@ static size_t vector_len(lua_State *L, int arg, const char *what)
     if (m)
         return m->rows * m->cols;
     if (!lua_istable(L, arg))
-        luaL_error(L, "from_triplets: %s must be a table or matrix, got %s", what, luaL_typename(L, arg));
+        luaL_error(L, "from_triplets: %s must be a table or matrix, got %s", what, bind_typename(L, arg));
     return (size_t)luaL_len(L, arg);
 }
 
@@ -116,7 +117,7 @@ static double vector_at(lua_State *L, int arg, size_t i, const char *what)
     v = lua_tonumberx(L, -1, &isnum);
     if (!isnum)
         luaL_error(L, "from_triplets: %s[%I] is a %s, expected number", what, (LUAI_UACINT)(i + 1),
-                   luaL_typename(L, -1));
+                   bind_typename(L, -1));
     lua_pop(L, 1);
     return v;
 }
@@ -157,7 +158,7 @@ static tbuf *newtbuf(lua_State *L, size_t n)
 
 static int s_from_triplets(lua_State *L)
 {
-    size_t n = vector_len(L, 1, "rows"), k;
+    size_t n, k;
     double maxr = 0, maxc = 0;
     int64_t rows, cols;
     int dup = getopt_dup(L, 4, SPM_DUP_SUM), scalar_v = lua_type(L, 3) == LUA_TNUMBER || lua_isnoneornil(L, 3);
@@ -165,6 +166,8 @@ static int s_from_triplets(lua_State *L)
     tbuf *t;
     spm *S;
     core_err e;
+    lua_settop(L, 4);
+    n = vector_len(L, 1, "rows");
     if (vector_len(L, 2, "cols") != n || (!scalar_v && vector_len(L, 3, "values") != n))
         luaL_error(L, "from_triplets: rows, cols and values differ in length (%I, %I, %I)", (LUAI_UACINT)n,
                    (LUAI_UACINT)vector_len(L, 2, "cols"), (LUAI_UACINT)(scalar_v ? n : vector_len(L, 3, "values")));
@@ -172,17 +175,21 @@ static int s_from_triplets(lua_State *L)
     for (k = 0; k < n; k++) {
         double r = vector_at(L, 1, k, "rows"), c = vector_at(L, 2, k, "cols");
         if (!(r >= 1 && r <= SPM_IDX_MAX && r == (double)(int64_t)r) ||
-            !(c >= 1 && c <= SPM_IDX_MAX && c == (double)(int64_t)c))
-            luaL_error(L, "from_triplets: triplet %I has index (%f, %f), expected positive integers",
-                       (LUAI_UACINT)(k + 1), r, c);
+            !(c >= 1 && c <= SPM_IDX_MAX && c == (double)(int64_t)c)) {
+            char rb[32], cb[32];
+            snprintf(rb, sizeof rb, "%.17g", r);
+            snprintf(cb, sizeof cb, "%.17g", c);
+            luaL_error(L, "from_triplets: triplet %I has index (%s, %s), expected positive integers",
+                       (LUAI_UACINT)(k + 1), rb, cb);
+        }
         t->I[k] = (spm_idx)(r - 1);
         t->J[k] = (spm_idx)(c - 1);
         t->X[k] = scalar_v ? sv : vector_at(L, 3, k, "values");
         if (r > maxr) maxr = r;
         if (c > maxc) maxc = c;
     }
-    rows = getopt_int(L, 4, "rows", -1);
-    cols = getopt_int(L, 4, "cols", -1);
+    rows = getopt_int(L, 4, "rows", -1, (lua_Integer)1 << 40);
+    cols = getopt_int(L, 4, "cols", -1, (lua_Integer)1 << 40);
     if (rows < 0) rows = (int64_t)maxr;
     if (cols < 0) cols = (int64_t)maxc;
     S = bind_newspm(L);
@@ -217,10 +224,10 @@ static int s_read(lua_State *L)
         o.delim = lua_tostring(L, -1); /* kept alive by the options table */
         lua_pop(L, 1);
         o.header = getopt_bool(L, 2, "header", 0);
-        o.row_field = getopt_int(L, 2, "row", 1);
-        o.col_field = getopt_int(L, 2, "col", 2);
-        o.val_field = getopt_int(L, 2, "value", 3);
-        o.fields = getopt_int(L, 2, "fields", 0);
+        o.row_field = (int)getopt_int(L, 2, "row", 1, 64);
+        o.col_field = (int)getopt_int(L, 2, "col", 2, 64);
+        o.val_field = (int)getopt_int(L, 2, "value", 3, 64);
+        o.fields = (int)getopt_int(L, 2, "fields", 0, 64);
         o.skip_bad = getopt_bool(L, 2, "skip_bad", 0);
         o.dup = getopt_dup(L, 2, SPM_DUP_ERROR);
     }
@@ -264,7 +271,7 @@ static int stack(lua_State *L, int horizontal)
         s = luaL_testudata(L, -1, SPARSE_T);
         if (!s || !s->p)
             luaL_error(L, "%s: element %I is a %s, expected sparse", horizontal ? "hstack" : "vstack",
-                       (LUAI_UACINT)(k + 1), s ? "closed sparse matrix" : luaL_typename(L, -1));
+                       (LUAI_UACINT)(k + 1), s ? "closed sparse matrix" : bind_typename(L, -1));
         parts[k] = *s; /* borrowed */
         lua_pop(L, 1);
     }
@@ -417,7 +424,7 @@ static int s_map(lua_State *L)
         lua_call(L, 1, 1);
         out->x[k] = lua_tonumberx(L, -1, &isnum);
         if (!isnum)
-            luaL_error(L, "map: the function returned a %s, expected number", luaL_typename(L, -1));
+            luaL_error(L, "map: the function returned a %s, expected number", bind_typename(L, -1));
         lua_pop(L, 1);
     }
     return 1;
@@ -631,7 +638,7 @@ static int set_labels(lua_State *L, int rows)
             lua_geti(L, 2, (lua_Integer)i + 1);
             if (!lua_isstring(L, -1))
                 luaL_error(L, "set_%s_labels: label %I is a %s, expected string", rows ? "row" : "col",
-                           (LUAI_UACINT)(i + 1), luaL_typename(L, -1));
+                           (LUAI_UACINT)(i + 1), bind_typename(L, -1));
             str[i] = lua_tolstring(L, -1, &len[i]);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
@@ -686,8 +693,8 @@ static int s_mul(lua_State *L)
         return 1;
     }
     return luaL_error(L, "%s * %s: not supported (sparse * matrix, matrix * sparse, sparse * number)",
-                      a ? SPARSE_T : luaL_typename(L, 1),
-                      luaL_testudata(L, 2, SPARSE_T) ? SPARSE_T : luaL_typename(L, 2));
+                      a ? SPARSE_T : bind_typename(L, 1),
+                      luaL_testudata(L, 2, SPARSE_T) ? SPARSE_T : bind_typename(L, 2));
 }
 
 static int s_tostring(lua_State *L)

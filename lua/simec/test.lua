@@ -1,0 +1,79 @@
+-- A small test harness (also for users' own experiment checks):
+--   local T = require "simec.test"
+--   T.case("name", function() T.check(x == 1); T.checkerr("bad", f, arg) end)
+--   os.exit(T.summary() and 0 or 1)
+local T = {passed = 0, failed = 0, quiet = false}
+
+local function where(level)
+  local info = debug.getinfo(level + 1, "Sl")
+  return info and (info.short_src .. ":" .. (info.currentline or 0)) or "?"
+end
+
+function T.check(cond, msg)
+  if not cond then error((msg or "check failed") .. " at " .. where(2), 2) end
+  return cond
+end
+
+function T.eq(got, want, msg)
+  if got ~= want then
+    error(("%sexpected %s, got %s at %s"):format(msg and msg .. ": " or "", tostring(want),
+          tostring(got), where(2)), 2)
+  end
+end
+
+function T.near(got, want, tol, msg)
+  tol = tol or 1e-12
+  if type(got) ~= "number" or math.abs(got - want) > tol * math.max(1, math.abs(want)) then
+    error(("%sexpected %.17g (tol %g), got %s at %s"):format(msg and msg .. ": " or "", want, tol,
+          tostring(got), where(2)), 2)
+  end
+end
+
+-- f(...) must raise an error whose message contains sub (plain text)
+function T.checkerr(sub, f, ...)
+  local ok, err = pcall(f, ...)
+  if ok then error(("expected an error containing %q, got success at %s"):format(sub, where(2)), 2) end
+  err = tostring(err)
+  if not err:find(sub, 1, true) then
+    error(("expected an error containing %q, got %q at %s"):format(sub, err, where(2)), 2)
+  end
+  return err
+end
+
+function T.case(name, fn)
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    T.passed = T.passed + 1
+  else
+    T.failed = T.failed + 1
+    io.stderr:write("FAIL ", name, "\n", tostring(err), "\n")
+  end
+end
+
+function T.tmpname()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+
+function T.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+function T.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function T.summary()
+  print(("%d passed, %d failed"):format(T.passed, T.failed))
+  return T.failed == 0
+end
+
+return T

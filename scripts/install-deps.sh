@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages simec needs to build and test (and, with
+# --bench, the benchmark peers). As root it runs apt-get; otherwise it prints
+# the exact command and fails.
+set -eu
+PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libopenblas-dev liblapacke-dev libreadline-dev tmux"
+if [ "${1:-}" = "--bench" ]; then
+    PKGS="$PKGS python3 python3-numpy python3-pandas time"
+fi
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "install-deps: not a Debian system; install these (or your distribution's equivalents): $PKGS" >&2
+    for p in lua5.4 openblas lapacke readline; do
+        pkg-config --exists "$p" 2>/dev/null || exit 1
+    done
+    exit 0
+fi
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+    echo "install-deps: installing$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+else
+    echo "install-deps: missing Debian packages:$missing" >&2
+    echo "run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Runs every suite (C unit tests, Lua specs under ./simec and under stock
+# lua5.4, REPL tests through tmux) and ends with "N passed, N failed".
+#   scripts/run-tests.sh [--build DIR] [--bin DIR]
+set -u
+BUILD=build/rel
+BIN=.
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build) BUILD=$2; shift 2 ;;
+    --bin) BIN=$2; shift 2 ;;
+    *) echo "run-tests: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+cd "$(dirname "$0")/.." || exit 2
+export LC_ALL=C
+export OPENBLAS_NUM_THREADS=1
+if [ "${SIMEC_SANITIZE:-}" = 1 ]; then
+    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+    export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+pass=0
+fail=0
+log=$(mktemp)
+
+# count SUITE OUTPUT_FILE EXIT_STATUS: adds the suite's "N passed, N failed" line
+count() {
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+    if [ -z "$line" ]; then
+        p=0
+        f=1
+        echo "  $1: no summary line (exit $3)"
+    else
+        p=${line%% passed*}
+        f=${line#*passed, }
+        f=${f%% failed*}
+        if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
+            f=1
+            echo "  $1: exit status $3 despite '$line'"
+        fi
+    fi
+    pass=$((pass + p))
+    fail=$((fail + f))
+    printf '%-28s %s passed, %s failed\n' "$1" "$p" "$f"
+    if [ "$f" -ne 0 ]; then
+        sed 's/^/    | /' "$2" | tail -n 40
+    fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    "$t" >"$log" 2>&1
+    count "c/$(basename "$t")" "$log" $?
+done
+
+"$BIN/simec" tests/lua/run.lua "$BIN/simec" >"$log" 2>&1
+count "lua (simec)" "$log" $?
+
+if command -v lua5.4 >/dev/null 2>&1; then
+    if [ "${SIMEC_SANITIZE:-}" = 1 ]; then
+        pre="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+        LD_PRELOAD="$pre" ASAN_OPTIONS=detect_leaks=0 lua5.4 tests/lua/stock.lua "$BIN" >"$log" 2>&1
+    else
+        lua5.4 tests/lua/stock.lua "$BIN" >"$log" 2>&1
+    fi
+    count "lua (stock lua5.4)" "$log" $?
+else
+    echo "  lua5.4 not installed: run scripts/install-deps.sh" >"$log"
+    count "lua (stock lua5.4)" "$log" 1
+fi
+
+sh tests/repl/run.sh "$BIN/simec" >"$log" 2>&1
+count "repl (tmux)" "$log" $?
+
+rm -f "$log"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,95 @@
+-- The simec binary from outside: options, scripts, stdin, exit status.
+local T = require "simec.test"
+local check, eq, checkerr, case = T.check, T.eq, T.checkerr, T.case
+local BIN = SIMEC_BIN or "./simec"
+
+-- run a shell command; returns stdout, stderr, success
+local function run(cmd, input)
+  local out, err = T.tmpname(), T.tmpname()
+  local full = cmd .. " >" .. out .. " 2>" .. err
+  if input then
+    local inp = T.write(T.tmpname(), input)
+    full = full .. " <" .. inp
+  else
+    full = full .. " </dev/null"
+  end
+  local ok = os.execute(full)
+  local o, e = T.read(out) or "", T.read(err) or ""
+  os.remove(out); os.remove(err)
+  return o, e, ok
+end
+
+case("host: -v, -h and bad options", function()
+  local o, _, ok = run(BIN .. " -v")
+  check(ok and o:find("^simec %d+%.%d+%.%d+ %(Lua 5%.4"))
+  o, _, ok = run(BIN .. " --version")
+  check(ok and o:find("^simec "))
+  o, _, ok = run(BIN .. " -h")
+  check(ok and o:find("usage: simec %[options%] %[script %[args%]%]"))
+  local e
+  o, e, ok = run(BIN .. " -x")
+  check(not ok and e:find("unrecognized option '%-x'") and e:find("usage:"))
+  o, e, ok = run(BIN .. " -e")
+  check(not ok and e:find("'%-e' needs argument"))
+end)
+
+case("host: -e, -l and globals", function()
+  local o, _, ok = run(BIN .. [[ -e "print(1+1)" -e "print(type(matrix), type(sparse))"]])
+  check(ok); eq(o, "2\ntable\ttable\n")
+  local dir = T.tmpname()
+  os.execute("mkdir " .. dir)
+  T.write(dir .. "/mymod.lua", "return {x = 42}")
+  o, _, ok = run("LUA_PATH='" .. dir .. "/?.lua' " .. BIN .. [[ -l mymod -l g=mymod -e "print(mymod.x, g.x)"]])
+  check(ok); eq(o, "42\t42\n")
+  local e
+  o, e, ok = run(BIN .. " -l no_such_module_xyz")
+  check(not ok and e:find("module 'no_such_module_xyz' not found"))
+  os.execute("rm -rf " .. dir)
+  o, _, ok = run(BIN .. [[ -e "print(require('simec.test') ~= nil, SIMEC_LUA_DIR ~= nil)"]])
+  check(ok); eq(o, "true\ttrue\n")
+end)
+
+case("host: scripts get arg, errors give tracebacks and exit status", function()
+  local script = T.write(T.tmpname() .. ".lua", "print(#arg, arg[1], arg[2], arg[0] ~= nil, ...)\n")
+  local o, _, ok = run(BIN .. " " .. script .. " a b")
+  check(ok); eq(o, "2\ta\tb\ttrue\ta\tb\n")
+  T.write(script, "local function f() error('boom') end\nf()\n")
+  local e
+  o, e, ok = run(BIN .. " " .. script)
+  check(not ok)
+  check(e:find("^simec: [^\n]*:1: boom\nstack traceback:"), e)
+  T.write(script, "x = = 1\n")
+  o, e, ok = run(BIN .. " " .. script)
+  check(not ok and e:find(":1: unexpected symbol near '='"))
+  o, e, ok = run(BIN .. " /nonexistent/script.lua")
+  check(not ok and e:find("cannot open /nonexistent/script.lua"))
+  o, e, ok = run(BIN .. [[ -e "error(setmetatable({}, {__tostring = function() return 'custom' end}))"]])
+  check(not ok and e:find("custom"))
+  o, e, ok = run(BIN .. [[ -e "error({})"]])
+  check(not ok and e:find("%(error object is a table value%)"))
+  os.remove(script)
+end)
+
+case("host: stdin that is not a terminal runs as a script", function()
+  local o, _, ok = run(BIN, "print(6 * 7)\n")
+  check(ok); eq(o, "42\n")
+  local e
+  o, e, ok = run(BIN, "error('from stdin')\n")
+  check(not ok and e:find("from stdin"))
+  o, _, ok = run(BIN .. " -", "print('dash')\n")
+  check(ok); eq(o, "dash\n")
+end)
+
+case("host: -i reads statements, prints expressions, continues after errors", function()
+  local input = "_PROMPT = ''\n_PROMPT2 = ''\n1 + 1\nfor i = 1, 2 do\nprint(i)\nend\nerror('oops')\nprint('alive')\n=3*3\nmatrix.eye(2)\n"
+  local o, e, ok = run(BIN .. " -i", input)
+  check(ok, e)
+  check(o:find("2\n", 1, true), o)
+  check(o:find("1\n2\n", 1, true), o)
+  check(o:find("alive\n", 1, true), o)
+  check(o:find("9\n", 1, true), o)
+  check(o:find("matrix 2x2\n   1   0\n   0   1", 1, true), o)
+  check(e:find("oops"), e)
+  o, e, ok = run(BIN .. " -i", "_PROMPT=''\nx = {\n")
+  check(ok and e:find("stdin:1: unexpected symbol near <eof>", 1, true), e)
+end)

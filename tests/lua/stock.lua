@@ -1,0 +1,22 @@
+-- The module under stock lua5.4: lua5.4 tests/lua/stock.lua BINDIR
+-- require "simec" must give the same types; the specs that do not need the
+-- host binary run again here.
+os.setlocale("C")
+local bindir = arg[1] or "."
+package.cpath = bindir .. "/?.so;" .. package.cpath
+package.path = "lua/?.lua;" .. package.path
+local T = require "simec.test"
+local simec = require "simec"
+T.case("require simec gives the types", function()
+  T.check(type(simec.matrix) == "table" and type(simec.sparse) == "table")
+  T.eq(type(simec.version), "string")
+  local m = simec.matrix.ones(2, 2)
+  T.eq(tostring(m), "matrix 2x2\n   1   1\n   1   1")
+  T.eq((m * m):sum(), 8)
+  T.check(package.loaded["simec.matrix"] == simec.matrix)
+end)
+matrix, sparse = simec.matrix, simec.sparse
+for _, f in ipairs{"tests/lua/matrix_spec.lua", "tests/lua/sparse_spec.lua", "tests/lua/io_spec.lua"} do
+  dofile(f)
+end
+os.exit(T.summary() and 0 or 1)
