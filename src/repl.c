@@ -1,4 +1,6 @@
+#include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,14 +66,21 @@ static void on_prompt_sigint(int sig)
     prompt_sigint = 1;
 }
 
-/* readline calls this when a read was interrupted by a signal */
-static int on_signal_event(void)
+/* readline's input: like its default, but a Ctrl-C at the prompt ends the
+ * read (as an accepted line that pushline then discards) instead of
+ * waiting for the next key. */
+static int getc_interruptible(FILE *f)
 {
-    if (prompt_sigint) {
-        rl_replace_line("", 0);
-        rl_done = 1;
+    for (;;) {
+        unsigned char c;
+        ssize_t n = read(fileno(f), &c, 1);
+        if (n == 1)
+            return c;
+        if (n == 0 || errno != EINTR)
+            return EOF;
+        if (prompt_sigint)
+            return '\n';
     }
-    return 0;
 }
 
 static const char *get_prompt(lua_State *L, int first)
@@ -103,8 +112,6 @@ static int pushline(lua_State *L, int first, int *cancel)
     if (prompt_sigint) {
         prompt_sigint = 0;
         free(line);
-        fputs("^C\n", stdout);
-        fflush(stdout);
         lua_pushliteral(L, "");
         return 1;
     }
@@ -390,7 +397,8 @@ void repl_run(lua_State *L)
     rl_attempted_completion_function = complete;
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
     rl_completion_append_character = '\0';
-    rl_signal_event_hook = on_signal_event;
+    rl_getc_function = getc_interruptible;
+    rl_catch_signals = 0; /* our SIGINT handler, installed without SA_RESTART, ends the read */
     if (path)
         read_history(path);
     while ((status = loadline(L)) != -2) {

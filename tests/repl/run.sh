@@ -1,0 +1,142 @@
+#!/bin/sh
+# REPL tests through a real terminal: tmux runs simec, send-keys types,
+# capture-pane reads the screen.   sh tests/repl/run.sh ./simec
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SOCK="simec-repl-$$"
+TMUX_CMD="tmux -L $SOCK-0 -f /dev/null"
+starts=0
+WORK=$(mktemp -d)
+HIST="$WORK/history"
+pass=0
+fail=0
+trap '$TMUX_CMD kill-server 2>/dev/null; rm -rf "$WORK"' EXIT
+
+screen() { $TMUX_CMD capture-pane -p -t repl -S -300 2>/dev/null; }
+
+# wait_for PATTERN [SECONDS]: an extended regexp appears on the screen
+wait_for() {
+    limit=$(( ${2:-10} * 10 ))
+    n=0
+    while [ "$n" -lt "$limit" ]; do
+        if screen | grep -Eq -- "$1"; then return 0; fi
+        sleep 0.1
+        n=$((n + 1))
+    done
+    return 1
+}
+
+send() { $TMUX_CMD send-keys -t repl "$@"; }
+line() { send -l "$1"; send Enter; }
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+ko() {
+    fail=$((fail + 1))
+    echo "FAIL $1"
+    screen | tail -n 25 | sed 's/^/     | /'
+}
+expect() { # NAME PATTERN [SECONDS]
+    if wait_for "$2" "${3:-10}"; then ok "$1"; else ko "$1 (no /$2/ on screen)"; fi
+}
+
+start() { # a fresh tmux server for each session
+    $TMUX_CMD kill-server 2>/dev/null
+    starts=$((starts + 1))
+    TMUX_CMD="tmux -L $SOCK-$starts -f /dev/null"
+    $TMUX_CMD new-session -d -s repl -x 150 -y 50 \
+        "env SIMEC_HISTORY='$HIST' OPENBLAS_NUM_THREADS=1 '$BIN'; sleep 30"
+    wait_for '^>( |$)' 10 || ko "start (no prompt)"
+}
+
+start
+expect "banner" '^simec [0-9]+\.[0-9]+\.[0-9]+ \(Lua 5\.4'
+
+line "1 + 1"
+expect "expression printed without =" '^2$'
+
+line "for i = 1, 3 do"
+expect "continuation prompt" '^>>( |$)'
+line "io.write(i, ',')"
+line "end"
+expect "multi-line statement" '1,2,3,'
+
+line "error('boom')"
+expect "error message" 'boom'
+expect "error traceback" 'stack traceback:'
+line "print('still ' .. 'here')"
+expect "session goes on after an error" '^still here$'
+
+line "while true do end"
+sleep 1
+send C-c
+expect "Ctrl-C stops a Lua loop" 'interrupted!' 5
+line "print('after ' .. 'loop')"
+expect "prompt back after a Lua loop" '^after loop$'
+
+line "a = matrix.ones(4000, 4000)"
+line "b = a * a"
+sleep 1
+send C-c
+# one 4000^3 product takes tens of seconds on one thread: only the core's
+# interrupt flag brings the prompt back this fast
+expect "Ctrl-C stops a long C computation" 'interrupted!' 5
+line "print('b is', b, 'a is', a:get(4000, 4000))"
+expect "objects consistent after the interrupt" '^b is +nil +a is +1\.0$'
+line "a = nil; collectgarbage()"
+
+send -l "matrix.ze"
+send Tab
+expect "tab completes a module field" 'matrix\.zeros' 5
+send C-u
+line "m = matrix.eye(2)"
+send -l "m:tot"
+send Tab
+expect "tab completes a method" 'm:totable' 5
+send C-u
+send -l "m:"
+send Tab Tab
+expect "m:<TAB> lists matrix methods" 'select_rows' 5
+send C-u
+send -l "glob_unique_name = 1"
+send Enter
+send -l "glob_uni"
+send Tab
+expect "tab completes a global" 'glob_unique_name' 5
+send C-u
+
+send -l "half typed"
+send C-c
+sleep 0.5 # as a person would: the next line is typed after the new prompt
+line "print('fresh ' .. 'line')"
+expect "Ctrl-C at the prompt clears the line" '^fresh line$'
+
+line "for i = 1, 2 do"
+sleep 0.3
+send C-c
+sleep 0.5
+line "print('reset ' .. 'ok')"
+expect "Ctrl-C cancels a continued statement" '^reset ok$'
+
+send C-d
+sleep 0.5
+if screen | grep -q '^>$' && ! $TMUX_CMD list-panes -t repl -F '#{pane_current_command}' | grep -q sleep; then
+    ko "Ctrl-D exits"
+else
+    ok "Ctrl-D exits"
+fi
+
+if grep -q '^1 + 1$' "$HIST" && grep -q "print('still ' .. 'here')" "$HIST"; then
+    ok "history file written"
+else
+    ko "history file written"
+    sed 's/^/     | /' "$HIST" 2>/dev/null
+fi
+
+start
+send Up
+expect "history is read back at start" "print\('reset ' \.\. 'ok'\)" 5
+send C-u
+send C-d
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
