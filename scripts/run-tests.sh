@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.." || exit 2
 export LC_ALL=C
 export OPENBLAS_NUM_THREADS=1
 if [ "${SIMEC_SANITIZE:-}" = 1 ]; then
-    export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23
+    export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:exitcode=23
     export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
@@ -60,7 +60,7 @@ count "lua (simec)" "$log" $?
 if command -v lua5.4 >/dev/null 2>&1; then
     if [ "${SIMEC_SANITIZE:-}" = 1 ]; then
         pre="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
-        LD_PRELOAD="$pre" ASAN_OPTIONS=detect_leaks=0 lua5.4 tests/lua/stock.lua "$BIN" >"$log" 2>&1
+        LD_PRELOAD="$pre" ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 lua5.4 tests/lua/stock.lua "$BIN" >"$log" 2>&1
     else
         lua5.4 tests/lua/stock.lua "$BIN" >"$log" 2>&1
     fi

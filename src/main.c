@@ -216,7 +216,7 @@ static int isdir(const char *p)
  * ../share/simec) in front of package.path. */
 static void setup_paths(lua_State *L)
 {
-    char exe[PATH_MAX], probe[PATH_MAX + 64], root[PATH_MAX + 64];
+    char exe[PATH_MAX], probe[PATH_MAX + 128], root[PATH_MAX + 64];
     const char *env = getenv("SIMEC_HOME");
     ssize_t n;
     char *slash;
