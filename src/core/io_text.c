@@ -37,6 +37,8 @@ typedef struct idmap {
     size_t blen, bcap;
     size_t *off;
     size_t n, ocap;
+    int64_t last; /* previous id's index, -1 none */
+    size_t last_len;
 } idmap;
 
 static void idmap_free(idmap *m)
@@ -120,7 +122,24 @@ static int idmap_rehash(idmap *m)
     return 1;
 }
 
+static int64_t idmap_lookup(idmap *m, const char *s, size_t len);
+
+/* Consecutive lines usually repeat an id (files grouped by user): compare
+ * with the previous id first. */
 static int64_t idmap_get(idmap *m, const char *s, size_t len)
+{
+    int64_t idx;
+    if (m->last >= 0 && len == m->last_len && memcmp(m->buf + m->off[m->last], s, len) == 0)
+        return m->last;
+    idx = idmap_lookup(m, s, len);
+    if (idx >= 0) {
+        m->last = idx;
+        m->last_len = len;
+    }
+    return idx;
+}
+
+static int64_t idmap_lookup(idmap *m, const char *s, size_t len)
 {
     size_t v = 0, i, h;
     uint64_t key;
@@ -271,10 +290,10 @@ static int split(const reader *r, const char *s, const char *end, const char **f
     }
     for (;;) {
         const char *d = s, *b, *t;
-        if (r->dlen == 1) {
-            d = memchr(s, r->delim[0], (size_t)(end - s));
-            if (!d)
-                d = end;
+        if (r->dlen == 1) { /* fields are short: a plain loop beats memchr's call */
+            char c = r->delim[0];
+            while (d < end && *d != c)
+                d++;
         } else {
             while (d < end && !(d + r->dlen <= end && memcmp(d, r->delim, r->dlen) == 0))
                 d++;
@@ -411,6 +430,25 @@ static int line(reader *r, const char *s, const char *end)
     return CORE_OK;
 }
 
+/* Newlines in b[0..n), eight bytes at a time: a byte of w ^ "\n\n..." is
+ * zero exactly where the high bit of the expression below is set. */
+static int64_t count_newlines(const char *b, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = 0x7f7f7f7f7f7f7f7full;
+    int64_t c = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, x, y;
+        memcpy(&w, b + i, 8);
+        x = w ^ (ones * '\n');
+        y = ~(((x & low7) + low7) | x | low7);
+        c += (int64_t)(((y >> 7) * ones) >> 56);
+    }
+    for (; i < n; i++)
+        c += b[i] == '\n';
+    return c;
+}
+
 /* Calls fn on each line (without '\n'); count_only just counts newlines. */
 static int scan(reader *r, int fd, char *buf, int count_only, int64_t *count)
 {
@@ -432,11 +470,7 @@ static int scan(reader *r, int fd, char *buf, int count_only, int64_t *count)
         end = buf + total;
         p = buf;
         if (count_only) {
-            size_t i;
-            int64_t c = 0;
-            for (i = have; i < total; i++)
-                c += buf[i] == '\n';
-            *count += c;
+            *count += count_newlines(buf + have, total - have);
             if (got == 0) {
                 if (have)
                     (*count)++;
@@ -478,6 +512,7 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
         rep = &dummy;
     memset(rep, 0, sizeof *rep);
     r.path = path, r.o = o, r.rep = rep, r.e = e;
+    r.rows.last = r.cols.last = -1;
     if (o->row_field < 1 || o->col_field < 1 || o->val_field < 0 || o->row_field > MAXF ||
         o->col_field > MAXF || o->val_field > MAXF || o->row_field == o->col_field)
         return core_err_set(e, CORE_EINVAL, "%s: bad field numbers (row %d, col %d, value %d; 1..%d, distinct)",

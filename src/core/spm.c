@@ -72,13 +72,53 @@ static void sift(spm_idx *j, double *x, size_t n, size_t i)
     }
 }
 
-static void sort_row(spm_idx *j, double *x, size_t n)
+/* Sorts the row (j, x) by j: insertion sort for short rows; LSD radix sort
+ * (11-bit digits, stable) through the scratch arrays when given, else heap sort. */
+typedef struct rowsort {
+    spm_idx *tj;
+    double *tx;
+    int passes;
+    size_t cnt[2048];
+} rowsort;
+
+static void radix_row(rowsort *rs, spm_idx *j, double *x, size_t n)
+{
+    spm_idx *sj = j, *dj = rs->tj;
+    double *sx = x, *dx = rs->tx;
+    int pass;
+    size_t i;
+    for (pass = 0; pass < rs->passes; pass++) {
+        int shift = 11 * pass;
+        size_t sum = 0;
+        memset(rs->cnt, 0, sizeof rs->cnt);
+        for (i = 0; i < n; i++)
+            rs->cnt[((uint32_t)sj[i] >> shift) & 2047u]++;
+        for (i = 0; i < 2048; i++) {
+            size_t c = rs->cnt[i];
+            rs->cnt[i] = sum;
+            sum += c;
+        }
+        for (i = 0; i < n; i++) {
+            size_t d = rs->cnt[((uint32_t)sj[i] >> shift) & 2047u]++;
+            dj[d] = sj[i];
+            dx[d] = sx[i];
+        }
+        { spm_idx *t = sj; sj = dj; dj = t; }
+        { double *t = sx; sx = dx; dx = t; }
+    }
+    if (sj != j) {
+        memcpy(j, sj, n * sizeof *j);
+        memcpy(x, sx, n * sizeof *x);
+    }
+}
+
+static void sort_row(rowsort *rs, spm_idx *j, double *x, size_t n)
 {
     size_t i, k;
     for (i = 1; i < n && j[i - 1] <= j[i]; i++)
         ;
     if (i >= n)
-        return; /* already sorted: the usual case for files grouped by row */
+        return; /* already sorted */
     if (n <= 32) {
         for (i = 1; i < n; i++) {
             spm_idx tj = j[i];
@@ -90,6 +130,10 @@ static void sort_row(spm_idx *j, double *x, size_t n)
             j[k] = tj;
             x[k] = tx;
         }
+        return;
+    }
+    if (rs) {
+        radix_row(rs, j, x, n);
         return;
     }
     for (i = n / 2; i-- > 0;)
@@ -105,12 +149,35 @@ static void sort_row(spm_idx *j, double *x, size_t n)
 
 int64_t spm_last_dup[2];
 
+/* Moves every element of bucket b (positions next[b]..start[b+1]) that
+ * belongs elsewhere to its bucket, (I >> shift) - base, by swapping. */
+static void cycle_permute(spm_idx *I, spm_idx *J, double *X, spm_ptr *next, const spm_ptr *start,
+                          int64_t b, int shift, int64_t base)
+{
+    while (next[b] < start[b + 1]) {
+        spm_ptr pos = next[b];
+        int64_t t = ((int64_t)I[pos] >> shift) - base;
+        if (t == b) {
+            next[b]++;
+            continue;
+        }
+        {
+            spm_ptr d = next[t]++;
+            spm_idx ti = I[d], tj = J[d];
+            double tx = X[d];
+            I[d] = I[pos], J[d] = J[pos], X[d] = X[pos];
+            I[pos] = ti, J[pos] = tj, X[pos] = tx;
+        }
+    }
+}
+
 int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **Ip, spm_idx **Jp,
                             double **Xp, int64_t nnz, int dup, core_err *e)
 {
     spm_idx *I = *Ip, *J = *Jp;
     double *X = *Xp;
     spm_ptr *next = NULL, k, out;
+    rowsort *rs = NULL;
     int64_t r;
     int rc = CORE_OK;
     *Ip = NULL, *Jp = NULL, *Xp = NULL;
@@ -140,34 +207,59 @@ int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **Ip, sp
     for (r = 0; r < rows; r++)
         A->p[r + 1] += A->p[r];
     memcpy(next, A->p, ((size_t)rows + 1) * sizeof *next);
-    /* in-place bucket permutation by row (cycle following): no second copy */
-    for (r = 0; r < rows; r++) {
-        while (next[r] < A->p[r + 1]) {
-            spm_ptr pos = next[r];
-            spm_idx t = I[pos];
-            if (t == r) {
-                next[r]++;
-                continue;
-            }
-            {
-                spm_ptr d = next[t]++;
-                spm_idx ti = I[d], tj = J[d];
-                double tx = X[d];
-                I[d] = I[pos], J[d] = J[pos], X[d] = X[pos];
-                I[pos] = ti, J[pos] = tj, X[pos] = tx;
-            }
-        }
-        if ((r & 0xffff) == 0 && core_interrupted()) {
+    /* In-place MSD radix permutation by row, no second copy: first into at
+     * most 256 groups of rows (few write streams, so they stay in cache),
+     * then by row within each group (a range small enough for the cache). */
+    {
+        int shift = 0;
+        spm_ptr gs[257], gn[256];
+        int64_t g, ngroups;
+        while ((rows - 1) >> shift > 255)
+            shift++;
+        ngroups = rows ? ((rows - 1) >> shift) + 1 : 0;
+        for (g = 0; g <= ngroups; g++)
+            gs[g] = A->p[g << shift < rows ? g << shift : rows];
+        memcpy(gn, gs, (size_t)ngroups * sizeof *gn);
+        for (g = 0; g < ngroups; g++)
+            cycle_permute(I, J, X, gn, gs, g, shift, 0);
+        if (core_interrupted()) {
             rc = core_err_set(e, CORE_EINTR, "interrupted!");
             goto done;
+        }
+        if (shift > 0) {
+            for (g = 0; g < ngroups; g++) {
+                int64_t r0 = g << shift, r1 = (g + 1) << shift < rows ? (g + 1) << shift : rows;
+                for (r = r0; r < r1; r++)
+                    cycle_permute(I, J, X, next + r0, A->p + r0, r - r0, 0, r0);
+            }
         }
     }
     I = core_free(I);
     next = core_free(next);
+    {
+        spm_ptr maxrow = 0;
+        int bits = 0;
+        for (r = 0; r < rows; r++)
+            if (A->p[r + 1] - A->p[r] > maxrow)
+                maxrow = A->p[r + 1] - A->p[r];
+        while (bits < 31 && ((int64_t)1 << bits) < cols)
+            bits++;
+        /* scratch for the radix sort; without it the heap sort still works */
+        if (maxrow > 32 && (rs = core_malloc(sizeof *rs)) != NULL) {
+            rs->tj = core_malloc((size_t)maxrow * sizeof *rs->tj);
+            rs->tx = core_malloc((size_t)maxrow * sizeof *rs->tx);
+            rs->passes = (bits + 10) / 11;
+            if (!rs->tj || !rs->tx) {
+                core_free(rs->tj);
+                core_free(rs->tx);
+                rs = core_free(rs);
+            }
+        }
+    }
     out = 0;
     for (r = 0; r < rows; r++) {
         spm_ptr b = A->p[r], end = A->p[r + 1];
-        sort_row(J + b, X + b, (size_t)(end - b));
+        sort_row(rs, J + b, X + b, (size_t)(end - b));
         A->p[r] = out;
         for (k = b; k < end; k++) {
             if (out > A->p[r] && J[out - 1] == J[k]) {
@@ -207,6 +299,11 @@ done:
     core_free(J);
     core_free(X);
     core_free(next);
+    if (rs) {
+        core_free(rs->tj);
+        core_free(rs->tx);
+        core_free(rs);
+    }
     if (rc)
         spm_free(A);
     return rc;
