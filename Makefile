@@ -86,5 +86,22 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	sh scripts/bench/io.sh
 
+# Lua's module directories for the installed simec.so and lua/simec/*.lua
+LUA_CMOD := $(PREFIX)/lib/lua/5.4
+LUA_LMOD := $(PREFIX)/share/lua/5.4
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/simec/lua/simec \
+	    $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(LUA_LMOD)/simec
+	install -m 755 simec $(DESTDIR)$(PREFIX)/bin/simec
+	install -m 644 libsimeccore.a $(DESTDIR)$(PREFIX)/lib/libsimeccore.a
+	install -m 755 simec.so $(DESTDIR)$(LUA_CMOD)/simec.so
+	install -m 644 lua/simec/*.lua $(DESTDIR)$(PREFIX)/share/simec/lua/simec/
+	install -m 644 lua/simec/*.lua $(DESTDIR)$(LUA_LMOD)/simec/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/simec $(DESTDIR)$(PREFIX)/lib/libsimeccore.a $(DESTDIR)$(LUA_CMOD)/simec.so
+	rm -rf $(DESTDIR)$(PREFIX)/share/simec $(DESTDIR)$(LUA_LMOD)/simec
+
 clean:
 	rm -rf build simec simec.so libsimeccore.a

@@ -68,8 +68,8 @@ awk -v st="$ST" -v pt="$PT" -v sm="$SM" -v pm="$PM" -v base="$BASE_KB" -v core="
     printf "I/O benchmark: %d ratings, %.0f MB file, median of %d runs\n", nnz, size / 1e6, runs
     printf "%-34s %10s %10s %8s\n", "what", "simec", "pandas", "ratio"
     printf "%-34s %9.3fs %9.3fs %7.2fx\n", "read ratings file (seconds)", st, pt, ratio
-    printf "%-34s %8.0fMB %8.0fMB\n", "peak RSS", sm / 1024, pm / 1024
-    printf "%-34s %8.0fMB\n", "peak RSS minus empty simec", (sm - base) / 1024
+    printf "%-34s %8.0fMB %8.0fMB\n", "peak RSS", sm * 1.024e-3, pm * 1.024e-3
+    printf "%-34s %8.0fMB\n", "peak RSS minus empty simec", (sm - base) * 1.024e-3
     printf "%-34s %8.0fMB\n", "core allocator peak", core / 1e6
     printf "%-34s %8.0fMB\n", "final CSR + labels", (csr + lab) / 1e6
     printf "memory target (peak < 2 x (CSR + labels) = %.0f MB): core peak %s, RSS above empty %s\n",
@@ -77,6 +77,6 @@ awk -v st="$ST" -v pt="$PT" -v sm="$SM" -v pm="$PM" -v base="$BASE_KB" -v core="
     printf "speed target (ratio >= 1): %s\n", (ratio >= 1 ? "met" : "MISSED")
     if (json != "") {
         printf "{\"benchmark\": \"io\", \"results\": [{\"name\": \"read %d ratings vs pandas.read_csv\", \"simec_s\": %s, \"peer_s\": %s, \"ratio\": %.3f, \"simec_mb\": %.1f, \"peer_mb\": %.1f, \"core_peak_mb\": %.1f, \"csr_labels_mb\": %.1f}]}\n",
-            nnz, st, pt, ratio, sm / 1024, pm / 1024, core / 1e6, (csr + lab) / 1e6 > json
+            nnz, st, pt, ratio, sm * 1.024e-3, pm * 1.024e-3, core / 1e6, (csr + lab) / 1e6 > json
     }
 }'
