@@ -12,12 +12,25 @@ int bind_raise(lua_State *L, const core_err *e)
     return luaL_error(L, "%s", e->msg[0] ? e->msg : "unknown error");
 }
 
+/* The GC sees a matrix as a small userdata, not the buffer it owns. A
+ * step proportional to each large allocation helps the incremental
+ * collector; in generational mode (the host's default) steps do not free
+ * the dropped matrices in time, so a full collection also runs whenever the
+ * core's memory has doubled since the last one (and is above 256 MiB). */
+static size_t gc_threshold = (size_t)256 << 20;
+
 void bind_account(lua_State *L, double bytes)
 {
-    /* a step proportional to the hidden allocation, so loops that drop big
-     * matrices collect them before memory runs out */
-    if (bytes >= 65536.0)
-        lua_gc(L, LUA_GCSTEP, (int)(bytes / 1024.0 > 1e6 ? 1e6 : bytes / 1024.0));
+    size_t in_use;
+    if (bytes < 65536.0)
+        return;
+    lua_gc(L, LUA_GCSTEP, (int)(bytes / 1024.0 > 1e6 ? 1e6 : bytes / 1024.0));
+    in_use = core_mem_in_use();
+    if (in_use > gc_threshold) {
+        lua_gc(L, LUA_GCCOLLECT);
+        in_use = core_mem_in_use();
+        gc_threshold = in_use > ((size_t)128 << 20) ? 2 * in_use : (size_t)256 << 20;
+    }
 }
 
 size_t bind_checkindex(lua_State *L, int arg, size_t n, const char *what, const char *shape)

@@ -1,5 +1,6 @@
 /* luaopen_simec: the single exported symbol of simec.so (and what the host
  * calls): registers every type and returns the module table. */
+#include <stdlib.h>
 #include <time.h>
 #include "alloc.h"
 #include "bind.h"
@@ -11,6 +12,44 @@ static int l_clock(lua_State *L)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+/* "8G", "512M", "100K" or a number of bytes; -1 when malformed */
+static double parse_bytes(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    switch (*end) {
+    case 'k': case 'K': v *= 1024.0; end++; break;
+    case 'm': case 'M': v *= 1048576.0; end++; break;
+    case 'g': case 'G': v *= 1073741824.0; end++; break;
+    case 't': case 'T': v *= 1099511627776.0; end++; break;
+    default: break;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    return end == s || *end || !(v >= 0) ? -1 : v;
+}
+
+/* simec.limits{memory = bytes or "8G"} -> {memory = bytes (0: none)} */
+static int l_limits(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        if (lua_getfield(L, 1, "memory") != LUA_TNIL) {
+            double v = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1)
+                       : lua_type(L, -1) == LUA_TSTRING ? parse_bytes(lua_tostring(L, -1)) : -1;
+            if (!(v >= 0) || v > 9e18)
+                return luaL_error(L, "limits: memory must be a number of bytes or a size like \"8G\", got %s",
+                                  luaL_tolstring(L, -1, NULL));
+            core_mem_set_limit((size_t)v);
+        }
+        lua_pop(L, 1);
+    }
+    lua_createtable(L, 0, 1);
+    lua_pushinteger(L, (lua_Integer)core_mem_limit());
+    lua_setfield(L, -2, "memory");
     return 1;
 }
 
@@ -37,6 +76,17 @@ int luaopen_simec(lua_State *L)
         luaL_requiref(L, types[k].module, types[k].open, 0);
         lua_setfield(L, -2, types[k].name);
     }
+    {
+        const char *env = getenv("SIMEC_MAX_MEMORY");
+        double v;
+        if (env && *env) {
+            if ((v = parse_bytes(env)) < 0)
+                return luaL_error(L, "SIMEC_MAX_MEMORY: expected a number of bytes or a size like 8G, got '%s'", env);
+            core_mem_set_limit((size_t)v);
+        }
+    }
+    lua_pushcfunction(L, l_limits);
+    lua_setfield(L, -2, "limits");
     lua_pushcfunction(L, l_clock);
     lua_setfield(L, -2, "clock");
     lua_pushcfunction(L, l_memory);

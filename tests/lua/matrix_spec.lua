@@ -271,8 +271,29 @@ case("matrix files: npy and csv", function()
 end)
 
 case("matrix memory: dropped matrices are collected", function()
-  -- 200 iterations of 8 MB each would need 1.6 GB without GC pressure
+  -- 200 iterations of 8 MB: the GC must hear of the C memory, or the peak
+  -- would approach 1.6 GB before a collection
+  collectgarbage()
+  simec.memory(true)
   local m = matrix.ones(1000, 1000)
   for _ = 1, 200 do m = m + 1 end
   eq(m:get(1, 1), 201)
+  local _, peak = simec.memory()
+  check(peak < 400e6, ("peak %d bytes"):format(peak))
+end)
+
+case("memory ceiling turns an allocation into an error", function()
+  local old = simec.limits().memory
+  collectgarbage()
+  local inuse = simec.memory()
+  simec.limits{memory = inuse + 10e6}
+  local ok, err = pcall(matrix.zeros, 2000, 2000)
+  simec.limits{memory = old}
+  check(not ok)
+  check(err:find("matrix: not enough memory (30.5 MiB requested", 1, true), err)
+  check(err:find("limit", 1, true), err)
+  simec.limits{memory = "2G"}
+  eq(simec.limits().memory, 2 * 1024 ^ 3)
+  simec.limits{memory = old}
+  checkerr("limits: memory must be a number of bytes or a size like \"8G\", got 8X", simec.limits, {memory = "8X"})
 end)
