@@ -6,7 +6,7 @@ local bindir = arg[1] or "."
 package.cpath = bindir .. "/?.so;" .. package.cpath
 package.path = "lua/?.lua;" .. package.path
 local T = require "simec.test"
-local simec = require "simec"
+simec = require "simec" -- a global, as in the host
 T.case("require simec gives the types", function()
   T.check(type(simec.matrix) == "table" and type(simec.sparse) == "table")
   T.eq(type(simec.version), "string")
