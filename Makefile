@@ -21,7 +21,7 @@ RL_LIBS    := $(shell pkg-config --libs readline 2>/dev/null)
 
 # The warning list of Lua's own makefile, plus -Werror.
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-           -Wdeclaration-after-statement -Wpointer-arith -Wwrite-strings -Wundef
+           -Wdeclaration-after-statement -Wdouble-promotion -Wpointer-arith -Wwrite-strings -Wundef
 OPT     ?= -O2 -g
 ifeq ($(SAN),1)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -132,7 +132,7 @@ typedef struct {
 
 static void racc_init(racc *r, int op)
 {
-    r->acc = op == MAT_MIN ? INFINITY : op == MAT_MAX ? -INFINITY : 0.0;
+    r->acc = op == MAT_MIN ? HUGE_VAL : op == MAT_MAX ? -HUGE_VAL : 0.0;
     r->scale = 0.0;
     r->ssq = 1.0;
     r->n = 0;
@@ -153,7 +153,7 @@ static void racc_add(racc *r, int op, double v)
             } else
                 r->ssq += (av / r->scale) * (av / r->scale);
         }
-        if (isnan(v)) r->scale = NAN;
+        if (isnan(v)) r->scale = (double)NAN;
         break;
     default: r->acc += v;
     }
@@ -162,11 +162,11 @@ static void racc_add(racc *r, int op, double v)
 static double racc_result(const racc *r, int op)
 {
     if (op == MAT_MEAN)
-        return r->n ? r->acc / (double)r->n : NAN;
+        return r->n ? r->acc / (double)r->n : (double)NAN;
     if (op == MAT_NORM)
         return r->scale * sqrt(r->ssq);
     if ((op == MAT_MIN || op == MAT_MAX) && r->n == 0)
-        return NAN;
+        return (double)NAN;
     return r->acc;
 }
 
