@@ -12,6 +12,7 @@
 
 #define MATRIX_T "matrix"
 #define SPARSE_T "sparse"
+#define RNG_T "rng"
 
 #define BIND_API __attribute__((visibility("default")))
 
@@ -54,6 +55,9 @@ size_t bind_checksize(lua_State *L, int arg, const char *what);
 
 int luaopen_simec_matrix(lua_State *L);
 int luaopen_simec_sparse(lua_State *L);
+int luaopen_simec_rng(lua_State *L);
+struct rng;
+struct rng *bind_checkrng(lua_State *L, int arg);
 BIND_API int luaopen_simec(lua_State *L);
 
 /* Limit on dense results of sparse:dense() (bytes), settable from Lua. */

@@ -66,7 +66,8 @@ static int l_memory(lua_State *L)
 static const struct {
     const char *name, *module;
     lua_CFunction open;
-} types[] = {{"matrix", "simec.matrix", luaopen_simec_matrix}, {"sparse", "simec.sparse", luaopen_simec_sparse}};
+} types[] = {{"matrix", "simec.matrix", luaopen_simec_matrix}, {"sparse", "simec.sparse", luaopen_simec_sparse},
+                {"rng", "simec.rng", luaopen_simec_rng}};
 
 int luaopen_simec(lua_State *L)
 {

@@ -49,6 +49,24 @@ static void test_golden(void)
             for (i = 0; sscanf(p, "%llu%n", &v, &k) == 1; i++, p += k)
                 CHECK(perm[i] == v);
             core_free(perm);
+        } else if (strcmp(kind, "randint") == 0) {
+            long long lo, hi, v;
+            int k;
+            sscanf(p, "%lld %lld%n", &lo, &hi, &k);
+            p += k;
+            while (sscanf(p, "%lld%n", &v, &k) == 1) {
+                CHECK(lo + (long long)rng_interval(&g, (uint64_t)(hi - 1 - lo)) == v);
+                p += k;
+            }
+        } else if (strcmp(kind, "shuffle") == 0) {
+            size_t perm[64], i;
+            unsigned long long n, v;
+            int k;
+            sscanf(p, "%llu%n", &n, &k);
+            p += k;
+            rng_permutation(&g, perm, (size_t)n);
+            for (i = 0; sscanf(p, "%llu%n", &v, &k) == 1; i++, p += k)
+                CHECK(perm[i] == v);
         } else {
             double v;
             int k, normal = strcmp(kind, "randn") == 0;
@@ -59,7 +77,7 @@ static void test_golden(void)
         }
     }
     fclose(f);
-    CHECK(lines_checked == 28);
+    CHECK(lines_checked == 38);
 }
 
 static void test_interval_bounds(void)

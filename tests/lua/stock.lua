@@ -16,7 +16,9 @@ T.case("require simec gives the types", function()
   T.check(package.loaded["simec.matrix"] == simec.matrix)
 end)
 matrix, sparse = simec.matrix, simec.sparse
-for _, f in ipairs{"tests/lua/matrix_spec.lua", "tests/lua/sparse_spec.lua", "tests/lua/io_spec.lua"} do
+rng = simec.rng
+for _, f in ipairs{"tests/lua/matrix_spec.lua", "tests/lua/sparse_spec.lua", "tests/lua/io_spec.lua",
+                  "tests/lua/rng_spec.lua"} do
   dofile(f)
 end
 os.exit(T.summary() and 0 or 1)
