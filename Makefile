@@ -6,7 +6,7 @@
 #   make bench      benchmarks under scripts/bench/
 
 CC      ?= cc
-PKGS    := lua5.4 openblas lapacke readline
+PKGS    := lua5.4 openblas lapacke readline arpack
 PREFIX  ?= /usr/local
 
 # BUILD holds objects; OUT the three products (top level for the normal build).
@@ -15,7 +15,7 @@ OUT     ?= .
 SAN     ?=
 
 PKG_CFLAGS := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-BLAS_LIBS  := $(shell pkg-config --libs openblas lapacke 2>/dev/null)
+BLAS_LIBS  := $(shell pkg-config --libs arpack openblas lapacke 2>/dev/null)
 LUA_LIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null)
 RL_LIBS    := $(shell pkg-config --libs readline 2>/dev/null)
 

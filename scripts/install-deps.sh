@@ -3,13 +3,13 @@
 # --bench, the benchmark peers). As root it runs apt-get; otherwise it prints
 # the exact command and fails.
 set -eu
-PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libopenblas-dev liblapacke-dev libreadline-dev tmux"
+PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libopenblas-dev liblapacke-dev libarpack2-dev libreadline-dev tmux"
 if [ "${1:-}" = "--bench" ]; then
     PKGS="$PKGS python3 python3-numpy python3-pandas time"
 fi
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; install these (or your distribution's equivalents): $PKGS" >&2
-    for p in lua5.4 openblas lapacke readline; do
+    for p in lua5.4 openblas lapacke arpack readline; do
         pkg-config --exists "$p" 2>/dev/null || exit 1
     done
     exit 0

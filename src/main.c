@@ -254,7 +254,7 @@ static void setup_paths(lua_State *L)
 
 static void open_simec(lua_State *L)
 {
-    static const char *const globals[] = {"matrix", "sparse", "rng", NULL};
+    static const char *const globals[] = {"matrix", "sparse", "rng", "svd", NULL};
     int k;
     luaL_requiref(L, "simec", luaopen_simec, 1);
     for (k = 0; globals[k]; k++) {

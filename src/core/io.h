@@ -16,6 +16,7 @@ typedef struct io_triplet_opts {
     int fields;        /* expected fields per line; 0: as the first data line */
     int skip_bad;      /* skip malformed lines (counted) instead of failing */
     int dup;           /* SPM_DUP_SUM or SPM_DUP_ERROR */
+    int keep_order;    /* fill io_report.order */
 } io_triplet_opts;
 
 typedef struct io_report {
@@ -23,6 +24,8 @@ typedef struct io_report {
     int64_t skipped;     /* malformed lines skipped (skip_bad) */
     char first_skipped[300];
     char delim[8];       /* delimiter used */
+    int64_t *order;      /* keep_order: CSR position of each data line, in file order
+                            (core-allocated, lines entries; the caller frees it) */
 } io_report;
 
 void io_triplet_opts_default(io_triplet_opts *o);

@@ -503,6 +503,7 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
 {
     reader r;
     io_report dummy;
+    spm_idx *oi = NULL, *oj = NULL;
     char *buf = NULL;
     int fd, rc;
     int64_t lines;
@@ -562,7 +563,28 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
         strcpy(rep->delim, r.delim);
     core_free(r.rows.dense), r.rows.dense = NULL;
     core_free(r.cols.dense), r.cols.dense = NULL;
+    if (o->keep_order) { /* remember (row, col) of each line to find its CSR position */
+        oi = core_malloc((size_t)(r.n ? r.n : 1) * sizeof *oi);
+        oj = core_malloc((size_t)(r.n ? r.n : 1) * sizeof *oj);
+        if (!oi || !oj) {
+            rc = core_err_nomem(e, path, (double)r.n * 8);
+            goto done;
+        }
+        memcpy(oi, r.I, (size_t)r.n * sizeof *oi);
+        memcpy(oj, r.J, (size_t)r.n * sizeof *oj);
+    }
     rc = spm_from_triplets_owned(A, (int64_t)r.rows.n, (int64_t)r.cols.n, &r.I, &r.J, &r.X, r.n, o->dup, e);
+    if (rc == CORE_OK && o->keep_order) {
+        int64_t k;
+        rep->order = core_malloc((size_t)(r.n ? r.n : 1) * sizeof *rep->order);
+        if (!rep->order) {
+            spm_free(A);
+            rc = core_err_nomem(e, path, (double)r.n * 8);
+            goto done;
+        }
+        for (k = 0; k < r.n; k++)
+            rep->order[k] = spm_find(A, oi[k], oj[k]);
+    }
     if (rc) {
         if (rc == CORE_EINVAL && o->dup == SPM_DUP_ERROR)
             rc = core_err_set(e, CORE_EFORMAT, "%s: duplicate entry for row id '%s', column id '%s' (pass duplicates = \"sum\" to add them)",
@@ -578,6 +600,8 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
 done:
     if (fd >= 0)
         close(fd);
+    core_free(oi);
+    core_free(oj);
     core_free(buf);
     core_free(r.I);
     core_free(r.J);

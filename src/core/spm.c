@@ -509,6 +509,19 @@ int spm_stack(spm *B, const spm *parts, size_t n, int horizontal, core_err *e)
     return CORE_OK;
 }
 
+int64_t spm_find(const spm *A, int64_t i, int64_t j)
+{
+    spm_ptr lo = A->p[i], hi = A->p[i + 1];
+    while (lo < hi) {
+        spm_ptr mid = lo + (hi - lo) / 2;
+        if (A->j[mid] < j)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < A->p[i + 1] && A->j[lo] == j ? lo : -1;
+}
+
 double spm_get(const spm *A, int64_t i, int64_t j)
 {
     spm_ptr lo = A->p[i], hi = A->p[i + 1];

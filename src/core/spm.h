@@ -47,6 +47,8 @@ int spm_select_rows(spm *B, const spm *A, const size_t *idx, size_t n, core_err 
 int spm_select_cols(spm *B, const spm *A, const size_t *idx, size_t n, core_err *e);
 int spm_stack(spm *B, const spm *parts, size_t n, int horizontal, core_err *e);
 double spm_get(const spm *A, int64_t i, int64_t j);
+/* CSR position of (i, j), or -1 when not stored */
+int64_t spm_find(const spm *A, int64_t i, int64_t j);
 
 /* per-row (axis 2: rows x 1) or per-column (axis 1: 1 x cols) statistics over stored entries */
 enum { SPM_SUM, SPM_COUNT, SPM_MEAN };

@@ -67,7 +67,9 @@ static const struct {
     const char *name, *module;
     lua_CFunction open;
 } types[] = {{"matrix", "simec.matrix", luaopen_simec_matrix}, {"sparse", "simec.sparse", luaopen_simec_sparse},
-                {"rng", "simec.rng", luaopen_simec_rng}};
+                {"rng", "simec.rng", luaopen_simec_rng},
+                {"svd", "simec.svd", luaopen_simec_svd},
+                {"rec", "simec.rec", luaopen_simec_rec}};
 
 int luaopen_simec(lua_State *L)
 {

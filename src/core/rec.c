@@ -1,0 +1,191 @@
+#include <string.h>
+#include <cblas.h>
+#include "alloc.h"
+#include "rec.h"
+
+static int is_train(const int64_t *row_map, const int64_t *col_map, const unsigned char *mask, int64_t i,
+                    spm_idx j, spm_ptr k)
+{
+    return row_map[i] >= 0 && col_map[j] >= 0 && (!mask || mask[k]);
+}
+
+int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64_t train_rows,
+              const int64_t *col_map, int64_t train_cols, const unsigned char *entry_train, core_err *e)
+{
+    int64_t i, ntrain = 0, ntest, n = 0;
+    spm_ptr k, t = 0;
+    spm_idx *ti = NULL, *tj = NULL;
+    double *tx = NULL;
+    size_t *ridx = NULL, *cidx = NULL;
+    int rc;
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    for (i = 0; i < A->rows; i++)
+        if (row_map[i] >= train_rows)
+            return core_err_set(e, CORE_EINVAL, "split: row map entry %lld out of range", (long long)i + 1);
+    for (i = 0; i < A->cols; i++)
+        if (col_map[i] >= train_cols)
+            return core_err_set(e, CORE_EINVAL, "split: column map entry %lld out of range", (long long)i + 1);
+    for (i = 0; i < A->rows; i++)
+        for (k = A->p[i]; k < A->p[i + 1]; k++)
+            ntrain += is_train(row_map, col_map, entry_train, i, A->j[k], k);
+    ntest = SPM_NNZ(A) - ntrain;
+    ti = core_malloc((size_t)(ntrain ? ntrain : 1) * sizeof *ti);
+    tj = core_malloc((size_t)(ntrain ? ntrain : 1) * sizeof *tj);
+    tx = core_malloc((size_t)(ntrain ? ntrain : 1) * sizeof *tx);
+    if (!ti || !tj || !tx) {
+        rc = core_err_nomem(e, "split", (double)ntrain * 16);
+        goto fail;
+    }
+    if ((rc = spm_alloc(test, A->rows, A->cols, ntest, e)))
+        goto fail;
+    for (i = 0; i < A->rows; i++) {
+        for (k = A->p[i]; k < A->p[i + 1]; k++) {
+            if (is_train(row_map, col_map, entry_train, i, A->j[k], k)) {
+                ti[n] = (spm_idx)row_map[i];
+                tj[n] = (spm_idx)col_map[A->j[k]];
+                tx[n++] = A->x[k];
+            } else {
+                test->j[t] = A->j[k];
+                test->x[t++] = A->x[k];
+            }
+        }
+        test->p[i + 1] = t;
+    }
+    test->rlab = spm_labels_retain(A->rlab);
+    test->clab = spm_labels_retain(A->clab);
+    if ((rc = spm_from_triplets_owned(train, train_rows, train_cols, &ti, &tj, &tx, ntrain, SPM_DUP_SUM, e)))
+        goto fail;
+    /* labels of the train space: the labels of the mapped rows/columns */
+    ridx = core_malloc((size_t)(train_rows ? train_rows : 1) * sizeof *ridx);
+    cidx = core_malloc((size_t)(train_cols ? train_cols : 1) * sizeof *cidx);
+    if (!ridx || !cidx) {
+        rc = core_err_nomem(e, "split", (double)(train_rows + train_cols) * 8);
+        goto fail;
+    }
+    memset(ridx, 0xff, (size_t)train_rows * sizeof *ridx);
+    memset(cidx, 0xff, (size_t)train_cols * sizeof *cidx);
+    for (i = 0; i < A->rows; i++)
+        if (row_map[i] >= 0)
+            ridx[row_map[i]] = (size_t)i;
+    for (i = 0; i < A->cols; i++)
+        if (col_map[i] >= 0)
+            cidx[col_map[i]] = (size_t)i;
+    for (i = 0; i < train_rows; i++)
+        if (ridx[i] == (size_t)-1) {
+            rc = core_err_set(e, CORE_EINVAL, "split: train row %lld has no source row", (long long)i + 1);
+            goto fail;
+        }
+    for (i = 0; i < train_cols; i++)
+        if (cidx[i] == (size_t)-1) {
+            rc = core_err_set(e, CORE_EINVAL, "split: train column %lld has no source column", (long long)i + 1);
+            goto fail;
+        }
+    if ((A->rlab && !(train->rlab = spm_labels_select(A->rlab, ridx, (size_t)train_rows, e))) ||
+        (A->clab && !(train->clab = spm_labels_select(A->clab, cidx, (size_t)train_cols, e)))) {
+        rc = e ? e->code : CORE_ENOMEM;
+        goto fail;
+    }
+    core_free(ridx);
+    core_free(cidx);
+    return CORE_OK;
+fail:
+    core_free(ti);
+    core_free(tj);
+    core_free(tx);
+    core_free(ridx);
+    core_free(cidx);
+    spm_free(train);
+    spm_free(test);
+    return rc;
+}
+
+int rec_pairs_mask(unsigned char *mask, int64_t nnz, const int64_t *order, int64_t nlines, rng *g,
+                   int64_t ntrain, core_err *e)
+{
+    size_t *perm = core_malloc((size_t)(nlines ? nlines : 1) * sizeof *perm);
+    int64_t k;
+    if (!perm)
+        return core_err_nomem(e, "split", (double)nlines * 8);
+    rng_permutation(g, perm, (size_t)nlines);
+    memset(mask, 0, (size_t)nnz);
+    for (k = 0; k < ntrain && k < nlines; k++) {
+        int64_t pos = order ? order[perm[k]] : (int64_t)perm[k];
+        if (pos < 0 || pos >= nnz) {
+            core_free(perm);
+            return core_err_set(e, CORE_EINVAL, "split: order entry %lld out of range", (long long)perm[k] + 1);
+        }
+        mask[pos] = 1;
+    }
+    core_free(perm);
+    return CORE_OK;
+}
+
+int rec_bias_predict(spm *out, const rec_bias *b, const spm *P, const int64_t *row_map, const int64_t *col_map,
+                     core_err *e)
+{
+    int64_t i;
+    spm_ptr k;
+    int rc = spm_alloc(out, P->rows, P->cols, SPM_NNZ(P), e);
+    if (rc)
+        return rc;
+    memcpy(out->p, P->p, ((size_t)P->rows + 1) * sizeof *out->p);
+    memcpy(out->j, P->j, (size_t)SPM_NNZ(P) * sizeof *out->j);
+    for (i = 0; i < P->rows; i++) {
+        int64_t r = row_map ? row_map[i] : i;
+        double base = b->mu;
+        if (r >= 0 && r < b->nrows && b->row_count[r] > 0)
+            base += b->s * (b->row_mean[r] - b->mu);
+        for (k = P->p[i]; k < P->p[i + 1]; k++) {
+            int64_t c = col_map ? col_map[P->j[k]] : P->j[k];
+            double v = base;
+            if (c >= 0 && c < b->ncols && b->col_count[c] > 0)
+                v += b->s * (b->col_mean[c] - b->mu);
+            out->x[k] = v;
+        }
+    }
+    out->rlab = spm_labels_retain(P->rlab);
+    out->clab = spm_labels_retain(P->clab);
+    return CORE_OK;
+}
+
+int rec_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const int64_t *row_map,
+                      const int64_t *col_map, core_err *e)
+{
+    char s1[48], s2[48];
+    mat Bt;
+    int64_t i;
+    spm_ptr k;
+    int rc;
+    if (A->cols != B->rows)
+        return core_err_set(e, CORE_EINVAL, "sample: %s and %s do not conform", mat_shape_str(A, s1, sizeof s1),
+                            mat_shape_str(B, s2, sizeof s2));
+    if (A->cols > 0x7fffffffu)
+        return core_err_set(e, CORE_ETOOBIG, "sample: inner dimension %zu exceeds BLAS int limits", A->cols);
+    if ((rc = mat_transpose(&Bt, B, e)))
+        return rc;
+    if ((rc = spm_alloc(out, P->rows, P->cols, SPM_NNZ(P), e))) {
+        mat_release(&Bt);
+        return rc;
+    }
+    memcpy(out->p, P->p, ((size_t)P->rows + 1) * sizeof *out->p);
+    memcpy(out->j, P->j, (size_t)SPM_NNZ(P) * sizeof *out->j);
+    for (i = 0; i < P->rows; i++) {
+        int64_t r = row_map[i];
+        for (k = P->p[i]; k < P->p[i + 1]; k++) {
+            int64_t c = col_map[P->j[k]];
+            out->x[k] = r >= 0 && c >= 0 && (size_t)r < A->rows && (size_t)c < B->cols
+                            ? cblas_ddot((int)A->cols, A->x + (size_t)r * A->ld, 1, Bt.x + (size_t)c * Bt.ld, 1)
+                            : 0.0;
+        }
+        if ((i & 0x3ff) == 0 && core_interrupted()) {
+            mat_release(&Bt);
+            spm_free(out);
+            return core_err_set(e, CORE_EINTR, "interrupted!");
+        }
+    }
+    mat_release(&Bt);
+    out->rlab = spm_labels_retain(P->rlab);
+    out->clab = spm_labels_retain(P->clab);
+    return CORE_OK;
+}

@@ -1,0 +1,42 @@
+/* Recommender primitives that touch every rating: splits, the means
+ * (bias) model's predictions, sampled products in a train index space. */
+#ifndef SIMEC_REC_H
+#define SIMEC_REC_H
+
+#include "core.h"
+#include "mat.h"
+#include "rng.h"
+#include "spm.h"
+
+/* Splits A. row_map[i] / col_map[j]: index of row i / column j in the train
+ * space (0-based) or -1 when not a train row/column. An entry is train when
+ * both are mapped and (entry_train == NULL or entry_train[k]). train is in
+ * the train space (train_rows x train_cols, labels taken along); test holds
+ * the other entries in A's space (and labels). */
+int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64_t train_rows,
+              const int64_t *col_map, int64_t train_cols, const unsigned char *entry_train, core_err *e);
+
+/* entry_train for the ratings list: the list (lines in file order, order[k]
+ * = CSR position, or NULL: CSR order) is permuted with g and its first
+ * ntrain elements are marked. mask has SPM_NNZ(A) bytes. */
+int rec_pairs_mask(unsigned char *mask, int64_t nnz, const int64_t *order, int64_t nlines, rng *g,
+                   int64_t ntrain, core_err *e);
+
+/* The study's means model at the positions of P (any space):
+ *   mu + s * (row_mean[r] - mu) + s * (col_mean[c] - mu)
+ * where r = row_map[i] (i itself when row_map is NULL), a term dropping out
+ * when r < 0 or row_count[r] == 0 (likewise for columns). */
+typedef struct rec_bias {
+    double mu, s;
+    const double *row_mean, *row_count, *col_mean, *col_count;
+    int64_t nrows, ncols; /* lengths of the arrays above */
+} rec_bias;
+int rec_bias_predict(spm *out, const rec_bias *b, const spm *P, const int64_t *row_map, const int64_t *col_map,
+                     core_err *e);
+
+/* (A * B) at the positions of P, with row i of P read as row row_map[i] of A
+ * and column j as column col_map[j] of B; 0 where a map gives -1. */
+int rec_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const int64_t *row_map,
+                      const int64_t *col_map, core_err *e);
+
+#endif

@@ -1,0 +1,29 @@
+/* Truncated SVD of a sparse or dense matrix: the k largest singular
+ * triplets. Krylov: ARPACK's implicitly restarted Lanczos on A^T A (or
+ * A A^T, whichever is smaller), as scipy's svds; randomized: Halko et al.
+ * with power iterations. U is rows x k, s is k x 1 descending, Vt k x cols. */
+#ifndef SIMEC_SVD_H
+#define SIMEC_SVD_H
+
+#include "core.h"
+#include "mat.h"
+#include "spm.h"
+
+typedef struct svd_opts {
+    int method;        /* SVD_ARPACK or SVD_RANDOMIZED */
+    double tol;        /* ARPACK tolerance on eigenvalues (0: machine precision) */
+    int maxiter;       /* ARPACK restarts (0: default) */
+    int ncv;           /* ARPACK Lanczos vectors (0: default) */
+    int oversample;    /* randomized: extra columns (default 10) */
+    int power_iters;   /* randomized: power iterations (default 4) */
+    uint32_t seed;
+    int want_vectors;  /* 0: singular values only */
+} svd_opts;
+
+enum { SVD_ARPACK, SVD_RANDOMIZED };
+
+void svd_opts_default(svd_opts *o);
+/* Exactly one of S (sparse) and D (dense) is non-NULL. */
+int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k, const svd_opts *o, core_err *e);
+
+#endif

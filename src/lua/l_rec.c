@@ -1,0 +1,223 @@
+/* simec.rec (recommender primitives over every rating) and the "svd" module. */
+#include <string.h>
+#include "alloc.h"
+#include "bind.h"
+#include "rec.h"
+#include "svd.h"
+
+/* A map argument: a list or matrix of n entries, each a 1-based target
+ * index in 1..limit or 0 (none); returned 0-based with -1 for none, in
+ * GC-owned memory. nil gives NULL (identity). */
+static int64_t *checkmap(lua_State *L, int arg, size_t n, int64_t limit, const char *what)
+{
+    mat *m;
+    int64_t *out;
+    size_t i, len;
+    if (lua_isnoneornil(L, arg))
+        return NULL;
+    m = bind_testmat(L, arg);
+    if (!m)
+        luaL_checktype(L, arg, LUA_TTABLE);
+    len = m ? m->rows * m->cols : (size_t)luaL_len(L, arg);
+    if (len != n)
+        luaL_error(L, "%s has %I entries, expected %I", what, (LUAI_UACINT)len, (LUAI_UACINT)n);
+    out = lua_newuserdatauv(L, (n ? n : 1) * sizeof *out, 0);
+    for (i = 0; i < n; i++) {
+        double v;
+        if (m)
+            v = m->cols == 1 ? MAT_AT(m, i, 0) : MAT_AT(m, i / m->cols, i % m->cols);
+        else {
+            lua_geti(L, arg, (lua_Integer)i + 1);
+            v = lua_tonumber(L, -1);
+            lua_pop(L, 1);
+        }
+        if (!(v >= 0 && v <= (double)limit) || v != (double)(int64_t)v)
+            luaL_error(L, "%s entry %I must be an index in 0..%I", what, (LUAI_UACINT)(i + 1), (LUAI_UACINT)limit);
+        out[i] = (int64_t)v - 1;
+    }
+    lua_replace(L, arg);
+    return out;
+}
+
+/* rec.split(A, row_map, train_rows, col_map, train_cols [, {rng =, order =, train_pairs =}]) -> train, test */
+static int r_split(lua_State *L)
+{
+    spm *A = bind_checkspm(L, 1), *train, *test;
+    int64_t trows = (int64_t)bind_checksize(L, 3, "train_rows"), tcols = (int64_t)bind_checksize(L, 5, "train_cols");
+    int64_t *rmap = checkmap(L, 2, (size_t)A->rows, trows, "row map");
+    int64_t *cmap = checkmap(L, 4, (size_t)A->cols, tcols, "column map");
+    unsigned char *mask = NULL;
+    core_err e;
+    if (!rmap || !cmap)
+        return luaL_error(L, "split: row and column maps are required");
+    if (lua_istable(L, 6)) {
+        rng *g;
+        mat *order = NULL;
+        int64_t *ord = NULL, nlines, ntrain, k;
+        lua_getfield(L, 6, "rng");
+        g = bind_checkrng(L, -1);
+        lua_getfield(L, 6, "order");
+        if (!lua_isnil(L, -1))
+            order = bind_checkmat(L, -1);
+        lua_getfield(L, 6, "train_pairs");
+        ntrain = (int64_t)luaL_checkinteger(L, -1);
+        nlines = order ? (int64_t)(order->rows * order->cols) : SPM_NNZ(A);
+        if (order) {
+            ord = lua_newuserdatauv(L, (size_t)(nlines ? nlines : 1) * sizeof *ord, 0);
+            for (k = 0; k < nlines; k++)
+                ord[k] = (int64_t)MAT_AT(order, k, 0) - 1;
+        }
+        mask = lua_newuserdatauv(L, (size_t)(SPM_NNZ(A) ? SPM_NNZ(A) : 1), 0);
+        if (rec_pairs_mask(mask, SPM_NNZ(A), ord, nlines, g, ntrain, &e))
+            return bind_raise(L, &e);
+    }
+    train = bind_newspm(L);
+    test = bind_newspm(L);
+    if (rec_split(train, test, A, rmap, trows, cmap, tcols, mask, &e))
+        return bind_raise(L, &e);
+    return 2;
+}
+
+static const double *colvec(lua_State *L, int t, const char *k, int64_t *n)
+{
+    mat *m;
+    lua_getfield(L, t, k);
+    m = bind_testmat(L, -1);
+    if (!m || (m->rows != 1 && m->cols != 1))
+        luaL_error(L, "bias model field '%s' must be a vector matrix", k);
+    if (m->cols == 1 && m->rows > 1 && m->ld != 1)
+        luaL_error(L, "bias model field '%s' must be contiguous", k);
+    *n = (int64_t)(m->rows * m->cols);
+    lua_pop(L, 1); /* the model table keeps it alive */
+    return m->x;
+}
+
+/* rec.bias_predict(model, P [, row_map, col_map]) -> sparse with P's structure.
+ * model = {mu =, s =, row_mean =, row_count =, col_mean =, col_count =} */
+static int r_bias_predict(lua_State *L)
+{
+    rec_bias b;
+    spm *P = bind_checkspm(L, 2), *out;
+    int64_t n1, n2, *rmap, *cmap;
+    core_err e;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "mu");
+    b.mu = luaL_checknumber(L, -1);
+    lua_getfield(L, 1, "s");
+    b.s = luaL_checknumber(L, -1);
+    lua_pop(L, 2);
+    b.row_mean = colvec(L, 1, "row_mean", &b.nrows);
+    b.row_count = colvec(L, 1, "row_count", &n1);
+    b.col_mean = colvec(L, 1, "col_mean", &b.ncols);
+    b.col_count = colvec(L, 1, "col_count", &n2);
+    if (n1 != b.nrows || n2 != b.ncols)
+        return luaL_error(L, "bias model: means and counts differ in length");
+    rmap = checkmap(L, 3, (size_t)P->rows, b.nrows, "row map");
+    cmap = checkmap(L, 4, (size_t)P->cols, b.ncols, "column map");
+    if (!rmap && P->rows != b.nrows)
+        return luaL_error(L, "bias model has %I rows, pattern %I (pass a row map)", (LUAI_UACINT)b.nrows,
+                          (LUAI_UACINT)P->rows);
+    if (!cmap && P->cols != b.ncols)
+        return luaL_error(L, "bias model has %I columns, pattern %I (pass a column map)", (LUAI_UACINT)b.ncols,
+                          (LUAI_UACINT)P->cols);
+    out = bind_newspm(L);
+    if (rec_bias_predict(out, &b, P, rmap, cmap, &e))
+        return bind_raise(L, &e);
+    return 1;
+}
+
+/* rec.sample(A, B, P, row_map, col_map): (A*B) at P's positions through the maps */
+static int r_sample(lua_State *L)
+{
+    mat *A = bind_checkmat(L, 1), *B = bind_checkmat(L, 2);
+    spm *P = bind_checkspm(L, 3), *out;
+    int64_t *rmap = checkmap(L, 4, (size_t)P->rows, (int64_t)A->rows, "row map");
+    int64_t *cmap = checkmap(L, 5, (size_t)P->cols, (int64_t)B->cols, "column map");
+    core_err e;
+    if (!rmap || !cmap)
+        return luaL_error(L, "sample: row and column maps are required (use sparse.sample without maps)");
+    out = bind_newspm(L);
+    if (rec_sample_mapped(out, A, B, P, rmap, cmap, &e))
+        return bind_raise(L, &e);
+    return 1;
+}
+
+static const luaL_Reg rec_funcs[] = {
+    {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {NULL, NULL}};
+
+int luaopen_simec_rec(lua_State *L)
+{
+    luaL_newlib(L, rec_funcs);
+    return 1;
+}
+
+/* ---- svd ---- */
+
+static void svd_options(lua_State *L, int t, svd_opts *o)
+{
+    static const char *const methods[] = {"arpack", "randomized", NULL};
+    svd_opts_default(o);
+    if (lua_isnoneornil(L, t))
+        return;
+    luaL_checktype(L, t, LUA_TTABLE);
+    lua_getfield(L, t, "method");
+    if (!lua_isnil(L, -1)) {
+        const char *m = lua_tostring(L, -1);
+        int k;
+        for (k = 0; methods[k] && (!m || strcmp(m, methods[k]) != 0); k++)
+            ;
+        if (!methods[k])
+            luaL_error(L, "svd: method must be \"arpack\" or \"randomized\", got %s", luaL_tolstring(L, -1, NULL));
+        o->method = k == 0 ? SVD_ARPACK : SVD_RANDOMIZED;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, t, "tol");
+    o->tol = luaL_optnumber(L, -1, 0.0);
+    lua_getfield(L, t, "seed");
+    o->seed = (uint32_t)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, t, "maxiter");
+    o->maxiter = (int)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, t, "ncv");
+    o->ncv = (int)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, t, "oversample");
+    o->oversample = (int)luaL_optinteger(L, -1, 10);
+    lua_getfield(L, t, "power_iters");
+    o->power_iters = (int)luaL_optinteger(L, -1, 4);
+    lua_pop(L, 7);
+    if (o->tol < 0 || o->oversample < 0 || o->power_iters < 0 || o->ncv < 0 || o->maxiter < 0)
+        luaL_error(L, "svd: tol, ncv, maxiter, oversample and power_iters must be non-negative");
+}
+
+static int truncated(lua_State *L, int vectors)
+{
+    spm *S = bind_testspm(L, 1);
+    mat *D = S ? NULL : bind_testmat(L, 1), *U, *s, *Vt;
+    size_t k = bind_checksize(L, 2, "k");
+    svd_opts o;
+    core_err e;
+    if (!S && !D)
+        return luaL_typeerror(L, 1, "sparse or matrix");
+    svd_options(L, 3, &o);
+    o.want_vectors = vectors;
+    lua_settop(L, 3);
+    U = bind_newmat(L);
+    s = bind_newmat(L);
+    Vt = bind_newmat(L);
+    BIND_CALL(L, &e, svd_truncated(U, s, Vt, S, D, k, &o, &e));
+    if (!vectors) {
+        lua_pushvalue(L, 5);
+        return 1;
+    }
+    return 3; /* U, s, Vt */
+}
+
+static int s_truncated(lua_State *L) { return truncated(L, 1); }
+static int s_values(lua_State *L) { return truncated(L, 0); }
+
+static const luaL_Reg svd_funcs[] = {{"truncated", s_truncated}, {"values", s_values}, {NULL, NULL}};
+
+int luaopen_simec_svd(lua_State *L)
+{
+    luaL_newlib(L, svd_funcs);
+    return 1;
+}
