@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "bind.h"
 #include "rec.h"
+#include "ridge.h"
 #include "svd.h"
 
 /* A map argument: a list or matrix of n entries, each a 1-based target
@@ -142,8 +143,31 @@ static int r_sample(lua_State *L)
     return 1;
 }
 
+/* rec.ridge(X, Y, alpha [, intercept [, method]]) -> W, b, method, iterations */
+static int r_ridge(lua_State *L)
+{
+    static const char *const methods[] = {"auto", "cholesky", "cg", NULL};
+    spm *XS = bind_testspm(L, 1);
+    mat *XD = XS ? NULL : bind_testmat(L, 1), *Y = bind_checkmat(L, 2), *W, *b;
+    double alpha = luaL_checknumber(L, 3);
+    int intercept = lua_isnoneornil(L, 4) ? 1 : lua_toboolean(L, 4);
+    int method = luaL_checkoption(L, 5, "auto", methods);
+    ridge_info info;
+    core_err e;
+    if (!XS && !XD)
+        return luaL_typeerror(L, 1, "sparse or matrix");
+    lua_settop(L, 5);
+    W = bind_newmat(L);
+    b = bind_newmat(L);
+    BIND_CALL(L, &e, ridge_fit(W, b, XS, XD, Y, alpha, intercept,
+                               method == 0 ? RIDGE_AUTO : method == 1 ? RIDGE_CHOLESKY : RIDGE_CG, &info, &e));
+    lua_pushstring(L, info.method == RIDGE_CG ? "cg" : "cholesky");
+    lua_pushinteger(L, info.iterations);
+    return 4;
+}
+
 static const luaL_Reg rec_funcs[] = {
-    {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {NULL, NULL}};
+    {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge}, {NULL, NULL}};
 
 int luaopen_simec_rec(lua_State *L)
 {

@@ -230,10 +230,24 @@ static int s_read(lua_State *L)
         o.fields = (int)getopt_int(L, 2, "fields", 0, 64);
         o.skip_bad = getopt_bool(L, 2, "skip_bad", 0);
         o.dup = getopt_dup(L, 2, SPM_DUP_ERROR);
+        o.keep_order = getopt_bool(L, 2, "order", 0);
     }
+    lua_settop(L, 2);
     S = bind_newspm(L);
     BIND_CALL(L, &e, io_read_triplets(S, path, &o, &rep, &e));
     account(L, S);
+    if (rep.order) { /* a column of 1-based CSR positions, one per line in file order */
+        mat *ord = bind_newmat(L);
+        int64_t k;
+        if (mat_init_uninit(ord, (size_t)rep.lines, 1, &e)) {
+            core_free(rep.order);
+            return bind_raise(L, &e);
+        }
+        for (k = 0; k < rep.lines; k++)
+            ord->x[k] = (double)rep.order[k] + 1.0;
+        core_free(rep.order);
+    } else
+        lua_pushnil(L);
     if (rep.skipped)
         fprintf(stderr, "simec: warning: %s: skipped %lld malformed lines (first: %s)\n", path,
                 (long long)rep.skipped, rep.first_skipped);
@@ -244,6 +258,9 @@ static int s_read(lua_State *L)
     lua_setfield(L, -2, "skipped");
     lua_pushstring(L, rep.delim);
     lua_setfield(L, -2, "delim");
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "order");
+    lua_remove(L, -2); /* leaves S, info */
     return 2;
 }
 
