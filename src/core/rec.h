@@ -17,10 +17,11 @@ int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64
               const int64_t *col_map, int64_t train_cols, const unsigned char *entry_train, core_err *e);
 
 /* entry_train for the ratings list: the list (lines in file order, order[k]
- * = CSR position, or NULL: CSR order) is permuted with g and its first
- * ntrain elements are marked. mask has SPM_NNZ(A) bytes. */
+ * = CSR position, or NULL: CSR order) is permuted with g; the elements at
+ * permuted positions [test_from, test_to) are test, the others train.
+ * mask has SPM_NNZ(A) bytes. */
 int rec_pairs_mask(unsigned char *mask, int64_t nnz, const int64_t *order, int64_t nlines, rng *g,
-                   int64_t ntrain, core_err *e);
+                   int64_t test_from, int64_t test_to, core_err *e);
 
 /* The study's means model at the positions of P (any space):
  *   mu + s * (row_mean[r] - mu) + s * (col_mean[c] - mu)
@@ -40,3 +41,11 @@ int rec_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const 
                       const int64_t *col_map, core_err *e);
 
 #endif
+
+/* Synthetic ratings (items x users): each user rates a heavy-tailed number
+ * of distinct items, items drawn with Zipf popularity (exponent skew);
+ * rating = clip(round_half(mu + bi[i] + bu[u] + P[i].Q[u] + noise * N(0,1)), 0.5, 5).
+ * P: items x r, Q: users x r, bi: items x 1, bu: users x 1. Exactly
+ * nratings entries (at most items * users). */
+int rec_synthetic(spm *R, const mat *P, const mat *Q, const mat *bi, const mat *bu, double mu, double noise,
+                  double skew, int64_t nratings, rng *g, core_err *e);

@@ -40,7 +40,10 @@ static int64_t *checkmap(lua_State *L, int arg, size_t n, int64_t limit, const c
     return out;
 }
 
-/* rec.split(A, row_map, train_rows, col_map, train_cols [, {rng =, order =, train_pairs =}]) -> train, test */
+/* rec.split(A, row_map, train_rows, col_map, train_cols [, {rng =, order =, test_from =, test_to =}])
+ * -> train, test; with the options, the list of ratings (order: file order) is
+ * permuted with rng and the ratings at permuted positions [test_from, test_to)
+ * (0-based) are test. */
 static int r_split(lua_State *L)
 {
     spm *A = bind_checkspm(L, 1), *train, *test;
@@ -54,14 +57,16 @@ static int r_split(lua_State *L)
     if (lua_istable(L, 6)) {
         rng *g;
         mat *order = NULL;
-        int64_t *ord = NULL, nlines, ntrain, k;
+        int64_t *ord = NULL, nlines, from, to, k;
         lua_getfield(L, 6, "rng");
         g = bind_checkrng(L, -1);
         lua_getfield(L, 6, "order");
         if (!lua_isnil(L, -1))
             order = bind_checkmat(L, -1);
-        lua_getfield(L, 6, "train_pairs");
-        ntrain = (int64_t)luaL_checkinteger(L, -1);
+        lua_getfield(L, 6, "test_from");
+        from = (int64_t)luaL_checkinteger(L, -1);
+        lua_getfield(L, 6, "test_to");
+        to = (int64_t)luaL_checkinteger(L, -1);
         nlines = order ? (int64_t)(order->rows * order->cols) : SPM_NNZ(A);
         if (order) {
             ord = lua_newuserdatauv(L, (size_t)(nlines ? nlines : 1) * sizeof *ord, 0);
@@ -69,7 +74,7 @@ static int r_split(lua_State *L)
                 ord[k] = (int64_t)MAT_AT(order, k, 0) - 1;
         }
         mask = lua_newuserdatauv(L, (size_t)(SPM_NNZ(A) ? SPM_NNZ(A) : 1), 0);
-        if (rec_pairs_mask(mask, SPM_NNZ(A), ord, nlines, g, ntrain, &e))
+        if (rec_pairs_mask(mask, SPM_NNZ(A), ord, nlines, g, from, to, &e))
             return bind_raise(L, &e);
     }
     train = bind_newspm(L);
@@ -166,8 +171,23 @@ static int r_ridge(lua_State *L)
     return 4;
 }
 
+/* rec.synthetic(P, Q, bi, bu, mu, noise, skew, nratings, rng) -> items x users ratings */
+static int r_synthetic(lua_State *L)
+{
+    mat *P = bind_checkmat(L, 1), *Q = bind_checkmat(L, 2), *bi = bind_checkmat(L, 3), *bu = bind_checkmat(L, 4);
+    double mu = luaL_checknumber(L, 5), noise = luaL_checknumber(L, 6), skew = luaL_checknumber(L, 7);
+    lua_Integer n = luaL_checkinteger(L, 8);
+    rng *g = bind_checkrng(L, 9);
+    spm *R = bind_newspm(L);
+    core_err e;
+    if (rec_synthetic(R, P, Q, bi, bu, mu, noise, skew, (int64_t)n, g, &e))
+        return bind_raise(L, &e);
+    return 1;
+}
+
 static const luaL_Reg rec_funcs[] = {
-    {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge}, {NULL, NULL}};
+    {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
+    {"synthetic", r_synthetic}, {NULL, NULL}};
 
 int luaopen_simec_rec(lua_State *L)
 {
