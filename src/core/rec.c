@@ -111,9 +111,9 @@ int rec_pairs_mask(unsigned char *mask, int64_t nnz, const int64_t *order, int64
     rng_permutation(g, perm, (size_t)nlines);
     memset(mask, 0, (size_t)nnz);
     for (k = 0; k < nlines; k++) {
+        int64_t pos = order ? order[perm[k]] : (int64_t)perm[k];
         if (k >= test_from && k < test_to)
             continue;
-        int64_t pos = order ? order[perm[k]] : (int64_t)perm[k];
         if (pos < 0 || pos >= nnz) {
             core_free(perm);
             return core_err_set(e, CORE_EINVAL, "split: order entry %lld out of range", (long long)perm[k] + 1);
