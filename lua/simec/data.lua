@@ -1,0 +1,310 @@
+-- Data sets: MovieLens (100K; 1M/10M; latest/20M/25M CSV) and a synthetic
+-- generator. Ratings are items x users sparse matrices labelled with the
+-- original ids; feature matrices are aligned with the rows (columns) of it.
+local simec = require "simec"
+local features = require "simec.features"
+local sparse, matrix, rng = simec.sparse, simec.matrix, simec.rng
+local rec = require "simec.rec"
+local data = {}
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function each_line(path)
+  local f, err = io.open(path, "rb")
+  if not f then error(err, 3) end
+  local n = 0
+  return function()
+    local l = f:read("l")
+    if not l then f:close() return nil end
+    n = n + 1
+    return n, (l:gsub("\r$", ""))
+  end
+end
+
+local function split(s, sep)
+  local out, i = {}, 1
+  while true do
+    local a, b = s:find(sep, i, true)
+    if not a then out[#out + 1] = s:sub(i); return out end
+    out[#out + 1] = s:sub(i, a - 1)
+    i = b + 1
+  end
+end
+
+-- one CSV record with RFC 4180 quoting ("" inside quotes)
+function data.csv_fields(line)
+  local out, i, n = {}, 1, #line
+  while i <= n + 1 do
+    if line:sub(i, i) == '"' then
+      local buf, j = {}, i + 1
+      while true do
+        local q = line:find('"', j, true)
+        if not q then error("unterminated quote", 2) end
+        buf[#buf + 1] = line:sub(j, q - 1)
+        if line:sub(q + 1, q + 1) == '"' then
+          buf[#buf + 1] = '"'
+          j = q + 2
+        else
+          out[#out + 1] = table.concat(buf)
+          i = q + 2 -- past the quote and the comma
+          break
+        end
+      end
+    else
+      local c = line:find(",", i, true) or n + 1
+      out[#out + 1] = line:sub(i, c - 1)
+      i = c + 1
+    end
+  end
+  return out
+end
+
+local function year_of(title, date)
+  local y = title and title:match("%((%d%d%d%d)%)%s*$")
+  if not y and date then y = date:match("(%d%d%d%d)") end
+  return y and tonumber(y) or nil
+end
+
+local AGE_1M = {["1"] = "Under 18", ["18"] = "18-24", ["25"] = "25-34", ["35"] = "35-44", ["45"] = "45-49",
+                ["50"] = "50-55", ["56"] = "56+"}
+local function age_bucket(age)
+  age = tonumber(age)
+  if not age then return nil end
+  if age < 18 then return "Under 18" elseif age < 25 then return "18-24" elseif age < 35 then return "25-34"
+  elseif age < 45 then return "35-44" elseif age < 50 then return "45-49" elseif age < 56 then return "50-55" end
+  return "56+"
+end
+local OCC_1M = {[0] = "other", "academic/educator", "artist", "clerical/admin", "college/grad student",
+  "customer service", "doctor/health care", "executive/managerial", "farmer", "homemaker", "K-12 student",
+  "lawyer", "programmer", "retired", "sales/marketing", "scientist", "self-employed", "technician/engineer",
+  "tradesman/craftsman", "unemployed", "writer"}
+
+local function item_tokens(genres, year)
+  local t = {}
+  for _, g in ipairs(genres) do
+    if g ~= "" and g ~= "(no genres listed)" then t[#t + 1] = "genre=" .. g end
+  end
+  if year then t[#t + 1] = ("decade=%ds"):format(year // 10 * 10) end
+  return t
+end
+
+-- extra "id<TAB>token" files merged into the token lists (keyed by id)
+local function merge_pairs(path, tokens, what)
+  local ignored = 0
+  for ln, line in each_line(path) do
+    if line ~= "" then
+      local id, tok = line:match("^([^\t]+)\t(.+)$")
+      if not id then error(("%s:%d: expected 'id<TAB>token'"):format(path, ln), 3) end
+      local t = tokens[id]
+      if t then t[#t + 1] = tok else ignored = ignored + 1 end
+    end
+  end
+  if ignored > 0 then
+    io.stderr:write(("simec: warning: %s: %d lines name %s ids that are not in the ratings (ignored)\n")
+      :format(path, ignored, what))
+  end
+end
+
+-- Token lists in the order of the labels (rows or columns of R).
+local function aligned(labels, meta)
+  local rows = {}
+  for i, id in ipairs(labels) do rows[i] = meta[id] or {} end
+  return rows
+end
+
+function data.movielens(dir, opts)
+  opts = opts or {}
+  if type(dir) ~= "string" then error("data.movielens: dir must be a string", 2) end
+  local p = function(f) return dir .. "/" .. f end
+  local ds, R, info
+  local item_meta, user_meta, titles, years = {}, nil, {}, {}
+  if exists(p("u.data")) then
+    ds = "ml-100k"
+    R, info = sparse.read(p("u.data"), {row = 2, col = 1, value = 3, delim = "\t", order = true})
+    local genre_names = {}
+    if exists(p("u.genre")) then
+      for _, line in each_line(p("u.genre")) do
+        local name, idx = line:match("^(.-)|(%d+)$")
+        if name then genre_names[tonumber(idx) + 1] = name end
+      end
+    end
+    if exists(p("u.item")) then
+      for ln, line in each_line(p("u.item")) do
+        local f = split(line, "|")
+        if #f < 24 then error(("%s:%d: expected 24 fields, got %d"):format(p("u.item"), ln, #f), 2) end
+        local g = {}
+        for k = 1, 19 do if f[5 + k] == "1" then g[#g + 1] = genre_names[k] or ("genre" .. k) end end
+        titles[f[1]], years[f[1]] = f[2], year_of(f[2], f[3])
+        item_meta[f[1]] = item_tokens(g, years[f[1]])
+      end
+    end
+    if exists(p("u.user")) then
+      user_meta = {}
+      for ln, line in each_line(p("u.user")) do
+        local f = split(line, "|")
+        if #f < 5 then error(("%s:%d: expected 5 fields, got %d"):format(p("u.user"), ln, #f), 2) end
+        user_meta[f[1]] = {"gender=" .. f[3], "age=" .. (age_bucket(f[2]) or "?"), "occupation=" .. f[4],
+                           "zip=" .. f[5]:sub(1, 1)}
+      end
+    end
+  elseif exists(p("ratings.dat")) then
+    R, info = sparse.read(p("ratings.dat"), {row = 2, col = 1, value = 3, delim = "::", order = true})
+    ds = R:ncols() > 10000 and "ml-10m" or "ml-1m"
+    if exists(p("movies.dat")) then
+      for ln, line in each_line(p("movies.dat")) do
+        local id, title, genres = line:match("^(.-)::(.*)::(.-)$")
+        if not id then error(("%s:%d: expected 'id::title::genres'"):format(p("movies.dat"), ln), 2) end
+        titles[id], years[id] = title, year_of(title)
+        item_meta[id] = item_tokens(split(genres, "|"), years[id])
+      end
+    end
+    if exists(p("users.dat")) then
+      user_meta = {}
+      for ln, line in each_line(p("users.dat")) do
+        local f = split(line, "::")
+        if #f < 5 then error(("%s:%d: expected 5 fields, got %d"):format(p("users.dat"), ln, #f), 2) end
+        user_meta[f[1]] = {"gender=" .. f[2], "age=" .. (AGE_1M[f[3]] or f[3]),
+                           "occupation=" .. (OCC_1M[tonumber(f[4])] or f[4]), "zip=" .. f[5]:sub(1, 1)}
+      end
+    end
+    if exists(p("tags.dat")) then
+      local tags = {}
+      for _, line in each_line(p("tags.dat")) do
+        local f = split(line, "::")
+        if f[2] and f[3] then tags[#tags + 1] = {f[2], f[3]} end
+      end
+      data._add_tags(item_meta, tags, opts.min_tag_count or 5)
+    end
+  elseif exists(p("ratings.csv")) then
+    R, info = sparse.read(p("ratings.csv"), {row = 2, col = 1, value = 3, delim = ",", header = true, order = true})
+    ds = "ml-csv"
+    if exists(p("movies.csv")) then
+      for ln, line in each_line(p("movies.csv")) do
+        if ln > 1 then
+          local ok, f = pcall(data.csv_fields, line)
+          if not ok or #f < 3 then error(("%s:%d: expected movieId,title,genres"):format(p("movies.csv"), ln), 2) end
+          titles[f[1]], years[f[1]] = f[2], year_of(f[2])
+          item_meta[f[1]] = item_tokens(split(f[3], "|"), years[f[1]])
+        end
+      end
+    end
+    if exists(p("tags.csv")) then
+      local tags = {}
+      for ln, line in each_line(p("tags.csv")) do
+        if ln > 1 then
+          local ok, f = pcall(data.csv_fields, line)
+          if not ok or #f < 3 then error(("%s:%d: expected userId,movieId,tag,timestamp"):format(p("tags.csv"), ln), 2) end
+          tags[#tags + 1] = {f[2], f[3]}
+        end
+      end
+      data._add_tags(item_meta, tags, opts.min_tag_count or 5)
+    end
+  else
+    error(("data.movielens: no MovieLens ratings in %s (expected u.data, ratings.dat or ratings.csv)"):format(dir), 2)
+  end
+
+  local item_ids, user_ids = R:row_labels(), R:col_labels()
+  for _, id in ipairs(item_ids) do item_meta[id] = item_meta[id] or {} end
+  if opts.item_features then merge_pairs(opts.item_features, item_meta, "item") end
+  if opts.user_features then
+    user_meta = user_meta or {}
+    for _, id in ipairs(user_ids) do user_meta[id] = user_meta[id] or {} end
+    merge_pairs(opts.user_features, user_meta, "user")
+  end
+  local out = {name = ds, ratings = R, order = info.order}
+  local item_rows = aligned(item_ids, item_meta)
+  local X, vocab = features.onehot(item_rows)
+  local t, y = {}, {}
+  for i, id in ipairs(item_ids) do t[i], y[i] = titles[id], years[id] end
+  out.items = {ids = item_ids, titles = t, years = y, tokens = item_rows, features = X, vocab = vocab}
+  if user_meta then
+    local user_rows = aligned(user_ids, user_meta)
+    local U, uvocab = features.onehot(user_rows)
+    out.users = {ids = user_ids, tokens = user_rows, features = U, vocab = uvocab}
+  else
+    out.users = {ids = user_ids}
+  end
+  return out
+end
+
+-- tags applied to at least min_count items become "tag=<lowercase>" tokens
+function data._add_tags(item_meta, tags, min_count)
+  local per_tag, seen = {}, {}
+  for _, t in ipairs(tags) do
+    local id, tag = t[1], t[2]:lower():gsub("^%s+", ""):gsub("%s+$", "")
+    local key = id .. "\0" .. tag
+    if tag ~= "" and not seen[key] then
+      seen[key] = true
+      per_tag[tag] = (per_tag[tag] or 0) + 1
+    end
+  end
+  seen = {}
+  for _, t in ipairs(tags) do
+    local id, tag = t[1], t[2]:lower():gsub("^%s+", ""):gsub("%s+$", "")
+    local key = id .. "\0" .. tag
+    if (per_tag[tag] or 0) >= min_count and not seen[key] and item_meta[id] then
+      seen[key] = true
+      local m = item_meta[id]
+      m[#m + 1] = "tag=" .. tag
+    end
+  end
+end
+
+-- Synthetic ratings whose item/user factors (and biases) are linear in
+-- binary feature vectors, so cold start is learnable from the features.
+function data.synthetic(opts)
+  opts = opts or {}
+  local items, users = opts.items or 1000, opts.users or 2000
+  local nratings = opts.ratings or 50000
+  local rank, noise, seed = opts.rank or 10, opts.noise or 0.5, opts.seed or 13
+  local fi, fu = opts.item_features or 40, opts.user_features or 20
+  local per_item, per_user = opts.item_tokens or math.min(5, fi), opts.user_tokens or math.min(4, fu)
+  for k, v in pairs{items = items, users = users, ratings = nratings, rank = rank} do
+    if math.type(v) ~= "integer" or v < 1 then
+      error(("data.synthetic: %s must be a positive integer, got %s"):format(k, tostring(v)), 2)
+    end
+  end
+  if nratings > items * users then
+    error(("data.synthetic: %d ratings do not fit %d items x %d users"):format(nratings, items, users), 2)
+  end
+  local g = rng.new(seed)
+  local function tokens(n, nf, per, prefix)
+    local rows = {}
+    for i = 1, n do
+      local t, mark = {}, {}
+      if nf > 0 then
+        for _ = 1, per do
+          local f = g:integers(1, nf + 1)
+          if not mark[f] then mark[f] = true; t[#t + 1] = prefix .. f end
+        end
+      end
+      rows[i] = t
+    end
+    return rows
+  end
+  local function factors(X, n, nf, per, s1, s2)
+    if nf == 0 then return matrix.randn(n, rank, s1) * (1 / math.sqrt(rank)), matrix.randn(n, 1, s2) * 0.3 end
+    local A = matrix.randn(nf, rank, s1) * (1 / math.sqrt(rank * per))
+    local a = matrix.randn(nf, 1, s2) * (0.3 / math.sqrt(per))
+    return X * A, X * a
+  end
+  local item_rows, user_rows = tokens(items, fi, per_item, "if"), tokens(users, fu, per_user, "uf")
+  local Xi, vi = features.onehot(item_rows)
+  local Xu, vu = features.onehot(user_rows)
+  local P, bi = factors(Xi, items, fi, per_item, seed + 1, seed + 2)
+  local Q, bu = factors(Xu, users, fu, per_user, seed + 3, seed + 4)
+  local R = rec.synthetic(P, Q, bi, bu, opts.mu or 3.5, noise, opts.skew or 0.8, nratings, g)
+  local ids = function(n) local t = {} for i = 1, n do t[i] = tostring(i) end return t end
+  R:set_row_labels(ids(items))
+  R:set_col_labels(ids(users))
+  return {name = "synthetic", ratings = R, order = nil,
+          items = {ids = R:row_labels(), tokens = item_rows, features = Xi, vocab = vi},
+          users = {ids = R:col_labels(), tokens = user_rows, features = Xu, vocab = vu},
+          truth = {P = P, Q = Q, bi = bi, bu = bu}}
+end
+
+return data

@@ -1,0 +1,150 @@
+-- The study's train/test splits, with NumPy-identical permutations.
+--   s = splits.split(R, "T2a", {seed = 13, order = ml.order})
+-- Protocol: item ids and user ids sorted as strings; one rng.new(seed)
+-- permutes the items, then the users, then the list of ratings (in file
+-- order when opts.order gives it, else in the matrix's row-major order).
+-- T1: the first 70% of the permuted ratings train; T2a: the first 70% of
+-- the permuted items are train items (every rating of another item is
+-- test); T2b: the same with 70% of users; T3: 85% of items and 80% of users
+-- train, a rating is test when its item or its user is not a train one.
+-- A fraction f of n elements trains floor(f * n) of them.
+local simec = require "simec"
+local rec = require "simec.rec"
+local rng = simec.rng
+local splits = {}
+
+local DEFAULTS = {T1 = {pairs = 0.7}, T2a = {items = 0.7}, T2b = {users = 0.7}, T3 = {items = 0.85, users = 0.8}}
+
+local function fraction(opts, key, default)
+  local f = opts[key] or default
+  if type(f) ~= "number" or not (f > 0 and f < 1) then
+    error(("splits: %s must be in (0, 1), got %s"):format(key, tostring(f)), 3)
+  end
+  return f
+end
+
+-- indices 1..n ordered by their labels compared as strings
+local function sorted_by_label(labels, n)
+  local idx = {}
+  for i = 1, n do idx[i] = i end
+  if labels then table.sort(idx, function(a, b) return labels[a] < labels[b] end) end
+  return idx
+end
+
+-- map (full index -> train index, 0 if not train) from the first ntrain
+-- of the permuted sorted order
+local function train_map(sorted, perm, ntrain, n)
+  local map, list = {}, {}
+  for i = 1, n do map[i] = 0 end
+  for k = 1, ntrain do
+    local full = sorted[perm[k]]
+    map[full] = k
+    list[k] = full
+  end
+  return map, list
+end
+
+local function identity(n)
+  local m = {}
+  for i = 1, n do m[i] = i end
+  return m
+end
+
+function splits.split(R, scenario, opts)
+  opts = opts or {}
+  local def = DEFAULTS[scenario]
+  if not def then
+    error(("splits.split: unknown scenario '%s' (T1, T2a, T2b or T3)"):format(tostring(scenario)), 2)
+  end
+  local nitems, nusers = R:shape()
+  local g = rng.new(opts.seed or 13)
+  local item_sorted = sorted_by_label(R:row_labels(), nitems)
+  local user_sorted = sorted_by_label(R:col_labels(), nusers)
+  local item_perm, user_perm = g:permutation(nitems), g:permutation(nusers)
+  local s = {scenario = scenario, seed = opts.seed or 13}
+  local row_map, col_map = identity(nitems), identity(nusers)
+  local ntr_items, ntr_users = nitems, nusers
+  local train_items, train_users = row_map, col_map
+  local pairs_opts
+  if def.items then
+    ntr_items = math.floor(fraction(opts, "items", def.items) * nitems)
+    row_map, train_items = train_map(item_sorted, item_perm, ntr_items, nitems)
+  end
+  if def.users then
+    ntr_users = math.floor(fraction(opts, "users", def.users) * nusers)
+    col_map, train_users = train_map(user_sorted, user_perm, ntr_users, nusers)
+  end
+  if def.pairs then
+    local nlines = opts.order and opts.order:nrows() or R:nnz()
+    local ntrain = math.floor(fraction(opts, "pairs", def.pairs) * nlines)
+    pairs_opts = {rng = g, order = opts.order, test_from = ntrain, test_to = nlines}
+  end
+  if ntr_items == 0 or ntr_users == 0 then
+    error(("splits.split: empty train set (%d train items, %d train users)"):format(ntr_items, ntr_users), 2)
+  end
+  s.train, s.test = rec.split(R, row_map, ntr_items, col_map, ntr_users, pairs_opts)
+  if s.train:nnz() == 0 then error("splits.split: empty train set (no training ratings)", 2) end
+  s.row_map, s.col_map = row_map, col_map         -- full index -> train index (0: new)
+  s.train_items, s.train_users = train_items, train_users -- train index -> full index
+  local function new(map, n)
+    local t = {}
+    for i = 1, n do if map[i] == 0 then t[#t + 1] = i end end
+    return t
+  end
+  s.test_items, s.test_users = new(row_map, nitems), new(col_map, nusers)
+  s.item_perm, s.user_perm = item_perm, user_perm
+  s.item_sorted, s.user_sorted = item_sorted, user_sorted
+  return s
+end
+
+-- k folds over "ratings" (default), "items" or "users"; each fold is a
+-- split table as above (test = fold f). Permutations come from rng.new(seed).
+function splits.kfold(R, k, opts)
+  opts = opts or {}
+  local over = opts.over or "ratings"
+  if math.type(k) ~= "integer" or k < 2 then error(("splits.kfold: k must be an integer >= 2, got %s"):format(tostring(k)), 2) end
+  local nitems, nusers = R:shape()
+  local seed = opts.seed or 13
+  local folds = {}
+  if over == "ratings" then
+    local nlines = opts.order and opts.order:nrows() or R:nnz()
+    if k > nlines then error(("splits.kfold: k = %d exceeds the %d ratings"):format(k, nlines), 2) end
+    for f = 1, k do
+      local from, to = (f - 1) * nlines // k, f * nlines // k
+      local s = {fold = f, over = over}
+      s.train, s.test = rec.split(R, identity(nitems), nitems, identity(nusers), nusers,
+                                  {rng = rng.new(seed), order = opts.order, test_from = from, test_to = to})
+      s.row_map, s.col_map = identity(nitems), identity(nusers)
+      s.test_items, s.test_users = {}, {}
+      folds[f] = s
+    end
+  elseif over == "items" or over == "users" then
+    local n = over == "items" and nitems or nusers
+    if k > n then error(("splits.kfold: k = %d exceeds the %d %s"):format(k, n, over), 2) end
+    local sorted = sorted_by_label(over == "items" and R:row_labels() or R:col_labels(), n)
+    local perm = rng.new(seed):permutation(n)
+    for f = 1, k do
+      local from, to = (f - 1) * n // k, f * n // k
+      local map, list, test = {}, {}, {}
+      for i = 1, n do map[i] = 0 end
+      for p = 1, n do
+        local full = sorted[perm[p]]
+        if p > from and p <= to then test[#test + 1] = full else list[#list + 1] = full; map[full] = #list end
+      end
+      local s = {fold = f, over = over}
+      if over == "items" then
+        s.row_map, s.col_map, s.train_items, s.test_items, s.test_users = map, identity(nusers), list, test, {}
+        s.train, s.test = rec.split(R, map, #list, s.col_map, nusers)
+      else
+        s.row_map, s.col_map, s.train_users, s.test_users, s.test_items = identity(nitems), map, list, test, {}
+        s.train, s.test = rec.split(R, s.row_map, nitems, map, #list)
+      end
+      folds[f] = s
+    end
+  else
+    error(("splits.kfold: over must be \"ratings\", \"items\" or \"users\", got %s"):format(tostring(over)), 2)
+  end
+  return folds
+end
+
+return splits

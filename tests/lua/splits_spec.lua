@@ -1,0 +1,114 @@
+local T = require "simec.test"
+local check, eq, checkerr, case = T.check, T.eq, T.checkerr, T.case
+local data, splits = require "simec.data", require "simec.splits"
+
+local ML = "../shared/data/ml-100k"
+local function have_ml() local f = io.open(ML .. "/u.data") if f then f:close() end return f ~= nil end
+
+local function fixture()
+  local fx = {}
+  for line in io.lines("tests/fixtures/ml100k_splits.txt") do
+    local key, rest = line:match("^(%S+) (.*)$")
+    local t = {}
+    for w in rest:gmatch("%S+") do t[#t + 1] = w end
+    fx[key] = t
+  end
+  return fx
+end
+
+if have_ml() then
+  case("splits on ml-100k equal the study's protocol computed with NumPy", function()
+    local fx = fixture()
+    local ml = data.movielens(ML)
+    local R = ml.ratings
+    local s = splits.split(R, "T1", {order = ml.order})
+    local function check_perm(name, sorted, perm, labels)
+      local want, n = fx[name], #perm
+      for k = 1, 20 do
+        eq(labels[sorted[perm[k]]], want[k], name .. " first " .. k)
+        eq(labels[sorted[perm[n - 20 + k]]], want[21 + k], name .. " last " .. k)
+      end
+    end
+    check_perm("items", s.item_sorted, s.item_perm, R:row_labels())
+    check_perm("users", s.user_sorted, s.user_perm, R:col_labels())
+    for k, pair in ipairs(fx.pairs) do
+      if pair ~= "..." then
+        local item, user = pair:match("^(.-):(.-)$")
+        local i, u = R:row_index(item), R:col_index(user)
+        local in_train = s.train:get(i, u) ~= 0
+        eq(in_train, k <= 20, "pair " .. pair)
+        eq(s.test:get(i, u) ~= 0, k > 20, "pair " .. pair)
+      end
+    end
+    for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
+      local sp = sc == "T1" and s or splits.split(R, sc, {order = ml.order})
+      eq(sp.train:nnz(), tonumber(fx[sc][1]), sc .. " train")
+      eq(sp.test:nnz(), tonumber(fx[sc][2]), sc .. " test")
+    end
+  end)
+end
+
+case("splits: train and test partition the ratings; maps and labels agree", function()
+  local ds = data.synthetic{items = 120, users = 200, ratings = 4000, seed = 3}
+  local R = ds.ratings
+  for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
+    local s = splits.split(R, sc)
+    eq(s.train:nnz() + s.test:nnz(), R:nnz(), sc)
+    local ti, tu = s.train:shape()
+    eq(ti, #s.train_items); eq(tu, #s.train_users)
+    for k, full in ipairs(s.train_items) do
+      eq(s.row_map[full], k)
+      eq(s.train:row_label(k), R:row_label(full))
+    end
+    for _, full in ipairs(s.test_items) do eq(s.row_map[full], 0) end
+    -- every test rating has a new item or user, except in T1
+    for i, u, v in s.test:triplets() do
+      eq(R:get(i, u), v)
+      if sc ~= "T1" then check(s.row_map[i] == 0 or s.col_map[u] == 0, sc) end
+    end
+    for i, u, v in s.train:triplets() do eq(R:get(s.train_items[i], s.train_users[u]), v) end
+  end
+  local s = splits.split(R, "T3", {items = 0.5, users = 0.5})
+  eq(#s.train_items, 60); eq(#s.train_users, 100)
+  local a, b = splits.split(R, "T2a", {seed = 5}), splits.split(R, "T2a", {seed = 5})
+  eq(table.concat(a.train_items, ","), table.concat(b.train_items, ","))
+  check(table.concat(a.train_items, ",") ~= table.concat(splits.split(R, "T2a", {seed = 6}).train_items, ","))
+end)
+
+case("splits: bad input", function()
+  local R = data.synthetic{items = 50, users = 60, ratings = 500, seed = 1}.ratings
+  checkerr("splits.split: unknown scenario 'T4' (T1, T2a, T2b or T3)", splits.split, R, "T4")
+  checkerr("splits: items must be in (0, 1), got 1.5", splits.split, R, "T2a", {items = 1.5})
+  checkerr("splits: pairs must be in (0, 1), got 0", splits.split, R, "T1", {pairs = 0})
+  checkerr("splits: users must be in (0, 1), got x", splits.split, R, "T3", {users = "x"})
+  checkerr("splits.split: empty train set (0 train items, 60 train users)", splits.split, R, "T2a", {items = 0.001})
+  checkerr("splits.kfold: k must be an integer >= 2, got 1", splits.kfold, R, 1)
+  checkerr("splits.kfold: over must be", splits.kfold, R, 3, {over = "pairs"})
+end)
+
+case("kfold: the test folds partition the ratings, items or users", function()
+  local R = data.synthetic{items = 80, users = 90, ratings = 1500, seed = 2}.ratings
+  local folds = splits.kfold(R, 4)
+  local total = 0
+  for _, f in ipairs(folds) do
+    total = total + f.test:nnz()
+    eq(f.train:nnz() + f.test:nnz(), R:nnz())
+  end
+  eq(total, R:nnz())
+  local counted = {}
+  for _, f in ipairs(folds) do
+    for i, u in f.test:triplets() do
+      local key = i .. ":" .. u
+      check(not counted[key], "rating in two test folds")
+      counted[key] = true
+    end
+  end
+  local ifolds = splits.kfold(R, 5, {over = "items"})
+  local n = 0
+  for _, f in ipairs(ifolds) do
+    n = n + #f.test_items
+    for _, full in ipairs(f.test_items) do eq(f.row_map[full], 0) end
+  end
+  eq(n, 80)
+  eq(#splits.kfold(R, 3, {over = "users"})[1].test_users, 30)
+end)
