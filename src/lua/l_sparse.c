@@ -309,6 +309,24 @@ static int s_sample(lua_State *L)
     return 1;
 }
 
+/* sparse.from_values(P, v): P's structure and labels with the values of the
+ * vector v (P:nnz() entries, in P's storage order) */
+static int s_from_values(lua_State *L)
+{
+    spm *P = bind_checkspm(L, 1), *out;
+    mat *v = bind_checkmat(L, 2);
+    int64_t k, nnz = SPM_NNZ(P);
+    core_err e;
+    if ((v->rows != 1 && v->cols != 1) || (int64_t)(v->rows * v->cols) != nnz)
+        return luaL_error(L, "from_values: %I values for %I stored entries", (LUAI_UACINT)(v->rows * v->cols),
+                          (LUAI_UACINT)nnz);
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, spm_copy(out, P, &e));
+    for (k = 0; k < nnz; k++)
+        out->x[k] = v->cols == 1 ? MAT_AT(v, k, 0) : MAT_AT(v, 0, k);
+    return 1;
+}
+
 static int s_is(lua_State *L)
 {
     lua_pushboolean(L, luaL_testudata(L, 1, SPARSE_T) != NULL);
@@ -762,6 +780,7 @@ static int s_gc(lua_State *L)
 static const luaL_Reg funcs[] = {
     {"from_triplets", s_from_triplets}, {"from_dense", s_from_dense}, {"read", s_read},
     {"read_mtx", s_read_mtx}, {"hstack", s_hstack}, {"vstack", s_vstack}, {"sample", s_sample},
+    {"from_values", s_from_values},
     {"is", s_is}, {"dense_limit", s_dense_limit}, {NULL, NULL}};
 
 static const luaL_Reg meth[] = {

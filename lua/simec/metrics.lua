@@ -1,0 +1,159 @@
+-- Evaluation metrics. Rating metrics compare sparse matrices of the same
+-- structure (predictions made at the test pattern) or equal-shaped matrices;
+-- the arithmetic runs in C on the value vectors.
+local simec = require "simec"
+local matrix, sparse = simec.matrix, simec.sparse
+local metrics = {}
+
+local function values(x, what)
+  if sparse.is(x) then return x:values() end
+  if matrix.is(x) then
+    local r, c = x:shape()
+    return x:reshape(r * c, 1)
+  end
+  if type(x) == "table" then return matrix.new(#x > 0 and x or {}):reshape(#x, 1) end
+  error(("metrics: %s must be a sparse matrix, a matrix or a list, got %s"):format(what, type(x)), 3)
+end
+
+local function pair(pred, truth)
+  local p, t = values(pred, "prediction"), values(truth, "truth")
+  if p:nrows() ~= t:nrows() then
+    error(("metrics: %d predictions for %d true values"):format(p:nrows(), t:nrows()), 3)
+  end
+  if sparse.is(pred) and sparse.is(truth) and pred:nnz() ~= truth:nnz() then
+    error("metrics: prediction and truth have different sparsity structures", 3)
+  end
+  if p:nrows() == 0 then error("metrics: no values to compare", 3) end
+  return p, t
+end
+
+function metrics.rmse(pred, truth)
+  local p, t = pair(pred, truth)
+  return (p - t):norm() / math.sqrt(p:nrows())
+end
+
+function metrics.mae(pred, truth)
+  local p, t = pair(pred, truth)
+  return (p - t):abs():mean()
+end
+
+function metrics.pearson(a, b)
+  local x, y = pair(a, b)
+  x, y = x - x:mean(), y - y:mean()
+  local d = x:norm() * y:norm()
+  return d > 0 and x:dot(y) / d or 0 / 0
+end
+
+-- ranks 1..n, ties get their average rank
+function metrics.ranks(v)
+  local x = values(v, "values")
+  local n = x:nrows()
+  local order = x:argsort()
+  local r = matrix.zeros(n, 1)
+  local i = 1
+  while i <= n do
+    local j = i
+    local vi = x:get(order:get(i))
+    while j < n and x:get(order:get(j + 1)) == vi do j = j + 1 end
+    local avg = (i + j) / 2
+    for k = i, j do r:set(order:get(k), avg) end
+    i = j + 1
+  end
+  return r
+end
+
+function metrics.spearman(a, b)
+  local x, y = pair(a, b)
+  return metrics.pearson(metrics.ranks(x), metrics.ranks(y))
+end
+
+-- Upper triangles (above the diagonal) of two square matrices as vectors,
+-- for comparing similarity matrices.
+function metrics.upper(m)
+  local n = m:nrows()
+  local out, k = matrix.zeros(n * (n - 1) // 2, 1), 0
+  for i = 1, n - 1 do
+    for j = i + 1, n do k = k + 1; out:set(k, m:get(i, j)) end
+  end
+  return out
+end
+
+-- Ranking metrics for one list: scores (a list or vector over candidates)
+-- and the set of relevant candidates (a table index -> true).
+local function rank_one(scores, relevant, nrel, k)
+  local n = #scores
+  local idx = {}
+  for i = 1, n do idx[i] = i end
+  table.sort(idx, function(a, b)
+    if scores[a] ~= scores[b] then return scores[a] > scores[b] end
+    return a < b
+  end)
+  local hits, dcg, idcg, ap = 0, 0, 0, 0
+  for pos = 1, n do
+    if relevant[idx[pos]] then
+      hits = hits + 1
+      ap = ap + hits / pos
+      if pos <= k then dcg = dcg + 1 / (math.log(pos + 1) / math.log(2)) end
+    end
+  end
+  for pos = 1, math.min(k, nrel) do idcg = idcg + 1 / (math.log(pos + 1) / math.log(2)) end
+  local topk_hits = 0
+  for pos = 1, math.min(k, n) do if relevant[idx[pos]] then topk_hits = topk_hits + 1 end end
+  -- AUC: the chance that a relevant candidate outscores an irrelevant one (ties count half)
+  local auc
+  local nneg = n - nrel
+  if nrel > 0 and nneg > 0 then
+    local r = metrics.ranks(scores)
+    local sum = 0
+    for i in pairs(relevant) do sum = sum + r:get(i) end
+    auc = (sum - nrel * (nrel + 1) / 2) / (nrel * nneg)
+  end
+  return {["p@k"] = topk_hits / k, ["r@k"] = nrel > 0 and topk_hits / nrel or nil,
+          ["ndcg@k"] = idcg > 0 and dcg / idcg or nil, auc = auc, aupr = nrel > 0 and ap / nrel or nil}
+end
+
+-- metrics.ranking(scores, truth, {k = 10, exclude = train}) averages over
+-- the rows of the dense score matrix (e.g. users x items): truth is a sparse
+-- matrix of relevant entries (positive values); exclude (sparse) removes
+-- known entries from the candidates. Rows without relevant entries are
+-- skipped. Returns {["p@10"] =, ["r@10"] =, ["ndcg@10"] =, auc =, aupr =, rows =}.
+function metrics.ranking(scores, truth, opts)
+  opts = opts or {}
+  local k = opts.k or 10
+  local rows, cols = scores:shape()
+  local tr, tc = truth:shape()
+  if tr ~= rows or tc ~= cols then
+    error(("metrics.ranking: scores %dx%d and truth %dx%d do not conform"):format(rows, cols, tr, tc), 2)
+  end
+  local sums, counts = {}, {}
+  local used = 0
+  for i = 1, rows do
+    local rel_cols, rel_vals = truth:row(i)
+    local excl = {}
+    if opts.exclude then
+      local ec = opts.exclude:row(i)
+      for q = 1, ec:nrows() do excl[ec:get(q)] = true end
+    end
+    local cand, map = {}, {}
+    for j = 1, cols do
+      if not excl[j] then cand[#cand + 1] = scores:get(i, j); map[j] = #cand end
+    end
+    local relevant, nrel = {}, 0
+    for q = 1, rel_cols:nrows() do
+      local j = rel_cols:get(q)
+      if rel_vals:get(q) > 0 and map[j] and not relevant[map[j]] then relevant[map[j]] = true; nrel = nrel + 1 end
+    end
+    if nrel > 0 then
+      used = used + 1
+      for name, v in pairs(rank_one(cand, relevant, nrel, k)) do
+        sums[name] = (sums[name] or 0) + v
+        counts[name] = (counts[name] or 0) + 1
+      end
+    end
+  end
+  local out = {rows = used}
+  for name, v in pairs(sums) do out[(name:gsub("@k", "@" .. k))] = v / counts[name] end
+  return out
+end
+
+return metrics

@@ -1,0 +1,147 @@
+-- Baseline models of the study, with the per-rating work in C.
+--   m = models.means(train, {shrinkage = 1})
+--   p = m:predict(test, s.row_map, s.col_map)   -- sparse, test's structure
+--   r = m:residuals(train)                       -- train minus the model
+local simec = require "simec"
+local rec = require "simec.rec"
+local matrix, sparse, svd = simec.matrix, simec.sparse, simec.svd
+local models = {}
+
+local function check_sparse(x, what)
+  if not sparse.is(x) then error(("models: %s must be a sparse matrix, got %s"):format(what, type(x)), 3) end
+end
+
+-- maps as rec expects them: nil (identity) or a list/matrix of train indices (0: new)
+local Means = {}
+Means.__index = Means
+
+function models.means(train, opts)
+  check_sparse(train, "train")
+  opts = opts or {}
+  local s = opts.shrinkage or 1
+  if type(s) ~= "number" or s < 0 or s > 1 then
+    error(("models.means: shrinkage must be in [0, 1], got %s"):format(tostring(s)), 2)
+  end
+  if train:nnz() == 0 then error("models.means: empty train set", 2) end
+  return setmetatable({mu = train:sum() / train:nnz(), s = s, row_mean = train:row_means(),
+                       row_count = train:row_counts(), col_mean = train:col_means(),
+                       col_count = train:col_counts()}, Means)
+end
+
+-- mu + s*(user mean - mu) + s*(item mean - mu) at the stored positions of
+-- pattern; unknown (map 0) or unrated items/users contribute 0
+function Means:predict(pattern, row_map, col_map)
+  check_sparse(pattern, "pattern")
+  return rec.bias_predict(self, pattern, row_map, col_map)
+end
+
+function Means:residuals(train)
+  check_sparse(train, "train")
+  local p = rec.bias_predict(self, train)
+  return sparse.from_values(train, train:values() - p:values())
+end
+
+-- Truncated SVD of residuals: predictions U S Vt at given positions.
+local SVD = {}
+SVD.__index = SVD
+
+function models.svd(residuals, k, opts)
+  check_sparse(residuals, "residuals")
+  local U, s, Vt = svd.truncated(residuals, k, opts)
+  return setmetatable({U = U, s = s, Vt = Vt, k = k, US = U:mul(s:t())}, SVD)
+end
+
+-- (U S Vt) at the positions of pattern (full space) through the maps
+function SVD:predict(pattern, row_map, col_map, US)
+  return rec.sample(US or self.US, self.Vt, pattern, row_map or models.identity(pattern:nrows()),
+                    col_map or models.identity(pattern:ncols()))
+end
+
+function models.identity(n)
+  local t = {}
+  for i = 1, n do t[i] = i end
+  return t
+end
+
+-- SVD + regression (the study's "SVD+reg"): ridge from feature vectors to
+-- the SVD factors, so every item (and, with user features, every user)
+-- gets its factors from its features.
+--   r = models.svd_regression(sv, {items = Xi_train, users = Xu_train, alpha = 250})
+--   p = r:predict(test, s.row_map, s.col_map, {items = Xi_full, users = Xu_full})
+local SVDReg = {}
+SVDReg.__index = SVDReg
+
+function models.svd_regression(sv, opts)
+  opts = opts or {}
+  if getmetatable(sv) ~= SVD then error("models.svd_regression: expects a models.svd model", 2) end
+  if not opts.items and not opts.users then error("models.svd_regression: give items and/or users features", 2) end
+  local r = setmetatable({svd = sv, alpha = opts.alpha or 250}, SVDReg)
+  if opts.items then r.items = models.ridge(opts.items, sv.U, r.alpha, opts) end
+  if opts.users then r.users = models.ridge(opts.users, sv.Vt:t(), r.alpha, opts) end
+  return r
+end
+
+function SVDReg:predict(pattern, row_map, col_map, X)
+  X = X or {}
+  local sv = self.svd
+  local left, right, rmap, cmap = sv.US, sv.Vt, row_map, col_map
+  if self.items then
+    if not X.items then error("svd_regression:predict: needs the item features of the full space", 2) end
+    left = self.items:predict(X.items):mul(sv.s:t())
+    rmap = models.identity(pattern:nrows())
+  end
+  if self.users then
+    if not X.users then error("svd_regression:predict: needs the user features of the full space", 2) end
+    right = self.users:predict(X.users):t()
+    cmap = models.identity(pattern:ncols())
+  end
+  return rec.sample(left, right, pattern, rmap or models.identity(pattern:nrows()),
+                    cmap or models.identity(pattern:ncols()))
+end
+
+-- Ridge regression X -> Y (multi-output), with intercept.
+local Ridge = {}
+Ridge.__index = Ridge
+
+function models.ridge(X, Y, alpha, opts)
+  opts = opts or {}
+  if not (sparse.is(X) or matrix.is(X)) then error("models.ridge: X must be sparse or a matrix", 2) end
+  local W, b, method, iters = rec.ridge(X, Y, alpha or 1.0, opts.intercept ~= false, opts.method or "auto")
+  return setmetatable({W = W, b = b, alpha = alpha or 1.0, method = method, iterations = iters}, Ridge)
+end
+
+function Ridge:predict(X)
+  return X * self.W + self.b
+end
+
+-- alpha chosen by k-fold cross-validation over the rows (seeded), mean
+-- squared error on the held-out rows; refits on all rows with it.
+function models.ridge_cv(X, Y, alphas, k, opts)
+  opts = opts or {}
+  k = k or 5
+  if type(alphas) ~= "table" or #alphas == 0 then error("models.ridge_cv: alphas must be a non-empty list", 2) end
+  local n = X:nrows()
+  if k < 2 or k > n then error(("models.ridge_cv: k must be in 2..%d, got %s"):format(n, tostring(k)), 2) end
+  local perm = simec.rng.new(opts.seed or 13):permutation(n)
+  local scores = {}
+  for a, alpha in ipairs(alphas) do
+    local se = 0
+    for f = 1, k do
+      local tr, te = {}, {}
+      for p = 1, n do
+        if p > (f - 1) * n // k and p <= f * n // k then te[#te + 1] = perm[p] else tr[#tr + 1] = perm[p] end
+      end
+      local m = models.ridge(X:select_rows(tr), Y:select_rows(tr), alpha, opts)
+      local d = m:predict(X:select_rows(te)) - Y:select_rows(te)
+      se = se + d:norm() ^ 2
+    end
+    scores[a] = se / (n * Y:ncols())
+  end
+  local best = 1
+  for a = 2, #alphas do if scores[a] < scores[best] then best = a end end
+  local m = models.ridge(X, Y, alphas[best], opts)
+  m.cv = {alphas = alphas, mse = scores, best = alphas[best]}
+  return m
+end
+
+return models
