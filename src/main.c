@@ -252,6 +252,28 @@ static void setup_paths(lua_State *L)
     lua_setglobal(L, "SIMEC_LUA_DIR");
 }
 
+/* The pure-Lua modules as globals (data, splits, ...), when lua/ was found. */
+static int preload_modules(lua_State *L)
+{
+    static const char *const mods[] = {"features", "data", "splits", "metrics", "models", NULL};
+    int k;
+    if (lua_getglobal(L, "SIMEC_LUA_DIR") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return LUA_OK;
+    }
+    lua_pop(L, 1);
+    for (k = 0; mods[k]; k++) {
+        int status;
+        lua_getglobal(L, "require");
+        lua_pushfstring(L, "simec.%s", mods[k]);
+        status = repl_docall(L, 1, 1);
+        if (status != LUA_OK)
+            return repl_report(L, status, progname);
+        lua_setglobal(L, mods[k]);
+    }
+    return LUA_OK;
+}
+
 static void open_simec(lua_State *L)
 {
     static const char *const globals[] = {"matrix", "sparse", "rng", "svd", NULL};
@@ -305,6 +327,8 @@ static int pmain(lua_State *L)
     lua_gc(L, LUA_GCRESTART);
     lua_gc(L, LUA_GCGEN, 0, 0);
     setup_paths(L);
+    if (preload_modules(L) != LUA_OK)
+        return 0;
     if (!(args & has_E) && handle_luainit(L) != LUA_OK)
         return 0;
     if (!runargs(L, argv, script > 0 ? script : argc))

@@ -293,8 +293,9 @@ function data.synthetic(opts)
     return X * A, X * a
   end
   local item_rows, user_rows = tokens(items, fi, per_item, "if"), tokens(users, fu, per_user, "uf")
-  local Xi, vi = features.onehot(item_rows)
-  local Xu, vu = features.onehot(user_rows)
+  local function names(n, prefix) local t = {} for k = 1, n do t[k] = prefix .. k end return t end
+  local Xi, vi = features.onehot(item_rows, features.vocab(names(fi, "if")))
+  local Xu, vu = features.onehot(user_rows, features.vocab(names(fu, "uf")))
   local P, bi = factors(Xi, items, fi, per_item, seed + 1, seed + 2)
   local Q, bu = factors(Xu, users, fu, per_user, seed + 3, seed + 4)
   local R = rec.synthetic(P, Q, bi, bu, opts.mu or 3.5, noise, opts.skew or 0.8, nratings, g)

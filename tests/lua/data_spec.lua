@@ -1,0 +1,114 @@
+local T = require "simec.test"
+local check, eq, checkerr, case = T.check, T.eq, T.checkerr, T.case
+local data, features = require "simec.data", require "simec.features"
+
+local function dir_with(files)
+  local d = T.tmpname()
+  os.execute("mkdir " .. d)
+  for name, text in pairs(files) do T.write(d .. "/" .. name, text) end
+  return d
+end
+
+local function row_tokens(ds, id)
+  local i = ds.ratings:row_index(id)
+  local t = {}
+  for _, j in ipairs((function() local c = ds.items.features:row(i); local o = {} for q = 1, c:nrows() do o[q] = c:get(q) end return o end)()) do
+    t[#t + 1] = ds.items.features:col_label(j)
+  end
+  table.sort(t)
+  return table.concat(t, ",")
+end
+
+case("data.movielens reads the 100K format with item and user features", function()
+  local d = dir_with{
+    ["u.data"] = "1\t10\t4\t881250949\n2\t10\t3\t881250950\n2\t20\t5\t881250951\n",
+    ["u.item"] = "10|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n" ..
+                 "20|Old Film|01-Jan-1962||http://y|0|0|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0\n" ..
+                 "30|Unrated (1990)|01-Jan-1990||http://z|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n",
+    ["u.genre"] = "unknown|0\nAction|1\nAdventure|2\nAnimation|3\nChildren's|4\nComedy|5\nCrime|6\nDocumentary|7\n" ..
+                  "Drama|8\nFantasy|9\nFilm-Noir|10\nHorror|11\nMusical|12\nMystery|13\nRomance|14\nSci-Fi|15\n" ..
+                  "Thriller|16\nWar|17\nWestern|18\n",
+    ["u.user"] = "1|24|M|technician|85711\n2|53|F|other|94043\n"}
+  local ds = data.movielens(d)
+  eq(ds.name, "ml-100k")
+  eq(ds.ratings:nrows(), 2); eq(ds.ratings:ncols(), 2)
+  eq(ds.order:nrows(), 3)
+  eq(ds.items.features:nrows(), 2) -- aligned with the rows of the ratings, unrated items left out
+  eq(row_tokens(ds, "10"), "decade=1990s,genre=Animation,genre=Children's")
+  eq(row_tokens(ds, "20"), "decade=1960s,genre=Drama")
+  local i = ds.ratings:row_index("10")
+  eq(ds.items.titles[i], "Toy Story (1995)"); eq(ds.items.years[i], 1995)
+  local u = ds.ratings:col_index("2")
+  eq(table.concat(ds.users.tokens[u], ","), "gender=F,age=50-55,occupation=other,zip=9")
+  eq(ds.users.features:nrows(), 2)
+  T.write(d .. "/u.item", "10|short\n")
+  checkerr("u.item:1: expected 24 fields, got 2", data.movielens, d)
+  os.execute("rm -rf " .. d)
+end)
+
+case("data.movielens reads the 1M/10M '::' format with users and tags", function()
+  local d = dir_with{
+    ["ratings.dat"] = "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n",
+    ["movies.dat"] = "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach (1996)::Animation|Children's|Musical\n",
+    ["users.dat"] = "1::F::1::10::48067\n2::M::56::16::70072\n",
+    ["tags.dat"] = "1::661::Fun::1\n2::661::fun ::2\n1::1193::rare::3\n"}
+  local ds = data.movielens(d, {min_tag_count = 1})
+  eq(ds.name, "ml-1m")
+  eq(row_tokens(ds, "661"), "decade=1990s,genre=Animation,genre=Children's,genre=Musical,tag=fun")
+  eq(row_tokens(ds, "1193"), "decade=1970s,genre=Drama,tag=rare")
+  local u = ds.ratings:col_index("2")
+  eq(table.concat(ds.users.tokens[u], ","), "gender=M,age=56+,occupation=self-employed,zip=7")
+  local ds2 = data.movielens(d) -- default min_tag_count 5 drops these rare tags
+  eq(row_tokens(ds2, "1193"), "decade=1970s,genre=Drama")
+  os.execute("rm -rf " .. d)
+end)
+
+case("data.movielens reads the CSV releases with quoted fields and extra feature files", function()
+  local d = dir_with{
+    ["ratings.csv"] = "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n7,31,4.5,1\n",
+    ["movies.csv"] = 'movieId,title,genres\n31,"Dangerous Minds, The (1995)",Drama\n1029,"Dumbo ""Flying"" (1941)",Animation|Children\n',
+    ["tags.csv"] = 'userId,movieId,tag,timestamp\n1,31,"high school, teacher",1\n',
+    ["extra.tsv"] = "31\tdirector=Smith\n999\tdirector=Nobody\n",
+    ["uextra.tsv"] = "7\tcountry=NZ\n"}
+  local ds = data.movielens(d, {min_tag_count = 1, item_features = d .. "/extra.tsv", user_features = d .. "/uextra.tsv"})
+  eq(ds.name, "ml-csv")
+  eq(ds.ratings:get(ds.ratings:row_index("31"), ds.ratings:col_index("7")), 4.5)
+  eq(row_tokens(ds, "31"), "decade=1990s,director=Smith,genre=Drama,tag=high school, teacher")
+  eq(ds.items.titles[ds.ratings:row_index("1029")], 'Dumbo "Flying" (1941)')
+  eq(table.concat(ds.users.tokens[ds.ratings:col_index("7")], ","), "country=NZ")
+  checkerr("no MovieLens ratings in /nonexistent", data.movielens, "/nonexistent")
+  T.write(d .. "/extra.tsv", "31 no tab\n")
+  checkerr("extra.tsv:1: expected 'id<TAB>token'", data.movielens, d, {item_features = d .. "/extra.tsv"})
+  os.execute("rm -rf " .. d)
+end)
+
+case("csv_fields", function()
+  local f = data.csv_fields('a,"b,c",,"d""e"')
+  eq(#f, 4); eq(f[2], "b,c"); eq(f[3], ""); eq(f[4], 'd"e')
+  eq(#data.csv_fields("x,"), 2)
+  checkerr("unterminated quote", data.csv_fields, 'a,"b')
+end)
+
+case("features.onehot: train vocabulary, unknown tokens dropped", function()
+  local X, v = features.onehot{{"b", "a"}, {"c", "a", "a"}}
+  eq(table.concat(v.names, ","), "a,b,c")
+  check(X:dense() == matrix{{1, 1, 0}, {1, 0, 1}})
+  eq(X:col_label(3), "c")
+  local Y = features.onehot({{"c", "zzz"}, {}}, v)
+  check(Y:dense() == matrix{{0, 0, 1}, {0, 0, 0}})
+  checkerr("features.onehot: row 2 is a string, expected a list of tokens", features.onehot, {{"a"}, "b"})
+end)
+
+case("data.synthetic: exact size, aligned features, reproducible", function()
+  local ds = data.synthetic{items = 70, users = 90, ratings = 3000, seed = 5}
+  eq(ds.ratings:nnz(), 3000)
+  eq(ds.items.features:nrows(), 70); eq(ds.users.features:nrows(), 90)
+  eq(ds.items.features:ncols(), 40)
+  local v = ds.ratings:values()
+  check(v:min() >= 0.5 and v:max() <= 5)
+  check(data.synthetic{items = 70, users = 90, ratings = 3000, seed = 5}.ratings:dense() == ds.ratings:dense())
+  eq(data.synthetic{items = 10, users = 10, ratings = 100, seed = 1}.ratings:nnz(), 100) -- every cell
+  checkerr("data.synthetic: 101 ratings do not fit 10 items x 10 users", data.synthetic,
+           {items = 10, users = 10, ratings = 101})
+  checkerr("data.synthetic: items must be a positive integer, got 0", data.synthetic, {items = 0})
+end)

@@ -1,0 +1,137 @@
+local T = require "simec.test"
+local check, eq, near, checkerr, case = T.check, T.eq, T.near, T.checkerr, T.case
+local data, splits = require "simec.data", require "simec.splits"
+local models, metrics = require "simec.models", require "simec.metrics"
+
+case("svd.truncated matches LAPACK's dense SVD (sparse and dense input, both methods)", function()
+  local ds = data.synthetic{items = 150, users = 90, ratings = 4000, seed = 7}
+  local R = ds.ratings
+  local _, S = R:dense():svd()
+  for _, A in ipairs{R, R:t(), R:dense()} do
+    local U, s, Vt = svd.truncated(A, 12)
+    eq(s:nrows(), 12)
+    for i = 1, 12 do near(s:get(i), S:get(i), 1e-8) end
+    -- A V = U S and orthonormal factors
+    local Ad = sparse.is(A) and A:dense() or A
+    check((Ad * Vt:t() - U:mul(s:t())):norm() / s:get(1) < 1e-8)
+    check((U:t() * U - matrix.eye(12)):norm() < 1e-8)
+  end
+  -- randomized: top values within 1e-3 relative on a matrix with a decaying spectrum
+  local L = matrix.randn(200, 8, 1) * matrix.randn(8, 120, 2) + matrix.randn(200, 120, 3) * 0.01
+  local _, SL = L:svd()
+  local _, sr = svd.truncated(L, 8, {method = "randomized", seed = 4})
+  for i = 1, 8 do near(sr:get(i), SL:get(i), 1e-3) end
+  local v = svd.values(R, 5)
+  for i = 1, 5 do near(v:get(i), S:get(i), 1e-8) end
+end)
+
+case("svd errors", function()
+  local R = data.synthetic{items = 20, users = 30, ratings = 200, seed = 1}.ratings
+  checkerr("svd: k must be between 1 and min(rows, cols) - 1 = 19, got 20", svd.truncated, R, 20)
+  checkerr("svd: k must be between 1 and min(rows, cols) - 1 = 19, got 0", svd.truncated, R, 0)
+  checkerr("svd: method must be \"arpack\" or \"randomized\", got lanczos", svd.truncated, R, 3, {method = "lanczos"})
+  checkerr("sparse or matrix expected, got table", svd.truncated, {}, 3)
+end)
+
+case("means model: the study's formula, unknown items/users contribute 0", function()
+  -- items x users: item 1 rated 4 and 2, item 2 rated 5; user 1 rated 4, 5; user 2 rated 2
+  local train = sparse.from_triplets({1, 1, 2}, {1, 2, 1}, {4, 2, 5})
+  local m = models.means(train, {shrinkage = 0.5})
+  near(m.mu, 11 / 3)
+  local test = sparse.from_triplets({1, 3, 2}, {2, 1, 3}, {1, 1, 1}, {rows = 3, cols = 3})
+  local p = m:predict(test, {1, 2, 0}, {1, 2, 0})
+  local mu = 11 / 3
+  near(p:get(1, 2), mu + 0.5 * (3 - mu) + 0.5 * (2 - mu)) -- item 1 mean 3, user 2 mean 2
+  near(p:get(3, 1), mu + 0.5 * (4.5 - mu))                -- new item: only the user term
+  near(p:get(2, 3), mu + 0.5 * (5 - mu))                  -- new user: only the item term
+  local r = m:residuals(train)
+  near(r:get(1, 1), 4 - (mu + 0.5 * (3 - mu) + 0.5 * (4.5 - mu)))
+  eq(r:nnz(), 3)
+  checkerr("models.means: shrinkage must be in [0, 1], got 2", models.means, train, {shrinkage = 2})
+  checkerr("models.means: empty train set", models.means, sparse.from_triplets({}, {}, {}, {rows = 2, cols = 2}))
+  checkerr("models: train must be a sparse matrix, got table", models.means, {})
+  checkerr("row map has 2 entries, expected 3", m.predict, m, test, {1, 2}, {1, 2, 0})
+  checkerr("row map entry 1 must be an index in 0..2", m.predict, m, test, {5, 1, 1}, {1, 2, 0})
+end)
+
+case("mean+SVD and SVD+regression beat the means model on learnable synthetic data", function()
+  local ds = data.synthetic{items = 300, users = 400, ratings = 30000, rank = 5, noise = 0.3, seed = 11}
+  local s = splits.split(ds.ratings, "T1")
+  local m = models.means(s.train)
+  local base = m:predict(s.test, s.row_map, s.col_map)
+  local sv = models.svd(m:residuals(s.train), 5)
+  local p = sparse.from_values(s.test, base:values() + sv:predict(s.test, s.row_map, s.col_map):values())
+  check(metrics.rmse(p, s.test) < metrics.rmse(base, s.test) - 0.02)
+  local s2 = splits.split(ds.ratings, "T2a")
+  local m2 = models.means(s2.train)
+  local b2 = m2:predict(s2.test, s2.row_map, s2.col_map)
+  local sv2 = models.svd(m2:residuals(s2.train), 5)
+  local r = models.svd_regression(sv2, {items = ds.items.features:select_rows(s2.train_items), alpha = 1})
+  local p2 = r:predict(s2.test, s2.row_map, s2.col_map, {items = ds.items.features})
+  local full = sparse.from_values(s2.test, b2:values() + p2:values())
+  check(metrics.rmse(full, s2.test) < metrics.rmse(b2, s2.test) - 0.02,
+        ("%g vs %g"):format(metrics.rmse(full, s2.test), metrics.rmse(b2, s2.test)))
+  checkerr("svd_regression:predict: needs the item features", r.predict, r, s2.test, s2.row_map, s2.col_map, {})
+  checkerr("models.svd_regression: give items and/or users features", models.svd_regression, sv2, {})
+end)
+
+case("ridge: closed form, sparse = dense, Cholesky = CG, cross-validation", function()
+  local X = matrix.randn(120, 10, 1)
+  local Y = X * matrix.randn(10, 3, 2) + 2 + matrix.randn(120, 3, 3) * 0.1
+  local m = models.ridge(X, Y, 5)
+  local Xc, Yc = X - X:mean(1), Y - Y:mean(1)
+  local W = (Xc:t() * Xc + matrix.eye(10) * 5):solve(Xc:t() * Yc)
+  check((m.W - W):norm() < 1e-10)
+  check((m.b - (Y:mean(1) - X:mean(1) * W)):norm() < 1e-10)
+  eq(m.method, "cholesky")
+  local g = models.ridge(sparse.from_dense(X), Y, 5, {method = "cg"})
+  eq(g.method, "cg")
+  check((g.W - m.W):norm() < 1e-8 and g.iterations > 0)
+  check((m:predict(X) - g:predict(sparse.from_dense(X))):norm() < 1e-7)
+  local n = models.ridge(X, Y, 5, {intercept = false})
+  check((n.W - (X:t() * X + matrix.eye(10) * 5):solve(X:t() * Y)):norm() < 1e-10)
+  eq(n.b:sum(), 0)
+  local cv = models.ridge_cv(X, Y, {1000, 0.1, 1e5}, 4)
+  eq(cv.cv.best, 0.1)
+  check(cv.cv.mse[2] < cv.cv.mse[1] and cv.cv.mse[1] < cv.cv.mse[3])
+  checkerr("ridge: X has 120 rows, Y is 3x3", models.ridge, X, matrix.zeros(3, 3), 1)
+  checkerr("ridge: alpha must be >= 0, got -1", models.ridge, X, Y, -1)
+  checkerr("models.ridge_cv: alphas must be a non-empty list", models.ridge_cv, X, Y, {}, 3)
+  checkerr("ridge: X^T X + alpha I is not positive definite", models.ridge, matrix.zeros(5, 3), matrix.zeros(5, 1), 0)
+end)
+
+case("metrics: rmse, mae, pearson, spearman with ties", function()
+  local a, b = matrix{1, 2, 3, 4}, matrix{1, 2, 3, 6}
+  near(metrics.rmse(a, b), 1)
+  near(metrics.mae(a, b), 0.5)
+  near(metrics.pearson(a, a * 2 + 1), 1)
+  near(metrics.pearson(a, -a), -1)
+  near(metrics.spearman(a, b), 1)
+  local r = metrics.ranks{10, 20, 20, 5}
+  check(r == matrix{2, 3.5, 3.5, 1})
+  -- average ranks (1, 2.5, 2.5, 4, 5) and (2, 1, 4.5, 4.5, 3): 3.75 / sqrt(9.5 * 9.5)
+  near(metrics.spearman({1, 2, 2, 3, 5}, {2, 1, 4, 4, 3}), 3.75 / 9.5, 1e-12)
+  local s = sparse.from_triplets({1, 2}, {1, 2}, {3, 4})
+  near(metrics.rmse(s, sparse.from_triplets({1, 2}, {1, 2}, {4, 4})), math.sqrt(0.5))
+  check(metrics.upper(matrix{{1, 2, 3}, {2, 1, 4}, {3, 4, 1}}) == matrix{2, 3, 4})
+  checkerr("metrics: 4 predictions for 3 true values", metrics.rmse, a, matrix{1, 2, 3})
+  checkerr("metrics: no values to compare", metrics.rmse, {}, {})
+  checkerr("metrics: prediction must be a sparse matrix, a matrix or a list, got string", metrics.mae, "x", a)
+end)
+
+case("ranking metrics on a hand-made example", function()
+  -- one user, 5 items; relevant: items 1 and 4; item 2 is excluded (train)
+  local scores = matrix{{0.9, 0.8, 0.1, 0.5, 0.3}}
+  local truth = sparse.from_triplets({1, 1}, {1, 4}, 1, {rows = 1, cols = 5})
+  local excl = sparse.from_triplets({1}, {2}, 1, {rows = 1, cols = 5})
+  local r = metrics.ranking(scores, truth, {k = 2, exclude = excl})
+  -- candidates 1, 3, 4, 5 ranked 1 (0.9), 4 (0.5), 5 (0.3), 3 (0.1)
+  near(r["p@2"], 1); near(r["r@2"], 1); near(r["ndcg@2"], 1); near(r.auc, 1); near(r.aupr, 1)
+  r = metrics.ranking(matrix{{0.1, 0.8, 0.9, 0.5, 0.3}}, truth, {k = 2})
+  -- ranking 3, 2, 4, 5, 1: hits at 3 and 5
+  near(r["p@2"], 0); near(r["r@2"], 0); near(r.aupr, (1 / 3 + 2 / 5) / 2)
+  near(r.auc, 1 / 6) -- relevant 4 beats 5 and 1 is beaten by all: 1 of 6 pairs
+  eq(r.rows, 1)
+  checkerr("metrics.ranking: scores 1x5 and truth 2x5 do not conform", metrics.ranking, scores,
+           sparse.from_triplets({2}, {1}, 1, {rows = 2, cols = 5}))
+end)
