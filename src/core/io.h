@@ -36,6 +36,9 @@ int io_write_mtx(const spm *A, const char *path, core_err *e);
 int io_read_npy(mat *m, const char *path, core_err *e);
 int io_write_npy(const mat *m, const char *path, core_err *e);
 int io_write_csv(const mat *m, const char *path, const char *delim, core_err *e);
+/* "row<delim>col<delim>value" lines, ids from the labels (else 1-based
+ * indices); transpose writes columns first (e.g. user, item, rating). */
+int io_write_triplets(const spm *A, const char *path, const char *delim, int transpose, core_err *e);
 
 /* Crash-safe writing: open a temporary beside path; commit fsyncs and renames. */
 typedef struct io_atomic {

@@ -155,3 +155,27 @@ int io_write_csv(const mat *m, const char *path, const char *delim, core_err *e)
     }
     return io_atomic_commit(&a, e);
 }
+
+int io_write_triplets(const spm *A, const char *path, const char *delim, int transpose, core_err *e)
+{
+    io_atomic a;
+    int64_t i;
+    spm_ptr k;
+    char num[40], ri[24], ci[24];
+    int rc = io_atomic_open(&a, path, e);
+    if (rc)
+        return rc;
+    for (i = 0; i < A->rows; i++) {
+        const char *r = A->rlab ? spm_label(A->rlab, (size_t)i) : ri;
+        if (!A->rlab)
+            snprintf(ri, sizeof ri, "%lld", (long long)i + 1);
+        for (k = A->p[i]; k < A->p[i + 1]; k++) {
+            const char *c = A->clab ? spm_label(A->clab, (size_t)A->j[k]) : ci;
+            if (!A->clab)
+                snprintf(ci, sizeof ci, "%d", A->j[k] + 1);
+            io_fmt_double(num, sizeof num, A->x[k]);
+            fprintf(a.f, "%s%s%s%s%s\n", transpose ? c : r, delim, transpose ? r : c, delim, num);
+        }
+    }
+    return io_atomic_commit(&a, e);
+}

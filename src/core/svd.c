@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include "alloc.h"
 #include "rng.h"
+#include "par.h"
 #include "svd.h"
 
 void svd_opts_default(svd_opts *o)
@@ -15,67 +16,196 @@ void svd_opts_default(svd_opts *o)
     o->want_vectors = 1;
 }
 
+/* The operator A (rows x cols). A sparse A keeps its transpose too, so
+ * every product can stream the big dense side sequentially and random-
+ * access only the small one, on all cores (par.c). */
 typedef struct op {
     const spm *S;
+    spm T;        /* S transposed (sparse case) */
     const mat *D;
     size_t rows, cols;
 } op;
 
-/* y (rows) = A x (cols) */
+typedef struct kern {
+    const spm *M;
+    const double *x;
+    double *y;      /* gather: rows x l; scatter: per-thread cols x l buffers */
+    size_t l, ylen;
+} kern;
+
+/* y[i,:] = sum_j M[i,j] x[j,:] */
+static void gather_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const kern *k = ctx;
+    const spm *M = k->M;
+    size_t l = k->l, c;
+    int64_t i;
+    spm_ptr t;
+    (void)thread;
+    if (l == 1) { /* vectors: a plain dot product per row */
+        for (i = r0; i < r1; i++) {
+            double acc = 0.0;
+            for (t = M->p[i]; t < M->p[i + 1]; t++)
+                acc += M->x[t] * k->x[M->j[t]];
+            k->y[i] = acc;
+        }
+        return;
+    }
+    for (i = r0; i < r1; i++) {
+        double *y = k->y + (size_t)i * l;
+        for (c = 0; c < l; c++)
+            y[c] = 0.0;
+        for (t = M->p[i]; t < M->p[i + 1]; t++) {
+            const double *x = k->x + (size_t)M->j[t] * l;
+            double a = M->x[t];
+            for (c = 0; c < l; c++)
+                y[c] += a * x[c];
+        }
+    }
+}
+
+/* y_thread[j,:] += M[i,j] x[i,:], i.e. y = M^T x summed over threads */
+static void scatter_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const kern *k = ctx;
+    const spm *M = k->M;
+    size_t l = k->l, c;
+    double *y = k->y + (size_t)thread * k->ylen;
+    int64_t i;
+    spm_ptr t;
+    for (c = 0; c < k->ylen; c++)
+        y[c] = 0.0;
+    for (i = r0; i < r1; i++) {
+        const double *x = k->x + (size_t)i * l;
+        for (t = M->p[i]; t < M->p[i + 1]; t++) {
+            double a = M->x[t], *yy = y + (size_t)M->j[t] * l;
+            for (c = 0; c < l; c++)
+                yy[c] += a * x[c];
+        }
+    }
+}
+
+/* Y (M->rows x l) = M X, X (M->cols x l) contiguous */
+static int sp_gather(const spm *M, const double *X, double *Y, size_t l)
+{
+    kern k;
+    k.M = M, k.x = X, k.y = Y, k.l = l, k.ylen = 0;
+    par_rows(M, gather_rows, &k);
+    return CORE_OK;
+}
+
+/* Y (M->cols x l) = M^T X, X (M->rows x l) contiguous */
+static int sp_scatter(const spm *M, const double *X, double *Y, size_t l, core_err *e)
+{
+    kern k;
+    int n = par_threads(), t, used;
+    size_t len = (size_t)M->cols * l, c;
+    double *buf = core_malloc((size_t)n * (len ? len : 1) * sizeof *buf);
+    if (!buf)
+        return core_err_nomem(e, "svd", (double)n * (double)len * 8);
+    k.M = M, k.x = X, k.y = buf, k.l = l, k.ylen = len;
+    used = par_rows(M, scatter_rows, &k);
+    memcpy(Y, buf, len * sizeof *Y);
+    for (t = 1; t < used; t++)
+        for (c = 0; c < len; c++)
+            Y[c] += buf[(size_t)t * len + c];
+    core_free(buf);
+    return CORE_OK;
+}
+
+/* y_thread += sum over rows r of M: (M_r . x) M_r, i.e. y = M^T M x in one
+ * pass over M (each row is used twice while it is in cache) */
+static void gram_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const kern *k = ctx;
+    const spm *M = k->M;
+    double *y = k->y + (size_t)thread * k->ylen;
+    int64_t i;
+    spm_ptr t;
+    memset(y, 0, k->ylen * sizeof *y);
+    for (i = r0; i < r1; i++) {
+        double d = 0.0;
+        for (t = M->p[i]; t < M->p[i + 1]; t++)
+            d += M->x[t] * k->x[M->j[t]];
+        if (d != 0.0)
+            for (t = M->p[i]; t < M->p[i + 1]; t++)
+                y[M->j[t]] += d * M->x[t];
+    }
+}
+
+/* y = M^T M x with per-thread buffers buf (par_threads() x n) */
+static void sp_gram(const spm *M, const double *x, double *y, double *buf)
+{
+    kern k;
+    size_t n = (size_t)M->cols, c;
+    int t, used;
+    k.M = M, k.x = x, k.y = buf, k.l = 1, k.ylen = n;
+    used = par_rows(M, gram_rows, &k);
+    memcpy(y, buf, n * sizeof *y);
+    for (t = 1; t < used; t++)
+        for (c = 0; c < n; c++)
+            y[c] += buf[(size_t)t * n + c];
+}
+
+/* y = A x (transpose: A^T x) for vectors: both gathers touch a small vector */
 static void op_apply(const op *a, const double *x, double *y)
 {
-    if (a->S) {
-        int64_t i;
-        spm_ptr k;
-        for (i = 0; i < a->S->rows; i++) {
-            double t = 0;
-            for (k = a->S->p[i]; k < a->S->p[i + 1]; k++)
-                t += a->S->x[k] * x[a->S->j[k]];
-            y[i] = t;
-        }
-    } else
+    if (a->S)
+        sp_gather(a->S, x, y, 1);
+    else
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)a->rows, (int)a->cols, 1.0, a->D->x, (int)a->D->ld, x, 1,
                     0.0, y, 1);
 }
 
-/* y (cols) = A^T x (rows) */
 static void op_applyT(const op *a, const double *x, double *y)
 {
-    if (a->S) {
-        int64_t i;
-        spm_ptr k;
-        memset(y, 0, a->cols * sizeof *y);
-        for (i = 0; i < a->S->rows; i++) {
-            double xi = x[i];
-            for (k = a->S->p[i]; k < a->S->p[i + 1]; k++)
-                y[a->S->j[k]] += a->S->x[k] * xi;
-        }
-    } else
+    if (a->S)
+        sp_gather(&a->T, x, y, 1);
+    else
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)a->rows, (int)a->cols, 1.0, a->D->x, (int)a->D->ld, x, 1,
                     0.0, y, 1);
 }
 
-/* Y (rows x l) = A X (cols x l), row-major blocks */
-static int op_block(const op *a, mat *Y, const mat *X, core_err *e)
+/* Y = A X (trans: A^T X) for blocks. A gather reads rows of X at random, a
+ * scatter reads X in order and writes Y at random: the random side should
+ * be the smaller one. */
+static int op_block_any(const op *a, mat *Y, const mat *X, int trans, core_err *e)
 {
-    return a->S ? spm_mul_dense(Y, a->S, X, e) : mat_gemm(Y, a->D, X, e);
-}
-
-/* Y (cols x l) = A^T X (rows x l) */
-static int op_blockT(const op *a, mat *Y, const mat *X, core_err *e)
-{
-    mat Xt, Z;
+    size_t out = trans ? a->cols : a->rows, in = trans ? a->rows : a->cols;
+    mat Xc;
     int rc;
-    if ((rc = mat_transpose(&Xt, X, e)))
+    if (a->D) {
+        if (!trans)
+            return mat_gemm(Y, a->D, X, e);
+        else {
+            mat Dt;
+            if ((rc = mat_transpose(&Dt, a->D, e)))
+                return rc;
+            rc = mat_gemm(Y, &Dt, X, e);
+            mat_release(&Dt);
+            return rc;
+        }
+    }
+    if ((rc = mat_init_uninit(Y, out, X->cols, e)))
         return rc;
-    rc = a->S ? spm_dense_mul(&Z, &Xt, a->S, e) : mat_gemm(&Z, &Xt, a->D, e);
-    mat_release(&Xt);
+    if (mat_is_contig(X))
+        mat_view(&Xc, X, 0, 0, X->rows, X->cols);
+    else if ((rc = mat_copy(&Xc, X, e))) {
+        mat_release(Y);
+        return rc;
+    }
+    if (out * 4 < in)
+        rc = sp_scatter(trans ? a->S : &a->T, Xc.x, Y->x, X->cols, e);
+    else
+        rc = sp_gather(trans ? &a->T : a->S, Xc.x, Y->x, X->cols);
+    mat_release(&Xc);
     if (rc)
-        return rc;
-    rc = mat_transpose(Y, &Z, e);
-    mat_release(&Z);
+        mat_release(Y);
     return rc;
 }
+
+static int op_block(const op *a, mat *Y, const mat *X, core_err *e) { return op_block_any(a, Y, X, 0, e); }
+static int op_blockT(const op *a, mat *Y, const mat *X, core_err *e) { return op_block_any(a, Y, X, 1, e); }
 
 /* Fills U, Vt from the right (or left) singular vectors in V (n x k,
  * column-major) and s: the other side is A V / s (or A^T U / s). */
@@ -114,7 +244,7 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
 {
     int gram_right = a->cols <= a->rows; /* eigen-decompose A^T A (cols x cols) */
     size_t n = gram_right ? a->cols : a->rows, m = gram_right ? a->rows : a->cols, i;
-    int nev = (int)k, ncv, ido = 0, info = 0, lworkl, iparam[11], ipntr[14], *select = NULL;
+    int nev = (int)k, ncv, ido = 0, info = 0, lworkl, iparam[11], ipntr[14], *select = NULL, blas_threads = 0;
     double *resid = NULL, *V = NULL, *workd = NULL, *workl = NULL, *d = NULL, *tmp = NULL, *sv = NULL;
     int rc = CORE_OK;
     size_t c;
@@ -129,7 +259,7 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
     workd = core_malloc(3 * n * sizeof *workd);
     workl = core_malloc((size_t)lworkl * sizeof *workl);
     d = core_malloc((size_t)ncv * sizeof *d);
-    tmp = core_malloc((m ? m : 1) * sizeof *tmp);
+    tmp = core_malloc(((a->S ? (size_t)par_threads() * n : 0) + m + 1) * sizeof *tmp);
     select = core_malloc((size_t)ncv * sizeof *select);
     sv = core_malloc(k * sizeof *sv);
     if (!resid || !V || !workd || !workl || !d || !tmp || !select || !sv) {
@@ -143,6 +273,10 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
             resid[i] = rng_uniform(&g) - 0.5;
         info = 1;
     }
+    /* ARPACK's own BLAS calls are on short vectors: one OpenBLAS thread, so
+     * idle BLAS threads do not spin against the sparse kernels' threads */
+    blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
     memset(iparam, 0, sizeof iparam);
     iparam[0] = 1;
     iparam[2] = o->maxiter > 0 ? o->maxiter : (int)(n * 10 < 100000 ? n * 10 + 300 : 100000);
@@ -156,7 +290,9 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
             rc = core_err_set(e, CORE_EINTR, "interrupted!");
             goto done;
         }
-        if (gram_right) {
+        if (a->S) /* A^T A through the rows of A, A A^T through the rows of A^T */
+            sp_gram(gram_right ? a->S : &a->T, workd + ipntr[0] - 1, workd + ipntr[1] - 1, tmp);
+        else if (gram_right) {
             op_apply(a, workd + ipntr[0] - 1, tmp);
             op_applyT(a, tmp, workd + ipntr[1] - 1);
         } else {
@@ -198,6 +334,8 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
         rc = finish_vectors(a, U, Vt, V, n, k, sv, gram_right, e);
     }
 done:
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
     core_free(resid);
     core_free(V);
     core_free(workd);
@@ -209,90 +347,110 @@ done:
     return rc;
 }
 
+/* Randomized SVD (Halko, Martinsson, Tropp 2011, algorithms 4.3 and 5.1)
+ * sketching the smaller side: Y = A Om (or A^T Om), q power iterations
+ * orthonormalising the small side only, then the small eigenproblem of
+ * B B^T = Z^T Z with Z = A^T Q, so no QR or SVD of a tall matrix is needed. */
 static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e)
 {
+    int small_rows = a->rows <= a->cols;
+    size_t m = small_rows ? a->rows : a->cols, n = small_rows ? a->cols : a->rows;
     size_t l = k + (size_t)(o->oversample > 0 ? o->oversample : 0), i, j;
-    size_t mn = a->rows < a->cols ? a->rows : a->cols;
-    mat Om, Y, Q, R, Z, B, Ub, Sb, Vb;
+    mat Om, Y, Q, R, Z, G, Zt, w, W, Wk, Vk, Left;
     rng g;
     int it, rc;
-    if (l > mn)
-        l = mn;
-    memset(&Y, 0, sizeof Y);
+    if (l > m)
+        l = m;
     memset(&Q, 0, sizeof Q);
-    if ((rc = mat_init(&Om, a->cols, l, e)))
+    memset(&Z, 0, sizeof Z);
+    memset(&Zt, 0, sizeof Zt);
+    memset(&w, 0, sizeof w);
+    memset(&W, 0, sizeof W);
+    memset(&Wk, 0, sizeof Wk);
+    if ((rc = mat_init(&Om, n, l, e)))
         return rc;
     rng_seed(&g, o->seed);
-    for (i = 0; i < a->cols; i++)
+    for (i = 0; i < n; i++)
         for (j = 0; j < l; j++)
             MAT_AT(&Om, i, j) = rng_normal(&g);
-    rc = op_block(a, &Y, &Om, e);
+    /* Y = A Om on the small side (m x l) */
+    rc = small_rows ? op_block(a, &Y, &Om, e) : op_blockT(a, &Y, &Om, e);
     mat_release(&Om);
     if (rc)
         return rc;
-    /* power iterations, re-orthonormalised each half step for stability */
-    for (it = 0; it <= o->power_iters; it++) {
+    for (it = 0;; it++) {
         rc = mat_qr(&Q, &R, &Y, e);
         mat_release(&Y);
         mat_release(&R);
         if (rc)
             return rc;
-        if (it == o->power_iters)
-            break;
         if (core_interrupted()) {
             mat_release(&Q);
             return core_err_set(e, CORE_EINTR, "interrupted!");
         }
-        rc = op_blockT(a, &Z, &Q, e);
+        /* Z = A^T Q (n x l), the big side */
+        rc = small_rows ? op_blockT(a, &Z, &Q, e) : op_block(a, &Z, &Q, e);
+        if (rc || it == o->power_iters)
+            break;
         mat_release(&Q);
-        if (rc)
-            return rc;
-        rc = mat_qr(&Q, &R, &Z, e);
+        rc = small_rows ? op_block(a, &Y, &Z, e) : op_blockT(a, &Y, &Z, e);
         mat_release(&Z);
-        mat_release(&R);
-        if (rc)
-            return rc;
-        rc = op_block(a, &Y, &Q, e);
-        mat_release(&Q);
         if (rc)
             return rc;
     }
-    /* B = Q^T A = (A^T Q)^T, then the small SVD */
-    if ((rc = op_blockT(a, &Z, &Q, e))) {
-        mat_release(&Q);
-        return rc;
-    }
-    rc = mat_transpose(&B, &Z, e);
-    mat_release(&Z);
     if (rc) {
         mat_release(&Q);
         return rc;
     }
-    rc = mat_svd(&Ub, &Sb, &Vb, &B, 0, e);
-    mat_release(&B);
-    if (rc) {
-        mat_release(&Q);
-        return rc;
+    /* B = Q^T A = Z^T; B B^T = Z^T Z = W diag(w) W^T */
+    if ((rc = mat_transpose(&Zt, &Z, e)))
+        goto fail;
+    if ((rc = mat_gemm(&G, &Zt, &Z, e)))
+        goto fail;
+    rc = mat_eigh(&w, &W, &G, e);
+    mat_release(&G);
+    if (rc)
+        goto fail;
+    /* the k largest eigenpairs, descending */
+    if ((rc = mat_init(s, k, 1, e)) || (rc = mat_init(&Wk, l, k, e)))
+        goto fail2;
+    for (j = 0; j < k; j++) {
+        double ev = w.x[l - 1 - j];
+        s->x[j] = sqrt(ev > 0 ? ev : 0.0);
+        for (i = 0; i < l; i++)
+            MAT_AT(&Wk, i, j) = MAT_AT(&W, i, l - 1 - j);
     }
-    {
-        mat Ubk, Vbk, Sk;
-        mat_view(&Ubk, &Ub, 0, 0, Ub.rows, k);
-        mat_view(&Vbk, &Vb, 0, 0, k, Vb.cols);
-        mat_view(&Sk, &Sb, 0, 0, k, 1);
-        rc = mat_copy(s, &Sk, e);
-        if (!rc && o->want_vectors) {
-            rc = mat_gemm(U, &Q, &Ubk, e);
-            if (!rc)
-                rc = mat_copy(Vt, &Vbk, e);
+    if (o->want_vectors) {
+        /* left singular vectors (small side) = Q Wk; right = Z Wk / s */
+        if ((rc = mat_gemm(&Left, &Q, &Wk, e)))
+            goto fail3;
+        if ((rc = mat_gemm(&Vk, &Z, &Wk, e))) {
+            mat_release(&Left);
+            goto fail3;
         }
-        mat_release(&Ubk);
-        mat_release(&Vbk);
-        mat_release(&Sk);
+        for (i = 0; i < Vk.rows; i++)
+            for (j = 0; j < k; j++)
+                MAT_AT(&Vk, i, j) = s->x[j] > 0 ? MAT_AT(&Vk, i, j) / s->x[j] : 0.0;
+        if (small_rows) {
+            *U = Left;
+            rc = mat_transpose(Vt, &Vk, e);
+        } else {
+            *U = Vk;
+            memset(&Vk, 0, sizeof Vk);
+            rc = mat_transpose(Vt, &Left, e);
+            mat_release(&Left);
+        }
+        mat_release(&Vk);
     }
+fail3:
+    mat_release(&Wk);
+fail2:
+    mat_release(&w);
+    mat_release(&W);
+fail:
+    mat_release(&Zt);
     mat_release(&Q);
-    mat_release(&Ub);
-    mat_release(&Sb);
-    mat_release(&Vb);
+    mat_release(&Z);
     return rc;
 }
 
@@ -314,7 +472,11 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
                             mn ? mn - 1 : 0, k);
     if (a.rows > 0x7fffffffu || a.cols > 0x7fffffffu || (D && D->ld > 0x7fffffffu))
         return core_err_set(e, CORE_ETOOBIG, "svd: %zux%zu exceeds BLAS int limits", a.rows, a.cols);
+    memset(&a.T, 0, sizeof a.T);
+    if (S && (rc = spm_transpose(&a.T, S, e)))
+        return rc;
     rc = o->method == SVD_RANDOMIZED ? svd_randomized(U, s, Vt, &a, k, o, e) : svd_arpack(U, s, Vt, &a, k, o, e);
+    spm_free(&a.T);
     if (rc) {
         mat_release(U);
         mat_release(s);

@@ -583,6 +583,26 @@ static int s_dense(lua_State *L)
     return 1;
 }
 
+/* S:write(path [, {delim = "\t", transpose = false}]): one "row col value" line per entry */
+static int s_write(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    const char *path = luaL_checkstring(L, 2), *delim = "\t";
+    int transpose = 0;
+    core_err e;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "delim");
+        if (!lua_isnil(L, -1))
+            delim = luaL_checkstring(L, -1);
+        lua_getfield(L, 3, "transpose");
+        transpose = lua_toboolean(L, -1);
+        lua_pop(L, 1); /* the delimiter string stays on the stack */
+    }
+    BIND_CALL(L, &e, io_write_triplets(s, path, delim, transpose, &e));
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int s_write_mtx(lua_State *L)
 {
     spm *s = bind_checkspm(L, 1);
@@ -789,7 +809,7 @@ static const luaL_Reg meth[] = {
     {"scale", s_scale}, {"map", s_map}, {"row_sums", s_row_sums}, {"col_sums", s_col_sums},
     {"row_counts", s_row_counts}, {"col_counts", s_col_counts}, {"row_means", s_row_means},
     {"col_means", s_col_means}, {"sum", s_sum}, {"values", s_values}, {"triplets", s_triplets},
-    {"get", s_get}, {"row", s_row}, {"dense", s_dense}, {"write_mtx", s_write_mtx},
+    {"get", s_get}, {"row", s_row}, {"dense", s_dense}, {"write_mtx", s_write_mtx}, {"write", s_write},
     {"row_label", s_row_label}, {"col_label", s_col_label}, {"row_index", s_row_index},
     {"col_index", s_col_index}, {"row_labels", s_row_labels}, {"col_labels", s_col_labels},
     {"set_row_labels", s_set_row_labels}, {"set_col_labels", s_set_col_labels}, {"close", s_gc},

@@ -1,0 +1,67 @@
+#include <pthread.h>
+#include <unistd.h>
+#include "par.h"
+
+#define PAR_MAX 16
+
+static int nthreads;
+
+int par_threads(void)
+{
+    if (nthreads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = n < 1 ? 1 : n > PAR_MAX ? PAR_MAX : (int)n;
+    }
+    return nthreads;
+}
+
+void par_set_threads(int n)
+{
+    nthreads = n > PAR_MAX ? PAR_MAX : n;
+}
+
+typedef struct job {
+    par_fn fn;
+    void *ctx;
+    int thread;
+    int64_t r0, r1;
+} job;
+
+static void *run(void *arg)
+{
+    job *j = arg;
+    j->fn(j->ctx, j->thread, j->r0, j->r1);
+    return NULL;
+}
+
+int par_rows(const spm *A, par_fn fn, void *ctx)
+{
+    int t, n = par_threads(), started = 0;
+    job jobs[PAR_MAX];
+    pthread_t tid[PAR_MAX];
+    int64_t nnz = SPM_NNZ(A), r = 0;
+    if (n > 1 && nnz < 100000)
+        n = 1; /* not worth a thread */
+    for (t = 0; t < n; t++) {
+        int64_t target = nnz / n * (t + 1), r1 = r;
+        if (t == n - 1)
+            r1 = A->rows;
+        else
+            while (r1 < A->rows && A->p[r1] < target)
+                r1++;
+        jobs[t].fn = fn, jobs[t].ctx = ctx, jobs[t].thread = t, jobs[t].r0 = r, jobs[t].r1 = r1;
+        r = r1;
+    }
+    for (t = 1; t < n; t++)
+        if (pthread_create(&tid[t], NULL, run, &jobs[t]) == 0)
+            started = t;
+        else
+            break;
+    /* threads that could not start run here, in order */
+    for (t = started + 1; t < n; t++)
+        run(&jobs[t]);
+    run(&jobs[0]);
+    for (t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+    return n;
+}

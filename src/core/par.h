@@ -1,0 +1,16 @@
+/* A parallel loop over row ranges with POSIX threads, for the sparse
+ * kernels that OpenBLAS does not cover. Ranges are cut so each holds about
+ * the same number of stored entries; results do not depend on timing. */
+#ifndef SIMEC_PAR_H
+#define SIMEC_PAR_H
+
+#include "spm.h"
+
+/* fn(ctx, thread, row_begin, row_end) for each of up to par_threads() threads */
+typedef void (*par_fn)(void *ctx, int thread, int64_t r0, int64_t r1);
+int par_threads(void);
+void par_set_threads(int n); /* 0: the number of online processors (at most 16) */
+/* Runs fn over A's rows; returns the number of threads used. */
+int par_rows(const spm *A, par_fn fn, void *ctx);
+
+#endif
