@@ -133,6 +133,73 @@ static void gram_rows(void *ctx, int thread, int64_t r0, int64_t r1)
     }
 }
 
+/* The Gram pass on a compact copy: 16-bit column indices (when the small
+ * side has at most 65536 entries) and float values, 6 bytes an entry
+ * instead of 12: the pass is memory-bound, so it runs about twice as fast. */
+typedef struct compact {
+    spm_ptr *p;
+    uint16_t *j;
+    float *x;
+    int64_t rows, cols;
+} compact;
+
+typedef struct ckern {
+    const compact *M;
+    const double *x;
+    double *y;
+    size_t ylen;
+} ckern;
+
+static void gram_rows_compact(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const ckern *k = ctx;
+    const compact *M = k->M;
+    double *y = k->y + (size_t)thread * k->ylen;
+    int64_t i;
+    spm_ptr t;
+    memset(y, 0, k->ylen * sizeof *y);
+    for (i = r0; i < r1; i++) {
+        double d = 0.0;
+        for (t = M->p[i]; t < M->p[i + 1]; t++)
+            d += (double)M->x[t] * k->x[M->j[t]];
+        if (d != 0.0)
+            for (t = M->p[i]; t < M->p[i + 1]; t++)
+                y[M->j[t]] += d * (double)M->x[t];
+    }
+}
+
+static void sp_gram_compact(const compact *M, const spm *shape, const double *x, double *y, double *buf)
+{
+    ckern k;
+    size_t n = (size_t)M->cols, c;
+    int t, used;
+    k.M = M, k.x = x, k.y = buf, k.ylen = n;
+    used = par_rows(shape, (par_fn)gram_rows_compact, &k);
+    memcpy(y, buf, n * sizeof *y);
+    for (t = 1; t < used; t++)
+        for (c = 0; c < n; c++)
+            y[c] += buf[(size_t)t * n + c];
+}
+
+static int compact_init(compact *c, const spm *M, core_err *e)
+{
+    int64_t k, nnz = SPM_NNZ(M);
+    c->rows = M->rows, c->cols = M->cols;
+    c->p = M->p; /* borrowed */
+    c->j = core_malloc((size_t)(nnz ? nnz : 1) * sizeof *c->j);
+    c->x = core_malloc((size_t)(nnz ? nnz : 1) * sizeof *c->x);
+    if (!c->j || !c->x) {
+        c->j = core_free(c->j);
+        c->x = core_free(c->x);
+        return core_err_nomem(e, "svd", (double)nnz * 6);
+    }
+    for (k = 0; k < nnz; k++) {
+        c->j[k] = (uint16_t)M->j[k];
+        c->x[k] = (float)M->x[k];
+    }
+    return CORE_OK;
+}
+
 /* y = M^T M x with per-thread buffers buf (par_threads() x n) */
 static void sp_gram(const spm *M, const double *x, double *y, double *buf)
 {
@@ -245,6 +312,9 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
     int gram_right = a->cols <= a->rows; /* eigen-decompose A^T A (cols x cols) */
     size_t n = gram_right ? a->cols : a->rows, m = gram_right ? a->rows : a->cols, i;
     int nev = (int)k, ncv, ido = 0, info = 0, lworkl, iparam[11], ipntr[14], *select = NULL, blas_threads = 0;
+    compact cm;
+    const spm *gm = a->S ? (gram_right ? a->S : &a->T) : NULL;
+    int use_compact = gm && o->single && gm->cols <= 65536;
     double *resid = NULL, *V = NULL, *workd = NULL, *workl = NULL, *d = NULL, *tmp = NULL, *sv = NULL;
     int rc = CORE_OK;
     size_t c;
@@ -262,10 +332,13 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
     tmp = core_malloc(((a->S ? (size_t)par_threads() * n : 0) + m + 1) * sizeof *tmp);
     select = core_malloc((size_t)ncv * sizeof *select);
     sv = core_malloc(k * sizeof *sv);
+    memset(&cm, 0, sizeof cm);
     if (!resid || !V || !workd || !workl || !d || !tmp || !select || !sv) {
         rc = core_err_nomem(e, "svd", (double)n * (double)(ncv + 4) * 8);
         goto done;
     }
+    if (use_compact && (rc = compact_init(&cm, gm, e)))
+        goto done;
     {
         rng g; /* a seeded start vector makes runs reproducible across ARPACK builds */
         rng_seed(&g, o->seed);
@@ -290,8 +363,10 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
             rc = core_err_set(e, CORE_EINTR, "interrupted!");
             goto done;
         }
-        if (a->S) /* A^T A through the rows of A, A A^T through the rows of A^T */
-            sp_gram(gram_right ? a->S : &a->T, workd + ipntr[0] - 1, workd + ipntr[1] - 1, tmp);
+        if (use_compact)
+            sp_gram_compact(&cm, gm, workd + ipntr[0] - 1, workd + ipntr[1] - 1, tmp);
+        else if (a->S) /* A^T A through the rows of A, A A^T through the rows of A^T */
+            sp_gram(gm, workd + ipntr[0] - 1, workd + ipntr[1] - 1, tmp);
         else if (gram_right) {
             op_apply(a, workd + ipntr[0] - 1, tmp);
             op_applyT(a, tmp, workd + ipntr[1] - 1);
@@ -336,6 +411,8 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
 done:
     if (blas_threads > 0)
         openblas_set_num_threads(blas_threads);
+    core_free(cm.j);
+    core_free(cm.x);
     core_free(resid);
     core_free(V);
     core_free(workd);

@@ -18,6 +18,7 @@ typedef struct svd_opts {
     int power_iters;   /* randomized: power iterations (default 4) */
     uint32_t seed;
     int want_vectors;  /* 0: singular values only */
+    int single;        /* ARPACK on a sparse matrix: stream float32 values in the Gram pass */
 } svd_opts;
 
 enum { SVD_ARPACK, SVD_RANDOMIZED };

@@ -1,0 +1,50 @@
+-- The baseline pipeline timed stage by stage (scripts/bench/baselines.sh):
+--   simec baselines_simec.lua RATINGS.tsv ITEM_FEATURES.tsv
+-- prints "stage seconds" lines, then "rmse value" and "svd_top value...".
+local ratings_path, features_path = arg[1], arg[2]
+local clock = simec.clock
+local times, t = {}, clock()
+local function stage(name) local now = clock(); times[#times + 1] = {name, now - t}; t = now end
+
+local R, info = sparse.read(ratings_path, {row = 2, col = 1, order = true})
+stage("load")
+local tokens = {}
+for _, id in ipairs(R:row_labels()) do tokens[id] = {} end
+for line in io.lines(features_path) do
+  local id, tok = line:match("^([^\t]+)\t(.+)$")
+  local tt = tokens[id]
+  if tt then tt[#tt + 1] = tok end
+end
+local rows = {}
+for i, id in ipairs(R:row_labels()) do rows[i] = tokens[id] end
+local X = features.onehot(rows)
+stage("features")
+local s = splits.split(R, "T1", {order = info.order})
+stage("split")
+local m = models.means(s.train)
+local resid = m:residuals(s.train)
+stage("means")
+local sv = models.svd(resid, 100)
+stage("svd")
+local reg = models.svd_regression(sv, {items = X:select_rows(s.train_items), alpha = 250})
+stage("ridge")
+local base = m:predict(s.test, s.row_map, s.col_map)
+local p = reg:predict(s.test, s.row_map, s.col_map, {items = X})
+local rmse = metrics.rmse(sparse.from_values(s.test, base:values() + p:values()), s.test)
+stage("predict")
+for _, st in ipairs(times) do print(st[1], ("%.3f"):format(st[2])) end
+print("rmse", ("%.6f"):format(rmse))
+local top = {}
+for i = 1, 100 do top[i] = ("%.12g"):format(sv.s:get(i)) end
+print("svd_top", table.concat(top, " "))
+-- the randomized method on the same residuals, outside the pipeline's total
+t = clock()
+local sr = svd.values(resid, 100, {method = "randomized", power_iters = 2})
+local rs = clock() - t
+local worst, worst20 = 0, 0
+for i = 1, 100 do
+  local e = math.abs(sr:get(i) / sv.s:get(i) - 1)
+  worst = math.max(worst, e)
+  if i <= 20 then worst20 = math.max(worst20, e) end
+end
+print("svd_randomized", ("%.3f"):format(rs), ("%.3g"):format(worst20), ("%.3g"):format(worst))
