@@ -23,9 +23,9 @@ function models.means(train, opts)
     error(("models.means: shrinkage must be in [0, 1], got %s"):format(tostring(s)), 2)
   end
   if train:nnz() == 0 then error("models.means: empty train set", 2) end
-  return setmetatable({mu = train:sum() / train:nnz(), s = s, row_mean = train:row_means(),
-                       row_count = train:row_counts(), col_mean = train:col_means(),
-                       col_count = train:col_counts()}, Means)
+  local sum, row_mean, row_count, col_mean, col_count = rec.stats(train)
+  return setmetatable({mu = sum / train:nnz(), s = s, row_mean = row_mean, row_count = row_count,
+                       col_mean = col_mean, col_count = col_count}, Means)
 end
 
 -- mu + s*(user mean - mu) + s*(item mean - mu) at the stored positions of
@@ -37,8 +37,7 @@ end
 
 function Means:residuals(train)
   check_sparse(train, "train")
-  local p = rec.bias_predict(self, train)
-  return sparse.from_values(train, train:values() - p:values())
+  return rec.bias_residuals(self, train)
 end
 
 -- Truncated SVD of residuals: predictions U S Vt at given positions.

@@ -499,6 +499,45 @@ static int scan(reader *r, int fd, char *buf, int count_only, int64_t *count)
     }
 }
 
+/* order[l] = CSR position of line l's (row, col). Lines are grouped by row
+ * (a counting sort), and each row's columns are looked up in a table
+ * indexed by column, so no search per line. */
+static int line_positions(const spm *A, const spm_idx *oi, const spm_idx *oj, int64_t n, int64_t **orderp,
+                          core_err *e)
+{
+    int64_t *order = core_malloc((size_t)(n ? n : 1) * sizeof *order), *cursor = NULL, *poscol = NULL, l, r;
+    uint32_t *byrow = NULL;
+    spm_ptr k;
+    int rc = CORE_OK;
+    cursor = core_calloc((size_t)A->rows + 1, sizeof *cursor);
+    poscol = core_malloc((size_t)(A->cols ? A->cols : 1) * sizeof *poscol);
+    byrow = core_malloc((size_t)(n ? n : 1) * sizeof *byrow);
+    if (!order || !cursor || !poscol || !byrow || n > (int64_t)UINT32_MAX) {
+        rc = core_err_nomem(e, "order", (double)n * 12);
+        core_free(order);
+        goto done;
+    }
+    for (l = 0; l < n; l++)
+        cursor[oi[l] + 1]++;
+    for (r = 0; r < A->rows; r++)
+        cursor[r + 1] += cursor[r];
+    for (l = 0; l < n; l++)
+        byrow[cursor[oi[l]]++] = (uint32_t)l;
+    /* cursor[r] is now the end of row r's lines, i.e. the start of row r + 1's */
+    for (r = 0, l = 0; r < A->rows; r++) {
+        for (k = A->p[r]; k < A->p[r + 1]; k++)
+            poscol[A->j[k]] = k;
+        for (; l < cursor[r]; l++)
+            order[byrow[l]] = poscol[oj[byrow[l]]];
+    }
+    *orderp = order;
+done:
+    core_free(cursor);
+    core_free(poscol);
+    core_free(byrow);
+    return rc;
+}
+
 int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_report *rep, core_err *e)
 {
     reader r;
@@ -574,17 +613,8 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
         memcpy(oj, r.J, (size_t)r.n * sizeof *oj);
     }
     rc = spm_from_triplets_owned(A, (int64_t)r.rows.n, (int64_t)r.cols.n, &r.I, &r.J, &r.X, r.n, o->dup, e);
-    if (rc == CORE_OK && o->keep_order) {
-        int64_t k;
-        rep->order = core_malloc((size_t)(r.n ? r.n : 1) * sizeof *rep->order);
-        if (!rep->order) {
-            spm_free(A);
-            rc = core_err_nomem(e, path, (double)r.n * 8);
-            goto done;
-        }
-        for (k = 0; k < r.n; k++)
-            rep->order[k] = spm_find(A, oi[k], oj[k]);
-    }
+    if (rc == CORE_OK && o->keep_order && (rc = line_positions(A, oi, oj, r.n, &rep->order, e)))
+        spm_free(A);
     if (rc) {
         if (rc == CORE_EINVAL && o->dup == SPM_DUP_ERROR)
             rc = core_err_set(e, CORE_EFORMAT, "%s: duplicate entry for row id '%s', column id '%s' (pass duplicates = \"sum\" to add them)",

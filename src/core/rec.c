@@ -2,6 +2,7 @@
 #include <string.h>
 #include <cblas.h>
 #include "alloc.h"
+#include "par.h"
 #include "rec.h"
 
 static int is_train(const int64_t *row_map, const int64_t *col_map, const unsigned char *mask, int64_t i,
@@ -13,65 +14,41 @@ static int is_train(const int64_t *row_map, const int64_t *col_map, const unsign
 int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64_t train_rows,
               const int64_t *col_map, int64_t train_cols, const unsigned char *entry_train, core_err *e)
 {
-    int64_t i, ntrain = 0, ntest, n = 0;
+    int64_t i, ntrain = 0, last = -1;
     spm_ptr k, t = 0;
-    spm_idx *ti = NULL, *tj = NULL;
-    double *tx = NULL;
     size_t *ridx = NULL, *cidx = NULL;
-    int rc;
+    int rc, sorted = 1;
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    for (i = 0; i < A->rows; i++)
-        if (row_map[i] >= train_rows)
-            return core_err_set(e, CORE_EINVAL, "split: row map entry %lld out of range", (long long)i + 1);
-    for (i = 0; i < A->cols; i++)
-        if (col_map[i] >= train_cols)
-            return core_err_set(e, CORE_EINVAL, "split: column map entry %lld out of range", (long long)i + 1);
-    for (i = 0; i < A->rows; i++)
-        for (k = A->p[i]; k < A->p[i + 1]; k++)
-            ntrain += is_train(row_map, col_map, entry_train, i, A->j[k], k);
-    ntest = SPM_NNZ(A) - ntrain;
-    ti = core_malloc((size_t)(ntrain ? ntrain : 1) * sizeof *ti);
-    tj = core_malloc((size_t)(ntrain ? ntrain : 1) * sizeof *tj);
-    tx = core_malloc((size_t)(ntrain ? ntrain : 1) * sizeof *tx);
-    if (!ti || !tj || !tx) {
-        rc = core_err_nomem(e, "split", (double)ntrain * 16);
-        goto fail;
-    }
-    if ((rc = spm_alloc(test, A->rows, A->cols, ntest, e)))
-        goto fail;
-    for (i = 0; i < A->rows; i++) {
-        for (k = A->p[i]; k < A->p[i + 1]; k++) {
-            if (is_train(row_map, col_map, entry_train, i, A->j[k], k)) {
-                ti[n] = (spm_idx)row_map[i];
-                tj[n] = (spm_idx)col_map[A->j[k]];
-                tx[n++] = A->x[k];
-            } else {
-                test->j[t] = A->j[k];
-                test->x[t++] = A->x[k];
-            }
-        }
-        test->p[i + 1] = t;
-    }
-    test->rlab = spm_labels_retain(A->rlab);
-    test->clab = spm_labels_retain(A->clab);
-    if ((rc = spm_from_triplets_owned(train, train_rows, train_cols, &ti, &tj, &tx, ntrain, SPM_DUP_SUM, e)))
-        goto fail;
-    /* labels of the train space: the labels of the mapped rows/columns */
     ridx = core_malloc((size_t)(train_rows ? train_rows : 1) * sizeof *ridx);
     cidx = core_malloc((size_t)(train_cols ? train_cols : 1) * sizeof *cidx);
     if (!ridx || !cidx) {
         rc = core_err_nomem(e, "split", (double)(train_rows + train_cols) * 8);
         goto fail;
     }
+    /* the maps must be one-to-one onto the train space */
     memset(ridx, 0xff, (size_t)train_rows * sizeof *ridx);
     memset(cidx, 0xff, (size_t)train_cols * sizeof *cidx);
     for (i = 0; i < A->rows; i++)
-        if (row_map[i] >= 0)
+        if (row_map[i] >= 0) {
+            if (row_map[i] >= train_rows || ridx[row_map[i]] != (size_t)-1) {
+                rc = core_err_set(e, CORE_EINVAL, "split: row map entry %lld out of range or repeated", (long long)i + 1);
+                goto fail;
+            }
             ridx[row_map[i]] = (size_t)i;
+        }
     for (i = 0; i < A->cols; i++)
-        if (col_map[i] >= 0)
+        if (col_map[i] >= 0) {
+            if (col_map[i] >= train_cols || cidx[col_map[i]] != (size_t)-1) {
+                rc = core_err_set(e, CORE_EINVAL, "split: column map entry %lld out of range or repeated",
+                                  (long long)i + 1);
+                goto fail;
+            }
             cidx[col_map[i]] = (size_t)i;
+            if (col_map[i] < last)
+                sorted = 0; /* a permuted column order: rows need sorting afterwards */
+            last = col_map[i];
+        }
     for (i = 0; i < train_rows; i++)
         if (ridx[i] == (size_t)-1) {
             rc = core_err_set(e, CORE_EINVAL, "split: train row %lld has no source row", (long long)i + 1);
@@ -82,6 +59,37 @@ int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64
             rc = core_err_set(e, CORE_EINVAL, "split: train column %lld has no source column", (long long)i + 1);
             goto fail;
         }
+    for (i = 0; i < A->rows; i++)
+        for (k = A->p[i]; k < A->p[i + 1]; k++)
+            ntrain += is_train(row_map, col_map, entry_train, i, A->j[k], k);
+    if ((rc = spm_alloc(test, A->rows, A->cols, SPM_NNZ(A) - ntrain, e)) ||
+        (rc = spm_alloc(train, train_rows, train_cols, ntrain, e)))
+        goto fail;
+    /* train rows in train order, straight from the source rows */
+    for (i = 0; i < train_rows; i++) {
+        int64_t src = (int64_t)ridx[i];
+        spm_ptr c = 0;
+        for (k = A->p[src]; k < A->p[src + 1]; k++)
+            c += is_train(row_map, col_map, entry_train, src, A->j[k], k);
+        train->p[i + 1] = train->p[i] + c;
+    }
+    for (i = 0; i < A->rows; i++) {
+        spm_ptr d = row_map[i] >= 0 ? train->p[row_map[i]] : 0;
+        for (k = A->p[i]; k < A->p[i + 1]; k++) {
+            if (is_train(row_map, col_map, entry_train, i, A->j[k], k)) {
+                train->j[d] = (spm_idx)col_map[A->j[k]];
+                train->x[d++] = A->x[k];
+            } else {
+                test->j[t] = A->j[k];
+                test->x[t++] = A->x[k];
+            }
+        }
+        test->p[i + 1] = t;
+    }
+    if (!sorted && (rc = spm_sort_rows(train, e)))
+        goto fail;
+    test->rlab = spm_labels_retain(A->rlab);
+    test->clab = spm_labels_retain(A->clab);
     if ((A->rlab && !(train->rlab = spm_labels_select(A->rlab, ridx, (size_t)train_rows, e))) ||
         (A->clab && !(train->clab = spm_labels_select(A->clab, cidx, (size_t)train_cols, e)))) {
         rc = e ? e->code : CORE_ENOMEM;
@@ -91,9 +99,6 @@ int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64
     core_free(cidx);
     return CORE_OK;
 fail:
-    core_free(ti);
-    core_free(tj);
-    core_free(tx);
     core_free(ridx);
     core_free(cidx);
     spm_free(train);
@@ -158,13 +163,84 @@ int rec_bias_predict(spm *out, const rec_bias *b, const spm *P, const int64_t *r
     return CORE_OK;
 }
 
+int rec_bias_residuals(spm *out, const rec_bias *b, const spm *A, core_err *e)
+{
+    int64_t k, nnz = SPM_NNZ(A);
+    int rc = rec_bias_predict(out, b, A, NULL, NULL, e);
+    if (rc)
+        return rc;
+    for (k = 0; k < nnz; k++)
+        out->x[k] = A->x[k] - out->x[k];
+    return CORE_OK;
+}
+
+int rec_stats(const spm *A, double *sum, mat *row_mean, mat *row_count, mat *col_mean, mat *col_count,
+              core_err *e)
+{
+    int64_t i, c;
+    spm_ptr k;
+    double total = 0;
+    int rc;
+    memset(row_mean, 0, sizeof *row_mean), memset(row_count, 0, sizeof *row_count);
+    memset(col_mean, 0, sizeof *col_mean), memset(col_count, 0, sizeof *col_count);
+    if ((rc = mat_init(row_mean, (size_t)A->rows, 1, e)) || (rc = mat_init(row_count, (size_t)A->rows, 1, e)) ||
+        (rc = mat_init(col_mean, 1, (size_t)A->cols, e)) || (rc = mat_init(col_count, 1, (size_t)A->cols, e))) {
+        mat_release(row_mean), mat_release(row_count), mat_release(col_mean), mat_release(col_count);
+        return rc;
+    }
+    for (i = 0; i < A->rows; i++) {
+        double rs = 0;
+        for (k = A->p[i]; k < A->p[i + 1]; k++) {
+            rs += A->x[k];
+            col_mean->x[A->j[k]] += A->x[k];
+            col_count->x[A->j[k]] += 1.0;
+        }
+        total += rs;
+        row_count->x[i] = (double)(A->p[i + 1] - A->p[i]);
+        row_mean->x[i] = row_count->x[i] > 0 ? rs / row_count->x[i] : 0.0;
+    }
+    for (c = 0; c < A->cols; c++)
+        if (col_count->x[c] > 0)
+            col_mean->x[c] /= col_count->x[c];
+    *sum = total;
+    return CORE_OK;
+}
+
+typedef struct sample_job {
+    const mat *A, *Bt;
+    const spm *P;
+    const int64_t *row_map, *col_map;
+    double *out;
+} sample_job;
+
+static void sample_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const sample_job *s = ctx;
+    size_t d = s->A->cols, c;
+    int64_t i;
+    spm_ptr k;
+    (void)thread;
+    for (i = r0; i < r1; i++) {
+        int64_t r = s->row_map[i];
+        const double *a = r >= 0 && (size_t)r < s->A->rows ? s->A->x + (size_t)r * s->A->ld : NULL;
+        for (k = s->P->p[i]; k < s->P->p[i + 1]; k++) {
+            int64_t col = s->col_map[s->P->j[k]];
+            double acc = 0.0;
+            if (a && col >= 0 && (size_t)col < s->Bt->rows) {
+                const double *b = s->Bt->x + (size_t)col * s->Bt->ld;
+                for (c = 0; c < d; c++)
+                    acc += a[c] * b[c];
+            }
+            s->out[k] = acc;
+        }
+    }
+}
+
 int rec_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const int64_t *row_map,
                       const int64_t *col_map, core_err *e)
 {
     char s1[48], s2[48];
     mat Bt;
-    int64_t i;
-    spm_ptr k;
     int rc;
     if (A->cols != B->rows)
         return core_err_set(e, CORE_EINVAL, "sample: %s and %s do not conform", mat_shape_str(A, s1, sizeof s1),
@@ -179,21 +255,16 @@ int rec_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const 
     }
     memcpy(out->p, P->p, ((size_t)P->rows + 1) * sizeof *out->p);
     memcpy(out->j, P->j, (size_t)SPM_NNZ(P) * sizeof *out->j);
-    for (i = 0; i < P->rows; i++) {
-        int64_t r = row_map[i];
-        for (k = P->p[i]; k < P->p[i + 1]; k++) {
-            int64_t c = col_map[P->j[k]];
-            out->x[k] = r >= 0 && c >= 0 && (size_t)r < A->rows && (size_t)c < B->cols
-                            ? cblas_ddot((int)A->cols, A->x + (size_t)r * A->ld, 1, Bt.x + (size_t)c * Bt.ld, 1)
-                            : 0.0;
-        }
-        if ((i & 0x3ff) == 0 && core_interrupted()) {
-            mat_release(&Bt);
-            spm_free(out);
-            return core_err_set(e, CORE_EINTR, "interrupted!");
-        }
+    {
+        sample_job job;
+        job.A = A, job.Bt = &Bt, job.P = P, job.row_map = row_map, job.col_map = col_map, job.out = out->x;
+        par_rows(P, sample_rows, &job);
     }
     mat_release(&Bt);
+    if (core_interrupted()) {
+        spm_free(out);
+        return core_err_set(e, CORE_EINTR, "interrupted!");
+    }
     out->rlab = spm_labels_retain(P->rlab);
     out->clab = spm_labels_retain(P->clab);
     return CORE_OK;

@@ -147,6 +147,42 @@ static void sort_row(rowsort *rs, spm_idx *j, double *x, size_t n)
     }
 }
 
+/* Sorts the columns within every row (rows built in another order). */
+int spm_sort_rows(spm *A, core_err *e)
+{
+    rowsort *rs = NULL;
+    spm_ptr maxrow = 0;
+    int64_t r;
+    int bits = 0;
+    for (r = 0; r < A->rows; r++)
+        if (A->p[r + 1] - A->p[r] > maxrow)
+            maxrow = A->p[r + 1] - A->p[r];
+    while (bits < 31 && ((int64_t)1 << bits) < A->cols)
+        bits++;
+    if (maxrow > 32) {
+        rs = core_malloc(sizeof *rs);
+        if (!rs)
+            return core_err_nomem(e, "sort", sizeof *rs);
+        rs->tj = core_malloc((size_t)maxrow * sizeof *rs->tj);
+        rs->tx = core_malloc((size_t)maxrow * sizeof *rs->tx);
+        rs->passes = (bits + 10) / 11;
+        if (!rs->tj || !rs->tx) {
+            core_free(rs->tj);
+            core_free(rs->tx);
+            core_free(rs);
+            return core_err_nomem(e, "sort", (double)maxrow * 12);
+        }
+    }
+    for (r = 0; r < A->rows; r++)
+        sort_row(rs, A->j + A->p[r], A->x + A->p[r], (size_t)(A->p[r + 1] - A->p[r]));
+    if (rs) {
+        core_free(rs->tj);
+        core_free(rs->tx);
+        core_free(rs);
+    }
+    return CORE_OK;
+}
+
 int64_t spm_last_dup[2];
 
 /* Moves every element of bucket b (positions next[b]..start[b+1]) that

@@ -132,6 +132,50 @@ static int r_bias_predict(lua_State *L)
     return 1;
 }
 
+/* rec.bias_residuals(model, A): A minus the model at A's positions */
+static int r_bias_residuals(lua_State *L)
+{
+    rec_bias b;
+    spm *A = bind_checkspm(L, 2), *out;
+    int64_t n1, n2;
+    core_err e;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "mu");
+    b.mu = luaL_checknumber(L, -1);
+    lua_getfield(L, 1, "s");
+    b.s = luaL_checknumber(L, -1);
+    lua_pop(L, 2);
+    b.row_mean = colvec(L, 1, "row_mean", &b.nrows);
+    b.row_count = colvec(L, 1, "row_count", &n1);
+    b.col_mean = colvec(L, 1, "col_mean", &b.ncols);
+    b.col_count = colvec(L, 1, "col_count", &n2);
+    if (n1 != b.nrows || n2 != b.ncols || A->rows != b.nrows || A->cols != b.ncols)
+        return luaL_error(L, "bias model: shapes do not match the %Ix%I matrix", (LUAI_UACINT)A->rows,
+                          (LUAI_UACINT)A->cols);
+    out = bind_newspm(L);
+    if (rec_bias_residuals(out, &b, A, &e))
+        return bind_raise(L, &e);
+    return 1;
+}
+
+/* rec.stats(A) -> sum, row_mean, row_count, col_mean, col_count (one pass) */
+static int r_stats(lua_State *L)
+{
+    spm *A = bind_checkspm(L, 1);
+    mat *rm, *rc, *cm, *cc;
+    double sum;
+    core_err e;
+    rm = bind_newmat(L);
+    rc = bind_newmat(L);
+    cm = bind_newmat(L);
+    cc = bind_newmat(L);
+    if (rec_stats(A, &sum, rm, rc, cm, cc, &e))
+        return bind_raise(L, &e);
+    lua_pushnumber(L, sum);
+    lua_insert(L, 2);
+    return 5;
+}
+
 /* rec.sample(A, B, P, row_map, col_map): (A*B) at P's positions through the maps */
 static int r_sample(lua_State *L)
 {
@@ -187,7 +231,7 @@ static int r_synthetic(lua_State *L)
 
 static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
-    {"synthetic", r_synthetic}, {NULL, NULL}};
+    {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {NULL, NULL}};
 
 int luaopen_simec_rec(lua_State *L)
 {
