@@ -5,7 +5,7 @@
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libopenblas-dev liblapacke-dev libarpack2-dev libreadline-dev tmux"
 if [ "${1:-}" = "--bench" ]; then
-    PKGS="$PKGS python3 python3-numpy python3-pandas time"
+    PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn time"
 fi
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; install these (or your distribution's equivalents): $PKGS" >&2

@@ -72,4 +72,4 @@ stage("predict")
 for name, sec in times:
     print(name, "%.3f" % sec)
 print("rmse", "%.6f" % rmse)
-print("svd_top", " ".join("%.12g" % v for v in np.sort(s)[::-1]))
+print("svd_top", " ".join("%.17g" % v for v in np.sort(s)[::-1]))

@@ -35,7 +35,7 @@ stage("predict")
 for _, st in ipairs(times) do print(st[1], ("%.3f"):format(st[2])) end
 print("rmse", ("%.6f"):format(rmse))
 local top = {}
-for i = 1, 100 do top[i] = ("%.12g"):format(sv.s:get(i)) end
+for i = 1, 100 do top[i] = ("%.17g"):format(sv.s:get(i)) end
 print("svd_top", table.concat(top, " "))
 -- the randomized method on the same residuals, outside the pipeline's total
 t = clock()
