@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include "par.h"
 
@@ -9,7 +10,8 @@ static int nthreads;
 int par_threads(void)
 {
     if (nthreads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        const char *env = getenv("SIMEC_THREADS");
+        long n = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
         nthreads = n < 1 ? 1 : n > PAR_MAX ? PAR_MAX : (int)n;
     }
     return nthreads;

@@ -560,13 +560,6 @@ int64_t spm_find(const spm *A, int64_t i, int64_t j)
 
 double spm_get(const spm *A, int64_t i, int64_t j)
 {
-    spm_ptr lo = A->p[i], hi = A->p[i + 1];
-    while (lo < hi) {
-        spm_ptr mid = lo + (hi - lo) / 2;
-        if (A->j[mid] < j)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < A->p[i + 1] && A->j[lo] == j ? A->x[lo] : 0.0;
+    int64_t k = spm_find(A, i, j);
+    return k >= 0 ? A->x[k] : 0.0;
 }

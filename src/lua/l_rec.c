@@ -98,26 +98,33 @@ static const double *colvec(lua_State *L, int t, const char *k, int64_t *n)
     return m->x;
 }
 
+/* The model table at arg: {mu =, s =, row_mean =, row_count =, col_mean =, col_count =} */
+static void checkbias(lua_State *L, int arg, rec_bias *b)
+{
+    int64_t n1, n2;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    lua_getfield(L, arg, "mu");
+    b->mu = luaL_checknumber(L, -1);
+    lua_getfield(L, arg, "s");
+    b->s = luaL_checknumber(L, -1);
+    lua_pop(L, 2);
+    b->row_mean = colvec(L, arg, "row_mean", &b->nrows);
+    b->row_count = colvec(L, arg, "row_count", &n1);
+    b->col_mean = colvec(L, arg, "col_mean", &b->ncols);
+    b->col_count = colvec(L, arg, "col_count", &n2);
+    if (n1 != b->nrows || n2 != b->ncols)
+        luaL_error(L, "bias model: means and counts differ in length");
+}
+
 /* rec.bias_predict(model, P [, row_map, col_map]) -> sparse with P's structure.
  * model = {mu =, s =, row_mean =, row_count =, col_mean =, col_count =} */
 static int r_bias_predict(lua_State *L)
 {
     rec_bias b;
     spm *P = bind_checkspm(L, 2), *out;
-    int64_t n1, n2, *rmap, *cmap;
+    int64_t *rmap, *cmap;
     core_err e;
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_getfield(L, 1, "mu");
-    b.mu = luaL_checknumber(L, -1);
-    lua_getfield(L, 1, "s");
-    b.s = luaL_checknumber(L, -1);
-    lua_pop(L, 2);
-    b.row_mean = colvec(L, 1, "row_mean", &b.nrows);
-    b.row_count = colvec(L, 1, "row_count", &n1);
-    b.col_mean = colvec(L, 1, "col_mean", &b.ncols);
-    b.col_count = colvec(L, 1, "col_count", &n2);
-    if (n1 != b.nrows || n2 != b.ncols)
-        return luaL_error(L, "bias model: means and counts differ in length");
+    checkbias(L, 1, &b);
     rmap = checkmap(L, 3, (size_t)P->rows, b.nrows, "row map");
     cmap = checkmap(L, 4, (size_t)P->cols, b.ncols, "column map");
     if (!rmap && P->rows != b.nrows)
@@ -137,19 +144,9 @@ static int r_bias_residuals(lua_State *L)
 {
     rec_bias b;
     spm *A = bind_checkspm(L, 2), *out;
-    int64_t n1, n2;
     core_err e;
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_getfield(L, 1, "mu");
-    b.mu = luaL_checknumber(L, -1);
-    lua_getfield(L, 1, "s");
-    b.s = luaL_checknumber(L, -1);
-    lua_pop(L, 2);
-    b.row_mean = colvec(L, 1, "row_mean", &b.nrows);
-    b.row_count = colvec(L, 1, "row_count", &n1);
-    b.col_mean = colvec(L, 1, "col_mean", &b.ncols);
-    b.col_count = colvec(L, 1, "col_count", &n2);
-    if (n1 != b.nrows || n2 != b.ncols || A->rows != b.nrows || A->cols != b.ncols)
+    checkbias(L, 1, &b);
+    if (A->rows != b.nrows || A->cols != b.ncols)
         return luaL_error(L, "bias model: shapes do not match the %Ix%I matrix", (LUAI_UACINT)A->rows,
                           (LUAI_UACINT)A->cols);
     out = bind_newspm(L);
