@@ -8,16 +8,13 @@ local function stage(name) local now = clock(); times[#times + 1] = {name, now -
 
 local R, info = sparse.read(ratings_path, {row = 2, col = 1, order = true})
 stage("load")
-local tokens = {}
-for _, id in ipairs(R:row_labels()) do tokens[id] = {} end
-for line in io.lines(features_path) do
-  local id, tok = line:match("^([^\t]+)\t(.+)$")
-  local tt = tokens[id]
-  if tt then tt[#tt + 1] = tok end
+-- "item<TAB>token" pairs read as a binary items x tokens matrix, rows aligned with R's
+local F = sparse.read(features_path, {delim = "\t", value = false})
+local idx = {}
+for i, id in ipairs(R:row_labels()) do
+  idx[i] = F:row_index(id) or error("no features for item " .. id)
 end
-local rows = {}
-for i, id in ipairs(R:row_labels()) do rows[i] = tokens[id] end
-local X = features.onehot(rows)
+local X = F:select_rows(idx)
 stage("features")
 local s = splits.split(R, "T1", {order = info.order})
 stage("split")

@@ -14,6 +14,7 @@ void svd_opts_default(svd_opts *o)
     o->oversample = 10;
     o->power_iters = 4;
     o->want_vectors = 1;
+    o->single = SVD_AUTO;
 }
 
 /* The operator A (rows x cols). A sparse A keeps its transpose too, so
@@ -314,7 +315,8 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
     int nev = (int)k, ncv, ido = 0, info = 0, lworkl, iparam[11], ipntr[14], *select = NULL, blas_threads = 0;
     compact cm;
     const spm *gm = a->S ? (gram_right ? a->S : &a->T) : NULL;
-    int use_compact = gm && o->single && gm->cols <= 65536;
+    int use_compact = gm && gm->cols <= 65536 &&
+                      (o->single == SVD_AUTO ? SPM_NNZ(gm) >= SVD_SINGLE_NNZ : o->single);
     double *resid = NULL, *V = NULL, *workd = NULL, *workl = NULL, *d = NULL, *tmp = NULL, *sv = NULL;
     int rc = CORE_OK;
     size_t c;

@@ -18,10 +18,13 @@ typedef struct svd_opts {
     int power_iters;   /* randomized: power iterations (default 4) */
     uint32_t seed;
     int want_vectors;  /* 0: singular values only */
-    int single;        /* ARPACK on a sparse matrix: stream float32 values in the Gram pass */
+    int single;        /* ARPACK on a sparse matrix: stream float32 values in the Gram pass;
+                          SVD_AUTO (the default): when it has at least SVD_SINGLE_NNZ entries */
 } svd_opts;
 
 enum { SVD_ARPACK, SVD_RANDOMIZED };
+#define SVD_AUTO (-1)
+#define SVD_SINGLE_NNZ ((int64_t)1 << 22)
 
 void svd_opts_default(svd_opts *o);
 /* Exactly one of S (sparse) and D (dense) is non-NULL. */

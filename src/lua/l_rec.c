@@ -271,9 +271,10 @@ static void svd_options(lua_State *L, int t, svd_opts *o)
     lua_getfield(L, t, "precision");
     if (!lua_isnil(L, -1)) {
         const char *pr = lua_tostring(L, -1);
-        if (!pr || (strcmp(pr, "double") != 0 && strcmp(pr, "single") != 0))
-            luaL_error(L, "svd: precision must be \"double\" or \"single\", got %s", luaL_tolstring(L, -1, NULL));
-        o->single = pr[0] == 's';
+        if (!pr || (strcmp(pr, "double") != 0 && strcmp(pr, "single") != 0 && strcmp(pr, "auto") != 0))
+            luaL_error(L, "svd: precision must be \"auto\", \"double\" or \"single\", got %s",
+                       luaL_tolstring(L, -1, NULL));
+        o->single = pr[0] == 'a' ? SVD_AUTO : pr[0] == 's';
     }
     lua_pop(L, 8);
     if (o->tol < 0 || o->oversample < 0 || o->power_iters < 0 || o->ncv < 0 || o->maxiter < 0)
