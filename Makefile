@@ -2,7 +2,7 @@
 #   make            ./simec, ./libsimeccore.a, ./simec.so
 #   make test       install missing Debian packages, build, run every test
 #   make sanitize   the same suite built with -fsanitize=address,undefined
-#   make demo       install, build, run the demo job
+#   make demo       install, build, run examples/baselines.lua (ml-100k if present, else synthetic)
 #   make bench      benchmarks under scripts/bench/
 
 CC      ?= cc
@@ -87,11 +87,12 @@ sanitize: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	./simec examples/demo.lua
+	./simec examples/baselines.lua
 
 bench: deps
 	@$(MAKE) --no-print-directory all
 	sh scripts/bench/io.sh
+	sh scripts/bench/baselines.sh
 
 # Lua's module directories for the installed simec.so and lua/simec/*.lua
 LUA_CMOD := $(PREFIX)/lib/lua/5.4

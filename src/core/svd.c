@@ -280,32 +280,33 @@ static int op_blockT(const op *a, mat *Y, const mat *X, core_err *e) { return op
 static int finish_vectors(const op *a, mat *U, mat *Vt, const double *vecs, size_t n, size_t k, const double *s,
                           int gram_right, core_err *e)
 {
-    double *x = NULL, *y = NULL;
-    size_t c, i, other = gram_right ? a->rows : a->cols;
-    int rc;
-    if ((rc = mat_init(U, a->rows, k, e)) || (rc = mat_init(Vt, k, a->cols, e)))
+    /* X: the k eigenvectors (n x k); the other side is one block product,
+     * A X / s (gram_right: X is V) or A^T X / s (X is U) */
+    mat X, Y;
+    size_t c, i;
+    int rc = mat_init_uninit(&X, n, k, e);
+    if (rc)
         return rc;
-    y = core_malloc((other ? other : 1) * sizeof *y);
-    if (!y)
-        return core_err_nomem(e, "svd", (double)other * 8);
-    for (c = 0; c < k; c++) {
-        x = (double *)vecs + c * n;
-        if (gram_right) {
-            op_apply(a, x, y);
-            for (i = 0; i < n; i++)
-                MAT_AT(Vt, c, i) = x[i];
-            for (i = 0; i < other; i++)
-                MAT_AT(U, i, c) = s[c] > 0 ? y[i] / s[c] : 0.0;
-        } else {
-            op_applyT(a, x, y);
-            for (i = 0; i < n; i++)
-                MAT_AT(U, i, c) = x[i];
-            for (i = 0; i < other; i++)
-                MAT_AT(Vt, c, i) = s[c] > 0 ? y[i] / s[c] : 0.0;
-        }
+    for (c = 0; c < k; c++)
+        for (i = 0; i < n; i++)
+            MAT_AT(&X, i, c) = vecs[c * n + i];
+    if ((rc = op_block_any(a, &Y, &X, !gram_right, e))) {
+        mat_release(&X);
+        return rc;
     }
-    core_free(y);
-    return CORE_OK;
+    for (i = 0; i < Y.rows; i++)
+        for (c = 0; c < k; c++)
+            MAT_AT(&Y, i, c) = s[c] > 0 ? MAT_AT(&Y, i, c) / s[c] : 0.0;
+    if (gram_right) {
+        *U = Y;
+        rc = mat_transpose(Vt, &X, e);
+        mat_release(&X);
+    } else {
+        *U = X;
+        rc = mat_transpose(Vt, &Y, e);
+        mat_release(&Y);
+    }
+    return rc;
 }
 
 static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e)

@@ -110,3 +110,23 @@ case("host: lua/ is found next to the binary and after make install", function()
   eq(o, "")
   os.execute("rm -rf " .. prefix)
 end)
+
+case("examples/baselines.lua on synthetic data prints every row and writes the JSON results", function()
+  local json = T.tmpname() .. ".json"
+  local o, e, ok = run(BIN .. " examples/baselines.lua --synthetic --k 20 --json " .. json)
+  check(ok, e)
+  for _, row in ipairs{"T1        mean(s=0)", "T1        mean+SVD(k=20)", "T1        mean+SVD(k=10)",
+                       "T2a       mean+SVD+regression", "T2b       mean+SVD+regression",
+                       "T3        mean+SVD+regression(both)", "T3        mean "} do
+    check(o:find(row, 1, true), row)
+  end
+  local text = T.read(json)
+  check(text:find('^{"dataset": "synthetic", "seed": 13, "results": %['))
+  local n = 0
+  for _ in text:gmatch('"scenario"') do n = n + 1 end
+  eq(n, 4 * 5 + 2 + 4)
+  check(text:find('"method": "mean(s=0.5)"', 1, true) and text:find('"rmse": ', 1, true))
+  os.remove(json)
+  _, e, ok = run(BIN .. " examples/baselines.lua --bogus")
+  check(not ok and e:find("unknown option %-%-bogus"))
+end)
