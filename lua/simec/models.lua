@@ -51,8 +51,8 @@ function models.svd(residuals, k, opts)
 end
 
 -- (U S Vt) at the positions of pattern (full space) through the maps
-function SVD:predict(pattern, row_map, col_map, US)
-  return rec.sample(US or self.US, self.Vt, pattern, row_map or models.identity(pattern:nrows()),
+function SVD:predict(pattern, row_map, col_map)
+  return rec.sample(self.US, self.Vt, pattern, row_map or models.identity(pattern:nrows()),
                     col_map or models.identity(pattern:ncols()))
 end
 

@@ -30,7 +30,6 @@ int core_err_set(core_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-void core_err_clear(core_err *e);
 
 /* Set by the host's SIGINT handler; long loops poll it through core_interrupted(). */
 extern volatile sig_atomic_t core_interrupt_flag;

@@ -16,13 +16,6 @@ int core_err_set(core_err *e, int code, const char *fmt, ...)
     return code;
 }
 
-void core_err_clear(core_err *e)
-{
-    if (e) {
-        e->code = CORE_OK;
-        e->msg[0] = '\0';
-    }
-}
 
 const char *core_fmt_bytes(char *buf, size_t len, double bytes)
 {
