@@ -130,3 +130,42 @@ case("examples/baselines.lua on synthetic data prints every row and writes the J
   _, e, ok = run(BIN .. " examples/baselines.lua --bogus")
   check(not ok and e:find("unknown option %-%-bogus"))
 end)
+
+case("scripts/get-data.sh: download, check and unpack, offline through file:// URLs", function()
+  local root = T.tmpname()
+  os.execute(("mkdir -p %s/src/ml-100k %s/bad %s/dti"):format(root, root, root))
+  for _, f in ipairs{"u.data", "u.item", "u.user", "u.genre"} do T.write(root .. "/src/ml-100k/" .. f, "x\n") end
+  os.execute(("cd %s/src && zip -qr ../srv.zip ml-100k && mkdir -p ../srv && mv ../srv.zip ../srv/ml-100k.zip"):format(root))
+  local get = "sh scripts/get-data.sh --dest " .. root .. "/data --base-url file://" .. root
+  local o, e, ok = run(get .. "/srv ml-100k")
+  check(ok, e)
+  check(o:find("ml-100k -> " .. root .. "/data/ml-100k", 1, true), o)
+  eq(T.read(root .. "/data/ml-100k/u.data"), "x\n")
+  o, e, ok = run(get .. "/srv ml-100k")
+  check(ok and o:find("exists %(%-%-force downloads it again%)"), o)
+  -- a corrupt archive: refused, the existing copy untouched, nothing left behind
+  T.write(root .. "/bad/ml-100k.zip", "not a zip")
+  o, e, ok = run(get .. "/bad --force ml-100k")
+  check(not ok and e:find("is not a valid zip archive"), e)
+  eq(T.read(root .. "/data/ml-100k/u.data"), "x\n")
+  local p = io.popen("ls -A " .. root .. "/data")
+  eq(p:read("a"), "ml-100k\n")
+  p:close()
+  -- an archive without the expected files
+  os.execute(("cd %s/src && rm ml-100k/u.user ../bad/ml-100k.zip && zip -qr ../bad/ml-100k.zip ml-100k"):format(root))
+  o, e, ok = run(get .. "/bad --force ml-100k")
+  check(not ok and e:find("the archive lacks u.user"), e)
+  -- DTI files are checked against their sha256
+  for _, f in ipairs{"nr_admat_dgc.txt", "nr_simmat_dc.txt", "nr_simmat_dg.txt", "gpcr_admat_dgc.txt",
+                     "gpcr_simmat_dc.txt", "gpcr_simmat_dg.txt"} do T.write(root .. "/dti/" .. f, "0\n") end
+  o, e, ok = run(get .. "/dti dti")
+  check(not ok and e:find("nr_admat_dgc.txt has sha256 [0-9a-f]+, expected 74256ec8"), e)
+  o, e, ok = run(get .. "/dti --no-verify dti")
+  check(ok, e)
+  eq(T.read(root .. "/data/dti/gpcr_simmat_dg.txt"), "0\n")
+  o, e, ok = run(get .. "/srv ml-5m")
+  check(not ok and e:find("unknown data set 'ml%-5m'"), e)
+  o, e, ok = run(get .. "/nowhere ml-1m")
+  check(not ok and e:find("cannot download"), e)
+  os.execute("rm -rf " .. root)
+end)
