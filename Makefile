@@ -52,6 +52,8 @@ ifneq ($(SAN),1)
 HOT_svd := -O3
 HOT_spm_ops := -O3
 HOT_io_text := -O3
+HOT_rec := -O3
+HOT_spm := -O3
 endif
 
 $(OUT)/libsimeccore.a: $(CORE_OBJ)

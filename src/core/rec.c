@@ -106,32 +106,38 @@ fail:
     return rc;
 }
 
-int rec_pairs_mask(unsigned char *mask, int64_t nnz, const int64_t *order, int64_t nlines, rng *g,
+int rec_pairs_mask(unsigned char *mask, int64_t nnz, const double *order, int64_t nlines, rng *g,
                    int64_t test_from, int64_t test_to, core_err *e)
 {
-    size_t *perm = core_malloc((size_t)(nlines ? nlines : 1) * sizeof *perm);
+    uint32_t *perm;
+    unsigned char *test_line;
     int64_t k;
-    if (!perm)
-        return core_err_nomem(e, "split", (double)nlines * 8);
-    rng_permutation(g, perm, (size_t)nlines);
-    memset(mask, 0, (size_t)nnz);
-    for (k = 0; k < nlines; k++) {
-        int64_t pos = order ? order[perm[k]] : (int64_t)perm[k];
-        if (k >= test_from && k < test_to)
-            continue;
-        if (pos < 0 || pos >= nnz) {
-            core_free(perm);
-            return core_err_set(e, CORE_EINVAL, "split: order entry %lld out of range", (long long)perm[k] + 1);
-        }
-        mask[pos] = 1;
+    if (nlines < 0 || nlines > (int64_t)UINT32_MAX)
+        return core_err_set(e, CORE_ETOOBIG, "split: %lld ratings are too many", (long long)nlines);
+    perm = core_malloc((size_t)(nlines ? nlines : 1) * sizeof *perm);
+    test_line = core_calloc((size_t)(nlines ? nlines : 1), 1);
+    if (!perm || !test_line) {
+        core_free(perm);
+        core_free(test_line);
+        return core_err_nomem(e, "split", (double)nlines * 5);
     }
-    /* a rating listed twice (summed duplicates) is test if any copy is */
-    for (k = test_from; k < test_to && k < nlines; k++) {
-        int64_t pos = order ? order[perm[k]] : (int64_t)perm[k];
-        if (pos >= 0 && pos < nnz)
+    rng_permutation32(g, perm, (uint32_t)nlines);
+    for (k = test_from < 0 ? 0 : test_from; k < test_to && k < nlines; k++)
+        test_line[perm[k]] = 1;
+    core_free(perm);
+    /* every stored entry starts as train; a line in the test range makes
+     * its entry test (also when a duplicate line of it trains) */
+    memset(mask, 1, (size_t)nnz);
+    for (k = 0; k < nlines; k++) {
+        int64_t pos = order ? (int64_t)order[k] - 1 : k;
+        if (pos < 0 || pos >= nnz) {
+            core_free(test_line);
+            return core_err_set(e, CORE_EINVAL, "split: order entry %lld out of range", (long long)k + 1);
+        }
+        if (test_line[k])
             mask[pos] = 0;
     }
-    core_free(perm);
+    core_free(test_line);
     return CORE_OK;
 }
 

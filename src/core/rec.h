@@ -17,10 +17,10 @@ int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64
               const int64_t *col_map, int64_t train_cols, const unsigned char *entry_train, core_err *e);
 
 /* entry_train for the ratings list: the list (lines in file order, order[k]
- * = CSR position, or NULL: CSR order) is permuted with g; the elements at
- * permuted positions [test_from, test_to) are test, the others train.
- * mask has SPM_NNZ(A) bytes. */
-int rec_pairs_mask(unsigned char *mask, int64_t nnz, const int64_t *order, int64_t nlines, rng *g,
+ * = 1-based CSR position, as doubles, the way sparse.read keeps them; NULL:
+ * CSR order) is permuted with g; the elements at permuted positions
+ * [test_from, test_to) are test, the others train. mask has SPM_NNZ(A) bytes. */
+int rec_pairs_mask(unsigned char *mask, int64_t nnz, const double *order, int64_t nlines, rng *g,
                    int64_t test_from, int64_t test_to, core_err *e);
 
 /* The study's means model at the positions of P (any space):

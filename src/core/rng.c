@@ -118,3 +118,27 @@ void rng_permutation(rng *r, size_t *out, size_t n)
         t = out[i - 1], out[i - 1] = out[j], out[j] = t;
     }
 }
+
+/* The same permutation in 32-bit entries (half the memory traffic). */
+void rng_permutation32(rng *r, uint32_t *out, uint32_t n)
+{
+    uint32_t i, j, t, ring[LOOK], head = 0, ahead;
+    for (i = 0; i < n; i++)
+        out[i] = i;
+    if (n < 2)
+        return;
+    /* ring holds the partners of steps i, i-1, ..., i-LOOK+1 */
+    for (ahead = 0; ahead < LOOK && n - ahead > 1; ahead++) {
+        ring[ahead] = (uint32_t)rng_interval(r, n - 1 - ahead);
+        __builtin_prefetch(&out[ring[ahead]], 1);
+    }
+    for (i = n; i > 1; i--) {
+        j = ring[head];
+        if (i - 1 >= LOOK + 1) { /* draw the partner of step i - LOOK */
+            ring[head] = (uint32_t)rng_interval(r, i - 1 - LOOK);
+            __builtin_prefetch(&out[ring[head]], 1);
+        }
+        head = (head + 1) % LOOK;
+        t = out[i - 1], out[i - 1] = out[j], out[j] = t;
+    }
+}

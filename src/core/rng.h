@@ -19,5 +19,6 @@ double rng_uniform(rng *r);             /* [0, 1), 53 bits: random_sample */
 double rng_normal(rng *r);              /* legacy polar Box-Muller: standard_normal */
 uint64_t rng_interval(rng *r, uint64_t max); /* uniform in [0, max], masked rejection */
 void rng_permutation(rng *r, size_t *out, size_t n); /* 0-based, as np.random.permutation */
+void rng_permutation32(rng *r, uint32_t *out, uint32_t n);
 
 #endif

@@ -57,7 +57,7 @@ static int r_split(lua_State *L)
     if (lua_istable(L, 6)) {
         rng *g;
         mat *order = NULL;
-        int64_t *ord = NULL, nlines, from, to, k;
+        int64_t nlines, from, to;
         lua_getfield(L, 6, "rng");
         g = bind_checkrng(L, -1);
         lua_getfield(L, 6, "order");
@@ -68,13 +68,10 @@ static int r_split(lua_State *L)
         lua_getfield(L, 6, "test_to");
         to = (int64_t)luaL_checkinteger(L, -1);
         nlines = order ? (int64_t)(order->rows * order->cols) : SPM_NNZ(A);
-        if (order) {
-            ord = lua_newuserdatauv(L, (size_t)(nlines ? nlines : 1) * sizeof *ord, 0);
-            for (k = 0; k < nlines; k++)
-                ord[k] = (int64_t)MAT_AT(order, k, 0) - 1;
-        }
+        if (order && (order->cols != 1 || (order->rows > 1 && order->ld != 1)))
+            return luaL_error(L, "split: order must be a contiguous column (as sparse.read returns it)");
         mask = lua_newuserdatauv(L, (size_t)(SPM_NNZ(A) ? SPM_NNZ(A) : 1), 0);
-        if (rec_pairs_mask(mask, SPM_NNZ(A), ord, nlines, g, from, to, &e))
+        if (rec_pairs_mask(mask, SPM_NNZ(A), order ? order->x : NULL, nlines, g, from, to, &e))
             return bind_raise(L, &e);
     }
     train = bind_newspm(L);

@@ -96,11 +96,31 @@ static void test_interval_bounds(void)
         CHECK(rng_interval(&g, ((uint64_t)1 << 40) + 3) <= ((uint64_t)1 << 40) + 3);
 }
 
+static void test_permutation32(void)
+{
+    static size_t a[100000];
+    static uint32_t b[100000];
+    size_t ns[] = {0, 1, 2, 33, 1000, 100000}, k, i;
+    for (k = 0; k < sizeof ns / sizeof *ns; k++) {
+        rng g1, g2;
+        rng_seed(&g1, 13);
+        rng_seed(&g2, 13);
+        rng_permutation(&g1, a, ns[k]);
+        rng_permutation32(&g2, b, (uint32_t)ns[k]);
+        for (i = 0; i < ns[k]; i++)
+            if (a[i] != b[i])
+                break;
+        CHECK(i == ns[k]);
+        CHECK(rng_u32(&g1) == rng_u32(&g2)); /* the same number of draws */
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
         golden_path = argv[1];
     RUN(test_golden);
     RUN(test_interval_bounds);
+    RUN(test_permutation32);
     return check_summary();
 }
