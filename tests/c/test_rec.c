@@ -114,6 +114,48 @@ static void test_bias_and_sample(void)
     spm_free(&P);
 }
 
+/* Bt above the cache bound takes the column-by-column traversal */
+static void test_sample_by_columns(void)
+{
+    mat A, B;
+    spm P, out;
+    rng g;
+    size_t i;
+    int64_t *rmap = malloc(50 * sizeof *rmap), *cmap = malloc(30000 * sizeof *cmap), r;
+    spm_idx *I = core_malloc(3000 * sizeof *I), *J = core_malloc(3000 * sizeof *J);
+    double *X = core_malloc(3000 * sizeof *X);
+    spm_ptr k;
+    rng_seed(&g, 9);
+    mat_init(&A, 40, 20, NULL);
+    mat_init(&B, 20, 30000, NULL);
+    for (i = 0; i < 800; i++) A.x[i] = rng_normal(&g);
+    for (i = 0; i < 600000; i++) B.x[i] = rng_normal(&g);
+    for (i = 0; i < 3000; i++) {
+        I[i] = (spm_idx)rng_interval(&g, 49);
+        J[i] = (spm_idx)rng_interval(&g, 29999);
+        X[i] = 1;
+    }
+    spm_from_triplets_owned(&P, 50, 30000, &I, &J, &X, 3000, SPM_DUP_SUM, NULL);
+    for (i = 0; i < 50; i++) rmap[i] = i < 40 ? 39 - (int64_t)i : -1;
+    for (i = 0; i < 30000; i++) cmap[i] = i % 7 ? (int64_t)i : -1;
+    CHECK(rec_sample_mapped(&out, &A, &B, &P, rmap, cmap, NULL) == CORE_OK);
+    for (r = 0; r < 50; r++)
+        for (k = P.p[r]; k < P.p[r + 1]; k++) {
+            double want = 0;
+            size_t q;
+            if (rmap[r] >= 0 && cmap[P.j[k]] >= 0)
+                for (q = 0; q < 20; q++)
+                    want += MAT_AT(&A, rmap[r], q) * MAT_AT(&B, q, cmap[P.j[k]]);
+            CHECK_NEAR(out.x[k], want, 1e-12);
+        }
+    spm_free(&out);
+    spm_free(&P);
+    mat_release(&A);
+    mat_release(&B);
+    free(rmap);
+    free(cmap);
+}
+
 static void test_svd(void)
 {
     spm R;
@@ -212,6 +254,7 @@ int main(void)
     RUN(test_synthetic);
     RUN(test_split);
     RUN(test_bias_and_sample);
+    RUN(test_sample_by_columns);
     RUN(test_svd);
     RUN(test_ridge);
     RUN(test_oom_sweep);
