@@ -12,7 +12,7 @@ void svd_opts_default(svd_opts *o)
     memset(o, 0, sizeof *o);
     o->method = SVD_ARPACK;
     o->oversample = 10;
-    o->power_iters = 4;
+    o->power_iters = 2;
     o->want_vectors = 1;
     o->single = SVD_AUTO;
 }
@@ -436,11 +436,13 @@ static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const 
     int small_rows = a->rows <= a->cols;
     size_t m = small_rows ? a->rows : a->cols, n = small_rows ? a->cols : a->rows;
     size_t l = k + (size_t)(o->oversample > 0 ? o->oversample : 0), i, j;
-    mat Om, Y, Q, R, Z, G, Zt, w, W, Wk, Vk, Left;
+    mat Om, Y, Q, R, Z, G, Zt, w, W, Wk, Vk, Left, Qs[SVD_MAX_POWER + 1], Zs[SVD_MAX_POWER + 1];
     rng g;
-    int it, rc;
+    int it, rc, nblocks = 0, first;
     if (l > m)
         l = m;
+    memset(Qs, 0, sizeof Qs);
+    memset(Zs, 0, sizeof Zs);
     memset(&Q, 0, sizeof Q);
     memset(&Z, 0, sizeof Z);
     memset(&Zt, 0, sizeof Zt);
@@ -463,23 +465,73 @@ static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const 
         mat_release(&Y);
         mat_release(&R);
         if (rc)
-            return rc;
+            goto blocks_fail;
         if (core_interrupted()) {
             mat_release(&Q);
-            return core_err_set(e, CORE_EINTR, "interrupted!");
+            rc = core_err_set(e, CORE_EINTR, "interrupted!");
+            goto blocks_fail;
         }
         /* Z = A^T Q (n x l), the big side */
         rc = small_rows ? op_blockT(a, &Z, &Q, e) : op_block(a, &Z, &Q, e);
-        if (rc || it == o->power_iters)
+        if (rc) {
+            mat_release(&Q);
+            goto blocks_fail;
+        }
+        Qs[it] = Q, Zs[it] = Z;
+        nblocks = it + 1;
+        if (it == o->power_iters)
             break;
-        mat_release(&Q);
         rc = small_rows ? op_block(a, &Y, &Z, e) : op_blockT(a, &Y, &Z, e);
-        mat_release(&Z);
         if (rc)
-            return rc;
+            goto blocks_fail;
     }
-    if (rc) {
-        mat_release(&Q);
+    /* Block Krylov (Musco & Musco 2015): the whole space [Q0 .. Qq], not
+     * just the last block, at no extra pass over A: K = Qk Rk, and
+     * A^T Qk = [Z0 .. Zq] Rk^-1. */
+    /* the most recent blocks that fit the small side */
+    first = nblocks - (int)((size_t)nblocks * l <= m ? (size_t)nblocks : m / l);
+    if (nblocks - first > 1) {
+        mat K, Zall, Qk, Rk;
+        int ok = 0;
+        if (!mat_stack(&K, Qs + first, (size_t)(nblocks - first), 1, e)) {
+            if (!mat_qr(&Qk, &Rk, &K, e)) {
+                size_t L = Rk.rows, d;
+                double r0 = fabs(MAT_AT(&Rk, 0, 0));
+                ok = 1;
+                for (d = 0; d < L; d++) /* a (nearly) dependent block: keep the last block alone */
+                    if (!(fabs(MAT_AT(&Rk, d, d)) > 1e-10 * r0))
+                        ok = 0;
+                if (ok && !mat_stack(&Zall, Zs + first, (size_t)(nblocks - first), 1, e)) {
+                    cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)Zall.rows,
+                                (int)L, 1.0, Rk.x, (int)Rk.ld, Zall.x, (int)Zall.ld);
+                    Q = Qk, Z = Zall;
+                    memset(&Qk, 0, sizeof Qk);
+                    l = L;
+                } else
+                    ok = 0;
+                mat_release(&Qk);
+                mat_release(&Rk);
+            }
+            mat_release(&K);
+        }
+        if (!ok) {
+            Q = Qs[nblocks - 1], Z = Zs[nblocks - 1];
+            Qs[nblocks - 1].st = NULL, Zs[nblocks - 1].st = NULL;
+        }
+    } else { /* one block (or only one fits) */
+        Q = Qs[nblocks - 1], Z = Zs[nblocks - 1];
+        Qs[nblocks - 1].st = NULL, Zs[nblocks - 1].st = NULL;
+    }
+    for (it = 0; it < nblocks; it++) {
+        if (Qs[it].st) mat_release(&Qs[it]);
+        if (Zs[it].st) mat_release(&Zs[it]);
+    }
+    if (0) {
+blocks_fail:
+        for (it = 0; it < nblocks; it++) {
+            mat_release(&Qs[it]);
+            mat_release(&Zs[it]);
+        }
         return rc;
     }
     /* B = Q^T A = Z^T; B B^T = Z^T Z = W diag(w) W^T */
@@ -550,6 +602,9 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
     if (k == 0 || k >= mn)
         return core_err_set(e, CORE_EINVAL, "svd: k must be between 1 and min(rows, cols) - 1 = %zu, got %zu",
                             mn ? mn - 1 : 0, k);
+    if (o->power_iters > SVD_MAX_POWER)
+        return core_err_set(e, CORE_EINVAL, "svd: power_iters must be at most %d, got %d", SVD_MAX_POWER,
+                            o->power_iters);
     if (a.rows > 0x7fffffffu || a.cols > 0x7fffffffu || (D && D->ld > 0x7fffffffu))
         return core_err_set(e, CORE_ETOOBIG, "svd: %zux%zu exceeds BLAS int limits", a.rows, a.cols);
     memset(&a.T, 0, sizeof a.T);

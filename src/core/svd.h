@@ -24,6 +24,7 @@ typedef struct svd_opts {
 
 enum { SVD_ARPACK, SVD_RANDOMIZED };
 #define SVD_AUTO (-1)
+#define SVD_MAX_POWER 20
 #define SVD_SINGLE_NNZ ((int64_t)1 << 22)
 
 void svd_opts_default(svd_opts *o);
