@@ -86,8 +86,8 @@ int rec_split(spm *train, spm *test, const spm *A, const int64_t *row_map, int64
         }
         test->p[i + 1] = t;
     }
-    if (!sorted && (rc = spm_sort_rows(train, e)))
-        goto fail;
+    if (!sorted)
+        spm_sort_rows(train);
     test->rlab = spm_labels_retain(A->rlab);
     test->clab = spm_labels_retain(A->clab);
     if ((A->rlab && !(train->rlab = spm_labels_select(A->rlab, ridx, (size_t)train_rows, e))) ||

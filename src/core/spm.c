@@ -147,40 +147,50 @@ static void sort_row(rowsort *rs, spm_idx *j, double *x, size_t n)
     }
 }
 
-/* Sorts the columns within every row (rows built in another order). */
-int spm_sort_rows(spm *A, core_err *e)
+/* Scratch for sorting rows of CSR pointers p by radix (NULL when no row is
+ * long enough to need it, or when memory is short: sort_row then falls
+ * back to the heap sort). */
+static rowsort *rowsort_new(const spm_ptr *p, int64_t rows, int64_t cols)
 {
-    rowsort *rs = NULL;
+    rowsort *rs;
     spm_ptr maxrow = 0;
     int64_t r;
     int bits = 0;
-    for (r = 0; r < A->rows; r++)
-        if (A->p[r + 1] - A->p[r] > maxrow)
-            maxrow = A->p[r + 1] - A->p[r];
-    while (bits < 31 && ((int64_t)1 << bits) < A->cols)
+    for (r = 0; r < rows; r++)
+        if (p[r + 1] - p[r] > maxrow)
+            maxrow = p[r + 1] - p[r];
+    while (bits < 31 && ((int64_t)1 << bits) < cols)
         bits++;
-    if (maxrow > 32) {
-        rs = core_malloc(sizeof *rs);
-        if (!rs)
-            return core_err_nomem(e, "sort", sizeof *rs);
-        rs->tj = core_malloc((size_t)maxrow * sizeof *rs->tj);
-        rs->tx = core_malloc((size_t)maxrow * sizeof *rs->tx);
-        rs->passes = (bits + 10) / 11;
-        if (!rs->tj || !rs->tx) {
-            core_free(rs->tj);
-            core_free(rs->tx);
-            core_free(rs);
-            return core_err_nomem(e, "sort", (double)maxrow * 12);
-        }
+    if (maxrow <= 32 || !(rs = core_malloc(sizeof *rs)))
+        return NULL;
+    rs->tj = core_malloc((size_t)maxrow * sizeof *rs->tj);
+    rs->tx = core_malloc((size_t)maxrow * sizeof *rs->tx);
+    rs->passes = (bits + 10) / 11;
+    if (!rs->tj || !rs->tx) {
+        core_free(rs->tj);
+        core_free(rs->tx);
+        return core_free(rs);
     }
-    for (r = 0; r < A->rows; r++)
-        sort_row(rs, A->j + A->p[r], A->x + A->p[r], (size_t)(A->p[r + 1] - A->p[r]));
+    return rs;
+}
+
+static void rowsort_free(rowsort *rs)
+{
     if (rs) {
         core_free(rs->tj);
         core_free(rs->tx);
         core_free(rs);
     }
-    return CORE_OK;
+}
+
+/* Sorts the columns within every row (rows built in another order). */
+void spm_sort_rows(spm *A)
+{
+    rowsort *rs = rowsort_new(A->p, A->rows, A->cols);
+    int64_t r;
+    for (r = 0; r < A->rows; r++)
+        sort_row(rs, A->j + A->p[r], A->x + A->p[r], (size_t)(A->p[r + 1] - A->p[r]));
+    rowsort_free(rs);
 }
 
 int64_t spm_last_dup[2];
@@ -272,26 +282,7 @@ int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **Ip, sp
     }
     I = core_free(I);
     next = core_free(next);
-    {
-        spm_ptr maxrow = 0;
-        int bits = 0;
-        for (r = 0; r < rows; r++)
-            if (A->p[r + 1] - A->p[r] > maxrow)
-                maxrow = A->p[r + 1] - A->p[r];
-        while (bits < 31 && ((int64_t)1 << bits) < cols)
-            bits++;
-        /* scratch for the radix sort; without it the heap sort still works */
-        if (maxrow > 32 && (rs = core_malloc(sizeof *rs)) != NULL) {
-            rs->tj = core_malloc((size_t)maxrow * sizeof *rs->tj);
-            rs->tx = core_malloc((size_t)maxrow * sizeof *rs->tx);
-            rs->passes = (bits + 10) / 11;
-            if (!rs->tj || !rs->tx) {
-                core_free(rs->tj);
-                core_free(rs->tx);
-                rs = core_free(rs);
-            }
-        }
-    }
+    rs = rowsort_new(A->p, rows, cols);
     out = 0;
     for (r = 0; r < rows; r++) {
         spm_ptr b = A->p[r], end = A->p[r + 1];
@@ -335,11 +326,7 @@ done:
     core_free(J);
     core_free(X);
     core_free(next);
-    if (rs) {
-        core_free(rs->tj);
-        core_free(rs->tx);
-        core_free(rs);
-    }
+    rowsort_free(rs);
     if (rc)
         spm_free(A);
     return rc;

@@ -41,7 +41,7 @@ int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **ri, sp
 /* After a duplicate error from the call above: its 0-based (row, column). */
 extern int64_t spm_last_dup[2];
 int spm_from_dense(spm *A, const mat *m, double tol, core_err *e);
-int spm_sort_rows(spm *A, core_err *e); /* columns ascending within each row */
+void spm_sort_rows(spm *A); /* columns ascending within each row */
 int spm_to_dense(mat *out, const spm *A, size_t max_bytes, core_err *e);
 int spm_transpose(spm *B, const spm *A, core_err *e);
 int spm_select_rows(spm *B, const spm *A, const size_t *idx, size_t n, core_err *e);
