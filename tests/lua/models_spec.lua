@@ -31,6 +31,13 @@ case("svd errors", function()
   checkerr("svd: k must be between 1 and min(rows, cols) - 1 = 19, got 0", svd.truncated, R, 0)
   checkerr("svd: method must be \"arpack\" or \"randomized\", got lanczos", svd.truncated, R, 3, {method = "lanczos"})
   checkerr("sparse or matrix expected, got table", svd.truncated, {}, 3)
+  checkerr("svd: precision must be \"auto\", \"double\" or \"single\", got half", svd.truncated, R, 3,
+           {precision = "half"})
+  checkerr("svd: power_iters must be at most 20, got 21", svd.truncated, R, 3, {method = "randomized", power_iters = 21})
+  checkerr("svd: tol, ncv, maxiter, oversample and power_iters must be non-negative", svd.truncated, R, 3, {tol = -1})
+  -- single precision in the Gram pass stays close to double
+  local sd, ss = svd.values(R, 5, {precision = "double"}), svd.values(R, 5, {precision = "single"})
+  for i = 1, 5 do near(ss:get(i), sd:get(i), 1e-6) end
 end)
 
 case("means model: the study's formula, unknown items/users contribute 0", function()
