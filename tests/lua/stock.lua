@@ -17,7 +17,7 @@ T.case("require simec gives the types", function()
 end)
 matrix, sparse = simec.matrix, simec.sparse
 rng, svd = simec.rng, simec.svd
-for _, f in ipairs{"tests/lua/matrix_spec.lua", "tests/lua/sparse_spec.lua", "tests/lua/io_spec.lua",
+for _, f in ipairs{"tests/lua/matrix_spec.lua", "tests/lua/sparse_spec.lua", "tests/lua/io_spec.lua", "tests/lua/fuzz_spec.lua",
                   "tests/lua/rng_spec.lua", "tests/lua/data_spec.lua", "tests/lua/splits_spec.lua",
                   "tests/lua/models_spec.lua"} do
   dofile(f)

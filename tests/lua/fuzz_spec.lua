@@ -1,0 +1,48 @@
+-- Mutated valid files (fixed seed) into every reader: each must either load
+-- or raise a non-empty error message; a crash fails the whole suite. (The
+-- sanitizer build runs this too; issue 7 brings coverage-guided fuzzing.)
+local T = require "simec.test"
+local check, case = T.check, T.case
+
+case("readers survive mutated input", function()
+  local r = rng.new(20261128)
+  local path = T.tmpname()
+  local seeds = {
+    "196\t242\t3\t881250949\n186\t302\t3\t891717742\n",
+    "1::1193::5::978300760\n1::661::3.5::978302109\n",
+    "userId,movieId,rating\n1,31,2.5\n",
+    "%%MatrixMarket matrix coordinate real general\n3 4 3\n1 1 1.5\n3 4 -2\n2 2 1e-300\n",
+    "%%MatrixMarket matrix coordinate pattern symmetric\n3 3 2\n2 1\n3 3\n",
+    "\147NUMPY\1\0v\0{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }" .. (" "):rep(50) .. "\n" ..
+      ("\0"):rep(16),
+  }
+  local alphabet = "0123456789\t,:;| \n\r.-+eE%MatrixNUMPY'(){}\0\255abc"
+  local loaded, failed = 0, 0
+  for _ = 1, 400 do
+    local s = seeds[r:integers(1, #seeds + 1)]
+    local t = {}
+    for i = 1, #s do t[i] = s:sub(i, i) end
+    for _ = 1, r:integers(1, 8) do
+      local op, pos = r:integers(0, 3), r:integers(1, #t + 2)
+      local a = r:integers(1, #alphabet + 1)
+      local ch = alphabet:sub(a, a)
+      if op == 0 then table.insert(t, math.min(pos, #t + 1), ch)
+      elseif op == 1 and #t > 0 then table.remove(t, math.min(pos, #t))
+      elseif #t > 0 then t[math.min(pos, #t)] = ch end
+    end
+    T.write(path, table.concat(t))
+    for _, fn in ipairs{function() return sparse.read(path) end,
+                        function() return sparse.read(path, {header = true, skip_bad = true, duplicates = "sum"}) end,
+                        function() return sparse.read(path, {delim = " ", value = false, order = true}) end,
+                        function() return sparse.read_mtx(path) end,
+                        function() return matrix.load_npy(path) end} do
+      local ok, err = pcall(fn)
+      if ok then loaded = loaded + 1 else
+        failed = failed + 1
+        check(type(err) == "string" and #err > 0, "an error without a message")
+      end
+    end
+  end
+  os.remove(path)
+  check(loaded > 100 and failed > 100, ("loaded %d, failed %d"):format(loaded, failed))
+end)
