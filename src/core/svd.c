@@ -125,11 +125,19 @@ static void gram_rows(void *ctx, int thread, int64_t r0, int64_t r1)
     spm_ptr t;
     memset(y, 0, k->ylen * sizeof *y);
     for (i = r0; i < r1; i++) {
-        double d = 0.0;
-        for (t = M->p[i]; t < M->p[i + 1]; t++)
-            d += M->x[t] * k->x[M->j[t]];
+        double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, d;
+        spm_ptr b = M->p[i], end = M->p[i + 1];
+        for (t = b; t + 3 < end; t += 4) {
+            d0 += M->x[t] * k->x[M->j[t]];
+            d1 += M->x[t + 1] * k->x[M->j[t + 1]];
+            d2 += M->x[t + 2] * k->x[M->j[t + 2]];
+            d3 += M->x[t + 3] * k->x[M->j[t + 3]];
+        }
+        for (; t < end; t++)
+            d0 += M->x[t] * k->x[M->j[t]];
+        d = (d0 + d1) + (d2 + d3);
         if (d != 0.0)
-            for (t = M->p[i]; t < M->p[i + 1]; t++)
+            for (t = b; t < end; t++)
                 y[M->j[t]] += d * M->x[t];
     }
 }
@@ -160,11 +168,20 @@ static void gram_rows_compact(void *ctx, int thread, int64_t r0, int64_t r1)
     spm_ptr t;
     memset(y, 0, k->ylen * sizeof *y);
     for (i = r0; i < r1; i++) {
-        double d = 0.0;
-        for (t = M->p[i]; t < M->p[i + 1]; t++)
-            d += (double)M->x[t] * k->x[M->j[t]];
+        /* four partial sums: one would wait on the adder's latency at every entry */
+        double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, d;
+        spm_ptr b = M->p[i], end = M->p[i + 1];
+        for (t = b; t + 3 < end; t += 4) {
+            d0 += (double)M->x[t] * k->x[M->j[t]];
+            d1 += (double)M->x[t + 1] * k->x[M->j[t + 1]];
+            d2 += (double)M->x[t + 2] * k->x[M->j[t + 2]];
+            d3 += (double)M->x[t + 3] * k->x[M->j[t + 3]];
+        }
+        for (; t < end; t++)
+            d0 += (double)M->x[t] * k->x[M->j[t]];
+        d = (d0 + d1) + (d2 + d3);
         if (d != 0.0)
-            for (t = M->p[i]; t < M->p[i + 1]; t++)
+            for (t = b; t < end; t++)
                 y[M->j[t]] += d * (double)M->x[t];
     }
 }
