@@ -95,24 +95,57 @@ static int sp_gather(const spm *M, const double *X, double *Y, size_t l)
     return CORE_OK;
 }
 
+/* y = the sum of the used per-thread buffers (buf: used x n), in thread order */
+static void sum_buffers(double *y, const double *buf, int used, size_t n)
+{
+    int t;
+    size_t c;
+    memcpy(y, buf, n * sizeof *y);
+    for (t = 1; t < used; t++)
+        for (c = 0; c < n; c++)
+            y[c] += buf[(size_t)t * n + c];
+}
+
 /* Y (M->cols x l) = M^T X, X (M->rows x l) contiguous */
 static int sp_scatter(const spm *M, const double *X, double *Y, size_t l, core_err *e)
 {
     kern k;
-    int n = par_threads(), t, used;
-    size_t len = (size_t)M->cols * l, c;
+    int n = par_threads(), used;
+    size_t len = (size_t)M->cols * l;
     double *buf = core_malloc((size_t)n * (len ? len : 1) * sizeof *buf);
     if (!buf)
         return core_err_nomem(e, "svd", (double)n * (double)len * 8);
     k.M = M, k.x = X, k.y = buf, k.l = l, k.ylen = len;
     used = par_rows(M, scatter_rows, &k);
-    memcpy(Y, buf, len * sizeof *Y);
-    for (t = 1; t < used; t++)
-        for (c = 0; c < len; c++)
-            Y[c] += buf[(size_t)t * len + c];
+    sum_buffers(Y, buf, used, len);
     core_free(buf);
     return CORE_OK;
 }
+
+/* y += sum over rows i in [r0, r1) of M: (M_i . x) M_i, for CSR-like M
+ * of any index and value types (the double matrix and its compact copy) */
+#define GRAM_ROWS(MM, XV, YV, R0, R1)                                                     \
+    do {                                                                               \
+        int64_t i_;                                                                    \
+        spm_ptr t_;                                                                    \
+        for (i_ = (R0); i_ < (R1); i_++) {                                             \
+            /* four partial sums: one would wait on the adder at every entry */        \
+            double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, d;                          \
+            spm_ptr b_ = (MM)->p[i_], end_ = (MM)->p[i_ + 1];                            \
+            for (t_ = b_; t_ + 3 < end_; t_ += 4) {                                    \
+                d0 += (double)(MM)->x[t_] * (XV)[(MM)->j[t_]];                            \
+                d1 += (double)(MM)->x[t_ + 1] * (XV)[(MM)->j[t_ + 1]];                    \
+                d2 += (double)(MM)->x[t_ + 2] * (XV)[(MM)->j[t_ + 2]];                    \
+                d3 += (double)(MM)->x[t_ + 3] * (XV)[(MM)->j[t_ + 3]];                    \
+            }                                                                          \
+            for (; t_ < end_; t_++)                                                    \
+                d0 += (double)(MM)->x[t_] * (XV)[(MM)->j[t_]];                            \
+            d = (d0 + d1) + (d2 + d3);                                                 \
+            if (d != 0.0)                                                              \
+                for (t_ = b_; t_ < end_; t_++)                                         \
+                    (YV)[(MM)->j[t_]] += d * (double)(MM)->x[t_];                         \
+        }                                                                              \
+    } while (0)
 
 /* y_thread += sum over rows r of M: (M_r . x) M_r, i.e. y = M^T M x in one
  * pass over M (each row is used twice while it is in cache) */
@@ -121,25 +154,8 @@ static void gram_rows(void *ctx, int thread, int64_t r0, int64_t r1)
     const kern *k = ctx;
     const spm *M = k->M;
     double *y = k->y + (size_t)thread * k->ylen;
-    int64_t i;
-    spm_ptr t;
     memset(y, 0, k->ylen * sizeof *y);
-    for (i = r0; i < r1; i++) {
-        double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, d;
-        spm_ptr b = M->p[i], end = M->p[i + 1];
-        for (t = b; t + 3 < end; t += 4) {
-            d0 += M->x[t] * k->x[M->j[t]];
-            d1 += M->x[t + 1] * k->x[M->j[t + 1]];
-            d2 += M->x[t + 2] * k->x[M->j[t + 2]];
-            d3 += M->x[t + 3] * k->x[M->j[t + 3]];
-        }
-        for (; t < end; t++)
-            d0 += M->x[t] * k->x[M->j[t]];
-        d = (d0 + d1) + (d2 + d3);
-        if (d != 0.0)
-            for (t = b; t < end; t++)
-                y[M->j[t]] += d * M->x[t];
-    }
+    GRAM_ROWS(M, k->x, y, r0, r1);
 }
 
 /* The Gram pass on a compact copy: 16-bit column indices (when the small
@@ -164,39 +180,18 @@ static void gram_rows_compact(void *ctx, int thread, int64_t r0, int64_t r1)
     const ckern *k = ctx;
     const compact *M = k->M;
     double *y = k->y + (size_t)thread * k->ylen;
-    int64_t i;
-    spm_ptr t;
     memset(y, 0, k->ylen * sizeof *y);
-    for (i = r0; i < r1; i++) {
-        /* four partial sums: one would wait on the adder's latency at every entry */
-        double d0 = 0.0, d1 = 0.0, d2 = 0.0, d3 = 0.0, d;
-        spm_ptr b = M->p[i], end = M->p[i + 1];
-        for (t = b; t + 3 < end; t += 4) {
-            d0 += (double)M->x[t] * k->x[M->j[t]];
-            d1 += (double)M->x[t + 1] * k->x[M->j[t + 1]];
-            d2 += (double)M->x[t + 2] * k->x[M->j[t + 2]];
-            d3 += (double)M->x[t + 3] * k->x[M->j[t + 3]];
-        }
-        for (; t < end; t++)
-            d0 += (double)M->x[t] * k->x[M->j[t]];
-        d = (d0 + d1) + (d2 + d3);
-        if (d != 0.0)
-            for (t = b; t < end; t++)
-                y[M->j[t]] += d * (double)M->x[t];
-    }
+    GRAM_ROWS(M, k->x, y, r0, r1);
 }
 
 static void sp_gram_compact(const compact *M, const spm *shape, const double *x, double *y, double *buf)
 {
     ckern k;
-    size_t n = (size_t)M->cols, c;
-    int t, used;
+    size_t n = (size_t)M->cols;
+    int used;
     k.M = M, k.x = x, k.y = buf, k.ylen = n;
     used = par_rows(shape, (par_fn)gram_rows_compact, &k);
-    memcpy(y, buf, n * sizeof *y);
-    for (t = 1; t < used; t++)
-        for (c = 0; c < n; c++)
-            y[c] += buf[(size_t)t * n + c];
+    sum_buffers(y, buf, used, n);
 }
 
 static int compact_init(compact *c, const spm *M, core_err *e)
@@ -222,14 +217,11 @@ static int compact_init(compact *c, const spm *M, core_err *e)
 static void sp_gram(const spm *M, const double *x, double *y, double *buf)
 {
     kern k;
-    size_t n = (size_t)M->cols, c;
-    int t, used;
+    size_t n = (size_t)M->cols;
+    int used;
     k.M = M, k.x = x, k.y = buf, k.l = 1, k.ylen = n;
     used = par_rows(M, gram_rows, &k);
-    memcpy(y, buf, n * sizeof *y);
-    for (t = 1; t < used; t++)
-        for (c = 0; c < n; c++)
-            y[c] += buf[(size_t)t * n + c];
+    sum_buffers(y, buf, used, n);
 }
 
 /* y = A x (transpose: A^T x) for vectors: both gathers touch a small vector */
