@@ -96,49 +96,37 @@ uint64_t rng_interval(rng *r, uint64_t max)
  * prefetched: on large n the swaps are otherwise one cache miss each. */
 #define LOOK 32
 
+/* One body for both entry types T (size_t and uint32_t). */
+#define PERMUTATION_BODY(T)                                                       \
+    do {                                                                          \
+        T i, j, t, ring[LOOK], head = 0, ahead;                                   \
+        for (i = 0; i < n; i++)                                                   \
+            out[i] = i;                                                           \
+        if (n < 2)                                                                \
+            return;                                                               \
+        /* ring holds the partners of steps i, i-1, ..., i-LOOK+1 */              \
+        for (ahead = 0; ahead < LOOK && n - ahead > 1; ahead++) {                 \
+            ring[ahead] = (T)rng_interval(r, n - 1 - ahead);                      \
+            __builtin_prefetch(&out[ring[ahead]], 1);                             \
+        }                                                                         \
+        for (i = n; i > 1; i--) {                                                 \
+            j = ring[head];                                                       \
+            if (i - 1 >= LOOK + 1) { /* draw the partner of step i - LOOK */      \
+                ring[head] = (T)rng_interval(r, i - 1 - LOOK);                    \
+                __builtin_prefetch(&out[ring[head]], 1);                          \
+            }                                                                     \
+            head = (head + 1) % LOOK;                                             \
+            t = out[i - 1], out[i - 1] = out[j], out[j] = t;                      \
+        }                                                                         \
+    } while (0)
+
 void rng_permutation(rng *r, size_t *out, size_t n)
 {
-    size_t i, j, t, ring[LOOK], head = 0, ahead;
-    for (i = 0; i < n; i++)
-        out[i] = i;
-    if (n < 2)
-        return;
-    /* ring holds the partners of steps i, i-1, ..., i-LOOK+1 */
-    for (ahead = 0; ahead < LOOK && n - ahead > 1; ahead++) {
-        ring[ahead] = (size_t)rng_interval(r, n - 1 - ahead);
-        __builtin_prefetch(&out[ring[ahead]], 1);
-    }
-    for (i = n; i > 1; i--) {
-        j = ring[head];
-        if (i - 1 >= LOOK + 1) { /* draw the partner of step i - LOOK */
-            ring[head] = (size_t)rng_interval(r, i - 1 - LOOK);
-            __builtin_prefetch(&out[ring[head]], 1);
-        }
-        head = (head + 1) % LOOK;
-        t = out[i - 1], out[i - 1] = out[j], out[j] = t;
-    }
+    PERMUTATION_BODY(size_t);
 }
 
 /* The same permutation in 32-bit entries (half the memory traffic). */
 void rng_permutation32(rng *r, uint32_t *out, uint32_t n)
 {
-    uint32_t i, j, t, ring[LOOK], head = 0, ahead;
-    for (i = 0; i < n; i++)
-        out[i] = i;
-    if (n < 2)
-        return;
-    /* ring holds the partners of steps i, i-1, ..., i-LOOK+1 */
-    for (ahead = 0; ahead < LOOK && n - ahead > 1; ahead++) {
-        ring[ahead] = (uint32_t)rng_interval(r, n - 1 - ahead);
-        __builtin_prefetch(&out[ring[ahead]], 1);
-    }
-    for (i = n; i > 1; i--) {
-        j = ring[head];
-        if (i - 1 >= LOOK + 1) { /* draw the partner of step i - LOOK */
-            ring[head] = (uint32_t)rng_interval(r, i - 1 - LOOK);
-            __builtin_prefetch(&out[ring[head]], 1);
-        }
-        head = (head + 1) % LOOK;
-        t = out[i - 1], out[i - 1] = out[j], out[j] = t;
-    }
+    PERMUTATION_BODY(uint32_t);
 }
