@@ -1,5 +1,5 @@
 /* Recommender primitives that touch every rating: splits, the means
- * (bias) model's predictions, sampled products in a train index space. */
+ * (bias) model's predictions, statistics, synthetic data. */
 #ifndef SIMEC_REC_H
 #define SIMEC_REC_H
 
@@ -42,11 +42,6 @@ int rec_bias_residuals(spm *out, const rec_bias *b, const spm *A, core_err *e);
  * entries (0 for empty ones) and counts; row_* are rows x 1, col_* 1 x cols. */
 int rec_stats(const spm *A, double *sum, mat *row_mean, mat *row_count, mat *col_mean, mat *col_count,
               core_err *e);
-
-/* (A * B) at the positions of P, with row i of P read as row row_map[i] of A
- * and column j as column col_map[j] of B; 0 where a map gives -1. */
-int rec_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const int64_t *row_map,
-                      const int64_t *col_map, core_err *e);
 
 #endif
 

@@ -59,6 +59,10 @@ int spm_mul_dense(mat *out, const spm *A, const mat *B, core_err *e);   /* A*B *
 int spm_dense_mul(mat *out, const mat *B, const spm *A, core_err *e);   /* B*A */
 /* (A*B) at the stored positions of P, with P's structure and labels */
 int spm_sample(spm *out, const mat *A, const mat *B, const spm *P, core_err *e);
+/* The same with row i of P read as row row_map[i] of A and column j as
+ * column col_map[j] of B (0 where a map gives -1; NULL maps: identity). */
+int spm_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const int64_t *row_map,
+                      const int64_t *col_map, core_err *e);
 
 /* labels */
 spm_labels *spm_labels_new(size_t n, const char *const *s, const size_t *len, core_err *e);

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <cblas.h>
 #include "alloc.h"
+#include "par.h"
 #include "spm.h"
 
 int spm_reduce(mat *out, const spm *A, int op, int axis, core_err *e)
@@ -91,39 +92,153 @@ int spm_dense_mul(mat *out, const mat *B, const spm *A, core_err *e)
     return CORE_OK;
 }
 
-int spm_sample(spm *out, const mat *A, const mat *B, const spm *P, core_err *e)
+typedef struct sample_job {
+    const mat *A, *Bt;
+    const spm *P;
+    const int64_t *row_map, *col_map;
+    double *out;
+} sample_job;
+
+static void sample_rows(void *ctx, int thread, int64_t r0, int64_t r1)
 {
-    char s1[48], s2[48], s3[48];
-    mat Bt;
-    int64_t i, nnz = SPM_NNZ(P);
+    const sample_job *s = ctx;
+    size_t d = s->A->cols, c;
+    int64_t i;
     spm_ptr k;
+    (void)thread;
+    for (i = r0; i < r1; i++) {
+        int64_t r = s->row_map ? s->row_map[i] : i;
+        const double *a = r >= 0 && (size_t)r < s->A->rows ? s->A->x + (size_t)r * s->A->ld : NULL;
+        for (k = s->P->p[i]; k < s->P->p[i + 1]; k++) {
+            int64_t col = s->col_map ? s->col_map[s->P->j[k]] : s->P->j[k];
+            double acc = 0.0;
+            if (a && col >= 0 && (size_t)col < s->Bt->rows) {
+                const double *b = s->Bt->x + (size_t)col * s->Bt->ld;
+                for (c = 0; c < d; c++)
+                    acc += a[c] * b[c];
+            }
+            s->out[k] = acc;
+        }
+    }
+}
+
+/* The same, column by column: each column's row of Bt is read once for all
+ * its entries (when Bt is too big for the cache, the row-order traversal
+ * reads it once per entry). C holds P's column pointers, rowof/posof each
+ * entry's row and position in P. */
+typedef struct sample_col_job {
+    const mat *A, *Bt;
+    const spm *C;
+    const int32_t *rowof;
+    const int64_t *posof, *row_map, *col_map;
+    double *out;
+} sample_col_job;
+
+static void sample_cols(void *ctx, int thread, int64_t c0, int64_t c1)
+{
+    const sample_col_job *s = ctx;
+    size_t d = s->A->cols, q;
+    int64_t c;
+    spm_ptr k;
+    (void)thread;
+    for (c = c0; c < c1; c++) {
+        int64_t col = s->col_map ? s->col_map[c] : c;
+        const double *b = col >= 0 && (size_t)col < s->Bt->rows ? s->Bt->x + (size_t)col * s->Bt->ld : NULL;
+        for (k = s->C->p[c]; k < s->C->p[c + 1]; k++) {
+            int64_t r = s->row_map ? s->row_map[s->rowof[k]] : s->rowof[k];
+            double acc = 0.0;
+            if (b && r >= 0 && (size_t)r < s->A->rows) {
+                const double *a = s->A->x + (size_t)r * s->A->ld;
+                for (q = 0; q < d; q++)
+                    acc += a[q] * b[q];
+            }
+            s->out[s->posof[k]] = acc;
+        }
+    }
+}
+
+static int sample_by_columns(double *out, const mat *A, const mat *Bt, const spm *P, const int64_t *row_map,
+                             const int64_t *col_map, core_err *e)
+{
+    int64_t nnz = SPM_NNZ(P), i;
+    spm_ptr k, *colp = core_calloc((size_t)P->cols + 1, sizeof *colp), *cur = NULL;
+    int32_t *rowof = core_malloc((size_t)(nnz ? nnz : 1) * sizeof *rowof);
+    int64_t *posof = core_malloc((size_t)(nnz ? nnz : 1) * sizeof *posof);
+    spm C;
+    sample_col_job job;
+    cur = core_malloc(((size_t)P->cols + 1) * sizeof *cur);
+    if (!colp || !rowof || !posof || !cur) {
+        core_free(colp), core_free(rowof), core_free(posof), core_free(cur);
+        return core_err_nomem(e, "sample", (double)nnz * 12);
+    }
+    for (k = 0; k < nnz; k++)
+        colp[P->j[k] + 1]++;
+    for (i = 0; i < P->cols; i++)
+        colp[i + 1] += colp[i];
+    memcpy(cur, colp, ((size_t)P->cols + 1) * sizeof *cur);
+    for (i = 0; i < P->rows; i++)
+        for (k = P->p[i]; k < P->p[i + 1]; k++) {
+            spm_ptr dst = cur[P->j[k]]++;
+            rowof[dst] = (int32_t)i;
+            posof[dst] = k;
+        }
+    memset(&C, 0, sizeof C);
+    C.rows = P->cols;
+    C.cols = P->rows;
+    C.p = colp;
+    job.A = A, job.Bt = Bt, job.C = &C, job.rowof = rowof, job.posof = posof;
+    job.row_map = row_map, job.col_map = col_map, job.out = out;
+    par_rows(&C, sample_cols, &job);
+    core_free(colp), core_free(rowof), core_free(posof), core_free(cur);
+    return CORE_OK;
+}
+
+int spm_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const int64_t *row_map,
+                      const int64_t *col_map, core_err *e)
+{
+    char s1[48], s2[48];
+    mat Bt;
     int rc;
-    if (A->cols != B->rows || (size_t)P->rows != A->rows || (size_t)P->cols != B->cols)
-        return core_err_set(e, CORE_EINVAL, "sample: %s * %s does not conform to pattern %s",
-                            mat_shape_str(A, s1, sizeof s1), mat_shape_str(B, s2, sizeof s2),
-                            spm_shape_str(P, s3, sizeof s3));
-    if (!fits_int(A->cols))
+    if (A->cols != B->rows)
+        return core_err_set(e, CORE_EINVAL, "sample: %s and %s do not conform", mat_shape_str(A, s1, sizeof s1),
+                            mat_shape_str(B, s2, sizeof s2));
+    if (A->cols > 0x7fffffffu)
         return core_err_set(e, CORE_ETOOBIG, "sample: inner dimension %zu exceeds BLAS int limits", A->cols);
     if ((rc = mat_transpose(&Bt, B, e)))
         return rc;
-    if ((rc = spm_alloc(out, P->rows, P->cols, nnz, e))) {
+    if ((rc = spm_alloc(out, P->rows, P->cols, SPM_NNZ(P), e))) {
         mat_release(&Bt);
         return rc;
     }
     memcpy(out->p, P->p, ((size_t)P->rows + 1) * sizeof *out->p);
-    memcpy(out->j, P->j, (size_t)nnz * sizeof *out->j);
-    for (i = 0; i < P->rows; i++) {
-        const double *a = A->x + (size_t)i * A->ld;
-        if ((i & 0x3ff) == 0 && core_interrupted()) {
+    memcpy(out->j, P->j, (size_t)SPM_NNZ(P) * sizeof *out->j);
+    if (Bt.rows * Bt.cols * sizeof(double) > ((size_t)4 << 20) && Bt.rows > A->rows) {
+        if ((rc = sample_by_columns(out->x, A, &Bt, P, row_map, col_map, e))) {
             mat_release(&Bt);
             spm_free(out);
-            return core_err_set(e, CORE_EINTR, "interrupted!");
+            return rc;
         }
-        for (k = P->p[i]; k < P->p[i + 1]; k++)
-            out->x[k] = cblas_ddot((int)A->cols, a, 1, Bt.x + (size_t)P->j[k] * Bt.ld, 1);
+    } else {
+        sample_job job;
+        job.A = A, job.Bt = &Bt, job.P = P, job.row_map = row_map, job.col_map = col_map, job.out = out->x;
+        par_rows(P, sample_rows, &job);
     }
     mat_release(&Bt);
+    if (core_interrupted()) {
+        spm_free(out);
+        return core_err_set(e, CORE_EINTR, "interrupted!");
+    }
     out->rlab = spm_labels_retain(P->rlab);
     out->clab = spm_labels_retain(P->clab);
     return CORE_OK;
+}
+
+int spm_sample(spm *out, const mat *A, const mat *B, const spm *P, core_err *e)
+{
+    char s1[48], s2[48], s3[48];
+    if (A->cols != B->rows || (size_t)P->rows != A->rows || (size_t)P->cols != B->cols)
+        return core_err_set(e, CORE_EINVAL, "sample: %s * %s does not conform to pattern %s",
+                            mat_shape_str(A, s1, sizeof s1), mat_shape_str(B, s2, sizeof s2),
+                            spm_shape_str(P, s3, sizeof s3));
+    return spm_sample_mapped(out, A, B, P, NULL, NULL, e);
 }

@@ -181,7 +181,7 @@ static int r_sample(lua_State *L)
     if (!rmap || !cmap)
         return luaL_error(L, "sample: row and column maps are required (use sparse.sample without maps)");
     out = bind_newspm(L);
-    if (rec_sample_mapped(out, A, B, P, rmap, cmap, &e))
+    if (spm_sample_mapped(out, A, B, P, rmap, cmap, &e))
         return bind_raise(L, &e);
     return 1;
 }

@@ -105,7 +105,7 @@ static void test_bias_and_sample(void)
     mat_init(&A, 2, 2, NULL), mat_init(&B, 2, 2, NULL);
     A.x[0] = 1, A.x[1] = 2, A.x[2] = 3, A.x[3] = 4;
     B.x[0] = 5, B.x[1] = 6, B.x[2] = 7, B.x[3] = 8;
-    CHECK(rec_sample_mapped(&out, &A, &B, &P, rmap, cmap, NULL) == CORE_OK);
+    CHECK(spm_sample_mapped(&out, &A, &B, &P, rmap, cmap, NULL) == CORE_OK);
     CHECK(spm_get(&out, 0, 0) == 1 * 6 + 2 * 8); /* row 0 of A, column 1 of B */
     CHECK(spm_get(&out, 1, 1) == 3 * 5 + 4 * 7);
     CHECK(SPM_NNZ(&out) == 3 && out.x[2] == 0); /* unmapped row */
@@ -138,7 +138,7 @@ static void test_sample_by_columns(void)
     spm_from_triplets_owned(&P, 50, 30000, &I, &J, &X, 3000, SPM_DUP_SUM, NULL);
     for (i = 0; i < 50; i++) rmap[i] = i < 40 ? 39 - (int64_t)i : -1;
     for (i = 0; i < 30000; i++) cmap[i] = i % 7 ? (int64_t)i : -1;
-    CHECK(rec_sample_mapped(&out, &A, &B, &P, rmap, cmap, NULL) == CORE_OK);
+    CHECK(spm_sample_mapped(&out, &A, &B, &P, rmap, cmap, NULL) == CORE_OK);
     for (r = 0; r < 50; r++)
         for (k = P.p[r]; k < P.p[r + 1]; k++) {
             double want = 0;
