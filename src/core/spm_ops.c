@@ -99,26 +99,33 @@ typedef struct sample_job {
     double *out;
 } sample_job;
 
+/* Row map[i] (i without a map) of M, or NULL when it maps outside M. */
+static const double *mapped_row(const mat *M, const int64_t *map, int64_t i)
+{
+    int64_t r = map ? map[i] : i;
+    return r >= 0 && (size_t)r < M->rows ? M->x + (size_t)r * M->ld : NULL;
+}
+
+static double dot_or_zero(const double *a, const double *b, size_t d)
+{
+    double acc = 0.0;
+    size_t c;
+    if (a && b)
+        for (c = 0; c < d; c++)
+            acc += a[c] * b[c];
+    return acc;
+}
+
 static void sample_rows(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     const sample_job *s = ctx;
-    size_t d = s->A->cols, c;
     int64_t i;
     spm_ptr k;
     (void)thread;
     for (i = r0; i < r1; i++) {
-        int64_t r = s->row_map ? s->row_map[i] : i;
-        const double *a = r >= 0 && (size_t)r < s->A->rows ? s->A->x + (size_t)r * s->A->ld : NULL;
-        for (k = s->P->p[i]; k < s->P->p[i + 1]; k++) {
-            int64_t col = s->col_map ? s->col_map[s->P->j[k]] : s->P->j[k];
-            double acc = 0.0;
-            if (a && col >= 0 && (size_t)col < s->Bt->rows) {
-                const double *b = s->Bt->x + (size_t)col * s->Bt->ld;
-                for (c = 0; c < d; c++)
-                    acc += a[c] * b[c];
-            }
-            s->out[k] = acc;
-        }
+        const double *a = mapped_row(s->A, s->row_map, i);
+        for (k = s->P->p[i]; k < s->P->p[i + 1]; k++)
+            s->out[k] = dot_or_zero(a, mapped_row(s->Bt, s->col_map, s->P->j[k]), s->A->cols);
     }
 }
 
@@ -137,23 +144,13 @@ typedef struct sample_col_job {
 static void sample_cols(void *ctx, int thread, int64_t c0, int64_t c1)
 {
     const sample_col_job *s = ctx;
-    size_t d = s->A->cols, q;
     int64_t c;
     spm_ptr k;
     (void)thread;
     for (c = c0; c < c1; c++) {
-        int64_t col = s->col_map ? s->col_map[c] : c;
-        const double *b = col >= 0 && (size_t)col < s->Bt->rows ? s->Bt->x + (size_t)col * s->Bt->ld : NULL;
-        for (k = s->C->p[c]; k < s->C->p[c + 1]; k++) {
-            int64_t r = s->row_map ? s->row_map[s->rowof[k]] : s->rowof[k];
-            double acc = 0.0;
-            if (b && r >= 0 && (size_t)r < s->A->rows) {
-                const double *a = s->A->x + (size_t)r * s->A->ld;
-                for (q = 0; q < d; q++)
-                    acc += a[q] * b[q];
-            }
-            s->out[s->posof[k]] = acc;
-        }
+        const double *b = mapped_row(s->Bt, s->col_map, c);
+        for (k = s->C->p[c]; k < s->C->p[c + 1]; k++)
+            s->out[s->posof[k]] = dot_or_zero(mapped_row(s->A, s->row_map, s->rowof[k]), b, s->A->cols);
     }
 }
 
