@@ -36,7 +36,7 @@ for i = 1, 100 do top[i] = ("%.17g"):format(sv.s:get(i)) end
 print("svd_top", table.concat(top, " "))
 -- the randomized method on the same residuals, outside the pipeline's total
 t = clock()
-local sr = svd.values(resid, 100, {method = "randomized", power_iters = 2})
+local sr = svd.values(resid, 100, {method = "randomized"})
 local rs = clock() - t
 local worst, worst20 = 0, 0
 for i = 1, 100 do

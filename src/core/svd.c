@@ -12,7 +12,7 @@ void svd_opts_default(svd_opts *o)
     memset(o, 0, sizeof *o);
     o->method = SVD_ARPACK;
     o->oversample = 10;
-    o->power_iters = 2;
+    o->power_iters = 5;
     o->want_vectors = 1;
     o->single = SVD_AUTO;
 }
@@ -436,138 +436,296 @@ done:
     return rc;
 }
 
-/* Randomized SVD (Halko, Martinsson, Tropp 2011, algorithms 4.3 and 5.1)
- * sketching the smaller side: Y = A Om (or A^T Om), q power iterations
- * orthonormalising the small side only, then the small eigenproblem of
- * B B^T = Z^T Z with Z = A^T Q, so no QR or SVD of a tall matrix is needed. */
+/* The Gram pass on blocks: Y (m x l) = M^T M X for M with m columns, in
+ * one pass over M: each row r gives z = M_r X, then Y += M_r^T z while the
+ * row is still in cache. Both random accesses go to the small side. */
+typedef struct bkern {
+    const void *M;   /* spm (double buffers) or compact (float buffers) */
+    const void *x;
+    void *y, *z;     /* per-thread ylen and l buffers */
+    size_t l, ylen;
+} bkern;
+
+/* T: the element type of x, y and z */
+#define GRAM_BLOCK_ROWS(MM, T, K, THREAD, R0, R1)                                        \
+    do {                                                                               \
+        size_t l_ = (K)->l, c_;                                                        \
+        T *restrict y_ = (T *)(K)->y + (size_t)(THREAD) * (K)->ylen;                   \
+        T *restrict z_ = (T *)(K)->z + (size_t)(THREAD) * l_;                          \
+        const T *xs_ = (const T *)(K)->x;                                              \
+        int64_t i_;                                                                    \
+        spm_ptr t_, e_;                                                                \
+        memset(y_, 0, (K)->ylen * sizeof *y_);                                         \
+        for (i_ = (R0); i_ < (R1); i_++) {                                             \
+            memset(z_, 0, l_ * sizeof *z_);                                            \
+            e_ = (MM)->p[i_ + 1];                                                      \
+            /* two entries at once: half the loads and stores of z */                 \
+            for (t_ = (MM)->p[i_]; t_ + 1 < e_; t_ += 2) {                             \
+                const T *restrict x0_ = xs_ + (size_t)(MM)->j[t_] * l_;                \
+                const T *restrict x1_ = xs_ + (size_t)(MM)->j[t_ + 1] * l_;            \
+                T a0_ = (T)(MM)->x[t_], a1_ = (T)(MM)->x[t_ + 1];                      \
+                for (c_ = 0; c_ < l_; c_++)                                            \
+                    z_[c_] += a0_ * x0_[c_] + a1_ * x1_[c_];                           \
+            }                                                                          \
+            if (t_ < e_) {                                                             \
+                const T *restrict x0_ = xs_ + (size_t)(MM)->j[t_] * l_;                \
+                T a0_ = (T)(MM)->x[t_];                                                \
+                for (c_ = 0; c_ < l_; c_++)                                            \
+                    z_[c_] += a0_ * x0_[c_];                                           \
+            }                                                                          \
+            for (t_ = (MM)->p[i_]; t_ < e_; t_++) {                                    \
+                T *restrict yy_ = y_ + (size_t)(MM)->j[t_] * l_;                       \
+                T a_ = (T)(MM)->x[t_];                                                 \
+                for (c_ = 0; c_ < l_; c_++)                                            \
+                    yy_[c_] += a_ * z_[c_];                                            \
+            }                                                                          \
+        }                                                                              \
+    } while (0)
+
+static void gram_block_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const bkern *k = ctx;
+    const spm *M = k->M;
+    GRAM_BLOCK_ROWS(M, double, k, thread, r0, r1);
+}
+
+/* single precision throughout: the pass is memory-bound on the random
+ * rows of x and y, and float halves that traffic */
+static void gram_block_rows_compact(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const bkern *k = ctx;
+    const compact *M = k->M;
+    GRAM_BLOCK_ROWS(M, float, k, thread, r0, r1);
+}
+
+/* The randomized method's operator G = A A^T (small_rows) or A^T A on the
+ * small side, applied to blocks. */
+typedef struct gram_op {
+    const op *a;
+    const spm *gm; /* sparse: the matrix whose columns are the small side */
+    compact cm;
+    int use_compact, small_rows;
+    void *buf, *z, *xf; /* per-thread y and z buffers; x in float (compact) */
+} gram_op;
+
+#define GRAM_CHUNK 32
+
+static int gram_apply(gram_op *g, mat *Y, const mat *X, core_err *e)
+{
+    bkern k;
+    mat T;
+    size_t n = X->rows * X->cols, i, c, c0, w = GRAM_CHUNK;
+    int rc, used, t;
+    if (!g->gm) { /* dense: two products */
+        rc = g->small_rows ? op_blockT(g->a, &T, X, e) : op_block(g->a, &T, X, e);
+        if (rc)
+            return rc;
+        rc = g->small_rows ? op_block(g->a, Y, &T, e) : op_blockT(g->a, Y, &T, e);
+        mat_release(&T);
+        return rc;
+    }
+    if ((rc = mat_init_uninit(Y, X->rows, X->cols, e)))
+        return rc;
+    k.y = g->buf, k.z = g->z, k.l = X->cols, k.ylen = n;
+    if (!g->use_compact) {
+        k.M = g->gm, k.x = X->x;
+        sum_buffers(Y->x, g->buf, par_rows(g->gm, gram_block_rows, &k), n);
+        return CORE_OK;
+    }
+    /* column chunks, each m x w and contiguous: the random rows of x and y
+     * then stay in cache, at the price of one more stream of M per chunk */
+    for (c0 = 0; c0 < X->cols; c0 += w) {
+        float *xf = g->xf, *yb = g->buf;
+        w = X->cols - c0 < GRAM_CHUNK ? X->cols - c0 : GRAM_CHUNK;
+        for (i = 0; i < X->rows; i++)
+            for (c = 0; c < w; c++)
+                xf[i * w + c] = (float)MAT_AT(X, i, c0 + c);
+        k.M = &g->cm, k.x = xf, k.l = w, k.ylen = X->rows * w;
+        used = par_rows(g->gm, gram_block_rows_compact, &k);
+        for (i = 0; i < X->rows; i++)
+            for (c = 0; c < w; c++) {
+                double acc = 0.0;
+                for (t = 0; t < used; t++)
+                    acc += (double)yb[(size_t)t * k.ylen + i * w + c];
+                MAT_AT(Y, i, c0 + c) = acc;
+            }
+    }
+    return CORE_OK;
+}
+
+/* X -= K K^T X twice (classical Gram-Schmidt with reorthogonalisation);
+ * K is m x L with orthonormal columns, X is m x l contiguous; C (L x l, a
+ * view) receives the coefficients K^T X of both passes. */
+static int project_out(const mat *K, mat *X, mat *C, core_err *e)
+{
+    mat P;
+    size_t i, j;
+    int pass, rc;
+    if ((rc = mat_init_uninit(&P, K->cols, X->cols, e)))
+        return rc;
+    for (pass = 0; pass < 2; pass++) {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K->cols, (int)X->cols, (int)K->rows, 1.0, K->x,
+                    (int)K->ld, X->x, (int)X->ld, 0.0, P.x, (int)P.ld);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)X->rows, (int)X->cols, (int)K->cols, -1.0, K->x,
+                    (int)K->ld, P.x, (int)P.ld, 1.0, X->x, (int)X->ld);
+        for (i = 0; i < P.rows; i++)
+            for (j = 0; j < P.cols; j++)
+                MAT_AT(C, i, j) = (pass ? MAT_AT(C, i, j) : 0.0) + MAT_AT(&P, i, j);
+    }
+    mat_release(&P);
+    return CORE_OK;
+}
+
+/* Copies the first w columns of X into columns c0.. of D */
+static void put_cols(mat *D, const mat *X, size_t c0, size_t w)
+{
+    size_t i;
+    for (i = 0; i < X->rows; i++)
+        memcpy(&MAT_AT(D, i, c0), &MAT_AT(X, i, 0), w * sizeof(double));
+}
+
+/* Randomized block Krylov SVD (Halko, Martinsson & Tropp 2011; Musco &
+ * Musco 2015) on the Gram operator G of the small side: the space
+ * K = [Q0, G Q0, ..., G^q Q0] from a Gaussian Q0 (m x l), each block
+ * orthogonalised against the earlier ones, then Rayleigh-Ritz with
+ * H = K^T G K, whose eigenvalues are the squared singular values. H needs
+ * no product of its own: G Q_j = K_{<=j} C_j + Q_{j+1} R_{j+1}, so its
+ * block column j is the projection coefficients C_j over the factor R_{j+1}
+ * of the next block's QR (block Lanczos, with full reorthogonalisation).
+ * The other side's vectors cost one more product, only when wanted. */
 static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e)
 {
-    int small_rows = a->rows <= a->cols;
-    size_t m = small_rows ? a->rows : a->cols, n = small_rows ? a->cols : a->rows;
-    size_t l = k + (size_t)(o->oversample > 0 ? o->oversample : 0), i, j;
-    mat Om, Y, Q, R, Z, G, Zt, w, W, Wk, Vk, Left, Qs[SVD_MAX_POWER + 1], Zs[SVD_MAX_POWER + 1];
-    rng g;
-    int it, rc, nblocks = 0, first;
+    gram_op g;
+    int small_rows = a->rows <= a->cols, rc, blas_threads = 0;
+    size_t m = small_rows ? a->rows : a->cols, l = k + (size_t)(o->oversample > 0 ? o->oversample : 0);
+    size_t nb, b, L, Lmax, col, prev = 0, i, j, threads = (size_t)par_threads();
+    mat K, X, Y, R, Kv, Hf, Hv, H, w, W, Wk, Left, Vk;
+    rng r;
+    double scale = 0.0;
+    l = (l + 7) & ~(size_t)7; /* whole 32-byte float rows in the Gram pass */
     if (l > m)
         l = m;
-    memset(Qs, 0, sizeof Qs);
-    memset(Zs, 0, sizeof Zs);
-    memset(&Q, 0, sizeof Q);
-    memset(&Z, 0, sizeof Z);
-    memset(&Zt, 0, sizeof Zt);
-    memset(&w, 0, sizeof w);
-    memset(&W, 0, sizeof W);
-    memset(&Wk, 0, sizeof Wk);
-    if ((rc = mat_init(&Om, n, l, e)))
-        return rc;
-    rng_seed(&g, o->seed);
-    for (i = 0; i < n; i++)
-        for (j = 0; j < l; j++)
-            MAT_AT(&Om, i, j) = rng_normal(&g);
-    /* Y = A Om on the small side (m x l) */
-    rc = small_rows ? op_block(a, &Y, &Om, e) : op_blockT(a, &Y, &Om, e);
-    mat_release(&Om);
-    if (rc)
-        return rc;
-    for (it = 0;; it++) {
-        rc = mat_qr(&Q, &R, &Y, e);
-        mat_release(&Y);
-        mat_release(&R);
-        if (rc)
-            goto blocks_fail;
-        if (core_interrupted()) {
-            mat_release(&Q);
-            rc = core_err_set(e, CORE_EINTR, "interrupted!");
-            goto blocks_fail;
+    nb = (size_t)o->power_iters + 1;
+    Lmax = nb > m / l ? m : nb * l;
+    memset(&g, 0, sizeof g);
+    memset(&K, 0, sizeof K), memset(&Hf, 0, sizeof Hf), memset(&H, 0, sizeof H);
+    memset(&w, 0, sizeof w), memset(&W, 0, sizeof W), memset(&Wk, 0, sizeof Wk);
+    memset(&X, 0, sizeof X), memset(&Y, 0, sizeof Y), memset(&R, 0, sizeof R);
+    memset(&Kv, 0, sizeof Kv), memset(&Hv, 0, sizeof Hv);
+    g.a = a, g.small_rows = small_rows;
+    if (a->S) {
+        g.gm = small_rows ? &a->T : a->S;
+        g.use_compact = g.gm->cols <= 65536 && (o->single == SVD_AUTO ? SPM_NNZ(g.gm) >= SVD_SINGLE_NNZ : o->single);
+        if (m * l > SIZE_MAX / sizeof(double) / threads)
+            return core_err_set(e, CORE_ETOOBIG, "svd: %zu x %zu block buffers overflow", m, l);
+        g.buf = core_malloc(threads * m * l * sizeof(double));
+        g.z = core_malloc(threads * l * sizeof(double));
+        g.xf = g.use_compact ? core_malloc(m * l * sizeof(float)) : NULL;
+        if (!g.buf || !g.z || (g.use_compact && !g.xf)) {
+            rc = core_err_nomem(e, "svd", (double)threads * (double)m * (double)(l + 1) * 8);
+            goto done;
         }
-        /* Z = A^T Q (n x l), the big side */
-        rc = small_rows ? op_blockT(a, &Z, &Q, e) : op_block(a, &Z, &Q, e);
-        if (rc) {
-            mat_release(&Q);
-            goto blocks_fail;
-        }
-        Qs[it] = Q, Zs[it] = Z;
-        nblocks = it + 1;
-        if (it == o->power_iters)
+        if (g.use_compact && (rc = compact_init(&g.cm, g.gm, e)))
+            goto done;
+    }
+    if ((rc = mat_init(&K, m, Lmax, e)) || (rc = mat_init(&Hf, Lmax, Lmax, e)) ||
+        (rc = mat_init_uninit(&X, m, l, e)))
+        goto done;
+    rng_seed(&r, o->seed);
+    for (i = 0; i < m * l; i++)
+        X.x[i] = rng_normal(&r);
+    if (g.gm) { /* idle OpenBLAS threads would spin against the Gram pass's threads */
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    for (b = 0, col = 0;;) {
+        /* X holds the next block, projected off the earlier ones; scale is
+         * its size before the projection. The last block may be narrower
+         * (wb columns) when the space reaches m: the first wb columns of
+         * its QR, whose coefficients are then the first wb rows of R. */
+        size_t wb = Lmax - col < l ? Lmax - col : l;
+        if ((rc = mat_qr(&Y, &R, &X, e)))
+            goto done;
+        mat_release(&X);
+        for (j = 0; j < wb; j++) /* G's range is exhausted: the blocks so far span it */
+            if (!(fabs(MAT_AT(&R, j, j)) > 1e-10 * scale))
+                break;
+        if (j < wb && b > 0)
             break;
-        rc = small_rows ? op_block(a, &Y, &Z, e) : op_blockT(a, &Y, &Z, e);
+        if (b > 0) {
+            mat view;
+            mat_view(&Hv, &Hf, col, prev, wb, l);
+            mat_view(&view, &R, 0, 0, wb, l);
+            mat_assign(&Hv, &view);
+            mat_release(&Hv), mat_release(&view);
+        }
+        mat_release(&R);
+        put_cols(&K, &Y, col, wb);
+        if (core_interrupted()) {
+            rc = core_err_set(e, CORE_EINTR, "interrupted!");
+            goto done;
+        }
+        if (wb < l) { /* the block alone, contiguous */
+            mat_view(&Kv, &K, 0, col, m, wb);
+            mat_release(&Y);
+            rc = mat_copy(&Y, &Kv, e);
+            mat_release(&Kv);
+            if (rc)
+                goto done;
+        }
+        rc = gram_apply(&g, &X, &Y, e);
+        mat_release(&Y);
         if (rc)
-            goto blocks_fail;
-    }
-    /* Block Krylov (Musco & Musco 2015): the whole space [Q0 .. Qq], not
-     * just the last block, at no extra pass over A: K = Qk Rk, and
-     * A^T Qk = [Z0 .. Zq] Rk^-1. */
-    /* the most recent blocks that fit the small side */
-    first = nblocks - (int)((size_t)nblocks * l <= m ? (size_t)nblocks : m / l);
-    if (nblocks - first > 1) {
-        mat K, Zall, Qk, Rk;
-        int ok = 0;
-        if (!mat_stack(&K, Qs + first, (size_t)(nblocks - first), 1, e)) {
-            if (!mat_qr(&Qk, &Rk, &K, e)) {
-                size_t L = Rk.rows, d;
-                double r0 = fabs(MAT_AT(&Rk, 0, 0));
-                ok = 1;
-                for (d = 0; d < L; d++) /* a (nearly) dependent block: keep the last block alone */
-                    if (!(fabs(MAT_AT(&Rk, d, d)) > 1e-10 * r0))
-                        ok = 0;
-                if (ok && !mat_stack(&Zall, Zs + first, (size_t)(nblocks - first), 1, e)) {
-                    cblas_dtrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, (int)Zall.rows,
-                                (int)L, 1.0, Rk.x, (int)Rk.ld, Zall.x, (int)Zall.ld);
-                    Q = Qk, Z = Zall;
-                    memset(&Qk, 0, sizeof Qk);
-                    l = L;
-                } else
-                    ok = 0;
-                mat_release(&Qk);
-                mat_release(&Rk);
-            }
-            mat_release(&K);
+            goto done;
+        for (scale = 0.0, i = 0; i < m * wb; i++)
+            scale = fmax(scale, fabs(X.x[i]));
+        prev = col, col += wb, b++;
+        mat_view(&Kv, &K, 0, 0, m, col);
+        mat_view(&Hv, &Hf, 0, prev, col, wb);
+        if (b == nb || col == Lmax) { /* the last block: its coefficients only */
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kv.cols, (int)wb, (int)m, 1.0, Kv.x,
+                        (int)Kv.ld, X.x, (int)X.ld, 0.0, Hv.x, (int)Hv.ld);
+            break;
         }
-        if (!ok) {
-            Q = Qs[nblocks - 1], Z = Zs[nblocks - 1];
-            Qs[nblocks - 1].st = NULL, Zs[nblocks - 1].st = NULL;
-        }
-    } else { /* one block (or only one fits) */
-        Q = Qs[nblocks - 1], Z = Zs[nblocks - 1];
-        Qs[nblocks - 1].st = NULL, Zs[nblocks - 1].st = NULL;
+        rc = project_out(&Kv, &X, &Hv, e);
+        mat_release(&Kv), mat_release(&Hv);
+        if (rc)
+            goto done;
     }
-    for (it = 0; it < nblocks; it++) {
-        if (Qs[it].st) mat_release(&Qs[it]);
-        if (Zs[it].st) mat_release(&Zs[it]);
-    }
-    if (0) {
-blocks_fail:
-        for (it = 0; it < nblocks; it++) {
-            mat_release(&Qs[it]);
-            mat_release(&Zs[it]);
-        }
-        return rc;
-    }
-    /* B = Q^T A = Z^T; B B^T = Z^T Z = W diag(w) W^T */
-    if ((rc = mat_transpose(&Zt, &Z, e)))
-        goto fail;
-    if ((rc = mat_gemm(&G, &Zt, &Z, e)))
-        goto fail;
-    rc = mat_eigh(&w, &W, &G, e);
-    mat_release(&G);
+    mat_release(&Kv), mat_release(&Hv);
+    mat_release(&X), mat_release(&Y), mat_release(&R);
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads), blas_threads = 0;
+    L = col;
+    /* symmetrised: the eigenvalues of H are the Ritz values */
+    mat_view(&Hv, &Hf, 0, 0, L, L);
+    rc = mat_copy(&H, &Hv, e);
+    mat_release(&Hv);
     if (rc)
-        goto fail;
+        goto done;
+    mat_view(&Kv, &K, 0, 0, m, L);
+    for (i = 0; i < L; i++)
+        for (j = i + 1; j < L; j++)
+            MAT_AT(&H, i, j) = MAT_AT(&H, j, i) = 0.5 * (MAT_AT(&H, i, j) + MAT_AT(&H, j, i));
+    if ((rc = mat_eigh(&w, &W, &H, e)))
+        goto done;
     /* the k largest eigenpairs, descending */
-    if ((rc = mat_init(s, k, 1, e)) || (rc = mat_init(&Wk, l, k, e)))
-        goto fail2;
+    if ((rc = mat_init(s, k, 1, e)) || (rc = mat_init(&Wk, L, k, e)))
+        goto done;
     for (j = 0; j < k; j++) {
-        double ev = w.x[l - 1 - j];
+        double ev = w.x[L - 1 - j];
         s->x[j] = sqrt(ev > 0 ? ev : 0.0);
-        for (i = 0; i < l; i++)
-            MAT_AT(&Wk, i, j) = MAT_AT(&W, i, l - 1 - j);
+        for (i = 0; i < L; i++)
+            MAT_AT(&Wk, i, j) = MAT_AT(&W, i, L - 1 - j);
     }
     if (o->want_vectors) {
-        /* left singular vectors (small side) = Q Wk; right = Z Wk / s */
-        if ((rc = mat_gemm(&Left, &Q, &Wk, e)))
-            goto fail3;
-        if ((rc = mat_gemm(&Vk, &Z, &Wk, e))) {
+        /* small side: K Wk; big side: A^T (K Wk) / s (or A (K Wk) / s) */
+        if ((rc = mat_gemm(&Left, &Kv, &Wk, e)))
+            goto done;
+        rc = small_rows ? op_blockT(a, &Vk, &Left, e) : op_block(a, &Vk, &Left, e);
+        if (rc) {
             mat_release(&Left);
-            goto fail3;
+            goto done;
         }
         for (i = 0; i < Vk.rows; i++)
             for (j = 0; j < k; j++)
@@ -583,15 +741,17 @@ blocks_fail:
         }
         mat_release(&Vk);
     }
-fail3:
-    mat_release(&Wk);
-fail2:
-    mat_release(&w);
-    mat_release(&W);
-fail:
-    mat_release(&Zt);
-    mat_release(&Q);
-    mat_release(&Z);
+done:
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
+    mat_release(&X), mat_release(&Y), mat_release(&R), mat_release(&K), mat_release(&Hf), mat_release(&H);
+    mat_release(&Kv), mat_release(&Hv);
+    mat_release(&w), mat_release(&W), mat_release(&Wk);
+    core_free(g.cm.j);
+    core_free(g.cm.x);
+    core_free(g.buf);
+    core_free(g.z);
+    core_free(g.xf);
     return rc;
 }
 

@@ -15,7 +15,7 @@ typedef struct svd_opts {
     int maxiter;       /* ARPACK restarts (0: default) */
     int ncv;           /* ARPACK Lanczos vectors (0: default) */
     int oversample;    /* randomized: extra columns (default 10) */
-    int power_iters;   /* randomized: power iterations (default 4) */
+    int power_iters;   /* randomized: Krylov blocks after the first (default 5) */
     uint32_t seed;
     int want_vectors;  /* 0: singular values only */
     int single;        /* ARPACK on a sparse matrix: stream float32 values in the Gram pass;

@@ -264,7 +264,7 @@ static void svd_options(lua_State *L, int t, svd_opts *o)
     lua_getfield(L, t, "oversample");
     o->oversample = (int)luaL_optinteger(L, -1, 10);
     lua_getfield(L, t, "power_iters");
-    o->power_iters = (int)luaL_optinteger(L, -1, 2);
+    o->power_iters = (int)luaL_optinteger(L, -1, o->power_iters);
     lua_getfield(L, t, "precision");
     if (!lua_isnil(L, -1)) {
         const char *pr = lua_tostring(L, -1);
