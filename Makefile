@@ -53,6 +53,8 @@ HOT_svd := -O3
 HOT_spm_ops := -O3
 HOT_io_text := -O3
 HOT_rec := -O3
+HOT_simec_train := -O3
+HOT_simec_model := -O3
 HOT_spm := -O3
 endif
 

@@ -1,0 +1,25 @@
+/* Shared between simec_model.c, simec_train.c and simec_file.c. */
+#ifndef SIMEC_SIMEC_IMPL_H
+#define SIMEC_SIMEC_IMPL_H
+
+#include "simec.h"
+
+#define SIMEC_NO_BIAS ((size_t)-1)
+#define SIMEC_LAST(m) (&(m)->layer[(m)->nl - 1])
+
+/* Activations of one batch: Z[l] before and A[l] after layer l's
+ * activation, for the layers before the last (A[nl-2] is the embedding).
+ * A[l] shares Z[l]'s storage when the activation is linear. */
+typedef struct simec_fwd {
+    size_t n;
+    mat Z[SIMEC_MAX_HIDDEN + 1], A[SIMEC_MAX_HIDDEN + 1];
+} simec_fwd;
+
+int simec_forward(const simec *m, const simec_input *x, const size_t *rows, size_t n, simec_fwd *f, core_err *e);
+void simec_fwd_free(simec_fwd *f);
+void simec_activate(int act, const double *z, double *a, size_t n);
+/* d *= act'(z) given z and a = act(z) */
+void simec_act_grad(int act, const double *z, const double *a, double *d, size_t n);
+double simec_act1(int act, double z);
+
+#endif

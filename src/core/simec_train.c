@@ -1,0 +1,594 @@
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#include <cblas.h>
+#include "alloc.h"
+#include "rng.h"
+#include "simec_impl.h"
+
+#define OUT_CHUNK 1024
+#define BCE_CLIP 1e-7 /* Keras clips probabilities to [eps, 1 - eps] */
+
+/* Gradient buffer. Layers whose gradient is row-sparse in a batch (the
+ * first layer under identity or sparse input, the last under a masked loss
+ * on sparse targets, when no regulariser touches every row) keep g zero
+ * outside the rows listed in rows[]; the optimiser then updates only those
+ * rows (lazy updates, as TensorFlow's sparse updates). Other layers are
+ * dense: their slice of g is cleared and fully updated every batch. */
+typedef struct grad {
+    double *g;
+    int sparse[2];        /* 0: first layer, 1: last layer */
+    unsigned char *mark[2];
+    size_t *rows[2], nrows[2];
+} grad;
+
+static int lazy_first(const simec *m, const simec_input *x)
+{
+    double l2 = m->nl == 2 ? m->cfg.l2_reg_emb : m->cfg.l2_reg;
+    return (m->cfg.input == SIMEC_IN_IDENTITY || x->S) && l2 == 0.0;
+}
+
+static int lazy_last(const simec *m, const simec_target *t)
+{
+    return t->S && m->cfg.missing == SIMEC_MASK && m->cfg.l2_reg_out == 0.0 && m->cfg.s_ll_reg == 0.0 &&
+           m->cfg.orth_reg == 0.0;
+}
+
+static void grad_free(grad *G)
+{
+    int k;
+    core_free(G->g);
+    for (k = 0; k < 2; k++) {
+        core_free(G->mark[k]);
+        core_free(G->rows[k]);
+    }
+    memset(G, 0, sizeof *G);
+}
+
+static int grad_init(grad *G, const simec *m, int sparse_first, int sparse_last, core_err *e)
+{
+    size_t n[2];
+    int k;
+    memset(G, 0, sizeof *G);
+    G->sparse[0] = sparse_first, G->sparse[1] = sparse_last;
+    n[0] = m->layer[0].in, n[1] = SIMEC_LAST(m)->out;
+    if (!(G->g = core_calloc(m->n_params, sizeof(double))))
+        goto nomem;
+    for (k = 0; k < 2; k++)
+        if (G->sparse[k] && (!(G->mark[k] = core_calloc(n[k], 1)) || !(G->rows[k] = core_malloc(n[k] * sizeof(size_t)))))
+            goto nomem;
+    return CORE_OK;
+nomem:
+    grad_free(G);
+    return core_err_nomem(e, "SimEc gradients", (double)m->n_params * 8);
+}
+
+static void touch(grad *G, int k, size_t r)
+{
+    if (G->sparse[k] && !G->mark[k][r]) {
+        G->mark[k][r] = 1;
+        G->rows[k][G->nrows[k]++] = r;
+    }
+}
+
+/* Clears the gradient of a dense layer slice before a batch */
+static void grad_clear(grad *G, const simec *m)
+{
+    size_t l;
+    for (l = 0; l < m->nl; l++) {
+        const simec_layer *L = &m->layer[l];
+        int k = l == 0 ? 0 : l == m->nl - 1 ? 1 : -1;
+        if (l == m->nl - 1 && m->cfg.wll_frozen)
+            continue; /* no gradient */
+        if (k < 0 || !G->sparse[k])
+            memset(G->g + L->w_off, 0, L->in * L->out * sizeof(double));
+        if (L->b_off != SIMEC_NO_BIAS)
+            memset(G->g + L->b_off, 0, L->out * sizeof(double));
+    }
+}
+
+/* The loss of one target value; *d = its derivative with respect to z */
+static double loss1(int loss, int act, double z, double y, double *d)
+{
+    double o = simec_act1(act, z), dl;
+    switch (loss) {
+    case SIMEC_MAE:
+        dl = o > y ? 1.0 : o < y ? -1.0 : 0.0;
+        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
+        return fabs(o - y);
+    case SIMEC_BCE: {
+        double oc = o < BCE_CLIP ? BCE_CLIP : o > 1.0 - BCE_CLIP ? 1.0 - BCE_CLIP : o;
+        if (act == SIMEC_SIGMOID)
+            *d = o - y; /* the sigmoid's derivative cancels the denominator */
+        else
+            *d = (oc - y) / (oc * (1.0 - oc));
+        return -(y * log(oc) + (1.0 - y) * log(1.0 - oc));
+    }
+    default:
+        dl = 2.0 * (o - y);
+        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
+        return (o - y) * (o - y);
+    }
+}
+
+/* Masked loss on sparse targets: only the stored entries of the batch's
+ * rows, each row's loss the mean over its entries. */
+static double out_masked(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, grad *G)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    const double *V = m->theta + L->w_off;
+    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL, total = 0.0;
+    size_t d = L->in, r, c;
+    for (r = 0; r < n; r++) {
+        const double *y = &MAT_AT(Y, r, 0);
+        double *dy = dY ? &MAT_AT(dY, r, 0) : NULL, row = 0.0, scale;
+        spm_ptr b = T->p[rows[r]], end = T->p[rows[r] + 1], t;
+        scale = 1.0 / ((double)(end - b > 0 ? end - b : 1) * (double)n);
+        for (t = b; t < end; t++) {
+            size_t col = (size_t)T->j[t];
+            const double *v = V + col * d;
+            double z = 0.0, dz;
+            for (c = 0; c < d; c++)
+                z += y[c] * v[c];
+            row += loss1(m->cfg.loss, L->act, z, T->x[t], &dz);
+            if (!dy)
+                continue;
+            dz *= scale;
+            for (c = 0; c < d; c++)
+                dy[c] += dz * v[c];
+            if (gV) {
+                double *gv = gV + col * d;
+                touch(G, 1, col);
+                for (c = 0; c < d; c++)
+                    gv[c] += dz * y[c];
+            }
+        }
+        total += row * scale;
+    }
+    return total;
+}
+
+/* Every output of the batch, in column chunks: zero-filled sparse targets,
+ * or dense targets (NaN missing under a masked loss). */
+static int out_chunked(const simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                       grad *G, double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    const double *V = m->theta + L->w_off;
+    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL, total = 0.0;
+    size_t d = L->in, out = L->out, r, c, c0, w;
+    int mask = m->cfg.missing == SIMEC_MASK && t->D;
+    double *Z = core_malloc(n * OUT_CHUNK * sizeof *Z), *Tc = core_malloc(n * OUT_CHUNK * sizeof *Tc);
+    double *scale = core_malloc((n ? n : 1) * sizeof *scale);
+    spm_ptr *cur = core_malloc((n ? n : 1) * sizeof *cur);
+    if (!Z || !Tc || !scale || !cur) {
+        core_free(Z), core_free(Tc), core_free(scale), core_free(cur);
+        return core_err_nomem(e, "SimEc outputs", (double)n * OUT_CHUNK * 16);
+    }
+    for (r = 0; r < n; r++) {
+        size_t cnt = out;
+        if (mask)
+            for (cnt = 0, c = 0; c < out; c++)
+                cnt += !isnan(MAT_AT(t->D, rows[r], c));
+        scale[r] = 1.0 / ((double)(cnt ? cnt : 1) * (double)n);
+        cur[r] = t->S ? t->S->p[rows[r]] : 0;
+    }
+    for (c0 = 0; c0 < out; c0 += w) {
+        w = out - c0 < OUT_CHUNK ? out - c0 : OUT_CHUNK;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, (int)d, 1.0, Y->x, (int)Y->ld,
+                    V + c0 * d, (int)d, 0.0, Z, (int)w);
+        for (r = 0; r < n; r++) {
+            double *tc = Tc + r * w;
+            if (t->D)
+                memcpy(tc, &MAT_AT(t->D, rows[r], c0), w * sizeof *tc);
+            else {
+                const spm *S = t->S;
+                spm_ptr end = S->p[rows[r] + 1];
+                memset(tc, 0, w * sizeof *tc);
+                while (cur[r] < end && (size_t)S->j[cur[r]] < c0 + w) {
+                    tc[S->j[cur[r]] - c0] = S->x[cur[r]];
+                    cur[r]++;
+                }
+            }
+            for (c = 0; c < w; c++) {
+                double dz, *z = Z + r * w + c;
+                if (mask && isnan(tc[c])) {
+                    *z = 0.0;
+                    continue;
+                }
+                total += loss1(m->cfg.loss, L->act, *z, tc[c], &dz) * scale[r];
+                *z = dz * scale[r];
+            }
+        }
+        if (dY) {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)w, 1.0, Z, (int)w,
+                        V + c0 * d, (int)d, 1.0, dY->x, (int)dY->ld);
+            if (gV)
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)w, (int)d, (int)n, 1.0, Z, (int)w, Y->x,
+                            (int)Y->ld, 1.0, gV + c0 * d, (int)d);
+        }
+    }
+    core_free(Z), core_free(Tc), core_free(scale), core_free(cur);
+    *loss = total;
+    return CORE_OK;
+}
+
+/* The regularisers' loss, and their gradient added to g (if not NULL) */
+static int regularise(const simec *m, double *g, double *loss, core_err *e)
+{
+    const simec_layer *LL = SIMEC_LAST(m);
+    const double *V = m->theta + LL->w_off;
+    size_t l, i, j, d = LL->in, out = LL->out;
+    double total = 0.0;
+    for (l = 0; l < m->nl; l++) {
+        const simec_layer *L = &m->layer[l];
+        int last = l == m->nl - 1;
+        double lam = last ? m->cfg.l2_reg_out : l == m->nl - 2 ? m->cfg.l2_reg_emb : m->cfg.l2_reg;
+        const double *W = m->theta + L->w_off;
+        size_t k, nw = L->in * L->out;
+        if (lam == 0.0 || (last && m->cfg.wll_frozen))
+            continue;
+        for (k = 0; k < nw; k++) {
+            total += lam * W[k] * W[k];
+            if (g)
+                g[L->w_off + k] += 2.0 * lam * W[k];
+        }
+    }
+    if (m->cfg.wll_frozen)
+        goto done;
+    if (m->cfg.s_ll_reg > 0.0) {
+        /* s * mean over rows of the (masked) mean of (S_ll - V V^T)^2; V V^T
+         * is the reference's W_ll^T W_ll */
+        mat G;
+        int rc;
+        if ((rc = mat_init_uninit(&G, out, out, e)))
+            return rc;
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)out, (int)out, (int)d, 1.0, V, (int)d, V, (int)d,
+                    0.0, G.x, (int)G.ld);
+        for (i = 0; i < out; i++) {
+            size_t cnt = 0;
+            double row = 0.0, sc;
+            for (j = 0; j < out; j++)
+                cnt += !isnan(MAT_AT(&m->S_ll, i, j));
+            sc = 1.0 / ((double)(cnt ? cnt : 1) * (double)out);
+            for (j = 0; j < out; j++) {
+                double s = MAT_AT(&m->S_ll, i, j), diff = isnan(s) ? 0.0 : MAT_AT(&G, i, j) - s;
+                row += diff * diff;
+                MAT_AT(&G, i, j) = 2.0 * m->cfg.s_ll_reg * diff * sc; /* dL/dG */
+            }
+            total += m->cfg.s_ll_reg * row * sc;
+        }
+        if (g) /* dL/dV = (E + E^T) V */
+            for (i = 0; i < out; i++)
+                for (j = 0; j < out; j++) {
+                    double s = MAT_AT(&G, i, j) + MAT_AT(&G, j, i);
+                    if (s != 0.0)
+                        cblas_daxpy((int)d, s, V + j * d, 1, g + LL->w_off + i * d, 1);
+                }
+        mat_release(&G);
+    }
+    if (m->cfg.orth_reg > 0.0) {
+        /* orth * mean over d x d of the off-diagonal of V^T V squared */
+        mat P;
+        int rc;
+        double c = m->cfg.orth_reg / ((double)d * (double)d);
+        if ((rc = mat_init_uninit(&P, d, d, e)))
+            return rc;
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)out, 1.0, V, (int)d, V, (int)d, 0.0,
+                    P.x, (int)P.ld);
+        for (i = 0; i < d; i++)
+            for (j = 0; j < d; j++) {
+                double p = i == j ? 0.0 : MAT_AT(&P, i, j);
+                total += c * p * p;
+                MAT_AT(&P, i, j) = 4.0 * c * p; /* dL/dV = V (2 c (P + P^T)) off the diagonal */
+            }
+        if (g)
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)out, (int)d, (int)d, 1.0, V, (int)d, P.x,
+                        (int)P.ld, 1.0, g + LL->w_off, (int)d);
+        mat_release(&P);
+    }
+done:
+    *loss = total;
+    return CORE_OK;
+}
+
+/* Backpropagation from dA (the embedding's gradient) into G */
+static int backward(const simec *m, const simec_input *x, const size_t *rows, size_t n, simec_fwd *f, mat *dA,
+                    grad *G, core_err *e)
+{
+    size_t l, r, c;
+    int rc;
+    for (l = m->nl - 1; l-- > 0;) {
+        const simec_layer *L = &m->layer[l];
+        double *gW = G->g + L->w_off, *gb = G->g + L->b_off;
+        mat prev;
+        simec_act_grad(L->act, f->Z[l].x, f->A[l].x, dA->x, n * L->out);
+        for (r = 0; r < n; r++)
+            for (c = 0; c < L->out; c++)
+                gb[c] += MAT_AT(dA, r, c);
+        if (l > 0) {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L->in, (int)L->out, (int)n, 1.0, f->A[l - 1].x,
+                        (int)f->A[l - 1].ld, dA->x, (int)dA->ld, 1.0, gW, (int)L->out);
+            if ((rc = mat_init_uninit(&prev, n, L->in, e)))
+                return rc;
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)L->in, (int)L->out, 1.0, dA->x,
+                        (int)dA->ld, m->theta + L->w_off, (int)L->out, 0.0, prev.x, (int)prev.ld);
+            mat_release(dA);
+            *dA = prev;
+            continue;
+        }
+        if (m->cfg.input == SIMEC_IN_IDENTITY)
+            for (r = 0; r < n; r++) {
+                double *gw = gW + rows[r] * L->out;
+                touch(G, 0, rows[r]);
+                for (c = 0; c < L->out; c++)
+                    gw[c] += MAT_AT(dA, r, c);
+            }
+        else if (x->S)
+            for (r = 0; r < n; r++) {
+                spm_ptr t;
+                for (t = x->S->p[rows[r]]; t < x->S->p[rows[r] + 1]; t++) {
+                    double *gw = gW + (size_t)x->S->j[t] * L->out, v = x->S->x[t];
+                    touch(G, 0, (size_t)x->S->j[t]);
+                    for (c = 0; c < L->out; c++)
+                        gw[c] += v * MAT_AT(dA, r, c);
+                }
+            }
+        else
+            for (r = 0; r < n; r++) /* rank-1 updates: the batch is small */
+                cblas_dger(CblasRowMajor, (int)L->in, (int)L->out, 1.0, &MAT_AT(x->D, rows[r], 0), 1,
+                           &MAT_AT(dA, r, 0), 1, gW, (int)L->out);
+    }
+    return CORE_OK;
+}
+
+/* The batch's loss (data + regularisers) and, with G, its gradient */
+static int batch(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
+                 double *loss, grad *G, int with_reg, core_err *e)
+{
+    simec_fwd f;
+    mat dY;
+    double data = 0.0, reg = 0.0;
+    int rc;
+    memset(&dY, 0, sizeof dY);
+    if ((rc = simec_forward(m, x, rows, n, &f, e)))
+        return rc;
+    if (G && (rc = mat_init(&dY, n, m->cfg.emb_dim, e)))
+        goto done;
+    if (t->S && m->cfg.missing == SIMEC_MASK)
+        data = out_masked(m, t->S, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G);
+    else if ((rc = out_chunked(m, t, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
+        goto done;
+    if (with_reg && (rc = regularise(m, G ? G->g : NULL, &reg, e)))
+        goto done;
+    if (G && (rc = backward(m, x, rows, n, &f, &dY, G, e)))
+        goto done;
+    *loss = data + reg;
+done:
+    mat_release(&dY);
+    simec_fwd_free(&f);
+    return rc;
+}
+
+int simec_batch_grad(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
+                     double *loss, double *g, core_err *e)
+{
+    grad G;
+    int rc;
+    if (!g)
+        return batch(m, x, t, rows, n, loss, NULL, 1, e);
+    if ((rc = grad_init(&G, m, 0, 0, e)))
+        return rc;
+    rc = batch(m, x, t, rows, n, loss, &G, 1, e);
+    if (!rc)
+        memcpy(g, G.g, m->n_params * sizeof *g);
+    grad_free(&G);
+    return rc;
+}
+
+int simec_eval_loss(const simec *m, const simec_input *x, const simec_target *t, size_t bs, double *loss,
+                    core_err *e)
+{
+    size_t n = t->S ? (size_t)t->S->rows : t->D->rows, r0, i, *rows;
+    double total = 0.0;
+    int rc = CORE_OK;
+    if (bs == 0)
+        bs = 256;
+    if (!(rows = core_malloc(bs * sizeof *rows)))
+        return core_err_nomem(e, "SimEc", (double)bs * 8);
+    for (r0 = 0; r0 < n && !rc; r0 += bs) {
+        size_t k = n - r0 < bs ? n - r0 : bs;
+        double l;
+        for (i = 0; i < k; i++)
+            rows[i] = r0 + i;
+        if (!(rc = batch(m, x, t, rows, k, &l, NULL, 0, e)))
+            total += l * (double)k;
+    }
+    core_free(rows);
+    *loss = n ? total / (double)n : 0.0;
+    return rc;
+}
+
+/* One optimiser step on theta[off .. off + len) */
+static void step(simec *m, size_t off, size_t len, const double *g, double lr_t)
+{
+    const simec_cfg *c = &m->cfg;
+    double *p = m->theta + off, *m1 = m->m1 + off, *m2 = m->m2 + off;
+    size_t i;
+    g += off;
+    switch (c->opt) {
+    case SIMEC_ADAMAX:
+        for (i = 0; i < len; i++) {
+            double a = fabs(g[i]), b = c->beta2 * m2[i];
+            m1[i] = c->beta1 * m1[i] + (1.0 - c->beta1) * g[i];
+            m2[i] = b > a ? b : a;
+            p[i] -= lr_t * m1[i] / (m2[i] + c->eps);
+        }
+        break;
+    case SIMEC_ADAM:
+        for (i = 0; i < len; i++) {
+            m1[i] = c->beta1 * m1[i] + (1.0 - c->beta1) * g[i];
+            m2[i] = c->beta2 * m2[i] + (1.0 - c->beta2) * g[i] * g[i];
+            p[i] -= lr_t * m1[i] / (sqrt(m2[i]) + c->eps);
+        }
+        break;
+    default:
+        for (i = 0; i < len; i++) {
+            m1[i] = c->momentum * m1[i] - c->lr * g[i];
+            p[i] += m1[i];
+        }
+    }
+}
+
+static void update(simec *m, grad *G)
+{
+    const simec_cfg *c = &m->cfg;
+    double t = (double)++m->step, lr_t;
+    size_t l, i;
+    if (c->opt == SIMEC_ADAMAX)
+        lr_t = c->lr / (1.0 - pow(c->beta1, t));
+    else if (c->opt == SIMEC_ADAM)
+        lr_t = c->lr * sqrt(1.0 - pow(c->beta2, t)) / (1.0 - pow(c->beta1, t));
+    else
+        lr_t = c->lr;
+    for (l = 0; l < m->nl; l++) {
+        const simec_layer *L = &m->layer[l];
+        int k = l == 0 ? 0 : l == m->nl - 1 ? 1 : -1;
+        if (l == m->nl - 1 && c->wll_frozen)
+            continue;
+        if (L->b_off != SIMEC_NO_BIAS)
+            step(m, L->b_off, L->out, G->g, lr_t);
+        if (k < 0 || !G->sparse[k]) {
+            step(m, L->w_off, L->in * L->out, G->g, lr_t);
+            continue;
+        }
+        for (i = 0; i < G->nrows[k]; i++) { /* touched rows only, then clear them */
+            size_t r = G->rows[k][i], w = L->out;
+            if (k == 1)
+                w = L->in; /* the last layer's rows are its outputs */
+            step(m, L->w_off + r * w, w, G->g, lr_t);
+            memset(G->g + L->w_off + r * w, 0, w * sizeof(double));
+            G->mark[k][r] = 0;
+        }
+        G->nrows[k] = 0;
+    }
+}
+
+void simec_fit_opts_default(simec_fit_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->epochs = 10;
+    o->batch_size = 32;
+    o->shuffle = 1;
+    o->plateau_patience = 3;
+    o->min_lr = 1e-6;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec_fit_opts *o, simec_fit_info *info,
+              core_err *e)
+{
+    size_t n, bs = o->batch_size ? o->batch_size : 32, i, b0;
+    size_t *perm = NULL;
+    double *snap = NULL, monitor_best = INFINITY;
+    grad G;
+    rng g;
+    int rc, epoch, wait = 0;
+    memset(info, 0, sizeof *info);
+    memset(&G, 0, sizeof G);
+    info->best_epoch = 0;
+    info->best_loss = INFINITY;
+    if ((rc = simec_check_input(m, x, "fit", e)) || (rc = simec_check_target(m, x, t, "fit", e)))
+        return rc;
+    if (o->vx && ((rc = simec_check_input(m, o->vx, "fit (validation)", e)) ||
+                  (rc = simec_check_target(m, o->vx, o->vt, "fit (validation)", e))))
+        return rc;
+    if (o->epochs < 0)
+        return core_err_set(e, CORE_EINVAL, "fit: epochs must be non-negative, got %d", o->epochs);
+    n = t->S ? (size_t)t->S->rows : t->D->rows;
+    if (!m->m1) {
+        m->m1 = core_calloc(m->n_params, sizeof(double));
+        m->m2 = core_calloc(m->n_params, sizeof(double));
+        if (!m->m1 || !m->m2) {
+            m->m1 = core_free(m->m1), m->m2 = core_free(m->m2);
+            return core_err_nomem(e, "SimEc optimiser state", (double)m->n_params * 16);
+        }
+    }
+    perm = core_malloc((n ? n : 1) * sizeof *perm);
+    snap = core_malloc(m->n_params * sizeof *snap);
+    if (!perm || !snap) {
+        rc = core_err_nomem(e, "fit", (double)m->n_params * 8);
+        goto done;
+    }
+    if ((rc = grad_init(&G, m, lazy_first(m, x), lazy_last(m, t) && !m->cfg.wll_frozen, e)))
+        goto done;
+    memcpy(snap, m->theta, m->n_params * sizeof *snap); /* restored on Ctrl-C */
+    rng_seed(&g, o->seed);
+    for (i = 0; i < n; i++)
+        perm[i] = i;
+    for (epoch = 1; epoch <= o->epochs; epoch++) {
+        double t0 = now(), sum = 0.0, val = NAN, monitor;
+        if (o->shuffle)
+            rng_permutation(&g, perm, n);
+        for (b0 = 0; b0 < n; b0 += bs) {
+            size_t k = n - b0 < bs ? n - b0 : bs;
+            double l;
+            grad_clear(&G, m);
+            if ((rc = batch(m, x, t, perm + b0, k, &l, &G, 1, e)))
+                goto done;
+            if (!isfinite(l)) {
+                memcpy(m->theta, snap, m->n_params * sizeof *snap);
+                rc = core_err_set(e, CORE_ENUMERIC,
+                                  "fit: the loss became %g in epoch %d (learning rate %g too high?); weights of "
+                                  "epoch %d restored",
+                                  l, epoch, m->cfg.lr, o->keep_best ? info->best_epoch : epoch - 1);
+                goto done;
+            }
+            update(m, &G);
+            sum += l * (double)k;
+            if (core_interrupted()) {
+                memcpy(m->theta, snap, m->n_params * sizeof *snap);
+                info->interrupted = 1;
+                rc = core_err_set(e, CORE_EINTR, "interrupted in epoch %d: weights of epoch %d restored", epoch,
+                                  o->keep_best ? info->best_epoch : epoch - 1);
+                goto done;
+            }
+        }
+        info->epochs_done = epoch;
+        info->last_loss = n ? sum / (double)n : 0.0;
+        if (o->vx && (rc = simec_eval_loss(m, o->vx, o->vt, 256, &val, e)))
+            goto done;
+        monitor = o->vx ? val : info->last_loss;
+        if (monitor < monitor_best) {
+            monitor_best = monitor;
+            info->best_epoch = epoch;
+            info->best_loss = monitor;
+            wait = 0;
+            if (o->keep_best)
+                memcpy(snap, m->theta, m->n_params * sizeof *snap);
+        } else if (o->plateau_factor > 0 && ++wait >= o->plateau_patience) {
+            double lr = m->cfg.lr * o->plateau_factor;
+            m->cfg.lr = lr > o->min_lr ? lr : o->min_lr;
+            wait = 0;
+        }
+        if (!o->keep_best)
+            memcpy(snap, m->theta, m->n_params * sizeof *snap);
+        if (o->on_epoch && o->on_epoch(o->ctx, epoch, info->last_loss, val, now() - t0)) {
+            info->stopped = 1;
+            break;
+        }
+    }
+    if (o->keep_best && info->best_epoch > 0)
+        memcpy(m->theta, snap, m->n_params * sizeof *snap);
+done:
+    grad_free(&G);
+    core_free(perm);
+    core_free(snap);
+    return rc;
+}

@@ -1,0 +1,388 @@
+#include <stdlib.h>
+#include <unistd.h>
+#include "check.h"
+#include "alloc.h"
+#include "rng.h"
+#include "simec.h"
+
+static void randmat(mat *M, size_t r, size_t c, double zero_frac, rng *g)
+{
+    size_t i;
+    mat_init(M, r, c, NULL);
+    for (i = 0; i < r * c; i++)
+        M->x[i] = rng_uniform(g) < zero_frac ? 0.0 : rng_normal(g);
+}
+
+/* Central differences of the batch loss against simec_batch_grad, on every
+ * parameter; returns the worst error relative to max(1, |g|). */
+static double grad_error(simec *m, const simec_input *x, const simec_target *t)
+{
+    size_t rows[] = {0, 2, 3, 5}, i;
+    double *g = malloc(m->n_params * sizeof *g), loss, lp, lm, worst = 0.0, h = 1e-6;
+    core_err e;
+    CHECK(simec_batch_grad(m, x, t, rows, 4, &loss, g, &e) == CORE_OK);
+    for (i = 0; i < m->n_params; i++) {
+        double keep = m->theta[i], num, err;
+        if (m->cfg.wll_frozen && i >= m->layer[m->nl - 1].w_off) { /* not trained: no gradient */
+            CHECK(g[i] == 0.0);
+            continue;
+        }
+        m->theta[i] = keep + h;
+        simec_batch_grad(m, x, t, rows, 4, &lp, NULL, &e);
+        m->theta[i] = keep - h;
+        simec_batch_grad(m, x, t, rows, 4, &lm, NULL, &e);
+        m->theta[i] = keep;
+        num = (lp - lm) / (2 * h);
+        err = fabs(num - g[i]) / (fabs(g[i]) > 1.0 ? fabs(g[i]) : 1.0);
+        if (err > worst)
+            worst = err;
+    }
+    free(g);
+    return worst;
+}
+
+typedef struct gcase {
+    const char *name;
+    int input;      /* 0 identity, 1 dense, 2 sparse */
+    int hidden_act; /* -1: no hidden layer */
+    int ll_act, loss, missing, dense_targets;
+    double l2, l2_emb, l2_out, s_ll, orth;
+    int frozen;
+} gcase;
+
+static void test_gradients(void)
+{
+    static const gcase cases[] = {
+        {"identity linear mse zero", 0, -1, SIMEC_LINEAR, SIMEC_MSE, SIMEC_ZERO, 0, 0, 0, 0, 0, 0, 0},
+        {"identity linear mse mask", 0, -1, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0, 0, 0, 0, 0, 0},
+        {"dense tanh mse mask", 1, SIMEC_TANH, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 1e-3, 0, 0, 0, 0, 0},
+        {"sparse relu mse zero", 2, SIMEC_RELU, SIMEC_LINEAR, SIMEC_MSE, SIMEC_ZERO, 0.01, 0.02, 0.03, 0, 0, 0, 0},
+        {"sparse sigmoid mae mask", 2, SIMEC_SIGMOID, SIMEC_LINEAR, SIMEC_MAE, SIMEC_MASK, 0, 0, 0, 0, 0, 0, 0},
+        {"dense leaky bce zero", 1, SIMEC_LEAKY_RELU, SIMEC_SIGMOID, SIMEC_BCE, SIMEC_ZERO, 0, 0, 0, 0, 0, 0, 0},
+        {"identity sigmoid-out bce mask", 0, -1, SIMEC_SIGMOID, SIMEC_BCE, SIMEC_MASK, 0, 0, 0, 0, 0, 0, 0},
+        {"dense targets mse mask (NaN)", 1, SIMEC_TANH, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0, 0, 0, 0, 1, 0},
+        {"dense targets mae zero", 2, -1, SIMEC_SIGMOID, SIMEC_MAE, SIMEC_ZERO, 0, 0, 0, 0, 0, 1, 0},
+        {"s_ll_reg and orth_reg", 0, -1, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0, 0.01, 0.5, 0.3, 0, 0},
+        {"frozen last layer", 2, SIMEC_TANH, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0.01, 0.5, 0, 0, 0, 1},
+    };
+    size_t k;
+    rng g;
+    rng_seed(&g, 7);
+    for (k = 0; k < sizeof cases / sizeof *cases; k++) {
+        const gcase *c = &cases[k];
+        simec_cfg cfg;
+        simec m;
+        mat X, T, Td;
+        spm XS, TS;
+        simec_input in;
+        simec_target tg;
+        size_t i;
+        double err;
+        core_err e;
+        randmat(&X, 8, 5, c->input == 2 ? 0.5 : 0.0, &g);
+        randmat(&T, 8, 6, 0.5, &g);
+        if (c->loss == SIMEC_BCE)
+            for (i = 0; i < 48; i++)
+                T.x[i] = T.x[i] != 0.0 ? (T.x[i] > 0) : 0.0;
+        spm_from_dense(&XS, &X, 0.0, NULL);
+        spm_from_dense(&TS, &T, 0.0, NULL);
+        mat_copy(&Td, &T, NULL);
+        for (i = 0; i < 48; i++)
+            if (c->missing == SIMEC_MASK && T.x[i] == 0.0)
+                Td.x[i] = NAN;
+        simec_cfg_default(&cfg);
+        cfg.input = c->input ? SIMEC_IN_FEATURES : SIMEC_IN_IDENTITY;
+        cfg.in_dim = c->input ? 5 : 8;
+        cfg.emb_dim = 3;
+        cfg.out_dim = 6;
+        if (c->hidden_act >= 0) {
+            cfg.n_hidden = 1;
+            cfg.hidden[0] = 4;
+            cfg.hidden_act[0] = c->hidden_act;
+        }
+        cfg.ll_act = c->ll_act, cfg.loss = c->loss, cfg.missing = c->missing;
+        cfg.l2_reg = c->l2, cfg.l2_reg_emb = c->l2_emb, cfg.l2_reg_out = c->l2_out;
+        cfg.s_ll_reg = c->s_ll, cfg.orth_reg = c->orth, cfg.wll_frozen = c->frozen;
+        cfg.seed = (uint32_t)k + 1;
+        CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
+        for (i = 0; i < m.n_params; i++) /* non-zero biases too */
+            m.theta[i] += 0.1 * rng_normal(&g);
+        if (c->s_ll > 0) {
+            randmat(&m.S_ll, 6, 6, 0.0, &g);
+            MAT_AT(&m.S_ll, 1, 2) = NAN; /* a missing similarity */
+        }
+        memset(&in, 0, sizeof in);
+        in.D = c->input == 1 ? &X : NULL;
+        in.S = c->input == 2 ? &XS : NULL;
+        in.n = 8;
+        tg.S = c->dense_targets ? NULL : &TS;
+        tg.D = c->dense_targets ? &Td : NULL;
+        err = grad_error(&m, &in, &tg);
+        if (!(err < 1e-6))
+            fprintf(stderr, "gradient check '%s': worst relative error %g\n", c->name, err);
+        CHECK(err < 1e-6);
+        simec_free(&m);
+        mat_release(&X), mat_release(&T), mat_release(&Td);
+        spm_free(&XS), spm_free(&TS);
+    }
+}
+
+/* A linear SimEc on identity input with full targets is a rank-k
+ * factorisation: it must reach the truncated SVD's error. */
+static void test_svd_error(void)
+{
+    simec_cfg cfg;
+    simec m;
+    mat T, U, s, Vt;
+    simec_input in;
+    simec_target tg;
+    simec_fit_opts o;
+    simec_fit_info info;
+    double best = 0.0, loss;
+    size_t i, k = 4;
+    rng g;
+    core_err e;
+    rng_seed(&g, 3);
+    randmat(&T, 30, 20, 0.0, &g);
+    mat_svd(&U, &s, &Vt, &T, 0, NULL);
+    for (i = k; i < s.rows; i++)
+        best += s.x[i] * s.x[i];
+    best /= 30.0 * 20.0; /* the mean squared error of the rank-k truncation */
+    simec_cfg_default(&cfg);
+    cfg.in_dim = 30, cfg.emb_dim = k, cfg.out_dim = 20;
+    cfg.l2_reg_emb = 0.0;
+    cfg.opt = SIMEC_ADAM;
+    cfg.lr = 0.01;
+    cfg.seed = 1;
+    CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
+    memset(&in, 0, sizeof in);
+    tg.S = NULL, tg.D = &T;
+    simec_fit_opts_default(&o);
+    o.epochs = 3000;
+    o.batch_size = 30;
+    o.plateau_factor = 0.5;
+    o.plateau_patience = 50;
+    o.keep_best = 1;
+    CHECK(simec_fit(&m, &in, &tg, &o, &info, &e) == CORE_OK);
+    CHECK(simec_eval_loss(&m, &in, &tg, 0, &loss, &e) == CORE_OK);
+    if (!(loss <= best * 1.01))
+        fprintf(stderr, "SimEc MSE %g vs rank-%zu SVD %g\n", loss, k, best);
+    CHECK(loss <= best * 1.01);
+    simec_free(&m);
+    mat_release(&T), mat_release(&U), mat_release(&s), mat_release(&Vt);
+}
+
+/* Masked SimEc(I) on low-rank data with half the entries missing recovers them */
+static void test_masked_recovery(void)
+{
+    simec_cfg cfg;
+    simec m;
+    mat P, Q, F;
+    spm Tr, Te, out;
+    simec_input in;
+    simec_target tg;
+    simec_fit_opts o;
+    simec_fit_info info;
+    size_t i, j, n = 80, p = 60;
+    double noise = 0.1, se = 0.0;
+    int64_t t, cnt = 0;
+    rng g;
+    core_err e;
+    rng_seed(&g, 11);
+    randmat(&P, n, 3, 0.0, &g);
+    randmat(&Q, p, 3, 0.0, &g);
+    {
+        mat Qt, Tr_d, Te_d;
+        mat_transpose(&Qt, &Q, NULL);
+        mat_gemm(&F, &P, &Qt, NULL);
+        mat_init(&Tr_d, n, p, NULL);
+        mat_init(&Te_d, n, p, NULL);
+        for (i = 0; i < n; i++)
+            for (j = 0; j < p; j++) {
+                double v = MAT_AT(&F, i, j) + noise * rng_normal(&g);
+                if (rng_uniform(&g) < 0.5)
+                    MAT_AT(&Tr_d, i, j) = v;
+                else
+                    MAT_AT(&Te_d, i, j) = MAT_AT(&F, i, j) + 1e-300; /* kept even if 0 */
+            }
+        spm_from_dense(&Tr, &Tr_d, 0.0, NULL);
+        spm_from_dense(&Te, &Te_d, 0.0, NULL);
+        mat_release(&Qt), mat_release(&Tr_d), mat_release(&Te_d);
+    }
+    simec_cfg_default(&cfg);
+    cfg.in_dim = n, cfg.emb_dim = 3, cfg.out_dim = p;
+    cfg.missing = SIMEC_MASK;
+    cfg.l2_reg_emb = 0.0;
+    cfg.opt = SIMEC_ADAM;
+    cfg.lr = 0.01;
+    cfg.seed = 2;
+    CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
+    memset(&in, 0, sizeof in);
+    tg.S = &Tr, tg.D = NULL;
+    simec_fit_opts_default(&o);
+    o.epochs = 400;
+    o.batch_size = 8;
+    CHECK(simec_fit(&m, &in, &tg, &o, &info, &e) == CORE_OK);
+    CHECK(simec_predict_at(&m, &in, &Te, &out, &e) == CORE_OK);
+    for (i = 0; i < n; i++)
+        for (t = Te.p[i]; t < Te.p[i + 1]; t++, cnt++)
+            se += (out.x[t] - Te.x[t]) * (out.x[t] - Te.x[t]);
+    se = sqrt(se / (double)cnt);
+    if (!(se < 2 * noise))
+        fprintf(stderr, "held-out RMSE %g, noise %g\n", se, noise);
+    CHECK(se < 2 * noise);
+    simec_free(&m);
+    spm_free(&Tr), spm_free(&Te), spm_free(&out);
+    mat_release(&P), mat_release(&Q), mat_release(&F);
+}
+
+static simec_cfg small_cfg(void)
+{
+    simec_cfg cfg;
+    simec_cfg_default(&cfg);
+    cfg.input = SIMEC_IN_FEATURES;
+    cfg.in_dim = 5, cfg.emb_dim = 3, cfg.out_dim = 6;
+    cfg.n_hidden = 1, cfg.hidden[0] = 4, cfg.hidden_act[0] = SIMEC_TANH;
+    cfg.missing = SIMEC_MASK;
+    cfg.seed = 5;
+    return cfg;
+}
+
+static int stop_after_two(void *ctx, int epoch, double loss, double val, double seconds)
+{
+    (void)ctx, (void)loss, (void)val, (void)seconds;
+    if (epoch == 2)
+        core_interrupt_flag = 1; /* as if Ctrl-C came during epoch 3 */
+    return 0;
+}
+
+static void test_save_load_determinism_interrupt(void)
+{
+    simec_cfg cfg = small_cfg();
+    simec a, b, c;
+    mat X, T, Oa, Ob;
+    spm TS;
+    simec_input in;
+    simec_target tg;
+    simec_fit_opts o;
+    simec_fit_info info;
+    double *epoch2;
+    char path[] = "/tmp/simec_test_XXXXXX";
+    int fd;
+    rng g;
+    core_err e;
+    rng_seed(&g, 9);
+    randmat(&X, 20, 5, 0.0, &g);
+    randmat(&T, 20, 6, 0.4, &g);
+    spm_from_dense(&TS, &T, 0.0, NULL);
+    memset(&in, 0, sizeof in);
+    in.D = &X, in.n = 20;
+    tg.S = &TS, tg.D = NULL;
+    simec_fit_opts_default(&o);
+    o.epochs = 5;
+    o.batch_size = 4;
+    o.seed = 3;
+    CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
+    CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+    CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
+    CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
+    CHECK(memcmp(a.theta, b.theta, a.n_params * sizeof(double)) == 0); /* bit-identical runs */
+    fd = mkstemp(path);
+    close(fd);
+    CHECK(simec_save(&a, path, &e) == CORE_OK);
+    CHECK(simec_load(&c, path, &e) == CORE_OK);
+    CHECK(simec_predict(&a, &in, &Oa, &e) == CORE_OK);
+    CHECK(simec_predict(&c, &in, &Ob, &e) == CORE_OK);
+    CHECK(memcmp(Oa.x, Ob.x, Oa.rows * Oa.cols * sizeof(double)) == 0);
+    CHECK(c.step == a.step && memcmp(c.m1, a.m1, a.n_params * sizeof(double)) == 0);
+    simec_free(&c);
+    { /* a flipped byte, a truncated file, garbage: clear errors, nothing allocated */
+        FILE *f = fopen(path, "r+b");
+        size_t base = core_mem_in_use();
+        fseek(f, 300, SEEK_SET);
+        fputc(0x5a, f);
+        fclose(f);
+        CHECK(simec_load(&c, path, &e) == CORE_EFORMAT);
+        CHECK_MSG(e, "checksum mismatch");
+        CHECK(truncate(path, 600) == 0);
+        CHECK(simec_load(&c, path, &e) == CORE_EFORMAT);
+        CHECK_MSG(e, "truncated or corrupted");
+        f = fopen(path, "wb");
+        fputs("not a model", f);
+        fclose(f);
+        CHECK(simec_load(&c, path, &e) == CORE_EFORMAT);
+        CHECK_MSG(e, "not a SimEc model file");
+        CHECK(core_mem_in_use() == base);
+    }
+    unlink(path);
+    /* Ctrl-C in epoch 3 restores the weights of epoch 2 */
+    epoch2 = malloc(b.n_params * sizeof *epoch2);
+    o.on_epoch = stop_after_two;
+    o.ctx = &b;
+    o.epochs = 2;
+    simec_free(&b);
+    CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+    {
+        simec_fit_opts o2 = o;
+        o2.on_epoch = NULL;
+        CHECK(simec_fit(&b, &in, &tg, &o2, &info, &e) == CORE_OK);
+        memcpy(epoch2, b.theta, b.n_params * sizeof *epoch2);
+    }
+    simec_free(&b);
+    CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+    o.epochs = 5;
+    CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_EINTR);
+    core_interrupt_flag = 0;
+    CHECK_MSG(e, "weights of epoch 2 restored");
+    CHECK(info.interrupted && memcmp(b.theta, epoch2, b.n_params * sizeof *epoch2) == 0);
+    free(epoch2);
+    simec_free(&a), simec_free(&b);
+    mat_release(&X), mat_release(&T), mat_release(&Oa), mat_release(&Ob);
+    spm_free(&TS);
+}
+
+static void test_bad_input(void)
+{
+    simec_cfg cfg = small_cfg();
+    simec m;
+    mat X, T;
+    simec_input in;
+    simec_target tg;
+    simec_fit_opts o;
+    simec_fit_info info;
+    rng g;
+    core_err e;
+    rng_seed(&g, 1);
+    randmat(&X, 10, 4, 0.0, &g);
+    randmat(&T, 10, 6, 0.0, &g);
+    CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
+    memset(&in, 0, sizeof in);
+    in.D = &X, in.n = 10;
+    tg.S = NULL, tg.D = &T;
+    simec_fit_opts_default(&o);
+    CHECK(simec_fit(&m, &in, &tg, &o, &info, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "input has 4 columns, the SimEc expects 5");
+    mat_release(&X);
+    randmat(&X, 9, 5, 0.0, &g);
+    in.D = &X, in.n = 9;
+    CHECK(simec_fit(&m, &in, &tg, &o, &info, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "targets are 10x6, expected 9x6");
+    mat_release(&X);
+    randmat(&X, 10, 5, 0.0, &g);
+    MAT_AT(&X, 3, 2) = NAN;
+    in.D = &X, in.n = 10;
+    CHECK(simec_fit(&m, &in, &tg, &o, &info, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "non-finite value at (4, 3)");
+    simec_free(&m);
+    mat_release(&X), mat_release(&T);
+}
+
+int main(void)
+{
+    RUN(test_gradients);
+    RUN(test_svd_error);
+    RUN(test_masked_recovery);
+    RUN(test_save_load_determinism_interrupt);
+    RUN(test_bad_input);
+    return check_summary();
+}
