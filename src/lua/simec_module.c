@@ -69,7 +69,8 @@ static const struct {
 } types[] = {{"matrix", "simec.matrix", luaopen_simec_matrix}, {"sparse", "simec.sparse", luaopen_simec_sparse},
                 {"rng", "simec.rng", luaopen_simec_rng},
                 {"svd", "simec.svd", luaopen_simec_svd},
-                {"rec", "simec.rec", luaopen_simec_rec}};
+                {"rec", "simec.rec", luaopen_simec_rec},
+                {"SimEc", "simec.SimEc", luaopen_simec_simec}};
 
 int luaopen_simec(lua_State *L)
 {

@@ -1,0 +1,639 @@
+/* "SimEc": Similarity Encoder models (userdata over the C engine). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "alloc.h"
+#include "bind.h"
+#include "simec.h"
+
+#define SIMEC_T "SimEc"
+
+static simec *checkmodel(lua_State *L, int arg)
+{
+    simec *m = luaL_checkudata(L, arg, SIMEC_T);
+    if (!m->theta)
+        luaL_error(L, "SimEc: the model was closed");
+    return m;
+}
+
+/* The index of name in names, or an error listing the valid ones */
+static int checkname(lua_State *L, const char *what, const char *name, const char *const *names)
+{
+    int i;
+    luaL_Buffer b;
+    for (i = 0; names[i]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    if (strcmp(what, "loss") == 0 && strcmp(name, "binary_crossentropy") == 0)
+        return SIMEC_BCE;
+    luaL_buffinit(L, &b);
+    for (i = 0; names[i]; i++) {
+        if (i)
+            luaL_addstring(&b, ", ");
+        luaL_addstring(&b, names[i]);
+    }
+    luaL_pushresult(&b);
+    return luaL_error(L, "SimEc: unknown %s '%s' (valid: %s)", what, name, lua_tostring(L, -1));
+}
+
+static double optnum(lua_State *L, int t, const char *k, double d)
+{
+    double v;
+    lua_getfield(L, t, k);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return d;
+    }
+    if (!lua_isnumber(L, -1))
+        luaL_error(L, "SimEc: %s must be a number, got %s", k, bind_typename(L, -1));
+    v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!isfinite(v) || v < 0)
+        luaL_error(L, "SimEc: %s must be a non-negative number, got %f", k, v);
+    return v;
+}
+
+static size_t optsize(lua_State *L, int t, const char *k, size_t d)
+{
+    lua_Integer v = 0;
+    lua_getfield(L, t, k);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return d;
+    }
+    if (lua_isinteger(L, -1))
+        v = lua_tointeger(L, -1);
+    if (!lua_isinteger(L, -1) || v < 0)
+        luaL_error(L, "SimEc: %s must be a non-negative integer, got %s", k, luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    return (size_t)v;
+}
+
+static const char *optstr(lua_State *L, int t, const char *k, const char *d)
+{
+    const char *s;
+    lua_getfield(L, t, k);
+    s = lua_isnil(L, -1) ? d : lua_tostring(L, -1);
+    if (!s)
+        luaL_error(L, "SimEc: %s must be a string, got %s", k, bind_typename(L, -1));
+    lua_pop(L, 1); /* the string stays alive in the options table */
+    return s;
+}
+
+static int optbool(lua_State *L, int t, const char *k, int d)
+{
+    int v;
+    lua_getfield(L, t, k);
+    v = lua_isnil(L, -1) ? d : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* SimEc.new{input = n | "identity", rows = n, embedding = d, output = n,
+ * hidden = {{500, "tanh"}, ...}, ll_activation, loss, missing, l2_reg, ...} */
+static int s_new(lua_State *L)
+{
+    simec_cfg c;
+    simec *m;
+    core_err e;
+    mat *W = NULL, *S = NULL;
+    size_t i;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    simec_cfg_default(&c);
+    lua_getfield(L, 1, "input");
+    if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "identity") == 0) {
+        c.input = SIMEC_IN_IDENTITY;
+        c.in_dim = optsize(L, 1, "rows", 0);
+        if (c.in_dim == 0)
+            return luaL_error(L, "SimEc.new: identity input needs rows = the number of input rows");
+    } else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0) {
+        c.input = SIMEC_IN_FEATURES;
+        c.in_dim = (size_t)lua_tointeger(L, -1);
+    } else
+        return luaL_error(L, "SimEc.new: input must be \"identity\" or the number of input features, got %s",
+                          luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    c.emb_dim = optsize(L, 1, "embedding", 0);
+    c.out_dim = optsize(L, 1, "output", 0);
+    if (c.emb_dim == 0 || c.out_dim == 0)
+        return luaL_error(L, "SimEc.new: embedding and output must be positive integers");
+    lua_getfield(L, 1, "hidden");
+    if (!lua_isnil(L, -1)) {
+        int h = lua_gettop(L);
+        luaL_argcheck(L, lua_istable(L, h), 1, "hidden must be a list of {units, activation}");
+        c.n_hidden = (size_t)luaL_len(L, h);
+        if (c.n_hidden > SIMEC_MAX_HIDDEN)
+            return luaL_error(L, "SimEc.new: at most %d hidden layers, got %d", SIMEC_MAX_HIDDEN, (int)c.n_hidden);
+        for (i = 0; i < c.n_hidden; i++) {
+            lua_geti(L, h, (lua_Integer)i + 1);
+            if (!lua_istable(L, -1))
+                return luaL_error(L, "SimEc.new: hidden[%d] must be {units, activation}", (int)i + 1);
+            lua_geti(L, -1, 1);
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) <= 0)
+                return luaL_error(L, "SimEc.new: hidden[%d][1] must be a positive number of units", (int)i + 1);
+            c.hidden[i] = (size_t)lua_tointeger(L, -1);
+            lua_geti(L, -2, 2);
+            c.hidden_act[i] = lua_isnil(L, -1) ? SIMEC_LINEAR
+                                                : checkname(L, "activation", luaL_checkstring(L, -1), simec_act_names);
+            lua_pop(L, 3);
+        }
+    }
+    lua_pop(L, 1);
+    c.ll_act = checkname(L, "activation", optstr(L, 1, "ll_activation", "linear"), simec_act_names);
+    if (c.ll_act != SIMEC_LINEAR && c.ll_act != SIMEC_SIGMOID)
+        return luaL_error(L, "SimEc.new: ll_activation must be linear or sigmoid, got %s", simec_act_names[c.ll_act]);
+    c.loss = checkname(L, "loss", optstr(L, 1, "loss", "mse"), simec_loss_names);
+    {
+        static const char *const missing[] = {"zero", "mask", NULL};
+        c.missing = checkname(L, "missing", optstr(L, 1, "missing", "zero"), missing);
+    }
+    c.l2_reg = optnum(L, 1, "l2_reg", c.l2_reg);
+    c.l2_reg_emb = optnum(L, 1, "l2_reg_emb", c.l2_reg_emb);
+    c.l2_reg_out = optnum(L, 1, "l2_reg_out", c.l2_reg_out);
+    c.s_ll_reg = optnum(L, 1, "s_ll_reg", 0.0);
+    c.orth_reg = optnum(L, 1, "orth_reg", 0.0);
+    c.wll_frozen = optbool(L, 1, "wll_frozen", 0);
+    {
+        lua_Integer seed;
+        lua_getfield(L, 1, "seed");
+        seed = luaL_optinteger(L, -1, 0);
+        lua_pop(L, 1);
+        if (seed < 0 || seed > 0xffffffffLL)
+            return luaL_error(L, "SimEc.new: seed must be between 0 and 2^32-1");
+        c.seed = (uint32_t)seed;
+    }
+    lua_getfield(L, 1, "optimizer");
+    if (lua_isstring(L, -1))
+        c.opt = checkname(L, "optimizer", lua_tostring(L, -1), simec_opt_names);
+    else if (lua_istable(L, -1)) {
+        int t = lua_gettop(L);
+        lua_geti(L, t, 1);
+        if (!lua_isnil(L, -1))
+            c.opt = checkname(L, "optimizer", luaL_checkstring(L, -1), simec_opt_names);
+        lua_pop(L, 1);
+        c.lr = optnum(L, t, "lr", c.opt == SIMEC_SGD ? 0.01 : c.lr);
+        c.beta1 = optnum(L, t, "beta1", c.beta1);
+        c.beta2 = optnum(L, t, "beta2", c.beta2);
+        c.eps = optnum(L, t, "eps", c.eps);
+        c.momentum = optnum(L, t, "momentum", c.momentum);
+        if (c.beta1 >= 1 || c.beta2 >= 1 || c.momentum >= 1)
+            return luaL_error(L, "SimEc.new: beta1, beta2 and momentum must be below 1");
+    } else if (!lua_isnil(L, -1))
+        return luaL_error(L, "SimEc.new: optimizer must be a name or {name, lr = ...}, got %s", bind_typename(L, -1));
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "W_ll");
+    if (!lua_isnil(L, -1)) {
+        W = bind_checkmat(L, -1);
+        if (W->rows != c.emb_dim || W->cols != c.out_dim)
+            return luaL_error(L, "SimEc.new: W_ll is %dx%d, expected %dx%d (embedding x output)", (int)W->rows,
+                              (int)W->cols, (int)c.emb_dim, (int)c.out_dim);
+    } else if (c.wll_frozen)
+        return luaL_error(L, "SimEc.new: wll_frozen needs W_ll");
+    lua_getfield(L, 1, "S_ll");
+    if (!lua_isnil(L, -1)) {
+        S = bind_checkmat(L, -1);
+        if (S->rows != c.out_dim || S->cols != c.out_dim)
+            return luaL_error(L, "SimEc.new: S_ll is %dx%d, expected %dx%d (output x output)", (int)S->rows,
+                              (int)S->cols, (int)c.out_dim, (int)c.out_dim);
+    } else if (c.s_ll_reg > 0)
+        return luaL_error(L, "SimEc.new: s_ll_reg needs S_ll (an output x output matrix)");
+    m = lua_newuserdatauv(L, sizeof *m, 0);
+    memset(m, 0, sizeof *m);
+    luaL_setmetatable(L, SIMEC_T);
+    if (simec_init(m, &c, &e))
+        return bind_raise(L, &e);
+    if (W) { /* stored transposed: one row per output */
+        double *V = m->theta + m->layer[m->nl - 1].w_off;
+        size_t r, k;
+        for (r = 0; r < c.out_dim; r++)
+            for (k = 0; k < c.emb_dim; k++)
+                V[r * c.emb_dim + k] = MAT_AT(W, k, r);
+    }
+    if (S && mat_copy(&m->S_ll, S, &e))
+        return bind_raise(L, &e);
+    bind_account(L, (double)m->n_params * 8);
+    return 1;
+}
+
+static int s_gc(lua_State *L)
+{
+    simec *m = luaL_checkudata(L, 1, SIMEC_T);
+    simec_free(m);
+    return 0;
+}
+
+/* The input at arg: nil (identity), a matrix or a sparse matrix */
+static void checkinput(lua_State *L, const simec *m, int arg, simec_input *x)
+{
+    memset(x, 0, sizeof *x);
+    if (lua_isnoneornil(L, arg)) {
+        if (m->cfg.input != SIMEC_IN_IDENTITY)
+            luaL_error(L, "SimEc: this model takes %d input features: pass an input matrix", (int)m->cfg.in_dim);
+        x->n = m->cfg.in_dim;
+        return;
+    }
+    if ((x->S = bind_testspm(L, arg)))
+        x->n = (size_t)x->S->rows;
+    else if ((x->D = bind_testmat(L, arg)))
+        x->n = x->D->rows;
+    else
+        luaL_error(L, "SimEc: input must be a matrix, a sparse matrix or nil (identity input), got %s",
+                   bind_typename(L, arg));
+}
+
+static void checktarget(lua_State *L, int arg, simec_target *t)
+{
+    memset(t, 0, sizeof *t);
+    if (!(t->S = bind_testspm(L, arg)) && !(t->D = bind_testmat(L, arg)))
+        luaL_error(L, "SimEc: targets must be a sparse or dense matrix, got %s", bind_typename(L, arg));
+}
+
+typedef struct fitctx {
+    lua_State *L;
+    int cb, hist, verbose, tty, epochs, failed;
+    double elapsed;
+} fitctx;
+
+static int on_epoch(void *p, int epoch, double loss, double val, double seconds)
+{
+    fitctx *c = p;
+    lua_State *L = c->L;
+    int stop = 0;
+    c->elapsed += seconds;
+    lua_getfield(L, c->hist, "loss");
+    lua_pushnumber(L, loss);
+    lua_rawseti(L, -2, epoch);
+    lua_getfield(L, c->hist, "val");
+    if (!isnan(val)) {
+        lua_pushnumber(L, val);
+        lua_rawseti(L, -2, epoch);
+    }
+    lua_getfield(L, c->hist, "seconds");
+    lua_pushnumber(L, seconds);
+    lua_rawseti(L, -2, epoch);
+    lua_pop(L, 3);
+    if (c->verbose) {
+        double eta = c->elapsed / epoch * (c->epochs - epoch);
+        char vbuf[64] = "";
+        if (!isnan(val))
+            snprintf(vbuf, sizeof vbuf, "  val %.4f", val);
+        fprintf(stderr, "%sepoch %3d/%d  loss %.4f%s  %.1fs  eta %.0fs%s", c->tty ? "\r" : "", epoch, c->epochs,
+                loss, vbuf, seconds, eta, c->tty ? "\033[K" : "\n");
+        fflush(stderr);
+    }
+    if (c->cb) {
+        lua_pushvalue(L, c->cb);
+        lua_pushinteger(L, epoch);
+        lua_pushnumber(L, loss);
+        if (isnan(val))
+            lua_pushnil(L);
+        else
+            lua_pushnumber(L, val);
+        /* a Lua error must not longjmp through the C engine */
+        if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+            c->failed = 1;
+            return 1; /* the error message stays on the stack */
+        }
+        stop = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    return stop;
+}
+
+/* model:fit(X, T, {epochs, batch_size, shuffle, seed, validation = {Xv, Tv},
+ * verbose, on_epoch, keep_best, lr_plateau = {factor, patience, min_lr}}) */
+static int s_fit(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    simec_input x, vx;
+    simec_target t, vt;
+    simec_fit_opts o;
+    simec_fit_info info;
+    fitctx c;
+    core_err e;
+    int opts = 4, rc;
+    checkinput(L, m, 2, &x);
+    checktarget(L, 3, &t);
+    simec_fit_opts_default(&o);
+    memset(&c, 0, sizeof c);
+    c.L = L;
+    c.verbose = 1;
+    if (!lua_isnoneornil(L, opts)) {
+        luaL_checktype(L, opts, LUA_TTABLE);
+        o.epochs = (int)optsize(L, opts, "epochs", (size_t)o.epochs);
+        o.batch_size = optsize(L, opts, "batch_size", o.batch_size);
+        if (o.batch_size == 0)
+            return luaL_error(L, "fit: batch_size must be positive");
+        o.shuffle = optbool(L, opts, "shuffle", 1);
+        o.seed = (uint32_t)optsize(L, opts, "seed", 0);
+        o.keep_best = optbool(L, opts, "keep_best", 0);
+        c.verbose = optbool(L, opts, "verbose", 1);
+        lua_getfield(L, opts, "lr_plateau");
+        if (lua_istable(L, -1)) {
+            int p = lua_gettop(L);
+            o.plateau_factor = optnum(L, p, "factor", 0.5);
+            o.plateau_patience = (int)optsize(L, p, "patience", 3);
+            o.min_lr = optnum(L, p, "min_lr", 1e-6);
+            if (!(o.plateau_factor > 0 && o.plateau_factor < 1))
+                return luaL_error(L, "fit: lr_plateau.factor must be between 0 and 1");
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, opts, "validation");
+        if (lua_istable(L, -1)) {
+            int v = lua_gettop(L);
+            lua_geti(L, v, 1);
+            lua_geti(L, v, 2);
+            checkinput(L, m, v + 1, &vx);
+            checktarget(L, v + 2, &vt);
+            o.vx = &vx, o.vt = &vt; /* both stay referenced by the options table */
+            lua_pop(L, 2);
+        } else if (!lua_isnil(L, -1))
+            return luaL_error(L, "fit: validation must be {X, T}, got %s", bind_typename(L, -1));
+        lua_pop(L, 1);
+        lua_getfield(L, opts, "on_epoch");
+        if (!lua_isnil(L, -1)) {
+            luaL_checktype(L, -1, LUA_TFUNCTION);
+            c.cb = lua_gettop(L);
+        } else
+            lua_pop(L, 1);
+    }
+    c.epochs = o.epochs;
+    c.tty = isatty(2);
+    lua_createtable(L, 0, 6);
+    c.hist = lua_gettop(L);
+    lua_newtable(L);
+    lua_setfield(L, c.hist, "loss");
+    lua_newtable(L);
+    lua_setfield(L, c.hist, "val");
+    lua_newtable(L);
+    lua_setfield(L, c.hist, "seconds");
+    o.on_epoch = on_epoch;
+    o.ctx = &c;
+    rc = simec_fit(m, &x, &t, &o, &info, &e);
+    if (c.verbose && c.tty && info.epochs_done > 0)
+        fputc('\n', stderr);
+    if (c.failed)
+        return lua_error(L); /* the callback's error, after the engine returned */
+    if (rc) {
+        if (rc == CORE_ENOMEM)
+            lua_gc(L, LUA_GCCOLLECT);
+        return bind_raise(L, &e);
+    }
+    lua_pushinteger(L, info.epochs_done);
+    lua_setfield(L, c.hist, "epochs");
+    lua_pushinteger(L, info.best_epoch);
+    lua_setfield(L, c.hist, "best_epoch");
+    lua_pushboolean(L, info.stopped);
+    lua_setfield(L, c.hist, "stopped");
+    lua_pushnumber(L, m->cfg.lr);
+    lua_setfield(L, c.hist, "lr");
+    lua_pushvalue(L, c.hist);
+    return 1;
+}
+
+static int s_transform(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    simec_input x;
+    mat *Y;
+    core_err e;
+    checkinput(L, m, 2, &x);
+    Y = bind_newmat(L);
+    BIND_CALL(L, &e, simec_transform(m, &x, Y, &e));
+    bind_account(L, (double)Y->rows * (double)Y->cols * 8);
+    return 1;
+}
+
+static int s_predict(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    simec_input x;
+    mat *O;
+    core_err e;
+    double bytes;
+    checkinput(L, m, 2, &x);
+    bytes = (double)x.n * (double)m->cfg.out_dim * 8;
+    if (bytes > (double)bind_dense_limit)
+        return luaL_error(L, "predict: the dense %dx%d output would take %.0f MB (limit %.0f MB); use predict_at "
+                             "with a pattern, or raise sparse.dense_limit",
+                          (int)x.n, (int)m->cfg.out_dim, bytes / 1048576, (double)bind_dense_limit / 1048576);
+    O = bind_newmat(L);
+    BIND_CALL(L, &e, simec_predict(m, &x, O, &e));
+    bind_account(L, bytes);
+    return 1;
+}
+
+static int s_predict_at(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    simec_input x;
+    spm *P, *out;
+    core_err e;
+    checkinput(L, m, 2, &x);
+    P = bind_checkspm(L, 3);
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, simec_predict_at(m, &x, P, out, &e));
+    bind_account(L, (double)SPM_NNZ(out) * 12);
+    return 1;
+}
+
+/* model:loss(X, T): the mean data loss (no regularisers) */
+static int s_loss(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    simec_input x;
+    simec_target t;
+    core_err e;
+    double loss;
+    checkinput(L, m, 2, &x);
+    checktarget(L, 3, &t);
+    if (simec_check_input(m, &x, "loss", &e) || simec_check_target(m, &x, &t, "loss", &e))
+        return bind_raise(L, &e);
+    BIND_CALL(L, &e, simec_eval_loss(m, &x, &t, 256, &loss, &e));
+    lua_pushnumber(L, loss);
+    return 1;
+}
+
+/* A layer's weights as a matrix in the reference's orientation (in x out) */
+static void push_weights(lua_State *L, const simec *m, size_t l)
+{
+    const simec_layer *Ly = &m->layer[l];
+    const double *W = m->theta + Ly->w_off;
+    mat *M = bind_newmat(L);
+    core_err e;
+    size_t i, j;
+    if (mat_init_uninit(M, Ly->in, Ly->out, &e))
+        bind_raise(L, &e);
+    for (i = 0; i < Ly->in; i++)
+        for (j = 0; j < Ly->out; j++)
+            MAT_AT(M, i, j) = l == m->nl - 1 ? W[j * Ly->in + i] : W[i * Ly->out + j];
+}
+
+/* model:layers(): {{W = matrix, b = matrix or nil, activation = name, kind = "hidden" | "embedding" | "last"}} */
+static int s_layers(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    size_t l, j;
+    lua_createtable(L, (int)m->nl, 0);
+    for (l = 0; l < m->nl; l++) {
+        const simec_layer *Ly = &m->layer[l];
+        lua_createtable(L, 0, 4);
+        push_weights(L, m, l);
+        lua_setfield(L, -2, "W");
+        if (Ly->b_off != (size_t)-1) {
+            mat *b = bind_newmat(L);
+            core_err e;
+            if (mat_init_uninit(b, 1, Ly->out, &e))
+                return bind_raise(L, &e);
+            for (j = 0; j < Ly->out; j++)
+                b->x[j] = m->theta[Ly->b_off + j];
+            lua_setfield(L, -2, "b");
+        }
+        lua_pushstring(L, simec_act_names[Ly->act]);
+        lua_setfield(L, -2, "activation");
+        lua_pushstring(L, l == m->nl - 1 ? "last" : l == m->nl - 2 ? "embedding" : "hidden");
+        lua_setfield(L, -2, "kind");
+        lua_rawseti(L, -2, (lua_Integer)l + 1);
+    }
+    return 1;
+}
+
+/* model:set_layer(i, {W = matrix, b = matrix}) */
+static int s_set_layer(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    lua_Integer li = luaL_checkinteger(L, 2);
+    const simec_layer *Ly;
+    mat *W = NULL, *b = NULL;
+    size_t i, j;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    if (li < 1 || (size_t)li > m->nl)
+        return luaL_error(L, "set_layer: layer %d out of range 1..%d", (int)li, (int)m->nl);
+    Ly = &m->layer[li - 1];
+    lua_getfield(L, 3, "W");
+    if (!lua_isnil(L, -1)) {
+        W = bind_checkmat(L, -1);
+        if (W->rows != Ly->in || W->cols != Ly->out)
+            return luaL_error(L, "set_layer: W is %dx%d, layer %d expects %dx%d", (int)W->rows, (int)W->cols, (int)li,
+                              (int)Ly->in, (int)Ly->out);
+    }
+    lua_getfield(L, 3, "b");
+    if (!lua_isnil(L, -1)) {
+        b = bind_checkmat(L, -1);
+        if (Ly->b_off == (size_t)-1)
+            return luaL_error(L, "set_layer: the last layer has no bias");
+        if (b->rows * b->cols != Ly->out || (b->rows != 1 && b->cols != 1))
+            return luaL_error(L, "set_layer: b is %dx%d, layer %d expects 1x%d", (int)b->rows, (int)b->cols, (int)li,
+                              (int)Ly->out);
+    }
+    if (W)
+        for (i = 0; i < Ly->in; i++)
+            for (j = 0; j < Ly->out; j++)
+                m->theta[Ly->w_off + ((size_t)li == m->nl ? j * Ly->in + i : i * Ly->out + j)] = MAT_AT(W, i, j);
+    if (b)
+        for (j = 0; j < Ly->out; j++)
+            m->theta[Ly->b_off + j] = b->rows == 1 ? MAT_AT(b, 0, j) : MAT_AT(b, j, 0);
+    return 0;
+}
+
+static int s_save(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    const char *path = luaL_checkstring(L, 2);
+    core_err e;
+    if (simec_save(m, path, &e))
+        return bind_raise(L, &e);
+    return 0;
+}
+
+static int s_load(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    simec *m = lua_newuserdatauv(L, sizeof *m, 0);
+    core_err e;
+    memset(m, 0, sizeof *m);
+    luaL_setmetatable(L, SIMEC_T);
+    if (simec_load(m, path, &e))
+        return bind_raise(L, &e);
+    bind_account(L, (double)m->n_params * (m->m1 ? 24 : 8));
+    return 1;
+}
+
+static int s_tostring(lua_State *L)
+{
+    simec *m = luaL_checkudata(L, 1, SIMEC_T);
+    luaL_Buffer b;
+    size_t l;
+    if (!m->theta) {
+        lua_pushliteral(L, "SimEc (closed)");
+        return 1;
+    }
+    luaL_buffinit(L, &b);
+    if (m->cfg.input == SIMEC_IN_IDENTITY)
+        lua_pushfstring(L, "SimEc: identity(%d)", (int)m->cfg.in_dim);
+    else
+        lua_pushfstring(L, "SimEc: features(%d)", (int)m->cfg.in_dim);
+    luaL_addvalue(&b);
+    for (l = 0; l < m->nl; l++) {
+        lua_pushfstring(L, " -> %d %s%s", (int)m->layer[l].out, simec_act_names[m->layer[l].act],
+                        l == m->nl - 2 ? " (embedding)" : l == m->nl - 1 ? (m->cfg.wll_frozen ? " (frozen)" : "") : "");
+        luaL_addvalue(&b);
+    }
+    lua_pushfstring(L, "; %I parameters; loss %s, missing %s; %s lr %f", (LUAI_UACINT)m->n_params,
+                    simec_loss_names[m->cfg.loss], m->cfg.missing == SIMEC_MASK ? "mask" : "zero",
+                    simec_opt_names[m->cfg.opt], m->cfg.lr);
+    luaL_addvalue(&b);
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static int s_index(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "input_dim") == 0)
+        lua_pushinteger(L, (lua_Integer)m->cfg.in_dim);
+    else if (strcmp(k, "embedding_dim") == 0)
+        lua_pushinteger(L, (lua_Integer)m->cfg.emb_dim);
+    else if (strcmp(k, "output_dim") == 0)
+        lua_pushinteger(L, (lua_Integer)m->cfg.out_dim);
+    else if (strcmp(k, "params") == 0)
+        lua_pushinteger(L, (lua_Integer)m->n_params);
+    else if (strcmp(k, "lr") == 0)
+        lua_pushnumber(L, m->cfg.lr);
+    else {
+        luaL_getmetafield(L, 1, "__methods");
+        lua_getfield(L, -1, k);
+    }
+    return 1;
+}
+
+static int s_newindex(lua_State *L)
+{
+    simec *m = checkmodel(L, 1);
+    const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "lr") != 0)
+        return luaL_error(L, "SimEc: field '%s' is read-only (only lr can be set)", k);
+    m->cfg.lr = luaL_checknumber(L, 3);
+    if (!(m->cfg.lr > 0 && isfinite(m->cfg.lr)))
+        return luaL_error(L, "SimEc: lr must be positive");
+    return 0;
+}
+
+int luaopen_simec_simec(lua_State *L)
+{
+    static const luaL_Reg methods[] = {{"fit", s_fit},         {"transform", s_transform}, {"predict", s_predict},
+                                       {"predict_at", s_predict_at}, {"loss", s_loss},   {"layers", s_layers},
+                                       {"set_layer", s_set_layer}, {"save", s_save},     {NULL, NULL}};
+    static const luaL_Reg meta[] = {{"__gc", s_gc},           {"__close", s_gc},   {"__tostring", s_tostring},
+                                    {"__index", s_index},     {"__newindex", s_newindex}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"new", s_new}, {"load", s_load}, {NULL, NULL}};
+    luaL_newmetatable(L, SIMEC_T);
+    luaL_setfuncs(L, meta, 0);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__methods");
+    lua_pop(L, 1);
+    luaL_newlib(L, funcs);
+    return 1;
+}

@@ -1,0 +1,148 @@
+local T = require "simec.test"
+local check, eq, near, checkerr, case = T.check, T.eq, T.near, T.checkerr, T.case
+local data, splits = require "simec.data", require "simec.splits"
+local models, metrics = require "simec.models", require "simec.metrics"
+
+local function small()
+  local ds = data.synthetic{items = 120, users = 80, ratings = 4000, rank = 4, item_features = 30, item_tokens = 4,
+                            seed = 3}
+  local s = splits.split(ds.ratings, "T1")
+  local mm = models.means(s.train)
+  return ds, s, mm, mm:residuals(s.train)
+end
+
+case("SimEc.new builds the architecture; layers are readable and settable", function()
+  local m = SimEc.new{input = 30, embedding = 5, output = 80, hidden = {{16, "tanh"}, {8, "relu"}}, seed = 1}
+  eq(tostring(m), "SimEc: features(30) -> 16 tanh -> 8 relu -> 5 linear (embedding) -> 80 linear; " ..
+     "1077 parameters; loss mse, missing zero; adamax lr 0.0005")
+  eq(m.params, 30 * 16 + 16 + 16 * 8 + 8 + 8 * 5 + 5 + 5 * 80)
+  local L = m:layers()
+  eq(#L, 4)
+  eq(L[1].W:nrows(), 30); eq(L[1].W:ncols(), 16); eq(L[1].activation, "tanh"); eq(L[1].kind, "hidden")
+  eq(L[4].W:nrows(), 5); eq(L[4].W:ncols(), 80); eq(L[4].b, nil); eq(L[4].kind, "last")
+  -- Glorot uniform: |w| <= sqrt(6 / (fan_in + fan_out)), biases zero
+  check(L[1].W:abs():max() <= math.sqrt(6 / 46) and L[1].b:abs():max() == 0)
+  local W = matrix.ones(5, 80)
+  m:set_layer(4, {W = W})
+  eq(m:layers()[4].W:sum(), 400)
+  checkerr("set_layer: W is 4x80, layer 4 expects 5x80", m.set_layer, m, 4, {W = matrix.ones(4, 80)})
+  checkerr("set_layer: the last layer has no bias", m.set_layer, m, 4, {b = matrix.ones(1, 80)})
+end)
+
+case("SimEc(I) and SimEc(X), masked and zero-filled, learn the residuals", function()
+  local ds, s, mm, R = small()
+  local base = mm:predict(s.test, s.row_map, s.col_map)
+  local mean_rmse = metrics.rmse(base, s.test)
+  for _, miss in ipairs{"mask", "zero"} do
+    local m = SimEc.new{input = "identity", rows = R:nrows(), embedding = 4, output = R:ncols(), missing = miss,
+                        l2_reg_emb = miss == "mask" and 1e-3 or 0, optimizer = {"adam", lr = 0.01}, seed = 2}
+    local h = m:fit(nil, R, {epochs = 15, batch_size = 8, verbose = false, seed = 1})
+    eq(h.epochs, 15)
+    check(h.loss[15] < h.loss[1])
+    local p = m:predict_at(nil, s.test)
+    eq(p:nnz(), s.test:nnz())
+    local rmse = metrics.rmse(sparse.from_values(s.test, base:values() + p:values()), s.test)
+    check(rmse < mean_rmse, ("%s: %g vs mean %g"):format(miss, rmse, mean_rmse))
+  end
+  local X = ds.items.features
+  local m = SimEc.new{input = X:ncols(), embedding = 4, output = R:ncols(), missing = "mask", seed = 2,
+                      optimizer = {"adamax", lr = 0.01}}
+  local h = m:fit(X, R, {epochs = 5, verbose = false})
+  check(h.loss[5] < h.loss[1])
+  -- dense and sparse inputs give the same embeddings
+  local Y1, Y2 = m:transform(X), m:transform(X:dense())
+  check((Y1 - Y2):abs():max() < 1e-12)
+  local P = m:predict(X)
+  eq(P:nrows(), X:nrows()); eq(P:ncols(), R:ncols())
+  local Pa = m:predict_at(X, R)
+  local i, j = R:triplets()()
+  near(Pa:values():get(1), P:get(i, j), 1e-12)
+end)
+
+case("fit: validation, on_epoch, early stop, keep_best, plateau", function()
+  local _, s, _, R = small()
+  local m = SimEc.new{input = "identity", rows = R:nrows(), embedding = 3, output = R:ncols(), missing = "mask",
+                      optimizer = {"adam", lr = 0.05}, seed = 4}
+  local seen = {}
+  local h = m:fit(nil, R, {epochs = 10, verbose = false, validation = {nil, R},
+                           lr_plateau = {factor = 0.5, patience = 1}, keep_best = true,
+                           on_epoch = function(e, loss, val) seen[#seen + 1] = val; return e < 4 end})
+  eq(h.epochs, 4); eq(#seen, 4); check(h.stopped)
+  near(h.val[4], seen[4], 0)
+  check(h.best_epoch >= 1 and h.best_epoch <= 4)
+  -- the kept weights are the best epoch's: their validation loss is the best one
+  local best = math.huge
+  for _, v in ipairs(h.val) do best = math.min(best, v) end
+  near(m:loss(nil, R), best, 1e-12)
+  -- an error in the callback propagates after training stops; the model stays usable
+  checkerr("boom", m.fit, m, nil, R, {epochs = 3, verbose = false, on_epoch = function() error("boom") end})
+  check(m:loss(nil, R) < math.huge)
+end)
+
+case("save -> load -> predict is bit-identical; a failed save keeps the old file", function()
+  local _, _, _, R = small()
+  local m = SimEc.new{input = "identity", rows = R:nrows(), embedding = 3, output = R:ncols(), missing = "mask",
+                      hidden = {{6, "sigmoid"}}, seed = 5}
+  m:fit(nil, R, {epochs = 2, verbose = false})
+  local path = os.tmpname()
+  m:save(path)
+  local m2 = SimEc.load(path)
+  eq(tostring(m2), tostring(m))
+  local a, b = m:predict(), m2:predict()
+  check((a - b):abs():max() == 0)
+  -- training continues from the saved optimiser state identically
+  m:fit(nil, R, {epochs = 1, verbose = false, seed = 9})
+  m2:fit(nil, R, {epochs = 1, verbose = false, seed = 9})
+  check((m:predict() - m2:predict()):abs():max() == 0)
+  local before = io.open(path, "rb"):read("a")
+  checkerr("/nonexistent-dir/x.model: cannot create a temporary file", m.save, m, "/nonexistent-dir/x.model")
+  eq(io.open(path, "rb"):read("a"), before)
+  local f = io.open(path, "wb"); f:write(before:sub(1, 100)); f:close()
+  checkerr("not a SimEc model file (too short)", SimEc.load, path)
+  f = io.open(path, "wb"); f:write(before:sub(1, #before - 9)); f:close()
+  checkerr("truncated or corrupted", SimEc.load, path)
+  os.remove(path)
+end)
+
+case("SimEc errors name the argument, the shapes and the valid names", function()
+  local _, _, _, R = small()
+  checkerr("SimEc: unknown activation 'swish' (valid: linear, tanh, relu, sigmoid, leaky_relu)", SimEc.new,
+           {input = 5, embedding = 2, output = 3, hidden = {{4, "swish"}}})
+  checkerr("SimEc: unknown loss 'hinge' (valid: mse, mae, bce)", SimEc.new,
+           {input = 5, embedding = 2, output = 3, loss = "hinge"})
+  checkerr("SimEc: unknown optimizer 'rmsprop' (valid: adamax, adam, sgd)", SimEc.new,
+           {input = 5, embedding = 2, output = 3, optimizer = "rmsprop"})
+  checkerr("SimEc: unknown missing 'drop' (valid: zero, mask)", SimEc.new,
+           {input = 5, embedding = 2, output = 3, missing = "drop"})
+  checkerr("S_ll is 2x2, expected 3x3 (output x output)", SimEc.new,
+           {input = 5, embedding = 2, output = 3, s_ll_reg = 1, S_ll = matrix.ones(2, 2)})
+  checkerr("s_ll_reg needs S_ll", SimEc.new, {input = 5, embedding = 2, output = 3, s_ll_reg = 1})
+  checkerr("W_ll is 3x3, expected 2x3 (embedding x output)", SimEc.new,
+           {input = 5, embedding = 2, output = 3, W_ll = matrix.ones(3, 3), wll_frozen = true})
+  checkerr("identity input needs rows", SimEc.new, {input = "identity", embedding = 2, output = 3})
+  local m = SimEc.new{input = "identity", rows = R:nrows(), embedding = 2, output = R:ncols()}
+  checkerr("fit: targets are 80x120, expected 120x80 (inputs x outputs)", m.fit, m, nil, R:t(), {verbose = false})
+  checkerr("this SimEc has identity input: pass no input matrix", m.fit, m, matrix.ones(120, 3), R,
+           {verbose = false})
+  local mx = SimEc.new{input = 3, embedding = 2, output = R:ncols()}
+  local X = matrix.ones(120, 3)
+  X:set(7, 2, 0 / 0)
+  checkerr("fit: input has a non-finite value at (7, 2)", mx.fit, mx, X, R, {verbose = false})
+  checkerr("predict_at: pattern is 80x120, expected 120x80", mx.predict_at, mx, matrix.ones(120, 3), R:t())
+  checkerr("fit: input has 4 columns, the SimEc expects 3", mx.fit, mx, matrix.ones(120, 4), R, {verbose = false})
+end)
+
+case("a frozen W_ll stays fixed; a fixed seed gives identical runs", function()
+  local _, _, _, R = small()
+  local W = matrix.randn(3, R:ncols(), 1)
+  local m = SimEc.new{input = "identity", rows = R:nrows(), embedding = 3, output = R:ncols(), W_ll = W,
+                      wll_frozen = true, missing = "mask", seed = 6}
+  m:fit(nil, R, {epochs = 2, verbose = false})
+  check((m:layers()[2].W - W):abs():max() == 0)
+  local function run()
+    local a = SimEc.new{input = "identity", rows = R:nrows(), embedding = 3, output = R:ncols(), seed = 7}
+    a:fit(nil, R, {epochs = 2, verbose = false, seed = 3})
+    return a:predict()
+  end
+  check((run() - run()):abs():max() == 0)
+end)
