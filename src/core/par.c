@@ -3,8 +3,6 @@
 #include <unistd.h>
 #include "par.h"
 
-#define PAR_MAX 16
-
 static int nthreads;
 
 int par_threads(void)
@@ -36,11 +34,28 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* Runs jobs[0..n) on n threads (the calling one included) */
+static void launch(job *jobs, int n)
+{
+    pthread_t tid[PAR_MAX];
+    int t, started = 0;
+    for (t = 1; t < n; t++)
+        if (pthread_create(&tid[t], NULL, run, &jobs[t]) == 0)
+            started = t;
+        else
+            break;
+    /* threads that could not start run here, in order */
+    for (t = started + 1; t < n; t++)
+        run(&jobs[t]);
+    run(&jobs[0]);
+    for (t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+}
+
 int par_rows(const spm *A, par_fn fn, void *ctx)
 {
-    int t, n = par_threads(), started = 0;
+    int t, n = par_threads();
     job jobs[PAR_MAX];
-    pthread_t tid[PAR_MAX];
     int64_t nnz = SPM_NNZ(A), r = 0;
     if (n > 1 && nnz < 100000)
         n = 1; /* not worth a thread */
@@ -54,16 +69,21 @@ int par_rows(const spm *A, par_fn fn, void *ctx)
         jobs[t].fn = fn, jobs[t].ctx = ctx, jobs[t].thread = t, jobs[t].r0 = r, jobs[t].r1 = r1;
         r = r1;
     }
-    for (t = 1; t < n; t++)
-        if (pthread_create(&tid[t], NULL, run, &jobs[t]) == 0)
-            started = t;
-        else
-            break;
-    /* threads that could not start run here, in order */
-    for (t = started + 1; t < n; t++)
-        run(&jobs[t]);
-    run(&jobs[0]);
-    for (t = 1; t <= started; t++)
-        pthread_join(tid[t], NULL);
+    launch(jobs, n);
+    return n;
+}
+
+int par_range(int64_t len, int threads, par_fn fn, void *ctx)
+{
+    int t, n = threads < 1 ? 1 : threads > PAR_MAX ? PAR_MAX : threads;
+    job jobs[PAR_MAX];
+    if ((int64_t)n > len)
+        n = len > 0 ? (int)len : 1;
+    for (t = 0; t < n; t++) {
+        jobs[t].fn = fn, jobs[t].ctx = ctx, jobs[t].thread = t;
+        jobs[t].r0 = len / n * t;
+        jobs[t].r1 = t == n - 1 ? len : len / n * (t + 1);
+    }
+    launch(jobs, n);
     return n;
 }

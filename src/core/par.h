@@ -12,5 +12,9 @@ int par_threads(void);      /* SIMEC_THREADS, else the online processors (at mos
 void par_set_threads(int n); /* 0: back to that default */
 /* Runs fn over A's rows; returns the number of threads used. */
 int par_rows(const spm *A, par_fn fn, void *ctx);
+/* Runs fn over [0, len) cut into equal ranges on up to threads threads
+ * (par_threads() is the usual choice); returns the number used. */
+int par_range(int64_t len, int threads, par_fn fn, void *ctx);
+#define PAR_MAX 16
 
 #endif

@@ -4,6 +4,7 @@
 #include <cblas.h>
 #include "alloc.h"
 #include "rng.h"
+#include "par.h"
 #include "simec_impl.h"
 
 #define OUT_CHUNK 1024
@@ -112,40 +113,99 @@ static double loss1(int loss, int act, double z, double y, double *d)
 }
 
 /* Masked loss on sparse targets: only the stored entries of the batch's
- * rows, each row's loss the mean over its entries. */
-static double out_masked(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, grad *G)
+ * rows, each row's loss the mean over its entries. Threads take disjoint
+ * column ranges, so their writes to the last layer's gradient never meet;
+ * each has its own embedding-gradient buffer, summed in thread order. */
+typedef struct mctx {
+    const simec *m;
+    const spm *T;
+    const size_t *rows;
+    size_t n;
+    const mat *Y;
+    double *dy;          /* threads x n x d, or NULL */
+    double *gV;          /* or NULL */
+    unsigned char *mark; /* touched outputs, or NULL */
+    double loss[PAR_MAX];
+} mctx;
+
+SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
 {
-    const simec_layer *L = SIMEC_LAST(m);
-    const double *V = m->theta + L->w_off;
-    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL, total = 0.0;
-    size_t d = L->in, r, c;
+    mctx *k = ctx;
+    const simec_layer *L = SIMEC_LAST(k->m);
+    const double *V = k->m->theta + L->w_off;
+    const spm *T = k->T;
+    size_t d = L->in, r, c, n = k->n;
+    double total = 0.0;
     for (r = 0; r < n; r++) {
-        const double *y = &MAT_AT(Y, r, 0);
-        double *dy = dY ? &MAT_AT(dY, r, 0) : NULL, row = 0.0, scale;
-        spm_ptr b = T->p[rows[r]], end = T->p[rows[r] + 1], t;
+        const double *y = &MAT_AT(k->Y, r, 0);
+        double *dy = k->dy ? k->dy + ((size_t)thread * n + r) * d : NULL, row = 0.0, scale;
+        spm_ptr b = T->p[k->rows[r]], end = T->p[k->rows[r] + 1], lo = b, hi = end, t;
         scale = 1.0 / ((double)(end - b > 0 ? end - b : 1) * (double)n);
-        for (t = b; t < end; t++) {
+        while (lo < hi) { /* the first entry at or after column c0 */
+            spm_ptr mid = lo + (hi - lo) / 2;
+            if (T->j[mid] < c0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (t = lo; t < end && T->j[t] < c1; t++) {
             size_t col = (size_t)T->j[t];
             const double *v = V + col * d;
             double z = 0.0, dz;
             for (c = 0; c < d; c++)
                 z += y[c] * v[c];
-            row += loss1(m->cfg.loss, L->act, z, T->x[t], &dz);
+            row += loss1(k->m->cfg.loss, L->act, z, T->x[t], &dz);
             if (!dy)
                 continue;
             dz *= scale;
             for (c = 0; c < d; c++)
                 dy[c] += dz * v[c];
-            if (gV) {
-                double *gv = gV + col * d;
-                touch(G, 1, col);
+            if (k->gV) {
+                double *gv = k->gV + col * d;
+                if (k->mark)
+                    k->mark[col] = 1;
                 for (c = 0; c < d; c++)
                     gv[c] += dz * y[c];
             }
         }
         total += row * scale;
     }
-    return total;
+    k->loss[thread] = total;
+}
+
+static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, grad *G,
+                      double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    mctx k;
+    size_t d = L->in, r, i;
+    int64_t nnz = 0;
+    int threads = par_threads(), used, t;
+    for (r = 0; r < n; r++)
+        nnz += T->p[rows[r] + 1] - T->p[rows[r]];
+    if (nnz < 20000)
+        threads = 1; /* not worth a thread */
+    memset(&k, 0, sizeof k);
+    k.m = m, k.T = T, k.rows = rows, k.n = n, k.Y = Y;
+    k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
+    k.mark = k.gV && G->sparse[1] ? G->mark[1] : NULL;
+    if (dY && !(k.dy = core_calloc((size_t)threads * n * d, sizeof(double))))
+        return core_err_nomem(e, "SimEc batch", (double)threads * (double)n * (double)d * 8);
+    used = par_range((int64_t)L->out, threads, masked_cols, &k);
+    for (*loss = 0.0, t = 0; t < used; t++) {
+        *loss += k.loss[t];
+        if (dY)
+            for (i = 0; i < n * d; i++)
+                dY->x[i] += k.dy[(size_t)t * n * d + i];
+    }
+    if (k.mark) { /* the touched outputs, in order */
+        G->nrows[1] = 0;
+        for (i = 0; i < L->out; i++)
+            if (k.mark[i])
+                G->rows[1][G->nrows[1]++] = i;
+    }
+    core_free(k.dy);
+    return CORE_OK;
 }
 
 /* Every output of the batch, in column chunks: zero-filled sparse targets,
@@ -355,9 +415,10 @@ static int batch(const simec *m, const simec_input *x, const simec_target *t, co
         return rc;
     if (G && (rc = mat_init(&dY, n, m->cfg.emb_dim, e)))
         goto done;
-    if (t->S && m->cfg.missing == SIMEC_MASK)
-        data = out_masked(m, t->S, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G);
-    else if ((rc = out_chunked(m, t, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
+    if (t->S && m->cfg.missing == SIMEC_MASK) {
+        if ((rc = out_masked(m, t->S, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
+            goto done;
+    } else if ((rc = out_chunked(m, t, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
         goto done;
     if (with_reg && (rc = regularise(m, G ? G->g : NULL, &reg, e)))
         goto done;
@@ -410,7 +471,7 @@ int simec_eval_loss(const simec *m, const simec_input *x, const simec_target *t,
 }
 
 /* One optimiser step on theta[off .. off + len) */
-static void step(simec *m, size_t off, size_t len, const double *g, double lr_t)
+SIMEC_HOT static void step(simec *m, size_t off, size_t len, const double *g, double lr_t)
 {
     const simec_cfg *c = &m->cfg;
     double *p = m->theta + off, *m1 = m->m1 + off, *m2 = m->m2 + off;
@@ -440,36 +501,69 @@ static void step(simec *m, size_t off, size_t len, const double *g, double lr_t)
     }
 }
 
+typedef struct uctx {
+    simec *m;
+    grad *G;
+    double lr_t;
+    size_t off, w; /* flat slice offset, or row width for a row list */
+    const size_t *list;
+    unsigned char *mark;
+} uctx;
+
+static void update_flat(void *ctx, int thread, int64_t a, int64_t b)
+{
+    uctx *u = ctx;
+    (void)thread;
+    step(u->m, u->off + (size_t)a, (size_t)(b - a), u->G->g, u->lr_t);
+}
+
+/* touched rows only, then clear their gradient and mark */
+static void update_rows(void *ctx, int thread, int64_t a, int64_t b)
+{
+    uctx *u = ctx;
+    int64_t i;
+    (void)thread;
+    for (i = a; i < b; i++) {
+        size_t r = u->list[i];
+        step(u->m, u->off + r * u->w, u->w, u->G->g, u->lr_t);
+        memset(u->G->g + u->off + r * u->w, 0, u->w * sizeof(double));
+        u->mark[r] = 0;
+    }
+}
+
+#define UPDATE_PAR (1 << 16) /* elements below which one thread updates */
+
 static void update(simec *m, grad *G)
 {
     const simec_cfg *c = &m->cfg;
-    double t = (double)++m->step, lr_t;
-    size_t l, i;
+    double t = (double)++m->step;
+    size_t l;
+    uctx u;
+    u.m = m, u.G = G;
     if (c->opt == SIMEC_ADAMAX)
-        lr_t = c->lr / (1.0 - pow(c->beta1, t));
+        u.lr_t = c->lr / (1.0 - pow(c->beta1, t));
     else if (c->opt == SIMEC_ADAM)
-        lr_t = c->lr * sqrt(1.0 - pow(c->beta2, t)) / (1.0 - pow(c->beta1, t));
+        u.lr_t = c->lr * sqrt(1.0 - pow(c->beta2, t)) / (1.0 - pow(c->beta1, t));
     else
-        lr_t = c->lr;
+        u.lr_t = c->lr;
     for (l = 0; l < m->nl; l++) {
         const simec_layer *L = &m->layer[l];
         int k = l == 0 ? 0 : l == m->nl - 1 ? 1 : -1;
+        size_t len;
         if (l == m->nl - 1 && c->wll_frozen)
             continue;
         if (L->b_off != SIMEC_NO_BIAS)
-            step(m, L->b_off, L->out, G->g, lr_t);
+            step(m, L->b_off, L->out, G->g, u.lr_t);
         if (k < 0 || !G->sparse[k]) {
-            step(m, L->w_off, L->in * L->out, G->g, lr_t);
+            len = L->in * L->out;
+            u.off = L->w_off;
+            par_range((int64_t)len, len < UPDATE_PAR ? 1 : par_threads(), update_flat, &u);
             continue;
         }
-        for (i = 0; i < G->nrows[k]; i++) { /* touched rows only, then clear them */
-            size_t r = G->rows[k][i], w = L->out;
-            if (k == 1)
-                w = L->in; /* the last layer's rows are its outputs */
-            step(m, L->w_off + r * w, w, G->g, lr_t);
-            memset(G->g + L->w_off + r * w, 0, w * sizeof(double));
-            G->mark[k][r] = 0;
-        }
+        u.off = L->w_off, u.w = k == 1 ? L->in : L->out; /* the last layer's rows are its outputs */
+        u.list = G->rows[k], u.mark = G->mark[k];
+        len = G->nrows[k] * u.w;
+        par_range((int64_t)G->nrows[k], len < UPDATE_PAR ? 1 : par_threads(), update_rows, &u);
         G->nrows[k] = 0;
     }
 }
