@@ -104,6 +104,7 @@ typedef struct simec_fit_opts {
     const simec_input *vx;  /* validation (optional) */
     const simec_target *vt;
     int keep_best;          /* restore the epoch with the lowest monitored loss */
+    int dense_updates;      /* step every row every batch instead of the lazy equivalent */
     double plateau_factor;  /* reduce-on-plateau: lr *= factor after patience epochs (0: off) */
     int plateau_patience;
     double min_lr;

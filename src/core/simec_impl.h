@@ -23,6 +23,28 @@ typedef struct simec_fwd {
     mat Z[SIMEC_MAX_HIDDEN + 1], A[SIMEC_MAX_HIDDEN + 1];
 } simec_fwd;
 
+/* Gradient buffer. Layers whose gradient is row-sparse in a batch (the
+ * first layer under identity or sparse input, the last under a masked loss
+ * on sparse targets, when no regulariser touches every row) keep g zero
+ * outside the rows listed in rows[]. The optimiser steps only those rows,
+ * and brings every other row up to date when it is next used (or at the
+ * end of an epoch) with the steps it skipped in closed form: their
+ * gradient was zero, so only the moments' decay moves them. The result is
+ * the dense optimiser's (exact for SGD; for Adam and Adamax up to eps
+ * against the decayed second moment) at the cost of the touched rows. */
+typedef struct simec_grad {
+    double *g;
+    int sparse[2];          /* 0: first layer, 1: last layer */
+    unsigned char *mark[2]; /* rows touched by this batch */
+    size_t *rows[2], nrows[2];
+    int64_t *last[2];       /* per row: the step it is up to date with */
+} simec_grad;
+
+/* one optimiser step: dense layers whole, lazy ones on their touched rows */
+void simec_update(simec *m, simec_grad *G);
+/* brings the touched rows (all: every row) of the lazy layers to m->step */
+void simec_catch_up(simec *m, simec_grad *G, int all);
+
 int simec_forward(const simec *m, const simec_input *x, const size_t *rows, size_t n, simec_fwd *f, core_err *e);
 void simec_fwd_free(simec_fwd *f);
 void simec_activate(int act, const double *z, double *a, size_t n);

@@ -10,19 +10,6 @@
 #define OUT_CHUNK 1024
 #define BCE_CLIP 1e-7 /* Keras clips probabilities to [eps, 1 - eps] */
 
-/* Gradient buffer. Layers whose gradient is row-sparse in a batch (the
- * first layer under identity or sparse input, the last under a masked loss
- * on sparse targets, when no regulariser touches every row) keep g zero
- * outside the rows listed in rows[]; the optimiser then updates only those
- * rows (lazy updates, as TensorFlow's sparse updates). Other layers are
- * dense: their slice of g is cleared and fully updated every batch. */
-typedef struct grad {
-    double *g;
-    int sparse[2];        /* 0: first layer, 1: last layer */
-    unsigned char *mark[2];
-    size_t *rows[2], nrows[2];
-} grad;
-
 static int lazy_first(const simec *m, const simec_input *x)
 {
     double l2 = m->nl == 2 ? m->cfg.l2_reg_emb : m->cfg.l2_reg;
@@ -35,18 +22,19 @@ static int lazy_last(const simec *m, const simec_target *t)
            m->cfg.orth_reg == 0.0;
 }
 
-static void grad_free(grad *G)
+static void grad_free(simec_grad *G)
 {
     int k;
     core_free(G->g);
     for (k = 0; k < 2; k++) {
         core_free(G->mark[k]);
         core_free(G->rows[k]);
+        core_free(G->last[k]);
     }
     memset(G, 0, sizeof *G);
 }
 
-static int grad_init(grad *G, const simec *m, int sparse_first, int sparse_last, core_err *e)
+static int grad_init(simec_grad *G, const simec *m, int sparse_first, int sparse_last, core_err *e)
 {
     size_t n[2];
     int k;
@@ -55,16 +43,23 @@ static int grad_init(grad *G, const simec *m, int sparse_first, int sparse_last,
     n[0] = m->layer[0].in, n[1] = SIMEC_LAST(m)->out;
     if (!(G->g = core_calloc(m->n_params, sizeof(double))))
         goto nomem;
-    for (k = 0; k < 2; k++)
-        if (G->sparse[k] && (!(G->mark[k] = core_calloc(n[k], 1)) || !(G->rows[k] = core_malloc(n[k] * sizeof(size_t)))))
+    for (k = 0; k < 2; k++) {
+        size_t i;
+        if (!G->sparse[k])
+            continue;
+        if (!(G->mark[k] = core_calloc(n[k], 1)) || !(G->rows[k] = core_malloc(n[k] * sizeof(size_t))) ||
+            !(G->last[k] = core_malloc(n[k] * sizeof(int64_t))))
             goto nomem;
+        for (i = 0; i < n[k]; i++)
+            G->last[k][i] = m->step;
+    }
     return CORE_OK;
 nomem:
     grad_free(G);
     return core_err_nomem(e, "SimEc gradients", (double)m->n_params * 8);
 }
 
-static void touch(grad *G, int k, size_t r)
+static void touch(simec_grad *G, int k, size_t r)
 {
     if (G->sparse[k] && !G->mark[k][r]) {
         G->mark[k][r] = 1;
@@ -73,7 +68,7 @@ static void touch(grad *G, int k, size_t r)
 }
 
 /* Clears the gradient of a dense layer slice before a batch */
-static void grad_clear(grad *G, const simec *m)
+static void grad_clear(simec_grad *G, const simec *m)
 {
     size_t l;
     for (l = 0; l < m->nl; l++) {
@@ -124,7 +119,6 @@ typedef struct mctx {
     const mat *Y;
     double *dy;          /* threads x n x d, or NULL */
     double *gV;          /* or NULL */
-    unsigned char *mark; /* touched outputs, or NULL */
     double loss[PAR_MAX];
 } mctx;
 
@@ -162,8 +156,6 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
                 dy[c] += dz * v[c];
             if (k->gV) {
                 double *gv = k->gV + col * d;
-                if (k->mark)
-                    k->mark[col] = 1;
                 for (c = 0; c < d; c++)
                     gv[c] += dz * y[c];
             }
@@ -173,7 +165,7 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
     k->loss[thread] = total;
 }
 
-static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, grad *G,
+static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
                       double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
@@ -188,7 +180,6 @@ static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n
     memset(&k, 0, sizeof k);
     k.m = m, k.T = T, k.rows = rows, k.n = n, k.Y = Y;
     k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
-    k.mark = k.gV && G->sparse[1] ? G->mark[1] : NULL;
     if (dY && !(k.dy = core_calloc((size_t)threads * n * d, sizeof(double))))
         return core_err_nomem(e, "SimEc batch", (double)threads * (double)n * (double)d * 8);
     used = par_range((int64_t)L->out, threads, masked_cols, &k);
@@ -198,12 +189,6 @@ static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n
             for (i = 0; i < n * d; i++)
                 dY->x[i] += k.dy[(size_t)t * n * d + i];
     }
-    if (k.mark) { /* the touched outputs, in order */
-        G->nrows[1] = 0;
-        for (i = 0; i < L->out; i++)
-            if (k.mark[i])
-                G->rows[1][G->nrows[1]++] = i;
-    }
     core_free(k.dy);
     return CORE_OK;
 }
@@ -211,7 +196,7 @@ static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n
 /* Every output of the batch, in column chunks: zero-filled sparse targets,
  * or dense targets (NaN missing under a masked loss). */
 static int out_chunked(const simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
-                       grad *G, double *loss, core_err *e)
+                       simec_grad *G, double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
     const double *V = m->theta + L->w_off;
@@ -354,7 +339,7 @@ done:
 
 /* Backpropagation from dA (the embedding's gradient) into G */
 static int backward(const simec *m, const simec_input *x, const size_t *rows, size_t n, simec_fwd *f, mat *dA,
-                    grad *G, core_err *e)
+                    simec_grad *G, core_err *e)
 {
     size_t l, r, c;
     int rc;
@@ -402,9 +387,31 @@ static int backward(const simec *m, const simec_input *x, const size_t *rows, si
     return CORE_OK;
 }
 
+/* Marks the rows of the lazy layers this batch will touch, so they can be
+ * brought up to date before the forward pass reads them */
+static void premark(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
+                    simec_grad *G)
+{
+    size_t r;
+    spm_ptr k;
+    if (G->sparse[0])
+        for (r = 0; r < n; r++) {
+            if (!x->S)
+                touch(G, 0, rows[r]);
+            else
+                for (k = x->S->p[rows[r]]; k < x->S->p[rows[r] + 1]; k++)
+                    touch(G, 0, (size_t)x->S->j[k]);
+        }
+    if (G->sparse[1])
+        for (r = 0; r < n; r++)
+            for (k = t->S->p[rows[r]]; k < t->S->p[rows[r] + 1]; k++)
+                touch(G, 1, (size_t)t->S->j[k]);
+    (void)m;
+}
+
 /* The batch's loss (data + regularisers) and, with G, its gradient */
 static int batch(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
-                 double *loss, grad *G, int with_reg, core_err *e)
+                 double *loss, simec_grad *G, int with_reg, core_err *e)
 {
     simec_fwd f;
     mat dY;
@@ -434,7 +441,7 @@ done:
 int simec_batch_grad(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
                      double *loss, double *g, core_err *e)
 {
-    grad G;
+    simec_grad G;
     int rc;
     if (!g)
         return batch(m, x, t, rows, n, loss, NULL, 1, e);
@@ -470,104 +477,6 @@ int simec_eval_loss(const simec *m, const simec_input *x, const simec_target *t,
     return rc;
 }
 
-/* One optimiser step on theta[off .. off + len) */
-SIMEC_HOT static void step(simec *m, size_t off, size_t len, const double *g, double lr_t)
-{
-    const simec_cfg *c = &m->cfg;
-    double *p = m->theta + off, *m1 = m->m1 + off, *m2 = m->m2 + off;
-    size_t i;
-    g += off;
-    switch (c->opt) {
-    case SIMEC_ADAMAX:
-        for (i = 0; i < len; i++) {
-            double a = fabs(g[i]), b = c->beta2 * m2[i];
-            m1[i] = c->beta1 * m1[i] + (1.0 - c->beta1) * g[i];
-            m2[i] = b > a ? b : a;
-            p[i] -= lr_t * m1[i] / (m2[i] + c->eps);
-        }
-        break;
-    case SIMEC_ADAM:
-        for (i = 0; i < len; i++) {
-            m1[i] = c->beta1 * m1[i] + (1.0 - c->beta1) * g[i];
-            m2[i] = c->beta2 * m2[i] + (1.0 - c->beta2) * g[i] * g[i];
-            p[i] -= lr_t * m1[i] / (sqrt(m2[i]) + c->eps);
-        }
-        break;
-    default:
-        for (i = 0; i < len; i++) {
-            m1[i] = c->momentum * m1[i] - c->lr * g[i];
-            p[i] += m1[i];
-        }
-    }
-}
-
-typedef struct uctx {
-    simec *m;
-    grad *G;
-    double lr_t;
-    size_t off, w; /* flat slice offset, or row width for a row list */
-    const size_t *list;
-    unsigned char *mark;
-} uctx;
-
-static void update_flat(void *ctx, int thread, int64_t a, int64_t b)
-{
-    uctx *u = ctx;
-    (void)thread;
-    step(u->m, u->off + (size_t)a, (size_t)(b - a), u->G->g, u->lr_t);
-}
-
-/* touched rows only, then clear their gradient and mark */
-static void update_rows(void *ctx, int thread, int64_t a, int64_t b)
-{
-    uctx *u = ctx;
-    int64_t i;
-    (void)thread;
-    for (i = a; i < b; i++) {
-        size_t r = u->list[i];
-        step(u->m, u->off + r * u->w, u->w, u->G->g, u->lr_t);
-        memset(u->G->g + u->off + r * u->w, 0, u->w * sizeof(double));
-        u->mark[r] = 0;
-    }
-}
-
-#define UPDATE_PAR (1 << 16) /* elements below which one thread updates */
-
-static void update(simec *m, grad *G)
-{
-    const simec_cfg *c = &m->cfg;
-    double t = (double)++m->step;
-    size_t l;
-    uctx u;
-    u.m = m, u.G = G;
-    if (c->opt == SIMEC_ADAMAX)
-        u.lr_t = c->lr / (1.0 - pow(c->beta1, t));
-    else if (c->opt == SIMEC_ADAM)
-        u.lr_t = c->lr * sqrt(1.0 - pow(c->beta2, t)) / (1.0 - pow(c->beta1, t));
-    else
-        u.lr_t = c->lr;
-    for (l = 0; l < m->nl; l++) {
-        const simec_layer *L = &m->layer[l];
-        int k = l == 0 ? 0 : l == m->nl - 1 ? 1 : -1;
-        size_t len;
-        if (l == m->nl - 1 && c->wll_frozen)
-            continue;
-        if (L->b_off != SIMEC_NO_BIAS)
-            step(m, L->b_off, L->out, G->g, u.lr_t);
-        if (k < 0 || !G->sparse[k]) {
-            len = L->in * L->out;
-            u.off = L->w_off;
-            par_range((int64_t)len, len < UPDATE_PAR ? 1 : par_threads(), update_flat, &u);
-            continue;
-        }
-        u.off = L->w_off, u.w = k == 1 ? L->in : L->out; /* the last layer's rows are its outputs */
-        u.list = G->rows[k], u.mark = G->mark[k];
-        len = G->nrows[k] * u.w;
-        par_range((int64_t)G->nrows[k], len < UPDATE_PAR ? 1 : par_threads(), update_rows, &u);
-        G->nrows[k] = 0;
-    }
-}
-
 void simec_fit_opts_default(simec_fit_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -591,9 +500,9 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     size_t n, bs = o->batch_size ? o->batch_size : 32, i, b0;
     size_t *perm = NULL;
     double *snap = NULL, monitor_best = INFINITY;
-    grad G;
+    simec_grad G;
     rng g;
-    int rc, epoch, wait = 0;
+    int rc, epoch, wait = 0, restored = 0;
     memset(info, 0, sizeof *info);
     memset(&G, 0, sizeof G);
     info->best_epoch = 0;
@@ -620,7 +529,8 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
         rc = core_err_nomem(e, "fit", (double)m->n_params * 8);
         goto done;
     }
-    if ((rc = grad_init(&G, m, lazy_first(m, x), lazy_last(m, t) && !m->cfg.wll_frozen, e)))
+    if ((rc = grad_init(&G, m, !o->dense_updates && lazy_first(m, x),
+                        !o->dense_updates && lazy_last(m, t) && !m->cfg.wll_frozen, e)))
         goto done;
     memcpy(snap, m->theta, m->n_params * sizeof *snap); /* restored on Ctrl-C */
     rng_seed(&g, o->seed);
@@ -634,26 +544,31 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
             size_t k = n - b0 < bs ? n - b0 : bs;
             double l;
             grad_clear(&G, m);
+            premark(m, x, t, perm + b0, k, &G);
+            simec_catch_up(m, &G, 0);
             if ((rc = batch(m, x, t, perm + b0, k, &l, &G, 1, e)))
                 goto done;
             if (!isfinite(l)) {
                 memcpy(m->theta, snap, m->n_params * sizeof *snap);
+                restored = 1;
                 rc = core_err_set(e, CORE_ENUMERIC,
                                   "fit: the loss became %g in epoch %d (learning rate %g too high?); weights of "
                                   "epoch %d restored",
                                   l, epoch, m->cfg.lr, o->keep_best ? info->best_epoch : epoch - 1);
                 goto done;
             }
-            update(m, &G);
+            simec_update(m, &G);
             sum += l * (double)k;
             if (core_interrupted()) {
                 memcpy(m->theta, snap, m->n_params * sizeof *snap);
+                restored = 1;
                 info->interrupted = 1;
                 rc = core_err_set(e, CORE_EINTR, "interrupted in epoch %d: weights of epoch %d restored", epoch,
                                   o->keep_best ? info->best_epoch : epoch - 1);
                 goto done;
             }
         }
+        simec_catch_up(m, &G, 1); /* every row as the dense optimiser leaves it */
         info->epochs_done = epoch;
         info->last_loss = n ? sum / (double)n : 0.0;
         if (o->vx && (rc = simec_eval_loss(m, o->vx, o->vt, 256, &val, e)))
@@ -681,6 +596,8 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     if (o->keep_best && info->best_epoch > 0)
         memcpy(m->theta, snap, m->n_params * sizeof *snap);
 done:
+    if (rc && !restored && G.g)
+        simec_catch_up(m, &G, 1); /* no row left behind by an error */
     grad_free(&G);
     core_free(perm);
     core_free(snap);

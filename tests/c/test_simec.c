@@ -341,6 +341,55 @@ static void test_save_load_determinism_interrupt(void)
     spm_free(&TS);
 }
 
+/* Lazy row updates plus closed-form catch-up equal the dense optimiser:
+ * exactly for SGD, up to eps for Adam and Adamax */
+static void test_lazy_equals_dense(void)
+{
+    static const int opts[] = {SIMEC_SGD, SIMEC_ADAM, SIMEC_ADAMAX};
+    size_t k, i;
+    mat X, T;
+    spm XS, TS;
+    rng g;
+    core_err e;
+    rng_seed(&g, 21);
+    randmat(&X, 40, 12, 0.8, &g);
+    randmat(&T, 40, 30, 0.85, &g);
+    spm_from_dense(&XS, &X, 0.0, NULL);
+    spm_from_dense(&TS, &T, 0.0, NULL);
+    for (k = 0; k < 3; k++) {
+        simec_cfg cfg;
+        simec a, b;
+        simec_input in;
+        simec_target tg;
+        simec_fit_opts o;
+        simec_fit_info info;
+        double worst = 0.0;
+        simec_cfg_default(&cfg);
+        cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 12, cfg.emb_dim = 4, cfg.out_dim = 30;
+        cfg.missing = SIMEC_MASK, cfg.l2_reg_emb = 0.0, cfg.opt = opts[k], cfg.lr = 0.01, cfg.seed = 4;
+        CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
+        CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+        memset(&in, 0, sizeof in);
+        in.S = &XS, in.n = 40;
+        tg.S = &TS, tg.D = NULL;
+        simec_fit_opts_default(&o);
+        o.epochs = 6, o.batch_size = 4;
+        CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
+        o.dense_updates = 1;
+        CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
+        for (i = 0; i < a.n_params; i++) {
+            double d = fabs(a.theta[i] - b.theta[i]) / (fabs(b.theta[i]) > 1e-3 ? fabs(b.theta[i]) : 1e-3);
+            worst = d > worst ? d : worst;
+        }
+        if (getenv("SIMEC_TEST_VERBOSE") || !(worst < (opts[k] == SIMEC_SGD ? 1e-12 : 1e-5)))
+            fprintf(stderr, "%s: lazy vs dense parameters differ by %g relative\n", simec_opt_names[opts[k]], worst);
+        CHECK(worst < (opts[k] == SIMEC_SGD ? 1e-12 : 1e-5));
+        simec_free(&a), simec_free(&b);
+    }
+    mat_release(&X), mat_release(&T);
+    spm_free(&XS), spm_free(&TS);
+}
+
 static void test_bad_input(void)
 {
     simec_cfg cfg = small_cfg();
@@ -383,6 +432,7 @@ int main(void)
     RUN(test_svd_error);
     RUN(test_masked_recovery);
     RUN(test_save_load_determinism_interrupt);
+    RUN(test_lazy_equals_dense);
     RUN(test_bad_input);
     return check_summary();
 }
