@@ -92,16 +92,6 @@ for _, r in ipairs(results) do
 end
 
 if opts.json then
-  local parts = {}
-  for _, r in ipairs(results) do
-    local ps = {}
-    for key, v in pairs(r.params) do ps[#ps + 1] = ("%q: %s"):format(key, tostring(v)) end
-    table.sort(ps)
-    parts[#parts + 1] = ('{"scenario": %q, "method": %q, "rmse": %.6f, "mae": %.6f, "seconds": %.4f, "params": {%s}}')
-      :format(r.scenario, r.method, r.rmse, r.mae, r.seconds, table.concat(ps, ", "))
-  end
-  local f = assert(io.open(opts.json, "w"))
-  f:write(('{"dataset": %q, "seed": 13, "results": [\n  %s]}\n'):format(ds.name, table.concat(parts, ",\n  ")))
-  f:close()
+  require("simec.report").json(opts.json, ds.name, results)
   print("wrote " .. opts.json)
 end

@@ -545,7 +545,8 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
             double l;
             grad_clear(&G, m);
             premark(m, x, t, perm + b0, k, &G);
-            simec_catch_up(m, &G, 0);
+            if (!o->lazy)
+                simec_catch_up(m, &G, 0);
             if ((rc = batch(m, x, t, perm + b0, k, &l, &G, 1, e)))
                 goto done;
             if (!isfinite(l)) {
@@ -568,7 +569,8 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
                 goto done;
             }
         }
-        simec_catch_up(m, &G, 1); /* every row as the dense optimiser leaves it */
+        if (!o->lazy)
+            simec_catch_up(m, &G, 1); /* every row as the dense optimiser leaves it */
         info->epochs_done = epoch;
         info->last_loss = n ? sum / (double)n : 0.0;
         if (o->vx && (rc = simec_eval_loss(m, o->vx, o->vt, 256, &val, e)))
@@ -596,7 +598,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     if (o->keep_best && info->best_epoch > 0)
         memcpy(m->theta, snap, m->n_params * sizeof *snap);
 done:
-    if (rc && !restored && G.g)
+    if (rc && !restored && G.g && !o->lazy)
         simec_catch_up(m, &G, 1); /* no row left behind by an error */
     grad_free(&G);
     core_free(perm);
