@@ -406,7 +406,15 @@ static void premark(const simec *m, const simec_input *x, const simec_target *t,
         for (r = 0; r < n; r++)
             for (k = t->S->p[rows[r]]; k < t->S->p[rows[r] + 1]; k++)
                 touch(G, 1, (size_t)t->S->j[k]);
-    (void)m;
+    /* ascending rows: the optimiser then sweeps its arrays nearly in order */
+    for (r = 0; r < 2; r++) {
+        size_t len = r == 0 ? m->layer[0].in : SIMEC_LAST(m)->out, i, c = 0;
+        if (!G->sparse[r] || G->nrows[r] * 64 < len)
+            continue;
+        for (i = 0; i < len; i++)
+            if (G->mark[r][i])
+                G->rows[r][c++] = i;
+    }
 }
 
 /* The batch's loss (data + regularisers) and, with G, its gradient */
