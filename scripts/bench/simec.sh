@@ -3,16 +3,15 @@
 # embedding -> all users, Adamax, batch 32) trained for --epochs epochs on a
 # synthetic data set the size of MovieLens-10M, with simec and, in the same
 # run, with an equivalent PyTorch model (scripts/bench/simec_torch.py).
-# Variants: X-mask (masked mse, the target), X-mask+lazy (lazy optimiser
-# rows), X-zero (zero-filled), I-mask (identity input). The peer runs X-mask
-# only unless --peer-all.
+# Variants: X-mask (masked mse, the target), X-zero (zero-filled), I-mask
+# (identity input). The peer runs X-mask only unless --peer-all.
 #   sh scripts/bench/simec.sh [--ratings N] [--epochs K] [--variants "X-mask X-zero I-mask"] [--peer-all] [--json FILE]
 set -eu
 cd "$(dirname "$0")/../.."
 N=10000054
 EPOCHS=3
 PEER_ALL=0
-VARIANTS="X-mask X-mask+lazy X-zero I-mask"
+VARIANTS="X-mask X-zero I-mask"
 JSON=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -40,7 +39,7 @@ run() { # run NAME VARIANT CMD...
 }
 for v in $VARIANTS; do
     run simec $v ./simec scripts/bench/simec_simec.lua
-    if [ $v = X-mask ] || { [ $PEER_ALL = 1 ] && [ "${v%+lazy}" = "$v" ]; }; then
+    if [ $v = X-mask ] || [ $PEER_ALL = 1 ]; then
         run torch $v $PY scripts/bench/simec_torch.py
     fi
 done
@@ -60,20 +59,20 @@ def read(name, v):
 print("SimEc training: %d ratings, 10681 items x 69878 users, 1000 item features; %d epochs, batch 32, medians per epoch" % (n, epochs))
 print("%-8s %12s %12s %8s %12s %12s %9s %9s" % ("variant", "simec s/ep", "torch s/ep", "ratio", "simec loss", "torch loss", "simec MB", "torch MB"))
 results = []
-for v in ["X-mask", "X-mask+lazy", "X-zero", "I-mask"]:
+for v in ["X-mask", "X-zero", "I-mask"]:
     s, t = read("simec", v), read("torch", v)
     if not s:
         continue
     ratio = t["sec"] / s["sec"] if t else None
     print("%-8s %12.2f %12s %8s %12.5f %12s %9.0f %9s" % (v, s["sec"], "%.2f" % t["sec"] if t else "-",
           "%.1fx" % ratio if t else "-", s["loss"], "%.5f" % t["loss"] if t else "-", s["mb"], "%.0f" % t["mb"] if t else "-"))
-    r = {"name": "SimEc(%s) %s%s epoch" % (v[0], "masked" if "mask" in v else "zero-filled", " lazy" if "lazy" in v else ""), "simec_s": s["sec"],
+    r = {"name": "SimEc(%s) %s epoch" % (v[0], "masked" if "mask" in v else "zero-filled"), "simec_s": s["sec"],
          "simec_loss": s["loss"], "simec_mb": s["mb"]}
     if t:
         r.update({"peer_s": t["sec"], "peer_loss": t["loss"], "peer_mb": t["mb"], "ratio": ratio})
     results.append(r)
-for v in ["X-mask", "X-mask+lazy"]:
-  s, t = read("simec", v), read("torch", "X-mask")
+for v in ["X-mask"]:
+  s, t = read("simec", v), read("torch", v)
   if s and t:
     print("target (%s): >= 20x faster per epoch: %s (%.1fx); training loss <= torch's: %s (%.5f vs %.5f)" % (
         v, "met" if t["sec"] / s["sec"] >= 20 else "NOT met", t["sec"] / s["sec"], "met" if s["loss"] <= t["loss"] else "NOT met",

@@ -11,10 +11,9 @@ for i, id in ipairs(R:row_labels()) do idx[i] = F:row_index(id) or error("no fea
 local X = F:select_rows(idx)
 local mean = R:sum() / R:nnz()
 local T = sparse.from_values(R, R:values() - mean)
-local input, miss, lazy = variant:match("^(%a)%-(%a+)(%+?l?a?z?y?)$")
+local input, miss = variant:match("^(%a)%-(%a+)$")
 local m = SimEc.new{input = input == "X" and X:ncols() or "identity", rows = T:nrows(), embedding = 100,
                     output = T:ncols(), missing = miss == "mask" and "mask" or "zero", l2_reg_emb = 0,
                     optimizer = {"adamax", lr = 0.001}, seed = 1}
-local h = m:fit(input == "X" and X or nil, T, {epochs = epochs, batch_size = 32, verbose = false, seed = 1,
-                                               lazy = lazy == "+lazy"})
+local h = m:fit(input == "X" and X or nil, T, {epochs = epochs, batch_size = 32, verbose = false, seed = 1})
 for e = 1, h.epochs do print(("epoch %.3f %.6f"):format(h.seconds[e], h.loss[e])) end

@@ -105,8 +105,6 @@ typedef struct simec_fit_opts {
     const simec_target *vt;
     int keep_best;          /* restore the epoch with the lowest monitored loss */
     int dense_updates;      /* step every row every batch instead of the lazy equivalent */
-    int lazy;               /* rows no batch touches skip the step (TensorFlow's sparse updates): faster,
-                               not the dense optimiser's result */
     double plateau_factor;  /* reduce-on-plateau: lr *= factor after patience epochs (0: off) */
     int plateau_patience;
     double min_lr;

@@ -38,8 +38,18 @@ typedef struct simec_grad {
     unsigned char *mark[2]; /* rows touched by this batch */
     size_t *rows[2], nrows[2];
     int64_t *last[2];       /* per row: the step it is up to date with */
+    int fused;              /* the last layer steps inside its output pass */
+    uint32_t *slot;         /* output -> position in rows[1] (fused pass) */
 } simec_grad;
 
+/* The loss of one target value given the last layer's pre-activation z;
+ * *d = its derivative with respect to z */
+double simec_loss1(int loss, int act, double z, double y, double *d);
+/* The masked output layer of a training batch fused with W_ll's optimiser
+ * step: per touched output, catch-up, outputs, gradients and step in one
+ * pass over its row (no gradient array for W_ll) */
+int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                       double *loss, core_err *e);
 /* one optimiser step: dense layers whole, lazy ones on their touched rows */
 void simec_update(simec *m, simec_grad *G);
 /* brings the touched rows (all: every row) of the lazy layers to m->step */

@@ -18,13 +18,12 @@ static double step_size(const simec_cfg *c, double t)
     return c->lr;
 }
 
-/* One optimiser step on theta[off .. off + len) */
+/* One optimiser step on theta[off .. off + len) with its gradient g[0 .. len) */
 SIMEC_HOT static void step(simec *m, size_t off, size_t len, const double *g, double lr_t)
 {
     const simec_cfg *c = &m->cfg;
     double *p = m->theta + off, *m1 = m->m1 + off, *m2 = m->m2 + off;
     size_t i;
-    g += off;
     switch (c->opt) {
     case SIMEC_ADAMAX:
         for (i = 0; i < len; i++) {
@@ -66,7 +65,7 @@ static void update_flat(void *ctx, int thread, int64_t a, int64_t b)
 {
     uctx *u = ctx;
     (void)thread;
-    step(u->m, u->off + (size_t)a, (size_t)(b - a), u->G->g, u->lr_t);
+    step(u->m, u->off + (size_t)a, (size_t)(b - a), u->G->g + u->off + (size_t)a, u->lr_t);
 }
 
 /* touched rows only, then clear their gradient and mark */
@@ -77,7 +76,7 @@ static void update_rows(void *ctx, int thread, int64_t a, int64_t b)
     (void)thread;
     for (i = a; i < b; i++) {
         size_t r = u->list[i];
-        step(u->m, u->off + r * u->w, u->w, u->G->g, u->lr_t);
+        step(u->m, u->off + r * u->w, u->w, u->G->g + u->off + r * u->w, u->lr_t);
         memset(u->G->g + u->off + r * u->w, 0, u->w * sizeof(double));
         u->mark[r] = 0;
         u->last[r] = u->now;
@@ -99,8 +98,10 @@ void simec_update(simec *m, simec_grad *G)
         size_t len;
         if (l == m->nl - 1 && c->wll_frozen)
             continue;
+        if (k == 1 && G->fused)
+            continue; /* stepped in the output pass */
         if (L->b_off != SIMEC_NO_BIAS)
-            step(m, L->b_off, L->out, G->g, u.lr_t);
+            step(m, L->b_off, L->out, G->g + L->b_off, u.lr_t);
         if (k < 0 || !G->sparse[k]) {
             len = L->in * L->out;
             u.off = L->w_off;
@@ -156,18 +157,39 @@ static void catch_rows(void *ctx, int thread, int64_t a, int64_t b)
     }
 }
 
+/* For k = 0 .. kmax skipped steps ending at step now: coef(k) = sum over
+ * j = 1..k of size(now - k + j) rho^j, by coef(k+1) = rho (coef(k) +
+ * size(now - k)), and the moments' decays beta1^k, beta2^k (3 x (kmax + 1)) */
+static double *catch_table(const simec_cfg *c, int64_t now, int64_t kmax)
+{
+    double *tab = core_malloc(3 * (size_t)(kmax + 1) * sizeof *tab), rho;
+    int64_t j;
+    if (!tab)
+        return NULL;
+    rho = c->opt == SIMEC_ADAMAX ? c->beta1 / c->beta2 : c->opt == SIMEC_ADAM ? c->beta1 / sqrt(c->beta2) : c->momentum;
+    tab[0] = 0.0;
+    tab[kmax + 1] = 1.0;
+    tab[2 * (kmax + 1)] = 1.0;
+    for (j = 0; j < kmax; j++) {
+        double size = c->opt == SIMEC_SGD ? 1.0 : step_size(c, (double)(now - j));
+        tab[j + 1] = rho * (tab[j] + size);
+        tab[kmax + 1 + j + 1] = tab[kmax + 1 + j] * (c->opt == SIMEC_SGD ? c->momentum : c->beta1);
+        tab[2 * (kmax + 1) + j + 1] = tab[2 * (kmax + 1) + j] * c->beta2;
+    }
+    return tab;
+}
+
 void simec_catch_up(simec *m, simec_grad *G, int all)
 {
-    const simec_cfg *c = &m->cfg;
-    int64_t oldest = m->step, kmax, j;
+    int64_t oldest = m->step, kmax;
     size_t n[2], l;
-    double *tab, rho;
+    double *tab;
     int k;
     uctx u;
     n[0] = m->layer[0].in, n[1] = SIMEC_LAST(m)->out;
     for (k = 0; k < 2; k++) {
         size_t i, cnt = all ? n[k] : G->nrows[k];
-        if (!G->sparse[k])
+        if (!G->sparse[k] || (k == 1 && G->fused && !all))
             continue;
         for (i = 0; i < cnt; i++) {
             int64_t t = G->last[k][all ? i : G->rows[k][i]];
@@ -178,29 +200,15 @@ void simec_catch_up(simec *m, simec_grad *G, int all)
     kmax = m->step - oldest;
     if (kmax == 0 || !m->m1)
         return;
-    /* coef(k) = sum_{j=1..k} size(s-k+j) rho^j over the skipped steps,
-     * by coef(k+1) = rho (coef(k) + size(s-k)); decays d1 = beta1^k, d2 */
-    tab = core_malloc(3 * (size_t)(kmax + 1) * sizeof *tab);
-    if (!tab) { /* no memory for the tables: the rows stay lazy, which only delays the skipped steps */
-        return;
-    }
-    rho = c->opt == SIMEC_ADAMAX ? c->beta1 / c->beta2 : c->opt == SIMEC_ADAM ? c->beta1 / sqrt(c->beta2) : c->momentum;
-    tab[0] = 0.0;
-    tab[kmax + 1] = 1.0;
-    tab[2 * (kmax + 1)] = 1.0;
-    for (j = 0; j < kmax; j++) {
-        double size = c->opt == SIMEC_SGD ? 1.0 : step_size(c, (double)(m->step - j));
-        tab[j + 1] = rho * (tab[j] + size);
-        tab[kmax + 1 + j + 1] = tab[kmax + 1 + j] * (c->opt == SIMEC_SGD ? c->momentum : c->beta1);
-        tab[2 * (kmax + 1) + j + 1] = tab[2 * (kmax + 1) + j] * c->beta2;
-    }
+    if (!(tab = catch_table(&m->cfg, m->step, kmax)))
+        return; /* no memory for the table: the rows stay behind, which only delays their skipped steps */
     memset(&u, 0, sizeof u);
     u.m = m, u.G = G, u.now = m->step;
     u.coef = tab, u.d1 = tab + kmax + 1, u.d2 = tab + 2 * (kmax + 1);
     for (l = 0; l < 2; l++) {
         const simec_layer *L = l == 0 ? &m->layer[0] : SIMEC_LAST(m);
         size_t cnt;
-        if (!G->sparse[l])
+        if (!G->sparse[l] || (l == 1 && G->fused && !all))
             continue;
         u.off = L->w_off, u.w = l == 1 ? L->in : L->out;
         u.list = all ? NULL : G->rows[l];
@@ -209,4 +217,137 @@ void simec_catch_up(simec *m, simec_grad *G, int all)
         par_range((int64_t)cnt, cnt * u.w < UPDATE_PAR ? 1 : par_threads(), catch_rows, &u);
     }
     core_free(tab);
+}
+
+/* The fused pass: the batch's targets regrouped by output (column), each
+ * output's row of W_ll read once for its catch-up, all its outputs and
+ * gradients, and its optimiser step. Threads take disjoint outputs. */
+typedef struct fctx {
+    simec *m;
+    simec_grad *G;
+    const mat *Y;
+    size_t n;
+    const size_t *start; /* per touched output: its entries er/ev[start[i] .. start[i + 1]) */
+    const uint32_t *er;
+    const double *ev, *scale, *tab;
+    double *dy, lr_t, loss[PAR_MAX];
+    int threads;
+} fctx;
+
+static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
+{
+    fctx *f = ctx;
+    simec *m = f->m;
+    const simec_layer *L = SIMEC_LAST(m);
+    size_t d = L->in, c, n = f->n;
+    int64_t s = m->step, kmax = 0, i;
+    double *dy = f->dy + (size_t)thread * n * d, total = 0.0, gv[1024], *g = d <= 1024 ? gv : NULL;
+    if (!g) /* embeddings over 1024: the per-thread buffer after dy */
+        g = f->dy + (size_t)f->threads * n * d + (size_t)thread * d;
+    if (f->tab)
+        kmax = (int64_t)f->tab[-1];
+    for (i = a; i < b; i++) {
+        size_t col = f->G->rows[1][i], off = L->w_off + col * d, e;
+        double *v = m->theta + off;
+        int64_t k = s - f->G->last[1][col];
+        if (f->tab && k > 0)
+            skip_row(&m->cfg, v, m->m1 + off, m->m2 + off, d, f->tab[k], f->tab[kmax + 1 + k],
+                     f->tab[2 * (kmax + 1) + k]);
+        memset(g, 0, d * sizeof *g);
+        for (e = f->start[i]; e < f->start[i + 1]; e++) {
+            size_t r = f->er[e];
+            const double *y = &MAT_AT(f->Y, r, 0);
+            double *dyr = dy + r * d, z = 0.0, dz;
+            for (c = 0; c < d; c++)
+                z += y[c] * v[c];
+            total += simec_loss1(m->cfg.loss, L->act, z, f->ev[e], &dz) * f->scale[r];
+            dz *= f->scale[r];
+            for (c = 0; c < d; c++) {
+                dyr[c] += dz * v[c];
+                g[c] += dz * y[c];
+            }
+        }
+        step(m, off, d, g, f->lr_t);
+        f->G->last[1][col] = s + 1;
+        f->G->mark[1][col] = 0;
+    }
+    f->loss[thread] = total;
+}
+
+int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                       double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    size_t K = G->nrows[1], d = L->in, r, i, nnz = 0, *start = NULL;
+    int threads = par_threads(), used, t;
+    int64_t kmax = 0;
+    spm_ptr p;
+    uint32_t *er = NULL;
+    double *ev = NULL, *scale = NULL, *tab = NULL;
+    fctx f;
+    int rc = CORE_OK;
+    memset(&f, 0, sizeof f);
+    for (r = 0; r < n; r++)
+        nnz += (size_t)(T->p[rows[r] + 1] - T->p[rows[r]]);
+    if (nnz < 20000)
+        threads = 1;
+    for (i = 0; i < K; i++) {
+        int64_t k = m->step - G->last[1][G->rows[1][i]];
+        G->slot[G->rows[1][i]] = (uint32_t)i;
+        if (k > kmax)
+            kmax = k;
+    }
+    start = core_calloc(K + 1, sizeof *start);
+    er = core_malloc((nnz ? nnz : 1) * sizeof *er);
+    ev = core_malloc((nnz ? nnz : 1) * sizeof *ev);
+    scale = core_malloc((n ? n : 1) * sizeof *scale);
+    f.dy = core_calloc((size_t)threads * n * d + (size_t)threads * d, sizeof(double));
+    if (kmax > 0) {
+        /* one extra leading slot holds kmax for the workers */
+        double *t0 = catch_table(&m->cfg, m->step, kmax);
+        if (t0 && (tab = core_malloc((3 * (size_t)(kmax + 1) + 1) * sizeof *tab))) {
+            tab[0] = (double)kmax;
+            memcpy(tab + 1, t0, 3 * (size_t)(kmax + 1) * sizeof *tab);
+        }
+        core_free(t0);
+        if (!tab)
+            goto nomem;
+    }
+    if (!start || !er || !ev || !scale || !f.dy)
+        goto nomem;
+    /* regroup the batch's entries by output, rows ascending within each */
+    for (r = 0; r < n; r++)
+        for (p = T->p[rows[r]]; p < T->p[rows[r] + 1]; p++)
+            start[G->slot[T->j[p]] + 1]++;
+    for (i = 0; i < K; i++)
+        start[i + 1] += start[i];
+    for (r = 0; r < n; r++) {
+        spm_ptr b = T->p[rows[r]], end = T->p[rows[r] + 1];
+        scale[r] = 1.0 / ((double)(end - b > 0 ? end - b : 1) * (double)n);
+        for (p = b; p < end; p++) {
+            size_t at = start[G->slot[T->j[p]]]++;
+            er[at] = (uint32_t)r;
+            ev[at] = T->x[p];
+        }
+    }
+    for (i = K; i > 0; i--) /* back to the starts */
+        start[i] = start[i - 1];
+    start[0] = 0;
+    f.threads = threads;
+    f.m = m, f.G = G, f.Y = Y, f.n = n, f.start = start, f.er = er, f.ev = ev, f.scale = scale;
+    f.tab = tab ? tab + 1 : NULL;
+    f.lr_t = step_size(&m->cfg, (double)(m->step + 1));
+    used = par_range((int64_t)K, threads, fused_outputs, &f);
+    for (*loss = 0.0, t = 0; t < used; t++) {
+        *loss += f.loss[t];
+        for (i = 0; i < n * d; i++)
+            dY->x[i] += f.dy[(size_t)t * n * d + i];
+    }
+    G->nrows[1] = 0;
+    goto done;
+nomem:
+    rc = core_err_nomem(e, "SimEc batch", (double)nnz * 12);
+done:
+    core_free(start), core_free(er), core_free(ev), core_free(scale), core_free(f.dy), core_free(tab);
+    return rc;
 }

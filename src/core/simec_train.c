@@ -8,7 +8,6 @@
 #include "simec_impl.h"
 
 #define OUT_CHUNK 1024
-#define BCE_CLIP 1e-7 /* Keras clips probabilities to [eps, 1 - eps] */
 
 static int lazy_first(const simec *m, const simec_input *x)
 {
@@ -31,6 +30,7 @@ static void grad_free(simec_grad *G)
         core_free(G->rows[k]);
         core_free(G->last[k]);
     }
+    core_free(G->slot);
     memset(G, 0, sizeof *G);
 }
 
@@ -48,7 +48,8 @@ static int grad_init(simec_grad *G, const simec *m, int sparse_first, int sparse
         if (!G->sparse[k])
             continue;
         if (!(G->mark[k] = core_calloc(n[k], 1)) || !(G->rows[k] = core_malloc(n[k] * sizeof(size_t))) ||
-            !(G->last[k] = core_malloc(n[k] * sizeof(int64_t))))
+            !(G->last[k] = core_malloc(n[k] * sizeof(int64_t))) ||
+            (k == 1 && !(G->slot = core_malloc(n[k] * sizeof(uint32_t)))))
             goto nomem;
         for (i = 0; i < n[k]; i++)
             G->last[k][i] = m->step;
@@ -80,30 +81,6 @@ static void grad_clear(simec_grad *G, const simec *m)
             memset(G->g + L->w_off, 0, L->in * L->out * sizeof(double));
         if (L->b_off != SIMEC_NO_BIAS)
             memset(G->g + L->b_off, 0, L->out * sizeof(double));
-    }
-}
-
-/* The loss of one target value; *d = its derivative with respect to z */
-static double loss1(int loss, int act, double z, double y, double *d)
-{
-    double o = simec_act1(act, z), dl;
-    switch (loss) {
-    case SIMEC_MAE:
-        dl = o > y ? 1.0 : o < y ? -1.0 : 0.0;
-        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
-        return fabs(o - y);
-    case SIMEC_BCE: {
-        double oc = o < BCE_CLIP ? BCE_CLIP : o > 1.0 - BCE_CLIP ? 1.0 - BCE_CLIP : o;
-        if (act == SIMEC_SIGMOID)
-            *d = o - y; /* the sigmoid's derivative cancels the denominator */
-        else
-            *d = (oc - y) / (oc * (1.0 - oc));
-        return -(y * log(oc) + (1.0 - y) * log(1.0 - oc));
-    }
-    default:
-        dl = 2.0 * (o - y);
-        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
-        return (o - y) * (o - y);
     }
 }
 
@@ -148,7 +125,7 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
             double z = 0.0, dz;
             for (c = 0; c < d; c++)
                 z += y[c] * v[c];
-            row += loss1(k->m->cfg.loss, L->act, z, T->x[t], &dz);
+            row += simec_loss1(k->m->cfg.loss, L->act, z, T->x[t], &dz);
             if (!dy)
                 continue;
             dz *= scale;
@@ -241,7 +218,7 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
                     *z = 0.0;
                     continue;
                 }
-                total += loss1(m->cfg.loss, L->act, *z, tc[c], &dz) * scale[r];
+                total += simec_loss1(m->cfg.loss, L->act, *z, tc[c], &dz) * scale[r];
                 *z = dz * scale[r];
             }
         }
@@ -418,7 +395,7 @@ static void premark(const simec *m, const simec_input *x, const simec_target *t,
 }
 
 /* The batch's loss (data + regularisers) and, with G, its gradient */
-static int batch(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
+static int batch(simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
                  double *loss, simec_grad *G, int with_reg, core_err *e)
 {
     simec_fwd f;
@@ -430,7 +407,10 @@ static int batch(const simec *m, const simec_input *x, const simec_target *t, co
         return rc;
     if (G && (rc = mat_init(&dY, n, m->cfg.emb_dim, e)))
         goto done;
-    if (t->S && m->cfg.missing == SIMEC_MASK) {
+    if (G && G->fused) {
+        if ((rc = simec_masked_fused(m, G, t->S, rows, n, &f.A[m->nl - 2], &dY, &data, e)))
+            goto done;
+    } else if (t->S && m->cfg.missing == SIMEC_MASK) {
         if ((rc = out_masked(m, t->S, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
             goto done;
     } else if ((rc = out_chunked(m, t, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
@@ -452,10 +432,10 @@ int simec_batch_grad(const simec *m, const simec_input *x, const simec_target *t
     simec_grad G;
     int rc;
     if (!g)
-        return batch(m, x, t, rows, n, loss, NULL, 1, e);
+        return batch((simec *)m, x, t, rows, n, loss, NULL, 1, e); /* without G nothing is written */
     if ((rc = grad_init(&G, m, 0, 0, e)))
         return rc;
-    rc = batch(m, x, t, rows, n, loss, &G, 1, e);
+    rc = batch((simec *)m, x, t, rows, n, loss, &G, 1, e); /* dense G: no fused step writes m */
     if (!rc)
         memcpy(g, G.g, m->n_params * sizeof *g);
     grad_free(&G);
@@ -477,7 +457,7 @@ int simec_eval_loss(const simec *m, const simec_input *x, const simec_target *t,
         double l;
         for (i = 0; i < k; i++)
             rows[i] = r0 + i;
-        if (!(rc = batch(m, x, t, rows, k, &l, NULL, 0, e)))
+        if (!(rc = batch((simec *)m, x, t, rows, k, &l, NULL, 0, e))) /* without G nothing is written */
             total += l * (double)k;
     }
     core_free(rows);
@@ -540,6 +520,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     if ((rc = grad_init(&G, m, !o->dense_updates && lazy_first(m, x),
                         !o->dense_updates && lazy_last(m, t) && !m->cfg.wll_frozen, e)))
         goto done;
+    G.fused = G.sparse[1]; /* output layer and its optimiser step in one pass */
     memcpy(snap, m->theta, m->n_params * sizeof *snap); /* restored on Ctrl-C */
     rng_seed(&g, o->seed);
     for (i = 0; i < n; i++)
@@ -553,8 +534,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
             double l;
             grad_clear(&G, m);
             premark(m, x, t, perm + b0, k, &G);
-            if (!o->lazy)
-                simec_catch_up(m, &G, 0);
+            simec_catch_up(m, &G, 0); /* the last layer's rows: in the fused output pass */
             if ((rc = batch(m, x, t, perm + b0, k, &l, &G, 1, e)))
                 goto done;
             if (!isfinite(l)) {
@@ -577,8 +557,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
                 goto done;
             }
         }
-        if (!o->lazy)
-            simec_catch_up(m, &G, 1); /* every row as the dense optimiser leaves it */
+        simec_catch_up(m, &G, 1); /* every row as the dense optimiser leaves it */
         info->epochs_done = epoch;
         info->last_loss = n ? sum / (double)n : 0.0;
         if (o->vx && (rc = simec_eval_loss(m, o->vx, o->vt, 256, &val, e)))
@@ -606,7 +585,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     if (o->keep_best && info->best_epoch > 0)
         memcpy(m->theta, snap, m->n_params * sizeof *snap);
 done:
-    if (rc && !restored && G.g && !o->lazy)
+    if (rc && !restored && G.g)
         simec_catch_up(m, &G, 1); /* no row left behind by an error */
     grad_free(&G);
     core_free(perm);

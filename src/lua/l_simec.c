@@ -328,7 +328,6 @@ static int s_fit(lua_State *L)
         o.shuffle = optbool(L, opts, "shuffle", 1);
         o.seed = (uint32_t)optsize(L, opts, "seed", 0);
         o.keep_best = optbool(L, opts, "keep_best", 0);
-        o.lazy = optbool(L, opts, "lazy", 0);
         c.verbose = optbool(L, opts, "verbose", 1);
         lua_getfield(L, opts, "lr_plateau");
         if (lua_istable(L, -1)) {
