@@ -234,7 +234,7 @@ typedef struct fctx {
     int threads;
 } fctx;
 
-static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
+SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
 {
     fctx *f = ctx;
     simec *m = f->m;
