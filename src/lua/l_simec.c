@@ -588,24 +588,32 @@ static int s_tostring(lua_State *L)
     return 1;
 }
 
-static int s_index(lua_State *L)
+/* model:config(): sizes and settings as a table */
+static int s_config(lua_State *L)
 {
     simec *m = checkmodel(L, 1);
-    const char *k = luaL_checkstring(L, 2);
-    if (strcmp(k, "input_dim") == 0)
-        lua_pushinteger(L, (lua_Integer)m->cfg.in_dim);
-    else if (strcmp(k, "embedding_dim") == 0)
-        lua_pushinteger(L, (lua_Integer)m->cfg.emb_dim);
-    else if (strcmp(k, "output_dim") == 0)
-        lua_pushinteger(L, (lua_Integer)m->cfg.out_dim);
-    else if (strcmp(k, "params") == 0)
-        lua_pushinteger(L, (lua_Integer)m->n_params);
-    else if (strcmp(k, "lr") == 0)
-        lua_pushnumber(L, m->cfg.lr);
-    else {
-        luaL_getmetafield(L, 1, "__methods");
-        lua_getfield(L, -1, k);
-    }
+    const simec_cfg *c = &m->cfg;
+    lua_createtable(L, 0, 16);
+    lua_pushstring(L, c->input == SIMEC_IN_IDENTITY ? "identity" : "features");
+    lua_setfield(L, -2, "input");
+    lua_pushinteger(L, (lua_Integer)c->in_dim);
+    lua_setfield(L, -2, "input_dim");
+    lua_pushinteger(L, (lua_Integer)c->emb_dim);
+    lua_setfield(L, -2, "embedding");
+    lua_pushinteger(L, (lua_Integer)c->out_dim);
+    lua_setfield(L, -2, "output");
+    lua_pushinteger(L, (lua_Integer)m->n_params);
+    lua_setfield(L, -2, "params");
+    lua_pushstring(L, simec_loss_names[c->loss]);
+    lua_setfield(L, -2, "loss");
+    lua_pushstring(L, c->missing == SIMEC_MASK ? "mask" : "zero");
+    lua_setfield(L, -2, "missing");
+    lua_pushstring(L, simec_opt_names[c->opt]);
+    lua_setfield(L, -2, "optimizer");
+    lua_pushnumber(L, c->lr);
+    lua_setfield(L, -2, "lr");
+    lua_pushinteger(L, (lua_Integer)m->step);
+    lua_setfield(L, -2, "steps");
     return 1;
 }
 
@@ -614,7 +622,7 @@ static int s_newindex(lua_State *L)
     simec *m = checkmodel(L, 1);
     const char *k = luaL_checkstring(L, 2);
     if (strcmp(k, "lr") != 0)
-        return luaL_error(L, "SimEc: field '%s' is read-only (only lr can be set)", k);
+        return luaL_error(L, "SimEc: cannot set '%s' (only lr can be set; see m:config())", k);
     m->cfg.lr = luaL_checknumber(L, 3);
     if (!(m->cfg.lr > 0 && isfinite(m->cfg.lr)))
         return luaL_error(L, "SimEc: lr must be positive");
@@ -625,14 +633,15 @@ int luaopen_simec_simec(lua_State *L)
 {
     static const luaL_Reg methods[] = {{"fit", s_fit},         {"transform", s_transform}, {"predict", s_predict},
                                        {"predict_at", s_predict_at}, {"loss", s_loss},   {"layers", s_layers},
-                                       {"set_layer", s_set_layer}, {"save", s_save},     {NULL, NULL}};
+                                       {"set_layer", s_set_layer}, {"save", s_save},     {"config", s_config},
+                                       {NULL, NULL}};
     static const luaL_Reg meta[] = {{"__gc", s_gc},           {"__close", s_gc},   {"__tostring", s_tostring},
-                                    {"__index", s_index},     {"__newindex", s_newindex}, {NULL, NULL}};
+                                    {"__newindex", s_newindex}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {{"new", s_new}, {"load", s_load}, {NULL, NULL}};
     luaL_newmetatable(L, SIMEC_T);
     luaL_setfuncs(L, meta, 0);
-    luaL_newlib(L, methods);
-    lua_setfield(L, -2, "__methods");
+    luaL_newlib(L, methods); /* a table, so the REPL completes method names */
+    lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
     return 1;

@@ -15,7 +15,7 @@ case("SimEc.new builds the architecture; layers are readable and settable", func
   local m = SimEc.new{input = 30, embedding = 5, output = 80, hidden = {{16, "tanh"}, {8, "relu"}}, seed = 1}
   eq(tostring(m), "SimEc: features(30) -> 16 tanh -> 8 relu -> 5 linear (embedding) -> 80 linear; " ..
      "1077 parameters; loss mse, missing zero; adamax lr 0.0005")
-  eq(m.params, 30 * 16 + 16 + 16 * 8 + 8 + 8 * 5 + 5 + 5 * 80)
+  eq(m:config().params, 30 * 16 + 16 + 16 * 8 + 8 + 8 * 5 + 5 + 5 * 80)
   local L = m:layers()
   eq(#L, 4)
   eq(L[1].W:nrows(), 30); eq(L[1].W:ncols(), 16); eq(L[1].activation, "tanh"); eq(L[1].kind, "hidden")
@@ -27,6 +27,9 @@ case("SimEc.new builds the architecture; layers are readable and settable", func
   eq(m:layers()[4].W:sum(), 400)
   checkerr("set_layer: W is 4x80, layer 4 expects 5x80", m.set_layer, m, 4, {W = matrix.ones(4, 80)})
   checkerr("set_layer: the last layer has no bias", m.set_layer, m, 4, {b = matrix.ones(1, 80)})
+  m.lr = 0.01
+  eq(m:config().lr, 0.01); eq(m:config().optimizer, "adamax"); eq(m:config().embedding, 5)
+  checkerr("SimEc: cannot set 'params'", function() m.params = 3 end)
 end)
 
 case("SimEc(I) and SimEc(X), masked and zero-filled, learn the residuals", function()

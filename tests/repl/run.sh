@@ -84,6 +84,19 @@ line "print('b is', b, 'a is', a:get(4000, 4000))"
 expect "objects consistent after the interrupt" '^b is +nil +a is +1\.0$'
 line "a = nil; collectgarbage()"
 
+line "R = data.synthetic{items = 2000, users = 3000, ratings = 200000, seed = 1}.ratings"
+line "sm = SimEc.new{input = 'identity', rows = 2000, embedding = 50, output = 3000, seed = 1}"
+line "h = sm:fit(nil, R, {epochs = 100000})"
+expect "SimEc training shows its progress line" 'epoch +[0-9]+/100000 +loss' 20
+send C-c
+expect "Ctrl-C stops SimEc training after the batch" 'interrupted in epoch [0-9]+: weights of epoch [0-9]+ restored' 10
+line "print('usable', sm:loss(nil, R) < 1e9)"
+expect "the model is usable after the interrupt" '^usable +true$'
+send -l "sm:predict_"
+send Tab
+expect "tab completes a SimEc method" 'sm:predict_at' 5
+send C-u
+
 send -l "matrix.ze"
 send Tab
 expect "tab completes a module field" 'matrix\.zeros' 5
