@@ -57,7 +57,8 @@ typedef struct simec {
     simec_layer layer[SIMEC_MAX_HIDDEN + 2];
     size_t n_params;
     double *theta;
-    double *m1, *m2;     /* optimiser moments (NULL until the first fit) */
+    float *m1, *m2;      /* optimiser moments (NULL until the first fit); single precision: the
+                            optimiser's passes are memory-bound, and moments need no more */
     int64_t step;        /* optimiser steps taken */
     mat S_ll;            /* out x out target of W_ll^T W_ll (s_ll_reg) */
 } simec;

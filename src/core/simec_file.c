@@ -68,6 +68,20 @@ static void put_f64(wr *w, double v)
     put_u64(w, u);
 }
 
+static void put_floats(wr *w, const float *x, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char b[4];
+        uint32_t u;
+        int k;
+        memcpy(&u, &x[i], 4);
+        for (k = 0; k < 4; k++)
+            b[k] = (unsigned char)(u >> (8 * k));
+        put(w, b, 4);
+    }
+}
+
 static void put_doubles(wr *w, const double *x, size_t n)
 {
     size_t i;
@@ -145,8 +159,8 @@ int simec_save(const simec *m, const char *path, core_err *e)
     put_u64(&w, m->n_params);
     put_doubles(&w, m->theta, m->n_params);
     if (m->m1) {
-        put_doubles(&w, m->m1, m->n_params);
-        put_doubles(&w, m->m2, m->n_params);
+        put_floats(&w, m->m1, m->n_params);
+        put_floats(&w, m->m2, m->n_params);
     }
     if (m->S_ll.st)
         for (i = 0; i < m->S_ll.rows; i++)
@@ -188,6 +202,19 @@ static double get_f64(rd *r)
     double v;
     memcpy(&v, &u, 8);
     return v;
+}
+
+static void get_floats(rd *r, float *x, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint32_t u = 0;
+        int k;
+        for (k = 0; k < 4; k++)
+            u |= (uint32_t)r->p[r->pos + (size_t)k] << (8 * k);
+        r->pos += 4;
+        memcpy(&x[i], &u, 4);
+    }
 }
 
 static void get_doubles(rd *r, double *x, size_t n)
@@ -239,7 +266,8 @@ int simec_load(simec *m, const char *path, core_err *e)
         return core_err_set(e, CORE_EFORMAT, "load %s: corrupted model header", path);
     }
     /* the sizes the header claims must add up to the file's length */
-    words = np * ((flags & 2) ? 3 : 1);
+    /* parameters in double, moments in single precision, S_ll in double */
+    words = np * ((flags & 2) ? 2 : 1);
     if (np > ((uint64_t)1 << 40) || ((flags & 4) && cfg.out_dim > ((uint64_t)1 << 20)))
         expect = 0;
     else {
@@ -284,14 +312,14 @@ int simec_load(simec *m, const char *path, core_err *e)
     r.p = buf, r.n = (size_t)expect, r.pos = HEADER_BYTES;
     get_doubles(&r, m->theta, m->n_params);
     if (flags & 2) {
-        m->m1 = core_malloc(m->n_params * sizeof(double));
-        m->m2 = core_malloc(m->n_params * sizeof(double));
+        m->m1 = core_malloc(m->n_params * sizeof(float));
+        m->m2 = core_malloc(m->n_params * sizeof(float));
         if (!m->m1 || !m->m2) {
-            rc = core_err_nomem(e, "load", (double)m->n_params * 16);
+            rc = core_err_nomem(e, "load", (double)m->n_params * 8);
             goto fail;
         }
-        get_doubles(&r, m->m1, m->n_params);
-        get_doubles(&r, m->m2, m->n_params);
+        get_floats(&r, m->m1, m->n_params);
+        get_floats(&r, m->m2, m->n_params);
     }
     if (flags & 4) {
         if ((rc = mat_init_uninit(&m->S_ll, cfg.out_dim, cfg.out_dim, e)))

@@ -22,28 +22,31 @@ static double step_size(const simec_cfg *c, double t)
 SIMEC_HOT static void step(simec *m, size_t off, size_t len, const double *g, double lr_t)
 {
     const simec_cfg *c = &m->cfg;
-    double *p = m->theta + off, *m1 = m->m1 + off, *m2 = m->m2 + off;
+    double *p = m->theta + off;
+    float *m1 = m->m1 + off, *m2 = m->m2 + off;
     size_t i;
     switch (c->opt) {
     case SIMEC_ADAMAX:
         for (i = 0; i < len; i++) {
-            double a = fabs(g[i]), b = c->beta2 * m2[i];
-            m1[i] = c->beta1 * m1[i] + (1.0 - c->beta1) * g[i];
-            m2[i] = b > a ? b : a;
-            p[i] -= lr_t * m1[i] / (m2[i] + c->eps);
+            double a = fabs(g[i]), b = c->beta2 * (double)m2[i], mo = c->beta1 * (double)m1[i] + (1.0 - c->beta1) * g[i];
+            double u = b > a ? b : a;
+            m1[i] = (float)mo, m2[i] = (float)u;
+            p[i] -= lr_t * mo / (u + c->eps);
         }
         break;
     case SIMEC_ADAM:
         for (i = 0; i < len; i++) {
-            m1[i] = c->beta1 * m1[i] + (1.0 - c->beta1) * g[i];
-            m2[i] = c->beta2 * m2[i] + (1.0 - c->beta2) * g[i] * g[i];
-            p[i] -= lr_t * m1[i] / (sqrt(m2[i]) + c->eps);
+            double mo = c->beta1 * (double)m1[i] + (1.0 - c->beta1) * g[i];
+            double v = c->beta2 * (double)m2[i] + (1.0 - c->beta2) * g[i] * g[i];
+            m1[i] = (float)mo, m2[i] = (float)v;
+            p[i] -= lr_t * mo / (sqrt(v) + c->eps);
         }
         break;
     default:
         for (i = 0; i < len; i++) {
-            m1[i] = c->momentum * m1[i] - c->lr * g[i];
-            p[i] += m1[i];
+            double v = c->momentum * (double)m1[i] - c->lr * g[i];
+            m1[i] = (float)v;
+            p[i] += v;
         }
     }
 }
@@ -117,27 +120,27 @@ void simec_update(simec *m, simec_grad *G)
 }
 
 /* k zero-gradient steps on a row, in closed form */
-SIMEC_HOT static void skip_row(const simec_cfg *c, double *p, double *m1, double *m2, size_t w, double coef,
+SIMEC_HOT static void skip_row(const simec_cfg *c, double *p, float *m1, float *m2, size_t w, double coef,
                                double d1, double d2)
 {
     size_t i;
     switch (c->opt) {
     case SIMEC_ADAMAX:
         for (i = 0; i < w; i++) {
-            p[i] -= coef * m1[i] / (m2[i] + c->eps);
-            m1[i] *= d1, m2[i] *= d2;
+            p[i] -= coef * (double)m1[i] / ((double)m2[i] + c->eps);
+            m1[i] = (float)(d1 * (double)m1[i]), m2[i] = (float)(d2 * (double)m2[i]);
         }
         break;
     case SIMEC_ADAM:
         for (i = 0; i < w; i++) {
-            p[i] -= coef * m1[i] / (sqrt(m2[i]) + c->eps);
-            m1[i] *= d1, m2[i] *= d2;
+            p[i] -= coef * (double)m1[i] / (sqrt((double)m2[i]) + c->eps);
+            m1[i] = (float)(d1 * (double)m1[i]), m2[i] = (float)(d2 * (double)m2[i]);
         }
         break;
     default:
         for (i = 0; i < w; i++) {
-            p[i] += coef * m1[i];
-            m1[i] *= d1;
+            p[i] += coef * (double)m1[i];
+            m1[i] = (float)(d1 * (double)m1[i]);
         }
     }
 }

@@ -504,11 +504,11 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
         return core_err_set(e, CORE_EINVAL, "fit: epochs must be non-negative, got %d", o->epochs);
     n = t->S ? (size_t)t->S->rows : t->D->rows;
     if (!m->m1) {
-        m->m1 = core_calloc(m->n_params, sizeof(double));
-        m->m2 = core_calloc(m->n_params, sizeof(double));
+        m->m1 = core_calloc(m->n_params, sizeof(float));
+        m->m2 = core_calloc(m->n_params, sizeof(float));
         if (!m->m1 || !m->m2) {
             m->m1 = core_free(m->m1), m->m2 = core_free(m->m2);
-            return core_err_nomem(e, "SimEc optimiser state", (double)m->n_params * 16);
+            return core_err_nomem(e, "SimEc optimiser state", (double)m->n_params * 8);
         }
     }
     perm = core_malloc((n ? n : 1) * sizeof *perm);

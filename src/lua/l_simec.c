@@ -556,7 +556,7 @@ static int s_load(lua_State *L)
     luaL_setmetatable(L, SIMEC_T);
     if (simec_load(m, path, &e))
         return bind_raise(L, &e);
-    bind_account(L, (double)m->n_params * (m->m1 ? 24 : 8));
+    bind_account(L, (double)m->n_params * (m->m1 ? 16 : 8));
     return 1;
 }
 

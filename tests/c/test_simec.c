@@ -294,7 +294,7 @@ static void test_save_load_determinism_interrupt(void)
     CHECK(simec_predict(&a, &in, &Oa, &e) == CORE_OK);
     CHECK(simec_predict(&c, &in, &Ob, &e) == CORE_OK);
     CHECK(memcmp(Oa.x, Ob.x, Oa.rows * Oa.cols * sizeof(double)) == 0);
-    CHECK(c.step == a.step && memcmp(c.m1, a.m1, a.n_params * sizeof(double)) == 0);
+    CHECK(c.step == a.step && memcmp(c.m1, a.m1, a.n_params * sizeof(float)) == 0);
     simec_free(&c);
     { /* a flipped byte, a truncated file, garbage: clear errors, nothing allocated */
         FILE *f = fopen(path, "r+b");
@@ -341,8 +341,9 @@ static void test_save_load_determinism_interrupt(void)
     spm_free(&TS);
 }
 
-/* Lazy row updates plus closed-form catch-up equal the dense optimiser:
- * exactly for SGD, up to eps for Adam and Adamax */
+/* Lazy row updates plus closed-form catch-up equal the dense optimiser
+ * up to the rounding of single-precision moments and, for Adam and Adamax,
+ * eps against the decayed second moment */
 static void test_lazy_equals_dense(void)
 {
     static const int opts[] = {SIMEC_SGD, SIMEC_ADAM, SIMEC_ADAMAX};
@@ -381,9 +382,9 @@ static void test_lazy_equals_dense(void)
             double d = fabs(a.theta[i] - b.theta[i]) / (fabs(b.theta[i]) > 1e-3 ? fabs(b.theta[i]) : 1e-3);
             worst = d > worst ? d : worst;
         }
-        if (getenv("SIMEC_TEST_VERBOSE") || !(worst < (opts[k] == SIMEC_SGD ? 1e-12 : 1e-5)))
+        if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-5))
             fprintf(stderr, "%s: lazy vs dense parameters differ by %g relative\n", simec_opt_names[opts[k]], worst);
-        CHECK(worst < (opts[k] == SIMEC_SGD ? 1e-12 : 1e-5));
+        CHECK(worst < 1e-5);
         simec_free(&a), simec_free(&b);
     }
     mat_release(&X), mat_release(&T);
