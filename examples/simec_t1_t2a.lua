@@ -1,8 +1,8 @@
 -- The study's SimEc rows next to its baselines: mean, mean+SVD, mean+SVD+
 -- regression, and SimEc(I) / SimEc(X) for T1, SimEc(X) for T2a, each in the
 -- study's zero-filled setting and masked. SimEcs learn the residuals of the
--- means model; their learning rate, embedding regularisation and number of
--- epochs are chosen on a validation split carved from the training side
+-- means model; their embedding size, learning rate, embedding regularisation
+-- and number of epochs are chosen on a validation split carved from the training side
 -- (the same scenario's split of the training ratings), never on the test set.
 --   simec examples/simec_t1_t2a.lua [DATA_DIR | --synthetic] [--json FILE] [--epochs N]
 local data, splits = require "simec.data", require "simec.splits"
@@ -29,7 +29,7 @@ local R, F = ds.ratings, ds.items.features
 print(("%s: %d items x %d users, %d ratings, %d item features"):format(ds.name, R:nrows(), R:ncols(), R:nnz(),
                                                                        F:ncols()))
 
-local GRID = {lr = {0.0005, 0.002, 0.01}, l2_reg_emb = {1e-5, 1e-3}}
+local GRID = {lr = {0.002, 0.01}, l2_reg_emb = {1e-5, 1e-3, 0.1}, embedding = {10, 100}}
 local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) end
 
 -- A SimEc on the residuals of the means model of train; X: the input rows of
@@ -37,7 +37,7 @@ local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) 
 local function fit_simec(train, X, missing, p, epochs, on_epoch)
   local mm = models.means(train)
   local resid = mm:residuals(train)
-  local m = SimEc.new{input = X and X:ncols() or "identity", rows = resid:nrows(), embedding = 100,
+  local m = SimEc.new{input = X and X:ncols() or "identity", rows = resid:nrows(), embedding = p.embedding,
                       output = resid:ncols(), missing = missing, l2_reg_emb = p.l2_reg_emb,
                       optimizer = {"adamax", lr = p.lr}, seed = 28}
   m:fit(X, resid, {epochs = epochs, batch_size = 32, verbose = false, seed = 13,
@@ -93,16 +93,14 @@ for _, sc in ipairs{"T1", "T2a"} do
     t = simec.clock()
     local pred, p = simec_row(sc, s, row[1], row[2])
     local name = ("mean+SimEc(%s)%s"):format(row[1], row[2] == "mask" and " masked" or "")
-    add(sc, name, pred, s.test, t, {lr = p.lr, l2_reg_emb = p.l2_reg_emb, epochs = p.epochs, embedding = 100})
-    io.stderr:write(("%s %s: chose lr %g, l2_reg_emb %g, %d epochs on the validation split\n")
-      :format(sc, name, p.lr, p.l2_reg_emb, p.epochs))
+    add(sc, name, pred, s.test, t, {lr = p.lr, l2_reg_emb = p.l2_reg_emb, epochs = p.epochs, embedding = p.embedding})
   end
 end
 
 print(("%-9s %-26s %8s %8s %8s  %s"):format("scenario", "method", "RMSE", "MAE", "seconds", "chosen on validation"))
 for _, r in ipairs(results) do
-  local ps = r.params.lr and ("lr %g, l2_reg_emb %g, %d epochs"):format(r.params.lr, r.params.l2_reg_emb,
-                                                                        r.params.epochs) or ""
+  local ps = r.params.lr and ("embedding %d, lr %g, l2_reg_emb %g, %d epochs")
+    :format(r.params.embedding, r.params.lr, r.params.l2_reg_emb, r.params.epochs) or ""
   print(("%-9s %-26s %8.4f %8.4f %8.2f  %s"):format(r.scenario, r.method, r.rmse, r.mae, r.seconds, ps))
 end
 
