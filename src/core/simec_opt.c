@@ -253,6 +253,15 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
         size_t col = f->G->rows[1][i], off = L->w_off + col * d, e;
         double *v = m->theta + off;
         int64_t k = s - f->G->last[1][col];
+        if (i + 4 < b) { /* four rows ahead: the rows are scattered, and the hardware prefetcher
+                            * sees each only once it is being read */
+            size_t nxt = L->w_off + f->G->rows[1][i + 4] * d, q;
+            for (q = 0; q < d; q += 8) {
+                __builtin_prefetch(m->theta + nxt + q, 1);
+                __builtin_prefetch(m->m1 + nxt + q, 1);
+                __builtin_prefetch(m->m2 + nxt + q, 1);
+            }
+        }
         if (f->tab && k > 0)
             skip_row(&m->cfg, v, m->m1 + off, m->m2 + off, d, f->tab[k], f->tab[kmax + 1 + k],
                      f->tab[2 * (kmax + 1) + k]);
