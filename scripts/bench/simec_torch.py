@@ -3,15 +3,16 @@ features or identity -> 100-d linear embedding -> all users, no bias on the
 last layer), masked or zero-filled mse, Adamax lr 0.001, batch 32, Glorot
 init, targets = ratings minus their global mean; dense outputs per batch as
 the reference implementation computes them.
-  python3 simec_torch.py RATINGS.tsv ITEM_FEATURES.tsv VARIANT EPOCHS
+  python3 simec_torch.py RATINGS.tsv ITEM_FEATURES.tsv VARIANT EPOCHS [SEED]
 Prints "epoch SECONDS LOSS" per epoch."""
 import sys, time
 import numpy as np, pandas as pd, scipy.sparse as sp, torch
 
 ratings, features, variant, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+seed = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 torch.set_num_threads(2)
-torch.manual_seed(1)
-np.random.seed(1)
+torch.manual_seed(seed)
+np.random.seed(seed)
 df = pd.read_csv(ratings, sep="\t", header=None, names=["user", "item", "rating"], dtype={"user": str, "item": str})
 items, ii = np.unique(df["item"].values, return_inverse=True)
 users, uu = np.unique(df["user"].values, return_inverse=True)
@@ -28,7 +29,7 @@ last = torch.nn.Linear(100, len(users), bias=False)
 for lay in (first, last):
     torch.nn.init.xavier_uniform_(lay.weight)
 torch.nn.init.zeros_(first.bias)
-opt = torch.optim.Adamax(list(first.parameters()) + list(last.parameters()), lr=0.001)
+opt = torch.optim.Adamax(list(first.parameters()) + list(last.parameters()), lr=0.001, eps=1e-8)
 
 
 def batch_input(idx):
