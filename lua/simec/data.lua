@@ -308,4 +308,96 @@ function data.synthetic(opts)
           truth = {P = P, Q = Q, bi = bi, bu = bu}}
 end
 
+-- A labelled table as the Yamanishi files store it: a header of an empty
+-- cell and the column labels, then rows of a label and numbers, tab-separated
+local function read_labelled(path)
+  local rows, rlab, clab = {}, {}, nil
+  for n, l in each_line(path) do
+    local f = split(l, "\t")
+    if n == 1 then
+      if f[1] ~= "" or #f < 2 then
+        error(("%s:1: expected a header of an empty cell and column labels"):format(path), 0)
+      end
+      clab = {table.unpack(f, 2)}
+    elseif l ~= "" then
+      if #f ~= #clab + 1 then
+        error(("%s:%d: expected %d tab-separated fields (a label and %d values), got %d"):format(path, n, #clab + 1,
+              #clab, #f), 0)
+      end
+      local row = {}
+      for k = 2, #f do
+        row[k - 1] = tonumber(f[k]) or
+          error(("%s:%d: field %d is not a number: '%s'"):format(path, n, k, f[k]), 0)
+      end
+      rlab[#rlab + 1], rows[#rows + 1] = f[1], row
+    end
+  end
+  if not clab then error(path .. ": empty file", 0) end
+  return rows, rlab, clab
+end
+
+local function same_labels(path, what, got, want)
+  if #got ~= #want then
+    error(("%s: %d %s, the interaction matrix has %d"):format(path, #got, what, #want), 0)
+  end
+  for i = 1, #want do
+    if got[i] ~= want[i] then
+      error(("%s: %s %d is %s, the interaction matrix has %s there"):format(path, what, i, got[i], want[i]), 0)
+    end
+  end
+end
+
+-- A similarity matrix, symmetrised ((S + S^T) / 2) with unit diagonal, as the
+-- published DTI code does; a warning says when that changed the file's values
+local function similarity(path, labels)
+  local rows, rlab, clab = read_labelled(path)
+  same_labels(path, "row labels", rlab, labels)
+  same_labels(path, "column labels", clab, labels)
+  local n, asym, diag = #labels, 0, 0
+  for i = 1, n do
+    if rows[i][i] ~= 1 then diag = diag + 1; rows[i][i] = 1 end
+    for j = i + 1, n do
+      local a, b = rows[i][j], rows[j][i]
+      if a ~= b then asym = math.max(asym, math.abs(a - b)); rows[i][j] = (a + b) / 2; rows[j][i] = (a + b) / 2 end
+    end
+  end
+  if asym > 0 or diag > 0 then
+    io.stderr:write(("simec: warning: %s: %s%s%s\n"):format(path,
+      asym > 0 and ("not symmetric (largest |S - S^T| %.3g): symmetrised as (S + S^T) / 2"):format(asym) or "",
+      asym > 0 and diag > 0 and "; " or "",
+      diag > 0 and ("%d diagonal entries were not 1: set to 1"):format(diag) or ""))
+  end
+  return matrix.new(rows)
+end
+
+-- Yamanishi et al.'s drug-target data (NAME: nr, gpcr, ic, e): interactions
+-- (targets x drugs, sparse, 1 where they interact, labelled), and the drug
+-- and target similarity matrices (their rows are the feature vectors)
+function data.dti(dir, name)
+  if type(dir) ~= "string" or type(name) ~= "string" then
+    error("data.dti: expected a directory and a data set name (e.g. \"nr\", \"gpcr\")", 2)
+  end
+  local base = dir .. "/" .. name
+  if not exists(base .. "_admat_dgc.txt") then
+    error(("data.dti: %s_admat_dgc.txt not found (expected %s_admat_dgc.txt, %s_simmat_dc.txt, %s_simmat_dg.txt)")
+          :format(base, name, name, name), 2)
+  end
+  local rows, targets, drugs = read_labelled(base .. "_admat_dgc.txt")
+  local ri, ci = {}, {}
+  for i, row in ipairs(rows) do
+    for j, v in ipairs(row) do
+      if v ~= 0 and v ~= 1 then
+        error(("%s_admat_dgc.txt:%d: entry for %s is %s, expected 0 or 1"):format(base, i + 1, drugs[j], tostring(v)), 0)
+      end
+      if v == 1 then ri[#ri + 1], ci[#ci + 1] = i, j end
+    end
+  end
+  local Y = sparse.from_triplets(ri, ci, 1, {rows = #targets, cols = #drugs})
+  Y:set_row_labels(targets)
+  Y:set_col_labels(drugs)
+  return {name = name, interactions = Y,
+          targets = {ids = targets, similarity = similarity(base .. "_simmat_dg.txt", targets)},
+          drugs = {ids = drugs, similarity = similarity(base .. "_simmat_dc.txt", drugs)}}
+end
+
 return data

@@ -112,3 +112,43 @@ case("data.synthetic: exact size, aligned features, reproducible", function()
            {items = 10, users = 10, ratings = 101})
   checkerr("data.synthetic: items must be a positive integer, got 0", data.synthetic, {items = 0})
 end)
+
+case("data.dti reads the Yamanishi format, symmetrises similarities and checks labels", function()
+  local ad = "\tD1\tD2\tD3\nT1\t1\t0\t0\nT2\t0\t1\t1\n"
+  local dc = "\tD1\tD2\tD3\nD1\t1\t0.2\t0.5\nD2\t0.4\t0.9\t0\nD3\t0.5\t0\t1\n"
+  local dg = "\tT1\tT2\nT1\t1\t0.3\nT2\t0.3\t1\n"
+  local d = dir_with{["x_admat_dgc.txt"] = ad, ["x_simmat_dc.txt"] = dc, ["x_simmat_dg.txt"] = dg}
+  local ds = data.dti(d, "x")
+  local Y = ds.interactions
+  eq(Y:nrows(), 2); eq(Y:ncols(), 3); eq(Y:nnz(), 3)
+  eq(Y:row_label(2), "T2"); eq(Y:col_label(3), "D3")
+  eq(Y:get(2, 3), 1); eq(Y:get(1, 2), 0)
+  local S = ds.drugs.similarity
+  T.near(S:get(1, 2), 0.3, 1e-15); T.near(S:get(2, 1), 0.3, 1e-15)
+  eq(S:get(2, 2), 1)
+  eq(ds.targets.similarity:get(1, 2), 0.3)
+  eq(ds.drugs.ids[2], "D2"); eq(ds.targets.ids[1], "T1")
+  -- bad input names the file and line
+  d = dir_with{["x_admat_dgc.txt"] = ad, ["x_simmat_dc.txt"] = "\tD1\tD3\tD2\nD1\t1\t0\t0\nD3\t0\t1\t0\nD2\t0\t0\t1\n",
+               ["x_simmat_dg.txt"] = dg}
+  checkerr("x_simmat_dc.txt: row labels 2 is D3, the interaction matrix has D2 there", data.dti, d, "x")
+  d = dir_with{["x_admat_dgc.txt"] = "\tD1\tD2\nT1\t1\t2\n", ["x_simmat_dc.txt"] = dc, ["x_simmat_dg.txt"] = dg}
+  checkerr("x_admat_dgc.txt:2: entry for D2 is 2, expected 0 or 1", data.dti, d, "x")
+  d = dir_with{["x_admat_dgc.txt"] = "\tD1\tD2\nT1\t1\n", ["x_simmat_dc.txt"] = dc, ["x_simmat_dg.txt"] = dg}
+  checkerr("x_admat_dgc.txt:2: expected 3 tab-separated fields (a label and 2 values), got 2", data.dti, d, "x")
+  d = dir_with{["x_admat_dgc.txt"] = "\tD1\nT1\tyes\n", ["x_simmat_dc.txt"] = dc, ["x_simmat_dg.txt"] = dg}
+  checkerr("x_admat_dgc.txt:2: field 2 is not a number: 'yes'", data.dti, d, "x")
+  checkerr("data.dti: " .. d .. "/y_admat_dgc.txt not found", data.dti, d, "y")
+end)
+
+if io.open("../shared/data/dti/nr_admat_dgc.txt") then
+  case("data.dti on the shared NR and GPCR data: sizes and interaction counts of the paper", function()
+    for _, c in ipairs{{"nr", 26, 54, 90}, {"gpcr", 95, 223, 635}} do
+      local ds = data.dti("../shared/data/dti", c[1])
+      eq(ds.interactions:nrows(), c[2]); eq(ds.interactions:ncols(), c[3]); eq(ds.interactions:nnz(), c[4])
+      local S = ds.drugs.similarity
+      eq((S - S:t()):abs():max(), 0)
+      eq(S:nrows(), c[3]); eq(ds.targets.similarity:nrows(), c[2])
+    end
+  end)
+end
