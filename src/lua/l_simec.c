@@ -614,6 +614,8 @@ static int s_config(lua_State *L)
     lua_setfield(L, -2, "lr");
     lua_pushinteger(L, (lua_Integer)m->step);
     lua_setfield(L, -2, "steps");
+    lua_pushboolean(L, c->wll_frozen);
+    lua_setfield(L, -2, "wll_frozen");
     return 1;
 }
 
@@ -621,8 +623,12 @@ static int s_newindex(lua_State *L)
 {
     simec *m = checkmodel(L, 1);
     const char *k = luaL_checkstring(L, 2);
+    if (strcmp(k, "wll_frozen") == 0) { /* e.g. to fine-tune against another model's embeddings */
+        m->cfg.wll_frozen = lua_toboolean(L, 3);
+        return 0;
+    }
     if (strcmp(k, "lr") != 0)
-        return luaL_error(L, "SimEc: cannot set '%s' (only lr can be set; see m:config())", k);
+        return luaL_error(L, "SimEc: cannot set '%s' (only lr and wll_frozen can be set; see m:config())", k);
     m->cfg.lr = luaL_checknumber(L, 3);
     if (!(m->cfg.lr > 0 && isfinite(m->cfg.lr)))
         return luaL_error(L, "SimEc: lr must be positive");

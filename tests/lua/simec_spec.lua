@@ -149,3 +149,34 @@ case("a frozen W_ll stays fixed; a fixed seed gives identical runs", function()
   end
   check((run() - run()):abs():max() == 0)
 end)
+
+case("models.two_simec predicts ratings of new items and new users (T3, T2b) from both sides' features", function()
+  local ds = data.synthetic{items = 400, users = 300, ratings = 30000, rank = 4, item_features = 40,
+                            user_features = 30, seed = 5}
+  local Xi, Xu = ds.items.features, ds.users.features
+  for _, sc in ipairs{"T3", "T2b"} do
+    local s = splits.split(ds.ratings, sc)
+    local mm = models.means(s.train)
+    local R = mm:residuals(s.train)
+    local base = mm:predict(s.test, s.row_map, s.col_map)
+    local mean_rmse = metrics.rmse(base, s.test)
+    for _, first in ipairs{"items", "users"} do
+      local ts = models.two_simec(R, {items = Xi:select_rows(s.train_items), users = Xu:select_rows(s.train_users),
+                                      embedding = 10, first = first, finetune = 1,
+                                      simec = {optimizer = {"adam", lr = 0.005}, l2_reg_emb = 1e-3},
+                                      fit = {epochs = 15}})
+      local p = ts:predict(s.test, s.row_map, s.col_map, {items = Xi, users = Xu})
+      eq(p:nnz(), s.test:nnz())
+      local rmse = metrics.rmse(sparse.from_values(s.test, base:values() + p:values()), s.test)
+      check(rmse < 0.9 * mean_rmse, ("%s, %s first: %g vs mean %g"):format(sc, first, rmse, mean_rmse))
+      -- the second side's last layer is the first side's embeddings, frozen
+      check(ts[first == "items" and "user_model" or "item_model"]:config().wll_frozen)
+    end
+  end
+  local R = ds.ratings
+  checkerr("models.two_simec: first must be \"items\" or \"users\", got drugs", models.two_simec, R, {first = "drugs"})
+  checkerr("models.two_simec: users features have 10 rows, R has 300 users", models.two_simec, R,
+           {users = Xu:select_rows({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})})
+  local ts = models.two_simec(R, {items = Xi, users = Xu, embedding = 4, fit = {epochs = 1}})
+  checkerr("two_simec:predict: needs the user features of the full space", ts.predict, ts, R, nil, nil, {items = Xi})
+end)
