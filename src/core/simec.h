@@ -106,6 +106,9 @@ typedef struct simec_fit_opts {
     const simec_target *vt;
     int keep_best;          /* restore the epoch with the lowest monitored loss */
     int dense_updates;      /* step every row every batch instead of the lazy equivalent */
+    double negatives;       /* implicit feedback: per stored entry of a row, this many sampled missing
+                               entries as 0 targets, fresh each batch (masked loss only); 0: off */
+    int neg_popularity;     /* draw negatives in proportion to column popularity, not uniformly */
     double plateau_factor;  /* reduce-on-plateau: lr *= factor after patience epochs (0: off) */
     int plateau_patience;
     double min_lr;

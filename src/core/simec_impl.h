@@ -2,6 +2,7 @@
 #ifndef SIMEC_SIMEC_IMPL_H
 #define SIMEC_SIMEC_IMPL_H
 
+#include "rng.h"
 #include "simec.h"
 
 #define SIMEC_NO_BIAS ((size_t)-1)
@@ -54,6 +55,18 @@ int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows
 void simec_update(simec *m, simec_grad *G);
 /* brings the touched rows (all: every row) of the lazy layers to m->step */
 void simec_catch_up(simec *m, simec_grad *G, int all);
+
+/* Negative sampling (simec_neg.c) */
+typedef struct simec_neg {
+    double ratio;
+    unsigned char *seen; /* per column, while a row is drawn */
+    double *cdf;         /* popularity: cumulative column counts; NULL: uniform */
+} simec_neg;
+int simec_negatives_init(simec_neg *s, const spm *T, double ratio, int popularity, core_err *e);
+void simec_negatives_free(simec_neg *s);
+/* out (n x T's columns) = rows[0..n) of T plus sampled negatives */
+int simec_negatives_batch(simec_neg *s, const spm *T, const size_t *rows, size_t n, struct rng *g, spm *out,
+                          core_err *e);
 
 int simec_forward(const simec *m, const simec_input *x, const size_t *rows, size_t n, simec_fwd *f, core_err *e);
 void simec_fwd_free(simec_fwd *f);

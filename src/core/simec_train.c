@@ -366,8 +366,8 @@ static int backward(const simec *m, const simec_input *x, const size_t *rows, si
 
 /* Marks the rows of the lazy layers this batch will touch, so they can be
  * brought up to date before the forward pass reads them */
-static void premark(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
-                    simec_grad *G)
+static void premark(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows,
+                    const size_t *trows, size_t n, simec_grad *G)
 {
     size_t r;
     spm_ptr k;
@@ -381,7 +381,7 @@ static void premark(const simec *m, const simec_input *x, const simec_target *t,
         }
     if (G->sparse[1])
         for (r = 0; r < n; r++)
-            for (k = t->S->p[rows[r]]; k < t->S->p[rows[r] + 1]; k++)
+            for (k = t->S->p[trows[r]]; k < t->S->p[trows[r] + 1]; k++)
                 touch(G, 1, (size_t)t->S->j[k]);
     /* ascending rows: the optimiser then sweeps its arrays nearly in order */
     for (r = 0; r < 2; r++) {
@@ -395,8 +395,8 @@ static void premark(const simec *m, const simec_input *x, const simec_target *t,
 }
 
 /* The batch's loss (data + regularisers) and, with G, its gradient */
-static int batch(simec *m, const simec_input *x, const simec_target *t, const size_t *rows, size_t n,
-                 double *loss, simec_grad *G, int with_reg, core_err *e)
+static int batch(simec *m, const simec_input *x, const simec_target *t, const size_t *rows, const size_t *trows,
+                 size_t n, double *loss, simec_grad *G, int with_reg, core_err *e)
 {
     simec_fwd f;
     mat dY;
@@ -408,12 +408,12 @@ static int batch(simec *m, const simec_input *x, const simec_target *t, const si
     if (G && (rc = mat_init(&dY, n, m->cfg.emb_dim, e)))
         goto done;
     if (G && G->fused) {
-        if ((rc = simec_masked_fused(m, G, t->S, rows, n, &f.A[m->nl - 2], &dY, &data, e)))
+        if ((rc = simec_masked_fused(m, G, t->S, trows, n, &f.A[m->nl - 2], &dY, &data, e)))
             goto done;
     } else if (t->S && m->cfg.missing == SIMEC_MASK) {
-        if ((rc = out_masked(m, t->S, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
+        if ((rc = out_masked(m, t->S, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
             goto done;
-    } else if ((rc = out_chunked(m, t, rows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
+    } else if ((rc = out_chunked(m, t, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
         goto done;
     if (with_reg && (rc = regularise(m, G ? G->g : NULL, &reg, e)))
         goto done;
@@ -432,10 +432,10 @@ int simec_batch_grad(const simec *m, const simec_input *x, const simec_target *t
     simec_grad G;
     int rc;
     if (!g)
-        return batch((simec *)m, x, t, rows, n, loss, NULL, 1, e); /* without G nothing is written */
+        return batch((simec *)m, x, t, rows, rows, n, loss, NULL, 1, e); /* without G nothing is written */
     if ((rc = grad_init(&G, m, 0, 0, e)))
         return rc;
-    rc = batch((simec *)m, x, t, rows, n, loss, &G, 1, e); /* dense G: no fused step writes m */
+    rc = batch((simec *)m, x, t, rows, rows, n, loss, &G, 1, e); /* dense G: no fused step writes m */
     if (!rc)
         memcpy(g, G.g, m->n_params * sizeof *g);
     grad_free(&G);
@@ -457,7 +457,7 @@ int simec_eval_loss(const simec *m, const simec_input *x, const simec_target *t,
         double l;
         for (i = 0; i < k; i++)
             rows[i] = r0 + i;
-        if (!(rc = batch((simec *)m, x, t, rows, k, &l, NULL, 0, e))) /* without G nothing is written */
+        if (!(rc = batch((simec *)m, x, t, rows, rows, k, &l, NULL, 0, e))) /* without G nothing is written */
             total += l * (double)k;
     }
     core_free(rows);
@@ -486,13 +486,15 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
               core_err *e)
 {
     size_t n, bs = o->batch_size ? o->batch_size : 32, i, b0;
-    size_t *perm = NULL;
+    size_t *perm = NULL, *iota_rows = NULL;
     double *snap = NULL, monitor_best = INFINITY;
     simec_grad G;
+    simec_neg neg;
     rng g;
     int rc, epoch, wait = 0, restored = 0;
     memset(info, 0, sizeof *info);
     memset(&G, 0, sizeof G);
+    memset(&neg, 0, sizeof neg);
     info->best_epoch = 0;
     info->best_loss = INFINITY;
     if ((rc = simec_check_input(m, x, "fit", e)) || (rc = simec_check_target(m, x, t, "fit", e)))
@@ -502,6 +504,11 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
         return rc;
     if (o->epochs < 0)
         return core_err_set(e, CORE_EINVAL, "fit: epochs must be non-negative, got %d", o->epochs);
+    if (o->negatives != 0 && (!(o->negatives > 0 && isfinite(o->negatives)) || !t->S || m->cfg.missing != SIMEC_MASK))
+        return core_err_set(e, CORE_EINVAL,
+                            "fit: negatives (%g) needs a positive ratio, sparse targets and missing = \"mask\" (with "
+                            "zero-filled targets every missing entry is a negative already)",
+                            o->negatives);
     n = t->S ? (size_t)t->S->rows : t->D->rows;
     if (!m->m1) {
         m->m1 = core_calloc(m->n_params, sizeof(float));
@@ -517,6 +524,16 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
         rc = core_err_nomem(e, "fit", (double)m->n_params * 8);
         goto done;
     }
+    if (o->negatives > 0) {
+        if ((rc = simec_negatives_init(&neg, t->S, o->negatives, o->neg_popularity, e)))
+            goto done;
+        if (!(iota_rows = core_malloc(bs * sizeof *iota_rows))) {
+            rc = core_err_nomem(e, "fit", (double)bs * 8);
+            goto done;
+        }
+        for (i = 0; i < bs; i++)
+            iota_rows[i] = i;
+    }
     if ((rc = grad_init(&G, m, !o->dense_updates && lazy_first(m, x),
                         !o->dense_updates && lazy_last(m, t) && !m->cfg.wll_frozen, e)))
         goto done;
@@ -531,11 +548,22 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
             rng_permutation(&g, perm, n);
         for (b0 = 0; b0 < n; b0 += bs) {
             size_t k = n - b0 < bs ? n - b0 : bs;
+            const size_t *trows = perm + b0;
+            simec_target tb = *t;
+            spm S;
             double l;
+            memset(&S, 0, sizeof S);
+            if (o->negatives > 0) { /* this batch's positives and fresh negatives, rows 0..k-1 */
+                if ((rc = simec_negatives_batch(&neg, t->S, perm + b0, k, &g, &S, e)))
+                    goto done;
+                tb.S = &S, trows = iota_rows;
+            }
             grad_clear(&G, m);
-            premark(m, x, t, perm + b0, k, &G);
+            premark(m, x, &tb, perm + b0, trows, k, &G);
             simec_catch_up(m, &G, 0); /* the last layer's rows: in the fused output pass */
-            if ((rc = batch(m, x, t, perm + b0, k, &l, &G, 1, e)))
+            rc = batch(m, x, &tb, perm + b0, trows, k, &l, &G, 1, e);
+            spm_free(&S);
+            if (rc)
                 goto done;
             if (!isfinite(l)) {
                 memcpy(m->theta, snap, m->n_params * sizeof *snap);
@@ -588,6 +616,8 @@ done:
     if (rc && !restored && G.g)
         simec_catch_up(m, &G, 1); /* no row left behind by an error */
     grad_free(&G);
+    simec_negatives_free(&neg);
+    core_free(iota_rows);
     core_free(perm);
     core_free(snap);
     return rc;

@@ -328,6 +328,11 @@ static int s_fit(lua_State *L)
         o.shuffle = optbool(L, opts, "shuffle", 1);
         o.seed = (uint32_t)optsize(L, opts, "seed", 0);
         o.keep_best = optbool(L, opts, "keep_best", 0);
+        o.negatives = optnum(L, opts, "negatives", 0.0);
+        {
+            static const char *const kinds[] = {"uniform", "popularity", NULL};
+            o.neg_popularity = checkname(L, "negative_sampling", optstr(L, opts, "negative_sampling", "uniform"), kinds);
+        }
         c.verbose = optbool(L, opts, "verbose", 1);
         lua_getfield(L, opts, "lr_plateau");
         if (lua_istable(L, -1)) {

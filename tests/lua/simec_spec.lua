@@ -180,3 +180,45 @@ case("models.two_simec predicts ratings of new items and new users (T3, T2b) fro
   local ts = models.two_simec(R, {items = Xi, users = Xu, embedding = 4, fit = {epochs = 1}})
   checkerr("two_simec:predict: needs the user features of the full space", ts.predict, ts, R, nil, nil, {items = Xi})
 end)
+
+case("implicit feedback: sigmoid + bce with sampled negatives ranks held-out interactions first", function()
+  -- interactions from a low-rank model: item i and user j interact when p_i . q_j > 1.2
+  local S = matrix.randn(300, 4, 8) * matrix.randn(4, 200, 9)
+  local B = sparse.from_dense((S - 1.2):relu()):map(function() return 1 end)
+  local s = splits.split(B, "T1")
+  local function fit(neg, kind)
+    local m = SimEc.new{input = "identity", rows = B:nrows(), embedding = 8, output = B:ncols(), missing = "mask",
+                        ll_activation = "sigmoid", loss = "bce", l2_reg_emb = 0, optimizer = {"adam", lr = 0.01}, seed = 3}
+    m:fit(nil, s.train, {epochs = 15, verbose = false, negatives = neg, negative_sampling = kind, seed = 4})
+    return m
+  end
+  -- AUC over (held-out positive, never-seen pair) comparisons
+  local g, ri, ci, seen = rng.new(9), {}, {}, {}
+  while #ri < 3000 do
+    local i, j = g:integers(1, B:nrows() + 1), g:integers(1, B:ncols() + 1)
+    if B:get(i, j) == 0 and not seen[i * 100000 + j] then
+      seen[i * 100000 + j] = true
+      ri[#ri + 1], ci[#ci + 1] = i, j
+    end
+  end
+  local neg_pattern = sparse.from_triplets(ri, ci, 1, {rows = B:nrows(), cols = B:ncols()})
+  local function auc(m)
+    local pos, negs = m:predict_at(nil, s.test):values(), m:predict_at(nil, neg_pattern):values()
+    local wins, total = 0, 0
+    for a = 1, pos:nrows(), 7 do
+      for b = 1, negs:nrows(), 7 do
+        local p, q = pos:get(a), negs:get(b)
+        wins = wins + (p > q and 1 or p == q and 0.5 or 0); total = total + 1
+      end
+    end
+    return wins / total
+  end
+  local without, uniform, popular = auc(fit(0)), auc(fit(1, "uniform")), auc(fit(1, "popularity"))
+  check(uniform > 0.7 and popular > 0.7, ("AUC uniform %g, popularity %g"):format(uniform, popular))
+  check(uniform > without + 0.1, ("AUC with negatives %g, without %g"):format(uniform, without))
+  local m = SimEc.new{input = "identity", rows = B:nrows(), embedding = 2, output = B:ncols()}
+  checkerr("fit: negatives (1) needs a positive ratio, sparse targets and missing = \"mask\"", m.fit, m, nil, s.train,
+           {negatives = 1, verbose = false})
+  checkerr("SimEc: unknown negative_sampling 'random' (valid: uniform, popularity)", m.fit, m, nil, s.train,
+           {negatives = 1, negative_sampling = "random", verbose = false})
+end)
