@@ -112,6 +112,22 @@ local function rank_one(scores, relevant, nrel, k)
           ["ndcg@k"] = idcg > 0 and dcg / idcg or nil, auc = auc, aupr = nrel > 0 and ap / nrel or nil}
 end
 
+-- AUC and AUPR (average precision) of one pooled list: scores and labels
+-- (lists or column vectors; a label is relevant when non-zero)
+function metrics.auc_aupr(scores, labels)
+  local sc, rel, nrel = {}, {}, 0
+  local n = type(scores) == "table" and #scores or scores:nrows()
+  local nl = type(labels) == "table" and #labels or labels:nrows()
+  if n ~= nl then error(("metrics.auc_aupr: %d scores and %d labels"):format(n, nl), 2) end
+  for i = 1, n do
+    sc[i] = type(scores) == "table" and scores[i] or scores:get(i)
+    local l = type(labels) == "table" and labels[i] or labels:get(i)
+    if l ~= 0 then rel[i] = true; nrel = nrel + 1 end
+  end
+  local r = rank_one(sc, rel, nrel, 1)
+  return r.auc, r.aupr
+end
+
 -- metrics.ranking(scores, truth, {k = 10, exclude = train}) averages over
 -- the rows of the dense score matrix (e.g. users x items): truth is a sparse
 -- matrix of relevant entries (positive values); exclude (sparse) removes

@@ -142,3 +142,12 @@ case("ranking metrics on a hand-made example", function()
   checkerr("metrics.ranking: scores 1x5 and truth 2x5 do not conform", metrics.ranking, scores,
            sparse.from_triplets({2}, {1}, 1, {rows = 2, cols = 5}))
 end)
+
+case("metrics.auc_aupr on a pooled list", function()
+  local auc, aupr = metrics.auc_aupr({0.9, 0.8, 0.3, 0.1}, {1, 0, 1, 0})
+  T.near(auc, 0.75, 1e-15)
+  T.near(aupr, (1 + 2 / 3) / 2, 1e-15)
+  auc, aupr = metrics.auc_aupr(matrix.new{{1}, {2}}, matrix.new{{0}, {1}})
+  eq(auc, 1); eq(aupr, 1)
+  checkerr("metrics.auc_aupr: 2 scores and 3 labels", metrics.auc_aupr, {1, 2}, {0, 1, 0})
+end)
