@@ -35,39 +35,17 @@ print(("%s: %d items x %d users, %d ratings, %d item and %d user features"):form
 local GRID = {lr = {0.002, 0.01}, epochs = {5, 20}}
 local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) end
 
--- Residual predictions at sp.test of a SimEc model fitted on sp.train; Xi, Xu:
--- features of sp's full item and user spaces. kind: "one" (the side that may
--- be new: items for T1 and T2a, users for T2b) or "two" (two SimEcs).
-local function simec_pred(kind, sp, Xi_, Xu_, missing, p)
-  local resid = models.means(sp.train):residuals(sp.train)
-  local fit = {epochs = p.epochs, verbose = false, seed = 13}
-  local cfg = {embedding = 10, missing = missing, l2_reg_emb = 1e-3, optimizer = {"adamax", lr = p.lr}, seed = 28}
-  if kind == "two" then
-    local ts = models.two_simec(resid, {items = Xi_:select_rows(sp.train_items), users = Xu_:select_rows(sp.train_users),
-                                        embedding = 10, missing = missing, seed = 28, fit = fit,
-                                        simec = {l2_reg_emb = 1e-3, optimizer = {"adamax", lr = p.lr}}})
-    return ts:predict(sp.test, sp.row_map, sp.col_map, {items = Xi_, users = Xu_})
-  end
-  local users = sp.scenario == "T2b"
-  local X = users and Xu_:select_rows(sp.train_users) or Xi_:select_rows(sp.train_items)
-  local T = users and resid:t() or resid
-  cfg.input, cfg.output = X:ncols(), T:ncols()
-  local m = SimEc.new(cfg)
-  m:fit(X, T, fit)
-  if users then return m:predict_at(Xu_, sp.test:t()):t() end
-  return m:predict_at(Xi_, sp.test)
-end
-
--- lr and epochs chosen on the scenario's split of the training side, then
--- refitted on all of it
+-- models.fit_split with lr and epochs chosen on the scenario's split of the
+-- training side, then refitted on all of it
 local function tuned(kind, s, missing)
   local inner = splits.split(s.train, s.scenario)
-  local Xi_in, Xu_in = Xi:select_rows(s.train_items), Xu:select_rows(s.train_users)
-  local base = models.means(inner.train):predict(inner.test, inner.row_map, inner.col_map)
+  local X_in = {items = Xi:select_rows(s.train_items), users = Xu:select_rows(s.train_users)}
   local best = models.tune(GRID, function(p)
-    return metrics.rmse(plus(base, simec_pred(kind, inner, Xi_in, Xu_in, missing, p)), inner.test)
+    return metrics.rmse(models.fit_split(inner, X_in, {model = kind, missing = missing, lr = p.lr, epochs = p.epochs}),
+                        inner.test)
   end)
-  return simec_pred(kind, s, Xi, Xu, missing, best), best
+  return models.fit_split(s, {items = Xi, users = Xu}, {model = kind, missing = missing, lr = best.lr,
+                                                         epochs = best.epochs}), best
 end
 
 local results = {}
@@ -94,12 +72,12 @@ for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
     add(sc == "T3" and "mean+SVD+regression(both)" or "mean+SVD+regression",
         plus(base, r:predict(s.test, s.row_map, s.col_map, {items = Xi, users = Xu})), t, {k = 100, alpha = 250})
   end
-  for _, kind in ipairs(sc == "T3" and {"two"} or {"one", "two"}) do
+  for _, kind in ipairs(sc == "T3" and {"two_simec"} or {"simec", "two_simec"}) do
     for _, miss in ipairs{"zero", "mask"} do
       t = simec.clock()
       local pred, p = tuned(kind, s, miss)
-      add(("mean+%s%s"):format(kind == "two" and "two-SimEc" or "SimEc(X)", miss == "mask" and " masked" or ""),
-          plus(base, pred), t, {embedding = 10, lr = p.lr, epochs = p.epochs})
+      add(("mean+%s%s"):format(kind == "two_simec" and "two-SimEc" or "SimEc(X)", miss == "mask" and " masked" or ""),
+          pred, t, {embedding = 10, lr = p.lr, epochs = p.epochs})
     end
   end
 end

@@ -257,4 +257,68 @@ function TwoSimEc:predict(pattern, row_map, col_map, X)
   return rec.sample(Y, Z:t(), pattern, rmap, cmap)
 end
 
+-- Fits the means model and, on its residuals, the model a split's scenario
+-- needs, with features for the sides that may be new, and returns the
+-- predicted ratings at s.test (sparse, its structure):
+--   p = models.fit_split(s, {items = Xi, users = Xu},    -- full-space features
+--                        {model = "svd_regression" | "simec" | "two_simec", missing = "mask",
+--                         embedding = 10, lr = 0.002, epochs = 10, l2_reg_emb = 1e-3, k = 100, alpha = 250})
+-- "simec" is one-sided: the item side for T1 and T2a (identity input for T1
+-- without item features), the user side for T2b; T3 needs two sides.
+local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
+
+function models.fit_split(s, X, opts)
+  X, opts = X or {}, opts or {}
+  local need = NEEDS[s.scenario] or error(("models.fit_split: unknown scenario %s"):format(tostring(s.scenario)), 2)
+  local kind = opts.model or "two_simec"
+  for side in pairs(need) do
+    if not X[side] then error(("models.fit_split: %s has new %s: give their features (%s = ...)"):format(
+      s.scenario, side, side), 2) end
+  end
+  if kind == "simec" and s.scenario == "T3" then
+    error("models.fit_split: T3 has new items and new users: a one-sided SimEc cannot serve it (use two_simec)", 2)
+  end
+  local mm = models.means(s.train)
+  local base = mm:predict(s.test, s.row_map, s.col_map)
+  local resid = mm:residuals(s.train)
+  local Xi = X.items and X.items:select_rows(s.train_items) or nil
+  local Xu = X.users and X.users:select_rows(s.train_users) or nil
+  local fit = {epochs = opts.epochs or 10, verbose = false, seed = opts.seed or 13}
+  local cfg = {embedding = opts.embedding or 10, missing = opts.missing or "mask", seed = 28,
+               l2_reg_emb = opts.l2_reg_emb or 1e-3, optimizer = {"adamax", lr = opts.lr or 0.002}}
+  local p
+  if kind == "svd_regression" then
+    local sv = models.svd(resid, math.min(opts.k or 100, math.min(resid:shape()) - 1))
+    if not need.items and not need.users then
+      p = sv:predict(s.test, s.row_map, s.col_map)
+    else
+      local r = models.svd_regression(sv, {items = need.items and Xi or nil, users = need.users and Xu or nil,
+                                           alpha = opts.alpha or 250})
+      p = r:predict(s.test, s.row_map, s.col_map, X)
+    end
+  elseif kind == "two_simec" then
+    local ts = models.two_simec(resid, {items = Xi, users = Xu, embedding = cfg.embedding, missing = cfg.missing,
+                                        seed = 28, fit = fit,
+                                        simec = {l2_reg_emb = cfg.l2_reg_emb, optimizer = cfg.optimizer}})
+    p = ts:predict(s.test, s.row_map, s.col_map, X)
+  elseif kind == "simec" then
+    local users = s.scenario == "T2b"
+    local F, T = users and Xu or Xi, users and resid:t() or resid
+    cfg.input, cfg.rows, cfg.output = F and F:ncols() or "identity", T:nrows(), T:ncols()
+    local m = SimEc.new(cfg)
+    m:fit(F, T, fit)
+    if users then
+      p = m:predict_at(X.users, s.test:t()):t()
+    elseif F then
+      p = m:predict_at(X.items, s.test)
+    else -- T1 with identity input: the test rows are the training rows
+      p = m:predict_at(nil, s.test)
+    end
+  else
+    error(("models.fit_split: model must be \"svd_regression\", \"simec\" or \"two_simec\", got %s"):format(
+      tostring(kind)), 2)
+  end
+  return sparse.from_values(base, base:values() + p:values())
+end
+
 return models

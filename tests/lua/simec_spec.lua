@@ -222,3 +222,26 @@ case("implicit feedback: sigmoid + bce with sampled negatives ranks held-out int
   checkerr("SimEc: unknown negative_sampling 'random' (valid: uniform, popularity)", m.fit, m, nil, s.train,
            {negatives = 1, negative_sampling = "random", verbose = false})
 end)
+
+case("models.fit_split fits what the scenario needs and predicts every test rating", function()
+  local ds = data.synthetic{items = 300, users = 200, ratings = 15000, rank = 4, item_features = 30,
+                            user_features = 20, seed = 6}
+  local X = {items = ds.items.features, users = ds.users.features}
+  for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
+    local s = splits.split(ds.ratings, sc)
+    local mean = metrics.rmse(models.means(s.train):predict(s.test, s.row_map, s.col_map), s.test)
+    for _, kind in ipairs{"svd_regression", "simec", "two_simec"} do
+      if not (kind == "simec" and sc == "T3") then
+        local p = models.fit_split(s, X, {model = kind, lr = 0.01, epochs = 20})
+        eq(p:nnz(), s.test:nnz())
+        check(metrics.rmse(p, s.test) < mean * 1.02, ("%s %s: %g vs mean %g"):format(sc, kind, metrics.rmse(p, s.test), mean))
+      end
+    end
+  end
+  local s = splits.split(ds.ratings, "T2b")
+  checkerr("models.fit_split: T2b has new users: give their features (users = ...)", models.fit_split, s,
+           {items = X.items})
+  s = splits.split(ds.ratings, "T3")
+  checkerr("a one-sided SimEc cannot serve it", models.fit_split, s, X, {model = "simec"})
+  checkerr("models.fit_split: model must be", models.fit_split, s, X, {model = "knn"})
+end)
