@@ -48,7 +48,7 @@ local function tuned(kind, s, missing)
                                                          epochs = best.epochs}), best
 end
 
-local results = {}
+local results, t_all = {}, simec.clock()
 for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
   local s = splits.split(R, sc, {order = ds.order})
   local function add(method, pred, t, params)
@@ -87,6 +87,7 @@ for _, r in ipairs(results) do
   print(("%-9s %-28s %8.4f %8.4f %8.2f  %s"):format(r.scenario, r.method, r.rmse, r.mae, r.seconds,
         r.params.lr and ("lr %g, %d epochs"):format(r.params.lr, r.params.epochs) or ""))
 end
+print(("total %.1fs (tuning included)"):format(simec.clock() - t_all))
 if opts.json then
   require("simec.report").json(opts.json, ds.name, results)
   print("wrote " .. opts.json)

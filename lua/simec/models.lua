@@ -275,6 +275,12 @@ function models.fit_split(s, X, opts)
     if not X[side] then error(("models.fit_split: %s has new %s: give their features (%s = ...)"):format(
       s.scenario, side, side), 2) end
   end
+  for side, n in pairs{items = s.test:nrows(), users = s.test:ncols()} do
+    if X[side] and X[side]:nrows() ~= n then
+      error(("models.fit_split: %s features have %d rows, the ratings have %d %s"):format(side, X[side]:nrows(), n,
+            side), 2)
+    end
+  end
   if kind == "simec" and s.scenario == "T3" then
     error("models.fit_split: T3 has new items and new users: a one-sided SimEc cannot serve it (use two_simec)", 2)
   end

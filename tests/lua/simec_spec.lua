@@ -221,6 +221,9 @@ case("implicit feedback: sigmoid + bce with sampled negatives ranks held-out int
            {negatives = 1, verbose = false})
   checkerr("SimEc: unknown negative_sampling 'random' (valid: uniform, popularity)", m.fit, m, nil, s.train,
            {negatives = 1, negative_sampling = "random", verbose = false})
+  local mm = SimEc.new{input = "identity", rows = B:nrows(), embedding = 2, output = B:ncols(), missing = "mask",
+                       ll_activation = "sigmoid", loss = "bce"}
+  checkerr("fit: negatives = 50 asks for", mm.fit, mm, nil, s.train, {negatives = 50, verbose = false})
 end)
 
 case("models.fit_split fits what the scenario needs and predicts every test rating", function()
@@ -244,4 +247,6 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
   s = splits.split(ds.ratings, "T3")
   checkerr("a one-sided SimEc cannot serve it", models.fit_split, s, X, {model = "simec"})
   checkerr("models.fit_split: model must be", models.fit_split, s, X, {model = "knn"})
+  checkerr("models.fit_split: items features have 299 rows, the ratings have 300 items", models.fit_split, s,
+           {items = X.items:select_rows(models.identity(299)), users = X.users})
 end)
