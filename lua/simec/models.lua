@@ -40,6 +40,75 @@ function Means:residuals(train)
   return rec.bias_residuals(self, train)
 end
 
+-- Learned, regularised biases: r = mu + b_item + b_user fitted by
+-- alternating ridge steps (b_i = sum over i's ratings of (r - mu - b_u) /
+-- (count_i + reg_items), likewise b_u), and, given features, ridge from the
+-- features to the biases so new items and users get one too (the study's
+-- means model gives them 0).
+--   b = models.biases(train, {reg_items = 5, reg_users = 5, iters = 10,
+--                             items = Xi_train, users = Xu_train, alpha = 10})
+--   p = b:predict(test, s.row_map, s.col_map, {items = Xi_full, users = Xu_full})
+--   r = b:residuals(train)
+local Biases = {}
+Biases.__index = Biases
+
+function models.biases(train, opts)
+  check_sparse(train, "train")
+  opts = opts or {}
+  if train:nnz() == 0 then error("models.biases: empty train set", 2) end
+  local li, lu = opts.reg_items or 5, opts.reg_users or 5
+  if type(li) ~= "number" or li < 0 or type(lu) ~= "number" or lu < 0 then
+    error("models.biases: reg_items and reg_users must be non-negative numbers", 2)
+  end
+  local mu = train:sum() / train:nnz()
+  local nr, nc = train:shape()
+  local ci, cu = train:row_counts(), train:col_counts():t()
+  local bi, bu = matrix.zeros(nr, 1), matrix.zeros(nc, 1)
+  -- a Means-shaped table predicts mu + b_i + b_u with rec's kernels
+  local function as_means(b_i, b_u)
+    return {mu = mu, s = 1, row_mean = b_i + mu, row_count = ci, col_mean = b_u + mu, col_count = cu}
+  end
+  for _ = 1, opts.iters or 10 do
+    local r = rec.bias_residuals(as_means(matrix.zeros(nr, 1), bu), train)
+    bi = r:row_sums():div(ci + li)
+    r = rec.bias_residuals(as_means(bi, matrix.zeros(nc, 1)), train)
+    bu = r:col_sums():t():div(cu + lu)
+  end
+  local b = setmetatable(as_means(bi, bu), Biases)
+  b.bi, b.bu = bi, bu
+  if opts.items then b.items = models.ridge(opts.items, bi, opts.alpha or 10) end
+  if opts.users then b.users = models.ridge(opts.users, bu, opts.alpha or 10) end
+  return b
+end
+
+-- biases of the full space: learned for training rows (map > 0), from
+-- features for the others (0 without features)
+local function full_biases(learned, count, map, n, model, X)
+  local pred = model and X and model:predict(X) or nil
+  local b, c = matrix.zeros(n, 1), matrix.ones(n, 1)
+  for i = 1, n do
+    local k = map and map[i] or i
+    if k and k > 0 and count:get(k) > 0 then b:set(i, 1, learned:get(k))
+    elseif pred then b:set(i, 1, pred:get(i)) end
+  end
+  return b, c
+end
+
+function Biases:predict(pattern, row_map, col_map, X)
+  check_sparse(pattern, "pattern")
+  X = X or {}
+  local nr, nc = pattern:shape()
+  local bi, ci = full_biases(self.bi, self.row_count, row_map, nr, self.items, X.items)
+  local bu, cu = full_biases(self.bu, self.col_count, col_map, nc, self.users, X.users)
+  return rec.bias_predict({mu = self.mu, s = 1, row_mean = bi + self.mu, row_count = ci, col_mean = bu + self.mu,
+                           col_count = cu}, pattern, models.identity(nr), models.identity(nc))
+end
+
+function Biases:residuals(train)
+  check_sparse(train, "train")
+  return rec.bias_residuals(self, train)
+end
+
 -- Truncated SVD of residuals: predictions U S Vt at given positions.
 local SVD = {}
 SVD.__index = SVD

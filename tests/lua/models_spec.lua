@@ -151,3 +151,25 @@ case("metrics.auc_aupr on a pooled list", function()
   eq(auc, 1); eq(aupr, 1)
   checkerr("metrics.auc_aupr: 2 scores and 3 labels", metrics.auc_aupr, {1, 2}, {0, 1, 0})
 end)
+
+case("models.biases: learned regularised biases, and biases of new items and users from their features", function()
+  local ds = data.synthetic{items = 400, users = 300, ratings = 20000, item_features = 30, user_features = 20, seed = 12}
+  local Xi, Xu = ds.items.features, ds.users.features
+  for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
+    local s = splits.split(ds.ratings, sc)
+    local mean = metrics.rmse(models.means(s.train):predict(s.test, s.row_map, s.col_map), s.test)
+    local b = models.biases(s.train, {items = Xi:select_rows(s.train_items), users = Xu:select_rows(s.train_users)})
+    local p = b:predict(s.test, s.row_map, s.col_map, {items = Xi, users = Xu})
+    eq(p:nnz(), s.test:nnz())
+    local rmse = metrics.rmse(p, s.test)
+    check(rmse < mean - (sc == "T1" and 0 or 0.01), ("%s: biases+features %g, means %g"):format(sc, rmse, mean))
+    -- residuals are the training ratings minus the same predictions
+    local r = b:residuals(s.train)
+    T.near((b:predict(s.train) :values() + r:values() - s.train:values()):abs():max(), 0, 1e-12)
+  end
+  -- reg 0 and one iteration on a single rating: mu + b_i = the rating
+  local one = sparse.from_triplets({1, 2}, {1, 2}, {4, 2}, {rows = 2, cols = 2})
+  local b = models.biases(one, {reg_items = 0, reg_users = 0, iters = 1})
+  T.near(b:predict(one):get(1, 1), 4, 1e-12)
+  checkerr("models.biases: reg_items and reg_users must be non-negative numbers", models.biases, one, {reg_items = -1})
+end)
