@@ -12,22 +12,10 @@
 local data, splits = require "simec.data", require "simec.splits"
 local models, metrics = require "simec.models", require "simec.metrics"
 
-local opts = {}
-local i = 1
-while arg[i] do
-  local a = arg[i]
-  if a == "--json" then opts.json = arg[i + 1]; i = i + 2
-  elseif a == "--synthetic" then opts.synthetic = true; i = i + 1
-  elseif a:sub(1, 2) == "--" then error("all_tasks: unknown option " .. a)
-  else opts.dir = a; i = i + 1 end
-end
-
-local ds
-if opts.synthetic or (not opts.dir and not io.open("../shared/data/ml-100k/u.data")) then
-  ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30, seed = 13}
-else
-  ds = data.movielens(opts.dir or "../shared/data/ml-100k")
-end
+local cli = require "simec.cli"
+local opts = cli.parse(arg, {json = "string", synthetic = "flag"}, "all_tasks")
+local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
+                              seed = 13})
 local R, Xi, Xu = ds.ratings, ds.items.features, ds.users.features
 if not Xu then error("all_tasks: the data set has no user features (T2b and T3 need them)") end
 print(("%s: %d items x %d users, %d ratings, %d item and %d user features"):format(ds.name, R:nrows(), R:ncols(),

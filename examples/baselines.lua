@@ -7,28 +7,13 @@
 local data, splits = require "simec.data", require "simec.splits"
 local models, metrics = require "simec.models", require "simec.metrics"
 
-local opts = {k = 100, small_k = 10}
-local i = 1
-while arg[i] do
-  local a = arg[i]
-  if a == "--json" then opts.json = arg[i + 1]; i = i + 2
-  elseif a == "--synthetic" then opts.synthetic = true; i = i + 1
-  elseif a == "--item-features" then opts.item_features = arg[i + 1]; i = i + 2
-  elseif a == "--user-features" then opts.user_features = arg[i + 1]; i = i + 2
-  elseif a == "--k" then opts.k = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  elseif a == "--small-k" then opts.small_k = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  elseif a:sub(1, 2) == "--" then error("baselines: unknown option " .. a)
-  else opts.dir = a; i = i + 1 end
-end
-
+local cli = require "simec.cli"
+local opts = cli.parse(arg, {json = "string", synthetic = "flag", item_features = "string", user_features = "string",
+                             k = "integer", small_k = "integer"}, "baselines")
+opts.k, opts.small_k = opts.k or 100, opts.small_k or 10
 local t0 = simec.clock()
-local ds
-if opts.synthetic or (not opts.dir and not io.open("../shared/data/ml-100k/u.data")) then
-  ds = data.synthetic{items = 1682, users = 943, ratings = 100000, seed = 13}
-else
-  ds = data.movielens(opts.dir or "../shared/data/ml-100k",
-                      {item_features = opts.item_features, user_features = opts.user_features})
-end
+local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13},
+                       {item_features = opts.item_features, user_features = opts.user_features})
 local R = ds.ratings
 print(("%s: %d items x %d users, %d ratings, %d item features, %s user features (%.2fs to load)")
   :format(ds.name, R:nrows(), R:ncols(), R:nnz(), ds.items.features:ncols(),

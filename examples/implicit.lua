@@ -9,23 +9,10 @@
 local data, splits = require "simec.data", require "simec.splits"
 local models, metrics = require "simec.models", require "simec.metrics"
 
-local opts = {epochs = 12}
-local i = 1
-while arg[i] do
-  local a = arg[i]
-  if a == "--json" then opts.json = arg[i + 1]; i = i + 2
-  elseif a == "--synthetic" then opts.synthetic = true; i = i + 1
-  elseif a == "--epochs" then opts.epochs = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  elseif a:sub(1, 2) == "--" then error("implicit: unknown option " .. a)
-  else opts.dir = a; i = i + 1 end
-end
-
-local ds
-if opts.synthetic or (not opts.dir and not io.open("../shared/data/ml-100k/u.data")) then
-  ds = data.synthetic{items = 1682, users = 943, ratings = 100000, seed = 13}
-else
-  ds = data.movielens(opts.dir or "../shared/data/ml-100k")
-end
+local cli = require "simec.cli"
+local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = "integer"}, "implicit")
+opts.epochs = opts.epochs or 12
+local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13})
 local B = ds.ratings:map(function() return 1 end)
 print(("%s: %d users x %d items, %d interactions"):format(ds.name, B:ncols(), B:nrows(), B:nnz()))
 

@@ -8,23 +8,10 @@
 local data, splits = require "simec.data", require "simec.splits"
 local models, metrics = require "simec.models", require "simec.metrics"
 
-local opts = {epochs = 20}
-local i = 1
-while arg[i] do
-  local a = arg[i]
-  if a == "--json" then opts.json = arg[i + 1]; i = i + 2
-  elseif a == "--synthetic" then opts.synthetic = true; i = i + 1
-  elseif a == "--epochs" then opts.epochs = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  elseif a:sub(1, 2) == "--" then error("simec_t1_t2a: unknown option " .. a)
-  else opts.dir = a; i = i + 1 end
-end
-
-local ds
-if opts.synthetic or (not opts.dir and not io.open("../shared/data/ml-100k/u.data")) then
-  ds = data.synthetic{items = 1682, users = 943, ratings = 100000, seed = 13}
-else
-  ds = data.movielens(opts.dir or "../shared/data/ml-100k")
-end
+local cli = require "simec.cli"
+local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = "integer"}, "simec_t1_t2a")
+opts.epochs = opts.epochs or 20
+local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13})
 local R, F = ds.ratings, ds.items.features
 print(("%s: %d items x %d users, %d ratings, %d item features"):format(ds.name, R:nrows(), R:ncols(), R:nnz(),
                                                                        F:ncols()))

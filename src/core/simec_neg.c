@@ -19,19 +19,6 @@ static int by_col(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int stored(const spm *T, size_t row, spm_idx c)
-{
-    spm_ptr lo = T->p[row], hi = T->p[row + 1];
-    while (lo < hi) {
-        spm_ptr mid = lo + (hi - lo) / 2;
-        if (T->j[mid] < c)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < T->p[row + 1] && T->j[lo] == c;
-}
-
 int simec_negatives_init(simec_neg *s, const spm *T, double ratio, int popularity, core_err *e)
 {
     int64_t k;
@@ -111,7 +98,7 @@ int simec_negatives_batch(simec_neg *s, const spm *T, const size_t *rows, size_t
          * that keep hitting the row's own (popular) positives */
         while (got < pos + neg && tries++ < 50 * neg + 100) {
             spm_idx c = draw(s, cols, g);
-            if (s->seen[c] || stored(T, rows[r], c))
+            if (s->seen[c] || spm_find(T, (int64_t)rows[r], c) >= 0)
                 continue;
             s->seen[c] = 1;
             buf[got].j = c, buf[got++].x = 0.0;
