@@ -119,6 +119,7 @@ typedef struct simec_fit_opts {
 
 typedef struct simec_fit_info {
     int epochs_done, best_epoch, interrupted, stopped;
+    size_t negatives_capped; /* target rows with fewer missing entries than the negatives ratio asks */
     double last_loss, best_loss;
 } simec_fit_info;
 

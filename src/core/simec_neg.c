@@ -74,7 +74,7 @@ int simec_negatives_batch(simec_neg *s, const spm *T, const size_t *rows, size_t
     for (r = 0; r < n; r++) {
         size_t pos = (size_t)(T->p[rows[r] + 1] - T->p[rows[r]]);
         size_t neg = (size_t)ceil(s->ratio * (double)pos);
-        if (neg > cols - pos) /* refused by fit; kept as a guard */
+        if (neg > cols - pos) /* fit counts these rows and the binding warns */
             neg = cols - pos;
         total += pos + neg;
         if (pos + neg > maxrow)

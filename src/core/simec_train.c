@@ -525,15 +525,10 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
         goto done;
     }
     if (o->negatives > 0) {
-        for (i = 0; i < n; i++) { /* a ratio no row can honour is a mistake, not something to cap silently */
-            double pos = (double)(t->S->p[i + 1] - t->S->p[i]), want = ceil(o->negatives * pos);
-            if (want > (double)t->S->cols - pos) {
-                rc = core_err_set(e, CORE_EINVAL,
-                                  "fit: negatives = %g asks for %.0f negatives in target row %zu, which has only %.0f "
-                                  "missing entries (%.0f stored of %lld)",
-                                  o->negatives, want, i + 1, (double)t->S->cols - pos, pos, (long long)t->S->cols);
-                goto done;
-            }
+        for (i = 0; i < n; i++) { /* rows with fewer missing entries than asked get all of them */
+            double pos = (double)(t->S->p[i + 1] - t->S->p[i]);
+            if (ceil(o->negatives * pos) > (double)t->S->cols - pos)
+                info->negatives_capped++;
         }
         if ((rc = simec_negatives_init(&neg, t->S, o->negatives, o->neg_popularity, e)))
             goto done;

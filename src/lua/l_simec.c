@@ -393,6 +393,13 @@ static int s_fit(lua_State *L)
     lua_setfield(L, c.hist, "stopped");
     lua_pushnumber(L, m->cfg.lr);
     lua_setfield(L, c.hist, "lr");
+    lua_pushinteger(L, (lua_Integer)info.negatives_capped);
+    lua_setfield(L, c.hist, "negatives_capped");
+    if (info.negatives_capped)
+        fprintf(stderr,
+                "simec: warning: fit: negatives = %g asks for more negatives than %zu target rows have missing "
+                "entries; those rows got all of theirs\n",
+                o.negatives, info.negatives_capped);
     lua_pushvalue(L, c.hist);
     return 1;
 }

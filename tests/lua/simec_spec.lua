@@ -223,7 +223,10 @@ case("implicit feedback: sigmoid + bce with sampled negatives ranks held-out int
            {negatives = 1, negative_sampling = "random", verbose = false})
   local mm = SimEc.new{input = "identity", rows = B:nrows(), embedding = 2, output = B:ncols(), missing = "mask",
                        ll_activation = "sigmoid", loss = "bce"}
-  checkerr("fit: negatives = 50 asks for", mm.fit, mm, nil, s.train, {negatives = 50, verbose = false})
+  -- a ratio beyond a row's missing entries gives it all of them, counted (and warned about)
+  local h = mm:fit(nil, s.train, {negatives = 50, epochs = 1, verbose = false})
+  check(h.negatives_capped > 0 and h.negatives_capped <= s.train:nrows())
+  eq(mm:fit(nil, s.train, {negatives = 0.5, epochs = 1, verbose = false}).negatives_capped, 0)
 end)
 
 case("models.fit_split fits what the scenario needs and predicts every test rating", function()
