@@ -5,8 +5,9 @@
 -- not. Models: similarity smoothing (scores K_d Y K_t^T with the training
 -- interactions Y and the row-normalised similarities to training drugs and
 -- targets) and two SimEcs (drug and target similarity rows as features,
--- sigmoid outputs, binary cross-entropy, sampled negatives). The SimEc
--- settings are fixed beforehand, not tuned.
+-- sigmoid outputs, binary cross-entropy, sampled negatives); their
+-- embedding size and epochs are chosen per fold by AUPR on one fold of the
+-- same setting inside the training drugs and targets, never on the test fold.
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--json FILE] [--folds K]
 local data, models, metrics = require "simec.data", require "simec.models", require "simec.metrics"
 
@@ -23,14 +24,13 @@ end
 local dir, name = pos[1] or "../shared/data/dti", pos[2] or "nr"
 local d = data.dti(dir, name)
 local Y = d.interactions:t() -- drugs x targets
-local Sd, St = d.drugs.similarity, d.targets.similarity
-local nd, nt = Y:nrows(), Y:ncols()
-print(("%s: %d drugs x %d targets, %d interactions; %d-fold cross-validation"):format(name, nd, nt, Y:nnz(), opts.folds))
+print(("%s: %d drugs x %d targets, %d interactions; %d-fold cross-validation"):format(name, Y:nrows(), Y:ncols(),
+                                                                                    Y:nnz(), opts.folds))
 
 -- fold of each of n things (1..K), from a seeded permutation
-local function folds_of(n, seed)
+local function folds_of(n, k, seed)
   local perm, f = rng.new(seed):permutation(n), {}
-  for p = 1, n do f[perm[p]] = (p - 1) * opts.folds // n + 1 end
+  for p = 1, n do f[perm[p]] = (p - 1) * k // n + 1 end
   return f
 end
 
@@ -46,75 +46,112 @@ local function kernel(S, cols)
   return K:div(K:sum(2):maximum(1e-12))
 end
 
-local SIMEC = {embedding = 20, missing = "mask",
-               simec = {ll_activation = "sigmoid", loss = "bce", l2_reg_emb = 1e-4, optimizer = {"adam", lr = 0.01}},
-               fit = {epochs = 40, batch_size = 16, negatives = 5}}
+local SETTINGS = {
+  {"T1", "pairs"}, {"T2a", "new drugs"}, {"T2b", "new targets"}, {"T3", "both new"},
+}
+local GRID = {embedding = {10, 30}, epochs = {20, 60}}
 
--- one fold: training drugs/targets, the training interactions among them
--- (minus hidden pairs) and the test pairs; returns scores per model
-local function run_fold(train_d, train_t, hidden, test_i, test_j)
-  local dmap, tmap = {}, {}
-  for k, v in ipairs(train_d) do dmap[v] = k end
-  for k, v in ipairs(train_t) do tmap[v] = k end
-  local ri, ci = {}, {}
-  for a, b in Y:triplets() do
-    if dmap[a] and tmap[b] and not hidden[(a - 1) * nt + b] then ri[#ri + 1], ci[#ci + 1] = dmap[a], tmap[b] end
-  end
-  local Ytr = sparse.from_triplets(ri, ci, 1, {rows = #train_d, cols = #train_t})
-  local P = sparse.from_triplets(test_i, test_j, 1, {rows = nd, cols = nt})
-  local out = {}
-  -- similarity smoothing at the test pairs
-  local smooth = kernel(Sd, train_d) * Ytr:dense() * kernel(St, train_t):t()
-  out.smooth = {}
-  for a, b in P:triplets() do out.smooth[#out.smooth + 1] = smooth:get(a, b) end
-  -- two SimEcs on the similarity rows
-  local o = {items = Sd:select_rows(train_d), users = St:select_rows(train_t)}
-  for k, v in pairs(SIMEC) do o[k] = v end
-  local ts = models.two_simec(Ytr, o)
-  out.simec = ts:predict(P, nil, nil, {items = Sd, users = St}):values()
-  local labels = {}
-  for a, b in P:triplets() do labels[#labels + 1] = Y:get(a, b) end
-  return out, labels
+local function simec_opts(p)
+  return {embedding = p.embedding, missing = "mask",
+          simec = {ll_activation = "sigmoid", loss = "bce", l2_reg_emb = 1e-4, optimizer = {"adam", lr = 0.01}},
+          fit = {epochs = p.epochs, batch_size = 16, negatives = 5}}
 end
 
-local settings = {
-  {"T1", "pairs", function(f, df, tf, pf) return function(a, b) return pf[(a - 1) * nt + b] == f end end},
-  {"T2a", "new drugs", function(f, df) return function(a) return df[a] == f end end},
-  {"T2b", "new targets", function(f, df, tf) return function(_, b) return tf[b] == f end end},
-  {"T3", "both new", function(f, df, tf) return function(a, b) return df[a] == f and tf[b] == f end end},
-}
-local results = {}
-for _, st in ipairs(settings) do
-  local t0 = simec.clock()
-  local df, tf, pf = folds_of(nd, 13), folds_of(nt, 14), folds_of(nd * nt, 15)
-  local sums = {smooth = {0, 0}, simec = {0, 0}}
-  local used = 0
-  for f = 1, opts.folds do
-    local is_test = st[3](f, df, tf, pf)
-    local test_i, test_j, hidden = {}, {}, {}
+-- Cross-validation of one setting on a problem {Y, Sd, St}; models maps a
+-- name to function(P, train_d, train_t, Ytr, pattern) -> scores at the
+-- pattern's entries. only: the first folds only. Returns per model the
+-- mean AUPR and AUC over the folds that have test interactions.
+local function cv(P, setting, k, seed, models_, only)
+  local nd, nt = P.Y:nrows(), P.Y:ncols()
+  local df, tf, pf = folds_of(nd, k, seed), folds_of(nt, k, seed + 1), folds_of(nd * nt, k, seed + 2)
+  local new_d, new_t = setting == "T2a" or setting == "T3", setting == "T2b" or setting == "T3"
+  local sums, used = {}, 0
+  for m in pairs(models_) do sums[m] = {0, 0} end
+  for f = 1, only or k do
+    local function is_test(a, b)
+      if setting == "T1" then return pf[(a - 1) * nt + b] == f end
+      return (not new_d or df[a] == f) and (not new_t or tf[b] == f)
+    end
+    local test_i, test_j, labels = {}, {}, {}
+    local train_d = list_where(nd, function(a) return not (new_d and df[a] == f) end)
+    local train_t = list_where(nt, function(b) return not (new_t and tf[b] == f) end)
+    local dmap, tmap = {}, {}
+    for q, v in ipairs(train_d) do dmap[v] = q end
+    for q, v in ipairs(train_t) do tmap[v] = q end
     for a = 1, nd do
       for b = 1, nt do
-        if is_test(a, b) then test_i[#test_i + 1], test_j[#test_j + 1] = a, b; hidden[(a - 1) * nt + b] = true end
+        if is_test(a, b) then test_i[#test_i + 1], test_j[#test_j + 1] = a, b end
       end
     end
-    -- new drugs (targets) leave the test fold's drugs (targets) out of training entirely
-    local train_d = list_where(nd, function(a) return not ((st[1] == "T2a" or st[1] == "T3") and df[a] == f) end)
-    local train_t = list_where(nt, function(b) return not ((st[1] == "T2b" or st[1] == "T3") and tf[b] == f) end)
-    local out, labels = run_fold(train_d, train_t, hidden, test_i, test_j)
+    local ri, ci = {}, {}
+    for a, b in P.Y:triplets() do
+      if dmap[a] and tmap[b] and not is_test(a, b) then ri[#ri + 1], ci[#ci + 1] = dmap[a], tmap[b] end
+    end
+    local Ytr = sparse.from_triplets(ri, ci, 1, {rows = #train_d, cols = #train_t})
+    local pattern = sparse.from_triplets(test_i, test_j, 1, {rows = nd, cols = nt})
     local npos = 0
-    for _, l in ipairs(labels) do npos = npos + l end
-    if npos > 0 and npos < #labels then -- a fold without interactions has no AUC
+    for a, b in pattern:triplets() do
+      labels[#labels + 1] = P.Y:get(a, b)
+      npos = npos + labels[#labels]
+    end
+    if npos > 0 and npos < #labels and Ytr:nnz() > 0 then -- a fold without interactions has no AUC
       used = used + 1
-      for m, scores in pairs(out) do
-        local auc, aupr = metrics.auc_aupr(scores, labels)
+      for m, fn in pairs(models_) do
+        local auc, aupr = metrics.auc_aupr(fn(P, train_d, train_t, Ytr, pattern, setting, seed + f), labels)
         sums[m][1], sums[m][2] = sums[m][1] + aupr, sums[m][2] + auc
       end
     end
   end
-  for _, m in ipairs{{"smooth", "similarity smoothing"}, {"simec", "two-SimEc bce+negatives"}} do
-    results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = sums[m[1]][1] / used,
-                             auc = sums[m[1]][2] / used, folds = used, seconds = simec.clock() - t0}
+  local out = {}
+  for m, v in pairs(sums) do out[m] = {aupr = used > 0 and v[1] / used or 0, auc = used > 0 and v[2] / used or 0} end
+  return out, used
+end
+
+local function smoothing(P, train_d, train_t, Ytr, pattern)
+  local sc = kernel(P.Sd, train_d) * Ytr:dense() * kernel(P.St, train_t):t()
+  local out = {}
+  for a, b in pattern:triplets() do out[#out + 1] = sc:get(a, b) end
+  return out
+end
+
+local function two_simec(p)
+  return function(P, train_d, train_t, Ytr, pattern)
+    local o = simec_opts(p)
+    o.items, o.users = P.Sd:select_rows(train_d), P.St:select_rows(train_t)
+    return models.two_simec(Ytr, o):predict(pattern, nil, nil, {items = P.Sd, users = P.St}):values()
   end
+end
+
+-- the two SimEcs with embedding size and epochs chosen by AUPR on one fold of
+-- the same setting inside the training drugs and targets
+local chosen = {}
+local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
+  local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
+               St = P.St:select_rows(train_t):select_cols(train_t)}
+  local best = models.tune(GRID, function(p)
+    local r, used = cv(sub, setting, 5, seed * 7, {simec = two_simec(p)}, 1)
+    return used > 0 and -r.simec.aupr or 0
+  end)
+  chosen[#chosen + 1] = ("%d/%d"):format(best.embedding, best.epochs)
+  return two_simec(best)(P, train_d, train_t, Ytr, pattern)
+end
+
+local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
+local results = {}
+for _, st in ipairs(SETTINGS) do
+  local t0 = simec.clock()
+  chosen = {}
+  local r, used = cv(P, st[1], opts.folds, 13, {smooth = smoothing, simec = tuned_simec})
+  for _, m in ipairs{{"smooth", "similarity smoothing"}, {"simec", "two-SimEc bce+negatives"}} do
+    results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = r[m[1]].aupr,
+                             auc = r[m[1]].auc, folds = used, seconds = simec.clock() - t0}
+  end
+  local counts = {}
+  for _, c in ipairs(chosen) do counts[c] = (counts[c] or 0) + 1 end
+  local list = {}
+  for c, k in pairs(counts) do list[#list + 1] = ("%s x%d"):format(c, k) end
+  table.sort(list)
+  io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], table.concat(list, ", ")))
 end
 
 print(("%-9s %-12s %-26s %8s %8s %6s %8s"):format("scenario", "setting", "method", "AUPR", "AUC", "folds", "seconds"))

@@ -395,7 +395,7 @@ static int s_fit(lua_State *L)
     lua_setfield(L, c.hist, "lr");
     lua_pushinteger(L, (lua_Integer)info.negatives_capped);
     lua_setfield(L, c.hist, "negatives_capped");
-    if (info.negatives_capped)
+    if (info.negatives_capped && c.verbose) /* quiet runs find the count in the history */
         fprintf(stderr,
                 "simec: warning: fit: negatives = %g asks for more negatives than %zu target rows have missing "
                 "entries; those rows got all of theirs\n",
