@@ -26,15 +26,15 @@ local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) 
 
 -- models.fit_split with lr and epochs chosen on the scenario's split of the
 -- training side, then refitted on all of it
-local function tuned(kind, s, missing)
+local function tuned(kind, s, missing, base, reg)
   local inner = splits.split(s.train, s.scenario)
   local X_in = {items = Xi:select_rows(s.train_items), users = Xu:select_rows(s.train_users)}
   local best = models.tune(GRID, function(p)
-    return metrics.rmse(models.fit_split(inner, X_in, {model = kind, missing = missing, lr = p.lr, epochs = p.epochs}),
-                        inner.test)
+    return metrics.rmse(models.fit_split(inner, X_in, {model = kind, missing = missing, lr = p.lr, epochs = p.epochs,
+                                                       base = base, reg = reg}), inner.test)
   end)
   return models.fit_split(s, {items = Xi, users = Xu}, {model = kind, missing = missing, lr = best.lr,
-                                                         epochs = best.epochs}), best
+                                                         epochs = best.epochs, base = base, reg = reg}), best
 end
 
 local results, t_all = {}, simec.clock()
@@ -82,6 +82,12 @@ for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
           pred, t, {embedding = 10, lr = p.lr, epochs = p.epochs})
     end
   end
+  -- the zero-filled SimEc again, on the residuals of the learned biases
+  t = simec.clock()
+  local kind = sc == "T3" and "two_simec" or "simec"
+  local pred, p = tuned(kind, s, "zero", "biases", bb.reg)
+  add(("biases+%s"):format(kind == "two_simec" and "two-SimEc" or "SimEc(X)"), pred, t,
+      {embedding = 10, lr = p.lr, epochs = p.epochs, reg = bb.reg})
 end
 
 print(("%-9s %-28s %8s %8s %8s  %s"):format("scenario", "method", "RMSE", "MAE", "seconds", "chosen on validation"))

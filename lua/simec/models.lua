@@ -326,12 +326,14 @@ function TwoSimEc:predict(pattern, row_map, col_map, X)
   return rec.sample(Y, Z:t(), pattern, rmap, cmap)
 end
 
--- Fits the means model and, on its residuals, the model a split's scenario
+-- Fits the means model (base = "biases": learned biases, see models.biases,
+-- with reg) and, on its residuals, the model a split's scenario
 -- needs, with features for the sides that may be new, and returns the
 -- predicted ratings at s.test (sparse, its structure):
 --   p = models.fit_split(s, {items = Xi, users = Xu},    -- full-space features
 --                        {model = "svd_regression" | "simec" | "two_simec", missing = "mask",
---                         embedding = 10, lr = 0.002, epochs = 10, l2_reg_emb = 1e-3, k = 100, alpha = 250})
+--                         embedding = 10, lr = 0.002, epochs = 10, l2_reg_emb = 1e-3, k = 100, alpha = 250,
+--                         base = "means" | "biases", reg = 5})
 -- "simec" is one-sided: the item side for T1 and T2a (identity input for T1
 -- without item features), the user side for T2b; T3 needs two sides.
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
@@ -353,11 +355,18 @@ function models.fit_split(s, X, opts)
   if kind == "simec" and s.scenario == "T3" then
     error("models.fit_split: T3 has new items and new users: a one-sided SimEc cannot serve it (use two_simec)", 2)
   end
-  local mm = models.means(s.train)
-  local base = mm:predict(s.test, s.row_map, s.col_map)
-  local resid = mm:residuals(s.train)
   local Xi = X.items and X.items:select_rows(s.train_items) or nil
   local Xu = X.users and X.users:select_rows(s.train_users) or nil
+  local bm
+  if opts.base == "biases" then -- learned biases, from features for new items and users
+    bm = models.biases(s.train, {reg_items = opts.reg or 5, reg_users = opts.reg or 5, items = Xi, users = Xu})
+  elseif opts.base == nil or opts.base == "means" then
+    bm = models.means(s.train)
+  else
+    error(("models.fit_split: base must be \"means\" or \"biases\", got %s"):format(tostring(opts.base)), 2)
+  end
+  local base = bm:predict(s.test, s.row_map, s.col_map, X)
+  local resid = bm:residuals(s.train)
   local fit = {epochs = opts.epochs or 10, verbose = false, seed = opts.seed or 13}
   local cfg = {embedding = opts.embedding or 10, missing = opts.missing or "mask", seed = 28,
                l2_reg_emb = opts.l2_reg_emb or 1e-3, optimizer = {"adamax", lr = opts.lr or 0.002}}
