@@ -250,6 +250,13 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
   s = splits.split(ds.ratings, "T3")
   checkerr("a one-sided SimEc cannot serve it", models.fit_split, s, X, {model = "simec"})
   checkerr("models.fit_split: model must be", models.fit_split, s, X, {model = "knn"})
+  checkerr("models.fit_split: base must be \"means\" or \"biases\", got median", models.fit_split, s, X,
+           {base = "median"})
+  -- on the residuals of learned biases: better than those biases alone here
+  local b = models.biases(s.train, {items = X.items:select_rows(s.train_items), users = X.users:select_rows(s.train_users)})
+  local alone = metrics.rmse(b:predict(s.test, s.row_map, s.col_map, X), s.test)
+  local both = metrics.rmse(models.fit_split(s, X, {base = "biases", lr = 0.01, epochs = 20}), s.test)
+  check(both < alone, ("biases+two-SimEc %g, biases %g"):format(both, alone))
   checkerr("models.fit_split: items features have 299 rows, the ratings have 300 items", models.fit_split, s,
            {items = X.items:select_rows(models.identity(299)), users = X.users})
 end)
