@@ -276,7 +276,7 @@ static int preload_modules(lua_State *L)
 
 static void open_simec(lua_State *L)
 {
-    static const char *const globals[] = {"matrix", "sparse", "rng", "svd", "SimEc", NULL};
+    static const char *const globals[] = {"matrix", "sparse", "rng", "svd", "SimEc", "lrp", NULL};
     int k;
     luaL_requiref(L, "simec", luaopen_simec, 1);
     for (k = 0; globals[k]; k++) {

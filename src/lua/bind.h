@@ -59,6 +59,7 @@ int luaopen_simec_rng(lua_State *L);
 int luaopen_simec_rec(lua_State *L);
 int luaopen_simec_svd(lua_State *L);
 int luaopen_simec_simec(lua_State *L);
+int luaopen_simec_lrp(lua_State *L);
 struct rng;
 struct rng *bind_checkrng(lua_State *L, int arg);
 BIND_API int luaopen_simec(lua_State *L);

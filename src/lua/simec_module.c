@@ -70,7 +70,8 @@ static const struct {
                 {"rng", "simec.rng", luaopen_simec_rng},
                 {"svd", "simec.svd", luaopen_simec_svd},
                 {"rec", "simec.rec", luaopen_simec_rec},
-                {"SimEc", "simec.SimEc", luaopen_simec_simec}};
+                {"SimEc", "simec.SimEc", luaopen_simec_simec},
+                {"lrp", "simec.lrp", luaopen_simec_lrp}};
 
 int luaopen_simec(lua_State *L)
 {

@@ -1,0 +1,89 @@
+local T = require "simec.test"
+local check, eq, near, checkerr, case = T.check, T.eq, T.near, T.checkerr, T.case
+
+-- a model with random weights and biases: out = W_ll^T (... tanh(X W1 + b1) ...)
+local function random_model(hidden, seed)
+  local m = SimEc.new{input = 6, embedding = 3, output = 4, hidden = hidden, seed = seed}
+  local L = m:layers()
+  for i = 1, #L do
+    local W = matrix.randn(L[i].W:nrows(), L[i].W:ncols(), seed + i)
+    m:set_layer(i, {W = W, b = L[i].b and matrix.randn(1, L[i].b:ncols(), seed + 10 + i) * 0.3 or nil})
+  end
+  return m
+end
+
+-- the pre-activation of output j for each row
+local function logits(m, X, j)
+  local Y = m:transform(X)
+  local V = m:layers()[#m:layers()].W
+  return Y * V:select_cols({j})
+end
+
+case("lrp: a linear SimEc's epsilon rule (eps -> 0) is the exact decomposition with the bias spread evenly", function()
+  local m = random_model(nil, 3)
+  local X = matrix.randn(5, 6, 1)
+  X:set(2, 3, 0); X:set(2, 5, 0) -- inactive features in row 2
+  local L = m:layers()
+  local W, b, V = L[1].W, L[1].b, L[2].W
+  for _, j in ipairs{1, 4} do
+    local R = lrp.explain(m, X, {output = j, rule = "epsilon", eps = 0})
+    local z = logits(m, X, j)
+    local wv, bv = W * V:select_cols({j}), (b * V:select_cols({j})):get(1, 1)
+    for r = 1, 5 do
+      local active = 0
+      for i = 1, 6 do if X:get(r, i) ~= 0 then active = active + 1 end end
+      local sum = 0
+      for i = 1, 6 do
+        local exact = X:get(r, i) ~= 0 and X:get(r, i) * wv:get(i, 1) + bv / active or 0
+        near(R:get(r, i), exact, 1e-9)
+        sum = sum + R:get(r, i)
+      end
+      near(sum, z:get(r, 1), 1e-9) -- relevances sum to the prediction
+    end
+  end
+  -- sparse input gives the same relevances
+  local Rs = lrp.explain(m, sparse.from_dense(X), {output = 2, eps = 0})
+  check((Rs - lrp.explain(m, X, {output = 2, eps = 0})):abs():max() < 1e-12)
+end)
+
+case("lrp: every rule conserves relevance through hidden layers; unused inputs get none", function()
+  local m = random_model({{5, "tanh"}, {4, "leaky_relu"}}, 7) -- no unit is exactly 0
+  local X = matrix.rand(4, 6, 2) + 0.1
+  X:set(3, 4, 0)
+  for _, rule in ipairs{"epsilon", "z", "zplus", "alpha_beta", "gamma"} do
+    local R = lrp.explain(m, X, {output = 3, rule = rule, eps = 1e-12})
+    local z = logits(m, X, 3)
+    for r = 1, 4 do
+      local sum = 0
+      for i = 1, 6 do sum = sum + R:get(r, i) end
+      if rule == "epsilon" or rule == "z" then
+        near(sum, z:get(r, 1), 1e-8 * math.max(1, math.abs(z:get(r, 1))))
+      else -- zplus, alpha-beta (alpha - beta = 1) and gamma conserve where positive parts exist
+        check(math.abs(sum) <= 3 * math.abs(z:get(r, 1)) + 1e-9 or math.abs(z:get(r, 1)) < 1e-9,
+              ("%s row %d: sum %g, output %g"):format(rule, r, sum, z:get(r, 1)))
+      end
+      check(R:get(3, 4) == 0) -- an inactive input explains nothing
+    end
+  end
+end)
+
+case("lrp: hand-computed two-layer example", function()
+  -- x = (1, 2); embedding z = x W + b with W = [[1, 0], [0, 1]], b = (0, 1); output = z . (1, 1)
+  local m = SimEc.new{input = 2, embedding = 2, output = 1, seed = 1}
+  m:set_layer(1, {W = matrix.new{{1, 0}, {0, 1}}, b = matrix.new{{0, 1}}})
+  m:set_layer(2, {W = matrix.new{{1}, {1}}})
+  local R = lrp.explain(m, matrix.new{{1, 2}}, {output = 1, eps = 0})
+  -- output 4 = 1 (x1) + 2 (x2) + 1 (bias, spread 0.5 / 0.5)
+  near(R:get(1, 1), 1.5, 1e-12)
+  near(R:get(1, 2), 2.5, 1e-12)
+end)
+
+case("lrp: errors", function()
+  local m = random_model(nil, 1)
+  checkerr("lrp: output 5 out of range 1..4", lrp.explain, m, matrix.ones(2, 6), {output = 5})
+  checkerr("lrp.explain: unknown rule 'deeplift' (valid: epsilon, z, zplus, alpha_beta, gamma)", lrp.explain, m,
+           matrix.ones(2, 6), {output = 1, rule = "deeplift"})
+  checkerr("lrp: input has 3 columns, the SimEc expects 6", lrp.explain, m, matrix.ones(2, 3), {output = 1})
+  local mi = SimEc.new{input = "identity", rows = 3, embedding = 2, output = 2}
+  checkerr("lrp: the model has identity input", lrp.explain, mi, matrix.ones(3, 3), {output = 1})
+end)
