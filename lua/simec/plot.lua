@@ -4,6 +4,7 @@
 --   plot.scatter(x, y, {title =, xlabel =, ylabel =, file =, width = 640, height = 480})
 --   plot.line(x, {y1, y2, ...}, {labels = {"train", "validation"}, ...})
 --   plot.hist(values, {bins = 30, ...})
+--   plot.bar(values, names, {...})   -- horizontal bars, e.g. feature relevances
 -- x, y and values are Lua lists or column (or row) matrices.
 local plot = {}
 
@@ -181,6 +182,32 @@ function plot.hist(values, opts)
     p[#p + 1] = ('<rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="white"/>')
       :format(num(x0), num(py(counts[b])), num(math.max(x1 - x0, 0.5)), num(py(0) - py(counts[b])),
               opts.color or COLORS[1])
+  end
+  return finish(p, opts)
+end
+
+-- horizontal bars, one per name (e.g. feature relevances), top to bottom
+function plot.bar(values, names, opts)
+  opts = opts or {}
+  local v = list(values, "values")
+  if type(names) ~= "table" or #names ~= #v then
+    error(("plot.bar: %d names for %d values"):format(type(names) == "table" and #names or 0, #v), 2)
+  end
+  local lo, hi = finite_range(v, {0})
+  local W, H = opts.width or 640, opts.height or math.max(160, 60 + 24 * #v)
+  local o = {}
+  for k, x in pairs(opts) do o[k] = x end
+  o.width, o.height = W, H
+  local p, px = frame(o, lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.05, 0, #v)
+  local top, bottom = opts.title and 40 or 20, H - 55
+  local step = (bottom - top) / #v
+  for k = 1, #v do
+    local x0, x1 = px(math.min(0, v[k])), px(math.max(0, v[k]))
+    local y = top + (k - 1) * step
+    p[#p + 1] = ('<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>'):format(num(x0), num(y + 3),
+      num(math.max(x1 - x0, 0.5)), num(step - 6), v[k] >= 0 and COLORS[1] or COLORS[2])
+    p[#p + 1] = ('<text x="%s" y="%s" text-anchor="%s">%s</text>'):format(num(v[k] >= 0 and x0 - 4 or x1 + 4),
+      num(y + step / 2 + 4), v[k] >= 0 and "end" or "start", esc(names[k]))
   end
   return finish(p, opts)
 end

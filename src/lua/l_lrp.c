@@ -1,4 +1,6 @@
 /* "lrp": layer-wise relevance propagation for SimEc models. */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "bind.h"
 #include "lrp.h"
@@ -55,9 +57,53 @@ static int l_explain(lua_State *L)
     return 1;
 }
 
+typedef struct rel {
+    double v;
+    size_t i;
+} rel;
+
+static int by_magnitude(const void *a, const void *b)
+{
+    double x = fabs(((const rel *)a)->v), y = fabs(((const rel *)b)->v);
+    size_t i = ((const rel *)a)->i, j = ((const rel *)b)->i;
+    return x < y ? 1 : x > y ? -1 : (i > j) - (i < j); /* ties keep feature order */
+}
+
+/* lrp.top(relevances, names, n): the n features with the largest |relevance|
+ * as {{name, relevance}, ...}; relevances is a vector (or one row) */
+static int l_top(lua_State *L)
+{
+    mat *R = bind_checkmat(L, 1);
+    size_t len = R->rows == 1 ? R->cols : R->cols == 1 ? R->rows : 0, k, n;
+    rel *v;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!len)
+        return luaL_error(L, "lrp.top: relevances must be a vector (one row or column), got %dx%d", (int)R->rows,
+                          (int)R->cols);
+    if ((size_t)luaL_len(L, 2) != len)
+        return luaL_error(L, "lrp.top: %d names for %d relevances", (int)luaL_len(L, 2), (int)len);
+    n = (size_t)luaL_optinteger(L, 3, 10);
+    if (n > len)
+        n = len;
+    v = lua_newuserdatauv(L, len * sizeof *v, 0);
+    for (k = 0; k < len; k++)
+        v[k].v = R->rows == 1 ? MAT_AT(R, 0, k) : MAT_AT(R, k, 0), v[k].i = k;
+    qsort(v, len, sizeof *v, by_magnitude);
+    lua_createtable(L, (int)n, 0);
+    for (k = 0; k < n; k++) {
+        lua_createtable(L, 2, 0);
+        lua_geti(L, 2, (lua_Integer)v[k].i + 1);
+        lua_rawseti(L, -2, 1);
+        lua_pushnumber(L, v[k].v);
+        lua_rawseti(L, -2, 2);
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    return 1;
+}
+
 int luaopen_simec_lrp(lua_State *L)
 {
-    static const luaL_Reg funcs[] = {{"explain", l_explain}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"explain", l_explain}, {"top", l_top}, {NULL, NULL}};
     luaL_newlib(L, funcs);
     return 1;
 }

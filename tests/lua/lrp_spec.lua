@@ -87,3 +87,13 @@ case("lrp: errors", function()
   local mi = SimEc.new{input = "identity", rows = 3, embedding = 2, output = 2}
   checkerr("lrp: the model has identity input", lrp.explain, mi, matrix.ones(3, 3), {output = 1})
 end)
+
+case("lrp.top lists the features with the largest |relevance|", function()
+  local t = lrp.top(matrix.new{{0.1, -3, 2, 0}}, {"a", "b", "c", "d"}, 3)
+  eq(#t, 3)
+  eq(t[1][1], "b"); eq(t[1][2], -3)
+  eq(t[2][1], "c"); eq(t[3][1], "a")
+  eq(#lrp.top(matrix.new{{1}, {2}}, {"x", "y"}, 10), 2)
+  checkerr("lrp.top: 3 names for 4 relevances", lrp.top, matrix.new{{1, 2, 3, 4}}, {"a", "b", "c"})
+  checkerr("lrp.top: relevances must be a vector (one row or column), got 2x2", lrp.top, matrix.ones(2, 2), {"a"})
+end)

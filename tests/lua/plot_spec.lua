@@ -77,3 +77,13 @@ else
   io.stderr:write("plot_spec: skipped the Chromium rendering test: chromium is not installed " ..
                   "(apt-get install chromium)\n")
 end
+
+case("plot.bar draws one labelled bar per value", function()
+  local b = plot.bar({0.5, -0.2, 1}, {"genre=Drama", "decade=1990s", "genre=War & peace"}, {title = "relevance"})
+  check(well_formed(b))
+  local n = 0
+  for _ in b:gmatch("<rect") do n = n + 1 end
+  eq(n, 4) -- the background and three bars
+  check(b:find("genre=War &amp; peace", 1, true) ~= nil)
+  checkerr("plot.bar: 1 names for 2 values", plot.bar, {1, 2}, {"a"})
+end)
