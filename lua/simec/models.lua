@@ -405,4 +405,28 @@ function models.fit_split(s, X, opts)
   return sparse.from_values(base, base:values() + p:values())
 end
 
+-- Methods of the SimEc userdata written in Lua (its method table lives in
+-- the registry under the type's name).
+local simec_methods = debug.getregistry()["SimEc"].__index
+
+-- m:similar(Xq, Xall, k, {metric = "dot" | "cosine"}): for each row of Xq
+-- (nil: identity input, all rows) the k most similar rows of Xall by their
+-- embeddings; returns indices (nq x k, 1-based) and scores, best first
+function simec_methods.similar(self, Xq, Xall, k, opts)
+  opts = opts or {}
+  local metric = opts.metric or "cosine"
+  if metric ~= "dot" and metric ~= "cosine" then
+    error(("similar: metric must be \"dot\" or \"cosine\", got %s"):format(tostring(metric)), 2)
+  end
+  local Yq, Ya = self:transform(Xq), self:transform(Xall)
+  if math.type(k) ~= "integer" or k < 1 or k > Ya:nrows() then
+    error(("similar: k must be between 1 and %d (the rows of Xall), got %s"):format(Ya:nrows(), tostring(k)), 2)
+  end
+  if metric == "cosine" then
+    Yq = Yq:div(Yq:norm(2):maximum(1e-300))
+    Ya = Ya:div(Ya:norm(2):maximum(1e-300))
+  end
+  return (Yq * Ya:t()):topk(k)
+end
+
 return models

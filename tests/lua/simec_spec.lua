@@ -260,3 +260,16 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
   checkerr("models.fit_split: items features have 299 rows, the ratings have 300 items", models.fit_split, s,
            {items = X.items:select_rows(models.identity(299)), users = X.users})
 end)
+
+case("m:similar finds the rows with the closest embeddings", function()
+  local m = SimEc.new{input = 3, embedding = 3, output = 2, seed = 1}
+  m:set_layer(1, {W = matrix.eye(3), b = matrix.zeros(1, 3)})
+  local Xall = matrix.new{{1, 0, 0}, {0, 1, 0}, {0.9, 0.1, 0}, {-1, 0, 0}}
+  local idx, val = m:similar(matrix.new{{1, 0, 0}}, Xall, 2)
+  eq(idx:get(1, 1), 1); eq(idx:get(1, 2), 3)
+  near(val:get(1, 1), 1, 1e-12)
+  idx = m:similar(matrix.new{{2, 0, 0}}, Xall, 1, {metric = "dot"})
+  eq(idx:get(1, 1), 1)
+  checkerr("similar: k must be between 1 and 4 (the rows of Xall), got 5", m.similar, m, Xall, Xall, 5)
+  checkerr("similar: metric must be \"dot\" or \"cosine\", got l1", m.similar, m, Xall, Xall, 1, {metric = "l1"})
+end)
