@@ -23,6 +23,12 @@ void lrp_opts_default(lrp_opts *o)
     o->gamma = 0.25;
 }
 
+/* the weight a rule sees: gamma adds gamma times its positive part */
+static double rule_weight(const lrp_opts *o, double w)
+{
+    return o->rule == LRP_GAMMA ? w + o->gamma * (w > 0 ? w : 0.0) : w;
+}
+
 /* Rin[i] += relevance of input i from the outputs' Rout, for one row: a
  * (in, dense), w(i, j) through W with row stride ws and column stride wc */
 static void layer_row(const double *a, size_t in, size_t out, const double *W, size_t ws, size_t wc, const double *b,
@@ -40,13 +46,10 @@ static void layer_row(const double *a, size_t in, size_t out, const double *W, s
         if (o->rule == LRP_GAMMA && b)
             bj = (b[j] + o->gamma * (b[j] > 0 ? b[j] : 0.0)) / (double)na;
         for (i = 0; i < in; i++) {
-            double w, z;
+            double z;
             if (a[i] == 0.0)
                 continue;
-            w = W[i * ws + j * wc];
-            if (o->rule == LRP_GAMMA)
-                w += o->gamma * (w > 0 ? w : 0.0);
-            z = a[i] * w + bj;
+            z = a[i] * rule_weight(o, W[i * ws + j * wc]) + bj;
             zs += z;
             if (z > 0)
                 zp += z;
@@ -54,13 +57,10 @@ static void layer_row(const double *a, size_t in, size_t out, const double *W, s
                 zn += z;
         }
         for (i = 0; i < in; i++) {
-            double w, z, r = 0.0;
+            double z, r = 0.0;
             if (a[i] == 0.0)
                 continue;
-            w = W[i * ws + j * wc];
-            if (o->rule == LRP_GAMMA)
-                w += o->gamma * (w > 0 ? w : 0.0);
-            z = a[i] * w + bj;
+            z = a[i] * rule_weight(o, W[i * ws + j * wc]) + bj;
             switch (o->rule) {
             case LRP_Z:
                 r = zs != 0.0 ? z / zs * R : 0.0;
