@@ -4,7 +4,7 @@
 --   r = m:residuals(train)                       -- train minus the model
 local simec = require "simec"
 local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc = simec.matrix, simec.sparse, simec.svd, simec.SimEc
+local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
 local models = {}
 
 local function check_sparse(x, what)
@@ -408,6 +408,21 @@ end
 -- Methods of the SimEc userdata written in Lua (its method table lives in
 -- the registry under the type's name).
 local simec_methods = debug.getregistry()["SimEc"].__index
+
+-- m:explain_rating(x, user, names, {n = 10, rule = "epsilon", eps = 0}):
+-- the features of one item (x: a 1-row matrix or sparse matrix) ranked by
+-- their share of the model's output for user (its pre-activation), as
+-- {{name, relevance}, ...}, and that output
+function simec_methods.explain_rating(self, x, user, names, opts)
+  opts = opts or {}
+  if (sparse.is(x) and x:nrows() or (matrix.is(x) and x:nrows())) ~= 1 then
+    error("explain_rating: x must be one item's feature row (a 1-row matrix or sparse matrix)", 2)
+  end
+  local R = lrp.explain(self, x, {output = user, rule = opts.rule or "epsilon", eps = opts.eps or 0})
+  local V = self:layers()[#self:layers()].W
+  local z = (self:transform(x) * V:select_cols({user})):get(1, 1)
+  return lrp.top(R, names, opts.n or 10), z
+end
 
 -- m:similar(Xq, Xall, k, {metric = "dot" | "cosine"}): for each row of Xq
 -- (nil: identity input, all rows) the k most similar rows of Xall by their

@@ -97,3 +97,14 @@ case("lrp.top lists the features with the largest |relevance|", function()
   checkerr("lrp.top: 3 names for 4 relevances", lrp.top, matrix.new{{1, 2, 3, 4}}, {"a", "b", "c"})
   checkerr("lrp.top: relevances must be a vector (one row or column), got 2x2", lrp.top, matrix.ones(2, 2), {"a"})
 end)
+
+case("m:explain_rating ranks an item's features for one user and sums to the output", function()
+  local m = random_model(nil, 5)
+  local x = matrix.new{{1, 0, 2, 0, 0.5, 1}}
+  local top, z = m:explain_rating(x, 2, {"a", "b", "c", "d", "e", "f"}, {n = 6})
+  local sum = 0
+  for _, t in ipairs(top) do sum = sum + t[2] end
+  near(sum, z, 1e-9)
+  for k = 2, #top do check(math.abs(top[k - 1][2]) >= math.abs(top[k][2])) end
+  checkerr("explain_rating: x must be one item's feature row", m.explain_rating, m, matrix.ones(2, 6), 1, {})
+end)
