@@ -234,6 +234,7 @@ typedef struct fctx {
     const uint32_t *er;
     const double *ev, *scale, *tab;
     double *dy, lr_t, loss[PAR_MAX];
+    int64_t kmax; /* catch-up table size (tab: coefficients, then both decays) */
     int threads;
 } fctx;
 
@@ -243,12 +244,10 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
     simec *m = f->m;
     const simec_layer *L = SIMEC_LAST(m);
     size_t d = L->in, c, n = f->n;
-    int64_t s = m->step, kmax = 0, i;
+    int64_t s = m->step, kmax = f->kmax, i;
     double *dy = f->dy + (size_t)thread * n * d, total = 0.0, gv[1024], *g = d <= 1024 ? gv : NULL;
     if (!g) /* embeddings over 1024: the per-thread buffer after dy */
         g = f->dy + (size_t)f->threads * n * d + (size_t)thread * d;
-    if (f->tab)
-        kmax = (int64_t)f->tab[-1];
     for (i = a; i < b; i++) {
         size_t col = f->G->rows[1][i], off = L->w_off + col * d, e;
         double *v = m->theta + off;
@@ -314,17 +313,8 @@ int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows
     ev = core_malloc((nnz ? nnz : 1) * sizeof *ev);
     scale = core_malloc((n ? n : 1) * sizeof *scale);
     f.dy = core_calloc((size_t)threads * n * d + (size_t)threads * d, sizeof(double));
-    if (kmax > 0) {
-        /* one extra leading slot holds kmax for the workers */
-        double *t0 = catch_table(&m->cfg, m->step, kmax);
-        if (t0 && (tab = core_malloc((3 * (size_t)(kmax + 1) + 1) * sizeof *tab))) {
-            tab[0] = (double)kmax;
-            memcpy(tab + 1, t0, 3 * (size_t)(kmax + 1) * sizeof *tab);
-        }
-        core_free(t0);
-        if (!tab)
-            goto nomem;
-    }
+    if (kmax > 0 && !(tab = catch_table(&m->cfg, m->step, kmax)))
+        goto nomem;
     if (!start || !er || !ev || !scale || !f.dy)
         goto nomem;
     /* regroup the batch's entries by output, rows ascending within each */
@@ -347,7 +337,7 @@ int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows
     start[0] = 0;
     f.threads = threads;
     f.m = m, f.G = G, f.Y = Y, f.n = n, f.start = start, f.er = er, f.ev = ev, f.scale = scale;
-    f.tab = tab ? tab + 1 : NULL;
+    f.tab = tab, f.kmax = kmax;
     f.lr_t = step_size(&m->cfg, (double)(m->step + 1));
     used = par_range((int64_t)K, threads, fused_outputs, &f);
     for (*loss = 0.0, t = 0; t < used; t++) {
