@@ -24,11 +24,9 @@ print(("%s: %d items x %d users, %d ratings, %d item and %d user features"):form
 local GRID = {lr = {0.002, 0.01}, epochs = {5, 20}}
 local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) end
 
--- models.fit_split with lr and epochs chosen on the scenario's split of the
--- training side, then refitted on all of it
-local function tuned(kind, s, missing, base, reg)
-  local inner = splits.split(s.train, s.scenario)
-  local X_in = {items = Xi:select_rows(s.train_items), users = Xu:select_rows(s.train_users)}
+-- models.fit_split with lr and epochs chosen on inner, the scenario's split
+-- of the training side (X_in: its features), then refitted on all of it
+local function tuned(kind, s, inner, X_in, missing, base, reg)
   local best = models.tune(GRID, function(p)
     return metrics.rmse(models.fit_split(inner, X_in, {model = kind, missing = missing, lr = p.lr, epochs = p.epochs,
                                                        base = base, reg = reg}), inner.test)
@@ -77,7 +75,7 @@ for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
   for _, kind in ipairs(sc == "T3" and {"two_simec"} or {"simec", "two_simec"}) do
     for _, miss in ipairs{"zero", "mask"} do
       t = simec.clock()
-      local pred, p = tuned(kind, s, miss)
+      local pred, p = tuned(kind, s, inner, X_in, miss)
       add(("mean+%s%s"):format(kind == "two_simec" and "two-SimEc" or "SimEc(X)", miss == "mask" and " masked" or ""),
           pred, t, {embedding = 10, lr = p.lr, epochs = p.epochs})
     end
@@ -85,7 +83,7 @@ for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
   -- the zero-filled SimEc again, on the residuals of the learned biases
   t = simec.clock()
   local kind = sc == "T3" and "two_simec" or "simec"
-  local pred, p = tuned(kind, s, "zero", "biases", bb.reg)
+  local pred, p = tuned(kind, s, inner, X_in, "zero", "biases", bb.reg)
   add(("biases+%s"):format(kind == "two_simec" and "two-SimEc" or "SimEc(X)"), pred, t,
       {embedding = 10, lr = p.lr, epochs = p.epochs, reg = bb.reg})
 end

@@ -11,17 +11,10 @@
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--json FILE] [--folds K]
 local data, models, metrics = require "simec.data", require "simec.models", require "simec.metrics"
 
-local opts = {folds = 10}
-local pos = {}
-local i = 1
-while arg[i] do
-  local a = arg[i]
-  if a == "--json" then opts.json = arg[i + 1]; i = i + 2
-  elseif a == "--folds" then opts.folds = math.tointeger(tonumber(arg[i + 1])); i = i + 2
-  elseif a:sub(1, 2) == "--" then error("dti: unknown option " .. a)
-  else pos[#pos + 1] = a; i = i + 1 end
-end
-local dir, name = pos[1] or "../shared/data/dti", pos[2] or "nr"
+local opts = require("simec.cli").parse(arg, {json = "string", folds = "integer"}, "dti")
+opts.folds = opts.folds or 10
+
+local dir, name = opts[1] or "../shared/data/dti", opts[2] or "nr"
 local d = data.dti(dir, name)
 local Y = d.interactions:t() -- drugs x targets
 print(("%s: %d drugs x %d targets, %d interactions; %d-fold cross-validation"):format(name, Y:nrows(), Y:ncols(),
@@ -160,13 +153,7 @@ for _, r in ipairs(results) do
                                                          r.seconds))
 end
 if opts.json then
-  local f = assert(io.open(opts.json, "w"))
-  local parts = {}
-  for _, r in ipairs(results) do
-    parts[#parts + 1] = ('{"scenario": %q, "method": %q, "aupr": %.6f, "auc": %.6f, "seconds": %.4f, ' ..
-                         '"params": {"folds": %d}}'):format(r.scenario, r.method, r.aupr, r.auc, r.seconds, r.folds)
-  end
-  f:write(('{"dataset": %q, "seed": 13, "results": [\n  %s]}\n'):format("dti-" .. name, table.concat(parts, ",\n  ")))
-  f:close()
+  for _, r in ipairs(results) do r.params = {folds = r.folds} end
+  require("simec.report").json(opts.json, "dti-" .. name, results)
   print("wrote " .. opts.json)
 end

@@ -67,15 +67,7 @@ for _, r in ipairs(results) do
                                                             r.aupr, r.seconds))
 end
 
-if opts.json then -- ranking results carry their own metrics (DESIGN.md section 8)
-  local f = assert(io.open(opts.json, "w"))
-  local parts = {}
-  for _, r in ipairs(results) do
-    parts[#parts + 1] = ('{"scenario": "T1", "method": %q, "p@10": %.6f, "r@10": %.6f, "ndcg@10": %.6f, ' ..
-                         '"auc": %.6f, "aupr": %.6f, "seconds": %.4f}')
-      :format(r.method, r["p@10"], r["r@10"], r["ndcg@10"], r.auc, r.aupr, r.seconds)
-  end
-  f:write(('{"dataset": %q, "seed": 13, "results": [\n  %s]}\n'):format(ds.name, table.concat(parts, ",\n  ")))
-  f:close()
+if opts.json then
+  require("simec.report").json(opts.json, ds.name, results)
   print("wrote " .. opts.json)
 end

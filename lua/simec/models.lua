@@ -104,10 +104,7 @@ function Biases:predict(pattern, row_map, col_map, X)
                            col_count = cu}, pattern, models.identity(nr), models.identity(nc))
 end
 
-function Biases:residuals(train)
-  check_sparse(train, "train")
-  return rec.bias_residuals(self, train)
-end
+Biases.residuals = Means.residuals -- a Biases table is Means-shaped
 
 -- Truncated SVD of residuals: predictions U S Vt at given positions.
 local SVD = {}

@@ -1,5 +1,7 @@
 -- Results of examples in the format of DESIGN.md section 8:
---   report.json(path, dataset, results)   -- results: {scenario, method, rmse, mae, seconds, params}
+--   report.json(path, dataset, results)
+-- results: {scenario, method, seconds, params, and the metrics present:
+-- rmse, mae for ratings; p@10, r@10, ndcg@10, auc, aupr for rankings}
 local report = {}
 
 local function params_json(p)
@@ -11,11 +13,17 @@ local function params_json(p)
   return "{" .. table.concat(ps, ", ") .. "}"
 end
 
+local METRICS = {"rmse", "mae", "p@10", "r@10", "ndcg@10", "auc", "aupr"}
+
 function report.json(path, dataset, results)
   local parts = {}
   for _, r in ipairs(results) do
-    parts[#parts + 1] = ('{"scenario": %q, "method": %q, "rmse": %.6f, "mae": %.6f, "seconds": %.4f, "params": %s}')
-      :format(r.scenario, r.method, r.rmse, r.mae, r.seconds, params_json(r.params))
+    local fields = {("%q: %q"):format("scenario", r.scenario), ("%q: %q"):format("method", r.method)}
+    for _, key in ipairs(METRICS) do
+      if r[key] then fields[#fields + 1] = ("%q: %.6f"):format(key, r[key]) end
+    end
+    fields[#fields + 1] = ('"seconds": %.4f, "params": %s'):format(r.seconds, params_json(r.params))
+    parts[#parts + 1] = "{" .. table.concat(fields, ", ") .. "}"
   end
   local f, err = io.open(path, "w")
   if not f then error("report.json: " .. err, 2) end
