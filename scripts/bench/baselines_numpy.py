@@ -5,7 +5,6 @@ prediction. Prints "stage seconds" lines like baselines_simec.lua.
     /usr/bin/python3 baselines_numpy.py RATINGS.tsv ITEM_FEATURES.tsv
 """
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -13,15 +12,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 from sklearn.linear_model import Ridge
 
-times = []
-t = time.perf_counter()
-
-
-def stage(name):
-    global t
-    now = time.perf_counter()
-    times.append((name, now - t))
-    t = now
+from bench_stages import report, stage
 
 
 df = pd.read_csv(sys.argv[1], sep="\t", header=None, names=["user", "item", "rating"], engine="c",
@@ -69,7 +60,6 @@ for a in range(0, len(ti), 500000):  # chunks keep the temporaries small
     pred[a:b] += np.einsum("ij,ij->i", Uh[ti[a:b]], V[tu[a:b]])
 rmse = np.sqrt(np.mean((pred - tv) ** 2))
 stage("predict")
-for name, sec in times:
-    print(name, "%.3f" % sec)
+report()
 print("rmse", "%.6f" % rmse)
 print("svd_top", " ".join("%.17g" % v for v in np.sort(s)[::-1]))

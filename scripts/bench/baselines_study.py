@@ -5,22 +5,13 @@ scipy svds and sklearn Ridge. Prints "stage seconds" lines.
     /usr/bin/python3 baselines_study.py RATINGS.tsv ITEM_FEATURES.tsv
 """
 import sys
-import time
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 from sklearn.linear_model import Ridge
 
-times = []
-t = time.perf_counter()
-
-
-def stage(name):
-    global t
-    now = time.perf_counter()
-    times.append((name, now - t))
-    t = now
+from bench_stages import report, stage
 
 
 ratings, pairs = {}, []
@@ -94,6 +85,5 @@ for item, user in test:
     se += (p - ratings[item][user]) ** 2
 rmse = (se / len(test)) ** 0.5
 stage("predict")
-for name, sec in times:
-    print(name, "%.3f" % sec)
+report()
 print("rmse", "%.6f" % rmse)
