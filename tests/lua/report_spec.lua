@@ -1,0 +1,27 @@
+local T = require "simec.test"
+local eq, check, checkerr, case = T.eq, T.check, T.checkerr, T.case
+local cli, report = require "simec.cli", require "simec.report"
+
+case("cli.parse: options, flags, integers, positional arguments and their errors", function()
+  local o = cli.parse({"data", "--json", "out.json", "--synthetic", "--small-k", "7", "x"},
+                      {json = "string", synthetic = "flag", small_k = "integer"}, "prog")
+  eq(o.json, "out.json"); eq(o.synthetic, true); eq(o.small_k, 7); eq(o[1], "data"); eq(o[2], "x")
+  checkerr("prog: unknown option --bogus", cli.parse, {"--bogus"}, {}, "prog")
+  checkerr("prog: --json needs a value", cli.parse, {"--json"}, {json = "string"}, "prog")
+  checkerr("prog: --k needs an integer, got two", cli.parse, {"--k", "two"}, {k = "integer"}, "prog")
+end)
+
+case("report.json writes the metrics each result has, with seconds and params", function()
+  local path = T.tmpname()
+  report.json(path, "ml-100k", {
+    {scenario = "T1", method = "mean", rmse = 0.9, mae = 0.7, seconds = 0.5, params = {k = 10, name = "a"}},
+    {scenario = "T1", method = "popularity", ["p@10"] = 0.25, auc = 0.8, seconds = 1}})
+  local text = io.open(path):read("a")
+  os.remove(path)
+  check(text:find('"dataset": "ml-100k", "seed": 13', 1, true) ~= nil)
+  check(text:find('{"scenario": "T1", "method": "mean", "rmse": 0.900000, "mae": 0.700000, "seconds": 0.5000, ' ..
+                  '"params": {"k": 10, "name": "a"}}', 1, true) ~= nil, text)
+  check(text:find('"method": "popularity", "p@10": 0.250000, "auc": 0.800000, "seconds": 1.0000, "params": {}',
+                  1, true) ~= nil, text)
+  checkerr("report.json: ", report.json, "/nonexistent-dir/r.json", "x", {})
+end)
