@@ -1,5 +1,5 @@
 -- Baseline models of the study, with the per-rating work in C.
---   m = models.means(train, {shrinkage = 1})
+--   m = models.means(train, {shrinkage = 1, rows = true})
 --   p = m:predict(test, s.row_map, s.col_map)   -- sparse, test's structure
 --   r = m:residuals(train)                       -- train minus the model
 local simec = require "simec"
@@ -24,6 +24,12 @@ function models.means(train, opts)
   end
   if train:nnz() == 0 then error("models.means: empty train set", 2) end
   local sum, row_mean, row_count, col_mean, col_count = rec.stats(train)
+  -- rows = false leaves out the row (item) term: the residuals then keep
+  -- each item's effect, for a model that must learn it from features
+  if opts.rows == false then row_mean = matrix.ones(train:nrows(), 1) * (sum / train:nnz())
+  elseif opts.rows ~= nil and opts.rows ~= true then
+    error(("models.means: rows must be a boolean, got %s"):format(tostring(opts.rows)), 2)
+  end
   return setmetatable({mu = sum / train:nnz(), s = s, row_mean = row_mean, row_count = row_count,
                        col_mean = col_mean, col_count = col_count}, Means)
 end

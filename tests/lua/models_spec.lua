@@ -59,6 +59,11 @@ case("means model: the study's formula, unknown items/users contribute 0", funct
   checkerr("models: train must be a sparse matrix, got table", models.means, {})
   checkerr("row map has 2 entries, expected 3", m.predict, m, test, {1, 2}, {1, 2, 0})
   checkerr("row map entry 1 must be an index in 0..2", m.predict, m, test, {5, 1, 1}, {1, 2, 0})
+  -- rows = false: global + user term only, so residuals keep the item effect
+  local u = models.means(train, {shrinkage = 0.5, rows = false})
+  near(u:predict(test, {1, 2, 0}, {1, 2, 0}):get(1, 2), mu + 0.5 * (2 - mu))
+  near(u:residuals(train):get(2, 1), 5 - (mu + 0.5 * (4.5 - mu)))
+  checkerr("models.means: rows must be a boolean, got 1", models.means, train, {rows = 1})
 end)
 
 case("mean+SVD and SVD+regression beat the means model on learnable synthetic data", function()
