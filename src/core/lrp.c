@@ -1,6 +1,6 @@
 /* Layer-wise relevance propagation (Bach et al. 2015; Montavon et al. 2019)
- * for SimEc predictions: the pre-activation of output j, explained by the
- * input features, layer by layer from the last layer down. A layer's bias
+ * for SimEc predictions: the pre-activation of output j (or the sum of all
+ * outputs' pre-activations), explained by the input features, layer by layer from the last layer down. A layer's bias
  * is spread evenly over the row's active (non-zero) inputs, so each
  * contribution z_ij = a_i w_ij + b_j / n_active and z_j = sum_i z_ij exactly:
  * for a linear SimEc the epsilon rule with eps -> 0 gives the exact
@@ -90,13 +90,15 @@ int lrp_explain(const simec *m, const simec_input *x, size_t output, const lrp_o
         return core_err_set(e, CORE_EINVAL, "lrp: the model has identity input: there are no input features to explain by");
     if ((rc = simec_check_input(m, x, "lrp", e)))
         return rc;
-    if (output >= LL->out)
+    if (output >= LL->out && output != LRP_ALL)
         return core_err_set(e, CORE_EINVAL, "lrp: output %zu out of range 1..%zu", output + 1, LL->out);
     for (l = 0; l < m->nl; l++)
         if (m->layer[l].out > width)
             width = m->layer[l].out;
     if ((rc = mat_init(Rel, n, in, e)))
         return rc;
+    if (output == LRP_ALL && LL->out > width)
+        width = LL->out;
     buf = core_malloc(3 * width * sizeof *buf);
     a = core_malloc(in * sizeof *a);
     if (!buf || !a) {
@@ -106,19 +108,21 @@ int lrp_explain(const simec *m, const simec_input *x, size_t output, const lrp_o
     for (r = 0; r < n; r++) {
         simec_fwd f;
         double *Rout = buf, *Rin = buf + width, *tmp;
-        const double *V = m->theta + LL->w_off + output * LL->in, *y;
-        size_t k;
+        const double *V = m->theta + LL->w_off, *y;
+        size_t k, j, j0 = output == LRP_ALL ? 0 : output, nj = output == LRP_ALL ? LL->out : 1;
         if ((rc = simec_forward(m, x, &r, 1, &f, e)))
             goto done;
-        /* the output's pre-activation, split over the embedding units (no bias) */
+        /* the outputs' pre-activations, split over the embedding units (no
+         * bias); the last layer's weight (k, j) is at V[j * in + k] */
         y = f.A[m->nl - 2].x;
-        memset(Rout, 0, LL->in * sizeof *Rout);
-        {
+        for (j = 0; j < nj; j++) {
             double z = 0.0;
             for (k = 0; k < LL->in; k++)
-                z += y[k] * V[k];
-            layer_row(y, LL->in, 1, V, 1, 0, NULL, &z, Rout, o);
+                z += y[k] * V[(j0 + j) * LL->in + k];
+            Rin[j] = z;
         }
+        memset(Rout, 0, LL->in * sizeof *Rout);
+        layer_row(y, LL->in, nj, V + j0 * LL->in, 1, LL->in, NULL, Rin, Rout, o);
         for (l = m->nl - 1; l-- > 0;) {
             const simec_layer *L = &m->layer[l];
             const double *ain;

@@ -5,7 +5,7 @@
 #include "bind.h"
 #include "lrp.h"
 
-/* lrp.explain(model, X, {output = j, rule = "epsilon", eps, alpha, beta, gamma}) */
+/* lrp.explain(model, X, {output = j | "all", rule = "epsilon", eps, alpha, beta, gamma}) */
 static int l_explain(lua_State *L)
 {
     simec *m = luaL_checkudata(L, 1, "SimEc");
@@ -26,11 +26,12 @@ static int l_explain(lua_State *L)
     luaL_checktype(L, 3, LUA_TTABLE);
     lrp_opts_default(&o);
     lua_getfield(L, 3, "output");
-    if (!lua_isinteger(L, -1))
-        return luaL_error(L, "lrp.explain: output must be the index of an output (1..%d)",
+    if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0)
+        j = 0;
+    else if (!lua_isinteger(L, -1))
+        return luaL_error(L, "lrp.explain: output must be the index of an output (1..%d) or \"all\"",
                           m->theta ? (int)m->cfg.out_dim : 0);
-    j = lua_tointeger(L, -1);
-    if (j < 1)
+    else if ((j = lua_tointeger(L, -1)) < 1)
         return luaL_error(L, "lrp: output %d out of range 1..%d", (int)j, (int)m->cfg.out_dim);
     lua_getfield(L, 3, "rule");
     if (!lua_isnil(L, -1)) {
@@ -52,7 +53,7 @@ static int l_explain(lua_State *L)
     if (o.eps < 0 || o.gamma < 0 || o.beta < 0 || o.alpha < 0)
         return luaL_error(L, "lrp.explain: eps, alpha, beta and gamma must be non-negative");
     R = bind_newmat(L);
-    BIND_CALL(L, &e, lrp_explain(m, &x, (size_t)(j - 1), &o, R, &e));
+    BIND_CALL(L, &e, lrp_explain(m, &x, j ? (size_t)(j - 1) : LRP_ALL, &o, R, &e));
     bind_account(L, (double)R->rows * (double)R->cols * 8);
     return 1;
 }

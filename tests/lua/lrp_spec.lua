@@ -67,6 +67,22 @@ case("lrp: every rule conserves relevance through hidden layers; unused inputs g
   end
 end)
 
+case("lrp: output = \"all\" explains the sum of the outputs, the sum of the per-output relevances", function()
+  local m = random_model({{5, "tanh"}}, 11)
+  local X = sparse.from_dense(matrix.rand(3, 6, 4) + 0.1)
+  for _, rule in ipairs{"epsilon", "z", "zplus", "alpha_beta", "gamma"} do
+    local all = lrp.explain(m, X, {output = "all", rule = rule})
+    local sum = lrp.explain(m, X, {output = 1, rule = rule})
+    for j = 2, 4 do sum = sum + lrp.explain(m, X, {output = j, rule = rule}) end
+    check((all - sum):abs():max() < 1e-10, rule)
+  end
+  -- a linear SimEc: the relevances sum to the sum of the predictions
+  local lin = random_model(nil, 5)
+  local R = lrp.explain(lin, X, {output = "all", eps = 0})
+  local P = lin:predict(X)
+  for r = 1, 3 do near(R:select_rows({r}):sum(), P:select_rows({r}):sum(), 1e-9) end
+end)
+
 case("lrp: hand-computed two-layer example", function()
   -- x = (1, 2); embedding z = x W + b with W = [[1, 0], [0, 1]], b = (0, 1); output = z . (1, 1)
   local m = SimEc.new{input = 2, embedding = 2, output = 1, seed = 1}
@@ -81,6 +97,9 @@ end)
 case("lrp: errors", function()
   local m = random_model(nil, 1)
   checkerr("lrp: output 5 out of range 1..4", lrp.explain, m, matrix.ones(2, 6), {output = 5})
+  checkerr("lrp: output 0 out of range 1..4", lrp.explain, m, matrix.ones(2, 6), {output = 0})
+  checkerr('lrp.explain: output must be the index of an output (1..4) or "all"', lrp.explain, m, matrix.ones(2, 6),
+           {output = "some"})
   checkerr("lrp.explain: unknown rule 'deeplift' (valid: epsilon, z, zplus, alpha_beta, gamma)", lrp.explain, m,
            matrix.ones(2, 6), {output = 1, rule = "deeplift"})
   checkerr("lrp: input has 3 columns, the SimEc expects 6", lrp.explain, m, matrix.ones(2, 3), {output = 1})
