@@ -23,18 +23,32 @@ local t0 = simec.clock()
 local S_rating = cosine_rows(models.means(R):residuals(R))
 local S_content = cosine_rows(X)
 
-local m = SimEc.new{input = X:ncols(), embedding = 50, output = R:nrows(), missing = "zero", l2_reg_emb = 1e-6,
-                    optimizer = {"adam", lr = 0.002}, seed = 28}
-m:fit(X, S_rating, {epochs = opts.epochs or 30, batch_size = 32, verbose = false, seed = 13})
+-- s_ll_reg > 0 also pulls W_ll^T W_ll towards the similarities, so that
+-- the embeddings' dot products approximate them too (the SimEc paper's
+-- remedy for embeddings of new items)
+local function simec_model(s_ll_reg)
+  local m = SimEc.new{input = X:ncols(), embedding = 50, output = R:nrows(), missing = "zero", l2_reg_emb = 1e-6,
+                      s_ll_reg = s_ll_reg, S_ll = s_ll_reg > 0 and S_rating or nil,
+                      optimizer = {"adam", lr = 0.002}, seed = 28}
+  m:fit(X, S_rating, {epochs = opts.epochs or 30, batch_size = 32, verbose = false, seed = 13})
+  return m
+end
+local m, m_sll = simec_model(0), simec_model(100)
 local S_simec = m:predict(X)
-print(("%s: %d movies, %d features; similarities and SimEc in %.1fs"):format(ds.name, R:nrows(), X:ncols(),
-                                                                          simec.clock() - t0))
+local function embedding_dots(model) local Y = model:transform(X); return Y * Y:t() end
+local function last_layer_dots(model) local V = model:layers()[2].W; return V:t() * V end
+print(("%s: %d movies, %d features; similarities and SimEcs in %.1fs"):format(ds.name, R:nrows(), X:ncols(),
+                                                                           simec.clock() - t0))
 
 local ur = metrics.upper(S_rating)
-print(("%-34s %8s %8s"):format("agreement with rating-based", "pearson", "spearman"))
-for _, c in ipairs{{"content-based (feature cosine)", S_content}, {"SimEc from features", S_simec}} do
+print(("%-44s %8s %8s"):format("agreement with rating-based", "pearson", "spearman"))
+for _, c in ipairs{{"content-based (feature cosine)", S_content}, {"SimEc from features: predictions", S_simec},
+                   {"  its embeddings' dot products", embedding_dots(m)},
+                   {"SimEc with s_ll_reg = 100: predictions", m_sll:predict(X)},
+                   {"  its embeddings' dot products", embedding_dots(m_sll)},
+                   {"  its last layer's W_ll^T W_ll", last_layer_dots(m_sll)}} do
   local u = metrics.upper(c[2])
-  print(("%-34s %8.3f %8.3f"):format(c[1], metrics.pearson(u, ur), metrics.spearman(u, ur)))
+  print(("%-44s %8.3f %8.3f"):format(c[1], metrics.pearson(u, ur), metrics.spearman(u, ur)))
 end
 
 -- scatter plots of 5000 random pairs

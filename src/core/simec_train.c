@@ -280,13 +280,15 @@ static int regularise(const simec *m, double *g, double *loss, core_err *e)
             }
             total += m->cfg.s_ll_reg * row * sc;
         }
-        if (g) /* dL/dV = (E + E^T) V */
-            for (i = 0; i < out; i++)
-                for (j = 0; j < out; j++) {
-                    double s = MAT_AT(&G, i, j) + MAT_AT(&G, j, i);
-                    if (s != 0.0)
-                        cblas_daxpy((int)d, s, V + j * d, 1, g + LL->w_off + i * d, 1);
-                }
+        if (g) { /* dL/dV = (E + E^T) V, one BLAS-3 product */
+            for (i = 0; i < out; i++) {
+                MAT_AT(&G, i, i) *= 2.0;
+                for (j = i + 1; j < out; j++)
+                    MAT_AT(&G, i, j) = MAT_AT(&G, j, i) = MAT_AT(&G, i, j) + MAT_AT(&G, j, i);
+            }
+            cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)out, (int)d, 1.0, G.x, (int)G.ld, V, (int)d, 1.0,
+                        g + LL->w_off, (int)d);
+        }
         mat_release(&G);
     }
     if (m->cfg.orth_reg > 0.0) {
