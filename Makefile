@@ -4,6 +4,7 @@
 #   make sanitize   the same suite built with -fsanitize=address,undefined
 #   make demo       install, build, run examples/baselines.lua (ml-100k if present, else synthetic)
 #   make bench      benchmarks under scripts/bench/
+#   make fuzz       libFuzzer targets (clang) for every parser, FUZZ_SECONDS each
 
 CC      ?= cc
 PKGS    := lua5.4 openblas lapacke readline arpack
@@ -27,6 +28,11 @@ ifeq ($(SAN),1)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN   := -fsanitize=address,undefined
 endif
+# the libFuzzer build (CC=clang): coverage-instrumented, ASan + UBSan
+ifeq ($(SAN),fuzz)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+endif
 CFLAGS_ALL := -std=c99 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(OPT) $(WARN) -fPIC \
               -fvisibility=hidden -Isrc/core -Isrc/lua $(PKG_CFLAGS) $(CFLAGS)
 VERSION := 0.1.0
@@ -40,15 +46,15 @@ HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
 CTEST_SRC := $(wildcard tests/c/test_*.c)
 CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test sanitize demo bench deps clean install uninstall check-deps
+.PHONY: all test sanitize demo bench deps clean install uninstall check-deps fuzz fuzzers
 all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 
 $(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(HOT_$(notdir $*)) -DSIMEC_VERSION='"$(VERSION)"' -c $< -o $@
 
-# inner loops over every rating: let the compiler vectorise them (not in the sanitizer build)
-ifneq ($(SAN),1)
+# inner loops over every rating: let the compiler vectorise them (not in the sanitizer builds)
+ifeq ($(SAN),)
 HOT_svd := -O3
 HOT_spm_ops := -O3
 HOT_io_text := -O3
@@ -73,13 +79,44 @@ $(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(OUT)/libsimeccore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/c $(LDSAN) -o $@ $< $(OUT)/libsimeccore.a $(BLAS_LIBS) -lpthread -lm
 
+# Fuzz targets (tests/fuzz): the C readers, selected by FUZZ_TARGET, and the
+# Lua-side parsers of lua/simec/data.lua, by a function of targets.lua. The
+# normal build replays their seed and regression corpora as C tests.
+FUZZ_C     := triplets mtx npy model
+FUZZ_LUA   := ml100k mldat mlcsv pairs dti
+fuzz_num    = $(if $(filter triplets,$1),1,$(if $(filter mtx,$1),2,$(if $(filter npy,$1),3,4)))
+REPLAY_BIN := $(FUZZ_C:%=$(BUILD)/tests/test_fuzz_%)
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_io.c tests/fuzz/replay.c $(OUT)/libsimeccore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDSAN) -DFUZZ_TARGET=$(call fuzz_num,$*) -DFUZZ_NAME='"$*"' -o $@ tests/fuzz/fuzz_io.c \
+	    tests/fuzz/replay.c $(OUT)/libsimeccore.a $(BLAS_LIBS) -lpthread -lm
+
+build/fuzz/fuzz_lua_%: tests/fuzz/fuzz_lua.c $(BIND_OBJ) $(OUT)/libsimeccore.a
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer,address,undefined -DFUZZ_LUA='"$*"' -o $@ $< $(BIND_OBJ) \
+	    $(OUT)/libsimeccore.a $(LUA_LIBS) $(BLAS_LIBS) -lpthread -lm
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_io.c $(OUT)/libsimeccore.a
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer,address,undefined -DFUZZ_TARGET=$(call fuzz_num,$*) -o $@ $< \
+	    $(OUT)/libsimeccore.a $(BLAS_LIBS) -lpthread -lm
+
+fuzzers: $(FUZZ_C:%=build/fuzz/fuzz_%) $(FUZZ_LUA:%=build/fuzz/fuzz_lua_%)
+
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="npy dti"]: every target for
+# FUZZ_SECONDS; findings land in tests/fuzz/found/
+fuzz:
+	@sh scripts/install-deps.sh --fuzz
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz OUT=build/fuzz SAN=fuzz fuzzers
+	@sh scripts/run-fuzz.sh --seconds $(FUZZ_SECONDS) $(if $(FUZZ_TARGETS),--targets "$(FUZZ_TARGETS)")
+
 check-deps:
 	@pkg-config --exists $(PKGS) || { echo "missing build dependencies: run scripts/install-deps.sh (or make test / make demo, which run it)"; exit 1; }
 
 deps:
 	@sh scripts/install-deps.sh
 
-ctests: $(CTEST_BIN)
+ctests: $(CTEST_BIN) $(REPLAY_BIN)
 
 test: deps
 	@$(MAKE) --no-print-directory all ctests

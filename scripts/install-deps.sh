@@ -4,9 +4,11 @@
 # the exact command and fails.
 set -eu
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 libopenblas-dev liblapacke-dev libarpack2-dev libreadline-dev tmux zip unzip curl"
-if [ "${1:-}" = "--bench" ]; then
-    PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn time"
-fi
+case "${1:-}" in
+--bench) PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn time" ;;
+--fuzz) PKGS="$PKGS clang libclang-rt-dev" ;; # libclang-rt-dev: libFuzzer's runtime
+--valgrind) PKGS="$PKGS valgrind" ;;
+esac
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; install these (or your distribution's equivalents): $PKGS" >&2
     for p in lua5.4 openblas lapacke arpack readline; do

@@ -154,7 +154,7 @@ int io_read_npy(mat *m, const char *path, core_err *e)
         } else if (type == 'f') {
             float f;
             memcpy(&f, b, 4);
-            v = f;
+            v = (double)f;
         } else if (size == 8) {
             int64_t t;
             memcpy(&t, b, 8);

@@ -489,7 +489,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
 {
     size_t n, bs = o->batch_size ? o->batch_size : 32, i, b0;
     size_t *perm = NULL, *iota_rows = NULL;
-    double *snap = NULL, monitor_best = INFINITY;
+    double *snap = NULL, monitor_best = HUGE_VAL;
     simec_grad G;
     simec_neg neg;
     rng g;
@@ -498,7 +498,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     memset(&G, 0, sizeof G);
     memset(&neg, 0, sizeof neg);
     info->best_epoch = 0;
-    info->best_loss = INFINITY;
+    info->best_loss = HUGE_VAL;
     if ((rc = simec_check_input(m, x, "fit", e)) || (rc = simec_check_target(m, x, t, "fit", e)))
         return rc;
     if (o->vx && ((rc = simec_check_input(m, o->vx, "fit (validation)", e)) ||
@@ -550,7 +550,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     for (i = 0; i < n; i++)
         perm[i] = i;
     for (epoch = 1; epoch <= o->epochs; epoch++) {
-        double t0 = now(), sum = 0.0, val = NAN, monitor;
+        double t0 = now(), sum = 0.0, val = (double)NAN, monitor;
         if (o->shuffle)
             rng_permutation(&g, perm, n);
         for (b0 = 0; b0 < n; b0 += bs) {

@@ -46,3 +46,29 @@ case("readers survive mutated input", function()
   os.remove(path)
   check(loaded > 100 and failed > 100, ("loaded %d, failed %d"):format(loaded, failed))
 end)
+
+-- The Lua-side parsers' fuzz corpora (tests/fuzz/seeds and regress, see
+-- tests/fuzz/targets.lua): every input must load or raise a message.
+case("Lua-side parsers replay their fuzz seed and regression corpora", function()
+  local targets = dofile("tests/fuzz/targets.lua")
+  local dir = T.tmpname()
+  os.remove(dir)
+  assert(os.execute(("mkdir -p '%s'"):format(dir)))
+  local n = 0
+  for _, name in ipairs{"ml100k", "mldat", "mlcsv", "pairs", "dti"} do
+    for _, sub in ipairs{"seeds", "regress"} do
+      local p = io.popen(("ls -1 tests/fuzz/%s/%s 2>/dev/null"):format(sub, name))
+      for file in p:lines() do
+        local f = assert(io.open(("tests/fuzz/%s/%s/%s"):format(sub, name, file), "rb"))
+        local input = f:read("a")
+        f:close()
+        local ok, err = pcall(targets[name], input, dir)
+        check(ok or (type(err) == "string" and #err > 0), ("%s/%s: an error without a message"):format(name, file))
+        n = n + 1
+      end
+      p:close()
+    end
+  end
+  os.execute(("rm -rf '%s'"):format(dir))
+  check(n >= 13, ("only %d corpus inputs found (run from the repository root)"):format(n))
+end)
