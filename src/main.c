@@ -255,7 +255,7 @@ static void setup_paths(lua_State *L)
 /* The pure-Lua modules as globals (data, splits, ...), when lua/ was found. */
 static int preload_modules(lua_State *L)
 {
-    static const char *const mods[] = {"features", "data", "splits", "metrics", "models", "plot", NULL};
+    static const char *const mods[] = {"features", "data", "splits", "metrics", "models", "plot", "help", NULL};
     int k;
     if (lua_getglobal(L, "SIMEC_LUA_DIR") == LUA_TNIL) {
         lua_pop(L, 1);

@@ -38,4 +38,12 @@ function cli.dataset(opts, synthetic, movielens_opts)
   return data.movielens(opts[1] or "../shared/data/ml-100k", movielens_opts)
 end
 
+require("simec.help").add{
+  "cli", "Command lines of the examples.",
+  "cli.parse(argv, spec, prog)", "Options from arg: spec maps names to \"string\", \"integer\" or \"flag\" " ..
+  "(--name value / --name); other arguments are positional; errors name prog and the option.",
+  "cli.dataset(opts, synthetic [, movielens_opts])", "The data set an example runs on: opts[1] or " ..
+  "../shared/data/ml-100k when it exists, else data.synthetic(synthetic) (also with opts.synthetic).",
+}
+
 return cli

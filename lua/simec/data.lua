@@ -400,4 +400,18 @@ function data.dti(dir, name)
           drugs = {ids = drugs, similarity = similarity(base .. "_simmat_dc.txt", drugs)}}
 end
 
+require("simec.help").add{
+  "data", "Data sets: MovieLens (100K, 1M/10M, CSV releases) with item and user features, Yamanishi drug-target " ..
+  "data, and a synthetic generator.",
+  "data.movielens(dir [, {min_tag_count = 5, item_features, user_features}])", "Ratings (items x users, labelled), " ..
+  "their file order, and items/users with ids, titles, years, tokens and binary feature matrices; the release is " ..
+  "detected by its files. Malformed lines are errors naming file and line.",
+  "data.synthetic{items, users, ratings, rank, noise, item_features, user_features, item_tokens, user_tokens, skew, " ..
+  "seed}", "Ratings from a low-rank model with biases where features determine factors and biases (so cold start " ..
+  "is learnable), Zipf popularity, half stars in [0.5, 5]; with the truth.",
+  "data.dti(dir, name)", "Yamanishi drug-target data (name: nr, gpcr, ic, e): interactions (targets x drugs) and " ..
+  "symmetrised drug and target similarity matrices.",
+  "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
+}
+
 return data

@@ -52,4 +52,11 @@ function features.onehot(rows, vocab)
   return X, vocab
 end
 
+require("simec.help").add{
+  "features", "Token lists (e.g. genre=Drama) to binary sparse feature matrices.",
+  "features.onehot(rows [, vocab])", "A binary sparse matrix (one row per token list, column labels = feature " ..
+  "names) and its vocabulary; given a training vocabulary, unknown tokens are dropped (how test items are encoded).",
+  "features.vocab(names)", "A vocabulary {names = sorted names, index = {name = column}} from a list of names.",
+}
+
 return features

@@ -172,4 +172,18 @@ function metrics.ranking(scores, truth, opts)
   return out
 end
 
+require("simec.help").add{
+  "metrics", "Accuracy, correlation and ranking measures.",
+  "metrics.rmse(pred, truth)", "Root mean squared error; sparse matrices of one structure, matrices or lists.",
+  "metrics.mae(pred, truth)", "Mean absolute error, arguments as rmse.",
+  "metrics.pearson(a, b)", "Pearson correlation of two equally long vectors (lists or matrices).",
+  "metrics.spearman(a, b)", "Spearman rank correlation (average ranks for ties).",
+  "metrics.ranks(v)", "The ranks of v's values (1 = smallest), ties averaged.",
+  "metrics.upper(S)", "The strict upper triangle of a square matrix as a vector (for comparing similarity matrices).",
+  "metrics.auc_aupr(scores, labels)", "AUC and AUPR (average precision) of one pooled list of scores and 0/1 labels.",
+  "metrics.ranking(scores, truth, {k = 10, exclude = train})", "Precision@k, recall@k, NDCG@k, AUC and AUPR " ..
+  "averaged over the rows of a dense score matrix, with relevant entries in sparse truth and known entries " ..
+  "excluded.",
+}
+
 return metrics

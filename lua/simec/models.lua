@@ -447,4 +447,49 @@ function simec_methods.similar(self, Xq, Xall, k, opts)
   return (Yq * Ya:t()):topk(k)
 end
 
+-- the classes of the model objects, for help() and their tests
+models.classes = {Means = Means, Biases = Biases, SVD = SVD, SVDReg = SVDReg, Ridge = Ridge, TwoSimEc = TwoSimEc}
+
+require("simec.help").add{
+  "models", "Rating models: the study's baselines, learned biases, SVD (+ regression from features), ridge, " ..
+  "two-SimEc cold start, a per-scenario helper and hyper-parameter tuning on validation data. Every model object " ..
+  "predicts at a sparse pattern (e.g. the test ratings) with the split's row and column maps.",
+  "models.means(train, {shrinkage = 1, rows = true})", "mu + s (user mean - mu) + s (item mean - mu); unknown items " ..
+  "or users contribute 0; rows = false leaves out the item term. A Means object.",
+  "models.biases(train, {reg_items = 5, reg_users = 5, iters = 10, items = X, users = X, alpha = 10})", "Learned, " ..
+  "regularised item and user biases (alternating ridge steps), and ridge from features to them so new items and " ..
+  "users get one. A Biases object.",
+  "models.svd(residuals, k [, opts])", "A truncated SVD of the residuals (svd.truncated options). An SVD object.",
+  "models.svd_regression(sv, {items = X, users = X, alpha = 250})", "Ridge from item (user) features to the SVD's " ..
+  "factors, so new items (users) get factors from their features. An SVDReg object.",
+  "models.ridge(X, Y, alpha [, {intercept = true, method = \"auto\" | \"cholesky\" | \"cg\"}])", "Multi-output " ..
+  "ridge regression from X (sparse or dense) to Y. A Ridge object.",
+  "models.ridge_cv(X, Y, alphas, k [, opts])", "Ridge with alpha chosen by k-fold cross-validation over the rows; " ..
+  "m.cv holds the scores.",
+  "models.tune(grid, evaluate)", "Grid search: evaluate(params) returns a validation score (lower is better, never " ..
+  "computed on the test set) and optional extras; returns the best params, its score and all trials.",
+  "models.two_simec(R, {items = X, users = X, embedding, missing, first, finetune, simec = {...}, fit = {...}})",
+  "Two SimEcs for new items and users: one side's SimEc learns R from its features, the other's learns R^T with its " ..
+  "last layer fixed to those embeddings. A TwoSimEc object.",
+  "models.fit_split(s, X, {model, base = \"means\" | \"biases\", ...})", "Fits the model a split's scenario needs " ..
+  "and returns the predictions at s.test.",
+  "models.identity(n)", "The identity map 1..n (a row or column map for the full index space).",
+  "Means:predict(pattern, row_map, col_map)", "The means model at the stored positions of pattern (sparse, pattern's " ..
+  "structure); maps take full indices to train indices (0: new).",
+  "Means:residuals(train)", "train minus the model at its stored entries.",
+  "Biases:predict(pattern, row_map, col_map [, {items = X, users = X}])", "mu + item bias + user bias; new items " ..
+  "(users) get the bias their features predict.",
+  "Biases:residuals(train)", "train minus the biases at its stored entries.",
+  "SVD:predict(pattern, row_map, col_map)", "U S Vt at the stored positions of pattern only.",
+  "SVDReg:predict(pattern, row_map, col_map [, {items = X, users = X}])", "U S Vt with the factors of every item " ..
+  "(user) predicted from its features.",
+  "Ridge:predict(X)", "X W + b.",
+  "TwoSimEc:predict(pattern, row_map, col_map [, {items = X, users = X}])", "Dot products of item and user " ..
+  "embeddings at the stored positions of pattern (new ones embedded from their features).",
+  "SimEc:similar(Xq, Xall, k [, {metric = \"cosine\" | \"dot\"}])", "For each row of Xq the indices and scores of " ..
+  "the k rows of Xall with the most similar embeddings (content-based suggestions).",
+  "SimEc:explain_rating(x, user, names [, {n = 10, rule = \"epsilon\", eps = 0}])", "One item's features ranked by " ..
+  "their relevance for one user's output (LRP), and that output.",
+}
+
 return models

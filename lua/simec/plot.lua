@@ -7,6 +7,7 @@
 --   plot.bar(values, names, {...})   -- horizontal bars, e.g. feature relevances
 -- x, y and values are Lua lists or column (or row) matrices.
 local plot = {}
+local write_file = require("simec").write_file -- temporary file, fsync, rename
 
 local COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"}
 
@@ -93,14 +94,8 @@ local function finish(p, opts)
   p[#p + 1] = "</svg>\n"
   local svg = table.concat(p, "\n")
   if opts.file then
-    local tmp = opts.file .. ".tmp"
-    local f, err = io.open(tmp, "wb")
-    if not f then error("plot: " .. err, 3) end
-    local ok, werr = f:write(svg)
-    f:close()
-    if not ok then os.remove(tmp); error("plot: " .. tostring(werr), 3) end
-    local rok, rerr = os.rename(tmp, opts.file)
-    if not rok then os.remove(tmp); error("plot: " .. tostring(rerr), 3) end
+    local ok, err = pcall(write_file, opts.file, svg)
+    if not ok then error("plot: " .. tostring(err), 3) end
   end
   return svg
 end
@@ -211,5 +206,17 @@ function plot.bar(values, names, opts)
   end
   return finish(p, opts)
 end
+
+require("simec.help").add{
+  "plot", "Standalone SVG figures with axes, ticks, labels and a title; each returns the SVG text and with " ..
+  "opts.file writes it crash-safely.",
+  "plot.scatter(x, y [, opts])", "A scatter plot; opts: title, xlabel, ylabel, file, width (640), height (480), " ..
+  "xrange, yrange, color.",
+  "plot.line(x, {y1, y2, ...} [, opts])", "Line series (e.g. training and validation loss); opts.labels adds a " ..
+  "legend.",
+  "plot.hist(values [, opts])", "A histogram; opts.bins (30).",
+  "plot.bar(values, names [, opts])", "Horizontal bars with names (e.g. feature relevances), negative values to the " ..
+  "left.",
+}
 
 return plot

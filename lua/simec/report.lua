@@ -25,10 +25,15 @@ function report.json(path, dataset, results)
     fields[#fields + 1] = ('"seconds": %.4f, "params": %s'):format(r.seconds, params_json(r.params))
     parts[#parts + 1] = "{" .. table.concat(fields, ", ") .. "}"
   end
-  local f, err = io.open(path, "w")
-  if not f then error("report.json: " .. err, 2) end
-  f:write(('{"dataset": %q, "seed": 13, "results": [\n  %s]}\n'):format(dataset, table.concat(parts, ",\n  ")))
-  f:close()
+  local text = ('{"dataset": %q, "seed": 13, "results": [\n  %s]}\n'):format(dataset, table.concat(parts, ",\n  "))
+  local ok, err = pcall(require("simec").write_file, path, text) -- temporary file, fsync, rename
+  if not ok then error("report.json: " .. tostring(err), 2) end
 end
+
+require("simec.help").add{
+  "report", "Results of examples and benchmarks as JSON (the design notes' format).",
+  "report.json(path, dataset, results)", "Writes {dataset, date, host, results = [{scenario, method, metrics..., " ..
+  "seconds, params}]} to path crash-safely.",
+}
 
 return report

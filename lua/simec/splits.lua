@@ -147,4 +147,14 @@ function splits.kfold(R, k, opts)
   return folds
 end
 
+require("simec.help").add{
+  "splits", "The study's train/test splits of a ratings matrix for T1 (known items and users), T2a (new items), T2b " ..
+  "(new users) and T3 (both new), and k-fold cross-validation.",
+  "splits.split(R, scenario, {seed = 13, order, items, users, pairs})", "The study's split (NumPy-identical " ..
+  "permutations): train (train index space, labelled), test (full space), row_map/col_map (full -> train index, 0 " ..
+  "for new), train_items/train_users, test_items/test_users.",
+  "splits.kfold(R, k, {over = \"ratings\" | \"items\" | \"users\", seed})", "k split tables whose test parts " ..
+  "partition the ratings (or items, users).",
+}
+
 return splits

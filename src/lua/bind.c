@@ -99,3 +99,19 @@ const char *bind_typename(lua_State *L, int arg)
     }
     return luaL_typename(L, arg);
 }
+
+void bind_add_help(lua_State *L, const char *const *h)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, "simec.help");
+    for (; h[0]; h += 2) {
+        const char *paren = strpbrk(h[0], "({");
+        lua_pushlstring(L, h[0], paren ? (size_t)(paren - h[0]) : strlen(h[0]));
+        lua_createtable(L, 2, 0);
+        lua_pushstring(L, h[0]);
+        lua_rawseti(L, -2, 1);
+        lua_pushstring(L, h[1]);
+        lua_rawseti(L, -2, 2);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+}

@@ -64,6 +64,12 @@ struct rng;
 struct rng *bind_checkrng(lua_State *L, int arg);
 BIND_API int luaopen_simec(lua_State *L);
 
+/* In-REPL help, kept next to each binding: {signature, description, ...,
+ * NULL} pairs; the key is the signature up to its '(' or '{' ("matrix.zeros",
+ * "matrix:t" for a method). Stored in the registry table "simec.help",
+ * which lua/simec/help.lua reads. */
+void bind_add_help(lua_State *L, const char *const *entries);
+
 /* Limit on dense results of sparse:dense() (bytes), settable from Lua. */
 extern size_t bind_dense_limit;
 

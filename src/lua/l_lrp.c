@@ -102,9 +102,22 @@ static int l_top(lua_State *L)
     return 1;
 }
 
+
+static const char *const help[] = {
+    "lrp", "Layer-wise relevance propagation: which input features make a SimEc's output.",
+    "lrp.explain(model, X, {output = j | \"all\", rule, eps, alpha, beta, gamma})", "A matrix (rows of X x input "
+    "features) of each feature's relevance for the pre-activation of output j (\"all\": the sum of the outputs). "
+    "rule: epsilon (default, eps 1e-6), z, zplus, alpha_beta (alpha 2, beta 1), gamma (0.25). A layer's bias is spread "
+    "evenly over the row's active inputs, so for a linear SimEc with eps = 0 the relevances are the exact "
+    "decomposition of the prediction.",
+    "lrp.top(relevances, names, n)", "The n features with the largest |relevance| as {{name, relevance}, ...}; "
+    "relevances is one row or column.",
+    NULL};
+
 int luaopen_simec_lrp(lua_State *L)
 {
     static const luaL_Reg funcs[] = {{"explain", l_explain}, {"top", l_top}, {NULL, NULL}};
+    bind_add_help(L, help);
     luaL_newlib(L, funcs);
     return 1;
 }

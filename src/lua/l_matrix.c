@@ -769,8 +769,83 @@ static const luaL_Reg metameth[] = {
     {"__pow", m_pow}, {"__unm", m_unm}, {"__eq", m_eq}, {"__len", m_len}, {"__tostring", m_tostring},
     {"__gc", m_gc}, {"__close", m_gc}, {NULL, NULL}};
 
+
+static const char *const help[] = {
+    "matrix", "Dense double matrices, row-major, 1-based. Operators: a + b, a - b, a / b, a ^ b (elementwise, with "
+    "NumPy broadcasting and numbers), a * b (matrix product; number * m scales; m * s with s sparse), -a, a == b, #m "
+    "(rows). row, col, sub and contiguous reshape are views sharing storage; everything else returns a new matrix.",
+    "matrix.new(t | r, c [, v] | m)", "A matrix from nested tables ({{1, 2}, {3, 4}}; a flat list is a column), an r x c "
+    "matrix filled with v (0), or a copy of m. matrix{...} is the same.",
+    "matrix.zeros(r, c)", "An r x c matrix of zeros.",
+    "matrix.ones(r, c)", "An r x c matrix of ones.",
+    "matrix.full(r, c, v)", "An r x c matrix filled with v.",
+    "matrix.eye(n [, m])", "The n x m (n x n) identity.",
+    "matrix.rand(r, c [, seed])", "Uniform [0, 1) values, the stream of NumPy's legacy generator (np.random.seed(seed); "
+    "np.random.rand(r, c)); without a seed it continues the global stream.",
+    "matrix.randn(r, c [, seed])", "Standard normal values, as np.random.randn (legacy polar method).",
+    "matrix.seed(s)", "Resets the global stream of rand/randn, like np.random.seed(s).",
+    "matrix.hstack{a, b, ...}", "The matrices side by side (equal row counts).",
+    "matrix.vstack{a, b, ...}", "The matrices one above the other (equal column counts).",
+    "matrix.load_npy(path)", "Reads a NumPy .npy file: float64/float32/int64/int32, either byte order, C or Fortran "
+    "order, 0-2 dimensions (1-D becomes a column). The header is validated before anything is allocated.",
+    "matrix.solve(a, b)", "x with a x = b (LAPACK dgesv); a square.",
+    "matrix.is(x)", "true when x is a matrix.",
+    "matrix:shape()", "Rows and columns (two numbers).",
+    "matrix:nrows()", "The number of rows.",
+    "matrix:ncols()", "The number of columns.",
+    "matrix:get(i, j)", "The entry at row i, column j; on a vector m:get(i).",
+    "matrix:set(i, j, v)", "Sets an entry (m:set(i, v) on a vector); returns m.",
+    "matrix:row(i)", "Row i as a 1 x c view (shares storage).",
+    "matrix:col(j)", "Column j as an r x 1 view (shares storage).",
+    "matrix:sub(i1, i2, j1, j2)", "The block of rows i1..i2 and columns j1..j2 as a view.",
+    "matrix:select_rows(idx)", "A copy of the rows listed in idx (a Lua list or a matrix of 1-based indices; repeats "
+    "allowed).",
+    "matrix:select_cols(idx)", "A copy of the columns listed in idx.",
+    "matrix:t()", "The transpose (a new matrix).",
+    "matrix:copy()", "A copy with its own storage.",
+    "matrix:reshape(r, c)", "The same values in r x c, row by row; a view when m is contiguous.",
+    "matrix:fill(v)", "Sets every entry of m (or the view) to v; returns m.",
+    "matrix:assign(src)", "Copies src (a matrix of the same shape, or a number) into m; overlapping views are "
+    "handled.",
+    "matrix:totable()", "Nested Lua tables of the values.",
+    "matrix:mul(b)", "Elementwise product with broadcasting (b a matrix or a number).",
+    "matrix:div(b)", "Elementwise quotient with broadcasting.",
+    "matrix:maximum(b)", "Elementwise maximum with broadcasting.",
+    "matrix:minimum(b)", "Elementwise minimum with broadcasting.",
+    "matrix:apply(f)", "A new matrix of f applied to each entry; f is a Lua function or one of exp, log, tanh, relu, "
+    "sigmoid, sqrt, abs, square, neg, log1p (run in C).",
+    "matrix:exp()", "Elementwise exp.",
+    "matrix:log()", "Elementwise natural logarithm.",
+    "matrix:tanh()", "Elementwise tanh.",
+    "matrix:relu()", "Elementwise max(x, 0).",
+    "matrix:sigmoid()", "Elementwise 1 / (1 + exp(-x)).",
+    "matrix:sqrt()", "Elementwise square root.",
+    "matrix:abs()", "Elementwise absolute value.",
+    "matrix:square()", "Elementwise square.",
+    "matrix:sum([axis])", "The sum of all entries; axis 1: down each column (1 x c), axis 2: along each row (r x 1).",
+    "matrix:mean([axis])", "The mean, with axes as sum.",
+    "matrix:min([axis])", "The minimum, with axes as sum.",
+    "matrix:max([axis])", "The maximum, with axes as sum.",
+    "matrix:norm([axis])", "The 2-norm (Frobenius for a matrix), safe from overflow; with axes as sum.",
+    "matrix:dot(b)", "The sum of the elementwise product of two matrices of one shape.",
+    "matrix:argsort([desc])", "Per row, the 1-based column indices in sorted order (stable, NaN last); a column vector "
+    "is sorted as a whole.",
+    "matrix:topk(k [, smallest])", "Per row, the indices and values of the k largest (smallest) entries, best first.",
+    "matrix:solve(b)", "x with m x = b (LAPACK dgesv).",
+    "matrix:cholesky()", "The lower triangular L with L * L:t() == m (reads the lower triangle).",
+    "matrix:qr()", "Q (m x k) and R (k x n) of the reduced QR factorisation, k = min(m, n).",
+    "matrix:svd([{full = true}])", "U, S (a column, descending) and Vt of the thin (full) SVD; U:mul(S:t()) * Vt "
+    "rebuilds m.",
+    "matrix:eigh()", "w (ascending) and V (eigenvectors in columns) of a symmetric matrix.",
+    "matrix:save_npy(path)", "Writes a float64 .npy file through a temporary file that is fsynced and renamed, so a "
+    "failed save leaves an existing file intact.",
+    "matrix:save_csv(path [, delim])", "Writes delimited text (',' by default), crash-safe like save_npy.",
+    "matrix:close()", "Frees the storage now (views keep theirs); also `local m <close> = ...`.",
+    NULL};
+
 int luaopen_simec_matrix(lua_State *L)
 {
+    bind_add_help(L, help);
     rng_seed(&global_rng, (uint32_t)time(NULL));
     luaL_newmetatable(L, MATRIX_T);
     luaL_setfuncs(L, metameth, 0);

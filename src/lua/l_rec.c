@@ -227,8 +227,25 @@ static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
     {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {NULL, NULL}};
 
+
+static const char *const rec_help[] = {
+    "rec", "The per-rating C kernels under the Lua modules (splits, models, data): primitives, not a stable API.",
+    "rec.split(R, row_map, train_rows, col_map, train_cols, ...)", "Splits R's ratings into train (in the train "
+    "index space given by the maps) and test (used by splits.split).",
+    "rec.bias_predict(means, pattern, row_map, col_map)", "Global + shrunk item and user means at the pattern's "
+    "positions (used by models.means).",
+    "rec.bias_residuals(means, train)", "train minus the means model at its stored entries.",
+    "rec.stats(R)", "Sum, row means and counts, column means and counts of the stored values.",
+    "rec.sample(A, B, P, row_map, col_map)", "sparse.sample with index maps from P's rows/columns to A's rows and B's "
+    "columns (0: contributes 0).",
+    "rec.ridge(X, Y, alpha [, intercept, method])", "Multi-output ridge regression weights (Cholesky or conjugate gradients).",
+    "rec.synthetic(P, Q, bi, bu, mu, noise, skew, n, rng)", "n ratings from a low-rank model with biases and Zipf "
+    "popularity (used by data.synthetic).",
+    NULL};
+
 int luaopen_simec_rec(lua_State *L)
 {
+    bind_add_help(L, rec_help);
     luaL_newlib(L, rec_funcs);
     return 1;
 }
@@ -306,8 +323,18 @@ static int s_values(lua_State *L) { return truncated(L, 0); }
 
 static const luaL_Reg svd_funcs[] = {{"truncated", s_truncated}, {"values", s_values}, {NULL, NULL}};
 
+
+static const char *const svd_help[] = {
+    "svd", "Truncated singular value decompositions of sparse or dense matrices.",
+    "svd.truncated(A, k [, opts])", "U (rows x k), s (k x 1, descending) and Vt (k x cols). opts.method = \"arpack\" "
+    "(default; implicitly restarted Lanczos as scipy's svds; tol, ncv, maxiter, seed) or \"randomized\" (block "
+    "Krylov on the Gram operator; oversample 10, power_iters 5, precision \"auto\" | \"single\" | \"double\", seed).",
+    "svd.values(A, k [, opts])", "The k largest singular values only (k x 1), options as svd.truncated.",
+    NULL};
+
 int luaopen_simec_svd(lua_State *L)
 {
+    bind_add_help(L, svd_help);
     luaL_newlib(L, svd_funcs);
     return 1;
 }

@@ -86,8 +86,20 @@ static const luaL_Reg funcs[] = {{"new", r_new}, {NULL, NULL}};
 static const luaL_Reg meth[] = {{"uniform", r_uniform}, {"normal", r_normal}, {"integers", r_integers},
                                 {"permutation", r_permutation}, {"shuffle", r_shuffle}, {NULL, NULL}};
 
+
+static const char *const help[] = {
+    "rng", "Random streams identical to NumPy's legacy RandomState (MT19937).",
+    "rng.new(seed)", "A generator seeded as np.random.RandomState(seed), 0 <= seed < 2^32.",
+    "rng:uniform()", "A uniform [0, 1) draw (random_sample).",
+    "rng:normal()", "A standard normal draw (standard_normal, the legacy polar method).",
+    "rng:integers(lo, hi)", "A uniform integer in [lo, hi), as randint(lo, hi).",
+    "rng:permutation(n)", "A Lua list of 1..n in the order of np.random.permutation(n) + 1.",
+    "rng:shuffle(t)", "Shuffles the Lua list t in place, as np.random.shuffle.",
+    NULL};
+
 int luaopen_simec_rng(lua_State *L)
 {
+    bind_add_help(L, help);
     luaL_newmetatable(L, RNG_T);
     lua_pushcfunction(L, r_tostring);
     lua_setfield(L, -2, "__tostring");

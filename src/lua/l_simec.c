@@ -647,6 +647,35 @@ static int s_newindex(lua_State *L)
     return 0;
 }
 
+
+static const char *const help[] = {
+    "SimEc", "Similarity Encoders: input (identity, dense or sparse features) -> optional hidden layers -> linear "
+    "embedding -> last linear layer W_ll (no bias) -> outputs approximating a row of a rating or similarity matrix. "
+    "Settable fields: m.lr (the learning rate), m.wll_frozen.",
+    "SimEc.new{...}", "A model. input = n | \"identity\" (with rows = n), embedding, output, hidden = {{500, \"tanh\"}, "
+    "...} (linear, tanh, relu, sigmoid, leaky_relu), ll_activation (linear | sigmoid), loss (mse | mae | bce), "
+    "missing (\"zero\" | \"mask\"), l2_reg, l2_reg_emb, l2_reg_out, s_ll_reg with S_ll, orth_reg, W_ll, wll_frozen, "
+    "optimizer (\"adamax\" | \"adam\" | \"sgd\" or {name, lr =, beta1 =, beta2 =, eps =, momentum =}), seed.",
+    "SimEc.load(path)", "A model saved with m:save; the file's magic, version, sizes and CRC32 are checked before "
+    "anything is allocated.",
+    "SimEc:fit(X, T [, opts])", "Trains on inputs X (nil for identity input) and targets T (sparse or dense with NaN "
+    "for missing; rows = inputs). opts: epochs (10), batch_size (32), shuffle, seed, validation = {Xv, Tv}, verbose, "
+    "on_epoch = function(epoch, loss, val) (return false to stop), keep_best, lr_plateau = {factor, patience, min_lr}, "
+    "negatives, negative_sampling (\"uniform\" | \"popularity\"). Returns the history {loss, val, seconds, epochs, "
+    "best_epoch, stopped, lr}. Ctrl-C stops after the batch with the last completed (or best) epoch's weights.",
+    "SimEc:transform(X)", "The embeddings of the rows of X (nil: every identity row).",
+    "SimEc:predict(X)", "The dense outputs for the rows of X (refused above sparse.dense_limit()).",
+    "SimEc:predict_at(X, P)", "The outputs only at the stored entries of P (rows = inputs), as a sparse matrix with "
+    "P's structure: how test ratings are evaluated.",
+    "SimEc:loss(X, T)", "The mean data loss on X, T (no regularisers).",
+    "SimEc:layers()", "Each layer as {W = matrix (in x out), b = matrix or nil, activation, kind = \"hidden\" | "
+    "\"embedding\" | \"last\"} (copies).",
+    "SimEc:set_layer(i, {W = matrix, b = matrix})", "Replaces layer i's weights (and bias); shapes must match.",
+    "SimEc:save(path)", "Writes the model (weights, optimiser state, settings; versioned, CRC32) through a temporary "
+    "file that is fsynced and renamed: a failed save never damages an existing file.",
+    "SimEc:config()", "The model's sizes and settings as a table.",
+    NULL};
+
 int luaopen_simec_simec(lua_State *L)
 {
     static const luaL_Reg methods[] = {{"fit", s_fit},         {"transform", s_transform}, {"predict", s_predict},
@@ -656,6 +685,7 @@ int luaopen_simec_simec(lua_State *L)
     static const luaL_Reg meta[] = {{"__gc", s_gc},           {"__close", s_gc},   {"__tostring", s_tostring},
                                     {"__newindex", s_newindex}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {{"new", s_new}, {"load", s_load}, {NULL, NULL}};
+    bind_add_help(L, help);
     luaL_newmetatable(L, SIMEC_T);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods); /* a table, so the REPL completes method names */

@@ -819,8 +819,70 @@ static const luaL_Reg metameth[] = {
     {"__index", NULL}, {"__mul", s_mul}, {"__len", s_len}, {"__tostring", s_tostring},
     {"__gc", s_gc}, {"__close", s_gc}, {NULL, NULL}};
 
+
+static const char *const help[] = {
+    "sparse", "Compressed sparse row matrices (64-bit row pointers, 32-bit column indices, double values) that keep "
+    "the original ids of their rows and columns as labels. Rating matrices are items x users. Operators: S * M and "
+    "M * S with M dense (dense result), S * a and a * S scale, #S (rows).",
+    "sparse.from_triplets(I, J [, V] [, opts])", "From 1-based row and column indices (Lua lists or matrices) and "
+    "values (a list, a matrix or a number; default 1). opts: rows, cols (default: the largest index), duplicates = "
+    "\"sum\" (default) or \"error\".",
+    "sparse.from_dense(m [, tol])", "The entries of the dense matrix m with abs(v) > tol (0).",
+    "sparse.from_values(P, v)", "P's structure and labels with the values v (a vector of P:nnz() entries in P's "
+    "storage order), e.g. a sum of two predictions at the same pattern.",
+    "sparse.read(path [, opts])", "Reads delimited triplets (a ratings file) into a labelled matrix; returns S and "
+    "info {lines, skipped, delim, order}. opts: delim (detected: '::', tab, ',', '|', ';', else blanks), header, row, "
+    "col, value (1-based fields; value = false: every value 1), fields, duplicates (\"error\" | \"sum\"), skip_bad, "
+    "order (keep each line's position). Errors name file and line.",
+    "sparse.read_mtx(path)", "Reads a Matrix Market coordinate file (real, integer or pattern; general, symmetric or "
+    "skew-symmetric), validated before allocating.",
+    "sparse.hstack{a, b, ...}", "Side by side; column labels are concatenated when every part has them.",
+    "sparse.vstack{a, b, ...}", "One above the other; row labels are concatenated when every part has them.",
+    "sparse.sample(A, B, P)", "The values of the dense product A * B only at the stored positions of P (P's structure "
+    "and labels): U S Vt at test ratings without forming it.",
+    "sparse.is(x)", "true when x is a sparse matrix.",
+    "sparse.dense_limit([bytes])", "Gets (and sets) the largest dense result S:dense() may make (default 4 GiB).",
+    "sparse:nnz()", "The number of stored entries.",
+    "sparse:shape()", "Rows and columns.",
+    "sparse:nrows()", "The number of rows.",
+    "sparse:ncols()", "The number of columns.",
+    "sparse:density()", "nnz / (rows * cols).",
+    "sparse:t()", "The transpose (labels swapped).",
+    "sparse:copy()", "A copy.",
+    "sparse:select_rows(idx)", "The rows listed in idx (1-based, repeats allowed), with their labels.",
+    "sparse:select_cols(idx)", "The columns listed in idx, with their labels.",
+    "sparse:scale(a)", "Every stored value times a.",
+    "sparse:map(f)", "f applied to every stored value (a Lua function or a name as matrix:apply).",
+    "sparse:row_sums()", "Sums of the stored values of each row (r x 1).",
+    "sparse:col_sums()", "Sums of each column (1 x c).",
+    "sparse:row_counts()", "Stored entries per row (r x 1).",
+    "sparse:col_counts()", "Stored entries per column (1 x c).",
+    "sparse:row_means()", "Mean of each row's stored values (0 for an empty row).",
+    "sparse:col_means()", "Mean of each column's stored values (0 for an empty column).",
+    "sparse:sum()", "The sum of the stored values.",
+    "sparse:values()", "The stored values as a vector, in storage order.",
+    "sparse:triplets()", "An iterator: for i, j, v in S:triplets() do ... end, in row order.",
+    "sparse:get(i, j)", "The value at (i, j); 0 when not stored.",
+    "sparse:row(i)", "The stored entries of row i: columns and values (two vectors).",
+    "sparse:dense([{limit = bytes}])", "A dense copy; refuses results above the limit with a message naming shape and "
+    "size.",
+    "sparse:write_mtx(path)", "Writes a Matrix Market file (temporary file, fsync, rename).",
+    "sparse:write(path [, {delim = \"\\t\", transpose = false}])", "Writes one 'row col value' line per entry with the "
+    "labels as ids (columns first with transpose), crash-safe.",
+    "sparse:row_label(i)", "The original id of row i (a string), or nil.",
+    "sparse:col_label(j)", "The original id of column j, or nil.",
+    "sparse:row_index(id)", "The 1-based row of an id, or nil (numbers are looked up as their decimal text).",
+    "sparse:col_index(id)", "The 1-based column of an id, or nil.",
+    "sparse:row_labels()", "All row ids as a Lua list (nil when unlabelled).",
+    "sparse:col_labels()", "All column ids as a Lua list (nil when unlabelled).",
+    "sparse:set_row_labels(list)", "Replaces (nil: removes) the row labels; ids must be unique.",
+    "sparse:set_col_labels(list)", "Replaces (nil: removes) the column labels.",
+    "sparse:close()", "Frees the storage now; also `local S <close> = ...`.",
+    NULL};
+
 int luaopen_simec_sparse(lua_State *L)
 {
+    bind_add_help(L, help);
     luaL_newmetatable(L, SPARSE_T);
     luaL_setfuncs(L, metameth, 0);
     luaL_newlibtable(L, meth);

@@ -4,6 +4,7 @@
 #include <time.h>
 #include "alloc.h"
 #include "bind.h"
+#include "io.h"
 
 /* simec.memory() -> bytes held by the core now, its high-water mark, the ceiling (0: none) */
 /* simec.clock() -> seconds of wall time from a monotonic clock */
@@ -53,6 +54,25 @@ static int l_limits(lua_State *L)
     return 1;
 }
 
+/* simec.write_file(path, text): crash-safe (temporary file, fsync, rename) */
+static int l_write_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    io_atomic a;
+    core_err e;
+    if (io_atomic_open(&a, path, &e))
+        return bind_raise(L, &e);
+    if (len && fwrite(text, 1, len, a.f) != len) {
+        io_atomic_abort(&a);
+        return luaL_error(L, "write_file: %s: write failed", path);
+    }
+    if (io_atomic_commit(&a, &e))
+        return bind_raise(L, &e);
+    return 0;
+}
+
 static int l_memory(lua_State *L)
 {
     if (lua_toboolean(L, 1))
@@ -73,6 +93,19 @@ static const struct {
                 {"SimEc", "simec.SimEc", luaopen_simec_simec},
                 {"lrp", "simec.lrp", luaopen_simec_lrp}};
 
+
+static const char *const help[] = {
+    "simec", "The module of the C types and the host's settings: matrix, sparse, rng, svd, rec, SimEc, lrp, version, "
+    "clock, memory, limits, write_file.",
+    "simec.clock()", "Seconds of wall time from a monotonic clock.",
+    "simec.memory([reset_peak])", "Bytes held by the core now, its high-water mark (reset first when reset_peak) and "
+    "the ceiling (0: none).",
+    "simec.limits{memory = bytes | \"8G\"}", "Sets a ceiling on the core's memory (also SIMEC_MAX_MEMORY), so an "
+    "allocation beyond it is a Lua error naming the request instead of an OOM kill; returns {memory = ceiling}.",
+    "simec.write_file(path, text)", "Writes text to path through a temporary file in the same directory that is "
+    "fsynced and renamed: the file is either the old one or the new one, never half written.",
+    NULL};
+
 int luaopen_simec(lua_State *L)
 {
     size_t k;
@@ -90,6 +123,9 @@ int luaopen_simec(lua_State *L)
             core_mem_set_limit((size_t)v);
         }
     }
+    bind_add_help(L, help);
+    lua_pushcfunction(L, l_write_file);
+    lua_setfield(L, -2, "write_file");
     lua_pushcfunction(L, l_limits);
     lua_setfield(L, -2, "limits");
     lua_pushcfunction(L, l_clock);

@@ -169,3 +169,36 @@ case("scripts/get-data.sh: download, check and unpack, offline through file:// U
   check(not ok and e:find("cannot download"), e)
   os.execute("rm -rf " .. root)
 end)
+
+-- A process killed (SIGKILL) while it saves leaves the previous file intact:
+-- every writer goes through a temporary file that is fsynced and renamed.
+case("host: SIGKILL during saves never leaves a damaged model, .npy or SVG", function()
+  local dir = T.tmpname()
+  os.remove(dir)
+  assert(os.execute(("mkdir -p '%s'"):format(dir)))
+  local script = T.write(dir .. "/saver.lua", ([[
+    local m = SimEc.new{input = 2000, embedding = 200, output = 3000, seed = 1}
+    local A = matrix.rand(1000, 1000, 1)
+    m:save("%s/m.model"); A:save_npy("%s/a.npy")
+    io.open("%s/ready", "w"):close()
+    while true do
+      m:save("%s/m.model"); A:save_npy("%s/a.npy")
+      plot.scatter({1, 2}, {3, 4}, {file = "%s/p.svg"})
+    end
+  ]]):gsub("%%s", dir))
+  local want = matrix.rand(1000, 1000, 1)
+  for round = 1, 4 do
+    os.remove(dir .. "/ready")
+    local pidfile = dir .. "/pid"
+    assert(os.execute(("%s %s >/dev/null 2>&1 & echo $! > %s"):format(BIN, script, pidfile)))
+    local pid = T.read(pidfile):match("%d+")
+    for _ = 1, 600 do if T.read(dir .. "/ready") then break end os.execute("sleep 0.05") end
+    os.execute(("sleep 0.%d; kill -9 %s; sleep 0.1"):format(round * 2 + 1, pid))
+    local m = SimEc.load(dir .. "/m.model") -- raises on a damaged file
+    eq(m:config().output, 3000)
+    check(matrix.load_npy(dir .. "/a.npy") == want, "the .npy file is intact")
+    local svg = T.read(dir .. "/p.svg")
+    check(svg == nil or svg:find("</svg>\n$"), "the SVG is whole")
+  end
+  os.execute(("rm -rf '%s'"):format(dir))
+end)

@@ -1,0 +1,161 @@
+-- In-REPL help. Entries live next to the code they describe: the C bindings
+-- register theirs (bind_add_help), each Lua module calls help.add; all go
+-- into one registry table keyed by the signature up to its "("
+-- or "{": "matrix.zeros", "matrix:t" (a method of matrices), "SimEc.new".
+--   help()               topics
+--   help(matrix)         a topic: its description and its entries
+--   help(matrix.zeros)   one entry (also help("matrix.zeros"), help(m:t) is help("matrix:t"))
+--   help(m)              the type of a value: its methods
+local help = {}
+
+local function entries()
+  local reg = debug.getregistry()
+  reg["simec.help"] = reg["simec.help"] or {}
+  return reg["simec.help"]
+end
+
+-- help.add{sig, text, sig, text, ...}
+function help.add(list)
+  local t = entries()
+  for k = 1, #list, 2 do
+    local sig, text = list[k], list[k + 1]
+    t[sig:match("^([^({]*)")] = {sig, text}
+  end
+end
+
+-- the topics help() lists, in this order
+help.topics = {"matrix", "sparse", "rng", "svd", "SimEc", "lrp", "data", "features", "splits", "models", "metrics",
+               "plot", "report", "cli", "simec", "rec", "help"}
+
+-- the value behind a key, for matching help(f) to its entry
+local TYPES = {matrix = "matrix", sparse = "sparse", rng = "rng", SimEc = "SimEc"}
+local function module_of(name)
+  if rawget(_G, name) ~= nil and name ~= "help" then return rawget(_G, name) end
+  local ok, m = pcall(require, name == "simec" and "simec" or "simec." .. name)
+  if ok then return m end
+  ok, m = pcall(require, "simec")
+  return ok and type(m) == "table" and m[name] or nil
+end
+
+function help.resolve(key)
+  local mod, dot, name = key:match("^([%w_]+)([.:])([%w_]+)$")
+  if not mod then return module_of(key) end
+  if dot == "." then
+    local m = module_of(mod)
+    return type(m) == "table" and m[name] or nil
+  end
+  local mt = TYPES[mod] and debug.getregistry()[TYPES[mod]]
+  if mt and type(mt.__index) == "table" then return mt.__index[name] end
+  local models = module_of("models")
+  local class = models and models.classes and models.classes[mod]
+  return class and class[name] or nil
+end
+
+-- up to the first full stop that ends a sentence ("e.g. x" does not)
+local function first_sentence(text)
+  return text:match("^(.-%.)%s+%u") or text
+end
+
+local function wrap(text, width, indent)
+  local out, line = {}, indent
+  for word in text:gmatch("%S+") do
+    if #line + #word + 1 > width and line ~= indent then
+      out[#out + 1] = line
+      line = indent
+    end
+    line = line == indent and line .. word or line .. " " .. word
+  end
+  if line ~= indent then out[#out + 1] = line end
+  return table.concat(out, "\n")
+end
+
+local function entry_text(e) return e[1] .. "\n" .. wrap(e[2], 78, "  ") end
+
+-- the keys of a topic's entries, sorted
+local function members(topic)
+  local keys = {}
+  for k in pairs(entries()) do
+    if k:sub(1, #topic + 1) == topic .. "." or k:sub(1, #topic + 1) == topic .. ":" then keys[#keys + 1] = k end
+  end
+  table.sort(keys)
+  return keys
+end
+
+local function topic_text(topic)
+  local t = entries()
+  local out = {t[topic] and entry_text(t[topic]) or topic .. " (model objects made by models.*)", ""}
+  for _, k in ipairs(members(topic)) do
+    out[#out + 1] = "  " .. t[k][1]
+    out[#out + 1] = wrap(first_sentence(t[k][2]), 78, "      ")
+  end
+  return table.concat(out, "\n")
+end
+
+local function key_of(x)
+  local t = entries()
+  if type(x) == "string" then return t[x] and x or nil end
+  if type(x) == "userdata" then
+    local mt = getmetatable(x)
+    for name, reg in pairs(TYPES) do
+      if debug.getregistry()[reg] == mt then return name end
+    end
+    return nil
+  end
+  local models = module_of("models")
+  if type(x) == "table" and models and models.classes then
+    local mt = getmetatable(x)
+    for name, class in pairs(models.classes) do
+      if class == mt or class == x then return name end
+    end
+  end
+  for k in pairs(t) do
+    if help.resolve(k) == x then return k end
+  end
+  return nil
+end
+
+-- the help text for x (nil: the list of topics)
+function help.text(x)
+  for _, topic in ipairs(help.topics) do module_of(topic) end -- their entries register on loading
+  local t = entries()
+  if x == nil then
+    local out = {"simec help: help(x) for a module, function, method or value; help(\"matrix:t\") by name.", ""}
+    for _, topic in ipairs(help.topics) do
+      if t[topic] then
+        out[#out + 1] = ("  %-9s %s"):format(topic, wrap(first_sentence(t[topic][2]), 78, (" "):rep(12)):sub(13))
+      end
+    end
+    local models = module_of("models")
+    if models and models.classes then
+      local names = {}
+      for name in pairs(models.classes) do names[#names + 1] = name end
+      table.sort(names)
+      out[#out + 1] = "  model objects (from models.*): " .. table.concat(names, ", ")
+    end
+    return table.concat(out, "\n")
+  end
+  local key = key_of(x)
+  if not key then
+    local hint = {}
+    if type(x) == "string" then
+      for k in pairs(t) do if k:find(x, 1, true) then hint[#hint + 1] = k end end
+      table.sort(hint)
+    end
+    return ("no help for %s%s; help() lists the topics"):format(type(x) == "string" and ("'" .. x .. "'") or type(x),
+      #hint > 0 and (" (did you mean " .. table.concat(hint, ", ", 1, math.min(#hint, 8)) .. "?)") or "")
+  end
+  if #members(key) > 0 then return topic_text(key) end
+  return entry_text(t[key])
+end
+
+setmetatable(help, {__call = function(_, x) print(help.text(x)) end})
+
+help.add{
+  "help", "In-REPL help: help() lists the topics, help(x) describes a module, function, method, model object or " ..
+  "value (its type's methods); help(\"matrix:t\") looks up by name.",
+  "help.text(x)", "The text help(x) prints, as a string.",
+  "help.add{sig, text, ...}", "Adds entries (the key is sig up to its '(').",
+  "help.resolve(key)", "The function or table an entry describes (nil when it names nothing).",
+}
+
+return help

@@ -1,0 +1,59 @@
+-- help(): every registered function and method has an entry, and every
+-- entry names something that exists.
+local T = require "simec.test"
+local check, eq, case = T.check, T.eq, T.case
+local help = require "simec.help"
+local simec = require "simec"
+
+local function has(s, part) return s:find(part, 1, true) ~= nil end
+
+case("help: every module function and type method has an entry", function()
+  help.text() -- loads every topic's module
+  local reg = debug.getregistry()
+  local missing = {}
+  local function need(key, value)
+    if type(value) == "function" and not key:match("[.:]_") and not help.text(key):find("^no help") then return end
+    if type(value) == "function" and not key:match("[.:]_") then missing[#missing + 1] = key end
+  end
+  for _, mod in ipairs{"matrix", "sparse", "rng", "svd", "SimEc", "lrp", "rec", "simec", "data", "features", "splits",
+                       "models", "metrics", "plot", "report", "cli", "help"} do
+    local m = mod == "simec" and simec or simec[mod] or require("simec." .. mod)
+    for name, v in pairs(m) do need(mod .. "." .. name, v) end
+  end
+  for _, ty in ipairs{"matrix", "sparse", "rng", "SimEc"} do
+    for name, v in pairs(reg[ty].__index) do need(ty .. ":" .. name, v) end
+  end
+  for cname, class in pairs(require("simec.models").classes) do
+    for name, v in pairs(class) do need(cname .. ":" .. name, v) end
+  end
+  table.sort(missing)
+  check(#missing == 0, "no help entry for: " .. table.concat(missing, ", "))
+end)
+
+case("help: every entry names an existing function or module", function()
+  help.text()
+  local stale = {}
+  for key in pairs(debug.getregistry()["simec.help"]) do
+    if help.resolve(key) == nil then stale[#stale + 1] = key end
+  end
+  table.sort(stale)
+  check(#stale == 0, "entries for nothing: " .. table.concat(stale, ", "))
+end)
+
+case("help: topics, entries by value and by name, values by type, unknown names", function()
+  local top = help.text()
+  for _, topic in ipairs{"matrix", "sparse", "SimEc", "models", "metrics", "plot", "lrp"} do
+    check(has(top, "\n  " .. topic .. " "), "topic " .. topic .. " listed")
+  end
+  check(has(help.text(matrix.zeros), "matrix.zeros(r, c)\n  An r x c matrix of zeros."))
+  eq(help.text(matrix.zeros), help.text("matrix.zeros"))
+  local m = matrix.zeros(2, 2)
+  check(has(help.text(m), "matrix:t()"), "a matrix value lists the matrix methods")
+  check(has(help.text(m.t), "matrix:t()"), "a method by value")
+  check(has(help.text(SimEc.new{input = 2, embedding = 1, output = 1}), "SimEc:fit(X, T [, opts])"))
+  check(has(help.text(require("simec.models").means(sparse.from_triplets({1}, {1}, {1}))), "Means:residuals(train)"))
+  check(has(help.text(SimEc.new), "SimEc.new{...}\n"), "a constructor whose signature has braces")
+  eq(help.text("matrix.zeross"), "no help for 'matrix.zeross'; help() lists the topics")
+  check(has(help.text("zeros"), "did you mean matrix.zeros"), help.text("zeros"))
+  eq(help.text(print), "no help for function; help() lists the topics")
+end)
