@@ -60,6 +60,7 @@ typedef struct simec {
     float *m1, *m2;      /* optimiser moments (NULL until the first fit); single precision: the
                             optimiser's passes are memory-bound, and moments need no more */
     int64_t step;        /* optimiser steps taken */
+    int64_t epochs;      /* epochs trained (saved with the model; resume with fit's initial_epoch) */
     mat S_ll;            /* out x out target of W_ll^T W_ll (s_ll_reg) */
 } simec;
 
@@ -98,7 +99,8 @@ int simec_eval_loss(const simec *m, const simec_input *x, const simec_target *t,
                     core_err *e);
 
 typedef struct simec_fit_opts {
-    int epochs;
+    int epochs;             /* the last epoch's number (Keras): trains epochs - initial_epoch epochs */
+    int initial_epoch;      /* epochs already trained (resuming): their shuffles are replayed */
     size_t batch_size;
     int shuffle;
     uint32_t seed;

@@ -153,7 +153,9 @@ int simec_save(const simec *m, const char *path, core_err *e)
         put_u64(&w, iv[i]);
     for (i = 0; i < N_DBLS; i++)
         put_f64(&w, dv[i]);
-    put_u64(&w, (uint64_t)(m->cfg.wll_frozen ? 1 : 0) | (m->m1 ? 2 : 0) | (m->S_ll.st ? 4 : 0));
+    /* flags: bit 0 frozen W_ll, bit 1 moments, bit 2 S_ll; bits 32-63 the epochs trained */
+    put_u64(&w, (uint64_t)(m->cfg.wll_frozen ? 1 : 0) | (m->m1 ? 2 : 0) | (m->S_ll.st ? 4 : 0) |
+                    ((uint64_t)(m->epochs & 0x7fffffff) << 32));
     put_u64(&w, m->cfg.seed);
     put_u64(&w, (uint64_t)m->step);
     put_u64(&w, m->n_params);
@@ -231,7 +233,7 @@ int simec_load(simec *m, const char *path, core_err *e)
     FILE *f;
     struct stat st;
     unsigned char head[HEADER_BYTES], *buf = NULL;
-    uint64_t iv[N_INTS], flags, seed, steps, np, expect, words;
+    uint64_t iv[N_INTS], flags, seed, steps, epochs, np, expect, words;
     double dv[N_DBLS];
     simec_cfg cfg;
     rd r;
@@ -261,7 +263,8 @@ int simec_load(simec *m, const char *path, core_err *e)
     for (i = 0; i < N_DBLS; i++)
         dv[i] = get_f64(&r);
     flags = get_u64(&r), seed = get_u64(&r), steps = get_u64(&r), np = get_u64(&r);
-    if (!cfg_from(&cfg, iv, dv, flags, seed) || flags > 7 || steps > INT64_MAX) {
+    epochs = flags >> 32, flags &= 0xffffffffu;
+    if (!cfg_from(&cfg, iv, dv, flags, seed) || flags > 7 || steps > INT64_MAX || epochs > 0x7fffffff) {
         fclose(f);
         return core_err_set(e, CORE_EFORMAT, "load %s: corrupted model header", path);
     }
@@ -327,6 +330,7 @@ int simec_load(simec *m, const char *path, core_err *e)
         get_doubles(&r, m->S_ll.x, cfg.out_dim * cfg.out_dim);
     }
     m->step = (int64_t)steps;
+    m->epochs = (int64_t)epochs;
     core_free(buf);
     fclose(f);
     return CORE_OK;

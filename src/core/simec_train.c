@@ -506,6 +506,9 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
         return rc;
     if (o->epochs < 0)
         return core_err_set(e, CORE_EINVAL, "fit: epochs must be non-negative, got %d", o->epochs);
+    if (o->initial_epoch < 0 || o->initial_epoch > o->epochs)
+        return core_err_set(e, CORE_EINVAL, "fit: initial_epoch must be in 0..epochs (%d), got %d", o->epochs,
+                            o->initial_epoch);
     if (o->negatives != 0 && (!(o->negatives > 0 && isfinite(o->negatives)) || !t->S || m->cfg.missing != SIMEC_MASK))
         return core_err_set(e, CORE_EINVAL,
                             "fit: negatives (%g) needs a positive ratio, sparse targets and missing = \"mask\" (with "
@@ -549,7 +552,11 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     rng_seed(&g, o->seed);
     for (i = 0; i < n; i++)
         perm[i] = i;
-    for (epoch = 1; epoch <= o->epochs; epoch++) {
+    /* resuming: the earlier epochs' shuffles, so the later ones are those of
+     * an uninterrupted run (negative samples are drawn afresh) */
+    for (epoch = 1; epoch <= o->initial_epoch && o->shuffle; epoch++)
+        rng_permutation(&g, perm, n);
+    for (epoch = o->initial_epoch + 1; epoch <= o->epochs; epoch++) {
         double t0 = now(), sum = 0.0, val = (double)NAN, monitor;
         if (o->shuffle)
             rng_permutation(&g, perm, n);
@@ -594,6 +601,7 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
         }
         simec_catch_up(m, &G, 1); /* every row as the dense optimiser leaves it */
         info->epochs_done = epoch;
+        m->epochs = epoch;
         info->last_loss = n ? sum / (double)n : 0.0;
         if (o->vx && (rc = simec_eval_loss(m, o->vx, o->vt, 256, &val, e)))
             goto done;

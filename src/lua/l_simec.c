@@ -251,7 +251,10 @@ static void checktarget(lua_State *L, int arg, simec_target *t)
 
 typedef struct fitctx {
     lua_State *L;
-    int cb, hist, verbose, tty, epochs, failed;
+    simec *m;
+    int cb, hist, verbose, tty, epochs, initial, failed;
+    const char *ckpt;   /* checkpoint path, or NULL */
+    int ckpt_every;
     double elapsed;
 } fitctx;
 
@@ -259,22 +262,30 @@ static int on_epoch(void *p, int epoch, double loss, double val, double seconds)
 {
     fitctx *c = p;
     lua_State *L = c->L;
-    int stop = 0;
+    int stop = 0, k = epoch - c->initial; /* the history counts this call's epochs from 1 */
     c->elapsed += seconds;
     lua_getfield(L, c->hist, "loss");
     lua_pushnumber(L, loss);
-    lua_rawseti(L, -2, epoch);
+    lua_rawseti(L, -2, k);
     lua_getfield(L, c->hist, "val");
     if (!isnan(val)) {
         lua_pushnumber(L, val);
-        lua_rawseti(L, -2, epoch);
+        lua_rawseti(L, -2, k);
     }
     lua_getfield(L, c->hist, "seconds");
     lua_pushnumber(L, seconds);
-    lua_rawseti(L, -2, epoch);
+    lua_rawseti(L, -2, k);
     lua_pop(L, 3);
+    if (c->ckpt && (epoch % c->ckpt_every == 0 || epoch == c->epochs)) {
+        core_err e;
+        if (simec_save(c->m, c->ckpt, &e)) {
+            lua_pushfstring(L, "fit: checkpoint after epoch %d: %s", epoch, e.msg);
+            c->failed = 1;
+            return 1;
+        }
+    }
     if (c->verbose) {
-        double eta = c->elapsed / epoch * (c->epochs - epoch);
+        double eta = c->elapsed / k * (c->epochs - epoch);
         char vbuf[64] = "";
         if (!isnan(val))
             snprintf(vbuf, sizeof vbuf, "  val %.4f", val);
@@ -301,8 +312,9 @@ static int on_epoch(void *p, int epoch, double loss, double val, double seconds)
     return stop;
 }
 
-/* model:fit(X, T, {epochs, batch_size, shuffle, seed, validation = {Xv, Tv},
- * verbose, on_epoch, keep_best, lr_plateau = {factor, patience, min_lr}}) */
+/* model:fit(X, T, {epochs, initial_epoch, batch_size, shuffle, seed,
+ * validation = {Xv, Tv}, verbose, on_epoch, keep_best, lr_plateau = {factor,
+ * patience, min_lr}, checkpoint = path | {path, every}, negatives, ...}) */
 static int s_fit(lua_State *L)
 {
     simec *m = checkmodel(L, 1);
@@ -322,6 +334,24 @@ static int s_fit(lua_State *L)
     if (!lua_isnoneornil(L, opts)) {
         luaL_checktype(L, opts, LUA_TTABLE);
         o.epochs = (int)optsize(L, opts, "epochs", (size_t)o.epochs);
+        o.initial_epoch = (int)optsize(L, opts, "initial_epoch", 0);
+        lua_getfield(L, opts, "checkpoint");
+        if (lua_isstring(L, -1))
+            c.ckpt = lua_tostring(L, -1), c.ckpt_every = 1;
+        else if (lua_istable(L, -1)) {
+            int p = lua_gettop(L);
+            lua_getfield(L, p, "path");
+            if (!lua_isstring(L, -1))
+                return luaL_error(L, "fit: checkpoint must be a path or {path = ..., every = n}");
+            c.ckpt = lua_tostring(L, -1); /* stays referenced by the options table */
+            lua_pop(L, 1);
+            c.ckpt_every = (int)optsize(L, p, "every", 1);
+            if (c.ckpt_every < 1)
+                return luaL_error(L, "fit: checkpoint.every must be at least 1");
+        } else if (!lua_isnil(L, -1))
+            return luaL_error(L, "fit: checkpoint must be a path or {path = ..., every = n}, got %s",
+                              bind_typename(L, -1));
+        lua_pop(L, 1);
         o.batch_size = optsize(L, opts, "batch_size", o.batch_size);
         if (o.batch_size == 0)
             return luaL_error(L, "fit: batch_size must be positive");
@@ -364,6 +394,8 @@ static int s_fit(lua_State *L)
             lua_pop(L, 1);
     }
     c.epochs = o.epochs;
+    c.initial = o.initial_epoch;
+    c.m = m;
     c.tty = isatty(2);
     lua_createtable(L, 0, 6);
     c.hist = lua_gettop(L);
@@ -385,8 +417,10 @@ static int s_fit(lua_State *L)
             lua_gc(L, LUA_GCCOLLECT);
         return bind_raise(L, &e);
     }
-    lua_pushinteger(L, info.epochs_done);
+    lua_pushinteger(L, info.epochs_done > o.initial_epoch ? info.epochs_done - o.initial_epoch : 0);
     lua_setfield(L, c.hist, "epochs");
+    lua_pushinteger(L, o.initial_epoch);
+    lua_setfield(L, c.hist, "initial_epoch");
     lua_pushinteger(L, info.best_epoch);
     lua_setfield(L, c.hist, "best_epoch");
     lua_pushboolean(L, info.stopped);
@@ -626,6 +660,8 @@ static int s_config(lua_State *L)
     lua_setfield(L, -2, "lr");
     lua_pushinteger(L, (lua_Integer)m->step);
     lua_setfield(L, -2, "steps");
+    lua_pushinteger(L, (lua_Integer)m->epochs);
+    lua_setfield(L, -2, "epochs");
     lua_pushboolean(L, c->wll_frozen);
     lua_setfield(L, -2, "wll_frozen");
     return 1;
@@ -662,7 +698,9 @@ static const char *const help[] = {
     "for missing; rows = inputs). opts: epochs (10), batch_size (32), shuffle, seed, validation = {Xv, Tv}, verbose, "
     "on_epoch = function(epoch, loss, val) (return false to stop), keep_best, lr_plateau = {factor, patience, min_lr}, "
     "negatives, negative_sampling (\"uniform\" | \"popularity\"). Returns the history {loss, val, seconds, epochs, "
-    "best_epoch, stopped, lr}. Ctrl-C stops after the batch with the last completed (or best) epoch's weights.",
+    "best_epoch, stopped, lr, initial_epoch}; checkpoint = path | {path =, every = 1} saves the model after every "
+    "n-th epoch; initial_epoch = m:config().epochs resumes a loaded checkpoint (epochs is the last epoch's number). "
+    "Ctrl-C stops after the batch with the last completed (or best) epoch's weights.",
     "SimEc:transform(X)", "The embeddings of the rows of X (nil: every identity row).",
     "SimEc:predict(X)", "The dense outputs for the rows of X (refused above sparse.dense_limit()).",
     "SimEc:predict_at(X, P)", "The outputs only at the stored entries of P (rows = inputs), as a sparse matrix with "

@@ -107,6 +107,34 @@ case("save -> load -> predict is bit-identical; a failed save keeps the old file
   os.remove(path)
 end)
 
+case("fit checkpoints every n epochs; resuming a checkpoint continues the run exactly", function()
+  local _, _, _, R = small()
+  local function model() return SimEc.new{input = "identity", rows = R:nrows(), embedding = 3, output = R:ncols(),
+                                          missing = "mask", seed = 5} end
+  local whole = model()
+  local hw = whole:fit(nil, R, {epochs = 5, verbose = false, seed = 3})
+  eq(whole:config().epochs, 5)
+  local path = T.tmpname()
+  local part = model()
+  local saved = {}
+  part:fit(nil, R, {epochs = 3, verbose = false, seed = 3, checkpoint = {path = path, every = 2},
+                    on_epoch = function(e) if e > 1 then saved[e] = SimEc.load(path):config().epochs end end})
+  eq(saved[2], 2); eq(saved[3], 3) -- every 2nd epoch, and the last
+  local resumed = SimEc.load(path) -- as after a crash
+  eq(resumed:config().epochs, 3)
+  local h = resumed:fit(nil, R, {epochs = 5, initial_epoch = resumed:config().epochs, verbose = false, seed = 3})
+  eq(h.epochs, 2); eq(h.initial_epoch, 3)
+  eq(h.loss[2], hw.loss[5])
+  check((resumed:predict() - whole:predict()):abs():max() == 0, "resumed run differs from the uninterrupted one")
+  checkerr("fit: initial_epoch must be in 0..epochs (5), got 6", resumed.fit, resumed, nil, R,
+           {epochs = 5, initial_epoch = 6, verbose = false})
+  checkerr("fit: checkpoint after epoch 1: /nonexistent-dir/c.model: cannot create a temporary file", resumed.fit,
+           resumed, nil, R, {epochs = 1, verbose = false, checkpoint = "/nonexistent-dir/c.model"})
+  checkerr("fit: checkpoint must be a path or {path = ..., every = n}, got boolean", resumed.fit, resumed, nil, R,
+           {epochs = 1, verbose = false, checkpoint = true})
+  os.remove(path)
+end)
+
 case("SimEc errors name the argument, the shapes and the valid names", function()
   local _, _, _, R = small()
   checkerr("SimEc: unknown activation 'swish' (valid: linear, tanh, relu, sigmoid, leaky_relu)", SimEc.new,
