@@ -2,6 +2,7 @@
 #   make            ./simec, ./libsimeccore.a, ./simec.so
 #   make test       install missing Debian packages, build, run every test
 #   make sanitize   the same suite built with -fsanitize=address,undefined
+#   make valgrind   the C tests and Lua specs under valgrind's memcheck
 #   make demo       install, build, run examples/baselines.lua (ml-100k if present, else synthetic)
 #   make bench      benchmarks under scripts/bench/
 #   make fuzz       libFuzzer targets (clang) for every parser, FUZZ_SECONDS each
@@ -46,7 +47,7 @@ HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
 CTEST_SRC := $(wildcard tests/c/test_*.c)
 CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test sanitize demo bench deps clean install uninstall check-deps fuzz fuzzers
+.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers
 all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 
 $(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) | check-deps
@@ -126,6 +127,12 @@ sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OUT=build/asan SAN=1 all ctests
 	@SIMEC_SANITIZE=1 sh scripts/run-tests.sh --build build/asan --bin build/asan
 
+# memcheck over the C tests and the Lua specs (slow: about N minutes)
+valgrind: deps
+	@sh scripts/install-deps.sh --valgrind
+	@$(MAKE) --no-print-directory all ctests
+	@SIMEC_VALGRIND=1 sh scripts/run-tests.sh --build $(BUILD) --bin $(OUT)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	./simec examples/baselines.lua
@@ -139,18 +146,27 @@ bench: deps
 LUA_CMOD := $(PREFIX)/lib/lua/5.4
 LUA_LMOD := $(PREFIX)/share/lua/5.4
 
+CORE_HDR := $(filter-out src/core/simec_impl.h,$(wildcard src/core/*.h))
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/simec/lua/simec \
-	    $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(LUA_LMOD)/simec
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/simec \
+	    $(DESTDIR)$(PREFIX)/share/simec/lua/simec $(DESTDIR)$(PREFIX)/share/simec/examples \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(LUA_LMOD)/simec
 	install -m 755 simec $(DESTDIR)$(PREFIX)/bin/simec
 	install -m 644 libsimeccore.a $(DESTDIR)$(PREFIX)/lib/libsimeccore.a
+	install -m 644 $(CORE_HDR) $(DESTDIR)$(PREFIX)/include/simec/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(BLAS_LIBS) -lpthread -lm|' \
+	    simec.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/simec.pc
 	install -m 755 simec.so $(DESTDIR)$(LUA_CMOD)/simec.so
 	install -m 644 lua/simec/*.lua $(DESTDIR)$(PREFIX)/share/simec/lua/simec/
 	install -m 644 lua/simec/*.lua $(DESTDIR)$(LUA_LMOD)/simec/
+	install -m 644 examples/*.lua $(DESTDIR)$(PREFIX)/share/simec/examples/
+	install -m 644 man/simec.1 $(DESTDIR)$(PREFIX)/share/man/man1/simec.1
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/simec $(DESTDIR)$(PREFIX)/lib/libsimeccore.a $(DESTDIR)$(LUA_CMOD)/simec.so
-	rm -rf $(DESTDIR)$(PREFIX)/share/simec $(DESTDIR)$(LUA_LMOD)/simec
+	rm -f $(DESTDIR)$(PREFIX)/bin/simec $(DESTDIR)$(PREFIX)/lib/libsimeccore.a $(DESTDIR)$(LUA_CMOD)/simec.so \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/simec.pc $(DESTDIR)$(PREFIX)/share/man/man1/simec.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/simec $(DESTDIR)$(LUA_LMOD)/simec $(DESTDIR)$(PREFIX)/include/simec
 
 clean:
 	rm -rf build simec simec.so libsimeccore.a

@@ -20,6 +20,13 @@ if [ "${SIMEC_SANITIZE:-}" = 1 ]; then
     export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
+# make valgrind: the C tests and the Lua specs under memcheck (errors and
+# definite leaks fail a suite); the stock-Lua and REPL suites are left out
+VG=""
+if [ "${SIMEC_VALGRIND:-}" = 1 ]; then
+    VG="valgrind -q --error-exitcode=97 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite"
+    export SIMEC_THREADS=2
+fi
 pass=0
 fail=0
 log=$(mktemp)
@@ -50,12 +57,19 @@ count() {
 
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
-    "$t" >"$log" 2>&1
+    $VG "$t" >"$log" 2>&1
     count "c/$(basename "$t")" "$log" $?
 done
 
-"$BIN/simec" tests/lua/run.lua "$BIN/simec" >"$log" 2>&1
+$VG "$BIN/simec" tests/lua/run.lua "$BIN/simec" >"$log" 2>&1
 count "lua (simec)" "$log" $?
+
+if [ -n "$VG" ]; then
+    rm -f "$log"
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit
+fi
 
 if command -v lua5.4 >/dev/null 2>&1; then
     if [ "${SIMEC_SANITIZE:-}" = 1 ]; then

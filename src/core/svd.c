@@ -342,7 +342,7 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
     workl = core_malloc((size_t)lworkl * sizeof *workl);
     d = core_malloc((size_t)ncv * sizeof *d);
     tmp = core_malloc(((a->S ? (size_t)par_threads() * n : 0) + m + 1) * sizeof *tmp);
-    select = core_malloc((size_t)ncv * sizeof *select);
+    select = core_calloc((size_t)ncv, sizeof *select); /* dseupd reads it as workspace */
     sv = core_malloc(k * sizeof *sv);
     memset(&cm, 0, sizeof cm);
     if (!resid || !V || !workd || !workl || !d || !tmp || !select || !sv) {

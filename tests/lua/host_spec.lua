@@ -104,6 +104,26 @@ case("host: lua/ is found next to the binary and after make install", function()
   eq(o, prefix .. "/bin/../share/simec/lua/simec/test.lua\n")
   o, e, ok = run("cd / && lua5.4 -e \"package.cpath='" .. prefix .. "/lib/lua/5.4/?.so;'..package.cpath; print(require('simec').matrix.eye(2):sum())\"")
   check(ok, e); eq(o, "2.0\n")
+  -- the Lua modules from stock Lua too, help included
+  o, e, ok = run("cd / && LUA_CPATH='" .. prefix .. "/lib/lua/5.4/?.so;;' LUA_PATH='" .. prefix ..
+                 "/share/lua/5.4/?.lua;;' lua5.4 -e \"print(require('simec.help').text(require('simec.models').means))\"")
+  check(ok, e); check(o:find("^models%.means%(train"), o)
+  o, e, ok = run(prefix .. "/bin/simec -e 'help(sparse.read)'")
+  check(ok and o:find("^sparse%.read%(path"), o .. e)
+  -- the man page, the examples, and the core library through pkg-config
+  o, e, ok = run("MANWIDTH=80 man -l " .. prefix .. "/share/man/man1/simec.1")
+  check(ok and o:find("SIMEC%(1%)") and o:find("SIMEC_MAX_MEMORY"), e)
+  check(T.read(prefix .. "/share/simec/examples/all_tasks.lua"), "examples installed")
+  local prog = T.write(T.tmpname() .. ".c", [[
+#include <stdio.h>
+#include <mat.h>
+int main(void) { mat m; core_err e; if (mat_init(&m, 2, 3, &e)) return 1; printf("%zu\n", m.rows * m.cols);
+  mat_release(&m); return 0; }
+]])
+  o, e, ok = run(("cc %s -o %s.bin $(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs simec) && %s.bin")
+                 :format(prog, prog, prefix, prog))
+  check(ok, e); eq(o, "6\n")
+  os.remove(prog); os.remove(prog .. ".bin")
   _, e, ok = run("make -s uninstall PREFIX=" .. prefix)
   check(ok, e)
   o = run("find " .. prefix .. " -type f")
