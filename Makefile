@@ -31,7 +31,8 @@ LDSAN   := -fsanitize=address,undefined
 endif
 # the libFuzzer build (CC=clang): coverage-instrumented, ASan + UBSan
 ifeq ($(SAN),fuzz)
-OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+           -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 LDSAN   := -fsanitize=address,undefined
 endif
 CFLAGS_ALL := -std=c99 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(OPT) $(WARN) -fPIC \

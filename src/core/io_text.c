@@ -12,7 +12,11 @@
 #include "alloc.h"
 #include "io.h"
 
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define CHUNK ((size_t)128) /* the fuzzer: fast runs, and lines across chunk boundaries all the time */
+#else
 #define CHUNK ((size_t)4 << 20)
+#endif
 #define MAXF 64
 #define DENSE_MAX ((size_t)1 << 22)
 

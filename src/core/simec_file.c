@@ -283,8 +283,12 @@ int simec_load(simec *m, const char *path, core_err *e)
                             path, (long long)st.st_size, (unsigned long long)expect);
     }
     if ((rc = simec_init(m, &cfg, e))) {
+        char why[sizeof e->msg];
         fclose(f);
-        return core_err_set(e, CORE_EFORMAT, "load %s: corrupted model header (%s)", path, e ? e->msg : "");
+        if (rc == CORE_ENOMEM || !e)
+            return rc;
+        snprintf(why, sizeof why, "%s", e->msg); /* e->msg is also the destination */
+        return core_err_set(e, CORE_EFORMAT, "load %s: corrupted model header (%s)", path, why);
     }
     if (m->n_params != np) {
         simec_free(m);
