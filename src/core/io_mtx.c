@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include "alloc.h"
 #include "io.h"
@@ -59,6 +60,16 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
         rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: %lld entries cannot fit a %lldx%lld matrix", path, lineno, nnz,
                           rows, cols);
         goto done;
+    }
+    { /* an entry is at least "i j\n" (4 bytes): a header claiming more cannot be honest */
+        struct stat st;
+        long here = ftell(fp);
+        if (fstat(fileno(fp), &st) == 0 && here >= 0 && S_ISREG(st.st_mode) &&
+            (double)nnz * 4.0 > (double)(st.st_size - here)) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: %lld entries claimed, but only %lld bytes follow", path,
+                              lineno, nnz, (long long)(st.st_size - here));
+            goto done;
+        }
     }
     total = (symmetric || skew) ? 2 * nnz : nnz;
     I = core_malloc((size_t)(total ? total : 1) * sizeof *I);

@@ -57,14 +57,15 @@ static double optnum(lua_State *L, int t, const char *k, double d)
 static size_t optsize(lua_State *L, int t, const char *k, size_t d)
 {
     lua_Integer v = 0;
+    int isint = 0;
     lua_getfield(L, t, k);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         return d;
     }
-    if (lua_isinteger(L, -1))
-        v = lua_tointeger(L, -1);
-    if (!lua_isinteger(L, -1) || v < 0)
+    if (lua_type(L, -1) == LUA_TNUMBER)
+        v = lua_tointegerx(L, -1, &isint); /* 1e6 is an integer too */
+    if (!isint || v < 0)
         luaL_error(L, "SimEc: %s must be a non-negative integer, got %s", k, luaL_tolstring(L, -1, NULL));
     lua_pop(L, 1);
     return (size_t)v;

@@ -222,3 +222,11 @@ case("host: SIGKILL during saves never leaves a damaged model, .npy or SVG", fun
   end
   os.execute(("rm -rf '%s'"):format(dir))
 end)
+
+case("host: SIMEC_MAX_MEMORY sets the ceiling; a malformed value is a clear error", function()
+  local o, e, ok = run("SIMEC_MAX_MEMORY=100M " .. BIN .. " -e 'print(simec.limits().memory); matrix.zeros(5000, 5000)'")
+  check(not ok and o == "104857600\n", o)
+  check(e:find("matrix: not enough memory (190.7 MiB requested", 1, true), e)
+  _, e, ok = run("SIMEC_MAX_MEMORY=lots " .. BIN .. " -e 'print(1)'")
+  check(not ok and e:find("SIMEC_MAX_MEMORY: expected a number of bytes or a size like 8G, got 'lots'", 1, true), e)
+end)

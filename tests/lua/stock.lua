@@ -20,7 +20,7 @@ rng, svd, SimEc, lrp = simec.rng, simec.svd, simec.SimEc, simec.lrp
 for _, f in ipairs{"tests/lua/matrix_spec.lua", "tests/lua/sparse_spec.lua", "tests/lua/io_spec.lua", "tests/lua/fuzz_spec.lua",
                   "tests/lua/rng_spec.lua", "tests/lua/data_spec.lua", "tests/lua/splits_spec.lua",
                   "tests/lua/models_spec.lua", "tests/lua/simec_spec.lua", "tests/lua/plot_spec.lua", "tests/lua/lrp_spec.lua",
-                  "tests/lua/report_spec.lua", "tests/lua/help_spec.lua"} do
+                  "tests/lua/report_spec.lua", "tests/lua/help_spec.lua", "tests/lua/limits_spec.lua"} do
   dofile(f)
 end
 os.exit(T.summary() and 0 or 1)

@@ -1,0 +1,31 @@
+-- Sizes past the limits are errors naming the request, before anything is
+-- allocated: index widths, headers that claim more than the file holds, and
+-- the memory ceiling (simec.limits / SIMEC_MAX_MEMORY).
+local T = require "simec.test"
+local check, checkerr, case = T.check, T.checkerr, T.case
+
+case("limits: 2^31 columns, huge headers and architectures are refused before allocating", function()
+  checkerr("sparse 1x2147483648 is too large (at most 2147483647 rows and columns)", sparse.from_triplets, {1}, {1},
+           {1}, {rows = 1, cols = 2 ^ 31})
+  checkerr("matrix 2147483648x2147483648 is too large", matrix.zeros, 2 ^ 31, 2 ^ 31)
+  local path = T.write(T.tmpname(), "%%MatrixMarket matrix coordinate real general\n1 2147483648 1\n1 1 1\n")
+  checkerr(":2: 1x2147483648 is too large (at most 2147483647 rows and columns)", sparse.read_mtx, path)
+  T.write(path, "%%MatrixMarket matrix coordinate real general\n100000 100000 9000000000\n1 1 1\n")
+  checkerr(":2: 9000000000 entries claimed, but only 6 bytes follow", sparse.read_mtx, path)
+  local dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 1000), }"
+  T.write(path, "\147NUMPY\1\0" .. string.char(118, 0) .. dict .. (" "):rep(117 - #dict) .. "\n" .. ("\0"):rep(16))
+  checkerr("header says 1000000000000x1000 of 8-byte values but the file has 16 bytes of data", matrix.load_npy, path)
+  os.remove(path)
+end)
+
+case("limits: the memory ceiling turns would-be OOM kills into errors naming the request", function()
+  local old = simec.limits().memory
+  simec.limits{memory = "1G"}
+  local ok, err = pcall(SimEc.new, {input = "identity", rows = 1e6, embedding = 1e6, output = 1e6})
+  local ok2, err2 = pcall(matrix.zeros, 3e9, 1)
+  local ok3, err3 = pcall(function() return sparse.from_triplets({1}, {1}, {1}, {rows = 2e9, cols = 2}):dense() end)
+  simec.limits{memory = old}
+  check(not ok and err:find("SimEc parameters: not enough memory (14.6 TiB requested", 1, true), err)
+  check(not ok2 and err2:find("matrix: not enough memory (22.4 GiB requested", 1, true), err2)
+  check(not ok3 and err3:find("sparse: not enough memory", 1, true), err3) -- its row pointers alone
+end)
