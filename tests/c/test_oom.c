@@ -163,7 +163,9 @@ static int c_eval_loss(fx *f, core_err *e)
     double l;
     return simec_eval_loss(&f->m, &f->in, &f->tg, 4, &l, e);
 }
-static int c_fit(fx *f, core_err *e)
+/* a fresh model trained two epochs (with validation and keep-best), or one
+ * with negative sampling; freed either way */
+static int fit_fresh(fx *f, core_err *e, double negatives)
 {
     simec m;
     simec_fit_opts o;
@@ -172,26 +174,15 @@ static int c_fit(fx *f, core_err *e)
     if ((rc = simec_init(&m, &f->m.cfg, e)))
         return rc;
     simec_fit_opts_default(&o);
-    o.epochs = 2, o.batch_size = 4, o.keep_best = 1;
-    o.vx = &f->in, o.vt = &f->tg;
+    o.epochs = negatives > 0 ? 1 : 2, o.batch_size = 4, o.negatives = negatives;
+    if (negatives == 0)
+        o.keep_best = 1, o.vx = &f->in, o.vt = &f->tg;
     rc = simec_fit(&m, &f->in, &f->tg, &o, &info, e);
     simec_free(&m);
     return rc;
 }
-static int c_fit_negatives(fx *f, core_err *e)
-{
-    simec m;
-    simec_fit_opts o;
-    simec_fit_info info;
-    int rc;
-    if ((rc = simec_init(&m, &f->m.cfg, e)))
-        return rc;
-    simec_fit_opts_default(&o);
-    o.epochs = 1, o.batch_size = 4, o.negatives = 1.0;
-    rc = simec_fit(&m, &f->in, &f->tg, &o, &info, e);
-    simec_free(&m);
-    return rc;
-}
+static int c_fit(fx *f, core_err *e) { return fit_fresh(f, e, 0.0); }
+static int c_fit_negatives(fx *f, core_err *e) { return fit_fresh(f, e, 1.0); }
 static int c_save(fx *f, core_err *e) { return simec_save(&f->m, f->path, e); }
 static int c_load(fx *f, core_err *e) { simec m; OUT1(simec_load(&m, f->model, e), simec_free(&m)); }
 static int c_lrp(fx *f, core_err *e)
