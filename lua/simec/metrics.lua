@@ -48,18 +48,20 @@ end
 function metrics.ranks(v)
   local x = values(v, "values")
   local n = x:nrows()
-  local order = x:argsort()
-  local r = matrix.zeros(n, 1)
+  if n == 0 then return matrix.zeros(0, 1) end
+  -- plain Lua arrays: a million get/set calls cost far more than the copies
+  local xs, order = x:reshape(1, n):totable()[1], x:argsort():reshape(1, n):totable()[1]
+  local r = table.move(xs, 1, n, 1, {}) -- an array of n slots (random-order stores would make a hash)
   local i = 1
   while i <= n do
     local j = i
-    local vi = x:get(order:get(i))
-    while j < n and x:get(order:get(j + 1)) == vi do j = j + 1 end
+    local vi = xs[order[i]]
+    while j < n and xs[order[j + 1]] == vi do j = j + 1 end
     local avg = (i + j) / 2
-    for k = i, j do r:set(order:get(k), avg) end
+    for k = i, j do r[order[k]] = avg end
     i = j + 1
   end
-  return r
+  return matrix.new(r)
 end
 
 function metrics.spearman(a, b)
@@ -72,8 +74,9 @@ end
 function metrics.upper(m)
   local n = m:nrows()
   local out, k = matrix.zeros(n * (n - 1) // 2, 1), 0
-  for i = 1, n - 1 do
-    for j = i + 1, n do k = k + 1; out:set(k, m:get(i, j)) end
+  for i = 1, n - 1 do -- row i's part right of the diagonal, one copy per row
+    out:sub(k + 1, k + n - i, 1, 1):assign(m:sub(i, i, i + 1, n):reshape(n - i, 1))
+    k = k + n - i
   end
   return out
 end
