@@ -1,7 +1,8 @@
 /* Layer-wise relevance propagation (Bach et al. 2015; Montavon et al. 2019)
  * for SimEc predictions: the pre-activation of output j (or the sum of all
- * outputs' pre-activations), explained by the input features, layer by layer from the last layer down. A layer's bias
- * is spread evenly over the row's active (non-zero) inputs, so each
+ * outputs' pre-activations), explained by the input features, layer by
+ * layer from the last layer down. A layer's bias is spread evenly over the
+ * row's active (non-zero) inputs, so each
  * contribution z_ij = a_i w_ij + b_j / n_active and z_j = sum_i z_ij exactly:
  * for a linear SimEc the epsilon rule with eps -> 0 gives the exact
  * decomposition of the prediction, and relevance is conserved up to what
