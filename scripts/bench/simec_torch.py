@@ -20,6 +20,7 @@ vals = df["rating"].values.astype(np.float32)
 T = sp.csr_matrix((vals - vals.mean(), (ii, uu)), shape=(len(items), len(users)))
 fd = pd.read_csv(features, sep="\t", header=None, names=["item", "token"], dtype=str)
 pos = {k: i for i, k in enumerate(items)}
+fd = fd[fd["item"].isin(pos)]  # small runs leave some items unrated
 toks, tt = np.unique(fd["token"].values, return_inverse=True)
 X = sp.csr_matrix((np.ones(len(fd), np.float32), (fd["item"].map(pos).values, tt)), shape=(len(items), len(toks)))
 inp, miss = variant.split("-")
