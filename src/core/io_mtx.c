@@ -61,11 +61,14 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
                           rows, cols);
         goto done;
     }
-    { /* an entry is at least "i j\n" (4 bytes): a header claiming more cannot be honest */
+    { /* an entry takes more than 2 bytes ("i j" and a line end): a header
+       * claiming more than half the rest of the file in entries is not honest,
+       * and is refused before allocating for it (smaller shortfalls are
+       * counted when the entries run out) */
         struct stat st;
         long here = ftell(fp);
         if (fstat(fileno(fp), &st) == 0 && here >= 0 && S_ISREG(st.st_mode) &&
-            (double)nnz * 4.0 > (double)(st.st_size - here)) {
+            (double)nnz * 2.0 > (double)(st.st_size - here) + 2.0) {
             rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: %lld entries claimed, but only %lld bytes follow", path,
                               lineno, nnz, (long long)(st.st_size - here));
             goto done;
