@@ -330,13 +330,14 @@ function TwoSimEc:predict(pattern, row_map, col_map, X)
 end
 
 -- Fits the means model (base = "biases": learned biases, see models.biases,
--- with reg) and, on its residuals, the model a split's scenario
+-- with reg (or reg_items and reg_users) and bias_alpha for the ridge from
+-- features to biases) and, on its residuals, the model a split's scenario
 -- needs, with features for the sides that may be new, and returns the
 -- predicted ratings at s.test (sparse, its structure):
 --   p = models.fit_split(s, {items = Xi, users = Xu},    -- full-space features
 --                        {model = "svd_regression" | "simec" | "two_simec", missing = "mask",
 --                         embedding = 10, lr = 0.002, epochs = 10, l2_reg_emb = 1e-3, k = 100, alpha = 250,
---                         base = "means" | "biases", reg = 5})
+--                         base = "means" | "biases", reg = 5, reg_items =, reg_users =, bias_alpha = 10})
 -- "simec" is one-sided: the item side for T1 and T2a (identity input for T1
 -- without item features), the user side for T2b; T3 needs two sides.
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
@@ -362,7 +363,8 @@ function models.fit_split(s, X, opts)
   local Xu = X.users and X.users:select_rows(s.train_users) or nil
   local bm
   if opts.base == "biases" then -- learned biases, from features for new items and users
-    bm = models.biases(s.train, {reg_items = opts.reg or 5, reg_users = opts.reg or 5, items = Xi, users = Xu})
+    bm = models.biases(s.train, {reg_items = opts.reg_items or opts.reg or 5, reg_users = opts.reg_users or opts.reg or 5,
+                                 items = Xi, users = Xu, alpha = opts.bias_alpha})
   elseif opts.base == nil or opts.base == "means" then
     bm = models.means(s.train)
   else
