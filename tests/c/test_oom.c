@@ -2,7 +2,7 @@
  * approach): for n = 1, 2, ... the n-th allocation of the call fails, until
  * the call succeeds. Every failure must be CORE_ENOMEM with a message, give
  * back every byte the call took, and leave no temporary file behind; the
- * objects passed in stay usable. (test_mat, test_spm and test_rec sweep
+ * objects passed in stay usable. (test_mat, test_spm and test_rec also sweep
  * their own products, factorizations, SVDs and splits the same way.) */
 #include <dirent.h>
 #include <stdlib.h>
@@ -48,6 +48,20 @@ static int c_stack(fx *f, core_err *e)
     parts[0] = f->A, parts[1] = f->A;
     OUT1(mat_stack(&o, parts, 2, 0, e), mat_release(&o));
 }
+static int c_copy(fx *f, core_err *e) { mat o; OUT1(mat_copy(&o, &f->A, e), mat_release(&o)); }
+static int c_select_cols(fx *f, core_err *e)
+{
+    size_t idx[] = {4, 0};
+    mat o;
+    OUT1(mat_select_cols(&o, &f->A, idx, 2, e), mat_release(&o));
+}
+static int c_scalar(fx *f, core_err *e) { mat o; OUT1(mat_scalar(&o, &f->A, 2.0, MAT_POW, 0, e), mat_release(&o)); }
+static int c_format(fx *f, core_err *e)
+{
+    char *t = mat_format(&f->A, 3, 3, e);
+    core_free(t);
+    return t ? CORE_OK : CORE_ENOMEM;
+}
 static int c_binop(fx *f, core_err *e) { mat o; OUT1(mat_binop(&o, &f->A, &f->A, MAT_MUL, "*", e), mat_release(&o)); }
 static int c_solve(fx *f, core_err *e) { mat o; OUT1(mat_solve(&o, &f->Sq, &f->Sq, e), mat_release(&o)); }
 static int c_cholesky(fx *f, core_err *e)
@@ -85,6 +99,68 @@ static int c_spm_stack(fx *f, core_err *e)
 }
 static int c_spm_reduce(fx *f, core_err *e) { mat o; OUT1(spm_reduce(&o, &f->R, MAT_MEAN, 1, e), mat_release(&o)); }
 static int c_spm_mul(fx *f, core_err *e) { mat o; OUT1(spm_mul_dense(&o, &f->R, &f->X, e), mat_release(&o)); }
+static int c_spm_dense_mul(fx *f, core_err *e)
+{
+    mat At, o;
+    int rc = mat_transpose(&At, &f->A, e); /* 5 x 6 against R's 6 rows */
+    if (rc)
+        return rc;
+    if (!(rc = spm_dense_mul(&o, &At, &f->R, e)))
+        mat_release(&o);
+    mat_release(&At);
+    return rc;
+}
+static int c_spm_sample_mapped(fx *f, core_err *e)
+{
+    int64_t rmap[] = {0, 5, -1, 2, 3, 1}, cmap[] = {6, 5, 4, -1, 2, 1, 0};
+    spm o;
+    OUT1(spm_sample_mapped(&o, &f->A, &f->B, &f->P, rmap, cmap, e), spm_free(&o));
+}
+static int c_spm_from_triplets(fx *f, core_err *e)
+{
+    spm_idx *I = core_malloc(3 * sizeof *I), *J = core_malloc(3 * sizeof *J);
+    double *X = core_malloc(3 * sizeof *X);
+    spm o;
+    (void)f;
+    if (!I || !J || !X) {
+        core_free(I), core_free(J), core_free(X);
+        return core_err_nomem(e, "test", 72.0);
+    }
+    I[0] = 0, I[1] = 2, I[2] = 0, J[0] = 1, J[1] = 0, J[2] = 1, X[0] = 1, X[1] = 2, X[2] = 3;
+    OUT1(spm_from_triplets_owned(&o, 3, 2, &I, &J, &X, 3, SPM_DUP_SUM, e), spm_free(&o));
+}
+static int c_synthetic(fx *f, core_err *e)
+{
+    mat bi, bu;
+    spm o;
+    rng g;
+    int rc;
+    mat Q; /* users x 3: the rows of A's first 3 columns */
+    size_t idx[] = {0, 1, 2};
+    rng_seed(&g, 1);
+    if ((rc = mat_select_cols(&Q, &f->A, idx, 3, e)))
+        return rc;
+    if ((rc = mat_init(&bi, 7, 1, e)) || (rc = mat_init(&bu, 6, 1, e))) {
+        mat_release(&Q), mat_release(&bi);
+        return rc;
+    }
+    rc = rec_synthetic(&o, &f->X, &Q, &bi, &bu, 3.5, 0.1, 0.8, 20, &g, e);
+    if (!rc)
+        spm_free(&o);
+    mat_release(&Q), mat_release(&bi), mat_release(&bu);
+    return rc;
+}
+static int c_batch_grad(fx *f, core_err *e)
+{
+    size_t rows[] = {0, 3, 5};
+    double loss, *g = core_calloc(f->m.n_params, sizeof *g);
+    int rc;
+    if (!g)
+        return core_err_nomem(e, "test", 8.0 * (double)f->m.n_params);
+    rc = simec_batch_grad(&f->m, &f->in, &f->tg, rows, 3, &loss, g, e);
+    core_free(g);
+    return rc;
+}
 static int c_spm_sample(fx *f, core_err *e) { spm o; OUT1(spm_sample(&o, &f->A, &f->B, &f->P, e), spm_free(&o)); }
 static int c_bias(fx *f, core_err *e)
 {
@@ -197,6 +273,10 @@ static const struct {
     const char *name;
     int (*fn)(fx *, core_err *);
 } calls[] = {
+    {"mat_copy", c_copy}, {"mat_select_cols", c_select_cols}, {"mat_scalar", c_scalar}, {"mat_format", c_format},
+    {"spm_dense_mul", c_spm_dense_mul}, {"spm_sample_mapped", c_spm_sample_mapped},
+    {"spm_from_triplets_owned", c_spm_from_triplets}, {"rec_synthetic", c_synthetic},
+    {"simec_batch_grad", c_batch_grad},
     {"mat_transpose", c_transpose}, {"mat_select_rows", c_select}, {"mat_stack", c_stack},
     {"mat_binop", c_binop}, {"mat_solve", c_solve}, {"mat_cholesky", c_cholesky}, {"mat_eigh", c_eigh},
     {"spm_to_dense", c_spm_dense}, {"spm_select_rows", c_spm_select}, {"spm_stack", c_spm_stack},
