@@ -32,7 +32,7 @@ end
 
 require("simec.help").add{
   "report", "Results of examples and benchmarks as JSON (the design notes' format).",
-  "report.json(path, dataset, results)", "Writes {dataset, date, host, results = [{scenario, method, metrics..., " ..
+  "report.json(path, dataset, results)", "Writes {dataset, seed, results = [{scenario, method, metrics..., " ..
   "seconds, params}]} to path crash-safely.",
 }
 

@@ -337,12 +337,12 @@ static int s_fit(lua_State *L)
         o.epochs = (int)optsize(L, opts, "epochs", (size_t)o.epochs);
         o.initial_epoch = (int)optsize(L, opts, "initial_epoch", 0);
         lua_getfield(L, opts, "checkpoint");
-        if (lua_isstring(L, -1))
+        if (lua_type(L, -1) == LUA_TSTRING)
             c.ckpt = lua_tostring(L, -1), c.ckpt_every = 1;
         else if (lua_istable(L, -1)) {
             int p = lua_gettop(L);
             lua_getfield(L, p, "path");
-            if (!lua_isstring(L, -1))
+            if (lua_type(L, -1) != LUA_TSTRING)
                 return luaL_error(L, "fit: checkpoint must be a path or {path = ..., every = n}");
             c.ckpt = lua_tostring(L, -1); /* stays referenced by the options table */
             lua_pop(L, 1);
@@ -683,7 +683,6 @@ static int s_newindex(lua_State *L)
         return luaL_error(L, "SimEc: lr must be positive");
     return 0;
 }
-
 
 static const char *const help[] = {
     "SimEc", "Similarity Encoders: input (identity, dense or sparse features) -> optional hidden layers -> linear "
