@@ -117,6 +117,11 @@ send Tab
 expect "tab completes a global" 'glob_unique_name' 5
 send C-u
 
+line "help(matrix.zeros)"
+expect "help() in the REPL prints an entry" '^  An r x c matrix of zeros\.$' 5
+line "help(m)"
+expect "help of a value lists its type's methods" '^  matrix:totable\(\)$' 5
+
 send -l "half typed"
 send C-c
 sleep 0.5 # as a person would: the next line is typed after the new prompt
