@@ -128,7 +128,7 @@ sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OUT=build/asan SAN=1 all ctests
 	@SIMEC_SANITIZE=1 sh scripts/run-tests.sh --build build/asan --bin build/asan
 
-# memcheck over the C tests and the Lua specs (about 3 minutes on 2 cores)
+# memcheck over the C tests and the Lua specs (1.5 to 3 minutes on 2 cores)
 valgrind: deps
 	@sh scripts/install-deps.sh --valgrind
 	@$(MAKE) --no-print-directory all ctests
