@@ -28,13 +28,13 @@ help.topics = {"matrix", "sparse", "rng", "svd", "SimEc", "lrp", "data", "featur
                "plot", "report", "cli", "simec", "rec", "help"}
 
 -- the value behind a key, for matching help(f) to its entry
-local TYPES = {matrix = "matrix", sparse = "sparse", rng = "rng", SimEc = "SimEc"}
+-- (the userdata types register their metatables under their own names, and
+-- luaopen_simec registers each C module as "simec.<name>")
+local TYPES = {matrix = true, sparse = true, rng = true, SimEc = true}
 local function module_of(name)
   if rawget(_G, name) ~= nil and name ~= "help" then return rawget(_G, name) end
   local ok, m = pcall(require, name == "simec" and "simec" or "simec." .. name)
-  if ok then return m end
-  ok, m = pcall(require, "simec")
-  return ok and type(m) == "table" and m[name] or nil
+  return ok and m or nil
 end
 
 function help.resolve(key)
@@ -44,7 +44,7 @@ function help.resolve(key)
     local m = module_of(mod)
     return type(m) == "table" and m[name] or nil
   end
-  local mt = TYPES[mod] and debug.getregistry()[TYPES[mod]]
+  local mt = TYPES[mod] and debug.getregistry()[mod]
   if mt and type(mt.__index) == "table" then return mt.__index[name] end
   local models = module_of("models")
   local class = models and models.classes and models.classes[mod]
@@ -96,8 +96,8 @@ local function key_of(x)
   if type(x) == "string" then return t[x] and x or nil end
   if type(x) == "userdata" then
     local mt = getmetatable(x)
-    for name, reg in pairs(TYPES) do
-      if debug.getregistry()[reg] == mt then return name end
+    for name in pairs(TYPES) do
+      if debug.getregistry()[name] == mt then return name end
     end
     return nil
   end
