@@ -115,3 +115,20 @@ void bind_add_help(lua_State *L, const char *const *h)
     }
     lua_pop(L, 1);
 }
+
+int bind_checkname(lua_State *L, const char *prefix, const char *what, const char *name, const char *const *names)
+{
+    int i;
+    luaL_Buffer b;
+    for (i = 0; names[i]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    luaL_buffinit(L, &b);
+    for (i = 0; names[i]; i++) {
+        if (i)
+            luaL_addstring(&b, ", ");
+        luaL_addstring(&b, names[i]);
+    }
+    luaL_pushresult(&b);
+    return luaL_error(L, "%s: unknown %s '%s' (valid: %s)", prefix, what, name, lua_tostring(L, -1));
+}

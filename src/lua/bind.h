@@ -64,6 +64,10 @@ struct rng;
 struct rng *bind_checkrng(lua_State *L, int arg);
 BIND_API int luaopen_simec(lua_State *L);
 
+/* The index of name in the NULL-terminated names, or a Lua error
+ * "<prefix>: unknown <what> '<name>' (valid: a, b, ...)". */
+int bind_checkname(lua_State *L, const char *prefix, const char *what, const char *name, const char *const *names);
+
 /* In-REPL help, kept next to each binding: {signature, description, ...,
  * NULL} pairs; the key is the signature up to its '(' or '{' ("matrix.zeros",
  * "matrix:t" for a method). Stored in the registry table "simec.help",

@@ -14,7 +14,6 @@ static int l_explain(lua_State *L)
     lua_Integer j;
     mat *R;
     core_err e;
-    int k;
     memset(&x, 0, sizeof x);
     if ((x.S = bind_testspm(L, 2)))
         x.n = (size_t)x.S->rows;
@@ -35,12 +34,7 @@ static int l_explain(lua_State *L)
         return luaL_error(L, "lrp: output %d out of range 1..%d", (int)j, (int)m->cfg.out_dim);
     lua_getfield(L, 3, "rule");
     if (!lua_isnil(L, -1)) {
-        const char *name = luaL_checkstring(L, -1);
-        for (k = 0; lrp_rule_names[k] && strcmp(name, lrp_rule_names[k]) != 0; k++)
-            ;
-        if (!lrp_rule_names[k])
-            return luaL_error(L, "lrp.explain: unknown rule '%s' (valid: epsilon, z, zplus, alpha_beta, gamma)", name);
-        o.rule = k;
+        o.rule = bind_checkname(L, "lrp.explain", "rule", luaL_checkstring(L, -1), lrp_rule_names);
     }
     lua_getfield(L, 3, "eps");
     o.eps = luaL_optnumber(L, -1, o.eps);

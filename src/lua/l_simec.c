@@ -17,24 +17,13 @@ static simec *checkmodel(lua_State *L, int arg)
     return m;
 }
 
-/* The index of name in names, or an error listing the valid ones */
+/* The index of name in names, or an error listing the valid ones; Keras'
+ * "binary_crossentropy" names the bce loss too */
 static int checkname(lua_State *L, const char *what, const char *name, const char *const *names)
 {
-    int i;
-    luaL_Buffer b;
-    for (i = 0; names[i]; i++)
-        if (strcmp(name, names[i]) == 0)
-            return i;
     if (strcmp(what, "loss") == 0 && strcmp(name, "binary_crossentropy") == 0)
         return SIMEC_BCE;
-    luaL_buffinit(L, &b);
-    for (i = 0; names[i]; i++) {
-        if (i)
-            luaL_addstring(&b, ", ");
-        luaL_addstring(&b, names[i]);
-    }
-    luaL_pushresult(&b);
-    return luaL_error(L, "SimEc: unknown %s '%s' (valid: %s)", what, name, lua_tostring(L, -1));
+    return bind_checkname(L, "SimEc", what, name, names);
 }
 
 static double optnum(lua_State *L, int t, const char *k, double d)
