@@ -46,6 +46,15 @@ typedef struct simec_grad {
 /* The loss of one target value given the last layer's pre-activation z;
  * *d = its derivative with respect to z */
 double simec_loss1(int loss, int act, double z, double y, double *d);
+/* A masked pass over a batch's stored targets: their count in *nnz, and
+ * the threads worth using for it (one below 20000 entries) */
+int simec_masked_threads(const spm *T, const size_t *rows, size_t n, size_t *nnz);
+/* A masked row's weight in the batch loss: 1 / (its stored entries x n) */
+static inline double simec_row_scale(const spm *T, size_t row, size_t n)
+{
+    spm_ptr cnt = T->p[row + 1] - T->p[row];
+    return 1.0 / ((double)(cnt > 0 ? cnt : 1) * (double)n);
+}
 /* The masked output layer of a training batch fused with W_ll's optimiser
  * step: per touched output, catch-up, outputs, gradients and step in one
  * pass over its row (no gradient array for W_ll) */

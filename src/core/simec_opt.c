@@ -289,8 +289,8 @@ int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows
                        double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
-    size_t K = G->nrows[1], d = L->in, r, i, nnz = 0, *start = NULL;
-    int threads = par_threads(), used, t;
+    size_t K = G->nrows[1], d = L->in, r, i, nnz, *start = NULL;
+    int threads = simec_masked_threads(T, rows, n, &nnz), used, t;
     int64_t kmax = 0;
     spm_ptr p;
     uint32_t *er = NULL;
@@ -298,10 +298,6 @@ int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows
     fctx f;
     int rc = CORE_OK;
     memset(&f, 0, sizeof f);
-    for (r = 0; r < n; r++)
-        nnz += (size_t)(T->p[rows[r] + 1] - T->p[rows[r]]);
-    if (nnz < 20000)
-        threads = 1;
     for (i = 0; i < K; i++) {
         int64_t k = m->step - G->last[1][G->rows[1][i]];
         G->slot[G->rows[1][i]] = (uint32_t)i;
@@ -324,9 +320,8 @@ int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows
     for (i = 0; i < K; i++)
         start[i + 1] += start[i];
     for (r = 0; r < n; r++) {
-        spm_ptr b = T->p[rows[r]], end = T->p[rows[r] + 1];
-        scale[r] = 1.0 / ((double)(end - b > 0 ? end - b : 1) * (double)n);
-        for (p = b; p < end; p++) {
+        scale[r] = simec_row_scale(T, rows[r], n);
+        for (p = T->p[rows[r]]; p < T->p[rows[r] + 1]; p++) {
             size_t at = start[G->slot[T->j[p]]]++;
             er[at] = (uint32_t)r;
             ev[at] = T->x[p];

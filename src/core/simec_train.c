@@ -109,9 +109,9 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
     double total = 0.0;
     for (r = 0; r < n; r++) {
         const double *y = &MAT_AT(k->Y, r, 0);
-        double *dy = k->dy ? k->dy + ((size_t)thread * n + r) * d : NULL, row = 0.0, scale;
-        spm_ptr b = T->p[k->rows[r]], end = T->p[k->rows[r] + 1], lo = b, hi = end, t;
-        scale = 1.0 / ((double)(end - b > 0 ? end - b : 1) * (double)n);
+        double *dy = k->dy ? k->dy + ((size_t)thread * n + r) * d : NULL, row = 0.0;
+        double scale = simec_row_scale(T, k->rows[r], n);
+        spm_ptr end = T->p[k->rows[r] + 1], lo = T->p[k->rows[r]], hi = end, t;
         while (lo < hi) { /* the first entry at or after column c0 */
             spm_ptr mid = lo + (hi - lo) / 2;
             if (T->j[mid] < c0)
@@ -142,18 +142,21 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
     k->loss[thread] = total;
 }
 
+int simec_masked_threads(const spm *T, const size_t *rows, size_t n, size_t *nnz)
+{
+    size_t r;
+    for (*nnz = 0, r = 0; r < n; r++)
+        *nnz += (size_t)(T->p[rows[r] + 1] - T->p[rows[r]]);
+    return *nnz < 20000 ? 1 : par_threads(); /* not worth a thread */
+}
+
 static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
                       double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
     mctx k;
-    size_t d = L->in, r, i;
-    int64_t nnz = 0;
-    int threads = par_threads(), used, t;
-    for (r = 0; r < n; r++)
-        nnz += T->p[rows[r] + 1] - T->p[rows[r]];
-    if (nnz < 20000)
-        threads = 1; /* not worth a thread */
+    size_t d = L->in, i, nnz;
+    int threads = simec_masked_threads(T, rows, n, &nnz), used, t;
     memset(&k, 0, sizeof k);
     k.m = m, k.T = T, k.rows = rows, k.n = n, k.Y = Y;
     k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
