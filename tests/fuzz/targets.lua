@@ -21,14 +21,17 @@ local function load(fn, ...)
   if not ok then error(err, 0) end
 end
 
-local function clean(dir, names)
-  for _, n in ipairs(names) do os.remove(dir .. "/" .. n) end
-end
-
--- the first byte picks which file the rest becomes
-local function pick(input, names)
+-- A data set of valid files in dir, one of them (names[first byte], in
+-- order) replaced by the rest of the input, loaded by fn(dir, ...) and
+-- removed, also when loading fails (a file left behind could change which
+-- release the next target's loader detects)
+local function with_files(input, dir, files, names, fn, ...)
   local b = input:byte(1) or 0
-  return names[b % #names + 1], input:sub(2)
+  files[names[b % #names + 1]] = input:sub(2)
+  for n, text in pairs(files) do write(dir .. "/" .. n, text) end
+  local ok, err = pcall(load, fn, dir, ...)
+  for n in pairs(files) do os.remove(dir .. "/" .. n) end
+  if not ok then error(err, 0) end
 end
 
 local U_DATA = "1\t1\t5\t881250949\n1\t2\t3\t881250950\n2\t1\t4\t881250951\n"
@@ -38,12 +41,8 @@ local U_USER = "1|24|M|technician|85711\n2|53|F|other|94043\n"
 local U_GENRE = "unknown|0\nAction|1\nAdventure|2\nAnimation|3\nChildren's|4\n"
 
 function targets.ml100k(input, dir)
-  local files = {["u.data"] = U_DATA, ["u.item"] = U_ITEM, ["u.user"] = U_USER, ["u.genre"] = U_GENRE}
-  local name, body = pick(input, {"u.item", "u.user", "u.genre", "u.data"})
-  files[name] = body
-  for n, s in pairs(files) do write(dir .. "/" .. n, s) end
-  load(data.movielens, dir)
-  clean(dir, {"u.data", "u.item", "u.user", "u.genre"})
+  with_files(input, dir, {["u.data"] = U_DATA, ["u.item"] = U_ITEM, ["u.user"] = U_USER, ["u.genre"] = U_GENRE},
+             {"u.item", "u.user", "u.genre", "u.data"}, data.movielens)
 end
 
 function targets.mldat(input, dir)
@@ -51,11 +50,8 @@ function targets.mldat(input, dir)
                  ["movies.dat"] = "1::Toy Story (1995)::Animation|Children's|Comedy\n2::Heat (1995)::Action\n",
                  ["users.dat"] = "1::F::1::10::48067\n2::M::56::16::70072\n",
                  ["tags.dat"] = "1::1::funny::1188263867\n2::2::crime::1188263868\n"}
-  local name, body = pick(input, {"movies.dat", "users.dat", "tags.dat", "ratings.dat"})
-  files[name] = body
-  for n, s in pairs(files) do write(dir .. "/" .. n, s) end
-  load(data.movielens, dir, {min_tag_count = 1})
-  clean(dir, {"ratings.dat", "movies.dat", "users.dat", "tags.dat"})
+  with_files(input, dir, files, {"movies.dat", "users.dat", "tags.dat", "ratings.dat"}, data.movielens,
+             {min_tag_count = 1})
 end
 
 function targets.mlcsv(input, dir)
@@ -63,30 +59,21 @@ function targets.mlcsv(input, dir)
                  ["movies.csv"] = 'movieId,title,genres\n1,"Toy Story (1995)",Animation|Comedy\n' ..
                                   '2,"Heat, The ""Movie"" (1995)",Action\n',
                  ["tags.csv"] = "userId,movieId,tag,timestamp\n1,1,funny,1445714994\n2,2,\"dark, moody\",1445714996\n"}
-  local name, body = pick(input, {"movies.csv", "tags.csv", "ratings.csv"})
-  files[name] = body
-  for n, s in pairs(files) do write(dir .. "/" .. n, s) end
-  load(data.movielens, dir, {min_tag_count = 1})
-  clean(dir, {"ratings.csv", "movies.csv", "tags.csv"})
+  with_files(input, dir, files, {"movies.csv", "tags.csv", "ratings.csv"}, data.movielens, {min_tag_count = 1})
 end
 
+-- the whole input is the pairs file; its first byte picks items or users
 function targets.pairs(input, dir)
-  write(dir .. "/u.data", U_DATA)
-  write(dir .. "/pairs.tsv", input)
   local which = (input:byte(1) or 0) % 2 == 0 and "item_features" or "user_features"
-  load(data.movielens, dir, {[which] = dir .. "/pairs.tsv"})
-  clean(dir, {"u.data", "pairs.tsv"})
+  with_files(string.char(0) .. input, dir, {["u.data"] = U_DATA}, {"pairs.tsv"}, data.movielens,
+             {[which] = dir .. "/pairs.tsv"})
 end
 
 function targets.dti(input, dir)
   local files = {["t_admat_dgc.txt"] = "\tD1\tD2\nT1\t1\t0\nT2\t0\t1\n",
                  ["t_simmat_dc.txt"] = "\tD1\tD2\nD1\t1\t0.3\nD2\t0.3\t1\n",
                  ["t_simmat_dg.txt"] = "\tT1\tT2\nT1\t1\t0.5\nT2\t0.4\t1\n"}
-  local name, body = pick(input, {"t_admat_dgc.txt", "t_simmat_dc.txt", "t_simmat_dg.txt"})
-  files[name] = body
-  for n, s in pairs(files) do write(dir .. "/" .. n, s) end
-  load(data.dti, dir, "t")
-  clean(dir, {"t_admat_dgc.txt", "t_simmat_dc.txt", "t_simmat_dg.txt"})
+  with_files(input, dir, files, {"t_admat_dgc.txt", "t_simmat_dc.txt", "t_simmat_dg.txt"}, data.dti, "t")
 end
 
 return targets
