@@ -100,10 +100,10 @@ int lrp_explain(const simec *m, const simec_input *x, size_t output, const lrp_o
         return rc;
     if (output == LRP_ALL && LL->out > width)
         width = LL->out;
-    buf = core_malloc(3 * width * sizeof *buf);
+    buf = core_malloc(2 * width * sizeof *buf); /* the relevances above and below a layer */
     a = core_malloc(in * sizeof *a);
     if (!buf || !a) {
-        rc = core_err_nomem(e, "lrp", (double)width * 24);
+        rc = core_err_nomem(e, "lrp", (double)(2 * width + in) * 8);
         goto done;
     }
     for (r = 0; r < n; r++) {
