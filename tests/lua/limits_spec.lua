@@ -29,3 +29,14 @@ case("limits: the memory ceiling turns would-be OOM kills into errors naming the
   check(not ok2 and err2:find("matrix: not enough memory (22.4 GiB requested", 1, true), err2)
   check(not ok3 and err3:find("sparse: not enough memory", 1, true), err3) -- its row pointers alone
 end)
+
+case("simec.write_file replaces a file whole, and a failed write leaves it as it was", function()
+  local path = T.tmpname()
+  simec.write_file(path, "first\n")
+  simec.write_file(path, "second\n")
+  T.check(T.read(path) == "second\n")
+  checkerr("/nonexistent-dir/x: cannot create a temporary file", simec.write_file, "/nonexistent-dir/x", "a")
+  checkerr("(string expected, got table)", simec.write_file, path, {})
+  T.check(T.read(path) == "second\n")
+  os.remove(path)
+end)

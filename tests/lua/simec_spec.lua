@@ -285,6 +285,18 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
   local alone = metrics.rmse(b:predict(s.test, s.row_map, s.col_map, X), s.test)
   local both = metrics.rmse(models.fit_split(s, X, {base = "biases", lr = 0.01, epochs = 20}), s.test)
   check(both < alone, ("biases+two-SimEc %g, biases %g"):format(both, alone))
+  -- the biases' settings reach models.biases: the defaults spelt out change nothing, others do
+  local svd = {model = "svd_regression", base = "biases"}
+  local function with(extra)
+    local o = {}
+    for k, v in pairs(svd) do o[k] = v end
+    for k, v in pairs(extra) do o[k] = v end
+    return models.fit_split(s, X, o):values()
+  end
+  check(with{} == with{reg_items = 5, reg_users = 5, bias_alpha = 10}, "defaults spelt out")
+  check(with{} ~= with{reg_items = 30}, "reg_items ignored")
+  check(with{} ~= with{reg_users = 30}, "reg_users ignored")
+  check(with{} ~= with{bias_alpha = 1000}, "bias_alpha ignored")
   checkerr("models.fit_split: items features have 299 rows, the ratings have 300 items", models.fit_split, s,
            {items = X.items:select_rows(models.identity(299)), users = X.users})
 end)
