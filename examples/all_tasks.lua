@@ -28,6 +28,9 @@ local GRID = {lr = {0.002, 0.01}, epochs = {5, 20}}
 local WIDE_GRID = {lr = {0.002, 0.01, 0.03}, epochs = {5, 20, 40}}
 -- learned biases: item and user regularisation, and the ridge from features to biases
 local BIAS_GRID = {reg_items = {1, 3, 10, 30}, reg_users = {1, 3, 10, 30}, alpha = {1, 10, 100, 1000}}
+-- Bayesian factorization (Gibbs sampling): factors, and the features of every side or of the new sides only
+-- (in T3 both sides are new)
+local MCMC_GRID = {default = {k = {0, 8, 16}, features = {"all", "new"}}, T3 = {k = {0, 8, 16}, features = {"all"}}}
 local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) end
 
 -- models.fit_split with lr and epochs chosen on inner, the scenario's split
@@ -95,14 +98,23 @@ for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
   local pred, p = tuned(kind, s, inner, X_in, "zero", "biases", bb)
   add(("biases+%s"):format(kind == "two_simec" and "two-SimEc" or "SimEc(X)"), pred, t,
       {embedding = 10, lr = p.lr, epochs = p.epochs, bias = bb})
+  -- the Bayesian factorization model: its factors and whose features it sees chosen on validation
+  t = simec.clock()
+  local function mcmc(sp, X, q) return models.fit_split(sp, X, {model = "mcmc", k = q.k, features = q.features}) end
+  local mq = models.tune(MCMC_GRID[sc] or MCMC_GRID.default, function(q)
+    return metrics.rmse(mcmc(inner, X_in, q), inner.test)
+  end)
+  add("MCMC", mcmc(s, {items = Xi, users = Xu}, mq), t, {k = mq.k, features = mq.features})
 end
 
 print(("%-9s %-28s %8s %8s %8s  %s"):format("scenario", "method", "RMSE", "MAE", "seconds", "chosen on validation"))
 for _, r in ipairs(results) do
   local b = r.params.bias
   local bias = b and ("biases: reg %g/%g, alpha %g"):format(b.reg_items, b.reg_users, b.alpha) or ""
-  print(("%-9s %-28s %8.4f %8.4f %8.2f  %s"):format(r.scenario, r.method, r.rmse, r.mae, r.seconds,
-        r.params.lr and ("lr %g, %d epochs%s"):format(r.params.lr, r.params.epochs, b and "; " .. bias or "") or bias))
+  local chosen = r.params.features and ("k %d, features of %s sides"):format(r.params.k, r.params.features)
+                 or r.params.lr and ("lr %g, %d epochs%s"):format(r.params.lr, r.params.epochs, b and "; " .. bias or "")
+                 or bias
+  print(("%-9s %-28s %8.4f %8.4f %8.2f  %s"):format(r.scenario, r.method, r.rmse, r.mae, r.seconds, chosen))
 end
 print(("total %.1fs (tuning included)"):format(simec.clock() - t_all))
 if opts.json then

@@ -255,6 +255,55 @@ function models.tune(grid, evaluate)
   return best, best_score, trials
 end
 
+-- Bayesian factorization model by Gibbs sampling (src/core/bfm.h): global
+-- mean, item and user biases and k factors, each item (user) described by
+-- its id and, given, its features; the priors' means and precisions are
+-- sampled too, so only k and the sweeps are settings. Fitting and
+-- predicting are one run: the prediction at each position of pattern is
+-- averaged over the sweeps after burn-in. New items or users (map 0) are
+-- predicted from their features.
+--   p [, trace] = models.mcmc(train, pattern, {row_map =, col_map =, items = Xi_full, users = Xu_full,
+--                            k = 8, burn_in = 50, samples = 150, seed = 1, init_std = 0.1, trace = false})
+-- trace: the RMSE of the running average against pattern's values after
+-- each averaged sweep (pass validation ratings as the pattern to choose samples).
+local MCMC_OPTS = {row_map = true, col_map = true, items = true, users = true, k = true, burn_in = true,
+                   samples = true, seed = true, init_std = true, trace = true}
+
+function models.mcmc(train, pattern, opts)
+  check_sparse(train, "train")
+  check_sparse(pattern, "pattern")
+  opts = opts or {}
+  for key in pairs(opts) do
+    if not MCMC_OPTS[key] then error(("models.mcmc: unknown option '%s'"):format(tostring(key)), 2) end
+  end
+  for _, key in ipairs{"k", "burn_in", "samples", "seed"} do
+    local v = opts[key]
+    if v ~= nil and (math.type(v) ~= "integer" or v < (key == "samples" and 1 or 0)) then
+      error(("models.mcmc: %s must be a%s integer, got %s"):format(key, key == "samples" and " positive" or
+            " non-negative", tostring(v)), 2)
+    end
+  end
+  local o = {k = opts.k, burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed, init_std = opts.init_std,
+             row_map = opts.row_map, col_map = opts.col_map, trace = opts.trace}
+  for _, side in ipairs{{"items", "row", pattern:nrows(), train:nrows()}, {"users", "col", pattern:ncols(), train:ncols()}} do
+    local name, key, n, ntrain = table.unpack(side)
+    local X = opts[name]
+    if X ~= nil then
+      if not sparse.is(X) and not matrix.is(X) then
+        error(("models.mcmc: %s features must be a matrix or sparse matrix, got %s"):format(name, type(X)), 2)
+      end
+      if X:nrows() ~= n then
+        error(("models.mcmc: %s features have %d rows, the pattern has %d %s"):format(name, X:nrows(), n, name), 2)
+      end
+      o[key .. "_features"] = sparse.is(X) and X or sparse.from_dense(X)
+    end
+    if opts[key .. "_map"] == nil and n ~= ntrain then
+      error(("models.mcmc: train has %d %s, the pattern %d: give %s_map"):format(ntrain, name, n, key), 2)
+    end
+  end
+  return rec.bfm(train, pattern, o)
+end
+
 -- Two SimEcs for new items and new users (T2b, T3; the study's scheme):
 -- the first side's SimEc learns R (items x users) from its features, then
 -- the other side's SimEc learns R^T with its last layer fixed to the first
@@ -340,6 +389,9 @@ end
 --                         base = "means" | "biases", reg = 5, reg_items =, reg_users =, bias_alpha = 10})
 -- "simec" is one-sided: the item side for T1 and T2a (identity input for T1
 -- without item features), the user side for T2b; T3 needs two sides.
+-- "mcmc" (models.mcmc; k = 8, burn_in, samples, seed) learns its own biases
+-- (no base), with the features of every side given (features = "all") or
+-- of the new sides only ("new").
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
 
 function models.fit_split(s, X, opts)
@@ -358,6 +410,16 @@ function models.fit_split(s, X, opts)
   end
   if kind == "simec" and s.scenario == "T3" then
     error("models.fit_split: T3 has new items and new users: a one-sided SimEc cannot serve it (use two_simec)", 2)
+  end
+  if kind == "mcmc" then -- its own biases: no base model
+    local f = opts.features or "all"
+    if f ~= "all" and f ~= "new" then
+      error(("models.fit_split: features must be \"all\" or \"new\", got %s"):format(tostring(f)), 2)
+    end
+    return models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k or 8,
+                                         items = (f == "all" or need.items) and X.items or nil,
+                                         users = (f == "all" or need.users) and X.users or nil,
+                                         burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed})
   end
   local Xi = X.items and X.items:select_rows(s.train_items) or nil
   local Xu = X.users and X.users:select_rows(s.train_users) or nil
@@ -404,7 +466,7 @@ function models.fit_split(s, X, opts)
       p = m:predict_at(nil, s.test)
     end
   else
-    error(("models.fit_split: model must be \"svd_regression\", \"simec\" or \"two_simec\", got %s"):format(
+    error(("models.fit_split: model must be \"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\", got %s"):format(
       tostring(kind)), 2)
   end
   return sparse.from_values(base, base:values() + p:values())
@@ -473,8 +535,12 @@ require("simec.help").add{
   "models.two_simec(R, {items = X, users = X, embedding, missing, first, finetune, simec = {...}, fit = {...}})",
   "Two SimEcs for new items and users: one side's SimEc learns R from its features, the other's learns R^T with its " ..
   "last layer fixed to those embeddings. A TwoSimEc object.",
+  "models.mcmc(train, pattern, {row_map, col_map, items = X, users = X, k = 8, burn_in = 50, samples = 150, seed, " ..
+  "init_std = 0.1, trace})", "Bayesian factorization model (biases, k factors, ids and features of items and users) " ..
+  "by Gibbs sampling: predictions at pattern averaged over the sweeps after burn-in; new items or users are predicted " ..
+  "from their features. With trace = true also the running RMSE against pattern's values.",
   "models.fit_split(s, X, {model, base = \"means\" | \"biases\", ...})", "Fits the model a split's scenario needs " ..
-  "and returns the predictions at s.test.",
+  "(\"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\") and returns the predictions at s.test.",
   "models.identity(n)", "The identity map 1..n (a row or column map for the full index space).",
   "Means:predict(pattern, row_map, col_map)", "The means model at the stored positions of pattern (sparse, pattern's " ..
   "structure); maps take full indices to train indices (0: new).",

@@ -1,6 +1,8 @@
 /* simec.rec (recommender primitives over every rating) and the "svd" module. */
+#include <stdio.h>
 #include <string.h>
 #include "alloc.h"
+#include "bfm.h"
 #include "bind.h"
 #include "rec.h"
 #include "ridge.h"
@@ -223,9 +225,75 @@ static int r_synthetic(lua_State *L)
     return 1;
 }
 
+static lua_Integer optint_field(lua_State *L, int t, const char *k, lua_Integer def)
+{
+    lua_Integer v;
+    lua_getfield(L, t, k);
+    v = luaL_opt(L, luaL_checkinteger, -1, def);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* One side of rec.bfm: features (sparse or nil), map, ids flag. */
+static void bfm_side_opts(lua_State *L, int t, const char *prefix, int64_t n_full, int64_t n_train, bfm_side *s)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%s_features", prefix);
+    lua_getfield(L, t, key);
+    s->F = lua_isnil(L, -1) ? NULL : bind_checkspm(L, -1);
+    lua_pop(L, 1); /* the options table keeps it alive */
+    snprintf(key, sizeof key, "%s_ids", prefix);
+    lua_getfield(L, t, key);
+    s->ids = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    snprintf(key, sizeof key, "%s_map", prefix);
+    lua_getfield(L, t, key);
+    s->map = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)n_full, n_train, key);
+    /* the checked map (or nil) stays on the stack */
+    s->n_full = n_full;
+}
+
+/* rec.bfm(R, P, {k = 8, burn_in = 50, samples = 150, init_std = 0.1, seed = 1,
+ * row_features, row_map, row_ids = true, col_features, col_map, col_ids = true,
+ * trace = false}) -> predictions at P's positions [, trace (samples x 1)] */
+static int r_bfm(lua_State *L)
+{
+    spm *R = bind_checkspm(L, 1), *P = bind_checkspm(L, 2), *out;
+    bfm_side side[2];
+    bfm_opts o;
+    mat *trace = NULL;
+    core_err e;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    o.k = (int64_t)optint_field(L, 3, "k", 8);
+    o.burn_in = (int64_t)optint_field(L, 3, "burn_in", 50);
+    o.samples = (int64_t)optint_field(L, 3, "samples", 150);
+    o.seed = (uint32_t)optint_field(L, 3, "seed", 1);
+    lua_getfield(L, 3, "init_std");
+    o.init_std = luaL_optnumber(L, -1, 0.1);
+    lua_pop(L, 1);
+    bfm_side_opts(L, 3, "row", P->rows, R->rows, &side[0]);
+    bfm_side_opts(L, 3, "col", P->cols, R->cols, &side[1]);
+    lua_getfield(L, 3, "trace");
+    if (lua_toboolean(L, -1)) {
+        if (o.samples < 1)
+            return luaL_error(L, "bfm: samples must be at least 1");
+        trace = bind_newmat(L);
+        if (mat_init(trace, (size_t)o.samples, 1, &e))
+            return bind_raise(L, &e);
+        bind_account(L, (double)o.samples * 8);
+    }
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, bfm_run(out, trace ? trace->x : NULL, R, side, P, &o, &e));
+    if (!trace)
+        return 1;
+    lua_insert(L, -2);
+    return 2;
+}
+
 static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
-    {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {NULL, NULL}};
+    {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm}, {NULL, NULL}};
 
 
 static const char *const rec_help[] = {
@@ -239,6 +307,8 @@ static const char *const rec_help[] = {
     "rec.sample(A, B, P, row_map, col_map)", "sparse.sample with index maps from P's rows/columns to A's rows and B's "
     "columns (0: contributes 0).",
     "rec.ridge(X, Y, alpha [, intercept, method])", "Multi-output ridge regression weights (Cholesky or conjugate gradients).",
+    "rec.bfm(R, P, opts)", "Bayesian factorization model by Gibbs sampling: predictions at P's positions, "
+    "averaged over the sweeps after burn-in (used by models.mcmc; opts as there, with row_/col_ features, map, ids).",
     "rec.synthetic(P, Q, bi, bu, mu, noise, skew, n, rng)", "n ratings from a low-rank model with biases and Zipf "
     "popularity (used by data.synthetic).",
     NULL};

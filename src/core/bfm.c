@@ -1,0 +1,496 @@
+#include <math.h>
+#include <string.h>
+#include "alloc.h"
+#include "bfm.h"
+#include "par.h"
+#include "rng.h"
+
+/* Hyper-priors as in libFM: Gamma(1, 1) on precisions (shape and rate
+ * halved below), N(0, 1/(gamma0 lambda)) on group means. */
+#define HYPER_A 1.0
+#define HYPER_B 1.0
+#define HYPER_GAMMA0 1.0
+
+typedef struct group {
+    double mu_w, lam_w;
+    double *mu_v, *lam_v; /* k each */
+} group;
+
+/* One side (items or users) of the ratings. */
+typedef struct side_state {
+    int64_t n, nid, nf; /* train rows; id columns (n or 0); feature columns */
+    spm Ft;             /* the train rows' features, transposed: nf x n */
+    /* ratings of train row r: t in ptr[r] .. ptr[r+1], at residual pos[t] (t itself when pos is NULL),
+     * the other side's index oth[t] */
+    const spm_ptr *ptr;
+    const int64_t *pos;
+    const spm_idx *oth;
+    double *w, *V, *Q; /* nid + nf; (nid + nf) x k; n x k */
+    double *lin, *Qf;  /* full space: linear part and factors of each row */
+    group g[2];        /* ids, features */
+} side_state;
+
+typedef struct bfm {
+    int64_t k;
+    double w0, alpha, *e; /* residuals y - prediction at R's positions */
+    rng g;
+    side_state s[2];
+} bfm;
+
+/* Gamma(shape, 1): Marsaglia and Tsang's method (shape < 1 boosted) */
+static double draw_gamma(rng *g, double shape)
+{
+    double d, c, x, v, u;
+    if (shape < 1)
+        return draw_gamma(g, shape + 1) * pow(rng_uniform(g), 1 / shape);
+    d = shape - 1.0 / 3;
+    c = 1 / sqrt(9 * d);
+    for (;;) {
+        do {
+            x = rng_normal(g);
+            v = 1 + c * x;
+        } while (v <= 0);
+        v = v * v * v;
+        u = rng_uniform(g);
+        if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+            return d * v;
+    }
+}
+
+/* The train rows having column j of a side's design, and their values. */
+static int64_t column_rows(const side_state *S, int64_t j, const spm_idx **rows, const double **vals, spm_idx *one_row,
+                           const double *one)
+{
+    if (j < S->nid) {
+        *one_row = (spm_idx)j;
+        *rows = one_row;
+        *vals = one;
+        return 1;
+    }
+    j -= S->nid;
+    *rows = S->Ft.j + S->Ft.p[j];
+    *vals = S->Ft.x + S->Ft.p[j];
+    return S->Ft.p[j + 1] - S->Ft.p[j];
+}
+
+/* One side's pass over its ratings for the parameters of one kind (f < 0:
+ * linear weights, else factor f). At a rating of train row r the
+ * prediction's slope in a parameter of column j is d_rj * g with g = 1
+ * (linear) or the other side's Q[., f], so with per-row sums
+ * S2_r = sum g^2 and E_r = sum e g the conditional posterior of every
+ * column's parameter needs no pass over the ratings: a change delta moves
+ * E_r by -delta d_rj S2_r exactly. The residuals (and Q) catch up once,
+ * after the side's columns are drawn. */
+typedef struct pass {
+    bfm *b;
+    side_state *S;
+    const side_state *O;
+    int64_t f;
+    double *S2, *E, *dq; /* n each */
+} pass;
+
+static double slope(const pass *p, spm_ptr t)
+{
+    return p->f < 0 ? 1 : p->O->Q[(int64_t)p->S->oth[t] * p->b->k + p->f];
+}
+
+static void row_sums(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    pass *p = ctx;
+    const side_state *S = p->S;
+    int64_t r;
+    spm_ptr t;
+    (void)thread;
+    for (r = r0; r < r1; r++) {
+        double s2 = 0, ee = 0;
+        for (t = S->ptr[r]; t < S->ptr[r + 1]; t++) {
+            double g = slope(p, t);
+            s2 += g * g;
+            ee += p->b->e[S->pos ? S->pos[t] : t] * g;
+        }
+        p->S2[r] = s2;
+        p->E[r] = ee;
+        p->dq[r] = 0;
+    }
+}
+
+static void catch_up(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    pass *p = ctx;
+    side_state *S = p->S;
+    int64_t r;
+    spm_ptr t;
+    (void)thread;
+    for (r = r0; r < r1; r++) {
+        double d = p->dq[r];
+        if (d == 0)
+            continue;
+        for (t = S->ptr[r]; t < S->ptr[r + 1]; t++)
+            p->b->e[S->pos ? S->pos[t] : t] -= d * slope(p, t);
+        if (p->f >= 0)
+            S->Q[r * p->b->k + p->f] += d;
+    }
+}
+
+static void draw_side(bfm *b, side_state *S, const side_state *O, int64_t f, double *work)
+{
+    pass p;
+    int64_t j, nnz = S->ptr[S->n], K = b->k;
+    int threads = nnz < 100000 ? 1 : par_threads();
+    p.b = b, p.S = S, p.O = O, p.f = f;
+    p.S2 = work, p.E = work + S->n, p.dq = work + 2 * S->n;
+    par_range(S->n, threads, row_sums, &p);
+    for (j = 0; j < S->nid + S->nf; j++) {
+        const group *gr = &S->g[j >= S->nid];
+        double *theta = f < 0 ? &S->w[j] : &S->V[j * K + f];
+        double mu = f < 0 ? gr->mu_w : gr->mu_v[f], lam = f < 0 ? gr->lam_w : gr->lam_v[f];
+        double A = 0, B = 0, prec, nt, delta;
+        const spm_idx *rows;
+        const double *vals;
+        spm_idx one_row;
+        const double one = 1;
+        int64_t m = column_rows(S, j, &rows, &vals, &one_row, &one), a;
+        for (a = 0; a < m; a++) {
+            A += vals[a] * vals[a] * p.S2[rows[a]];
+            B += vals[a] * p.E[rows[a]];
+        }
+        B += *theta * A;
+        prec = b->alpha * A + lam;
+        nt = (b->alpha * B + mu * lam) / prec + rng_normal(&b->g) / sqrt(prec);
+        delta = nt - *theta;
+        *theta = nt;
+        for (a = 0; a < m; a++) {
+            p.E[rows[a]] -= delta * vals[a] * p.S2[rows[a]];
+            p.dq[rows[a]] += delta * vals[a];
+        }
+    }
+    par_range(S->n, threads, catch_up, &p);
+}
+
+/* mean and precision of a group's prior given its n values x[0], x[stride], ... */
+static void draw_hyper(rng *g, const double *x, int64_t n, int64_t stride, double *mu, double *lam)
+{
+    double sum = 0, ss = 0;
+    int64_t i;
+    if (n == 0)
+        return;
+    for (i = 0; i < n; i++) {
+        double d = x[i * stride] - *mu;
+        sum += x[i * stride];
+        ss += d * d;
+    }
+    *lam = draw_gamma(g, (HYPER_A + (double)n + 1) / 2) / ((HYPER_B + ss + HYPER_GAMMA0 * *mu * *mu) / 2);
+    *mu = (sum / ((double)n + HYPER_GAMMA0)) + rng_normal(g) / sqrt(((double)n + HYPER_GAMMA0) * *lam);
+}
+
+static void sweep(bfm *b, int64_t nnz, double *work)
+{
+    int64_t i, f, s, K = b->k;
+    double ss = 0, sum = 0;
+    /* noise precision, then w0 (flat prior) */
+    for (i = 0; i < nnz; i++)
+        ss += b->e[i] * b->e[i];
+    b->alpha = draw_gamma(&b->g, (HYPER_A + (double)nnz) / 2) / ((HYPER_B + ss) / 2);
+    for (i = 0; i < nnz; i++)
+        sum += b->e[i] + b->w0;
+    {
+        double nt = sum / (double)nnz + rng_normal(&b->g) / sqrt(b->alpha * (double)nnz), delta = nt - b->w0;
+        for (i = 0; i < nnz; i++)
+            b->e[i] -= delta;
+        b->w0 = nt;
+    }
+    for (s = 0; s < 2; s++) {
+        side_state *S = &b->s[s];
+        group *G = S->g;
+        draw_hyper(&b->g, S->w, S->nid, 1, &G[0].mu_w, &G[0].lam_w);
+        draw_hyper(&b->g, S->w + S->nid, S->nf, 1, &G[1].mu_w, &G[1].lam_w);
+        for (f = 0; f < K; f++) {
+            draw_hyper(&b->g, S->V + f, S->nid, K, &G[0].mu_v[f], &G[0].lam_v[f]);
+            draw_hyper(&b->g, S->V + S->nid * K + f, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
+        }
+        draw_side(b, S, &b->s[1 - s], -1, work);
+    }
+    for (f = 0; f < K; f++)
+        for (s = 0; s < 2; s++)
+            draw_side(b, &b->s[s], &b->s[1 - s], f, work);
+}
+
+/* Linear part and factors of every full-space row of a side with the current sample. */
+static void full_rows(const bfm *b, side_state *S, const bfm_side *in)
+{
+    int64_t i, f, K = b->k;
+    spm_ptr t;
+    for (i = 0; i < in->n_full; i++) {
+        int64_t r = in->map ? in->map[i] : i;
+        double *q = S->Qf + i * K;
+        if (S->nid && r >= 0) {
+            S->lin[i] = S->w[r];
+            memcpy(q, S->V + r * K, (size_t)K * sizeof *q);
+        } else if (S->nid) { /* a new id: its group's prior mean */
+            S->lin[i] = S->g[0].mu_w;
+            memcpy(q, S->g[0].mu_v, (size_t)K * sizeof *q);
+        } else {
+            S->lin[i] = 0;
+            memset(q, 0, (size_t)K * sizeof *q);
+        }
+        if (in->F)
+            for (t = in->F->p[i]; t < in->F->p[i + 1]; t++) {
+                int64_t j = S->nid + in->F->j[t];
+                S->lin[i] += in->F->x[t] * S->w[j];
+                for (f = 0; f < K; f++)
+                    q[f] += in->F->x[t] * S->V[j * K + f];
+            }
+    }
+}
+
+static void side_free(side_state *S)
+{
+    int i;
+    spm_free(&S->Ft);
+    S->w = core_free(S->w);
+    S->V = core_free(S->V);
+    S->Q = core_free(S->Q);
+    S->lin = core_free(S->lin);
+    S->Qf = core_free(S->Qf);
+    for (i = 0; i < 2; i++) {
+        S->g[i].mu_v = core_free(S->g[i].mu_v);
+        S->g[i].lam_v = core_free(S->g[i].lam_v);
+    }
+}
+
+static int check_side(const bfm_side *in, int64_t n, const char *what, core_err *e)
+{
+    int64_t i;
+    if (in->n_full < 0 || (!in->map && in->n_full != n))
+        return core_err_set(e, CORE_EINVAL, "bfm: %s: %lld in the full space but %lld in training and no map", what,
+                            (long long)in->n_full, (long long)n);
+    if (in->F && in->F->rows != in->n_full)
+        return core_err_set(e, CORE_EINVAL, "bfm: %s features have %lld rows, expected %lld", what,
+                            (long long)in->F->rows, (long long)in->n_full);
+    if (!in->F && !in->ids)
+        return core_err_set(e, CORE_EINVAL, "bfm: %s have neither ids nor features", what);
+    if (in->map)
+        for (i = 0; i < in->n_full; i++)
+            if (in->map[i] < -1 || in->map[i] >= n)
+                return core_err_set(e, CORE_EINVAL, "bfm: %s map entry %lld is outside the %lld training %s", what,
+                                    (long long)i + 1, (long long)n, what);
+    return CORE_OK;
+}
+
+/* Sizes, parameters and the transposed train features of side s. */
+static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, core_err *e)
+{
+    static const char *const what[2] = {"rows", "columns"};
+    side_state *S = &b->s[s];
+    size_t np, nq, nfull, *full_of = NULL;
+    int64_t i, K = b->k;
+    int rc, gi;
+    if ((rc = check_side(in, n, what[s], e)))
+        return rc;
+    S->n = n;
+    S->nid = in->ids ? n : 0;
+    S->nf = in->F ? in->F->cols : 0;
+    if (!core_mul2((size_t)(S->nid + S->nf), (size_t)(K ? K : 1), &np) || !core_mul2((size_t)n, (size_t)(K ? K : 1), &nq) ||
+        !core_mul2((size_t)in->n_full, (size_t)(K ? K : 1), &nfull) || np > SIZE_MAX / 8 || nq > SIZE_MAX / 8 ||
+        nfull > SIZE_MAX / 8)
+        return core_err_set(e, CORE_ETOOBIG, "bfm: %lld factors for %lld %s is too large", (long long)K,
+                            (long long)(S->nid + S->nf), what[s]);
+    S->w = core_calloc((size_t)(S->nid + S->nf ? S->nid + S->nf : 1), sizeof *S->w);
+    S->V = core_calloc(np, sizeof *S->V);
+    S->Q = core_calloc(nq, sizeof *S->Q);
+    S->lin = core_calloc((size_t)(in->n_full ? in->n_full : 1), sizeof *S->lin);
+    S->Qf = core_calloc(nfull, sizeof *S->Qf);
+    for (gi = 0; gi < 2; gi++) {
+        S->g[gi].mu_v = core_calloc((size_t)(K ? K : 1), sizeof(double));
+        S->g[gi].lam_v = core_calloc((size_t)(K ? K : 1), sizeof(double));
+        if (!S->g[gi].mu_v || !S->g[gi].lam_v)
+            return core_err_nomem(e, "bfm priors", (double)K * 16);
+        S->g[gi].lam_w = 1;
+        for (i = 0; i < K; i++)
+            S->g[gi].lam_v[i] = 1;
+    }
+    if (!S->w || !S->V || !S->Q || !S->lin || !S->Qf)
+        return core_err_nomem(e, "bfm parameters", (double)(np + nq + nfull) * 8);
+    if (!in->F)
+        return CORE_OK;
+    /* the features of the train rows, one design column per row of Ft */
+    full_of = core_malloc((size_t)(n ? n : 1) * sizeof *full_of);
+    if (!full_of)
+        return core_err_nomem(e, "bfm", (double)n * 8);
+    for (i = 0; i < n; i++)
+        full_of[i] = (size_t)-1;
+    for (i = 0; i < in->n_full; i++) {
+        int64_t r = in->map ? in->map[i] : i;
+        if (r >= 0) {
+            if (full_of[r] != (size_t)-1) {
+                core_free(full_of);
+                return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s], (long long)r + 1);
+            }
+            full_of[r] = (size_t)i;
+        }
+    }
+    for (i = 0; i < n; i++)
+        if (full_of[i] == (size_t)-1) {
+            core_free(full_of);
+            return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld has no features (no full-space index maps to it)",
+                                what[s], (long long)i + 1);
+        }
+    {
+        spm sel;
+        rc = spm_select_rows(&sel, in->F, full_of, (size_t)n, e);
+        core_free(full_of);
+        if (rc)
+            return rc;
+        rc = spm_transpose(&S->Ft, &sel, e);
+        spm_free(&sel);
+    }
+    return rc;
+}
+
+/* The ratings by column: positions into R's arrays and their rows. */
+static int by_columns(const spm *R, spm_ptr **ptr, int64_t **pos, spm_idx **oth, core_err *e)
+{
+    int64_t nnz = SPM_NNZ(R), i;
+    spm_ptr t;
+    *ptr = core_calloc((size_t)R->cols + 1, sizeof **ptr);
+    *pos = core_malloc((size_t)(nnz ? nnz : 1) * sizeof **pos);
+    *oth = core_malloc((size_t)(nnz ? nnz : 1) * sizeof **oth);
+    if (!*ptr || !*pos || !*oth)
+        return core_err_nomem(e, "bfm ratings by column", (double)nnz * 12);
+    for (t = 0; t < nnz; t++)
+        (*ptr)[R->j[t] + 1]++;
+    for (i = 0; i < R->cols; i++)
+        (*ptr)[i + 1] += (*ptr)[i];
+    for (i = 0; i < R->rows; i++)
+        for (t = R->p[i]; t < R->p[i + 1]; t++) {
+            spm_ptr d = (*ptr)[R->j[t]]++;
+            (*pos)[d] = t;
+            (*oth)[d] = (spm_idx)i;
+        }
+    for (i = R->cols; i > 0; i--)
+        (*ptr)[i] = (*ptr)[i - 1];
+    (*ptr)[0] = 0;
+    return CORE_OK;
+}
+
+/* sum[t] += this sweep's prediction at P's entry t, clipped to [lo, hi] */
+static void accumulate(const bfm *b, const spm *P, double *sum, double lo, double hi)
+{
+    int64_t i, f, K = b->k;
+    spm_ptr t;
+    for (i = 0; i < P->rows; i++)
+        for (t = P->p[i]; t < P->p[i + 1]; t++) {
+            int64_t c = P->j[t];
+            const double *qi = b->s[0].Qf + i * K, *qc = b->s[1].Qf + c * K;
+            double y = b->w0 + b->s[0].lin[i] + b->s[1].lin[c];
+            for (f = 0; f < K; f++)
+                y += qi[f] * qc[f];
+            sum[t] += y < lo ? lo : y > hi ? hi : y;
+        }
+}
+
+int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const spm *P, const bfm_opts *o,
+            core_err *e)
+{
+    bfm b;
+    spm_ptr *cptr = NULL;
+    int64_t *cpos = NULL, nnz = SPM_NNZ(R), it, i, f, averaged = 0;
+    spm_idx *coth = NULL;
+    double *sum = NULL, *work = NULL, lo = INFINITY, hi = -INFINITY, mean = 0;
+    int rc;
+    memset(&b, 0, sizeof b);
+    memset(out, 0, sizeof *out);
+    if (o->k < 0 || o->k > 100000 || o->burn_in < 0 || o->samples < 1 || !(o->init_std >= 0))
+        return core_err_set(e, CORE_EINVAL, "bfm: need k in 0..100000, burn_in >= 0, samples >= 1, init_std >= 0");
+    if (nnz == 0)
+        return core_err_set(e, CORE_EINVAL, "bfm: no training ratings");
+    if (R->rows > SPM_IDX_MAX)
+        return core_err_set(e, CORE_ETOOBIG, "bfm: %lld training rows exceed %d", (long long)R->rows, SPM_IDX_MAX);
+    if (P->rows != side[0].n_full || P->cols != side[1].n_full)
+        return core_err_set(e, CORE_EINVAL, "bfm: the pattern is %lldx%lld, the full space %lldx%lld",
+                            (long long)P->rows, (long long)P->cols, (long long)side[0].n_full,
+                            (long long)side[1].n_full);
+    b.k = o->k;
+    b.alpha = 1;
+    rng_seed(&b.g, o->seed);
+    if ((rc = side_init(&b, 0, &side[0], R->rows, e)) || (rc = side_init(&b, 1, &side[1], R->cols, e)) ||
+        (rc = by_columns(R, &cptr, &cpos, &coth, e)))
+        goto done;
+    b.e = core_malloc((size_t)nnz * sizeof *b.e);
+    sum = core_calloc((size_t)(SPM_NNZ(P) ? SPM_NNZ(P) : 1), sizeof *sum);
+    work = core_malloc(3 * (size_t)(R->rows > R->cols ? R->rows : R->cols) * sizeof *work + 1);
+    if (!b.e || !sum || !work) {
+        rc = core_err_nomem(e, "bfm residuals", (double)(nnz + SPM_NNZ(P)) * 8);
+        goto done;
+    }
+    if ((rc = spm_copy(out, P, e)))
+        goto done;
+    b.s[0].ptr = R->p;
+    b.s[0].oth = R->j;
+    b.s[1].ptr = cptr;
+    b.s[1].pos = cpos;
+    b.s[1].oth = coth;
+    for (it = 0; it < nnz; it++) {
+        lo = R->x[it] < lo ? R->x[it] : lo;
+        hi = R->x[it] > hi ? R->x[it] : hi;
+        mean += R->x[it] / (double)nnz;
+    }
+    /* start: w0 the mean, small random factors; Q and residuals to match */
+    for (i = 0; i < 2; i++) {
+        side_state *S = &b.s[i];
+        int64_t j, r, K = b.k;
+        for (j = 0; j < (S->nid + S->nf) * K; j++)
+            S->V[j] = o->init_std * rng_normal(&b.g);
+        for (r = 0; r < S->nid; r++)
+            memcpy(S->Q + r * K, S->V + r * K, (size_t)K * sizeof(double));
+        for (j = 0; j < S->nf; j++)
+            for (it = S->Ft.p[j]; it < S->Ft.p[j + 1]; it++)
+                for (f = 0; f < K; f++)
+                    S->Q[(int64_t)S->Ft.j[it] * K + f] += S->Ft.x[it] * S->V[(S->nid + j) * K + f];
+    }
+    b.w0 = mean;
+    for (i = 0; i < R->rows; i++)
+        for (it = R->p[i]; it < R->p[i + 1]; it++) {
+            double y = mean;
+            for (f = 0; f < b.k; f++)
+                y += b.s[0].Q[i * b.k + f] * b.s[1].Q[(int64_t)R->j[it] * b.k + f];
+            b.e[it] = R->x[it] - y;
+        }
+    for (it = 0; it < o->burn_in + o->samples; it++) {
+        if (core_interrupted()) {
+            rc = core_err_set(e, CORE_EINTR, "bfm: interrupted after %lld sweeps", (long long)it);
+            goto done;
+        }
+        sweep(&b, nnz, work);
+        if (it < o->burn_in)
+            continue;
+        full_rows(&b, &b.s[0], &side[0]);
+        full_rows(&b, &b.s[1], &side[1]);
+        accumulate(&b, P, sum, lo, hi);
+        averaged++;
+        if (trace) {
+            double ss = 0;
+            int64_t t;
+            for (t = 0; t < SPM_NNZ(P); t++) {
+                double d = sum[t] / (double)averaged - P->x[t];
+                ss += d * d;
+            }
+            trace[averaged - 1] = SPM_NNZ(P) ? sqrt(ss / (double)SPM_NNZ(P)) : 0;
+        }
+    }
+    for (it = 0; it < SPM_NNZ(P); it++)
+        out->x[it] = sum[it] / (double)averaged;
+    rc = CORE_OK;
+done:
+    if (rc)
+        spm_free(out);
+    side_free(&b.s[0]);
+    side_free(&b.s[1]);
+    core_free(cptr);
+    core_free(cpos);
+    core_free(coth);
+    core_free(b.e);
+    core_free(sum);
+    core_free(work);
+    return rc;
+}
