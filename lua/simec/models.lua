@@ -263,11 +263,15 @@ end
 -- averaged over the sweeps after burn-in. New items or users (map 0) are
 -- predicted from their features.
 --   p [, trace] = models.mcmc(train, pattern, {row_map =, col_map =, items = Xi_full, users = Xu_full,
---                            k = 8, burn_in = 50, samples = 150, seed = 1, init_std = 0.1, trace = false})
+--                            k = 8, burn_in = 50, samples = 150, seed = 1, init_std = 0.1, link = false,
+--                            trace = false})
+-- link: where a side has ids and features, the features predict the ids'
+-- parameters (their prior means) instead of adding to them: new items then
+-- get what the features learned from all known items' parameters.
 -- trace: the RMSE of the running average against pattern's values after
 -- each averaged sweep (pass validation ratings as the pattern to choose samples).
 local MCMC_OPTS = {row_map = true, col_map = true, items = true, users = true, k = true, burn_in = true,
-                   samples = true, seed = true, init_std = true, trace = true}
+                   samples = true, seed = true, init_std = true, link = true, trace = true}
 
 function models.mcmc(train, pattern, opts)
   check_sparse(train, "train")
@@ -284,7 +288,7 @@ function models.mcmc(train, pattern, opts)
     end
   end
   local o = {k = opts.k, burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed, init_std = opts.init_std,
-             row_map = opts.row_map, col_map = opts.col_map, trace = opts.trace}
+             row_map = opts.row_map, col_map = opts.col_map, link = opts.link, trace = opts.trace}
   for _, side in ipairs{{"items", "row", pattern:nrows(), train:nrows()}, {"users", "col", pattern:ncols(), train:ncols()}} do
     local name, key, n, ntrain = table.unpack(side)
     local X = opts[name]
@@ -389,7 +393,7 @@ end
 --                         base = "means" | "biases", reg = 5, reg_items =, reg_users =, bias_alpha = 10})
 -- "simec" is one-sided: the item side for T1 and T2a (identity input for T1
 -- without item features), the user side for T2b; T3 needs two sides.
--- "mcmc" (models.mcmc; k = 8, burn_in, samples, seed) learns its own biases
+-- "mcmc" (models.mcmc; k = 8, burn_in, samples, seed, link) learns its own biases
 -- (no base), with the features of every side given (features = "all") or
 -- of the new sides only ("new").
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
@@ -419,7 +423,8 @@ function models.fit_split(s, X, opts)
     return models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k or 8,
                                          items = (f == "all" or need.items) and X.items or nil,
                                          users = (f == "all" or need.users) and X.users or nil,
-                                         burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed})
+                                         burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed,
+                                         link = opts.link})
   end
   local Xi = X.items and X.items:select_rows(s.train_items) or nil
   local Xu = X.users and X.users:select_rows(s.train_users) or nil
@@ -536,9 +541,10 @@ require("simec.help").add{
   "Two SimEcs for new items and users: one side's SimEc learns R from its features, the other's learns R^T with its " ..
   "last layer fixed to those embeddings. A TwoSimEc object.",
   "models.mcmc(train, pattern, {row_map, col_map, items = X, users = X, k = 8, burn_in = 50, samples = 150, seed, " ..
-  "init_std = 0.1, trace})", "Bayesian factorization model (biases, k factors, ids and features of items and users) " ..
-  "by Gibbs sampling: predictions at pattern averaged over the sweeps after burn-in; new items or users are predicted " ..
-  "from their features. With trace = true also the running RMSE against pattern's values.",
+  "init_std = 0.1, link, trace})", "Bayesian factorization model (biases, k factors, ids and features of items and " ..
+  "users) by Gibbs sampling: predictions at pattern averaged over the sweeps after burn-in; new items or users are " ..
+  "predicted from their features (link = true: features predict the ids' parameters). With trace = true also the " ..
+  "running RMSE against pattern's values.",
   "models.fit_split(s, X, {model, base = \"means\" | \"biases\", ...})", "Fits the model a split's scenario needs " ..
   "(\"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\") and returns the predictions at s.test.",
   "models.identity(n)", "The identity map 1..n (a row or column map for the full index space).",

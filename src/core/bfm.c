@@ -19,13 +19,16 @@ typedef struct group {
 /* One side (items or users) of the ratings. */
 typedef struct side_state {
     int64_t n, nid, nf; /* train rows; id columns (n or 0); feature columns */
+    int link;           /* ids and features: features give the ids' prior means */
+    int64_t nlik;       /* columns in the likelihood: nid, plus nf without link */
     spm Ft;             /* the train rows' features, transposed: nf x n */
     /* ratings of train row r: t in ptr[r] .. ptr[r+1], at residual pos[t] (t itself when pos is NULL),
      * the other side's index oth[t] */
     const spm_ptr *ptr;
     const int64_t *pos;
     const spm_idx *oth;
-    double *w, *V, *Q; /* nid + nf; (nid + nf) x k; n x k */
+    double *w, *V, *Q; /* nid + nf; (nid + nf) x k; n x k (with link the feature part holds beta) */
+    double *off_w, *off_V; /* link: x_r . beta of each train row's id: n; n x k */
     double *lin, *Qf;  /* full space: linear part and factors of each row */
     group g[2];        /* ids, features */
 } side_state;
@@ -140,7 +143,7 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, int64_t f, dou
     p.b = b, p.S = S, p.O = O, p.f = f;
     p.S2 = work, p.E = work + S->n, p.dq = work + 2 * S->n;
     par_range(S->n, threads, row_sums, &p);
-    for (j = 0; j < S->nid + S->nf; j++) {
+    for (j = 0; j < S->nlik; j++) {
         const group *gr = &S->g[j >= S->nid];
         double *theta = f < 0 ? &S->w[j] : &S->V[j * K + f];
         double mu = f < 0 ? gr->mu_w : gr->mu_v[f], lam = f < 0 ? gr->lam_w : gr->lam_v[f];
@@ -150,6 +153,8 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, int64_t f, dou
         spm_idx one_row;
         const double one = 1;
         int64_t m = column_rows(S, j, &rows, &vals, &one_row, &one), a;
+        if (S->link)
+            mu += f < 0 ? S->off_w[j] : S->off_V[j * K + f];
         for (a = 0; a < m; a++) {
             A += vals[a] * vals[a] * p.S2[rows[a]];
             B += vals[a] * p.E[rows[a]];
@@ -167,20 +172,56 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, int64_t f, dou
     par_range(S->n, threads, catch_up, &p);
 }
 
-/* mean and precision of a group's prior given its n values x[0], x[stride], ... */
-static void draw_hyper(rng *g, const double *x, int64_t n, int64_t stride, double *mu, double *lam)
+/* mean (mu != NULL) and precision of a group's prior given its n values
+ * x[0], x[stride], ... less their offsets (off: NULL for none) */
+static void draw_hyper(rng *g, const double *x, const double *off, int64_t n, int64_t stride, double *mu, double *lam)
 {
-    double sum = 0, ss = 0;
+    double sum = 0, ss = 0, m = mu ? *mu : 0;
     int64_t i;
     if (n == 0)
         return;
     for (i = 0; i < n; i++) {
-        double d = x[i * stride] - *mu;
-        sum += x[i * stride];
+        double v = x[i * stride] - (off ? off[i * stride] : 0), d = v - m;
+        sum += v;
         ss += d * d;
     }
-    *lam = draw_gamma(g, (HYPER_A + (double)n + 1) / 2) / ((HYPER_B + ss + HYPER_GAMMA0 * *mu * *mu) / 2);
+    if (!mu) {
+        *lam = draw_gamma(g, (HYPER_A + (double)n) / 2) / ((HYPER_B + ss) / 2);
+        return;
+    }
+    *lam = draw_gamma(g, (HYPER_A + (double)n + 1) / 2) / ((HYPER_B + ss + HYPER_GAMMA0 * m * m) / 2);
     *mu = (sum / ((double)n + HYPER_GAMMA0)) + rng_normal(g) / sqrt(((double)n + HYPER_GAMMA0) * *lam);
+}
+
+/* With link: the feature weights beta (f < 0: of the biases, else of factor
+ * f) in theta_r ~ N(mu + x_r . beta, 1/lam) over the train rows' ids, a
+ * Bayesian ridge regression drawn a coordinate at a time; keeps the
+ * offsets x_r . beta, then draws beta's precision. */
+static void draw_link(bfm *b, side_state *S, int64_t f)
+{
+    int64_t j, K = b->k, st = f < 0 ? 1 : K, o = f < 0 ? 0 : f;
+    const double *theta = (f < 0 ? S->w : S->V) + o;
+    double *off = (f < 0 ? S->off_w : S->off_V) + o, *beta = (f < 0 ? S->w : S->V) + S->nid * st + o;
+    double mu = f < 0 ? S->g[0].mu_w : S->g[0].mu_v[f], lam = f < 0 ? S->g[0].lam_w : S->g[0].lam_v[f];
+    double *lamb = f < 0 ? &S->g[1].lam_w : &S->g[1].lam_v[f];
+    spm_ptr t;
+    for (j = 0; j < S->nf; j++) {
+        double A = 0, B = 0, prec, nb, delta;
+        for (t = S->Ft.p[j]; t < S->Ft.p[j + 1]; t++) {
+            int64_t r = S->Ft.j[t];
+            double x = S->Ft.x[t];
+            A += x * x;
+            B += x * (theta[r * st] - mu - off[r * st]);
+        }
+        B += beta[j * st] * A;
+        prec = lam * A + *lamb;
+        nb = lam * B / prec + rng_normal(&b->g) / sqrt(prec);
+        delta = nb - beta[j * st];
+        beta[j * st] = nb;
+        for (t = S->Ft.p[j]; t < S->Ft.p[j + 1]; t++)
+            off[(int64_t)S->Ft.j[t] * st] += delta * S->Ft.x[t];
+    }
+    draw_hyper(&b->g, beta, NULL, S->nf, st, NULL, lamb);
 }
 
 static void sweep(bfm *b, int64_t nnz, double *work)
@@ -202,11 +243,17 @@ static void sweep(bfm *b, int64_t nnz, double *work)
     for (s = 0; s < 2; s++) {
         side_state *S = &b->s[s];
         group *G = S->g;
-        draw_hyper(&b->g, S->w, S->nid, 1, &G[0].mu_w, &G[0].lam_w);
-        draw_hyper(&b->g, S->w + S->nid, S->nf, 1, &G[1].mu_w, &G[1].lam_w);
+        draw_hyper(&b->g, S->w, S->off_w, S->nid, 1, &G[0].mu_w, &G[0].lam_w);
+        if (S->link)
+            draw_link(b, S, -1);
+        else
+            draw_hyper(&b->g, S->w + S->nid, NULL, S->nf, 1, &G[1].mu_w, &G[1].lam_w);
         for (f = 0; f < K; f++) {
-            draw_hyper(&b->g, S->V + f, S->nid, K, &G[0].mu_v[f], &G[0].lam_v[f]);
-            draw_hyper(&b->g, S->V + S->nid * K + f, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
+            draw_hyper(&b->g, S->V + f, S->off_V ? S->off_V + f : NULL, S->nid, K, &G[0].mu_v[f], &G[0].lam_v[f]);
+            if (S->link)
+                draw_link(b, S, f);
+            else
+                draw_hyper(&b->g, S->V + S->nid * K + f, NULL, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
         }
         draw_side(b, S, &b->s[1 - s], -1, work);
     }
@@ -233,7 +280,7 @@ static void full_rows(const bfm *b, side_state *S, const bfm_side *in)
             S->lin[i] = 0;
             memset(q, 0, (size_t)K * sizeof *q);
         }
-        if (in->F)
+        if (in->F && !(S->link && r >= 0)) /* with link a known id's parameters already hold it */
             for (t = in->F->p[i]; t < in->F->p[i + 1]; t++) {
                 int64_t j = S->nid + in->F->j[t];
                 S->lin[i] += in->F->x[t] * S->w[j];
@@ -252,6 +299,8 @@ static void side_free(side_state *S)
     S->Q = core_free(S->Q);
     S->lin = core_free(S->lin);
     S->Qf = core_free(S->Qf);
+    S->off_w = core_free(S->off_w);
+    S->off_V = core_free(S->off_V);
     for (i = 0; i < 2; i++) {
         S->g[i].mu_v = core_free(S->g[i].mu_v);
         S->g[i].lam_v = core_free(S->g[i].lam_v);
@@ -278,7 +327,7 @@ static int check_side(const bfm_side *in, int64_t n, const char *what, core_err 
 }
 
 /* Sizes, parameters and the transposed train features of side s. */
-static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, core_err *e)
+static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, core_err *e)
 {
     static const char *const what[2] = {"rows", "columns"};
     side_state *S = &b->s[s];
@@ -290,6 +339,8 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, core_err *e)
     S->n = n;
     S->nid = in->ids ? n : 0;
     S->nf = in->F ? in->F->cols : 0;
+    S->link = in->ids && in->F && link;
+    S->nlik = S->nid + (S->link ? 0 : S->nf);
     if (!core_mul2((size_t)(S->nid + S->nf), (size_t)(K ? K : 1), &np) || !core_mul2((size_t)n, (size_t)(K ? K : 1), &nq) ||
         !core_mul2((size_t)in->n_full, (size_t)(K ? K : 1), &nfull) || np > SIZE_MAX / 8 || nq > SIZE_MAX / 8 ||
         nfull > SIZE_MAX / 8)
@@ -309,8 +360,12 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, core_err *e)
         for (i = 0; i < K; i++)
             S->g[gi].lam_v[i] = 1;
     }
-    if (!S->w || !S->V || !S->Q || !S->lin || !S->Qf)
-        return core_err_nomem(e, "bfm parameters", (double)(np + nq + nfull) * 8);
+    if (S->link) {
+        S->off_w = core_calloc((size_t)(n ? n : 1), sizeof *S->off_w);
+        S->off_V = core_calloc(nq, sizeof *S->off_V);
+    }
+    if (!S->w || !S->V || !S->Q || !S->lin || !S->Qf || (S->link && (!S->off_w || !S->off_V)))
+        return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull) * 8);
     if (!in->F)
         return CORE_OK;
     /* the features of the train rows, one design column per row of Ft */
@@ -413,7 +468,8 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     b.k = o->k;
     b.alpha = 1;
     rng_seed(&b.g, o->seed);
-    if ((rc = side_init(&b, 0, &side[0], R->rows, e)) || (rc = side_init(&b, 1, &side[1], R->cols, e)) ||
+    if ((rc = side_init(&b, 0, &side[0], R->rows, o->link, e)) ||
+        (rc = side_init(&b, 1, &side[1], R->cols, o->link, e)) ||
         (rc = by_columns(R, &cptr, &cpos, &coth, e)))
         goto done;
     b.e = core_malloc((size_t)nnz * sizeof *b.e);
@@ -439,11 +495,11 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     for (i = 0; i < 2; i++) {
         side_state *S = &b.s[i];
         int64_t j, r, K = b.k;
-        for (j = 0; j < (S->nid + S->nf) * K; j++)
+        for (j = 0; j < S->nlik * K; j++)
             S->V[j] = o->init_std * rng_normal(&b.g);
         for (r = 0; r < S->nid; r++)
             memcpy(S->Q + r * K, S->V + r * K, (size_t)K * sizeof(double));
-        for (j = 0; j < S->nf; j++)
+        for (j = 0; j < S->nlik - S->nid; j++)
             for (it = S->Ft.p[j]; it < S->Ft.p[j + 1]; it++)
                 for (f = 0; f < K; f++)
                     S->Q[(int64_t)S->Ft.j[it] * K + f] += S->Ft.x[it] * S->V[(S->nid + j) * K + f];

@@ -8,7 +8,12 @@
  * mean and precision are sampled too, as is the noise precision, so nothing
  * is tuned but the number of factors and sweeps. Unlike a full FM there are
  * no interactions within one side (item feature x item feature), which
- * would only add per-item constants. Predictions are the average over the
+ * would only add per-item constants. With link, a side with both ids and
+ * features has the features in the ids' priors instead (as Macau, Simm et
+ * al. 2015): w_i ~ N(mu + x_i . beta, 1/lambda), likewise each factor, with
+ * a Gaussian prior on beta; the sampler then moves the ids and the
+ * features' weights in turn rather than fighting over one effect, and a
+ * new item gets mu + x_i . beta. Predictions are the average over the
  * sweeps after burn-in of each sweep's prediction, clipped to the training
  * ratings' range. A row or column new to the training set (map -1) is
  * predicted from its features, with its id's parameters at their group's
@@ -32,6 +37,7 @@ typedef struct bfm_opts {
     int64_t samples;      /* sweeps averaged */
     double init_std;      /* of the factors' starting values */
     uint32_t seed;
+    int link;             /* on a side with ids and features, the features predict the ids' parameters */
 } bfm_opts;
 
 /* Fits on R (train rows x train cols) and predicts at the stored positions

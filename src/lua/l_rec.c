@@ -255,7 +255,7 @@ static void bfm_side_opts(lua_State *L, int t, const char *prefix, int64_t n_ful
 
 /* rec.bfm(R, P, {k = 8, burn_in = 50, samples = 150, init_std = 0.1, seed = 1,
  * row_features, row_map, row_ids = true, col_features, col_map, col_ids = true,
- * trace = false}) -> predictions at P's positions [, trace (samples x 1)] */
+ * link = false, trace = false}) -> predictions at P's positions [, trace (samples x 1)] */
 static int r_bfm(lua_State *L)
 {
     spm *R = bind_checkspm(L, 1), *P = bind_checkspm(L, 2), *out;
@@ -269,6 +269,9 @@ static int r_bfm(lua_State *L)
     o.burn_in = (int64_t)optint_field(L, 3, "burn_in", 50);
     o.samples = (int64_t)optint_field(L, 3, "samples", 150);
     o.seed = (uint32_t)optint_field(L, 3, "seed", 1);
+    lua_getfield(L, 3, "link");
+    o.link = lua_toboolean(L, -1);
+    lua_pop(L, 1);
     lua_getfield(L, 3, "init_std");
     o.init_std = luaL_optnumber(L, -1, 0.1);
     lua_pop(L, 1);

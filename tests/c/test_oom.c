@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "alloc.h"
+#include "bfm.h"
 #include "check.h"
 #include "io.h"
 #include "lrp.h"
@@ -269,6 +270,17 @@ static int c_lrp(fx *f, core_err *e)
     OUT1(lrp_explain(&f->m, &f->in, 1, &o, &R, e), mat_release(&R));
 }
 
+static int c_bfm(fx *f, core_err *e)
+{
+    bfm_side side[2] = {{&f->R, NULL, 0, 1}, {NULL, NULL, 0, 1}};
+    bfm_opts o = {2, 1, 2, 0.1, 3, 1};
+    double trace[2];
+    spm out;
+    side[0].n_full = f->R.rows;
+    side[1].n_full = f->R.cols;
+    OUT1(bfm_run(&out, trace, &f->R, side, &f->R, &o, e), spm_free(&out));
+}
+
 static const struct {
     const char *name;
     int (*fn)(fx *, core_err *);
@@ -287,7 +299,7 @@ static const struct {
     {"io_write_triplets", c_write_triplets}, {"simec_init", c_simec_init}, {"simec_transform", c_transform},
     {"simec_predict", c_predict}, {"simec_predict_at", c_predict_at}, {"simec_eval_loss", c_eval_loss},
     {"simec_fit", c_fit}, {"simec_fit negatives", c_fit_negatives}, {"simec_save", c_save},
-    {"simec_load", c_load}, {"lrp_explain", c_lrp},
+    {"simec_load", c_load}, {"lrp_explain", c_lrp}, {"bfm_run", c_bfm},
 };
 
 static void setup(fx *f)

@@ -178,3 +178,60 @@ case("models.biases: learned regularised biases, and biases of new items and use
   T.near(b:predict(one):get(1, 1), 4, 1e-12)
   checkerr("models.biases: reg_items and reg_users must be non-negative numbers", models.biases, one, {reg_items = -1})
 end)
+
+case("models.mcmc: Gibbs-sampled factorization beats the means in every scenario, by a clear margin in cold start", function()
+  local ds = data.synthetic{items = 300, users = 250, ratings = 15000, item_features = 30, user_features = 20, seed = 21}
+  local X = {items = ds.items.features, users = ds.users.features}
+  for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
+    local s = splits.split(ds.ratings, sc)
+    local mean = metrics.rmse(models.means(s.train):predict(s.test, s.row_map, s.col_map), s.test)
+    local p = models.fit_split(s, X, {model = "mcmc", k = 4, burn_in = 20, samples = 40})
+    eq(p:nnz(), s.test:nnz())
+    local rmse = metrics.rmse(p, s.test)
+    check(rmse < mean * (sc == "T1" and 0.98 or 0.95), ("%s: mcmc %g, means %g"):format(sc, rmse, mean))
+  end
+end)
+
+case("models.mcmc: trace, seeds, link, and the pattern's own positions", function()
+  local ds = data.synthetic{items = 60, users = 50, ratings = 1500, item_features = 8, user_features = 6, seed = 3}
+  local s = splits.split(ds.ratings, "T2a")
+  local o = {row_map = s.row_map, col_map = s.col_map, items = ds.items.features, k = 2, burn_in = 5, samples = 10,
+             seed = 9, trace = true}
+  local p, tr = models.mcmc(s.train, s.test, o)
+  eq(tr:nrows(), 10)
+  T.near(tr:get(10), metrics.rmse(p, s.test), 1e-12)
+  local q = models.mcmc(s.train, s.test, o)
+  eq((p:values() - q:values()):abs():max(), 0)
+  o.seed, o.trace = 10, nil
+  check((p:values() - models.mcmc(s.train, s.test, o):values()):abs():max() > 0)
+  o.link = true
+  local l = models.mcmc(s.train, s.test, o)
+  check(l:values():min() >= s.train:values():min() and l:values():max() <= s.train:values():max())
+  -- dense features work as sparse ones
+  o.items = ds.items.features:dense()
+  eq((models.mcmc(s.train, s.test, o):values() - l:values()):abs():max(), 0)
+end)
+
+case("models.mcmc errors: options, feature rows, maps", function()
+  local ds = data.synthetic{items = 30, users = 20, ratings = 300, item_features = 5, seed = 4}
+  local s = splits.split(ds.ratings, "T2a")
+  local Xi = ds.items.features
+  local o, first29 = {row_map = s.row_map, col_map = s.col_map, items = Xi}, {}
+  for i = 1, 29 do first29[i] = i end
+  checkerr("models.mcmc: unknown option 'samles'", models.mcmc, s.train, s.test, {samles = 3})
+  checkerr("models.mcmc: samples must be a positive integer, got 0", models.mcmc, s.train, s.test,
+           {row_map = s.row_map, col_map = s.col_map, samples = 0})
+  checkerr("models.mcmc: k must be a non-negative integer, got 1.5", models.mcmc, s.train, s.test, {k = 1.5})
+  checkerr("models.mcmc: items features have 29 rows, the pattern has 30 items", models.mcmc, s.train, s.test,
+           {row_map = s.row_map, col_map = s.col_map, items = Xi:select_rows(first29)})
+  checkerr("models.mcmc: users features must be a matrix or sparse matrix, got table", models.mcmc, s.train, s.test,
+           {row_map = s.row_map, col_map = s.col_map, users = {}})
+  checkerr(("models.mcmc: train has %d items, the pattern 30: give row_map"):format(s.train:nrows()), models.mcmc,
+           s.train, s.test, {col_map = s.col_map})
+  o.row_map = {}
+  checkerr("row_map has 0 entries, expected 30", models.mcmc, s.train, s.test, o)
+  checkerr("models.fit_split: features must be \"all\" or \"new\", got both", models.fit_split, s, {items = Xi},
+           {model = "mcmc", features = "both"})
+  checkerr("models.fit_split: T2a has new items: give their features (items = ...)", models.fit_split, s, {},
+           {model = "mcmc"})
+end)

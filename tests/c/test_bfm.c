@@ -1,0 +1,258 @@
+/* The Bayesian factorization model (bfm.c): recovery of a low-rank matrix
+ * with biases, cold start through features, seeding, the trace, errors. */
+#include <stdlib.h>
+#include "alloc.h"
+#include "bfm.h"
+#include "check.h"
+#include "rng.h"
+
+#define NI 60
+#define NU 80
+#define NF 6
+
+/* y = 3 + bi + bu + p_i . q_u + noise at about half of the cells; bi is a
+ * sum of the item's binary features' weights. train gets cells with
+ * is_test false, test the others (both NI x NU). */
+typedef struct data {
+    spm train, test;
+    spm F; /* NI x NF item features */
+    double bu[NU];
+} data;
+
+static void make(data *d, double noise, int rank, int new_items_from, uint32_t seed)
+{
+    rng g;
+    double P[NI][2], Q[NU][2], bi[NI], a[NF], Fd[NI][NF];
+    spm_idx *ri[2], *ci[2];
+    double *x[2];
+    int64_t n[2] = {0, 0};
+    int i, u, f;
+    mat Fm;
+    rng_seed(&g, seed);
+    for (f = 0; f < NF; f++)
+        a[f] = rng_normal(&g);
+    for (i = 0; i < NI; i++) {
+        bi[i] = 0;
+        for (f = 0; f < NF; f++) {
+            Fd[i][f] = rng_uniform(&g) < 0.4;
+            bi[i] += Fd[i][f] * a[f];
+        }
+        P[i][0] = rng_normal(&g), P[i][1] = rng_normal(&g);
+    }
+    for (u = 0; u < NU; u++) {
+        d->bu[u] = 0.5 * rng_normal(&g);
+        Q[u][0] = rng_normal(&g), Q[u][1] = rng_normal(&g);
+    }
+    for (i = 0; i < 2; i++) {
+        ri[i] = core_malloc(NI * NU * sizeof(spm_idx));
+        ci[i] = core_malloc(NI * NU * sizeof(spm_idx));
+        x[i] = core_malloc(NI * NU * sizeof(double));
+    }
+    for (i = 0; i < NI; i++)
+        for (u = 0; u < NU; u++) {
+            double y = 3 + bi[i] + d->bu[u] + noise * rng_normal(&g);
+            int t;
+            for (f = 0; f < rank; f++)
+                y += P[i][f] * Q[u][f];
+            if (rng_uniform(&g) < 0.5)
+                continue;
+            /* new items: all their ratings are test; otherwise one in five */
+            t = new_items_from >= 0 ? i >= new_items_from : rng_uniform(&g) < 0.2;
+            ri[t][n[t]] = i, ci[t][n[t]] = u, x[t][n[t]] = y;
+            n[t]++;
+        }
+    CHECK(spm_from_triplets_owned(&d->train, NI, NU, &ri[0], &ci[0], &x[0], n[0], SPM_DUP_ERROR, NULL) == 0);
+    CHECK(spm_from_triplets_owned(&d->test, NI, NU, &ri[1], &ci[1], &x[1], n[1], SPM_DUP_ERROR, NULL) == 0);
+    mat_init(&Fm, NI, NF, NULL);
+    for (i = 0; i < NI; i++)
+        for (f = 0; f < NF; f++)
+            MAT_AT(&Fm, i, f) = Fd[i][f];
+    CHECK(spm_from_dense(&d->F, &Fm, 0, NULL) == 0);
+    mat_release(&Fm);
+}
+
+static void release(data *d)
+{
+    spm_free(&d->train);
+    spm_free(&d->test);
+    spm_free(&d->F);
+}
+
+static double rmse(const spm *p, const spm *t)
+{
+    double ss = 0;
+    int64_t k;
+    for (k = 0; k < SPM_NNZ(t); k++)
+        ss += (p->x[k] - t->x[k]) * (p->x[k] - t->x[k]);
+    return sqrt(ss / (double)SPM_NNZ(t));
+}
+
+/* RMSE of the global mean plus each user's mean offset (the means model without items) */
+static double user_means_rmse(const spm *train, const spm *test)
+{
+    double sum = 0, us[NU] = {0}, uc[NU] = {0}, ss = 0;
+    int64_t i, k;
+    for (k = 0; k < SPM_NNZ(train); k++)
+        sum += train->x[k];
+    sum /= (double)SPM_NNZ(train);
+    for (i = 0; i < train->rows; i++)
+        for (k = train->p[i]; k < train->p[i + 1]; k++)
+            us[train->j[k]] += train->x[k] - sum, uc[train->j[k]]++;
+    for (i = 0; i < test->rows; i++)
+        for (k = test->p[i]; k < test->p[i + 1]; k++) {
+            double pr = sum + (uc[test->j[k]] ? us[test->j[k]] / uc[test->j[k]] : 0);
+            ss += (pr - test->x[k]) * (pr - test->x[k]);
+        }
+    return sqrt(ss / (double)SPM_NNZ(test));
+}
+
+static bfm_opts opts(int64_t k, uint32_t seed)
+{
+    bfm_opts o;
+    o.k = k, o.burn_in = 30, o.samples = 70, o.init_std = 0.1, o.seed = seed, o.link = 0;
+    return o;
+}
+
+/* rank-2 signal with noise 0.1: the model gets close to the noise while
+ * the means cannot see the interaction */
+static void test_low_rank(void)
+{
+    data d;
+    bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    bfm_opts o = opts(4, 1);
+    spm out;
+    double trace[70], r;
+    core_err e;
+    make(&d, 0.1, 2, -1, 7);
+    CHECK(bfm_run(&out, trace, &d.train, side, &d.test, &o, &e) == 0);
+    r = rmse(&out, &d.test);
+    CHECK(r < 0.25);
+    CHECK(r < 0.25 * user_means_rmse(&d.train, &d.test));
+    CHECK_NEAR(trace[69], r, 1e-12);
+    CHECK(trace[0] > trace[69]);
+    spm_free(&out);
+    release(&d);
+}
+
+/* items 40.. are new: only the features (which determine the item biases)
+ * can tell them apart. With ids and link the features predict the ids'
+ * biases; with ids off the train items are features-only too. (Ids with
+ * the features in the likelihood instead mix badly: the ids soak up the
+ * effect and new items got 0.84 here.) */
+static void test_cold_items(void)
+{
+    data d;
+    int64_t map[NI], i;
+    bfm_side side[2] = {{NULL, map, NI, 1}, {NULL, NULL, NU, 1}};
+    bfm_opts o = opts(0, 2);
+    spm out, tr;
+    double base, with_ids, without_ids;
+    size_t keep[40];
+    core_err e;
+    make(&d, 0.1, 0, 40, 11);
+    o.link = 1;
+    for (i = 0; i < NI; i++)
+        map[i] = i < 40 ? i : -1;
+    for (i = 0; i < 40; i++)
+        keep[i] = (size_t)i;
+    CHECK(spm_select_rows(&tr, &d.train, keep, 40, NULL) == 0);
+    base = user_means_rmse(&d.train, &d.test);
+    side[0].F = &d.F;
+    CHECK(bfm_run(&out, NULL, &tr, side, &d.test, &o, &e) == 0);
+    with_ids = rmse(&out, &d.test);
+    spm_free(&out);
+    side[0].ids = 0;
+    CHECK(bfm_run(&out, NULL, &tr, side, &d.test, &o, &e) == 0);
+    without_ids = rmse(&out, &d.test);
+    spm_free(&out);
+    CHECK(with_ids < 0.3 * base);
+    CHECK(without_ids < 0.3 * base);
+    /* without features a new item is the id group's mean: no better than the means */
+    side[0].F = NULL, side[0].ids = 1;
+    CHECK(bfm_run(&out, NULL, &tr, side, &d.test, &o, &e) == 0);
+    CHECK(rmse(&out, &d.test) > 0.8 * base);
+    spm_free(&out);
+    spm_free(&tr);
+    release(&d);
+}
+
+static void test_seeded(void)
+{
+    data d;
+    bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    bfm_opts o = opts(3, 5);
+    spm a, b, c;
+    int64_t k, same = 1, differ = 0;
+    make(&d, 0.3, 2, -1, 3);
+    side[0].F = &d.F;
+    CHECK(bfm_run(&a, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+    CHECK(bfm_run(&b, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+    o.seed = 6;
+    CHECK(bfm_run(&c, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+    for (k = 0; k < SPM_NNZ(&d.test); k++) {
+        same &= a.x[k] == b.x[k];
+        differ += a.x[k] != c.x[k];
+    }
+    CHECK(same);
+    CHECK(differ > 0);
+    spm_free(&a);
+    spm_free(&b);
+    spm_free(&c);
+    release(&d);
+}
+
+static void test_errors(void)
+{
+    data d;
+    int64_t map[NI], i;
+    bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    bfm_opts o = opts(2, 1);
+    spm out, empty;
+    core_err e;
+    size_t before = core_mem_in_use();
+    make(&d, 0.1, 1, -1, 1);
+    side[1].n_full = NU - 1;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "the full space 60x79");
+    side[1].n_full = NU;
+    side[0].F = &d.test; /* NI x NU "features" are fine; a wrong row count is not */
+    side[1].F = &d.F;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "columns features have 60 rows, expected 80");
+    side[1].F = NULL, side[1].ids = 0;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "neither ids nor features");
+    side[1].ids = 1;
+    for (i = 0; i < NI; i++)
+        map[i] = i;
+    map[3] = NI;
+    side[0].map = map;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "map entry 4 is outside");
+    map[3] = 2;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "training rows 3 is mapped twice");
+    map[3] = 3;
+    side[0].map = NULL;
+    o.samples = 0;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "samples >= 1");
+    o.samples = 2;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &d.train, &o, &e) == 0); /* the pattern may be train itself */
+    spm_free(&out);
+    CHECK(spm_alloc(&empty, NI, NU, 0, NULL) == 0);
+    CHECK(bfm_run(&out, NULL, &empty, side, &d.test, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "no training ratings");
+    spm_free(&empty);
+    release(&d);
+    CHECK(core_mem_in_use() == before);
+}
+
+int main(void)
+{
+    RUN(test_low_rank);
+    RUN(test_cold_items);
+    RUN(test_seeded);
+    RUN(test_errors);
+    return check_summary();
+}
