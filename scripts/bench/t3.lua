@@ -1,7 +1,9 @@
 -- The T3 run of scripts/bench/t3.sh: synthetic data the size of
 -- MovieLens-10M with item and user features, the study's T3 split, learned
 -- biases with features, and two SimEcs (masked, 3 epochs each) on their
--- residuals. Prints "stage seconds" lines and "rmse method value".
+-- residuals; then the Bayesian factorization model (Gibbs sampling, k 8,
+-- 5 + 15 sweeps; MCMC_SWEEPS=burn_in,samples changes them). Prints
+-- "stage seconds" lines and "rmse method value".
 --   simec t3.lua [RATINGS]
 local n = math.tointeger(tonumber(arg[1] or "10000054"))
 local clock, t = simec.clock, simec.clock()
@@ -21,8 +23,14 @@ local ts = models.two_simec(b:residuals(s.train), {items = Xi:select_rows(s.trai
 stage("two_simec")
 local p = ts:predict(s.test, s.row_map, s.col_map, {items = Xi, users = Xu})
 stage("predict")
+local burn, samples = (os.getenv("MCMC_SWEEPS") or "5,15"):match("^(%d+),(%d+)$")
+if not burn then error("t3.lua: MCMC_SWEEPS must be burn_in,samples (e.g. 5,15)") end
+local pm = models.fit_split(s, {items = Xi, users = Xu}, {model = "mcmc", k = 8, burn_in = tonumber(burn),
+                                                         samples = tonumber(samples)})
+stage("mcmc")
 local mean = models.means(s.train):predict(s.test, s.row_map, s.col_map)
 print(("rmse mean %.4f"):format(metrics.rmse(mean, s.test)))
 print(("rmse biases+features %.4f"):format(metrics.rmse(base, s.test)))
 print(("rmse biases+two-SimEc %.4f"):format(metrics.rmse(sparse.from_values(base, base:values() + p:values()), s.test)))
+print(("rmse mcmc %.4f"):format(metrics.rmse(pm, s.test)))
 print(("ratings train %d test %d"):format(s.train:nnz(), s.test:nnz()))
