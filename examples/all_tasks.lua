@@ -35,19 +35,36 @@ local BIAS_GRID = {reg_items = {1, 3, 10, 30}, reg_users = {1, 3, 10, 30}, alpha
 local MCMC_GRID = {default = {k = {0, 8, 16}, features = {"all", "new"}}, T3 = {k = {0, 8, 16}, features = {"all"}}}
 local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) end
 
+-- models.tune where fit(params) gives predictions at the validation ratings
+-- val; also returns the best setting's validation predictions
+local function tune_keep(grid, val, fit)
+  local kept, kept_score = nil, math.huge
+  local best = models.tune(grid, function(p)
+    local pred = fit(p)
+    local score = metrics.rmse(pred, val)
+    if score < kept_score then kept, kept_score = pred, score end
+    return score
+  end)
+  return best, kept
+end
+
 -- models.fit_split with lr and epochs chosen on inner, the scenario's split
 -- of the training side (X_in: its features), then refitted on all of it
--- (base "biases": with the bias settings b chosen before)
+-- (base "biases": with the bias settings b chosen before); also the chosen
+-- setting's predictions on inner
 local function tuned(kind, s, inner, X_in, missing, base, b)
   local function opts(p)
     return {model = kind, missing = missing, lr = p.lr, epochs = p.epochs, base = base,
             reg_items = b and b.reg_items, reg_users = b and b.reg_users, bias_alpha = b and b.alpha}
   end
-  local best = models.tune(b and WIDE_GRID or GRID, function(p)
-    return metrics.rmse(models.fit_split(inner, X_in, opts(p)), inner.test)
+  local best, val = tune_keep(b and WIDE_GRID or GRID, inner.test, function(p)
+    return models.fit_split(inner, X_in, opts(p))
   end)
-  return models.fit_split(s, {items = Xi, users = Xu}, opts(best)), best
+  return models.fit_split(s, {items = Xi, users = Xu}, opts(best)), best, val
 end
+
+-- w a + (1 - w) b, for predictions with one structure
+local function mix(a, b, w) return sparse.from_values(a, a:values() * w + b:values() * (1 - w)) end
 
 local results, t_all = {}, simec.clock()
 for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
@@ -97,23 +114,31 @@ for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
   -- the zero-filled SimEc again, on the residuals of the learned biases
   t = simec.clock()
   local kind = sc == "T3" and "two_simec" or "simec"
-  local pred, p = tuned(kind, s, inner, X_in, "zero", "biases", bb)
+  local pred, p, pred_val = tuned(kind, s, inner, X_in, "zero", "biases", bb)
   add(("biases+%s"):format(kind == "two_simec" and "two-SimEc" or "SimEc(X)"), pred, t,
       {embedding = 10, lr = p.lr, epochs = p.epochs, bias = bb})
   -- the Bayesian factorization model: its factors and whose features it sees chosen on validation
   t = simec.clock()
   local function mcmc(sp, X, q) return models.fit_split(sp, X, {model = "mcmc", k = q.k, features = q.features}) end
-  local mq = models.tune(MCMC_GRID[sc] or MCMC_GRID.default, function(q)
-    return metrics.rmse(mcmc(inner, X_in, q), inner.test)
+  local mq, mcmc_val = tune_keep(MCMC_GRID[sc] or MCMC_GRID.default, inner.test, function(q)
+    return mcmc(inner, X_in, q)
   end)
-  add("MCMC", mcmc(s, {items = Xi, users = Xu}, mq), t, {k = mq.k, features = mq.features})
+  local mcmc_pred = mcmc(s, {items = Xi, users = Xu}, mq)
+  add("MCMC", mcmc_pred, t, {k = mq.k, features = mq.features})
+  -- the last two rows blended, the weight of MCMC (0, 0.1, ..., 1) chosen on their validation predictions
+  t = simec.clock()
+  local w = models.tune({w = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}}, function(q)
+    return metrics.rmse(mix(mcmc_val, pred_val, q.w), inner.test)
+  end).w
+  add("blend(MCMC, biases+SimEc)", mix(mcmc_pred, pred, w), t, {weight = w})
 end
 
 print(("%-9s %-28s %8s %8s %8s  %s"):format("scenario", "method", "RMSE", "MAE", "seconds", "chosen on validation"))
 for _, r in ipairs(results) do
   local b = r.params.bias
   local bias = b and ("biases: reg %g/%g, alpha %g"):format(b.reg_items, b.reg_users, b.alpha) or ""
-  local chosen = r.params.features and ("k %d, features of %s sides"):format(r.params.k, r.params.features)
+  local chosen = r.params.weight and ("weight %g on MCMC (time: the blend only)"):format(r.params.weight)
+                 or r.params.features and ("k %d, features of %s sides"):format(r.params.k, r.params.features)
                  or r.params.lr and ("lr %g, %d epochs%s"):format(r.params.lr, r.params.epochs, b and "; " .. bias or "")
                  or bias
   print(("%-9s %-28s %8.4f %8.4f %8.2f  %s"):format(r.scenario, r.method, r.rmse, r.mae, r.seconds, chosen))
