@@ -308,6 +308,29 @@ function models.mcmc(train, pattern, opts)
   return rec.bfm(train, pattern, o)
 end
 
+-- Implicit feedback as user features (as SVD++): for each user of the full
+-- space (n of them; col_map: full -> train index, 0 new, nil identity) the
+-- training items it rated, each 1/sqrt(its count) (users x train items);
+-- a new user's row is empty.
+function models.implicit(train, col_map, n)
+  check_sparse(train, "train")
+  local Ut = train:t()
+  n = n or Ut:nrows()
+  local cnt, v, k = Ut:row_counts(), Ut:values(), 0
+  for r = 1, Ut:nrows() do
+    local c = cnt:get(r)
+    for _ = 1, c do k = k + 1; v:set(k, 1, 1 / math.sqrt(c)) end
+  end
+  Ut = sparse.from_values(Ut, v)
+  local empty, idx = Ut:nrows() + 1, {}
+  for u = 1, n do
+    local r = col_map == nil and u or col_map[u]
+    if r == nil then error(("models.implicit: col_map has no entry %d (of %d users)"):format(u, n), 2) end
+    idx[u] = r > 0 and r or empty
+  end
+  return sparse.vstack{Ut, sparse.from_triplets({}, {}, {}, {rows = 1, cols = Ut:ncols()})}:select_rows(idx)
+end
+
 -- Two SimEcs for new items and new users (T2b, T3; the study's scheme):
 -- the first side's SimEc learns R (items x users) from its features, then
 -- the other side's SimEc learns R^T with its last layer fixed to the first
@@ -395,7 +418,8 @@ end
 -- without item features), the user side for T2b; T3 needs two sides.
 -- "mcmc" (models.mcmc; k = 8, burn_in, samples, seed, link) learns its own biases
 -- (no base), with the features of every side given (features = "all") or
--- of the new sides only ("new").
+-- of the new sides only ("new"); implicit = true adds models.implicit to
+-- the user features.
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
 
 function models.fit_split(s, X, opts)
@@ -420,9 +444,13 @@ function models.fit_split(s, X, opts)
     if f ~= "all" and f ~= "new" then
       error(("models.fit_split: features must be \"all\" or \"new\", got %s"):format(tostring(f)), 2)
     end
+    local users = (f == "all" or need.users) and X.users or nil
+    if opts.implicit then -- the items each user rated in training, next to its features
+      local imp = models.implicit(s.train, s.col_map, s.test:ncols())
+      users = users and sparse.hstack{sparse.is(users) and users or sparse.from_dense(users), imp} or imp
+    end
     return models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k or 8,
-                                         items = (f == "all" or need.items) and X.items or nil,
-                                         users = (f == "all" or need.users) and X.users or nil,
+                                         items = (f == "all" or need.items) and X.items or nil, users = users,
                                          burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed,
                                          link = opts.link})
   end
@@ -545,6 +573,8 @@ require("simec.help").add{
   "users) by Gibbs sampling: predictions at pattern averaged over the sweeps after burn-in; new items or users are " ..
   "predicted from their features (link = true: features predict the ids' parameters). With trace = true also the " ..
   "running RMSE against pattern's values.",
+  "models.implicit(train, col_map, n)", "Implicit feedback as user features (SVD++ style): the training items each " ..
+  "of the n users rated, weighted 1/sqrt(count); empty rows for new users (col_map 0).",
   "models.fit_split(s, X, {model, base = \"means\" | \"biases\", ...})", "Fits the model a split's scenario needs " ..
   "(\"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\") and returns the predictions at s.test.",
   "models.identity(n)", "The identity map 1..n (a row or column map for the full index space).",

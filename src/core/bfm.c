@@ -27,7 +27,8 @@ typedef struct side_state {
     const spm_ptr *ptr;
     const int64_t *pos;
     const spm_idx *oth;
-    double *w, *V, *Q; /* nid + nf; (nid + nf) x k; n x k (with link the feature part holds beta) */
+    double *w, *V;     /* nid + nf; (nid + nf) x k (with link the feature part holds beta) */
+    double *Q;         /* k x n, factor-major: a pass over the ratings reads one factor of the other side */
     double *off_w, *off_V; /* link: x_r . beta of each train row's id: n; n x k */
     double *lin, *Qf;  /* full space: linear part and factors of each row */
     group g[2];        /* ids, features */
@@ -76,73 +77,77 @@ static int64_t column_rows(const side_state *S, int64_t j, const spm_idx **rows,
     return S->Ft.p[j + 1] - S->Ft.p[j];
 }
 
-/* One side's pass over its ratings for the parameters of one kind (f < 0:
- * linear weights, else factor f). At a rating of train row r the
- * prediction's slope in a parameter of column j is d_rj * g with g = 1
- * (linear) or the other side's Q[., f], so with per-row sums
- * S2_r = sum g^2 and E_r = sum e g the conditional posterior of every
- * column's parameter needs no pass over the ratings: a change delta moves
- * E_r by -delta d_rj S2_r exactly. The residuals (and Q) catch up once,
- * after the side's columns are drawn. */
+/* A side's parameters are drawn one kind at a time (f < 0: linear
+ * weights, else factor f). At a rating of train row r the prediction's
+ * slope in a parameter of column j is d_rj * g with g = 1 (linear) or the
+ * other side's factor f, so with per-row sums S2_r = sum g^2 and
+ * E_r = sum e g the conditional posterior of every column's parameter
+ * needs no pass over the ratings: a change delta moves E_r by
+ * -delta d_rj S2_r exactly. One pass per kind then both brings the
+ * residuals (and Q) up to date with the previous kind's changes dq and
+ * forms the sums of the next. */
 typedef struct pass {
     bfm *b;
     side_state *S;
-    const side_state *O;
-    int64_t f;
-    double *S2, *E, *dq; /* n each */
+    int64_t prev;             /* kind whose changes dq to apply (-2: none) */
+    const double *gprev, *g;  /* the other side's factor for prev and for the next kind (NULL: linear) */
+    int next;                 /* form the sums of the next kind */
+    double *S2, *E, *dq;      /* n each */
 } pass;
 
-static double slope(const pass *p, spm_ptr t)
+static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 {
-    return p->f < 0 ? 1 : p->O->Q[(int64_t)p->S->oth[t] * p->b->k + p->f];
-}
-
-static void row_sums(void *ctx, int thread, int64_t r0, int64_t r1)
-{
-    pass *p = ctx;
-    const side_state *S = p->S;
+    const pass *p = ctx;
+    side_state *S = p->S;
+    double *e = p->b->e;
+    const double *g = p->g, *gp = p->gprev;
+    const spm_idx *oth = S->oth;
+    const int64_t *pos = S->pos;
     int64_t r;
     spm_ptr t;
     (void)thread;
     for (r = r0; r < r1; r++) {
-        double s2 = 0, ee = 0;
-        for (t = S->ptr[r]; t < S->ptr[r + 1]; t++) {
-            double g = slope(p, t);
-            s2 += g * g;
-            ee += p->b->e[S->pos ? S->pos[t] : t] * g;
+        spm_ptr t0 = S->ptr[r], t1 = S->ptr[r + 1];
+        double d = p->prev > -2 ? p->dq[r] : 0, s2 = 0, ee = 0;
+        if (d != 0) {
+            if (!gp)
+                for (t = t0; t < t1; t++)
+                    e[pos ? pos[t] : t] -= d;
+            else {
+                for (t = t0; t < t1; t++)
+                    e[pos ? pos[t] : t] -= d * gp[oth[t]];
+                S->Q[p->prev * S->n + r] += d;
+            }
         }
+        if (!p->next)
+            continue;
+        if (!g) {
+            s2 = (double)(t1 - t0);
+            for (t = t0; t < t1; t++)
+                ee += e[pos ? pos[t] : t];
+        } else if (pos)
+            for (t = t0; t < t1; t++) {
+                double q = g[oth[t]];
+                s2 += q * q;
+                ee += e[pos[t]] * q;
+            }
+        else
+            for (t = t0; t < t1; t++) {
+                double q = g[oth[t]];
+                s2 += q * q;
+                ee += e[t] * q;
+            }
         p->S2[r] = s2;
         p->E[r] = ee;
         p->dq[r] = 0;
     }
 }
 
-static void catch_up(void *ctx, int thread, int64_t r0, int64_t r1)
+/* Every likelihood column's parameter of kind f from its conditional
+ * posterior, given the sums in p; accumulates the rows' changes in dq. */
+static void draw_columns(bfm *b, side_state *S, int64_t f, const pass *p)
 {
-    pass *p = ctx;
-    side_state *S = p->S;
-    int64_t r;
-    spm_ptr t;
-    (void)thread;
-    for (r = r0; r < r1; r++) {
-        double d = p->dq[r];
-        if (d == 0)
-            continue;
-        for (t = S->ptr[r]; t < S->ptr[r + 1]; t++)
-            p->b->e[S->pos ? S->pos[t] : t] -= d * slope(p, t);
-        if (p->f >= 0)
-            S->Q[r * p->b->k + p->f] += d;
-    }
-}
-
-static void draw_side(bfm *b, side_state *S, const side_state *O, int64_t f, double *work)
-{
-    pass p;
-    int64_t j, nnz = S->ptr[S->n], K = b->k;
-    int threads = nnz < 100000 ? 1 : par_threads();
-    p.b = b, p.S = S, p.O = O, p.f = f;
-    p.S2 = work, p.E = work + S->n, p.dq = work + 2 * S->n;
-    par_range(S->n, threads, row_sums, &p);
+    int64_t j, K = b->k;
     for (j = 0; j < S->nlik; j++) {
         const group *gr = &S->g[j >= S->nid];
         double *theta = f < 0 ? &S->w[j] : &S->V[j * K + f];
@@ -156,8 +161,8 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, int64_t f, dou
         if (S->link)
             mu += f < 0 ? S->off_w[j] : S->off_V[j * K + f];
         for (a = 0; a < m; a++) {
-            A += vals[a] * vals[a] * p.S2[rows[a]];
-            B += vals[a] * p.E[rows[a]];
+            A += vals[a] * vals[a] * p->S2[rows[a]];
+            B += vals[a] * p->E[rows[a]];
         }
         B += *theta * A;
         prec = b->alpha * A + lam;
@@ -165,11 +170,31 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, int64_t f, dou
         delta = nt - *theta;
         *theta = nt;
         for (a = 0; a < m; a++) {
-            p.E[rows[a]] -= delta * vals[a] * p.S2[rows[a]];
-            p.dq[rows[a]] += delta * vals[a];
+            p->E[rows[a]] -= delta * vals[a] * p->S2[rows[a]];
+            p->dq[rows[a]] += delta * vals[a];
         }
     }
-    par_range(S->n, threads, catch_up, &p);
+}
+
+/* The linear weights, then each factor, of one side (the other side fixed):
+ * K + 2 passes over its ratings. */
+static void draw_side(bfm *b, side_state *S, const side_state *O, double *work)
+{
+    pass p;
+    int64_t f, K = b->k;
+    int threads = S->ptr[S->n] < 100000 ? 1 : par_threads();
+    p.b = b, p.S = S, p.S2 = work, p.E = work + S->n, p.dq = work + 2 * S->n;
+    p.prev = -2, p.gprev = NULL, p.g = NULL, p.next = 1;
+    for (f = -1; f <= K; f++) {
+        if (f < K)
+            p.g = f < 0 ? NULL : O->Q + f * O->n;
+        p.next = f < K;
+        par_range(S->n, threads, row_pass, &p);
+        if (f == K)
+            break;
+        draw_columns(b, S, f, &p);
+        p.prev = f, p.gprev = p.g;
+    }
 }
 
 /* mean (mu != NULL) and precision of a group's prior given its n values
@@ -255,11 +280,8 @@ static void sweep(bfm *b, int64_t nnz, double *work)
             else
                 draw_hyper(&b->g, S->V + S->nid * K + f, NULL, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
         }
-        draw_side(b, S, &b->s[1 - s], -1, work);
+        draw_side(b, S, &b->s[1 - s], work);
     }
-    for (f = 0; f < K; f++)
-        for (s = 0; s < 2; s++)
-            draw_side(b, &b->s[s], &b->s[1 - s], f, work);
 }
 
 /* Linear part and factors of every full-space row of a side with the current sample. */
@@ -498,18 +520,19 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
         for (j = 0; j < S->nlik * K; j++)
             S->V[j] = o->init_std * rng_normal(&b.g);
         for (r = 0; r < S->nid; r++)
-            memcpy(S->Q + r * K, S->V + r * K, (size_t)K * sizeof(double));
+            for (f = 0; f < K; f++)
+                S->Q[f * S->n + r] = S->V[r * K + f];
         for (j = 0; j < S->nlik - S->nid; j++)
             for (it = S->Ft.p[j]; it < S->Ft.p[j + 1]; it++)
                 for (f = 0; f < K; f++)
-                    S->Q[(int64_t)S->Ft.j[it] * K + f] += S->Ft.x[it] * S->V[(S->nid + j) * K + f];
+                    S->Q[f * S->n + S->Ft.j[it]] += S->Ft.x[it] * S->V[(S->nid + j) * K + f];
     }
     b.w0 = mean;
     for (i = 0; i < R->rows; i++)
         for (it = R->p[i]; it < R->p[i + 1]; it++) {
             double y = mean;
             for (f = 0; f < b.k; f++)
-                y += b.s[0].Q[i * b.k + f] * b.s[1].Q[(int64_t)R->j[it] * b.k + f];
+                y += b.s[0].Q[f * R->rows + i] * b.s[1].Q[f * R->cols + R->j[it]];
             b.e[it] = R->x[it] - y;
         }
     for (it = 0; it < o->burn_in + o->samples; it++) {
