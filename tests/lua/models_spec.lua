@@ -189,6 +189,10 @@ case("models.mcmc: Gibbs-sampled factorization beats the means in every scenario
     eq(p:nnz(), s.test:nnz())
     local rmse = metrics.rmse(p, s.test)
     check(rmse < mean * (sc == "T1" and 0.98 or 0.95), ("%s: mcmc %g, means %g"):format(sc, rmse, mean))
+    if sc == "T1" or sc == "T2a" then -- users are known: their rated items can join their features
+      local pi = models.fit_split(s, X, {model = "mcmc", k = 4, burn_in = 20, samples = 40, implicit = true})
+      check(metrics.rmse(pi, s.test) < mean * (sc == "T1" and 0.98 or 0.95))
+    end
   end
 end)
 
@@ -234,4 +238,16 @@ case("models.mcmc errors: options, feature rows, maps", function()
            {model = "mcmc", features = "both"})
   checkerr("models.fit_split: T2a has new items: give their features (items = ...)", models.fit_split, s, {},
            {model = "mcmc"})
+end)
+
+case("models.implicit: the items each user rated, 1/sqrt(count), empty rows for new users", function()
+  -- 3 train items x 2 train users; user 1 rated items 1 and 3, user 2 item 2
+  local train = sparse.from_triplets({1, 3, 2}, {1, 1, 2}, {5, 3, 4}, {rows = 3, cols = 2})
+  local U = models.implicit(train, {2, 0, 1}, 3) -- full users: train user 2, a new one, train user 1
+  eq(U:nrows(), 3); eq(U:ncols(), 3); eq(U:nnz(), 3)
+  near(U:get(1, 2), 1, 1e-15)
+  eq(U:row_counts():get(2), 0)
+  near(U:get(3, 1), 1 / math.sqrt(2), 1e-15); near(U:get(3, 3), 1 / math.sqrt(2), 1e-15)
+  eq(models.implicit(train):nrows(), 2) -- identity map
+  checkerr("models.implicit: col_map has no entry 3 (of 3 users)", models.implicit, train, {1, 2}, 3)
 end)
