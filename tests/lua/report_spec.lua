@@ -25,3 +25,24 @@ case("report.json writes the metrics each result has, with seconds and params", 
                   1, true) ~= nil, text)
   checkerr("report.json: ", report.json, "/nonexistent-dir/r.json", "x", {})
 end)
+
+case("report.json: nested params, booleans, escapes and non-finite numbers are valid JSON", function()
+  local path = T.tmpname()
+  report.json(path, 'set "q"', {{scenario = "T1", method = "a\tb\n", rmse = 1, seconds = 0,
+    params = {bias = {reg_items = 3, alpha = 0.3}, implicit = true, list = {1, 2.5}, bad = 0 / 0, inf = math.huge}}})
+  local text = io.open(path):read("a")
+  -- Python's json module (python3 is a benchmark peer, not a dependency) must read it, where present
+  local py = io.open("/usr/bin/python3")
+  if py then
+    py:close()
+    check(os.execute("/usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' " .. path) == true, text)
+  end
+  os.remove(path)
+  check(text:find('"dataset": "set \\"q\\""', 1, true) ~= nil, text)
+  check(text:find('"method": "a\\tb\\n"', 1, true) ~= nil, text)
+  check(text:find('"params": {"bad": null, "bias": {"alpha": 0.3, "reg_items": 3}, "implicit": true, ' ..
+                  '"inf": null, "list": [1, 2.5]}', 1, true) ~= nil, text)
+  check(not text:find("table: ", 1, true), text)
+  checkerr("report.json: cannot write a function in params", report.json, path, "x",
+           {{scenario = "T1", method = "m", seconds = 0, params = {f = print}}})
+end)
