@@ -8,14 +8,19 @@
 -- sigmoid outputs, binary cross-entropy, sampled negatives); their
 -- embedding size and epochs are chosen per fold by AUPR on one fold of the
 -- same setting inside the training drugs and targets, never on the test fold.
---   simec examples/dti.lua [DATA_DIR] [NAME] [--json FILE] [--folds K]
+--   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K]
+-- Without DATA_DIR: ../shared/data/dti when it exists, else (and with
+-- --synthetic) data.synthetic_dti's 200 drugs x 100 targets.
 local data, models, metrics = require "simec.data", require "simec.models", require "simec.metrics"
 
-local opts = require("simec.cli").parse(arg, {json = "string", folds = "integer"}, "dti")
+local opts = require("simec.cli").parse(arg, {json = "string", folds = "integer", synthetic = "flag"}, "dti")
 opts.folds = opts.folds or 10
 
 local dir, name = opts[1] or "../shared/data/dti", opts[2] or "nr"
-local d = data.dti(dir, name)
+local shared = io.open(dir .. "/" .. name .. "_admat_dgc.txt")
+if shared then shared:close() end
+local d = (opts.synthetic or (not opts[1] and not shared)) and data.synthetic_dti() or data.dti(dir, name)
+name = d.name
 local Y = d.interactions:t() -- drugs x targets
 print(("%s: %d drugs x %d targets, %d interactions; %d-fold cross-validation"):format(name, Y:nrows(), Y:ncols(),
                                                                                     Y:nnz(), opts.folds))

@@ -400,6 +400,54 @@ function data.dti(dir, name)
           drugs = {ids = drugs, similarity = similarity(base .. "_simmat_dc.txt", drugs)}}
 end
 
+-- Synthetic drug-target data shaped as data.dti's: drugs and targets have
+-- latent vectors (rank r, standard normal); similarities are Gaussian
+-- kernels of their distances (width: the rank), so similarity rows carry
+-- the latent structure; the pairs with the largest u_d . v_t + noise
+-- interact (density of all pairs).
+--   d = data.synthetic_dti{drugs = 200, targets = 100, rank = 5, density = 0.03, noise = 1, seed = 1}
+function data.synthetic_dti(opts)
+  opts = opts or {}
+  local nd, nt, r = opts.drugs or 200, opts.targets or 100, opts.rank or 5
+  local density, noise, seed = opts.density or 0.03, opts.noise or 1, opts.seed or 1
+  for k, v in pairs{drugs = nd, targets = nt, rank = r, seed = seed} do
+    if math.type(v) ~= "integer" or v < 1 then
+      error(("data.synthetic_dti: %s must be a positive integer, got %s"):format(k, tostring(v)), 2)
+    end
+  end
+  if type(density) ~= "number" or density <= 0 or density >= 1 then
+    error(("data.synthetic_dti: density must be in (0, 1), got %s"):format(tostring(density)), 2)
+  end
+  local U, V = matrix.randn(nd, r, seed), matrix.randn(nt, r, seed + 1)
+  local E = matrix.randn(nd, nt, seed + 2)
+  local function kernel(X)
+    local n, G = X:nrows(), X * X:t()
+    local S = matrix.zeros(n, n)
+    for i = 1, n do
+      for j = 1, n do
+        S:set(i, j, math.exp(-(G:get(i, i) + G:get(j, j) - 2 * G:get(i, j)) / (2 * r)))
+      end
+    end
+    return S
+  end
+  local score, pairs_ = U * V:t(), {}
+  for d = 1, nd do
+    for t = 1, nt do pairs_[#pairs_ + 1] = {score:get(d, t) + noise * E:get(d, t), t, d} end
+  end
+  table.sort(pairs_, function(a, b) return a[1] > b[1] end)
+  local m = math.max(1, math.floor(density * nd * nt + 0.5))
+  local ri, ci = {}, {}
+  for k = 1, m do ri[k], ci[k] = pairs_[k][2], pairs_[k][3] end
+  local dids, tids = {}, {}
+  for d = 1, nd do dids[d] = "d" .. d end
+  for t = 1, nt do tids[t] = "t" .. t end
+  local Y = sparse.from_triplets(ri, ci, 1, {rows = nt, cols = nd})
+  Y:set_row_labels(tids)
+  Y:set_col_labels(dids)
+  return {name = "synthetic", interactions = Y, targets = {ids = tids, similarity = kernel(V)},
+          drugs = {ids = dids, similarity = kernel(U)}}
+end
+
 require("simec.help").add{
   "data", "Data sets: MovieLens (100K, 1M/10M, CSV releases) with item and user features, Yamanishi drug-target " ..
   "data, and a synthetic generator.",
@@ -409,6 +457,9 @@ require("simec.help").add{
   "data.synthetic{items, users, ratings, rank, noise, item_features, user_features, item_tokens, user_tokens, skew, " ..
   "seed}", "Ratings from a low-rank model with biases where features determine factors and biases (so cold start " ..
   "is learnable), Zipf popularity, half stars in [0.5, 5]; with the truth.",
+  "data.synthetic_dti{drugs = 200, targets = 100, rank = 5, density = 0.03, noise = 1, seed = 1}", "Synthetic " ..
+  "drug-target data shaped as data.dti's: latent vectors behind Gaussian-kernel similarities and the interacting " ..
+  "pairs (the largest scores plus noise).",
   "data.dti(dir, name)", "Yamanishi drug-target data (name: nr, gpcr, ic, e): interactions (targets x drugs) and " ..
   "symmetrised drug and target similarity matrices.",
   "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",

@@ -152,3 +152,22 @@ if io.open("../shared/data/dti/nr_admat_dgc.txt") then
     end
   end)
 end
+
+case("data.synthetic_dti: data.dti's shape, symmetric unit-diagonal similarities, the asked density", function()
+  local d = data.synthetic_dti{drugs = 30, targets = 12, rank = 3, density = 0.1, seed = 5}
+  local Y = d.interactions
+  eq(Y:nrows(), 12); eq(Y:ncols(), 30); eq(Y:nnz(), 36)
+  eq(Y:values():min(), 1); eq(Y:values():max(), 1)
+  eq(Y:row_label(2), "t2"); eq(Y:col_label(30), "d30")
+  for _, S in ipairs{d.drugs.similarity, d.targets.similarity} do
+    T.near((S - S:t()):abs():max(), 0, 1e-12)
+    for i = 1, S:nrows() do T.near(S:get(i, i), 1, 1e-12) end
+    check(S:min() > 0 and S:max() <= 1)
+  end
+  eq(#d.drugs.ids, 30); eq(#d.targets.ids, 12)
+  -- seeded
+  eq((data.synthetic_dti{drugs = 30, targets = 12, rank = 3, density = 0.1, seed = 5}.drugs.similarity - d.drugs.similarity)
+     :abs():max(), 0)
+  checkerr("data.synthetic_dti: density must be in (0, 1), got 1", data.synthetic_dti, {density = 1})
+  checkerr("data.synthetic_dti: drugs must be a positive integer, got 0", data.synthetic_dti, {drugs = 0})
+end)
