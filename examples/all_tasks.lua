@@ -5,8 +5,10 @@
 -- side), a one-sided SimEc zero-filled and masked (T3: none can serve both
 -- new sides), and the two-SimEc scheme — the table the study could not
 -- make. Every model learns the residuals of the means model, except the
--- last row of each scenario: a zero-filled SimEc on the residuals of the
--- learned biases. SimEcs have a 10-d embedding, Adamax and l2 1e-3 on the
+-- last three rows of each scenario: a zero-filled SimEc on the residuals of
+-- the learned biases, the Bayesian factorization model (models.mcmc, its
+-- own biases), and a blend of those two weighted on validation
+-- predictions. SimEcs have a 10-d embedding, Adamax and l2 1e-3 on the
 -- embedding; their learning rate and epochs, and the biases' regularisation
 -- and feature ridge, are chosen on the scenario's split of the training
 -- side (SVD k = 100 and ridge alpha 250 are the study's).
