@@ -473,7 +473,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     spm_ptr *cptr = NULL;
     int64_t *cpos = NULL, nnz = SPM_NNZ(R), it, i, f, averaged = 0;
     spm_idx *coth = NULL;
-    double *sum = NULL, *work = NULL, lo = INFINITY, hi = -INFINITY, mean = 0;
+    double *sum = NULL, *work = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
     int rc;
     memset(&b, 0, sizeof b);
     memset(out, 0, sizeof *out);
