@@ -314,21 +314,7 @@ end
 -- a new user's row is empty.
 function models.implicit(train, col_map, n)
   check_sparse(train, "train")
-  local Ut = train:t()
-  n = n or Ut:nrows()
-  local cnt, v, k = Ut:row_counts(), Ut:values(), 0
-  for r = 1, Ut:nrows() do
-    local c = cnt:get(r)
-    for _ = 1, c do k = k + 1; v:set(k, 1, 1 / math.sqrt(c)) end
-  end
-  Ut = sparse.from_values(Ut, v)
-  local empty, idx = Ut:nrows() + 1, {}
-  for u = 1, n do
-    local r = col_map == nil and u or col_map[u]
-    if r == nil then error(("models.implicit: col_map has no entry %d (of %d users)"):format(u, n), 2) end
-    idx[u] = r > 0 and r or empty
-  end
-  return sparse.vstack{Ut, sparse.from_triplets({}, {}, {}, {rows = 1, cols = Ut:ncols()})}:select_rows(idx)
+  return rec.implicit(train, col_map, n or train:ncols())
 end
 
 -- Two SimEcs for new items and new users (T2b, T3; the study's scheme):

@@ -45,6 +45,12 @@ int rec_stats(const spm *A, double *sum, mat *row_mean, mat *row_count, mat *col
 
 #endif
 
+/* Implicit feedback as user features: out (n x R's rows) holds, for each
+ * user u of a full space, the items its training user col_map[u] (-1: new,
+ * an empty row; NULL map: u itself) rated in R (items x users), each
+ * weighted 1/sqrt(that user's count). */
+int rec_implicit(spm *out, const spm *R, const int64_t *col_map, int64_t n, core_err *e);
+
 /* Synthetic ratings (items x users): each user rates a heavy-tailed number
  * of distinct items, items drawn with Zipf popularity (exponent skew);
  * rating = clip(round_half(mu + bi[i] + bu[u] + P[i].Q[u] + noise * N(0,1)), 0.5, 5).

@@ -225,6 +225,18 @@ static int r_synthetic(lua_State *L)
     return 1;
 }
 
+/* rec.implicit(R, col_map, n) -> n x items: each user's training items, 1/sqrt(count) */
+static int r_implicit(lua_State *L)
+{
+    spm *R = bind_checkspm(L, 1), *out;
+    int64_t n = lua_isnoneornil(L, 3) ? R->cols : (int64_t)bind_checksize(L, 3, "n");
+    int64_t *map = checkmap(L, 2, (size_t)n, R->cols, "column map");
+    core_err e;
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, rec_implicit(out, R, map, n, &e));
+    return 1;
+}
+
 static lua_Integer optint_field(lua_State *L, int t, const char *k, lua_Integer def)
 {
     lua_Integer v;
@@ -296,7 +308,7 @@ static int r_bfm(lua_State *L)
 
 static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
-    {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm}, {NULL, NULL}};
+    {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm}, {"implicit", r_implicit}, {NULL, NULL}};
 
 
 static const char *const rec_help[] = {
@@ -312,6 +324,8 @@ static const char *const rec_help[] = {
     "rec.ridge(X, Y, alpha [, intercept, method])", "Multi-output ridge regression weights (Cholesky or conjugate gradients).",
     "rec.bfm(R, P, opts)", "Bayesian factorization model by Gibbs sampling: predictions at P's positions, "
     "averaged over the sweeps after burn-in (used by models.mcmc; opts as there, with row_/col_ features, map, ids).",
+    "rec.implicit(R, col_map [, n])", "Each of n users' training items (R: items x users), weighted 1/sqrt(count) "
+    "(used by models.implicit).",
     "rec.synthetic(P, Q, bi, bu, mu, noise, skew, n, rng)", "n ratings from a low-rank model with biases and Zipf "
     "popularity (used by data.synthetic).",
     NULL};

@@ -281,6 +281,8 @@ static int c_bfm(fx *f, core_err *e)
     OUT1(bfm_run(&out, trace, &f->R, side, &f->R, &o, e), spm_free(&out));
 }
 
+static int c_implicit(fx *f, core_err *e) { spm o; OUT1(rec_implicit(&o, &f->R, NULL, f->R.cols, e), spm_free(&o)); }
+
 static const struct {
     const char *name;
     int (*fn)(fx *, core_err *);
@@ -299,7 +301,7 @@ static const struct {
     {"io_write_triplets", c_write_triplets}, {"simec_init", c_simec_init}, {"simec_transform", c_transform},
     {"simec_predict", c_predict}, {"simec_predict_at", c_predict_at}, {"simec_eval_loss", c_eval_loss},
     {"simec_fit", c_fit}, {"simec_fit negatives", c_fit_negatives}, {"simec_save", c_save},
-    {"simec_load", c_load}, {"lrp_explain", c_lrp}, {"bfm_run", c_bfm},
+    {"simec_load", c_load}, {"lrp_explain", c_lrp}, {"bfm_run", c_bfm}, {"rec_implicit", c_implicit},
 };
 
 static void setup(fx *f)

@@ -115,6 +115,35 @@ static void test_bias_and_sample(void)
 }
 
 /* Bt above the cache bound takes the column-by-column traversal */
+/* each full user's training items, 1/sqrt(count); new users empty; map errors */
+static void test_implicit(void)
+{
+    spm R, out;
+    spm_idx *I = core_malloc(3 * sizeof *I), *J = core_malloc(3 * sizeof *J);
+    double *X = core_malloc(3 * sizeof *X);
+    int64_t map[3] = {1, -1, 0}, bad[1] = {2};
+    core_err e;
+    /* 3 items x 2 users: user 0 rated items 0 and 2, user 1 item 1 */
+    I[0] = 0, J[0] = 0, X[0] = 5;
+    I[1] = 2, J[1] = 0, X[1] = 3;
+    I[2] = 1, J[2] = 1, X[2] = 4;
+    CHECK(spm_from_triplets_owned(&R, 3, 2, &I, &J, &X, 3, SPM_DUP_ERROR, NULL) == 0);
+    CHECK(rec_implicit(&out, &R, map, 3, &e) == CORE_OK);
+    CHECK(out.rows == 3 && out.cols == 3 && SPM_NNZ(&out) == 3);
+    CHECK(spm_get(&out, 0, 1) == 1);
+    CHECK(out.p[2] == out.p[1]); /* the new user */
+    CHECK_NEAR(spm_get(&out, 2, 0), 1 / sqrt(2.0), 1e-15);
+    CHECK_NEAR(spm_get(&out, 2, 2), 1 / sqrt(2.0), 1e-15);
+    spm_free(&out);
+    CHECK(rec_implicit(&out, &R, NULL, 2, &e) == CORE_OK && out.rows == 2);
+    spm_free(&out);
+    CHECK(rec_implicit(&out, &R, bad, 1, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "map entry 1 is outside the 2 training users");
+    CHECK(rec_implicit(&out, &R, NULL, 3, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "3 users and no map");
+    spm_free(&R);
+}
+
 static void test_sample_by_columns(void)
 {
     mat A, B;
@@ -255,6 +284,7 @@ int main(void)
     RUN(test_split);
     RUN(test_bias_and_sample);
     RUN(test_sample_by_columns);
+    RUN(test_implicit);
     RUN(test_svd);
     RUN(test_ridge);
     RUN(test_oom_sweep);

@@ -249,5 +249,6 @@ case("models.implicit: the items each user rated, 1/sqrt(count), empty rows for 
   eq(U:row_counts():get(2), 0)
   near(U:get(3, 1), 1 / math.sqrt(2), 1e-15); near(U:get(3, 3), 1 / math.sqrt(2), 1e-15)
   eq(models.implicit(train):nrows(), 2) -- identity map
-  checkerr("models.implicit: col_map has no entry 3 (of 3 users)", models.implicit, train, {1, 2}, 3)
+  checkerr("column map has 2 entries, expected 3", models.implicit, train, {1, 2}, 3)
+  checkerr("column map entry 2 must be an index in 0..2", models.implicit, train, {1, 3, 0}, 3)
 end)
