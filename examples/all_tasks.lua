@@ -142,11 +142,11 @@ print(("%-9s %-28s %8s %8s %8s  %s"):format("scenario", "method", "RMSE", "MAE",
 for _, r in ipairs(results) do
   local b = r.params.bias
   local bias = b and ("biases: reg %g/%g, alpha %g"):format(b.reg_items, b.reg_users, b.alpha) or ""
-  local chosen = r.params.weight and ("weight %g on MCMC (time: the blend only)"):format(r.params.weight)
-                 or r.params.features and ("k %d, features of %s sides%s"):format(r.params.k, r.params.features,
-                                                                                 r.params.implicit and ", implicit" or "")
-                 or r.params.lr and ("lr %g, %d epochs%s"):format(r.params.lr, r.params.epochs, b and "; " .. bias or "")
-                 or bias
+  local p, chosen = r.params, bias
+  if p.weight then chosen = ("weight %g on MCMC (time: the blend only)"):format(p.weight)
+  elseif p.features then
+    chosen = ("k %d, features of %s sides%s"):format(p.k, p.features, p.implicit and ", implicit" or "")
+  elseif p.lr then chosen = ("lr %g, %d epochs%s"):format(p.lr, p.epochs, b and "; " .. bias or "") end
   print(("%-9s %-28s %8.4f %8.4f %8.2f  %s"):format(r.scenario, r.method, r.rmse, r.mae, r.seconds, chosen))
 end
 print(("total %.1fs (tuning included)"):format(simec.clock() - t_all))

@@ -289,7 +289,8 @@ function models.mcmc(train, pattern, opts)
   end
   local o = {k = opts.k, burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed, init_std = opts.init_std,
              row_map = opts.row_map, col_map = opts.col_map, link = opts.link, trace = opts.trace}
-  for _, side in ipairs{{"items", "row", pattern:nrows(), train:nrows()}, {"users", "col", pattern:ncols(), train:ncols()}} do
+  local sides = {{"items", "row", pattern:nrows(), train:nrows()}, {"users", "col", pattern:ncols(), train:ncols()}}
+  for _, side in ipairs(sides) do
     local name, key, n, ntrain = table.unpack(side)
     local X = opts[name]
     if X ~= nil then

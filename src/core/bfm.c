@@ -363,7 +363,8 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
     S->nf = in->F ? in->F->cols : 0;
     S->link = in->ids && in->F && link;
     S->nlik = S->nid + (S->link ? 0 : S->nf);
-    if (!core_mul2((size_t)(S->nid + S->nf), (size_t)(K ? K : 1), &np) || !core_mul2((size_t)n, (size_t)(K ? K : 1), &nq) ||
+    if (!core_mul2((size_t)(S->nid + S->nf), (size_t)(K ? K : 1), &np) ||
+        !core_mul2((size_t)n, (size_t)(K ? K : 1), &nq) ||
         !core_mul2((size_t)in->n_full, (size_t)(K ? K : 1), &nfull) || np > SIZE_MAX / 8 || nq > SIZE_MAX / 8 ||
         nfull > SIZE_MAX / 8)
         return core_err_set(e, CORE_ETOOBIG, "bfm: %lld factors for %lld %s is too large", (long long)K,
@@ -409,8 +410,9 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
     for (i = 0; i < n; i++)
         if (full_of[i] == (size_t)-1) {
             core_free(full_of);
-            return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld has no features (no full-space index maps to it)",
-                                what[s], (long long)i + 1);
+            return core_err_set(e, CORE_EINVAL,
+                                "bfm: training %s %lld has no features (no full-space index maps to it)", what[s],
+                                (long long)i + 1);
         }
     {
         spm sel;

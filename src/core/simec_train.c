@@ -487,8 +487,35 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Below this many multiply-adds per batch the products are too small for
+ * OpenBLAS's threads: idle, they spin against the next call and the row
+ * kernels' threads (ml-100k's zero-filled SimEcs ran twice as fast on one
+ * BLAS thread on 2 cores). */
+#define FIT_BLAS_THREADED_FLOPS 8e6
+
+static int fit_run(simec *m, const simec_input *x, const simec_target *t, const simec_fit_opts *o,
+                   simec_fit_info *info, core_err *e);
+
 int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec_fit_opts *o, simec_fit_info *info,
               core_err *e)
+{
+    double flops = 0;
+    int blas_threads = 0, rc;
+    size_t l;
+    for (l = 0; l < m->nl; l++)
+        flops += (double)m->layer[l].in * (double)m->layer[l].out;
+    if (flops * (double)(o->batch_size ? o->batch_size : 32) < FIT_BLAS_THREADED_FLOPS) {
+        blas_threads = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    }
+    rc = fit_run(m, x, t, o, info, e);
+    if (blas_threads > 1)
+        openblas_set_num_threads(blas_threads);
+    return rc;
+}
+
+static int fit_run(simec *m, const simec_input *x, const simec_target *t, const simec_fit_opts *o,
+                   simec_fit_info *info, core_err *e)
 {
     size_t n, bs = o->batch_size ? o->batch_size : 32, i, b0;
     size_t *perm = NULL, *iota_rows = NULL;

@@ -308,7 +308,8 @@ static int r_bfm(lua_State *L)
 
 static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
-    {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm}, {"implicit", r_implicit}, {NULL, NULL}};
+    {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm},
+    {"implicit", r_implicit}, {NULL, NULL}};
 
 
 static const char *const rec_help[] = {

@@ -179,7 +179,7 @@ case("models.biases: learned regularised biases, and biases of new items and use
   checkerr("models.biases: reg_items and reg_users must be non-negative numbers", models.biases, one, {reg_items = -1})
 end)
 
-case("models.mcmc: Gibbs-sampled factorization beats the means in every scenario, by a clear margin in cold start", function()
+case("models.mcmc beats the means in every scenario, by a clear margin in cold start", function()
   local ds = data.synthetic{items = 300, users = 250, ratings = 15000, item_features = 30, user_features = 20, seed = 21}
   local X = {items = ds.items.features, users = ds.users.features}
   for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
