@@ -33,8 +33,8 @@ local BIAS_GRID = {reg_items = {1, 3, 10, 30}, reg_users = {1, 3, 10, 30}, alpha
 -- Bayesian factorization (Gibbs sampling): factors, the features of every side or of the new sides only
 -- (in T3 both sides are new), and, where users are known (T1, T2a), whether the items each user rated in
 -- training join its features (implicit feedback)
--- (adding link = {false, true} — the features as prior means of the ids' parameters — to the grid gave
--- T1 0.8910, T2a 1.0300, T2b 1.0002, T3 1.0245 with 13 s more tuning; see the README)
+-- (adding link = {false, true} — the features as prior means of the ids' parameters — to the first grid,
+-- without implicit feedback, gave T1 0.8910, T2a 1.0300, T2b 1.0002, T3 1.0245; see the README)
 local MCMC_GRID = {T1 = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, true}},
                    T2a = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, true}},
                    T2b = {k = {0, 8, 16}, features = {"all", "new"}}, T3 = {k = {0, 8, 16}, features = {"all"}}}
