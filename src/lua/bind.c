@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "alloc.h"
@@ -131,4 +132,58 @@ int bind_checkname(lua_State *L, const char *prefix, const char *what, const cha
     }
     luaL_pushresult(&b);
     return luaL_error(L, "%s: unknown %s '%s' (valid: %s)", prefix, what, name, lua_tostring(L, -1));
+}
+
+double bind_optnum(lua_State *L, int t, const char *k, double d, const char *who)
+{
+    double v;
+    lua_getfield(L, t, k);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return d;
+    }
+    if (!lua_isnumber(L, -1))
+        luaL_error(L, "%s: %s must be a number, got %s", who, k, bind_typename(L, -1));
+    v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (!isfinite(v) || v < 0)
+        luaL_error(L, "%s: %s must be a non-negative number, got %f", who, k, v);
+    return v;
+}
+
+size_t bind_optsize(lua_State *L, int t, const char *k, size_t d, const char *who)
+{
+    lua_Integer v = 0;
+    int isint = 0;
+    lua_getfield(L, t, k);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return d;
+    }
+    if (lua_type(L, -1) == LUA_TNUMBER)
+        v = lua_tointegerx(L, -1, &isint); /* 1e6 is an integer too */
+    if (!isint || v < 0)
+        luaL_error(L, "%s: %s must be a non-negative integer, got %s", who, k, luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    return (size_t)v;
+}
+
+const char *bind_optstr(lua_State *L, int t, const char *k, const char *d, const char *who)
+{
+    const char *s;
+    lua_getfield(L, t, k);
+    s = lua_isnil(L, -1) ? d : lua_tostring(L, -1);
+    if (!s)
+        luaL_error(L, "%s: %s must be a string, got %s", who, k, bind_typename(L, -1));
+    lua_pop(L, 1); /* the string stays alive in the options table */
+    return s;
+}
+
+int bind_optbool(lua_State *L, int t, const char *k, int d)
+{
+    int v;
+    lua_getfield(L, t, k);
+    v = lua_isnil(L, -1) ? d : lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
 }

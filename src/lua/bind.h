@@ -68,6 +68,14 @@ BIND_API int luaopen_simec(lua_State *L);
  * "<prefix>: unknown <what> '<name>' (valid: a, b, ...)". */
 int bind_checkname(lua_State *L, const char *prefix, const char *what, const char *name, const char *const *names);
 
+/* Field k of the options table at t, or d when absent; a wrong type is an
+ * error "<who>: <k> must be ...". optnum and optsize also refuse negative
+ * (and non-finite) values; optsize takes integral floats (1e6). */
+double bind_optnum(lua_State *L, int t, const char *k, double d, const char *who);
+size_t bind_optsize(lua_State *L, int t, const char *k, size_t d, const char *who);
+const char *bind_optstr(lua_State *L, int t, const char *k, const char *d, const char *who);
+int bind_optbool(lua_State *L, int t, const char *k, int d);
+
 /* In-REPL help, kept next to each binding: {signature, description, ...,
  * NULL} pairs; the key is the signature up to its '(' or '{' ("matrix.zeros",
  * "matrix:t" for a method). Stored in the registry table "simec.help",

@@ -237,15 +237,6 @@ static int r_implicit(lua_State *L)
     return 1;
 }
 
-static lua_Integer optint_field(lua_State *L, int t, const char *k, lua_Integer def)
-{
-    lua_Integer v;
-    lua_getfield(L, t, k);
-    v = luaL_opt(L, luaL_checkinteger, -1, def);
-    lua_pop(L, 1);
-    return v;
-}
-
 /* One side of rec.bfm: features (sparse or nil), map, ids flag. */
 static void bfm_side_opts(lua_State *L, int t, const char *prefix, int64_t n_full, int64_t n_train, bfm_side *s)
 {
@@ -255,9 +246,7 @@ static void bfm_side_opts(lua_State *L, int t, const char *prefix, int64_t n_ful
     s->F = lua_isnil(L, -1) ? NULL : bind_checkspm(L, -1);
     lua_pop(L, 1); /* the options table keeps it alive */
     snprintf(key, sizeof key, "%s_ids", prefix);
-    lua_getfield(L, t, key);
-    s->ids = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    s->ids = bind_optbool(L, t, key, 1);
     snprintf(key, sizeof key, "%s_map", prefix);
     lua_getfield(L, t, key);
     s->map = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)n_full, n_train, key);
@@ -277,20 +266,15 @@ static int r_bfm(lua_State *L)
     core_err e;
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_settop(L, 3);
-    o.k = (int64_t)optint_field(L, 3, "k", 8);
-    o.burn_in = (int64_t)optint_field(L, 3, "burn_in", 50);
-    o.samples = (int64_t)optint_field(L, 3, "samples", 150);
-    o.seed = (uint32_t)optint_field(L, 3, "seed", 1);
-    lua_getfield(L, 3, "link");
-    o.link = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "init_std");
-    o.init_std = luaL_optnumber(L, -1, 0.1);
-    lua_pop(L, 1);
+    o.k = (int64_t)bind_optsize(L, 3, "k", 8, "bfm");
+    o.burn_in = (int64_t)bind_optsize(L, 3, "burn_in", 50, "bfm");
+    o.samples = (int64_t)bind_optsize(L, 3, "samples", 150, "bfm");
+    o.seed = (uint32_t)bind_optsize(L, 3, "seed", 1, "bfm");
+    o.link = bind_optbool(L, 3, "link", 0);
+    o.init_std = bind_optnum(L, 3, "init_std", 0.1, "bfm");
     bfm_side_opts(L, 3, "row", P->rows, R->rows, &side[0]);
     bfm_side_opts(L, 3, "col", P->cols, R->cols, &side[1]);
-    lua_getfield(L, 3, "trace");
-    if (lua_toboolean(L, -1)) {
+    if (bind_optbool(L, 3, "trace", 0)) {
         if (o.samples < 1)
             return luaL_error(L, "bfm: samples must be at least 1");
         trace = bind_newmat(L);

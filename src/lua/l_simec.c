@@ -26,59 +26,11 @@ static int checkname(lua_State *L, const char *what, const char *name, const cha
     return bind_checkname(L, "SimEc", what, name, names);
 }
 
-static double optnum(lua_State *L, int t, const char *k, double d)
-{
-    double v;
-    lua_getfield(L, t, k);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return d;
-    }
-    if (!lua_isnumber(L, -1))
-        luaL_error(L, "SimEc: %s must be a number, got %s", k, bind_typename(L, -1));
-    v = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-    if (!isfinite(v) || v < 0)
-        luaL_error(L, "SimEc: %s must be a non-negative number, got %f", k, v);
-    return v;
-}
-
-static size_t optsize(lua_State *L, int t, const char *k, size_t d)
-{
-    lua_Integer v = 0;
-    int isint = 0;
-    lua_getfield(L, t, k);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return d;
-    }
-    if (lua_type(L, -1) == LUA_TNUMBER)
-        v = lua_tointegerx(L, -1, &isint); /* 1e6 is an integer too */
-    if (!isint || v < 0)
-        luaL_error(L, "SimEc: %s must be a non-negative integer, got %s", k, luaL_tolstring(L, -1, NULL));
-    lua_pop(L, 1);
-    return (size_t)v;
-}
-
-static const char *optstr(lua_State *L, int t, const char *k, const char *d)
-{
-    const char *s;
-    lua_getfield(L, t, k);
-    s = lua_isnil(L, -1) ? d : lua_tostring(L, -1);
-    if (!s)
-        luaL_error(L, "SimEc: %s must be a string, got %s", k, bind_typename(L, -1));
-    lua_pop(L, 1); /* the string stays alive in the options table */
-    return s;
-}
-
-static int optbool(lua_State *L, int t, const char *k, int d)
-{
-    int v;
-    lua_getfield(L, t, k);
-    v = lua_isnil(L, -1) ? d : lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
+/* option fields of SimEc's tables (bind.c), errors prefixed "SimEc:" */
+#define optnum(L, t, k, d) bind_optnum(L, t, k, d, "SimEc")
+#define optsize(L, t, k, d) bind_optsize(L, t, k, d, "SimEc")
+#define optstr(L, t, k, d) bind_optstr(L, t, k, d, "SimEc")
+#define optbool(L, t, k, d) bind_optbool(L, t, k, d)
 
 /* SimEc.new{input = n | "identity", rows = n, embedding = d, output = n,
  * hidden = {{500, "tanh"}, ...}, ll_activation, loss, missing, l2_reg, ...} */

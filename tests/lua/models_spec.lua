@@ -234,6 +234,11 @@ case("models.mcmc errors: options, feature rows, maps", function()
            s.train, s.test, {col_map = s.col_map})
   o.row_map = {}
   checkerr("row_map has 0 entries, expected 30", models.mcmc, s.train, s.test, o)
+  -- the binding under it names the option too
+  checkerr("bfm: burn_in must be a non-negative integer, got x", require("simec.rec").bfm, s.train, s.test,
+           {row_map = s.row_map, col_map = s.col_map, burn_in = "x"})
+  checkerr("bfm: init_std must be a number, got table", require("simec.rec").bfm, s.train, s.test,
+           {row_map = s.row_map, col_map = s.col_map, init_std = {}})
   checkerr("models.fit_split: features must be \"all\" or \"new\", got both", models.fit_split, s, {items = Xi},
            {model = "mcmc", features = "both"})
   checkerr("models.fit_split: T2a has new items: give their features (items = ...)", models.fit_split, s, {},
