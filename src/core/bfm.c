@@ -254,11 +254,11 @@ static void sweep(bfm *b, int64_t nnz, double *work)
     int64_t i, f, s, K = b->k;
     double ss = 0, sum = 0;
     /* noise precision, then w0 (flat prior) */
-    for (i = 0; i < nnz; i++)
+    for (i = 0; i < nnz; i++) {
         ss += b->e[i] * b->e[i];
-    b->alpha = draw_gamma(&b->g, (HYPER_A + (double)nnz) / 2) / ((HYPER_B + ss) / 2);
-    for (i = 0; i < nnz; i++)
         sum += b->e[i] + b->w0;
+    }
+    b->alpha = draw_gamma(&b->g, (HYPER_A + (double)nnz) / 2) / ((HYPER_B + ss) / 2);
     {
         double nt = sum / (double)nnz + rng_normal(&b->g) / sqrt(b->alpha * (double)nnz), delta = nt - b->w0;
         for (i = 0; i < nnz; i++)
