@@ -50,7 +50,7 @@ local SETTINGS = {
 local GRID = {embedding = {10, 30}, epochs = {20, 60}}
 
 local function simec_opts(p)
-  return {embedding = p.embedding, missing = "mask",
+  return {embedding = p.embedding, missing = "mask", seed = 28,
           simec = {ll_activation = "sigmoid", loss = "bce", l2_reg_emb = 1e-4, optimizer = {"adam", lr = 0.01}},
           fit = {epochs = p.epochs, batch_size = 16, negatives = 5}}
 end

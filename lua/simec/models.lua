@@ -324,17 +324,18 @@ end
 -- side's embeddings, so both map into one space where a rating is the dot
 -- product of an item's and a user's embedding. A side without features
 -- (nil) uses identity input: its rows must then be known ones.
---   ts = models.two_simec(R, {items = Xi, users = Xu, embedding = 100, missing = "mask",
+--   ts = models.two_simec(R, {items = Xi, users = Xu, embedding = 100, missing = "mask", seed = 28,
 --                             first = "items" | "users", finetune = 0, simec = {...}, fit = {...}})
 --   p = ts:predict(test, s.row_map, s.col_map, {items = Xi_full, users = Xu_full})
+-- missing and seed default to SimEc.new's (the core's); embedding is required.
 -- finetune = n alternates n more rounds, each side refitted against the
 -- other's current embeddings (frozen); simec and fit pass options through.
 local TwoSimEc = {}
 TwoSimEc.__index = TwoSimEc
 
 local function side_model(X, rows, out, o, extra)
-  local cfg = {input = X and X:ncols() or "identity", rows = rows, embedding = o.embedding or 100, output = out,
-               missing = o.missing or "mask", seed = o.seed or 28}
+  local cfg = {input = X and X:ncols() or "identity", rows = rows, embedding = o.embedding, output = out,
+               missing = o.missing, seed = o.seed}
   for k, v in pairs(o.simec or {}) do cfg[k] = v end
   for k, v in pairs(extra or {}) do cfg[k] = v end
   return SimEc.new(cfg)
@@ -343,6 +344,9 @@ end
 function models.two_simec(R, opts)
   check_sparse(R, "R")
   opts = opts or {}
+  if math.type(opts.embedding) ~= "integer" or opts.embedding < 1 then
+    error(("models.two_simec: embedding must be a positive integer, got %s"):format(tostring(opts.embedding)), 2)
+  end
   local first = opts.first or "items"
   if first ~= "items" and first ~= "users" then
     error(("models.two_simec: first must be \"items\" or \"users\", got %s"):format(tostring(first)), 2)
@@ -399,11 +403,22 @@ end
 -- predicted ratings at s.test (sparse, its structure):
 --   p = models.fit_split(s, {items = Xi, users = Xu},    -- full-space features
 --                        {model = "svd_regression" | "simec" | "two_simec", missing = "mask",
---                         embedding = 10, lr = 0.002, epochs = 10, l2_reg_emb = 1e-3, k = 100, alpha = 250,
---                         base = "means" | "biases", reg = 5, reg_items =, reg_users =, bias_alpha = 10})
+--                         embedding = 10, lr = 0.002, epochs = 10, l2_reg_emb = 1e-3, seed = 13,
+--                         k = 100, alpha = 250, base = "means" | "biases", reg = 5, reg_items =, reg_users =,
+--                         bias_alpha = 10, on_epoch = function(epoch, predict) ... end})
+-- base "users": global and user means only (the item effects stay in the
+-- residuals, for the features to learn). input = "identity" gives a T1
+-- SimEc identity input even where item features exist.
+-- SimEc settings left out take SimEc.new's and fit's defaults (the core's);
+-- embedding is required for the SimEc models. seed seeds the training
+-- shuffles and, as seed + 15, the initial weights (the default 13 keeps the
+-- weights earlier releases drew from seed 28). on_epoch (model "simec")
+-- is called after every epoch with a function giving the predictions at
+-- s.test of the weights so far; it returns false to stop.
 -- "simec" is one-sided: the item side for T1 and T2a (identity input for T1
 -- without item features), the user side for T2b; T3 needs two sides.
 -- "mcmc" (models.mcmc; k = 8, burn_in, samples, seed, link) learns its own biases
+-- and predicts new items or users without features from the population
 -- (no base), with the features of every side given (features = "all") or
 -- of the new sides only ("new"); implicit = true adds models.implicit to
 -- the user features.
@@ -414,7 +429,7 @@ function models.fit_split(s, X, opts)
   local need = NEEDS[s.scenario] or error(("models.fit_split: unknown scenario %s"):format(tostring(s.scenario)), 2)
   local kind = opts.model or "two_simec"
   for side in pairs(need) do
-    if not X[side] then error(("models.fit_split: %s has new %s: give their features (%s = ...)"):format(
+    if not X[side] and kind ~= "mcmc" then error(("models.fit_split: %s has new %s: give their features (%s = ...)"):format(
       s.scenario, side, side), 2) end
   end
   for side, n in pairs{items = s.test:nrows(), users = s.test:ncols()} do
@@ -436,7 +451,7 @@ function models.fit_split(s, X, opts)
       local imp = models.implicit(s.train, s.col_map, s.test:ncols())
       users = users and sparse.hstack{sparse.is(users) and users or sparse.from_dense(users), imp} or imp
     end
-    return models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k or 8,
+    return models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k,
                                          items = (f == "all" or need.items) and X.items or nil, users = users,
                                          burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed,
                                          link = opts.link})
@@ -444,19 +459,28 @@ function models.fit_split(s, X, opts)
   local Xi = X.items and X.items:select_rows(s.train_items) or nil
   local Xu = X.users and X.users:select_rows(s.train_users) or nil
   local bm
-  if opts.base == "biases" then -- learned biases, from features for new items and users
+  if opts.base == "users" then -- global and user means only: the residuals keep each item's effect
+    bm = models.means(s.train, {rows = false})
+  elseif opts.base == "biases" then -- learned biases, from features for new items and users
     bm = models.biases(s.train, {reg_items = opts.reg_items or opts.reg or 5, reg_users = opts.reg_users or opts.reg or 5,
                                  items = Xi, users = Xu, alpha = opts.bias_alpha})
   elseif opts.base == nil or opts.base == "means" then
     bm = models.means(s.train)
   else
-    error(("models.fit_split: base must be \"means\" or \"biases\", got %s"):format(tostring(opts.base)), 2)
+    error(("models.fit_split: base must be \"means\", \"users\" or \"biases\", got %s"):format(tostring(opts.base)), 2)
   end
   local base = bm:predict(s.test, s.row_map, s.col_map, X)
   local resid = bm:residuals(s.train)
-  local fit = {epochs = opts.epochs or 10, verbose = false, seed = opts.seed or 13}
-  local cfg = {embedding = opts.embedding or 10, missing = opts.missing or "mask", seed = 28,
-               l2_reg_emb = opts.l2_reg_emb or 1e-3, optimizer = {"adamax", lr = opts.lr or 0.002}}
+  if kind ~= "svd_regression" and (math.type(opts.embedding) ~= "integer" or opts.embedding < 1) then
+    error(("models.fit_split: embedding must be a positive integer, got %s"):format(tostring(opts.embedding)), 2)
+  end
+  if opts.on_epoch ~= nil and kind ~= "simec" then
+    error("models.fit_split: on_epoch needs model \"simec\"", 2)
+  end
+  local seed = opts.seed or 13
+  local fit = {epochs = opts.epochs, verbose = false, seed = seed}
+  local cfg = {embedding = opts.embedding, missing = opts.missing, seed = seed + 15, l2_reg_emb = opts.l2_reg_emb,
+               optimizer = {opts.optimizer or "adamax", lr = opts.lr}}
   local p
   if kind == "svd_regression" then
     local sv = models.svd(resid, math.min(opts.k or 100, math.min(resid:shape()) - 1))
@@ -469,22 +493,40 @@ function models.fit_split(s, X, opts)
     end
   elseif kind == "two_simec" then
     local ts = models.two_simec(resid, {items = Xi, users = Xu, embedding = cfg.embedding, missing = cfg.missing,
-                                        seed = 28, fit = fit,
+                                        seed = cfg.seed, fit = fit,
                                         simec = {l2_reg_emb = cfg.l2_reg_emb, optimizer = cfg.optimizer}})
     p = ts:predict(s.test, s.row_map, s.col_map, X)
   elseif kind == "simec" then
     local users = s.scenario == "T2b"
     local F, T = users and Xu or Xi, users and resid:t() or resid
+    if opts.input == "identity" then
+      if s.scenario ~= "T1" then error("models.fit_split: identity input needs known items (T1)", 2) end
+      F = nil
+    elseif opts.input ~= nil and opts.input ~= "features" then
+      error(("models.fit_split: input must be \"features\" or \"identity\", got %s"):format(tostring(opts.input)), 2)
+    end
     cfg.input, cfg.rows, cfg.output = F and F:ncols() or "identity", T:nrows(), T:ncols()
     local m = SimEc.new(cfg)
-    m:fit(F, T, fit)
-    if users then
-      p = m:predict_at(X.users, s.test:t()):t()
-    elseif F then
-      p = m:predict_at(X.items, s.test)
-    else -- T1 with identity input: the test rows are the training rows
-      p = m:predict_at(nil, s.test)
+    -- embeddings of every row of the full space (identity input: the training
+    -- rows, through the split's map, so test rows without training ratings,
+    -- as a given split may have, get 0) times the last layer, at the test
+    -- entries; the outputs are training columns, reached through the other map
+    local function predict()
+      local V = m:layers()[#m:layers()].W
+      if users then
+        return rec.sample(m:transform(X.users), V, s.test:t(), models.identity(s.test:ncols()), s.row_map):t()
+      elseif F then
+        return rec.sample(m:transform(X.items), V, s.test, models.identity(s.test:nrows()), s.col_map)
+      end
+      return rec.sample(m:transform(), V, s.test, s.row_map, s.col_map)
     end
+    if opts.on_epoch then
+      fit.on_epoch = function(epoch) return opts.on_epoch(epoch, function()
+        return sparse.from_values(base, base:values() + predict():values())
+      end) end
+    end
+    m:fit(F, T, fit)
+    p = predict()
   else
     error(("models.fit_split: model must be \"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\", got %s"):format(
       tostring(kind)), 2)

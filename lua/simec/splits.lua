@@ -10,7 +10,7 @@
 -- A fraction f of n elements trains floor(f * n) of them.
 local simec = require "simec"
 local rec = require "simec.rec"
-local rng = simec.rng
+local rng, sparse = simec.rng, simec.sparse
 local splits = {}
 
 local DEFAULTS = {T1 = {pairs = 0.7}, T2a = {items = 0.7}, T2b = {users = 0.7}, T3 = {items = 0.85, users = 0.8}}
@@ -97,6 +97,66 @@ function splits.split(R, scenario, opts)
   return s
 end
 
+-- A split given as two labelled rating matrices (e.g. ml-100k's u1.base and
+-- u1.test), as a T1 split table. The full space is item_ids x user_ids (the
+-- data set's, so its features line up), or, without them, the train ids
+-- followed by the ids only the test set has. Test ratings of items or users
+-- without training ratings keep map 0: models predict them as new ones.
+--   s = splits.given(train, test [, item_ids, user_ids])
+function splits.given(train, test, item_ids, user_ids)
+  local function full_ids(a, b, given, what)
+    if given then return given end
+    local out, seen = {}, {}
+    for _, list in ipairs{a, b} do
+      for _, id in ipairs(list) do
+        if not seen[id] then seen[id] = true; out[#out + 1] = id end
+      end
+    end
+    return out
+  end
+  local tr_items, tr_users, te_items, te_users = train:row_labels(), train:col_labels(), test:row_labels(),
+                                                 test:col_labels()
+  if not (tr_items and tr_users and te_items and te_users) then
+    error("splits.given: train and test must be labelled (read with sparse.read)", 2)
+  end
+  item_ids, user_ids = full_ids(tr_items, te_items, item_ids), full_ids(tr_users, te_users, user_ids)
+  local function maps(full, tr, side, which)
+    local index = {}
+    for i, id in ipairs(full) do index[id] = i end
+    local map, list = {}, {}
+    for i = 1, #full do map[i] = 0 end
+    for k, id in ipairs(tr) do
+      local i = index[id] or error(("splits.given: %s %s of the %s set is not in the data set's %ss"):format(side,
+                                   id, which, side), 3)
+      map[i], list[k] = k, i
+    end
+    return map, list, index
+  end
+  local row_map, train_items, iindex = maps(item_ids, tr_items, "item", "training")
+  local col_map, train_users, uindex = maps(user_ids, tr_users, "user", "training")
+  -- the test ratings in the full space
+  local I, J, V, n = {}, {}, {}, 0
+  for r, c, v in test:triplets() do
+    n = n + 1
+    I[n] = iindex[te_items[r]] or error(("splits.given: item %s of the test set is not in the data set's items")
+                                        :format(te_items[r]), 2)
+    J[n] = uindex[te_users[c]] or error(("splits.given: user %s of the test set is not in the data set's users")
+                                        :format(te_users[c]), 2)
+    V[n] = v
+  end
+  local s = {scenario = "T1", given = true, train = train,
+             test = sparse.from_triplets(I, J, V, {rows = #item_ids, cols = #user_ids, duplicates = "error"}),
+             row_map = row_map, col_map = col_map, train_items = train_items, train_users = train_users,
+             item_ids = item_ids, user_ids = user_ids}
+  local function new(map)
+    local t = {}
+    for i = 1, #map do if map[i] == 0 then t[#t + 1] = i end end
+    return t
+  end
+  s.test_items, s.test_users = new(row_map), new(col_map)
+  return s
+end
+
 -- k folds over "ratings" (default), "items" or "users"; each fold is a
 -- split table as above (test = fold f). Permutations come from rng.new(seed).
 function splits.kfold(R, k, opts)
@@ -153,6 +213,8 @@ require("simec.help").add{
   "splits.split(R, scenario, {seed = 13, order, items, users, pairs})", "The study's split (NumPy-identical " ..
   "permutations): train (train index space, labelled), test (full space), row_map/col_map (full -> train index, 0 " ..
   "for new), train_items/train_users, test_items/test_users.",
+  "splits.given(train, test [, item_ids, user_ids])", "A T1 split table from a given train and test set " ..
+  "(labelled, e.g. u1.base/u1.test) in the full space of the data set's ids (or their union).",
   "splits.kfold(R, k, {over = \"ratings\" | \"items\" | \"users\", seed})", "k split tables whose test parts " ..
   "partition the ratings (or items, users).",
 }

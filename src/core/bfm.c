@@ -468,6 +468,16 @@ static void accumulate(const bfm *b, const spm *P, double *sum, double lo, doubl
         }
 }
 
+void bfm_opts_default(bfm_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->k = 8;
+    o->burn_in = 50;
+    o->samples = 150;
+    o->init_std = 0.1;
+    o->seed = 1;
+}
+
 int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const spm *P, const bfm_opts *o,
             core_err *e)
 {

@@ -40,6 +40,9 @@ typedef struct bfm_opts {
     int link;             /* on a side with ids and features, the features predict the ids' parameters */
 } bfm_opts;
 
+/* k 8, burn-in 50, 150 averaged sweeps, init_std 0.1, seed 1, no link */
+void bfm_opts_default(bfm_opts *o);
+
 /* Fits on R (train rows x train cols) and predicts at the stored positions
  * of P (full space: side[0].n_full x side[1].n_full), out taking P's
  * structure. trace (samples entries, or NULL): after each averaged sweep,

@@ -40,6 +40,12 @@ typedef struct simec_cfg {
 } simec_cfg;
 
 void simec_cfg_default(simec_cfg *c);
+/* The learning rate an optimiser starts from when none is given: the
+ * reference's 0.0005 for Adamax and Adam, 0.01 for plain SGD, whose steps
+ * are not scaled by gradient moments. */
+double simec_default_lr(int opt);
+/* reduce-on-plateau's factor when lr_plateau is asked for without one */
+#define SIMEC_PLATEAU_FACTOR 0.5
 
 /* Layer l has W (in x out, row-major) and b (out), except the last layer,
  * whose weights are stored transposed: one row of emb_dim per output, so

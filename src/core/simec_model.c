@@ -11,6 +11,11 @@ const char *const simec_act_names[] = {"linear", "tanh", "relu", "sigmoid", "lea
 const char *const simec_loss_names[] = {"mse", "mae", "bce", NULL};
 const char *const simec_opt_names[] = {"adamax", "adam", "sgd", NULL};
 
+double simec_default_lr(int opt)
+{
+    return opt == SIMEC_SGD ? 0.01 : 0.0005;
+}
+
 void simec_cfg_default(simec_cfg *c)
 {
     memset(c, 0, sizeof *c);
@@ -21,7 +26,7 @@ void simec_cfg_default(simec_cfg *c)
     c->l2_reg = 1e-8; /* the reference's defaults */
     c->l2_reg_emb = 1e-5;
     c->opt = SIMEC_ADAMAX;
-    c->lr = 0.0005;
+    c->lr = simec_default_lr(c->opt);
     c->beta1 = 0.9;
     c->beta2 = 0.999;
     c->eps = 1e-7;

@@ -266,12 +266,13 @@ static int r_bfm(lua_State *L)
     core_err e;
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_settop(L, 3);
-    o.k = (int64_t)bind_optsize(L, 3, "k", 8, "bfm");
-    o.burn_in = (int64_t)bind_optsize(L, 3, "burn_in", 50, "bfm");
-    o.samples = (int64_t)bind_optsize(L, 3, "samples", 150, "bfm");
-    o.seed = (uint32_t)bind_optsize(L, 3, "seed", 1, "bfm");
-    o.link = bind_optbool(L, 3, "link", 0);
-    o.init_std = bind_optnum(L, 3, "init_std", 0.1, "bfm");
+    bfm_opts_default(&o);
+    o.k = (int64_t)bind_optsize(L, 3, "k", (size_t)o.k, "bfm");
+    o.burn_in = (int64_t)bind_optsize(L, 3, "burn_in", (size_t)o.burn_in, "bfm");
+    o.samples = (int64_t)bind_optsize(L, 3, "samples", (size_t)o.samples, "bfm");
+    o.seed = (uint32_t)bind_optsize(L, 3, "seed", o.seed, "bfm");
+    o.link = bind_optbool(L, 3, "link", o.link);
+    o.init_std = bind_optnum(L, 3, "init_std", o.init_std, "bfm");
     bfm_side_opts(L, 3, "row", P->rows, R->rows, &side[0]);
     bfm_side_opts(L, 3, "col", P->cols, R->cols, &side[1]);
     if (bind_optbool(L, 3, "trace", 0)) {

@@ -82,39 +82,41 @@ static int s_new(lua_State *L)
         }
     }
     lua_pop(L, 1);
-    c.ll_act = checkname(L, "activation", optstr(L, 1, "ll_activation", "linear"), simec_act_names);
+    c.ll_act = checkname(L, "activation", optstr(L, 1, "ll_activation", simec_act_names[c.ll_act]), simec_act_names);
     if (c.ll_act != SIMEC_LINEAR && c.ll_act != SIMEC_SIGMOID)
         return luaL_error(L, "SimEc.new: ll_activation must be linear or sigmoid, got %s", simec_act_names[c.ll_act]);
-    c.loss = checkname(L, "loss", optstr(L, 1, "loss", "mse"), simec_loss_names);
+    c.loss = checkname(L, "loss", optstr(L, 1, "loss", simec_loss_names[c.loss]), simec_loss_names);
     {
         static const char *const missing[] = {"zero", "mask", NULL};
-        c.missing = checkname(L, "missing", optstr(L, 1, "missing", "zero"), missing);
+        c.missing = checkname(L, "missing", optstr(L, 1, "missing", missing[c.missing]), missing);
     }
     c.l2_reg = optnum(L, 1, "l2_reg", c.l2_reg);
     c.l2_reg_emb = optnum(L, 1, "l2_reg_emb", c.l2_reg_emb);
     c.l2_reg_out = optnum(L, 1, "l2_reg_out", c.l2_reg_out);
-    c.s_ll_reg = optnum(L, 1, "s_ll_reg", 0.0);
-    c.orth_reg = optnum(L, 1, "orth_reg", 0.0);
-    c.wll_frozen = optbool(L, 1, "wll_frozen", 0);
+    c.s_ll_reg = optnum(L, 1, "s_ll_reg", c.s_ll_reg);
+    c.orth_reg = optnum(L, 1, "orth_reg", c.orth_reg);
+    c.wll_frozen = optbool(L, 1, "wll_frozen", c.wll_frozen);
     {
         lua_Integer seed;
         lua_getfield(L, 1, "seed");
-        seed = luaL_optinteger(L, -1, 0);
+        seed = luaL_optinteger(L, -1, (lua_Integer)c.seed);
         lua_pop(L, 1);
         if (seed < 0 || seed > 0xffffffffLL)
             return luaL_error(L, "SimEc.new: seed must be between 0 and 2^32-1");
         c.seed = (uint32_t)seed;
     }
+    /* the optimiser's name, however given, sets its default learning rate */
     lua_getfield(L, 1, "optimizer");
-    if (lua_isstring(L, -1))
+    if (lua_isstring(L, -1)) {
         c.opt = checkname(L, "optimizer", lua_tostring(L, -1), simec_opt_names);
-    else if (lua_istable(L, -1)) {
+        c.lr = simec_default_lr(c.opt);
+    } else if (lua_istable(L, -1)) {
         int t = lua_gettop(L);
         lua_geti(L, t, 1);
         if (!lua_isnil(L, -1))
             c.opt = checkname(L, "optimizer", luaL_checkstring(L, -1), simec_opt_names);
         lua_pop(L, 1);
-        c.lr = optnum(L, t, "lr", c.opt == SIMEC_SGD ? 0.01 : c.lr);
+        c.lr = optnum(L, t, "lr", simec_default_lr(c.opt));
         c.beta1 = optnum(L, t, "beta1", c.beta1);
         c.beta2 = optnum(L, t, "beta2", c.beta2);
         c.eps = optnum(L, t, "eps", c.eps);
@@ -276,7 +278,7 @@ static int s_fit(lua_State *L)
     if (!lua_isnoneornil(L, opts)) {
         luaL_checktype(L, opts, LUA_TTABLE);
         o.epochs = (int)optsize(L, opts, "epochs", (size_t)o.epochs);
-        o.initial_epoch = (int)optsize(L, opts, "initial_epoch", 0);
+        o.initial_epoch = (int)optsize(L, opts, "initial_epoch", (size_t)o.initial_epoch);
         lua_getfield(L, opts, "checkpoint");
         if (lua_type(L, -1) == LUA_TSTRING)
             c.ckpt = lua_tostring(L, -1), c.ckpt_every = 1;
@@ -297,21 +299,21 @@ static int s_fit(lua_State *L)
         o.batch_size = optsize(L, opts, "batch_size", o.batch_size);
         if (o.batch_size == 0)
             return luaL_error(L, "fit: batch_size must be positive");
-        o.shuffle = optbool(L, opts, "shuffle", 1);
-        o.seed = (uint32_t)optsize(L, opts, "seed", 0);
-        o.keep_best = optbool(L, opts, "keep_best", 0);
-        o.negatives = optnum(L, opts, "negatives", 0.0);
+        o.shuffle = optbool(L, opts, "shuffle", o.shuffle);
+        o.seed = (uint32_t)optsize(L, opts, "seed", o.seed);
+        o.keep_best = optbool(L, opts, "keep_best", o.keep_best);
+        o.negatives = optnum(L, opts, "negatives", o.negatives);
         {
             static const char *const kinds[] = {"uniform", "popularity", NULL};
-            o.neg_popularity = checkname(L, "negative_sampling", optstr(L, opts, "negative_sampling", "uniform"), kinds);
+            o.neg_popularity = checkname(L, "negative_sampling", optstr(L, opts, "negative_sampling", kinds[o.neg_popularity]), kinds);
         }
         c.verbose = optbool(L, opts, "verbose", 1);
         lua_getfield(L, opts, "lr_plateau");
         if (lua_istable(L, -1)) {
             int p = lua_gettop(L);
-            o.plateau_factor = optnum(L, p, "factor", 0.5);
-            o.plateau_patience = (int)optsize(L, p, "patience", 3);
-            o.min_lr = optnum(L, p, "min_lr", 1e-6);
+            o.plateau_factor = optnum(L, p, "factor", SIMEC_PLATEAU_FACTOR);
+            o.plateau_patience = (int)optsize(L, p, "patience", (size_t)o.plateau_patience);
+            o.min_lr = optnum(L, p, "min_lr", o.min_lr);
             if (!(o.plateau_factor > 0 && o.plateau_factor < 1))
                 return luaL_error(L, "fit: lr_plateau.factor must be between 0 and 1");
         }

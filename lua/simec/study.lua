@@ -1,0 +1,801 @@
+-- The study: the four tasks (T1 known items and users, T2a new items, T2b
+-- new users, T3 both new) on any ratings data, with every model's grid
+-- declared here before the run, settings chosen on validation ratings
+-- carved from the training side, and the test ratings scored once, for the
+-- chosen setting only. The examples are declarations of what to run:
+--   require("simec.study").main{prog = "all_tasks", about = "...",
+--                               models = {"mean", "biases", "svd", ...}}
+-- As a library: ds = study.load(args); runs = study.run(ds, opts).
+local simec = require "simec"
+local data, splits, models = require "simec.data", require "simec.splits", require "simec.models"
+local metrics, report = require "simec.metrics", require "simec.report"
+local sparse = simec.sparse
+local study = {}
+
+-- The study's constants: the means model's shrinkage, the SVD's rank and
+-- the ridge from features to its factors, the SimEcs' embedding size,
+-- embedding regularisation and optimiser, and the split seed whose splits
+-- are the published tables'. Numeric defaults of the models themselves
+-- live in the core (SimEc.new, fit, rec.bfm).
+study.SHRINKAGE = 1
+study.SVD_K = 100
+study.RIDGE_ALPHA = 250
+study.SIMEC = {embedding = 10, l2_reg_emb = 1e-3, optimizer = "adamax"}
+study.SEED = 13
+study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
+
+local WEIGHTS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
+
+-- The grids, fixed before any run: "default", the same for every data set,
+-- and "quick", a small one for a classroom. A model's grid may drop values
+-- that cannot matter in a scenario (study.grid_for says which).
+study.GRIDS = {
+  default = {
+    biases = {reg_items = {1, 3, 10, 30}, reg_users = {1, 3, 10, 30}, alpha = {1, 10, 100, 1000}},
+    simec = {lr = {0.002, 0.01}, epochs = {5, 20}},
+    biases_simec = {lr = {0.002, 0.01, 0.03}, epochs = {5, 20, 40}},
+    simec_study = {lr = {0.002, 0.01}, l2_reg_emb = {1e-5, 1e-3, 0.1}, embedding = {10, 100},
+                   base = {"means", "users"}, max_epochs = {20}},
+    mcmc = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, true}},
+    blend = {w = WEIGHTS},
+  },
+  quick = {
+    biases = {reg_items = {3, 30}, reg_users = {3, 30}, alpha = {1, 1000}},
+    simec = {lr = {0.01}, epochs = {20}},
+    biases_simec = {lr = {0.01}, epochs = {40}},
+    simec_study = {lr = {0.01}, l2_reg_emb = {1e-3}, embedding = {10}, base = {"means"}, max_epochs = {10}},
+    mcmc = {k = {8}, features = {"all"}, implicit = {false, true}, burn_in = {25}, samples = {50}},
+    blend = {w = WEIGHTS},
+  },
+}
+
+-- A user-facing error: main prints it as one line, without a traceback.
+local USAGE = setmetatable({}, {__tostring = function() return "study usage error" end})
+function study.fail(fmt, ...)
+  error(setmetatable({msg = select("#", ...) > 0 and fmt:format(...) or fmt}, USAGE), 0)
+end
+
+local function is_dir(path)
+  local f = io.open(path .. "/.", "rb")
+  if f then f:close() return true end
+  return false
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- Where a data set named (or pathed) name lives: the path given, else
+-- data/NAME (where scripts/get-data.sh puts it), else ../shared/data/NAME.
+function study.find_data(name)
+  local tried = {name}
+  if is_dir(name) then return name end
+  if not name:find("/", 1, true) then
+    for _, root in ipairs{"data", "../shared/data"} do
+      local p = root .. "/" .. name
+      tried[#tried + 1] = p
+      if is_dir(p) then return p end
+    end
+  end
+  local hint = name:match("^ml%-") and ("get it with scripts/get-data.sh %s"):format(name) or
+               "give a MovieLens folder, --ratings FILE or --train FILE --test FILE"
+  study.fail("no data set %s: looked in %s; %s, or run on synthetic data with --synthetic", name,
+             table.concat(tried, ", "), hint)
+end
+
+local function parse_columns(text)
+  local u, i, r = text:match("^(%d+),(%d+),(%d+)$")
+  if not u then study.fail("--columns must be USER,ITEM,RATING field numbers, e.g. 1,2,3; got %s", text) end
+  return tonumber(u), tonumber(i), tonumber(r)
+end
+
+-- a ratings file as the options describe it (items x users, labelled)
+local function read_ratings(path, args)
+  if not exists(path) then study.fail("ratings file %s does not exist", path) end
+  local u, i, r = parse_columns(args.columns or "1,2,3")
+  local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
+                                               header = args.header or false, order = true})
+  if not ok then study.fail("%s", tostring(R)) end
+  return R, info
+end
+
+-- The data set of a command line: {name, ratings, order, items = {ids,
+-- features, sets}, users = {...}, given = split or nil, source}.
+function study.load(args)
+  local ds
+  if args.synthetic then
+    ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
+                        seed = study.SEED}
+    ds.items.sets = {"synthetic (40 binary)"}
+    ds.users.sets = {"synthetic (30 binary)"}
+    ds.source = "data.synthetic"
+  elseif args.ratings then
+    local R, info = read_ratings(args.ratings, args)
+    ds = {name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
+          items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}
+  elseif args.data or not args.train then
+    local dir = study.find_data(args.data or "ml-100k")
+    local ok, d = pcall(data.movielens, dir, {min_tag_count = args.tags_min, genome_min = args.genome_min or nil})
+    if not ok then study.fail("%s", tostring(d)) end
+    ds = d
+    ds.source = dir
+    ds.items.sets = {}
+    for _, k in ipairs{"genre=", "decade=", "tag=", "genome="} do
+      local n = 0
+      for _, name in ipairs(ds.items.vocab.names) do if name:sub(1, #k) == k then n = n + 1 end end
+      if k == "genome=" and ds.genome then n = ds.genome.tags end
+      if n > 0 then ds.items.sets[#ds.items.sets + 1] = ("%s (%d)"):format(k:sub(1, -2), n) end
+    end
+    if ds.users.features then
+      ds.users.sets = {("demographics (%d)"):format(ds.users.features:ncols())}
+    end
+  end
+  if args.train or args.test then
+    if not (args.train and args.test) then study.fail("--train and --test go together") end
+    local function locate(f)
+      if exists(f) or not ds then return f end
+      return exists(ds.source .. "/" .. f) and ds.source .. "/" .. f or f
+    end
+    local trp, tep = locate(args.train), locate(args.test)
+    local Rtr = read_ratings(trp, args)
+    local Rte = read_ratings(tep, args)
+    local ok, s = pcall(splits.given, Rtr, Rte, ds and ds.items.ids, ds and ds.users.ids)
+    if not ok then study.fail("%s", tostring(s)) end
+    if not ds then
+      ds = {name = trp:match("([^/]+)$") .. "+" .. tep:match("([^/]+)$"), source = trp,
+            items = {ids = s.item_ids}, users = {ids = s.user_ids}}
+    end
+    ds.given = s
+    ds.given_name = ("%s / %s"):format(args.train, args.test)
+  end
+  -- feature files, next to what the release derives
+  for _, side in ipairs{"items", "users"} do
+    local what = side:sub(1, -2)
+    for _, path in ipairs(args[what .. "_features"] or {}) do
+      local ok, X, info = pcall(data.features_file, path, ds[side].ids, what)
+      if not ok then study.fail("%s", tostring(X)) end
+      if info.unknown > 0 then
+        io.stderr:write(("simec: warning: %s: %d of %d lines name %s ids that are not in the ratings\n")
+          :format(path, info.unknown, info.lines, what))
+      end
+      ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
+      ds[side].sets = ds[side].sets or {}
+      ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, info.format)
+    end
+  end
+  local drop = args.no_features
+  if drop then
+    if drop ~= "items" and drop ~= "users" and drop ~= "both" then
+      study.fail("--no-features must be items, users or both, got %s", drop)
+    end
+    for _, side in ipairs{"items", "users"} do
+      if drop == side or drop == "both" then ds[side].features, ds[side].sets = nil, nil end
+    end
+  end
+  for _, side in ipairs{"items", "users"} do
+    local X = ds[side].features
+    if X and X:ncols() == 0 then ds[side].features, ds[side].sets = nil, nil end
+  end
+  return ds
+end
+
+-- Models ------------------------------------------------------------------
+
+local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) end
+local function mix(a, b, w) return sparse.from_values(a, a:values() * w + b:values() * (1 - w)) end
+
+local NEW = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
+
+-- whether the sides a scenario has new have features; else the reason
+local function new_sides_have(c)
+  for _, side in ipairs{"items", "users"} do
+    if NEW[c.sc][side] and not c.X[side] then return false, ("needs %s features"):format(side:sub(1, -2)) end
+  end
+  return true
+end
+
+local function sides_used(X, which)
+  local t = {}
+  for _, side in ipairs{"items", "users"} do
+    if X[side] and (which == nil or which[side]) then t[#t + 1] = side end
+  end
+  return #t > 0 and table.concat(t, "+") or "none"
+end
+
+local function simec_opts(c, p, extra)
+  local o = {embedding = p.embedding or study.SIMEC.embedding, l2_reg_emb = p.l2_reg_emb or study.SIMEC.l2_reg_emb,
+             optimizer = study.SIMEC.optimizer, lr = p.lr, epochs = p.epochs, seed = c.seed}
+  for k, v in pairs(extra) do o[k] = v end
+  return o
+end
+
+-- Each model: method(c) its row's name; applies(c) true or false and why;
+-- grid its key in study.GRIDS (nil: nothing to choose); fit(c, sp, X, p)
+-- the predictions at sp.test of the model fitted on sp.train with setting
+-- p (X: features of sp's full space), and extras found while fitting (the
+-- best epoch); uses(c, p) the feature sets the row used; after the models
+-- it needs chosen first, optional_after those it uses when they are run.
+study.MODELS = {}
+local M = study.MODELS
+
+M.mean = {
+  method = function() return "mean" end,
+  fit = function(_, sp) return models.means(sp.train, {shrinkage = study.SHRINKAGE}):predict(sp.test, sp.row_map,
+                                                                                               sp.col_map) end,
+  uses = function() return "none" end,
+}
+
+M.biases = {
+  method = function() return "biases+features" end,
+  grid = "biases",
+  fit = function(_, sp, X, p)
+    return models.biases(sp.train, {reg_items = p.reg_items, reg_users = p.reg_users, alpha = p.alpha,
+                                    items = X.items and X.items:select_rows(sp.train_items),
+                                    users = X.users and X.users:select_rows(sp.train_users)})
+      :predict(sp.test, sp.row_map, sp.col_map, X)
+  end,
+  uses = function(c) return sides_used(c.X) end,
+}
+
+M.svd = {
+  method = function(c) return c.sc == "T1" and "mean+SVD" or c.sc == "T3" and "mean+SVD+regression(both)" or
+                              "mean+SVD+regression" end,
+  applies = new_sides_have,
+  fit = function(c, sp, X)
+    local mm = models.means(sp.train, {shrinkage = study.SHRINKAGE})
+    local base = mm:predict(sp.test, sp.row_map, sp.col_map)
+    local resid = mm:residuals(sp.train)
+    local sv = models.svd(resid, math.min(study.SVD_K, math.min(resid:shape()) - 1))
+    if c.sc == "T1" then return plus(base, sv:predict(sp.test, sp.row_map, sp.col_map)) end
+    local ro = {alpha = study.RIDGE_ALPHA}
+    if NEW[c.sc].items then ro.items = X.items:select_rows(sp.train_items) end
+    if NEW[c.sc].users then ro.users = X.users:select_rows(sp.train_users) end
+    return plus(base, models.svd_regression(sv, ro):predict(sp.test, sp.row_map, sp.col_map, X))
+  end,
+  uses = function(c) return c.sc == "T1" and "none" or sides_used(c.X, NEW[c.sc]) end,
+}
+
+-- one-sided SimEc: items (T1, T2a; identity input in T1 without item
+-- features) or users (T2b); T3 has no side to serve
+local function one_sided(c)
+  if c.sc == "T3" then return false, "one side cannot serve T3" end
+  return new_sides_have(c)
+end
+local function simec_name(c, kind)
+  if kind == "two_simec" then return "two-SimEc" end
+  if c.sc == "T1" and not c.X.items then return "SimEc(I)" end
+  return "SimEc(X)"
+end
+local function one_sided_uses(c)
+  if c.sc == "T2b" then return "users" end
+  return c.X.items and "items" or "none"
+end
+
+for _, missing in ipairs{"zero", "mask"} do
+  local suffix = missing == "mask" and " masked" or ""
+  M["simec" .. (missing == "mask" and "_masked" or "")] = {
+    method = function(c) return "mean+" .. simec_name(c, "simec") .. suffix end,
+    applies = one_sided,
+    grid = "simec",
+    fit = function(c, sp, X, p) return models.fit_split(sp, X, simec_opts(c, p, {model = "simec", missing = missing})) end,
+    uses = one_sided_uses,
+  }
+  M["two_simec" .. (missing == "mask" and "_masked" or "")] = {
+    method = function() return "mean+two-SimEc" .. suffix end,
+    applies = new_sides_have,
+    grid = "simec",
+    fit = function(c, sp, X, p) return models.fit_split(sp, X, simec_opts(c, p, {model = "two_simec",
+                                                                                  missing = missing})) end,
+    uses = function(c) return sides_used(c.X) end,
+  }
+end
+
+-- the zero-filled SimEc on the residuals of the learned biases (their
+-- setting as chosen for the biases row)
+M.biases_simec = {
+  method = function(c) return "biases+" .. simec_name(c, c.sc == "T3" and "two_simec" or "simec") end,
+  applies = new_sides_have,
+  after = {"biases"},
+  grid = "biases_simec",
+  fit = function(c, sp, X, p)
+    local b = c.chosen.biases
+    return models.fit_split(sp, X, simec_opts(c, p, {model = c.sc == "T3" and "two_simec" or "simec",
+                                                     missing = "zero", base = "biases", reg_items = b.reg_items,
+                                                     reg_users = b.reg_users, bias_alpha = b.alpha}))
+  end,
+  uses = function(c) return sides_used(c.X) end,
+}
+
+-- the study's own SimEc rows (identity or feature input, zero-filled or
+-- masked), embedding, regularisation, learning rate and, in T2a, the base
+-- chosen on validation, and the epoch too: one run of max_epochs scored
+-- after every epoch
+for _, input in ipairs{"I", "X"} do
+  for _, missing in ipairs{"zero", "mask"} do
+    M[("simec_%s%s"):format(input:lower(), missing == "mask" and "_masked" or "")] = {
+      method = function() return ("mean+SimEc(%s)%s"):format(input, missing == "mask" and " masked" or "") end,
+      applies = function(c)
+        if c.sc ~= "T1" and c.sc ~= "T2a" then return false, "the study's SimEc rows are T1 and T2a" end
+        if input == "I" and c.sc ~= "T1" then return false, "identity input needs known items" end
+        if input == "X" and not c.X.items then return false, "needs item features" end
+        return true
+      end,
+      grid = "simec_study",
+      fit = function(c, sp, X, p)
+        local best, best_epoch, best_pred = math.huge, 0, nil
+        local o = simec_opts(c, p, {model = "simec", missing = missing, epochs = p.epochs or p.max_epochs,
+                                    input = input == "I" and "identity" or nil,
+                                    base = c.sc == "T2a" and p.base == "users" and "users" or "means"})
+        if p.epochs then return models.fit_split(sp, X, o) end
+        o.on_epoch = function(e, predict)
+          local pred = predict()
+          local r = metrics.rmse(pred, sp.test)
+          if r < best then best, best_epoch, best_pred = r, e, pred end
+        end
+        models.fit_split(sp, X, o)
+        return best_pred, {epochs = best_epoch}
+      end,
+      uses = function() return input == "I" and "none" or "items" end,
+    }
+  end
+end
+
+M.mcmc = {
+  method = function() return "MCMC" end,
+  grid = "mcmc",
+  fit = function(_, sp, X, p)
+    return models.fit_split(sp, X, {model = "mcmc", k = p.k, features = p.features, implicit = p.implicit,
+                                    burn_in = p.burn_in, samples = p.samples, seed = sp.seed})
+  end,
+  uses = function(c, p)
+    local which = p.features == "new" and NEW[c.sc] or nil
+    local u = sides_used(c.X, which)
+    if p.implicit then u = (u == "none" and "" or u .. "+") .. "implicit" end
+    return u
+  end,
+}
+
+-- MCMC and the best-placed other row mixed with a weight chosen on their
+-- validation predictions
+M.blend = {
+  method = function(c) return ("blend(MCMC, %s)"):format(c.pred.biases_simec and "biases+SimEc" or "biases") end,
+  after = {"mcmc", "biases"},
+  optional_after = {"biases_simec"},
+  grid = "blend",
+  fit = function(c, sp, _, p)
+    local store = sp == c.inner and c.val or c.pred
+    return mix(store.mcmc, store.biases_simec or store.biases, p.w)
+  end,
+  uses = function() return "as its parts" end,
+}
+
+-- The grid model id runs with in scenario sc: values that cannot matter
+-- there are dropped (implicit feedback where users are new; "new" features
+-- in T3, where every side is new; the base where items are known).
+function study.grid_for(id, c, grid_set)
+  local key = M[id].grid
+  if not key then return nil end
+  local g = {}
+  for k, v in pairs(grid_set[key] or study.fail("grid set has no %s grid", key)) do g[k] = v end
+  if key == "mcmc" then
+    if NEW[c.sc].users then g.implicit = {false} end
+    if c.sc == "T3" then g.features = {"all"} end
+  elseif key == "simec_study" and c.sc ~= "T2a" then
+    g.base = nil
+  end
+  return g
+end
+
+local function grid_size(g)
+  local n = 1
+  for _, v in pairs(g) do n = n * #v end
+  return n
+end
+
+-- Running -----------------------------------------------------------------
+
+local function peak_mb()
+  local f = io.open("/proc/self/status")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  local kb = text:match("VmHWM:%s*(%d+)")
+  return kb and tonumber(kb) / 1024 or nil
+end
+
+local function clock() return simec.clock() end
+
+local function fmt_time(s)
+  if s < 60 then return ("%.0fs"):format(s) end
+  return ("%dm%02ds"):format(s // 60, math.floor(s % 60))
+end
+
+-- models in an order where each comes after those it needs
+-- (optional_after: those it uses when they run too)
+local function ordered(ids)
+  local out, seen, requested = {}, {}, {}
+  for _, id in ipairs(ids) do requested[id] = true end
+  local function add(id)
+    if seen[id] then return end
+    local m = M[id] or study.fail("unknown model %s (models: %s)", id, table.concat(study.model_names(), ", "))
+    seen[id] = true
+    for _, dep in ipairs(m.after or {}) do add(dep) end
+    for _, dep in ipairs(m.optional_after or {}) do if requested[dep] then add(dep) end end
+    out[#out + 1] = id
+  end
+  for _, id in ipairs(ids) do add(id) end
+  return out
+end
+
+function study.model_names()
+  local t = {}
+  for k in pairs(M) do t[#t + 1] = k end
+  table.sort(t)
+  return t
+end
+
+-- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
+-- | "quick" | a grid set), progress (a function(line) or false). Returns
+-- the runs: one row per seed, scenario and model.
+function study.run(ds, opts)
+  local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"]
+  local ids = ordered(opts.models)
+  local progress = opts.progress
+  if progress == nil then progress = function(line) io.stderr:write(line, "\n") end end
+  local scenarios = opts.scenarios or (ds.given and {"T1"} or study.SCENARIOS)
+  local runs, t_start = {}, clock()
+  local X = {items = ds.items.features, users = ds.users.features}
+  for _, seed in ipairs(opts.seeds or {study.SEED}) do
+    for _, sc in ipairs(scenarios) do
+      local s = ds.given or splits.split(ds.ratings, sc, {seed = seed, order = ds.order})
+      s.seed = seed
+      local inner = splits.split(s.train, sc, {seed = seed})
+      inner.seed = seed
+      local X_in = {items = X.items and X.items:select_rows(s.train_items),
+                    users = X.users and X.users:select_rows(s.train_users)}
+      local c = {sc = sc, seed = seed, s = s, inner = inner, X = X, chosen = {}, val = {}, pred = {}}
+      for _, id in ipairs(ids) do
+        local m, t = M[id], clock()
+        local ok, why = true, nil
+        if m.applies then ok, why = m.applies(c) end
+        local label = ("[seed %d %s] %s"):format(seed, sc, m.method(c))
+        if not ok then
+          runs[#runs + 1] = {seed = seed, scenario = sc, model = id, method = m.method(c), skipped = why}
+          if progress then progress(("%s: skipped (%s)"):format(label, why)) end
+        else
+          local grid = study.grid_for(id, c, grid_set)
+          local best, val_score, n, i = {}, nil, grid and grid_size(grid) or 1, 0
+          local function evaluate(p)
+            i = i + 1
+            local pred, extra = m.fit(c, inner, X_in, p)
+            local r = metrics.rmse(pred, inner.test)
+            if not val_score or r < val_score then val_score, c.val[id] = r, pred end
+            if progress and n > 1 then
+              local el = clock() - t
+              progress(("%s: setting %d of %d, validation RMSE %.4f (best %.4f), %s, ETA %s"):format(label, i, n, r,
+                       val_score, fmt_time(el), fmt_time(el / i * (n - i))))
+            end
+            return r, extra
+          end
+          if grid then best = models.tune(grid, evaluate) else evaluate({}) end
+          c.chosen[id] = best
+          local pred = m.fit(c, s, X, best)
+          c.pred[id] = pred
+          local row = {seed = seed, scenario = sc, model = id, method = m.method(c), params = best,
+                       val_rmse = val_score, rmse = metrics.rmse(pred, s.test), mae = metrics.mae(pred, s.test),
+                       seconds = clock() - t, features = m.uses(c, best), grid = grid, peak_mb = peak_mb()}
+          runs[#runs + 1] = row
+          if progress then
+            progress(("%s: validation %.4f, test RMSE %.4f (%s; %s in all)"):format(label, val_score, row.rmse,
+                     fmt_time(row.seconds), fmt_time(clock() - t_start)))
+          end
+        end
+      end
+    end
+  end
+  return runs
+end
+
+-- Summaries ---------------------------------------------------------------
+
+local function mean_sd(xs)
+  local n, s = #xs, 0
+  for _, x in ipairs(xs) do s = s + x end
+  local m = s / n
+  local v = 0
+  for _, x in ipairs(xs) do v = v + (x - m) ^ 2 end
+  return m, n > 1 and math.sqrt(v / (n - 1)) or 0
+end
+
+-- One row per scenario and method, over seeds: mean and standard deviation
+-- of RMSE and MAE, and the per-seed settings.
+function study.summary(runs)
+  local rows, index = {}, {}
+  for _, r in ipairs(runs) do
+    local key = r.scenario .. "\0" .. r.method
+    local row = index[key]
+    if not row then
+      row = {scenario = r.scenario, method = r.method, model = r.model, runs = {}}
+      index[key] = row
+      rows[#rows + 1] = row
+    end
+    row.runs[#row.runs + 1] = r
+  end
+  for _, row in ipairs(rows) do
+    local rm, ma, se, va, seeds = {}, {}, {}, {}, {}
+    for _, r in ipairs(row.runs) do
+      if r.skipped then row.skipped = r.skipped
+      else
+        rm[#rm + 1], ma[#ma + 1], se[#se + 1], va[#va + 1] = r.rmse, r.mae, r.seconds, r.val_rmse
+        seeds[#seeds + 1] = r.seed
+      end
+    end
+    if #rm > 0 then
+      row.n, row.seeds = #rm, seeds
+      row.rmse, row.rmse_sd = mean_sd(rm)
+      row.mae, row.mae_sd = mean_sd(ma)
+      row.seconds = mean_sd(se)
+      row.val_rmse = mean_sd(va)
+      row.features = row.runs[1].features
+      row.skipped = nil
+    end
+  end
+  return rows
+end
+
+-- Per scenario, the best row (lowest mean test RMSE) against the means
+-- model and the SVD row: the mean paired difference over seeds and its
+-- standard error.
+function study.compare(runs, summary)
+  local out = {}
+  for _, sc in ipairs(study.SCENARIOS) do
+    local best
+    for _, row in ipairs(summary) do
+      if row.scenario == sc and row.rmse and (not best or row.rmse < best.rmse) then best = row end
+    end
+    if best then
+      local entry = {scenario = sc, best = best.method, against = {}}
+      for _, other in ipairs(summary) do
+        if other.scenario == sc and other.rmse and (other.model == "mean" or other.model == "svd") then
+          local by_seed, d = {}, {}
+          for _, r in ipairs(other.runs) do by_seed[r.seed] = r.rmse end
+          for _, r in ipairs(best.runs) do
+            if by_seed[r.seed] then d[#d + 1] = by_seed[r.seed] - r.rmse end
+          end
+          local m, sd = mean_sd(d)
+          entry.against[#entry.against + 1] = {method = other.method, gain = m, se = #d > 1 and sd / math.sqrt(#d) or nil,
+                                               n = #d}
+        end
+      end
+      out[#out + 1] = entry
+    end
+  end
+  return out
+end
+
+local function chosen_text(p)
+  if not p then return "" end
+  local keys = {}
+  for k in pairs(p) do keys[#keys + 1] = k end
+  table.sort(keys)
+  local t = {}
+  for _, k in ipairs(keys) do t[#t + 1] = ("%s %s"):format(k, tostring(p[k])) end
+  return table.concat(t, ", ")
+end
+
+-- The table: one seed shows the chosen settings, several mean +- sd.
+function study.print(ds, runs, out)
+  out = out or io.write
+  local summary = study.summary(runs)
+  local multi = false
+  for _, row in ipairs(summary) do if row.n and row.n > 1 then multi = true end end
+  out(("%-5s %-30s %-17s %-17s %9s %8s  %-22s %s\n"):format("task", "method", "RMSE", "MAE", "val RMSE", "seconds",
+      "features", multi and "" or "chosen on validation"))
+  for _, row in ipairs(summary) do
+    if row.skipped then
+      out(("%-5s %-30s %s\n"):format(row.scenario, row.method, "skipped: " .. row.skipped))
+    else
+      local rm = multi and ("%.4f ± %.4f"):format(row.rmse, row.rmse_sd) or ("%.4f"):format(row.rmse)
+      local ma = multi and ("%.4f ± %.4f"):format(row.mae, row.mae_sd) or ("%.4f"):format(row.mae)
+      out(("%-5s %-30s %-17s %-17s %9.4f %8.2f  %-22s %s\n"):format(row.scenario, row.method, rm, ma, row.val_rmse,
+          row.seconds, row.features, multi and "" or chosen_text(row.runs[1].params)))
+    end
+  end
+  if multi then
+    for _, e in ipairs(study.compare(runs, summary)) do
+      for _, a in ipairs(e.against) do
+        out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds)%s\n"):format(e.scenario, e.best, a.method,
+            a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n,
+            a.se and (a.gain > 2 * a.se and ": more than two standard errors" or ": within two standard errors") or ""))
+      end
+    end
+  end
+  return summary
+end
+
+-- The JSON of a run (DESIGN section 8, extended): results are the per
+-- method summaries, runs the per-seed rows.
+function study.json(path, ds, runs, meta)
+  local summary = study.summary(runs)
+  local results = {}
+  for _, row in ipairs(summary) do
+    if row.rmse then
+      local params = row.n == 1 and row.runs[1].params or {per_seed = {}}
+      if row.n > 1 then
+        for _, r in ipairs(row.runs) do params.per_seed[#params.per_seed + 1] = r.params end
+      end
+      results[#results + 1] = {scenario = row.scenario, method = row.method, model = row.model, rmse = row.rmse,
+                               mae = row.mae, rmse_sd = row.rmse_sd, mae_sd = row.mae_sd, val_rmse = row.val_rmse,
+                               seconds = row.seconds, n_seeds = row.n, seeds = row.seeds, features = row.features,
+                               params = params, peak_mb = row.runs[#row.runs].peak_mb}
+    else
+      results[#results + 1] = {scenario = row.scenario, method = row.method, model = row.model, skipped = row.skipped}
+    end
+  end
+  local run_rows = {}
+  for _, r in ipairs(runs) do
+    run_rows[#run_rows + 1] = {seed = r.seed, scenario = r.scenario, method = r.method, model = r.model,
+                               rmse = r.rmse, mae = r.mae, val_rmse = r.val_rmse, seconds = r.seconds,
+                               params = r.params, grid = r.grid, features = r.features, skipped = r.skipped,
+                               peak_mb = r.peak_mb}
+  end
+  local R = ds.ratings or (ds.given and ds.given.train)
+  local fields = {
+    seeds = meta.seeds, simec_version = simec.version, grids = meta.grid_name, models = meta.models,
+    runs = run_rows, comparisons = study.compare(runs, summary), peak_mb = peak_mb(), seconds = meta.seconds,
+    data = {name = ds.name, source = ds.source, items = R and R:nrows(), users = R and R:ncols(),
+            ratings = R and R:nnz(), given_split = ds.given_name,
+            item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
+    protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
+               "(seeded as the outer split); test ratings scored once, for the chosen setting",
+  }
+  report.json(path, ds.name, results, fields)
+end
+
+-- The command line ---------------------------------------------------------
+
+local function list_of(text, what, allowed)
+  local out = {}
+  for item in text:gmatch("[^,]+") do
+    if allowed and not allowed[item] then
+      local names = {}
+      for k in pairs(allowed) do names[#names + 1] = k end
+      table.sort(names)
+      study.fail("--%s: unknown %s (choose from %s)", what, item, table.concat(names, ", "))
+    end
+    out[#out + 1] = item
+  end
+  if #out == 0 then study.fail("--%s needs a comma-separated list", what) end
+  return out
+end
+
+-- "1-5", "13", "1,4,9" -> a list of seeds
+function study.parse_seeds(text)
+  local out = {}
+  for part in text:gmatch("[^,]+") do
+    local a, b = part:match("^(%d+)%-(%d+)$")
+    if a then
+      a, b = tonumber(a), tonumber(b)
+      if b < a or b - a > 1000 then study.fail("--seeds: bad range %s", part) end
+      for k = a, b do out[#out + 1] = k end
+    elseif part:match("^%d+$") then
+      out[#out + 1] = tonumber(part)
+    else
+      study.fail("--seeds: expected numbers and ranges like 1-5 or 1,3,13; got %s", part)
+    end
+  end
+  if #out == 0 then study.fail("--seeds: no seeds in %s", text) end
+  return out
+end
+
+-- The parser every study example shares (argparse: Debian's lua-argparse).
+function study.parser(spec)
+  local argparse = require "argparse"
+  local p = argparse(spec.prog, spec.about)
+  p:argument("data", "A MovieLens folder or release name (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-latest, " ..
+             "ml-latest-small): the path given, else data/NAME, else ../shared/data/NAME."):args("?")
+  p:flag("--synthetic", "Run on the built-in synthetic data (ml-100k-sized, with item and user features).")
+  p:option("--ratings", "A delimited ratings file of your own (user, item, rating per line).")
+  p:option("--delim", "Its field delimiter (default: detected).")
+  p:flag("--header", "Its first line is a header.")
+  p:option("--columns", "USER,ITEM,RATING field numbers (default 1,2,3).")
+  p:option("--train", "A given training file (e.g. u1.base); with --test runs T1 on that split.")
+  p:option("--test", "The given test file (e.g. u1.test).")
+  p:option("--item-features", "Item features: 'id<TAB>token' pairs or an id column and named value columns. " ..
+           "Repeatable."):count("*")
+  p:option("--user-features", "User features, as --item-features. Repeatable."):count("*")
+  p:option("--no-features", "Ignore the features of a side: items, users or both.")
+  p:option("--tags-min", "Tags used on at least this many items become item features.", "5"):convert(math.tointeger)
+  p:option("--genome-min", "Tag-genome relevance kept as an item feature from this score (20m, 25m, latest).",
+           "0.5"):convert(tonumber)
+  p:option("--scenarios", "Comma-separated tasks: " .. table.concat(spec.scenarios or study.SCENARIOS, ",") .. ".")
+  p:option("--models", "Comma-separated models (default: " .. table.concat(spec.models, ",") .. ").")
+  p:option("--seeds", "Split seeds, e.g. 1-5 or 13 (default 13): mean ± sd per row over them.", "13")
+  p:flag("--quick", "The small declared grid (a classroom run).")
+  p:option("--json", "Write the results as JSON to this file.")
+  p:flag("--quiet", "No progress on stderr.")
+  for _, o in ipairs(spec.options or {}) do o(p) end
+  return p
+end
+
+local function check_args(args, spec)
+  local n = (args.synthetic and 1 or 0) + (args.ratings and 1 or 0) + (args.data and 1 or 0)
+  if n > 1 then study.fail("give one of DATA, --synthetic and --ratings") end
+  if (args.delim or args.header or args.columns) and not (args.ratings or args.train) then
+    study.fail("--delim, --header and --columns describe --ratings or --train/--test files")
+  end
+  if args.tags_min == nil or args.tags_min < 1 then study.fail("--tags-min must be a positive integer") end
+  if args.genome_min == nil then study.fail("--genome-min must be a number") end
+end
+
+-- Parses arg, loads the data, runs, prints the table, writes the JSON.
+-- Usage errors print one line and exit 2; a run returns its summary.
+function study.main(spec, argv)
+  argv = argv or arg
+  local ok, res = xpcall(function()
+    local parser = study.parser(spec)
+    local pok, args = parser:pparse(argv)
+    if not pok then study.fail("%s (see --help)", args) end
+    check_args(args, spec)
+    local allowed = {}
+    for _, id in ipairs(study.model_names()) do allowed[id] = true end
+    local scen_allowed = {}
+    for _, sc in ipairs(spec.scenarios or study.SCENARIOS) do scen_allowed[sc] = true end
+    local model_ids = args.models and list_of(args.models, "models", allowed) or spec.models
+    local scenarios = args.scenarios and list_of(args.scenarios, "scenarios", scen_allowed) or spec.scenarios
+    if (args.train or args.test) and scenarios then
+      for _, sc in ipairs(scenarios) do
+        if sc ~= "T1" then study.fail("a given split (--train/--test) runs T1 only, not %s", sc) end
+      end
+    end
+    local seeds = study.parse_seeds(args.seeds)
+    local t0 = clock()
+    local ds = study.load(args)
+    local R = ds.ratings or ds.given.train
+    print(("%s: %d items x %d users, %d ratings%s; item features: %s; user features: %s (%.1fs to load)"):format(
+      ds.name, R:nrows(), R:ncols(), R:nnz(), ds.given and (" (given split " .. ds.given_name .. ")") or "",
+      ds.items.sets and table.concat(ds.items.sets, ", ") or "none",
+      ds.users.sets and table.concat(ds.users.sets, ", ") or "none", clock() - t0))
+    local runs = study.run(ds, {models = model_ids, scenarios = scenarios, seeds = seeds,
+                                grids = args.quick and "quick" or "default", progress = not args.quiet and nil or false})
+    local summary = study.print(ds, runs)
+    local seconds = clock() - t0
+    print(("total %s (tuning included), seeds %s, %s grid"):format(fmt_time(seconds), args.seeds,
+          args.quick and "quick" or "default"))
+    if args.json then
+      study.json(args.json, ds, runs, {seeds = seeds, grid_name = args.quick and "quick" or "default",
+                                       models = model_ids, seconds = seconds})
+      print("wrote " .. args.json)
+    end
+    return summary
+  end, function(e)
+    if getmetatable(e) == USAGE then return e end
+    return debug.traceback(tostring(e), 2)
+  end)
+  if ok then return res end
+  if getmetatable(res) == USAGE then
+    io.stderr:write(spec.prog, ": ", res.msg, "\n")
+    os.exit(2)
+  end
+  error(res, 0)
+end
+
+require("simec.help").add{
+  "study", "The study's runner: the four tasks on any ratings data, every model's grid declared before the run, " ..
+  "settings chosen on validation ratings from the training side, test scored once; tables and JSON.",
+  "study.main{prog, about, models = {...} [, scenarios]}", "An example's whole command line: parses arg " ..
+  "(--help lists the options), loads the data, runs, prints the table, writes --json.",
+  "study.load(args)", "The data set a command line names: MovieLens release, --ratings, --train/--test, " ..
+  "--synthetic, with feature files.",
+  "study.run(ds, {models, scenarios, seeds, grids = \"default\" | \"quick\", progress})", "The runs: one row per " ..
+  "seed, scenario and model with test and validation RMSE, MAE, chosen settings, seconds, features used.",
+  "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
+  "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows: paired gain and its " ..
+  "standard error over seeds.",
+  "study.GRIDS", "The declared grids: default and quick.",
+  "study.MODELS", "The models the runner knows, by id.",
+}
+
+return study
