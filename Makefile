@@ -3,7 +3,7 @@
 #   make test       install missing Debian packages, build, run every test
 #   make sanitize   the same suite built with -fsanitize=address,undefined
 #   make valgrind   the C tests and Lua specs under valgrind's memcheck
-#   make demo       install, build, run examples/baselines.lua (ml-100k if present, else synthetic)
+#   make demo       install, build, run examples/all_tasks.lua --quick (ml-100k if present, else synthetic)
 #   make bench      benchmarks under scripts/bench/
 #   make fuzz       libFuzzer targets (clang) for every parser, FUZZ_SECONDS each
 
@@ -136,7 +136,9 @@ valgrind: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	./simec examples/baselines.lua
+	@if [ -d data/ml-100k ] || [ -d ../shared/data/ml-100k ]; then ./simec examples/all_tasks.lua --quick; else \
+	    echo "demo: no ml-100k in data/ or ../shared/data/ (scripts/get-data.sh ml-100k fetches it): synthetic data"; \
+	    ./simec examples/all_tasks.lua --quick --synthetic; fi
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -9,17 +9,23 @@
 -- embedding size and epochs are chosen per fold by AUPR on one fold of the
 -- same setting inside the training drugs and targets, never on the test fold.
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K]
--- Without DATA_DIR: ../shared/data/dti when it exists, else (and with
--- --synthetic) data.synthetic_dti's 200 drugs x 100 targets.
+-- DATA_DIR: the path given, else data/dti, else ../shared/data/dti; with
+-- --synthetic data.synthetic_dti's 200 drugs x 100 targets.
 local data, models, metrics = require "simec.data", require "simec.models", require "simec.metrics"
 
-local opts = require("simec.cli").parse(arg, {json = "string", folds = "integer", synthetic = "flag"}, "dti")
+local cli = require "simec.cli"
+local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag"},
+                       "dti", "Drug-target interactions: similarity smoothing and two-SimEcs, 10-fold CV.")
 opts.folds = opts.folds or 10
 
-local dir, name = opts[1] or "../shared/data/dti", opts[2] or "nr"
-local shared = io.open(dir .. "/" .. name .. "_admat_dgc.txt")
-if shared then shared:close() end
-local d = (opts.synthetic or (not opts[1] and not shared)) and data.synthetic_dti() or data.dti(dir, name)
+local name = opts[2] or "nr"
+local d
+if opts.synthetic then d = data.synthetic_dti()
+else
+  local ok, dir = pcall(require("simec.study").find_data, opts[1] or "dti")
+  if not ok then cli.fail("dti", dir.msg or tostring(dir)) end
+  d = data.dti(dir, name)
+end
 name = d.name
 local Y = d.interactions:t() -- drugs x targets
 print(("%s: %d drugs x %d targets, %d interactions; %d-fold cross-validation"):format(name, Y:nrows(), Y:ncols(),
@@ -159,6 +165,6 @@ for _, r in ipairs(results) do
 end
 if opts.json then
   for _, r in ipairs(results) do r.params = {folds = r.folds} end
-  require("simec.report").json(opts.json, "dti-" .. name, results)
+  require("simec.report").json(opts.json, "dti-" .. name, results, {seed = 13})
   print("wrote " .. opts.json)
 end

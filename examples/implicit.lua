@@ -68,6 +68,6 @@ for _, r in ipairs(results) do
 end
 
 if opts.json then
-  require("simec.report").json(opts.json, ds.name, results)
+  require("simec.report").json(opts.json, ds.name, results, {seed = 13})
   print("wrote " .. opts.json)
 end

@@ -3,7 +3,7 @@
 # unpacks each into DEST/NAME, atomically: a failed or interrupted download
 # leaves nothing behind (and an existing copy untouched).
 #   scripts/get-data.sh [--dest DIR] [--base-url URL] [--force] [--no-verify] NAME...
-# NAME: ml-100k ml-1m ml-10m ml-latest-small ml-25m dti
+# NAME: ml-100k ml-1m ml-10m ml-20m ml-25m ml-latest ml-latest-small dti
 # The licences of these data sets forbid redistribution: keep them out of
 # the repository (data/ is ignored by git).
 set -eu
@@ -16,7 +16,7 @@ VERIFY=1
 NAMES=""
 usage() {
     echo "usage: $0 [--dest DIR] [--base-url URL] [--force] [--no-verify] NAME..." >&2
-    echo "NAME: ml-100k ml-1m ml-10m ml-latest-small ml-25m dti" >&2
+    echo "NAME: ml-100k ml-1m ml-10m ml-20m ml-25m ml-latest ml-latest-small dti" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -50,7 +50,8 @@ expected() {
     ml-100k) echo "u.data u.item u.user u.genre" ;;
     ml-1m) echo "ratings.dat movies.dat users.dat" ;;
     ml-10m) echo "ratings.dat movies.dat tags.dat" ;;
-    ml-latest-small|ml-25m) echo "ratings.csv movies.csv tags.csv links.csv" ;;
+    ml-latest-small) echo "ratings.csv movies.csv tags.csv links.csv" ;;
+    ml-20m|ml-25m|ml-latest) echo "ratings.csv movies.csv tags.csv links.csv genome-scores.csv genome-tags.csv" ;;
     esac
 }
 
@@ -69,8 +70,8 @@ dti_sum() {
 status=0
 for name in $NAMES; do
     case "$name" in
-    ml-100k|ml-1m|ml-10m|ml-latest-small|ml-25m|dti) ;;
-    *) echo "get-data: unknown data set '$name' (ml-100k ml-1m ml-10m ml-latest-small ml-25m dti)" >&2
+    ml-100k|ml-1m|ml-10m|ml-20m|ml-25m|ml-latest|ml-latest-small|dti) ;;
+    *) echo "get-data: unknown data set '$name' (ml-100k ml-1m ml-10m ml-20m ml-25m ml-latest ml-latest-small dti)" >&2
        status=1; continue ;;
     esac
     if [ -d "$DEST/$name" ] && [ "$FORCE" = 0 ]; then

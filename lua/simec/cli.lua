@@ -1,49 +1,77 @@
--- Command lines of the examples: options and the data set to run on.
---   local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = "integer"}, "implicit")
+-- Command lines of the examples that are not study declarations (implicit,
+-- dti, explain, similar_items), on Debian's lua-argparse like the study's:
+--   local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = {"integer", "Epochs."}}, "implicit")
 --   local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13})
+-- --help lists the options; a usage error prints one line and exits 2.
 local data = require "simec.data"
 local cli = {}
 
--- "--name value" for strings and integers, "--name" for flags (dashes in
--- names become underscores); other arguments are positional (opts[1], ...)
-function cli.parse(argv, spec, prog)
-  local opts, i = {}, 1
-  while argv[i] do
-    local a = argv[i]
-    if a:sub(1, 2) == "--" then
-      local key = a:sub(3):gsub("-", "_")
-      local kind = spec[key] or error(("%s: unknown option %s"):format(prog, a), 0)
-      if kind == "flag" then
-        opts[key], i = true, i + 1
-      else
-        local v = argv[i + 1] or error(("%s: %s needs a value"):format(prog, a), 0)
-        if kind == "integer" then
-          v = math.tointeger(tonumber(v)) or error(("%s: %s needs an integer, got %s"):format(prog, a, v), 0)
-        end
-        opts[key], i = v, i + 2
-      end
-    else
-      opts[#opts + 1], i = a, i + 1
-    end
+local DEFAULT_HELP = {json = "Write the results as JSON to this file.", synthetic = "Run on synthetic data.",
+                      epochs = "Training epochs."}
+
+-- opts from argv, or nil and the message of a usage error. spec maps names
+-- to "string", "integer" or "flag" (or {kind, help}); other arguments are
+-- positional (opts[1], ...); dashes in option names are underscores in opts.
+function cli.try_parse(argv, spec, prog, about)
+  local argparse = require "argparse"
+  local p = argparse(prog, about):add_help(true)
+  p:argument("args", "Data folder and names."):args("*")
+  local names = {}
+  for name in pairs(spec) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local kind, help = spec[name], nil
+    if type(kind) == "table" then kind, help = kind[1], kind[2] end
+    local flag = "--" .. name:gsub("_", "-")
+    help = help or DEFAULT_HELP[name]
+    if kind == "flag" then p:flag(flag, help)
+    elseif kind == "integer" then
+      p:option(flag, help):convert(function(v)
+        local n = math.tointeger(tonumber(v))
+        if not n then return nil, ("%s needs an integer, got %s"):format(flag, v) end
+        return n
+      end)
+    else p:option(flag, help) end
   end
+  local ok, args = p:pparse(argv)
+  if not ok then return nil, ("%s: %s"):format(prog, args) end
+  local opts = {}
+  for _, name in ipairs(names) do opts[name] = args[name] end
+  for i, v in ipairs(args.args) do opts[i] = v end
   return opts
 end
 
--- DATA_DIR (a MovieLens release), --synthetic, or ../shared/data/ml-100k
--- when it exists and the built-in synthetic data otherwise
+function cli.fail(prog, msg)
+  io.stderr:write(msg:find("^" .. prog:gsub("%p", "%%%0") .. ": ") and msg or (prog .. ": " .. msg), "\n")
+  os.exit(2)
+end
+
+function cli.parse(argv, spec, prog, about)
+  local opts, err = cli.try_parse(argv, spec, prog, about)
+  if not opts then cli.fail(prog, err .. " (see --help)") end
+  opts._prog = prog
+  return opts
+end
+
+-- The data set an example runs on: with --synthetic data.synthetic(synthetic);
+-- else the MovieLens release opts[1] names (default ml-100k), found as
+-- simec.study.find_data finds it (the path, data/NAME, ../shared/data/NAME).
 function cli.dataset(opts, synthetic, movielens_opts)
-  if opts.synthetic or (not opts[1] and not io.open("../shared/data/ml-100k/u.data")) then
-    return data.synthetic(synthetic)
-  end
-  return data.movielens(opts[1] or "../shared/data/ml-100k", movielens_opts)
+  if opts.synthetic then return data.synthetic(synthetic) end
+  local ok, dir = pcall(require("simec.study").find_data, opts[1] or "ml-100k")
+  if not ok then cli.fail(opts._prog or "simec", type(dir) == "table" and dir.msg or tostring(dir)) end
+  return data.movielens(dir, movielens_opts)
 end
 
 require("simec.help").add{
-  "cli", "Command lines of the examples.",
-  "cli.parse(argv, spec, prog)", "Options from arg: spec maps names to \"string\", \"integer\" or \"flag\" " ..
-  "(--name value / --name); other arguments are positional; errors name prog and the option.",
-  "cli.dataset(opts, synthetic [, movielens_opts])", "The data set an example runs on: opts[1] or " ..
-  "../shared/data/ml-100k when it exists, else data.synthetic(synthetic) (also with opts.synthetic).",
+  "cli", "Command lines of the examples (lua-argparse).",
+  "cli.parse(argv, spec, prog [, about])", "Options from arg: spec maps names to \"string\", \"integer\" or " ..
+  "\"flag\" (or {kind, help}); other arguments are positional; --help is built in; usage errors print one line " ..
+  "and exit 2.",
+  "cli.try_parse(argv, spec, prog [, about])", "As cli.parse, returning nil and the message instead of exiting.",
+  "cli.fail(prog, msg)", "Prints 'prog: msg' on stderr and exits 2 (a usage error).",
+  "cli.dataset(opts, synthetic [, movielens_opts])", "The data set an example runs on: data.synthetic(synthetic) " ..
+  "with --synthetic, else the release opts[1] names (ml-100k), looked up as study.find_data does.",
 }
 
 return cli

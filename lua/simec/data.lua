@@ -116,6 +116,110 @@ local function aligned(labels, meta)
   return rows
 end
 
+-- The rows of the labelled sparse matrix A in the order of ids (an empty
+-- row for an id A lacks), by one gather in C.
+local function align_rows(A, ids)
+  local blank = A:nrows() + 1
+  local idx = {}
+  for i, id in ipairs(ids) do idx[i] = A:row_index(id) or blank end
+  local Z = sparse.from_triplets({}, {}, 1, {rows = 1, cols = A:ncols()})
+  local cl = A:col_labels()
+  local B = sparse.vstack{A, Z}:select_rows(idx)
+  if cl then B:set_col_labels(cl) end
+  return B
+end
+
+-- A feature file for the items (or users) ids, aligned with them: either
+-- pairs, "id<TAB>token" or "id,token" per line (a binary feature per
+-- token), or columns, a header "id,name1,name2,..." and a row of numbers per
+-- id (tab, comma or ';' between fields; empty fields are 0). Lines naming ids
+-- outside ids are counted in a warning; an id given twice in a column file
+-- is an error. Returns a sparse matrix (#ids x features, labelled columns)
+-- and {format, features, lines, unknown}.
+function data.features_file(path, ids, what)
+  local index = {}
+  for i, id in ipairs(ids) do index[id] = i end
+  local f, err = io.open(path, "rb")
+  if not f then error(("%s features: %s"):format(what, err), 0) end
+  local first = f:read("l")
+  f:close()
+  if not first then error(("%s: empty %s feature file"):format(path, what), 0) end
+  first = first:gsub("\r$", "")
+  local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
+                first:find(";", 1, true) and ";" or nil
+  if not delim then error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns"):format(path), 0) end
+  local I, J, V, unknown, lines = {}, {}, {}, 0, 0
+  if #split(first, delim) <= 2 then
+    local rows = {}
+    for i = 1, #ids do rows[i] = {} end
+    for ln, line in each_line(path) do
+      if line ~= "" then
+        local fields = split(line, delim)
+        if #fields ~= 2 or fields[1] == "" or fields[2] == "" then
+          error(("%s:%d: expected 'id%stoken', got %d fields"):format(path, ln, delim == "\t" and "<TAB>" or delim,
+                #fields), 0)
+        end
+        lines = lines + 1
+        local r = index[fields[1]]
+        if r then local t = rows[r]; t[#t + 1] = fields[2] else unknown = unknown + 1 end
+      end
+    end
+    local X = features.onehot(rows)
+    return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown}
+  end
+  local names, seen = nil, {}
+  for ln, line in each_line(path) do
+    local fields = split(line, delim)
+    if ln == 1 then
+      names = {table.unpack(fields, 2)}
+    elseif line ~= "" then
+      if #fields ~= #names + 1 then
+        error(("%s:%d: expected %d fields (an id and %d values), got %d"):format(path, ln, #names + 1, #names,
+              #fields), 0)
+      end
+      lines = lines + 1
+      local r = index[fields[1]]
+      if seen[fields[1]] then error(("%s:%d: %s id %s given twice"):format(path, ln, what, fields[1]), 0) end
+      seen[fields[1]] = true
+      if not r then unknown = unknown + 1 end
+      for k = 2, #fields do
+        local v = fields[k] == "" and 0 or tonumber(fields[k])
+        if not v or v ~= v or v == math.huge or v == -math.huge then
+          error(("%s:%d: field %d (%s) is not a finite number: '%s'"):format(path, ln, k, names[k - 1], fields[k]), 0)
+        end
+        if r and v ~= 0 then I[#I + 1], J[#J + 1], V[#V + 1] = r, k - 1, v end
+      end
+    end
+  end
+  local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #names})
+  if #names > 0 then X:set_col_labels(names) end
+  return X, {format = "columns", features = #names, lines = lines, unknown = unknown}
+end
+
+-- The tag genome (movieId,tagId,relevance): items x tags, the relevance
+-- where it is at least min (columns "genome=<tag>" when genome-tags.csv is there)
+local function genome(scores, tags, item_ids, min)
+  local G = sparse.read(scores, {row = 1, col = 2, value = 3, delim = ",", header = true})
+  -- relevances lie in [0, 1]: from_dense keeps those above the tolerance
+  local kept = sparse.from_dense(G:dense(), math.max(0, min - 1e-12))
+  kept:set_row_labels(G:row_labels())
+  local names = {}
+  if tags then
+    for ln, line in each_line(tags) do
+      if ln > 1 and line ~= "" then
+        local ok, f = pcall(data.csv_fields, line)
+        if not ok or #f < 2 then error(("%s:%d: expected tagId,tag"):format(tags, ln), 0) end
+        names[f[1]] = f[2]
+      end
+    end
+  end
+  local cols = {}
+  for j, id in ipairs(G:col_labels()) do cols[j] = "genome=" .. (names[id] or id) end
+  local A = align_rows(kept, item_ids)
+  A:set_col_labels(cols)
+  return A
+end
+
 function data.movielens(dir, opts)
   opts = opts or {}
   if type(dir) ~= "string" then error("data.movielens: dir must be a string", 2) end
@@ -226,7 +330,7 @@ function data.movielens(dir, opts)
   -- the tag genome (20m, 25m, latest): relevance scores of items for 1,128 tags, kept where they reach genome_min
   local gmin = opts.genome_min == nil and 0.5 or opts.genome_min
   if gmin and exists(p("genome-scores.csv")) then
-    local G = data.genome(p("genome-scores.csv"), exists(p("genome-tags.csv")) and p("genome-tags.csv") or nil,
+    local G = genome(p("genome-scores.csv"), exists(p("genome-tags.csv")) and p("genome-tags.csv") or nil,
                           item_ids, gmin)
     X = sparse.hstack{X, G}
     out.genome = {tags = G:ncols(), min = gmin, entries = G:nnz()}
@@ -242,110 +346,6 @@ function data.movielens(dir, opts)
     out.users = {ids = user_ids}
   end
   return out
-end
-
--- The rows of the labelled sparse matrix A in the order of ids (an empty
--- row for an id A lacks), by one gather in C.
-function data.align_rows(A, ids)
-  local blank = A:nrows() + 1
-  local idx = {}
-  for i, id in ipairs(ids) do idx[i] = A:row_index(id) or blank end
-  local Z = sparse.from_triplets({}, {}, 1, {rows = 1, cols = A:ncols()})
-  local cl = A:col_labels()
-  local B = sparse.vstack{A, Z}:select_rows(idx)
-  if cl then B:set_col_labels(cl) end
-  return B
-end
-
--- A feature file for the items (or users) ids, aligned with them: either
--- pairs, "id<TAB>token" or "id,token" per line (a binary feature per
--- token), or columns, a header "id,name1,name2,..." and a row of numbers per
--- id (tab, comma or ';' between fields; empty fields are 0). Lines naming ids
--- outside ids are counted in a warning; an id given twice in a column file
--- is an error. Returns a sparse matrix (#ids x features, labelled columns)
--- and {format, features, lines, unknown}.
-function data.features_file(path, ids, what)
-  local index = {}
-  for i, id in ipairs(ids) do index[id] = i end
-  local f, err = io.open(path, "rb")
-  if not f then error(("%s features: %s"):format(what, err), 0) end
-  local first = f:read("l")
-  f:close()
-  if not first then error(("%s: empty %s feature file"):format(path, what), 0) end
-  first = first:gsub("\r$", "")
-  local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
-                first:find(";", 1, true) and ";" or nil
-  if not delim then error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns"):format(path), 0) end
-  local I, J, V, unknown, lines = {}, {}, {}, 0, 0
-  if #split(first, delim) <= 2 then
-    local rows = {}
-    for i = 1, #ids do rows[i] = {} end
-    for ln, line in each_line(path) do
-      if line ~= "" then
-        local fields = split(line, delim)
-        if #fields ~= 2 or fields[1] == "" or fields[2] == "" then
-          error(("%s:%d: expected 'id%stoken', got %d fields"):format(path, ln, delim == "\t" and "<TAB>" or delim,
-                #fields), 0)
-        end
-        lines = lines + 1
-        local r = index[fields[1]]
-        if r then local t = rows[r]; t[#t + 1] = fields[2] else unknown = unknown + 1 end
-      end
-    end
-    local X = features.onehot(rows)
-    return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown}
-  end
-  local names, seen = nil, {}
-  for ln, line in each_line(path) do
-    local fields = split(line, delim)
-    if ln == 1 then
-      names = {table.unpack(fields, 2)}
-    elseif line ~= "" then
-      if #fields ~= #names + 1 then
-        error(("%s:%d: expected %d fields (an id and %d values), got %d"):format(path, ln, #names + 1, #names,
-              #fields), 0)
-      end
-      lines = lines + 1
-      local r = index[fields[1]]
-      if seen[fields[1]] then error(("%s:%d: %s id %s given twice"):format(path, ln, what, fields[1]), 0) end
-      seen[fields[1]] = true
-      if not r then unknown = unknown + 1 end
-      for k = 2, #fields do
-        local v = fields[k] == "" and 0 or tonumber(fields[k])
-        if not v or v ~= v or v == math.huge or v == -math.huge then
-          error(("%s:%d: field %d (%s) is not a finite number: '%s'"):format(path, ln, k, names[k - 1], fields[k]), 0)
-        end
-        if r and v ~= 0 then I[#I + 1], J[#J + 1], V[#V + 1] = r, k - 1, v end
-      end
-    end
-  end
-  local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #names})
-  if #names > 0 then X:set_col_labels(names) end
-  return X, {format = "columns", features = #names, lines = lines, unknown = unknown}
-end
-
--- The tag genome (movieId,tagId,relevance): items x tags, the relevance
--- where it is at least min (columns "genome=<tag>" when genome-tags.csv is there)
-function data.genome(scores, tags, item_ids, min)
-  local G = sparse.read(scores, {row = 1, col = 2, value = 3, delim = ",", header = true})
-  -- relevances lie in [0, 1]: from_dense keeps those above the tolerance
-  local kept = sparse.from_dense(G:dense(), math.max(0, min - 1e-12))
-  kept:set_row_labels(G:row_labels())
-  local names = {}
-  if tags then
-    for ln, line in each_line(tags) do
-      if ln > 1 and line ~= "" then
-        local ok, f = pcall(data.csv_fields, line)
-        if not ok or #f < 2 then error(("%s:%d: expected tagId,tag"):format(tags, ln), 0) end
-        names[f[1]] = f[2]
-      end
-    end
-  end
-  local cols = {}
-  for j, id in ipairs(G:col_labels()) do cols[j] = "genome=" .. (names[id] or id) end
-  local A = data.align_rows(kept, item_ids)
-  A:set_col_labels(cols)
-  return A
 end
 
 -- tags applied to at least min_count items become "tag=<lowercase>" tokens
@@ -568,7 +568,7 @@ end
 require("simec.help").add{
   "data", "Data sets: MovieLens (100K, 1M/10M, CSV releases) with item and user features, Yamanishi drug-target " ..
   "data, and a synthetic generator.",
-  "data.movielens(dir [, {min_tag_count = 5, item_features, user_features}])", "Ratings (items x users, labelled), " ..
+  "data.movielens(dir [, {min_tag_count = 5, genome_min = 0.5, item_features, user_features}])", "Ratings (items x users, labelled), " ..
   "their file order, and items/users with ids, titles, years, tokens and binary feature matrices; the release is " ..
   "detected by its files. Malformed lines are errors naming file and line.",
   "data.synthetic{items, users, ratings, rank, noise, item_features, user_features, item_tokens, user_tokens, skew, " ..
@@ -580,6 +580,9 @@ require("simec.help").add{
   "data.dti(dir, name)", "Yamanishi drug-target data (name: nr, gpcr, ic, e): interactions (targets x drugs) and " ..
   "symmetrised drug and target similarity matrices.",
   "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
+  "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
+  "pairs or of an id column and named numeric columns (with a header); a sparse matrix aligned with ids and " ..
+  "{format, features, lines, unknown}.",
 }
 
 return data

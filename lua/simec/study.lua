@@ -67,6 +67,10 @@ local function exists(path)
   return f ~= nil
 end
 
+-- the data sets scripts/get-data.sh downloads
+local GET_DATA = {["ml-100k"] = true, ["ml-1m"] = true, ["ml-10m"] = true, ["ml-20m"] = true, ["ml-25m"] = true,
+                  ["ml-latest"] = true, ["ml-latest-small"] = true, dti = true}
+
 -- Where a data set named (or pathed) name lives: the path given, else
 -- data/NAME (where scripts/get-data.sh puts it), else ../shared/data/NAME.
 function study.find_data(name)
@@ -79,7 +83,7 @@ function study.find_data(name)
       if is_dir(p) then return p end
     end
   end
-  local hint = name:match("^ml%-") and ("get it with scripts/get-data.sh %s"):format(name) or
+  local hint = GET_DATA[name] and ("get it with scripts/get-data.sh %s"):format(name) or
                "give a MovieLens folder, --ratings FILE or --train FILE --test FILE"
   study.fail("no data set %s: looked in %s; %s, or run on synthetic data with --synthetic", name,
              table.concat(tried, ", "), hint)
@@ -224,6 +228,27 @@ M.mean = {
   method = function() return "mean" end,
   fit = function(_, sp) return models.means(sp.train, {shrinkage = study.SHRINKAGE}):predict(sp.test, sp.row_map,
                                                                                                sp.col_map) end,
+  uses = function() return "none" end,
+}
+
+-- the means model with other shrinkages, and SVD at a small rank (the study's baseline tables)
+for _, sh in ipairs{0, 0.1, 0.5, 0.9} do
+  M[("mean_s%g"):format(sh)] = {
+    method = function() return ("mean(s=%g)"):format(sh) end,
+    fit = function(_, sp) return models.means(sp.train, {shrinkage = sh}):predict(sp.test, sp.row_map, sp.col_map) end,
+    uses = function() return "none" end,
+  }
+end
+
+M.svd_k10 = {
+  method = function() return "mean+SVD(k=10)" end,
+  applies = function(c) if c.sc ~= "T1" then return false, "SVD alone predicts known items and users" end return true end,
+  fit = function(_, sp)
+    local mm = models.means(sp.train, {shrinkage = study.SHRINKAGE})
+    local resid = mm:residuals(sp.train)
+    local sv = models.svd(resid, math.min(10, math.min(resid:shape()) - 1))
+    return plus(mm:predict(sp.test, sp.row_map, sp.col_map), sv:predict(sp.test, sp.row_map, sp.col_map))
+  end,
   uses = function() return "none" end,
 }
 
@@ -656,14 +681,14 @@ end
 
 -- The command line ---------------------------------------------------------
 
-local function list_of(text, what, allowed)
+local function list_of(text, what, noun, allowed)
   local out = {}
   for item in text:gmatch("[^,]+") do
     if allowed and not allowed[item] then
       local names = {}
       for k in pairs(allowed) do names[#names + 1] = k end
       table.sort(names)
-      study.fail("--%s: unknown %s (choose from %s)", what, item, table.concat(names, ", "))
+      study.fail("--%s: unknown %s %s (choose from %s)", what, noun, item, table.concat(names, ", "))
     end
     out[#out + 1] = item
   end
@@ -716,7 +741,6 @@ function study.parser(spec)
   p:flag("--quick", "The small declared grid (a classroom run).")
   p:option("--json", "Write the results as JSON to this file.")
   p:flag("--quiet", "No progress on stderr.")
-  for _, o in ipairs(spec.options or {}) do o(p) end
   return p
 end
 
@@ -743,8 +767,8 @@ function study.main(spec, argv)
     for _, id in ipairs(study.model_names()) do allowed[id] = true end
     local scen_allowed = {}
     for _, sc in ipairs(spec.scenarios or study.SCENARIOS) do scen_allowed[sc] = true end
-    local model_ids = args.models and list_of(args.models, "models", allowed) or spec.models
-    local scenarios = args.scenarios and list_of(args.scenarios, "scenarios", scen_allowed) or spec.scenarios
+    local model_ids = args.models and list_of(args.models, "models", "model", allowed) or spec.models
+    local scenarios = args.scenarios and list_of(args.scenarios, "scenarios", "scenario", scen_allowed) or spec.scenarios
     if (args.train or args.test) and scenarios then
       for _, sc in ipairs(scenarios) do
         if sc ~= "T1" then study.fail("a given split (--train/--test) runs T1 only, not %s", sc) end
@@ -759,7 +783,7 @@ function study.main(spec, argv)
       ds.items.sets and table.concat(ds.items.sets, ", ") or "none",
       ds.users.sets and table.concat(ds.users.sets, ", ") or "none", clock() - t0))
     local runs = study.run(ds, {models = model_ids, scenarios = scenarios, seeds = seeds,
-                                grids = args.quick and "quick" or "default", progress = not args.quiet and nil or false})
+                                grids = args.quick and "quick" or "default", progress = args.quiet and false or nil})
     local summary = study.print(ds, runs)
     local seconds = clock() - t0
     print(("total %s (tuning included), seeds %s, %s grid"):format(fmt_time(seconds), args.seeds,

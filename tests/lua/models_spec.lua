@@ -241,8 +241,13 @@ case("models.mcmc errors: options, feature rows, maps", function()
            {row_map = s.row_map, col_map = s.col_map, init_std = {}})
   checkerr("models.fit_split: features must be \"all\" or \"new\", got both", models.fit_split, s, {items = Xi},
            {model = "mcmc", features = "both"})
+  -- without features of the new items MCMC still predicts every test rating (from the population)
+  local p = models.fit_split(s, {}, {model = "mcmc", k = 2, burn_in = 5, samples = 5})
+  eq(p:nnz(), s.test:nnz())
+  local v = p:values()
+  check(v:sum() == v:sum() and math.abs(v:sum()) < math.huge, "finite predictions")
   checkerr("models.fit_split: T2a has new items: give their features (items = ...)", models.fit_split, s, {},
-           {model = "mcmc"})
+           {model = "simec", embedding = 4})
 end)
 
 case("models.implicit: the items each user rated, 1/sqrt(count), empty rows for new users", function()

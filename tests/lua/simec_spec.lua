@@ -190,7 +190,7 @@ case("models.two_simec predicts ratings of new items and new users (T3, T2b) fro
     local mean_rmse = metrics.rmse(base, s.test)
     for _, first in ipairs{"items", "users"} do
       local ts = models.two_simec(R, {items = Xi:select_rows(s.train_items), users = Xu:select_rows(s.train_users),
-                                      embedding = 10, first = first, finetune = 1,
+                                      embedding = 10, first = first, finetune = 1, missing = "mask", seed = 28,
                                       simec = {optimizer = {"adam", lr = 0.005}, l2_reg_emb = 1e-3},
                                       fit = {epochs = 15}})
       local p = ts:predict(s.test, s.row_map, s.col_map, {items = Xi, users = Xu})
@@ -202,9 +202,11 @@ case("models.two_simec predicts ratings of new items and new users (T3, T2b) fro
     end
   end
   local R = ds.ratings
-  checkerr("models.two_simec: first must be \"items\" or \"users\", got drugs", models.two_simec, R, {first = "drugs"})
+  checkerr("models.two_simec: first must be \"items\" or \"users\", got drugs", models.two_simec, R,
+           {first = "drugs", embedding = 4})
+  checkerr("models.two_simec: embedding must be a positive integer, got nil", models.two_simec, R, {})
   checkerr("models.two_simec: users features have 10 rows, R has 300 users", models.two_simec, R,
-           {users = Xu:select_rows({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})})
+           {users = Xu:select_rows({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}), embedding = 4})
   local ts = models.two_simec(R, {items = Xi, users = Xu, embedding = 4, fit = {epochs = 1}})
   checkerr("two_simec:predict: needs the user features of the full space", ts.predict, ts, R, nil, nil, {items = Xi})
 end)
@@ -266,7 +268,8 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
     local mean = metrics.rmse(models.means(s.train):predict(s.test, s.row_map, s.col_map), s.test)
     for _, kind in ipairs{"svd_regression", "simec", "two_simec"} do
       if not (kind == "simec" and sc == "T3") then
-        local p = models.fit_split(s, X, {model = kind, lr = 0.01, epochs = 20})
+        local p = models.fit_split(s, X, {model = kind, lr = 0.01, epochs = 20, embedding = 10, missing = "mask",
+                                          l2_reg_emb = 1e-3})
         eq(p:nnz(), s.test:nnz())
         check(metrics.rmse(p, s.test) < mean * 1.02, ("%s %s: %g vs mean %g"):format(sc, kind, metrics.rmse(p, s.test), mean))
       end
@@ -274,16 +277,18 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
   end
   local s = splits.split(ds.ratings, "T2b")
   checkerr("models.fit_split: T2b has new users: give their features (users = ...)", models.fit_split, s,
-           {items = X.items})
+           {items = X.items}, {embedding = 4})
   s = splits.split(ds.ratings, "T3")
-  checkerr("a one-sided SimEc cannot serve it", models.fit_split, s, X, {model = "simec"})
-  checkerr("models.fit_split: model must be", models.fit_split, s, X, {model = "knn"})
-  checkerr("models.fit_split: base must be \"means\" or \"biases\", got median", models.fit_split, s, X,
-           {base = "median"})
+  checkerr("a one-sided SimEc cannot serve it", models.fit_split, s, X, {model = "simec", embedding = 4})
+  checkerr("models.fit_split: model must be", models.fit_split, s, X, {model = "knn", embedding = 4})
+  checkerr("models.fit_split: base must be \"means\", \"users\" or \"biases\", got median", models.fit_split, s, X,
+           {base = "median", embedding = 4})
+  checkerr("models.fit_split: embedding must be a positive integer, got nil", models.fit_split, s, X, {})
   -- on the residuals of learned biases: better than those biases alone here
   local b = models.biases(s.train, {items = X.items:select_rows(s.train_items), users = X.users:select_rows(s.train_users)})
   local alone = metrics.rmse(b:predict(s.test, s.row_map, s.col_map, X), s.test)
-  local both = metrics.rmse(models.fit_split(s, X, {base = "biases", lr = 0.01, epochs = 20}), s.test)
+  local both = metrics.rmse(models.fit_split(s, X, {base = "biases", lr = 0.01, epochs = 20, embedding = 10,
+                                                    missing = "mask", l2_reg_emb = 1e-3}), s.test)
   check(both < alone, ("biases+two-SimEc %g, biases %g"):format(both, alone))
   -- the biases' settings reach models.biases: the defaults spelt out change nothing, others do
   local svd = {model = "svd_regression", base = "biases"}
