@@ -782,8 +782,9 @@ function study.main(spec, argv)
       ds.name, R:nrows(), R:ncols(), R:nnz(), ds.given and (" (given split " .. ds.given_name .. ")") or "",
       ds.items.sets and table.concat(ds.items.sets, ", ") or "none",
       ds.users.sets and table.concat(ds.users.sets, ", ") or "none", clock() - t0))
-    local runs = study.run(ds, {models = model_ids, scenarios = scenarios, seeds = seeds,
-                                grids = args.quick and "quick" or "default", progress = args.quiet and false or nil})
+    local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default"}
+    if args.quiet then opts.progress = false end
+    local runs = study.run(ds, opts)
     local summary = study.print(ds, runs)
     local seconds = clock() - t0
     print(("total %s (tuning included), seeds %s, %s grid"):format(fmt_time(seconds), args.seeds,

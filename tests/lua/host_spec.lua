@@ -135,6 +135,7 @@ case("examples/baselines.lua on synthetic data prints every row and writes the J
   local json = T.tmpname() .. ".json"
   local o, e, ok = run(BIN .. " examples/baselines.lua --synthetic --quiet --json " .. json)
   check(ok, e)
+  eq(e, "") -- --quiet: no progress
   for _, row in ipairs{"T1    mean(s=0) ", "T1    mean+SVD ", "T1    mean+SVD(k=10)", "T2a   mean+SVD+regression ",
                        "T2b   mean+SVD+regression ", "T3    mean+SVD+regression(both)", "T3    mean "} do
     check(o:find(row, 1, true), row)

@@ -10,7 +10,8 @@ case("cli.try_parse: options, flags, integers, positional arguments and their er
   eq(err({"--bogus"}, {}, "prog"), "prog: unknown option '--bogus'")
   eq(err({"--json"}, {json = "string"}, "prog"), "prog: option '--json' requires an argument")
   eq(err({"--k", "two"}, {k = "integer"}, "prog"), "prog: --k needs an integer, got two")
-  -- cli.parse: one line on stderr, exit status 2, no traceback
+  -- cli.parse: one line on stderr, exit status 2, no traceback (under the host binary only)
+  if not SIMEC_BIN then return end
   local f = T.write(T.tmpname() .. ".lua", 'require("simec.cli").parse(arg, {k = "integer"}, "prog")')
   local p = io.popen(SIMEC_BIN .. " " .. f .. " --k two 2>&1; echo rc=$?")
   local out = p:read("a")
