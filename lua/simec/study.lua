@@ -215,7 +215,9 @@ local function simec_opts(c, p, extra)
   return o
 end
 
--- Each model: method(c) its row's name; applies(c) true or false and why;
+-- Each model: method(c) its row's name; applies(c) true, or false, why and
+-- whether the model does not serve the task by design (its row is then left
+-- out of the table; the JSON keeps it);
 -- grid its key in study.GRIDS (nil: nothing to choose); fit(c, sp, X, p)
 -- the predictions at sp.test of the model fitted on sp.train with setting
 -- p (X: features of sp's full space), and extras found while fitting (the
@@ -242,7 +244,7 @@ end
 
 M.svd_k10 = {
   method = function() return "mean+SVD(k=10)" end,
-  applies = function(c) if c.sc ~= "T1" then return false, "SVD alone predicts known items and users" end return true end,
+  applies = function(c) if c.sc ~= "T1" then return false, "SVD alone predicts known items and users", true end return true end,
   fit = function(_, sp)
     local mm = models.means(sp.train, {shrinkage = study.SHRINKAGE})
     local resid = mm:residuals(sp.train)
@@ -285,7 +287,7 @@ M.svd = {
 -- one-sided SimEc: items (T1, T2a; identity input in T1 without item
 -- features) or users (T2b); T3 has no side to serve
 local function one_sided(c)
-  if c.sc == "T3" then return false, "one side cannot serve T3" end
+  if c.sc == "T3" then return false, "one side cannot serve T3", true end
   return new_sides_have(c)
 end
 local function simec_name(c, kind)
@@ -342,8 +344,8 @@ for _, input in ipairs{"I", "X"} do
     M[("simec_%s%s"):format(input:lower(), missing == "mask" and "_masked" or "")] = {
       method = function() return ("mean+SimEc(%s)%s"):format(input, missing == "mask" and " masked" or "") end,
       applies = function(c)
-        if c.sc ~= "T1" and c.sc ~= "T2a" then return false, "the study's SimEc rows are T1 and T2a" end
-        if input == "I" and c.sc ~= "T1" then return false, "identity input needs known items" end
+        if c.sc ~= "T1" and c.sc ~= "T2a" then return false, "the study's SimEc rows are T1 and T2a", true end
+        if input == "I" and c.sc ~= "T1" then return false, "identity input needs known items", true end
         if input == "X" and not c.X.items then return false, "needs item features" end
         return true
       end,
@@ -483,12 +485,13 @@ function study.run(ds, opts)
       local c = {sc = sc, seed = seed, s = s, inner = inner, X = X, chosen = {}, val = {}, pred = {}}
       for _, id in ipairs(ids) do
         local m, t = M[id], clock()
-        local ok, why = true, nil
-        if m.applies then ok, why = m.applies(c) end
+        local ok, why, structural = true, nil, nil
+        if m.applies then ok, why, structural = m.applies(c) end
         local label = ("[seed %d %s] %s"):format(seed, sc, m.method(c))
         if not ok then
-          runs[#runs + 1] = {seed = seed, scenario = sc, model = id, method = m.method(c), skipped = why}
-          if progress then progress(("%s: skipped (%s)"):format(label, why)) end
+          runs[#runs + 1] = {seed = seed, scenario = sc, model = id, method = m.method(c), skipped = why,
+                             structural = structural or nil}
+          if progress and not structural then progress(("%s: skipped (%s)"):format(label, why)) end
         else
           local grid = study.grid_for(id, c, grid_set)
           local best, val_score, n, i = {}, nil, grid and grid_size(grid) or 1, 0
@@ -551,7 +554,7 @@ function study.summary(runs)
   for _, row in ipairs(rows) do
     local rm, ma, se, va, seeds = {}, {}, {}, {}, {}
     for _, r in ipairs(row.runs) do
-      if r.skipped then row.skipped = r.skipped
+      if r.skipped then row.skipped, row.structural = r.skipped, r.structural
       else
         rm[#rm + 1], ma[#ma + 1], se[#se + 1], va[#va + 1] = r.rmse, r.mae, r.seconds, r.val_rmse
         seeds[#seeds + 1] = r.seed
@@ -564,7 +567,7 @@ function study.summary(runs)
       row.seconds = mean_sd(se)
       row.val_rmse = mean_sd(va)
       row.features = row.runs[1].features
-      row.skipped = nil
+      row.skipped, row.structural = nil, nil
     end
   end
   return rows
@@ -619,7 +622,8 @@ function study.print(ds, runs, out)
   out(("%-5s %-30s %-17s %-17s %9s %8s  %-22s %s\n"):format("task", "method", "RMSE", "MAE", "val RMSE", "seconds",
       "features", multi and "" or "chosen on validation"))
   for _, row in ipairs(summary) do
-    if row.skipped then
+    if row.structural then -- a model that does not serve this task by design
+    elseif row.skipped then
       out(("%-5s %-30s %s\n"):format(row.scenario, row.method, "skipped: " .. row.skipped))
     else
       local rm = multi and ("%.4f ± %.4f"):format(row.rmse, row.rmse_sd) or ("%.4f"):format(row.rmse)
@@ -664,6 +668,7 @@ function study.json(path, ds, runs, meta)
     run_rows[#run_rows + 1] = {seed = r.seed, scenario = r.scenario, method = r.method, model = r.model,
                                rmse = r.rmse, mae = r.mae, val_rmse = r.val_rmse, seconds = r.seconds,
                                params = r.params, grid = r.grid, features = r.features, skipped = r.skipped,
+                               by_design = r.structural,
                                peak_mb = r.peak_mb}
   end
   local R = ds.ratings or (ds.given and ds.given.train)

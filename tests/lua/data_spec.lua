@@ -171,3 +171,32 @@ case("data.synthetic_dti: data.dti's shape, symmetric unit-diagonal similarities
   checkerr("data.synthetic_dti: density must be in (0, 1), got 1", data.synthetic_dti, {density = 1})
   checkerr("data.synthetic_dti: drugs must be a positive integer, got 0", data.synthetic_dti, {drugs = 0})
 end)
+
+case("data.movielens: the release's name from its folder, the tag genome as item features", function()
+  local root = T.tmpname()
+  os.execute("mkdir -p " .. root .. "/ml-25m " .. root .. "/ml-10M100K " .. root .. "/mine")
+  local csv = {
+    ["ratings.csv"] = "userId,movieId,rating,timestamp\n1,10,4.0,1\n2,10,3.5,2\n2,20,5.0,3\n3,30,2.0,4\n",
+    ["movies.csv"] = 'movieId,title,genres\n10,A (1995),Comedy|Drama\n20,B (2001),Drama\n30,"C, the (1980)",Horror\n',
+    -- movie 30 has no genome row; relevances below the threshold are left out
+    ["genome-scores.csv"] = "movieId,tagId,relevance\n10,1,0.9\n10,2,0.1\n20,1,0.2\n20,2,0.7\n",
+    ["genome-tags.csv"] = "tagId,tag\n1,funny\n2,dark\n"}
+  for name, text in pairs(csv) do T.write(root .. "/ml-25m/" .. name, text) end
+  local ds = data.movielens(root .. "/ml-25m/")
+  eq(ds.name, "ml-25m")
+  eq(ds.genome.tags, 2); eq(ds.genome.entries, 2)
+  local X = ds.items.features
+  local function at(id, name)
+    for j = 1, X:ncols() do if X:col_label(j) == name then return X:get(ds.ratings:row_index(id), j) end end
+    error("no feature " .. name)
+  end
+  eq(at("10", "genome=funny"), 0.9); eq(at("10", "genome=dark"), 0); eq(at("20", "genome=dark"), 0.7)
+  eq(at("30", "genome=funny"), 0); eq(at("30", "genre=Horror"), 1)
+  eq(data.movielens(root .. "/ml-25m", {genome_min = 0.05}).genome.entries, 4)
+  eq(data.movielens(root .. "/ml-25m", {genome_min = false}).genome, nil)
+  T.write(root .. "/ml-10M100K/ratings.dat", "1::1193::5::978300760\n")
+  eq(data.movielens(root .. "/ml-10M100K").name, "ml-10m")
+  T.write(root .. "/mine/ratings.dat", "1::1193::5::978300760\n")
+  eq(data.movielens(root .. "/mine").name, "ml-1m") -- not a release's folder name: told by its size
+  os.execute("rm -rf " .. root)
+end)
