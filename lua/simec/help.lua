@@ -25,7 +25,7 @@ end
 
 -- the topics help() lists, in this order
 help.topics = {"matrix", "sparse", "rng", "svd", "SimEc", "lrp", "data", "features", "splits", "models", "metrics",
-               "plot", "report", "cli", "simec", "rec", "help"}
+               "study", "plot", "report", "cli", "simec", "rec", "help"}
 
 -- the value behind a key, for matching help(f) to its entry
 -- (the userdata types register their metatables under their own names, and

@@ -824,6 +824,18 @@ require("simec.help").add{
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
   "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows: paired gain and its " ..
   "standard error over seeds.",
+  "study.find_data(name)", "The folder of a data set: the path given, else data/NAME, else ../shared/data/NAME; " ..
+  "a usage error naming the places looked otherwise.",
+  "study.grid_for(id, c, grid_set)", "The grid a model runs with in a scenario (values that cannot matter there " ..
+  "dropped).",
+  "study.parse_seeds(text)", "\"1-5\", \"13\" or \"1,4,9\" as a list of seeds.",
+  "study.parser(spec)", "The argparse parser every study example shares.",
+  "study.print(ds, runs [, out])", "The table: chosen settings for one seed, mean ± sd and paired comparisons " ..
+  "for several; returns the summary.",
+  "study.json(path, ds, runs, meta)", "The run as JSON (DESIGN section 8, extended: results, runs with grids, " ..
+  "data, comparisons).",
+  "study.fail(fmt, ...)", "Raises a usage error: study.main prints it as one line and exits 2.",
+  "study.model_names()", "The ids of the models the runner knows, sorted.",
   "study.GRIDS", "The declared grids: default and quick.",
   "study.MODELS", "The models the runner knows, by id.",
 }

@@ -69,6 +69,24 @@ function targets.pairs(input, dir)
              {[which] = dir .. "/pairs.tsv"})
 end
 
+-- the whole input is a feature file (pairs or columns) for three known ids
+function targets.features(input, dir)
+  local path = dir .. "/features.txt"
+  write(path, input)
+  local ok, err = pcall(load, data.features_file, path, {"1", "2", "10"}, "item")
+  os.remove(path)
+  if not ok then error(err, 0) end
+end
+
+-- a CSV release with a tag genome; the first byte picks the file replaced
+function targets.genome(input, dir)
+  local files = {["ratings.csv"] = "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n2,2,3.5,964982224\n",
+                 ["movies.csv"] = "movieId,title,genres\n1,Toy Story (1995),Animation\n2,Heat (1995),Action\n",
+                 ["genome-scores.csv"] = "movieId,tagId,relevance\n1,1,0.9\n1,2,0.1\n2,1,0.3\n2,2,0.8\n",
+                 ["genome-tags.csv"] = "tagId,tag\n1,funny\n2,dark\n"}
+  with_files(input, dir, files, {"genome-scores.csv", "genome-tags.csv"}, data.movielens)
+end
+
 function targets.dti(input, dir)
   local files = {["t_admat_dgc.txt"] = "\tD1\tD2\nT1\t1\t0\nT2\t0\t1\n",
                  ["t_simmat_dc.txt"] = "\tD1\tD2\nD1\t1\t0.3\nD2\t0.3\t1\n",

@@ -16,7 +16,7 @@ case("help: every module function and type method has an entry", function()
     if type(value) == "function" and not key:match("[.:]_") then missing[#missing + 1] = key end
   end
   for _, mod in ipairs{"matrix", "sparse", "rng", "svd", "SimEc", "lrp", "rec", "simec", "data", "features", "splits",
-                       "models", "metrics", "plot", "report", "cli", "help"} do
+                       "models", "metrics", "study", "plot", "report", "cli", "help"} do
     local m = mod == "simec" and simec or simec[mod] or require("simec." .. mod)
     for name, v in pairs(m) do need(mod .. "." .. name, v) end
   end
