@@ -18,7 +18,8 @@ local sc = {}
 for s in scenarios:gmatch("[^,]+") do sc[#sc + 1] = s end
 local models = {"mean", "biases", "svd", "simec", "simec_masked", "two_simec", "two_simec_masked", "biases_simec",
                 "mcmc", "blend"}
-local runs = study.run(ds, {models = models, scenarios = sc, grids = grid})
+local runs = study.run(ds, {models = models, scenarios = sc, grids = grid,
+                            max_dense_cells = grid == "quick" and study.QUICK_DENSE_CELLS or nil})
 study.print(ds, runs)
 local per, order = {}, {}
 for _, r in ipairs(runs) do
