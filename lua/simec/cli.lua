@@ -7,10 +7,14 @@ local data = require "simec.data"
 local cli = {}
 
 local DEFAULT_HELP = {json = "Write the results as JSON to this file.", synthetic = "Run on synthetic data.",
-                      epochs = "Training epochs."}
+                      epochs = "Training epochs.",
+                      item_features = "Item features: 'id<TAB>token' pairs or an id column and named value " ..
+                                      "columns. Repeatable.",
+                      user_features = "User features, as --item-features. Repeatable."}
 
 -- opts from argv, or nil and the message of a usage error. spec maps names
--- to "string", "integer" or "flag" (or {kind, help}); other arguments are
+-- to "string", "integer", "flag" or "list" (a repeatable option; or {kind,
+-- help}); other arguments are
 -- positional (opts[1], ...); dashes in option names are underscores in opts.
 function cli.try_parse(argv, spec, prog, about)
   local argparse = require "argparse"
@@ -25,6 +29,7 @@ function cli.try_parse(argv, spec, prog, about)
     local flag = "--" .. name:gsub("_", "-")
     help = help or DEFAULT_HELP[name]
     if kind == "flag" then p:flag(flag, help)
+    elseif kind == "list" then p:option(flag, help):count("*")
     elseif kind == "integer" then
       p:option(flag, help):convert(function(v)
         local n = math.tointeger(tonumber(v))
@@ -55,18 +60,28 @@ end
 
 -- The data set an example runs on: with --synthetic data.synthetic(synthetic);
 -- else the MovieLens release opts[1] names (default ml-100k), found as
--- simec.study.find_data finds it (the path, data/NAME, ../shared/data/NAME).
+-- simec.study.find_data finds it (the path, data/NAME, ../shared/data/NAME);
+-- with the feature files of opts.item_features and opts.user_features.
 function cli.dataset(opts, synthetic, movielens_opts)
-  if opts.synthetic then return data.synthetic(synthetic) end
-  local ok, dir = pcall(require("simec.study").find_data, opts[1] or "ml-100k")
-  if not ok then cli.fail(opts._prog or "simec", type(dir) == "table" and dir.msg or tostring(dir)) end
-  return data.movielens(dir, movielens_opts)
+  local study = require "simec.study"
+  local ok, ds = pcall(function()
+    local d
+    if opts.synthetic then d = data.synthetic(synthetic)
+    else
+      local dir = study.find_data(opts[1] or "ml-100k")
+      d = data.movielens(dir, movielens_opts)
+    end
+    study.add_feature_files(d, opts)
+    return d
+  end)
+  if not ok then cli.fail(opts._prog or "simec", type(ds) == "table" and ds.msg or tostring(ds)) end
+  return ds
 end
 
 require("simec.help").add{
   "cli", "Command lines of the examples (lua-argparse).",
   "cli.parse(argv, spec, prog [, about])", "Options from arg: spec maps names to \"string\", \"integer\" or " ..
-  "\"flag\" (or {kind, help}); other arguments are positional; --help is built in; usage errors print one line " ..
+  "\"flag\" or \"list\" (or {kind, help}); other arguments are positional; --help is built in; usage errors print one line " ..
   "and exit 2.",
   "cli.try_parse(argv, spec, prog [, about])", "As cli.parse, returning nil and the message instead of exiting.",
   "cli.fail(prog, msg)", "Prints 'prog: msg' on stderr and exits 2 (a usage error).",

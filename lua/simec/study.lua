@@ -109,6 +109,25 @@ local function read_ratings(path, args)
   return R, info
 end
 
+-- The feature files of args (item_features, user_features: lists of
+-- paths) added to ds's items and users, next to what the data set derives
+function study.add_feature_files(ds, args)
+  for _, side in ipairs{"items", "users"} do
+    local what = side:sub(1, -2)
+    for _, path in ipairs(args[what .. "_features"] or {}) do
+      local ok, X, info = pcall(data.features_file, path, ds[side].ids, what)
+      if not ok then study.fail("%s", tostring(X)) end
+      if info.unknown > 0 then
+        io.stderr:write(("simec: warning: %s: %d of %d lines name %s ids that are not in the ratings\n")
+          :format(path, info.unknown, info.lines, what))
+      end
+      ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
+      ds[side].sets = ds[side].sets or {}
+      ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, info.format)
+    end
+  end
+end
+
 -- The data set of a command line: {name, ratings, order, items = {ids,
 -- features, sets}, users = {...}, given = split or nil, source}.
 function study.load(args)
@@ -158,21 +177,7 @@ function study.load(args)
     ds.given = s
     ds.given_name = ("%s / %s"):format(args.train, args.test)
   end
-  -- feature files, next to what the release derives
-  for _, side in ipairs{"items", "users"} do
-    local what = side:sub(1, -2)
-    for _, path in ipairs(args[what .. "_features"] or {}) do
-      local ok, X, info = pcall(data.features_file, path, ds[side].ids, what)
-      if not ok then study.fail("%s", tostring(X)) end
-      if info.unknown > 0 then
-        io.stderr:write(("simec: warning: %s: %d of %d lines name %s ids that are not in the ratings\n")
-          :format(path, info.unknown, info.lines, what))
-      end
-      ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
-      ds[side].sets = ds[side].sets or {}
-      ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, info.format)
-    end
-  end
+  study.add_feature_files(ds, args)
   local drop = args.no_features
   if drop then
     if drop ~= "items" and drop ~= "users" and drop ~= "both" then
@@ -769,6 +774,12 @@ local function check_args(args, spec)
   if (args.delim or args.header or args.columns) and not (args.ratings or args.train) then
     study.fail("--delim, --header and --columns describe --ratings or --train/--test files")
   end
+  local drop = args.no_features
+  for _, side in ipairs{"item", "user"} do
+    if (drop == side .. "s" or drop == "both") and #(args[side .. "_features"] or {}) > 0 then
+      study.fail("--no-features %s contradicts --%s-features", drop, side)
+    end
+  end
   if args.tags_min == nil or args.tags_min < 1 then study.fail("--tags-min must be a positive integer") end
   if args.genome_min == nil then study.fail("--genome-min must be a number") end
 end
@@ -839,6 +850,8 @@ require("simec.help").add{
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
   "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows: paired gain and its " ..
   "standard error over seeds.",
+  "study.add_feature_files(ds, args)", "Adds the feature files args.item_features and args.user_features (lists " ..
+  "of paths: pairs or columns) to the data set's items and users.",
   "study.find_data(name)", "The folder of a data set: the path given, else data/NAME, else ../shared/data/NAME; " ..
   "a usage error naming the places looked otherwise.",
   "study.grid_for(id, c, grid_set)", "The grid a model runs with in a scenario (values that cannot matter there " ..

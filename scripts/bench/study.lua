@@ -3,7 +3,7 @@
 -- user features) or of ML-25M, the four tasks (or those asked) with
 -- all_tasks' models on the default or quick grid; prints the study's table,
 -- then "model seconds" per model over the tasks, the total and peak RSS.
---   simec study.lua ITEMS USERS RATINGS ITEM_FEATURES GRID SCENARIOS
+--   simec study.lua ITEMS USERS RATINGS ITEM_FEATURES GRID SCENARIOS [MODELS]
 local study, data = require "simec.study", require "simec.data"
 local items, users, n, nf = tonumber(arg[1]), tonumber(arg[2]), tonumber(arg[3]), tonumber(arg[4])
 local grid, scenarios = arg[5] or "quick", arg[6] or "T1,T2a,T2b,T3"
@@ -18,6 +18,10 @@ local sc = {}
 for s in scenarios:gmatch("[^,]+") do sc[#sc + 1] = s end
 local models = {"mean", "biases", "svd", "simec", "simec_masked", "two_simec", "two_simec_masked", "biases_simec",
                 "mcmc", "blend"}
+if arg[7] then
+  models = {}
+  for m in arg[7]:gmatch("[^,]+") do models[#models + 1] = m end
+end
 local runs = study.run(ds, {models = models, scenarios = sc, grids = grid,
                             max_dense_cells = grid == "quick" and study.QUICK_DENSE_CELLS or nil})
 study.print(ds, runs)

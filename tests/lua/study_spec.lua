@@ -226,6 +226,8 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --ratings r.csv", "all_tasks: give one of DATA, --synthetic and --ratings"},
     {"--synthetic --no-features drugs", "all_tasks: --no-features must be items, users or both, got drugs"},
     {"--synthetic --item-features /nonexistent", "all_tasks: item features: /nonexistent: No such file or directory"},
+    {"--synthetic --no-features both --user-features /dev/null",
+     "all_tasks: --no-features both contradicts --user-features"},
   }
   for _, c in ipairs(cases) do
     local o, e, ok = run(BIN .. " examples/all_tasks.lua " .. c[1])
@@ -360,4 +362,16 @@ case("a cell limit (--quick's) skips the zero-filled SimEcs above it, says why, 
   check(by.simec_masked.rmse, "the masked one runs")
   eq(by.blend.method, "blend(MCMC, biases)")
   check(by.blend.rmse and by.mcmc.rmse and by.biases.rmse, "the blend's parts run first")
+end)
+
+case("the other examples' data sets take feature files too (cli.dataset)", function()
+  local f = T.write(T.tmpname(), "1\tdirector=A\n2\tdirector=A\n3\tdirector=B\n")
+  local d = require("simec.cli").dataset({synthetic = true, item_features = {f}},
+                                         {items = 20, users = 10, ratings = 100, item_features = 4, seed = 1})
+  eq(d.items.features:ncols(), 6)
+  eq(d.items.features:get(3, 6), 1)
+  check(d.items.sets[1]:find("(2, pairs)", 1, true), d.items.sets[1])
+  local o, e, ok = run(BIN .. " examples/explain.lua --synthetic --epochs 1 --svg /dev/null --item-features " .. f)
+  check(ok and o:find("share per feature"), o .. e)
+  os.remove(f)
 end)
