@@ -40,9 +40,13 @@ int io_write_csv(const mat *m, const char *path, const char *delim, core_err *e)
  * indices); transpose writes columns first (e.g. user, item, rating). */
 int io_write_triplets(const spm *A, const char *path, const char *delim, int transpose, core_err *e);
 
-/* Crash-safe writing: open a temporary beside path; commit fsyncs and renames. */
+/* Crash-safe writing: open a temporary beside path; commit fsyncs and renames.
+ * A path naming an existing device or pipe (/dev/null, /dev/stdout) is
+ * written in place: renaming over it would replace the device with a file.
+ * A directory is an error. */
 typedef struct io_atomic {
     FILE *f;
+    int direct; /* writing the device or pipe itself */
     char tmp[4096];
     char path[4096];
 } io_atomic;

@@ -10,10 +10,19 @@
 int io_atomic_open(io_atomic *a, const char *path, core_err *e)
 {
     int fd;
+    struct stat st;
     memset(a, 0, sizeof *a);
     if (strlen(path) + 16 > sizeof a->tmp)
         return core_err_set(e, CORE_EINVAL, "%s: path too long", path);
     strcpy(a->path, path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return core_err_set(e, CORE_EIO, "%s: is a directory", path);
+        a->direct = 1;
+        if (!(a->f = fopen(path, "wb")))
+            return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(errno));
+        return CORE_OK;
+    }
     snprintf(a->tmp, sizeof a->tmp, "%s.tmpXXXXXX", path);
     fd = mkstemp(a->tmp);
     if (fd < 0)
@@ -34,7 +43,8 @@ void io_atomic_abort(io_atomic *a)
     if (a->f) {
         fclose(a->f);
         a->f = NULL;
-        remove(a->tmp);
+        if (!a->direct)
+            remove(a->tmp);
     }
 }
 
@@ -43,6 +53,12 @@ int io_atomic_commit(io_atomic *a, core_err *e)
     int bad = ferror(a->f) != 0, err = errno;
     if (!bad && fflush(a->f) != 0)
         bad = 1, err = errno;
+    if (a->direct) { /* a device or pipe: nothing to sync or rename */
+        if (fclose(a->f) != 0 && !bad)
+            bad = 1, err = errno;
+        a->f = NULL;
+        return bad ? core_err_set(e, CORE_EIO, "%s: write failed: %s", a->path, strerror(err)) : CORE_OK;
+    }
     if (!bad && fsync(fileno(a->f)) != 0)
         bad = 1, err = errno;
     if (fclose(a->f) != 0 && !bad)

@@ -564,6 +564,11 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
     r.need = o->row_field > o->col_field ? o->row_field : o->col_field;
     if (o->val_field > r.need)
         r.need = o->val_field;
+    /* a fixed field count must cover every field read: each line is checked
+     * against it, and fields past it are never split out */
+    if (o->fields != 0 && (o->fields < r.need || o->fields > MAXF))
+        return core_err_set(e, CORE_EINVAL, "%s: fields = %d, but the row, column and value fields reach field %d "
+                            "(fields must be %d..%d)", path, o->fields, r.need, r.need, MAXF);
     r.fields = o->fields;
     if (o->delim && *o->delim) {
         if (strlen(o->delim) >= sizeof r.delim)

@@ -49,10 +49,13 @@ case("a failed save leaves the existing file intact", function()
   local m = matrix.ones(2, 2)
   m:save_npy(path)
   local before = T.read(path)
-  -- a directory in the way of the rename: the write fails, the old file stays
+  -- a directory as the target: refused before anything is written
   local dir = T.tmpname()
   os.execute("mkdir " .. dir)
-  checkerr("write failed", m.save_npy, m, dir)
+  checkerr(dir .. ": is a directory", m.save_npy, m, dir)
+  local q = io.popen("ls -d " .. dir .. ".tmp* 2>/dev/null")
+  eq(q:read("a"), "")
+  q:close()
   os.execute("rmdir " .. dir)
   eq(T.read(path), before)
   local p = io.popen("ls " .. path .. ".tmp* 2>/dev/null")
@@ -81,4 +84,37 @@ case("sparse.from_values keeps the structure and replaces the values", function(
   local t = sparse.from_values(s, matrix{1, 2})
   eq(t:get(1, 2), 1); eq(t:get(2, 1), 2); eq(s:get(1, 2), 5)
   checkerr("from_values: 3 values for 2 stored entries", sparse.from_values, s, matrix{1, 2, 3})
+end)
+
+case("crash-safe writes to a device or pipe write in place; a directory is an error", function()
+  -- renaming a temporary over /dev/null used to replace the device with a regular file
+  simec.write_file("/dev/null", "discarded\n")
+  check(os.execute("test -c /dev/null") == true, "/dev/null is still a character device")
+  local m = matrix.ones(2, 2)
+  m:save_npy("/dev/null")
+  check(os.execute("test -c /dev/null") == true, "/dev/null is still a character device after save_npy")
+  local d = T.tmpname()
+  os.execute("mkdir " .. d)
+  T.checkerr(d .. ": is a directory", simec.write_file, d, "x")
+  local fifo = T.tmpname()
+  if os.execute("mkfifo " .. fifo) then
+    local reader = io.popen("cat " .. fifo)
+    simec.write_file(fifo, "through the pipe\n")
+    T.eq(reader:read("a"), "through the pipe\n")
+    reader:close()
+    check(os.execute("test -p " .. fifo) == true, "still a pipe")
+    os.remove(fifo)
+  end
+  os.execute("rm -rf " .. d)
+end)
+
+case("sparse.read: a fixed field count must reach every field read", function()
+  local path = T.write(T.tmpname(), "1\t2\n")
+  T.checkerr(path .. ": fields = 2, but the row, column and value fields reach field 3 (fields must be 3..64)",
+             sparse.read, path, {fields = 2})
+  T.checkerr(path .. ": fields = 1, but the row, column and value fields reach field 2",
+             sparse.read, path, {fields = 1, value = false})
+  local S = sparse.read(path, {fields = 2, value = false})
+  T.eq(S:nnz(), 1)
+  os.remove(path)
 end)

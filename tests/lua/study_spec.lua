@@ -371,7 +371,9 @@ case("the other examples' data sets take feature files too (cli.dataset)", funct
   eq(d.items.features:ncols(), 6)
   eq(d.items.features:get(3, 6), 1)
   check(d.items.sets[1]:find("(2, pairs)", 1, true), d.items.sets[1])
-  local o, e, ok = run(BIN .. " examples/explain.lua --synthetic --epochs 1 --svg /dev/null --item-features " .. f)
+  local svg = T.tmpname() .. ".svg"
+  local o, e, ok = run(BIN .. " examples/explain.lua --synthetic --epochs 1 --svg " .. svg .. " --item-features " .. f)
+  os.remove(svg)
   check(ok and o:find("share per feature"), o .. e)
   os.remove(f)
 end)
