@@ -187,3 +187,81 @@ int bind_optbool(lua_State *L, int t, const char *k, int d)
     lua_pop(L, 1);
     return v;
 }
+
+/* pins: registry table object -> count, weak keys (a pinned object is kept
+ * alive by its guard's list anyway) */
+static void push_pins(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "simec.pins") == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "simec.pins");
+}
+
+static int unpin_all(lua_State *L)
+{
+    lua_Integer i, n = luaL_len(L, 1);
+    push_pins(L);
+    for (i = 1; i <= n; i++) {
+        lua_Integer c;
+        lua_geti(L, 1, i);
+        lua_pushvalue(L, -1);
+        lua_rawget(L, -3);
+        c = lua_tointeger(L, -1) - 1;
+        lua_pop(L, 1);
+        if (c > 0)
+            lua_pushinteger(L, c);
+        else
+            lua_pushnil(L);
+        lua_rawset(L, -3);
+    }
+    return 0;
+}
+
+int bind_pin_scope(lua_State *L)
+{
+    lua_newtable(L);
+    if (luaL_newmetatable(L, "simec.pin_scope")) {
+        lua_pushcfunction(L, unpin_all);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    lua_toclose(L, -1);
+    return lua_gettop(L);
+}
+
+void bind_pin(lua_State *L, int scope, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_type(L, idx) != LUA_TUSERDATA)
+        return;
+    push_pins(L);
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -3);
+    lua_pushinteger(L, lua_tointeger(L, -1) + 1);
+    lua_remove(L, -2);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, scope, luaL_len(L, scope) + 1);
+}
+
+void bind_check_unpinned(lua_State *L, int idx, const char *what)
+{
+    int pinned;
+    idx = lua_absindex(L, idx);
+    push_pins(L);
+    lua_pushvalue(L, idx);
+    pinned = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    if (pinned)
+        luaL_error(L, "cannot close %s: a running call uses it (fit's on_epoch, apply's function); close it after "
+                   "that call returns", what);
+}

@@ -33,6 +33,16 @@ spm *bind_newspm(lua_State *L);
 spm *bind_checkspm(lua_State *L, int arg);
 spm *bind_testspm(lua_State *L, int arg);
 
+/* Objects a running call reads while it calls back into Lua are pinned:
+ * closing one then raises an error instead of freeing storage the call
+ * still uses. bind_pin_scope pushes a to-be-closed guard (its index is
+ * returned) that unpins, when the calling C function returns or raises,
+ * every object bind_pin pinned under it. */
+int bind_pin_scope(lua_State *L);
+void bind_pin(lua_State *L, int scope, int idx);
+/* Raises "cannot close <what>: ..." when the object at idx is pinned. */
+void bind_check_unpinned(lua_State *L, int idx, const char *what);
+
 /* 1-based index at arg checked against n; returns it 0-based. */
 size_t bind_checkindex(lua_State *L, int arg, size_t n, const char *what, const char *shape);
 /* A list of 1-based indices (Lua sequence or matrix) as 0-based size_t,

@@ -523,6 +523,8 @@ static int m_apply(lua_State *L)
     luaL_checktype(L, 2, LUA_TFUNCTION);
     out = bind_newmat(L);
     BIND_CALL(L, &e, mat_init_uninit(out, a->rows, a->cols, &e));
+    bind_pin(L, bind_pin_scope(L), 1); /* f may try to close a */
+    lua_pushvalue(L, -2);              /* out above the guard: the result */
     for (i = 0; i < a->rows; i++)
         for (j = 0; j < a->cols; j++) {
             int isnum;
@@ -747,6 +749,14 @@ static int m_gc(lua_State *L)
     return 0;
 }
 
+/* close() and __close: not while a running call reads the matrix */
+static int m_close(lua_State *L)
+{
+    luaL_checkudata(L, 1, MATRIX_T);
+    bind_check_unpinned(L, 1, "this matrix");
+    return m_gc(L);
+}
+
 static const luaL_Reg funcs[] = {
     {"new", m_new}, {"zeros", m_zeros}, {"ones", m_ones}, {"full", m_full}, {"eye", m_eye},
     {"rand", m_rand}, {"randn", m_randn}, {"seed", m_seed}, {"hstack", m_hstack}, {"vstack", m_vstack},
@@ -762,12 +772,12 @@ static const luaL_Reg meth[] = {
     {"square", m_square}, {"sum", m_sum}, {"mean", m_mean}, {"min", m_min}, {"max", m_max},
     {"norm", m_norm}, {"dot", m_dot}, {"argsort", m_argsort}, {"topk", m_topk}, {"solve", m_solve},
     {"cholesky", m_cholesky}, {"qr", m_qr}, {"svd", m_svd}, {"eigh", m_eigh}, {"save_npy", m_save_npy},
-    {"save_csv", m_save_csv}, {"close", m_gc}, {NULL, NULL}};
+    {"save_csv", m_save_csv}, {"close", m_close}, {NULL, NULL}};
 
 static const luaL_Reg metameth[] = {
     {"__index", NULL}, {"__add", m_add}, {"__sub", m_sub_op}, {"__mul", m_mul}, {"__div", m_div},
     {"__pow", m_pow}, {"__unm", m_unm}, {"__eq", m_eq}, {"__len", m_len}, {"__tostring", m_tostring},
-    {"__gc", m_gc}, {"__close", m_gc}, {NULL, NULL}};
+    {"__gc", m_gc}, {"__close", m_close}, {NULL, NULL}};
 
 
 static const char *const help[] = {

@@ -167,6 +167,14 @@ static int s_gc(lua_State *L)
     return 0;
 }
 
+/* __close: not while the model is training (an on_epoch callback) */
+static int s_close(lua_State *L)
+{
+    luaL_checkudata(L, 1, SIMEC_T);
+    bind_check_unpinned(L, 1, "this SimEc");
+    return s_gc(L);
+}
+
 /* The input at arg: nil (identity), a matrix or a sparse matrix */
 static void checkinput(lua_State *L, const simec *m, int arg, simec_input *x)
 {
@@ -351,6 +359,19 @@ static int s_fit(lua_State *L)
     lua_setfield(L, c.hist, "seconds");
     o.on_epoch = on_epoch;
     o.ctx = &c;
+    if (c.cb) { /* Lua runs during the fit: what the fit reads cannot be closed until it returns */
+        int scope = bind_pin_scope(L), k;
+        for (k = 1; k <= 3; k++)
+            bind_pin(L, scope, k);
+        if (lua_getfield(L, opts, "validation") == LUA_TTABLE) {
+            lua_geti(L, -1, 1);
+            bind_pin(L, scope, -1);
+            lua_geti(L, -2, 2);
+            bind_pin(L, scope, -1);
+            lua_pop(L, 2);
+        }
+        lua_pop(L, 1);
+    }
     rc = simec_fit(m, &x, &t, &o, &info, &e);
     if (c.verbose && c.tty && info.epochs_done > 0)
         fputc('\n', stderr);
@@ -663,7 +684,7 @@ int luaopen_simec_simec(lua_State *L)
                                        {"predict_at", s_predict_at}, {"loss", s_loss},   {"layers", s_layers},
                                        {"set_layer", s_set_layer}, {"save", s_save},     {"config", s_config},
                                        {NULL, NULL}};
-    static const luaL_Reg meta[] = {{"__gc", s_gc},           {"__close", s_gc},   {"__tostring", s_tostring},
+    static const luaL_Reg meta[] = {{"__gc", s_gc},           {"__close", s_close}, {"__tostring", s_tostring},
                                     {"__newindex", s_newindex}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {{"new", s_new}, {"load", s_load}, {NULL, NULL}};
     bind_add_help(L, help);

@@ -797,6 +797,14 @@ static int s_gc(lua_State *L)
     return 0;
 }
 
+/* close() and __close: not while a running call reads the matrix */
+static int s_close(lua_State *L)
+{
+    luaL_checkudata(L, 1, SPARSE_T);
+    bind_check_unpinned(L, 1, "this sparse matrix");
+    return s_gc(L);
+}
+
 static const luaL_Reg funcs[] = {
     {"from_triplets", s_from_triplets}, {"from_dense", s_from_dense}, {"read", s_read},
     {"read_mtx", s_read_mtx}, {"hstack", s_hstack}, {"vstack", s_vstack}, {"sample", s_sample},
@@ -812,12 +820,12 @@ static const luaL_Reg meth[] = {
     {"get", s_get}, {"row", s_row}, {"dense", s_dense}, {"write_mtx", s_write_mtx}, {"write", s_write},
     {"row_label", s_row_label}, {"col_label", s_col_label}, {"row_index", s_row_index},
     {"col_index", s_col_index}, {"row_labels", s_row_labels}, {"col_labels", s_col_labels},
-    {"set_row_labels", s_set_row_labels}, {"set_col_labels", s_set_col_labels}, {"close", s_gc},
+    {"set_row_labels", s_set_row_labels}, {"set_col_labels", s_set_col_labels}, {"close", s_close},
     {NULL, NULL}};
 
 static const luaL_Reg metameth[] = {
     {"__index", NULL}, {"__mul", s_mul}, {"__len", s_len}, {"__tostring", s_tostring},
-    {"__gc", s_gc}, {"__close", s_gc}, {NULL, NULL}};
+    {"__gc", s_gc}, {"__close", s_close}, {NULL, NULL}};
 
 
 static const char *const help[] = {

@@ -318,3 +318,30 @@ case("m:similar finds the rows with the closest embeddings", function()
   checkerr("similar: k must be between 1 and 4 (the rows of Xall), got 5", m.similar, m, Xall, Xall, 5)
   checkerr("similar: metric must be \"dot\" or \"cosine\", got l1", m.similar, m, Xall, Xall, 1, {metric = "l1"})
 end)
+
+case("closing what a running call uses is an error, not a use-after-free (issue 16)", function()
+  local R = sparse.from_dense(matrix.rand(30, 20, 1))
+  local X = matrix.rand(30, 5, 2)
+  local Xv, Rv = matrix.rand(30, 5, 3), sparse.from_dense(matrix.rand(30, 20, 4))
+  local m = SimEc.new{input = 5, embedding = 3, output = 20, seed = 1}
+  local function fit_closing(victim, close)
+    return pcall(m.fit, m, X, R, {epochs = 2, verbose = false, validation = {Xv, Rv},
+                                  on_epoch = function() close(victim) end})
+  end
+  for _, v in ipairs{{X, "matrix"}, {R, "sparse matrix"}, {Xv, "matrix"}, {Rv, "sparse matrix"}} do
+    local ok, err = fit_closing(v[1], function(o) o:close() end)
+    check(not ok and err:find("cannot close this " .. v[2] .. ": a running call uses it", 1, true), err)
+  end
+  local ok, err = fit_closing(m, function(o) getmetatable(o).__close(o) end)
+  check(not ok and err:find("cannot close this SimEc", 1, true), err)
+  -- everything stays usable, and closes once the call has returned
+  check(X:sum() > 0 and R:nnz() == 600 and m:predict(X):nrows() == 30)
+  ok = pcall(m.fit, m, X, R, {epochs = 1, verbose = false, on_epoch = function() end})
+  check(ok, "fits again: the pins were released")
+  X:close(); R:close()
+  checkerr("attempt to use a closed matrix", X.sum, X)
+  local A = matrix.rand(3, 3, 5)
+  checkerr("cannot close this matrix", A.apply, A, function(v) A:close() return v end)
+  check(A:sum() > 0)
+  A:close()
+end)
