@@ -85,6 +85,9 @@ typedef struct simec_target {
 } simec_target;
 
 int simec_init(simec *m, const simec_cfg *cfg, core_err *e); /* Glorot weights, zero biases */
+/* The layers and parameter count of cfg, validated, with nothing allocated
+ * (m->theta stays NULL): what a model file's header is checked against. */
+int simec_layout(simec *m, const simec_cfg *cfg, core_err *e);
 void simec_free(simec *m);
 int simec_check_input(const simec *m, const simec_input *x, const char *what, core_err *e);
 int simec_check_target(const simec *m, const simec_input *x, const simec_target *t, const char *what, core_err *e);

@@ -282,23 +282,27 @@ int simec_load(simec *m, const char *path, core_err *e)
         return core_err_set(e, CORE_EFORMAT, "load %s: file has %lld bytes, its header implies %llu (truncated or corrupted)",
                             path, (long long)st.st_size, (unsigned long long)expect);
     }
-    if ((rc = simec_init(m, &cfg, e))) {
+    /* the architecture's parameter count and the checksum, before anything
+     * in proportion to the header's sizes is allocated */
+    if ((rc = simec_layout(m, &cfg, e))) {
         char why[sizeof e->msg];
         fclose(f);
-        if (rc == CORE_ENOMEM || !e)
+        if (!e)
             return rc;
         snprintf(why, sizeof why, "%s", e->msg); /* e->msg is also the destination */
+        memset(m, 0, sizeof *m);
         return core_err_set(e, CORE_EFORMAT, "load %s: corrupted model header (%s)", path, why);
     }
     if (m->n_params != np) {
-        simec_free(m);
+        size_t arch = m->n_params;
+        memset(m, 0, sizeof *m);
         fclose(f);
-        return core_err_set(e, CORE_EFORMAT, "load %s: %llu parameters stored, the architecture has %zu", path,
-                            (unsigned long long)np, m->n_params);
+        return core_err_set(e, CORE_EFORMAT, "load %s: %llu parameters stored, the architecture has %zu (corrupted)",
+                            path, (unsigned long long)np, arch);
     }
-    buf = core_malloc((size_t)expect);
+    buf = core_malloc((size_t)expect); /* the file's own length */
     if (!buf) {
-        simec_free(m);
+        memset(m, 0, sizeof *m);
         fclose(f);
         return core_err_nomem(e, "load", (double)expect);
     }
@@ -315,6 +319,10 @@ int simec_load(simec *m, const char *path, core_err *e)
             rc = core_err_set(e, CORE_EFORMAT, "load %s: checksum mismatch (the file is corrupted)", path);
             goto fail;
         }
+    }
+    if (!(m->theta = core_malloc(m->n_params * sizeof(double)))) {
+        rc = core_err_nomem(e, "load", (double)m->n_params * 8);
+        goto fail;
     }
     r.p = buf, r.n = (size_t)expect, r.pos = HEADER_BYTES;
     get_doubles(&r, m->theta, m->n_params);

@@ -110,10 +110,9 @@ static int add_size(size_t *acc, size_t a, size_t b)
     return 1;
 }
 
-int simec_init(simec *m, const simec_cfg *cfg, core_err *e)
+int simec_layout(simec *m, const simec_cfg *cfg, core_err *e)
 {
-    size_t l, i, in, n = 0, d;
-    rng g;
+    size_t l, in, n = 0;
     memset(m, 0, sizeof *m);
     if (cfg->in_dim == 0 || cfg->emb_dim == 0 || cfg->out_dim == 0)
         return core_err_set(e, CORE_EINVAL, "SimEc: input, embedding and output sizes must be positive (got %zu, %zu, %zu)",
@@ -145,6 +144,17 @@ int simec_init(simec *m, const simec_cfg *cfg, core_err *e)
     if (n > SIZE_MAX / sizeof(double))
         return core_err_set(e, CORE_ETOOBIG, "SimEc: parameter count overflows");
     m->n_params = n;
+    return CORE_OK;
+}
+
+int simec_init(simec *m, const simec_cfg *cfg, core_err *e)
+{
+    size_t l, i, d, n;
+    rng g;
+    int rc;
+    if ((rc = simec_layout(m, cfg, e)))
+        return rc;
+    n = m->n_params;
     m->theta = core_calloc(n, sizeof(double));
     if (!m->theta)
         return core_err_nomem(e, "SimEc parameters", (double)n * 8);

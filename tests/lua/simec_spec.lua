@@ -345,3 +345,29 @@ case("closing what a running call uses is an error, not a use-after-free (issue 
   check(A:sum() > 0)
   A:close()
 end)
+
+case("SimEc.load checks the architecture and the checksum before allocating for them (issue 16)", function()
+  local path = T.tmpname()
+  local m = SimEc.new{input = 5, embedding = 3, output = 20, seed = 1}
+  m:save(path)
+  local good = T.read(path)
+  -- one flipped bit in the output size (bytes 41-48, little-endian): 2^20 more outputs, some 25 MB of weights
+  local b = good:byte(43)
+  T.write(path, good:sub(1, 42) .. string.char(b ~ 0x10) .. good:sub(44))
+  local old = simec.limits().memory
+  simec.limits{memory = "16M"}
+  local before = simec.memory(true)
+  local ok, err = pcall(SimEc.load, path)
+  local _, peak = simec.memory()
+  peak = peak - before
+  simec.limits{memory = old}
+  check(not ok and err:find("load " .. path .. ": 78 parameters stored, the architecture has 3145806 (corrupted)",
+                            1, true), err)
+  check(peak < 2 * #good + 65536, ("allocated %d bytes for a %d-byte file"):format(peak, #good))
+  -- a flipped bit in the weights: the checksum refuses it
+  T.write(path, good:sub(1, 300) .. string.char(good:byte(301) ~ 1) .. good:sub(302))
+  checkerr("checksum mismatch (the file is corrupted)", SimEc.load, path)
+  T.write(path, good)
+  eq(SimEc.load(path):config().output, 20)
+  os.remove(path)
+end)
