@@ -41,6 +41,9 @@ int io_write_csv(const mat *m, const char *path, const char *delim, core_err *e)
 int io_write_triplets(const spm *A, const char *path, const char *delim, int transpose, core_err *e);
 
 /* Crash-safe writing: open a temporary beside path; commit fsyncs and renames.
+ * Opening first removes the temporaries of earlier saves to path that a
+ * killed process left (path.tmpXXXXXX, last written before this process
+ * started).
  * A path naming an existing device or pipe (/dev/null, /dev/stdout) is
  * written in place: renaming over it would replace the device with a file.
  * A directory is an error. */

@@ -4,8 +4,61 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <dirent.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "io.h"
+
+static time_t process_start;
+
+/* when the process started, roughly: the first save's time is not it, so
+ * the loader's constructor records it */
+__attribute__((constructor)) static void record_start(void)
+{
+    process_start = time(NULL);
+}
+
+/* Temporaries of saves to path that a killed process left behind:
+ * "<name>.tmp" and six characters (mkstemp's), last written before this
+ * process started (so never a save running now in this process). */
+static void remove_stale(const char *path)
+{
+    char dir[4096], full[8192];
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t blen = strlen(base);
+    DIR *d;
+    struct dirent *ent;
+    if (slash) {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof dir)
+            return;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+        if (n == 0)
+            strcpy(dir, "/");
+    } else
+        strcpy(dir, ".");
+    if (!(d = opendir(dir)))
+        return;
+    while ((ent = readdir(d))) {
+        const char *nm = ent->d_name, *suffix;
+        struct stat st;
+        size_t k;
+        int ok = 1;
+        if (strlen(nm) != blen + 10 || strncmp(nm, base, blen) != 0 || strncmp(nm + blen, ".tmp", 4) != 0)
+            continue;
+        suffix = nm + blen + 4;
+        for (k = 0; k < 6; k++) {
+            char c = suffix[k];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+                ok = 0;
+        }
+        snprintf(full, sizeof full, "%s/%s", dir, nm);
+        if (ok && lstat(full, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < process_start)
+            (void)remove(full);
+    }
+    closedir(d);
+}
 
 int io_atomic_open(io_atomic *a, const char *path, core_err *e)
 {
@@ -15,6 +68,7 @@ int io_atomic_open(io_atomic *a, const char *path, core_err *e)
     if (strlen(path) + 16 > sizeof a->tmp)
         return core_err_set(e, CORE_EINVAL, "%s: path too long", path);
     strcpy(a->path, path);
+    remove_stale(path);
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode))
             return core_err_set(e, CORE_EIO, "%s: is a directory", path);

@@ -118,3 +118,15 @@ case("sparse.read: a fixed field count must reach every field read", function()
   T.eq(S:nnz(), 1)
   os.remove(path)
 end)
+
+case("a save removes the temporaries killed saves to the same file left behind, and nothing else", function()
+  local path = T.tmpname() .. ".npy"
+  local stale, young, other = path .. ".tmpAb3dEf", path .. ".tmpQwErTy", path .. ".tmpXY"
+  for _, f in ipairs{stale, young, other} do T.write(f, "x") end
+  os.execute("touch -d '1 hour ago' " .. stale .. " " .. other)
+  os.execute("touch -d '1 hour' " .. young) -- written after this process started: a save running now
+  matrix.ones(2, 2):save_npy(path)
+  check(not io.open(stale), "the killed save's temporary is removed")
+  check(io.open(young) and io.open(other), "newer ones and other names stay")
+  for _, f in ipairs{path, young, other} do os.remove(f) end
+end)
