@@ -35,6 +35,19 @@ local function split(s, sep)
   end
 end
 
+-- A number in the readers' grammar (as the C readers'): [+-] digits [.
+-- digits] [e [+-] digits], finite; nil for anything else (hexadecimal,
+-- inf, nan, blanks), which tonumber would take.
+function data.number(s)
+  if type(s) ~= "string" then return nil end
+  local m, e = s:match("^[+-]?([%d.]+)(.*)$")
+  if not m or not (m:match("^%d+%.?%d*$") or m:match("^%.%d+$")) then return nil end
+  if e ~= "" and not e:match("^[eE][+-]?%d+$") then return nil end
+  local v = tonumber(s)
+  if not v or v ~= v or v == math.huge or v == -math.huge then return nil end
+  return v
+end
+
 -- one CSV record with RFC 4180 quoting ("" inside quotes)
 function data.csv_fields(line)
   local out, i, n = {}, 1, #line
@@ -183,7 +196,7 @@ function data.features_file(path, ids, what)
       seen[fields[1]] = true
       if not r then unknown = unknown + 1 end
       for k = 2, #fields do
-        local v = fields[k] == "" and 0 or tonumber(fields[k])
+        local v = fields[k] == "" and 0 or data.number(fields[k])
         if not v or v ~= v or v == math.huge or v == -math.huge then
           error(("%s:%d: field %d (%s) is not a finite number: '%s'"):format(path, ln, k, names[k - 1], fields[k]), 0)
         end
@@ -443,7 +456,7 @@ local function read_labelled(path)
       end
       local row = {}
       for k = 2, #f do
-        row[k - 1] = tonumber(f[k]) or
+        row[k - 1] = data.number(f[k]) or
           error(("%s:%d: field %d is not a number: '%s'"):format(path, n, k, f[k]), 0)
       end
       rlab[#rlab + 1], rows[#rows + 1] = f[1], row
@@ -580,6 +593,8 @@ require("simec.help").add{
   "data.dti(dir, name)", "Yamanishi drug-target data (name: nr, gpcr, ic, e): interactions (targets x drugs) and " ..
   "symmetrised drug and target similarity matrices.",
   "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
+  "data.number(s)", "A number in the readers' grammar ([+-] digits [. digits] [e [+-] digits], finite), or nil " ..
+  "(hexadecimal, inf, nan and blanks are not numbers).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named numeric columns (with a header); a sparse matrix aligned with ids and " ..
   "{format, features, lines, unknown}.",

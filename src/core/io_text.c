@@ -219,6 +219,35 @@ static spm_labels *idmap_labels(idmap *m)
 
 /* Decimal without exponent and at most 15 significant digits is exact
  * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
+/* The number grammar of every text reader: [+-] digits [. digits] [(e|E)
+ * [+-] digits], at least one mantissa digit; no hexadecimal, inf or nan,
+ * which strtod would take. */
+static int decimal_syntax(const char *s, size_t len)
+{
+    size_t i = 0, mant = 0, exp = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        i++;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++, mant++;
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++, mant++;
+    }
+    if (mant == 0)
+        return 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++, exp++;
+        if (exp == 0)
+            return 0;
+    }
+    return i == len;
+}
+
 static int parse_double(const char *s, size_t len, double *out)
 {
     static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -248,7 +277,7 @@ static int parse_double(const char *s, size_t len, double *out)
         *out = neg ? -v : v;
         return 1;
     }
-    if (len >= sizeof tmp)
+    if (len >= sizeof tmp || !decimal_syntax(s, len))
         return 0;
     memcpy(tmp, s, len);
     tmp[len] = '\0';

@@ -130,3 +130,20 @@ case("a save removes the temporaries killed saves to the same file left behind, 
   check(io.open(young) and io.open(other), "newer ones and other names stay")
   for _, f in ipairs{path, young, other} do os.remove(f) end
 end)
+
+case("numbers follow one grammar: no hexadecimal, inf, nan or overflow in ratings (issue 16)", function()
+  for _, bad in ipairs{"0x10", "inf", "-inf", "nan", "1e999", "1e", "+", "0x1p3", "1.5.2"} do
+    local path = T.write(T.tmpname(), "1\t2\t3\n1\t3\t" .. bad .. "\n")
+    checkerr(path .. ":2: bad number '" .. bad .. "' in field 3", sparse.read, path)
+    os.remove(path)
+  end
+  local path = T.write(T.tmpname(), "1\t2\t-1.5e-3\n1\t3\t.5\n2\t2\t5.\n2\t3\t+2E+1\n")
+  T.near(sparse.read(path):sum(), -0.0015 + 0.5 + 5 + 20, 1e-12)
+  os.remove(path)
+  local data = require "simec.data"
+  for _, bad in ipairs{"0x10", "inf", "nan", "1e999", " 1", "1 ", ""} do eq(data.number(bad), nil, bad) end
+  eq(data.number("-2.5e1"), -25.0); eq(data.number(".5"), 0.5); eq(data.number("7"), 7)
+  local f = T.write(T.tmpname(), "id,a,b\n1,0x10,1\n")
+  checkerr(f .. ":2: field 2 (a) is not a finite number: '0x10'", data.features_file, f, {"1"}, "item")
+  os.remove(f)
+end)
