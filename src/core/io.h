@@ -57,6 +57,11 @@ int io_atomic_open(io_atomic *a, const char *path, core_err *e);
 int io_atomic_commit(io_atomic *a, core_err *e); /* closes; on failure removes the temporary */
 void io_atomic_abort(io_atomic *a);
 
+/* CORE_OK unless the open file fd is a directory (then an error naming
+ * path): a directory opens and then fails its first read with a misleading
+ * message. */
+int io_not_dir(int fd, const char *path, core_err *e);
+
 /* Shortest text that reads back as the same double ("%.17g" trimmed). */
 int io_fmt_double(char *buf, size_t len, double v);
 

@@ -128,6 +128,14 @@ int io_atomic_commit(io_atomic *a, core_err *e)
     return CORE_OK;
 }
 
+int io_not_dir(int fd, const char *path, core_err *e)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+        return core_err_set(e, CORE_EIO, "%s: is a directory", path);
+    return CORE_OK;
+}
+
 int io_fmt_double(char *buf, size_t len, double v)
 {
     int p;

@@ -20,6 +20,8 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
     memset(A, 0, sizeof *A);
     if (!(fp = fopen(path, "r")))
         return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(errno));
+    if ((rc = io_not_dir(fileno(fp), path, e)))
+        goto done;
     if (!fgets(line, sizeof line, fp) || sscanf(line, "%63s %63s %63s %63s %63s", f[0], f[1], f[2], f[3], f[4]) != 5 ||
         strcmp(f[0], "%%MatrixMarket") != 0 || strcasecmp(f[1], "matrix") != 0) {
         rc = core_err_set(e, CORE_EFORMAT, "%s:1: not a Matrix Market file (expected '%%%%MatrixMarket matrix ...')", path);

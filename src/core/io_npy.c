@@ -53,6 +53,8 @@ int io_read_npy(mat *m, const char *path, core_err *e)
     memset(m, 0, sizeof *m);
     if (!(fp = fopen(path, "rb")))
         return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(errno));
+    if ((rc = io_not_dir(fileno(fp), path, e)))
+        goto done;
     if (fstat(fileno(fp), &st) != 0 || fread(pre, 1, 10, fp) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
         rc = core_err_set(e, CORE_EFORMAT, "%s: not a .npy file (bad magic)", path);
         goto done;

@@ -609,6 +609,10 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
     fd = open(path, O_RDONLY);
     if (fd < 0)
         return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(errno));
+    if ((rc = io_not_dir(fd, path, e))) {
+        close(fd);
+        return rc;
+    }
     buf = core_malloc(CHUNK);
     if (!buf) {
         close(fd);

@@ -243,6 +243,10 @@ int simec_load(simec *m, const char *path, core_err *e)
     memset(m, 0, sizeof *m);
     if (!(f = fopen(path, "rb")))
         return core_err_set(e, CORE_EIO, "load %s: %s", path, strerror(errno));
+    if ((rc = io_not_dir(fileno(f), path, e))) {
+        fclose(f);
+        return rc;
+    }
     if (fstat(fileno(f), &st) != 0 || st.st_size < (off_t)(HEADER_BYTES + 4) ||
         fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES) {
         fclose(f);

@@ -147,3 +147,13 @@ case("numbers follow one grammar: no hexadecimal, inf, nan or overflow in rating
   checkerr(f .. ":2: field 2 (a) is not a finite number: '0x10'", data.features_file, f, {"1"}, "item")
   os.remove(f)
 end)
+
+case("every reader names a directory as one (issue 16: load_npy said 'bad magic')", function()
+  local d = T.tmpname()
+  os.execute("mkdir " .. d)
+  checkerr(d .. ": is a directory", matrix.load_npy, d)
+  checkerr(d .. ": is a directory", sparse.read, d)
+  checkerr(d .. ": is a directory", sparse.read_mtx, d)
+  checkerr(d .. ": is a directory", SimEc.load, d)
+  os.execute("rmdir " .. d)
+end)
