@@ -537,12 +537,22 @@ end
 -- Methods of the SimEc userdata written in Lua (its method table lives in
 -- the registry under the type's name).
 local simec_methods = debug.getregistry()["SimEc"].__index
+local SIMEC_META = debug.getregistry()["SimEc"]
+
+-- self must be a model: m.similar(x) instead of m:similar(x) is a usage slip
+local function check_self(self, method)
+  if getmetatable(self) ~= SIMEC_META then
+    local what = type(self) == "userdata" and (getmetatable(self) or {}).__name or type(self)
+    error(("%s: expected a SimEc as self (call m:%s(...)), got %s"):format(method, method, tostring(what)), 3)
+  end
+end
 
 -- m:explain_rating(x, user, names, {n = 10, rule = "epsilon", eps = 0}):
 -- the features of one item (x: a 1-row matrix or sparse matrix) ranked by
 -- their share of the model's output for user (its pre-activation), as
 -- {{name, relevance}, ...}, and that output
 function simec_methods.explain_rating(self, x, user, names, opts)
+  check_self(self, "explain_rating")
   opts = opts or {}
   if (sparse.is(x) and x:nrows() or (matrix.is(x) and x:nrows())) ~= 1 then
     error("explain_rating: x must be one item's feature row (a 1-row matrix or sparse matrix)", 2)
@@ -557,6 +567,7 @@ end
 -- (nil: identity input, all rows) the k most similar rows of Xall by their
 -- embeddings; returns indices (nq x k, 1-based) and scores, best first
 function simec_methods.similar(self, Xq, Xall, k, opts)
+  check_self(self, "similar")
   opts = opts or {}
   local metric = opts.metric or "cosine"
   if metric ~= "dot" and metric ~= "cosine" then

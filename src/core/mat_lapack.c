@@ -3,6 +3,7 @@
  * calls need no transposing copy (LAPACKE's row-major path would add one).
  * info < 0 is our bug (CORE_EINTERNAL); info > 0 is a numerical failure. */
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 #include <lapacke.h>
 #include "alloc.h"
@@ -14,8 +15,24 @@ static int too_big(const char *op, const mat *a, core_err *e)
     return core_err_set(e, CORE_ETOOBIG, "%s: %s exceeds LAPACK int limits", op, mat_shape_str(a, s, sizeof s));
 }
 
-static int lapack_bug(const char *op, lapack_int info, core_err *e)
+static int all_finite(const mat *a)
 {
+    size_t i, j;
+    if (!a)
+        return 1;
+    for (i = 0; i < a->rows; i++)
+        for (j = 0; j < a->cols; j++)
+            if (!isfinite(MAT_AT(a, i, j)))
+                return 0;
+    return 1;
+}
+
+/* info < 0: LAPACKE refuses NaN and infinite inputs this way too, so the
+ * inputs a and b (or NULL) are checked before the failure is called ours */
+static int lapack_bug(const char *op, lapack_int info, const mat *a, const mat *b, core_err *e)
+{
+    if (!all_finite(a) || !all_finite(b))
+        return core_err_set(e, CORE_EINVAL, "%s: the input has NaN or infinite entries", op);
     return core_err_set(e, CORE_EINTERNAL, "%s: LAPACK rejected argument %d (a bug in simec)", op, (int)-info);
 }
 
@@ -80,7 +97,7 @@ int mat_solve(mat *x, const mat *a, const mat *b, core_err *e)
     info = LAPACKE_dgesv(LAPACK_COL_MAJOR, (lapack_int)a->rows, (lapack_int)b->cols, ac,
                          (lapack_int)a->rows, ipiv, bc, (lapack_int)b->rows);
     if (info < 0)
-        rc = lapack_bug("solve", info, e);
+        rc = lapack_bug("solve", info, a, b, e);
     else if (info > 0)
         rc = core_err_set(e, CORE_ENUMERIC, "solve: matrix is singular (U(%d,%d) is exactly zero)",
                           (int)info, (int)info);
@@ -107,7 +124,7 @@ int mat_cholesky(mat *l, const mat *a, core_err *e)
     /* column-major 'U' of the transpose is the row-major lower triangle */
     info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)a->rows, l->x, (lapack_int)l->ld);
     if (info < 0)
-        rc = lapack_bug("cholesky", info, e);
+        rc = lapack_bug("cholesky", info, a, NULL, e);
     else if (info > 0)
         rc = core_err_set(e, CORE_ENUMERIC,
                           "cholesky: matrix is not positive definite (leading minor of order %d)", (int)info);
@@ -143,7 +160,7 @@ int mat_qr(mat *q, mat *r, const mat *a, core_err *e)
     }
     info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, ac, (lapack_int)m, tau);
     if (info < 0) {
-        rc = lapack_bug("qr", info, e);
+        rc = lapack_bug("qr", info, a, NULL, e);
         goto done;
     }
     for (i = 0; i < k; i++)
@@ -151,7 +168,7 @@ int mat_qr(mat *q, mat *r, const mat *a, core_err *e)
             MAT_AT(r, i, j) = ac[j * m + i];
     info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)k, (lapack_int)k, ac, (lapack_int)m, tau);
     if (info < 0) {
-        rc = lapack_bug("qr", info, e);
+        rc = lapack_bug("qr", info, a, NULL, e);
         goto done;
     }
     from_colmajor(q, ac, m);
@@ -204,7 +221,7 @@ int mat_svd(mat *u, mat *s, mat *vt, const mat *a, int full, core_err *e)
     }
     mat_release(&ac);
     if (info < 0) {
-        rc = lapack_bug("svd", info, e);
+        rc = lapack_bug("svd", info, a, NULL, e);
         goto fail;
     }
     if (info > 0) {
@@ -241,7 +258,7 @@ int mat_eigh(mat *w, mat *v, const mat *a, core_err *e)
     if (info != 0) {
         mat_release(&c);
         mat_release(w);
-        return info < 0 ? lapack_bug("eigh", info, e)
+        return info < 0 ? lapack_bug("eigh", info, a, NULL, e)
                         : core_err_set(e, CORE_ENUMERIC, "eigh: did not converge (%d)", (int)info);
     }
     /* column-major eigenvectors are our rows; return them as columns like numpy */

@@ -297,3 +297,15 @@ case("memory ceiling turns an allocation into an error", function()
   simec.limits{memory = old}
   checkerr("limits: memory must be a number of bytes or a size like \"8G\", got 8X", simec.limits, {memory = "8X"})
 end)
+
+case("NaN or infinite input to the factorizations and svd.truncated says so (issue 16)", function()
+  local A = matrix.ones(3, 3)
+  A:set(1, 1, 0 / 0)
+  checkerr("solve: the input has NaN or infinite entries", A.solve, A, matrix.ones(3, 1))
+  for _, op in ipairs{"cholesky", "qr", "svd", "eigh"} do
+    checkerr(op .. ": the input has NaN or infinite entries", A[op], A)
+  end
+  checkerr("svd: the input has NaN or infinite entries", svd.truncated, A, 1)
+  A:set(1, 1, math.huge)
+  checkerr("svd: the input has NaN or infinite entries", svd.truncated, sparse.from_dense(A), 1)
+end)

@@ -371,3 +371,9 @@ case("SimEc.load checks the architecture and the checksum before allocating for 
   eq(SimEc.load(path):config().output, 20)
   os.remove(path)
 end)
+
+case("m.similar / m.explain_rating with a wrong self say so (issue 16)", function()
+  local m = SimEc.new{input = 3, embedding = 2, output = 4}
+  checkerr("similar: expected a SimEc as self (call m:similar(...)), got matrix", m.similar, matrix.ones(2, 3), nil, 1)
+  checkerr("explain_rating: expected a SimEc as self (call m:explain_rating(...)), got nil", m.explain_rating, nil)
+end)
