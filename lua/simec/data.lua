@@ -13,15 +13,22 @@ local function exists(path)
   return f ~= nil
 end
 
+-- The lines of a text file, numbered: "\n", "\r\n" and "\r" (old Mac)
+-- endings alike, a UTF-8 byte-order mark at the start dropped
 local function each_line(path)
   local f, err = io.open(path, "rb")
   if not f then error(err, 3) end
-  local n = 0
+  local n, queue, first = 0, {}, true
   return function()
-    local l = f:read("l")
-    if not l then f:close() return nil end
+    if #queue == 0 then
+      local l = f:read("l")
+      if not l then f:close() return nil end
+      if first then l, first = l:gsub("^\239\187\191", ""), false end
+      l = l:gsub("\r$", "")
+      for part in (l .. "\r"):gmatch("([^\r]*)\r") do queue[#queue + 1] = part end
+    end
     n = n + 1
-    return n, (l:gsub("\r$", ""))
+    return n, table.remove(queue, 1)
   end
 end
 
@@ -154,10 +161,9 @@ function data.features_file(path, ids, what)
   for i, id in ipairs(ids) do index[id] = i end
   local f, err = io.open(path, "rb")
   if not f then error(("%s features: %s"):format(what, err), 0) end
-  local first = f:read("l")
   f:close()
+  local _, first = each_line(path)()
   if not first then error(("%s: empty %s feature file"):format(path, what), 0) end
-  first = first:gsub("\r$", "")
   local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
                 first:find(";", 1, true) and ";" or nil
   if not delim then error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns"):format(path), 0) end
@@ -290,14 +296,21 @@ function data.movielens(dir, opts)
     end
     if exists(p("tags.dat")) then
       local tags = {}
-      for _, line in each_line(p("tags.dat")) do
-        local f = split(line, "::")
-        if f[2] and f[3] then tags[#tags + 1] = {f[2], f[3]} end
+      for ln, line in each_line(p("tags.dat")) do
+        if line ~= "" then
+          local f = split(line, "::")
+          if #f < 4 then error(("%s:%d: expected userId::movieId::tag::timestamp"):format(p("tags.dat"), ln), 2) end
+          tags[#tags + 1] = {f[2], f[3]}
+        end
       end
       data._add_tags(item_meta, tags, opts.min_tag_count or 5)
     end
   elseif exists(p("ratings.csv")) then
-    R, info = sparse.read(p("ratings.csv"), {row = 2, col = 1, value = 3, delim = ",", header = true, order = true})
+    -- the releases have a header line; a file without one keeps its first rating
+    local _, first = each_line(p("ratings.csv"))()
+    local f1 = split(first or "", ",")
+    local header = not (data.number(f1[1] or "") and data.number(f1[2] or "") and data.number(f1[3] or ""))
+    R, info = sparse.read(p("ratings.csv"), {row = 2, col = 1, value = 3, delim = ",", header = header, order = true})
     ds = "ml-csv"
     if exists(p("movies.csv")) then
       for ln, line in each_line(p("movies.csv")) do

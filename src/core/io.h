@@ -24,6 +24,7 @@ typedef struct io_report {
     int64_t skipped;     /* malformed lines skipped (skip_bad) */
     char first_skipped[300];
     char delim[8];       /* delimiter used */
+    int bom;             /* a UTF-8 byte-order mark began the file (and was dropped) */
     int64_t *order;      /* keep_order: CSR position of each data line, in file order
                             (core-allocated, lines entries; the caller frees it) */
 } io_report;

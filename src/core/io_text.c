@@ -404,6 +404,14 @@ static int line(reader *r, const char *s, const char *end)
     r->lineno++;
     if (end > s && end[-1] == '\r')
         end--;
+    if (r->lineno == 1 && end - s >= 3 && memcmp(s, "\357\273\277", 3) == 0) {
+        s += 3; /* a UTF-8 byte-order mark, not part of the first id */
+        r->rep->bom = 1;
+    }
+    if (end > s && memchr(s, '\r', (size_t)(end - s)))
+        return core_err_set(r->e, CORE_EFORMAT, "%s:%lld: a carriage return inside a line: the file has CR-only "
+                            "(old Mac) line endings; convert them, e.g. tr '\\r' '\\n'", r->path,
+                            (long long)r->lineno);
     if (r->lineno == 1 && r->o->header)
         return CORE_OK;
     {

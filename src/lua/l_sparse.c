@@ -258,6 +258,8 @@ static int s_read(lua_State *L)
     lua_setfield(L, -2, "skipped");
     lua_pushstring(L, rep.delim);
     lua_setfield(L, -2, "delim");
+    lua_pushboolean(L, rep.bom);
+    lua_setfield(L, -2, "bom");
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "order");
     lua_remove(L, -2); /* leaves S, info */

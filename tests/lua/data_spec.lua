@@ -200,3 +200,29 @@ case("data.movielens: the release's name from its folder, the tag genome as item
   eq(data.movielens(root .. "/mine").name, "ml-1m") -- not a release's folder name: told by its size
   os.execute("rm -rf " .. root)
 end)
+
+case("loaders: byte-order marks, CR and CRLF endings, headerless ratings.csv, short tag lines (issue 16)", function()
+  -- a UTF-8 BOM glued to the first id, CRLF endings and a CR-only file
+  local d = dir_with{["ratings.csv"] = "\239\187\1911,10,4.0,1\r\n2,10,3.5,2\r\n2,20,5.0,3\r\n",
+                     ["movies.csv"] = "movieId,title,genres\r10,A (1995),Comedy\r20,B (2001),Drama\r"}
+  local ds = data.movielens(d)
+  -- no header line: the first rating is a rating
+  eq(ds.ratings:nnz(), 3)
+  check(ds.ratings:col_index("1") ~= nil, "user 1 without the byte-order mark")
+  eq(row_tokens(ds, "20"), "decade=2000s,genre=Drama")
+  os.execute("rm -rf " .. d)
+  d = dir_with{["ratings.csv"] = "userId,movieId,rating,timestamp\n1,10,4.0,1\n"}
+  eq(data.movielens(d).ratings:nnz(), 1)
+  os.execute("rm -rf " .. d)
+  d = dir_with{["ratings.dat"] = "1::1193::5::978300760\n", ["tags.dat"] = "1::1193::rare::3\n2::1193\n"}
+  checkerr("tags.dat:2: expected userId::movieId::tag::timestamp", data.movielens, d)
+  os.execute("rm -rf " .. d)
+  -- the C reader: the mark dropped and reported; CR-only endings an error naming them
+  local path = T.write(T.tmpname(), "\239\187\1911\t2\t3\n4\t5\t1\n")
+  local S, info = sparse.read(path)
+  check(info.bom and S:row_index("1") ~= nil, "BOM dropped and reported")
+  T.write(path, "1\t2\t3\r4\t5\t1\r")
+  checkerr(path .. ":1: a carriage return inside a line: the file has CR-only (old Mac) line endings", sparse.read,
+           path)
+  os.remove(path)
+end)
