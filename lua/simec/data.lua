@@ -454,7 +454,7 @@ end
 -- A labelled table as the Yamanishi files store it: a header of an empty
 -- cell and the column labels, then rows of a label and numbers, tab-separated
 local function read_labelled(path)
-  local rows, rlab, clab = {}, {}, nil
+  local rows, rlab, clab, row_line = {}, {}, nil, {}
   for n, l in each_line(path) do
     local f = split(l, "\t")
     if n == 1 then
@@ -462,6 +462,13 @@ local function read_labelled(path)
         error(("%s:1: expected a header of an empty cell and column labels"):format(path), 0)
       end
       clab = {table.unpack(f, 2)}
+      local seen = {}
+      for k, name in ipairs(clab) do
+        if seen[name] then
+          error(("%s:1: columns %d and %d are both labelled '%s'"):format(path, seen[name] + 1, k + 1, name), 0)
+        end
+        seen[name] = k
+      end
     elseif l ~= "" then
       if #f ~= #clab + 1 then
         error(("%s:%d: expected %d tab-separated fields (a label and %d values), got %d"):format(path, n, #clab + 1,
@@ -472,6 +479,10 @@ local function read_labelled(path)
         row[k - 1] = data.number(f[k]) or
           error(("%s:%d: field %d is not a number: '%s'"):format(path, n, k, f[k]), 0)
       end
+      if row_line[f[1]] then
+        error(("%s:%d: row label '%s' is also on line %d"):format(path, n, f[1], row_line[f[1]]), 0)
+      end
+      row_line[f[1]] = n
       rlab[#rlab + 1], rows[#rows + 1] = f[1], row
     end
   end

@@ -691,14 +691,28 @@ static int set_labels(lua_State *L, int rows)
         str = lua_newuserdatauv(L, (n ? n : 1) * sizeof *str, 0);
         len = lua_newuserdatauv(L, (n ? n : 1) * sizeof *len, 0);
         lua_createtable(L, (int)(n < 1u << 30 ? n : 0), 0); /* keeps the converted strings alive */
+        lua_newtable(L);                                      /* label -> position: duplicates */
         for (i = 0; i < n; i++) {
             lua_geti(L, 2, (lua_Integer)i + 1);
             if (!lua_isstring(L, -1))
                 luaL_error(L, "set_%s_labels: label %I is a %s, expected string", rows ? "row" : "col",
                            (LUAI_UACINT)(i + 1), bind_typename(L, -1));
             str[i] = lua_tolstring(L, -1, &len[i]);
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
+            /* labels are looked up by their text: a NUL would cut it short, a repeat make it ambiguous */
+            if (memchr(str[i], '\0', len[i]))
+                luaL_error(L, "set_%s_labels: label %I contains a NUL byte", rows ? "row" : "col",
+                           (LUAI_UACINT)(i + 1));
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, -3) != LUA_TNIL)
+                luaL_error(L, "set_%s_labels: labels %I and %I are both '%s'", rows ? "row" : "col",
+                           (LUAI_UACINT)lua_tointeger(L, -1), (LUAI_UACINT)(i + 1), str[i]);
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_pushinteger(L, (lua_Integer)i + 1);
+            lua_rawset(L, -4);
+            lua_rawseti(L, -3, (lua_Integer)i + 1);
         }
+        lua_pop(L, 1);
         if (!(l = spm_labels_new(n, str, len, &e)))
             return bind_raise(L, &e);
     }

@@ -226,3 +226,16 @@ case("loaders: byte-order marks, CR and CRLF endings, headerless ratings.csv, sh
            path)
   os.remove(path)
 end)
+
+case("duplicate labels are errors naming both places (issue 16)", function()
+  local d = dir_with{["t_admat_dgc.txt"] = "\tD1\tD1\nT1\t1\t0\nT2\t0\t1\n",
+                     ["t_simmat_dc.txt"] = "\tD1\tD2\nD1\t1\t0.3\nD2\t0.3\t1\n",
+                     ["t_simmat_dg.txt"] = "\tT1\tT2\nT1\t1\t0.5\nT2\t0.5\t1\n"}
+  checkerr("t_admat_dgc.txt:1: columns 2 and 3 are both labelled 'D1'", data.dti, d, "t")
+  T.write(d .. "/t_admat_dgc.txt", "\tD1\tD2\nT1\t1\t0\nT1\t0\t1\n")
+  checkerr("t_admat_dgc.txt:3: row label 'T1' is also on line 2", data.dti, d, "t")
+  os.execute("rm -rf " .. d)
+  local S = sparse.from_triplets({1, 2}, {1, 1})
+  checkerr("set_row_labels: labels 1 and 2 are both 'a'", S.set_row_labels, S, {"a", "a"})
+  checkerr("set_row_labels: label 2 contains a NUL byte", S.set_row_labels, S, {"a", "a\0b"})
+end)
