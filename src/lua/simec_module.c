@@ -30,7 +30,8 @@ static double parse_bytes(const char *s)
     }
     if (*end == 'B' || *end == 'b')
         end++;
-    return end == s || *end || !(v >= 0) ? -1 : v;
+    /* past 9e18 bytes (1e400 reads as infinity) is no size: converting it to size_t is undefined */
+    return end == s || *end || !(v >= 0) || v > 9e18 ? -1 : v;
 }
 
 /* simec.limits{memory = bytes or "8G"} -> {memory = bytes (0: none)} */

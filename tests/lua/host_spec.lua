@@ -232,4 +232,9 @@ case("host: SIMEC_MAX_MEMORY sets the ceiling; a malformed value is a clear erro
   check(e:find("matrix: not enough memory (190.7 MiB requested", 1, true), e)
   _, e, ok = run("SIMEC_MAX_MEMORY=lots " .. BIN .. " -e 'print(1)'")
   check(not ok and e:find("SIMEC_MAX_MEMORY: expected a number of bytes or a size like 8G, got 'lots'", 1, true), e)
+  -- a size too large to be one (1e400 reads as infinity) is no limit in disguise, but an error
+  _, e, ok = run("SIMEC_MAX_MEMORY=1e400 " .. BIN .. " -e 'print(1)'")
+  check(not ok and e:find("SIMEC_MAX_MEMORY: expected a number of bytes or a size like 8G, got '1e400'", 1, true), e)
+  checkerr("limits: memory must be a number of bytes", simec.limits, {memory = "1e400"})
+  checkerr("limits: memory must be a number of bytes", simec.limits, {memory = math.huge})
 end)
