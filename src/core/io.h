@@ -63,6 +63,11 @@ void io_atomic_abort(io_atomic *a);
  * message. */
 int io_not_dir(int fd, const char *path, core_err *e);
 
+/* Whether s[0..len) is a number of the text readers' grammar: [+-] digits
+ * [. digits] [(e|E) [+-] digits], a mantissa digit at least (no
+ * hexadecimal, inf or nan, which strtod takes). */
+int io_decimal_syntax(const char *s, size_t len);
+
 /* Shortest text that reads back as the same double ("%.17g" trimmed). */
 int io_fmt_double(char *buf, size_t len, double v);
 

@@ -9,12 +9,52 @@
 #include "alloc.h"
 #include "io.h"
 
+/* One line of any length into *buf (getline's buffer), its end trimmed of
+ * "\r\n"; 0 at the end of the file, -1 when out of memory. */
+static int next_line(FILE *fp, char **buf, size_t *cap)
+{
+    ssize_t n;
+    errno = 0;
+    if ((n = getline(buf, cap, fp)) < 0)
+        return errno == ENOMEM ? -1 : 0;
+    while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r'))
+        (*buf)[--n] = '\0';
+    return 1;
+}
+
+static int blank(const char *s) { return s[strspn(s, " \t")] == '\0'; }
+
+/* a token of s at *p (after blanks): its start and length */
+static size_t token(const char *s, const char **start)
+{
+    s += strspn(s, " \t");
+    *start = s;
+    return strcspn(s, " \t");
+}
+
+/* An index token: digits only (no sign, point or exponent) */
+static int parse_index(const char *s, size_t len, long long *out)
+{
+    size_t i;
+    long long v = 0;
+    if (len == 0 || len > 18)
+        return 0;
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
 int io_read_mtx(spm *A, const char *path, core_err *e)
 {
-    char line[1024], f[5][64];
+    char f[5][64], *line = NULL, tmp[128];
+    size_t cap = 0;
     FILE *fp;
     long long rows, cols, nnz, k, lineno = 1, total;
-    int pattern, symmetric, skew, rc = CORE_OK;
+    int pattern, integer, symmetric, skew, got, rc = CORE_OK;
     spm_idx *I = NULL, *J = NULL;
     double *X = NULL;
     memset(A, 0, sizeof *A);
@@ -22,7 +62,9 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
         return core_err_set(e, CORE_EIO, "%s: %s", path, strerror(errno));
     if ((rc = io_not_dir(fileno(fp), path, e)))
         goto done;
-    if (!fgets(line, sizeof line, fp) || sscanf(line, "%63s %63s %63s %63s %63s", f[0], f[1], f[2], f[3], f[4]) != 5 ||
+    if ((got = next_line(fp, &line, &cap)) < 0)
+        goto nomem;
+    if (!got || sscanf(line, "%63s %63s %63s %63s %63s", f[0], f[1], f[2], f[3], f[4]) != 5 ||
         strcmp(f[0], "%%MatrixMarket") != 0 || strcasecmp(f[1], "matrix") != 0) {
         rc = core_err_set(e, CORE_EFORMAT, "%s:1: not a Matrix Market file (expected '%%%%MatrixMarket matrix ...')", path);
         goto done;
@@ -32,7 +74,8 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
         goto done;
     }
     pattern = strcasecmp(f[3], "pattern") == 0;
-    if (!pattern && strcasecmp(f[3], "real") != 0 && strcasecmp(f[3], "integer") != 0 && strcasecmp(f[3], "double") != 0) {
+    integer = strcasecmp(f[3], "integer") == 0;
+    if (!pattern && !integer && strcasecmp(f[3], "real") != 0 && strcasecmp(f[3], "double") != 0) {
         rc = core_err_set(e, CORE_EFORMAT, "%s:1: unsupported field type '%s' (real, integer or pattern)", path, f[3]);
         goto done;
     }
@@ -42,16 +85,31 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
         rc = core_err_set(e, CORE_EFORMAT, "%s:1: unsupported symmetry '%s'", path, f[4]);
         goto done;
     }
+    /* comments of any length, then the size line */
     do {
         lineno++;
-        if (!fgets(line, sizeof line, fp)) {
+        if ((got = next_line(fp, &line, &cap)) < 0)
+            goto nomem;
+        if (!got) {
             rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: missing size line", path, lineno);
             goto done;
         }
-    } while (line[0] == '%' || line[strspn(line, " \t\r\n")] == '\0');
-    if (sscanf(line, "%lld %lld %lld", &rows, &cols, &nnz) != 3 || rows < 0 || cols < 0 || nnz < 0) {
-        rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: bad size line (expected 'rows cols entries')", path, lineno);
-        goto done;
+    } while (line[0] == '%' || blank(line));
+    {
+        const char *t[4];
+        size_t tl[4];
+        const char *p = line;
+        int n;
+        for (n = 0; n < 4; n++) {
+            tl[n] = token(p, &t[n]);
+            p = t[n] + tl[n];
+        }
+        if (tl[3] != 0 || !parse_index(t[0], tl[0], &rows) || !parse_index(t[1], tl[1], &cols) ||
+            !parse_index(t[2], tl[2], &nnz)) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: bad size line (expected 'rows cols entries', three "
+                              "non-negative integers)", path, lineno);
+            goto done;
+        }
     }
     if (rows > SPM_IDX_MAX || cols > SPM_IDX_MAX) {
         rc = core_err_set(e, CORE_ETOOBIG, "%s:%lld: %lldx%lld is too large (at most %d rows and columns)", path,
@@ -60,6 +118,11 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
     }
     if ((double)nnz > (double)rows * (double)cols) {
         rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: %lld entries cannot fit a %lldx%lld matrix", path, lineno, nnz,
+                          rows, cols);
+        goto done;
+    }
+    if ((symmetric || skew) && rows != cols) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: a %s matrix must be square, got %lldx%lld", path, lineno, f[4],
                           rows, cols);
         goto done;
     }
@@ -88,47 +151,87 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
     for (k = 0; k < nnz; k++) {
         long long i, j;
         double v = 1.0;
-        char *p, *end;
+        const char *t[4];
+        size_t tl[4];
+        const char *p;
+        int n;
         do {
             lineno++;
-            if (!fgets(line, sizeof line, fp)) {
-                rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: expected %lld entries, got %lld", path, lineno, nnz, k);
+            if ((got = next_line(fp, &line, &cap)) < 0)
+                goto nomem;
+            if (!got) {
+                rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: the size line promises %lld entries, the file has %lld",
+                                  path, lineno, nnz, k);
                 goto done;
             }
-        } while (line[0] == '%');
-        errno = 0;
-        i = strtoll(line, &p, 10);
-        j = strtoll(p, &end, 10);
-        if (end == p || errno) {
-            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: expected 'row col%s'", path, lineno, pattern ? "" : " value");
+        } while (line[0] == '%' || blank(line));
+        for (p = line, n = 0; n < 4; n++) {
+            tl[n] = token(p, &t[n]);
+            p = t[n] + tl[n];
+        }
+        if (!parse_index(t[0], tl[0], &i) || !parse_index(t[1], tl[1], &j) ||
+            (pattern ? tl[2] != 0 : tl[2] == 0 || tl[3] != 0)) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: expected 'row col%s' (indices are positive integers)", path,
+                              lineno, pattern ? "" : " value");
             goto done;
         }
         if (!pattern) {
-            p = end;
-            v = strtod(p, &end);
-            if (end == p || !isfinite(v)) {
-                rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: bad value", path, lineno);
+            int ok = tl[2] < sizeof tmp && io_decimal_syntax(t[2], tl[2]);
+            if (ok && integer)
+                ok = strcspn(t[2], ".eE") >= tl[2];
+            if (ok) {
+                memcpy(tmp, t[2], tl[2]);
+                tmp[tl[2]] = '\0';
+                v = strtod(tmp, NULL);
+                ok = isfinite(v);
+            }
+            if (!ok) {
+                rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: bad %s value '%.*s'", path, lineno,
+                                  integer ? "integer" : "real", (int)(tl[2] < 40 ? tl[2] : 40), t[2]);
                 goto done;
             }
-        }
-        while (isspace((unsigned char)*end))
-            end++;
-        if (*end) {
-            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: unexpected text after the entry", path, lineno);
-            goto done;
         }
         if (i < 1 || i > rows || j < 1 || j > cols) {
             rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: index (%lld, %lld) out of range for %lldx%lld", path, lineno,
                               i, j, rows, cols);
             goto done;
         }
+        /* symmetric files store the lower triangle only (and skew ones no diagonal): an entry above it would be
+         * summed with its mirror */
+        if ((symmetric && i < j) || (skew && i <= j)) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: entry (%lld, %lld) is %s: a %s file stores the entries "
+                              "below the diagonal%s", path, lineno, i, j, i == j ? "on the diagonal" : "above the diagonal",
+                              f[4], skew ? " only" : " and on it");
+            goto done;
+        }
         I[total] = (spm_idx)(i - 1), J[total] = (spm_idx)(j - 1), X[total++] = v;
         if ((symmetric || skew) && i != j)
             I[total] = (spm_idx)(j - 1), J[total] = (spm_idx)(i - 1), X[total++] = skew ? -v : v;
     }
-    rc = spm_from_triplets_owned(A, rows, cols, &I, &J, &X, total, SPM_DUP_SUM, e);
+    /* after the promised entries only comments and blank lines */
+    for (;;) {
+        lineno++;
+        if ((got = next_line(fp, &line, &cap)) < 0)
+            goto nomem;
+        if (!got)
+            break;
+        if (line[0] != '%' && !blank(line)) {
+            rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: more entries than the size line's %lld", path, lineno, nnz);
+            goto done;
+        }
+    }
+    rc = spm_from_triplets_owned(A, rows, cols, &I, &J, &X, total, SPM_DUP_ERROR, e);
+    if (rc == CORE_EINVAL) { /* a repeated entry: name the file */
+        char why[sizeof e->msg];
+        snprintf(why, sizeof why, "%s", e->msg);
+        rc = core_err_set(e, CORE_EFORMAT, "%s: %s", path, why);
+    }
+    goto done;
+nomem:
+    rc = core_err_nomem(e, path, (double)cap);
 done:
     fclose(fp);
+    free(line);
     core_free(I);
     core_free(J);
     core_free(X);

@@ -222,7 +222,7 @@ static spm_labels *idmap_labels(idmap *m)
 /* The number grammar of every text reader: [+-] digits [. digits] [(e|E)
  * [+-] digits], at least one mantissa digit; no hexadecimal, inf or nan,
  * which strtod would take. */
-static int decimal_syntax(const char *s, size_t len)
+int io_decimal_syntax(const char *s, size_t len)
 {
     size_t i = 0, mant = 0, exp = 0;
     if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -277,7 +277,7 @@ static int parse_double(const char *s, size_t len, double *out)
         *out = neg ? -v : v;
         return 1;
     }
-    if (len >= sizeof tmp || !decimal_syntax(s, len))
+    if (len >= sizeof tmp || !io_decimal_syntax(s, len))
         return 0;
     memcpy(tmp, s, len);
     tmp[len] = '\0';

@@ -160,7 +160,44 @@ static void test_mtx(void)
     CHECK(io_read_mtx(&A, fixture("b.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 5\n"), &e) == CORE_EFORMAT);
     CHECK_MSG(e, "b.mtx:2: 5 entries cannot fit a 2x2 matrix");
     CHECK(io_read_mtx(&A, fixture("c.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n"), &e) == CORE_EFORMAT);
-    CHECK_MSG(e, "c.mtx:4: expected 2 entries, got 1");
+    CHECK_MSG(e, "c.mtx:4: the size line promises 2 entries, the file has 1");
+    /* issue 16: what used to load wrong data quietly */
+    CHECK(io_read_mtx(&A, fixture("g.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 1\n2 2 5\n"), &e) ==
+          CORE_EFORMAT);
+    CHECK_MSG(e, "g.mtx:4: more entries than the size line's 1");
+    CHECK(io_read_mtx(&A, fixture("h.mtx", "%%MatrixMarket matrix coordinate real symmetric\n2 2 2\n2 1 1\n1 2 1\n"), &e) ==
+          CORE_EFORMAT);
+    CHECK_MSG(e, "h.mtx:4: entry (1, 2) is above the diagonal: a symmetric file stores the entries below the diagonal");
+    CHECK(io_read_mtx(&A, fixture("i.mtx", "%%MatrixMarket matrix coordinate integer general\n2 2 1\n1 1 2.5\n"), &e) ==
+          CORE_EFORMAT);
+    CHECK_MSG(e, "i.mtx:3: bad integer value '2.5'");
+    CHECK(io_read_mtx(&A, fixture("j.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n1 1 0x10\n"), &e) ==
+          CORE_EFORMAT);
+    CHECK_MSG(e, "j.mtx:3: bad real value '0x10'");
+    CHECK(io_read_mtx(&A, fixture("k.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1.5\n1 1 1\n"), &e) ==
+          CORE_EFORMAT);
+    CHECK_MSG(e, "k.mtx:2: bad size line");
+    CHECK(io_read_mtx(&A, fixture("l.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n1 1 2\n"), &e) ==
+          CORE_EFORMAT);
+    CHECK_MSG(e, "l.mtx: duplicate entry at (1, 1)");
+    CHECK(io_read_mtx(&A, fixture("m.mtx", "%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 1\n2 2 1\n"), &e) ==
+          CORE_EFORMAT);
+    CHECK_MSG(e, "m.mtx:3: entry (2, 2) is on the diagonal");
+    {   /* a comment longer than any buffer: its tail is no size line */
+        char big[5000];
+        memset(big, 'x', sizeof big);
+        big[0] = '%';
+        big[sizeof big - 1] = '\0';
+        snprintf(path, sizeof path, "%s/n.mtx", dir);
+        {
+            FILE *fp = fopen(path, "w");
+            fprintf(fp, "%%%%MatrixMarket matrix coordinate real general\n%s\n2 2 1\n2 1 7\n", big);
+            fclose(fp);
+        }
+        CHECK(io_read_mtx(&A, path, &e) == CORE_OK);
+        CHECK(A.rows == 2 && SPM_NNZ(&A) == 1 && spm_get(&A, 1, 0) == 7);
+        spm_free(&A);
+    }
     CHECK(io_read_mtx(&A, fixture("d.mtx", "%%MatrixMarket matrix coordinate real general\n2 2 1\n3 1 1\n"), &e) == CORE_EFORMAT);
     CHECK_MSG(e, "d.mtx:3: index (3, 1) out of range for 2x2");
     CHECK(io_read_mtx(&A, fixture("e.mtx", "%%MatrixMarket matrix coordinate real general\n3000000000 2 1\n"), &e) == CORE_ETOOBIG);
