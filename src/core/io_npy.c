@@ -8,20 +8,33 @@
 #include "alloc.h"
 #include "io.h"
 
-static const char *dict_value(const char *h, const char *key)
+/* The value of key in the header's dict: after the quoted key and its
+ * colon. *twice is set when the key is given more than once (the header is
+ * then ambiguous, not first-wins). */
+static const char *dict_value(const char *h, const char *key, int *twice)
 {
-    const char *p = strstr(h, key);
-    if (!p)
-        return NULL;
-    p += strlen(key);
-    while (*p == ' ' || *p == '\'' || *p == '"')
-        p++;
-    if (*p != ':')
-        return NULL;
-    p++;
-    while (*p == ' ')
-        p++;
-    return p;
+    const char *found = NULL, *p = h;
+    size_t kl = strlen(key);
+    while ((p = strstr(p, key)) != NULL) {
+        const char *q = p + kl;
+        int quoted = p > h && (p[-1] == '\'' || p[-1] == '"') && *q == p[-1];
+        p = q;
+        if (!quoted)
+            continue;
+        q++;
+        while (*q == ' ')
+            q++;
+        if (*q != ':')
+            continue;
+        q++;
+        while (*q == ' ')
+            q++;
+        if (found)
+            *twice = 1;
+        else
+            found = q;
+    }
+    return found;
 }
 
 static int little_endian(void)
@@ -48,7 +61,7 @@ int io_read_npy(mat *m, const char *path, core_err *e)
     FILE *fp;
     struct stat st;
     size_t hlen, hdr, dims[2] = {1, 1}, nd = 0, count, size, i, bytes;
-    int fortran = 0, rc = CORE_OK;
+    int fortran = 0, twice = 0, rc = CORE_OK;
     unsigned char *raw = NULL;
     memset(m, 0, sizeof *m);
     if (!(fp = fopen(path, "rb")))
@@ -86,7 +99,7 @@ int io_read_npy(mat *m, const char *path, core_err *e)
         rc = core_err_set(e, CORE_EFORMAT, "%s: NUL byte in header", path);
         goto done;
     }
-    p = dict_value(h, "descr");
+    p = dict_value(h, "descr", &twice);
     if (!p || (p[0] != '\'' && p[0] != '"') || !(order = p[1]) || !(type = p[2]) || !p[3] ||
         !strchr("<>|=", order) || (type != 'f' && type != 'i') || (p[3] != '4' && p[3] != '8') ||
         p[4] != p[0]) {
@@ -95,13 +108,17 @@ int io_read_npy(mat *m, const char *path, core_err *e)
         goto done;
     }
     size = (size_t)(p[3] - '0');
-    p = dict_value(h, "fortran_order");
+    p = dict_value(h, "fortran_order", &twice);
     if (!p || (strncmp(p, "True", 4) != 0 && strncmp(p, "False", 5) != 0)) {
         rc = core_err_set(e, CORE_EFORMAT, "%s: missing fortran_order in header", path);
         goto done;
     }
     fortran = p[0] == 'T';
-    p = dict_value(h, "shape");
+    p = dict_value(h, "shape", &twice);
+    if (twice) {
+        rc = core_err_set(e, CORE_EFORMAT, "%s: a key is given twice in the header %s", path, h);
+        goto done;
+    }
     if (!p || *p != '(') {
         rc = core_err_set(e, CORE_EFORMAT, "%s: missing shape in header", path);
         goto done;

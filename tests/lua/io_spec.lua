@@ -157,3 +157,16 @@ case("every reader names a directory as one (issue 16: load_npy said 'bad magic'
   checkerr(d .. ": is a directory", SimEc.load, d)
   os.execute("rmdir " .. d)
 end)
+
+case(".npy: a key given twice makes the header ambiguous, an error (issue 16)", function()
+  local function npy(header, data)
+    header = header .. (" "):rep(63 - (10 + #header) % 64) .. "\n"
+    return "\147NUMPY\1\0" .. string.char(#header % 256, #header // 256) .. header .. data
+  end
+  local path = T.tmpname() .. ".npy"
+  T.write(path, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), 'shape': (2, 1), }", ("\0"):rep(16)))
+  checkerr("a key is given twice in the header", matrix.load_npy, path)
+  T.write(path, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }", ("\0"):rep(16)))
+  eq(matrix.load_npy(path):nrows(), 2)
+  os.remove(path)
+end)
