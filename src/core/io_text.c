@@ -458,6 +458,17 @@ static int line(reader *r, const char *s, const char *end)
     }
     if (fl[r->o->row_field - 1] == 0 || fl[r->o->col_field - 1] == 0)
         return bad(r, "empty id in field %d", fl[r->o->row_field - 1] == 0 ? r->o->row_field : r->o->col_field);
+    if (r->dlen > 1) { /* "1:::1193" with "::" would give the id ":1193" */
+        int k;
+        for (k = 0; k < 2; k++) {
+            int f = (k ? r->o->col_field : r->o->row_field) - 1;
+            if (strchr(r->delim, fs[f][0]) || strchr(r->delim, fs[f][fl[f] - 1])) {
+                show(shown, sizeof shown, fs[f], fl[f]);
+                return bad(r, "id '%s' in field %d begins or ends with a character of the delimiter '%s'", shown,
+                           f + 1, r->delim);
+            }
+        }
+    }
     ri = idmap_get(&r->rows, fs[r->o->row_field - 1], fl[r->o->row_field - 1]);
     ci = idmap_get(&r->cols, fs[r->o->col_field - 1], fl[r->o->col_field - 1]);
     if (ri < 0 || ci < 0)

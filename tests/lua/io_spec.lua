@@ -170,3 +170,12 @@ case(".npy: a key given twice makes the header ambiguous, an error (issue 16)", 
   eq(matrix.load_npy(path):nrows(), 2)
   os.remove(path)
 end)
+
+case("a stray delimiter character is not part of an id (issue 16: ids like ':1193')", function()
+  local path = T.write(T.tmpname(), "1::1193::5::978300760\n1:::661::3::978302109\n")
+  checkerr(path .. ":2: id ':661' in field 2 begins or ends with a character of the delimiter '::'", sparse.read, path,
+           {delim = "::"})
+  T.write(path, "1::1193::5::978300760\n2::661::3::978302109\n")
+  eq(sparse.read(path, {delim = "::"}):nnz(), 2)
+  os.remove(path)
+end)
