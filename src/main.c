@@ -9,6 +9,7 @@
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include "alloc.h"
 #include "bind.h"
 #include "repl.h"
 
@@ -348,14 +349,42 @@ static int pmain(lua_State *L)
     return 1;
 }
 
+/* The Lua heap counts against simec.limits{memory} like the core's own
+ * allocations: a table of 2^27 entries under a 1 GiB ceiling is a Lua
+ * "not enough memory" error, not 3 GB. */
+static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    size_t old = ptr ? osize : 0; /* without ptr, osize is the kind of object */
+    void *p;
+    (void)ud;
+    if (nsize == 0) {
+        free(ptr);
+        core_mem_uncharge(old);
+        return NULL;
+    }
+    if (nsize > old && !core_mem_charge(nsize - old))
+        return NULL;
+    if (!(p = realloc(ptr, nsize))) {
+        if (nsize > old)
+            core_mem_uncharge(nsize - old);
+        return NULL;
+    }
+    if (nsize < old)
+        core_mem_uncharge(old - nsize);
+    return p;
+}
+
 int main(int argc, char **argv)
 {
     int status, result;
-    lua_State *L = luaL_newstate();
+    lua_State *L = luaL_newstate(); /* its panic and warning handlers; the allocator follows */
     if (L == NULL) {
         fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
         return EXIT_FAILURE;
     }
+    /* what the state took so far is counted too: counted_alloc frees it later */
+    (void)core_mem_charge((size_t)lua_gc(L, LUA_GCCOUNT) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB));
+    lua_setallocf(L, counted_alloc, NULL);
     lua_gc(L, LUA_GCSTOP);
     lua_pushcfunction(L, pmain);
     lua_pushinteger(L, argc);

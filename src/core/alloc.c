@@ -109,6 +109,18 @@ int core_mul3(size_t a, size_t b, size_t c, size_t *out)
     return core_mul2(a, b, &t) && core_mul2(t, c, out);
 }
 
+int core_mem_charge(size_t n)
+{
+    if (limit && (n > limit || in_use > limit - n))
+        return 0;
+    in_use += n;
+    if (in_use > peak)
+        peak = in_use;
+    return 1;
+}
+
+void core_mem_uncharge(size_t n) { in_use -= n < in_use ? n : in_use; }
+
 size_t core_mem_in_use(void) { return in_use; }
 size_t core_mem_peak(void) { return peak; }
 void core_mem_reset_peak(void) { peak = in_use; }

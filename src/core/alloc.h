@@ -20,6 +20,12 @@ size_t core_mem_in_use(void);
 size_t core_mem_peak(void);
 void core_mem_reset_peak(void);
 
+/* Memory allocated elsewhere counted against the same ceiling (the host's
+ * Lua heap): charge returns 0, counting nothing, when n more bytes would
+ * pass the ceiling; uncharge gives n bytes back. */
+int core_mem_charge(size_t n);
+void core_mem_uncharge(size_t n);
+
 /* Ceiling on core_mem_in_use(); 0 = none. */
 void core_mem_set_limit(size_t bytes);
 size_t core_mem_limit(void);

@@ -99,9 +99,9 @@ static const char *const help[] = {
     "simec", "The module of the C types and the host's settings: matrix, sparse, rng, svd, rec, SimEc, lrp, version, "
     "clock, memory, limits, write_file.",
     "simec.clock()", "Seconds of wall time from a monotonic clock.",
-    "simec.memory([reset_peak])", "Bytes held by the core now, its high-water mark (reset first when reset_peak) and "
-    "the ceiling (0: none).",
-    "simec.limits{memory = bytes | \"8G\"}", "Sets a ceiling on the core's memory (also SIMEC_MAX_MEMORY), so an "
+    "simec.memory([reset_peak])", "Bytes held by the core (and, in the simec host, the Lua heap) now, its "
+    "high-water mark (reset first when reset_peak) and the ceiling (0: none).",
+    "simec.limits{memory = bytes | \"8G\"}", "Sets a ceiling on that memory (also SIMEC_MAX_MEMORY), so an "
     "allocation beyond it is a Lua error naming the request instead of an OOM kill; returns {memory = ceiling}.",
     "simec.write_file(path, text)", "Writes text to path through a temporary file in the same directory that is "
     "fsynced and renamed: the file is either the old one or the new one, never half written.",

@@ -238,3 +238,12 @@ case("host: SIMEC_MAX_MEMORY sets the ceiling; a malformed value is a clear erro
   checkerr("limits: memory must be a number of bytes", simec.limits, {memory = "1e400"})
   checkerr("limits: memory must be a number of bytes", simec.limits, {memory = math.huge})
 end)
+
+case("host: the Lua heap counts against the memory ceiling (issue 16)", function()
+  local o, e, ok = run("SIMEC_MAX_MEMORY=256M " .. BIN ..
+                       " -e 'print(pcall(function() return #rng.new(1):permutation(2^25) end)); print(simec.memory() < 2^28)'")
+  check(ok and o == "false\tnot enough memory\ntrue\n", o .. e)
+  -- the REPL's own tables count from the start: memory() is never 0 in the host
+  o = run(BIN .. " -e 'print(simec.memory() > 0)'")
+  eq(o, "true\n")
+end)
