@@ -262,6 +262,11 @@ int mat_argsort_rows(mat *out, const mat *a, int desc, core_err *e)
     }
     tmp = ix + n;
     for (i = 0; i < a->rows; i++) {
+        if ((i & 0x3f) == 0 && core_interrupted()) { /* 4000 rows of 20000 take seconds */
+            core_free(ix);
+            mat_release(out);
+            return core_err_set(e, CORE_EINTR, "interrupted!");
+        }
         for (j = 0; j < a->cols; j++)
             ix[j] = j;
         msort(ix, tmp, a->cols, a->x + i * a->ld, desc);

@@ -1,4 +1,5 @@
 #include <math.h>
+#include "mat.h"
 #include "rng.h"
 
 #define N 624
@@ -129,4 +130,16 @@ void rng_permutation(rng *r, size_t *out, size_t n)
 void rng_permutation32(rng *r, uint32_t *out, uint32_t n)
 {
     PERMUTATION_BODY(uint32_t);
+}
+
+int rng_fill(rng *r, mat *m, int normal, core_err *e)
+{
+    size_t i, j;
+    for (i = 0; i < m->rows; i++) {
+        if ((i & 0xff) == 0 && core_interrupted()) /* 5e4 x 4e3 draws take seconds */
+            return core_err_set(e, CORE_EINTR, "interrupted!");
+        for (j = 0; j < m->cols; j++)
+            MAT_AT(m, i, j) = normal ? rng_normal(r) : rng_uniform(r);
+    }
+    return CORE_OK;
 }

@@ -21,4 +21,10 @@ uint64_t rng_interval(rng *r, uint64_t max); /* uniform in [0, max], masked reje
 void rng_permutation(rng *r, size_t *out, size_t n); /* 0-based, as np.random.permutation */
 void rng_permutation32(rng *r, uint32_t *out, uint32_t n);
 
+struct mat;
+struct core_err;
+/* m filled row by row with uniform [0, 1) (normal = 0) or standard normal
+ * draws; polls Ctrl-C between rows (CORE_EINTR, m partly filled). */
+int rng_fill(rng *r, struct mat *m, int normal, struct core_err *e);
+
 #endif

@@ -394,12 +394,18 @@ int spm_transpose(spm *B, const spm *A, core_err *e)
     for (i = 0; i < A->cols; i++)
         B->p[i + 1] += B->p[i];
     memcpy(next, B->p, (size_t)A->cols * sizeof *next);
-    for (i = 0; i < A->rows; i++)
+    for (i = 0; i < A->rows; i++) {
+        if ((i & 0xfff) == 0 && core_interrupted()) {
+            core_free(next);
+            spm_free(B);
+            return core_err_set(e, CORE_EINTR, "interrupted!");
+        }
         for (k = A->p[i]; k < A->p[i + 1]; k++) {
             spm_ptr d = next[A->j[k]]++;
             B->j[d] = (spm_idx)i;
             B->x[d] = A->x[k];
         }
+    }
     core_free(next);
     B->rlab = spm_labels_retain(A->clab);
     B->clab = spm_labels_retain(A->rlab);

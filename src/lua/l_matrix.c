@@ -165,17 +165,17 @@ static uint32_t checkseed(lua_State *L, int arg)
 
 static int random_fill(lua_State *L, int normal)
 {
-    size_t r = bind_checksize(L, 1, "rows"), c = bind_checksize(L, 2, "columns"), i, j;
+    size_t r = bind_checksize(L, 1, "rows"), c = bind_checksize(L, 2, "columns");
     rng local, *g = &global_rng;
+    core_err e;
     mat *m;
     if (!lua_isnoneornil(L, 3)) {
         rng_seed(&local, checkseed(L, 3));
         g = &local;
     }
     m = newmat(L, r, c);
-    for (i = 0; i < r; i++)
-        for (j = 0; j < c; j++)
-            MAT_AT(m, i, j) = normal ? rng_normal(g) : rng_uniform(g);
+    if (rng_fill(g, m, normal, &e))
+        return bind_raise(L, &e);
     return 1;
 }
 

@@ -240,9 +240,9 @@ static void test_errors(void)
     o.samples = 2;
     CHECK(bfm_run(&out, NULL, &d.train, side, &d.train, &o, &e) == 0); /* the pattern may be train itself */
     spm_free(&out);
-    core_interrupt_flag = 1; /* Ctrl-C: an error naming the sweep, nothing held */
+    core_interrupt_flag = 1; /* Ctrl-C before the first sweep: the setup's transposes stop, nothing held */
     CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINTR);
-    CHECK_MSG(e, "interrupted after 0 sweeps");
+    CHECK_MSG(e, "interrupted");
     core_interrupt_flag = 0;
     CHECK(spm_alloc(&empty, NI, NU, 0, NULL) == 0);
     CHECK(bfm_run(&out, NULL, &empty, side, &d.test, &o, &e) == CORE_EINVAL);

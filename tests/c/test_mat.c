@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "mat.h"
 #include "rng.h"
+#include "spm.h"
 
 static mat M(size_t r, size_t c, const double *v)
 {
@@ -467,8 +468,41 @@ static void test_oom_sweep(void)
     mat_release(&b);
 }
 
+/* Long loops poll Ctrl-C (issue 16: rand of 5e4 x 4e3, argsort of 4000 x
+ * 20000, transposing 1e7 entries went on for seconds): with the flag set
+ * each stops at once with CORE_EINTR and nothing leaked. */
+static void test_interrupt_polling(void)
+{
+    mat a, out;
+    spm S, T;
+    rng g;
+    core_err e;
+    size_t before;
+    mat d;
+    CHECK(mat_init(&a, 300, 40, &e) == CORE_OK);
+    CHECK(mat_init(&d, 2, 2, &e) == CORE_OK);
+    MAT_AT(&d, 0, 1) = 1, MAT_AT(&d, 1, 0) = 2;
+    CHECK(spm_from_dense(&S, &d, 0, &e) == CORE_OK);
+    mat_release(&d);
+    before = core_mem_in_use();
+    rng_seed(&g, 1);
+    core_interrupt_flag = 1;
+    CHECK(rng_fill(&g, &a, 1, &e) == CORE_EINTR);
+    CHECK_MSG(e, "interrupted!");
+    CHECK(mat_argsort_rows(&out, &a, 0, &e) == CORE_EINTR);
+    CHECK(spm_transpose(&T, &S, &e) == CORE_EINTR);
+    core_interrupt_flag = 0;
+    CHECK(core_mem_in_use() == before);
+    CHECK(rng_fill(&g, &a, 0, &e) == CORE_OK && MAT_AT(&a, 299, 39) >= 0 && MAT_AT(&a, 299, 39) < 1);
+    CHECK(spm_transpose(&T, &S, &e) == CORE_OK && spm_get(&T, 0, 1) == 2);
+    spm_free(&T);
+    spm_free(&S);
+    mat_release(&a);
+}
+
 int main(void)
 {
+    RUN(test_interrupt_polling);
     RUN(test_views_share_storage);
     RUN(test_transpose_select_stack);
     RUN(test_binop_broadcast);
