@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cblas.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -374,10 +376,35 @@ static void *counted_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* OpenBLAS starts its worker threads before main, and under a tight
+ * address-space limit (ulimit -v) a worker whose buffer cannot be mapped
+ * retries forever, so the process never exits. Where the limit leaves
+ * fewer threads than OpenBLAS started, simec runs itself again with
+ * OPENBLAS_NUM_THREADS set to what fits (at most once: SIMEC_BLAS_FIT). */
+static void fit_blas_threads(char **argv)
+{
+    struct rlimit rl;
+    rlim_t fit;
+    char n[16];
+    if (getenv("SIMEC_BLAS_FIT") || getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    fit = rl.rlim_cur / 2 / (rlim_t)MAT_BLAS_THREAD_BYTES;
+    if (fit < 1)
+        fit = 1;
+    if (fit >= (rlim_t)openblas_get_num_threads())
+        return;
+    snprintf(n, sizeof n, "%d", (int)fit);
+    if (setenv("OPENBLAS_NUM_THREADS", n, 1) != 0 || setenv("SIMEC_BLAS_FIT", n, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv); /* on failure, go on as we are */
+}
+
 int main(int argc, char **argv)
 {
     int status, result;
-    lua_State *L = luaL_newstate(); /* its panic and warning handlers; the allocator follows */
+    lua_State *L;
+    fit_blas_threads(argv);
+    L = luaL_newstate(); /* its panic and warning handlers; the allocator follows */
     if (L == NULL) {
         fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);
         return EXIT_FAILURE;

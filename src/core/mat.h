@@ -61,6 +61,14 @@ int mat_topk_rows(mat *idx, mat *val, const mat *a, size_t k, int smallest, core
 
 /* out = a * b (dgemm, or dgemv when b is a column); interruptible between row blocks. */
 int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e);
+/* Where the address space is limited (ulimit -v): caps OpenBLAS's threads
+ * to what it holds and maps their buffers now, or fails naming the limit
+ * when not one fits (OpenBLAS would hang at the first product). Called
+ * once when the module opens. */
+int mat_blas_fit_address_space(core_err *e);
+/* The address space one OpenBLAS thread takes for its buffer (128 MiB) and
+ * the rest, as measured: what the limits above are counted in. */
+#define MAT_BLAS_THREAD_BYTES ((size_t)136 << 20)
 
 /* LAPACK */
 int mat_solve(mat *x, const mat *a, const mat *b, core_err *e);

@@ -1,8 +1,56 @@
 /* Matrix products through CBLAS. BLAS takes int sizes (LP64), so every
  * dimension and leading dimension is checked against INT_MAX first. */
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/resource.h>
 #include <cblas.h>
 #include "mat.h"
+
+/* OpenBLAS maps a work buffer of 128 MiB (and a stack) for a thread at its
+ * first product, and when the address space is limited (ulimit -v) and the
+ * mapping fails it retries forever: a hang Ctrl-C cannot reach. So where
+ * the address space is limited, its threads are capped to what the room
+ * left holds, and their buffers are mapped now by one product; when not
+ * even one fits, opening the module is an error naming the limit. */
+
+int mat_blas_fit_address_space(core_err *e)
+{
+    struct rlimit rl;
+    unsigned long pages = 0;
+    size_t used, room, fit, n;
+    int now;
+    FILE *f;
+    double *x;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return CORE_OK;
+    if (!(f = fopen("/proc/self/statm", "r")))
+        return CORE_OK;
+    if (fscanf(f, "%lu", &pages) != 1)
+        pages = 0;
+    fclose(f);
+    used = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+    room = (size_t)rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 0;
+    fit = room / MAT_BLAS_THREAD_BYTES;
+    if (fit < 1) {
+        char l[32], r[32], b[32];
+        return core_err_set(e, CORE_ENOMEM, "the address space limit (ulimit -v %s) leaves %s: OpenBLAS needs about %s "
+                            "for the buffers of its products; raise the limit",
+                            core_fmt_bytes(l, sizeof l, (double)rl.rlim_cur), core_fmt_bytes(r, sizeof r, (double)room),
+                            core_fmt_bytes(b, sizeof b, (double)MAT_BLAS_THREAD_BYTES));
+    }
+    now = openblas_get_num_threads();
+    if (fit < (size_t)now)
+        openblas_set_num_threads(now = (int)fit);
+    n = now > 1 ? 512 : 64; /* large enough to involve every thread */
+    if ((x = calloc(3 * n * n, sizeof *x))) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0, x, (int)n, x + n * n,
+                    (int)n, 0.0, x + 2 * n * n, (int)n);
+        free(x);
+    }
+    return CORE_OK;
+}
 
 static int fits_int(size_t v) { return v <= (size_t)INT_MAX; }
 

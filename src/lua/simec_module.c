@@ -110,6 +110,9 @@ static const char *const help[] = {
 int luaopen_simec(lua_State *L)
 {
     size_t k;
+    core_err e;
+    if (mat_blas_fit_address_space(&e))
+        return luaL_error(L, "%s", e.msg);
     lua_createtable(L, 0, 4);
     for (k = 0; k < sizeof types / sizeof *types; k++) {
         luaL_requiref(L, types[k].module, types[k].open, 0);

@@ -247,3 +247,15 @@ case("host: the Lua heap counts against the memory ceiling (issue 16)", function
   o = run(BIN .. " -e 'print(simec.memory() > 0)'")
   eq(o, "true\n")
 end)
+
+case("host: under a tight address-space limit a product runs or simec says why, never hangs (issue 16)", function()
+  if os.getenv("SIMEC_SANITIZE") == "1" or os.getenv("SIMEC_VALGRIND") == "1" then
+    return print("host_spec: skipped the ulimit -v test: sanitizers and valgrind need the address space")
+  end
+  local prog = " -e 'local A = matrix.rand(500, 500, 1); print((A * A):sum() > 0)'"
+  -- OpenBLAS hung retrying its buffer mapping (two threads, 200 MB): now it runs on what fits
+  local o, e, ok = run("ulimit -v 250000; OPENBLAS_NUM_THREADS=2 timeout 60 " .. BIN .. prog)
+  check(ok and o == "true\n", o .. e)
+  o, e, ok = run("ulimit -v 120000; OPENBLAS_NUM_THREADS=2 timeout 60 " .. BIN .. prog)
+  check(not ok and e:find("the address space limit (ulimit -v", 1, true) and e:find("raise the limit", 1, true), e)
+end)
