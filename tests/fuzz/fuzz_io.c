@@ -1,5 +1,5 @@
 /* libFuzzer targets for the C readers, one binary per FUZZ_TARGET:
- * 1 delimited ratings (the first byte picks delimiter and options),
+ * 1 delimited ratings (the first two bytes pick delimiter, options, fields),
  * 2 Matrix Market, 3 .npy, 4 SimEc model files. Each input is written to a
  * file (the readers take paths, as users call them) and read back; a reader
  * must either load it or fail with a message, and leak nothing. A memory
@@ -35,9 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         core_mem_set_limit((size_t)256 << 20);
     }
 #if FUZZ_TARGET == 1
-    if (n == 0)
+    if (n < 2)
         return 0;
-    body++, n--;
+    body += 2, n -= 2;
 #endif
     if (!(f = fopen(path, "wb")))
         abort();
@@ -58,6 +58,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.val_field = (data[0] >> 5) & 1 ? 0 : 3;
         o.dup = (data[0] >> 6) & 1 ? SPM_DUP_SUM : SPM_DUP_ERROR;
         o.keep_order = (data[0] >> 7) & 1;
+        /* the second byte: which fields are row and column, and a fixed field count (0: the first line's) */
+        o.row_field = 1 + ((data[1] >> 3) & 1);
+        o.col_field = 3 - o.row_field;
+        if (o.val_field && (data[1] >> 4) & 1)
+            o.val_field = 4;
+        o.fields = data[1] & 7;
         memset(&rep, 0, sizeof rep);
         rc = io_read_triplets(&A, path, &o, &rep, &e);
         check_error(rc, &e);
