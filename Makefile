@@ -85,7 +85,7 @@ $(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(OUT)/libsimeccore.a
 # Lua-side parsers of lua/simec/data.lua, by a function of targets.lua. The
 # normal build replays their seed and regression corpora as C tests.
 FUZZ_C     := triplets mtx npy model
-FUZZ_LUA   := ml100k mldat mlcsv pairs features genome dti
+FUZZ_LUA   := ml100k mldat mlcsv pairs features genome dti api
 fuzz_num    = $(if $(filter triplets,$1),1,$(if $(filter mtx,$1),2,$(if $(filter npy,$1),3,4)))
 REPLAY_BIN := $(FUZZ_C:%=$(BUILD)/tests/test_fuzz_%)
 FUZZ_SECONDS ?= 60

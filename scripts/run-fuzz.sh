@@ -8,7 +8,7 @@
 #   scripts/run-fuzz.sh [--seconds 60] [--targets "triplets npy ..."]
 set -u
 SECONDS_EACH=60
-TARGETS="triplets mtx npy model ml100k mldat mlcsv pairs features genome dti"
+TARGETS="triplets mtx npy model ml100k mldat mlcsv pairs features genome dti api"
 while [ $# -gt 0 ]; do
     case "$1" in
     --seconds) SECONDS_EACH=$2; shift 2 ;;

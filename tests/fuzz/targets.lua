@@ -94,4 +94,68 @@ function targets.dti(input, dir)
   with_files(input, dir, files, {"t_admat_dgc.txt", "t_simmat_dc.txt", "t_simmat_dg.txt"}, data.dti, "t")
 end
 
+-- Random API calls: each byte of the input picks an operation on a small
+-- pool of objects (matrices, sparse matrices, a SimEc), with arguments from
+-- the following bytes: odd indices and shapes, wrong self, closing objects,
+-- also from inside the callbacks of fit and apply. Every call runs under
+-- pcall: a crash or sanitizer report is the finding, errors are expected;
+-- an error that is not a message is one too.
+function targets.api(input, _)
+  local simec = require "simec"
+  local matrix, sparse, SimEc = simec.matrix, simec.sparse, simec.SimEc
+  local pos = 1
+  local function byte()
+    local b = input:byte(pos) or 0
+    pos = pos + 1
+    return b
+  end
+  local ODD = {0, 1, 2, 3, -1, 2 ^ 31, 1e300, 0 / 0, 1.5, "2", false}
+  local function arg() local b = byte() return b < 200 and b % 5 or ODD[b % #ODD + 1] end
+  local pool = {}
+  local function fresh()
+    pool = {matrix.ones(3, 2), matrix.rand(4, 4, 1), sparse.from_dense(matrix.eye(3)),
+            SimEc.new{input = 4, embedding = 2, output = 4, seed = 1}, matrix.zeros(0, 3)}
+  end
+  fresh()
+  local function pick() return pool[byte() % #pool + 1] end
+  local ops = {
+    function() local m = pick() return m:get(arg(), arg()) end,
+    function() local m = pick() return m:t() end,
+    function() return pick() * pick() end,
+    function() return pick() + pick() end,
+    function() local m = pick() return m:close() end,
+    function() local m = pick() return m:sub(arg(), arg(), arg(), arg()) end,
+    function() local m = pick() return m:select_rows({arg(), arg()}) end,
+    function() local m = pick() return m:sum() end,
+    function() local m = pick() return matrix.sum(m) end,
+    function() local m = pick() return sparse.nnz(m) end,
+    function() local m = pick() return m:reshape(arg(), arg()) end,
+    function() local m = pick() return m:apply(function(v) pick():close() return v end) end,
+    function() local m = pick() return m:argsort() end,
+    function() local m = pick() return m:topk(arg()) end,
+    function() local m, X = pool[4], pick()
+      return m:fit(X, pick(), {epochs = 2, verbose = false, on_epoch = function() pick():close() end}) end,
+    function() local m = pool[4] return m:predict(pick()) end,
+    function() local m = pool[4] return m:transform(pick()) end,
+    function() local m = pool[4] return m:similar(pick(), pick(), arg()) end,
+    function() local m = pick() return m:set(arg(), arg(), arg()) end,
+    function() local m = pick() return m:copy() end,
+    function() local m = pick() return m:row_labels() end,
+    function() local m = pick() return m:set_row_labels({"a", "a", "b"}) end,
+    function() local m = pick() return sparse.from_values(m, pick()) end,
+    function() local m = pick() return m:solve(pick()) end,
+    function() return matrix.new(arg(), arg(), arg()) end,
+    function() return sparse.from_triplets({arg(), arg()}, {arg(), arg()}, {arg(), arg()}) end,
+    function() fresh() end,
+  }
+  while pos <= #input do
+    local op = ops[byte() % #ops + 1]
+    local ok, err = pcall(op)
+    if not ok and (type(err) ~= "string" or #err == 0) then
+      error(("api: an error that is not a message (%s)"):format(type(err)), 0)
+    end
+  end
+  for _, o in ipairs(pool) do pcall(function() o:close() end) end
+end
+
 return targets

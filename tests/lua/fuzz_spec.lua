@@ -55,7 +55,7 @@ case("Lua-side parsers replay their fuzz seed and regression corpora", function(
   os.remove(dir)
   assert(os.execute(("mkdir -p '%s'"):format(dir)))
   local n = 0
-  for _, name in ipairs{"ml100k", "mldat", "mlcsv", "pairs", "features", "genome", "dti"} do
+  for _, name in ipairs{"ml100k", "mldat", "mlcsv", "pairs", "features", "genome", "dti", "api"} do
     for _, sub in ipairs{"seeds", "regress"} do
       local p = io.popen(("ls -1 tests/fuzz/%s/%s 2>/dev/null"):format(sub, name))
       for file in p:lines() do
