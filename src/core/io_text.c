@@ -408,10 +408,6 @@ static int line(reader *r, const char *s, const char *end)
         s += 3; /* a UTF-8 byte-order mark, not part of the first id */
         r->rep->bom = 1;
     }
-    if (end > s && memchr(s, '\r', (size_t)(end - s)))
-        return core_err_set(r->e, CORE_EFORMAT, "%s:%lld: a carriage return inside a line: the file has CR-only "
-                            "(old Mac) line endings; convert them, e.g. tr '\\r' '\\n'", r->path,
-                            (long long)r->lineno);
     if (r->lineno == 1 && r->o->header)
         return CORE_OK;
     {
@@ -501,7 +497,22 @@ static int64_t count_newlines(const char *b, size_t n)
     return c;
 }
 
-/* Calls fn on each line (without '\n'); count_only just counts newlines. */
+/* Carriage returns not followed by '\n' in b[0..n): line ends of old Mac
+ * files (one at the very end counts: the scan needs an upper bound only). */
+static int64_t count_lone_cr(const char *b, size_t n)
+{
+    int64_t c = 0;
+    const char *p = b, *end = b + n;
+    while ((p = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+        if (p + 1 == end || p[1] != '\n')
+            c++;
+        p++;
+    }
+    return c;
+}
+
+/* Calls line() on each line (without its end); count_only counts an upper
+ * bound of the lines. */
 static int scan(reader *r, int fd, char *buf, int count_only, int64_t *count)
 {
     size_t have = 0;
@@ -522,7 +533,7 @@ static int scan(reader *r, int fd, char *buf, int count_only, int64_t *count)
         end = buf + total;
         p = buf;
         if (count_only) {
-            *count += count_newlines(buf + have, total - have);
+            *count += count_newlines(buf + have, total - have) + count_lone_cr(buf + have, total - have);
             if (got == 0) {
                 if (have)
                     (*count)++;
@@ -533,10 +544,24 @@ static int scan(reader *r, int fd, char *buf, int count_only, int64_t *count)
                 buf[0] = 'x';
             continue;
         }
-        while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-            if ((rc = line(r, p, nl)))
+        /* lines end at "\n", "\r\n" or a lone "\r" (old Mac files) */
+        for (;;) {
+            char *eol, *next, *cr;
+            nl = memchr(p, '\n', (size_t)(end - p));
+            cr = memchr(p, '\r', (size_t)((nl ? nl : end) - p));
+            if (cr) {
+                if (cr + 1 == end && got != 0)
+                    break; /* its '\n', if any, comes with the next read */
+                eol = cr;
+                next = cr + 1 < end && cr[1] == '\n' ? cr + 2 : cr + 1;
+            } else if (nl) {
+                eol = nl;
+                next = nl + 1;
+            } else
+                break;
+            if ((rc = line(r, p, eol)))
                 return rc;
-            p = nl + 1;
+            p = next;
         }
         if (got == 0) {
             if (p < end && (rc = line(r, p, end)))
