@@ -408,6 +408,8 @@ static int line(reader *r, const char *s, const char *end)
         s += 3; /* a UTF-8 byte-order mark, not part of the first id */
         r->rep->bom = 1;
     }
+    if (end > s && memchr(s, '\0', (size_t)(end - s))) /* ids are text: a NUL would cut one short */
+        return bad(r, "a NUL byte in the line");
     if (r->lineno == 1 && r->o->header)
         return CORE_OK;
     {

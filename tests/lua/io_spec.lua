@@ -179,3 +179,9 @@ case("a stray delimiter character is not part of an id (issue 16: ids like ':119
   eq(sparse.read(path, {delim = "::"}):nnz(), 2)
   os.remove(path)
 end)
+
+case("a NUL byte in a ratings line is an error, not an id cut short (found by scripts/bench/faults.sh)", function()
+  local path = T.write(T.tmpname(), "1\t2\t3\n2\0" .. "44\t51\t2\n")
+  checkerr(path .. ":2: a NUL byte in the line", sparse.read, path)
+  os.remove(path)
+end)
