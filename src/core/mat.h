@@ -47,7 +47,9 @@ int mat_scalar(mat *out, const mat *a, double s, int op, int scalar_left, core_e
 enum { MAT_EXP, MAT_LOG, MAT_TANH, MAT_RELU, MAT_SIGMOID, MAT_SQRT, MAT_ABS,
        MAT_SQUARE, MAT_NEG, MAT_LOG1P, MAT_FUNC_COUNT };
 extern const char *const mat_func_names[];
-void mat_apply(mat *out, const mat *a, int fn); /* out may equal a; same shape */
+/* out may equal a; same shape. Polls Ctrl-C between rows (CORE_EINTR,
+ * out partly written): exp or tanh over 1e9 entries takes seconds. */
+int mat_apply(mat *out, const mat *a, int fn, core_err *e);
 
 /* axis 0: whole matrix (1x1); 1: down each column (1xC); 2: along each row (Rx1). */
 enum { MAT_SUM, MAT_MEAN, MAT_MIN, MAT_MAX, MAT_NORM };

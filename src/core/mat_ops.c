@@ -116,12 +116,19 @@ static double fn1(int fn, double v)
     }
 }
 
-void mat_apply(mat *out, const mat *a, int fn)
+int mat_apply(mat *out, const mat *a, int fn, core_err *e)
 {
-    size_t i, j;
-    for (i = 0; i < a->rows; i++)
+    size_t i, j, polled = 0;
+    for (i = 0; i < a->rows; i++) {
+        if ((polled += a->cols) >= ((size_t)1 << 20)) {
+            polled = 0;
+            if (core_interrupted())
+                return core_err_set(e, CORE_EINTR, "interrupted!");
+        }
         for (j = 0; j < a->cols; j++)
             MAT_AT(out, i, j) = fn1(fn, MAT_AT(a, i, j));
+    }
+    return CORE_OK;
 }
 
 typedef struct {

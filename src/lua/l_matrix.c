@@ -492,7 +492,7 @@ static int m_unm(lua_State *L)
     mat *a = bind_checkmat(L, 1), *out = bind_newmat(L);
     core_err e;
     BIND_CALL(L, &e, mat_init_uninit(out, a->rows, a->cols, &e));
-    mat_apply(out, a, MAT_NEG);
+    BIND_CALL(L, &e, mat_apply(out, a, MAT_NEG, &e));
     return 1;
 }
 
@@ -517,7 +517,7 @@ static int m_apply(lua_State *L)
         int fn = luaL_checkoption(L, 2, NULL, mat_func_names);
         out = bind_newmat(L);
         BIND_CALL(L, &e, mat_init_uninit(out, a->rows, a->cols, &e));
-        mat_apply(out, a, fn);
+        BIND_CALL(L, &e, mat_apply(out, a, fn, &e));
         return 1;
     }
     luaL_checktype(L, 2, LUA_TFUNCTION);
@@ -546,7 +546,7 @@ static int m_apply(lua_State *L)
         mat *a = bind_checkmat(L, 1), *out = bind_newmat(L);    \
         core_err e;                                             \
         BIND_CALL(L, &e, mat_init_uninit(out, a->rows, a->cols, &e)); \
-        mat_apply(out, a, code);                                \
+        BIND_CALL(L, &e, mat_apply(out, a, code, &e));         \
         return 1;                                               \
     }
 APPLY_FN(m_exp, MAT_EXP)

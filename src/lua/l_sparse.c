@@ -450,7 +450,7 @@ static int s_map(lua_State *L)
     if (lua_type(L, 2) == LUA_TSTRING) {
         int fn = luaL_checkoption(L, 2, NULL, mat_func_names);
         mat v = values_view(out);
-        mat_apply(&v, &v, fn);
+        BIND_CALL(L, &e, mat_apply(&v, &v, fn, &e));
         return 1;
     }
     luaL_checktype(L, 2, LUA_TFUNCTION);

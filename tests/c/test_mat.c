@@ -135,7 +135,7 @@ static void test_apply(void)
     size_t j;
     mat_init(&o, 1, 6, NULL);
     for (k = 0; k < MAT_FUNC_COUNT; k++) {
-        mat_apply(&o, &a, k);
+        CHECK(mat_apply(&o, &a, k, NULL) == CORE_OK);
         for (j = 0; j < 6; j++) {
             double x = v[j], want;
             switch (k) {
@@ -490,6 +490,12 @@ static void test_interrupt_polling(void)
     CHECK(rng_fill(&g, &a, 1, &e) == CORE_EINTR);
     CHECK_MSG(e, "interrupted!");
     CHECK(mat_argsort_rows(&out, &a, 0, &e) == CORE_EINTR);
+    {   /* an elementwise function polls once per million entries */
+        mat big;
+        CHECK(mat_init(&big, 2048, 1024, &e) == CORE_OK);
+        CHECK(mat_apply(&big, &big, MAT_EXP, &e) == CORE_EINTR);
+        mat_release(&big);
+    }
     CHECK(spm_transpose(&T, &S, &e) == CORE_EINTR);
     core_interrupt_flag = 0;
     CHECK(core_mem_in_use() == before);
