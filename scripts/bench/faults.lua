@@ -9,22 +9,11 @@ local r = rng.new(20261129)
 local dir = T.tmpname()
 os.execute("mkdir -p " .. dir)
 
--- a mutated copy of s: a few bytes inserted, deleted or replaced, from an
--- alphabet of the characters that matter to the readers
+-- mutated copies of valid inputs, from an alphabet of the characters that
+-- matter to the readers
+local targets = dofile("tests/fuzz/targets.lua")
 local ALPHABET = "0123456789\t,:;| \n\r.-+eExX%MatrixNUMPY'(){}\0\255\239\187\191abcinf"
-local function mutate(s)
-  local t = {}
-  for i = 1, #s do t[i] = s:sub(i, i) end
-  for _ = 1, r:integers(1, 6) do
-    local op, pos = r:integers(0, 3), r:integers(1, #t + 2)
-    local a = r:integers(1, #ALPHABET + 1)
-    local ch = ALPHABET:sub(a, a)
-    if op == 0 then table.insert(t, math.min(pos, #t + 1), ch)
-    elseif op == 1 and #t > 0 then table.remove(t, math.min(pos, #t))
-    elseif #t > 0 then t[math.min(pos, #t)] = ch end
-  end
-  return table.concat(t)
-end
+local function mutate(s) return targets.mutate(s, r, ALPHABET, 6) end
 
 -- The reference for sparse.read: the documented grammar, in plain Lua.
 -- Returns the triplets (row id, col id -> value) or nil when the file must
@@ -106,7 +95,6 @@ for _, L in ipairs(loaders) do
 end
 
 -- random API programs
-local targets = dofile("tests/fuzz/targets.lua")
 local calls = 0
 for k = 1, N do
   local b = {}

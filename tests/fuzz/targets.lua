@@ -11,6 +11,23 @@ local function write(path, s)
   f:close()
 end
 
+-- s with 1 to max_ops (8) bytes inserted, deleted or replaced, drawn from
+-- alphabet with the rng r: the mutations of the suite's and the fault
+-- bench's malformed inputs
+function targets.mutate(s, r, alphabet, max_ops)
+  local t = {}
+  for i = 1, #s do t[i] = s:sub(i, i) end
+  for _ = 1, r:integers(1, max_ops or 8) do
+    local op, pos = r:integers(0, 3), r:integers(1, #t + 2)
+    local a = r:integers(1, #alphabet + 1)
+    local ch = alphabet:sub(a, a)
+    if op == 0 then table.insert(t, math.min(pos, #t + 1), ch)
+    elseif op == 1 and #t > 0 then table.remove(t, math.min(pos, #t))
+    elseif #t > 0 then t[math.min(pos, #t)] = ch end
+  end
+  return table.concat(t)
+end
+
 -- warnings are expected on odd input; keep the fuzzer's output readable
 local quiet = {write = function() end}
 local function load(fn, ...)

@@ -20,17 +20,7 @@ case("readers survive mutated input", function()
   local loaded, failed = 0, 0
   for _ = 1, 400 do
     local s = seeds[r:integers(1, #seeds + 1)]
-    local t = {}
-    for i = 1, #s do t[i] = s:sub(i, i) end
-    for _ = 1, r:integers(1, 8) do
-      local op, pos = r:integers(0, 3), r:integers(1, #t + 2)
-      local a = r:integers(1, #alphabet + 1)
-      local ch = alphabet:sub(a, a)
-      if op == 0 then table.insert(t, math.min(pos, #t + 1), ch)
-      elseif op == 1 and #t > 0 then table.remove(t, math.min(pos, #t))
-      elseif #t > 0 then t[math.min(pos, #t)] = ch end
-    end
-    T.write(path, table.concat(t))
+    T.write(path, dofile("tests/fuzz/targets.lua").mutate(s, r, alphabet))
     for _, fn in ipairs{function() return sparse.read(path) end,
                         function() return sparse.read(path, {header = true, skip_bad = true, duplicates = "sum"}) end,
                         function() return sparse.read(path, {delim = " ", value = false, order = true}) end,
