@@ -22,6 +22,16 @@ static double op2(int op, double a, double b)
 }
 
 /* Broadcast a dimension: equal, or one side is 1. */
+/* Ctrl-C between rows, about once per million entries: *done counts the
+ * entries since the last look */
+static int poll_rows(size_t *done, size_t cols)
+{
+    if ((*done += cols ? cols : 1) < ((size_t)1 << 20))
+        return 0;
+    *done = 0;
+    return core_interrupted();
+}
+
 static int bdim(size_t a, size_t b, size_t *out)
 {
     if (a == b || b == 1) {
@@ -37,7 +47,7 @@ static int bdim(size_t a, size_t b, size_t *out)
 
 int mat_binop(mat *out, const mat *a, const mat *b, int op, const char *opname, core_err *e)
 {
-    size_t r, c, i, j;
+    size_t r, c, i, j, done = 0;
     char s1[48], s2[48];
     int rc;
     if (!bdim(a->rows, b->rows, &r) || !bdim(a->cols, b->cols, &c))
@@ -49,6 +59,8 @@ int mat_binop(mat *out, const mat *a, const mat *b, int op, const char *opname, 
         for (i = 0; i < r; i++) {
             const double *pa = a->x + i * a->ld, *pb = b->x + i * b->ld;
             double *po = out->x + i * out->ld;
+            if (poll_rows(&done, c))
+                goto interrupted;
             switch (op) {
             case MAT_ADD: for (j = 0; j < c; j++) po[j] = pa[j] + pb[j]; break;
             case MAT_SUB: for (j = 0; j < c; j++) po[j] = pa[j] - pb[j]; break;
@@ -63,21 +75,30 @@ int mat_binop(mat *out, const mat *a, const mat *b, int op, const char *opname, 
         const double *pa = a->x + (a->rows == 1 ? 0 : i) * a->ld;
         const double *pb = b->x + (b->rows == 1 ? 0 : i) * b->ld;
         size_t sa = a->cols == 1 ? 0 : 1, sb = b->cols == 1 ? 0 : 1;
+        if (poll_rows(&done, c))
+            goto interrupted;
         for (j = 0; j < c; j++)
             MAT_AT(out, i, j) = op2(op, pa[j * sa], pb[j * sb]);
     }
     return CORE_OK;
+interrupted:
+    mat_release(out);
+    return core_err_set(e, CORE_EINTR, "interrupted!");
 }
 
 int mat_scalar(mat *out, const mat *a, double s, int op, int scalar_left, core_err *e)
 {
-    size_t i, j;
+    size_t i, j, done = 0;
     int rc = mat_init_uninit(out, a->rows, a->cols, e);
     if (rc)
         return rc;
     for (i = 0; i < a->rows; i++) {
         const double *pa = a->x + i * a->ld;
         double *po = out->x + i * out->ld;
+        if (poll_rows(&done, a->cols)) {
+            mat_release(out);
+            return core_err_set(e, CORE_EINTR, "interrupted!");
+        }
         if (scalar_left)
             for (j = 0; j < a->cols; j++)
                 po[j] = op2(op, s, pa[j]);
@@ -118,13 +139,10 @@ static double fn1(int fn, double v)
 
 int mat_apply(mat *out, const mat *a, int fn, core_err *e)
 {
-    size_t i, j, polled = 0;
+    size_t i, j, done = 0;
     for (i = 0; i < a->rows; i++) {
-        if ((polled += a->cols) >= ((size_t)1 << 20)) {
-            polled = 0;
-            if (core_interrupted())
-                return core_err_set(e, CORE_EINTR, "interrupted!");
-        }
+        if (poll_rows(&done, a->cols))
+            return core_err_set(e, CORE_EINTR, "interrupted!");
         for (j = 0; j < a->cols; j++)
             MAT_AT(out, i, j) = fn1(fn, MAT_AT(a, i, j));
     }
@@ -179,7 +197,7 @@ static double racc_result(const racc *r, int op)
 
 int mat_reduce(mat *out, const mat *a, int op, int axis, core_err *e)
 {
-    size_t i, j, orows = axis == 2 ? a->rows : 1, ocols = axis == 1 ? a->cols : 1;
+    size_t done = 0, i, j, orows = axis == 2 ? a->rows : 1, ocols = axis == 1 ? a->cols : 1;
     int rc;
     if (axis < 0 || axis > 2)
         return core_err_set(e, CORE_EINVAL, "axis must be 1 or 2, got %d", axis);
@@ -188,13 +206,18 @@ int mat_reduce(mat *out, const mat *a, int op, int axis, core_err *e)
     if (axis == 0) {
         racc r;
         racc_init(&r, op);
-        for (i = 0; i < a->rows; i++)
+        for (i = 0; i < a->rows; i++) {
+            if (poll_rows(&done, a->cols))
+                goto interrupted;
             for (j = 0; j < a->cols; j++)
                 racc_add(&r, op, MAT_AT(a, i, j));
+        }
         out->x[0] = racc_result(&r, op);
     } else if (axis == 2) {
         for (i = 0; i < a->rows; i++) {
             racc r;
+            if (poll_rows(&done, a->cols))
+                goto interrupted;
             racc_init(&r, op);
             for (j = 0; j < a->cols; j++)
                 racc_add(&r, op, MAT_AT(a, i, j));
@@ -208,14 +231,22 @@ int mat_reduce(mat *out, const mat *a, int op, int axis, core_err *e)
         }
         for (j = 0; j < a->cols; j++)
             racc_init(&acc[j], op);
-        for (i = 0; i < a->rows; i++)
+        for (i = 0; i < a->rows; i++) {
+            if (poll_rows(&done, a->cols)) {
+                core_free(acc);
+                goto interrupted;
+            }
             for (j = 0; j < a->cols; j++)
                 racc_add(&acc[j], op, MAT_AT(a, i, j));
+        }
         for (j = 0; j < a->cols; j++)
             MAT_AT(out, 0, j) = racc_result(&acc[j], op);
         core_free(acc);
     }
     return CORE_OK;
+interrupted:
+    mat_release(out);
+    return core_err_set(e, CORE_EINTR, "interrupted!");
 }
 
 double mat_dot(const mat *a, const mat *b)

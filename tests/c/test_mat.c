@@ -494,6 +494,9 @@ static void test_interrupt_polling(void)
         mat big;
         CHECK(mat_init(&big, 2048, 1024, &e) == CORE_OK);
         CHECK(mat_apply(&big, &big, MAT_EXP, &e) == CORE_EINTR);
+        CHECK(mat_binop(&out, &big, &big, MAT_ADD, "+", &e) == CORE_EINTR);
+        CHECK(mat_scalar(&out, &big, 2, MAT_MUL, 0, &e) == CORE_EINTR);
+        CHECK(mat_reduce(&out, &big, MAT_SUM, 0, &e) == CORE_EINTR);
         mat_release(&big);
     }
     CHECK(spm_transpose(&T, &S, &e) == CORE_EINTR);
