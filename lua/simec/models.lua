@@ -138,6 +138,7 @@ end
 -- the SVD factors, so every item (and, with user features, every user)
 -- gets its factors from its features.
 --   r = models.svd_regression(sv, {items = Xi_train, users = Xu_train, alpha = 250})
+-- alpha is required: the study's 250 lives in simec.study (study.RIDGE_ALPHA).
 --   p = r:predict(test, s.row_map, s.col_map, {items = Xi_full, users = Xu_full})
 local SVDReg = {}
 SVDReg.__index = SVDReg
@@ -146,7 +147,11 @@ function models.svd_regression(sv, opts)
   opts = opts or {}
   if getmetatable(sv) ~= SVD then error("models.svd_regression: expects a models.svd model", 2) end
   if not opts.items and not opts.users then error("models.svd_regression: give items and/or users features", 2) end
-  local r = setmetatable({svd = sv, alpha = opts.alpha or 250}, SVDReg)
+  if type(opts.alpha) ~= "number" or not (opts.alpha >= 0) then
+    error(("models.svd_regression: alpha must be a non-negative number (the study's is 250), got %s"):format(
+      tostring(opts.alpha)), 2)
+  end
+  local r = setmetatable({svd = sv, alpha = opts.alpha}, SVDReg)
   if opts.items then r.items = models.ridge(opts.items, sv.U, r.alpha, opts) end
   if opts.users then r.users = models.ridge(opts.users, sv.Vt:t(), r.alpha, opts) end
   return r
@@ -483,12 +488,15 @@ function models.fit_split(s, X, opts)
                optimizer = {opts.optimizer or "adamax", lr = opts.lr}}
   local p
   if kind == "svd_regression" then
-    local sv = models.svd(resid, math.min(opts.k or 100, math.min(resid:shape()) - 1))
+    if math.type(opts.k) ~= "integer" or opts.k < 1 then
+      error(("models.fit_split: k must be a positive integer (the study's is 100), got %s"):format(tostring(opts.k)), 2)
+    end
+    local sv = models.svd(resid, math.min(opts.k, math.min(resid:shape()) - 1))
     if not need.items and not need.users then
       p = sv:predict(s.test, s.row_map, s.col_map)
     else
       local r = models.svd_regression(sv, {items = need.items and Xi or nil, users = need.users and Xu or nil,
-                                           alpha = opts.alpha or 250})
+                                           alpha = opts.alpha})
       p = r:predict(s.test, s.row_map, s.col_map, X)
     end
   elseif kind == "two_simec" then
@@ -598,7 +606,7 @@ require("simec.help").add{
   "users get one. A Biases object.",
   "models.svd(residuals, k [, opts])", "A truncated SVD of the residuals (svd.truncated options). An SVD object.",
   "models.svd_regression(sv, {items = X, users = X, alpha = 250})", "Ridge from item (user) features to the SVD's " ..
-  "factors, so new items (users) get factors from their features. An SVDReg object.",
+  "factors, so new items (users) get factors from their features (alpha required). An SVDReg object.",
   "models.ridge(X, Y, alpha [, {intercept = true, method = \"auto\" | \"cholesky\" | \"cg\"}])", "Multi-output " ..
   "ridge regression from X (sparse or dense) to Y. A Ridge object.",
   "models.ridge_cv(X, Y, alphas, k [, opts])", "Ridge with alpha chosen by k-fold cross-validation over the rows; " ..

@@ -269,7 +269,7 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
     for _, kind in ipairs{"svd_regression", "simec", "two_simec"} do
       if not (kind == "simec" and sc == "T3") then
         local p = models.fit_split(s, X, {model = kind, lr = 0.01, epochs = 20, embedding = 10, missing = "mask",
-                                          l2_reg_emb = 1e-3})
+                                          l2_reg_emb = 1e-3, k = 100, alpha = 250})
         eq(p:nnz(), s.test:nnz())
         check(metrics.rmse(p, s.test) < mean * 1.02, ("%s %s: %g vs mean %g"):format(sc, kind, metrics.rmse(p, s.test), mean))
       end
@@ -291,7 +291,7 @@ case("models.fit_split fits what the scenario needs and predicts every test rati
                                                     missing = "mask", l2_reg_emb = 1e-3}), s.test)
   check(both < alone, ("biases+two-SimEc %g, biases %g"):format(both, alone))
   -- the biases' settings reach models.biases: the defaults spelt out change nothing, others do
-  local svd = {model = "svd_regression", base = "biases"}
+  local svd = {model = "svd_regression", base = "biases", k = 100, alpha = 250}
   local function with(extra)
     local o = {}
     for k, v in pairs(svd) do o[k] = v end
