@@ -18,7 +18,7 @@ local b = models.biases(s.train, {items = Xi:select_rows(s.train_items), users =
 local base = b:predict(s.test, s.row_map, s.col_map, {items = Xi, users = Xu})
 stage("biases")
 local ts = models.two_simec(b:residuals(s.train), {items = Xi:select_rows(s.train_items),
-                            users = Xu:select_rows(s.train_users), embedding = 32, missing = "mask",
+                            users = Xu:select_rows(s.train_users), embedding = 32, missing = "mask", seed = 28,
                             simec = {optimizer = {"adamax", lr = 0.002}, l2_reg_emb = 1e-4}, fit = {epochs = 3}})
 stage("two_simec")
 local p = ts:predict(s.test, s.row_map, s.col_map, {items = Xi, users = Xu})
