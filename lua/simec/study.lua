@@ -482,7 +482,8 @@ end
 -- max_dense_cells (models whose cost grows with items x users are skipped
 -- above it). Returns the runs: one row per seed, scenario and model.
 function study.run(ds, opts)
-  local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"]
+  local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"] or
+                   study.fail("unknown grid set %s (default or quick)", tostring(opts.grids))
   local ids = ordered(opts.models)
   local progress = opts.progress
   if progress == nil then progress = function(line) io.stderr:write(line, "\n") end end
