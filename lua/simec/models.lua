@@ -422,11 +422,12 @@ end
 -- s.test of the weights so far; it returns false to stop.
 -- "simec" is one-sided: the item side for T1 and T2a (identity input for T1
 -- without item features), the user side for T2b; T3 needs two sides.
--- "mcmc" (models.mcmc; k = 8, burn_in, samples, seed, link) learns its own biases
--- and predicts new items or users without features from the population
--- (no base), with the features of every side given (features = "all") or
--- of the new sides only ("new"); implicit = true adds models.implicit to
--- the user features.
+-- "mcmc" (models.mcmc; k, burn_in, samples, seed, link) learns its own
+-- biases (no base) and predicts new items or users without features from
+-- the population, with the features of every side given (features =
+-- "all") or of the new sides only ("new"); implicit = "users" (or true)
+-- adds models.implicit to the user features, "items" the users who rated
+-- each item to the item features, "both" both.
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
 
 function models.fit_split(s, X, opts)
@@ -452,12 +453,24 @@ function models.fit_split(s, X, opts)
       error(("models.fit_split: features must be \"all\" or \"new\", got %s"):format(tostring(f)), 2)
     end
     local users = (f == "all" or need.users) and X.users or nil
-    if opts.implicit then -- the items each user rated in training, next to its features
-      local imp = models.implicit(s.train, s.col_map, s.test:ncols())
-      users = users and sparse.hstack{sparse.is(users) and users or sparse.from_dense(users), imp} or imp
+    local items = (f == "all" or need.items) and X.items or nil
+    local imp = opts.implicit
+    if imp == true then imp = "users" end
+    if imp and imp ~= "users" and imp ~= "items" and imp ~= "both" then
+      error(("models.fit_split: implicit must be false, true or \"users\", \"items\" or \"both\", got %s"):format(
+        tostring(imp)), 2)
+    end
+    local function with(X0, extra)
+      return X0 and sparse.hstack{sparse.is(X0) and X0 or sparse.from_dense(X0), extra} or extra
+    end
+    if imp == "users" or imp == "both" then -- the items each user rated in training, next to its features
+      users = with(users, models.implicit(s.train, s.col_map, s.test:ncols()))
+    end
+    if imp == "items" or imp == "both" then -- the users who rated each item in training
+      items = with(items, models.implicit(s.train:t(), s.row_map, s.test:nrows()))
     end
     return models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k,
-                                         items = (f == "all" or need.items) and X.items or nil, users = users,
+                                         items = items, users = users,
                                          burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed,
                                          link = opts.link})
   end

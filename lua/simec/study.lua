@@ -40,7 +40,7 @@ study.GRIDS = {
     biases_simec = {lr = {0.002, 0.01, 0.03}, epochs = {5, 20, 40}},
     simec_study = {lr = {0.002, 0.01}, l2_reg_emb = {1e-5, 1e-3, 0.1}, embedding = {10, 100},
                    base = {"means", "users"}, max_epochs = {20}},
-    mcmc = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, true}},
+    mcmc = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, "users", "items", "both"}},
     blend = {w = WEIGHTS},
   },
   quick = {
@@ -48,7 +48,7 @@ study.GRIDS = {
     simec = {lr = {0.01}, epochs = {20}},
     biases_simec = {lr = {0.01}, epochs = {40}},
     simec_study = {lr = {0.01}, l2_reg_emb = {1e-3}, embedding = {10}, base = {"means"}, max_epochs = {10}},
-    mcmc = {k = {8}, features = {"all"}, implicit = {false, true}, burn_in = {25}, samples = {50}},
+    mcmc = {k = {8}, features = {"all"}, implicit = {false, "users", "both"}, burn_in = {25}, samples = {50}},
     blend = {w = WEIGHTS},
   },
 }
@@ -393,7 +393,10 @@ M.mcmc = {
   uses = function(c, p)
     local which = p.features == "new" and NEW[c.sc] or nil
     local u = sides_used(c.X, which)
-    if p.implicit then u = (u == "none" and "" or u .. "+") .. "implicit" end
+    if p.implicit then
+      local what = p.implicit == true and "users" or p.implicit
+      u = (u == "none" and "" or u .. "+") .. "implicit(" .. what .. ")"
+    end
     return u
   end,
 }
@@ -421,7 +424,15 @@ function study.grid_for(id, c, grid_set)
   local g = {}
   for k, v in pairs(grid_set[key] or study.fail("grid set has no %s grid", key)) do g[k] = v end
   if key == "mcmc" then
-    if NEW[c.sc].users then g.implicit = {false} end
+    -- implicit feedback of a side only where that side has no new members
+    local kept = {}
+    for _, v in ipairs(g.implicit or {false}) do
+      local sides = v == "both" and {"users", "items"} or v and {v == true and "users" or v} or {}
+      local ok = true
+      for _, side in ipairs(sides) do ok = ok and not NEW[c.sc][side] end
+      if ok then kept[#kept + 1] = v end
+    end
+    g.implicit = #kept > 0 and kept or {false}
     if c.sc == "T3" then g.features = {"all"} end
   elseif key == "simec_study" and c.sc ~= "T2a" then
     g.base = nil

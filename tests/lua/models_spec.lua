@@ -196,7 +196,17 @@ case("models.mcmc beats the means in every scenario, by a clear margin in cold s
       local pi = models.fit_split(s, X, {model = "mcmc", k = 4, burn_in = 20, samples = 40, implicit = true})
       check(metrics.rmse(pi, s.test) < mean * (sc == "T1" and 0.98 or 0.95))
     end
+    if sc == "T1" or sc == "T2b" then -- items are known: the users who rated them join their features
+      for _, imp in ipairs(sc == "T1" and {"items", "both"} or {"items"}) do
+        local pi = models.fit_split(s, X, {model = "mcmc", k = 4, burn_in = 20, samples = 40, implicit = imp})
+        eq(pi:nnz(), s.test:nnz())
+        check(metrics.rmse(pi, s.test) < mean * (sc == "T1" and 0.98 or 0.95), imp)
+      end
+    end
   end
+  local s = splits.split(ds.ratings, "T1")
+  checkerr("models.fit_split: implicit must be false, true or \"users\", \"items\" or \"both\", got all",
+           models.fit_split, s, X, {model = "mcmc", implicit = "all"})
 end)
 
 case("models.mcmc: trace, seeds, link, and the pattern's own positions", function()
