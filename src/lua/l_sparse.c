@@ -855,9 +855,11 @@ static const char *const help[] = {
     "sparse.from_values(P, v)", "P's structure and labels with the values v (a vector of P:nnz() entries in P's "
     "storage order), e.g. a sum of two predictions at the same pattern.",
     "sparse.read(path [, opts])", "Reads delimited triplets (a ratings file) into a labelled matrix; returns S and "
-    "info {lines, skipped, delim, order}. opts: delim (detected: '::', tab, ',', '|', ';', else blanks), header, row, "
-    "col, value (1-based fields; value = false: every value 1), fields, duplicates (\"error\" | \"sum\"), skip_bad, "
-    "order (keep each line's position). Errors name file and line.",
+    "info {lines, skipped, delim, order, bom}. opts: delim (detected: '::', tab, ',', '|', ';', else blanks), header "
+    "(never assumed), row, col, value (1-based fields; value = false: every value 1), fields, duplicates (\"error\" | "
+    "\"sum\"), skip_bad, order (keep each line's position). Lines end in \\n, \\r\\n or \\r; a UTF-8 byte-order "
+    "mark is dropped; values are [+-]digits[.digits][e[+-]digits] (no hexadecimal, inf or nan); spaces around "
+    "fields are dropped. Errors name file and line.",
     "sparse.read_mtx(path)", "Reads a Matrix Market coordinate file (real, integer or pattern; general, symmetric or "
     "skew-symmetric), validated before allocating.",
     "sparse.hstack{a, b, ...}", "Side by side; column labels are concatenated when every part has them.",
