@@ -83,6 +83,13 @@ function data.csv_fields(line)
   return out
 end
 
+-- Text as UTF-8: a string that is not valid UTF-8 is read as Latin-1
+-- (ml-100k's u.item is; "Ã" + "(c)" mojibake otherwise reaches the screen)
+local function utf8_text(s)
+  if utf8.len(s) then return s end
+  return (s:gsub("[\128-\255]", function(c) return utf8.char(c:byte()) end))
+end
+
 local function year_of(title, date)
   local y = title and title:match("%((%d%d%d%d)%)%s*$")
   if not y and date then y = date:match("(%d%d%d%d)") end
@@ -261,7 +268,7 @@ function data.movielens(dir, opts)
         if #f < 24 then error(("%s:%d: expected 24 fields, got %d"):format(p("u.item"), ln, #f), 2) end
         local g = {}
         for k = 1, 19 do if f[5 + k] == "1" then g[#g + 1] = genre_names[k] or ("genre" .. k) end end
-        titles[f[1]], years[f[1]] = f[2], year_of(f[2], f[3])
+        titles[f[1]], years[f[1]] = utf8_text(f[2]), year_of(f[2], f[3])
         item_meta[f[1]] = item_tokens(g, years[f[1]])
       end
     end
@@ -281,7 +288,7 @@ function data.movielens(dir, opts)
       for ln, line in each_line(p("movies.dat")) do
         local id, title, genres = line:match("^(.-)::(.*)::(.-)$")
         if not id then error(("%s:%d: expected 'id::title::genres'"):format(p("movies.dat"), ln), 2) end
-        titles[id], years[id] = title, year_of(title)
+        titles[id], years[id] = utf8_text(title), year_of(title)
         item_meta[id] = item_tokens(split(genres, "|"), years[id])
       end
     end
@@ -317,7 +324,7 @@ function data.movielens(dir, opts)
         if ln > 1 then
           local ok, f = pcall(data.csv_fields, line)
           if not ok or #f < 3 then error(("%s:%d: expected movieId,title,genres"):format(p("movies.csv"), ln), 2) end
-          titles[f[1]], years[f[1]] = f[2], year_of(f[2])
+          titles[f[1]], years[f[1]] = utf8_text(f[2]), year_of(f[2])
           item_meta[f[1]] = item_tokens(split(f[3], "|"), years[f[1]])
         end
       end
@@ -363,7 +370,21 @@ function data.movielens(dir, opts)
   end
   local t, y = {}, {}
   for i, id in ipairs(item_ids) do t[i], y[i] = titles[id], years[id] end
-  out.items = {ids = item_ids, titles = t, years = y, tokens = item_rows, features = X, vocab = vocab}
+  -- a title listed under several ids (ml-100k has some movies twice): disclosed, not merged
+  local by_title, duplicates = {}, {}
+  for i = 1, #item_ids do
+    local title = t[i]
+    if title then
+      local list = by_title[title]
+      if list then list[#list + 1] = item_ids[i] else by_title[title] = {item_ids[i]} end
+    end
+  end
+  for title, ids in pairs(by_title) do
+    if #ids > 1 then duplicates[#duplicates + 1] = {title = title, ids = ids} end
+  end
+  table.sort(duplicates, function(a, b) return a.title < b.title end)
+  out.items = {ids = item_ids, titles = t, years = y, tokens = item_rows, features = X, vocab = vocab,
+               duplicate_titles = duplicates}
   if user_meta then
     local user_rows = aligned(user_ids, user_meta)
     local U, uvocab = features.onehot(user_rows)

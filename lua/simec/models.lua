@@ -584,9 +584,13 @@ function simec_methods.explain_rating(self, x, user, names, opts)
   return lrp.top(R, names, opts.n or 10), z
 end
 
--- m:similar(Xq, Xall, k, {metric = "dot" | "cosine"}): for each row of Xq
--- (nil: identity input, all rows) the k most similar rows of Xall by their
--- embeddings; returns indices (nq x k, 1-based) and scores, best first
+-- m:similar(Xq, Xall, k, {metric = "dot" | "cosine", exclude, include_self}):
+-- for each row of Xq (nil: identity input, all rows) the k most similar
+-- rows of Xall by their embeddings; returns indices (nq x k, 1-based) and
+-- scores, best first. A row is not its own neighbour: where Xq is Xall (or
+-- both are nil) query i leaves out row i unless include_self; exclude
+-- gives, per query row, the index of Xall to leave out (e.g. the query's
+-- own row when Xq is a selection of Xall's rows).
 function simec_methods.similar(self, Xq, Xall, k, opts)
   check_self(self, "similar")
   opts = opts or {}
@@ -602,7 +606,29 @@ function simec_methods.similar(self, Xq, Xall, k, opts)
     Yq = Yq:div(Yq:norm(2):maximum(1e-300))
     Ya = Ya:div(Ya:norm(2):maximum(1e-300))
   end
-  return (Yq * Ya:t()):topk(k)
+  local S = Yq * Ya:t()
+  local exclude = opts.exclude
+  if exclude == nil and not opts.include_self and rawequal(Xq, Xall) then
+    exclude = {}
+    for i = 1, S:nrows() do exclude[i] = i end
+  end
+  if exclude ~= nil then
+    if type(exclude) == "number" then exclude = {exclude} end
+    if type(exclude) ~= "table" or #exclude ~= S:nrows() then
+      error(("similar: exclude must list one row of Xall per query row (%d), got %s"):format(S:nrows(),
+            type(exclude) == "table" and #exclude .. " entries" or type(exclude)), 2)
+    end
+    if k > Ya:nrows() - 1 then
+      error(("similar: k must be at most %d when each query leaves one row out, got %d"):format(Ya:nrows() - 1, k), 2)
+    end
+    for i, j in ipairs(exclude) do
+      if math.type(j) ~= "integer" or j < 1 or j > S:ncols() then
+        error(("similar: exclude[%d] must be a row of Xall (1..%d), got %s"):format(i, S:ncols(), tostring(j)), 2)
+      end
+      S:set(i, j, -math.huge)
+    end
+  end
+  return S:topk(k)
 end
 
 -- the classes of the model objects, for help() and their tests
@@ -651,8 +677,9 @@ require("simec.help").add{
   "Ridge:predict(X)", "X W + b.",
   "TwoSimEc:predict(pattern, row_map, col_map [, {items = X, users = X}])", "Dot products of item and user " ..
   "embeddings at the stored positions of pattern (new ones embedded from their features).",
-  "SimEc:similar(Xq, Xall, k [, {metric = \"cosine\" | \"dot\"}])", "For each row of Xq the indices and scores of " ..
-  "the k rows of Xall with the most similar embeddings (content-based suggestions).",
+  "SimEc:similar(Xq, Xall, k [, {metric = \"cosine\" | \"dot\", exclude, include_self}])", "For each row of Xq " ..
+  "the indices and scores of the k rows of Xall with the most similar embeddings (content-based suggestions); " ..
+  "a row is not its own neighbour (Xq == Xall, or exclude = the query rows' own indices).",
   "SimEc:explain_rating(x, user, names [, {n = 10, rule = \"epsilon\", eps = 0}])", "One item's features ranked by " ..
   "their relevance for one user's output (LRP), and that output.",
 }

@@ -824,6 +824,13 @@ function study.main(spec, argv)
       ds.name, R:nrows(), R:ncols(), R:nnz(), ds.given and (" (given split " .. ds.given_name .. ")") or "",
       ds.items.sets and table.concat(ds.items.sets, ", ") or "none",
       ds.users.sets and table.concat(ds.users.sets, ", ") or "none", clock() - t0))
+    local dup = ds.items.duplicate_titles
+    if dup and #dup > 0 then
+      print(("%d titles are listed under more than one item id (e.g. %s: %s); they stay separate items")
+        :format(#dup, dup[1].title, table.concat(dup[1].ids, ", ")))
+    end
+    print(("split seeds %s, %s grid, validation from the training side"):format(args.seeds,
+          args.quick and "quick" or "default"))
     local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default",
                   max_dense_cells = args.quick and study.QUICK_DENSE_CELLS or nil}
     if args.quiet then opts.progress = false end

@@ -65,7 +65,8 @@ static int by_magnitude(const void *a, const void *b)
 }
 
 /* lrp.top(relevances, names, n): the n features with the largest |relevance|
- * as {{name, relevance}, ...}; relevances is a vector (or one row) */
+ * as {{name, relevance}, ...}, those of relevance 0 left out; relevances is
+ * a vector (or one row) */
 static int l_top(lua_State *L)
 {
     mat *R = bind_checkmat(L, 1);
@@ -84,6 +85,8 @@ static int l_top(lua_State *L)
     for (k = 0; k < len; k++)
         v[k].v = R->rows == 1 ? MAT_AT(R, 0, k) : MAT_AT(R, k, 0), v[k].i = k;
     qsort(v, len, sizeof *v, by_magnitude);
+    while (n > 0 && v[n - 1].v == 0) /* features that took no part are no explanation */
+        n--;
     lua_createtable(L, (int)n, 0);
     for (k = 0; k < n; k++) {
         lua_createtable(L, 2, 0);
@@ -104,7 +107,8 @@ static const char *const help[] = {
     "rule: epsilon (default, eps 1e-6), z, zplus, alpha_beta (alpha 2, beta 1), gamma (0.25). A layer's bias is spread "
     "evenly over the row's active inputs, so for a linear SimEc with eps = 0 the relevances are the exact "
     "decomposition of the prediction.",
-    "lrp.top(relevances, names, n)", "The n features with the largest |relevance| as {{name, relevance}, ...}; "
+    "lrp.top(relevances, names, n)", "The n features with the largest |relevance| (none of relevance 0) as "
+    "{{name, relevance}, ...}; "
     "relevances is one row or column.",
     NULL};
 

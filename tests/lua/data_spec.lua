@@ -241,3 +241,16 @@ case("duplicate labels are errors naming both places (issue 16)", function()
   checkerr("set_row_labels: labels 1 and 2 are both 'a'", S.set_row_labels, S, {"a", "a"})
   checkerr("set_row_labels: label 2 contains a NUL byte", S.set_row_labels, S, {"a", "a\0b"})
 end)
+
+case("titles: Latin-1 files decoded to UTF-8; titles under two ids disclosed (issue 17)", function()
+  local item = "1|Mis\233rables, Les (1995)|01-Jan-1995||http://x|" .. ("0|"):rep(18) .. "1\n" ..
+               "2|Heat (1995)|01-Jan-1995||http://x|" .. ("0|"):rep(18) .. "1\n" ..
+               "3|Heat (1995)|01-Jan-1995||http://x|" .. ("0|"):rep(18) .. "1\n"
+  local d = dir_with{["u.data"] = "1\t1\t5\t1\n1\t2\t3\t2\n2\t3\t4\t3\n", ["u.item"] = item}
+  local ds = data.movielens(d)
+  eq(ds.items.titles[ds.ratings:row_index("1")], "Mis\195\169rables, Les (1995)")
+  eq(#ds.items.duplicate_titles, 1)
+  eq(ds.items.duplicate_titles[1].title, "Heat (1995)")
+  eq(table.concat(ds.items.duplicate_titles[1].ids, ","), "2,3")
+  os.execute("rm -rf " .. d)
+end)

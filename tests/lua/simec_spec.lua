@@ -377,3 +377,21 @@ case("m.similar / m.explain_rating with a wrong self say so (issue 16)", functio
   checkerr("similar: expected a SimEc as self (call m:similar(...)), got matrix", m.similar, matrix.ones(2, 3), nil, 1)
   checkerr("explain_rating: expected a SimEc as self (call m:explain_rating(...)), got nil", m.explain_rating, nil)
 end)
+
+case("m:similar leaves the query out; explanations list only features that took part (issue 17)", function()
+  local m = SimEc.new{input = 3, embedding = 3, output = 2, seed = 1}
+  m:set_layer(1, {W = matrix.eye(3), b = matrix.zeros(1, 3)})
+  local Xall = matrix.new{{1, 0, 0}, {0.9, 0.1, 0}, {0, 1, 0}, {0, 0, 1}}
+  local idx = m:similar(Xall, Xall, 1)
+  eq(idx:get(1, 1), 2) -- not row 1 itself
+  eq(idx:get(2, 1), 1)
+  idx = m:similar(Xall, Xall, 1, {include_self = true})
+  eq(idx:get(1, 1), 1)
+  idx = m:similar(Xall:select_rows{1}, Xall, 1, {exclude = {1}})
+  eq(idx:get(1, 1), 2)
+  checkerr("similar: exclude must list one row of Xall per query row (1), got 2 entries", m.similar, m,
+           Xall:select_rows{1}, Xall, 1, {exclude = {1, 2}})
+  checkerr("similar: k must be at most 3 when each query leaves one row out", m.similar, m, Xall, Xall, 4)
+  local top = lrp.top(matrix.new{{0, 0.5, 0, -2}}, {"a", "b", "c", "d"}, 10)
+  eq(#top, 2); eq(top[1][1], "d"); eq(top[2][1], "b")
+end)
