@@ -226,12 +226,22 @@ static int loadline(lua_State *L)
     return status;
 }
 
+/* The results of a line, through simec.help's printer (tables as their
+ * contents, multi-line values one per line) when it is loaded, else print */
 static void print_results(lua_State *L)
 {
     int n = lua_gettop(L);
     if (n > 0) {
         luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-        lua_getglobal(L, "print");
+        lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+        lua_getfield(L, -1, "simec.help");
+        if (!lua_istable(L, -1) || lua_getfield(L, -1, "show") != LUA_TFUNCTION) {
+            lua_settop(L, n);
+            lua_getglobal(L, "print");
+        } else {
+            lua_replace(L, n + 1); /* show where the loaded table was */
+            lua_settop(L, n + 1);
+        }
         lua_insert(L, 1);
         if (lua_pcall(L, n, 0, 0) != LUA_OK)
             repl_report(L, LUA_ERRRUN, NULL);

@@ -150,12 +150,59 @@ end
 
 setmetatable(help, {__call = function(_, x) print(help.text(x)) end})
 
+-- How the REPL shows a value: plain tables as their contents (keys sorted,
+-- nested tables to depth 2, at most 12 entries each, matrices by their
+-- first line), everything else as tostring does.
+local function repr(v, depth)
+  local mt = getmetatable(v)
+  if type(v) ~= "table" or (mt and (mt.__tostring or mt.__name)) then
+    if type(v) == "string" and depth > 0 then return ("%q"):format(v):gsub("\\\n", "\\n") end
+    local s = tostring(v)
+    return depth > 0 and s:match("^[^\n]*") or s
+  end
+  if depth >= 2 then return "{...}" end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  local n = #v
+  table.sort(keys, function(a, b)
+    local ta, tb = type(a) == "number", type(b) == "number"
+    if ta ~= tb then return ta end
+    if ta then return a < b end
+    return tostring(a) < tostring(b)
+  end)
+  local parts = {}
+  for i, k in ipairs(keys) do
+    if i > 12 then parts[#parts + 1] = ("... (%d entries)"):format(#keys) break end
+    local val = repr(v[k], depth + 1)
+    if math.type(k) == "integer" and k >= 1 and k <= n then parts[#parts + 1] = val
+    elseif type(k) == "string" and k:match("^[%a_][%w_]*$") then parts[#parts + 1] = k .. " = " .. val
+    else parts[#parts + 1] = "[" .. repr(k, 1) .. "] = " .. val end
+  end
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+function help.repr(v) return repr(v, 0) end
+
+-- The REPL's printer: results side by side (tab-separated, as lua.c), or
+-- one per line when one of them takes several lines (two matrices)
+function help.show(...)
+  local out, multi = {}, false
+  for i = 1, select("#", ...) do
+    out[i] = repr((select(i, ...)), 0)
+    multi = multi or out[i]:find("\n", 1, true) ~= nil
+  end
+  io.write(table.concat(out, multi and "\n" or "\t"), "\n")
+end
+
 help.add{
   "help", "In-REPL help: help() lists the topics, help(x) describes a module, function, method, model object or " ..
   "value (its type's methods); help(\"matrix:t\") looks up by name.",
   "help.text(x)", "The text help(x) prints, as a string.",
   "help.add{sig, text, ...}", "Adds entries (the key is sig up to its '(').",
   "help.resolve(key)", "The function or table an entry describes (nil when it names nothing).",
+  "help.repr(v)", "The text the REPL shows for v: plain tables as their sorted contents (depth 2, 12 entries), " ..
+  "other values as tostring.",
+  "help.show(...)", "The REPL's printer: values tab-separated, or one per line when one takes several lines.",
 }
 
 return help

@@ -57,3 +57,20 @@ case("help: topics, entries by value and by name, values by type, unknown names"
   check(has(help.text("zeros"), "did you mean matrix.zeros"), help.text("zeros"))
   eq(help.text(print), "no help for function; help() lists the topics")
 end)
+
+case("help.repr / help.show: what the REPL prints for tables and several results (issue 17)", function()
+  local help = require "simec.help"
+  eq(help.repr({b = 2, a = {1, 2, {x = 1}}, [5] = "s\nt"}), '{[5] = "s\\nt", a = {1, 2, {...}}, b = 2}')
+  eq(help.repr({m = matrix.eye(2)}), "{m = matrix 2x2}")
+  local big = {}
+  for i = 1, 20 do big["k" .. i] = i end
+  check(help.repr(big):find("... (20 entries)", 1, true))
+  eq(help.repr(setmetatable({}, {__tostring = function() return "obj" end})), "obj")
+  local out = {}
+  local saved = io.write
+  io.write = function(...) for _, s in ipairs{...} do out[#out + 1] = s end end
+  help.show(1, "x")
+  help.show(matrix.full(1, 1, 7), matrix.full(1, 1, 8))
+  io.write = saved
+  eq(table.concat(out), "1\tx\nmatrix 1x1\n   7\nmatrix 1x1\n   8\n")
+end)

@@ -54,6 +54,12 @@ expect "banner" '^simec [0-9]+\.[0-9]+\.[0-9]+ \(Lua 5\.4'
 line "1 + 1"
 expect "expression printed without =" '^2$'
 
+line "t = {b = 2, a = {1, 2}}"
+line "t"
+expect "a plain table shows its contents" '^\{a = \{1, 2\}, b = 2\}$'
+line "matrix.full(1, 1, 7), matrix.full(1, 1, 8)"
+expect "multi-line results one per line, not run together" '^   7$'
+
 line "for i = 1, 3 do"
 expect "continuation prompt" '^>>( |$)'
 line "io.write(i, ',')"
