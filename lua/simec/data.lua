@@ -13,6 +13,26 @@ local function exists(path)
   return f ~= nil
 end
 
+-- What a data set prints as in the REPL:
+--   ml-100k: 1,682 items x 943 users, 100,000 ratings; 27 item features, 49 user features
+local function count(n)
+  return (tostring(math.tointeger(n) or n):reverse():gsub("(%d%d%d)(%d)", "%1,%2"):reverse())
+end
+data.DataSet = require("simec.help").shape{__name = "data set"}
+data.DataSet.__tostring = function(d)
+  local R = d.ratings or d.interactions or (d.given and d.given.train)
+  if not R then return ("data set %s"):format(tostring(d.name)) end
+  local rows, cols = "items", "users"
+  if d.interactions then rows, cols = "targets", "drugs" end
+  local function nf(side, what)
+    local X = side and (side.features or side.similarity)
+    return X and ("%s %s features"):format(count(X:ncols()), what) or ("no %s features"):format(what)
+  end
+  return ("%s: %s %s x %s %s, %s %s; %s, %s"):format(tostring(d.name), count(R:nrows()), rows, count(R:ncols()), cols,
+    count(R:nnz()), d.interactions and "interactions" or "ratings", nf(d.items or d.targets, rows:sub(1, -2)),
+    nf(d.users or d.drugs, cols:sub(1, -2)))
+end
+
 -- The lines of a text file, numbered: "\n", "\r\n" and "\r" (old Mac)
 -- endings alike, a UTF-8 byte-order mark at the start dropped
 local function each_line(path)
@@ -392,7 +412,7 @@ function data.movielens(dir, opts)
   else
     out.users = {ids = user_ids}
   end
-  return out
+  return setmetatable(out, data.DataSet)
 end
 
 -- tags applied to at least min_count items become "tag=<lowercase>" tokens
@@ -466,10 +486,10 @@ function data.synthetic(opts)
   local ids = function(n) local t = {} for i = 1, n do t[i] = tostring(i) end return t end
   R:set_row_labels(ids(items))
   R:set_col_labels(ids(users))
-  return {name = "synthetic", ratings = R, order = nil,
-          items = {ids = R:row_labels(), tokens = item_rows, features = Xi, vocab = vi},
-          users = {ids = R:col_labels(), tokens = user_rows, features = Xu, vocab = vu},
-          truth = {P = P, Q = Q, bi = bi, bu = bu}}
+  return setmetatable({name = "synthetic", ratings = R, order = nil,
+                       items = {ids = R:row_labels(), tokens = item_rows, features = Xi, vocab = vi},
+                       users = {ids = R:col_labels(), tokens = user_rows, features = Xu, vocab = vu},
+                       truth = {P = P, Q = Q, bi = bi, bu = bu}}, data.DataSet)
 end
 
 -- A labelled table as the Yamanishi files store it: a header of an empty
@@ -570,9 +590,9 @@ function data.dti(dir, name)
   local Y = sparse.from_triplets(ri, ci, 1, {rows = #targets, cols = #drugs})
   Y:set_row_labels(targets)
   Y:set_col_labels(drugs)
-  return {name = name, interactions = Y,
+  return setmetatable({name = name, interactions = Y,
           targets = {ids = targets, similarity = similarity(base .. "_simmat_dg.txt", targets)},
-          drugs = {ids = drugs, similarity = similarity(base .. "_simmat_dc.txt", drugs)}}
+          drugs = {ids = drugs, similarity = similarity(base .. "_simmat_dc.txt", drugs)}}, data.DataSet)
 end
 
 -- Synthetic drug-target data shaped as data.dti's: drugs and targets have
@@ -619,8 +639,8 @@ function data.synthetic_dti(opts)
   local Y = sparse.from_triplets(ri, ci, 1, {rows = nt, cols = nd})
   Y:set_row_labels(tids)
   Y:set_col_labels(dids)
-  return {name = "synthetic", interactions = Y, targets = {ids = tids, similarity = kernel(V)},
-          drugs = {ids = dids, similarity = kernel(U)}}
+  return setmetatable({name = "synthetic", interactions = Y, targets = {ids = tids, similarity = kernel(V)},
+          drugs = {ids = dids, similarity = kernel(U)}}, data.DataSet)
 end
 
 require("simec.help").add{
@@ -638,6 +658,9 @@ require("simec.help").add{
   "data.dti(dir, name)", "Yamanishi drug-target data (name: nr, gpcr, ic, e): interactions (targets x drugs) and " ..
   "symmetrised drug and target similarity matrices.",
   "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
+  "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..
+  "users, labelled) or interactions, order, items and users (or targets and drugs) with ids, titles, features, " ..
+  "vocab; printing it summarises sizes and features.",
   "data.number(s)", "A number in the readers' grammar ([+-] digits [. digits] [e [+-] digits], finite), or nil " ..
   "(hexadecimal, inf, nan and blanks are not numbers).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..

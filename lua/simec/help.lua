@@ -37,7 +37,17 @@ local function module_of(name)
   return ok and m or nil
 end
 
+-- metatables of tables with a known shape, by their __name (help.shape)
+local shapes = {}
+
+-- Registers mt (with __name) so help(x) describes tables that carry it.
+function help.shape(mt)
+  shapes[mt.__name] = mt
+  return mt
+end
+
 function help.resolve(key)
+  if shapes[key] then return shapes[key] end
   local mod, dot, name = key:match("^([%w_]+)([.:])([%w_]+)$")
   if not mod then return module_of(key) end
   if dot == "." then
@@ -101,6 +111,9 @@ local function key_of(x)
     end
     return nil
   end
+  -- tables with a known shape (data sets, splits) name it in their metatable
+  local mt = type(x) == "table" and getmetatable(x)
+  if mt and shapes[mt.__name] == mt and t[mt.__name] then return mt.__name end
   local models = module_of("models")
   if type(x) == "table" and models and models.classes then
     local mt = getmetatable(x)
@@ -200,6 +213,7 @@ help.add{
   "help.text(x)", "The text help(x) prints, as a string.",
   "help.add{sig, text, ...}", "Adds entries (the key is sig up to its '(').",
   "help.resolve(key)", "The function or table an entry describes (nil when it names nothing).",
+  "help.shape(mt)", "Registers a metatable with a __name so help(x) describes the tables that carry it.",
   "help.repr(v)", "The text the REPL shows for v: plain tables as their sorted contents (depth 2, 12 entries), " ..
   "other values as tostring.",
   "help.show(...)", "The REPL's printer: values tab-separated, or one per line when one takes several lines.",

@@ -44,6 +44,26 @@ local function train_map(sorted, perm, ntrain, n)
   return map, list
 end
 
+-- 12345 -> "12,345"
+local function count(n)
+  local s = tostring(math.tointeger(n) or n)
+  return (s:reverse():gsub("(%d%d%d)(%d)", "%1,%2"):reverse())
+end
+
+-- What a split table prints as in the REPL:
+--   split T2a: 67,431 train / 32,569 test ratings; 1,345 train items, 337 new items; 943 users
+local Split = require("simec.help").shape{__name = "split"}
+Split.__tostring = function(s)
+  local parts = {}
+  for _, side in ipairs{{"items", s.train_items, s.test_items}, {"users", s.train_users, s.test_users}} do
+    local name, train, new = side[1], side[2] or {}, side[3] or {}
+    parts[#parts + 1] = #new > 0 and ("%s train %s, %s new %s"):format(count(#train), name, count(#new), name)
+                        or ("%s %s"):format(count(#train), name)
+  end
+  return ("split %s%s: %s train / %s test ratings; %s"):format(s.scenario or ("fold " .. tostring(s.fold)),
+    s.given and " (given)" or "", count(s.train:nnz()), count(s.test:nnz()), table.concat(parts, "; "))
+end
+
 local function identity(n)
   local m = {}
   for i = 1, n do m[i] = i end
@@ -94,7 +114,7 @@ function splits.split(R, scenario, opts)
   s.test_items, s.test_users = new(row_map, nitems), new(col_map, nusers)
   s.item_perm, s.user_perm = item_perm, user_perm
   s.item_sorted, s.user_sorted = item_sorted, user_sorted
-  return s
+  return setmetatable(s, Split)
 end
 
 -- A split given as two labelled rating matrices (e.g. ml-100k's u1.base and
@@ -154,7 +174,7 @@ function splits.given(train, test, item_ids, user_ids)
     return t
   end
   s.test_items, s.test_users = new(row_map), new(col_map)
-  return s
+  return setmetatable(s, Split)
 end
 
 -- k folds over "ratings" (default), "items" or "users"; each fold is a
@@ -215,6 +235,9 @@ require("simec.help").add{
   "for new), train_items/train_users, test_items/test_users.",
   "splits.given(train, test [, item_ids, user_ids])", "A T1 split table from a given train and test set " ..
   "(labelled, e.g. u1.base/u1.test) in the full space of the data set's ids (or their union).",
+  "split", "A split table (splits.split, splits.given): scenario, train (train index space), test (full space), " ..
+  "row_map/col_map (full -> train index, 0: new), train_items/train_users, test_items/test_users; printing it " ..
+  "summarises the counts.",
   "splits.kfold(R, k, {over = \"ratings\" | \"items\" | \"users\", seed})", "k split tables whose test parts " ..
   "partition the ratings (or items, users).",
 }

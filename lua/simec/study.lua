@@ -140,8 +140,8 @@ function study.load(args)
     ds.source = "data.synthetic"
   elseif args.ratings then
     local R, info = read_ratings(args.ratings, args)
-    ds = {name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
-          items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}
+    ds = setmetatable({name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
+                       items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}, data.DataSet)
   elseif args.data or not args.train then
     local dir = study.find_data(args.data or "ml-100k")
     local ok, d = pcall(data.movielens, dir, {min_tag_count = args.tags_min, genome_min = args.genome_min or nil})
@@ -171,8 +171,8 @@ function study.load(args)
     local ok, s = pcall(splits.given, Rtr, Rte, ds and ds.items.ids, ds and ds.users.ids)
     if not ok then study.fail("%s", tostring(s)) end
     if not ds then
-      ds = {name = trp:match("([^/]+)$") .. "+" .. tep:match("([^/]+)$"), source = trp,
-            items = {ids = s.item_ids}, users = {ids = s.user_ids}}
+      ds = setmetatable({name = trp:match("([^/]+)$") .. "+" .. tep:match("([^/]+)$"), source = trp,
+                         items = {ids = s.item_ids}, users = {ids = s.user_ids}}, data.DataSet)
     end
     ds.given = s
     ds.given_name = ("%s / %s"):format(args.train, args.test)

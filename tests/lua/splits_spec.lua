@@ -112,3 +112,15 @@ case("kfold: the test folds partition the ratings, items or users", function()
   eq(n, 80)
   eq(#splits.kfold(R, 3, {over = "users"})[1].test_users, 30)
 end)
+
+case("data sets and splits print as summaries, and help describes them (issue 17)", function()
+  local data, help = require "simec.data", require "simec.help"
+  local ds = data.synthetic{items = 1200, users = 300, ratings = 5000, item_features = 7, user_features = 3, seed = 2}
+  eq(tostring(ds), "synthetic: 1,200 items x 300 users, 5,000 ratings; 7 item features, 3 user features")
+  local s = splits.split(ds.ratings, "T2a")
+  check(tostring(s):find("^split T2a: [%d,]+ train / [%d,]+ test ratings; 840 train items, 360 new items; 300 users$"),
+        tostring(s))
+  check(help.text(ds):find("^data set\n"), help.text(ds))
+  check(help.text(s):find("^split\n"), help.text(s))
+  eq(help.repr({s = ds}), "{s = synthetic: 1,200 items x 300 users, 5,000 ratings; 7 item features, 3 user features}")
+end)
