@@ -15,9 +15,12 @@ end
 
 -- What a data set prints as in the REPL:
 --   ml-100k: 1,682 items x 943 users, 100,000 ratings; 27 item features, 49 user features
-local function count(n)
-  return (tostring(math.tointeger(n) or n):reverse():gsub("(%d%d%d)(%d)", "%1,%2"):reverse())
+-- 12345 -> "12,345"
+function data.thousands(n)
+  local sign, digits, rest = tostring(math.tointeger(n) or n):match("^(-?)(%d*)(.*)$")
+  return sign .. digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "") .. rest
 end
+local count = data.thousands
 data.DataSet = require("simec.help").shape{__name = "data set"}
 data.DataSet.__tostring = function(d)
   local R = d.ratings or d.interactions or (d.given and d.given.train)
@@ -50,6 +53,16 @@ local function each_line(path)
     n = n + 1
     return n, table.remove(queue, 1)
   end
+end
+
+-- The first line of a file as each_line reads it (nil when empty), without
+-- reading further
+local function first_line(path)
+  local f, err = io.open(path, "rb")
+  if not f then error(err, 3) end
+  local l = f:read("l")
+  f:close()
+  return l and (l:gsub("^\239\187\191", ""):match("^[^\r]*"))
 end
 
 local function split(s, sep)
@@ -189,7 +202,7 @@ function data.features_file(path, ids, what)
   local f, err = io.open(path, "rb")
   if not f then error(("%s features: %s"):format(what, err), 0) end
   f:close()
-  local _, first = each_line(path)()
+  local first = first_line(path)
   if not first then error(("%s: empty %s feature file"):format(path, what), 0) end
   local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
                 first:find(";", 1, true) and ";" or nil
@@ -334,7 +347,7 @@ function data.movielens(dir, opts)
     end
   elseif exists(p("ratings.csv")) then
     -- the releases have a header line; a file without one keeps its first rating
-    local _, first = each_line(p("ratings.csv"))()
+    local first = first_line(p("ratings.csv"))
     local f1 = split(first or "", ",")
     local header = not (data.number(f1[1] or "") and data.number(f1[2] or "") and data.number(f1[3] or ""))
     R, info = sparse.read(p("ratings.csv"), {row = 2, col = 1, value = 3, delim = ",", header = header, order = true})
@@ -661,6 +674,7 @@ require("simec.help").add{
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..
   "users, labelled) or interactions, order, items and users (or targets and drugs) with ids, titles, features, " ..
   "vocab; printing it summarises sizes and features.",
+  "data.thousands(n)", "n with thousands separators (12345 -> \"12,345\").",
   "data.number(s)", "A number in the readers' grammar ([+-] digits [. digits] [e [+-] digits], finite), or nil " ..
   "(hexadecimal, inf, nan and blanks are not numbers).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..

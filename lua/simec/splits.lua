@@ -44,11 +44,7 @@ local function train_map(sorted, perm, ntrain, n)
   return map, list
 end
 
--- 12345 -> "12,345"
-local function count(n)
-  local s = tostring(math.tointeger(n) or n)
-  return (s:reverse():gsub("(%d%d%d)(%d)", "%1,%2"):reverse())
-end
+local count = require("simec.data").thousands
 
 -- What a split table prints as in the REPL:
 --   split T2a: 67,431 train / 32,569 test ratings; 1,345 train items, 337 new items; 943 users

@@ -254,3 +254,8 @@ case("titles: Latin-1 files decoded to UTF-8; titles under two ids disclosed (is
   eq(table.concat(ds.items.duplicate_titles[1].ids, ","), "2,3")
   os.execute("rm -rf " .. d)
 end)
+
+case("data.thousands groups digits by three", function()
+  eq(data.thousands(0), "0"); eq(data.thousands(999), "999"); eq(data.thousands(1000), "1,000")
+  eq(data.thousands(25000095), "25,000,095"); eq(data.thousands(1682.0), "1,682")
+end)
