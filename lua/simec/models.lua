@@ -416,8 +416,8 @@ end
 -- SimEc identity input even where item features exist.
 -- SimEc settings left out take SimEc.new's and fit's defaults (the core's);
 -- embedding is required for the SimEc models. seed seeds the training
--- shuffles and, as seed + 15, the initial weights (the default 13 keeps the
--- weights earlier releases drew from seed 28). on_epoch (model "simec")
+-- shuffles and, as seed + 15, the initial weights (so the default 13 draws
+-- the study's initial weights, those of seed 28). on_epoch (model "simec")
 -- is called after every epoch with a function giving the predictions at
 -- s.test of the weights so far; it returns false to stop.
 -- "simec" is one-sided: the item side for T1 and T2a (identity input for T1

@@ -24,8 +24,8 @@ study.SIMEC = {embedding = 10, l2_reg_emb = 1e-3, optimizer = "adamax"}
 study.SEED = 13
 study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
 -- --quick leaves out the zero-filled SimEcs above this many items x users
--- cells: their epochs cost that many outputs (ml-100k has 1.6e6; MovieLens
--- 10M 7.5e8, some 20 s an epoch on 2 cores)
+-- cells: each of their epochs costs that many outputs (ml-100k has 1.6e6,
+-- MovieLens 10M 7.5e8; docs/study.md, "Scale")
 study.QUICK_DENSE_CELLS = 5e7
 
 local WEIGHTS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}

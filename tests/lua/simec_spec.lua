@@ -395,3 +395,37 @@ case("m:similar leaves the query out; explanations list only features that took 
   local top = lrp.top(matrix.new{{0, 0.5, 0, -2}}, {"a", "b", "c", "d"}, 10)
   eq(#top, 2); eq(top[1][1], "d"); eq(top[2][1], "b")
 end)
+
+case("models.fit_split: input, base and on_epoch options and their errors", function()
+  local ds = data.synthetic{items = 60, users = 50, ratings = 1500, rank = 2, item_features = 6, user_features = 4,
+                            seed = 3}
+  local X = {items = ds.items.features, users = ds.users.features}
+  local s = splits.split(ds.ratings, "T1")
+  local o = {model = "simec", embedding = 3, epochs = 2}
+  local function with(extra)
+    local t = {}
+    for k, v in pairs(o) do t[k] = v end
+    for k, v in pairs(extra) do t[k] = v end
+    return t
+  end
+  -- identity input ignores the item features; base "users" keeps the item effects in the residuals
+  check((models.fit_split(s, X, with{input = "identity"}):values() - models.fit_split(s, X, o):values()):norm() > 0)
+  check((models.fit_split(s, X, with{base = "users"}):values() - models.fit_split(s, X, o):values()):norm() > 0)
+  local epochs = {}
+  local p = models.fit_split(s, X, with{on_epoch = function(e, predict)
+    epochs[#epochs + 1] = e
+    eq(predict():nnz(), s.test:nnz())
+  end})
+  eq(#epochs, 2); eq(p:nnz(), s.test:nnz())
+  checkerr("models.fit_split: input must be \"features\" or \"identity\", got dense", models.fit_split, s, X,
+           with{input = "dense"})
+  checkerr("models.fit_split: on_epoch needs model \"simec\"", models.fit_split, s, X,
+           with{model = "two_simec", on_epoch = print})
+  checkerr("models.fit_split: k must be a positive integer (the study's is 100), got nil", models.fit_split, s, X,
+           {model = "svd_regression"})
+  local s2 = splits.split(ds.ratings, "T2a")
+  checkerr("models.fit_split: identity input needs known items (T1)", models.fit_split, s2, X, with{input = "identity"})
+  -- a given split needs labelled matrices
+  checkerr("splits.given: train and test must be labelled", splits.given, sparse.from_triplets({1}, {1}),
+           sparse.from_triplets({1}, {1}))
+end)
