@@ -7,10 +7,7 @@ local data = require "simec.data"
 local cli = {}
 
 local DEFAULT_HELP = {json = "Write the results as JSON to this file.", synthetic = "Run on synthetic data.",
-                      epochs = "Training epochs.",
-                      item_features = "Item features: 'id<TAB>token' pairs or an id column and named value " ..
-                                      "columns. Repeatable.",
-                      user_features = "User features, as --item-features. Repeatable."}
+                      epochs = "Training epochs."}
 
 -- opts from argv, or nil and the message of a usage error. spec maps names
 -- to "string", "integer", "flag" or "list" (a repeatable option; or {kind,
@@ -27,7 +24,7 @@ function cli.try_parse(argv, spec, prog, about)
     local kind, help = spec[name], nil
     if type(kind) == "table" then kind, help = kind[1], kind[2] end
     local flag = "--" .. name:gsub("_", "-")
-    help = help or DEFAULT_HELP[name]
+    help = help or DEFAULT_HELP[name] or require("simec.study").FEATURE_HELP[name]
     if kind == "flag" then p:flag(flag, help)
     elseif kind == "list" then p:option(flag, help):count("*")
     elseif kind == "integer" then

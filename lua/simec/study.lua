@@ -243,6 +243,14 @@ M.mean = {
   uses = function() return "none" end,
 }
 
+-- the means model's predictions at sp.test and the rank-k SVD of its
+-- residuals (k capped by the shape)
+local function mean_svd(sp, k)
+  local mm = models.means(sp.train, {shrinkage = study.SHRINKAGE})
+  local resid = mm:residuals(sp.train)
+  return mm:predict(sp.test, sp.row_map, sp.col_map), models.svd(resid, math.min(k, math.min(resid:shape()) - 1))
+end
+
 -- the means model with other shrinkages, and SVD at a small rank (the study's baseline tables)
 for _, sh in ipairs{0, 0.1, 0.5, 0.9} do
   M[("mean_s%g"):format(sh)] = {
@@ -256,10 +264,8 @@ M.svd_k10 = {
   method = function() return "mean+SVD(k=10)" end,
   applies = function(c) if c.sc ~= "T1" then return false, "SVD alone predicts known items and users", true end return true end,
   fit = function(_, sp)
-    local mm = models.means(sp.train, {shrinkage = study.SHRINKAGE})
-    local resid = mm:residuals(sp.train)
-    local sv = models.svd(resid, math.min(10, math.min(resid:shape()) - 1))
-    return plus(mm:predict(sp.test, sp.row_map, sp.col_map), sv:predict(sp.test, sp.row_map, sp.col_map))
+    local base, sv = mean_svd(sp, 10)
+    return plus(base, sv:predict(sp.test, sp.row_map, sp.col_map))
   end,
   uses = function() return "none" end,
 }
@@ -281,10 +287,7 @@ M.svd = {
                               "mean+SVD+regression" end,
   applies = new_sides_have,
   fit = function(c, sp, X)
-    local mm = models.means(sp.train, {shrinkage = study.SHRINKAGE})
-    local base = mm:predict(sp.test, sp.row_map, sp.col_map)
-    local resid = mm:residuals(sp.train)
-    local sv = models.svd(resid, math.min(study.SVD_K, math.min(resid:shape()) - 1))
+    local base, sv = mean_svd(sp, study.SVD_K)
     if c.sc == "T1" then return plus(base, sv:predict(sp.test, sp.row_map, sp.col_map)) end
     local ro = {alpha = study.RIDGE_ALPHA}
     if NEW[c.sc].items then ro.items = X.items:select_rows(sp.train_items) end
@@ -751,6 +754,12 @@ function study.parse_seeds(text)
   return out
 end
 
+-- what --item-features and --user-features take, for every example's --help
+study.FEATURE_HELP = {
+  item_features = "Item features: 'id<TAB>token' pairs or an id column and named value columns. Repeatable.",
+  user_features = "User features, as --item-features. Repeatable.",
+}
+
 -- The parser every study example shares (argparse: Debian's lua-argparse).
 function study.parser(spec)
   local argparse = require "argparse"
@@ -764,9 +773,8 @@ function study.parser(spec)
   p:option("--columns", "USER,ITEM,RATING field numbers (default 1,2,3).")
   p:option("--train", "A given training file (e.g. u1.base); with --test runs T1 on that split.")
   p:option("--test", "The given test file (e.g. u1.test).")
-  p:option("--item-features", "Item features: 'id<TAB>token' pairs or an id column and named value columns. " ..
-           "Repeatable."):count("*")
-  p:option("--user-features", "User features, as --item-features. Repeatable."):count("*")
+  p:option("--item-features", study.FEATURE_HELP.item_features):count("*")
+  p:option("--user-features", study.FEATURE_HELP.user_features):count("*")
   p:option("--no-features", "Ignore the features of a side: items, users or both.")
   p:option("--tags-min", "Tags used on at least this many items become item features.", "5"):convert(math.tointeger)
   p:option("--genome-min", "Tag-genome relevance kept as an item feature from this score (20m, 25m, latest).",
@@ -884,6 +892,7 @@ require("simec.help").add{
   "study.fail(fmt, ...)", "Raises a usage error: study.main prints it as one line and exits 2.",
   "study.model_names()", "The ids of the models the runner knows, sorted.",
   "study.GRIDS", "The declared grids: default and quick.",
+  "study.FEATURE_HELP", "The --help text of --item-features and --user-features, shared by every example.",
   "study.MODELS", "The models the runner knows, by id.",
 }
 
