@@ -32,7 +32,11 @@ typedef struct simec_fwd {
  * end of an epoch) with the steps it skipped in closed form: their
  * gradient was zero, so only the moments' decay moves them. The result is
  * the dense optimiser's (exact for SGD; for Adam and Adamax up to eps
- * against the decayed second moment) at the cost of the touched rows. */
+ * against the decayed second moment) at the cost of the touched rows.
+ * An identity input is lazy under an l2 penalty too: its rows are
+ * penalised when a batch uses them, each at row_l2 = l2 x batches per
+ * epoch, so an epoch's penalty is the dense one's (each row is in one
+ * batch) without stepping every row in every batch. */
 typedef struct simec_grad {
     double *g;
     int sparse[2];          /* 0: first layer, 1: last layer */
@@ -40,6 +44,7 @@ typedef struct simec_grad {
     size_t *rows[2], nrows[2];
     int64_t *last[2];       /* per row: the step it is up to date with */
     int fused;              /* the last layer steps inside its output pass */
+    double row_l2;          /* the first layer's per-use penalty (identity input), or 0 */
     uint32_t *slot;         /* output -> position in rows[1] (fused pass) */
 } simec_grad;
 

@@ -9,10 +9,15 @@
 
 #define OUT_CHUNK 1024
 
+static double first_l2(const simec *m)
+{
+    return m->nl == 2 ? m->cfg.l2_reg_emb : m->cfg.l2_reg;
+}
+
+/* identity rows are lazy under a penalty too (simec_grad's row_l2) */
 static int lazy_first(const simec *m, const simec_input *x)
 {
-    double l2 = m->nl == 2 ? m->cfg.l2_reg_emb : m->cfg.l2_reg;
-    return (m->cfg.input == SIMEC_IN_IDENTITY || x->S) && l2 == 0.0;
+    return m->cfg.input == SIMEC_IN_IDENTITY || (x->S && first_l2(m) == 0.0);
 }
 
 static int lazy_last(const simec *m, const simec_target *t)
@@ -173,6 +178,75 @@ static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n
     return CORE_OK;
 }
 
+/* Zero-filled sparse targets under the squared error with a linear output:
+ * every output of the batch without forming them. With Z = Y V^T and T the
+ * batch's targets (zero where none is stored), sum (Z - T)^2 =
+ * sum_r y_r (V^T V) y_r - 2 sum_T t z + sum_T t^2, and the gradients are
+ * dY = 2s (Y V^T V - T V), gV = 2s (V Y^T Y - T^T Y): the cost follows the
+ * stored entries and d x d products, not rows x outputs. */
+static int gram_applies(const simec *m, const simec_target *t)
+{
+    return t->S && m->cfg.missing == SIMEC_ZERO && m->cfg.loss == SIMEC_MSE && SIMEC_LAST(m)->act == SIMEC_LINEAR;
+}
+
+static int out_gram(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
+                    double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    const double *V = m->theta + L->w_off;
+    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
+    size_t d = L->in, out = L->out, r, c;
+    double s = 1.0 / ((double)(out ? out : 1) * (double)n), quad = 0.0, cross = 0.0, tsq = 0.0;
+    double *VV = core_calloc(d * d, sizeof *VV), *YG = core_malloc((n ? n : 1) * d * sizeof *YG);
+    double *YY = gV ? core_calloc(d * d, sizeof *YY) : NULL;
+    if (!VV || !YG || (gV && !YY)) {
+        core_free(VV), core_free(YG), core_free(YY);
+        return core_err_nomem(e, "SimEc outputs", (double)(n + 2 * d) * (double)d * 8);
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)out, 1.0, V, (int)d, 0.0, VV, (int)d);
+    for (r = 0; r < d; r++) /* the full symmetric matrix for the products below */
+        for (c = 0; c < r; c++)
+            VV[r * d + c] = VV[c * d + r];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)d, 1.0, Y->x, (int)Y->ld, VV, (int)d,
+                0.0, YG, (int)d);
+    for (r = 0; r < n; r++) {
+        const double *y = &MAT_AT(Y, r, 0);
+        double *dy = dY ? &MAT_AT(dY, r, 0) : NULL;
+        spm_ptr k;
+        for (c = 0; c < d; c++)
+            quad += y[c] * YG[r * d + c];
+        if (dy)
+            for (c = 0; c < d; c++)
+                dy[c] += 2.0 * s * YG[r * d + c];
+        for (k = T->p[rows[r]]; k < T->p[rows[r] + 1]; k++) {
+            const double *v = V + (size_t)T->j[k] * d;
+            double tv = T->x[k], z = 0.0;
+            for (c = 0; c < d; c++)
+                z += y[c] * v[c];
+            cross += tv * z, tsq += tv * tv;
+            if (dy)
+                for (c = 0; c < d; c++)
+                    dy[c] -= 2.0 * s * tv * v[c];
+            if (gV) {
+                double *gv = gV + (size_t)T->j[k] * d;
+                for (c = 0; c < d; c++)
+                    gv[c] -= 2.0 * s * tv * y[c];
+            }
+        }
+    }
+    if (gV) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, Y->x, (int)Y->ld, 0.0, YY, (int)d);
+        for (r = 0; r < d; r++)
+            for (c = 0; c < r; c++)
+                YY[r * d + c] = YY[c * d + r];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)out, (int)d, (int)d, 2.0 * s, V, (int)d, YY,
+                    (int)d, 1.0, gV, (int)d);
+    }
+    *loss = s * (quad - 2.0 * cross + tsq);
+    core_free(VV), core_free(YG), core_free(YY);
+    return CORE_OK;
+}
+
 /* Every output of the batch, in column chunks: zero-filled sparse targets,
  * or dense targets (NaN missing under a masked loss). */
 static int out_chunked(const simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
@@ -238,9 +312,12 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
     return CORE_OK;
 }
 
-/* The regularisers' loss, and their gradient added to g (if not NULL) */
-static int regularise(const simec *m, double *g, double *loss, core_err *e)
+/* The regularisers' loss, and their gradient added to g (if not NULL);
+ * with grad->row_l2 the first layer's penalty is on the batch's rows only */
+static int regularise(const simec *m, const simec_grad *grad, const size_t *rows, size_t n, double *loss,
+                      core_err *e)
 {
+    double *g = grad ? grad->g : NULL, row_l2 = grad ? grad->row_l2 : 0.0;
     const simec_layer *LL = SIMEC_LAST(m);
     const double *V = m->theta + LL->w_off;
     size_t l, i, j, d = LL->in, out = LL->out;
@@ -253,6 +330,14 @@ static int regularise(const simec *m, double *g, double *loss, core_err *e)
         size_t k, nw = L->in * L->out;
         if (lam == 0.0 || (last && m->cfg.wll_frozen))
             continue;
+        if (l == 0 && row_l2 > 0.0) {
+            for (i = 0; i < n; i++)
+                for (k = rows[i] * L->out; k < (rows[i] + 1) * L->out; k++) {
+                    total += row_l2 * W[k] * W[k];
+                    g[L->w_off + k] += 2.0 * row_l2 * W[k];
+                }
+            continue;
+        }
         for (k = 0; k < nw; k++) {
             total += lam * W[k] * W[k];
             if (g)
@@ -418,9 +503,12 @@ static int batch(simec *m, const simec_input *x, const simec_target *t, const si
     } else if (t->S && m->cfg.missing == SIMEC_MASK) {
         if ((rc = out_masked(m, t->S, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
             goto done;
+    } else if (gram_applies(m, t)) {
+        if ((rc = out_gram(m, t->S, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
+            goto done;
     } else if ((rc = out_chunked(m, t, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
         goto done;
-    if (with_reg && (rc = regularise(m, G ? G->g : NULL, &reg, e)))
+    if (with_reg && (rc = regularise(m, G, rows, n, &reg, e)))
         goto done;
     if (G && (rc = backward(m, x, rows, n, &f, &dY, G, e)))
         goto done;
@@ -578,6 +666,8 @@ static int fit_run(simec *m, const simec_input *x, const simec_target *t, const 
                         !o->dense_updates && lazy_last(m, t) && !m->cfg.wll_frozen, e)))
         goto done;
     G.fused = G.sparse[1]; /* output layer and its optimiser step in one pass */
+    if (G.sparse[0] && m->cfg.input == SIMEC_IN_IDENTITY)
+        G.row_l2 = first_l2(m) * (double)((n + bs - 1) / bs);
     memcpy(snap, m->theta, m->n_params * sizeof *snap); /* restored on Ctrl-C */
     rng_seed(&g, o->seed);
     for (i = 0; i < n; i++)

@@ -127,6 +127,63 @@ static void test_gradients(void)
     }
 }
 
+/* Zero-filled sparse targets under the squared error take the Gram path
+ * (no outputs formed); the same targets stored dense take the chunked pass
+ * over every output. Loss and gradient must agree, with a frozen last layer
+ * too, and on a batch with an empty target row. */
+static void test_gram_matches_chunked(void)
+{
+    int frozen;
+    rng g;
+    rng_seed(&g, 11);
+    for (frozen = 0; frozen < 2; frozen++) {
+        simec_cfg cfg;
+        simec m;
+        mat X, T;
+        spm XS, TS;
+        simec_input in;
+        simec_target ts, td;
+        size_t rows[] = {1, 4, 6, 7, 0}, i;
+        double *gs, *gd, ls, ld, worst = 0.0;
+        core_err e;
+        randmat(&X, 9, 7, 0.4, &g);
+        randmat(&T, 9, 13, 0.7, &g);
+        for (i = 0; i < 13; i++)
+            MAT_AT(&T, 6, i) = 0.0; /* a row with no stored target */
+        spm_from_dense(&XS, &X, 0.0, NULL);
+        spm_from_dense(&TS, &T, 0.0, NULL);
+        simec_cfg_default(&cfg);
+        cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 7, cfg.emb_dim = 4, cfg.out_dim = 13;
+        cfg.n_hidden = 1, cfg.hidden[0] = 5, cfg.hidden_act[0] = SIMEC_TANH;
+        cfg.missing = SIMEC_ZERO, cfg.l2_reg_emb = 0.01, cfg.wll_frozen = frozen;
+        cfg.seed = 5;
+        CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
+        memset(&in, 0, sizeof in);
+        in.S = &XS, in.n = 9;
+        ts.S = &TS, ts.D = NULL;
+        td.S = NULL, td.D = &T;
+        gs = malloc(m.n_params * sizeof *gs), gd = malloc(m.n_params * sizeof *gd);
+        CHECK(simec_batch_grad(&m, &in, &ts, rows, 5, &ls, gs, &e) == CORE_OK);
+        CHECK(simec_batch_grad(&m, &in, &td, rows, 5, &ld, gd, &e) == CORE_OK);
+        CHECK(fabs(ls - ld) <= 1e-12 * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
+        for (i = 0; i < m.n_params; i++) {
+            double err = fabs(gs[i] - gd[i]);
+            if (err > worst)
+                worst = err;
+        }
+        if (!(worst < 1e-12))
+            fprintf(stderr, "Gram path (frozen %d): gradient differs by %g\n", frozen, worst);
+        CHECK(worst < 1e-12);
+        CHECK(simec_eval_loss(&m, &in, &ts, 4, &ls, &e) == CORE_OK);
+        CHECK(simec_eval_loss(&m, &in, &td, 4, &ld, &e) == CORE_OK);
+        CHECK(fabs(ls - ld) <= 1e-12 * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
+        free(gs), free(gd);
+        simec_free(&m);
+        mat_release(&X), mat_release(&T);
+        spm_free(&XS), spm_free(&TS);
+    }
+}
+
 /* A linear SimEc on identity input with full targets is a rank-k
  * factorisation: it must reach the truncated SVD's error. */
 static void test_svd_error(void)
@@ -391,6 +448,82 @@ static void test_lazy_equals_dense(void)
     spm_free(&XS), spm_free(&TS);
 }
 
+/* An identity input under an l2 penalty steps only the rows a batch uses,
+ * each penalised at l2 x batches per epoch (simec_grad's row_l2): one epoch
+ * of plain SGD must equal that rule applied batch by batch with
+ * simec_batch_grad (whose penalty is the dense one: 2 l2 W on every row),
+ * rows outside a batch must not move, and with one batch per epoch the
+ * lazy rule is the dense optimiser's, for Adamax too. */
+static void test_identity_row_penalty(void)
+{
+    const size_t n = 6, bs = 3, nb = 2;
+    const double lam = 0.05, lr = 0.1;
+    mat T;
+    spm TS;
+    rng g;
+    simec_cfg cfg;
+    simec a, b;
+    simec_input in;
+    simec_target tg;
+    simec_fit_opts o;
+    simec_fit_info info;
+    core_err e;
+    size_t i, bt, r, k, rows[3];
+    double *grad, loss, worst = 0.0;
+    rng_seed(&g, 31);
+    randmat(&T, 6, 5, 0.4, &g);
+    spm_from_dense(&TS, &T, 0.0, NULL);
+    simec_cfg_default(&cfg);
+    cfg.input = SIMEC_IN_IDENTITY, cfg.in_dim = 6, cfg.emb_dim = 3, cfg.out_dim = 5;
+    cfg.missing = SIMEC_ZERO, cfg.l2_reg_emb = lam, cfg.opt = SIMEC_SGD, cfg.momentum = 0.0, cfg.lr = lr;
+    cfg.seed = 9;
+    CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
+    CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+    memset(&in, 0, sizeof in);
+    in.n = n;
+    tg.S = &TS, tg.D = NULL;
+    simec_fit_opts_default(&o);
+    o.epochs = 1, o.batch_size = bs, o.shuffle = 0;
+    CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
+    grad = malloc(b.n_params * sizeof *grad);
+    for (bt = 0; bt < nb; bt++) {
+        for (r = 0; r < bs; r++)
+            rows[r] = bt * bs + r;
+        CHECK(simec_batch_grad(&b, &in, &tg, rows, bs, &loss, grad, &e) == CORE_OK);
+        for (i = 0; i < b.n_params; i++) {
+            size_t L0 = b.layer[0].w_off, w = b.layer[0].out;
+            if (i >= L0 && i < L0 + b.layer[0].in * w) {
+                size_t row = (i - L0) / w;
+                if (row < bt * bs || row >= (bt + 1) * bs)
+                    continue; /* not in this batch: no step */
+                grad[i] += 2.0 * lam * (double)(nb - 1) * b.theta[i];
+            }
+            b.theta[i] -= lr * grad[i];
+        }
+    }
+    for (k = 0; k < a.n_params; k++)
+        worst = fabs(a.theta[k] - b.theta[k]) > worst ? fabs(a.theta[k] - b.theta[k]) : worst;
+    if (!(worst < 1e-12))
+        fprintf(stderr, "identity rows: fit and the per-use penalty differ by %g\n", worst);
+    CHECK(worst < 1e-12);
+    simec_free(&a), simec_free(&b);
+    /* one batch per epoch: lazy and dense agree, Adamax included */
+    cfg.opt = SIMEC_ADAMAX, cfg.lr = 0.01;
+    CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
+    CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+    o.epochs = 4, o.batch_size = n, o.shuffle = 1;
+    CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
+    o.dense_updates = 1;
+    CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
+    for (worst = 0.0, k = 0; k < a.n_params; k++)
+        worst = fabs(a.theta[k] - b.theta[k]) > worst ? fabs(a.theta[k] - b.theta[k]) : worst;
+    CHECK(worst < 1e-12);
+    simec_free(&a), simec_free(&b);
+    free(grad);
+    mat_release(&T);
+    spm_free(&TS);
+}
+
 static void test_bad_input(void)
 {
     simec_cfg cfg = small_cfg();
@@ -430,10 +563,12 @@ static void test_bad_input(void)
 int main(void)
 {
     RUN(test_gradients);
+    RUN(test_gram_matches_chunked);
     RUN(test_svd_error);
     RUN(test_masked_recovery);
     RUN(test_save_load_determinism_interrupt);
     RUN(test_lazy_equals_dense);
+    RUN(test_identity_row_penalty);
     RUN(test_bad_input);
     return check_summary();
 }
