@@ -23,10 +23,6 @@ study.RIDGE_ALPHA = 250
 study.SIMEC = {embedding = 10, l2_reg_emb = 1e-3, optimizer = "adamax"}
 study.SEED = 13
 study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
--- --quick leaves out the zero-filled SimEcs above this many items x users
--- cells: each of their epochs costs that many outputs (ml-100k has 1.6e6,
--- MovieLens 10M 7.5e8; docs/study.md, "Scale")
-study.QUICK_DENSE_CELLS = 5e7
 
 local WEIGHTS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
 
@@ -230,8 +226,7 @@ end
 -- grid its key in study.GRIDS (nil: nothing to choose); fit(c, sp, X, p)
 -- the predictions at sp.test of the model fitted on sp.train with setting
 -- p (X: features of sp's full space), and extras found while fitting (the
--- best epoch); uses(c, p) the feature sets the row used; dense whether
--- its cost grows with items x users (a zero-filled SimEc's targets); after the models
+-- best epoch); uses(c, p) the feature sets the row used; after the models
 -- it needs chosen first, optional_after those it uses when they are run.
 study.MODELS = {}
 local M = study.MODELS
@@ -316,7 +311,6 @@ end
 for _, missing in ipairs{"zero", "mask"} do
   local suffix = missing == "mask" and " masked" or ""
   M["simec" .. (missing == "mask" and "_masked" or "")] = {
-    dense = missing == "zero",
     method = function(c) return "mean+" .. simec_name(c, "simec") .. suffix end,
     applies = one_sided,
     grid = "simec",
@@ -324,7 +318,6 @@ for _, missing in ipairs{"zero", "mask"} do
     uses = one_sided_uses,
   }
   M["two_simec" .. (missing == "mask" and "_masked" or "")] = {
-    dense = missing == "zero",
     method = function() return "mean+two-SimEc" .. suffix end,
     applies = new_sides_have,
     grid = "simec",
@@ -337,7 +330,6 @@ end
 -- the zero-filled SimEc on the residuals of the learned biases (their
 -- setting as chosen for the biases row)
 M.biases_simec = {
-  dense = true,
   method = function(c) return "biases+" .. simec_name(c, c.sc == "T3" and "two_simec" or "simec") end,
   applies = new_sides_have,
   after = {"biases"},
@@ -358,8 +350,7 @@ M.biases_simec = {
 for _, input in ipairs{"I", "X"} do
   for _, missing in ipairs{"zero", "mask"} do
     M[("simec_%s%s"):format(input:lower(), missing == "mask" and "_masked" or "")] = {
-      dense = missing == "zero",
-      method = function() return ("mean+SimEc(%s)%s"):format(input, missing == "mask" and " masked" or "") end,
+        method = function() return ("mean+SimEc(%s)%s"):format(input, missing == "mask" and " masked" or "") end,
       applies = function(c)
         if c.sc ~= "T1" and c.sc ~= "T2a" then return false, "the study's SimEc rows are T1 and T2a", true end
         if input == "I" and c.sc ~= "T1" then return false, "identity input needs known items", true end
@@ -492,9 +483,8 @@ function study.model_names()
 end
 
 -- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
--- | "quick" | a grid set), progress (a function(line) or false),
--- max_dense_cells (models whose cost grows with items x users are skipped
--- above it). Returns the runs: one row per seed, scenario and model.
+-- | "quick" | a grid set), progress (a function(line) or false). Returns
+-- the runs: one row per seed, scenario and model.
 function study.run(ds, opts)
   local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"] or
                    study.fail("unknown grid set %s (default or quick)", tostring(opts.grids))
@@ -517,10 +507,6 @@ function study.run(ds, opts)
         local m, t = M[id], clock()
         local ok, why, structural = true, nil, nil
         if m.applies then ok, why, structural = m.applies(c) end
-        local cells = s.train:nrows() * s.train:ncols()
-        if ok and m.dense and opts.max_dense_cells and cells > opts.max_dense_cells then
-          ok, why = false, ("zero-filled over %.3g cells (this grid's limit: %.3g)"):format(cells, opts.max_dense_cells)
-        end
         local label = ("[seed %d %s] %s"):format(seed, sc, m.method(c))
         if not ok then
           runs[#runs + 1] = {seed = seed, scenario = sc, model = id, method = m.method(c), skipped = why,
@@ -839,8 +825,7 @@ function study.main(spec, argv)
     end
     print(("split seeds %s, %s grid, validation from the training side"):format(args.seeds,
           args.quick and "quick" or "default"))
-    local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default",
-                  max_dense_cells = args.quick and study.QUICK_DENSE_CELLS or nil}
+    local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default"}
     if args.quiet then opts.progress = false end
     local runs = study.run(ds, opts)
     local summary = study.print(ds, runs)

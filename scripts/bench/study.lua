@@ -22,8 +22,7 @@ if arg[7] then
   models = {}
   for m in arg[7]:gmatch("[^,]+") do models[#models + 1] = m end
 end
-local runs = study.run(ds, {models = models, scenarios = sc, grids = grid,
-                            max_dense_cells = grid == "quick" and study.QUICK_DENSE_CELLS or nil})
+local runs = study.run(ds, {models = models, scenarios = sc, grids = grid})
 study.print(ds, runs)
 local per, order = {}, {}
 for _, r in ipairs(runs) do
