@@ -48,7 +48,7 @@ HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
 CTEST_SRC := $(wildcard tests/c/test_*.c)
 CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers
+.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference
 all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 
 $(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) | check-deps
@@ -123,6 +123,11 @@ ctests: $(CTEST_BIN) $(REPLAY_BIN)
 test: deps
 	@$(MAKE) --no-print-directory all ctests
 	@sh scripts/run-tests.sh --build $(BUILD) --bin $(OUT)
+
+# docs/reference.md from the help registry (tests/lua/help_spec.lua fails when it is stale)
+reference: all
+	@./simec -e 'io.write(require("simec.help").markdown())' > docs/reference.md.tmp && mv docs/reference.md.tmp docs/reference.md
+	@echo "wrote docs/reference.md"
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OUT=build/asan SAN=1 all ctests

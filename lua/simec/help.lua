@@ -161,6 +161,67 @@ function help.text(x)
   return entry_text(t[key])
 end
 
+-- The whole registry as Markdown: each topic of help.topics with its
+-- entries, then the model objects and the shapes of tables, then anything
+-- else; docs/reference.md is this text (make reference), so the reference
+-- and help() cannot drift apart.
+function help.markdown()
+  help.text() -- loads every topic's module, so all entries are registered
+  local t, done = entries(), {}
+  local out = {"# simec reference", "",
+               "Every module, type, function and method, as `help(x)` prints it in the REPL. This file is " ..
+               "generated from the help registry by `make reference`; `make test` fails when it is stale. " ..
+               "How the pieces fit together: guide.md.", ""}
+  local function entry(k, level)
+    local sig, text = t[k][1], t[k][2]
+    out[#out + 1] = ("%s `%s`"):format(level, sig)
+    out[#out + 1] = ""
+    out[#out + 1] = text
+    out[#out + 1] = ""
+    done[k] = true
+  end
+  local function section(title, keys)
+    if #keys == 0 then return end
+    out[#out + 1] = "## " .. title
+    out[#out + 1] = ""
+    for _, k in ipairs(keys) do entry(k, "###") end
+  end
+  local links, seen = {}, {}
+  for _, topic in ipairs(help.topics) do -- anchors as Markdown renderers make them: a repeat gets -1
+    local slug = topic:lower()
+    links[#links + 1] = ("[%s](#%s%s)"):format(topic, slug, seen[slug] and "-" .. seen[slug] or "")
+    seen[slug] = (seen[slug] or 0) + 1
+  end
+  out[#out + 1] = "Topics: " .. table.concat(links, ", ") .. ", [model objects](#model-objects), [tables](#tables)."
+  out[#out + 1] = ""
+  for _, topic in ipairs(help.topics) do
+    if t[topic] then
+      out[#out + 1] = "## " .. topic
+      out[#out + 1] = ""
+      out[#out + 1] = t[topic][2]
+      out[#out + 1] = ""
+      done[topic] = true
+      for _, k in ipairs(members(topic)) do entry(k, "###") end
+    end
+  end
+  local classes, tables, rest = {}, {}, {}
+  for k in pairs(t) do
+    if not done[k] then
+      local class = k:match("^([%w_]+):")
+      if class and help.resolve(class) == nil and t[k] then classes[#classes + 1] = k
+      elseif shapes[k] then tables[#tables + 1] = k
+      else rest[#rest + 1] = k end
+    end
+  end
+  table.sort(classes)
+  table.sort(tables)
+  table.sort(rest)
+  section("Model objects", classes)
+  section("Tables", tables)
+  section("Other entries", rest)
+  return (table.concat(out, "\n"):gsub("\n+$", "\n"))
+end
+
 setmetatable(help, {__call = function(_, x) print(help.text(x)) end})
 
 -- How the REPL shows a value: plain tables as their contents (keys sorted,
@@ -217,6 +278,7 @@ help.add{
   "help.repr(v)", "The text the REPL shows for v: plain tables as their sorted contents (depth 2, 12 entries), " ..
   "other values as tostring.",
   "help.show(...)", "The REPL's printer: values tab-separated, or one per line when one takes several lines.",
+  "help.markdown()", "The whole registry as Markdown (docs/reference.md, written by make reference).",
 }
 
 return help

@@ -74,3 +74,22 @@ case("help.repr / help.show: what the REPL prints for tables and several results
   io.write = saved
   eq(table.concat(out), "1\tx\nmatrix 1x1\n   7\nmatrix 1x1\n   8\n")
 end)
+
+case("docs/reference.md is the help registry (make reference rewrites it)", function()
+  local f = io.open("docs/reference.md", "rb")
+  check(f, "docs/reference.md is missing (run from the project root)")
+  local text = f:read("a")
+  f:close()
+  local want = help.markdown()
+  if text ~= want then
+    local function lines(s) local t = {} for l in (s .. "\n"):gmatch("([^\n]*)\n") do t[#t + 1] = l end return t end
+    local a, b = lines(text), lines(want)
+    local n = 1
+    while a[n] == b[n] do n = n + 1 end
+    error(("docs/reference.md is stale at line %d (run make reference):\n  file: %s\n  help: %s"):format(n,
+          tostring(a[n]), tostring(b[n])), 0)
+  end
+  for _, topic in ipairs(help.topics) do
+    check(text:find("\n## " .. topic .. "\n", 1, true), "reference has no section " .. topic)
+  end
+end)
