@@ -13,6 +13,33 @@ local function exists(path)
   return f ~= nil
 end
 
+local function is_dir(path)
+  local f = io.open(path .. "/.", "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- the data sets scripts/get-data.sh downloads
+local GET_DATA = {["ml-100k"] = true, ["ml-1m"] = true, ["ml-10m"] = true, ["ml-20m"] = true, ["ml-25m"] = true,
+                  ["ml-latest"] = true, ["ml-latest-small"] = true, dti = true}
+
+-- Where a data set named (or pathed) name lives: the path given, else
+-- data/NAME (where scripts/get-data.sh puts it), else ../shared/data/NAME.
+-- Not found: nil, the places looked, and the get-data.sh command when the
+-- script knows the name.
+function data.find(name)
+  local tried = {name}
+  if is_dir(name) then return name end
+  if not name:find("/", 1, true) then
+    for _, root in ipairs{"data", "../shared/data"} do
+      local p = root .. "/" .. name
+      tried[#tried + 1] = p
+      if is_dir(p) then return p end
+    end
+  end
+  return nil, tried, GET_DATA[name] and ("scripts/get-data.sh %s"):format(name) or nil
+end
+
 -- What a data set prints as in the REPL:
 --   ml-100k: 1,682 items x 943 users, 100,000 ratings; 27 item features, 49 user features
 -- 12345 -> "12,345"
@@ -282,6 +309,12 @@ end
 function data.movielens(dir, opts)
   opts = opts or {}
   if type(dir) ~= "string" then error("data.movielens: dir must be a string", 2) end
+  local found, tried, get = data.find(dir)
+  if not found then
+    error(("data.movielens: no data set %s: looked in %s%s"):format(dir, table.concat(tried, ", "),
+          get and "; get it with " .. get or ""), 2)
+  end
+  dir = found
   local p = function(f) return dir .. "/" .. f end
   local ds, R, info
   local item_meta, user_meta, titles, years = {}, nil, {}, {}
@@ -659,6 +692,8 @@ end
 require("simec.help").add{
   "data", "Data sets: MovieLens (100K, 1M/10M, CSV releases) with item and user features, Yamanishi drug-target " ..
   "data, and a synthetic generator.",
+  "data.find(name)", "The folder of a data set: the path given, else data/NAME (where scripts/get-data.sh puts it), " ..
+  "else ../shared/data/NAME; not found: nil, the places looked and the get-data.sh command for a name it knows.",
   "data.movielens(dir [, {min_tag_count = 5, genome_min = 0.5, item_features, user_features}])", "Ratings (items x users, labelled), " ..
   "their file order, and items/users with ids, titles, years, tokens and binary feature matrices; the release is " ..
   "detected by its files. Malformed lines are errors naming file and line.",

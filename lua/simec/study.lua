@@ -55,38 +55,19 @@ function study.fail(fmt, ...)
   error(setmetatable({msg = select("#", ...) > 0 and fmt:format(...) or fmt}, USAGE), 0)
 end
 
-local function is_dir(path)
-  local f = io.open(path .. "/.", "rb")
-  if f then f:close() return true end
-  return false
-end
-
 local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close() end
   return f ~= nil
 end
 
--- the data sets scripts/get-data.sh downloads
-local GET_DATA = {["ml-100k"] = true, ["ml-1m"] = true, ["ml-10m"] = true, ["ml-20m"] = true, ["ml-25m"] = true,
-                  ["ml-latest"] = true, ["ml-latest-small"] = true, dti = true}
-
--- Where a data set named (or pathed) name lives: the path given, else
--- data/NAME (where scripts/get-data.sh puts it), else ../shared/data/NAME.
+-- data.find's folder for name, or a usage error naming the places looked
 function study.find_data(name)
-  local tried = {name}
-  if is_dir(name) then return name end
-  if not name:find("/", 1, true) then
-    for _, root in ipairs{"data", "../shared/data"} do
-      local p = root .. "/" .. name
-      tried[#tried + 1] = p
-      if is_dir(p) then return p end
-    end
-  end
-  local hint = GET_DATA[name] and ("get it with scripts/get-data.sh %s"):format(name) or
-               "give a MovieLens folder, --ratings FILE or --train FILE --test FILE"
+  local dir, tried, get = data.find(name)
+  if dir then return dir end
   study.fail("no data set %s: looked in %s; %s, or run on synthetic data with --synthetic", name,
-             table.concat(tried, ", "), hint)
+             table.concat(tried, ", "), get and "get it with " .. get or
+             "give a MovieLens folder, --ratings FILE or --train FILE --test FILE")
 end
 
 local function parse_columns(text)
@@ -864,8 +845,8 @@ require("simec.help").add{
   "standard error over seeds.",
   "study.add_feature_files(ds, args)", "Adds the feature files args.item_features and args.user_features (lists " ..
   "of paths: pairs or columns) to the data set's items and users.",
-  "study.find_data(name)", "The folder of a data set: the path given, else data/NAME, else ../shared/data/NAME; " ..
-  "a usage error naming the places looked otherwise.",
+  "study.find_data(name)", "data.find's folder for a data set, or a usage error naming the places looked and " ..
+  "what to do.",
   "study.grid_for(id, c, grid_set)", "The grid a model runs with in a scenario (values that cannot matter there " ..
   "dropped).",
   "study.parse_seeds(text)", "\"1-5\", \"13\" or \"1,4,9\" as a list of seeds.",
