@@ -48,6 +48,7 @@ end
 
 function help.resolve(key)
   if shapes[key] then return shapes[key] end
+  if key:find(" ", 1, true) then return debug.getregistry()[key] end -- a shape the C side registers (fit history)
   local mod, dot, name = key:match("^([%w_]+)([.:])([%w_]+)$")
   if not mod then return module_of(key) end
   if dot == "." then
@@ -111,9 +112,10 @@ local function key_of(x)
     end
     return nil
   end
-  -- tables with a known shape (data sets, splits) name it in their metatable
+  -- tables with a known shape (data sets, splits, fit histories) name it
+  -- in their metatable's __name, which has an entry
   local mt = type(x) == "table" and getmetatable(x)
-  if mt and shapes[mt.__name] == mt and t[mt.__name] then return mt.__name end
+  if mt and type(mt.__name) == "string" and t[mt.__name] then return mt.__name end
   local models = module_of("models")
   if type(x) == "table" and models and models.classes then
     local mt = getmetatable(x)
@@ -209,7 +211,7 @@ function help.markdown()
     if not done[k] then
       local class = k:match("^([%w_]+):")
       if class and help.resolve(class) == nil and t[k] then classes[#classes + 1] = k
-      elseif shapes[k] then tables[#tables + 1] = k
+      elseif shapes[k] or k:find(" ", 1, true) then tables[#tables + 1] = k
       else rest[#rest + 1] = k end
     end
   end

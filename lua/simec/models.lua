@@ -31,7 +31,7 @@ function models.means(train, opts)
     error(("models.means: rows must be a boolean, got %s"):format(tostring(opts.rows)), 2)
   end
   return setmetatable({mu = sum / train:nnz(), s = s, row_mean = row_mean, row_count = row_count,
-                       col_mean = col_mean, col_count = col_count}, Means)
+                       col_mean = col_mean, col_count = col_count, rows = opts.rows ~= false}, Means)
 end
 
 -- mu + s*(user mean - mu) + s*(item mean - mu) at the stored positions of
@@ -81,7 +81,7 @@ function models.biases(train, opts)
     bu = r:col_sums():t():div(cu + lu)
   end
   local b = setmetatable(as_means(bi, bu), Biases)
-  b.bi, b.bu = bi, bu
+  b.bi, b.bu, b.reg_items, b.reg_users = bi, bu, li, lu
   if opts.items then b.items = models.ridge(opts.items, bi, opts.alpha or 10) end
   if opts.users then b.users = models.ridge(opts.users, bu, opts.alpha or 10) end
   return b
@@ -568,6 +568,18 @@ local function check_self(self, method)
   end
 end
 
+-- What explain_rating returns: the list {{name, relevance}, ...} (most
+-- relevant first), with output, user and rule; it prints as a small table.
+local Explanation = require("simec.help").shape{__name = "rating explanation"}
+Explanation.__tostring = function(e)
+  local out = {("explanation (LRP, %s) of output %d = %.4f:"):format(e.rule, e.user, e.output)}
+  local w = 0
+  for _, t in ipairs(e) do w = math.max(w, #t[1]) end
+  for _, t in ipairs(e) do out[#out + 1] = ("  %-" .. w .. "s  %+.4f"):format(t[1], t[2]) end
+  if #e == 0 then out[#out + 1] = "  (no feature has a non-zero relevance)" end
+  return table.concat(out, "\n")
+end
+
 -- m:explain_rating(x, user, names, {n = 10, rule = "epsilon", eps = 0}):
 -- the features of one item (x: a 1-row matrix or sparse matrix) ranked by
 -- their share of the model's output for user (its pre-activation), as
@@ -578,10 +590,13 @@ function simec_methods.explain_rating(self, x, user, names, opts)
   if (sparse.is(x) and x:nrows() or (matrix.is(x) and x:nrows())) ~= 1 then
     error("explain_rating: x must be one item's feature row (a 1-row matrix or sparse matrix)", 2)
   end
-  local R = lrp.explain(self, x, {output = user, rule = opts.rule or "epsilon", eps = opts.eps or 0})
+  local rule = opts.rule or "epsilon"
+  local R = lrp.explain(self, x, {output = user, rule = rule, eps = opts.eps or 0})
   local V = self:layers()[#self:layers()].W
   local z = (self:transform(x) * V:select_cols({user})):get(1, 1)
-  return lrp.top(R, names, opts.n or 10), z
+  local top = setmetatable(lrp.top(R, names, opts.n or 10), Explanation)
+  top.output, top.user, top.rule = z, user, rule
+  return top, z
 end
 
 -- m:similar(Xq, Xall, k, {metric = "dot" | "cosine", exclude, include_self}):
@@ -629,6 +644,53 @@ function simec_methods.similar(self, Xq, Xall, k, opts)
     end
   end
   return S:topk(k)
+end
+
+-- What the model objects print as in the REPL: kind, sizes and settings
+local function count(n) return require("simec.data").thousands(n) end
+local function cells(m) return m:nrows() * m:ncols() end
+local function sides(items, users) return ("%s items x %s users"):format(count(items), count(users)) end
+Means.__name = "means model"
+function Means:__tostring()
+  return ("means model: mu %.4f, shrinkage %g%s; %s"):format(self.mu, self.s,
+    self.rows and "" or ", no item term", sides(cells(self.row_count), cells(self.col_count)))
+end
+Biases.__name = "biases model"
+function Biases:__tostring()
+  local from = {}
+  for _, side in ipairs{"items", "users"} do
+    if self[side] then from[#from + 1] = ("%s (%d features)"):format(side, self[side].W:nrows()) end
+  end
+  return ("biases model: mu %.4f, reg items %g, users %g; %s%s"):format(self.mu, self.reg_items, self.reg_users,
+    sides(self.bi:nrows(), self.bu:nrows()),
+    #from > 0 and ("; new ones from %s, alpha %g"):format(table.concat(from, " and "), self.items and
+      self.items.alpha or self.users.alpha) or "")
+end
+SVD.__name = "SVD model"
+function SVD:__tostring()
+  return ("SVD model: rank %d of %s, singular values %.4g .. %.4g"):format(self.k,
+    sides(self.U:nrows(), self.Vt:ncols()), self.s:max(), self.s:min())
+end
+SVDReg.__name = "SVD + regression model"
+function SVDReg:__tostring()
+  local from = {}
+  for _, side in ipairs{"items", "users"} do
+    if self[side] then from[#from + 1] = ("%s (%d features)"):format(side, self[side].W:nrows()) end
+  end
+  return ("SVD + regression model: rank %d, factors of new %s by ridge (alpha %g)"):format(self.svd.k,
+    table.concat(from, " and "), self.alpha)
+end
+Ridge.__name = "ridge model"
+function Ridge:__tostring()
+  return ("ridge model: %d features -> %d outputs, alpha %g (%s)"):format(self.W:nrows(), self.W:ncols(), self.alpha,
+    tostring(self.method))
+end
+TwoSimEc.__name = "two-SimEc model"
+function TwoSimEc:__tostring()
+  local function input(side) return self[side .. "_features"] and "features" or "identity" end
+  return ("two-SimEc model: %s, embedding %d; items from %s, users from %s; %s trained first"):format(
+    sides(self.R:nrows(), self.R:ncols()), self.item_model:config().embedding, input("item"), input("user"),
+    self.first)
 end
 
 -- the classes of the model objects, for help() and their tests
@@ -681,7 +743,10 @@ require("simec.help").add{
   "the indices and scores of the k rows of Xall with the most similar embeddings (content-based suggestions); " ..
   "a row is not its own neighbour (Xq == Xall, or exclude = the query rows' own indices).",
   "SimEc:explain_rating(x, user, names [, {n = 10, rule = \"epsilon\", eps = 0}])", "One item's features ranked by " ..
-  "their relevance for one user's output (LRP), and that output.",
+  "their relevance for one user's output (LRP), and that output: a rating explanation.",
+  "rating explanation", "What m:explain_rating returns: the list {{name, relevance}, ...}, most relevant first (only " ..
+  "features with a non-zero relevance), with output (the model's output for the user), user and rule; printing " ..
+  "it gives one line per feature.",
 }
 
 return models

@@ -7,6 +7,8 @@
 #include "bind.h"
 #include "simec.h"
 
+#define HISTORY_T "fit history" /* the metatable of what m:fit returns */
+
 #define SIMEC_T "SimEc"
 
 static simec *checkmodel(lua_State *L, int arg)
@@ -351,6 +353,7 @@ static int s_fit(lua_State *L)
     c.tty = isatty(2);
     lua_createtable(L, 0, 6);
     c.hist = lua_gettop(L);
+    luaL_setmetatable(L, HISTORY_T);
     lua_newtable(L);
     lua_setfield(L, c.hist, "loss");
     lua_newtable(L);
@@ -648,6 +651,54 @@ static int s_newindex(lua_State *L)
     return 0;
 }
 
+/* The REPL shows a fit's history as one line: epochs, the loss from the
+ * first to the last epoch (and the validation loss when there was one),
+ * the best epoch and why it stopped; h.seconds keeps the timings. */
+static double history_at(lua_State *L, int h, const char *field, lua_Integer i)
+{
+    double v;
+    lua_getfield(L, h, field);
+    v = lua_istable(L, -1) && lua_geti(L, -1, i) == LUA_TNUMBER ? lua_tonumber(L, -1) : (double)NAN;
+    lua_settop(L, h);
+    return v;
+}
+
+static int history_tostring(lua_State *L)
+{
+    luaL_Buffer b;
+    lua_Integer n, best;
+    int h = 1;
+    luaL_checktype(L, h, LUA_TTABLE);
+    lua_settop(L, h);
+    lua_getfield(L, h, "epochs");
+    n = lua_tointeger(L, -1);
+    lua_getfield(L, h, "best_epoch");
+    best = lua_tointeger(L, -1);
+    lua_settop(L, h);
+    luaL_buffinit(L, &b);
+    lua_pushfstring(L, "fit history: %I epoch%s", n, n == 1 ? "" : "s");
+    luaL_addvalue(&b);
+    if (n > 0) {
+        char line[160];
+        double l0 = history_at(L, h, "loss", 1), l1 = history_at(L, h, "loss", n);
+        double v0 = history_at(L, h, "val", 1), v1 = history_at(L, h, "val", n);
+        snprintf(line, sizeof line, ", loss %.4g -> %.4g", l0, l1);
+        luaL_addstring(&b, line);
+        if (!isnan(v0)) {
+            snprintf(line, sizeof line, ", validation %.4g -> %.4g", v0, v1);
+            luaL_addstring(&b, line);
+        }
+        lua_pushfstring(L, ", best epoch %I", best);
+        luaL_addvalue(&b);
+    }
+    lua_getfield(L, h, "stopped");
+    if (lua_toboolean(L, -1))
+        luaL_addstring(&b, ", stopped by on_epoch");
+    lua_pop(L, 1);
+    luaL_pushresult(&b);
+    return 1;
+}
+
 static const char *const help[] = {
     "SimEc", "Similarity Encoders: input (identity, dense or sparse features) -> optional hidden layers -> linear "
     "embedding -> last linear layer W_ll (no bias) -> outputs approximating a row of a rating or similarity matrix. "
@@ -676,6 +727,9 @@ static const char *const help[] = {
     "SimEc:save(path)", "Writes the model (weights, optimiser state, settings; versioned, CRC32) through a temporary "
     "file that is fsynced and renamed: a failed save never damages an existing file.",
     "SimEc:config()", "The model's sizes and settings as a table.",
+    HISTORY_T, "What m:fit returns: loss, val and seconds (one entry per epoch of this call), epochs, best_epoch, "
+    "stopped, lr, initial_epoch, negatives_capped. Printing it gives the epochs, the first and last loss (and "
+    "validation loss) and the best epoch.",
     NULL};
 
 int luaopen_simec_simec(lua_State *L)
@@ -688,6 +742,10 @@ int luaopen_simec_simec(lua_State *L)
                                     {"__newindex", s_newindex}, {NULL, NULL}};
     static const luaL_Reg funcs[] = {{"new", s_new}, {"load", s_load}, {NULL, NULL}};
     bind_add_help(L, help);
+    luaL_newmetatable(L, HISTORY_T);
+    lua_pushcfunction(L, history_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
     luaL_newmetatable(L, SIMEC_T);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods); /* a table, so the REPL completes method names */

@@ -93,3 +93,32 @@ case("docs/reference.md is the help registry (make reference rewrites it)", func
     check(text:find("\n## " .. topic .. "\n", 1, true), "reference has no section " .. topic)
   end
 end)
+
+case("fit histories, model objects and explanations print as summaries and have help (issue 17)", function()
+  local models = require "simec.models"
+  local m = simec.SimEc.new{input = 3, embedding = 2, output = 4, seed = 1}
+  local X = simec.matrix{{1, 0, 1}, {0, 1, 0}, {1, 1, 0}}
+  local T = simec.matrix{{1, 0, 2, 0}, {0, 1, 0, 0}, {1, 1, 0, 3}}
+  local h = m:fit(X, T, {epochs = 3, verbose = false, validation = {X, T}})
+  local text = tostring(h)
+  check(text:match("^fit history: 3 epochs, loss [%d.e-]+ %-> [%d.e-]+, validation [%d.e-]+ %-> [%d.e-]+, " ..
+                   "best epoch %d$"), text)
+  eq(#h.loss, 3)
+  check(has(help.text(h), "What m:fit returns"), help.text(h))
+  eq(tostring(m:fit(X, T, {epochs = 0, verbose = false})), "fit history: 0 epochs")
+  local e, z = m:explain_rating(X:select_rows({1}), 2, {"a", "b", "c"})
+  eq(e.output, z)
+  local lines = {}
+  for l in tostring(e):gmatch("[^\n]+") do lines[#lines + 1] = l end
+  eq(lines[1], ("explanation (LRP, epsilon) of output 2 = %.4f:"):format(z))
+  eq(#lines, 1 + #e)
+  for i, t in ipairs(e) do check(lines[i + 1]:find(t[1], 1, true) and t[2] ~= 0, lines[i + 1]) end
+  check(has(help.text(e), "What m:explain_rating returns"), help.text(e))
+  local R = simec.sparse.from_triplets({1, 2, 3}, {1, 2, 2}, {3, 4, 5})
+  eq(tostring(models.means(R)), "means model: mu 4.0000, shrinkage 1; 3 items x 2 users")
+  eq(tostring(models.biases(R, {reg_items = 2, reg_users = 3})), "biases model: mu 4.0000, reg items 2, users 3; " ..
+     "3 items x 2 users")
+  check(tostring(models.svd(R, 1)):match("^SVD model: rank 1 of 3 items x 2 users, singular values"), "svd")
+  check(help.repr(models.means(R)):match("^means model"), "the REPL prints the summary")
+  check(has(help.text(models.means(R)), "Means:predict"), "help(model) lists its methods")
+end)
