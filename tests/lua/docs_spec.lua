@@ -1,0 +1,195 @@
+-- The documentation is tested: every REPL transcript (a fenced block that
+-- starts with "$ ./simec") and every ```lua block of README.md and
+-- docs/tutorial.md runs, and what it prints must be what the document
+-- shows. A transcript's input lines ("> ", ">> ") go to `simec -i`; its
+-- whole output (stdout and stderr) is compared with the block. A ```lua
+-- block runs as a script; a ```output block right after it is compared
+-- with what the script prints. Before a block, <!-- not run: REASON -->
+-- skips it and <!-- needs: NAME --> runs it only where data.find(NAME)
+-- finds the data set; both skips are printed. The man page's options
+-- are checked against simec --help.
+local T = require "simec.test"
+local check, eq, case = T.check, T.eq, T.case
+local data = require "simec.data"
+
+local DOCS = {"README.md", "docs/tutorial.md"}
+
+local function read(path)
+  local f = assert(io.open(path, "rb"), path .. " is missing (run from the project root)")
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- the fenced blocks of a Markdown text: {info, lines, line (of the fence), marks}
+local function blocks(text)
+  local out, lines = {}, {}
+  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
+  local i, marks = 1, {}
+  while i <= #lines do
+    local l = lines[i]
+    local info = l:match("^```(%S*)%s*$")
+    if info then
+      local b = {info = info, lines = {}, line = i, marks = marks}
+      i = i + 1
+      while i <= #lines and not lines[i]:match("^```%s*$") do
+        b.lines[#b.lines + 1] = lines[i]
+        i = i + 1
+      end
+      out[#out + 1] = b
+      marks = {}
+    elseif l:match("^<!%-%-") then
+      local k, v = l:match("^<!%-%-%s*([%w ]+):%s*(.-)%s*%-%->%s*$")
+      if k then marks[k] = v end
+    elseif l:match("%S") then
+      marks = {}
+    end
+    i = i + 1
+  end
+  return out
+end
+
+local function run(cmd, input)
+  local inp = T.write(T.tmpname(), input)
+  local p = io.popen(("%s < %s 2>&1"):format(cmd, inp))
+  local got = p:read("a")
+  p:close()
+  os.remove(inp)
+  return got
+end
+
+local function lines_of(s)
+  local t = {}
+  for l in (s:gsub("\n$", "") .. "\n"):gmatch("([^\n]*)\n") do t[#t + 1] = (l:gsub("%s+$", "")) end
+  return t
+end
+
+-- whether two lines are the same up to their numbers' last digits (BLAS
+-- kernels differ between machines in the 15th digit): the text between
+-- numbers must match and each number pair agree to 1e-6 relative
+local NUM = "%-?%d+%.?%d*[eE]?[-+]?%d*"
+local function same_line(a, b)
+  if a == b then return true end
+  if not a or not b or a:gsub(NUM, "#") ~= b:gsub(NUM, "#") then return false end
+  local na, nb = {}, {}
+  for x in a:gmatch(NUM) do na[#na + 1] = tonumber(x) end
+  for x in b:gmatch(NUM) do nb[#nb + 1] = tonumber(x) end
+  for k = 1, #na do
+    local x, y = na[k], nb[k]
+    if not x or not y or math.abs(x - y) > 1e-6 * math.max(math.abs(x), math.abs(y), 1e-3) then return false end
+  end
+  return true
+end
+
+-- the first line where got and want differ, or nil
+local function differ(got, want)
+  for k = 1, math.max(#got, #want) do
+    if not same_line(got[k], want[k]) then return k end
+  end
+  return nil
+end
+
+local function compare(doc, b, got_text, want)
+  local got = lines_of(got_text)
+  -- the banner names the Lua release the host was built with
+  if got[1] and want[1] then
+    got[1] = got[1]:gsub("^simec [%d.]+ %(Lua [%d.]+%)$", "simec VERSION")
+    want[1] = want[1]:gsub("^simec [%d.]+ %(Lua [%d.]+%)$", "simec VERSION")
+  end
+  local k = differ(got, want)
+  if k then
+    error(("%s:%d: the block's output differs at its line %d:\n  shown: %s\n  got:   %s"):format(doc, b.line, k,
+          tostring(want[k]), tostring(got[k])), 0)
+  end
+end
+
+local function skip_reason(b)
+  if b.marks["not run"] then return "not run: " .. b.marks["not run"] end
+  if b.marks.needs and not data.find(b.marks.needs) then
+    return ("needs %s (scripts/get-data.sh %s)"):format(b.marks.needs, b.marks.needs)
+  end
+  return nil
+end
+
+for _, doc in ipairs(DOCS) do
+  case(doc .. ": every transcript and Lua block prints what the document shows", function()
+    local bs = blocks(read(doc))
+    local ran, skipped = 0, {}
+    for n, b in ipairs(bs) do
+      local transcript = b.lines[1] and b.lines[1]:match("^%$ %.?/?simec%s*$")
+      if transcript or b.info == "lua" then
+        local why = skip_reason(b)
+        if why then
+          skipped[#skipped + 1] = ("line %d (%s)"):format(b.line, why)
+        elseif transcript then
+          local input, want = {}, {}
+          for k = 2, #b.lines do
+            local l = b.lines[k]
+            want[#want + 1] = l:gsub("%s+$", "")
+            local code = l:match("^>>? (.*)$")
+            if code and (code:find("%S") or k < #b.lines) then input[#input + 1] = code end -- not the last prompt
+          end
+          compare(doc, b, run(SIMEC_BIN .. " -i", table.concat(input, "\n") .. "\n"), want)
+          ran = ran + 1
+        else
+          local got = run(SIMEC_BIN .. " -", table.concat(b.lines, "\n") .. "\n")
+          local nxt = bs[n + 1]
+          if nxt and nxt.info == "output" then
+            compare(doc, b, got, (function()
+              local w = {}
+              for _, l in ipairs(nxt.lines) do w[#w + 1] = l:gsub("%s+$", "") end
+              return w
+            end)())
+          else
+            check(got == "", ("%s:%d: the block printed output the document does not show:\n%s"):format(doc, b.line,
+                  got))
+          end
+          ran = ran + 1
+        end
+      end
+    end
+    check(ran + #skipped > 0, doc .. " has no Lua block")
+    io.write(("docs_spec: %s: %d blocks ran"):format(doc, ran))
+    if #skipped > 0 then io.write(("; skipped %s"):format(table.concat(skipped, ", "))) end
+    io.write("\n")
+  end)
+end
+
+case("the test finds differences: a stale transcript fails, naming the line", function()
+  local b = blocks("x\n```\n$ ./simec\nsimec 0.1.0 (Lua 5.4.4)\n> 1 + 1\n3\n> \n```\n")[1]
+  local want = {}
+  for k = 2, #b.lines do want[#want + 1] = b.lines[k] end
+  local ok, err = pcall(compare, "doc.md", b, run(SIMEC_BIN .. " -i", "1 + 1\n"), want)
+  check(not ok and err:find("doc.md:2: the block's output differs at its line 3:\n  shown: 3\n  got:   2", 1, true),
+        tostring(err))
+  check(same_line("rmse 1.0435149386112\t3", "rmse 1.0435149386131\t3"), "the 14th digit may differ")
+  check(not same_line("rmse 1.0435\t3", "rmse 1.0436\t3"), "the 4th may not")
+  check(not same_line("fit history: 20 epochs", "fit history: 21 epochs"), "nor an integer")
+  check(not same_line("a 1", "b 1"), "nor the text")
+  local marked = blocks("<!-- not run: needs a terminal -->\n```lua\nx = 1\n```\n")[1]
+  eq(skip_reason(marked), "not run: needs a terminal")
+  eq(skip_reason(blocks("<!-- needs: no-such-data-set -->\n```lua\n```\n")[1]),
+     "needs no-such-data-set (scripts/get-data.sh no-such-data-set)")
+  eq(skip_reason(blocks("<!-- needs: no-such-data-set -->\n\nsome text\n```lua\n```\n")[1]), nil)
+end)
+
+-- every option simec --help lists is in the man page's OPTIONS, and back
+case("the man page lists the options simec --help prints", function()
+  local from_help, from_man = {}, {}
+  for l in run(SIMEC_BIN .. " --help", ""):gmatch("[^\n]+") do
+    local first = l:match("^  (%-[%-%a]*)")
+    if first then
+      from_help[first] = true
+      for o in l:gmatch(", (%-%-%a[%w-]*)") do from_help[o] = true end
+    end
+  end
+  local man = read("man/simec.1")
+  local section = man:match("\n%.SH OPTIONS\n(.-)\n%.SH ")
+  check(section, "man/simec.1 has no OPTIONS section")
+  for tag in (section .. "\n"):gmatch("%.TP\n([^\n]*)\n") do
+    for o in (tag:gsub("\\%-", "-") .. " "):gmatch("(%-[%-%a]*)[%s\"]") do from_man[o] = true end
+  end
+  check(next(from_help), "simec --help lists no option")
+  for o in pairs(from_help) do check(from_man[o], ("man/simec.1 does not describe %s (simec --help lists it)"):format(o)) end
+  for o in pairs(from_man) do check(from_help[o], ("simec --help does not list %s (man/simec.1 describes it)"):format(o)) end
+end)
