@@ -592,7 +592,10 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     size_t l;
     for (l = 0; l < m->nl; l++)
         flops += (double)m->layer[l].in * (double)m->layer[l].out;
-    if (flops * (double)(o->batch_size ? o->batch_size : 32) < FIT_BLAS_THREADED_FLOPS) {
+    /* the Gram pass's products have an inner dimension of the embedding's
+     * size: too thin for threads, whose spinning slowed it (10M synthetic:
+     * 2.1 s an epoch with OpenBLAS's threads, 1.3 s without) */
+    if (flops * (double)(o->batch_size ? o->batch_size : 32) < FIT_BLAS_THREADED_FLOPS || gram_applies(m, t)) {
         blas_threads = openblas_get_num_threads();
         openblas_set_num_threads(1);
     }

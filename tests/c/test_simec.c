@@ -184,6 +184,60 @@ static void test_gram_matches_chunked(void)
     }
 }
 
+/* Training on zero-filled sparse targets (the Gram pass, V's gradient
+ * completed in the optimiser's pass, V^T V carried between batches) must
+ * follow training on the same targets stored dense (every output formed):
+ * Adamax with an l2 penalty on the last layer, then a frozen last layer. */
+static void test_gram_fit_matches_dense(void)
+{
+    int k;
+    rng g;
+    core_err e;
+    rng_seed(&g, 23);
+    for (k = 0; k < 3; k++) { /* the third: enough outputs for the optimiser's threads */
+        int frozen = k == 1;
+        size_t out = k == 2 ? 20000 : 300;
+        mat X, T;
+        spm XS, TS;
+        simec_cfg cfg;
+        simec a, b;
+        simec_input in;
+        simec_target ts, td;
+        simec_fit_opts o;
+        simec_fit_info info;
+        size_t i;
+        double worst = 0.0;
+        randmat(&X, 40, 12, 0.8, &g);
+        randmat(&T, 40, out, 0.9, &g);
+        spm_from_dense(&XS, &X, 0.0, NULL);
+        spm_from_dense(&TS, &T, 0.0, NULL);
+        simec_cfg_default(&cfg);
+        cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 12, cfg.emb_dim = 4, cfg.out_dim = out;
+        cfg.missing = SIMEC_ZERO, cfg.l2_reg_emb = 1e-3, cfg.l2_reg_out = frozen ? 0.0 : 1e-3, cfg.lr = 0.01;
+        cfg.wll_frozen = frozen, cfg.seed = 6;
+        CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
+        CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+        memset(&in, 0, sizeof in);
+        in.S = &XS, in.n = 40;
+        ts.S = &TS, ts.D = NULL;
+        td.S = NULL, td.D = &T;
+        simec_fit_opts_default(&o);
+        o.epochs = 5, o.batch_size = 4;
+        CHECK(simec_fit(&a, &in, &ts, &o, &info, &e) == CORE_OK);
+        CHECK(simec_fit(&b, &in, &td, &o, &info, &e) == CORE_OK);
+        for (i = 0; i < a.n_params; i++) {
+            double d = fabs(a.theta[i] - b.theta[i]) / (fabs(b.theta[i]) > 1e-3 ? fabs(b.theta[i]) : 1e-3);
+            worst = d > worst ? d : worst;
+        }
+        if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-8))
+            fprintf(stderr, "Gram fit (case %d): parameters differ by %g relative\n", k, worst);
+        CHECK(worst < 1e-8);
+        simec_free(&a), simec_free(&b);
+        mat_release(&X), mat_release(&T);
+        spm_free(&XS), spm_free(&TS);
+    }
+}
+
 /* A linear SimEc on identity input with full targets is a rank-k
  * factorisation: it must reach the truncated SVD's error. */
 static void test_svd_error(void)
@@ -564,6 +618,7 @@ int main(void)
 {
     RUN(test_gradients);
     RUN(test_gram_matches_chunked);
+    RUN(test_gram_fit_matches_dense);
     RUN(test_svd_error);
     RUN(test_masked_recovery);
     RUN(test_save_load_determinism_interrupt);
