@@ -95,6 +95,16 @@ typedef struct pass {
     double *S2, *E, *dq;      /* n each */
 } pass;
 
+/* How far ahead row_pass prefetches the residuals it reaches through pos:
+ * they are scattered over the whole ratings array, so each read misses
+ * the cache unless asked for early */
+#define PREFETCH_AHEAD 16
+#define PREFETCH_E(t, t1)                                                                                              \
+    do {                                                                                                               \
+        if ((t) + PREFETCH_AHEAD < (t1))                                                                               \
+            __builtin_prefetch(&e[pos[(t) + PREFETCH_AHEAD]], 1);                                                      \
+    } while (0)
+
 static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     const pass *p = ctx;
@@ -110,24 +120,38 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
         spm_ptr t0 = S->ptr[r], t1 = S->ptr[r + 1];
         double d = p->prev > -2 ? p->dq[r] : 0, s2 = 0, ee = 0;
         if (d != 0) {
-            if (!gp)
+            if (!pos) {
                 for (t = t0; t < t1; t++)
-                    e[pos ? pos[t] : t] -= d;
-            else {
-                for (t = t0; t < t1; t++)
-                    e[pos ? pos[t] : t] -= d * gp[oth[t]];
+                    e[t] -= gp ? d * gp[oth[t]] : d;
+            } else if (!gp) {
+                for (t = t0; t < t1; t++) {
+                    PREFETCH_E(t, t1);
+                    e[pos[t]] -= d;
+                }
+            } else
+                for (t = t0; t < t1; t++) {
+                    PREFETCH_E(t, t1);
+                    e[pos[t]] -= d * gp[oth[t]];
+                }
+            if (gp)
                 S->Q[p->prev * S->n + r] += d;
-            }
         }
         if (!p->next)
             continue;
         if (!g) {
             s2 = (double)(t1 - t0);
-            for (t = t0; t < t1; t++)
-                ee += e[pos ? pos[t] : t];
+            if (pos)
+                for (t = t0; t < t1; t++) {
+                    PREFETCH_E(t, t1);
+                    ee += e[pos[t]];
+                }
+            else
+                for (t = t0; t < t1; t++)
+                    ee += e[t];
         } else if (pos)
             for (t = t0; t < t1; t++) {
                 double q = g[oth[t]];
+                PREFETCH_E(t, t1);
                 s2 += q * q;
                 ee += e[pos[t]] * q;
             }
