@@ -221,8 +221,13 @@ static int loadline(lua_State *L)
         status = multiline(L);
     if (status == -1)
         lua_settop(L, 0);
-    else
+    else {
+        if (status == LUA_OK) { /* the line's text, for help(nil) to name what was nil */
+            lua_pushvalue(L, 1);
+            lua_setfield(L, LUA_REGISTRYINDEX, "simec.repl_line");
+        }
         lua_remove(L, 1);
+    }
     return status;
 }
 
@@ -393,6 +398,10 @@ static char **complete(const char *text, int start, int end)
 {
     (void)start, (void)end;
     rl_attempted_completion_over = 1; /* no file-name completion */
+    /* readline resets these before every completion: nothing after a
+     * unique match, so a table's name can go on with "." or ":" */
+    rl_completion_append_character = '\0';
+    rl_completion_suppress_append = 1;
     return rl_completion_matches(text, generator);
 }
 

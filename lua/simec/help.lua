@@ -7,6 +7,10 @@
 --   help(matrix.zeros)   one entry (also help("matrix.zeros"), help(m:t) is help("matrix:t"))
 --   help(m)              the type of a value: its methods
 local help = {}
+local simec_terminal = (function()
+  local ok, simec = pcall(require, "simec")
+  return ok and simec.terminal or nil
+end)()
 
 local function entries()
   local reg = debug.getregistry()
@@ -224,7 +228,56 @@ function help.markdown()
   return (table.concat(out, "\n"):gsub("\n+$", "\n"))
 end
 
-setmetatable(help, {__call = function(_, x) print(help.text(x)) end})
+-- help(nil): the expression that was nil, from the REPL's line, and the
+-- fields of its table that come close to the missing name
+local function nil_text()
+  local line = debug.getregistry()["simec.repl_line"]
+  local expr = type(line) == "string" and line:match("help%s*%(%s*([%w_.:]+)%s*[,)]")
+  local base, name = (expr or ""):match("^([%w_.]+)[.:]([%w_]+)$")
+  local parent = base and _G
+  for seg in (base or ""):gmatch("[^.]+") do
+    if type(parent) ~= "table" and type(parent) ~= "userdata" then parent = nil break end
+    local ok, v = pcall(function() return parent[seg] end)
+    parent = ok and v or nil
+  end
+  if not expr or expr == "nil" then return "help(nil): the value is nil; help() lists the topics" end
+  if type(parent) ~= "table" then
+    return ("help(%s): %s is nil%s; help() lists the topics"):format(expr, expr,
+      base and parent == nil and (" (so is %s)"):format(base) or "")
+  end
+  local close = {}
+  local function add(k) if type(k) == "string" and (k:find(name, 1, true) or name:find(k, 1, true) or
+                              k:sub(1, 3) == name:sub(1, 3)) then close[#close + 1] = base .. "." .. k end end
+  for k in pairs(parent) do add(k) end
+  local mt = getmetatable(parent)
+  if mt and type(mt.__index) == "table" then for k in pairs(mt.__index) do add(k) end end
+  table.sort(close)
+  return ("help(%s): %s has no field %s%s"):format(expr, base, name,
+    #close > 0 and ("; did you mean " .. table.concat(close, ", ", 1, math.min(#close, 6)) .. "?") or
+    ("; help(%s) lists what it has"):format(base))
+end
+
+-- Long text goes through a pager when standard output is a terminal that
+-- it would overflow ($PAGER, else less -FRX, else more); opts.all prints it.
+local function page(text, opts)
+  local rows = simec_terminal and select(1, simec_terminal())
+  local _, lines = text:gsub("\n", "")
+  if opts and opts.all or not rows or lines + 2 < rows then return print(text) end
+  local pager = os.getenv("PAGER")
+  if not pager or pager == "" then
+    pager = os.execute("command -v less >/dev/null 2>&1") and "less -FRX" or "more"
+  end
+  local p = io.popen(pager, "w")
+  if not p then return print(text) end
+  p:write(text, "\n")
+  p:close()
+end
+
+setmetatable(help, {__call = function(_, ...)
+  local x, opts = ...
+  if select("#", ...) > 0 and x == nil then return print(nil_text()) end
+  page(help.text(x), opts)
+end})
 
 -- How the REPL shows a value: plain tables as their contents (keys sorted,
 -- nested tables to depth 2, at most 12 entries each, matrices by their
@@ -272,7 +325,9 @@ end
 
 help.add{
   "help", "In-REPL help: help() lists the topics, help(x) describes a module, function, method, model object or " ..
-  "value (its type's methods); help(\"matrix:t\") looks up by name.",
+  "value (its type's methods); help(\"matrix:t\") looks up by name. Text longer than the terminal goes through " ..
+  "$PAGER (else less); help(x, {all = true}) prints it all. help(nil) names the expression that was nil and the " ..
+  "fields that come close.",
   "help.text(x)", "The text help(x) prints, as a string.",
   "help.add{sig, text, ...}", "Adds entries (the key is sig up to its '(').",
   "help.resolve(key)", "The function or table an entry describes (nil when it names nothing).",

@@ -1,6 +1,8 @@
 /* luaopen_simec: the single exported symbol of simec.so (and what the host
  * calls): registers every type and returns the module table. */
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <time.h>
 #include "alloc.h"
 #include "bind.h"
@@ -84,6 +86,55 @@ static int l_memory(lua_State *L)
     return 3;
 }
 
+/* simec.usage(): the same figures as a table that prints in human units */
+static int usage_tostring(lua_State *L)
+{
+    char now[32], peak[32], limit[32];
+    double lim;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "now");
+    lua_getfield(L, 1, "peak");
+    lua_getfield(L, 1, "limit");
+    lim = lua_tonumber(L, -1);
+    core_fmt_bytes(now, sizeof now, lua_tonumber(L, -3));
+    core_fmt_bytes(peak, sizeof peak, lua_tonumber(L, -2));
+    if (lim > 0)
+        core_fmt_bytes(limit, sizeof limit, lim);
+    lua_pushfstring(L, "memory: %s now, peak %s, %s%s", now, peak, lim > 0 ? "limit " : "no limit",
+                    lim > 0 ? limit : "");
+    return 1;
+}
+
+static int l_usage(lua_State *L)
+{
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, (lua_Integer)core_mem_in_use());
+    lua_setfield(L, -2, "now");
+    lua_pushinteger(L, (lua_Integer)core_mem_peak());
+    lua_setfield(L, -2, "peak");
+    lua_pushinteger(L, (lua_Integer)core_mem_limit());
+    lua_setfield(L, -2, "limit");
+    luaL_setmetatable(L, "memory usage");
+    return 1;
+}
+
+/* simec.terminal(): rows and columns of the terminal on stdout, or nil
+ * when stdout is not a terminal (help pages long text only on one) */
+static int l_terminal(lua_State *L)
+{
+    struct winsize ws;
+    if (!isatty(1))
+        return 0;
+    if (ioctl(1, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0) {
+        lua_pushinteger(L, 24);
+        lua_pushinteger(L, 80);
+        return 2;
+    }
+    lua_pushinteger(L, ws.ws_row);
+    lua_pushinteger(L, ws.ws_col);
+    return 2;
+}
+
 static const struct {
     const char *name, *module;
     lua_CFunction open;
@@ -97,10 +148,14 @@ static const struct {
 
 static const char *const help[] = {
     "simec", "The module of the C types and the host's settings: matrix, sparse, rng, svd, rec, SimEc, lrp, version, "
-    "clock, memory, limits, write_file.",
+    "clock, memory, usage, limits, terminal, write_file.",
     "simec.clock()", "Seconds of wall time from a monotonic clock.",
     "simec.memory([reset_peak])", "Bytes held by the core (and, in the simec host, the Lua heap) now, its "
     "high-water mark (reset first when reset_peak) and the ceiling (0: none).",
+    "simec.usage()", "The figures of simec.memory() as {now, peak, limit} (bytes); it prints in human units "
+    "(memory: 12.5 MiB now, peak 80.1 MiB, no limit).",
+    "memory usage", "What simec.usage() returns: now, peak and limit in bytes; printing it gives them in MiB/GiB.",
+    "simec.terminal()", "Rows and columns of the terminal on standard output, or nothing when it is not a terminal.",
     "simec.limits{memory = bytes | \"8G\"}", "Sets a ceiling on that memory (also SIMEC_MAX_MEMORY), so an "
     "allocation beyond it is a Lua error naming the request instead of an OOM kill; returns {memory = ceiling}.",
     "simec.write_file(path, text)", "Writes text to path through a temporary file in the same directory that is "
@@ -128,6 +183,10 @@ int luaopen_simec(lua_State *L)
         }
     }
     bind_add_help(L, help);
+    luaL_newmetatable(L, "memory usage");
+    lua_pushcfunction(L, usage_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
     lua_pushcfunction(L, l_write_file);
     lua_setfield(L, -2, "write_file");
     lua_pushcfunction(L, l_limits);
@@ -136,6 +195,10 @@ int luaopen_simec(lua_State *L)
     lua_setfield(L, -2, "clock");
     lua_pushcfunction(L, l_memory);
     lua_setfield(L, -2, "memory");
+    lua_pushcfunction(L, l_usage);
+    lua_setfield(L, -2, "usage");
+    lua_pushcfunction(L, l_terminal);
+    lua_setfield(L, -2, "terminal");
     lua_pushliteral(L, SIMEC_VERSION);
     lua_setfield(L, -2, "version");
     return 1;

@@ -122,3 +122,14 @@ case("fit histories, model objects and explanations print as summaries and have 
   check(help.repr(models.means(R)):match("^means model"), "the REPL prints the summary")
   check(has(help.text(models.means(R)), "Means:predict"), "help(model) lists its methods")
 end)
+
+case("simec.usage() prints memory in human units; help(nil) in a script says the value is nil", function()
+  local u = simec.usage()
+  check(math.type(u.now) == "integer" and u.peak >= u.now and u.limit == select(3, simec.memory()), "fields")
+  check(tostring(u):match("^memory: [%d.]+ [KMG]?i?B now, peak [%d.]+ [KMG]?i?B, no limit$") or
+        tostring(u):match("^memory: .* limit [%d.]+ [KMG]iB$"), tostring(u))
+  check(has(help.text(u), "What simec.usage() returns"), help.text(u))
+  eq(simec.terminal(), nil) -- the specs' stdout is a pipe
+  local out = io.popen(SIMEC_BIN .. " -e 'help(nil)' 2>&1"):read("a")
+  eq(out, "help(nil): the value is nil; help() lists the topics\n")
+end)

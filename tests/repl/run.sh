@@ -44,7 +44,7 @@ start() { # a fresh tmux server for each session
     starts=$((starts + 1))
     TMUX_CMD="tmux -L $SOCK-$starts -f /dev/null"
     $TMUX_CMD new-session -d -s repl -x 150 -y 50 \
-        "env SIMEC_HISTORY='$HIST' OPENBLAS_NUM_THREADS=1 '$BIN'; sleep 30"
+        "env SIMEC_HISTORY='$HIST' OPENBLAS_NUM_THREADS=1 PAGER=more '$BIN'; sleep 30"
     wait_for '^>( |$)' 10 || ko "start (no prompt)"
 }
 
@@ -122,11 +122,28 @@ send -l "glob_uni"
 send Tab
 expect "tab completes a global" 'glob_unique_name' 5
 send C-u
+# a table's name completes without a space, so completion goes on into its fields
+line "deep_tab = {inner = {leaf_value = 42}}"
+send -l "deep_ta"
+send Tab
+send -l ".inn"
+send Tab
+send -l ".leaf"
+send Tab
+send Enter
+expect "completion goes into nested fields (no space after a table)" '^42$' 5
+line "help(matrix.zero)"
+expect "help(nil) names the expression and a close field" 'matrix has no field zero; did you mean matrix\.zeros\?' 5
+line "simec.usage()"
+expect "memory in human units" '^memory: [0-9.]+ [KMG]iB now, peak [0-9.]+ [KMG]iB, no limit$' 5
 
 line "help(matrix.zeros)"
 expect "help() in the REPL prints an entry" '^  An r x c matrix of zeros\.$' 5
 line "help(m)"
-expect "help of a value lists its type's methods" '^  matrix:totable\(\)$' 5
+expect "help longer than the terminal goes through the pager" '\-\-More\-\-' 5
+send q
+line "help(m, {all = true})"
+expect "help of a value lists its type's methods (all = true: no pager)" '^  matrix:totable\(\)$' 5
 
 send -l "half typed"
 send C-c
