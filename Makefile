@@ -48,7 +48,7 @@ HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
 CTEST_SRC := $(wildcard tests/c/test_*.c)
 CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference
+.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference docs-figures
 all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 
 $(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) | check-deps
@@ -128,6 +128,10 @@ test: deps
 reference: all
 	@./simec -e 'io.write(require("simec.help").markdown())' > docs/reference.md.tmp && mv docs/reference.md.tmp docs/reference.md
 	@echo "wrote docs/reference.md"
+
+# docs/img/*.svg, the figures docs/tutorial.md shows (needs ml-100k)
+docs-figures: all
+	@./simec scripts/docs-figures.lua docs/img
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OUT=build/asan SAN=1 all ctests

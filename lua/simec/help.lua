@@ -59,7 +59,7 @@ function help.resolve(key)
     local m = module_of(mod)
     return type(m) == "table" and m[name] or nil
   end
-  local mt = TYPES[mod] and debug.getregistry()[mod]
+  local mt = TYPES[mod] and debug.getregistry()[mod] or shapes[mod]
   if mt and type(mt.__index) == "table" then return mt.__index[name] end
   local models = module_of("models")
   local class = models and models.classes and models.classes[mod]

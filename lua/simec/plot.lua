@@ -1,11 +1,13 @@
 -- Standalone SVG plots: scatter, line and histogram, with axes, ticks,
--- labels and a title. Each returns the SVG text and, with opts.file, writes
--- it (to a temporary file beside it, then renamed).
+-- labels and a title. Each returns a figure (its SVG text in fig.svg;
+-- fig:save(path) writes it, plot.show(fig) opens it) and, with opts.file,
+-- writes it too (to a temporary file beside it, then renamed).
 --   plot.scatter(x, y, {title =, xlabel =, ylabel =, file =, width = 640, height = 480})
 --   plot.line(x, {y1, y2, ...}, {labels = {"train", "validation"}, ...})
 --   plot.hist(values, {bins = 30, ...})
 --   plot.bar(values, names, {...})   -- horizontal bars, e.g. feature relevances
 -- x, y and values are Lua lists or column (or row) matrices.
+--   plot.show(fig)                   -- writes it and opens it in a browser
 local plot = {}
 local write_file = require("simec").write_file -- temporary file, fsync, rename
 
@@ -75,7 +77,7 @@ local function frame(opts, xlo, xhi, ylo, yhi)
     p[#p + 1] = ('<path d="M%s %sv5" stroke="black"/><text x="%s" y="%s" text-anchor="middle">%s</text>')
       :format(num(px(v)), num(H - B), num(px(v)), num(H - B + 18), esc(("%g"):format(v)))
   end
-  for _, v in ipairs(ticks(ylo, yhi, 5)) do
+  for _, v in ipairs(opts.no_yticks and {} or ticks(ylo, yhi, 5)) do
     p[#p + 1] = ('<path d="M%s %sh-5" stroke="black"/><text x="%s" y="%s" text-anchor="end">%s</text>')
       :format(num(L), num(py(v)), num(L - 8), num(py(v) + 4), esc(("%g"):format(v)))
   end
@@ -90,14 +92,60 @@ local function frame(opts, xlo, xhi, ylo, yhi)
   return p, px, py
 end
 
-local function finish(p, opts)
+-- What the plot functions return: kind, size, the SVG text, and the file
+-- it was last written to (nil until then)
+local Figure = require("simec.help").shape{__name = "figure"}
+Figure.__index = Figure
+Figure.__tostring = function(f)
+  return ("figure (%s, %dx%d, %d bytes of SVG)%s"):format(f.kind, f.width, f.height, #f.svg,
+    f.file and (", written to " .. f.file) or "; fig:save(path) writes it, plot.show(fig) opens it")
+end
+
+-- fig:save(path): writes the SVG crash-safely; returns the figure
+function Figure:save(path)
+  if getmetatable(self) ~= Figure then error("save: expected a figure (call fig:save(path))", 2) end
+  if type(path) ~= "string" or path == "" then error("save: path must be a file name", 2) end
+  local ok, err = pcall(write_file, path, self.svg)
+  if not ok then error("plot: " .. tostring(err), 2) end
+  self.file = path
+  return self
+end
+
+local function finish(p, opts, kind)
   p[#p + 1] = "</svg>\n"
-  local svg = table.concat(p, "\n")
+  local fig = setmetatable({kind = kind, svg = table.concat(p, "\n"), width = opts.width or 640,
+                            height = opts.height or 480}, Figure)
   if opts.file then
-    local ok, err = pcall(write_file, opts.file, svg)
+    local ok, err = pcall(write_file, opts.file, fig.svg)
     if not ok then error("plot: " .. tostring(err), 3) end
+    fig.file = opts.file
   end
-  return svg
+  return fig
+end
+
+-- plot.show(fig [, path]): writes the figure (to path, its own file, or a
+-- new temporary .svg) and opens it with $BROWSER or xdg-open when there is
+-- one; returns the path, and prints it when nothing could open it
+function plot.show(fig, path)
+  if getmetatable(fig) ~= Figure then error("plot.show: expected a figure (what plot.* returns)", 2) end
+  path = path or fig.file
+  if not path then
+    local tmp = os.tmpname()
+    os.remove(tmp)
+    path = tmp .. ".svg"
+  end
+  fig:save(path)
+  local opener = os.getenv("BROWSER")
+  if (not opener or opener == "") and (os.getenv("DISPLAY") or os.getenv("WAYLAND_DISPLAY")) and
+     os.execute("command -v xdg-open >/dev/null 2>&1") then
+    opener = "xdg-open"
+  end
+  if opener and opener ~= "" then
+    os.execute(("%s '%s' >/dev/null 2>&1 &"):format(opener, (path:gsub("'", "'\\''"))))
+  else
+    print(("figure written to %s (no $BROWSER or display to open it)"):format(path))
+  end
+  return path
 end
 
 local function range_of(opts, key, lo, hi)
@@ -121,7 +169,7 @@ function plot.scatter(x, y, opts)
                                                                                          num(py(y[k])), r, color)
     end
   end
-  return finish(p, opts)
+  return finish(p, opts, "scatter")
 end
 
 function plot.line(x, ys, opts)
@@ -152,7 +200,7 @@ function plot.line(x, ys, opts)
                 esc(opts.labels[k]))
     end
   end
-  return finish(p, opts)
+  return finish(p, opts, "line")
 end
 
 function plot.hist(values, opts)
@@ -178,7 +226,7 @@ function plot.hist(values, opts)
       :format(num(x0), num(py(counts[b])), num(math.max(x1 - x0, 0.5)), num(py(0) - py(counts[b])),
               opts.color or COLORS[1])
   end
-  return finish(p, opts)
+  return finish(p, opts, "histogram")
 end
 
 -- horizontal bars, one per name (e.g. feature relevances), top to bottom
@@ -193,6 +241,7 @@ function plot.bar(values, names, opts)
   local o = {}
   for k, x in pairs(opts) do o[k] = x end
   o.width, o.height = W, H
+  o.no_yticks = true -- the bars' positions carry their names, not numbers
   local p, px = frame(o, lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.05, 0, #v)
   local top, bottom = opts.title and 40 or 20, H - 55
   local step = (bottom - top) / #v
@@ -204,12 +253,17 @@ function plot.bar(values, names, opts)
     p[#p + 1] = ('<text x="%s" y="%s" text-anchor="%s">%s</text>'):format(num(v[k] >= 0 and x0 - 4 or x1 + 4),
       num(y + step / 2 + 4), v[k] >= 0 and "end" or "start", esc(names[k]))
   end
-  return finish(p, opts)
+  return finish(p, o, "bar")
 end
 
 require("simec.help").add{
-  "plot", "Standalone SVG figures with axes, ticks, labels and a title; each returns the SVG text and with " ..
-  "opts.file writes it crash-safely.",
+  "plot", "Standalone SVG figures with axes, ticks, labels and a title; each returns a figure (fig.svg its text) " ..
+  "and with opts.file writes it crash-safely.",
+  "plot.show(fig [, path])", "Writes the figure (to path, the file it was saved to, or a temporary .svg) and opens " ..
+  "it with $BROWSER or xdg-open when a display is there; returns the path, and prints it otherwise.",
+  "figure", "What plot.* returns: kind, width, height, svg (the text) and file (where it was last written); " ..
+  "fig:save(path) writes it crash-safely and returns it.",
+  "figure:save(path)", "Writes the figure's SVG through a temporary file and a rename; returns the figure.",
   "plot.scatter(x, y [, opts])", "A scatter plot; opts: title, xlabel, ylabel, file, width (640), height (480), " ..
   "xrange, yrange, color.",
   "plot.line(x, {y1, y2, ...} [, opts])", "Line series (e.g. training and validation loss); opts.labels adds a " ..

@@ -193,3 +193,20 @@ case("the man page lists the options simec --help prints", function()
   for o in pairs(from_help) do check(from_man[o], ("man/simec.1 does not describe %s (simec --help lists it)"):format(o)) end
   for o in pairs(from_man) do check(from_help[o], ("simec --help does not list %s (man/simec.1 describes it)"):format(o)) end
 end)
+
+-- every relative link and image of the front door and the docs points at a file
+case("the README's and docs' relative links and images exist", function()
+  local docs = {"README.md", "CHANGELOG.md"}
+  for f in io.popen("ls docs/*.md"):lines() do docs[#docs + 1] = f end
+  local broken = {}
+  for _, doc in ipairs(docs) do
+    local dir = doc:match("^(.*)/") or "."
+    for target in read(doc):gmatch("%]%(([^)#%s]+)[^)]*%)") do
+      if not target:match("^%a+:") then
+        local f = io.open(dir .. "/" .. target, "rb")
+        if f then f:close() else broken[#broken + 1] = doc .. ": " .. target end
+      end
+    end
+  end
+  check(#broken == 0, "broken links: " .. table.concat(broken, ", "))
+end)
