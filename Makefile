@@ -37,7 +37,7 @@ LDSAN   := -fsanitize=address,undefined
 endif
 CFLAGS_ALL := -std=c99 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(OPT) $(WARN) -fPIC \
               -fvisibility=hidden -Isrc/core -Isrc/lua $(PKG_CFLAGS) $(CFLAGS)
-VERSION := 0.1.0
+VERSION := 0.2.0
 
 CORE_SRC := $(wildcard src/core/*.c)
 BIND_SRC := $(wildcard src/lua/*.c)
@@ -51,7 +51,8 @@ CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 .PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference docs-figures
 all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 
-$(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) | check-deps
+# Makefile too: VERSION and the flags live here
+$(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) Makefile | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(HOT_$(notdir $*)) -DSIMEC_VERSION='"$(VERSION)"' -c $< -o $@
 

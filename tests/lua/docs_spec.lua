@@ -210,3 +210,10 @@ case("the README's and docs' relative links and images exist", function()
   end
   check(#broken == 0, "broken links: " .. table.concat(broken, ", "))
 end)
+
+case("simec --version, the changelog's newest version and the man page agree", function()
+  local version = io.popen(SIMEC_BIN .. " --version"):read("l"):match("^simec (%S+)")
+  local newest = read("CHANGELOG.md"):match("\n## (%d+%.%d+%.%d+)")
+  eq(newest, version, "CHANGELOG.md's newest version against simec --version")
+  eq(read("man/simec.1"):match('^%.TH SIMEC 1 "[^"]*" "simec ([^"]+)"'), version, "man/simec.1's .TH")
+end)
