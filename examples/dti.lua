@@ -28,8 +28,8 @@ else
 end
 name = d.name
 local Y = d.interactions:t() -- drugs x targets
-print(("%s: %d drugs x %d targets, %d interactions; %d-fold cross-validation"):format(name, Y:nrows(), Y:ncols(),
-                                                                                    Y:nnz(), opts.folds))
+print(("%s: %d drugs x %d targets, %d interactions; features: drug and target similarities; %d-fold " ..
+        "cross-validation, fold seed 13"):format(name, Y:nrows(), Y:ncols(), Y:nnz(), opts.folds))
 
 -- fold of each of n things (1..K), from a seeded permutation
 local function folds_of(n, k, seed)

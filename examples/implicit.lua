@@ -14,7 +14,8 @@ local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = "inte
 opts.epochs = opts.epochs or 12
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13})
 local B = ds.ratings:map(function() return 1 end)
-print(("%s: %d users x %d items, %d interactions"):format(ds.name, B:ncols(), B:nrows(), B:nnz()))
+print(("%s: %d users x %d items, %d interactions (the ratings as 0/1); no features; split seed 13 (T1, 70/30)")
+  :format(ds.name, B:ncols(), B:nrows(), B:nnz()))
 
 -- users x items scores of popularity: each item's number of train interactions
 local function popularity(train)
@@ -32,8 +33,8 @@ local function fit(train, p, epochs, on_epoch)
   return m
 end
 
-local s = splits.split(B, "T1", {order = ds.order})
-local inner = splits.split(s.train, "T1")
+local s = splits.split(B, "T1", {order = ds.order, seed = 13})
+local inner = splits.split(s.train, "T1", {seed = 13})
 local t0 = simec.clock()
 local best = models.tune({lr = {0.002, 0.01}, negatives = {1, 4}}, function(p)
   local best_ndcg, best_epoch = -1, 0
