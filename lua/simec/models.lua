@@ -543,7 +543,7 @@ function models.fit_split(s, X, opts)
     end
     if opts.on_epoch then
       fit.on_epoch = function(epoch) return opts.on_epoch(epoch, function()
-        return sparse.from_values(base, base:values() + predict():values())
+        return base + predict()
       end) end
     end
     m:fit(F, T, fit)
@@ -552,7 +552,7 @@ function models.fit_split(s, X, opts)
     error(("models.fit_split: model must be \"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\", got %s"):format(
       tostring(kind)), 2)
   end
-  return sparse.from_values(base, base:values() + p:values())
+  return base + p
 end
 
 -- Methods of the SimEc userdata written in Lua (its method table lives in

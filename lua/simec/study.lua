@@ -173,8 +173,6 @@ end
 
 -- Models ------------------------------------------------------------------
 
-local function plus(a, b) return sparse.from_values(a, a:values() + b:values()) end
-local function mix(a, b, w) return sparse.from_values(a, a:values() * w + b:values() * (1 - w)) end
 
 local NEW = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
 
@@ -241,7 +239,7 @@ M.svd_k10 = {
   applies = function(c) if c.sc ~= "T1" then return false, "SVD alone predicts known items and users", true end return true end,
   fit = function(_, sp)
     local base, sv = mean_svd(sp, 10)
-    return plus(base, sv:predict(sp.test, sp.row_map, sp.col_map))
+    return base + sv:predict(sp.test, sp.row_map, sp.col_map)
   end,
   uses = function() return "none" end,
 }
@@ -264,11 +262,11 @@ M.svd = {
   applies = new_sides_have,
   fit = function(c, sp, X)
     local base, sv = mean_svd(sp, study.SVD_K)
-    if c.sc == "T1" then return plus(base, sv:predict(sp.test, sp.row_map, sp.col_map)) end
+    if c.sc == "T1" then return base + sv:predict(sp.test, sp.row_map, sp.col_map) end
     local ro = {alpha = study.RIDGE_ALPHA}
     if NEW[c.sc].items then ro.items = X.items:select_rows(sp.train_items) end
     if NEW[c.sc].users then ro.users = X.users:select_rows(sp.train_users) end
-    return plus(base, models.svd_regression(sv, ro):predict(sp.test, sp.row_map, sp.col_map, X))
+    return base + models.svd_regression(sv, ro):predict(sp.test, sp.row_map, sp.col_map, X)
   end,
   uses = function(c) return c.sc == "T1" and "none" or sides_used(c.X, NEW[c.sc]) end,
 }
@@ -385,7 +383,7 @@ M.blend = {
   grid = "blend",
   fit = function(c, sp, _, p)
     local store = sp == c.inner and c.val or c.pred
-    return mix(store.mcmc, store.biases_simec or store.biases, p.w)
+    return store.mcmc * p.w + (store.biases_simec or store.biases) * (1 - p.w)
   end,
   uses = function() return "as its parts" end,
 }

@@ -27,7 +27,7 @@ local reg = models.svd_regression(sv, {items = X:select_rows(s.train_items), alp
 stage("ridge")
 local base = m:predict(s.test, s.row_map, s.col_map)
 local p = reg:predict(s.test, s.row_map, s.col_map, {items = X})
-local rmse = metrics.rmse(sparse.from_values(s.test, base:values() + p:values()), s.test)
+local rmse = metrics.rmse(base + p, s.test)
 stage("predict")
 for _, st in ipairs(times) do print(st[1], ("%.3f"):format(st[2])) end
 print("rmse", ("%.6f"):format(rmse))

@@ -738,6 +738,35 @@ static int s_set_col_labels(lua_State *L) { return set_labels(L, 0); }
 
 /* ---- metamethods ---- */
 
+/* a + b and a - b for sparse matrices of one pattern (predictions at a
+ * test pattern added to a base model's); the result keeps a's labels */
+static int s_addsub(lua_State *L, double sign, const char *op)
+{
+    spm *a = bind_testspm(L, 1), *b = bind_testspm(L, 2), *out;
+    core_err e;
+    int rc;
+    if (!a || !b) {
+        int other = a ? 2 : 1;
+        const char *what = luaL_getmetafield(L, other, "__name") == LUA_TSTRING ? lua_tostring(L, -1)
+                                                                                : luaL_typename(L, other);
+        return luaL_error(L, "sparse %s %s: only two sparse matrices of one pattern add (a number would fill "
+                          "every missing entry)", op, what);
+    }
+    out = bind_newspm(L);
+    if ((rc = spm_combine_same(out, a, 1.0, b, sign, &e)) == CORE_ENOMEM) {
+        lua_gc(L, LUA_GCCOLLECT);
+        rc = spm_combine_same(out, a, 1.0, b, sign, &e);
+    }
+    if (rc == CORE_ENOMEM)
+        return bind_raise(L, &e);
+    if (rc)
+        return luaL_error(L, "sparse %s sparse: %s", op, e.msg);
+    return 1;
+}
+
+static int s_add(lua_State *L) { return s_addsub(L, 1.0, "+"); }
+static int s_sub(lua_State *L) { return s_addsub(L, -1.0, "-"); }
+
 static int s_mul(lua_State *L)
 {
     spm *a = bind_testspm(L, 1);
@@ -840,14 +869,15 @@ static const luaL_Reg meth[] = {
     {NULL, NULL}};
 
 static const luaL_Reg metameth[] = {
-    {"__index", NULL}, {"__mul", s_mul}, {"__len", s_len}, {"__tostring", s_tostring},
+    {"__index", NULL}, {"__mul", s_mul}, {"__add", s_add}, {"__sub", s_sub}, {"__len", s_len}, {"__tostring", s_tostring},
     {"__gc", s_gc}, {"__close", s_close}, {NULL, NULL}};
 
 
 static const char *const help[] = {
     "sparse", "Compressed sparse row matrices (64-bit row pointers, 32-bit column indices, double values) that keep "
     "the original ids of their rows and columns as labels. Rating matrices are items x users. Operators: S * M and "
-    "M * S with M dense (dense result), S * a and a * S scale, #S (rows).",
+    "M * S with M dense (dense result), S * a and a * S scale, S + T and S - T for one pattern (the same stored "
+    "positions: a base model's predictions plus a model's at a test pattern), #S (rows).",
     "sparse.from_triplets(I, J [, V] [, opts])", "From 1-based row and column indices (Lua lists or matrices) and "
     "values (a list, a matrix or a number; default 1). opts: rows, cols (default: the largest index), duplicates = "
     "\"sum\" (default) or \"error\".",

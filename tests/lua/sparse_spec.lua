@@ -140,3 +140,29 @@ case("sparse printing and closing", function()
   do local c <close> = S3() end
   check(sparse.is(many) and not sparse.is(matrix.eye(1)))
 end)
+
+case("sparse + sparse and - for one pattern; other patterns and numbers are errors", function()
+  local a = sparse.from_triplets({1, 2, 2}, {1, 1, 3}, {1, 2, 3}, {rows = 2, cols = 3})
+  a:set_row_labels({"x", "y"})
+  local b = sparse.from_values(a, matrix{{10}, {20}, {30}})
+  local function vals(m)
+    local t, v = {}, m:values()
+    for k = 1, m:nnz() do t[k] = ("%.1f"):format(v:get(k, 1)) end
+    return table.concat(t, " ")
+  end
+  local c = a + b
+  eq(vals(c), "11.0 22.0 33.0")
+  eq(vals(a - b), "-9.0 -18.0 -27.0")
+  eq(vals(a * 0.5 + b * 0.5), "5.5 11.0 16.5")
+  eq(c:row_label(2), "y")
+  eq(c:nnz(), 3)
+  eq(vals(a), "1.0 2.0 3.0") -- operands unchanged
+  checkerr("sparse + sparse: the stored entries differ (row 2: column 3 against 2)", function()
+    return a + sparse.from_triplets({1, 2, 2}, {1, 1, 2}, {1, 1, 1}, {rows = 2, cols = 3}) end)
+  checkerr("sparse - sparse: the stored entries differ (row 1 has 1 and 2)", function()
+    return a - sparse.from_triplets({1, 1, 2}, {1, 2, 1}, {1, 1, 1}, {rows = 2, cols = 3}) end)
+  checkerr("sparse + sparse: 2x3 and 3x3: the shapes differ", function()
+    return a + sparse.from_triplets({1}, {1}, {1}, {rows = 3, cols = 3}) end)
+  checkerr("sparse + number: only two sparse matrices of one pattern add", function() return a + 1 end)
+  checkerr("sparse - matrix: only two sparse matrices of one pattern add", function() return a - matrix.ones(2, 3) end)
+end)
