@@ -154,8 +154,9 @@ function metrics.ranking(scores, truth, opts)
       for q = 1, ec:nrows() do excl[ec:get(q)] = true end
     end
     local cand, map = {}, {}
+    local row = scores:row(i):totable()[1] -- the whole row in one call, not cols get()s
     for j = 1, cols do
-      if not excl[j] then cand[#cand + 1] = scores:get(i, j); map[j] = #cand end
+      if not excl[j] then cand[#cand + 1] = row[j]; map[j] = #cand end
     end
     local relevant, nrel = {}, 0
     for q = 1, rel_cols:nrows() do
