@@ -6,9 +6,8 @@
 #include "par.h"
 #include "simec_impl.h"
 
-/* Elements below which one thread updates: the pass is memory-bound, and a
- * second thread made it slower on 2 cores (the 699k-parameter last layer
- * of the 10M synthetic set: 1.9 s an epoch on two threads, 1.3 s on one) */
+/* Elements below which one thread updates: the pass is memory-bound, and
+ * below this size a second thread costs more than it brings on 2 cores */
 #define UPDATE_PAR (1 << 22)
 
 /* The step size factor of step t (1-based) */

@@ -178,8 +178,8 @@ static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n
     return CORE_OK;
 }
 
-/* Zero-filled sparse targets under the squared error with a linear output:
- * every output of the batch without forming them. With Z = Y V^T and T the
+/* Zero-filled sparse targets under the squared error with a linear output
+ * (when gram_cheaper): every output of the batch without forming them. With Z = Y V^T and T the
  * batch's targets (zero where none is stored), sum (Z - T)^2 =
  * sum_r y_r (V^T V) y_r - 2 sum_T t z + sum_T t^2, and the gradients are
  * dY = 2s (Y V^T V - T V), gV = 2s (V Y^T Y - T^T Y): the cost follows the
@@ -187,6 +187,17 @@ static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n
 static int gram_applies(const simec *m, const simec_target *t)
 {
     return t->S && m->cfg.missing == SIMEC_ZERO && m->cfg.loss == SIMEC_MSE && SIMEC_LAST(m)->act == SIMEC_LINEAR;
+}
+
+/* Whether the Gram pass costs less than forming the n rows' outputs: its
+ * V^T V and V Y^T Y take 2 out d^2 multiply-adds (V^T V alone when V is
+ * frozen), the outputs about n out (3 d + 4). A wide embedding with a
+ * small batch is cheaper the direct way. */
+static int gram_cheaper(const simec *m, size_t n)
+{
+    double d = (double)m->cfg.emb_dim, out = (double)SIMEC_LAST(m)->out;
+    double gram = (m->cfg.wll_frozen ? 1.0 : 2.0) * out * d * d, direct = (double)n * out * (3.0 * d + 4.0);
+    return gram < direct;
 }
 
 static int out_gram(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
@@ -503,7 +514,7 @@ static int batch(simec *m, const simec_input *x, const simec_target *t, const si
     } else if (t->S && m->cfg.missing == SIMEC_MASK) {
         if ((rc = out_masked(m, t->S, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
             goto done;
-    } else if (gram_applies(m, t)) {
+    } else if (gram_applies(m, t) && gram_cheaper(m, n)) {
         if ((rc = out_gram(m, t->S, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
             goto done;
     } else if ((rc = out_chunked(m, t, trows, n, &f.A[m->nl - 2], G ? &dY : NULL, G, &data, e)))
@@ -577,8 +588,7 @@ static double now(void)
 
 /* Below this many multiply-adds per batch the products are too small for
  * OpenBLAS's threads: idle, they spin against the next call and the row
- * kernels' threads (ml-100k's zero-filled SimEcs ran twice as fast on one
- * BLAS thread on 2 cores). */
+ * kernels' threads (docs/benchmarks.md has the figures). */
 #define FIT_BLAS_THREADED_FLOPS 8e6
 
 static int fit_run(simec *m, const simec_input *x, const simec_target *t, const simec_fit_opts *o,
@@ -593,9 +603,9 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
     for (l = 0; l < m->nl; l++)
         flops += (double)m->layer[l].in * (double)m->layer[l].out;
     /* the Gram pass's products have an inner dimension of the embedding's
-     * size: too thin for threads, whose spinning slowed it (10M synthetic:
-     * 2.1 s an epoch with OpenBLAS's threads, 1.3 s without) */
-    if (flops * (double)(o->batch_size ? o->batch_size : 32) < FIT_BLAS_THREADED_FLOPS || gram_applies(m, t)) {
+     * size: too thin for threads, whose spinning slows the pass */
+    if (flops * (double)(o->batch_size ? o->batch_size : 32) < FIT_BLAS_THREADED_FLOPS ||
+        (gram_applies(m, t) && gram_cheaper(m, o->batch_size ? o->batch_size : 32))) {
         blas_threads = openblas_get_num_threads();
         openblas_set_num_threads(1);
     }
