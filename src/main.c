@@ -255,38 +255,72 @@ static void setup_paths(lua_State *L)
     lua_setglobal(L, "SIMEC_LUA_DIR");
 }
 
+/* Calls each(L, name) for the modules of simec.modules in one language
+ * that the host makes globals; stops at a non-OK status. */
+static int each_global(lua_State *L, const char *language, int (*each)(lua_State *L, const char *name))
+{
+    lua_Integer k, n;
+    int status = LUA_OK;
+    lua_getglobal(L, "simec");
+    lua_getfield(L, -1, "modules");
+    n = luaL_len(L, -1);
+    for (k = 1; k <= n && status == LUA_OK; k++) {
+        int global, lang_ok;
+        lua_rawgeti(L, -1, k);
+        lua_getfield(L, -1, "global");
+        global = lua_toboolean(L, -1);
+        lua_getfield(L, -2, "language");
+        lang_ok = strcmp(lua_tostring(L, -1), language) == 0;
+        lua_getfield(L, -3, "name");
+        if (global && lang_ok && strcmp(lua_tostring(L, -1), "simec") != 0) {
+            char name[64];
+            snprintf(name, sizeof name, "%s", lua_tostring(L, -1));
+            lua_pop(L, 4);
+            status = each(L, name);
+        } else
+            lua_pop(L, 4);
+    }
+    lua_pop(L, 2);
+    return status;
+}
+
+static int require_global(lua_State *L, const char *name)
+{
+    int status;
+    lua_getglobal(L, "require");
+    lua_pushfstring(L, "simec.%s", name);
+    status = repl_docall(L, 1, 1);
+    if (status != LUA_OK)
+        return repl_report(L, status, progname);
+    lua_setglobal(L, name);
+    return LUA_OK;
+}
+
 /* The pure-Lua modules as globals (data, splits, ...), when lua/ was found. */
 static int preload_modules(lua_State *L)
 {
-    static const char *const mods[] = {"features", "data", "splits", "metrics", "models", "plot", "help", NULL};
-    int k;
     if (lua_getglobal(L, "SIMEC_LUA_DIR") == LUA_TNIL) {
         lua_pop(L, 1);
         return LUA_OK;
     }
     lua_pop(L, 1);
-    for (k = 0; mods[k]; k++) {
-        int status;
-        lua_getglobal(L, "require");
-        lua_pushfstring(L, "simec.%s", mods[k]);
-        status = repl_docall(L, 1, 1);
-        if (status != LUA_OK)
-            return repl_report(L, status, progname);
-        lua_setglobal(L, mods[k]);
-    }
+    return each_global(L, "Lua", require_global);
+}
+
+static int field_global(lua_State *L, const char *name)
+{
+    lua_getglobal(L, "simec");
+    lua_getfield(L, -1, name);
+    lua_setglobal(L, name);
+    lua_pop(L, 1);
     return LUA_OK;
 }
 
 static void open_simec(lua_State *L)
 {
-    static const char *const globals[] = {"matrix", "sparse", "rng", "svd", "SimEc", "lrp", NULL};
-    int k;
     luaL_requiref(L, "simec", luaopen_simec, 1);
-    for (k = 0; globals[k]; k++) {
-        lua_getfield(L, -1, globals[k]);
-        lua_setglobal(L, globals[k]);
-    }
     lua_pop(L, 1);
+    each_global(L, "C", field_global);
 }
 
 static int handle_luainit(lua_State *L)

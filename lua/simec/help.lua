@@ -27,9 +27,12 @@ function help.add(list)
   end
 end
 
--- the topics help() lists, in this order
-help.topics = {"matrix", "sparse", "rng", "svd", "SimEc", "lrp", "data", "features", "splits", "models", "metrics",
-               "study", "plot", "report", "cli", "simec", "rec", "help"}
+-- the topics help() lists, in this order: simec.modules
+help.topics = {}
+do
+  local ok, simec = pcall(require, "simec")
+  for _, m in ipairs(ok and simec.modules or {}) do help.topics[#help.topics + 1] = m.name end
+end
 
 -- the value behind a key, for matching help(f) to its entry
 -- (the userdata types register their metatables under their own names, and

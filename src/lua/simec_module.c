@@ -145,6 +145,34 @@ static const struct {
                 {"SimEc", "simec.SimEc", luaopen_simec_simec},
                 {"lrp", "simec.lrp", luaopen_simec_lrp}};
 
+/* The one list of simec's modules, in the order help() lists them: the C
+ * ones (fields of simec) and the Lua ones (require "simec.NAME"), and
+ * which the host makes globals. The host, help, the reference and the
+ * tests all read it as simec.modules. */
+static const struct {
+    const char *name;
+    int lua, global;
+} modules[] = {{"matrix", 0, 1},   {"sparse", 0, 1},  {"rng", 0, 1},    {"svd", 0, 1},     {"SimEc", 0, 1},
+               {"lrp", 0, 1},      {"data", 1, 1},    {"features", 1, 1}, {"splits", 1, 1}, {"models", 1, 1},
+               {"metrics", 1, 1},  {"study", 1, 0},   {"plot", 1, 1},   {"report", 1, 0},  {"cli", 1, 0},
+               {"simec", 0, 1},    {"rec", 0, 0},     {"help", 1, 1}};
+
+static void push_modules(lua_State *L)
+{
+    size_t k;
+    lua_createtable(L, (int)(sizeof modules / sizeof *modules), 0);
+    for (k = 0; k < sizeof modules / sizeof *modules; k++) {
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, modules[k].name);
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, modules[k].lua ? "Lua" : "C");
+        lua_setfield(L, -2, "language");
+        lua_pushboolean(L, modules[k].global);
+        lua_setfield(L, -2, "global");
+        lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+}
+
 
 static const char *const help[] = {
     "simec", "The module of the C types and the host's settings: matrix, sparse, rng, svd, rec, SimEc, lrp, version, "
@@ -156,6 +184,8 @@ static const char *const help[] = {
     "(memory: 12.5 MiB now, peak 80.1 MiB, no limit).",
     "memory usage", "What simec.usage() returns: now, peak and limit in bytes; printing it gives them in MiB/GiB.",
     "simec.terminal()", "Rows and columns of the terminal on standard output, or nothing when it is not a terminal.",
+    "simec.modules", "simec's modules in help's order, each {name, language = \"C\" | \"Lua\", global} (global: the "
+    "host makes it a global); the one list the host, help and the tests read.",
     "simec.limits{memory = bytes | \"8G\"}", "Sets a ceiling on that memory (also SIMEC_MAX_MEMORY), so an "
     "allocation beyond it is a Lua error naming the request instead of an OOM kill; returns {memory = ceiling}.",
     "simec.write_file(path, text)", "Writes text to path through a temporary file in the same directory that is "
@@ -201,5 +231,7 @@ int luaopen_simec(lua_State *L)
     lua_setfield(L, -2, "terminal");
     lua_pushliteral(L, SIMEC_VERSION);
     lua_setfield(L, -2, "version");
+    push_modules(L);
+    lua_setfield(L, -2, "modules");
     return 1;
 }

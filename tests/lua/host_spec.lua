@@ -259,3 +259,10 @@ case("host: under a tight address-space limit a product runs or simec says why, 
   o, e, ok = run("ulimit -v 120000; OPENBLAS_NUM_THREADS=2 timeout 60 " .. BIN .. prog)
   check(not ok and e:find("the address space limit (ulimit -v", 1, true) and e:find("raise the limit", 1, true), e)
 end)
+
+case("the host's globals are simec.modules' global entries, and only those", function()
+  local out = io.popen(BIN .. [[ -e 'local t = {} for _, m in ipairs(simec.modules) do
+    t[#t + 1] = m.name .. "=" .. tostring(m.global == (rawget(_G, m.name) ~= nil)) end print(table.concat(t, " "))']]):read("a")
+  check(not out:find("=false", 1, true), out)
+  check(out:find("study=true", 1, true) and out:find("matrix=true", 1, true), out)
+end)
