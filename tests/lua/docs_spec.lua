@@ -217,3 +217,12 @@ case("simec --version, the changelog's newest version and the man page agree", f
   eq(newest, version, "CHANGELOG.md's newest version against simec --version")
   eq(read("man/simec.1"):match('^%.TH SIMEC 1 "[^"]*" "simec ([^"]+)"'), version, "man/simec.1's .TH")
 end)
+
+case("docs/guide.md names every global module", function()
+  local text = read("docs/guide.md")
+  local globals = text:match("\nGlobals (.-)%.\n") or text:match("\nGlobals (.-)simec%.version")
+  check(globals, "docs/guide.md has no Globals paragraph")
+  for _, m in ipairs(require("simec").modules) do
+    check(globals:find("`" .. m.name .. "`", 1, true), "docs/guide.md's Globals paragraph does not name " .. m.name)
+  end
+end)
