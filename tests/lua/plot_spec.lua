@@ -127,7 +127,7 @@ case("figures print as summaries, save crash-safely and open with plot.show", fu
   os.execute("chmod +x " .. opener)
   local script = T.write(T.tmpname(), ("local f = plot.scatter({1, 2}, {3, 4}) print(plot.show(f, '%s'))"):format(path))
   local bin = SIMEC_BIN or "./simec" -- the stock-Lua run has the host beside it too
-  local out = io.popen(("env BROWSER=%s %s %s"):format(opener, bin, script)):read("a")
+  local out = io.popen(("env BROWSER=%s %s %s 2>&1"):format(opener, bin, script)):read("a")
   eq(out, path .. "\n")
   for _ = 1, 50 do if T.read(log) then break end os.execute("sleep 0.1") end
   eq(T.read(log), path .. "\n")
