@@ -81,8 +81,13 @@ function metrics.upper(m)
   return out
 end
 
--- Ranking metrics for one list: scores (a list or vector over candidates)
--- and the set of relevant candidates (a table index -> true).
+-- Ranking metrics for one list: scores (a list over candidates) and the
+-- set of relevant candidates (a table index -> true). Tied scores are one
+-- threshold, never ordered by position: AP sums precision x recall gain at
+-- each distinct score (scikit-learn's average precision), and P@k and
+-- NDCG@k are their expectations over the orders of the tied candidates
+-- (within a tied group every position holds a relevant candidate with
+-- probability h / m). Without ties these are the usual definitions.
 local function rank_one(scores, relevant, nrel, k)
   local n = #scores
   local idx = {}
@@ -91,17 +96,23 @@ local function rank_one(scores, relevant, nrel, k)
     if scores[a] ~= scores[b] then return scores[a] > scores[b] end
     return a < b
   end)
-  local hits, dcg, idcg, ap = 0, 0, 0, 0
-  for pos = 1, n do
-    if relevant[idx[pos]] then
-      hits = hits + 1
-      ap = ap + hits / pos
-      if pos <= k then dcg = dcg + 1 / (math.log(pos + 1) / math.log(2)) end
+  local function gain(pos) return 1 / (math.log(pos + 1) / math.log(2)) end
+  local hits, dcg, idcg, ap, topk_hits = 0, 0, 0, 0, 0
+  local a = 1
+  while a <= n do
+    local b, h = a, 0
+    while b < n and scores[idx[b + 1]] == scores[idx[a]] do b = b + 1 end
+    for pos = a, b do if relevant[idx[pos]] then h = h + 1 end end
+    if h > 0 then
+      local m = b - a + 1
+      hits = hits + h
+      ap = ap + h * hits / b -- recall gain h / nrel times precision hits / b, divided by nrel below
+      for pos = a, math.min(b, k) do dcg = dcg + h / m * gain(pos) end
+      if a <= k then topk_hits = topk_hits + h * (math.min(b, k) - a + 1) / m end
     end
+    a = b + 1
   end
-  for pos = 1, math.min(k, nrel) do idcg = idcg + 1 / (math.log(pos + 1) / math.log(2)) end
-  local topk_hits = 0
-  for pos = 1, math.min(k, n) do if relevant[idx[pos]] then topk_hits = topk_hits + 1 end end
+  for pos = 1, math.min(k, nrel) do idcg = idcg + gain(pos) end
   -- AUC: the chance that a relevant candidate outscores an irrelevant one (ties count half)
   local auc
   local nneg = n - nrel
@@ -184,10 +195,12 @@ require("simec.help").add{
   "metrics.spearman(a, b)", "Spearman rank correlation (average ranks for ties).",
   "metrics.ranks(v)", "The ranks of v's values (1 = smallest), ties averaged.",
   "metrics.upper(S)", "The strict upper triangle of a square matrix as a vector (for comparing similarity matrices).",
-  "metrics.auc_aupr(scores, labels)", "AUC and AUPR (average precision) of one pooled list of scores and 0/1 labels.",
+  "metrics.auc_aupr(scores, labels)", "AUC and AUPR (average precision) of one pooled list of scores and 0/1 labels; " ..
+  "tied scores are one threshold (AUC counts ties half).",
   "metrics.ranking(scores, truth, {k = 10, exclude = train})", "Precision@k, recall@k, NDCG@k, AUC and AUPR " ..
   "averaged over the rows of a dense score matrix, with relevant entries in sparse truth and known entries " ..
-  "excluded.",
+  "excluded; tied scores are never ordered by position (P@k and NDCG@k are their expectations over the tied " ..
+  "orders).",
 }
 
 return metrics

@@ -275,3 +275,31 @@ case("models.implicit: the items each user rated, 1/sqrt(count), empty rows for 
   checkerr("column map has 2 entries, expected 3", models.implicit, train, {1, 2}, 3)
   checkerr("column map entry 2 must be an index in 0..2", models.implicit, train, {1, 3, 0}, 3)
 end)
+
+case("ranking metrics treat tied scores as one threshold, never by position (issue 15)", function()
+  -- scikit-learn's example: average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.8333
+  local _, ap = metrics.auc_aupr({0.1, 0.4, 0.35, 0.8}, {0, 0, 1, 1})
+  near(ap, 0.8333333333, 1e-9)
+  -- three tied at the top, two of them relevant: one threshold, precision 2/3, recall 1
+  local auc
+  auc, ap = metrics.auc_aupr({0.5, 0.5, 0.5, 0.1}, {1, 0, 1, 0})
+  near(ap, 2 / 3, 1e-12)
+  near(auc, 0.75, 1e-12) -- against the tied negative 0.5, against the other 1
+  -- the order of tied candidates in the list does not move anything
+  local a1, p1 = metrics.auc_aupr({0.5, 0.5, 0.5, 0.1}, {0, 1, 1, 0})
+  local a2, p2 = metrics.auc_aupr({0.5, 0.5, 0.5, 0.1}, {1, 1, 0, 0})
+  eq(p1, p2); eq(a1, a2); near(p1, ap, 1e-12)
+  -- all tied: AP is the share of relevant candidates, P@k too, NDCG@k its expectation
+  local truth = sparse.from_triplets({1, 1}, {2, 4}, 1, {rows = 1, cols = 5})
+  local r = metrics.ranking(matrix{{0, 0, 0, 0, 0}}, truth, {k = 2})
+  near(r.aupr, 2 / 5, 1e-12)
+  near(r["p@2"], 2 / 5, 1e-12)
+  local g1, g2 = 1, 1 / (math.log(3) / math.log(2))
+  near(r["ndcg@2"], (2 / 5) * (g1 + g2) / (g1 + g2), 1e-12)
+  -- a tie straddling k: positions 2..3 tied, one relevant of the two
+  r = metrics.ranking(matrix{{0.9, 0.5, 0.5, 0.1, 0.0}}, sparse.from_triplets({1}, {3}, 1, {rows = 1, cols = 5}),
+                      {k = 2})
+  near(r["p@2"], 0.5 / 2, 1e-12)
+  near(r["ndcg@2"], 0.5 * g2 / g1, 1e-12)
+  near(r.aupr, 1 / 3, 1e-12)
+end)
