@@ -303,3 +303,27 @@ case("ranking metrics treat tied scores as one threshold, never by position (iss
   near(r["ndcg@2"], 0.5 * g2 / g1, 1e-12)
   near(r.aupr, 1 / 3, 1e-12)
 end)
+
+case("models.ease equals a ridge regression of each item on the others (issue 15)", function()
+  local g = rng.new(3)
+  local I, J = {}, {}
+  for u = 1, 12 do for i = 1, 6 do if g:uniform() < 0.45 then I[#I + 1], J[#J + 1] = u, i end end end
+  local X = sparse.from_triplets(I, J, 1, {rows = 12, cols = 6})
+  local lambda = 2.5
+  local e = models.ease(X, {lambda = lambda})
+  local D = X:dense()
+  for j = 1, 6 do
+    local others = {}
+    for i = 1, 6 do if i ~= j then others[#others + 1] = i end end
+    local Xo = D:select_cols(others)
+    local A = Xo:t() * Xo + matrix.eye(5) * lambda
+    local w = matrix.solve(A, Xo:t() * D:select_cols({j}))
+    for k, i in ipairs(others) do near(e.B:get(i, j), w:get(k, 1), 1e-10) end
+    eq(e.B:get(j, j), 0)
+  end
+  local S = e:scores(X)
+  near((S - D * e.B):norm(), 0, 1e-12)
+  check(tostring(e):match("^EASE model: 6 items, lambda 2.5$"), tostring(e))
+  checkerr("models.ease: lambda must be a positive number", models.ease, X, {})
+  checkerr("models: X must be a sparse matrix", models.ease, D, {lambda = 1})
+end)
