@@ -48,7 +48,7 @@ HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
 CTEST_SRC := $(wildcard tests/c/test_*.c)
 CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference docs-figures
+.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference docs-figures docs-transcripts
 all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 
 # Makefile too: VERSION and the flags live here
@@ -129,6 +129,10 @@ test: deps
 reference: all
 	@./simec -e 'io.write(require("simec.help").markdown())' > docs/reference.md.tmp && mv docs/reference.md.tmp docs/reference.md
 	@echo "wrote docs/reference.md"
+
+# the README's and tutorial's transcripts re-run and written back (review the diff)
+docs-transcripts: all
+	@./simec scripts/update-transcripts.lua README.md docs/tutorial.md
 
 # docs/img/*.svg, the figures docs/tutorial.md shows (needs ml-100k)
 docs-figures: all

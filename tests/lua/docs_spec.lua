@@ -98,8 +98,8 @@ local function compare(doc, b, got_text, want)
   end
   local k = differ(got, want)
   if k then
-    error(("%s:%d: the block's output differs at its line %d:\n  shown: %s\n  got:   %s"):format(doc, b.line, k,
-          tostring(want[k]), tostring(got[k])), 0)
+    error(("%s:%d: the block's output differs at its line %d (make docs-transcripts rewrites the outputs; " ..
+           "review the diff):\n  shown: %s\n  got:   %s"):format(doc, b.line, k, tostring(want[k]), tostring(got[k])), 0)
   end
 end
 
@@ -160,7 +160,8 @@ case("the test finds differences: a stale transcript fails, naming the line", fu
   local want = {}
   for k = 2, #b.lines do want[#want + 1] = b.lines[k] end
   local ok, err = pcall(compare, "doc.md", b, run(SIMEC_BIN .. " -i", "1 + 1\n"), want)
-  check(not ok and err:find("doc.md:2: the block's output differs at its line 3:\n  shown: 3\n  got:   2", 1, true),
+  check(not ok and err:find("doc.md:2: the block's output differs at its line 3 (", 1, true) and
+        err:find("\n  shown: 3\n  got:   2", 1, true),
         tostring(err))
   check(same_line("rmse 1.0435149386112\t3", "rmse 1.0435149386131\t3"), "the 14th digit may differ")
   check(not same_line("rmse 1.0435\t3", "rmse 1.0436\t3"), "the 4th may not")
