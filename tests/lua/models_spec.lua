@@ -327,3 +327,34 @@ case("models.ease equals a ridge regression of each item on the others (issue 15
   checkerr("models.ease: lambda must be a positive number", models.ease, X, {})
   checkerr("models: X must be a sparse matrix", models.ease, D, {lambda = 1})
 end)
+
+case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (issue 15)", function()
+  local g = rng.new(5)
+  local I, J = {}, {}
+  for a = 1, 4 do for b = 1, 3 do if g:uniform() < 0.5 then I[#I + 1], J[#J + 1] = a, b end end end
+  local Y = sparse.from_triplets(I, J, 1, {rows = 4, cols = 3})
+  local function spd(n, seed) local M = matrix.randn(n, n, seed) return M * M:t() / n + matrix.eye(n) * 0.1 end
+  local Kd, Kt = spd(4, 1), spd(3, 2)
+  local m = models.kronrls(Y, Kd, Kt, {sigma = 0.7})
+  -- the explicit solve: (Kt (x) Kd + sigma I) vec(A) = vec(Y), vec stacking columns
+  local K = matrix.zeros(12, 12)
+  for b1 = 1, 3 do for a1 = 1, 4 do for b2 = 1, 3 do for a2 = 1, 4 do
+    K:set((b1 - 1) * 4 + a1, (b2 - 1) * 4 + a2, Kt:get(b1, b2) * Kd:get(a1, a2))
+  end end end end
+  local y = matrix.zeros(12, 1)
+  for b = 1, 3 do for a = 1, 4 do y:set((b - 1) * 4 + a, 1, Y:get(a, b)) end end
+  local a = matrix.solve(K + matrix.eye(12) * 0.7, y)
+  for b = 1, 3 do for r = 1, 4 do near(m.A:get(r, b), a:get((b - 1) * 4 + r, 1), 1e-10) end end
+  near((m:scores(Kd, Kt) - Kd * m.A * Kt:t()):norm(), 0, 1e-12)
+  checkerr("models.kronrls: Y is 4x3, the kernels 3x3 and 3x3", models.kronrls, Y, Kt, Kt)
+  -- GIP: exp(-gamma ||y_i - y_j||^2), gamma = 1 / mean ||y_i||^2
+  local G = models.gip_kernel(Y)
+  local D = Y:dense()
+  local mean = 0
+  for i = 1, 4 do mean = mean + (D:row(i) * D:row(i):t()):get(1, 1) end
+  mean = mean / 4
+  for i = 1, 4 do for j = 1, 4 do
+    local d = D:row(i) - D:row(j)
+    near(G:get(i, j), math.exp(-(d * d:t()):get(1, 1) / mean), 1e-12)
+  end end
+end)
