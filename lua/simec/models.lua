@@ -758,12 +758,17 @@ function Means:__tostring()
   return ("means model: mu %.4f, shrinkage %g%s; %s"):format(self.mu, self.s,
     self.rows and "" or ", no item term", sides(cells(self.row_count), cells(self.col_count)))
 end
-Biases.__name = "biases model"
-function Biases:__tostring()
+-- the sides whose features a model regresses on, as "items (27 features)"
+local function feature_sides(model)
   local from = {}
   for _, side in ipairs{"items", "users"} do
-    if self[side] then from[#from + 1] = ("%s (%d features)"):format(side, self[side].W:nrows()) end
+    if model[side] then from[#from + 1] = ("%s (%d features)"):format(side, model[side].W:nrows()) end
   end
+  return from
+end
+Biases.__name = "biases model"
+function Biases:__tostring()
+  local from = feature_sides(self)
   return ("biases model: mu %.4f, reg items %g, users %g; %s%s"):format(self.mu, self.reg_items, self.reg_users,
     sides(self.bi:nrows(), self.bu:nrows()),
     #from > 0 and ("; new ones from %s, alpha %g"):format(table.concat(from, " and "), self.items and
@@ -776,10 +781,7 @@ function SVD:__tostring()
 end
 SVDReg.__name = "SVD + regression model"
 function SVDReg:__tostring()
-  local from = {}
-  for _, side in ipairs{"items", "users"} do
-    if self[side] then from[#from + 1] = ("%s (%d features)"):format(side, self[side].W:nrows()) end
-  end
+  local from = feature_sides(self)
   return ("SVD + regression model: rank %d, factors of new %s by ridge (alpha %g)"):format(self.svd.k,
     table.concat(from, " and "), self.alpha)
 end
