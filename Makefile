@@ -168,7 +168,8 @@ CORE_HDR := $(filter-out src/core/simec_impl.h,$(wildcard src/core/*.h))
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/simec \
 	    $(DESTDIR)$(PREFIX)/share/simec/lua/simec $(DESTDIR)$(PREFIX)/share/simec/examples \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(LUA_LMOD)/simec
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(LUA_LMOD)/simec \
+	    $(DESTDIR)$(PREFIX)/share/simec/lua/simec/models $(DESTDIR)$(LUA_LMOD)/simec/models
 	install -m 755 simec $(DESTDIR)$(PREFIX)/bin/simec
 	install -m 644 libsimeccore.a $(DESTDIR)$(PREFIX)/lib/libsimeccore.a
 	install -m 644 $(CORE_HDR) $(DESTDIR)$(PREFIX)/include/simec/
@@ -177,6 +178,8 @@ install: all
 	install -m 755 simec.so $(DESTDIR)$(LUA_CMOD)/simec.so
 	install -m 644 lua/simec/*.lua $(DESTDIR)$(PREFIX)/share/simec/lua/simec/
 	install -m 644 lua/simec/*.lua $(DESTDIR)$(LUA_LMOD)/simec/
+	install -m 644 lua/simec/models/*.lua $(DESTDIR)$(PREFIX)/share/simec/lua/simec/models/
+	install -m 644 lua/simec/models/*.lua $(DESTDIR)$(LUA_LMOD)/simec/models/
 	install -m 644 examples/*.lua $(DESTDIR)$(PREFIX)/share/simec/examples/
 	install -m 644 man/simec.1 $(DESTDIR)$(PREFIX)/share/man/man1/simec.1
 
