@@ -6,7 +6,7 @@
 --   r = m:residuals(train)                       -- train minus the model
 local simec = require "simec"
 local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
+local matrix, sparse = simec.matrix, simec.sparse
 local models = require "simec.models"
 local common = require "simec.models.common"
 local check_sparse, sides, cells, feature_sides = common.check_sparse, common.sides, common.cells, common.feature_sides

@@ -1,10 +1,9 @@
 -- Implicit feedback: EASE, the closed-form item-item model.
 local simec = require "simec"
-local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
+local matrix, sparse = simec.matrix, simec.sparse
 local models = require "simec.models"
 local common = require "simec.models.common"
-local check_sparse, sides, cells, feature_sides = common.check_sparse, common.sides, common.cells, common.feature_sides
+local check_sparse = common.check_sparse
 
 -- EASE (Steck 2019): the item-item ridge regression of every item's column
 -- of the interactions on the other items', in closed form: P = (X'X +

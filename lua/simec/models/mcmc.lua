@@ -2,10 +2,10 @@
 -- implicit feedback as features.
 local simec = require "simec"
 local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
+local matrix, sparse = simec.matrix, simec.sparse
 local models = require "simec.models"
 local common = require "simec.models.common"
-local check_sparse, sides, cells, feature_sides = common.check_sparse, common.sides, common.cells, common.feature_sides
+local check_sparse = common.check_sparse
 
 -- Bayesian factorization model by Gibbs sampling (src/core/bfm.h): global
 -- mean, item and user biases and k factors, each item (user) described by

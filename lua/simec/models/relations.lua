@@ -1,11 +1,10 @@
 -- Pairwise relations with row and column kernels (drug-target
 -- interactions): the GIP kernel and Kronecker regularised least squares.
 local simec = require "simec"
-local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
+local matrix, sparse = simec.matrix, simec.sparse
 local models = require "simec.models"
 local common = require "simec.models.common"
-local check_sparse, sides, cells, feature_sides = common.check_sparse, common.sides, common.cells, common.feature_sides
+local check_sparse = common.check_sparse
 
 -- Gaussian interaction-profile (GIP) kernel of the rows of Y (van
 -- Laarhoven et al. 2011): exp(-gamma ||y_i - y_j||^2) with gamma the

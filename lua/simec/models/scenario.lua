@@ -2,10 +2,8 @@
 -- model (models.fit_split).
 local simec = require "simec"
 local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
+local sparse, SimEc = simec.sparse, simec.SimEc
 local models = require "simec.models"
-local common = require "simec.models.common"
-local check_sparse, sides, cells, feature_sides = common.check_sparse, common.sides, common.cells, common.feature_sides
 
 -- Fits the means model (base = "biases": learned biases, see models.biases,
 -- with reg (or reg_items and reg_users) and bias_alpha for the ridge from

@@ -2,10 +2,10 @@
 -- SimEc methods written in Lua (similar items, rating explanations).
 local simec = require "simec"
 local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
+local matrix, sparse, SimEc, lrp = simec.matrix, simec.sparse, simec.SimEc, simec.lrp
 local models = require "simec.models"
 local common = require "simec.models.common"
-local check_sparse, sides, cells, feature_sides = common.check_sparse, common.sides, common.cells, common.feature_sides
+local check_sparse, sides = common.check_sparse, common.sides
 
 -- Two SimEcs for new items and new users (T2b, T3; the study's scheme):
 -- the first side's SimEc learns R (items x users) from its features, then

@@ -2,10 +2,10 @@
 -- factors for new items and users.
 local simec = require "simec"
 local rec = require "simec.rec"
-local matrix, sparse, svd, SimEc, lrp = simec.matrix, simec.sparse, simec.svd, simec.SimEc, simec.lrp
+local svd = simec.svd
 local models = require "simec.models"
 local common = require "simec.models.common"
-local check_sparse, sides, cells, feature_sides = common.check_sparse, common.sides, common.cells, common.feature_sides
+local check_sparse, sides, feature_sides = common.check_sparse, common.sides, common.feature_sides
 
 -- Truncated SVD of residuals: predictions U S Vt at given positions.
 local SVD = {}
