@@ -636,9 +636,17 @@ function data.dti(dir, name)
   local Y = sparse.from_triplets(ri, ci, 1, {rows = #targets, cols = #drugs})
   Y:set_row_labels(targets)
   Y:set_col_labels(drugs)
-  return setmetatable({name = name, interactions = Y,
-          targets = {ids = targets, similarity = similarity(base .. "_simmat_dg.txt", targets)},
-          drugs = {ids = drugs, similarity = similarity(base .. "_simmat_dc.txt", drugs)}}, data.DataSet)
+  -- a missing similarity file (mirrors often lack Enzyme's) leaves that
+  -- side without one, said on stderr; the interactions still load
+  local function side(file, ids, what)
+    local path = base .. file
+    if exists(path) then return {ids = ids, similarity = similarity(path, ids)} end
+    io.stderr:write(("simec: warning: %s not found: the %s have no similarity matrix (ds.%s.similarity is nil)\n")
+      :format(path, what, what))
+    return {ids = ids, missing_similarity = path}
+  end
+  return setmetatable({name = name, interactions = Y, targets = side("_simmat_dg.txt", targets, "targets"),
+                       drugs = side("_simmat_dc.txt", drugs, "drugs")}, data.DataSet)
 end
 
 -- Synthetic drug-target data shaped as data.dti's: drugs and targets have
@@ -704,7 +712,8 @@ require("simec.help").add{
   "drug-target data shaped as data.dti's: latent vectors behind Gaussian-kernel similarities and the interacting " ..
   "pairs (the largest scores plus noise).",
   "data.dti(dir, name)", "Yamanishi drug-target data (name: nr, gpcr, ic, e): interactions (targets x drugs) and " ..
-  "symmetrised drug and target similarity matrices.",
+  "symmetrised drug and target similarity matrices; a missing similarity file leaves that side's similarity nil " ..
+  "(missing_similarity names the file), with a warning.",
   "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..
   "users, labelled) or interactions, order, items and users (or targets and drugs) with ids, titles, features, " ..

@@ -267,3 +267,33 @@ case("data.thousands groups digits by three", function()
   eq(data.thousands(0), "0"); eq(data.thousands(999), "999"); eq(data.thousands(1000), "1,000")
   eq(data.thousands(25000095), "25,000,095"); eq(data.thousands(1682.0), "1,682")
 end)
+
+case("data.dti without a similarity file loads, says so, and dti.lua skips the settings that need it", function()
+  -- 12 drugs x 6 targets with a block structure, so every fold has interactions
+  local drugs, targets = {}, {}
+  for j = 1, 12 do drugs[j] = "D" .. j end
+  for i = 1, 6 do targets[i] = "T" .. i end
+  local ad = {"\t" .. table.concat(drugs, "\t")}
+  for i = 1, 6 do
+    local row = {targets[i]}
+    for j = 1, 12 do row[#row + 1] = ((i + j) % 3 == 0) and "1" or "0" end
+    ad[#ad + 1] = table.concat(row, "\t")
+  end
+  local dc = {"\t" .. table.concat(drugs, "\t")}
+  for a = 1, 12 do
+    local row = {drugs[a]}
+    for b = 1, 12 do row[#row + 1] = a == b and "1" or ((a - b) % 3 == 0 and "0.8" or "0.1") end
+    dc[#dc + 1] = table.concat(row, "\t")
+  end
+  local d = dir_with{["x_admat_dgc.txt"] = table.concat(ad, "\n") .. "\n", ["x_simmat_dc.txt"] = table.concat(dc, "\n") .. "\n"}
+  local ds = data.dti(d, "x")
+  eq(ds.targets.similarity, nil)
+  eq(ds.targets.missing_similarity, d .. "/x_simmat_dg.txt")
+  check(ds.drugs.similarity ~= nil, "the drug side keeps its file")
+  local out = io.popen(("%s examples/dti.lua %s x --folds 2 2>&1"):format(SIMEC_BIN or "./simec", d)):read("a")
+  check(out:find("x_simmat_dg.txt not found: the targets have no similarity matrix", 1, true), out)
+  check(out:find("target GIP kernels of the training interactions (no similarity file)", 1, true), out)
+  check(out:find("new targets: skipped (no target similarity file", 1, true), out)
+  check(out:find("\nT1 +pairs +KronRLS%-GIP +[%d.]+") and out:find("\nT2a +new drugs +two%-SimEc"), out)
+  check(not out:find("\nT2b ") and not out:find("\nT3 "), "no rows for the skipped settings:\n" .. out)
+end)
