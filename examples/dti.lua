@@ -4,10 +4,13 @@
 -- reporting mean AUPR and AUC over the folds' held-out pairs, interacting or
 -- not. Models: similarity smoothing (scores K_d Y K_t^T with the training
 -- interactions Y and the row-normalised similarities to training drugs and
--- targets) and two SimEcs (drug and target similarity rows as features,
--- sigmoid outputs, binary cross-entropy, sampled negatives); their
--- embedding size and epochs are chosen per fold by AUPR on one fold of the
--- same setting inside the training drugs and targets, never on the test fold.
+-- targets), KronRLS with GIP kernels (the field's standard method) and two
+-- SimEcs (drug and target similarity rows as features, sigmoid outputs,
+-- binary cross-entropy, sampled negatives); the SimEcs' embedding size and
+-- epochs are chosen per fold by AUPR on one fold of the same setting inside
+-- the training drugs and targets, never on the test fold. A side without a
+-- similarity file uses the GIP kernel of its training interactions, and the
+-- settings with new members on that side are skipped.
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K]
 -- DATA_DIR: the path given, else data/dti, else ../shared/data/dti; with
 -- --synthetic data.synthetic_dti's 200 drugs x 100 targets.
@@ -15,7 +18,7 @@ local data, models, metrics = require "simec.data", require "simec.models", requ
 
 local cli = require "simec.cli"
 local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag"},
-                       "dti", "Drug-target interactions: similarity smoothing and two-SimEcs, 10-fold CV.")
+                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP and two-SimEcs, 10-fold CV.")
 opts.folds = opts.folds or 10
 
 local name = opts[2] or "nr"
