@@ -15,6 +15,7 @@
 -- DATA_DIR: the path given, else data/dti, else ../shared/data/dti; with
 -- --synthetic data.synthetic_dti's 200 drugs x 100 targets.
 local data, models, metrics = require "simec.data", require "simec.models", require "simec.metrics"
+local splits = require "simec.splits"
 
 local cli = require "simec.cli"
 local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag"},
@@ -38,19 +39,6 @@ end
 print(("%s: %d drugs x %d targets, %d interactions; features: %s and %s; %d-fold cross-validation, fold seed 13")
   :format(name, Y:nrows(), Y:ncols(), Y:nnz(), kernel_of("drugs"), kernel_of("targets"), opts.folds))
 
--- fold of each of n things (1..K), from a seeded permutation
-local function folds_of(n, k, seed)
-  local perm, f = rng.new(seed):permutation(n), {}
-  for p = 1, n do f[perm[p]] = (p - 1) * k // n + 1 end
-  return f
-end
-
-local function list_where(n, keep)
-  local t = {}
-  for k = 1, n do if keep(k) then t[#t + 1] = k end end
-  return t
-end
-
 -- similarity rows restricted to the training columns, normalised to sum 1
 local function kernel(S, cols)
   local K = S:select_cols(cols)
@@ -68,47 +56,21 @@ local function simec_opts(p)
           fit = {epochs = p.epochs, batch_size = 16, negatives = 5}}
 end
 
--- Cross-validation of one setting on a problem {Y, Sd, St}; models maps a
--- name to function(P, train_d, train_t, Ytr, pattern) -> scores at the
--- pattern's entries. only: the first folds only. Returns per model the
--- mean AUPR and AUC over the folds that have test interactions.
+-- Cross-validation of one setting on a problem {Y, Sd, St} (splits.cv's
+-- folds); models maps a name to function(P, train_d, train_t, Ytr, pattern)
+-- -> scores at the pattern's entries. only: the first folds only. Returns
+-- per model the mean AUPR and AUC over the folds that have test
+-- interactions and non-interactions.
 local function cv(P, setting, k, seed, models_, only)
-  local nd, nt = P.Y:nrows(), P.Y:ncols()
-  local df, tf, pf = folds_of(nd, k, seed), folds_of(nt, k, seed + 1), folds_of(nd * nt, k, seed + 2)
-  local new_d, new_t = setting == "T2a" or setting == "T3", setting == "T2b" or setting == "T3"
   local sums, used = {}, 0
   for m in pairs(models_) do sums[m] = {0, 0} end
-  for f = 1, only or k do
-    local function is_test(a, b)
-      if setting == "T1" then return pf[(a - 1) * nt + b] == f end
-      return (not new_d or df[a] == f) and (not new_t or tf[b] == f)
-    end
-    local test_i, test_j, labels = {}, {}, {}
-    local train_d = list_where(nd, function(a) return not (new_d and df[a] == f) end)
-    local train_t = list_where(nt, function(b) return not (new_t and tf[b] == f) end)
-    local dmap, tmap = {}, {}
-    for q, v in ipairs(train_d) do dmap[v] = q end
-    for q, v in ipairs(train_t) do tmap[v] = q end
-    for a = 1, nd do
-      for b = 1, nt do
-        if is_test(a, b) then test_i[#test_i + 1], test_j[#test_j + 1] = a, b end
-      end
-    end
-    local ri, ci = {}, {}
-    for a, b in P.Y:triplets() do
-      if dmap[a] and tmap[b] and not is_test(a, b) then ri[#ri + 1], ci[#ci + 1] = dmap[a], tmap[b] end
-    end
-    local Ytr = sparse.from_triplets(ri, ci, 1, {rows = #train_d, cols = #train_t})
-    local pattern = sparse.from_triplets(test_i, test_j, 1, {rows = nd, cols = nt})
-    local npos = 0
-    for a, b in pattern:triplets() do
-      labels[#labels + 1] = P.Y:get(a, b)
-      npos = npos + labels[#labels]
-    end
-    if npos > 0 and npos < #labels and Ytr:nnz() > 0 then -- a fold without interactions has no AUC
+  for _, f in ipairs(splits.cv(P.Y, setting, {folds = k, seed = seed})) do
+    if only and f.fold > only then break end
+    if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then -- else no AUC
       used = used + 1
       for m, fn in pairs(models_) do
-        local auc, aupr = metrics.auc_aupr(fn(P, train_d, train_t, Ytr, pattern, setting, seed + f), labels)
+        local auc, aupr = metrics.auc_aupr(fn(P, f.train_rows, f.train_cols, f.train, f.test, setting, seed + f.fold),
+                                           f.labels)
         sums[m][1], sums[m][2] = sums[m][1] + aupr, sums[m][2] + auc
       end
     end

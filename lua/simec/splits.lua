@@ -223,6 +223,76 @@ function splits.kfold(R, k, opts)
   return folds
 end
 
+-- Cross-validation folds of an interaction matrix Y (rows x columns, 0/1)
+-- in the settings of Liu et al. 2016 and Pahikkala et al.: "pairs" (CVS1:
+-- a fold of the pairs is tested), "rows" (CVS2: new rows, all their
+-- pairs), "cols" (CVS3: new columns), "both" (a fold of rows and a fold of
+-- columns, only their pairs tested); T1, T2a, T2b, T3 name them too. Trial
+-- t draws its permutations from seed + 100 (t - 1) (rows from that seed,
+-- columns +1, pairs +2). Each fold: {trial, fold, train_rows, train_cols
+-- (lists of indices), train (sparse, train_rows x train_cols: the training
+-- interactions), test (sparse, Y's shape: the tested pairs, 1 each),
+-- labels (Y at test's entries, in its order), positives}.
+local CV_SETTINGS = {pairs = "pairs", rows = "rows", cols = "cols", both = "both", T1 = "pairs", T2a = "rows",
+                     T2b = "cols", T3 = "both"}
+
+local function cv_folds_of(n, k, seed)
+  local perm, f = rng.new(seed):permutation(n), {}
+  for p = 1, n do f[perm[p]] = (p - 1) * k // n + 1 end
+  return f
+end
+
+function splits.cv(Y, setting, opts)
+  if not sparse.is(Y) then error(("splits.cv: Y must be a sparse matrix, got %s"):format(type(Y)), 2) end
+  local kind = CV_SETTINGS[setting] or
+               error(("splits.cv: setting must be pairs, rows, cols or both (or T1, T2a, T2b, T3), got %s")
+                     :format(tostring(setting)), 2)
+  opts = opts or {}
+  local k, trials, seed = opts.folds or 10, opts.trials or 1, opts.seed or 13
+  local nr, nc = Y:shape()
+  for name, v in pairs{folds = k, trials = trials, seed = seed} do
+    if math.type(v) ~= "integer" or v < 1 then
+      error(("splits.cv: %s must be a positive integer, got %s"):format(name, tostring(v)), 2)
+    end
+  end
+  if k < 2 or k > (kind == "pairs" and nr * nc or kind == "cols" and nc or kind == "rows" and nr or math.min(nr, nc)) then
+    error(("splits.cv: %d folds for a %dx%d matrix in the %s setting"):format(k, nr, nc, kind), 2)
+  end
+  local new_r, new_c = kind == "rows" or kind == "both", kind == "cols" or kind == "both"
+  local out = {}
+  for t = 1, trials do
+    local s = seed + 100 * (t - 1)
+    local rf, cf, pf = cv_folds_of(nr, k, s), cv_folds_of(nc, k, s + 1), cv_folds_of(nr * nc, k, s + 2)
+    for f = 1, k do
+      local function tested(a, b)
+        if kind == "pairs" then return pf[(a - 1) * nc + b] == f end
+        return (not new_r or rf[a] == f) and (not new_c or cf[b] == f)
+      end
+      local train_rows, train_cols, rmap, cmap = {}, {}, {}, {}
+      for a = 1, nr do if not (new_r and rf[a] == f) then train_rows[#train_rows + 1] = a; rmap[a] = #train_rows end end
+      for b = 1, nc do if not (new_c and cf[b] == f) then train_cols[#train_cols + 1] = b; cmap[b] = #train_cols end end
+      local ti, tj = {}, {}
+      for a = 1, nr do
+        for b = 1, nc do if tested(a, b) then ti[#ti + 1], tj[#tj + 1] = a, b end end
+      end
+      local ri, ci = {}, {}
+      for a, b in Y:triplets() do
+        if rmap[a] and cmap[b] and not tested(a, b) then ri[#ri + 1], ci[#ci + 1] = rmap[a], cmap[b] end
+      end
+      local test = sparse.from_triplets(ti, tj, 1, {rows = nr, cols = nc})
+      local labels, positives = {}, 0
+      for a, b in test:triplets() do
+        labels[#labels + 1] = Y:get(a, b)
+        positives = positives + labels[#labels]
+      end
+      out[#out + 1] = {trial = t, fold = f, train_rows = train_rows, train_cols = train_cols,
+                       train = sparse.from_triplets(ri, ci, 1, {rows = #train_rows, cols = #train_cols}),
+                       test = test, labels = labels, positives = positives}
+    end
+  end
+  return out
+end
+
 require("simec.help").add{
   "splits", "The study's train/test splits of a ratings matrix for T1 (known items and users), T2a (new items), T2b " ..
   "(new users) and T3 (both new), and k-fold cross-validation.",
@@ -234,6 +304,10 @@ require("simec.help").add{
   "split", "A split table (splits.split, splits.given): scenario, train (train index space), test (full space), " ..
   "row_map/col_map (full -> train index, 0: new), train_items/train_users, test_items/test_users; printing it " ..
   "summarises the counts.",
+  "splits.cv(Y, setting, {folds = 10, trials = 1, seed = 13})", "Cross-validation folds of an interaction " ..
+  "matrix: setting pairs (CVS1), rows (CVS2, new rows), cols (CVS3, new columns) or both (new rows and columns; " ..
+  "T1/T2a/T2b/T3 too); each fold {trial, fold, train_rows, train_cols, train, test, labels, positives}; trial t " ..
+  "uses seed + 100 (t - 1).",
   "splits.kfold(R, k, {over = \"ratings\" | \"items\" | \"users\", seed})", "k split tables whose test parts " ..
   "partition the ratings (or items, users).",
 }

@@ -124,3 +124,52 @@ case("data sets and splits print as summaries, and help describes them (issue 17
   check(help.text(s):find("^split\n"), help.text(s))
   eq(help.repr({s = ds}), "{s = synthetic: 1,200 items x 300 users, 5,000 ratings; 7 item features, 3 user features}")
 end)
+
+case("splits.cv: the four settings of interaction matrices, trials and errors (issue 15)", function()
+  local g = rng.new(9)
+  local I, J = {}, {}
+  for a = 1, 9 do for b = 1, 7 do if g:uniform() < 0.3 then I[#I + 1], J[#J + 1] = a, b end end end
+  local Y = sparse.from_triplets(I, J, 1, {rows = 9, cols = 7})
+  local function key(a, b) return a * 100 + b end
+  -- pairs: every pair tested once; training holds the rest of Y
+  local seen = {}
+  for _, f in ipairs(splits.cv(Y, "pairs", {folds = 4, seed = 3})) do
+    eq(#f.train_rows, 9); eq(#f.train_cols, 7)
+    local n = 0
+    for a, b in f.test:triplets() do
+      check(not seen[key(a, b)], "a pair tested twice"); seen[key(a, b)] = true
+      n = n + 1
+      eq(f.labels[n], Y:get(a, b))
+      eq(f.train:get(a, b), 0)
+    end
+    eq(f.train:nnz() + f.positives, Y:nnz())
+  end
+  local all = 0
+  for _ in pairs(seen) do all = all + 1 end
+  eq(all, 63)
+  -- rows (T2a): the test rows' every pair, and they leave the training rows
+  local rows_seen = {}
+  for _, f in ipairs(splits.cv(Y, "T2a", {folds = 3})) do
+    local train = {}
+    for _, a in ipairs(f.train_rows) do train[a] = true end
+    eq(#f.train_cols, 7)
+    for a, b in f.test:triplets() do check(not train[a], "a tested row in training"); rows_seen[a] = true end
+    eq(f.test:nnz(), (9 - #f.train_rows) * 7)
+  end
+  for a = 1, 9 do check(rows_seen[a], "row " .. a .. " never tested") end
+  -- both: a block of new rows x new columns
+  for _, f in ipairs(splits.cv(Y, "both", {folds = 3, seed = 5})) do
+    eq(f.test:nnz(), (9 - #f.train_rows) * (7 - #f.train_cols))
+    eq(f.train:nrows(), #f.train_rows); eq(f.train:ncols(), #f.train_cols)
+  end
+  -- trials: the first trial is the seed's, the second another draw; both reproducible
+  local a1 = splits.cv(Y, "cols", {folds = 3, trials = 2, seed = 13})
+  local b1 = splits.cv(Y, "cols", {folds = 3, seed = 13})
+  eq(#a1, 6); eq(a1[4].trial, 2); eq(a1[4].fold, 1)
+  eq(table.concat(a1[1].train_cols, ","), table.concat(b1[1].train_cols, ","))
+  local c1 = splits.cv(Y, "cols", {folds = 3, seed = 113})
+  eq(table.concat(a1[4].train_cols, ","), table.concat(c1[1].train_cols, ","))
+  checkerr("splits.cv: setting must be pairs, rows, cols or both", splits.cv, Y, "new")
+  checkerr("splits.cv: 10 folds for a 9x7 matrix in the cols setting", splits.cv, Y, "cols")
+  checkerr("splits.cv: trials must be a positive integer, got 0", splits.cv, Y, "rows", {folds = 3, trials = 0})
+end)
