@@ -63,20 +63,23 @@ end
 -- interactions and non-interactions.
 local function cv(P, setting, k, seed, models_, only)
   local sums, used = {}, 0
-  for m in pairs(models_) do sums[m] = {0, 0} end
+  for m in pairs(models_) do sums[m] = {0, 0, 0} end
   for _, f in ipairs(splits.cv(P.Y, setting, {folds = k, seed = seed})) do
     if only and f.fold > only then break end
     if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then -- else no AUC
       used = used + 1
       for m, fn in pairs(models_) do
-        local auc, aupr = metrics.auc_aupr(fn(P, f.train_rows, f.train_cols, f.train, f.test, setting, seed + f.fold),
-                                           f.labels)
-        sums[m][1], sums[m][2] = sums[m][1] + aupr, sums[m][2] + auc
+        local auc, aupr, trapz = metrics.auc_aupr(fn(P, f.train_rows, f.train_cols, f.train, f.test, setting,
+                                                     seed + f.fold), f.labels)
+        sums[m][1], sums[m][2], sums[m][3] = sums[m][1] + aupr, sums[m][2] + auc, sums[m][3] + trapz
       end
     end
   end
   local out = {}
-  for m, v in pairs(sums) do out[m] = {aupr = used > 0 and v[1] / used or 0, auc = used > 0 and v[2] / used or 0} end
+  for m, v in pairs(sums) do
+    out[m] = {aupr = used > 0 and v[1] / used or 0, auc = used > 0 and v[2] / used or 0,
+              aupr_trapz = used > 0 and v[3] / used or 0}
+  end
   return out, used
 end
 
@@ -158,7 +161,8 @@ for _, st in ipairs(SETTINGS) do
   for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"},
                      {"simec", "two-SimEc bce+negatives"}} do
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = r[m[1]].aupr,
-                             auc = r[m[1]].auc, folds = used, seconds = simec.clock() - t0}
+                             aupr_trapz = r[m[1]].aupr_trapz, auc = r[m[1]].auc, folds = used,
+                             seconds = simec.clock() - t0}
   end
   local counts = {}
   for _, c in ipairs(chosen) do counts[c] = (counts[c] or 0) + 1 end
@@ -169,10 +173,12 @@ for _, st in ipairs(SETTINGS) do
   ::next_setting::
 end
 
-print(("%-9s %-12s %-26s %8s %8s %6s %8s"):format("scenario", "setting", "method", "AUPR", "AUC", "folds", "seconds"))
+-- AUPR as average precision and as the trapezoid under the PR curve (papers use either), AUC
+print(("%-9s %-12s %-26s %8s %8s %8s %6s %8s"):format("scenario", "setting", "method", "AUPR", "AUPR-tr", "AUC",
+                                                     "folds", "seconds"))
 for _, r in ipairs(results) do
-  print(("%-9s %-12s %-26s %8.4f %8.4f %6d %8.2f"):format(r.scenario, r.setting, r.method, r.aupr, r.auc, r.folds,
-                                                         r.seconds))
+  print(("%-9s %-12s %-26s %8.4f %8.4f %8.4f %6d %8.2f"):format(r.scenario, r.setting, r.method, r.aupr,
+                                                               r.aupr_trapz, r.auc, r.folds, r.seconds))
 end
 if opts.json then
   for _, r in ipairs(results) do r.params = {folds = r.folds} end

@@ -98,6 +98,7 @@ local function rank_one(scores, relevant, nrel, k)
   end)
   local function gain(pos) return 1 / (math.log(pos + 1) / math.log(2)) end
   local hits, dcg, idcg, ap, topk_hits = 0, 0, 0, 0, 0
+  local trapz, prev_r, prev_p = 0, 0, 1 -- the PR curve from (recall 0, precision 1), one point per distinct score
   local a = 1
   while a <= n do
     local b, h = a, 0
@@ -109,6 +110,11 @@ local function rank_one(scores, relevant, nrel, k)
       ap = ap + h * hits / b -- recall gain h / nrel times precision hits / b, divided by nrel below
       for pos = a, math.min(b, k) do dcg = dcg + h / m * gain(pos) end
       if a <= k then topk_hits = topk_hits + h * (math.min(b, k) - a + 1) / m end
+      local r, p = hits / nrel, hits / b
+      trapz = trapz + (r - prev_r) * (p + prev_p) / 2
+      prev_r, prev_p = r, p
+    elseif hits > 0 then
+      prev_p = hits / b -- precision falls at a threshold without hits; the next segment starts there
     end
     a = b + 1
   end
@@ -123,7 +129,8 @@ local function rank_one(scores, relevant, nrel, k)
     auc = (sum - nrel * (nrel + 1) / 2) / (nrel * nneg)
   end
   return {["p@k"] = topk_hits / k, ["r@k"] = nrel > 0 and topk_hits / nrel or nil,
-          ["ndcg@k"] = idcg > 0 and dcg / idcg or nil, auc = auc, aupr = nrel > 0 and ap / nrel or nil}
+          ["ndcg@k"] = idcg > 0 and dcg / idcg or nil, auc = auc, aupr = nrel > 0 and ap / nrel or nil,
+          aupr_trapz = nrel > 0 and trapz or nil}
 end
 
 -- AUC and AUPR (average precision) of one pooled list: scores and labels
@@ -139,7 +146,7 @@ function metrics.auc_aupr(scores, labels)
     if l ~= 0 then rel[i] = true; nrel = nrel + 1 end
   end
   local r = rank_one(sc, rel, nrel, 1)
-  return r.auc, r.aupr
+  return r.auc, r.aupr, r.aupr_trapz
 end
 
 -- metrics.ranking(scores, truth, {k = 10, exclude = train}) averages over
@@ -195,8 +202,9 @@ require("simec.help").add{
   "metrics.spearman(a, b)", "Spearman rank correlation (average ranks for ties).",
   "metrics.ranks(v)", "The ranks of v's values (1 = smallest), ties averaged.",
   "metrics.upper(S)", "The strict upper triangle of a square matrix as a vector (for comparing similarity matrices).",
-  "metrics.auc_aupr(scores, labels)", "AUC and AUPR (average precision) of one pooled list of scores and 0/1 labels; " ..
-  "tied scores are one threshold (AUC counts ties half).",
+  "metrics.auc_aupr(scores, labels)", "AUC, AUPR as average precision, and AUPR as the trapezoid area under the " ..
+  "precision-recall curve from (0, 1), of one pooled list of scores and 0/1 labels; tied scores are one threshold " ..
+  "(AUC counts ties half).",
   "metrics.ranking(scores, truth, {k = 10, exclude = train})", "Precision@k, recall@k, NDCG@k, AUC and AUPR " ..
   "averaged over the rows of a dense score matrix, with relevant entries in sparse truth and known entries " ..
   "excluded; tied scores are never ordered by position (P@k and NDCG@k are their expectations over the tied " ..

@@ -277,9 +277,14 @@ case("models.implicit: the items each user rated, 1/sqrt(count), empty rows for 
 end)
 
 case("ranking metrics treat tied scores as one threshold, never by position (issue 15)", function()
-  -- scikit-learn's example: average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.8333
-  local _, ap = metrics.auc_aupr({0.1, 0.4, 0.35, 0.8}, {0, 0, 1, 1})
+  -- scikit-learn's example: average_precision_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.8333, and the
+  -- trapezoid under its precision_recall_curve, auc(recall, precision) = 0.7917
+  local _, ap, trapz = metrics.auc_aupr({0.1, 0.4, 0.35, 0.8}, {0, 0, 1, 1})
   near(ap, 0.8333333333, 1e-9)
+  near(trapz, 0.7916666667, 1e-9)
+  -- a perfect ranking: both are 1
+  local _, ap1, tr1 = metrics.auc_aupr({0.9, 0.8, 0.2}, {1, 1, 0})
+  eq(ap1, 1); eq(tr1, 1)
   -- three tied at the top, two of them relevant: one threshold, precision 2/3, recall 1
   local auc
   auc, ap = metrics.auc_aupr({0.5, 0.5, 0.5, 0.1}, {1, 0, 1, 0})
