@@ -363,3 +363,34 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
     near(G:get(i, j), math.exp(-(d * d:t()):get(1, 1) / mean), 1e-12)
   end end
 end)
+
+case("models.ials: the objective never rises, and each side solves its normal equations (issue 15)", function()
+  local g = rng.new(2)
+  local I, J = {}, {}
+  for u = 1, 20 do for i = 1, 15 do if g:uniform() < 0.25 then I[#I + 1], J[#J + 1] = u, i end end end
+  local X = sparse.from_triplets(I, J, 1, {rows = 20, cols = 15})
+  local prev = math.huge
+  for it = 1, 4 do
+    local l = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = it}):loss(X)
+    check(l <= prev * (1 + 1e-12), ("the objective rose at iteration %d: %g after %g"):format(it, l, prev))
+    prev = l
+  end
+  local m = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = 3})
+  -- the items were solved last: (U'U + alpha U_i'U_i + lambda I) y_i = (1 + alpha) U_i' 1 for every item
+  local UtU = m.users:t() * m.users
+  local Xt = X:t()
+  for i = 1, 15 do
+    local idx, cols = {}, Xt:row(i)
+    for q = 1, cols:nrows() do idx[q] = math.tointeger(cols:get(q)) end
+    local A, b = UtU + matrix.eye(3) * 0.5, matrix.zeros(3, 1)
+    if #idx > 0 then
+      local Ui = m.users:select_rows(idx)
+      A = A + Ui:t() * Ui * 5
+      b = Ui:sum(1):t() * 6
+    end
+    near((A * m.items:row(i):t() - b):norm(), 0, 1e-9)
+  end
+  eq(m:scores():nrows(), 20)
+  check(tostring(m):match("^iALS model: 20 users x 15 items, k 3, alpha 5, lambda 0.5, 3 iterations$"), tostring(m))
+  checkerr("models.ials: alpha must be a positive number", models.ials, X, {lambda = 1})
+end)

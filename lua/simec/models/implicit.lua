@@ -1,4 +1,5 @@
--- Implicit feedback: EASE, the closed-form item-item model.
+-- Implicit feedback: EASE, the closed-form item-item model, and weighted
+-- alternating least squares (iALS).
 local simec = require "simec"
 local matrix, sparse = simec.matrix, simec.sparse
 local models = require "simec.models"
@@ -42,11 +43,88 @@ function Ease:__tostring()
   return ("EASE model: %s items, lambda %g"):format(require("simec.data").thousands(self.B:nrows()), self.lambda)
 end
 
+-- iALS (Hu, Koren and Volinsky 2008): factors x_u, y_i minimising
+-- sum over all pairs of c_ui (p_ui - x_u . y_i)^2 + lambda (|x|^2 + |y|^2),
+-- p_ui = 1 where X has an interaction (confidence c = 1 + alpha) and 0
+-- elsewhere (c = 1), by alternating exact solves: x_u = (Y'Y + alpha
+-- Y_u'Y_u + lambda I)^-1 (1 + alpha) Y_u' 1, with Y_u the rows of u's items.
+-- Y'Y is shared, so each solve costs the user's items, not all items.
+local IALS = {}
+IALS.__index = IALS
+IALS.__name = "iALS model"
+
+-- one side's factors given the other's (F: other x k), rows of X: this side
+local function ials_side(X, F, alpha, lambda)
+  local k, n = F:ncols(), X:nrows()
+  local G = F:t() * F + matrix.eye(k) * lambda
+  local out = matrix.zeros(n, k)
+  for u = 1, n do
+    local cols = X:row(u)
+    if cols:nrows() > 0 then
+      local idx = {}
+      for q = 1, cols:nrows() do idx[q] = math.tointeger(cols:get(q)) end
+      local Fu = F:select_rows(idx)
+      local x = matrix.solve(G + Fu:t() * Fu * alpha, Fu:sum(1):t() * (1 + alpha))
+      out:row(u):assign(x:t())
+    end
+  end
+  return out
+end
+
+-- the objective, for tests and for watching convergence
+function IALS:loss(X)
+  local S = self.users * self.items:t()
+  local total = S:square():sum() -- every pair at confidence 1 and preference 0
+  for u, i in X:triplets() do
+    local z = S:get(u, i)
+    total = total - z * z + (1 + self.alpha) * (1 - z) ^ 2
+  end
+  return total + self.lambda * (self.users:square():sum() + self.items:square():sum())
+end
+
+function models.ials(X, opts)
+  check_sparse(X, "X")
+  opts = opts or {}
+  local k, alpha, lambda, iters = opts.k or 64, opts.alpha, opts.lambda, opts.iterations or 10
+  for _, name in ipairs{"alpha", "lambda"} do
+    local v = opts[name]
+    if type(v) ~= "number" or not (v > 0) then
+      error(("models.ials: %s must be a positive number (chosen on validation), got %s"):format(name, tostring(v)), 2)
+    end
+  end
+  if math.type(k) ~= "integer" or k < 1 or math.type(iters) ~= "integer" or iters < 1 then
+    error("models.ials: k and iterations must be positive integers", 2)
+  end
+  local m = setmetatable({alpha = alpha, lambda = lambda, k = k, iterations = iters}, IALS)
+  m.items = matrix.randn(X:ncols(), k, opts.seed or 13) * 0.01
+  local Xt = X:t()
+  for _ = 1, iters do
+    m.users = ials_side(X, m.items, alpha, lambda)
+    m.items = ials_side(Xt, m.users, alpha, lambda)
+  end
+  return m
+end
+
+-- the dense users x items scores of the model's users
+function IALS:scores()
+  return self.users * self.items:t()
+end
+
+function IALS:__tostring()
+  return ("iALS model: %s users x %s items, k %d, alpha %g, lambda %g, %d iterations"):format(
+    require("simec.data").thousands(self.users:nrows()), require("simec.data").thousands(self.items:nrows()),
+    self.k, self.alpha, self.lambda, self.iterations)
+end
 
 require("simec.help").add{
   "models.ease(X, {lambda})", "EASE (Steck 2019) for implicit feedback: the closed-form item-item ridge regression " ..
   "with a zero diagonal on X (users x items, 0/1); lambda is required (choose it on validation). An Ease object.",
   "Ease:scores(X)", "The dense users x items scores of the rows of X: X times the item-item weights.",
+  "models.ials(X, {alpha, lambda, k = 64, iterations = 10, seed = 13})", "Weighted alternating least squares for " ..
+  "implicit feedback (Hu, Koren and Volinsky 2008) on X (users x items, 0/1): confidence 1 + alpha on " ..
+  "interactions, 1 elsewhere; exact solves that cost each user's (item's) interactions. An IALS object.",
+  "IALS:scores()", "The dense users x items scores of the training users.",
+  "IALS:loss(X)", "The weighted objective on X (every pair) plus the penalty.",
 }
 
-return {Ease = Ease}
+return {Ease = Ease, IALS = IALS}
