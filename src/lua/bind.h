@@ -48,6 +48,11 @@ size_t bind_checkindex(lua_State *L, int arg, size_t n, const char *what, const 
 /* A list of 1-based indices (Lua sequence or matrix) as 0-based size_t,
  * in GC-owned memory; n receives the count. */
 size_t *bind_checkindices(lua_State *L, int arg, size_t *n);
+/* The SimEc model at arg: a "SimEc expected" error for another type, a
+ * "the model was closed" error for a closed one (l_simec.c owns it; every
+ * binding that takes a model calls it). */
+struct simec;
+struct simec *bind_checksimec(lua_State *L, int arg);
 /* A non-negative size argument. */
 size_t bind_checksize(lua_State *L, int arg, const char *what);
 

@@ -8,7 +8,7 @@
 /* lrp.explain(model, X, {output = j | "all", rule = "epsilon", eps, alpha, beta, gamma}) */
 static int l_explain(lua_State *L)
 {
-    simec *m = luaL_checkudata(L, 1, "SimEc");
+    simec *m = bind_checksimec(L, 1);
     simec_input x;
     lrp_opts o;
     lua_Integer j;

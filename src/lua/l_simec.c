@@ -11,7 +11,7 @@
 
 #define SIMEC_T "SimEc"
 
-static simec *checkmodel(lua_State *L, int arg)
+simec *bind_checksimec(lua_State *L, int arg)
 {
     simec *m = luaL_checkudata(L, arg, SIMEC_T);
     if (!m->theta)
@@ -271,7 +271,7 @@ static int on_epoch(void *p, int epoch, double loss, double val, double seconds)
  * patience, min_lr}, checkpoint = path | {path, every}, negatives, ...}) */
 static int s_fit(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     simec_input x, vx;
     simec_target t, vt;
     simec_fit_opts o;
@@ -408,7 +408,7 @@ static int s_fit(lua_State *L)
 
 static int s_transform(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     simec_input x;
     mat *Y;
     core_err e;
@@ -421,7 +421,7 @@ static int s_transform(lua_State *L)
 
 static int s_predict(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     simec_input x;
     mat *O;
     core_err e;
@@ -440,7 +440,7 @@ static int s_predict(lua_State *L)
 
 static int s_predict_at(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     simec_input x;
     spm *P, *out;
     core_err e;
@@ -455,7 +455,7 @@ static int s_predict_at(lua_State *L)
 /* model:loss(X, T): the mean data loss (no regularisers) */
 static int s_loss(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     simec_input x;
     simec_target t;
     core_err e;
@@ -487,7 +487,7 @@ static void push_weights(lua_State *L, const simec *m, size_t l)
 /* model:layers(): {{W = matrix, b = matrix or nil, activation = name, kind = "hidden" | "embedding" | "last"}} */
 static int s_layers(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     size_t l, j;
     lua_createtable(L, (int)m->nl, 0);
     for (l = 0; l < m->nl; l++) {
@@ -516,7 +516,7 @@ static int s_layers(lua_State *L)
 /* model:set_layer(i, {W = matrix, b = matrix}) */
 static int s_set_layer(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     lua_Integer li = luaL_checkinteger(L, 2);
     const simec_layer *Ly;
     mat *W = NULL, *b = NULL;
@@ -553,7 +553,7 @@ static int s_set_layer(lua_State *L)
 
 static int s_save(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     const char *path = luaL_checkstring(L, 2);
     core_err e;
     if (simec_save(m, path, &e))
@@ -605,7 +605,7 @@ static int s_tostring(lua_State *L)
 /* model:config(): sizes and settings as a table */
 static int s_config(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     const simec_cfg *c = &m->cfg;
     lua_createtable(L, 0, 16);
     lua_pushstring(L, c->input == SIMEC_IN_IDENTITY ? "identity" : "features");
@@ -637,7 +637,7 @@ static int s_config(lua_State *L)
 
 static int s_newindex(lua_State *L)
 {
-    simec *m = checkmodel(L, 1);
+    simec *m = bind_checksimec(L, 1);
     const char *k = luaL_checkstring(L, 2);
     if (strcmp(k, "wll_frozen") == 0) { /* e.g. to fine-tune against another model's embeddings */
         m->cfg.wll_frozen = lua_toboolean(L, 3);

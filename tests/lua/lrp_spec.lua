@@ -127,3 +127,13 @@ case("m:explain_rating ranks an item's features for one user and sums to the out
   for k = 2, #top do check(math.abs(top[k - 1][2]) >= math.abs(top[k][2])) end
   checkerr("explain_rating: x must be one item's feature row", m.explain_rating, m, matrix.ones(2, 6), 1, {})
 end)
+
+case("lrp.explain on a closed model says so (the binding's one SimEc check)", function()
+  local closed
+  do
+    local m <close> = SimEc.new{input = 3, embedding = 2, output = 4, seed = 1}
+    closed = m
+  end
+  checkerr("SimEc: the model was closed", lrp.explain, closed, matrix.ones(1, 3), {output = 1})
+  checkerr("SimEc expected, got matrix", lrp.explain, matrix.ones(1, 1), matrix.ones(1, 3), {output = 1})
+end)
