@@ -415,7 +415,6 @@ void repl_run(lua_State *L)
     rl_readline_name = "simec";
     rl_attempted_completion_function = complete;
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";
-    rl_completion_append_character = '\0';
     rl_getc_function = getc_interruptible;
     rl_catch_signals = 0; /* our SIGINT handler, installed without SA_RESTART, ends the read */
     if (path)

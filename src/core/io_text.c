@@ -217,8 +217,6 @@ static spm_labels *idmap_labels(idmap *m)
     return l;
 }
 
-/* Decimal without exponent and at most 15 significant digits is exact
- * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
 /* The number grammar of every text reader: [+-] digits [. digits] [(e|E)
  * [+-] digits], at least one mantissa digit; no hexadecimal, inf or nan,
  * which strtod would take. */
@@ -248,6 +246,8 @@ int io_decimal_syntax(const char *s, size_t len)
     return i == len;
 }
 
+/* Decimal without exponent and at most 15 significant digits is exact
+ * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
 static int parse_double(const char *s, size_t len, double *out)
 {
     static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,

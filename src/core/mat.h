@@ -51,6 +51,9 @@ extern const char *const mat_func_names[];
  * out partly written): exp or tanh over 1e9 entries takes seconds. */
 int mat_apply(mat *out, const mat *a, int fn, core_err *e);
 
+/* whether every entry is finite (no NaN or infinity) */
+int mat_all_finite(const mat *a);
+
 /* axis 0: whole matrix (1x1); 1: down each column (1xC); 2: along each row (Rx1). */
 enum { MAT_SUM, MAT_MEAN, MAT_MIN, MAT_MAX, MAT_NORM };
 int mat_reduce(mat *out, const mat *a, int op, int axis, core_err *e);

@@ -3,7 +3,6 @@
  * calls need no transposing copy (LAPACKE's row-major path would add one).
  * info < 0 is our bug (CORE_EINTERNAL); info > 0 is a numerical failure. */
 #include <limits.h>
-#include <math.h>
 #include <string.h>
 #include <lapacke.h>
 #include "alloc.h"
@@ -15,23 +14,11 @@ static int too_big(const char *op, const mat *a, core_err *e)
     return core_err_set(e, CORE_ETOOBIG, "%s: %s exceeds LAPACK int limits", op, mat_shape_str(a, s, sizeof s));
 }
 
-static int all_finite(const mat *a)
-{
-    size_t i, j;
-    if (!a)
-        return 1;
-    for (i = 0; i < a->rows; i++)
-        for (j = 0; j < a->cols; j++)
-            if (!isfinite(MAT_AT(a, i, j)))
-                return 0;
-    return 1;
-}
-
 /* info < 0: LAPACKE refuses NaN and infinite inputs this way too, so the
  * inputs a and b (or NULL) are checked before the failure is called ours */
 static int lapack_bug(const char *op, lapack_int info, const mat *a, const mat *b, core_err *e)
 {
-    if (!all_finite(a) || !all_finite(b))
+    if (!mat_all_finite(a) || (b && !mat_all_finite(b)))
         return core_err_set(e, CORE_EINVAL, "%s: the input has NaN or infinite entries", op);
     return core_err_set(e, CORE_EINTERNAL, "%s: LAPACK rejected argument %d (a bug in simec)", op, (int)-info);
 }

@@ -21,7 +21,6 @@ static double op2(int op, double a, double b)
     }
 }
 
-/* Broadcast a dimension: equal, or one side is 1. */
 /* Ctrl-C between rows, about once per million entries: *done counts the
  * entries since the last look */
 static int poll_rows(size_t *done, size_t cols)
@@ -32,6 +31,7 @@ static int poll_rows(size_t *done, size_t cols)
     return core_interrupted();
 }
 
+/* Broadcast a dimension: equal, or one side is 1. */
 static int bdim(size_t a, size_t b, size_t *out)
 {
     if (a == b || b == 1) {
@@ -247,6 +247,16 @@ int mat_reduce(mat *out, const mat *a, int op, int axis, core_err *e)
 interrupted:
     mat_release(out);
     return core_err_set(e, CORE_EINTR, "interrupted!");
+}
+
+int mat_all_finite(const mat *a)
+{
+    size_t i, j;
+    for (i = 0; i < a->rows; i++)
+        for (j = 0; j < a->cols; j++)
+            if (!isfinite(MAT_AT(a, i, j)))
+                return 0;
+    return 1;
 }
 
 double mat_dot(const mat *a, const mat *b)

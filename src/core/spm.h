@@ -64,8 +64,9 @@ int spm_sample(spm *out, const mat *A, const mat *B, const spm *P, core_err *e);
 int spm_sample_mapped(spm *out, const mat *A, const mat *B, const spm *P, const int64_t *row_map,
                       const int64_t *col_map, core_err *e);
 /* out = a A + b B for A and B of one shape and one pattern (the same stored
- * positions): predictions at a test pattern added to a base model's */
-int spm_combine_same(spm *out, const spm *A, double a, const spm *B, double b, core_err *e);
+ * positions): predictions at a test pattern added to a base model's. what
+ * names the operation in the errors ("sparse + sparse"). */
+int spm_combine_same(spm *out, const spm *A, double a, const spm *B, double b, const char *what, core_err *e);
 
 /* labels */
 spm_labels *spm_labels_new(size_t n, const char *const *s, const size_t *len, core_err *e);

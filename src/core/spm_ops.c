@@ -240,28 +240,28 @@ int spm_sample(spm *out, const mat *A, const mat *B, const spm *P, core_err *e)
     return spm_sample_mapped(out, A, B, P, NULL, NULL, e);
 }
 
-int spm_combine_same(spm *out, const spm *A, double a, const spm *B, double b, core_err *e)
+int spm_combine_same(spm *out, const spm *A, double a, const spm *B, double b, const char *what, core_err *e)
 {
     int64_t r, k, nnz = SPM_NNZ(A);
     int rc;
     if (A->rows != B->rows || A->cols != B->cols)
-        return core_err_set(e, CORE_EINVAL, "%lldx%lld and %lldx%lld: the shapes differ", (long long)A->rows,
+        return core_err_set(e, CORE_EINVAL, "%s: %lldx%lld and %lldx%lld: the shapes differ", what, (long long)A->rows,
                             (long long)A->cols, (long long)B->rows, (long long)B->cols);
     for (r = 0; r <= A->rows; r++)
         if (A->p[r] != B->p[r])
             return core_err_set(e, CORE_EINVAL,
-                                "the stored entries differ (row %lld has %lld and %lld): only matrices with one "
-                                "pattern add",
-                                (long long)(r > 0 ? r : 1), (long long)(r > 0 ? A->p[r] - A->p[r - 1] : 0),
+                                "%s: the stored entries differ (row %lld has %lld and %lld): only matrices with "
+                                "one pattern add",
+                                what, (long long)(r > 0 ? r : 1), (long long)(r > 0 ? A->p[r] - A->p[r - 1] : 0),
                                 (long long)(r > 0 ? B->p[r] - B->p[r - 1] : 0));
     for (k = 0; k < nnz; k++)
         if (A->j[k] != B->j[k]) {
             for (r = 0; A->p[r + 1] <= k; r++)
                 ;
             return core_err_set(e, CORE_EINVAL,
-                                "the stored entries differ (row %lld: column %lld against %lld): only matrices "
-                                "with one pattern add",
-                                (long long)r + 1, (long long)A->j[k] + 1, (long long)B->j[k] + 1);
+                                "%s: the stored entries differ (row %lld: column %lld against %lld): only "
+                                "matrices with one pattern add",
+                                what, (long long)r + 1, (long long)A->j[k] + 1, (long long)B->j[k] + 1);
         }
     if ((rc = spm_copy(out, A, e)))
         return rc;

@@ -777,13 +777,10 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
     if (a.rows > 0x7fffffffu || a.cols > 0x7fffffffu || (D && D->ld > 0x7fffffffu))
         return core_err_set(e, CORE_ETOOBIG, "svd: %zux%zu exceeds BLAS int limits", a.rows, a.cols);
     { /* a NaN or infinity poisons every Krylov vector: ARPACK's error would not say why */
-        size_t i, j, n = S ? (size_t)SPM_NNZ(S) : 0;
-        int bad = 0;
+        size_t i, n = S ? (size_t)SPM_NNZ(S) : 0;
+        int bad = D && !mat_all_finite(D);
         for (i = 0; i < n && !bad; i++)
             bad = !isfinite(S->x[i]);
-        for (i = 0; D && i < D->rows && !bad; i++)
-            for (j = 0; j < D->cols; j++)
-                bad |= !isfinite(MAT_AT(D, i, j));
         if (bad)
             return core_err_set(e, CORE_EINVAL, "svd: the input has NaN or infinite entries");
     }

@@ -743,24 +743,18 @@ static int s_set_col_labels(lua_State *L) { return set_labels(L, 0); }
 static int s_addsub(lua_State *L, double sign, const char *op)
 {
     spm *a = bind_testspm(L, 1), *b = bind_testspm(L, 2), *out;
+    char what[32];
     core_err e;
-    int rc;
     if (!a || !b) {
         int other = a ? 2 : 1;
-        const char *what = luaL_getmetafield(L, other, "__name") == LUA_TSTRING ? lua_tostring(L, -1)
+        const char *type = luaL_getmetafield(L, other, "__name") == LUA_TSTRING ? lua_tostring(L, -1)
                                                                                 : luaL_typename(L, other);
         return luaL_error(L, "sparse %s %s: only two sparse matrices of one pattern add (a number would fill "
-                          "every missing entry)", op, what);
+                          "every missing entry)", op, type);
     }
+    snprintf(what, sizeof what, "sparse %s sparse", op);
     out = bind_newspm(L);
-    if ((rc = spm_combine_same(out, a, 1.0, b, sign, &e)) == CORE_ENOMEM) {
-        lua_gc(L, LUA_GCCOLLECT);
-        rc = spm_combine_same(out, a, 1.0, b, sign, &e);
-    }
-    if (rc == CORE_ENOMEM)
-        return bind_raise(L, &e);
-    if (rc)
-        return luaL_error(L, "sparse %s sparse: %s", op, e.msg);
+    BIND_CALL(L, &e, spm_combine_same(out, a, 1.0, b, sign, what, &e));
     return 1;
 }
 

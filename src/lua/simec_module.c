@@ -135,27 +135,24 @@ static int l_terminal(lua_State *L)
     return 2;
 }
 
-static const struct {
-    const char *name, *module;
-    lua_CFunction open;
-} types[] = {{"matrix", "simec.matrix", luaopen_simec_matrix}, {"sparse", "simec.sparse", luaopen_simec_sparse},
-                {"rng", "simec.rng", luaopen_simec_rng},
-                {"svd", "simec.svd", luaopen_simec_svd},
-                {"rec", "simec.rec", luaopen_simec_rec},
-                {"SimEc", "simec.SimEc", luaopen_simec_simec},
-                {"lrp", "simec.lrp", luaopen_simec_lrp}};
-
 /* The one list of simec's modules, in the order help() lists them: the C
- * ones (fields of simec) and the Lua ones (require "simec.NAME"), and
- * which the host makes globals. The host, help, the reference and the
- * tests all read it as simec.modules. */
+ * ones (open: their luaopen, a field of simec and "simec.NAME" in
+ * package.loaded), the Lua ones (require "simec.NAME"), and which the host
+ * makes globals. This file opens the C ones from it; the host, help, the
+ * reference and the tests read it as simec.modules. */
 static const struct {
     const char *name;
+    lua_CFunction open; /* NULL: a Lua module, or simec itself */
     int lua, global;
-} modules[] = {{"matrix", 0, 1},   {"sparse", 0, 1},  {"rng", 0, 1},    {"svd", 0, 1},     {"SimEc", 0, 1},
-               {"lrp", 0, 1},      {"data", 1, 1},    {"features", 1, 1}, {"splits", 1, 1}, {"models", 1, 1},
-               {"metrics", 1, 1},  {"study", 1, 0},   {"plot", 1, 1},   {"report", 1, 0},  {"cli", 1, 0},
-               {"simec", 0, 1},    {"rec", 0, 0},     {"help", 1, 1}};
+} modules[] = {{"matrix", luaopen_simec_matrix, 0, 1}, {"sparse", luaopen_simec_sparse, 0, 1},
+               {"rng", luaopen_simec_rng, 0, 1},       {"svd", luaopen_simec_svd, 0, 1},
+               {"SimEc", luaopen_simec_simec, 0, 1},   {"lrp", luaopen_simec_lrp, 0, 1},
+               {"data", NULL, 1, 1},                   {"features", NULL, 1, 1},
+               {"splits", NULL, 1, 1},                 {"models", NULL, 1, 1},
+               {"metrics", NULL, 1, 1},                {"study", NULL, 1, 0},
+               {"plot", NULL, 1, 1},                   {"report", NULL, 1, 0},
+               {"cli", NULL, 1, 0},                    {"simec", NULL, 0, 1},
+               {"rec", luaopen_simec_rec, 0, 0},       {"help", NULL, 1, 1}};
 
 static void push_modules(lua_State *L)
 {
@@ -199,9 +196,13 @@ int luaopen_simec(lua_State *L)
     if (mat_blas_fit_address_space(&e))
         return luaL_error(L, "%s", e.msg);
     lua_createtable(L, 0, 4);
-    for (k = 0; k < sizeof types / sizeof *types; k++) {
-        luaL_requiref(L, types[k].module, types[k].open, 0);
-        lua_setfield(L, -2, types[k].name);
+    for (k = 0; k < sizeof modules / sizeof *modules; k++) {
+        if (!modules[k].open)
+            continue;
+        lua_pushfstring(L, "simec.%s", modules[k].name);
+        luaL_requiref(L, lua_tostring(L, -1), modules[k].open, 0);
+        lua_setfield(L, -3, modules[k].name);
+        lua_pop(L, 1); /* the module's name */
     }
     {
         const char *env = getenv("SIMEC_MAX_MEMORY");
