@@ -38,12 +38,15 @@ end
 
 local s = splits.split(B, "T1", {order = ds.order, seed = 13})
 local inner = splits.split(s.train, "T1", {seed = 13})
+-- users x items, as the rankings and the item models read them
+local train_ui, test_ui = s.train:t(), s.test:t()
+local inner_train_ui, inner_test_ui = inner.train:t(), inner.test:t()
 local t0 = simec.clock()
 local best = models.tune({lr = {0.002, 0.01}, negatives = {1, 4}}, function(p)
   local best_ndcg, best_epoch = -1, 0
   fit(inner.train, p, opts.epochs, function(m, e)
     if e % 4 ~= 0 and e ~= opts.epochs then return end -- the ranking metrics are the slow part
-    local r = metrics.ranking(m:predict(), inner.test:t(), {k = 10, exclude = inner.train:t()})
+    local r = metrics.ranking(m:predict(), inner_test_ui, {k = 10, exclude = inner_train_ui})
     if r["ndcg@10"] > best_ndcg then best_ndcg, best_epoch = r["ndcg@10"], e end
   end)
   return -best_ndcg, {epochs = best_epoch}
@@ -56,8 +59,8 @@ io.stderr:write(("chose lr %g, %g negatives per interaction, %d epochs on the va
 local EASE_LAMBDAS = {50, 100, 200, 500, 1000, 2000}
 t0 = simec.clock()
 local ease_best = models.tune({lambda = EASE_LAMBDAS}, function(p)
-  local e = models.ease(inner.train:t(), p)
-  return -metrics.ranking(e:scores(inner.train:t()), inner.test:t(), {k = 10, exclude = inner.train:t()})["ndcg@10"]
+  local e = models.ease(inner_train_ui, p)
+  return -metrics.ranking(e:scores(inner_train_ui), inner_test_ui, {k = 10, exclude = inner_train_ui})["ndcg@10"]
 end)
 io.stderr:write(("chose EASE lambda %g on the validation split (%.1fs)\n"):format(ease_best.lambda,
                                                                                  simec.clock() - t0))
@@ -66,8 +69,8 @@ io.stderr:write(("chose EASE lambda %g on the validation split (%.1fs)\n"):forma
 local IALS_GRID = {alpha = {10, 40}, lambda = {1, 10}}
 t0 = simec.clock()
 local ials_best = models.tune(IALS_GRID, function(p)
-  local m = models.ials(inner.train:t(), {alpha = p.alpha, lambda = p.lambda, k = 64, iterations = 10, seed = 13})
-  return -metrics.ranking(m:scores(), inner.test:t(), {k = 10, exclude = inner.train:t()})["ndcg@10"]
+  local m = models.ials(inner_train_ui, {alpha = p.alpha, lambda = p.lambda, k = 64, iterations = 10, seed = 13})
+  return -metrics.ranking(m:scores(), inner_test_ui, {k = 10, exclude = inner_train_ui})["ndcg@10"]
 end)
 io.stderr:write(("chose iALS alpha %g, lambda %g on the validation split (%.1fs)\n"):format(ials_best.alpha,
                                                                                           ials_best.lambda,
@@ -75,7 +78,7 @@ io.stderr:write(("chose iALS alpha %g, lambda %g on the validation split (%.1fs)
 
 local results = {}
 local function add(method, scores, t, params)
-  local r = metrics.ranking(scores, s.test:t(), {k = 10, exclude = s.train:t()})
+  local r = metrics.ranking(scores, test_ui, {k = 10, exclude = train_ui})
   r.scenario, r.method, r.seconds, r.params = "T1", method, simec.clock() - t, params or {}
   results[#results + 1] = r
 end
@@ -86,9 +89,9 @@ local m = fit(s.train, best, best.epochs)
 add("SimEc(I) bce+negatives", m:predict(), t, {lr = best.lr, negatives = best.negatives, epochs = best.epochs,
                                                embedding = 64})
 t = simec.clock()
-add("EASE", models.ease(s.train:t(), ease_best):scores(s.train:t()), t, {lambda = ease_best.lambda})
+add("EASE", models.ease(train_ui, ease_best):scores(train_ui), t, {lambda = ease_best.lambda})
 t = simec.clock()
-add("iALS", models.ials(s.train:t(), {alpha = ials_best.alpha, lambda = ials_best.lambda, k = 64, iterations = 10,
+add("iALS", models.ials(train_ui, {alpha = ials_best.alpha, lambda = ials_best.lambda, k = 64, iterations = 10,
                                       seed = 13}):scores(), t, {alpha = ials_best.alpha, lambda = ials_best.lambda})
 
 print(("%-24s %8s %8s %8s %8s %8s %8s"):format("method", "p@10", "r@10", "ndcg@10", "auc", "aupr", "seconds"))

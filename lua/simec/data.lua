@@ -83,10 +83,10 @@ local function each_line(path)
 end
 
 -- The first line of a file as each_line reads it (nil when empty), without
--- reading further
+-- reading further; false and the message when it cannot be opened
 local function first_line(path)
   local f, err = io.open(path, "rb")
-  if not f then error(err, 3) end
+  if not f then return false, err end
   local l = f:read("l")
   f:close()
   return l and (l:gsub("^\239\187\191", ""):match("^[^\r]*"))
@@ -226,10 +226,8 @@ end
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
-  local f, err = io.open(path, "rb")
-  if not f then error(("%s features: %s"):format(what, err), 0) end
-  f:close()
-  local first = first_line(path)
+  local first, err = first_line(path)
+  if first == false then error(("%s features: %s"):format(what, err), 0) end
   if not first then error(("%s: empty %s feature file"):format(path, what), 0) end
   local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
                 first:find(";", 1, true) and ";" or nil
@@ -269,8 +267,8 @@ function data.features_file(path, ids, what)
       seen[fields[1]] = true
       if not r then unknown = unknown + 1 end
       for k = 2, #fields do
-        local v = fields[k] == "" and 0 or data.number(fields[k])
-        if not v or v ~= v or v == math.huge or v == -math.huge then
+        local v = fields[k] == "" and 0 or data.number(fields[k]) -- finite, or nil
+        if not v then
           error(("%s:%d: field %d (%s) is not a finite number: '%s'"):format(path, ln, k, names[k - 1], fields[k]), 0)
         end
         if r and v ~= 0 then I[#I + 1], J[#J + 1], V[#V + 1] = r, k - 1, v end

@@ -7,10 +7,8 @@
 --   help(matrix.zeros)   one entry (also help("matrix.zeros"), help(m:t) is help("matrix:t"))
 --   help(m)              the type of a value: its methods
 local help = {}
-local simec_terminal = (function()
-  local ok, simec = pcall(require, "simec")
-  return ok and simec.terminal or nil
-end)()
+local simec_ok, simec = pcall(require, "simec") -- stock Lua without simec.so: help still loads
+local simec_terminal = simec_ok and simec.terminal or nil
 
 local function entries()
   local reg = debug.getregistry()
@@ -29,10 +27,7 @@ end
 
 -- the topics help() lists, in this order: simec.modules
 help.topics = {}
-do
-  local ok, simec = pcall(require, "simec")
-  for _, m in ipairs(ok and simec.modules or {}) do help.topics[#help.topics + 1] = m.name end
-end
+for _, m in ipairs(simec_ok and simec.modules or {}) do help.topics[#help.topics + 1] = m.name end
 
 -- the value behind a key, for matching help(f) to its entry
 -- (the userdata types register their metatables under their own names, and

@@ -173,7 +173,6 @@ end
 
 -- Models ------------------------------------------------------------------
 
-
 local NEW = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
 
 -- whether the sides a scenario has new have features; else the reason
@@ -329,7 +328,7 @@ M.biases_simec = {
 for _, input in ipairs{"I", "X"} do
   for _, missing in ipairs{"zero", "mask"} do
     M[("simec_%s%s"):format(input:lower(), missing == "mask" and "_masked" or "")] = {
-        method = function() return ("mean+SimEc(%s)%s"):format(input, missing == "mask" and " masked" or "") end,
+      method = function() return ("mean+SimEc(%s)%s"):format(input, missing == "mask" and " masked" or "") end,
       applies = function(c)
         if c.sc ~= "T1" and c.sc ~= "T2a" then return false, "the study's SimEc rows are T1 and T2a", true end
         if input == "I" and c.sc ~= "T1" then return false, "identity input needs known items", true end
@@ -400,7 +399,8 @@ function study.grid_for(id, c, grid_set)
     -- implicit feedback of a side only where that side has no new members
     local kept = {}
     for _, v in ipairs(g.implicit or {false}) do
-      local sides = v == "both" and {"users", "items"} or v and {v == true and "users" or v} or {}
+      local sides = models.implicit_sides(v) or study.fail("grid: implicit %s is not a value of fit_split's",
+                                                          tostring(v))
       local ok = true
       for _, side in ipairs(sides) do ok = ok and not NEW[c.sc][side] end
       if ok then kept[#kept + 1] = v end

@@ -394,3 +394,17 @@ case("models.ials: the objective never rises, and each side solves its normal eq
   check(tostring(m):match("^iALS model: 20 users x 15 items, k 3, alpha 5, lambda 0.5, 3 iterations$"), tostring(m))
   checkerr("models.ials: alpha must be a positive number", models.ials, X, {lambda = 1})
 end)
+
+case("models.implicit_sides: the one reading of fit_split's implicit option", function()
+  local function sides(v) local t = models.implicit_sides(v) return t and table.concat(t, "+") end
+  eq(sides(false), ""); eq(sides(nil), "")
+  eq(sides(true), "users"); eq(sides("users"), "users"); eq(sides("items"), "items"); eq(sides("both"), "users+items")
+  eq(models.implicit_sides("all"), nil)
+  local a = models.implicit_sides("both")
+  a[1] = "x"
+  eq(sides("both"), "users+items") -- callers get their own list
+  local study = require "simec.study"
+  local ok, err = pcall(study.grid_for, "mcmc", {sc = "T1"}, {mcmc = {k = {0}, implicit = {"all"}}})
+  check(not ok and type(err) == "table" and err.msg == "grid: implicit all is not a value of fit_split's",
+        tostring(type(err) == "table" and err.msg or err)) -- a usage error: study.main prints err.msg
+end)

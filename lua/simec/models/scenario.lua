@@ -34,6 +34,16 @@ local models = require "simec.models"
 -- each item to the item features, "both" both.
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
 
+-- The sides whose implicit feedback fit_split's implicit option adds:
+-- false (or nil) none, true or "users" the users', "items" the items',
+-- "both" both; nil for any other value.
+local IMPLICIT = {users = {"users"}, items = {"items"}, both = {"users", "items"}}
+function models.implicit_sides(v)
+  if not v then return {} end
+  local sides = IMPLICIT[v == true and "users" or v]
+  return sides and {table.unpack(sides)} or nil
+end
+
 function models.fit_split(s, X, opts)
   X, opts = X or {}, opts or {}
   local need = NEEDS[s.scenario] or error(("models.fit_split: unknown scenario %s"):format(tostring(s.scenario)), 2)
@@ -58,20 +68,18 @@ function models.fit_split(s, X, opts)
     end
     local users = (f == "all" or need.users) and X.users or nil
     local items = (f == "all" or need.items) and X.items or nil
-    local imp = opts.implicit
-    if imp == true then imp = "users" end
-    if imp and imp ~= "users" and imp ~= "items" and imp ~= "both" then
-      error(("models.fit_split: implicit must be false, true or \"users\", \"items\" or \"both\", got %s"):format(
-        tostring(imp)), 2)
-    end
+    local sides = models.implicit_sides(opts.implicit) or
+                  error(("models.fit_split: implicit must be false, true or \"users\", \"items\" or \"both\", got %s")
+                        :format(tostring(opts.implicit)), 2)
     local function with(X0, extra)
       return X0 and sparse.hstack{sparse.is(X0) and X0 or sparse.from_dense(X0), extra} or extra
     end
-    if imp == "users" or imp == "both" then -- the items each user rated in training, next to its features
-      users = with(users, models.implicit(s.train, s.col_map, s.test:ncols()))
-    end
-    if imp == "items" or imp == "both" then -- the users who rated each item in training
-      items = with(items, models.implicit(s.train:t(), s.row_map, s.test:nrows()))
+    for _, side in ipairs(sides) do
+      if side == "users" then -- the items each user rated in training, next to its features
+        users = with(users, models.implicit(s.train, s.col_map, s.test:ncols()))
+      else -- the users who rated each item in training
+        items = with(items, models.implicit(s.train:t(), s.row_map, s.test:nrows()))
+      end
     end
     return models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k,
                                          items = items, users = users,
@@ -161,6 +169,8 @@ end
 
 
 require("simec.help").add{
+  "models.implicit_sides(v)", "The sides ({\"users\"}, {\"items\"}, both or none) whose implicit feedback " ..
+  "fit_split's implicit value (false, true, \"users\", \"items\", \"both\") adds; nil for another value.",
   "models.fit_split(s, X, {model, base = \"means\" | \"biases\", ...})", "Fits the model a split's scenario needs " ..
   "(\"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\") and returns the predictions at s.test.",
 }
