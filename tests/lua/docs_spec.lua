@@ -6,8 +6,8 @@
 -- block runs as a script; a ```output block right after it is compared
 -- with what the script prints. Before a block, <!-- not run: REASON -->
 -- skips it and <!-- needs: NAME --> runs it only where data.find(NAME)
--- finds the data set; both skips are printed. The man page's options
--- are checked against simec --help.
+-- finds the data set; both skips are printed (scripts/docblocks.lua reads
+-- the blocks). The man page's options are checked against simec --help.
 local T = require "simec.test"
 local check, eq, case = T.check, T.eq, T.case
 local data = require "simec.data"
@@ -21,42 +21,8 @@ local function read(path)
   return text
 end
 
--- the fenced blocks of a Markdown text: {info, lines, line (of the fence), marks}
-local function blocks(text)
-  local out, lines = {}, {}
-  for l in (text .. "\n"):gmatch("([^\n]*)\n") do lines[#lines + 1] = l end
-  local i, marks = 1, {}
-  while i <= #lines do
-    local l = lines[i]
-    local info = l:match("^```(%S*)%s*$")
-    if info then
-      local b = {info = info, lines = {}, line = i, marks = marks}
-      i = i + 1
-      while i <= #lines and not lines[i]:match("^```%s*$") do
-        b.lines[#b.lines + 1] = lines[i]
-        i = i + 1
-      end
-      out[#out + 1] = b
-      marks = {}
-    elseif l:match("^<!%-%-") then
-      local k, v = l:match("^<!%-%-%s*([%w ]+):%s*(.-)%s*%-%->%s*$")
-      if k then marks[k] = v end
-    elseif l:match("%S") then
-      marks = {}
-    end
-    i = i + 1
-  end
-  return out
-end
-
-local function run(cmd, input)
-  local inp = T.write(T.tmpname(), input)
-  local p = io.popen(("%s < %s 2>&1"):format(cmd, inp))
-  local got = p:read("a")
-  p:close()
-  os.remove(inp)
-  return got
-end
+local docblocks = dofile("scripts/docblocks.lua") -- the parsing update-transcripts.lua uses too
+local blocks, run, skip_reason = docblocks.blocks, docblocks.run, docblocks.skip_reason
 
 local function lines_of(s)
   local t = {}
@@ -103,33 +69,20 @@ local function compare(doc, b, got_text, want)
   end
 end
 
-local function skip_reason(b)
-  if b.marks["not run"] then return "not run: " .. b.marks["not run"] end
-  if b.marks.needs and not data.find(b.marks.needs) then
-    return ("needs %s (scripts/get-data.sh %s)"):format(b.marks.needs, b.marks.needs)
-  end
-  return nil
-end
-
 for _, doc in ipairs(DOCS) do
   case(doc .. ": every transcript and Lua block prints what the document shows", function()
     local bs = blocks(read(doc))
     local ran, skipped = 0, {}
     for n, b in ipairs(bs) do
-      local transcript = b.lines[1] and b.lines[1]:match("^%$ %.?/?simec%s*$")
+      local transcript = docblocks.is_transcript(b)
       if transcript or b.info == "lua" then
         local why = skip_reason(b)
         if why then
           skipped[#skipped + 1] = ("line %d (%s)"):format(b.line, why)
         elseif transcript then
-          local input, want = {}, {}
-          for k = 2, #b.lines do
-            local l = b.lines[k]
-            want[#want + 1] = l:gsub("%s+$", "")
-            local code = l:match("^>>? (.*)$")
-            if code and (code:find("%S") or k < #b.lines) then input[#input + 1] = code end -- not the last prompt
-          end
-          compare(doc, b, run(SIMEC_BIN .. " -i", table.concat(input, "\n") .. "\n"), want)
+          local want = {}
+          for k = 2, #b.lines do want[#want + 1] = b.lines[k]:gsub("%s+$", "") end
+          compare(doc, b, run(SIMEC_BIN .. " -i", docblocks.input(b)), want)
           ran = ran + 1
         else
           local got = run(SIMEC_BIN .. " -", table.concat(b.lines, "\n") .. "\n")
@@ -226,4 +179,19 @@ case("docs/guide.md names every global module", function()
   for _, m in ipairs(require("simec").modules) do
     check(globals:find("`" .. m.name .. "`", 1, true), "docs/guide.md's Globals paragraph does not name " .. m.name)
   end
+end)
+
+case("make docs-transcripts rewrites stale outputs and keeps the blocks it cannot run here", function()
+  local doc = T.tmpname() .. ".md"
+  local stale = "```\n$ ./simec\nsimec 0.1.0 (Lua 5.4.4)\n> 1 + 1\n3\n> \n```\n"
+  T.write(doc, "# t\n\n" .. stale .. "\n<!-- needs: no-such-data-set -->\n" .. stale .. "\nend\n")
+  local bin = SIMEC_BIN or "./simec"
+  local out = run(("%s scripts/update-transcripts.lua %s"):format(bin, doc), "")
+  check(out:find("1 blocks re-run; kept line 12 (needs no-such-data-set", 1, true), out)
+  local text = T.read(doc)
+  local b = blocks(text)
+  eq(b[1].lines[4], "2") -- rewritten
+  eq(b[2].lines[4], "3") -- kept: this machine cannot run it
+  check(text:find("\nend\n$"), "the text after the blocks is kept")
+  os.remove(doc)
 end)
