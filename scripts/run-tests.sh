@@ -51,7 +51,13 @@ count() {
     fail=$((fail + f))
     printf '%-28s %s passed, %s failed\n' "$1" "$p" "$f"
     if [ "$f" -ne 0 ]; then
-        sed 's/^/    | /' "$2" | tail -n 40
+        # each failure with what follows it (warnings can bury them in the
+        # tail), then the suite's last lines
+        if grep -q '^FAIL ' "$2"; then
+            grep -A 12 '^FAIL ' "$2" | head -n 200 | sed 's/^/    | /'
+            echo "    | ..."
+        fi
+        sed 's/^/    | /' "$2" | tail -n 20
     fi
 }
 

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,11 @@
 #define HISTORY_MAX 2000
 
 static lua_State *repl_L; /* for the completion callbacks */
+/* Input from a pipe or file is read without readline: readline redraws a
+ * line longer than its assumed 80 columns with carriage returns (in the C
+ * locale), which would garble a recorded session, and piped lines are not
+ * the user's history. */
+static int on_terminal;
 
 /* ---- running chunks ---- */
 
@@ -83,6 +89,44 @@ static int getc_interruptible(FILE *f)
     }
 }
 
+/* A line of non-terminal input without its newline (malloc'ed; NULL at end
+ * of input), echoed after the prompt so that the output reads like the
+ * session it replays. A Ctrl-C ends the read as getc_interruptible does. */
+static char *plain_readline(const char *prompt)
+{
+    size_t len = 0, cap = 128;
+    char *line = malloc(cap);
+    int c;
+    fputs(prompt, stdout);
+    fflush(stdout);
+    if (!line) {
+        fputs("simec: out of memory reading a line\n", stderr);
+        return NULL;
+    }
+    while ((c = getc_interruptible(stdin)) != EOF && c != '\n') {
+        if (len + 1 == cap) {
+            char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(line, cap * 2);
+            if (!bigger) {
+                fputs("simec: out of memory reading a line\n", stderr);
+                free(line);
+                return NULL;
+            }
+            line = bigger;
+            cap *= 2;
+        }
+        line[len++] = (char)c;
+    }
+    if (c == EOF && len == 0) {
+        free(line);
+        return NULL;
+    }
+    line[len] = '\0';
+    fputs(line, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+    return line;
+}
+
 static const char *get_prompt(lua_State *L, int first)
 {
     const char *p;
@@ -105,7 +149,7 @@ static int pushline(lua_State *L, int first, int *cancel)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
     prompt_sigint = 0;
-    line = readline(prompt);
+    line = on_terminal ? readline(prompt) : plain_readline(prompt);
     sigaction(SIGINT, &old, NULL);
     lua_pop(L, 1); /* prompt */
     *cancel = prompt_sigint;
@@ -157,7 +201,7 @@ static const char *history_path(void)
 static void save_line(const char *line)
 {
     const char *path = history_path();
-    if (!*line)
+    if (!*line || !on_terminal)
         return;
     add_history(line);
     if (path) {
@@ -412,6 +456,9 @@ void repl_run(lua_State *L)
     const char *path = history_path();
     int status;
     repl_L = L;
+    on_terminal = isatty(0);
+    if (!on_terminal)
+        path = NULL;
     rl_readline_name = "simec";
     rl_attempted_completion_function = complete;
     rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^~#[]";

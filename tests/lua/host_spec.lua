@@ -94,6 +94,20 @@ case("host: -i reads statements, prints expressions, continues after errors", fu
   check(ok and e:find("stdin:1: unexpected symbol near <eof>", 1, true), e)
 end)
 
+-- readline redrew lines past 80 columns with a carriage return under the
+-- C locale (the docs' transcripts broke in CI only) and appended piped
+-- lines to the user's history
+case("host: piped -i input is echoed verbatim and kept out of the history", function()
+  local long = "x = '" .. ("abcdefghij"):rep(25) .. "'"
+  local hist = T.tmpname()
+  local o, e, ok = run("env LC_ALL=C HOME=/nonexistent SIMEC_HISTORY=" .. hist .. " " .. BIN .. " -i",
+                       long .. "\nfor i = 1, 1 do\nprint(#x)\nend\n#x")
+  check(ok, e)
+  eq(o, "simec " .. o:match("^simec ([^\n]*)") .. "\n> " .. long .. "\n> for i = 1, 1 do\n>> print(#x)\n>> end\n250\n> #x\n250\n> \n")
+  eq(e, "")
+  check(not io.open(hist), "piped input was written to " .. hist)
+end)
+
 case("host: lua/ is found next to the binary and after make install", function()
   local prefix = T.tmpname()
   local _, e, ok = run("make -s install PREFIX=" .. prefix)
