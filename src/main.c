@@ -7,11 +7,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <cblas.h>
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include "alloc.h"
+#include "blas.h"
 #include "bind.h"
 #include "repl.h"
 
@@ -425,7 +425,7 @@ static void fit_blas_threads(char **argv)
     fit = rl.rlim_cur / 2 / (rlim_t)MAT_BLAS_THREAD_BYTES;
     if (fit < 1)
         fit = 1;
-    if (fit >= (rlim_t)openblas_get_num_threads())
+    if (fit >= (rlim_t)blas_threads())
         return;
     snprintf(n, sizeof n, "%d", (int)fit);
     if (setenv("OPENBLAS_NUM_THREADS", n, 1) != 0 || setenv("SIMEC_BLAS_FIT", n, 1) != 0)

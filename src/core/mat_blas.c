@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <cblas.h>
+#include "blas.h"
 #include "mat.h"
 
 /* OpenBLAS maps a work buffer of 128 MiB (and a stack) for a thread at its
@@ -90,4 +91,111 @@ int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e)
                         out->x + r0 * out->ld, (int)out->ld);
     }
     return CORE_OK;
+}
+
+/* ---- the raw-array door (blas.h) ---- */
+
+static int too_big(const char *what, core_err *e)
+{
+    return core_err_set(e, CORE_ETOOBIG, "%s: a size exceeds BLAS's int limit (%d)", what, INT_MAX);
+}
+
+#define FITS2(a, b) (fits_int(a) && fits_int(b))
+#define TRANS(op) ((op) == BLAS_T ? CblasTrans : CblasNoTrans)
+
+int blas_gemm(const char *what, blas_op ta, blas_op tb, size_t m, size_t n, size_t k, double alpha, const double *a,
+              size_t lda, const double *b, size_t ldb, double beta, double *c, size_t ldc, core_err *e)
+{
+    if (!FITS2(m, n) || !FITS2(k, lda) || !FITS2(ldb, ldc))
+        return too_big(what, e);
+    if (m == 0 || n == 0)
+        return CORE_OK;
+    cblas_dgemm(CblasRowMajor, TRANS(ta), TRANS(tb), (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
+                (int)ldc);
+    return CORE_OK;
+}
+
+int blas_gemv(const char *what, blas_op ta, size_t m, size_t n, double alpha, const double *a, size_t lda,
+              const double *x, double beta, double *y, core_err *e)
+{
+    if (!FITS2(m, n) || !fits_int(lda))
+        return too_big(what, e);
+    if (m == 0 || n == 0)
+        return CORE_OK;
+    cblas_dgemv(CblasRowMajor, TRANS(ta), (int)m, (int)n, alpha, a, (int)lda, x, 1, beta, y, 1);
+    return CORE_OK;
+}
+
+int blas_gram(const char *what, size_t n, size_t k, double alpha, const double *a, size_t lda, double beta, double *c,
+              size_t ldc, core_err *e)
+{
+    size_t r, q;
+    if (!FITS2(n, k) || !FITS2(lda, ldc))
+        return too_big(what, e);
+    if (n == 0)
+        return CORE_OK;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)k, alpha, a, (int)lda, beta, c, (int)ldc);
+    for (r = 0; r < n; r++)
+        for (q = 0; q < r; q++)
+            c[r * ldc + q] = c[q * ldc + r];
+    return CORE_OK;
+}
+
+int blas_symm(const char *what, size_t m, size_t n, double alpha, const double *s, size_t lds, const double *b,
+              size_t ldb, double beta, double *c, size_t ldc, core_err *e)
+{
+    if (!FITS2(m, n) || !FITS2(lds, ldb) || !fits_int(ldc))
+        return too_big(what, e);
+    if (m == 0 || n == 0)
+        return CORE_OK;
+    cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)m, (int)n, alpha, s, (int)lds, b, (int)ldb, beta, c,
+                (int)ldc);
+    return CORE_OK;
+}
+
+int blas_trsm_lower(const char *what, blas_op tl, size_t m, size_t n, const double *l, size_t ldl, double *b,
+                    size_t ldb, core_err *e)
+{
+    if (!FITS2(m, n) || !FITS2(ldl, ldb))
+        return too_big(what, e);
+    if (m == 0 || n == 0)
+        return CORE_OK;
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, TRANS(tl), CblasNonUnit, (int)m, (int)n, 1.0, l, (int)ldl, b,
+                (int)ldb);
+    return CORE_OK;
+}
+
+int blas_ger(const char *what, size_t m, size_t n, double alpha, const double *x, const double *y, double *a,
+             size_t lda, core_err *e)
+{
+    if (!FITS2(m, n) || !fits_int(lda))
+        return too_big(what, e);
+    if (m == 0 || n == 0)
+        return CORE_OK;
+    cblas_dger(CblasRowMajor, (int)m, (int)n, alpha, x, 1, y, 1, a, (int)lda);
+    return CORE_OK;
+}
+
+int blas_axpy(const char *what, size_t n, double alpha, const double *x, double *y, core_err *e)
+{
+    if (!fits_int(n))
+        return too_big(what, e);
+    cblas_daxpy((int)n, alpha, x, 1, y, 1);
+    return CORE_OK;
+}
+
+int blas_threads(void) { return openblas_get_num_threads(); }
+
+int blas_threads_set(int threads)
+{
+    int previous = openblas_get_num_threads();
+    if (threads != previous)
+        openblas_set_num_threads(threads);
+    return previous;
+}
+
+void blas_threads_restore(int previous)
+{
+    if (previous > 0 && previous != openblas_get_num_threads())
+        openblas_set_num_threads(previous);
 }

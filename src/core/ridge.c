@@ -1,7 +1,7 @@
 #include <math.h>
 #include <string.h>
-#include <cblas.h>
 #include "alloc.h"
+#include "blas.h"
 #include "ridge.h"
 
 typedef struct xop {
@@ -28,7 +28,11 @@ static int xt_mul(const xop *x, mat *out, const mat *M, core_err *e)
         return rc;
     for (i = 0; i < x->n; i++)
         for (t = x->S->p[i]; t < x->S->p[i + 1]; t++)
-            cblas_daxpy((int)M->cols, x->S->x[t], M->x + i * M->ld, 1, out->x + (size_t)x->S->j[t] * out->ld, 1);
+            if ((rc = blas_axpy("ridge: X^T M", M->cols, x->S->x[t], M->x + i * M->ld,
+                                out->x + (size_t)x->S->j[t] * out->ld, e))) {
+                mat_release(out);
+                return rc;
+            }
     return CORE_OK;
 }
 
@@ -103,12 +107,11 @@ static int fit_cholesky(const xop *x, mat *W, const mat *rhs, const double *mx, 
         mat_release(&L);
         return rc;
     }
-    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)f, (int)W->cols, 1.0, L.x,
-                (int)L.ld, W->x, (int)W->ld);
-    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, (int)f, (int)W->cols, 1.0, L.x,
-                (int)L.ld, W->x, (int)W->ld);
+    if ((rc = blas_trsm_lower("ridge", BLAS_N, f, W->cols, L.x, L.ld, W->x, W->ld, e)) ||
+        (rc = blas_trsm_lower("ridge", BLAS_T, f, W->cols, L.x, L.ld, W->x, W->ld, e)))
+        mat_release(W);
     mat_release(&L);
-    return CORE_OK;
+    return rc;
 }
 
 /* A V = Xc^T Xc V + alpha V, Xc = X - 1 mx (centred when intercept) */

@@ -1,7 +1,7 @@
 #include <math.h>
 #include <string.h>
-#include <cblas.h>
 #include "alloc.h"
+#include "blas.h"
 #include "rng.h"
 #include "simec_impl.h"
 
@@ -254,7 +254,8 @@ void simec_fwd_free(simec_fwd *f)
 }
 
 /* Z = the first layer on rows[0..n) of the input, bias included */
-static void first_layer(const simec *m, const simec_input *x, const size_t *rows, size_t n, mat *Z, double *tmp)
+static int first_layer(const simec *m, const simec_input *x, const size_t *rows, size_t n, mat *Z, double *tmp,
+                       core_err *e)
 {
     const simec_layer *L = &m->layer[0];
     const double *W = m->theta + L->w_off, *b = m->theta + L->b_off;
@@ -284,9 +285,9 @@ static void first_layer(const simec *m, const simec_input *x, const size_t *rows
         size_t in = L->in;
         for (r = 0; r < n; r++)
             memcpy(tmp + r * in, &MAT_AT(x->D, rows[r], 0), in * sizeof *tmp);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)o, (int)in, 1.0, tmp, (int)in, W, (int)o,
-                    1.0, Z->x, (int)Z->ld);
+        return blas_gemm("SimEc forward", BLAS_N, BLAS_N, n, o, in, 1.0, tmp, in, W, o, 1.0, Z->x, Z->ld, e);
     }
+    return CORE_OK;
 }
 
 int simec_forward(const simec *m, const simec_input *x, const size_t *rows, size_t n, simec_fwd *f, core_err *e)
@@ -307,15 +308,16 @@ int simec_forward(const simec *m, const simec_input *x, const size_t *rows, size
         const simec_layer *L = &m->layer[l];
         if ((rc = mat_init_uninit(&f->Z[l], n, L->out, e)))
             goto fail;
-        if (l == 0)
-            first_layer(m, x, rows, n, &f->Z[0], tmp);
-        else {
+        if (l == 0) {
+            if ((rc = first_layer(m, x, rows, n, &f->Z[0], tmp, e)))
+                goto fail;
+        } else {
             size_t r;
             for (r = 0; r < n; r++)
                 memcpy(&MAT_AT(&f->Z[l], r, 0), m->theta + L->b_off, L->out * sizeof(double));
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)L->out, (int)L->in, 1.0,
-                        f->A[l - 1].x, (int)f->A[l - 1].ld, m->theta + L->w_off, (int)L->out, 1.0, f->Z[l].x,
-                        (int)f->Z[l].ld);
+            if ((rc = blas_gemm("SimEc forward", BLAS_N, BLAS_N, n, L->out, L->in, 1.0, f->A[l - 1].x, f->A[l - 1].ld,
+                                m->theta + L->w_off, L->out, 1.0, f->Z[l].x, f->Z[l].ld, e)))
+                goto fail;
         }
         if (L->act == SIMEC_LINEAR)
             mat_view(&f->A[l], &f->Z[l], 0, 0, n, L->out);
@@ -387,9 +389,12 @@ int simec_predict(const simec *m, const simec_input *x, mat *O, core_err *e)
         mat_release(&Y);
         return rc;
     }
-    if (Y.rows)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Y.rows, (int)L->out, (int)L->in, 1.0, Y.x,
-                    (int)Y.ld, m->theta + L->w_off, (int)L->in, 0.0, O->x, (int)O->ld);
+    if ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_T, Y.rows, L->out, L->in, 1.0, Y.x, Y.ld, m->theta + L->w_off,
+                        L->in, 0.0, O->x, O->ld, e))) {
+        mat_release(&Y);
+        mat_release(O);
+        return rc;
+    }
     simec_activate(L->act, O->x, O->x, O->rows * O->cols);
     mat_release(&Y);
     return CORE_OK;

@@ -1,10 +1,10 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
-#include <cblas.h>
 #include "alloc.h"
 #include "rng.h"
 #include "par.h"
+#include "blas.h"
 #include "simec_impl.h"
 
 #define OUT_CHUNK 1024
@@ -207,6 +207,7 @@ static int out_gram(const simec *m, const spm *T, const size_t *rows, size_t n, 
     const double *V = m->theta + L->w_off;
     double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
     size_t d = L->in, out = L->out, r, c;
+    int rc;
     double s = 1.0 / ((double)(out ? out : 1) * (double)n), quad = 0.0, cross = 0.0, tsq = 0.0;
     double *VV = core_calloc(d * d, sizeof *VV), *YG = core_malloc((n ? n : 1) * d * sizeof *YG);
     double *YY = gV ? core_calloc(d * d, sizeof *YY) : NULL;
@@ -214,12 +215,9 @@ static int out_gram(const simec *m, const spm *T, const size_t *rows, size_t n, 
         core_free(VV), core_free(YG), core_free(YY);
         return core_err_nomem(e, "SimEc outputs", (double)(n + 2 * d) * (double)d * 8);
     }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)out, 1.0, V, (int)d, 0.0, VV, (int)d);
-    for (r = 0; r < d; r++) /* the full symmetric matrix for the products below */
-        for (c = 0; c < r; c++)
-            VV[r * d + c] = VV[c * d + r];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)d, 1.0, Y->x, (int)Y->ld, VV, (int)d,
-                0.0, YG, (int)d);
+    if ((rc = blas_gram("SimEc outputs", d, out, 1.0, V, d, 0.0, VV, d, e)) ||
+        (rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, d, 1.0, Y->x, Y->ld, VV, d, 0.0, YG, d, e)))
+        goto done;
     for (r = 0; r < n; r++) {
         const double *y = &MAT_AT(Y, r, 0);
         double *dy = dY ? &MAT_AT(dY, r, 0) : NULL;
@@ -245,17 +243,13 @@ static int out_gram(const simec *m, const spm *T, const size_t *rows, size_t n, 
             }
         }
     }
-    if (gV) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, Y->x, (int)Y->ld, 0.0, YY, (int)d);
-        for (r = 0; r < d; r++)
-            for (c = 0; c < r; c++)
-                YY[r * d + c] = YY[c * d + r];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)out, (int)d, (int)d, 2.0 * s, V, (int)d, YY,
-                    (int)d, 1.0, gV, (int)d);
-    }
+    if (gV && ((rc = blas_gram("SimEc outputs", d, n, 1.0, Y->x, Y->ld, 0.0, YY, d, e)) ||
+               (rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, out, d, d, 2.0 * s, V, d, YY, d, 1.0, gV, d, e))))
+        goto done;
     *loss = s * (quad - 2.0 * cross + tsq);
+done:
     core_free(VV), core_free(YG), core_free(YY);
-    return CORE_OK;
+    return rc;
 }
 
 /* Every output of the batch, in column chunks: zero-filled sparse targets,
@@ -267,7 +261,7 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
     const double *V = m->theta + L->w_off;
     double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL, total = 0.0;
     size_t d = L->in, out = L->out, r, c, c0, w;
-    int mask = m->cfg.missing == SIMEC_MASK && t->D;
+    int mask = m->cfg.missing == SIMEC_MASK && t->D, rc = CORE_OK;
     double *Z = core_malloc(n * OUT_CHUNK * sizeof *Z), *Tc = core_malloc(n * OUT_CHUNK * sizeof *Tc);
     double *scale = core_malloc((n ? n : 1) * sizeof *scale);
     spm_ptr *cur = core_malloc((n ? n : 1) * sizeof *cur);
@@ -285,8 +279,8 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
     }
     for (c0 = 0; c0 < out; c0 += w) {
         w = out - c0 < OUT_CHUNK ? out - c0 : OUT_CHUNK;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, (int)d, 1.0, Y->x, (int)Y->ld,
-                    V + c0 * d, (int)d, 0.0, Z, (int)w);
+        if ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_T, n, w, d, 1.0, Y->x, Y->ld, V + c0 * d, d, 0.0, Z, w, e)))
+            break;
         for (r = 0; r < n; r++) {
             double *tc = Tc + r * w;
             if (t->D)
@@ -310,17 +304,15 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
                 *z = dz * scale[r];
             }
         }
-        if (dY) {
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)d, (int)w, 1.0, Z, (int)w,
-                        V + c0 * d, (int)d, 1.0, dY->x, (int)dY->ld);
-            if (gV)
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)w, (int)d, (int)n, 1.0, Z, (int)w, Y->x,
-                            (int)Y->ld, 1.0, gV + c0 * d, (int)d);
-        }
+        if (dY && ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, w, 1.0, Z, w, V + c0 * d, d, 1.0, dY->x,
+                                   dY->ld, e)) ||
+                   (gV && (rc = blas_gemm("SimEc outputs", BLAS_T, BLAS_N, w, d, n, 1.0, Z, w, Y->x, Y->ld, 1.0,
+                                          gV + c0 * d, d, e)))))
+            break;
     }
     core_free(Z), core_free(Tc), core_free(scale), core_free(cur);
     *loss = total;
-    return CORE_OK;
+    return rc;
 }
 
 /* The regularisers' loss, and their gradient added to g (if not NULL);
@@ -364,8 +356,10 @@ static int regularise(const simec *m, const simec_grad *grad, const size_t *rows
         int rc;
         if ((rc = mat_init_uninit(&G, out, out, e)))
             return rc;
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)out, (int)out, (int)d, 1.0, V, (int)d, V, (int)d,
-                    0.0, G.x, (int)G.ld);
+        if ((rc = blas_gemm("SimEc s_ll_reg", BLAS_N, BLAS_T, out, out, d, 1.0, V, d, V, d, 0.0, G.x, G.ld, e))) {
+            mat_release(&G);
+            return rc;
+        }
         for (i = 0; i < out; i++) {
             size_t cnt = 0;
             double row = 0.0, sc;
@@ -385,10 +379,11 @@ static int regularise(const simec *m, const simec_grad *grad, const size_t *rows
                 for (j = i + 1; j < out; j++)
                     MAT_AT(&G, i, j) = MAT_AT(&G, j, i) = MAT_AT(&G, i, j) + MAT_AT(&G, j, i);
             }
-            cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)out, (int)d, 1.0, G.x, (int)G.ld, V, (int)d, 1.0,
-                        g + LL->w_off, (int)d);
+            rc = blas_symm("SimEc s_ll_reg", out, d, 1.0, G.x, G.ld, V, d, 1.0, g + LL->w_off, d, e);
         }
         mat_release(&G);
+        if (rc)
+            return rc;
     }
     if (m->cfg.orth_reg > 0.0) {
         /* orth * mean over d x d of the off-diagonal of V^T V squared */
@@ -397,8 +392,10 @@ static int regularise(const simec *m, const simec_grad *grad, const size_t *rows
         double c = m->cfg.orth_reg / ((double)d * (double)d);
         if ((rc = mat_init_uninit(&P, d, d, e)))
             return rc;
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)out, 1.0, V, (int)d, V, (int)d, 0.0,
-                    P.x, (int)P.ld);
+        if ((rc = blas_gemm("SimEc orth_reg", BLAS_T, BLAS_N, d, d, out, 1.0, V, d, V, d, 0.0, P.x, P.ld, e))) {
+            mat_release(&P);
+            return rc;
+        }
         for (i = 0; i < d; i++)
             for (j = 0; j < d; j++) {
                 double p = i == j ? 0.0 : MAT_AT(&P, i, j);
@@ -406,9 +403,10 @@ static int regularise(const simec *m, const simec_grad *grad, const size_t *rows
                 MAT_AT(&P, i, j) = 4.0 * c * p; /* dL/dV = V (2 c (P + P^T)) off the diagonal */
             }
         if (g)
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)out, (int)d, (int)d, 1.0, V, (int)d, P.x,
-                        (int)P.ld, 1.0, g + LL->w_off, (int)d);
+            rc = blas_gemm("SimEc orth_reg", BLAS_N, BLAS_N, out, d, d, 1.0, V, d, P.x, P.ld, 1.0, g + LL->w_off, d, e);
         mat_release(&P);
+        if (rc)
+            return rc;
     }
 done:
     *loss = total;
@@ -430,12 +428,15 @@ static int backward(const simec *m, const simec_input *x, const size_t *rows, si
             for (c = 0; c < L->out; c++)
                 gb[c] += MAT_AT(dA, r, c);
         if (l > 0) {
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L->in, (int)L->out, (int)n, 1.0, f->A[l - 1].x,
-                        (int)f->A[l - 1].ld, dA->x, (int)dA->ld, 1.0, gW, (int)L->out);
-            if ((rc = mat_init_uninit(&prev, n, L->in, e)))
+            if ((rc = blas_gemm("SimEc backward", BLAS_T, BLAS_N, L->in, L->out, n, 1.0, f->A[l - 1].x,
+                                f->A[l - 1].ld, dA->x, dA->ld, 1.0, gW, L->out, e)) ||
+                (rc = mat_init_uninit(&prev, n, L->in, e)))
                 return rc;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)L->in, (int)L->out, 1.0, dA->x,
-                        (int)dA->ld, m->theta + L->w_off, (int)L->out, 0.0, prev.x, (int)prev.ld);
+            if ((rc = blas_gemm("SimEc backward", BLAS_N, BLAS_T, n, L->in, L->out, 1.0, dA->x, dA->ld,
+                                m->theta + L->w_off, L->out, 0.0, prev.x, prev.ld, e))) {
+                mat_release(&prev);
+                return rc;
+            }
             mat_release(dA);
             *dA = prev;
             continue;
@@ -459,8 +460,9 @@ static int backward(const simec *m, const simec_input *x, const size_t *rows, si
             }
         else
             for (r = 0; r < n; r++) /* rank-1 updates: the batch is small */
-                cblas_dger(CblasRowMajor, (int)L->in, (int)L->out, 1.0, &MAT_AT(x->D, rows[r], 0), 1,
-                           &MAT_AT(dA, r, 0), 1, gW, (int)L->out);
+                if ((rc = blas_ger("SimEc backward", L->in, L->out, 1.0, &MAT_AT(x->D, rows[r], 0), &MAT_AT(dA, r, 0),
+                                   gW, L->out, e)))
+                    return rc;
     }
     return CORE_OK;
 }
@@ -598,20 +600,17 @@ int simec_fit(simec *m, const simec_input *x, const simec_target *t, const simec
               core_err *e)
 {
     double flops = 0;
-    int blas_threads = 0, rc;
+    int blas_previous = 0, rc;
     size_t l;
     for (l = 0; l < m->nl; l++)
         flops += (double)m->layer[l].in * (double)m->layer[l].out;
     /* the Gram pass's products have an inner dimension of the embedding's
      * size: too thin for threads, whose spinning slows the pass */
     if (flops * (double)(o->batch_size ? o->batch_size : 32) < FIT_BLAS_THREADED_FLOPS ||
-        (gram_applies(m, t) && gram_cheaper(m, o->batch_size ? o->batch_size : 32))) {
-        blas_threads = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-    }
+        (gram_applies(m, t) && gram_cheaper(m, o->batch_size ? o->batch_size : 32)))
+        blas_previous = blas_threads_set(1);
     rc = fit_run(m, x, t, o, info, e);
-    if (blas_threads > 1)
-        openblas_set_num_threads(blas_threads);
+    blas_threads_restore(blas_previous);
     return rc;
 }
 

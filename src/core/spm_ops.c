@@ -1,7 +1,7 @@
 /* Sparse statistics and products. */
 #include <string.h>
-#include <cblas.h>
 #include "alloc.h"
+#include "blas.h"
 #include "par.h"
 #include "spm.h"
 
@@ -36,8 +36,6 @@ int spm_reduce(mat *out, const spm *A, int op, int axis, core_err *e)
     return CORE_OK;
 }
 
-static int fits_int(size_t v) { return v <= 0x7fffffffu; }
-
 int spm_mul_dense(mat *out, const spm *A, const mat *B, core_err *e)
 {
     char s1[48], s2[48];
@@ -47,8 +45,6 @@ int spm_mul_dense(mat *out, const spm *A, const mat *B, core_err *e)
     if ((size_t)A->cols != B->rows)
         return core_err_set(e, CORE_EINVAL, "sparse * matrix: %s and %s do not conform",
                             spm_shape_str(A, s1, sizeof s1), mat_shape_str(B, s2, sizeof s2));
-    if (!fits_int(B->cols))
-        return core_err_set(e, CORE_ETOOBIG, "sparse * matrix: %zu columns exceed BLAS int limits", B->cols);
     if ((rc = mat_init(out, (size_t)A->rows, B->cols, e)))
         return rc;
     for (i = 0; i < A->rows; i++) {
@@ -58,7 +54,10 @@ int spm_mul_dense(mat *out, const spm *A, const mat *B, core_err *e)
             return core_err_set(e, CORE_EINTR, "interrupted!");
         }
         for (k = A->p[i]; k < A->p[i + 1]; k++)
-            cblas_daxpy((int)B->cols, A->x[k], B->x + (size_t)A->j[k] * B->ld, 1, o, 1);
+            if ((rc = blas_axpy("sparse * matrix", B->cols, A->x[k], B->x + (size_t)A->j[k] * B->ld, o, e))) {
+                mat_release(out);
+                return rc;
+            }
     }
     return CORE_OK;
 }

@@ -1,8 +1,8 @@
 #include <math.h>
 #include <string.h>
 #include <arpack.h>
-#include <cblas.h>
 #include "alloc.h"
+#include "blas.h"
 #include "rng.h"
 #include "par.h"
 #include "svd.h"
@@ -225,22 +225,20 @@ static void sp_gram(const spm *M, const double *x, double *y, double *buf)
 }
 
 /* y = A x (transpose: A^T x) for vectors: both gathers touch a small vector */
-static void op_apply(const op *a, const double *x, double *y)
+static int op_apply(const op *a, const double *x, double *y, core_err *e)
 {
-    if (a->S)
-        sp_gather(a->S, x, y, 1);
-    else
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)a->rows, (int)a->cols, 1.0, a->D->x, (int)a->D->ld, x, 1,
-                    0.0, y, 1);
+    if (!a->S)
+        return blas_gemv("svd", BLAS_N, a->rows, a->cols, 1.0, a->D->x, a->D->ld, x, 0.0, y, e);
+    sp_gather(a->S, x, y, 1);
+    return CORE_OK;
 }
 
-static void op_applyT(const op *a, const double *x, double *y)
+static int op_applyT(const op *a, const double *x, double *y, core_err *e)
 {
-    if (a->S)
-        sp_gather(&a->T, x, y, 1);
-    else
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)a->rows, (int)a->cols, 1.0, a->D->x, (int)a->D->ld, x, 1,
-                    0.0, y, 1);
+    if (!a->S)
+        return blas_gemv("svd", BLAS_T, a->rows, a->cols, 1.0, a->D->x, a->D->ld, x, 0.0, y, e);
+    sp_gather(&a->T, x, y, 1);
+    return CORE_OK;
 }
 
 /* Y = A X (trans: A^T X) for blocks. A gather reads rows of X at random, a
@@ -322,7 +320,7 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
 {
     int gram_right = a->cols <= a->rows; /* eigen-decompose A^T A (cols x cols) */
     size_t n = gram_right ? a->cols : a->rows, m = gram_right ? a->rows : a->cols, i;
-    int nev = (int)k, ncv, ido = 0, info = 0, lworkl, iparam[11], ipntr[14], *select = NULL, blas_threads = 0;
+    int nev = (int)k, ncv, ido = 0, info = 0, lworkl, iparam[11], ipntr[14], *select = NULL, blas_previous = 0;
     compact cm;
     const spm *gm = a->S ? (gram_right ? a->S : &a->T) : NULL;
     int use_compact = gm && gm->cols <= 65536 &&
@@ -360,8 +358,7 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
     }
     /* ARPACK's own BLAS calls are on short vectors: one OpenBLAS thread, so
      * idle BLAS threads do not spin against the sparse kernels' threads */
-    blas_threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
+    blas_previous = blas_threads_set(1);
     memset(iparam, 0, sizeof iparam);
     iparam[0] = 1;
     iparam[2] = o->maxiter > 0 ? o->maxiter : (int)(n * 10 < 100000 ? n * 10 + 300 : 100000);
@@ -379,13 +376,11 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
             sp_gram_compact(&cm, gm, workd + ipntr[0] - 1, workd + ipntr[1] - 1, tmp);
         else if (a->S) /* A^T A through the rows of A, A A^T through the rows of A^T */
             sp_gram(gm, workd + ipntr[0] - 1, workd + ipntr[1] - 1, tmp);
-        else if (gram_right) {
-            op_apply(a, workd + ipntr[0] - 1, tmp);
-            op_applyT(a, tmp, workd + ipntr[1] - 1);
-        } else {
-            op_applyT(a, workd + ipntr[0] - 1, tmp);
-            op_apply(a, tmp, workd + ipntr[1] - 1);
-        }
+        else if (gram_right ? (rc = op_apply(a, workd + ipntr[0] - 1, tmp, e)) ||
+                                  (rc = op_applyT(a, tmp, workd + ipntr[1] - 1, e))
+                            : (rc = op_applyT(a, workd + ipntr[0] - 1, tmp, e)) ||
+                                  (rc = op_apply(a, tmp, workd + ipntr[1] - 1, e)))
+            goto done;
     }
     if (info < 0) {
         rc = core_err_set(e, CORE_EINTERNAL, "svd: ARPACK dsaupd error %d", info);
@@ -421,8 +416,7 @@ static int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_
         rc = finish_vectors(a, U, Vt, V, n, k, sv, gram_right, e);
     }
 done:
-    if (blas_threads > 0)
-        openblas_set_num_threads(blas_threads);
+    blas_threads_restore(blas_previous);
     core_free(cm.j);
     core_free(cm.x);
     core_free(resid);
@@ -564,10 +558,13 @@ static int project_out(const mat *K, mat *X, mat *C, core_err *e)
     if ((rc = mat_init_uninit(&P, K->cols, X->cols, e)))
         return rc;
     for (pass = 0; pass < 2; pass++) {
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)K->cols, (int)X->cols, (int)K->rows, 1.0, K->x,
-                    (int)K->ld, X->x, (int)X->ld, 0.0, P.x, (int)P.ld);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)X->rows, (int)X->cols, (int)K->cols, -1.0, K->x,
-                    (int)K->ld, P.x, (int)P.ld, 1.0, X->x, (int)X->ld);
+        if ((rc = blas_gemm("svd", BLAS_T, BLAS_N, K->cols, X->cols, K->rows, 1.0, K->x, K->ld, X->x, X->ld, 0.0, P.x,
+                            P.ld, e)) ||
+            (rc = blas_gemm("svd", BLAS_N, BLAS_N, X->rows, X->cols, K->cols, -1.0, K->x, K->ld, P.x, P.ld, 1.0, X->x,
+                            X->ld, e))) {
+            mat_release(&P);
+            return rc;
+        }
         for (i = 0; i < P.rows; i++)
             for (j = 0; j < P.cols; j++)
                 MAT_AT(C, i, j) = (pass ? MAT_AT(C, i, j) : 0.0) + MAT_AT(&P, i, j);
@@ -596,7 +593,7 @@ static void put_cols(mat *D, const mat *X, size_t c0, size_t w)
 static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e)
 {
     gram_op g;
-    int small_rows = a->rows <= a->cols, rc, blas_threads = 0;
+    int small_rows = a->rows <= a->cols, rc, blas_previous = 0;
     size_t m = small_rows ? a->rows : a->cols, l = k + (size_t)(o->oversample > 0 ? o->oversample : 0);
     size_t nb, b, L, Lmax, col, prev = 0, i, j, threads = (size_t)par_threads();
     mat K, X, Y, R, Kv, Hf, Hv, H, w, W, Wk, Left, Vk;
@@ -634,10 +631,8 @@ static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const 
     rng_seed(&r, o->seed);
     for (i = 0; i < m * l; i++)
         X.x[i] = rng_normal(&r);
-    if (g.gm) { /* idle OpenBLAS threads would spin against the Gram pass's threads */
-        blas_threads = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-    }
+    if (g.gm) /* idle OpenBLAS threads would spin against the Gram pass's threads */
+        blas_previous = blas_threads_set(1);
     for (b = 0, col = 0;;) {
         /* X holds the next block, projected off the earlier ones; scale is
          * its size before the projection. The last block may be narrower
@@ -683,8 +678,9 @@ static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const 
         mat_view(&Kv, &K, 0, 0, m, col);
         mat_view(&Hv, &Hf, 0, prev, col, wb);
         if (b == nb || col == Lmax) { /* the last block: its coefficients only */
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Kv.cols, (int)wb, (int)m, 1.0, Kv.x,
-                        (int)Kv.ld, X.x, (int)X.ld, 0.0, Hv.x, (int)Hv.ld);
+            if ((rc = blas_gemm("svd", BLAS_T, BLAS_N, Kv.cols, wb, m, 1.0, Kv.x, Kv.ld, X.x, X.ld, 0.0, Hv.x, Hv.ld,
+                                e)))
+                goto done;
             break;
         }
         rc = project_out(&Kv, &X, &Hv, e);
@@ -694,8 +690,7 @@ static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const 
     }
     mat_release(&Kv), mat_release(&Hv);
     mat_release(&X), mat_release(&Y), mat_release(&R);
-    if (blas_threads > 0)
-        openblas_set_num_threads(blas_threads), blas_threads = 0;
+    blas_threads_restore(blas_previous), blas_previous = 0;
     L = col;
     /* symmetrised: the eigenvalues of H are the Ritz values */
     mat_view(&Hv, &Hf, 0, 0, L, L);
@@ -742,8 +737,7 @@ static int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const 
         mat_release(&Vk);
     }
 done:
-    if (blas_threads > 0)
-        openblas_set_num_threads(blas_threads);
+    blas_threads_restore(blas_previous);
     mat_release(&X), mat_release(&Y), mat_release(&R), mat_release(&K), mat_release(&Hf), mat_release(&H);
     mat_release(&Kv), mat_release(&Hv);
     mat_release(&w), mat_release(&W), mat_release(&Wk);

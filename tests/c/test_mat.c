@@ -1,6 +1,8 @@
 #include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "alloc.h"
+#include "blas.h"
 #include "mat.h"
 #include "rng.h"
 #include "spm.h"
@@ -509,6 +511,80 @@ static void test_interrupt_polling(void)
     mat_release(&a);
 }
 
+/* The raw-array door: each wrapper against a naive product (transposes,
+ * leading dimensions past the width), the mirrored Gram matrix, sizes past
+ * BLAS's int refused by name before BLAS sees them, and the thread count
+ * restored after a scope. */
+static void test_blas_door(void)
+{
+    mat a = R(7, 5, 11), b = R(7, 4, 12), c, want;
+    double x[7], y[5], l[9] = {2, 0, 0, 1, 3, 0, -1, 2, 4}, rhs[6] = {1, 2, 3, 4, 5, 6}, sol[6];
+    core_err e;
+    size_t i, j, k;
+    int prev;
+    /* c = a^T b (5 x 4) with ldc 6 */
+    mat_init(&c, 5, 6, NULL);
+    mat_init(&want, 5, 4, NULL);
+    for (i = 0; i < 5; i++)
+        for (j = 0; j < 4; j++)
+            for (k = 0; k < 7; k++)
+                MAT_AT(&want, i, j) += MAT_AT(&a, k, i) * MAT_AT(&b, k, j);
+    CHECK(blas_gemm("t", BLAS_T, BLAS_N, 5, 4, 7, 1.0, a.x, a.ld, b.x, b.ld, 0.0, c.x, 6, &e) == CORE_OK);
+    for (i = 0; i < 5; i++)
+        for (j = 0; j < 4; j++)
+            CHECK_NEAR(MAT_AT(&c, i, j), MAT_AT(&want, i, j), 1e-13);
+    /* the Gram matrix a^T a, both triangles */
+    CHECK(blas_gram("t", 5, 7, 2.0, a.x, a.ld, 0.0, c.x, 6, &e) == CORE_OK);
+    for (i = 0; i < 5; i++)
+        for (j = 0; j < 5; j++) {
+            double s = 0;
+            for (k = 0; k < 7; k++)
+                s += 2.0 * MAT_AT(&a, k, i) * MAT_AT(&a, k, j);
+            CHECK_NEAR(MAT_AT(&c, i, j), s, 1e-13);
+        }
+    /* y = a^T x */
+    for (i = 0; i < 7; i++)
+        x[i] = (double)i - 3;
+    CHECK(blas_gemv("t", BLAS_T, 7, 5, 1.0, a.x, a.ld, x, 0.0, y, &e) == CORE_OK);
+    for (j = 0; j < 5; j++) {
+        double s = 0;
+        for (k = 0; k < 7; k++)
+            s += MAT_AT(&a, k, j) * x[k];
+        CHECK_NEAR(y[j], s, 1e-13);
+    }
+    /* l l^T sol = rhs through two triangular solves */
+    memcpy(sol, rhs, sizeof sol);
+    CHECK(blas_trsm_lower("t", BLAS_N, 3, 2, l, 3, sol, 2, &e) == CORE_OK);
+    CHECK(blas_trsm_lower("t", BLAS_T, 3, 2, l, 3, sol, 2, &e) == CORE_OK);
+    for (i = 0; i < 3; i++)
+        for (j = 0; j < 2; j++) {
+            double s = 0;
+            size_t q;
+            for (k = 0; k < 3; k++)
+                for (q = 0; q < 3; q++)
+                    s += l[i * 3 + k] * l[q * 3 + k] * sol[q * 2 + j];
+            CHECK_NEAR(s, rhs[i * 2 + j], 1e-12);
+        }
+    /* sizes past INT_MAX fail by name, with nothing read or written */
+    CHECK(blas_gemm("ridge", BLAS_N, BLAS_N, (size_t)1 << 31, 1, 1, 1.0, NULL, 1, NULL, 1, 0.0, NULL, 1, &e) ==
+          CORE_ETOOBIG);
+    CHECK_MSG(e, "ridge: a size exceeds BLAS's int limit (2147483647)");
+    CHECK(blas_gemv("svd", BLAS_N, 1, 1, 1.0, NULL, (size_t)1 << 32, NULL, 0.0, NULL, &e) == CORE_ETOOBIG);
+    CHECK(blas_gram("g", 1, (size_t)1 << 31, 1.0, NULL, 1, 0.0, NULL, 1, &e) == CORE_ETOOBIG);
+    CHECK(blas_symm("s", 1, 1, 1.0, NULL, 1, NULL, (size_t)1 << 31, 0.0, NULL, 1, &e) == CORE_ETOOBIG);
+    CHECK(blas_trsm_lower("r", BLAS_T, 1, (size_t)1 << 31, NULL, 1, NULL, 1, &e) == CORE_ETOOBIG);
+    CHECK(blas_ger("o", 1, 1, 1.0, NULL, NULL, NULL, (size_t)1 << 31, &e) == CORE_ETOOBIG);
+    CHECK(blas_axpy("x", (size_t)1 << 31, 1.0, NULL, NULL, &e) == CORE_ETOOBIG);
+    /* a scope's thread count, then the previous one back */
+    prev = blas_threads_set(1);
+    CHECK(blas_threads() == 1);
+    blas_threads_restore(prev);
+    CHECK(blas_threads() == prev);
+    blas_threads_restore(0); /* nothing set: nothing to restore */
+    CHECK(blas_threads() == prev);
+    mat_release(&a), mat_release(&b), mat_release(&c), mat_release(&want);
+}
+
 int main(void)
 {
     RUN(test_interrupt_polling);
@@ -519,6 +595,7 @@ int main(void)
     RUN(test_reduce);
     RUN(test_argsort_topk);
     RUN(test_gemm);
+    RUN(test_blas_door);
     RUN(test_solve);
     RUN(test_cholesky);
     RUN(test_qr);
