@@ -1,4 +1,5 @@
-/* Shared between simec_model.c, simec_train.c and simec_file.c. */
+/* Shared between the SimEc files: model, output passes, optimisers,
+ * training, negatives and the file format. */
 #ifndef SIMEC_SIMEC_IMPL_H
 #define SIMEC_SIMEC_IMPL_H
 
@@ -51,20 +52,37 @@ typedef struct simec_grad {
 /* The loss of one target value given the last layer's pre-activation z;
  * *d = its derivative with respect to z */
 double simec_loss1(int loss, int act, double z, double y, double *d);
-/* A masked pass over a batch's stored targets: their count in *nnz, and
- * the threads worth using for it (one below 20000 entries) */
-int simec_masked_threads(const spm *T, const size_t *rows, size_t n, size_t *nnz);
 /* A masked row's weight in the batch loss: 1 / (its stored entries x n) */
 static inline double simec_row_scale(const spm *T, size_t row, size_t n)
 {
     spm_ptr cnt = T->p[row + 1] - T->p[row];
     return 1.0 / ((double)(cnt > 0 ? cnt : 1) * (double)n);
 }
-/* The masked output layer of a training batch fused with W_ll's optimiser
- * step: per touched output, catch-up, outputs, gradients and step in one
- * pass over its row (no gradient array for W_ll) */
-int simec_masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY,
-                       double *loss, core_err *e);
+
+/* Output passes (simec_output.c). The batch's rows of the targets are
+ * rows[0..n), the embedding Y (n x d); the loss goes to *loss, the
+ * embedding's gradient is added to dY (NULL: none) and the last layer's to
+ * G (NULL: none). With G->fused the last layer also takes its optimiser
+ * step there: per touched output, catch-up, outputs, gradients and step
+ * in one pass over its row. */
+int simec_outputs(simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                  simec_grad *G, double *loss, core_err *e);
+/* Whether a batch of n rows takes the Gram form (zero-filled targets under
+ * the squared error with a linear output, when it costs less) */
+int simec_gram_pass(const simec *m, const simec_target *t, size_t n);
+
+/* Optimisers (simec_opt.c) */
+/* the step size factor of step t (1-based) */
+double simec_opt_step_size(const simec_cfg *c, double t);
+/* one optimiser step on theta[off .. off + len) with its gradient g[0 .. len) */
+void simec_opt_step(simec *m, size_t off, size_t len, const double *g, double lr_t);
+/* k zero-gradient steps on a row of width w, in closed form, given the
+ * catch-up table's entries for k */
+void simec_opt_skip_row(const simec_cfg *c, double *p, float *m1, float *m2, size_t w, double coef, double d1,
+                        double d2);
+/* the catch-up table for up to kmax skipped steps ending at step now:
+ * 3 x (kmax + 1) values (NULL when out of memory; core_free it) */
+double *simec_opt_catch_table(const simec_cfg *c, int64_t now, int64_t kmax);
 /* one optimiser step: dense layers whole, lazy ones on their touched rows */
 void simec_update(simec *m, simec_grad *G);
 /* brings the touched rows (all: every row) of the lazy layers to m->step */

@@ -1,0 +1,383 @@
+/* The output layer's passes over a batch: its loss and the gradients of
+ * the embedding (dY) and of the last layer, for each kind of target. The
+ * masked pass on sparse targets, fused with the last layer's optimiser
+ * step when the fit allows it; the Gram form for zero-filled targets under
+ * the squared error; and column chunks of the dense outputs otherwise. */
+#include <math.h>
+#include <string.h>
+#include "alloc.h"
+#include "blas.h"
+#include "par.h"
+#include "simec_impl.h"
+
+#define OUT_CHUNK 1024
+
+/* Masked loss on sparse targets: only the stored entries of the batch's
+ * rows, each row's loss the mean over its entries. Threads take disjoint
+ * column ranges, so their writes to the last layer's gradient never meet;
+ * each has its own embedding-gradient buffer, summed in thread order. */
+typedef struct mctx {
+    const simec *m;
+    const spm *T;
+    const size_t *rows;
+    size_t n;
+    const mat *Y;
+    double *dy;          /* threads x n x d, or NULL */
+    double *gV;          /* or NULL */
+    double loss[PAR_MAX];
+} mctx;
+
+SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
+{
+    mctx *k = ctx;
+    const simec_layer *L = SIMEC_LAST(k->m);
+    const double *V = k->m->theta + L->w_off;
+    const spm *T = k->T;
+    size_t d = L->in, r, c, n = k->n;
+    double total = 0.0;
+    for (r = 0; r < n; r++) {
+        const double *y = &MAT_AT(k->Y, r, 0);
+        double *dy = k->dy ? k->dy + ((size_t)thread * n + r) * d : NULL, row = 0.0;
+        double scale = simec_row_scale(T, k->rows[r], n);
+        spm_ptr end = T->p[k->rows[r] + 1], lo = T->p[k->rows[r]], hi = end, t;
+        while (lo < hi) { /* the first entry at or after column c0 */
+            spm_ptr mid = lo + (hi - lo) / 2;
+            if (T->j[mid] < c0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (t = lo; t < end && T->j[t] < c1; t++) {
+            size_t col = (size_t)T->j[t];
+            const double *v = V + col * d;
+            double z = 0.0, dz;
+            for (c = 0; c < d; c++)
+                z += y[c] * v[c];
+            row += simec_loss1(k->m->cfg.loss, L->act, z, T->x[t], &dz);
+            if (!dy)
+                continue;
+            dz *= scale;
+            for (c = 0; c < d; c++)
+                dy[c] += dz * v[c];
+            if (k->gV) {
+                double *gv = k->gV + col * d;
+                for (c = 0; c < d; c++)
+                    gv[c] += dz * y[c];
+            }
+        }
+        total += row * scale;
+    }
+    k->loss[thread] = total;
+}
+
+static int masked_threads(const spm *T, const size_t *rows, size_t n, size_t *nnz)
+{
+    size_t r;
+    for (*nnz = 0, r = 0; r < n; r++)
+        *nnz += (size_t)(T->p[rows[r] + 1] - T->p[rows[r]]);
+    return *nnz < 20000 ? 1 : par_threads(); /* not worth a thread */
+}
+
+static int out_masked(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
+                      double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    mctx k;
+    size_t d = L->in, i, nnz;
+    int threads = masked_threads(T, rows, n, &nnz), used, t;
+    memset(&k, 0, sizeof k);
+    k.m = m, k.T = T, k.rows = rows, k.n = n, k.Y = Y;
+    k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
+    if (dY && !(k.dy = core_calloc((size_t)threads * n * d, sizeof(double))))
+        return core_err_nomem(e, "SimEc batch", (double)threads * (double)n * (double)d * 8);
+    used = par_range((int64_t)L->out, threads, masked_cols, &k);
+    for (*loss = 0.0, t = 0; t < used; t++) {
+        *loss += k.loss[t];
+        if (dY)
+            for (i = 0; i < n * d; i++)
+                dY->x[i] += k.dy[(size_t)t * n * d + i];
+    }
+    core_free(k.dy);
+    return CORE_OK;
+}
+
+/* Zero-filled sparse targets under the squared error with a linear output
+ * (when gram_cheaper): every output of the batch without forming them. With Z = Y V^T and T the
+ * batch's targets (zero where none is stored), sum (Z - T)^2 =
+ * sum_r y_r (V^T V) y_r - 2 sum_T t z + sum_T t^2, and the gradients are
+ * dY = 2s (Y V^T V - T V), gV = 2s (V Y^T Y - T^T Y): the cost follows the
+ * stored entries and d x d products, not rows x outputs. */
+static int gram_applies(const simec *m, const simec_target *t)
+{
+    return t->S && m->cfg.missing == SIMEC_ZERO && m->cfg.loss == SIMEC_MSE && SIMEC_LAST(m)->act == SIMEC_LINEAR;
+}
+
+/* Whether the Gram pass costs less than forming the n rows' outputs: its
+ * V^T V and V Y^T Y take 2 out d^2 multiply-adds (V^T V alone when V is
+ * frozen), the outputs about n out (3 d + 4). A wide embedding with a
+ * small batch is cheaper the direct way. */
+static int gram_cheaper(const simec *m, size_t n)
+{
+    double d = (double)m->cfg.emb_dim, out = (double)SIMEC_LAST(m)->out;
+    double gram = (m->cfg.wll_frozen ? 1.0 : 2.0) * out * d * d, direct = (double)n * out * (3.0 * d + 4.0);
+    return gram < direct;
+}
+
+static int out_gram(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
+                    double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    const double *V = m->theta + L->w_off;
+    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
+    size_t d = L->in, out = L->out, r, c;
+    int rc;
+    double s = 1.0 / ((double)(out ? out : 1) * (double)n), quad = 0.0, cross = 0.0, tsq = 0.0;
+    double *VV = core_calloc(d * d, sizeof *VV), *YG = core_malloc((n ? n : 1) * d * sizeof *YG);
+    double *YY = gV ? core_calloc(d * d, sizeof *YY) : NULL;
+    if (!VV || !YG || (gV && !YY)) {
+        core_free(VV), core_free(YG), core_free(YY);
+        return core_err_nomem(e, "SimEc outputs", (double)(n + 2 * d) * (double)d * 8);
+    }
+    if ((rc = blas_gram("SimEc outputs", d, out, 1.0, V, d, 0.0, VV, d, e)) ||
+        (rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, d, 1.0, Y->x, Y->ld, VV, d, 0.0, YG, d, e)))
+        goto done;
+    for (r = 0; r < n; r++) {
+        const double *y = &MAT_AT(Y, r, 0);
+        double *dy = dY ? &MAT_AT(dY, r, 0) : NULL;
+        spm_ptr k;
+        for (c = 0; c < d; c++)
+            quad += y[c] * YG[r * d + c];
+        if (dy)
+            for (c = 0; c < d; c++)
+                dy[c] += 2.0 * s * YG[r * d + c];
+        for (k = T->p[rows[r]]; k < T->p[rows[r] + 1]; k++) {
+            const double *v = V + (size_t)T->j[k] * d;
+            double tv = T->x[k], z = 0.0;
+            for (c = 0; c < d; c++)
+                z += y[c] * v[c];
+            cross += tv * z, tsq += tv * tv;
+            if (dy)
+                for (c = 0; c < d; c++)
+                    dy[c] -= 2.0 * s * tv * v[c];
+            if (gV) {
+                double *gv = gV + (size_t)T->j[k] * d;
+                for (c = 0; c < d; c++)
+                    gv[c] -= 2.0 * s * tv * y[c];
+            }
+        }
+    }
+    if (gV && ((rc = blas_gram("SimEc outputs", d, n, 1.0, Y->x, Y->ld, 0.0, YY, d, e)) ||
+               (rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, out, d, d, 2.0 * s, V, d, YY, d, 1.0, gV, d, e))))
+        goto done;
+    *loss = s * (quad - 2.0 * cross + tsq);
+done:
+    core_free(VV), core_free(YG), core_free(YY);
+    return rc;
+}
+
+/* Every output of the batch, in column chunks: zero-filled sparse targets,
+ * or dense targets (NaN missing under a masked loss). */
+static int out_chunked(const simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                       simec_grad *G, double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    const double *V = m->theta + L->w_off;
+    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL, total = 0.0;
+    size_t d = L->in, out = L->out, r, c, c0, w;
+    int mask = m->cfg.missing == SIMEC_MASK && t->D, rc = CORE_OK;
+    double *Z = core_malloc(n * OUT_CHUNK * sizeof *Z), *Tc = core_malloc(n * OUT_CHUNK * sizeof *Tc);
+    double *scale = core_malloc((n ? n : 1) * sizeof *scale);
+    spm_ptr *cur = core_malloc((n ? n : 1) * sizeof *cur);
+    if (!Z || !Tc || !scale || !cur) {
+        core_free(Z), core_free(Tc), core_free(scale), core_free(cur);
+        return core_err_nomem(e, "SimEc outputs", (double)n * OUT_CHUNK * 16);
+    }
+    for (r = 0; r < n; r++) {
+        size_t cnt = out;
+        if (mask)
+            for (cnt = 0, c = 0; c < out; c++)
+                cnt += !isnan(MAT_AT(t->D, rows[r], c));
+        scale[r] = 1.0 / ((double)(cnt ? cnt : 1) * (double)n);
+        cur[r] = t->S ? t->S->p[rows[r]] : 0;
+    }
+    for (c0 = 0; c0 < out; c0 += w) {
+        w = out - c0 < OUT_CHUNK ? out - c0 : OUT_CHUNK;
+        if ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_T, n, w, d, 1.0, Y->x, Y->ld, V + c0 * d, d, 0.0, Z, w, e)))
+            break;
+        for (r = 0; r < n; r++) {
+            double *tc = Tc + r * w;
+            if (t->D)
+                memcpy(tc, &MAT_AT(t->D, rows[r], c0), w * sizeof *tc);
+            else {
+                const spm *S = t->S;
+                spm_ptr end = S->p[rows[r] + 1];
+                memset(tc, 0, w * sizeof *tc);
+                while (cur[r] < end && (size_t)S->j[cur[r]] < c0 + w) {
+                    tc[S->j[cur[r]] - c0] = S->x[cur[r]];
+                    cur[r]++;
+                }
+            }
+            for (c = 0; c < w; c++) {
+                double dz, *z = Z + r * w + c;
+                if (mask && isnan(tc[c])) {
+                    *z = 0.0;
+                    continue;
+                }
+                total += simec_loss1(m->cfg.loss, L->act, *z, tc[c], &dz) * scale[r];
+                *z = dz * scale[r];
+            }
+        }
+        if (dY && ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, w, 1.0, Z, w, V + c0 * d, d, 1.0, dY->x,
+                                   dY->ld, e)) ||
+                   (gV && (rc = blas_gemm("SimEc outputs", BLAS_T, BLAS_N, w, d, n, 1.0, Z, w, Y->x, Y->ld, 1.0,
+                                          gV + c0 * d, d, e)))))
+            break;
+    }
+    core_free(Z), core_free(Tc), core_free(scale), core_free(cur);
+    *loss = total;
+    return rc;
+}
+
+/* The fused pass: the batch's targets regrouped by output (column), each
+ * output's row of W_ll read once for its catch-up, all its outputs and
+ * gradients, and its optimiser step. Threads take disjoint outputs. */
+typedef struct fctx {
+    simec *m;
+    simec_grad *G;
+    const mat *Y;
+    size_t n;
+    const size_t *start; /* per touched output: its entries er/ev[start[i] .. start[i + 1]) */
+    const uint32_t *er;
+    const double *ev, *scale, *tab;
+    double *dy, lr_t, loss[PAR_MAX];
+    int64_t kmax; /* catch-up table size (tab: coefficients, then both decays) */
+    int threads;
+} fctx;
+
+SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
+{
+    fctx *f = ctx;
+    simec *m = f->m;
+    const simec_layer *L = SIMEC_LAST(m);
+    size_t d = L->in, c, n = f->n;
+    int64_t s = m->step, kmax = f->kmax, i;
+    double *dy = f->dy + (size_t)thread * n * d, total = 0.0, gv[1024], *g = d <= 1024 ? gv : NULL;
+    if (!g) /* embeddings over 1024: the per-thread buffer after dy */
+        g = f->dy + (size_t)f->threads * n * d + (size_t)thread * d;
+    for (i = a; i < b; i++) {
+        size_t col = f->G->rows[1][i], off = L->w_off + col * d, e;
+        double *v = m->theta + off;
+        int64_t k = s - f->G->last[1][col];
+        if (i + 4 < b) { /* four rows ahead: the rows are scattered, and the hardware prefetcher
+                            * sees each only once it is being read */
+            size_t nxt = L->w_off + f->G->rows[1][i + 4] * d, q;
+            for (q = 0; q < d; q += 8) {
+                __builtin_prefetch(m->theta + nxt + q, 1);
+                __builtin_prefetch(m->m1 + nxt + q, 1);
+                __builtin_prefetch(m->m2 + nxt + q, 1);
+            }
+        }
+        if (f->tab && k > 0)
+            simec_opt_skip_row(&m->cfg, v, m->m1 + off, m->m2 + off, d, f->tab[k], f->tab[kmax + 1 + k],
+                     f->tab[2 * (kmax + 1) + k]);
+        memset(g, 0, d * sizeof *g);
+        for (e = f->start[i]; e < f->start[i + 1]; e++) {
+            size_t r = f->er[e];
+            const double *y = &MAT_AT(f->Y, r, 0);
+            double *dyr = dy + r * d, z = 0.0, dz;
+            for (c = 0; c < d; c++)
+                z += y[c] * v[c];
+            total += simec_loss1(m->cfg.loss, L->act, z, f->ev[e], &dz) * f->scale[r];
+            dz *= f->scale[r];
+            for (c = 0; c < d; c++) {
+                dyr[c] += dz * v[c];
+                g[c] += dz * y[c];
+            }
+        }
+        simec_opt_step(m, off, d, g, f->lr_t);
+        f->G->last[1][col] = s + 1;
+        f->G->mark[1][col] = 0;
+    }
+    f->loss[thread] = total;
+}
+
+static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                       double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    size_t K = G->nrows[1], d = L->in, r, i, nnz, *start = NULL;
+    int threads = masked_threads(T, rows, n, &nnz), used, t;
+    int64_t kmax = 0;
+    spm_ptr p;
+    uint32_t *er = NULL;
+    double *ev = NULL, *scale = NULL, *tab = NULL;
+    fctx f;
+    int rc = CORE_OK;
+    memset(&f, 0, sizeof f);
+    for (i = 0; i < K; i++) {
+        int64_t k = m->step - G->last[1][G->rows[1][i]];
+        G->slot[G->rows[1][i]] = (uint32_t)i;
+        if (k > kmax)
+            kmax = k;
+    }
+    start = core_calloc(K + 1, sizeof *start);
+    er = core_malloc((nnz ? nnz : 1) * sizeof *er);
+    ev = core_malloc((nnz ? nnz : 1) * sizeof *ev);
+    scale = core_malloc((n ? n : 1) * sizeof *scale);
+    f.dy = core_calloc((size_t)threads * n * d + (size_t)threads * d, sizeof(double));
+    if (kmax > 0 && !(tab = simec_opt_catch_table(&m->cfg, m->step, kmax)))
+        goto nomem;
+    if (!start || !er || !ev || !scale || !f.dy)
+        goto nomem;
+    /* regroup the batch's entries by output, rows ascending within each */
+    for (r = 0; r < n; r++)
+        for (p = T->p[rows[r]]; p < T->p[rows[r] + 1]; p++)
+            start[G->slot[T->j[p]] + 1]++;
+    for (i = 0; i < K; i++)
+        start[i + 1] += start[i];
+    for (r = 0; r < n; r++) {
+        scale[r] = simec_row_scale(T, rows[r], n);
+        for (p = T->p[rows[r]]; p < T->p[rows[r] + 1]; p++) {
+            size_t at = start[G->slot[T->j[p]]]++;
+            er[at] = (uint32_t)r;
+            ev[at] = T->x[p];
+        }
+    }
+    for (i = K; i > 0; i--) /* back to the starts */
+        start[i] = start[i - 1];
+    start[0] = 0;
+    f.threads = threads;
+    f.m = m, f.G = G, f.Y = Y, f.n = n, f.start = start, f.er = er, f.ev = ev, f.scale = scale;
+    f.tab = tab, f.kmax = kmax;
+    f.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
+    used = par_range((int64_t)K, threads, fused_outputs, &f);
+    for (*loss = 0.0, t = 0; t < used; t++) {
+        *loss += f.loss[t];
+        for (i = 0; i < n * d; i++)
+            dY->x[i] += f.dy[(size_t)t * n * d + i];
+    }
+    G->nrows[1] = 0;
+    goto done;
+nomem:
+    rc = core_err_nomem(e, "SimEc batch", (double)nnz * 12);
+done:
+    core_free(start), core_free(er), core_free(ev), core_free(scale), core_free(f.dy), core_free(tab);
+    return rc;
+}
+
+int simec_gram_pass(const simec *m, const simec_target *t, size_t n)
+{
+    return gram_applies(m, t) && gram_cheaper(m, n);
+}
+
+int simec_outputs(simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                  simec_grad *G, double *loss, core_err *e)
+{
+    if (G && G->fused)
+        return masked_fused(m, G, t->S, rows, n, Y, dY, loss, e);
+    if (t->S && m->cfg.missing == SIMEC_MASK)
+        return out_masked(m, t->S, rows, n, Y, dY, G, loss, e);
+    if (simec_gram_pass(m, t, n))
+        return out_gram(m, t->S, rows, n, Y, dY, G, loss, e);
+    return out_chunked(m, t, rows, n, Y, dY, G, loss, e);
+}
