@@ -58,11 +58,14 @@ $(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) Makefile | ch
 
 # inner loops over every rating: let the compiler vectorise them (not in the sanitizer builds)
 ifeq ($(SAN),)
-HOT_svd := -O3
+HOT_svd_op := -O3
+HOT_svd_arpack := -O3
+HOT_svd_randomized := -O3
 HOT_spm_ops := -O3
 HOT_io_text := -O3
 HOT_rec := -O3
 HOT_simec_train := -O3
+HOT_simec_output := -O3
 HOT_simec_model := -O3
 HOT_spm := -O3
 endif
