@@ -1,5 +1,6 @@
-/* Recommender primitives that touch every rating: splits, the means
- * (bias) model's predictions, statistics, synthetic data. */
+/* Recommender primitives that touch every rating: splits (rec_split.c),
+ * the means model and statistics (rec_bias.c), implicit feedback
+ * (rec_implicit.c), synthetic data (rec_synthetic.c). */
 #ifndef SIMEC_REC_H
 #define SIMEC_REC_H
 
@@ -43,7 +44,6 @@ int rec_bias_residuals(spm *out, const rec_bias *b, const spm *A, core_err *e);
 int rec_stats(const spm *A, double *sum, mat *row_mean, mat *row_count, mat *col_mean, mat *col_count,
               core_err *e);
 
-#endif
 
 /* Implicit feedback as user features: out (n x R's rows) holds, for each
  * user u of a full space, the items its training user col_map[u] (-1: new,
@@ -58,3 +58,5 @@ int rec_implicit(spm *out, const spm *R, const int64_t *col_map, int64_t n, core
  * nratings entries (at most items * users). */
 int rec_synthetic(spm *R, const mat *P, const mat *Q, const mat *bi, const mat *bu, double mu, double noise,
                   double skew, int64_t nratings, rng *g, core_err *e);
+
+#endif
