@@ -169,7 +169,9 @@ bench: deps
 LUA_CMOD := $(PREFIX)/lib/lua/5.4
 LUA_LMOD := $(PREFIX)/share/lua/5.4
 
-CORE_HDR := $(filter-out src/core/simec_impl.h,$(wildcard src/core/*.h))
+# the public C API (installed under <simec/...>); blas.h, par.h and the
+# *_impl.h headers are the core's own
+CORE_HDR := $(filter-out src/core/blas.h src/core/par.h src/core/%_impl.h,$(wildcard src/core/*.h))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/simec \

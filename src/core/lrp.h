@@ -2,7 +2,7 @@
 #ifndef SIMEC_LRP_H
 #define SIMEC_LRP_H
 
-#include "simec.h"
+#include "simec_model.h"
 
 enum { LRP_EPSILON, LRP_Z, LRP_ZPLUS, LRP_ALPHA_BETA, LRP_GAMMA };
 extern const char *const lrp_rule_names[];

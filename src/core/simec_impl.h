@@ -4,7 +4,7 @@
 #define SIMEC_SIMEC_IMPL_H
 
 #include "rng.h"
-#include "simec.h"
+#include "simec_model.h"
 
 #define SIMEC_NO_BIAS ((size_t)-1)
 

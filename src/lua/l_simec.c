@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include "alloc.h"
 #include "bind.h"
-#include "simec.h"
+#include "simec_model.h"
 
 #define HISTORY_T "fit history" /* the metatable of what m:fit returns */
 

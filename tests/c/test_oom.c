@@ -15,7 +15,7 @@
 #include "rec.h"
 #include "ridge.h"
 #include "rng.h"
-#include "simec.h"
+#include "simec_model.h"
 #include "spm.h"
 #include "svd.h"
 

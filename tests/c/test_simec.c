@@ -3,7 +3,7 @@
 #include "check.h"
 #include "alloc.h"
 #include "rng.h"
-#include "simec.h"
+#include "simec_model.h"
 
 static void randmat(mat *M, size_t r, size_t c, double zero_frac, rng *g)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "alloc.h"
 #include "io.h"
-#include "simec.h"
+#include "simec_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

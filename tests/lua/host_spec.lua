@@ -128,15 +128,43 @@ case("host: lua/ is found next to the binary and after make install", function()
   o, e, ok = run("MANWIDTH=80 man -l " .. prefix .. "/share/man/man1/simec.1")
   check(ok and o:find("SIMEC%(1%)") and o:find("SIMEC_MAX_MEMORY"), e)
   check(T.read(prefix .. "/share/simec/examples/all_tasks.lua"), "examples installed")
+  -- the public C API: <simec/...> headers, each compiling on its own, the
+  -- core's internal headers not installed, and a consumer built and run
+  -- through pkg-config alone
+  local cflags = ("$(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs simec)"):format(prefix)
+  o = run("cd " .. prefix .. "/include/simec && ls")
+  eq(o, "alloc.h\nbfm.h\ncore.h\nio.h\nlrp.h\nmat.h\nrec.h\nridge.h\nrng.h\nsimec.h\nsimec_model.h\nspm.h\nsvd.h\n")
+  for h in o:gmatch("[^\n]+") do
+    local one = T.write(T.tmpname() .. ".c", "#include <simec/" .. h .. ">\nint main(void) { return 0; }\n")
+    _, e, ok = run(("cc -std=c99 -Wall -Werror -fsyntax-only %s %s"):format(one, cflags))
+    check(ok, h .. " does not compile on its own: " .. e)
+    os.remove(one)
+  end
   local prog = T.write(T.tmpname() .. ".c", [[
 #include <stdio.h>
-#include <mat.h>
-int main(void) { mat m; core_err e; if (mat_init(&m, 2, 3, &e)) return 1; printf("%zu\n", m.rows * m.cols);
-  mat_release(&m); return 0; }
+#include <simec/simec.h>
+int main(void)
+{
+    mat a, u, s, vt;
+    core_err e;
+    svd_opts o;
+    size_t i;
+    if (mat_init(&a, 4, 3, &e))
+        return 1;
+    for (i = 0; i < 12; i++)
+        a.x[i] = (double)(i % 5);
+    svd_opts_default(&o);
+    if (svd_truncated(&u, &s, &vt, NULL, &a, 1, &o, &e)) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    printf("%zu %zu %.4f\n", a.rows * a.cols, u.rows, s.x[0]);
+    mat_release(&a), mat_release(&u), mat_release(&s), mat_release(&vt);
+    return 0;
+}
 ]])
-  o, e, ok = run(("cc %s -o %s.bin $(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs simec) && %s.bin")
-                 :format(prog, prog, prefix, prog))
-  check(ok, e); eq(o, "6\n")
+  o, e, ok = run(("cc -std=c99 %s -o %s.bin %s && %s.bin"):format(prog, prog, cflags, prog))
+  check(ok, e); eq(o, "12 4 6.4586\n") -- sqrt of the largest eigenvalue of a^T a, 41.714
   os.remove(prog); os.remove(prog .. ".bin")
   _, e, ok = run("make -s uninstall PREFIX=" .. prefix)
   check(ok, e)
