@@ -21,10 +21,11 @@ enum {
 
 typedef struct core_err {
     int code;
+    int64_t at[2]; /* the 0-based (row, column) the error concerns, or -1 (a duplicate entry) */
     char msg[512];
 } core_err;
 
-/* Records code and message in e (if e is not NULL); returns code. */
+/* Records code and message in e (if e is not NULL), clearing at; returns code. */
 int core_err_set(core_err *e, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

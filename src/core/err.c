@@ -10,6 +10,7 @@ int core_err_set(core_err *e, int code, const char *fmt, ...)
     if (!e)
         return code;
     e->code = code;
+    e->at[0] = e->at[1] = -1;
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);

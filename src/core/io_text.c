@@ -621,12 +621,15 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
 {
     reader r;
     io_report dummy;
+    core_err dup_err; /* spm_from_triplets_owned's, for the ids of a duplicate */
     spm_idx *oi = NULL, *oj = NULL;
     char *buf = NULL;
     int fd, rc;
     int64_t lines;
     memset(A, 0, sizeof *A);
     memset(&r, 0, sizeof r);
+    memset(&dup_err, 0, sizeof dup_err);
+    dup_err.at[0] = dup_err.at[1] = -1;
     if (!rep)
         rep = &dummy;
     memset(rep, 0, sizeof *rep);
@@ -700,13 +703,17 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
         memcpy(oi, r.I, (size_t)r.n * sizeof *oi);
         memcpy(oj, r.J, (size_t)r.n * sizeof *oj);
     }
-    rc = spm_from_triplets_owned(A, (int64_t)r.rows.n, (int64_t)r.cols.n, &r.I, &r.J, &r.X, r.n, o->dup, e);
-    if (rc == CORE_OK && o->keep_order && (rc = line_positions(A, oi, oj, r.n, &rep->order, e)))
-        spm_free(A);
+    rc = spm_from_triplets_owned(A, (int64_t)r.rows.n, (int64_t)r.cols.n, &r.I, &r.J, &r.X, r.n, o->dup, &dup_err);
     if (rc) {
-        if (rc == CORE_EINVAL && o->dup == SPM_DUP_ERROR)
+        if (rc == CORE_EINVAL && dup_err.at[0] >= 0)
             rc = core_err_set(e, CORE_EFORMAT, "%s: duplicate entry for row id '%s', column id '%s' (pass duplicates = \"sum\" to add them)",
-                         path, r.rows.buf + r.rows.off[spm_last_dup[0]], r.cols.buf + r.cols.off[spm_last_dup[1]]);
+                         path, r.rows.buf + r.rows.off[dup_err.at[0]], r.cols.buf + r.cols.off[dup_err.at[1]]);
+        else if (e)
+            *e = dup_err;
+        goto done;
+    }
+    if (o->keep_order && (rc = line_positions(A, oi, oj, r.n, &rep->order, e))) {
+        spm_free(A);
         goto done;
     }
     A->rlab = idmap_labels(&r.rows);

@@ -3,21 +3,23 @@
 #include <unistd.h>
 #include "par.h"
 
+/* The process's thread count, fixed at the first use: it is configuration
+ * (SIMEC_THREADS), not state, so every caller and every Lua state sees
+ * the same value, and pthread_once makes the first read race-free. */
 static int nthreads;
+static pthread_once_t nthreads_once = PTHREAD_ONCE_INIT;
+
+static void read_threads(void)
+{
+    const char *env = getenv("SIMEC_THREADS");
+    long n = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
+    nthreads = n < 1 ? 1 : n > PAR_MAX ? PAR_MAX : (int)n;
+}
 
 int par_threads(void)
 {
-    if (nthreads <= 0) {
-        const char *env = getenv("SIMEC_THREADS");
-        long n = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
-        nthreads = n < 1 ? 1 : n > PAR_MAX ? PAR_MAX : (int)n;
-    }
+    pthread_once(&nthreads_once, read_threads);
     return nthreads;
-}
-
-void par_set_threads(int n)
-{
-    nthreads = n > PAR_MAX ? PAR_MAX : n;
 }
 
 typedef struct job {

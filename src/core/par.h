@@ -8,8 +8,7 @@
 
 /* fn(ctx, thread, row_begin, row_end) for each of up to par_threads() threads */
 typedef void (*par_fn)(void *ctx, int thread, int64_t r0, int64_t r1);
-int par_threads(void);      /* SIMEC_THREADS, else the online processors (at most 16) */
-void par_set_threads(int n); /* 0: back to that default */
+int par_threads(void); /* SIMEC_THREADS, else the online processors (at most 16); read once */
 /* Runs fn over A's rows; returns the number of threads used. */
 int par_rows(const spm *A, par_fn fn, void *ctx);
 /* Runs fn over [0, len) cut into equal ranges on up to threads threads

@@ -193,8 +193,6 @@ void spm_sort_rows(spm *A)
     rowsort_free(rs);
 }
 
-int64_t spm_last_dup[2];
-
 /* Moves every element of bucket b (positions next[b]..start[b+1]) that
  * belongs elsewhere to its bucket, (I >> shift) - base, by swapping. */
 static void cycle_permute(spm_idx *I, spm_idx *J, double *X, spm_ptr *next, const spm_ptr *start,
@@ -291,10 +289,10 @@ int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **Ip, sp
         for (k = b; k < end; k++) {
             if (out > A->p[r] && J[out - 1] == J[k]) {
                 if (dup == SPM_DUP_ERROR) {
-                    spm_last_dup[0] = r;
-                    spm_last_dup[1] = J[k];
                     rc = core_err_set(e, CORE_EINVAL, "duplicate entry at (%lld, %lld)", (long long)r + 1,
                                       (long long)J[k] + 1);
+                    if (e)
+                        e->at[0] = r, e->at[1] = J[k];
                     goto done;
                 }
                 X[out - 1] += X[k];

@@ -38,8 +38,8 @@ const char *spm_shape_str(const spm *A, char *buf, size_t len);
  * Peak extra memory is the row pointer array only. */
 int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **ri, spm_idx **ci,
                             double **vals, int64_t nnz, int dup, core_err *e);
-/* After a duplicate error from the call above: its 0-based (row, column). */
-extern int64_t spm_last_dup[2];
+/* A duplicate under SPM_DUP_ERROR is CORE_EINVAL with its 0-based (row,
+ * column) in e->at. */
 int spm_from_dense(spm *A, const mat *m, double tol, core_err *e);
 void spm_sort_rows(spm *A); /* columns ascending within each row */
 int spm_to_dense(mat *out, const spm *A, size_t max_bytes, core_err *e);

@@ -20,7 +20,7 @@ int bind_raise(lua_State *L, const core_err *e)
  * core's memory has doubled since the last one (and is above 256 MiB). */
 static size_t gc_threshold = (size_t)256 << 20;
 
-void bind_account(lua_State *L, double bytes)
+static void account(lua_State *L, double bytes)
 {
     size_t in_use;
     if (bytes < 65536.0)
@@ -32,6 +32,18 @@ void bind_account(lua_State *L, double bytes)
         in_use = core_mem_in_use();
         gc_threshold = in_use > ((size_t)128 << 20) ? 2 * in_use : (size_t)256 << 20;
     }
+}
+
+size_t bind_mem_in_use(void) { return core_mem_in_use(); }
+
+void bind_finish(lua_State *L, int rc, const core_err *e, size_t before)
+{
+    size_t now;
+    if (rc)
+        bind_raise(L, e);
+    now = core_mem_in_use();
+    if (now > before)
+        account(L, (double)(now - before));
 }
 
 size_t bind_checkindex(lua_State *L, int arg, size_t n, const char *what, const char *shape)

@@ -25,8 +25,6 @@ const char *bind_typename(lua_State *L, int arg);
 mat *bind_newmat(lua_State *L); /* pushes an empty matrix userdata */
 mat *bind_checkmat(lua_State *L, int arg);
 mat *bind_testmat(lua_State *L, int arg);
-/* After a matrix got storage: tell the GC about the bytes it cannot see. */
-void bind_account(lua_State *L, double bytes);
 
 /* sparse userdata */
 spm *bind_newspm(lua_State *L);
@@ -56,17 +54,33 @@ struct simec *bind_checksimec(lua_State *L, int arg);
 /* A non-negative size argument. */
 size_t bind_checksize(lua_State *L, int arg, const char *what);
 
-/* Run a core call; on CORE_ENOMEM collect garbage and retry once. */
+/* Every core call of the binding goes through one of these, which own
+ * the GC's view of core memory: the GC sees a matrix as a small userdata,
+ * not the buffer the call gave it, so the bytes a call added are reported
+ * to it (bind_finish). BIND_CALL collects garbage and retries once on
+ * CORE_ENOMEM; BIND_ONCE is for calls that must not run twice (they take
+ * over their inputs or draw random numbers). */
 #define BIND_CALL(L, e, call)                                \
     do {                                                     \
+        size_t before_ = bind_mem_in_use();                  \
         int rc_ = (call);                                    \
         if (rc_ == CORE_ENOMEM) {                            \
             lua_gc((L), LUA_GCCOLLECT);                      \
             rc_ = (call);                                    \
         }                                                    \
-        if (rc_)                                             \
-            bind_raise((L), (e));                            \
+        bind_finish((L), rc_, (e), before_);                 \
     } while (0)
+#define BIND_ONCE(L, e, call)                                \
+    do {                                                     \
+        size_t before_ = bind_mem_in_use();                  \
+        bind_finish((L), (call), (e), before_);              \
+    } while (0)
+/* The core's bytes in use, read before a call */
+size_t bind_mem_in_use(void);
+/* After a core call that returned rc: raises e's message when rc is not
+ * CORE_OK, else tells the GC about the bytes added since before. A call
+ * with its own error wording handles rc first, then calls this. */
+void bind_finish(lua_State *L, int rc, const core_err *e, size_t before);
 
 int luaopen_simec_matrix(lua_State *L);
 int luaopen_simec_sparse(lua_State *L);

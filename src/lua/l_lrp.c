@@ -48,7 +48,6 @@ static int l_explain(lua_State *L)
         return luaL_error(L, "lrp.explain: eps, alpha, beta and gamma must be non-negative");
     R = bind_newmat(L);
     BIND_CALL(L, &e, lrp_explain(m, &x, j ? (size_t)(j - 1) : LRP_ALL, &o, R, &e));
-    bind_account(L, (double)R->rows * (double)R->cols * 8);
     return 1;
 }
 

@@ -45,7 +45,6 @@ static mat *newmat(lua_State *L, size_t rows, size_t cols)
     core_err e;
     mat *m = bind_newmat(L);
     BIND_CALL(L, &e, mat_init(m, rows, cols, &e));
-    bind_account(L, (double)rows * (double)cols * 8.0);
     return m;
 }
 
@@ -174,8 +173,7 @@ static int random_fill(lua_State *L, int normal)
         g = &local;
     }
     m = newmat(L, r, c);
-    if (rng_fill(g, m, normal, &e))
-        return bind_raise(L, &e);
+    BIND_ONCE(L, &e, rng_fill(g, m, normal, &e));
     return 1;
 }
 
@@ -220,7 +218,6 @@ static int m_load_npy(lua_State *L)
     core_err e;
     mat *m = bind_newmat(L);
     BIND_CALL(L, &e, io_read_npy(m, path, &e));
-    bind_account(L, (double)m->rows * (double)m->cols * 8.0);
     return 1;
 }
 
@@ -446,7 +443,6 @@ static int arith(lua_State *L, int op, const char *sym)
         if (b) n2 = MATRIX_T;
         return luaL_error(L, "%s %s %s: not supported (matrix or number operands)", n1, sym, n2);
     }
-    bind_account(L, (double)out->rows * (double)out->cols * 8.0);
     return 1;
 }
 
@@ -475,13 +471,11 @@ static int m_mul(lua_State *L)
     if (a && b) {
         out = bind_newmat(L);
         BIND_CALL(L, &e, mat_gemm(out, a, b, &e));
-        bind_account(L, (double)out->rows * (double)out->cols * 8.0);
         return 1;
     }
     if (a && (s = bind_testspm(L, 2)) != NULL) {
         out = bind_newmat(L);
         BIND_CALL(L, &e, spm_dense_mul(out, a, s, &e));
-        bind_account(L, (double)out->rows * (double)out->cols * 8.0);
         return 1;
     }
     return arith(L, MAT_MUL, "*");

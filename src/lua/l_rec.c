@@ -73,13 +73,11 @@ static int r_split(lua_State *L)
         if (order && (order->cols != 1 || (order->rows > 1 && order->ld != 1)))
             return luaL_error(L, "split: order must be a contiguous column (as sparse.read returns it)");
         mask = lua_newuserdatauv(L, (size_t)(SPM_NNZ(A) ? SPM_NNZ(A) : 1), 0);
-        if (rec_pairs_mask(mask, SPM_NNZ(A), order ? order->x : NULL, nlines, g, from, to, &e))
-            return bind_raise(L, &e);
+        BIND_ONCE(L, &e, rec_pairs_mask(mask, SPM_NNZ(A), order ? order->x : NULL, nlines, g, from, to, &e));
     }
     train = bind_newspm(L);
     test = bind_newspm(L);
-    if (rec_split(train, test, A, rmap, trows, cmap, tcols, mask, &e))
-        return bind_raise(L, &e);
+    BIND_CALL(L, &e, rec_split(train, test, A, rmap, trows, cmap, tcols, mask, &e));
     return 2;
 }
 
@@ -133,8 +131,7 @@ static int r_bias_predict(lua_State *L)
         return luaL_error(L, "bias model has %I columns, pattern %I (pass a column map)", (LUAI_UACINT)b.ncols,
                           (LUAI_UACINT)P->cols);
     out = bind_newspm(L);
-    if (rec_bias_predict(out, &b, P, rmap, cmap, &e))
-        return bind_raise(L, &e);
+    BIND_CALL(L, &e, rec_bias_predict(out, &b, P, rmap, cmap, &e));
     return 1;
 }
 
@@ -149,8 +146,7 @@ static int r_bias_residuals(lua_State *L)
         return luaL_error(L, "bias model: shapes do not match the %Ix%I matrix", (LUAI_UACINT)A->rows,
                           (LUAI_UACINT)A->cols);
     out = bind_newspm(L);
-    if (rec_bias_residuals(out, &b, A, &e))
-        return bind_raise(L, &e);
+    BIND_CALL(L, &e, rec_bias_residuals(out, &b, A, &e));
     return 1;
 }
 
@@ -165,8 +161,7 @@ static int r_stats(lua_State *L)
     rc = bind_newmat(L);
     cm = bind_newmat(L);
     cc = bind_newmat(L);
-    if (rec_stats(A, &sum, rm, rc, cm, cc, &e))
-        return bind_raise(L, &e);
+    BIND_CALL(L, &e, rec_stats(A, &sum, rm, rc, cm, cc, &e));
     lua_pushnumber(L, sum);
     lua_insert(L, 2);
     return 5;
@@ -183,8 +178,7 @@ static int r_sample(lua_State *L)
     if (!rmap || !cmap)
         return luaL_error(L, "sample: row and column maps are required (use sparse.sample without maps)");
     out = bind_newspm(L);
-    if (spm_sample_mapped(out, A, B, P, rmap, cmap, &e))
-        return bind_raise(L, &e);
+    BIND_CALL(L, &e, spm_sample_mapped(out, A, B, P, rmap, cmap, &e));
     return 1;
 }
 
@@ -220,8 +214,7 @@ static int r_synthetic(lua_State *L)
     rng *g = bind_checkrng(L, 9);
     spm *R = bind_newspm(L);
     core_err e;
-    if (rec_synthetic(R, P, Q, bi, bu, mu, noise, skew, (int64_t)n, g, &e))
-        return bind_raise(L, &e);
+    BIND_ONCE(L, &e, rec_synthetic(R, P, Q, bi, bu, mu, noise, skew, (int64_t)n, g, &e));
     return 1;
 }
 
@@ -279,9 +272,7 @@ static int r_bfm(lua_State *L)
         if (o.samples < 1)
             return luaL_error(L, "bfm: samples must be at least 1");
         trace = bind_newmat(L);
-        if (mat_init(trace, (size_t)o.samples, 1, &e))
-            return bind_raise(L, &e);
-        bind_account(L, (double)o.samples * 8);
+        BIND_CALL(L, &e, mat_init(trace, (size_t)o.samples, 1, &e));
     }
     out = bind_newspm(L);
     BIND_CALL(L, &e, bfm_run(out, trace ? trace->x : NULL, R, side, P, &o, &e));

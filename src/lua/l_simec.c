@@ -147,8 +147,7 @@ static int s_new(lua_State *L)
     m = lua_newuserdatauv(L, sizeof *m, 0);
     memset(m, 0, sizeof *m);
     luaL_setmetatable(L, SIMEC_T);
-    if (simec_init(m, &c, &e))
-        return bind_raise(L, &e);
+    BIND_CALL(L, &e, simec_init(m, &c, &e));
     if (W) { /* stored transposed: one row per output */
         double *V = m->theta + m->layer[m->nl - 1].w_off;
         size_t r, k;
@@ -156,9 +155,8 @@ static int s_new(lua_State *L)
             for (k = 0; k < c.emb_dim; k++)
                 V[r * c.emb_dim + k] = MAT_AT(W, k, r);
     }
-    if (S && mat_copy(&m->S_ll, S, &e))
-        return bind_raise(L, &e);
-    bind_account(L, (double)m->n_params * 8);
+    if (S)
+        BIND_CALL(L, &e, mat_copy(&m->S_ll, S, &e));
     return 1;
 }
 
@@ -415,7 +413,6 @@ static int s_transform(lua_State *L)
     checkinput(L, m, 2, &x);
     Y = bind_newmat(L);
     BIND_CALL(L, &e, simec_transform(m, &x, Y, &e));
-    bind_account(L, (double)Y->rows * (double)Y->cols * 8);
     return 1;
 }
 
@@ -434,7 +431,6 @@ static int s_predict(lua_State *L)
                           (int)x.n, (int)m->cfg.out_dim, bytes / 1048576, (double)bind_dense_limit / 1048576);
     O = bind_newmat(L);
     BIND_CALL(L, &e, simec_predict(m, &x, O, &e));
-    bind_account(L, bytes);
     return 1;
 }
 
@@ -448,7 +444,6 @@ static int s_predict_at(lua_State *L)
     P = bind_checkspm(L, 3);
     out = bind_newspm(L);
     BIND_CALL(L, &e, simec_predict_at(m, &x, P, out, &e));
-    bind_account(L, (double)SPM_NNZ(out) * 12);
     return 1;
 }
 
@@ -477,8 +472,7 @@ static void push_weights(lua_State *L, const simec *m, size_t l)
     mat *M = bind_newmat(L);
     core_err e;
     size_t i, j;
-    if (mat_init_uninit(M, Ly->in, Ly->out, &e))
-        bind_raise(L, &e);
+    BIND_CALL(L, &e, mat_init_uninit(M, Ly->in, Ly->out, &e));
     for (i = 0; i < Ly->in; i++)
         for (j = 0; j < Ly->out; j++)
             MAT_AT(M, i, j) = l == m->nl - 1 ? W[j * Ly->in + i] : W[i * Ly->out + j];
@@ -498,8 +492,7 @@ static int s_layers(lua_State *L)
         if (Ly->b_off != (size_t)-1) {
             mat *b = bind_newmat(L);
             core_err e;
-            if (mat_init_uninit(b, 1, Ly->out, &e))
-                return bind_raise(L, &e);
+            BIND_CALL(L, &e, mat_init_uninit(b, 1, Ly->out, &e));
             for (j = 0; j < Ly->out; j++)
                 b->x[j] = m->theta[Ly->b_off + j];
             lua_setfield(L, -2, "b");
@@ -556,8 +549,7 @@ static int s_save(lua_State *L)
     simec *m = bind_checksimec(L, 1);
     const char *path = luaL_checkstring(L, 2);
     core_err e;
-    if (simec_save(m, path, &e))
-        return bind_raise(L, &e);
+    BIND_CALL(L, &e, simec_save(m, path, &e));
     return 0;
 }
 
@@ -568,9 +560,7 @@ static int s_load(lua_State *L)
     core_err e;
     memset(m, 0, sizeof *m);
     luaL_setmetatable(L, SIMEC_T);
-    if (simec_load(m, path, &e))
-        return bind_raise(L, &e);
-    bind_account(L, (double)m->n_params * (m->m1 ? 16 : 8));
+    BIND_CALL(L, &e, simec_load(m, path, &e));
     return 1;
 }
 

@@ -35,10 +35,6 @@ static const char *shape(const spm *s, char *buf)
     return spm_shape_str(s, buf, 48);
 }
 
-static void account(lua_State *L, const spm *s)
-{
-    bind_account(L, (double)SPM_NNZ(s) * 12.0 + (double)s->rows * 8.0);
-}
 
 /* ---- constructors ---- */
 
@@ -193,9 +189,7 @@ static int s_from_triplets(lua_State *L)
     if (rows < 0) rows = (int64_t)maxr;
     if (cols < 0) cols = (int64_t)maxc;
     S = bind_newspm(L);
-    if (spm_from_triplets_owned(S, rows, cols, &t->I, &t->J, &t->X, (int64_t)n, dup, &e))
-        return bind_raise(L, &e);
-    account(L, S);
+    BIND_ONCE(L, &e, spm_from_triplets_owned(S, rows, cols, &t->I, &t->J, &t->X, (int64_t)n, dup, &e));
     return 1;
 }
 
@@ -206,7 +200,6 @@ static int s_from_dense(lua_State *L)
     core_err e;
     spm *S = bind_newspm(L);
     BIND_CALL(L, &e, spm_from_dense(S, m, tol, &e));
-    account(L, S);
     return 1;
 }
 
@@ -235,7 +228,6 @@ static int s_read(lua_State *L)
     lua_settop(L, 2);
     S = bind_newspm(L);
     BIND_CALL(L, &e, io_read_triplets(S, path, &o, &rep, &e));
-    account(L, S);
     if (rep.order) { /* a column of 1-based CSR positions, one per line in file order */
         mat *ord = bind_newmat(L);
         int64_t k;
@@ -272,7 +264,6 @@ static int s_read_mtx(lua_State *L)
     core_err e;
     spm *S = bind_newspm(L);
     BIND_CALL(L, &e, io_read_mtx(S, path, &e));
-    account(L, S);
     return 1;
 }
 
@@ -566,9 +557,10 @@ static int s_row(lua_State *L)
 static int s_dense(lua_State *L)
 {
     spm *s = bind_checkspm(L, 1);
-    size_t limit = bind_dense_limit;
+    size_t limit = bind_dense_limit, before;
     mat *out;
     core_err e;
+    int rc;
     if (lua_istable(L, 2)) {
         lua_getfield(L, 2, "limit");
         if (!lua_isnil(L, -1))
@@ -576,12 +568,11 @@ static int s_dense(lua_State *L)
         lua_pop(L, 1);
     }
     out = bind_newmat(L);
-    if (spm_to_dense(out, s, limit, &e)) {
-        if (e.code == CORE_ETOOBIG)
-            return luaL_error(L, "sparse:%s (raise it with sparse.dense_limit(bytes) or {limit = bytes})", e.msg);
-        return bind_raise(L, &e);
-    }
-    bind_account(L, (double)out->rows * (double)out->cols * 8.0);
+    before = bind_mem_in_use();
+    rc = spm_to_dense(out, s, limit, &e);
+    if (rc == CORE_ETOOBIG)
+        return luaL_error(L, "sparse:%s (raise it with sparse.dense_limit(bytes) or {limit = bytes})", e.msg);
+    bind_finish(L, rc, &e, before);
     return 1;
 }
 
@@ -769,7 +760,6 @@ static int s_mul(lua_State *L)
     if (a && b) {
         out = bind_newmat(L);
         BIND_CALL(L, &e, spm_mul_dense(out, a, b, &e));
-        bind_account(L, (double)out->rows * (double)out->cols * 8.0);
         return 1;
     }
     if (a && lua_type(L, 2) == LUA_TNUMBER) {

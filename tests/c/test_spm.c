@@ -64,10 +64,12 @@ static void test_triplets(void)
     I[1] = 1, J[1] = 2, X[1] = 3;
     CHECK(spm_from_triplets_owned(&A, 2, 3, &I, &J, &X, 2, SPM_DUP_ERROR, &e) == CORE_EINVAL);
     CHECK_MSG(e, "duplicate entry at (2, 3)");
+    CHECK(e.at[0] == 1 && e.at[1] == 2); /* the duplicate's place travels in the error, not in a global */
     CHECK(I == NULL && A.p == NULL);
     I = core_malloc(sizeof *I), J = core_malloc(sizeof *J), X = core_malloc(sizeof *X);
     I[0] = 2, J[0] = 0, X[0] = 1;
     CHECK(spm_from_triplets_owned(&A, 2, 3, &I, &J, &X, 1, SPM_DUP_SUM, &e) == CORE_EINVAL);
+    CHECK(e.at[0] == -1 && e.at[1] == -1);
     CHECK_MSG(e, "index (3, 1) out of range for 2x3");
     /* larger: long unsorted rows go through the heap sort */
     rand_spm(&A, &D, 40, 300, 5000, 1);
