@@ -84,6 +84,11 @@ $(OUT)/simec: $(HOST_OBJ) $(BIND_OBJ) $(OUT)/libsimeccore.a
 $(OUT)/simec.so: $(BIND_OBJ) $(OUT)/libsimeccore.a
 	$(CC) $(LDSAN) -shared -o $@ $(BIND_OBJ) $(OUT)/libsimeccore.a $(BLAS_LIBS) -lpthread -lm
 
+# the one C test of the binding: it embeds Lua
+$(BUILD)/tests/test_states: tests/c/test_states.c tests/c/check.h $(BIND_OBJ) $(OUT)/libsimeccore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests/c $(LDSAN) -o $@ $< $(BIND_OBJ) $(OUT)/libsimeccore.a $(LUA_LIBS) $(BLAS_LIBS) -lpthread -lm
+
 $(BUILD)/tests/%: tests/c/%.c tests/c/check.h $(OUT)/libsimeccore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/c $(LDSAN) -o $@ $< $(OUT)/libsimeccore.a $(BLAS_LIBS) -lpthread -lm

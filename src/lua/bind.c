@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "alloc.h"
 #include "bind.h"
 
@@ -18,19 +19,39 @@ int bind_raise(lua_State *L, const core_err *e)
  * collector; in generational mode (the host's default) steps do not free
  * the dropped matrices in time, so a full collection also runs whenever the
  * core's memory has doubled since the last one (and is above 256 MiB). */
-static size_t gc_threshold = (size_t)256 << 20;
+#define GC_FLOOR ((size_t)256 << 20)
+
+/* What the binding keeps per Lua state, in its registry: two states in
+ * one process share nothing but the core's memory account. */
+bind_state *bind_state_of(lua_State *L)
+{
+    bind_state *s;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "simec.state") == LUA_TUSERDATA) {
+        s = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return s;
+    }
+    lua_pop(L, 1);
+    s = lua_newuserdatauv(L, sizeof *s, 0);
+    rng_seed(&s->g, (uint32_t)time(NULL));
+    s->gc_threshold = GC_FLOOR;
+    lua_setfield(L, LUA_REGISTRYINDEX, "simec.state");
+    return s;
+}
 
 static void account(lua_State *L, double bytes)
 {
+    bind_state *s;
     size_t in_use;
     if (bytes < 65536.0)
         return;
     lua_gc(L, LUA_GCSTEP, (int)(bytes / 1024.0 > 1e6 ? 1e6 : bytes / 1024.0));
     in_use = core_mem_in_use();
-    if (in_use > gc_threshold) {
+    s = bind_state_of(L);
+    if (in_use > s->gc_threshold) {
         lua_gc(L, LUA_GCCOLLECT);
         in_use = core_mem_in_use();
-        gc_threshold = in_use > ((size_t)128 << 20) ? 2 * in_use : (size_t)256 << 20;
+        s->gc_threshold = in_use > ((size_t)128 << 20) ? 2 * in_use : GC_FLOOR;
     }
 }
 

@@ -8,6 +8,7 @@
 #include <lauxlib.h>
 #include "core.h"
 #include "mat.h"
+#include "rng.h"
 #include "spm.h"
 
 #define MATRIX_T "matrix"
@@ -15,6 +16,15 @@
 #define RNG_T "rng"
 
 #define BIND_API __attribute__((visibility("default")))
+
+/* The binding's state of one Lua state (created at first use): the
+ * generator of matrix.rand/randn without a seed (matrix.seed sets it) and
+ * the core memory at which the next full collection runs. */
+typedef struct bind_state {
+    rng g;
+    size_t gc_threshold;
+} bind_state;
+bind_state *bind_state_of(lua_State *L);
 
 /* Raises e's message (clearing a delivered interrupt). */
 int bind_raise(lua_State *L, const core_err *e);
@@ -89,8 +99,7 @@ int luaopen_simec_rec(lua_State *L);
 int luaopen_simec_svd(lua_State *L);
 int luaopen_simec_simec(lua_State *L);
 int luaopen_simec_lrp(lua_State *L);
-struct rng;
-struct rng *bind_checkrng(lua_State *L, int arg);
+rng *bind_checkrng(lua_State *L, int arg);
 BIND_API int luaopen_simec(lua_State *L);
 
 /* The index of name in the NULL-terminated names, or a Lua error

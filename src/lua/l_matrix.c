@@ -2,13 +2,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "alloc.h"
 #include "bind.h"
 #include "io.h"
 #include "rng.h"
 
-static rng global_rng;
 
 mat *bind_newmat(lua_State *L)
 {
@@ -165,7 +163,7 @@ static uint32_t checkseed(lua_State *L, int arg)
 static int random_fill(lua_State *L, int normal)
 {
     size_t r = bind_checksize(L, 1, "rows"), c = bind_checksize(L, 2, "columns");
-    rng local, *g = &global_rng;
+    rng local, *g = &bind_state_of(L)->g;
     core_err e;
     mat *m;
     if (!lua_isnoneornil(L, 3)) {
@@ -182,7 +180,7 @@ static int m_randn(lua_State *L) { return random_fill(L, 1); }
 
 static int m_seed(lua_State *L)
 {
-    rng_seed(&global_rng, checkseed(L, 1));
+    rng_seed(&bind_state_of(L)->g, checkseed(L, 1));
     return 0;
 }
 
@@ -850,7 +848,7 @@ static const char *const help[] = {
 int luaopen_simec_matrix(lua_State *L)
 {
     bind_add_help(L, help);
-    rng_seed(&global_rng, (uint32_t)time(NULL));
+    bind_state_of(L);
     luaL_newmetatable(L, MATRIX_T);
     luaL_setfuncs(L, metameth, 0);
     luaL_newlibtable(L, meth);
