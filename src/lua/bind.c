@@ -4,6 +4,7 @@
 #include <time.h>
 #include "alloc.h"
 #include "bind.h"
+#include "simec_model.h"
 
 size_t bind_dense_limit = (size_t)4 << 30;
 
@@ -67,6 +68,72 @@ void bind_finish(lua_State *L, int rc, const core_err *e, size_t before)
         account(L, (double)(now - before));
 }
 
+/* ---- the userdata types: one constructor and one check each (a closed
+ * object is an error, never a NULL pointer) ---- */
+
+mat *bind_newmat(lua_State *L)
+{
+    mat *m = lua_newuserdatauv(L, sizeof *m, 0);
+    memset(m, 0, sizeof *m);
+    luaL_setmetatable(L, MATRIX_T);
+    return m;
+}
+
+mat *bind_testmat(lua_State *L, int arg)
+{
+    mat *m = luaL_testudata(L, arg, MATRIX_T);
+    if (m && !m->st)
+        luaL_error(L, "attempt to use a closed matrix");
+    return m;
+}
+
+mat *bind_checkmat(lua_State *L, int arg)
+{
+    mat *m = luaL_checkudata(L, arg, MATRIX_T);
+    if (!m->st)
+        luaL_error(L, "attempt to use a closed matrix");
+    return m;
+}
+
+spm *bind_newspm(lua_State *L)
+{
+    spm *s = lua_newuserdatauv(L, sizeof *s, 0);
+    memset(s, 0, sizeof *s);
+    luaL_setmetatable(L, SPARSE_T);
+    return s;
+}
+
+spm *bind_testspm(lua_State *L, int arg)
+{
+    spm *s = luaL_testudata(L, arg, SPARSE_T);
+    if (s && !s->p)
+        luaL_error(L, "attempt to use a closed sparse matrix");
+    return s;
+}
+
+spm *bind_checkspm(lua_State *L, int arg)
+{
+    spm *s = luaL_checkudata(L, arg, SPARSE_T);
+    if (!s->p)
+        luaL_error(L, "attempt to use a closed sparse matrix");
+    return s;
+}
+
+rng *bind_checkrng(lua_State *L, int arg)
+{
+    return luaL_checkudata(L, arg, RNG_T);
+}
+
+simec *bind_checksimec(lua_State *L, int arg)
+{
+    simec *m = luaL_checkudata(L, arg, SIMEC_T);
+    if (!m->theta)
+        luaL_error(L, "SimEc: the model was closed");
+    return m;
+}
+
+/* ---- arguments ---- */
+
 size_t bind_checkindex(lua_State *L, int arg, size_t n, const char *what, const char *shape)
 {
     lua_Integer i = luaL_checkinteger(L, arg);
@@ -83,44 +150,49 @@ size_t bind_checksize(lua_State *L, int arg, const char *what)
     return (size_t)v;
 }
 
-size_t *bind_checkindices(lua_State *L, int arg, size_t *n)
+void bind_checkvector(lua_State *L, int arg, bind_vector *v, const char *who, const char *what)
 {
-    mat *m = bind_testmat(L, arg);
-    size_t i, cnt;
-    size_t *out;
-    if (m) {
-        cnt = m->rows * m->cols;
-        out = lua_newuserdatauv(L, (cnt ? cnt : 1) * sizeof *out, 0);
-        for (i = 0; i < cnt; i++) {
-            double v = m->cols == 1 ? MAT_AT(m, i, 0) : MAT_AT(m, i / m->cols, i % m->cols);
-            if (!(v >= 1 && v <= 9007199254740992.0) || v != (double)(size_t)v) {
-                char b[32];
-                snprintf(b, sizeof b, "%.17g", v);
-                luaL_argerror(L, arg, lua_pushfstring(L, "index %s at position %I is not a positive integer", b,
-                                                      (LUAI_UACINT)(i + 1)));
-            }
-            out[i] = (size_t)v - 1;
+    v->L = L, v->arg = lua_absindex(L, arg), v->who = who, v->what = what;
+    if ((v->m = bind_testmat(L, arg)))
+        v->n = v->m->rows * v->m->cols;
+    else if (lua_istable(L, arg))
+        v->n = (size_t)luaL_len(L, arg);
+    else
+        luaL_error(L, "%s: %s must be a list or a matrix, got %s", who, what, bind_typename(L, arg));
+}
+
+double bind_vector_at(const bind_vector *v, size_t i)
+{
+    double x;
+    int isnum;
+    if (v->m)
+        return MAT_AT(v->m, i / v->m->cols, i % v->m->cols);
+    lua_geti(v->L, v->arg, (lua_Integer)i + 1);
+    x = lua_tonumberx(v->L, -1, &isnum);
+    if (!isnum)
+        luaL_error(v->L, "%s: %s[%I] is a %s, expected a number", v->who, v->what, (LUAI_UACINT)(i + 1),
+                   bind_typename(v->L, -1));
+    lua_pop(v->L, 1);
+    return x;
+}
+
+size_t *bind_checkindices(lua_State *L, int arg, size_t *n, const char *who)
+{
+    bind_vector v;
+    size_t i, *out;
+    bind_checkvector(L, arg, &v, who, "index list");
+    out = lua_newuserdatauv(L, (v.n ? v.n : 1) * sizeof *out, 0);
+    for (i = 0; i < v.n; i++) {
+        double x = bind_vector_at(&v, i);
+        if (!(x >= 1 && x <= 9007199254740992.0) || x != (double)(size_t)x) {
+            char b[32];
+            snprintf(b, sizeof b, "%.17g", x);
+            luaL_error(L, "%s: index list entry %I is %s, expected a positive integer", who, (LUAI_UACINT)(i + 1), b);
         }
-        lua_replace(L, arg);
-        *n = cnt;
-        return out;
-    }
-    luaL_checktype(L, arg, LUA_TTABLE);
-    cnt = (size_t)luaL_len(L, arg);
-    out = lua_newuserdatauv(L, (cnt ? cnt : 1) * sizeof *out, 0);
-    for (i = 0; i < cnt; i++) {
-        int isnum;
-        lua_Integer v;
-        lua_geti(L, arg, (lua_Integer)i + 1);
-        v = lua_tointegerx(L, -1, &isnum);
-        if (!isnum || v < 1)
-            luaL_argerror(L, arg, lua_pushfstring(L, "index list entry %I is not a positive integer",
-                                                  (LUAI_UACINT)(i + 1)));
-        out[i] = (size_t)(v - 1);
-        lua_pop(L, 1);
+        out[i] = (size_t)x - 1;
     }
     lua_replace(L, arg);
-    *n = cnt;
+    *n = v.n;
     return out;
 }
 
@@ -150,13 +222,11 @@ void bind_add_help(lua_State *L, const char *const *h)
     lua_pop(L, 1);
 }
 
-int bind_checkname(lua_State *L, const char *prefix, const char *what, const char *name, const char *const *names)
+/* pushes "a, b, c" for the NULL-terminated names */
+static const char *push_names(lua_State *L, const char *const *names)
 {
-    int i;
     luaL_Buffer b;
-    for (i = 0; names[i]; i++)
-        if (strcmp(name, names[i]) == 0)
-            return i;
+    int i;
     luaL_buffinit(L, &b);
     for (i = 0; names[i]; i++) {
         if (i)
@@ -164,50 +234,90 @@ int bind_checkname(lua_State *L, const char *prefix, const char *what, const cha
         luaL_addstring(&b, names[i]);
     }
     luaL_pushresult(&b);
-    return luaL_error(L, "%s: unknown %s '%s' (valid: %s)", prefix, what, name, lua_tostring(L, -1));
+    return lua_tostring(L, -1);
+}
+
+int bind_checkname(lua_State *L, const char *prefix, const char *what, const char *name, const char *const *names)
+{
+    int i;
+    for (i = 0; names[i]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return luaL_error(L, "%s: unknown %s '%s' (valid: %s)", prefix, what, name, push_names(L, names));
+}
+
+/* Field k of the options table at t, pushed; 0 (nothing pushed) when t is
+ * not a table or the field is nil: every reader then returns its default. */
+static int optfield(lua_State *L, int t, const char *k)
+{
+    if (!lua_istable(L, t))
+        return 0;
+    if (lua_getfield(L, t, k) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
+/* the value on top named for a message: itself when it prints as a value,
+ * else its type ("table", "matrix") */
+static int opterror(lua_State *L, const char *who, const char *k, const char *want)
+{
+    int t = lua_type(L, -1);
+    const char *got = t == LUA_TNUMBER || t == LUA_TSTRING || t == LUA_TBOOLEAN ? luaL_tolstring(L, -1, NULL)
+                                                                                : bind_typename(L, -1);
+    return luaL_error(L, "%s: %s must be %s, got %s", who, k, want, got);
 }
 
 double bind_optnum(lua_State *L, int t, const char *k, double d, const char *who)
 {
-    double v;
-    lua_getfield(L, t, k);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
+    double v = 0;
+    if (!optfield(L, t, k))
         return d;
-    }
-    if (!lua_isnumber(L, -1))
-        luaL_error(L, "%s: %s must be a number, got %s", who, k, bind_typename(L, -1));
-    v = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || !isfinite(v = lua_tonumber(L, -1)) || v < 0)
+        opterror(L, who, k, "a non-negative number");
     lua_pop(L, 1);
-    if (!isfinite(v) || v < 0)
-        luaL_error(L, "%s: %s must be a non-negative number, got %f", who, k, v);
+    return v;
+}
+
+lua_Integer bind_optint(lua_State *L, int t, const char *k, lua_Integer d, lua_Integer lo, lua_Integer hi,
+                        const char *who)
+{
+    lua_Integer v = 0;
+    int isint = 0;
+    if (!optfield(L, t, k))
+        return d;
+    if (lua_isboolean(L, -1) && !lua_toboolean(L, -1) && lo <= 0)
+        isint = 1; /* false: none (a field number, a count) */
+    else if (lua_type(L, -1) == LUA_TNUMBER)
+        v = lua_tointegerx(L, -1, &isint); /* 1e6 is an integer too */
+    if (!isint || v < lo || v > hi) {
+        char want[96];
+        if (hi == LUA_MAXINTEGER)
+            snprintf(want, sizeof want, lo == 0 ? "a non-negative integer" : "an integer of at least " LUA_INTEGER_FMT,
+                     (LUAI_UACINT)lo);
+        else
+            snprintf(want, sizeof want, "an integer in " LUA_INTEGER_FMT ".." LUA_INTEGER_FMT, (LUAI_UACINT)lo,
+                     (LUAI_UACINT)hi);
+        opterror(L, who, k, want);
+    }
+    lua_pop(L, 1);
     return v;
 }
 
 size_t bind_optsize(lua_State *L, int t, const char *k, size_t d, const char *who)
 {
-    lua_Integer v = 0;
-    int isint = 0;
-    lua_getfield(L, t, k);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return d;
-    }
-    if (lua_type(L, -1) == LUA_TNUMBER)
-        v = lua_tointegerx(L, -1, &isint); /* 1e6 is an integer too */
-    if (!isint || v < 0)
-        luaL_error(L, "%s: %s must be a non-negative integer, got %s", who, k, luaL_tolstring(L, -1, NULL));
-    lua_pop(L, 1);
-    return (size_t)v;
+    return (size_t)bind_optint(L, t, k, (lua_Integer)d, 0, LUA_MAXINTEGER, who);
 }
 
 const char *bind_optstr(lua_State *L, int t, const char *k, const char *d, const char *who)
 {
     const char *s;
-    lua_getfield(L, t, k);
-    s = lua_isnil(L, -1) ? d : lua_tostring(L, -1);
-    if (!s)
-        luaL_error(L, "%s: %s must be a string, got %s", who, k, bind_typename(L, -1));
+    if (!optfield(L, t, k))
+        return d;
+    if (lua_type(L, -1) != LUA_TSTRING)
+        opterror(L, who, k, "a string");
+    s = lua_tostring(L, -1);
     lua_pop(L, 1); /* the string stays alive in the options table */
     return s;
 }
@@ -215,10 +325,27 @@ const char *bind_optstr(lua_State *L, int t, const char *k, const char *d, const
 int bind_optbool(lua_State *L, int t, const char *k, int d)
 {
     int v;
-    lua_getfield(L, t, k);
-    v = lua_isnil(L, -1) ? d : lua_toboolean(L, -1);
+    if (!optfield(L, t, k))
+        return d;
+    v = lua_toboolean(L, -1);
     lua_pop(L, 1);
     return v;
+}
+
+int bind_optname(lua_State *L, int t, const char *k, const char *const *names, int d, const char *who)
+{
+    int i;
+    if (!optfield(L, t, k))
+        return d;
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        char want[200];
+        snprintf(want, sizeof want, "a name (valid: %s)", push_names(L, names));
+        lua_pop(L, 1);
+        opterror(L, who, k, want);
+    }
+    i = bind_checkname(L, who, k, lua_tostring(L, -1), names);
+    lua_pop(L, 1);
+    return i;
 }
 
 /* pins: registry table object -> count, weak keys (a pinned object is kept

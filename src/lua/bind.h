@@ -14,6 +14,8 @@
 #define MATRIX_T "matrix"
 #define SPARSE_T "sparse"
 #define RNG_T "rng"
+#define SIMEC_T "SimEc"
+#define HISTORY_T "fit history" /* the metatable of what m:fit returns */
 
 #define BIND_API __attribute__((visibility("default")))
 
@@ -53,14 +55,32 @@ void bind_check_unpinned(lua_State *L, int idx, const char *what);
 
 /* 1-based index at arg checked against n; returns it 0-based. */
 size_t bind_checkindex(lua_State *L, int arg, size_t n, const char *what, const char *shape);
-/* A list of 1-based indices (Lua sequence or matrix) as 0-based size_t,
- * in GC-owned memory; n receives the count. */
-size_t *bind_checkindices(lua_State *L, int arg, size_t *n);
+/* The binding's one reader of a list of numbers: a Lua sequence or a
+ * matrix (its entries row by row). bind_checkvector checks the argument
+ * ("<who>: <what> must be a list or a matrix"); bind_vector_at reads entry
+ * i (0-based), an error naming who, what and the entry when it is not a
+ * number. */
+typedef struct bind_vector {
+    lua_State *L;
+    int arg;
+    const mat *m; /* or NULL: a Lua sequence */
+    size_t n;
+    const char *who, *what;
+} bind_vector;
+void bind_checkvector(lua_State *L, int arg, bind_vector *v, const char *who, const char *what);
+double bind_vector_at(const bind_vector *v, size_t i);
+/* A list of 1-based indices (sequence or matrix) as 0-based size_t, in
+ * GC-owned memory that replaces the argument; n receives the count. */
+size_t *bind_checkindices(lua_State *L, int arg, size_t *n, const char *who);
 /* The SimEc model at arg: a "SimEc expected" error for another type, a
  * "the model was closed" error for a closed one (l_simec.c owns it; every
  * binding that takes a model calls it). */
 struct simec;
 struct simec *bind_checksimec(lua_State *L, int arg);
+/* The model's input at arg: a dense or sparse matrix of features, or nil
+ * for an identity-input model (l_simec.c; errors begin with who). */
+struct simec_input;
+void bind_checkinput(lua_State *L, const struct simec *m, int arg, struct simec_input *x, const char *who);
 /* A non-negative size argument. */
 size_t bind_checksize(lua_State *L, int arg, const char *what);
 
@@ -106,12 +126,20 @@ BIND_API int luaopen_simec(lua_State *L);
  * "<prefix>: unknown <what> '<name>' (valid: a, b, ...)". */
 int bind_checkname(lua_State *L, const char *prefix, const char *what, const char *name, const char *const *names);
 
-/* Field k of the options table at t, or d when absent; a wrong type is an
- * error "<who>: <k> must be ...". optnum and optsize also refuse negative
- * (and non-finite) values; optsize takes integral floats (1e6). */
+/* The binding's one family of option readers: field k of the options
+ * table at t, or the default d when the field is nil or t is not a table;
+ * a wrong type or value is the error "<who>: <k> must be ..., got <v>".
+ * optnum: a finite non-negative number; optint: an integer in lo..hi
+ * (integral floats such as 1e6 count; false counts as 0 when lo <= 0);
+ * optsize: a non-negative integer; optname: the index of the string in
+ * the NULL-terminated names (bind_checkname's error otherwise); optbool:
+ * Lua truth. */
 double bind_optnum(lua_State *L, int t, const char *k, double d, const char *who);
+lua_Integer bind_optint(lua_State *L, int t, const char *k, lua_Integer d, lua_Integer lo, lua_Integer hi,
+                        const char *who);
 size_t bind_optsize(lua_State *L, int t, const char *k, size_t d, const char *who);
 const char *bind_optstr(lua_State *L, int t, const char *k, const char *d, const char *who);
+int bind_optname(lua_State *L, int t, const char *k, const char *const *names, int d, const char *who);
 int bind_optbool(lua_State *L, int t, const char *k, int d);
 
 /* In-REPL help, kept next to each binding: {signature, description, ...,

@@ -14,14 +14,7 @@ static int l_explain(lua_State *L)
     lua_Integer j;
     mat *R;
     core_err e;
-    memset(&x, 0, sizeof x);
-    if ((x.S = bind_testspm(L, 2)))
-        x.n = (size_t)x.S->rows;
-    else if ((x.D = bind_testmat(L, 2)))
-        x.n = x.D->rows;
-    else
-        return luaL_error(L, "lrp.explain: X must be a matrix or a sparse matrix of input features, got %s",
-                          bind_typename(L, 2));
+    bind_checkinput(L, m, 2, &x, "lrp.explain");
     luaL_checktype(L, 3, LUA_TTABLE);
     lrp_opts_default(&o);
     lua_getfield(L, 3, "output");
@@ -32,20 +25,11 @@ static int l_explain(lua_State *L)
                           m->theta ? (int)m->cfg.out_dim : 0);
     else if ((j = lua_tointeger(L, -1)) < 1)
         return luaL_error(L, "lrp: output %d out of range 1..%d", (int)j, (int)m->cfg.out_dim);
-    lua_getfield(L, 3, "rule");
-    if (!lua_isnil(L, -1)) {
-        o.rule = bind_checkname(L, "lrp.explain", "rule", luaL_checkstring(L, -1), lrp_rule_names);
-    }
-    lua_getfield(L, 3, "eps");
-    o.eps = luaL_optnumber(L, -1, o.eps);
-    lua_getfield(L, 3, "alpha");
-    o.alpha = luaL_optnumber(L, -1, o.alpha);
-    lua_getfield(L, 3, "beta");
-    o.beta = luaL_optnumber(L, -1, o.beta);
-    lua_getfield(L, 3, "gamma");
-    o.gamma = luaL_optnumber(L, -1, o.gamma);
-    if (o.eps < 0 || o.gamma < 0 || o.beta < 0 || o.alpha < 0)
-        return luaL_error(L, "lrp.explain: eps, alpha, beta and gamma must be non-negative");
+    o.rule = bind_optname(L, 3, "rule", lrp_rule_names, o.rule, "lrp.explain");
+    o.eps = bind_optnum(L, 3, "eps", o.eps, "lrp.explain");
+    o.alpha = bind_optnum(L, 3, "alpha", o.alpha, "lrp.explain");
+    o.beta = bind_optnum(L, 3, "beta", o.beta, "lrp.explain");
+    o.gamma = bind_optnum(L, 3, "gamma", o.gamma, "lrp.explain");
     R = bind_newmat(L);
     BIND_CALL(L, &e, lrp_explain(m, &x, j ? (size_t)(j - 1) : LRP_ALL, &o, R, &e));
     return 1;

@@ -7,31 +7,6 @@
 #include "io.h"
 #include "rng.h"
 
-
-mat *bind_newmat(lua_State *L)
-{
-    mat *m = lua_newuserdatauv(L, sizeof *m, 0);
-    memset(m, 0, sizeof *m);
-    luaL_setmetatable(L, MATRIX_T);
-    return m;
-}
-
-mat *bind_testmat(lua_State *L, int arg)
-{
-    mat *m = luaL_testudata(L, arg, MATRIX_T);
-    if (m && !m->st)
-        luaL_error(L, "attempt to use a closed matrix");
-    return m;
-}
-
-mat *bind_checkmat(lua_State *L, int arg)
-{
-    mat *m = luaL_checkudata(L, arg, MATRIX_T);
-    if (!m->st)
-        luaL_error(L, "attempt to use a closed matrix");
-    return m;
-}
-
 static const char *shape(const mat *m, char *buf)
 {
     return mat_shape_str(m, buf, 48);
@@ -320,7 +295,7 @@ static int m_sub(lua_State *L)
 static int select_rc(lua_State *L, int rows)
 {
     mat *m = bind_checkmat(L, 1), *out;
-    size_t n, *idx = bind_checkindices(L, 2, &n);
+    size_t n, *idx = bind_checkindices(L, 2, &n, rows ? "matrix:select_rows" : "matrix:select_cols");
     core_err e;
     out = bind_newmat(L);
     BIND_CALL(L, &e, rows ? mat_select_rows(out, m, idx, n, &e) : mat_select_cols(out, m, idx, n, &e));
@@ -770,7 +745,6 @@ static const luaL_Reg metameth[] = {
     {"__index", NULL}, {"__add", m_add}, {"__sub", m_sub_op}, {"__mul", m_mul}, {"__div", m_div},
     {"__pow", m_pow}, {"__unm", m_unm}, {"__eq", m_eq}, {"__len", m_len}, {"__tostring", m_tostring},
     {"__gc", m_gc}, {"__close", m_close}, {NULL, NULL}};
-
 
 static const char *const help[] = {
     "matrix", "Dense double matrices, row-major, 1-based. Operators: a + b, a - b, a / b, a ^ b (elementwise, with "

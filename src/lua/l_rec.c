@@ -6,37 +6,26 @@
 #include "bind.h"
 #include "rec.h"
 #include "ridge.h"
-#include "svd.h"
 
 /* A map argument: a list or matrix of n entries, each a 1-based target
  * index in 1..limit or 0 (none); returned 0-based with -1 for none, in
  * GC-owned memory. nil gives NULL (identity). */
 static int64_t *checkmap(lua_State *L, int arg, size_t n, int64_t limit, const char *what)
 {
-    mat *m;
+    bind_vector v;
     int64_t *out;
-    size_t i, len;
+    size_t i;
     if (lua_isnoneornil(L, arg))
         return NULL;
-    m = bind_testmat(L, arg);
-    if (!m)
-        luaL_checktype(L, arg, LUA_TTABLE);
-    len = m ? m->rows * m->cols : (size_t)luaL_len(L, arg);
-    if (len != n)
-        luaL_error(L, "%s has %I entries, expected %I", what, (LUAI_UACINT)len, (LUAI_UACINT)n);
+    bind_checkvector(L, arg, &v, "rec", what);
+    if (v.n != n)
+        luaL_error(L, "%s has %I entries, expected %I", what, (LUAI_UACINT)v.n, (LUAI_UACINT)n);
     out = lua_newuserdatauv(L, (n ? n : 1) * sizeof *out, 0);
     for (i = 0; i < n; i++) {
-        double v;
-        if (m)
-            v = m->cols == 1 ? MAT_AT(m, i, 0) : MAT_AT(m, i / m->cols, i % m->cols);
-        else {
-            lua_geti(L, arg, (lua_Integer)i + 1);
-            v = lua_tonumber(L, -1);
-            lua_pop(L, 1);
-        }
-        if (!(v >= 0 && v <= (double)limit) || v != (double)(int64_t)v)
+        double x = bind_vector_at(&v, i);
+        if (!(x >= 0 && x <= (double)limit) || x != (double)(int64_t)x)
             luaL_error(L, "%s entry %I must be an index in 0..%I", what, (LUAI_UACINT)(i + 1), (LUAI_UACINT)limit);
-        out[i] = (int64_t)v - 1;
+        out[i] = (int64_t)x - 1;
     }
     lua_replace(L, arg);
     return out;
@@ -311,94 +300,5 @@ int luaopen_simec_rec(lua_State *L)
 {
     bind_add_help(L, rec_help);
     luaL_newlib(L, rec_funcs);
-    return 1;
-}
-
-/* ---- svd ---- */
-
-static void svd_options(lua_State *L, int t, svd_opts *o)
-{
-    static const char *const methods[] = {"arpack", "randomized", NULL};
-    svd_opts_default(o);
-    if (lua_isnoneornil(L, t))
-        return;
-    luaL_checktype(L, t, LUA_TTABLE);
-    lua_getfield(L, t, "method");
-    if (!lua_isnil(L, -1)) {
-        const char *m = lua_tostring(L, -1);
-        int k;
-        for (k = 0; methods[k] && (!m || strcmp(m, methods[k]) != 0); k++)
-            ;
-        if (!methods[k])
-            luaL_error(L, "svd: method must be \"arpack\" or \"randomized\", got %s", luaL_tolstring(L, -1, NULL));
-        o->method = k == 0 ? SVD_ARPACK : SVD_RANDOMIZED;
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, t, "tol");
-    o->tol = luaL_optnumber(L, -1, 0.0);
-    lua_getfield(L, t, "seed");
-    o->seed = (uint32_t)luaL_optinteger(L, -1, 0);
-    lua_getfield(L, t, "maxiter");
-    o->maxiter = (int)luaL_optinteger(L, -1, 0);
-    lua_getfield(L, t, "ncv");
-    o->ncv = (int)luaL_optinteger(L, -1, 0);
-    lua_getfield(L, t, "oversample");
-    o->oversample = (int)luaL_optinteger(L, -1, 10);
-    lua_getfield(L, t, "power_iters");
-    o->power_iters = (int)luaL_optinteger(L, -1, o->power_iters);
-    lua_getfield(L, t, "precision");
-    if (!lua_isnil(L, -1)) {
-        const char *pr = lua_tostring(L, -1);
-        if (!pr || (strcmp(pr, "double") != 0 && strcmp(pr, "single") != 0 && strcmp(pr, "auto") != 0))
-            luaL_error(L, "svd: precision must be \"auto\", \"double\" or \"single\", got %s",
-                       luaL_tolstring(L, -1, NULL));
-        o->single = pr[0] == 'a' ? SVD_AUTO : pr[0] == 's';
-    }
-    lua_pop(L, 8);
-    if (o->tol < 0 || o->oversample < 0 || o->power_iters < 0 || o->ncv < 0 || o->maxiter < 0)
-        luaL_error(L, "svd: tol, ncv, maxiter, oversample and power_iters must be non-negative");
-}
-
-static int truncated(lua_State *L, int vectors)
-{
-    spm *S = bind_testspm(L, 1);
-    mat *D = S ? NULL : bind_testmat(L, 1), *U, *s, *Vt;
-    size_t k = bind_checksize(L, 2, "k");
-    svd_opts o;
-    core_err e;
-    if (!S && !D)
-        return luaL_typeerror(L, 1, "sparse or matrix");
-    svd_options(L, 3, &o);
-    o.want_vectors = vectors;
-    lua_settop(L, 3);
-    U = bind_newmat(L);
-    s = bind_newmat(L);
-    Vt = bind_newmat(L);
-    BIND_CALL(L, &e, svd_truncated(U, s, Vt, S, D, k, &o, &e));
-    if (!vectors) {
-        lua_pushvalue(L, 5);
-        return 1;
-    }
-    return 3; /* U, s, Vt */
-}
-
-static int s_truncated(lua_State *L) { return truncated(L, 1); }
-static int s_values(lua_State *L) { return truncated(L, 0); }
-
-static const luaL_Reg svd_funcs[] = {{"truncated", s_truncated}, {"values", s_values}, {NULL, NULL}};
-
-
-static const char *const svd_help[] = {
-    "svd", "Truncated singular value decompositions of sparse or dense matrices.",
-    "svd.truncated(A, k [, opts])", "U (rows x k), s (k x 1, descending) and Vt (k x cols). opts.method = \"arpack\" "
-    "(default; implicitly restarted Lanczos as scipy's svds; tol, ncv, maxiter, seed) or \"randomized\" (block "
-    "Krylov on the Gram operator; oversample 10, power_iters 5, precision \"auto\" | \"single\" | \"double\", seed).",
-    "svd.values(A, k [, opts])", "The k largest singular values only (k x 1), options as svd.truncated.",
-    NULL};
-
-int luaopen_simec_svd(lua_State *L)
-{
-    bind_add_help(L, svd_help);
-    luaL_newlib(L, svd_funcs);
     return 1;
 }

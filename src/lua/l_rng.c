@@ -3,11 +3,6 @@
 #include "bind.h"
 #include "rng.h"
 
-rng *bind_checkrng(lua_State *L, int arg)
-{
-    return luaL_checkudata(L, arg, RNG_T);
-}
-
 static int r_new(lua_State *L)
 {
     lua_Integer s = luaL_checkinteger(L, 1);
@@ -85,7 +80,6 @@ static int r_tostring(lua_State *L)
 static const luaL_Reg funcs[] = {{"new", r_new}, {NULL, NULL}};
 static const luaL_Reg meth[] = {{"uniform", r_uniform}, {"normal", r_normal}, {"integers", r_integers},
                                 {"permutation", r_permutation}, {"shuffle", r_shuffle}, {NULL, NULL}};
-
 
 static const char *const help[] = {
     "rng", "Random streams identical to NumPy's legacy RandomState (MT19937).",

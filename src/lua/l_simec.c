@@ -7,18 +7,6 @@
 #include "bind.h"
 #include "simec_model.h"
 
-#define HISTORY_T "fit history" /* the metatable of what m:fit returns */
-
-#define SIMEC_T "SimEc"
-
-simec *bind_checksimec(lua_State *L, int arg)
-{
-    simec *m = luaL_checkudata(L, arg, SIMEC_T);
-    if (!m->theta)
-        luaL_error(L, "SimEc: the model was closed");
-    return m;
-}
-
 /* The index of name in names, or an error listing the valid ones; Keras'
  * "binary_crossentropy" names the bce loss too */
 static int checkname(lua_State *L, const char *what, const char *name, const char *const *names)
@@ -36,7 +24,7 @@ static int checkname(lua_State *L, const char *what, const char *name, const cha
 
 /* SimEc.new{input = n | "identity", rows = n, embedding = d, output = n,
  * hidden = {{500, "tanh"}, ...}, ll_activation, loss, missing, l2_reg, ...} */
-static int s_new(lua_State *L)
+static int se_new(lua_State *L)
 {
     simec_cfg c;
     simec *m;
@@ -98,15 +86,7 @@ static int s_new(lua_State *L)
     c.s_ll_reg = optnum(L, 1, "s_ll_reg", c.s_ll_reg);
     c.orth_reg = optnum(L, 1, "orth_reg", c.orth_reg);
     c.wll_frozen = optbool(L, 1, "wll_frozen", c.wll_frozen);
-    {
-        lua_Integer seed;
-        lua_getfield(L, 1, "seed");
-        seed = luaL_optinteger(L, -1, (lua_Integer)c.seed);
-        lua_pop(L, 1);
-        if (seed < 0 || seed > 0xffffffffLL)
-            return luaL_error(L, "SimEc.new: seed must be between 0 and 2^32-1");
-        c.seed = (uint32_t)seed;
-    }
+    c.seed = (uint32_t)bind_optint(L, 1, "seed", c.seed, 0, 0xffffffffLL, "SimEc.new");
     /* the optimiser's name, however given, sets its default learning rate */
     lua_getfield(L, 1, "optimizer");
     if (lua_isstring(L, -1)) {
@@ -160,7 +140,7 @@ static int s_new(lua_State *L)
     return 1;
 }
 
-static int s_gc(lua_State *L)
+static int se_gc(lua_State *L)
 {
     simec *m = luaL_checkudata(L, 1, SIMEC_T);
     simec_free(m);
@@ -168,20 +148,20 @@ static int s_gc(lua_State *L)
 }
 
 /* __close: not while the model is training (an on_epoch callback) */
-static int s_close(lua_State *L)
+static int se_close(lua_State *L)
 {
     luaL_checkudata(L, 1, SIMEC_T);
     bind_check_unpinned(L, 1, "this SimEc");
-    return s_gc(L);
+    return se_gc(L);
 }
 
 /* The input at arg: nil (identity), a matrix or a sparse matrix */
-static void checkinput(lua_State *L, const simec *m, int arg, simec_input *x)
+void bind_checkinput(lua_State *L, const simec *m, int arg, simec_input *x, const char *who)
 {
     memset(x, 0, sizeof *x);
     if (lua_isnoneornil(L, arg)) {
         if (m->cfg.input != SIMEC_IN_IDENTITY)
-            luaL_error(L, "SimEc: this model takes %d input features: pass an input matrix", (int)m->cfg.in_dim);
+            luaL_error(L, "%s: this model takes %d input features: pass an input matrix", who, (int)m->cfg.in_dim);
         x->n = m->cfg.in_dim;
         return;
     }
@@ -190,7 +170,7 @@ static void checkinput(lua_State *L, const simec *m, int arg, simec_input *x)
     else if ((x->D = bind_testmat(L, arg)))
         x->n = x->D->rows;
     else
-        luaL_error(L, "SimEc: input must be a matrix, a sparse matrix or nil (identity input), got %s",
+        luaL_error(L, "%s: input must be a matrix, a sparse matrix or nil (identity input), got %s", who,
                    bind_typename(L, arg));
 }
 
@@ -267,7 +247,7 @@ static int on_epoch(void *p, int epoch, double loss, double val, double seconds)
 /* model:fit(X, T, {epochs, initial_epoch, batch_size, shuffle, seed,
  * validation = {Xv, Tv}, verbose, on_epoch, keep_best, lr_plateau = {factor,
  * patience, min_lr}, checkpoint = path | {path, every}, negatives, ...}) */
-static int s_fit(lua_State *L)
+static int se_fit(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     simec_input x, vx;
@@ -277,7 +257,7 @@ static int s_fit(lua_State *L)
     fitctx c;
     core_err e;
     int opts = 4, rc;
-    checkinput(L, m, 2, &x);
+    bind_checkinput(L, m, 2, &x, "SimEc");
     checktarget(L, 3, &t);
     simec_fit_opts_default(&o);
     memset(&c, 0, sizeof c);
@@ -331,7 +311,7 @@ static int s_fit(lua_State *L)
             int v = lua_gettop(L);
             lua_geti(L, v, 1);
             lua_geti(L, v, 2);
-            checkinput(L, m, v + 1, &vx);
+            bind_checkinput(L, m, v + 1, &vx, "SimEc");
             checktarget(L, v + 2, &vt);
             o.vx = &vx, o.vt = &vt; /* both stay referenced by the options table */
             lua_pop(L, 2);
@@ -404,26 +384,26 @@ static int s_fit(lua_State *L)
     return 1;
 }
 
-static int s_transform(lua_State *L)
+static int se_transform(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     simec_input x;
     mat *Y;
     core_err e;
-    checkinput(L, m, 2, &x);
+    bind_checkinput(L, m, 2, &x, "SimEc");
     Y = bind_newmat(L);
     BIND_CALL(L, &e, simec_transform(m, &x, Y, &e));
     return 1;
 }
 
-static int s_predict(lua_State *L)
+static int se_predict(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     simec_input x;
     mat *O;
     core_err e;
     double bytes;
-    checkinput(L, m, 2, &x);
+    bind_checkinput(L, m, 2, &x, "SimEc");
     bytes = (double)x.n * (double)m->cfg.out_dim * 8;
     if (bytes > (double)bind_dense_limit)
         return luaL_error(L, "predict: the dense %dx%d output would take %.0f MB (limit %.0f MB); use predict_at "
@@ -434,13 +414,13 @@ static int s_predict(lua_State *L)
     return 1;
 }
 
-static int s_predict_at(lua_State *L)
+static int se_predict_at(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     simec_input x;
     spm *P, *out;
     core_err e;
-    checkinput(L, m, 2, &x);
+    bind_checkinput(L, m, 2, &x, "SimEc");
     P = bind_checkspm(L, 3);
     out = bind_newspm(L);
     BIND_CALL(L, &e, simec_predict_at(m, &x, P, out, &e));
@@ -448,14 +428,14 @@ static int s_predict_at(lua_State *L)
 }
 
 /* model:loss(X, T): the mean data loss (no regularisers) */
-static int s_loss(lua_State *L)
+static int se_loss(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     simec_input x;
     simec_target t;
     core_err e;
     double loss;
-    checkinput(L, m, 2, &x);
+    bind_checkinput(L, m, 2, &x, "SimEc");
     checktarget(L, 3, &t);
     if (simec_check_input(m, &x, "loss", &e) || simec_check_target(m, &x, &t, "loss", &e))
         return bind_raise(L, &e);
@@ -479,7 +459,7 @@ static void push_weights(lua_State *L, const simec *m, size_t l)
 }
 
 /* model:layers(): {{W = matrix, b = matrix or nil, activation = name, kind = "hidden" | "embedding" | "last"}} */
-static int s_layers(lua_State *L)
+static int se_layers(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     size_t l, j;
@@ -507,7 +487,7 @@ static int s_layers(lua_State *L)
 }
 
 /* model:set_layer(i, {W = matrix, b = matrix}) */
-static int s_set_layer(lua_State *L)
+static int se_set_layer(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     lua_Integer li = luaL_checkinteger(L, 2);
@@ -544,7 +524,7 @@ static int s_set_layer(lua_State *L)
     return 0;
 }
 
-static int s_save(lua_State *L)
+static int se_save(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     const char *path = luaL_checkstring(L, 2);
@@ -553,7 +533,7 @@ static int s_save(lua_State *L)
     return 0;
 }
 
-static int s_load(lua_State *L)
+static int se_load(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     simec *m = lua_newuserdatauv(L, sizeof *m, 0);
@@ -564,7 +544,7 @@ static int s_load(lua_State *L)
     return 1;
 }
 
-static int s_tostring(lua_State *L)
+static int se_tostring(lua_State *L)
 {
     simec *m = luaL_checkudata(L, 1, SIMEC_T);
     luaL_Buffer b;
@@ -593,7 +573,7 @@ static int s_tostring(lua_State *L)
 }
 
 /* model:config(): sizes and settings as a table */
-static int s_config(lua_State *L)
+static int se_config(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     const simec_cfg *c = &m->cfg;
@@ -625,7 +605,7 @@ static int s_config(lua_State *L)
     return 1;
 }
 
-static int s_newindex(lua_State *L)
+static int se_newindex(lua_State *L)
 {
     simec *m = bind_checksimec(L, 1);
     const char *k = luaL_checkstring(L, 2);
@@ -724,13 +704,13 @@ static const char *const help[] = {
 
 int luaopen_simec_simec(lua_State *L)
 {
-    static const luaL_Reg methods[] = {{"fit", s_fit},         {"transform", s_transform}, {"predict", s_predict},
-                                       {"predict_at", s_predict_at}, {"loss", s_loss},   {"layers", s_layers},
-                                       {"set_layer", s_set_layer}, {"save", s_save},     {"config", s_config},
+    static const luaL_Reg methods[] = {{"fit", se_fit},         {"transform", se_transform}, {"predict", se_predict},
+                                       {"predict_at", se_predict_at}, {"loss", se_loss},   {"layers", se_layers},
+                                       {"set_layer", se_set_layer}, {"save", se_save},     {"config", se_config},
                                        {NULL, NULL}};
-    static const luaL_Reg meta[] = {{"__gc", s_gc},           {"__close", s_close}, {"__tostring", s_tostring},
-                                    {"__newindex", s_newindex}, {NULL, NULL}};
-    static const luaL_Reg funcs[] = {{"new", s_new}, {"load", s_load}, {NULL, NULL}};
+    static const luaL_Reg meta[] = {{"__gc", se_gc},           {"__close", se_close}, {"__tostring", se_tostring},
+                                    {"__newindex", se_newindex}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"new", se_new}, {"load", se_load}, {NULL, NULL}};
     bind_add_help(L, help);
     luaL_newmetatable(L, HISTORY_T);
     lua_pushcfunction(L, history_tostring);

@@ -6,117 +6,15 @@
 #include "bind.h"
 #include "io.h"
 
-spm *bind_newspm(lua_State *L)
-{
-    spm *s = lua_newuserdatauv(L, sizeof *s, 0);
-    memset(s, 0, sizeof *s);
-    luaL_setmetatable(L, SPARSE_T);
-    return s;
-}
-
-spm *bind_testspm(lua_State *L, int arg)
-{
-    spm *s = luaL_testudata(L, arg, SPARSE_T);
-    if (s && !s->p)
-        luaL_error(L, "attempt to use a closed sparse matrix");
-    return s;
-}
-
-spm *bind_checkspm(lua_State *L, int arg)
-{
-    spm *s = luaL_checkudata(L, arg, SPARSE_T);
-    if (!s->p)
-        luaL_error(L, "attempt to use a closed sparse matrix");
-    return s;
-}
-
 static const char *shape(const spm *s, char *buf)
 {
     return spm_shape_str(s, buf, 48);
 }
 
-
 /* ---- constructors ---- */
 
-/* Integer option t[k] in 0..max (false counts as 0), or def when absent. */
-static lua_Integer getopt_int(lua_State *L, int t, const char *k, lua_Integer def, lua_Integer max)
-{
-    lua_Integer v = def;
-    if (lua_istable(L, t)) {
-        lua_getfield(L, t, k);
-        if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
-            v = 0;
-        else if (!lua_isnil(L, -1)) {
-            int isnum;
-            v = lua_tointegerx(L, -1, &isnum);
-            if (!isnum || v < 0 || v > max)
-                luaL_error(L, "option '%s' must be an integer in 0..%I, got %s", k, (LUAI_UACINT)max,
-                           luaL_tolstring(L, -1, NULL));
-        }
-        lua_pop(L, 1);
-    }
-    return v;
-}
-
-static int getopt_bool(lua_State *L, int t, const char *k, int def)
-{
-    int v = def;
-    if (lua_istable(L, t)) {
-        lua_getfield(L, t, k);
-        if (!lua_isnil(L, -1))
-            v = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-    }
-    return v;
-}
-
-static int getopt_dup(lua_State *L, int t, int def)
-{
-    static const char *const names[] = {"sum", "error", NULL};
-    int v = def;
-    if (lua_istable(L, t)) {
-        lua_getfield(L, t, "duplicates");
-        if (!lua_isnil(L, -1)) {
-            const char *s = lua_tostring(L, -1);
-            int k;
-            for (k = 0; names[k] && (!s || strcmp(s, names[k]) != 0); k++)
-                ;
-            if (!names[k])
-                luaL_error(L, "option 'duplicates' must be \"sum\" or \"error\", got %s",
-                           s ? s : bind_typename(L, -1));
-            v = k == 0 ? SPM_DUP_SUM : SPM_DUP_ERROR;
-        }
-        lua_pop(L, 1);
-    }
-    return v;
-}
-
-/* Fills dst[0..n) from a table or matrix at arg; integers when idx. */
-static size_t vector_len(lua_State *L, int arg, const char *what)
-{
-    mat *m = bind_testmat(L, arg);
-    if (m)
-        return m->rows * m->cols;
-    if (!lua_istable(L, arg))
-        luaL_error(L, "from_triplets: %s must be a table or matrix, got %s", what, bind_typename(L, arg));
-    return (size_t)luaL_len(L, arg);
-}
-
-static double vector_at(lua_State *L, int arg, size_t i, const char *what)
-{
-    mat *m = bind_testmat(L, arg);
-    double v;
-    int isnum;
-    if (m)
-        return m->cols == 1 ? MAT_AT(m, i, 0) : MAT_AT(m, i / m->cols, i % m->cols);
-    lua_geti(L, arg, (lua_Integer)i + 1);
-    v = lua_tonumberx(L, -1, &isnum);
-    if (!isnum)
-        luaL_error(L, "from_triplets: %s[%I] is a %s, expected number", what, (LUAI_UACINT)(i + 1),
-                   bind_typename(L, -1));
-    lua_pop(L, 1);
-    return v;
-}
+/* the names of spm's duplicate rules, in SPM_DUP_* order */
+static const char *const dup_names[] = {"sum", "error", NULL};
 
 /* A core-allocated triplet buffer owned by a userdata, so errors do not leak it. */
 typedef struct tbuf {
@@ -157,19 +55,24 @@ static int s_from_triplets(lua_State *L)
     size_t n, k;
     double maxr = 0, maxc = 0;
     int64_t rows, cols;
-    int dup = getopt_dup(L, 4, SPM_DUP_SUM), scalar_v = lua_type(L, 3) == LUA_TNUMBER || lua_isnoneornil(L, 3);
+    int dup = bind_optname(L, 4, "duplicates", dup_names, SPM_DUP_SUM, "sparse.from_triplets"), scalar_v = lua_type(L, 3) == LUA_TNUMBER || lua_isnoneornil(L, 3);
     double sv = lua_isnoneornil(L, 3) ? 1.0 : lua_tonumber(L, 3);
     tbuf *t;
     spm *S;
     core_err e;
+    bind_vector vr, vc, vv;
     lua_settop(L, 4);
-    n = vector_len(L, 1, "rows");
-    if (vector_len(L, 2, "cols") != n || (!scalar_v && vector_len(L, 3, "values") != n))
+    bind_checkvector(L, 1, &vr, "from_triplets", "rows");
+    bind_checkvector(L, 2, &vc, "from_triplets", "cols");
+    if (!scalar_v)
+        bind_checkvector(L, 3, &vv, "from_triplets", "values");
+    n = vr.n;
+    if (vc.n != n || (!scalar_v && vv.n != n))
         luaL_error(L, "from_triplets: rows, cols and values differ in length (%I, %I, %I)", (LUAI_UACINT)n,
-                   (LUAI_UACINT)vector_len(L, 2, "cols"), (LUAI_UACINT)(scalar_v ? n : vector_len(L, 3, "values")));
+                   (LUAI_UACINT)vc.n, (LUAI_UACINT)(scalar_v ? n : vv.n));
     t = newtbuf(L, n);
     for (k = 0; k < n; k++) {
-        double r = vector_at(L, 1, k, "rows"), c = vector_at(L, 2, k, "cols");
+        double r = bind_vector_at(&vr, k), c = bind_vector_at(&vc, k);
         if (!(r >= 1 && r <= SPM_IDX_MAX && r == (double)(int64_t)r) ||
             !(c >= 1 && c <= SPM_IDX_MAX && c == (double)(int64_t)c)) {
             char rb[32], cb[32];
@@ -180,12 +83,12 @@ static int s_from_triplets(lua_State *L)
         }
         t->I[k] = (spm_idx)(r - 1);
         t->J[k] = (spm_idx)(c - 1);
-        t->X[k] = scalar_v ? sv : vector_at(L, 3, k, "values");
+        t->X[k] = scalar_v ? sv : bind_vector_at(&vv, k);
         if (r > maxr) maxr = r;
         if (c > maxc) maxc = c;
     }
-    rows = getopt_int(L, 4, "rows", -1, (lua_Integer)1 << 40);
-    cols = getopt_int(L, 4, "cols", -1, (lua_Integer)1 << 40);
+    rows = bind_optint(L, 4, "rows", -1, 0, (lua_Integer)1 << 40, "sparse.from_triplets");
+    cols = bind_optint(L, 4, "cols", -1, 0, (lua_Integer)1 << 40, "sparse.from_triplets");
     if (rows < 0) rows = (int64_t)maxr;
     if (cols < 0) cols = (int64_t)maxc;
     S = bind_newspm(L);
@@ -213,17 +116,15 @@ static int s_read(lua_State *L)
     io_triplet_opts_default(&o);
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
-        lua_getfield(L, 2, "delim");
-        o.delim = lua_tostring(L, -1); /* kept alive by the options table */
-        lua_pop(L, 1);
-        o.header = getopt_bool(L, 2, "header", 0);
-        o.row_field = (int)getopt_int(L, 2, "row", 1, 64);
-        o.col_field = (int)getopt_int(L, 2, "col", 2, 64);
-        o.val_field = (int)getopt_int(L, 2, "value", 3, 64);
-        o.fields = (int)getopt_int(L, 2, "fields", 0, 64);
-        o.skip_bad = getopt_bool(L, 2, "skip_bad", 0);
-        o.dup = getopt_dup(L, 2, SPM_DUP_ERROR);
-        o.keep_order = getopt_bool(L, 2, "order", 0);
+        o.delim = bind_optstr(L, 2, "delim", o.delim, "sparse.read"); /* kept alive by the options table */
+        o.header = bind_optbool(L, 2, "header", o.header);
+        o.row_field = (int)bind_optint(L, 2, "row", o.row_field, 0, 64, "sparse.read");
+        o.col_field = (int)bind_optint(L, 2, "col", o.col_field, 0, 64, "sparse.read");
+        o.val_field = (int)bind_optint(L, 2, "value", o.val_field, 0, 64, "sparse.read");
+        o.fields = (int)bind_optint(L, 2, "fields", o.fields, 0, 64, "sparse.read");
+        o.skip_bad = bind_optbool(L, 2, "skip_bad", o.skip_bad);
+        o.dup = bind_optname(L, 2, "duplicates", dup_names, o.dup, "sparse.read");
+        o.keep_order = bind_optbool(L, 2, "order", o.keep_order);
     }
     lua_settop(L, 2);
     S = bind_newspm(L);
@@ -396,7 +297,7 @@ static int s_copy(lua_State *L)
 static int select_rc(lua_State *L, int rows)
 {
     spm *s = bind_checkspm(L, 1), *out;
-    size_t n, *idx = bind_checkindices(L, 2, &n);
+    size_t n, *idx = bind_checkindices(L, 2, &n, rows ? "sparse:select_rows" : "sparse:select_cols");
     core_err e;
     out = bind_newspm(L);
     BIND_CALL(L, &e, rows ? spm_select_rows(out, s, idx, n, &e) : spm_select_cols(out, s, idx, n, &e));
@@ -855,7 +756,6 @@ static const luaL_Reg meth[] = {
 static const luaL_Reg metameth[] = {
     {"__index", NULL}, {"__mul", s_mul}, {"__add", s_add}, {"__sub", s_sub}, {"__len", s_len}, {"__tostring", s_tostring},
     {"__gc", s_gc}, {"__close", s_close}, {NULL, NULL}};
-
 
 static const char *const help[] = {
     "sparse", "Compressed sparse row matrices (64-bit row pointers, 32-bit column indices, double values) that keep "

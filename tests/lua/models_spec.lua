@@ -29,12 +29,16 @@ case("svd errors", function()
   local R = data.synthetic{items = 20, users = 30, ratings = 200, seed = 1}.ratings
   checkerr("svd: k must be between 1 and min(rows, cols) - 1 = 19, got 20", svd.truncated, R, 20)
   checkerr("svd: k must be between 1 and min(rows, cols) - 1 = 19, got 0", svd.truncated, R, 0)
-  checkerr("svd: method must be \"arpack\" or \"randomized\", got lanczos", svd.truncated, R, 3, {method = "lanczos"})
+  checkerr("svd: unknown method 'lanczos' (valid: arpack, randomized)", svd.truncated, R, 3, {method = "lanczos"})
   checkerr("sparse or matrix expected, got table", svd.truncated, {}, 3)
-  checkerr("svd: precision must be \"auto\", \"double\" or \"single\", got half", svd.truncated, R, 3,
+  checkerr("svd: unknown precision 'half' (valid: double, single, auto)", svd.truncated, R, 3,
            {precision = "half"})
-  checkerr("svd: power_iters must be at most 20, got 21", svd.truncated, R, 3, {method = "randomized", power_iters = 21})
-  checkerr("svd: tol, ncv, maxiter, oversample and power_iters must be non-negative", svd.truncated, R, 3, {tol = -1})
+  checkerr("svd: power_iters must be an integer in 0..20, got 21", svd.truncated, R, 3,
+           {method = "randomized", power_iters = 21})
+  checkerr("svd: tol must be a non-negative number, got -1", svd.truncated, R, 3, {tol = -1})
+  checkerr("svd: ncv must be an integer in 0..2147483647, got 2.5", svd.truncated, R, 3, {ncv = 2.5})
+  checkerr("svd: seed must be an integer in 0..4294967295, got -1", svd.truncated, R, 3, {seed = -1})
+  checkerr("svd: method must be a name (valid: arpack, randomized), got 1", svd.truncated, R, 3, {method = 1})
   -- single precision in the Gram pass stays close to double
   local sd, ss = svd.values(R, 5, {precision = "double"}), svd.values(R, 5, {precision = "single"})
   for i = 1, 5 do near(ss:get(i), sd:get(i), 1e-6) end
@@ -250,7 +254,7 @@ case("models.mcmc errors: options, feature rows, maps", function()
   -- the binding under it names the option too
   checkerr("bfm: burn_in must be a non-negative integer, got x", require("simec.rec").bfm, s.train, s.test,
            {row_map = s.row_map, col_map = s.col_map, burn_in = "x"})
-  checkerr("bfm: init_std must be a number, got table", require("simec.rec").bfm, s.train, s.test,
+  checkerr("bfm: init_std must be a non-negative number, got table", require("simec.rec").bfm, s.train, s.test,
            {row_map = s.row_map, col_map = s.col_map, init_std = {}})
   checkerr("models.fit_split: features must be \"all\" or \"new\", got both", models.fit_split, s, {items = Xi},
            {model = "mcmc", features = "both"})

@@ -15,7 +15,7 @@ case("sparse from triplets", function()
   local d = sparse.from_triplets({2, 2}, {1, 1}, {1, 2})
   eq(d:get(2, 1), 3); eq(d:nnz(), 1)
   checkerr("duplicate entry at (2, 1)", sparse.from_triplets, {2, 2}, {1, 1}, {1, 2}, {duplicates = "error"})
-  checkerr("option 'duplicates' must be \"sum\" or \"error\", got last", sparse.from_triplets, {1}, {1}, {1},
+  checkerr("sparse.from_triplets: unknown duplicates 'last' (valid: sum, error)", sparse.from_triplets, {1}, {1}, {1},
            {duplicates = "last"})
   local b = sparse.from_triplets({1, 2}, {2, 1}) -- values default to 1
   check(b:dense() == matrix{{0, 1}, {1, 0}})
@@ -25,8 +25,8 @@ case("sparse from triplets", function()
   checkerr("triplet 1: index (1, 9) out of range for 2x3", sparse.from_triplets, {1}, {9}, {1}, {rows = 2, cols = 3})
   checkerr("triplet 2 has index (0, 1), expected positive integers", sparse.from_triplets, {1, 0}, {1, 1})
   checkerr("rows, cols and values differ in length (2, 1, 2)", sparse.from_triplets, {1, 2}, {1}, {1, 2})
-  checkerr("values[2] is a string, expected number", sparse.from_triplets, {1, 2}, {1, 1}, {1, "x"})
-  checkerr("rows must be a table or matrix, got string", sparse.from_triplets, "x", {1})
+  checkerr("from_triplets: values[2] is a string, expected a number", sparse.from_triplets, {1, 2}, {1, 1}, {1, "x"})
+  checkerr("from_triplets: rows must be a list or a matrix, got string", sparse.from_triplets, "x", {1})
   checkerr("sparse 3000000000x1 is too large", sparse.from_triplets, {1}, {1}, 1, {rows = 3000000000})
 end)
 
