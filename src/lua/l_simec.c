@@ -679,6 +679,7 @@ static const char *const help[] = {
     "optimizer (\"adamax\" | \"adam\" | \"sgd\" or {name, lr =, beta1 =, beta2 =, eps =, momentum =}), seed.",
     "SimEc.load(path)", "A model saved with m:save; the file's magic, version, sizes and CRC32 are checked before "
     "anything is allocated.",
+    "SimEc.is(x)", "Whether x is a SimEc model.",
     "SimEc:fit(X, T [, opts])", "Trains on inputs X (nil for identity input) and targets T (sparse or dense with NaN "
     "for missing; rows = inputs). opts: epochs (10), batch_size (32), shuffle, seed, validation = {Xv, Tv}, verbose, "
     "on_epoch = function(epoch, loss, val) (return false to stop), keep_best, lr_plateau = {factor, patience, min_lr}, "
@@ -702,6 +703,40 @@ static const char *const help[] = {
     "validation loss) and the best epoch.",
     NULL};
 
+static int se_is(lua_State *L)
+{
+    lua_pushboolean(L, luaL_testudata(L, 1, SIMEC_T) != NULL);
+    return 1;
+}
+
+/* The methods table's __index(methods, key), reached only for a key the C
+ * methods lack: SimEc's methods written in Lua (lua/simec/simec_methods.lua)
+ * are required then, once, and join the table, so they are looked up (and
+ * completed in the REPL) like the C ones from then on. The module is loaded
+ * at first use, not when the binding opens: it requires "simec" itself. */
+static int lua_methods(lua_State *L)
+{
+    if (lua_getfield(L, lua_upvalueindex(1), "loaded") == LUA_TNIL) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, lua_upvalueindex(1), "loaded"); /* one attempt: a missing module is its error, once */
+        lua_getglobal(L, "require");
+        lua_pushliteral(L, "simec.simec_methods");
+        lua_call(L, 1, 1);
+        if (!lua_istable(L, -1))
+            return luaL_error(L, "simec.simec_methods: expected a table of methods, got %s", bind_typename(L, -1));
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, 1); /* methods[name] = function */
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lua_rawget(L, 1); /* key is at 2 */
+    return 1;
+}
+
 int luaopen_simec_simec(lua_State *L)
 {
     static const luaL_Reg methods[] = {{"fit", se_fit},         {"transform", se_transform}, {"predict", se_predict},
@@ -710,7 +745,7 @@ int luaopen_simec_simec(lua_State *L)
                                        {NULL, NULL}};
     static const luaL_Reg meta[] = {{"__gc", se_gc},           {"__close", se_close}, {"__tostring", se_tostring},
                                     {"__newindex", se_newindex}, {NULL, NULL}};
-    static const luaL_Reg funcs[] = {{"new", se_new}, {"load", se_load}, {NULL, NULL}};
+    static const luaL_Reg funcs[] = {{"new", se_new}, {"load", se_load}, {"is", se_is}, {NULL, NULL}};
     bind_add_help(L, help);
     luaL_newmetatable(L, HISTORY_T);
     lua_pushcfunction(L, history_tostring);
@@ -719,6 +754,11 @@ int luaopen_simec_simec(lua_State *L)
     luaL_newmetatable(L, SIMEC_T);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods); /* a table, so the REPL completes method names */
+    lua_createtable(L, 0, 1);
+    lua_newtable(L); /* the loader's state */
+    lua_pushcclosure(L, lua_methods, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);

@@ -15,6 +15,23 @@ T.case("require simec gives the types", function()
   T.eq((m * m):sum(), 8)
   T.check(package.loaded["simec.matrix"] == simec.matrix)
 end)
+-- SimEc's Lua methods come with the model type, loaded by the binding at
+-- their first use (not patched in by simec.models), and a missing module
+-- is an error that names it
+T.case("SimEc's Lua methods without simec.models", function()
+  T.check(package.loaded["simec.models"] == nil and package.loaded["simec.simec_methods"] == nil)
+  local m = simec.SimEc.new{input = "identity", rows = 4, embedding = 2, output = 3, seed = 1}
+  T.check(simec.SimEc.is(m) and not simec.SimEc.is(simec.matrix.eye(2)))
+  local idx = m:similar(nil, nil, 2)
+  T.eq(idx:nrows(), 4)
+  T.check(package.loaded["simec.simec_methods"] ~= nil)
+  T.check(rawget(getmetatable(m).__index, "explain_rating") ~= nil, "the Lua methods joined the method table")
+  local cmd = ("cd / && LUA_PATH='/nonexistent/?.lua' LUA_CPATH='%s/?.so' lua5.4 -e \"local s = require 'simec'; " ..
+               "s.SimEc.new{input = 'identity', rows = 4, embedding = 2, output = 3}:similar(nil, nil, 2)\" 2>&1")
+               :format(io.popen("cd " .. bindir .. " && pwd"):read("l"))
+  local out = io.popen(cmd):read("a")
+  T.check(out:find("module 'simec.simec_methods' not found", 1, true), out)
+end)
 for _, m in ipairs(simec.modules) do -- the C globals, as the host sets them
   if m.language == "C" and m.global and m.name ~= "simec" then _G[m.name] = simec[m.name] end
 end
