@@ -17,7 +17,6 @@ int core_err_set(core_err *e, int code, const char *fmt, ...)
     return code;
 }
 
-
 const char *core_fmt_bytes(char *buf, size_t len, double bytes)
 {
     static const char *unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

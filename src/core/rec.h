@@ -44,7 +44,6 @@ int rec_bias_residuals(spm *out, const rec_bias *b, const spm *A, core_err *e);
 int rec_stats(const spm *A, double *sum, mat *row_mean, mat *row_count, mat *col_mean, mat *col_count,
               core_err *e);
 
-
 /* Implicit feedback as user features: out (n x R's rows) holds, for each
  * user u of a full space, the items its training user col_map[u] (-1: new,
  * an empty row; NULL map: u itself) rated in R (items x users), each

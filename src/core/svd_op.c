@@ -138,7 +138,6 @@ static void gram_rows(void *ctx, int thread, int64_t r0, int64_t r1)
     GRAM_ROWS(M, k->x, y, r0, r1);
 }
 
-
 typedef struct ckern {
     const compact *M;
     const double *x;
@@ -348,7 +347,6 @@ static void gram_block_rows_compact(void *ctx, int thread, int64_t r0, int64_t r
     const compact *M = k->M;
     GRAM_BLOCK_ROWS(M, float, k, thread, r0, r1);
 }
-
 
 #define GRAM_CHUNK 32
 

@@ -71,52 +71,48 @@ void bind_finish(lua_State *L, int rc, const core_err *e, size_t before)
 /* ---- the userdata types: one constructor and one check each (a closed
  * object is an error, never a NULL pointer) ---- */
 
-mat *bind_newmat(lua_State *L)
+static void *newudata(lua_State *L, size_t size, const char *tname)
 {
-    mat *m = lua_newuserdatauv(L, sizeof *m, 0);
-    memset(m, 0, sizeof *m);
-    luaL_setmetatable(L, MATRIX_T);
-    return m;
+    void *u = lua_newuserdatauv(L, size, 0);
+    memset(u, 0, size);
+    luaL_setmetatable(L, tname);
+    return u;
 }
+
+/* u itself, or an error when it is a closed object */
+static void *open_or_error(lua_State *L, void *u, int closed, const char *what)
+{
+    if (u && closed)
+        luaL_error(L, "attempt to use a closed %s", what);
+    return u;
+}
+
+mat *bind_newmat(lua_State *L) { return newudata(L, sizeof(mat), MATRIX_T); }
 
 mat *bind_testmat(lua_State *L, int arg)
 {
     mat *m = luaL_testudata(L, arg, MATRIX_T);
-    if (m && !m->st)
-        luaL_error(L, "attempt to use a closed matrix");
-    return m;
+    return open_or_error(L, m, m && !m->st, "matrix");
 }
 
 mat *bind_checkmat(lua_State *L, int arg)
 {
     mat *m = luaL_checkudata(L, arg, MATRIX_T);
-    if (!m->st)
-        luaL_error(L, "attempt to use a closed matrix");
-    return m;
+    return open_or_error(L, m, !m->st, "matrix");
 }
 
-spm *bind_newspm(lua_State *L)
-{
-    spm *s = lua_newuserdatauv(L, sizeof *s, 0);
-    memset(s, 0, sizeof *s);
-    luaL_setmetatable(L, SPARSE_T);
-    return s;
-}
+spm *bind_newspm(lua_State *L) { return newudata(L, sizeof(spm), SPARSE_T); }
 
 spm *bind_testspm(lua_State *L, int arg)
 {
     spm *s = luaL_testudata(L, arg, SPARSE_T);
-    if (s && !s->p)
-        luaL_error(L, "attempt to use a closed sparse matrix");
-    return s;
+    return open_or_error(L, s, s && !s->p, "sparse matrix");
 }
 
 spm *bind_checkspm(lua_State *L, int arg)
 {
     spm *s = luaL_checkudata(L, arg, SPARSE_T);
-    if (!s->p)
-        luaL_error(L, "attempt to use a closed sparse matrix");
-    return s;
+    return open_or_error(L, s, !s->p, "sparse matrix");
 }
 
 rng *bind_checkrng(lua_State *L, int arg)

@@ -82,7 +82,6 @@ static int l_top(lua_State *L)
     return 1;
 }
 
-
 static const char *const help[] = {
     "lrp", "Layer-wise relevance propagation: which input features make a SimEc's output.",
     "lrp.explain(model, X, {output = j | \"all\", rule, eps, alpha, beta, gamma})", "A matrix (rows of X x input "

@@ -276,7 +276,6 @@ static const luaL_Reg rec_funcs[] = {
     {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm},
     {"implicit", r_implicit}, {NULL, NULL}};
 
-
 static const char *const rec_help[] = {
     "rec", "The per-rating C kernels under the Lua modules (splits, models, data): primitives, not a stable API.",
     "rec.split(R, row_map, train_rows, col_map, train_cols, ...)", "Splits R's ratings into train (in the train "

@@ -170,7 +170,6 @@ static void push_modules(lua_State *L)
     }
 }
 
-
 static const char *const help[] = {
     "simec", "The module of the C types and the host's settings: matrix, sparse, rng, svd, rec, SimEc, lrp, version, "
     "clock, memory, usage, limits, terminal, write_file.",
