@@ -102,18 +102,9 @@ local function split(s, sep)
   end
 end
 
--- A number in the readers' grammar (as the C readers'): [+-] digits [.
--- digits] [e [+-] digits], finite; nil for anything else (hexadecimal,
--- inf, nan, blanks), which tonumber would take.
-function data.number(s)
-  if type(s) ~= "string" then return nil end
-  local m, e = s:match("^[+-]?([%d.]+)(.*)$")
-  if not m or not (m:match("^%d+%.?%d*$") or m:match("^%.%d+$")) then return nil end
-  if e ~= "" and not e:match("^[eE][+-]?%d+$") then return nil end
-  local v = tonumber(s)
-  if not v or v ~= v or v == math.huge or v == -math.huge then return nil end
-  return v
-end
+-- A number in the readers' grammar: the C readers' own parser
+-- (io_parse_number), so Lua and C readers take the same numbers.
+data.number = simec.number
 
 -- one CSV record with RFC 4180 quoting ("" inside quotes)
 function data.csv_fields(line)

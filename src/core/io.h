@@ -63,10 +63,12 @@ void io_atomic_abort(io_atomic *a);
  * message. */
 int io_not_dir(int fd, const char *path, core_err *e);
 
-/* Whether s[0..len) is a number of the text readers' grammar: [+-] digits
- * [. digits] [(e|E) [+-] digits], a mantissa digit at least (no
- * hexadecimal, inf or nan, which strtod takes). */
-int io_decimal_syntax(const char *s, size_t len);
+/* The number grammar of every text reader, in one place: s[0..len) as a
+ * finite double in *out, or 0 when it is not [+-] digits [. digits]
+ * [(e|E) [+-] digits] with a mantissa digit at least (no hexadecimal, inf
+ * or nan, which strtod takes) or overflows. simec.number and data.number
+ * (Lua) call it too. */
+int io_parse_number(const char *s, size_t len, double *out);
 
 /* Shortest text that reads back as the same double ("%.17g" trimmed). */
 int io_fmt_double(char *buf, size_t len, double v);

@@ -50,7 +50,7 @@ static int parse_index(const char *s, size_t len, long long *out)
 
 int io_read_mtx(spm *A, const char *path, core_err *e)
 {
-    char f[5][64], *line = NULL, tmp[128];
+    char f[5][64], *line = NULL;
     size_t cap = 0;
     FILE *fp;
     long long rows, cols, nnz, k, lineno = 1, total;
@@ -176,15 +176,9 @@ int io_read_mtx(spm *A, const char *path, core_err *e)
             goto done;
         }
         if (!pattern) {
-            int ok = tl[2] < sizeof tmp && io_decimal_syntax(t[2], tl[2]);
+            int ok = io_parse_number(t[2], tl[2], &v);
             if (ok && integer)
                 ok = strcspn(t[2], ".eE") >= tl[2];
-            if (ok) {
-                memcpy(tmp, t[2], tl[2]);
-                tmp[tl[2]] = '\0';
-                v = strtod(tmp, NULL);
-                ok = isfinite(v);
-            }
             if (!ok) {
                 rc = core_err_set(e, CORE_EFORMAT, "%s:%lld: bad %s value '%.*s'", path, lineno,
                                   integer ? "integer" : "real", (int)(tl[2] < 40 ? tl[2] : 40), t[2]);

@@ -220,7 +220,7 @@ static spm_labels *idmap_labels(idmap *m)
 /* The number grammar of every text reader: [+-] digits [. digits] [(e|E)
  * [+-] digits], at least one mantissa digit; no hexadecimal, inf or nan,
  * which strtod would take. */
-int io_decimal_syntax(const char *s, size_t len)
+static int decimal_syntax(const char *s, size_t len)
 {
     size_t i = 0, mant = 0, exp = 0;
     if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -248,7 +248,7 @@ int io_decimal_syntax(const char *s, size_t len)
 
 /* Decimal without exponent and at most 15 significant digits is exact
  * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
-static int parse_double(const char *s, size_t len, double *out)
+int io_parse_number(const char *s, size_t len, double *out)
 {
     static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -277,7 +277,7 @@ static int parse_double(const char *s, size_t len, double *out)
         *out = neg ? -v : v;
         return 1;
     }
-    if (len >= sizeof tmp || !io_decimal_syntax(s, len))
+    if (len >= sizeof tmp || !decimal_syntax(s, len))
         return 0;
     memcpy(tmp, s, len);
     tmp[len] = '\0';
@@ -448,7 +448,7 @@ static int line(reader *r, const char *s, const char *end)
         return bad(r, "expected %d fields, got %d", r->fields, nf);
     if (r->o->val_field > 0) {
         int f = r->o->val_field - 1;
-        if (!parse_double(fs[f], fl[f], &v)) {
+        if (!io_parse_number(fs[f], fl[f], &v)) {
             show(shown, sizeof shown, fs[f], fl[f]);
             return bad(r, "bad number '%s' in field %d%s", shown, f + 1,
                        r->lineno == 1 ? " (a header line? pass header = true)" : "");

@@ -1,6 +1,7 @@
 /* luaopen_simec: the single exported symbol of simec.so (and what the host
  * calls): registers every type and returns the module table. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <time.h>
@@ -10,6 +11,20 @@
 
 /* simec.memory() -> bytes held by the core now, its high-water mark, the ceiling (0: none) */
 /* simec.clock() -> seconds of wall time from a monotonic clock */
+/* simec.number(s): the text readers' number grammar, for the Lua readers */
+static int l_number(lua_State *L)
+{
+    size_t len;
+    const char *s = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
+    double v;
+    if (!s || !io_parse_number(s, len, &v))
+        lua_pushnil(L);
+    else if (strcspn(s, ".eE") < len || lua_stringtonumber(L, s) == 0)
+        lua_pushnumber(L, v);
+    /* else: an integer literal, as Lua's own integer (tonumber("7") is 7, not 7.0) */
+    return 1;
+}
+
 static int l_clock(lua_State *L)
 {
     struct timespec ts;
@@ -172,8 +187,10 @@ static void push_modules(lua_State *L)
 
 static const char *const help[] = {
     "simec", "The module of the C types and the host's settings: matrix, sparse, rng, svd, rec, SimEc, lrp, version, "
-    "clock, memory, usage, limits, terminal, write_file.",
+    "clock, memory, usage, limits, terminal, write_file, number.",
     "simec.clock()", "Seconds of wall time from a monotonic clock.",
+    "simec.number(s)", "s read with the number grammar of every file reader ([+-] digits [. digits] [e [+-] "
+    "digits]; no hexadecimal, inf, nan or overflow), or nil.",
     "simec.memory([reset_peak])", "Bytes held by the core (and, in the simec host, the Lua heap) now, its "
     "high-water mark (reset first when reset_peak) and the ceiling (0: none).",
     "simec.usage()", "The figures of simec.memory() as {now, peak, limit} (bytes); it prints in human units "
@@ -223,6 +240,8 @@ int luaopen_simec(lua_State *L)
     lua_setfield(L, -2, "limits");
     lua_pushcfunction(L, l_clock);
     lua_setfield(L, -2, "clock");
+    lua_pushcfunction(L, l_number);
+    lua_setfield(L, -2, "number");
     lua_pushcfunction(L, l_memory);
     lua_setfield(L, -2, "memory");
     lua_pushcfunction(L, l_usage);

@@ -143,6 +143,17 @@ case("numbers follow one grammar: no hexadecimal, inf, nan or overflow in rating
   local data = require "simec.data"
   for _, bad in ipairs{"0x10", "inf", "nan", "1e999", " 1", "1 ", ""} do eq(data.number(bad), nil, bad) end
   eq(data.number("-2.5e1"), -25.0); eq(data.number(".5"), 0.5); eq(data.number("7"), 7)
+  check(math.type(data.number("7")) == "integer" and math.type(data.number("7.0")) == "float")
+  -- the Lua readers and the C readers take the same numbers: one parser
+  for _, s in ipairs{"1", "-0", "+3", "1.", ".5", "5e3", "1E-2", "2.5e+1", "00012", "0x10", "inf", "nan", "1e999",
+                     "1e", "e5", ".", "+", "-.e1", "1.2.3", "1,5", "1_000", "0b1", "--1", "1e+", "12345678901234567890"} do
+    local path = T.write(T.tmpname(), "1\t1\t" .. s .. "\n")
+    local ok, S = pcall(sparse.read, path)
+    local v = data.number(s)
+    eq(ok, v ~= nil, "C reader and data.number disagree on '" .. s .. "'")
+    if ok then eq(S:get(1, 1), v + 0.0, s) end
+    os.remove(path)
+  end
   local f = T.write(T.tmpname(), "id,a,b\n1,0x10,1\n")
   checkerr(f .. ":2: field 2 (a) is not a finite number: '0x10'", data.features_file, f, {"1"}, "item")
   os.remove(f)
