@@ -48,6 +48,23 @@ function help.shape(mt)
   return mt
 end
 
+-- the classes of objects written in Lua (model objects), by name: each
+-- module registers its own, help("Means:predict") and help(obj) find them
+local classes = {}
+
+-- Registers the classes {Name = class, ...} (a class is its objects'
+-- metatable, methods in it); returns the table. Without t: every
+-- registered class, by name (a copy).
+function help.classes(t)
+  if t == nil then
+    local copy = {}
+    for name, class in pairs(classes) do copy[name] = class end
+    return copy
+  end
+  for name, class in pairs(t) do classes[name] = class end
+  return t
+end
+
 function help.resolve(key)
   if shapes[key] then return shapes[key] end
   if key:find(" ", 1, true) then return debug.getregistry()[key] end -- a shape the C side registers (fit history)
@@ -59,8 +76,7 @@ function help.resolve(key)
   end
   local mt = TYPES[mod] and debug.getregistry()[mod] or shapes[mod]
   if mt and type(mt.__index) == "table" then return mt.__index[name] end
-  local models = module_of("models")
-  local class = models and models.classes and models.classes[mod]
+  local class = classes[mod]
   return class and class[name] or nil
 end
 
@@ -118,10 +134,9 @@ local function key_of(x)
   -- in their metatable's __name, which has an entry
   local mt = type(x) == "table" and getmetatable(x)
   if mt and type(mt.__name) == "string" and t[mt.__name] then return mt.__name end
-  local models = module_of("models")
-  if type(x) == "table" and models and models.classes then
+  if type(x) == "table" then
     local mt = getmetatable(x)
-    for name, class in pairs(models.classes) do
+    for name, class in pairs(classes) do
       if class == mt or class == x then return name end
     end
   end
@@ -142,13 +157,10 @@ function help.text(x)
         out[#out + 1] = ("  %-9s %s"):format(topic, wrap(first_sentence(t[topic][2]), 78, (" "):rep(12)):sub(13))
       end
     end
-    local models = module_of("models")
-    if models and models.classes then
-      local names = {}
-      for name in pairs(models.classes) do names[#names + 1] = name end
-      table.sort(names)
-      out[#out + 1] = "  model objects (from models.*): " .. table.concat(names, ", ")
-    end
+    local names = {}
+    for name in pairs(classes) do names[#names + 1] = name end
+    table.sort(names)
+    if #names > 0 then out[#out + 1] = "  model objects (from models.*): " .. table.concat(names, ", ") end
     return table.concat(out, "\n")
   end
   local key = key_of(x)
@@ -330,6 +342,9 @@ help.add{
   "help.add{sig, text, ...}", "Adds entries (the key is sig up to its '(').",
   "help.resolve(key)", "The function or table an entry describes (nil when it names nothing).",
   "help.shape(mt)", "Registers a metatable with a __name so help(x) describes the tables that carry it.",
+  "help.classes{Name = class, ...}", "Registers classes of Lua objects (each its objects' metatable) so " ..
+  "help(\"Name:method\") and help(obj) find their entries; returns the table. Each model family registers its own; " ..
+  "help.classes() lists them all.",
   "help.repr(v)", "The text the REPL shows for v: plain tables as their sorted contents (depth 2, 12 entries), " ..
   "other values as tostring.",
   "help.show(...)", "The REPL's printer: values tab-separated, or one per line when one takes several lines.",

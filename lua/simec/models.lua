@@ -55,10 +55,9 @@ function models.tune(grid, evaluate)
 end
 
 
--- the classes of the model objects, for help() and their tests
-models.classes = {}
+-- the families, each registering its classes with help as it loads
 for _, family in ipairs{"baseline", "svd", "mcmc", "simec", "implicit", "relations", "scenario"} do
-  for name, class in pairs(require("simec.models." .. family)) do models.classes[name] = class end
+  require("simec.models." .. family)
 end
 
 require("simec.help").add{

@@ -23,7 +23,8 @@ case("help: every module function and type method has an entry", function()
   for _, ty in ipairs{"matrix", "sparse", "rng", "SimEc"} do
     for name, v in pairs(reg[ty].__index) do need(ty .. ":" .. name, v) end
   end
-  for cname, class in pairs(require("simec.models").classes) do
+  require "simec.models" -- its families register their classes
+  for cname, class in pairs(require("simec.help").classes()) do
     for name, v in pairs(class) do need(cname .. ":" .. name, v) end
   end
   table.sort(missing)

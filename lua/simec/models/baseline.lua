@@ -197,4 +197,4 @@ require("simec.help").add{
   "Ridge:predict(X)", "X W + b.",
 }
 
-return {Means = Means, Biases = Biases, Ridge = Ridge}
+return require("simec.help").classes{Means = Means, Biases = Biases, Ridge = Ridge}

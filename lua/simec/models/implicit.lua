@@ -127,4 +127,4 @@ require("simec.help").add{
   "IALS:loss(X)", "The weighted objective on X (every pair) plus the penalty.",
 }
 
-return {Ease = Ease, IALS = IALS}
+return require("simec.help").classes{Ease = Ease, IALS = IALS}

@@ -82,4 +82,4 @@ require("simec.help").add{
   "rows and columns: Kd_rows A Kt_rows'.",
 }
 
-return {KronRLS = KronRLS}
+return require("simec.help").classes{KronRLS = KronRLS}

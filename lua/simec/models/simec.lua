@@ -105,4 +105,4 @@ require("simec.help").add{
   "embeddings at the stored positions of pattern (new ones embedded from their features).",
 }
 
-return {TwoSimEc = TwoSimEc}
+return require("simec.help").classes{TwoSimEc = TwoSimEc}

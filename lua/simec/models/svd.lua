@@ -87,4 +87,4 @@ require("simec.help").add{
   "(user) predicted from its features.",
 }
 
-return {SVD = SVD, SVDReg = SVDReg}
+return require("simec.help").classes{SVD = SVD, SVDReg = SVDReg}
