@@ -59,7 +59,7 @@ int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e)
 {
     char s1[48], s2[48];
     size_t m = a->rows, k = a->cols, n = b->cols, r0, chunk;
-    int rc;
+    int rc, previous = 0;
     if (a->cols != b->rows)
         return core_err_set(e, CORE_EINVAL, "matrix * matrix: %s and %s do not conform",
                             mat_shape_str(a, s1, sizeof s1), mat_shape_str(b, s2, sizeof s2));
@@ -70,6 +70,11 @@ int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e)
         return rc;
     if (m == 0 || n == 0 || k == 0)
         return CORE_OK;
+    /* A small product runs on one thread: waking OpenBLAS's others costs
+     * more than they save below about 2^22 multiply-adds (a 223 x 95 x 50
+     * product took 10x longer on 2 threads than on one). */
+    if ((double)m * (double)n * (double)k < (double)(1 << 22))
+        previous = blas_threads_set(1);
     /* Row blocks of about 2^27 flops, so Ctrl-C is noticed within a fraction of a second. */
     chunk = ((size_t)1 << 27) / (k * n + 1);
     if (chunk < 16)
@@ -79,6 +84,7 @@ int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e)
     for (r0 = 0; r0 < m; r0 += chunk) {
         size_t rows = m - r0 < chunk ? m - r0 : chunk;
         if (core_interrupted()) {
+            blas_threads_restore(previous);
             mat_release(out);
             return core_err_set(e, CORE_EINTR, "interrupted!");
         }
@@ -90,6 +96,7 @@ int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e)
                         a->x + r0 * a->ld, (int)a->ld, b->x, (int)b->ld, 0.0,
                         out->x + r0 * out->ld, (int)out->ld);
     }
+    blas_threads_restore(previous);
     return CORE_OK;
 }
 
