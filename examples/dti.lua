@@ -4,8 +4,8 @@
 -- reporting mean AUPR and AUC over the folds' held-out pairs, interacting or
 -- not. Models: similarity smoothing (scores K_d Y K_t^T with the training
 -- interactions Y and the row-normalised similarities to training drugs and
--- targets), KronRLS with GIP kernels (the field's standard method) and two
--- SimEcs (drug and target similarity rows as features, sigmoid outputs,
+-- targets), KronRLS with GIP kernels and NRLMF (the field's standard
+-- methods, with their papers' settings) and two SimEcs (drug and target similarity rows as features, sigmoid outputs,
 -- binary cross-entropy, sampled negatives); the SimEcs' embedding size and
 -- epochs are chosen per fold by AUPR on one fold of the same setting inside
 -- the training drugs and targets, never on the test fold. A side without a
@@ -19,7 +19,7 @@ local splits = require "simec.splits"
 
 local cli = require "simec.cli"
 local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag"},
-                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP and two-SimEcs, 10-fold CV.")
+                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, NRLMF and two-SimEcs, 10-fold CV.")
 opts.folds = opts.folds or 10
 
 local name = opts[2] or "nr"
@@ -112,6 +112,31 @@ local function kronrls_gip(P, train_d, train_t, Ytr, pattern)
   return out
 end
 
+-- NRLMF (Liu et al. 2016) with the settings their code (PyDTI) ships: c 5,
+-- 5 neighbours for the Laplacians and for new members, 50 factors,
+-- lambda_d = lambda_t = 0.125, alpha 0.25, beta 0.125, theta 0.5, 100
+-- iterations. Trained on the training drugs and targets only (their code
+-- keeps the held-out ones in the Laplacians).
+local NRLMF = {c = 5, k = 5, n = 5, factors = 50, lambda_d = 0.125, lambda_t = 0.125, alpha = 0.25, beta = 0.125,
+               theta = 0.5, iterations = 100}
+local function nrlmf(P, train_d, train_t, Ytr, pattern, _, seed)
+  local function map(train, n)
+    local m = {}
+    for i = 1, n do m[i] = 0 end
+    for q, v in ipairs(train) do m[v] = q end
+    return m
+  end
+  local o = {seed = seed}
+  for k, v in pairs(NRLMF) do o[k] = v end
+  local m = models.nrlmf(Ytr, P.Sd:select_rows(train_d):select_cols(train_d),
+                         P.St:select_rows(train_t):select_cols(train_t), o)
+  local sc = m:scores(P.Sd:select_cols(train_d), P.St:select_cols(train_t), map(train_d, P.Sd:nrows()),
+                      map(train_t, P.St:nrows()))
+  local out = {}
+  for a, b in pattern:triplets() do out[#out + 1] = sc:get(a, b) end
+  return out
+end
+
 local function two_simec(p)
   return function(P, train_d, train_t, Ytr, pattern)
     local o = simec_opts(p)
@@ -157,8 +182,8 @@ for _, st in ipairs(SETTINGS) do
     goto next_setting
   end
   local r, used = cv(P, st[1], opts.folds, 13, {smooth = with_kernels(smoothing), kron = with_kernels(kronrls_gip),
-                                                 simec = with_kernels(tuned_simec)})
-  for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"},
+                                                 nrlmf = with_kernels(nrlmf), simec = with_kernels(tuned_simec)})
+  for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"}, {"nrlmf", "NRLMF"},
                      {"simec", "two-SimEc bce+negatives"}} do
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = r[m[1]].aupr,
                              aupr_trapz = r[m[1]].aupr_trapz, auc = r[m[1]].auc, folds = used,

@@ -368,6 +368,72 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
   end end
 end)
 
+-- NRLMF's objective written out entry by entry: the model's first AdaGrad
+-- step on U is theta x the sign of its gradient, which must match finite
+-- differences of this objective; a drug without training interactions is
+-- scored from its nearest drug that has some
+case("models.nrlmf: the first step follows the objective's gradient; cold rows from neighbours (issue 15)", function()
+  local nd, nt, r, c, k = 5, 4, 3, 3, 2
+  local Yd = matrix.new{{1, 0, 0, 1}, {0, 1, 0, 0}, {1, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 0}}
+  local Y = sparse.from_dense(Yd)
+  local function sim(n, seed) local M = matrix.rand(n, n, seed) return (M + M:t()) * 0.5 end
+  local Sd, St = sim(nd, 3), sim(nt, 4)
+  local o = {c = c, k = k, factors = r, lambda_d = 0.3, lambda_t = 0.2, alpha = 0.4, beta = 0.1, theta = 0.01,
+             iterations = 1, seed = 7}
+  local W = matrix.randn(nd + nt, r, 7) * math.sqrt(1 / r)
+  local U0, V0 = W:sub(1, nd, 1, r):copy(), W:sub(nd + 1, nd + nt, 1, r):copy()
+  -- the k-nearest-neighbour Laplacian of a similarity, by hand
+  local function laplacian(S)
+    local n = S:nrows()
+    local A = matrix.zeros(n, n)
+    for i = 1, n do
+      local order = {}
+      for j = 1, n do if j ~= i then order[#order + 1] = j end end
+      table.sort(order, function(a, b) return S:get(i, a) > S:get(i, b) end)
+      for q = 1, k do A:set(i, order[q], S:get(i, order[q])) end
+    end
+    local L = matrix.zeros(n, n)
+    for i = 1, n do for j = 1, n do
+      L:set(i, j, (i == j and 0.5 * (A:row(i):sum() + A:col(i):sum()) or 0) - 0.5 * (A:get(i, j) + A:get(j, i)))
+    end end
+    return L
+  end
+  local DL, TL = laplacian(Sd), laplacian(St)
+  local function objective(U, V)
+    local ll = 0
+    for i = 1, nd do for j = 1, nt do
+      local x, y = (U:row(i) * V:row(j):t()):get(1, 1), Yd:get(i, j)
+      ll = ll + c * y * x - (1 + (c - 1) * y) * math.log(1 + math.exp(x))
+    end end
+    ll = ll - 0.5 * o.lambda_d * U:mul(U):sum() - 0.5 * o.lambda_t * V:mul(V):sum()
+    return ll - 0.5 * o.alpha * U:mul(DL * U):sum() - 0.5 * o.beta * V:mul(TL * V):sum()
+  end
+  local m = models.nrlmf(Y, Sd, St, o)
+  local moved = 0
+  for i = 1, nd do for q = 1, r do
+    local h, Up, Um = 1e-6, U0:copy(), U0:copy()
+    Up:set(i, q, U0:get(i, q) + h); Um:set(i, q, U0:get(i, q) - h)
+    local grad = (objective(Up, V0) - objective(Um, V0)) / (2 * h)
+    if math.abs(grad) > 1e-4 then
+      near(m.U:get(i, q) - U0:get(i, q), grad > 0 and o.theta or -o.theta, 1e-9)
+      moved = moved + 1
+    end
+  end end
+  check(moved >= nd * r - 2, moved)
+  -- scores: probabilities; drug 5 has no training interactions, so with n = 1
+  -- it takes the factors of its most similar drug among those that have some
+  local m2 = models.nrlmf(Y, Sd, St, {factors = r, iterations = 20, n = 1, seed = 7})
+  local sc = m2:scores(Sd, St, models.identity(nd), models.identity(nt))
+  check(sc:min() > 0 and sc:max() < 1)
+  local best, bs = nil, -math.huge
+  for j = 1, 4 do if Sd:get(5, j) > bs then best, bs = j, Sd:get(5, j) end end
+  for j = 1, nt do near(sc:get(5, j), sc:get(best, j), 1e-12) end
+  check(tostring(m2):match("^NRLMF model: 5x4 training pairs, 3 factors, %d+ AdaGrad iterations, c 5$"), tostring(m2))
+  checkerr("models.nrlmf: unknown option 'lambda'", models.nrlmf, Y, Sd, St, {lambda = 1})
+  checkerr("models.nrlmf: Y is 5x4, the similarities 4x4 and 4x4", models.nrlmf, Y, St, St)
+  checkerr("models.nrlmf: factors must be an integer, got 2.5", models.nrlmf, Y, Sd, St, {factors = 2.5})
+end)
+
 case("models.ials: the objective never rises, and each side solves its normal equations (issue 15)", function()
   local g = rng.new(2)
   local I, J = {}, {}

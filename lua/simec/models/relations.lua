@@ -1,5 +1,6 @@
 -- Pairwise relations with row and column kernels (drug-target
--- interactions): the GIP kernel and Kronecker regularised least squares.
+-- interactions): the GIP kernel, Kronecker regularised least squares and
+-- neighbourhood-regularised logistic matrix factorisation.
 local simec = require "simec"
 local matrix, sparse = simec.matrix, simec.sparse
 local models = require "simec.models"
@@ -73,6 +74,148 @@ function KronRLS:__tostring()
 end
 
 
+-- Neighbourhood-regularised logistic matrix factorisation (NRLMF; Liu et
+-- al. 2016): p(y_ij = 1) = sigmoid(u_i . v_j), each observed interaction
+-- weighted c times against the unknown pairs, with l2 penalties and a
+-- graph Laplacian over each side's k most similar members pulling similar
+-- drugs (targets) towards similar factors. Fitted by AdaGrad on U, then V,
+-- each step a full gradient; stops when the log-likelihood moves by less
+-- than 1e-5 of itself. A row without training interactions (new, or none
+-- in this fold) is scored from its n most similar rows that have some,
+-- weighted by their similarity, as in the paper.
+local NRLMF = {}
+NRLMF.__index = NRLMF
+NRLMF.__name = "NRLMF model"
+
+local NRLMF_DEFAULTS = {c = 5, k = 5, n = 5, factors = 10, lambda_d = 0.625, lambda_t = 0.625, alpha = 0.1,
+                        beta = 0.1, theta = 1, iterations = 100, seed = 1}
+
+-- 0.5 (diag(row sums + column sums) - (W + W')) for W the k-nearest-
+-- neighbour graph of S without its diagonal
+local function knn_laplacian(S, k)
+  local n = S:nrows()
+  local W = matrix.zeros(n, n)
+  if n > 1 then
+    local D = S:copy()
+    for i = 1, n do D:set(i, i, -math.huge) end
+    local idx, val = D:topk(math.min(k, n - 1))
+    for i = 1, n do
+      for q = 1, idx:ncols() do W:set(i, idx:get(i, q), val:get(i, q)) end
+    end
+  end
+  local L = (W + W:t()) * -0.5
+  local deg = W:sum(1):t() + W:sum(2)
+  for i = 1, n do L:set(i, i, L:get(i, i) + 0.5 * deg:get(i, 1)) end
+  return L
+end
+
+local function log_likelihood(m, A, Ic, Ic1)
+  local ll = (A:mul(Ic)):sum() - (A:apply("exp"):apply("log1p"):mul(Ic1)):sum()
+  ll = ll - 0.5 * m.lambda_d * m.U:mul(m.U):sum() - 0.5 * m.lambda_t * m.V:mul(m.V):sum()
+  -- tr(U' L U) = sum(U .* (L U))
+  ll = ll - 0.5 * m.alpha * m.U:mul(m.DL * m.U):sum() - 0.5 * m.beta * m.V:mul(m.TL * m.V):sum()
+  return ll
+end
+
+function models.nrlmf(Y, Sd, St, opts)
+  check_sparse(Y, "Y")
+  opts = opts or {}
+  local o = {}
+  for k, v in pairs(NRLMF_DEFAULTS) do o[k] = v end
+  for k, v in pairs(opts) do
+    if NRLMF_DEFAULTS[k] == nil then error(("models.nrlmf: unknown option '%s'"):format(tostring(k)), 2) end
+    if type(v) ~= "number" or v < 0 or v ~= v then
+      error(("models.nrlmf: %s must be a non-negative number, got %s"):format(k, tostring(v)), 2)
+    end
+    o[k] = v
+  end
+  for _, k in ipairs{"k", "n", "factors", "iterations", "seed"} do
+    if math.type(o[k]) ~= "integer" and o[k] ~= math.floor(o[k]) then
+      error(("models.nrlmf: %s must be an integer, got %s"):format(k, tostring(o[k])), 2)
+    end
+    o[k] = math.tointeger(o[k])
+  end
+  if o.factors < 1 or o.theta <= 0 then error("models.nrlmf: factors and theta must be positive", 2) end
+  local nd, nt = Y:shape()
+  if Sd:nrows() ~= nd or Sd:ncols() ~= nd or St:nrows() ~= nt or St:ncols() ~= nt then
+    error(("models.nrlmf: Y is %dx%d, the similarities %dx%d and %dx%d"):format(nd, nt, Sd:nrows(), Sd:ncols(),
+          St:nrows(), St:ncols()), 2)
+  end
+  local Yd = Y:dense()
+  local Ic, Ic1 = Yd * o.c, Yd * (o.c - 1) + 1
+  local m = setmetatable({c = o.c, n = o.n, lambda_d = o.lambda_d, lambda_t = o.lambda_t, alpha = o.alpha,
+                          beta = o.beta, DL = knn_laplacian(Sd, o.k), TL = knn_laplacian(St, o.k)}, NRLMF)
+  local scale = math.sqrt(1 / o.factors)
+  -- U then V from one seeded stream (NumPy's RandomState(seed).normal for U, then V)
+  local W = matrix.randn(nd + nt, o.factors, o.seed) * scale
+  m.U, m.V = W:sub(1, nd, 1, o.factors):copy(), W:sub(nd + 1, nd + nt, 1, o.factors):copy()
+  local gu, gv = matrix.zeros(nd, o.factors), matrix.zeros(nt, o.factors)
+  local last = log_likelihood(m, m.U * m.V:t(), Ic, Ic1)
+  m.iterations = 0
+  for it = 1, o.iterations do
+    local P = (m.U * m.V:t()):apply("sigmoid"):mul(Ic1)
+    local dU = Ic * m.V - P * m.V - m.U * o.lambda_d - m.DL * m.U * o.alpha
+    gu = gu + dU:mul(dU)
+    m.U = m.U + dU:div(gu:apply("sqrt")) * o.theta
+    P = (m.U * m.V:t()):apply("sigmoid"):mul(Ic1)
+    local dV = Ic:t() * m.U - P:t() * m.U - m.V * o.lambda_t - m.TL * m.V * o.beta
+    gv = gv + dV:mul(dV)
+    m.V = m.V + dV:div(gv:apply("sqrt")) * o.theta
+    m.iterations = it
+    local now = log_likelihood(m, m.U * m.V:t(), Ic, Ic1)
+    if math.abs((now - last) / math.abs(last)) < 1e-5 then break end
+    last = now
+  end
+  m.with_d, m.with_t = Yd:sum(2), Yd:sum(1):t() -- training interactions per row and column
+  return m
+end
+
+-- the factors of query rows from their similarity rows S_rows (queries x
+-- training rows) and their training row (map[q] > 0) or none (0): a row
+-- with training interactions keeps its own, others the similarity-weighted
+-- mean of their n most similar rows that have some
+local function query_factors(F, with, S_rows, map, n)
+  local q, r = S_rows:nrows(), F:ncols()
+  local out = matrix.zeros(q, r)
+  local S = S_rows:copy()
+  for j = 1, with:nrows() do
+    if with:get(j, 1) == 0 then S:col(j):assign(-math.huge) end
+  end
+  local idx, val = S:topk(math.min(n, S:ncols()))
+  for i = 1, q do
+    local t = map and map[i] or 0
+    if t > 0 and with:get(t, 1) > 0 then
+      out:row(i):assign(F:row(t))
+    else
+      local acc, wsum = matrix.zeros(1, r), 0
+      for a = 1, idx:ncols() do
+        local w = val:get(i, a)
+        if w > -math.huge and w > 0 then
+          acc = acc + F:row(idx:get(i, a)) * w
+          wsum = wsum + w
+        end
+      end
+      if wsum > 0 then out:row(i):assign(acc / wsum) end
+    end
+  end
+  return out
+end
+
+-- Scores (interaction probabilities) of query drugs x query targets:
+-- Sd_rows / St_rows their similarities to the training drugs / targets,
+-- row_map / col_map their training index (0: new), nil for none known
+function NRLMF:scores(Sd_rows, St_rows, row_map, col_map)
+  local U = query_factors(self.U, self.with_d, Sd_rows, row_map, self.n)
+  local V = query_factors(self.V, self.with_t, St_rows, col_map, self.n)
+  return (U * V:t()):apply("sigmoid")
+end
+
+function NRLMF:__tostring()
+  return ("NRLMF model: %dx%d training pairs, %d factors, %d AdaGrad iterations, c %g"):format(self.U:nrows(),
+    self.V:nrows(), self.U:ncols(), self.iterations, self.c)
+end
+
+
 require("simec.help").add{
   "models.gip_kernel(Y [, bandwidth = 1])", "The Gaussian interaction-profile kernel of Y's rows (van Laarhoven et " ..
   "al. 2011): exp(-gamma ||y_i - y_j||^2), gamma = bandwidth / the mean squared row norm; dense.",
@@ -80,6 +223,14 @@ require("simec.help").add{
   "(rows x columns of Y), solved through the kernels' eigendecompositions. A KronRLS object.",
   "KronRLS:scores(Kd_rows, Kt_rows)", "Scores of any rows and columns from their kernel rows against the training " ..
   "rows and columns: Kd_rows A Kt_rows'.",
+  "models.nrlmf(Y, Sd, St [, {c = 5, k = 5, n = 5, factors = 10, lambda_d = 0.625, lambda_t = 0.625, alpha = 0.1, " ..
+  "beta = 0.1, theta = 1, iterations = 100, seed = 1}])", "Neighbourhood-regularised logistic matrix factorisation " ..
+  "(Liu et al. 2016) of the 0/1 matrix Y (rows x columns) with row and column similarities Sd, St: positives weighted " ..
+  "c times, l2 penalties lambda_d/lambda_t, graph Laplacians of each side's k nearest neighbours weighted alpha/beta, " ..
+  "AdaGrad with step theta. An NRLMF object.",
+  "NRLMF:scores(Sd_rows, St_rows [, row_map, col_map])", "Interaction probabilities of query rows x query columns " ..
+  "from their similarities to the training ones; the maps give each query's training index (0: new). A query without " ..
+  "training interactions takes the similarity-weighted factors of its n nearest training members that have some.",
 }
 
-return require("simec.help").classes{KronRLS = KronRLS}
+return require("simec.help").classes{KronRLS = KronRLS, NRLMF = NRLMF}
