@@ -5,12 +5,14 @@
 -- not. Models: similarity smoothing (scores K_d Y K_t^T with the training
 -- interactions Y and the row-normalised similarities to training drugs and
 -- targets), KronRLS with GIP kernels and NRLMF (the field's standard
--- methods, with their papers' settings) and two SimEcs (drug and target similarity rows as features, sigmoid outputs,
--- binary cross-entropy, sampled negatives); the SimEcs' embedding size and
--- epochs are chosen per fold by AUPR on one fold of the same setting inside
--- the training drugs and targets, never on the test fold. A side without a
--- similarity file uses the GIP kernel of its training interactions, and the
--- settings with new members on that side are skipped.
+-- methods, with their papers' settings), two SimEcs (drug and target
+-- similarity rows as features, sigmoid outputs, binary cross-entropy,
+-- sampled negatives), and a blend of KronRLS, NRLMF and the SimEcs. The
+-- SimEcs' embedding size and epochs and the blend's weights are chosen per
+-- fold by AUPR on one fold of the same setting inside the training drugs
+-- and targets, never on the test fold. A side without a similarity file
+-- uses the GIP kernel of its training interactions, and the settings with
+-- new members on that side are skipped.
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K]
 -- DATA_DIR: the path given, else data/dti, else ../shared/data/dti; with
 -- --synthetic data.synthetic_dti's 200 drugs x 100 targets.
@@ -19,7 +21,7 @@ local splits = require "simec.splits"
 
 local cli = require "simec.cli"
 local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag"},
-                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, NRLMF and two-SimEcs, 10-fold CV.")
+                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, NRLMF, two-SimEcs and their blend, 10-fold CV.")
 opts.folds = opts.folds or 10
 
 local name = opts[2] or "nr"
@@ -159,6 +161,70 @@ local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
   return two_simec(best)(P, train_d, train_t, Ytr, pattern)
 end
 
+-- Scores as their ranks among the pattern's pairs, in (0, 1]: the blend
+-- averages models whose scores live on different scales
+local function ranks(v)
+  if matrix.is(v) then
+    local t = {}
+    for i = 1, v:nrows() * v:ncols() do t[i] = v:get(i) end
+    v = t
+  end
+  local order = {}
+  for i = 1, #v do order[i] = i end
+  table.sort(order, function(a, b) return v[a] < v[b] end)
+  local out, i = {}, 1
+  while i <= #order do -- tied scores share their mean rank
+    local j = i
+    while j < #order and v[order[j + 1]] == v[order[i]] do j = j + 1 end
+    for q = i, j do out[order[q]] = (i + j) / 2 / #v end
+    i = j + 1
+  end
+  return out
+end
+
+-- A blend of KronRLS-GIP, NRLMF and the two-SimEc (its grid's largest
+-- setting, 30 / 60): the mean of their score ranks with weights on a
+-- declared grid (steps of 0.25 summing to 1), chosen per fold by AUPR on
+-- one fold of the same setting inside the training drugs and targets.
+local BLEND_MEMBERS = {"kron", "nrlmf", "simec"}
+local BLEND_WEIGHTS = {}
+for a = 0, 4 do for b = 0, 4 - a do BLEND_WEIGHTS[#BLEND_WEIGHTS + 1] = {a / 4, b / 4, (4 - a - b) / 4} end end
+local blend_chosen = {}
+local function blend(P, train_d, train_t, Ytr, pattern, setting, seed)
+  local members = {kron = kronrls_gip, nrlmf = nrlmf, simec = two_simec{embedding = 30, epochs = 60}}
+  local function combined(scores, w)
+    local out = {}
+    for i = 1, #scores[1] do
+      local v = 0
+      for m = 1, #scores do v = v + w[m] * scores[m][i] end
+      out[i] = v
+    end
+    return out
+  end
+  local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
+               St = P.St:select_rows(train_t):select_cols(train_t)}
+  local best_w, best = BLEND_WEIGHTS[#BLEND_WEIGHTS], -1
+  for _, f in ipairs(splits.cv(Ytr, setting, {folds = 5, seed = seed * 7})) do
+    if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then
+      local sc = {}
+      for m, name in ipairs(BLEND_MEMBERS) do
+        sc[m] = ranks(members[name](sub, f.train_rows, f.train_cols, f.train, f.test, setting, seed + f.fold))
+      end
+      for _, w in ipairs(BLEND_WEIGHTS) do
+        local _, aupr = metrics.auc_aupr(combined(sc, w), f.labels)
+        if aupr > best then best_w, best = w, aupr end
+      end
+      break -- one validation fold
+    end
+  end
+  blend_chosen[#blend_chosen + 1] = ("%g/%g/%g"):format(best_w[1], best_w[2], best_w[3])
+  local sc = {}
+  for m, name in ipairs(BLEND_MEMBERS) do
+    sc[m] = ranks(members[name](P, train_d, train_t, Ytr, pattern, setting, seed))
+  end
+  return combined(sc, best_w)
+end
+
 -- A side without a similarity file takes, in each fold, the GIP kernel of
 -- its training interaction profiles in place of one; such a side has no
 -- new members in the settings that run (a new row would have no profile).
@@ -173,7 +239,7 @@ local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
 local results = {}
 for _, st in ipairs(SETTINGS) do
   local t0 = simec.clock()
-  chosen = {}
+  chosen, blend_chosen = {}, {}
   local lacking = ((st[1] == "T2a" or st[1] == "T3") and not P.Sd and "drug") or
                   ((st[1] == "T2b" or st[1] == "T3") and not P.St and "target")
   if lacking then
@@ -182,9 +248,10 @@ for _, st in ipairs(SETTINGS) do
     goto next_setting
   end
   local r, used = cv(P, st[1], opts.folds, 13, {smooth = with_kernels(smoothing), kron = with_kernels(kronrls_gip),
-                                                 nrlmf = with_kernels(nrlmf), simec = with_kernels(tuned_simec)})
+                                                 nrlmf = with_kernels(nrlmf), simec = with_kernels(tuned_simec),
+                                                 blend = with_kernels(blend)})
   for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"}, {"nrlmf", "NRLMF"},
-                     {"simec", "two-SimEc bce+negatives"}} do
+                     {"simec", "two-SimEc bce+negatives"}, {"blend", "blend(Kron, NRLMF, SimEc)"}} do
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = r[m[1]].aupr,
                              aupr_trapz = r[m[1]].aupr_trapz, auc = r[m[1]].auc, folds = used,
                              seconds = simec.clock() - t0}
@@ -195,6 +262,11 @@ for _, st in ipairs(SETTINGS) do
   for c, k in pairs(counts) do list[#list + 1] = ("%s x%d"):format(c, k) end
   table.sort(list)
   io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], table.concat(list, ", ")))
+  counts, list = {}, {}
+  for _, c in ipairs(blend_chosen) do counts[c] = (counts[c] or 0) + 1 end
+  for c, k in pairs(counts) do list[#list + 1] = ("%s x%d"):format(c, k) end
+  table.sort(list)
+  io.stderr:write(("%s: blend weights (Kron/NRLMF/SimEc) chosen per fold: %s\n"):format(st[2], table.concat(list, ", ")))
   ::next_setting::
 end
 
