@@ -20,9 +20,18 @@ local data, models, metrics = require "simec.data", require "simec.models", requ
 local splits = require "simec.splits"
 
 local cli = require "simec.cli"
-local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag"},
-                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, NRLMF, two-SimEcs and their blend, 10-fold CV.")
+local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag",
+                             protocol = {"string", "simec (one split, fold seed 13; the default) or liu2016 (Liu " ..
+                                         "et al.'s folds for their five trial seeds; pairs, new drugs, new targets)."}},
+                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, NRLMF, two-SimEcs and " ..
+                       "their blend, 10-fold CV.")
 opts.folds = opts.folds or 10
+local protocol = opts.protocol or "simec"
+if protocol ~= "simec" and protocol ~= "liu2016" then
+  cli.fail("dti", ("--protocol must be simec or liu2016, got %s"):format(protocol))
+end
+-- the folds of every setting: one seeded split, or Liu et al.'s five trials
+local CV = protocol == "liu2016" and {folds = opts.folds, seeds = splits.LIU2016_SEEDS} or {folds = opts.folds, seed = 13}
 
 local name = opts[2] or "nr"
 local d
@@ -38,8 +47,10 @@ local function kernel_of(side)
   return d[side].similarity and side:sub(1, -2) .. " similarities" or
          side:sub(1, -2) .. " GIP kernels of the training interactions (no similarity file)"
 end
-print(("%s: %d drugs x %d targets, %d interactions; features: %s and %s; %d-fold cross-validation, fold seed 13")
-  :format(name, Y:nrows(), Y:ncols(), Y:nnz(), kernel_of("drugs"), kernel_of("targets"), opts.folds))
+print(("%s: %d drugs x %d targets, %d interactions; features: %s and %s; %d-fold cross-validation, %s")
+  :format(name, Y:nrows(), Y:ncols(), Y:nnz(), kernel_of("drugs"), kernel_of("targets"), opts.folds,
+          protocol == "liu2016" and "Liu et al.'s folds, trial seeds " .. table.concat(splits.LIU2016_SEEDS, ", ")
+          or "fold seed 13"))
 
 -- similarity rows restricted to the training columns, normalised to sum 1
 local function kernel(S, cols)
@@ -59,28 +70,42 @@ local function simec_opts(p)
 end
 
 -- Cross-validation of one setting on a problem {Y, Sd, St} (splits.cv's
--- folds); models maps a name to function(P, train_d, train_t, Ytr, pattern)
--- -> scores at the pattern's entries. only: the first folds only. Returns
--- per model the mean AUPR and AUC over the folds that have test
--- interactions and non-interactions.
-local function cv(P, setting, k, seed, models_, only)
-  local sums, used = {}, 0
-  for m in pairs(models_) do sums[m] = {0, 0, 0} end
-  for _, f in ipairs(splits.cv(P.Y, setting, {folds = k, seed = seed})) do
+-- folds for cvopts: {folds, seed} or {seeds}); models maps a name to
+-- function(P, train_d, train_t, Ytr, pattern, setting, seed) -> scores at
+-- the pattern's entries. only: the first folds only. Returns per model the
+-- mean over the folds of AUPR (average precision), AUPR-tr (trapezoid) and
+-- AUC, and the standard deviation of the trials' means (0 for one trial),
+-- counting the folds that have test interactions and non-interactions.
+local function cv(P, setting, cvopts, models_, only)
+  local vals, used = {}, 0
+  local KEYS = {"aupr", "auc", "aupr_trapz"}
+  for m in pairs(models_) do vals[m] = {} end
+  for _, f in ipairs(splits.cv(P.Y, setting, cvopts)) do
     if only and f.fold > only then break end
     if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then -- else no AUC
       used = used + 1
       for m, fn in pairs(models_) do
-        local auc, aupr, trapz = metrics.auc_aupr(fn(P, f.train_rows, f.train_cols, f.train, f.test, setting,
-                                                     seed + f.fold), f.labels)
-        sums[m][1], sums[m][2], sums[m][3] = sums[m][1] + aupr, sums[m][2] + auc, sums[m][3] + trapz
+        local seed = cvopts.seeds and f.seed or f.seed + f.fold
+        local auc, aupr, trapz = metrics.auc_aupr(fn(P, f.train_rows, f.train_cols, f.train, f.test, setting, seed),
+                                                  f.labels)
+        local t = vals[m][f.trial] or {n = 0, aupr = 0, auc = 0, aupr_trapz = 0}
+        vals[m][f.trial] = t
+        t.n, t.aupr, t.auc, t.aupr_trapz = t.n + 1, t.aupr + aupr, t.auc + auc, t.aupr_trapz + trapz
       end
     end
   end
   local out = {}
-  for m, v in pairs(sums) do
-    out[m] = {aupr = used > 0 and v[1] / used or 0, auc = used > 0 and v[2] / used or 0,
-              aupr_trapz = used > 0 and v[3] / used or 0}
+  for m, trials in pairs(vals) do
+    out[m] = {}
+    for _, key in ipairs(KEYS) do
+      local sum, n, means = 0, 0, {}
+      for _, t in pairs(trials) do sum, n, means[#means + 1] = sum + t[key], n + t.n, t[key] / t.n end
+      local mean, ss = n > 0 and sum / n or 0, 0
+      local tm = 0
+      for _, x in ipairs(means) do tm = tm + x / #means end
+      for _, x in ipairs(means) do ss = ss + (x - tm) ^ 2 end
+      out[m][key], out[m][key .. "_sd"] = mean, #means > 1 and math.sqrt(ss / (#means - 1)) or 0
+    end
   end
   return out, used
 end
@@ -154,7 +179,7 @@ local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
   local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
                St = P.St:select_rows(train_t):select_cols(train_t)}
   local best = models.tune(GRID, function(p)
-    local r, used = cv(sub, setting, 5, seed * 7, {simec = two_simec(p)}, 1)
+    local r, used = cv(sub, setting, {folds = 5, seed = seed * 7}, {simec = two_simec(p)}, 1)
     return used > 0 and -r.simec.aupr or 0
   end)
   chosen[#chosen + 1] = ("%d/%d"):format(best.embedding, best.epochs)
@@ -242,19 +267,24 @@ for _, st in ipairs(SETTINGS) do
   chosen, blend_chosen = {}, {}
   local lacking = ((st[1] == "T2a" or st[1] == "T3") and not P.Sd and "drug") or
                   ((st[1] == "T2b" or st[1] == "T3") and not P.St and "target")
+  if protocol == "liu2016" and st[1] == "T3" then
+    io.stderr:write("both new: skipped (Liu et al.'s protocol has no both-new setting)\n")
+    goto next_setting
+  end
   if lacking then
     io.stderr:write(("%s: skipped (no %s similarity file: a new %s would have nothing to go by)\n")
       :format(st[2], lacking, lacking))
     goto next_setting
   end
-  local r, used = cv(P, st[1], opts.folds, 13, {smooth = with_kernels(smoothing), kron = with_kernels(kronrls_gip),
+  local r, used = cv(P, st[1], CV, {smooth = with_kernels(smoothing), kron = with_kernels(kronrls_gip),
                                                  nrlmf = with_kernels(nrlmf), simec = with_kernels(tuned_simec),
                                                  blend = with_kernels(blend)})
   for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"}, {"nrlmf", "NRLMF"},
                      {"simec", "two-SimEc bce+negatives"}, {"blend", "blend(Kron, NRLMF, SimEc)"}} do
-    results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = r[m[1]].aupr,
-                             aupr_trapz = r[m[1]].aupr_trapz, auc = r[m[1]].auc, folds = used,
-                             seconds = simec.clock() - t0}
+    local v = r[m[1]]
+    results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = v.aupr, aupr_sd = v.aupr_sd,
+                             aupr_trapz = v.aupr_trapz, aupr_trapz_sd = v.aupr_trapz_sd, auc = v.auc,
+                             auc_sd = v.auc_sd, folds = used, seconds = simec.clock() - t0}
   end
   local counts = {}
   for _, c in ipairs(chosen) do counts[c] = (counts[c] or 0) + 1 end
@@ -270,15 +300,29 @@ for _, st in ipairs(SETTINGS) do
   ::next_setting::
 end
 
--- AUPR as average precision and as the trapezoid under the PR curve (papers use either), AUC
-print(("%-9s %-12s %-26s %8s %8s %8s %6s %8s"):format("scenario", "setting", "method", "AUPR", "AUPR-tr", "AUC",
-                                                     "folds", "seconds"))
+-- AUPR as average precision and as the trapezoid under the PR curve (papers
+-- use either; Liu et al. the trapezoid), AUC; means over the folds, and
+-- with several trials the standard deviation of the trials' means
+local trials = protocol == "liu2016" and #splits.LIU2016_SEEDS or 1
+if trials > 1 then
+  print(("%-9s %-12s %-26s %8s %8s %6s %8s %6s %6s %8s"):format("scenario", "setting", "method", "AUPR", "AUPR-tr",
+                                                               "sd", "AUC", "sd", "folds", "seconds"))
+else
+  print(("%-9s %-12s %-26s %8s %8s %8s %6s %8s"):format("scenario", "setting", "method", "AUPR", "AUPR-tr", "AUC",
+                                                       "folds", "seconds"))
+end
 for _, r in ipairs(results) do
-  print(("%-9s %-12s %-26s %8.4f %8.4f %8.4f %6d %8.2f"):format(r.scenario, r.setting, r.method, r.aupr,
-                                                               r.aupr_trapz, r.auc, r.folds, r.seconds))
+  if trials > 1 then
+    print(("%-9s %-12s %-26s %8.4f %8.4f %6.3f %8.4f %6.3f %6d %8.2f"):format(r.scenario, r.setting, r.method,
+      r.aupr, r.aupr_trapz, r.aupr_trapz_sd, r.auc, r.auc_sd, r.folds, r.seconds))
+  else
+    print(("%-9s %-12s %-26s %8.4f %8.4f %8.4f %6d %8.2f"):format(r.scenario, r.setting, r.method, r.aupr,
+                                                                 r.aupr_trapz, r.auc, r.folds, r.seconds))
+  end
 end
 if opts.json then
-  for _, r in ipairs(results) do r.params = {folds = r.folds} end
-  require("simec.report").json(opts.json, "dti-" .. name, results, {seed = 13})
+  for _, r in ipairs(results) do r.params = {folds = r.folds, protocol = protocol} end
+  require("simec.report").json(opts.json, "dti-" .. name, results,
+                               {seed = protocol == "liu2016" and splits.LIU2016_SEEDS or 13})
   print("wrote " .. opts.json)
 end

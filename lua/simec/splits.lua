@@ -229,7 +229,8 @@ end
 -- pairs), "cols" (CVS3: new columns), "both" (a fold of rows and a fold of
 -- columns, only their pairs tested); T1, T2a, T2b, T3 name them too. Trial
 -- t draws its permutations from seed + 100 (t - 1) (rows from that seed,
--- columns +1, pairs +2). Each fold: {trial, fold, train_rows, train_cols
+-- columns +1, pairs +2); with opts.seeds, trial t is Liu et al.'s folds
+-- for seeds[t] instead. Each fold: {trial, seed, fold, train_rows, train_cols
 -- (lists of indices), train (sparse, train_rows x train_cols: the training
 -- interactions), test (sparse, Y's shape: the tested pairs, 1 each),
 -- labels (Y at test's entries, in its order), positives}.
@@ -242,18 +243,44 @@ local function cv_folds_of(n, k, seed)
   return f
 end
 
+-- The folds of Liu et al.'s code (PyDTI's cross_validation) for one trial
+-- seed: one permutation of the n items (pairs in row-major order, or rows,
+-- or columns), cut in k slices of n // k, the last taking the rest
+local function liu_folds_of(n, k, seed)
+  local perm, f, step = rng.new(seed):permutation(n), {}, n // k
+  for p = 1, n do f[perm[p]] = math.min((p - 1) // step + 1, k) end
+  return f
+end
+
+-- the published trial seeds of Liu et al. 2016 (NRLMF; PyDTI), for figures
+-- comparable with the literature's tables
+splits.LIU2016_SEEDS = {7771, 8367, 22, 1812, 4659}
+
 function splits.cv(Y, setting, opts)
   if not sparse.is(Y) then error(("splits.cv: Y must be a sparse matrix, got %s"):format(type(Y)), 2) end
   local kind = CV_SETTINGS[setting] or
                error(("splits.cv: setting must be pairs, rows, cols or both (or T1, T2a, T2b, T3), got %s")
                      :format(tostring(setting)), 2)
   opts = opts or {}
-  local k, trials, seed = opts.folds or 10, opts.trials or 1, opts.seed or 13
+  local k, trials, seed, seeds = opts.folds or 10, opts.trials or 1, opts.seed or 13, opts.seeds
   local nr, nc = Y:shape()
   for name, v in pairs{folds = k, trials = trials, seed = seed} do
     if math.type(v) ~= "integer" or v < 1 then
       error(("splits.cv: %s must be a positive integer, got %s"):format(name, tostring(v)), 2)
     end
+  end
+  if seeds ~= nil then
+    if type(seeds) ~= "table" or #seeds == 0 then
+      error(("splits.cv: seeds must be a list of trial seeds, got %s"):format(type(seeds)), 2)
+    end
+    for i, v in ipairs(seeds) do
+      if math.type(v) ~= "integer" or v < 0 or v > 0xffffffff then
+        error(("splits.cv: seeds[%d] must be an integer in 0..2^32-1, got %s"):format(i, tostring(v)), 2)
+      end
+    end
+    if kind == "both" then error("splits.cv: seeds (Liu et al.'s folds) cover pairs, rows and cols only", 2) end
+    if opts.trials or opts.seed then error("splits.cv: seeds replaces trials and seed; give one or the other", 2) end
+    trials = #seeds
   end
   if k < 2 or k > (kind == "pairs" and nr * nc or kind == "cols" and nc or kind == "rows" and nr or math.min(nr, nc)) then
     error(("splits.cv: %d folds for a %dx%d matrix in the %s setting"):format(k, nr, nc, kind), 2)
@@ -262,7 +289,14 @@ function splits.cv(Y, setting, opts)
   local out = {}
   for t = 1, trials do
     local s = seed + 100 * (t - 1)
-    local rf, cf, pf = cv_folds_of(nr, k, s), cv_folds_of(nc, k, s + 1), cv_folds_of(nr * nc, k, s + 2)
+    local rf, cf, pf
+    if seeds then -- only the setting's own permutation is drawn, as in Liu et al.'s code
+      rf = kind == "rows" and liu_folds_of(nr, k, seeds[t]) or {}
+      cf = kind == "cols" and liu_folds_of(nc, k, seeds[t]) or {}
+      pf = kind == "pairs" and liu_folds_of(nr * nc, k, seeds[t]) or {}
+    else
+      rf, cf, pf = cv_folds_of(nr, k, s), cv_folds_of(nc, k, s + 1), cv_folds_of(nr * nc, k, s + 2)
+    end
     for f = 1, k do
       local function tested(a, b)
         if kind == "pairs" then return pf[(a - 1) * nc + b] == f end
@@ -285,7 +319,8 @@ function splits.cv(Y, setting, opts)
         labels[#labels + 1] = Y:get(a, b)
         positives = positives + labels[#labels]
       end
-      out[#out + 1] = {trial = t, fold = f, train_rows = train_rows, train_cols = train_cols,
+      out[#out + 1] = {trial = t, seed = seeds and seeds[t] or s, fold = f, train_rows = train_rows,
+                       train_cols = train_cols,
                        train = sparse.from_triplets(ri, ci, 1, {rows = #train_rows, cols = #train_cols}),
                        test = test, labels = labels, positives = positives}
     end
@@ -304,10 +339,12 @@ require("simec.help").add{
   "split", "A split table (splits.split, splits.given): scenario, train (train index space), test (full space), " ..
   "row_map/col_map (full -> train index, 0: new), train_items/train_users, test_items/test_users; printing it " ..
   "summarises the counts.",
-  "splits.cv(Y, setting, {folds = 10, trials = 1, seed = 13})", "Cross-validation folds of an interaction " ..
-  "matrix: setting pairs (CVS1), rows (CVS2, new rows), cols (CVS3, new columns) or both (new rows and columns; " ..
-  "T1/T2a/T2b/T3 too); each fold {trial, fold, train_rows, train_cols, train, test, labels, positives}; trial t " ..
-  "uses seed + 100 (t - 1).",
+  "splits.cv(Y, setting, {folds = 10, trials = 1, seed = 13 | seeds = {...}})", "Cross-validation folds of an " ..
+  "interaction matrix: setting pairs (CVS1), rows (CVS2, new rows), cols (CVS3, new columns) or both (new rows and " ..
+  "columns; T1/T2a/T2b/T3 too); each fold {trial, seed, fold, train_rows, train_cols, train, test, labels, " ..
+  "positives}; trial t uses seed + 100 (t - 1). seeds = splits.LIU2016_SEEDS gives one trial per seed with the " ..
+  "folds of Liu et al.'s code (pairs, rows, cols), for figures comparable with published tables.",
+  "splits.LIU2016_SEEDS", "The five trial seeds of Liu et al. 2016 (NRLMF): 7771, 8367, 22, 1812, 4659.",
   "splits.kfold(R, k, {over = \"ratings\" | \"items\" | \"users\", seed})", "k split tables whose test parts " ..
   "partition the ratings (or items, users).",
 }

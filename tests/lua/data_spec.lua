@@ -296,4 +296,12 @@ case("data.dti without a similarity file loads, says so, and dti.lua skips the s
   check(out:find("new targets: skipped (no target similarity file", 1, true), out)
   check(out:find("\nT1 +pairs +KronRLS%-GIP +[%d.]+") and out:find("\nT2a +new drugs +two%-SimEc"), out)
   check(not out:find("\nT2b ") and not out:find("\nT3 "), "no rows for the skipped settings:\n" .. out)
+  -- Liu et al.'s protocol: five trials, standard deviations, no both-new setting
+  out = io.popen(("%s examples/dti.lua %s x --folds 2 --protocol liu2016 2>&1"):format(SIMEC_BIN or "./simec", d))
+    :read("a")
+  check(out:find("Liu et al.'s folds, trial seeds 7771, 8367, 22, 1812, 4659", 1, true), out)
+  check(out:find("AUPR%-tr +sd +AUC +sd") and out:find("\nT1 +pairs +NRLMF +[%d.]+ +[%d.]+ +[%d.]+ +[%d.]+ +[%d.]+ +10 "),
+        out)
+  out = io.popen(("%s examples/dti.lua %s x --protocol bogus 2>&1"):format(SIMEC_BIN or "./simec", d)):read("a")
+  check(out:find("dti: --protocol must be simec or liu2016, got bogus", 1, true), out)
 end)

@@ -173,3 +173,45 @@ case("splits.cv: the four settings of interaction matrices, trials and errors (i
   checkerr("splits.cv: 10 folds for a 9x7 matrix in the cols setting", splits.cv, Y, "cols")
   checkerr("splits.cv: trials must be a positive integer, got 0", splits.cv, Y, "rows", {folds = 3, trials = 0})
 end)
+
+-- Liu et al.'s folds (PyDTI's cross_validation): per trial seed one NumPy
+-- permutation of the pairs (row-major flat indices), rows or columns, cut
+-- in slices of n // k with the rest in the last
+case("splits.cv with seeds: Liu et al.'s folds for the published trial seeds (issue 15)", function()
+  local Y = sparse.from_triplets({1, 2, 3, 4}, {1, 2, 3, 1}, 1, {rows = 4, cols = 3})
+  local folds = splits.cv(Y, "pairs", {seeds = {7771, 22}})
+  eq(#folds, 20)
+  for t, seed in ipairs{7771, 22} do
+    local perm = rng.new(seed):permutation(12) -- 1-based flat pair indices
+    for f = 1, 10 do
+      local fold = folds[(t - 1) * 10 + f]
+      eq(fold.trial, t); eq(fold.seed, seed); eq(fold.fold, f)
+      local want = {}
+      for p = f, f == 10 and 12 or f do
+        local k = perm[p] - 1
+        want[#want + 1] = (k // 3 + 1) .. "," .. (k % 3 + 1)
+      end
+      local got = {}
+      for a, b in fold.test:triplets() do got[#got + 1] = a .. "," .. b end
+      table.sort(want); table.sort(got)
+      eq(table.concat(got, " "), table.concat(want, " "), ("seed %d fold %d"):format(seed, f))
+    end
+  end
+  -- new rows: 23 rows in slices of 2, the last fold 5; the rows' pairs are tested
+  local R = sparse.from_triplets({1, 5, 9, 23}, {1, 2, 3, 1}, 1, {rows = 23, cols = 3})
+  local perm = rng.new(4659):permutation(23)
+  for f, fold in ipairs(splits.cv(R, "rows", {seeds = {4659}})) do
+    local new = {}
+    for p = 2 * f - 1, f == 10 and 23 or 2 * f do new[perm[p]] = true end
+    local count = 0
+    for _ in pairs(new) do count = count + 1 end
+    eq(#fold.train_rows, 23 - count)
+    for _, r in ipairs(fold.train_rows) do check(not new[r], r) end
+    eq(fold.test:nnz(), count * 3)
+  end
+  eq(#splits.LIU2016_SEEDS, 5)
+  checkerr("splits.cv: seeds (Liu et al.'s folds) cover pairs, rows and cols only", splits.cv, Y, "both",
+           {folds = 2, seeds = {1}})
+  checkerr("splits.cv: seeds replaces trials and seed", splits.cv, Y, "pairs", {seeds = {1}, seed = 3})
+  checkerr("splits.cv: seeds[1] must be an integer in 0..2^32-1, got -1", splits.cv, Y, "pairs", {seeds = {-1}})
+end)
