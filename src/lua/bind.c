@@ -20,9 +20,8 @@ int bind_raise(lua_State *L, const core_err *e)
  * incremental collector; smaller ones take none, because in generational
  * mode (the host's default) every step is a minor collection, and frequent
  * ones promote short-lived matrices to the old generation, where only a
- * major collection frees them (stepping from 64 KiB up raised the quick
- * study's peak from 98 to 266 MiB). As steps do not free dropped matrices
- * in time there, a full collection also runs whenever the core's memory
+ * major collection frees them. As steps do not free dropped matrices in
+ * time there, a full collection also runs whenever the core's memory
  * has doubled since the last one (and is above 256 MiB). */
 #define GC_FLOOR ((size_t)256 << 20)
 
