@@ -368,6 +368,20 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
   end end
 end)
 
+case("models.wnn_profiles: the i-th nearest training row weighted T^(i-1) (issue 15)", function()
+  local Y = sparse.from_dense(matrix.new{{1, 0, 1}, {0, 1, 0}, {1, 1, 0}})
+  local S = matrix.new{{0.9, 0.1, 0.5}, {0.2, 0.3, 0.1}}
+  local P = models.wnn_profiles(Y, S, 0.5)
+  -- query 1: rows 1, 3, 2 by similarity: 1 x (1,0,1) + 0.5 x (1,1,0) + 0.25 x (0,1,0)
+  near((P:row(1) - matrix.new{{1.5, 0.75, 1}}):norm(), 0, 1e-15)
+  -- query 2: rows 2, 1, 3: (0,1,0) + 0.5 (1,0,1) + 0.25 (1,1,0)
+  near((P:row(2) - matrix.new{{0.75, 1.25, 0.5}}):norm(), 0, 1e-15)
+  -- weights below 1e-4 are left out: with T = 0.001 only the two nearest count
+  near((models.wnn_profiles(Y, S, 0.001):row(1) - matrix.new{{1.001, 0.001, 1}}):norm(), 0, 1e-15)
+  checkerr("models.wnn_profiles: T must be in (0, 1), got 1", models.wnn_profiles, Y, S, 1)
+  checkerr("models.wnn_profiles: S_rows has 2 columns for 3 training rows", models.wnn_profiles, Y, S:sub(1, 2, 1, 2))
+end)
+
 -- NRLMF's objective written out entry by entry: the model's first AdaGrad
 -- step on U is theta x the sign of its gradient, which must match finite
 -- differences of this objective; a drug without training interactions is

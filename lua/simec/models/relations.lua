@@ -31,7 +31,34 @@ function models.gip_kernel(Y, bandwidth)
   return K
 end
 
--- Kronecker regularised least squares (KronRLS): the pairwise kernel
+-- Weighted nearest-neighbour profiles (van Laarhoven and Marchiori 2013):
+-- a row without interactions of its own (a new drug) borrows those of the
+-- training rows, the i-th most similar weighted T^(i-1) (down to 1e-4), so
+-- that profile-based kernels and models have something to go by. Y: the
+-- training profiles (training rows x columns, sparse 0/1); S_rows: the
+-- query rows' similarities to the training rows (queries x training
+-- rows). Returns the queries' profiles (dense, queries x columns), not
+-- normalised, as in the paper's code.
+function models.wnn_profiles(Y, S_rows, T)
+  check_sparse(Y, "Y")
+  T = T or 0.7
+  if type(T) ~= "number" or not (T > 0 and T < 1) then
+    error(("models.wnn_profiles: T must be in (0, 1), got %s"):format(tostring(T)), 2)
+  end
+  if S_rows:ncols() ~= Y:nrows() then
+    error(("models.wnn_profiles: S_rows has %d columns for %d training rows"):format(S_rows:ncols(), Y:nrows()), 2)
+  end
+  local D = Y:dense()
+  local n = math.min(Y:nrows(), math.floor(math.log(1e-4) / math.log(T)) + 1) -- weights below 1e-4 add nothing
+  local idx = S_rows:topk(n)
+  local W = matrix.zeros(S_rows:nrows(), Y:nrows())
+  for q = 1, S_rows:nrows() do
+    for i = 1, n do W:set(q, idx:get(q, i), T ^ (i - 1)) end
+  end
+  return W * D
+end
+
+-- Kronecker regularised least squares (KronRLS): the pairwise kernel-- Kronecker regularised least squares (KronRLS): the pairwise kernel
 -- Kd (x) Kt, solved through the two eigendecompositions in the training
 -- space, A = Ud [(Ud' Y Ut) / (wd wt' + sigma)] Ut'. Y: training rows x
 -- training columns (sparse 0/1); Kd, Kt: their kernels (dense, symmetric).
@@ -228,6 +255,9 @@ require("simec.help").add{
   "(Liu et al. 2016) of the 0/1 matrix Y (rows x columns) with row and column similarities Sd, St: positives weighted " ..
   "c times, l2 penalties lambda_d/lambda_t, graph Laplacians of each side's k nearest neighbours weighted alpha/beta, " ..
   "AdaGrad with step theta. An NRLMF object.",
+  "models.wnn_profiles(Y, S_rows [, T = 0.7])", "Weighted nearest-neighbour interaction profiles (van Laarhoven " ..
+  "and Marchiori 2013) of query rows from their similarities to Y's training rows: the i-th most similar training " ..
+  "row's profile weighted T^(i-1) (down to 1e-4), summed; dense, queries x columns.",
   "NRLMF:scores(Sd_rows, St_rows [, row_map, col_map])", "Interaction probabilities of query rows x query columns " ..
   "from their similarities to the training ones; the maps give each query's training index (0: new). A query without " ..
   "training interactions takes the similarity-weighted factors of its n nearest training members that have some.",
