@@ -183,11 +183,11 @@ function models.nrlmf(Y, Sd, St, opts)
     local P = (m.U * m.V:t()):apply("sigmoid"):mul(Ic1)
     local dU = Ic * m.V - P * m.V - m.U * o.lambda_d - m.DL * m.U * o.alpha
     gu = gu + dU:mul(dU)
-    m.U = m.U + dU:div(gu:apply("sqrt")) * o.theta
+    m.U = m.U + dU:div(gu:apply("sqrt"):maximum(1e-300)) * o.theta -- a zero gradient steps 0, not NaN
     P = (m.U * m.V:t()):apply("sigmoid"):mul(Ic1)
     local dV = Ic:t() * m.U - P:t() * m.U - m.V * o.lambda_t - m.TL * m.V * o.beta
     gv = gv + dV:mul(dV)
-    m.V = m.V + dV:div(gv:apply("sqrt")) * o.theta
+    m.V = m.V + dV:div(gv:apply("sqrt"):maximum(1e-300)) * o.theta
     m.iterations = it
     local now = log_likelihood(m, m.U * m.V:t(), Ic, Ic1)
     if math.abs((now - last) / math.abs(last)) < 1e-5 then break end
