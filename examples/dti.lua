@@ -100,21 +100,23 @@ local function cv(P, setting, cvopts, models_, only)
     for _, key in ipairs(KEYS) do
       local sum, n, means = 0, 0, {}
       for _, t in pairs(trials) do sum, n, means[#means + 1] = sum + t[key], n + t.n, t[key] / t.n end
-      local mean, ss = n > 0 and sum / n or 0, 0
-      local tm = 0
-      for _, x in ipairs(means) do tm = tm + x / #means end
-      for _, x in ipairs(means) do ss = ss + (x - tm) ^ 2 end
-      out[m][key], out[m][key .. "_sd"] = mean, #means > 1 and math.sqrt(ss / (#means - 1)) or 0
+      out[m][key] = n > 0 and sum / n or 0
+      out[m][key .. "_sd"] = #means > 1 and select(2, metrics.mean_sd(means)) or 0
     end
   end
   return out, used
 end
 
-local function smoothing(P, train_d, train_t, Ytr, pattern)
-  local sc = kernel(P.Sd, train_d) * Ytr:dense() * kernel(P.St, train_t):t()
+-- a dense score matrix read at the pattern's entries, in its order
+local function at(sc, pattern)
   local out = {}
   for a, b in pattern:triplets() do out[#out + 1] = sc:get(a, b) end
   return out
+end
+
+local function smoothing(P, train_d, train_t, Ytr, pattern)
+  local sc = kernel(P.Sd, train_d) * Ytr:dense() * kernel(P.St, train_t):t()
+  return at(sc, pattern)
 end
 
 -- KronRLS with GIP kernels (van Laarhoven et al. 2011), one of the field's
@@ -134,9 +136,7 @@ local function kronrls_gip(P, train_d, train_t, Ytr, pattern)
   local Kd, Kd_rows = side(P.Sd, train_d, Ytr)
   local Kt, Kt_rows = side(P.St, train_t, Ytr:t())
   local sc = models.kronrls(Ytr, Kd, Kt, {sigma = KRON.sigma}):scores(Kd_rows, Kt_rows)
-  local out = {}
-  for a, b in pattern:triplets() do out[#out + 1] = sc:get(a, b) end
-  return out
+  return at(sc, pattern)
 end
 
 -- KronRLS with GIP kernels and weighted nearest-neighbour profiles (WNN-GIP;
@@ -172,9 +172,7 @@ local function wnn_kronrls(P, train_d, train_t, Ytr, pattern)
   local Kd = (P.Sd + matrix.eye(nd) * WNN.ridge) * (1 - WNN.weight) + models.gip_kernel(Dsp) * WNN.weight
   local Kt = (P.St + matrix.eye(nt) * WNN.ridge) * (1 - WNN.weight) + models.gip_kernel(Dsp:t()) * WNN.weight
   local sc = models.kronrls(Dsp, Kd, Kt, {sigma = WNN.sigma}):scores(Kd, Kt)
-  local out = {}
-  for a, b in pattern:triplets() do out[#out + 1] = sc:get(a, b) end
-  return out
+  return at(sc, pattern)
 end
 
 -- NRLMF (Liu et al. 2016) with the settings their code (PyDTI) ships: c 5,
@@ -197,9 +195,7 @@ local function nrlmf(P, train_d, train_t, Ytr, pattern, _, seed)
                          P.St:select_rows(train_t):select_cols(train_t), o)
   local sc = m:scores(P.Sd:select_cols(train_d), P.St:select_cols(train_t), map(train_d, P.Sd:nrows()),
                       map(train_t, P.St:nrows()))
-  local out = {}
-  for a, b in pattern:triplets() do out[#out + 1] = sc:get(a, b) end
-  return out
+  return at(sc, pattern)
 end
 
 local function two_simec(p)
@@ -224,25 +220,12 @@ local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
   return two_simec(best)(P, train_d, train_t, Ytr, pattern)
 end
 
--- Scores as their ranks among the pattern's pairs, in (0, 1]: the blend
--- averages models whose scores live on different scales
+-- Scores as their ranks among the pattern's pairs (tied scores share their
+-- mean rank), in (0, 1]: the blend averages models whose scores live on
+-- different scales
 local function ranks(v)
-  if matrix.is(v) then
-    local t = {}
-    for i = 1, v:nrows() * v:ncols() do t[i] = v:get(i) end
-    v = t
-  end
-  local order = {}
-  for i = 1, #v do order[i] = i end
-  table.sort(order, function(a, b) return v[a] < v[b] end)
-  local out, i = {}, 1
-  while i <= #order do -- tied scores share their mean rank
-    local j = i
-    while j < #order and v[order[j + 1]] == v[order[i]] do j = j + 1 end
-    for q = i, j do out[order[q]] = (i + j) / 2 / #v end
-    i = j + 1
-  end
-  return out
+  local r = metrics.ranks(v)
+  return r / r:nrows()
 end
 
 -- A blend of KronRLS-GIP, NRLMF and the two-SimEc (its grid's largest
@@ -256,12 +239,8 @@ local blend_chosen = {}
 local function blend(P, train_d, train_t, Ytr, pattern, setting, seed)
   local members = {kron = kronrls_gip, nrlmf = nrlmf, simec = two_simec{embedding = 30, epochs = 60}}
   local function combined(scores, w)
-    local out = {}
-    for i = 1, #scores[1] do
-      local v = 0
-      for m = 1, #scores do v = v + w[m] * scores[m][i] end
-      out[i] = v
-    end
+    local out = scores[1] * w[1]
+    for m = 2, #scores do out = out + scores[m] * w[m] end
     return out
   end
   local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
@@ -298,6 +277,15 @@ local function with_kernels(fn)
   end
 end
 
+-- "a x3, b x1": how often each setting was chosen
+local function tally(list)
+  local counts, out = {}, {}
+  for _, c in ipairs(list) do counts[c] = (counts[c] or 0) + 1 end
+  for c, k in pairs(counts) do out[#out + 1] = ("%s x%d"):format(c, k) end
+  table.sort(out)
+  return table.concat(out, ", ")
+end
+
 local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
 local results = {}
 for _, st in ipairs(SETTINGS) do
@@ -325,17 +313,8 @@ for _, st in ipairs(SETTINGS) do
                              aupr_trapz = v.aupr_trapz, aupr_trapz_sd = v.aupr_trapz_sd, auc = v.auc,
                              auc_sd = v.auc_sd, folds = used, seconds = simec.clock() - t0}
   end
-  local counts = {}
-  for _, c in ipairs(chosen) do counts[c] = (counts[c] or 0) + 1 end
-  local list = {}
-  for c, k in pairs(counts) do list[#list + 1] = ("%s x%d"):format(c, k) end
-  table.sort(list)
-  io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], table.concat(list, ", ")))
-  counts, list = {}, {}
-  for _, c in ipairs(blend_chosen) do counts[c] = (counts[c] or 0) + 1 end
-  for c, k in pairs(counts) do list[#list + 1] = ("%s x%d"):format(c, k) end
-  table.sort(list)
-  io.stderr:write(("%s: blend weights (Kron/NRLMF/SimEc) chosen per fold: %s\n"):format(st[2], table.concat(list, ", ")))
+  io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], tally(chosen)))
+  io.stderr:write(("%s: blend weights (Kron/NRLMF/SimEc) chosen per fold: %s\n"):format(st[2], tally(blend_chosen)))
   ::next_setting::
 end
 

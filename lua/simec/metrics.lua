@@ -64,6 +64,17 @@ function metrics.ranks(v)
   return matrix.new(r)
 end
 
+-- mean and sample standard deviation (0 for one value) of a list, as the
+-- study's and the examples' spreads over seeds and trials report them
+function metrics.mean_sd(xs)
+  local n, s = #xs, 0
+  for _, x in ipairs(xs) do s = s + x end
+  local m = s / n
+  local v = 0
+  for _, x in ipairs(xs) do v = v + (x - m) ^ 2 end
+  return m, n > 1 and math.sqrt(v / (n - 1)) or 0
+end
+
 function metrics.spearman(a, b)
   local x, y = pair(a, b)
   return metrics.pearson(metrics.ranks(x), metrics.ranks(y))
@@ -201,6 +212,7 @@ require("simec.help").add{
   "metrics.pearson(a, b)", "Pearson correlation of two equally long vectors (lists or matrices).",
   "metrics.spearman(a, b)", "Spearman rank correlation (average ranks for ties).",
   "metrics.ranks(v)", "The ranks of v's values (1 = smallest), ties averaged.",
+  "metrics.mean_sd(xs)", "The mean and the sample standard deviation (n - 1; 0 for one value) of a list of numbers.",
   "metrics.upper(S)", "The strict upper triangle of a square matrix as a vector (for comparing similarity matrices).",
   "metrics.auc_aupr(scores, labels)", "AUC, AUPR as average precision, and AUPR as the trapezoid area under the " ..
   "precision-recall curve from (0, 1), of one pooled list of scores and 0/1 labels; tied scores are one threshold " ..

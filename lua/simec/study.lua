@@ -527,14 +527,7 @@ end
 
 -- Summaries ---------------------------------------------------------------
 
-local function mean_sd(xs)
-  local n, s = #xs, 0
-  for _, x in ipairs(xs) do s = s + x end
-  local m = s / n
-  local v = 0
-  for _, x in ipairs(xs) do v = v + (x - m) ^ 2 end
-  return m, n > 1 and math.sqrt(v / (n - 1)) or 0
-end
+local mean_sd = metrics.mean_sd
 
 -- One row per scenario and method, over seeds: mean and standard deviation
 -- of RMSE and MAE, and the per-seed settings.
