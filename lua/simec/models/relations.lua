@@ -177,10 +177,11 @@ function models.nrlmf(Y, Sd, St, opts)
   local W = matrix.randn(nd + nt, o.factors, o.seed) * scale
   m.U, m.V = W:sub(1, nd, 1, o.factors):copy(), W:sub(nd + 1, nd + nt, 1, o.factors):copy()
   local gu, gv = matrix.zeros(nd, o.factors), matrix.zeros(nt, o.factors)
-  local last = log_likelihood(m, m.U * m.V:t(), Ic, Ic1)
+  local A = m.U * m.V:t() -- U V' for the current U and V: the likelihood's and the next U step's
+  local last = log_likelihood(m, A, Ic, Ic1)
   m.iterations = 0
   for it = 1, o.iterations do
-    local P = (m.U * m.V:t()):apply("sigmoid"):mul(Ic1)
+    local P = A:apply("sigmoid"):mul(Ic1)
     local dU = Ic * m.V - P * m.V - m.U * o.lambda_d - m.DL * m.U * o.alpha
     gu = gu + dU:mul(dU)
     m.U = m.U + dU:div(gu:apply("sqrt"):maximum(1e-300)) * o.theta -- a zero gradient steps 0, not NaN
@@ -189,7 +190,8 @@ function models.nrlmf(Y, Sd, St, opts)
     gv = gv + dV:mul(dV)
     m.V = m.V + dV:div(gv:apply("sqrt"):maximum(1e-300)) * o.theta
     m.iterations = it
-    local now = log_likelihood(m, m.U * m.V:t(), Ic, Ic1)
+    A = m.U * m.V:t()
+    local now = log_likelihood(m, A, Ic, Ic1)
     if math.abs((now - last) / math.abs(last)) < 1e-5 then break end
     last = now
   end
