@@ -50,6 +50,19 @@ function T.case(name, fn)
   end
 end
 
+-- A random 0/1 fixture: rows x cols, each entry 1 with probability p, drawn
+-- row by row from rng.new(seed), as a sparse matrix
+function T.random_binary(rows, cols, p, seed)
+  local simec = require "simec"
+  local g, I, J = simec.rng.new(seed), {}, {}
+  for a = 1, rows do
+    for b = 1, cols do
+      if g:uniform() < p then I[#I + 1], J[#J + 1] = a, b end
+    end
+  end
+  return simec.sparse.from_triplets(I, J, 1, {rows = rows, cols = cols})
+end
+
 function T.tmpname()
   local p = os.tmpname()
   os.remove(p)

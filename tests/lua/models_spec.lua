@@ -314,10 +314,7 @@ case("ranking metrics treat tied scores as one threshold, never by position (iss
 end)
 
 case("models.ease equals a ridge regression of each item on the others (issue 15)", function()
-  local g = rng.new(3)
-  local I, J = {}, {}
-  for u = 1, 12 do for i = 1, 6 do if g:uniform() < 0.45 then I[#I + 1], J[#J + 1] = u, i end end end
-  local X = sparse.from_triplets(I, J, 1, {rows = 12, cols = 6})
+  local X = T.random_binary(12, 6, 0.45, 3)
   local lambda = 2.5
   local e = models.ease(X, {lambda = lambda})
   local D = X:dense()
@@ -338,10 +335,7 @@ case("models.ease equals a ridge regression of each item on the others (issue 15
 end)
 
 case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (issue 15)", function()
-  local g = rng.new(5)
-  local I, J = {}, {}
-  for a = 1, 4 do for b = 1, 3 do if g:uniform() < 0.5 then I[#I + 1], J[#J + 1] = a, b end end end
-  local Y = sparse.from_triplets(I, J, 1, {rows = 4, cols = 3})
+  local Y = T.random_binary(4, 3, 0.5, 5)
   local function spd(n, seed) local M = matrix.randn(n, n, seed) return M * M:t() / n + matrix.eye(n) * 0.1 end
   local Kd, Kt = spd(4, 1), spd(3, 2)
   local m = models.kronrls(Y, Kd, Kt, {sigma = 0.7})
@@ -449,10 +443,7 @@ case("models.nrlmf: the first step follows the objective's gradient; cold rows f
 end)
 
 case("models.ials: the objective never rises, and each side solves its normal equations (issue 15)", function()
-  local g = rng.new(2)
-  local I, J = {}, {}
-  for u = 1, 20 do for i = 1, 15 do if g:uniform() < 0.25 then I[#I + 1], J[#J + 1] = u, i end end end
-  local X = sparse.from_triplets(I, J, 1, {rows = 20, cols = 15})
+  local X = T.random_binary(20, 15, 0.25, 2)
   local prev = math.huge
   for it = 1, 4 do
     local l = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = it}):loss(X)

@@ -126,10 +126,7 @@ case("data sets and splits print as summaries, and help describes them (issue 17
 end)
 
 case("splits.cv: the four settings of interaction matrices, trials and errors (issue 15)", function()
-  local g = rng.new(9)
-  local I, J = {}, {}
-  for a = 1, 9 do for b = 1, 7 do if g:uniform() < 0.3 then I[#I + 1], J[#J + 1] = a, b end end end
-  local Y = sparse.from_triplets(I, J, 1, {rows = 9, cols = 7})
+  local Y = T.random_binary(9, 7, 0.3, 9)
   local function key(a, b) return a * 100 + b end
   -- pairs: every pair tested once; training holds the rest of Y
   local seen = {}
