@@ -130,6 +130,11 @@ case("metrics: rmse, mae, pearson, spearman with ties", function()
   check(r == matrix{2, 3.5, 3.5, 1})
   -- average ranks (1, 2.5, 2.5, 4, 5) and (2, 1, 4.5, 4.5, 3): 3.75 / sqrt(9.5 * 9.5)
   near(metrics.spearman({1, 2, 2, 3, 5}, {2, 1, 4, 4, 3}), 3.75 / 9.5, 1e-12)
+  -- mean and sample sd: {2, 4, 4, 4, 5, 5, 7, 9} has mean 5 and squared deviations summing to 32
+  local m, sd = metrics.mean_sd{2, 4, 4, 4, 5, 5, 7, 9}
+  near(m, 5, 1e-15); near(sd, math.sqrt(32 / 7), 1e-15)
+  m, sd = metrics.mean_sd{0.25}
+  eq(m, 0.25); eq(sd, 0)
   local s = sparse.from_triplets({1, 2}, {1, 2}, {3, 4})
   near(metrics.rmse(s, sparse.from_triplets({1, 2}, {1, 2}, {4, 4})), math.sqrt(0.5))
   check(metrics.upper(matrix{{1, 2, 3}, {2, 1, 4}, {3, 4, 1}}) == matrix{2, 3, 4})
