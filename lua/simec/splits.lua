@@ -173,6 +173,20 @@ function splits.given(train, test, item_ids, user_ids)
   return setmetatable(s, Split)
 end
 
+-- A uniform sample of n of R's ratings (all of them when R has no more),
+-- in R's shape and labels: the ratings are permuted with rng.new(seed) as
+-- a T1 split permutes them and the first n are kept.
+function splits.sample(R, n, seed)
+  if math.type(n) ~= "integer" or n < 1 then
+    error(("splits.sample: n must be a positive integer, got %s"):format(tostring(n)), 2)
+  end
+  if n >= R:nnz() then return R end
+  local nitems, nusers = R:shape()
+  local kept = rec.split(R, identity(nitems), nitems, identity(nusers), nusers,
+                         {rng = rng.new(seed or 13), test_from = n, test_to = R:nnz()})
+  return kept
+end
+
 -- k folds over "ratings" (default), "items" or "users"; each fold is a
 -- split table as above (test = fold f). Permutations come from rng.new(seed).
 function splits.kfold(R, k, opts)
@@ -345,6 +359,8 @@ require("simec.help").add{
   "positives}; trial t uses seed + 100 (t - 1). seeds = splits.LIU2016_SEEDS gives one trial per seed with the " ..
   "folds of Liu et al.'s code (pairs, rows, cols), for figures comparable with published tables.",
   "splits.LIU2016_SEEDS", "The five trial seeds of Liu et al. 2016 (NRLMF): 7771, 8367, 22, 1812, 4659.",
+  "splits.sample(R, n [, seed])", "A uniform sample of n of R's ratings (R itself when it has no more), same " ..
+  "shape and labels; the study tunes on one when the training side is large.",
   "splits.kfold(R, k, {over = \"ratings\" | \"items\" | \"users\", seed})", "k split tables whose test parts " ..
   "partition the ratings (or items, users).",
 }

@@ -23,6 +23,12 @@ study.RIDGE_ALPHA = 250
 study.SIMEC = {embedding = 10, l2_reg_emb = 1e-3, optimizer = "adamax"}
 study.SEED = 13
 study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
+-- Settings are chosen on a uniform sample of this many training ratings
+-- when the training side has more (the final fit uses all of them): a
+-- grid's many fits then cost what they cost on ML-1M, whatever the data's
+-- size. Every ml-100k and ml-1m training side is smaller, so their runs are
+-- unaffected. 0 (--tune-ratings 0) tunes on the whole training side.
+study.TUNE_RATINGS = 1000000
 
 local WEIGHTS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
 
@@ -462,8 +468,9 @@ function study.model_names()
 end
 
 -- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
--- | "quick" | a grid set), progress (a function(line) or false). Returns
--- the runs: one row per seed, scenario and model.
+-- | "quick" | a grid set), tune_ratings (default study.TUNE_RATINGS),
+-- progress (a function(line) or false). Returns the runs: one row per
+-- seed, scenario and model.
 function study.run(ds, opts)
   local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"] or
                    study.fail("unknown grid set %s (default or quick)", tostring(opts.grids))
@@ -471,13 +478,25 @@ function study.run(ds, opts)
   local progress = opts.progress
   if progress == nil then progress = function(line) io.stderr:write(line, "\n") end end
   local scenarios = opts.scenarios or (ds.given and {"T1"} or study.SCENARIOS)
+  local tune_max = opts.tune_ratings or study.TUNE_RATINGS
+  if math.type(tune_max) ~= "integer" or tune_max < 0 then
+    study.fail("tune_ratings must be a non-negative integer (0: the whole training side), got %s", tostring(tune_max))
+  end
   local runs, t_start = {}, clock()
   local X = {items = ds.items.features, users = ds.users.features}
   for _, seed in ipairs(opts.seeds or {study.SEED}) do
     for _, sc in ipairs(scenarios) do
       local s = ds.given or splits.split(ds.ratings, sc, {seed = seed, order = ds.order})
       s.seed = seed
-      local inner = splits.split(s.train, sc, {seed = seed})
+      local tune_from = s.train
+      if tune_max > 0 and s.train:nnz() > tune_max then
+        tune_from = splits.sample(s.train, tune_max, seed)
+        if progress then
+          progress(("[seed %d %s] settings chosen on a sample of %d of the %d training ratings"):format(seed, sc,
+                   tune_from:nnz(), s.train:nnz()))
+        end
+      end
+      local inner = splits.split(tune_from, sc, {seed = seed})
       inner.seed = seed
       local X_in = {items = X.items and X.items:select_rows(s.train_items),
                     users = X.users and X.users:select_rows(s.train_users)}
@@ -512,7 +531,8 @@ function study.run(ds, opts)
           c.pred[id] = pred
           local row = {seed = seed, scenario = sc, model = id, method = m.method(c), params = best,
                        val_rmse = val_score, rmse = metrics.rmse(pred, s.test), mae = metrics.mae(pred, s.test),
-                       seconds = clock() - t, features = m.uses(c, best), grid = grid, peak_mb = peak_mb()}
+                       seconds = clock() - t, features = m.uses(c, best), grid = grid, peak_mb = peak_mb(),
+                       tuned_on = tune_from:nnz(), train_ratings = s.train:nnz()}
           runs[#runs + 1] = row
           if progress then
             progress(("%s: validation %.4f, test RMSE %.4f (%s; %s in all)"):format(label, val_score, row.rmse,
@@ -660,18 +680,20 @@ function study.json(path, ds, runs, meta)
     run_rows[#run_rows + 1] = {seed = r.seed, scenario = r.scenario, method = r.method, model = r.model,
                                rmse = r.rmse, mae = r.mae, val_rmse = r.val_rmse, seconds = r.seconds,
                                params = r.params, grid = r.grid, features = r.features, skipped = r.skipped,
-                               by_design = r.structural,
+                               by_design = r.structural, tuned_on = r.tuned_on, train_ratings = r.train_ratings,
                                peak_mb = r.peak_mb}
   end
   local R = ds.ratings or (ds.given and ds.given.train)
   local fields = {
     seeds = meta.seeds, simec_version = simec.version, grids = meta.grid_name, models = meta.models,
+    tune_ratings = meta.tune_ratings or study.TUNE_RATINGS,
     runs = run_rows, comparisons = study.compare(runs, summary), peak_mb = peak_mb(), seconds = meta.seconds,
     data = {name = ds.name, source = ds.source, items = R and R:nrows(), users = R and R:ncols(),
             ratings = R and R:nnz(), given_split = ds.given_name,
             item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
-               "(seeded as the outer split); test ratings scored once, for the chosen setting",
+               "(seeded as the outer split), from a uniform sample of tune_ratings of them when it has more (0: never " ..
+               "sampled); the final fit on the whole training side; test ratings scored once, for the chosen setting",
   }
   report.json(path, ds.name, results, fields)
 end
@@ -741,6 +763,13 @@ function study.parser(spec)
   p:option("--models", "Comma-separated models (default: " .. table.concat(spec.models, ",") .. ").")
   p:option("--seeds", "Split seeds, e.g. 1-5 or 13 (default 13): mean ± sd per row over them.", "13")
   p:flag("--quick", "The small declared grid (a classroom run).")
+  p:option("--tune-ratings", "Choose settings on a sample of this many training ratings when there are more " ..
+           "(0: all of them).", tostring(study.TUNE_RATINGS)):convert(function(v)
+             local n = math.tointeger(tonumber(v))
+             if n and n >= 0 then return n end
+             return nil, ("--tune-ratings must be a non-negative integer (0: the whole training side), got %s")
+                         :format(v)
+           end)
   p:option("--json", "Write the results as JSON to this file.")
   p:flag("--quiet", "No progress on stderr.")
   return p
@@ -797,16 +826,25 @@ function study.main(spec, argv)
     end
     print(("split seeds %s, %s grid, validation from the training side"):format(args.seeds,
           args.quick and "quick" or "default"))
-    local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default"}
+    local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default",
+                  tune_ratings = args.tune_ratings}
     if args.quiet then opts.progress = false end
     local runs = study.run(ds, opts)
     local summary = study.print(ds, runs)
     local seconds = clock() - t0
     print(("total %s (tuning included), seeds %s, %s grid"):format(fmt_time(seconds), args.seeds,
           args.quick and "quick" or "default"))
+    local sampled
+    for _, r in ipairs(runs) do
+      if r.tuned_on and r.tuned_on < r.train_ratings then sampled = r end
+    end
+    if sampled then
+      print(("settings chosen on a sample of %d training ratings where a training side has more (--tune-ratings)")
+        :format(sampled.tuned_on))
+    end
     if args.json then
       study.json(args.json, ds, runs, {seeds = seeds, grid_name = args.quick and "quick" or "default",
-                                       models = model_ids, seconds = seconds})
+                                       models = model_ids, seconds = seconds, tune_ratings = args.tune_ratings})
       print("wrote " .. args.json)
     end
     return summary
@@ -829,8 +867,10 @@ require("simec.help").add{
   "(--help lists the options), loads the data, runs, prints the table, writes --json.",
   "study.load(args)", "The data set a command line names: MovieLens release, --ratings, --train/--test, " ..
   "--synthetic, with feature files.",
-  "study.run(ds, {models, scenarios, seeds, grids = \"default\" | \"quick\", progress})", "The runs: one row per " ..
-  "seed, scenario and model with test and validation RMSE, MAE, chosen settings, seconds, features used.",
+  "study.run(ds, {models, scenarios, seeds, grids = \"default\" | \"quick\", tune_ratings, progress})", "The runs: " ..
+  "one row per seed, scenario and model with test and validation RMSE, MAE, chosen settings, seconds, features " ..
+  "used, and the number of training ratings the settings were chosen on (a sample of tune_ratings, default " ..
+  "study.TUNE_RATINGS, when the training side has more; 0: never sampled).",
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
   "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows: paired gain and its " ..
   "standard error over seeds.",
@@ -849,6 +889,8 @@ require("simec.help").add{
   "study.fail(fmt, ...)", "Raises a usage error: study.main prints it as one line and exits 2.",
   "study.model_names()", "The ids of the models the runner knows, sorted.",
   "study.GRIDS", "The declared grids: default and quick.",
+  "study.TUNE_RATINGS", "Training sides with more ratings are tuned on a uniform sample of this many (the final " ..
+  "fit uses all).",
   "study.FEATURE_HELP", "The --help text of --item-features and --user-features, shared by every example.",
   "study.MODELS", "The models the runner knows, by id.",
 }

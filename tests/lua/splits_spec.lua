@@ -86,6 +86,26 @@ case("splits: bad input", function()
   checkerr("splits.kfold: over must be", splits.kfold, R, 3, {over = "pairs"})
 end)
 
+case("splits.sample: n of the ratings, uniformly, in the matrix's shape and labels", function()
+  local R = data.synthetic{items = 40, users = 30, ratings = 600, seed = 5}.ratings
+  local S = splits.sample(R, 200, 7)
+  eq(S:nnz(), 200)
+  eq(table.concat({S:shape()}, "x"), table.concat({R:shape()}, "x"))
+  eq(table.concat(S:row_labels(), ","), table.concat(R:row_labels(), ","))
+  eq(table.concat(S:col_labels(), ","), table.concat(R:col_labels(), ","))
+  local D, DS = R:dense(), S:dense()
+  local kept = 0
+  for i = 1, 40 do for j = 1, 30 do
+    if DS:get(i, j) ~= 0 then check(DS:get(i, j) == D:get(i, j), "a sampled rating keeps its value"); kept = kept + 1 end
+  end end
+  eq(kept, 200)
+  eq((splits.sample(R, 200, 7):dense() - DS):norm(), 0)
+  check((splits.sample(R, 200, 8):dense() - DS):norm() > 0, "another seed, another sample")
+  check(rawequal(splits.sample(R, 600), R) and rawequal(splits.sample(R, 1000000), R), "no more than R has: R")
+  checkerr("splits.sample: n must be a positive integer, got 0", splits.sample, R, 0)
+  checkerr("splits.sample: n must be a positive integer, got 2.5", splits.sample, R, 2.5)
+end)
+
 case("kfold: the test folds partition the ratings, items or users", function()
   local R = data.synthetic{items = 80, users = 90, ratings = 1500, seed = 2}.ratings
   local folds = splits.kfold(R, 4)

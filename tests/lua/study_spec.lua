@@ -138,6 +138,7 @@ case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON w
   local doc = cjson.decode(T.read(json))
   os.remove(json)
   eq(doc.dataset, "ml-100k"); eq(doc.seed, 13); eq(doc.seeds[1], 13); eq(doc.grids, "quick")
+  eq(doc.tune_ratings, study.TUNE_RATINGS)
   check(type(doc.simec_version) == "string" and doc.peak_mb > 0)
   eq(doc.data.items, 120); eq(doc.data.users, 90)
   eq(doc.data.item_features[1], "genre (19)")
@@ -146,6 +147,7 @@ case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON w
   for _, r in ipairs(doc.runs) do
     if not r.skipped then
       check(r.rmse > 0 and r.val_rmse > 0 and r.seconds >= 0 and r.seed == 13, r.method)
+      check(r.tuned_on == r.train_ratings and r.train_ratings > 0, "a small training side is never sampled")
       if r.model == "biases" then
         -- the declared grid is recorded, and the chosen setting is one of it
         eq(#r.grid.reg_items, #study.GRIDS.quick.biases.reg_items)
@@ -228,6 +230,8 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --item-features /nonexistent", "all_tasks: item features: /nonexistent: No such file or directory"},
     {"--synthetic --no-features both --user-features /dev/null",
      "all_tasks: --no-features both contradicts --user-features"},
+    {"--synthetic --tune-ratings=-5", "all_tasks: --tune-ratings must be a non-negative integer"},
+    {"--synthetic --tune-ratings many", "all_tasks: --tune-ratings must be a non-negative integer"},
   }
   for _, c in ipairs(cases) do
     local o, e, ok = run(BIN .. " examples/all_tasks.lua " .. c[1])
@@ -320,6 +324,37 @@ case("the protocol: settings are scored on validation ratings only; the test set
   eq(#seen, 4)
   for k = 1, 3 do check(not seen[k].test, "tuning on validation") end
   check(seen[4].test and seen[4].value == runs[1].params.v, "one test fit, with the chosen setting")
+end)
+
+case("the tuning sample: a large training side is tuned on a sample of it, the final fit uses all of it", function()
+  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, seed = 8}
+  local trains = {}
+  local saved = study.MODELS.probe
+  study.MODELS.probe = {
+    method = function() return "probe" end,
+    grid = "probe",
+    fit = function(c, sp, _, p)
+      trains[#trains + 1] = {final = sp == c.s, nnz = sp.train:nnz() + (sp == c.s and 0 or sp.test:nnz())}
+      return models.means(sp.train, {shrinkage = p.v}):predict(sp.test, sp.row_map, sp.col_map)
+    end,
+    uses = function() return "none" end,
+  }
+  local grids = {probe = {v = {0, 1}}}
+  local ok, runs = pcall(study.run, ds, {models = {"probe"}, scenarios = {"T1"}, grids = grids, progress = false,
+                                         tune_ratings = 500})
+  local ok2, all = pcall(study.run, ds, {models = {"probe"}, scenarios = {"T1"}, grids = grids, progress = false})
+  local bad = {pcall(study.run, ds, {models = {"probe"}, scenarios = {"T1"}, grids = grids, progress = false,
+                                     tune_ratings = -1})}
+  study.MODELS.probe = saved
+  check(ok and ok2, tostring(runs) .. tostring(all))
+  eq(#trains, 6)
+  -- validation and its training part together are the 500-rating sample
+  eq(trains[1].nnz, 500); eq(trains[2].nnz, 500)
+  check(trains[3].final and trains[3].nnz == 1400, "the final fit sees the whole training side")
+  eq(runs[1].tuned_on, 500); eq(runs[1].train_ratings, 1400)
+  -- below study.TUNE_RATINGS nothing is sampled
+  eq(trains[4].nnz, 1400); eq(all[1].tuned_on, 1400)
+  check(not bad[1] and tostring(bad[2].msg):find("tune_ratings must be a non%-negative integer"), tostring(bad[2]))
 end)
 
 case("fixed bugs: sgd's learning rate however named; fit_split's seed reaches the initial weights", function()
