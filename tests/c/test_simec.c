@@ -184,10 +184,10 @@ static void test_gram_matches_chunked(void)
     }
 }
 
-/* Training on zero-filled sparse targets (the Gram pass, V's gradient
- * completed in the optimiser's pass, V^T V carried between batches) must
- * follow training on the same targets stored dense (every output formed):
- * Adamax with an l2 penalty on the last layer, then a frozen last layer. */
+/* Training on zero-filled sparse targets (the Gram pass: V's gradient from
+ * V (Y^T Y) and the stored entries, never forming the outputs) must follow
+ * training on the same targets stored dense (every output formed): Adamax
+ * with an l2 penalty on the last layer, then a frozen last layer. */
 static void test_gram_fit_matches_dense(void)
 {
     int k;
