@@ -169,6 +169,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	sh scripts/bench/io.sh
 	sh scripts/bench/baselines.sh
+	sh scripts/bench/mcmc.sh --sizes 100k
 
 # Lua's module directories for the installed simec.so and lua/simec/*.lua
 LUA_CMOD := $(PREFIX)/lib/lua/5.4

@@ -1,0 +1,59 @@
+-- The benchmarks' own logic (issue 18): a peer must get the data simec
+-- fits, in the peer's format.
+local T = require "simec.test"
+local check, eq, case = T.check, T.eq, T.case
+local data, splits = require "simec.data", require "simec.splits"
+local BIN = SIMEC_BIN or "./simec"
+
+local function lines(path)
+  local t = {}
+  for l in io.lines(path) do t[#t + 1] = l end
+  return t
+end
+
+case("mcmc.sh: libFM's block-structure files hold simec's T1 split, ids and features", function()
+  local dir = T.tmpname()
+  os.execute("mkdir -p " .. dir)
+  check(os.execute(BIN .. " scripts/bench/mcmc_side.lua write 100k " .. dir .. " >/dev/null"), "write")
+  -- the same data and split as mcmc_side.lua's "100k"
+  local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
+                            seed = 13}
+  local s = splits.split(ds.ratings, "T1", {seed = 13})
+  for _, rel in ipairs{{"item", 1682, ds.items.features}, {"user", 943, ds.users.features}} do
+    local name, n, X = rel[1], rel[2], rel[3]
+    local x, g = lines(dir .. "/" .. name .. ".libfm"), lines(dir .. "/" .. name .. ".groups")
+    eq(#x, n)
+    eq(#g, n + X:ncols())
+    eq(g[1], "0"); eq(g[n], "0"); eq(g[n + 1], "1"); eq(g[#g], "1")
+    -- row r: its id, then its features at n + column - 1, values as stored
+    local D = X:dense()
+    for _, r in ipairs{1, 2, n} do
+      local attrs = {}
+      for a, v in x[r]:gmatch("(%d+):(%S+)") do attrs[tonumber(a)] = tonumber(v) end
+      check(x[r]:sub(1, 2) == "0 " and attrs[r - 1] == 1, name .. " row " .. r .. ": its id")
+      local cnt = 0
+      for j = 1, X:ncols() do
+        if D:get(r, j) ~= 0 then
+          eq(attrs[n + j - 1], D:get(r, j), name .. " row " .. r .. " feature " .. j)
+          cnt = cnt + 1
+        end
+      end
+      local all = 0
+      for _ in pairs(attrs) do all = all + 1 end
+      eq(all, cnt + 1, name .. " row " .. r .. ": nothing else")
+    end
+  end
+  for _, part in ipairs{{"train", s.train}, {"test", s.test}} do
+    local y, it, us = lines(dir .. "/" .. part[1] .. ".libfm"), lines(dir .. "/item." .. part[1]),
+                      lines(dir .. "/user." .. part[1])
+    eq(#y, part[2]:nnz()); eq(#it, #y); eq(#us, #y)
+    local c = 0
+    for i, j, v in part[2]:triplets() do
+      c = c + 1
+      if c % 997 == 1 or c == #y then
+        eq(tonumber(y[c]), v); eq(tonumber(it[c]), i - 1); eq(tonumber(us[c]), j - 1)
+      end
+    end
+  end
+  os.execute("rm -rf " .. dir)
+end)
