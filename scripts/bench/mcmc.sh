@@ -55,14 +55,14 @@ for size in $SIZES; do
     n=${SWEEPS:-$([ "$size" = 100k ] && echo 100 || echo 20)}
     D="$DIR/$size"
     mkdir "$D"
-    ./simec scripts/bench/mcmc_side.lua write "$size" "$D" >/dev/null
+    ./simec scripts/bench/peers.lua libfm "$size" "$D" >/dev/null
     for r in item user; do
         "$BIN/convert" --ifile "$D/$r.libfm" --ofilex "$D/$r.x" --ofiley "$D/$r.y" >/dev/null
         "$BIN/transpose" --ifile "$D/$r.x" --ofile "$D/$r.xt" >/dev/null
     done
     for run in $(seq "$RUNS"); do
         l=$(load)
-        /usr/bin/time -f "%e %M" -o "$D/time" ./simec scripts/bench/mcmc_side.lua run "$size" "$K" "$n" "$run" >"$D/simec.out"
+        /usr/bin/time -f "%e %M" -o "$D/time" ./simec scripts/bench/peers.lua mcmc "$size" "$K" "$n" "$run" >"$D/simec.out"
         echo "$size simec $run $l $n $(cat "$D/simec.out") $(cat "$D/time")" >>"$RESULTS"
         l=$(load)
         (cd "$D" && /usr/bin/time -f "%e %M" -o time "$BIN/libFM" -task r -train train.libfm -test test.libfm \

@@ -1,5 +1,5 @@
 -- The benchmarks' own logic (issue 18): a peer must get the data simec
--- fits, in the peer's format.
+-- fits, in the peer's format (scripts/bench/peers.lua).
 local T = require "simec.test"
 local check, eq, case = T.check, T.eq, T.case
 local data, splits = require "simec.data", require "simec.splits"
@@ -14,8 +14,8 @@ end
 case("mcmc.sh: libFM's block-structure files hold simec's T1 split, ids and features", function()
   local dir = T.tmpname()
   os.execute("mkdir -p " .. dir)
-  check(os.execute(BIN .. " scripts/bench/mcmc_side.lua write 100k " .. dir .. " >/dev/null"), "write")
-  -- the same data and split as mcmc_side.lua's "100k"
+  check(os.execute(BIN .. " scripts/bench/peers.lua libfm 100k " .. dir .. " >/dev/null"), "write")
+  -- the same data and split as peers.lua's "100k"
   local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
                             seed = 13}
   local s = splits.split(ds.ratings, "T1", {seed = 13})
@@ -52,6 +52,28 @@ case("mcmc.sh: libFM's block-structure files hold simec's T1 split, ids and feat
       c = c + 1
       if c % 997 == 1 or c == #y then
         eq(tonumber(y[c]), v); eq(tonumber(it[c]), i - 1); eq(tonumber(us[c]), j - 1)
+      end
+    end
+  end
+  os.execute("rm -rf " .. dir)
+end)
+
+case("mf.sh: LIBMF's files hold simec's T1 split, users as rows, 0-based", function()
+  local dir = T.tmpname()
+  os.execute("mkdir -p " .. dir)
+  check(os.execute(BIN .. " scripts/bench/peers.lua libmf 100k " .. dir .. " >/dev/null"), "write")
+  local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
+                            seed = 13}
+  local s = splits.split(ds.ratings, "T1", {seed = 13})
+  for _, part in ipairs{{"train", s.train}, {"test", s.test}} do
+    local l = lines(dir .. "/" .. part[1] .. ".txt")
+    eq(#l, part[2]:nnz())
+    local c = 0
+    for i, j, v in part[2]:triplets() do
+      c = c + 1
+      if c % 499 == 1 or c == #l then
+        local u, it, r = l[c]:match("^(%d+) (%d+) (%S+)$")
+        eq(tonumber(u), j - 1); eq(tonumber(it), i - 1); eq(tonumber(r), v)
       end
     end
   end

@@ -1,8 +1,11 @@
--- The data and the simec side of scripts/bench/mcmc.sh: synthetic ratings
--- of a size (SIZES below), the study's T1 split (seed 13), item and user
--- features, a factorization machine of rank K by Gibbs sampling.
---   simec mcmc_side.lua write SIZE DIR         -- the split in libFM's block-structure files
---   simec mcmc_side.lua run SIZE K SWEEPS SEED -- models.mcmc on it: "seconds S setup S rmse R"
+-- The data and the simec side of the benchmarks against peers built from
+-- source (mcmc.sh: libFM, mf.sh: LIBMF): synthetic ratings of a size
+-- (SIZES below), the study's T1 split (seed 13), in the peer's format, and
+-- simec's model on the same split.
+--   simec peers.lua libfm SIZE DIR             -- libFM's block-structure files
+--   simec peers.lua mcmc SIZE K SWEEPS SEED    -- models.mcmc: "seconds S setup S rmse R"
+--   simec peers.lua libmf SIZE DIR             -- LIBMF's "row col value" files (0-based)
+--   simec peers.lua mf SIZE K EPOCHS SEED      -- SimEc(I) masked: "epoch E seconds S rmse R" per epoch
 -- libFM's design per rating is two relations (-relation DIR/item,DIR/user):
 -- an item's id and features, a user's id and features, each its own prior
 -- group (.groups), as models.mcmc groups them; its predictions average
@@ -17,7 +20,7 @@ local SIZES = {
 }
 
 local mode, size = arg[1], arg[2]
-local spec = SIZES[size] or error(("mcmc_side: size must be 100k or 10m, got %s"):format(tostring(size)))
+local spec = SIZES[size] or error(("peers: size must be 100k or 10m, got %s"):format(tostring(size)))
 local ds = data.synthetic(spec)
 local Xi, Xu = ds.items.features, spec.user_features > 0 and ds.users.features or nil
 local s = splits.split(ds.ratings, "T1", {seed = 13})
@@ -76,14 +79,22 @@ local function cases(dir, part, S)
   us(nil)
 end
 
-if mode == "write" then
+if mode == "libfm" then
   local dir = arg[3]
   relation(dir, "item", ds.ratings:nrows(), Xi)
   relation(dir, "user", ds.ratings:ncols(), Xu)
   cases(dir, "train", s.train)
   cases(dir, "test", s.test)
   print(("%d train, %d test ratings"):format(s.train:nnz(), s.test:nnz()))
-elseif mode == "run" then
+elseif mode == "libmf" then
+  -- rows users, columns items, as LIBMF's examples have them
+  for _, part in ipairs{{"train", s.train}, {"test", s.test}} do
+    local w = writer(("%s/%s.txt"):format(arg[3], part[1]))
+    for i, j, v in part[2]:triplets() do w(("%d %d %.17g"):format(j - 1, i - 1, v)) end
+    w(nil)
+  end
+  print(("%d train, %d test ratings"):format(s.train:nnz(), s.test:nnz()))
+elseif mode == "mcmc" then
   local k, sweeps, seed = math.tointeger(tonumber(arg[3])), math.tointeger(tonumber(arg[4])),
                           math.tointeger(tonumber(arg[5] or "1"))
   local function fit(n)
@@ -97,6 +108,21 @@ elseif mode == "run" then
   local setup = fit(1)
   local seconds, p = fit(sweeps)
   print(("seconds %.4f setup %.4f rmse %.6f"):format(seconds, setup, metrics.rmse(p, s.test)))
+elseif mode == "mf" then
+  -- the study's SimEc(I) masked (identity input, the means model's
+  -- residuals as targets) at embedding k; an epoch's seconds run from the
+  -- end of the previous epoch's scoring (the first's from the start, setup
+  -- included), so scoring the test ratings is not counted
+  local k, epochs, seed = math.tointeger(tonumber(arg[3])), math.tointeger(tonumber(arg[4])),
+                          math.tointeger(tonumber(arg[5] or "1"))
+  local last = simec.clock()
+  models.fit_split(s, {}, {model = "simec", input = "identity", missing = "mask", embedding = k, l2_reg_emb = 1e-3,
+                           optimizer = "adamax", lr = 0.01, epochs = epochs, seed = seed,
+                           on_epoch = function(e, predict)
+                             local secs = simec.clock() - last
+                             print(("epoch %d seconds %.4f rmse %.6f"):format(e, secs, metrics.rmse(predict(), s.test)))
+                             last = simec.clock()
+                           end})
 else
-  error("mcmc_side: mode must be write or run")
+  error("peers: mode must be libfm, mcmc, libmf or mf")
 end
