@@ -8,14 +8,105 @@
 -- excluded from the candidates. Learning rate, negatives ratio and epochs
 -- (and EASE's and iALS's settings, and the blend's weight) are chosen on a
 -- validation split of the training interactions (NDCG@10, every 4 epochs).
---   simec examples/implicit.lua [DATA_DIR | --synthetic] [--json FILE] [--epochs N]
+-- With --protocol strong: Liang et al. 2018's strong generalisation
+-- instead (ratings of 4 or more as interactions, held-out validation and
+-- test users whose interactions are 80% folded in and 20% scored; Recall@20,
+-- Recall@50 and NDCG@100 as in that paper), with popularity, EASE, iALS
+-- (new users folded in) and a SimEc over the users' interaction vectors.
+--   simec examples/implicit.lua [DATA_DIR | --synthetic] [--json FILE] [--epochs N] [--protocol holdout|strong]
 local data, splits = require "simec.data", require "simec.splits"
 local models, metrics = require "simec.models", require "simec.metrics"
 
 local cli = require "simec.cli"
-local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = "integer"}, "implicit")
+local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = "integer",
+                             protocol = {"string", "holdout (default: the study's T1 split of the interactions) " ..
+                                                   "or strong (Liang et al. 2018: held-out users)."}}, "implicit")
 opts.epochs = opts.epochs or 12
+if opts.protocol and opts.protocol ~= "holdout" and opts.protocol ~= "strong" then
+  cli.fail("implicit", ("--protocol must be holdout or strong, got %s"):format(opts.protocol))
+end
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13})
+
+-- Liang et al. 2018's protocol: every model fitted to the training users,
+-- settings chosen by NDCG@100 on the validation users, scored once on the
+-- test users (their fold-in interactions excluded from the candidates)
+local function strong()
+  local s = splits.strong(ds.ratings, {threshold = 4, seed = 13})
+  local K = {20, 50, 100}
+  print(("%s: %d items (of the training users), %d training users, %d validation and %d test users (their " ..
+         "interactions 80%% folded in, 20%% scored); ratings of 4 or more; seed 13"):format(ds.name, #s.items,
+         #s.train_users, #s.val_users, #s.test_users))
+  local function score(S, part) return metrics.ranking(S, s[part .. "_out"], {k = K, exclude = s[part .. "_in"]}) end
+  local function val(S) return -score(S, "val")["ndcg@100"] end
+  local results = {}
+  local function add(method, fn, t, params)
+    local r = score(fn("test"), "test")
+    r.scenario, r.method, r.seconds, r.params = "strong", method, simec.clock() - t, params or {}
+    results[#results + 1] = r
+  end
+  local t = simec.clock()
+  local counts = s.train:col_sums() -- 1 x items
+  add("popularity", function(part) return matrix.ones(s[part .. "_in"]:nrows(), 1) * counts end, t)
+
+  t = simec.clock()
+  local ease_best = models.tune({lambda = {50, 100, 200, 500, 1000, 2000}}, function(p)
+    return val(models.ease(s.train, p):scores(s.val_in))
+  end)
+  local ease = models.ease(s.train, ease_best)
+  add("EASE", function(part) return ease:scores(s[part .. "_in"]) end, t, ease_best)
+
+  t = simec.clock()
+  local ials_best = models.tune({alpha = {10, 40}, lambda = {1, 10}}, function(p)
+    local m = models.ials(s.train, {alpha = p.alpha, lambda = p.lambda, k = 64, iterations = 10, seed = 13})
+    return val(m:scores(s.val_in))
+  end)
+  local ials = models.ials(s.train, {alpha = ials_best.alpha, lambda = ials_best.lambda, k = 64, iterations = 10,
+                                     seed = 13})
+  add("iALS", function(part) return ials:scores(s[part .. "_in"]) end, t, ials_best)
+
+  -- a SimEc from a user's interactions (as input features) to all items:
+  -- trained on the training users' whole rows, it scores a new user from
+  -- her fold-in items alone
+  t = simec.clock()
+  local function simec_fit(p, epochs, on_epoch)
+    local m = SimEc.new{input = s.train:ncols(), embedding = 64, output = s.train:ncols(), missing = "mask",
+                        ll_activation = "sigmoid", loss = "bce", l2_reg_emb = 1e-6, optimizer = {"adam", lr = p.lr},
+                        seed = 28}
+    m:fit(s.train, s.train, {epochs = epochs, verbose = false, seed = 13, negatives = p.negatives,
+                             on_epoch = on_epoch and function(e) return on_epoch(m, e) end})
+    return m
+  end
+  local simec_best = models.tune({lr = {0.002, 0.01}, negatives = {1, 4}}, function(p)
+    local best, best_epoch = math.huge, 0
+    simec_fit(p, opts.epochs, function(m, e)
+      if e % 4 ~= 0 and e ~= opts.epochs then return end
+      local v = val(m:predict(s.val_in))
+      if v < best then best, best_epoch = v, e end
+    end)
+    return best, {epochs = best_epoch}
+  end)
+  local sm = simec_fit(simec_best, simec_best.epochs)
+  add("SimEc(X) of the user's items", function(part) return sm:predict(s[part .. "_in"]) end, t,
+      {lr = simec_best.lr, negatives = simec_best.negatives, epochs = simec_best.epochs, embedding = 64})
+  io.stderr:write(("chose EASE lambda %g; iALS alpha %g, lambda %g; SimEc lr %g, %g negatives, %d epochs " ..
+                   "(NDCG@100 of the validation users)\n"):format(ease_best.lambda, ials_best.alpha,
+                   ials_best.lambda, simec_best.lr, simec_best.negatives, simec_best.epochs))
+  print(("%-30s %10s %10s %10s %8s"):format("method", "Recall@20", "Recall@50", "NDCG@100", "seconds"))
+  for _, r in ipairs(results) do
+    print(("%-30s %10.4f %10.4f %10.4f %8.2f"):format(r.method, r["nrecall@20"], r["nrecall@50"], r["ndcg@100"],
+                                                   r.seconds))
+  end
+  print(("(%d test users scored; Recall@k = hits in the top k / min(k, held-out interactions), Liang et al.'s)")
+    :format(results[1].rows))
+  if opts.json then
+    require("simec.report").json(opts.json, ds.name, results, {seed = 13, protocol = "strong (Liang et al. 2018)"})
+    print("wrote " .. opts.json)
+  end
+end
+if opts.protocol == "strong" then
+  strong()
+  return
+end
 local B = ds.ratings:map(function() return 1 end)
 print(("%s: %d users x %d items, %d interactions (the ratings as 0/1); no features; split seed 13 (T1, 70/30)")
   :format(ds.name, B:ncols(), B:nrows(), B:nnz()))

@@ -92,14 +92,16 @@ function metrics.upper(m)
   return out
 end
 
--- Ranking metrics for one list: scores (a list over candidates) and the
--- set of relevant candidates (a table index -> true). Tied scores are one
--- threshold, never ordered by position: AP sums precision x recall gain at
--- each distinct score (scikit-learn's average precision), and P@k and
--- NDCG@k are their expectations over the orders of the tied candidates
--- (within a tied group every position holds a relevant candidate with
--- probability h / m). Without ties these are the usual definitions.
-local function rank_one(scores, relevant, nrel, k)
+-- Ranking metrics for one list: scores (a list over candidates), the set
+-- of relevant candidates (a table index -> true) and the cut-offs ks (a
+-- list). Tied scores are one threshold, never ordered by position: AP sums
+-- precision x recall gain at each distinct score (scikit-learn's average
+-- precision), and P@k, recall@k and NDCG@k are their expectations over the
+-- orders of the tied candidates (within a tied group every position holds
+-- a relevant candidate with probability h / m). Without ties these are the
+-- usual definitions. Per k: p@k, r@k (hits / relevant), nrecall@k (hits /
+-- min(k, relevant): Liang et al. 2018's "Recall@k") and ndcg@k.
+local function rank_one(scores, relevant, nrel, ks)
   local n = #scores
   local idx = {}
   for i = 1, n do idx[i] = i end
@@ -108,7 +110,9 @@ local function rank_one(scores, relevant, nrel, k)
     return a < b
   end)
   local function gain(pos) return 1 / (math.log(pos + 1) / math.log(2)) end
-  local hits, dcg, idcg, ap, topk_hits = 0, 0, 0, 0, 0
+  local dcg, topk_hits = {}, {}
+  for q = 1, #ks do dcg[q], topk_hits[q] = 0, 0 end
+  local hits, ap = 0, 0
   local trapz, prev_r, prev_p = 0, 0, 1 -- the PR curve from (recall 0, precision 1), one point per distinct score
   local a = 1
   while a <= n do
@@ -119,8 +123,10 @@ local function rank_one(scores, relevant, nrel, k)
       local m = b - a + 1
       hits = hits + h
       ap = ap + h * hits / b -- recall gain h / nrel times precision hits / b, divided by nrel below
-      for pos = a, math.min(b, k) do dcg = dcg + h / m * gain(pos) end
-      if a <= k then topk_hits = topk_hits + h * (math.min(b, k) - a + 1) / m end
+      for q, k in ipairs(ks) do
+        for pos = a, math.min(b, k) do dcg[q] = dcg[q] + h / m * gain(pos) end
+        if a <= k then topk_hits[q] = topk_hits[q] + h * (math.min(b, k) - a + 1) / m end
+      end
       local r, p = hits / nrel, hits / b
       trapz = trapz + (r - prev_r) * (p + prev_p) / 2
       prev_r, prev_p = r, p
@@ -129,7 +135,6 @@ local function rank_one(scores, relevant, nrel, k)
     end
     a = b + 1
   end
-  for pos = 1, math.min(k, nrel) do idcg = idcg + gain(pos) end
   -- AUC: the chance that a relevant candidate outscores an irrelevant one (ties count half)
   local auc
   local nneg = n - nrel
@@ -139,9 +144,16 @@ local function rank_one(scores, relevant, nrel, k)
     for i in pairs(relevant) do sum = sum + r:get(i) end
     auc = (sum - nrel * (nrel + 1) / 2) / (nrel * nneg)
   end
-  return {["p@k"] = topk_hits / k, ["r@k"] = nrel > 0 and topk_hits / nrel or nil,
-          ["ndcg@k"] = idcg > 0 and dcg / idcg or nil, auc = auc, aupr = nrel > 0 and ap / nrel or nil,
-          aupr_trapz = nrel > 0 and trapz or nil}
+  local out = {auc = auc, aupr = nrel > 0 and ap / nrel or nil, aupr_trapz = nrel > 0 and trapz or nil}
+  for q, k in ipairs(ks) do
+    local idcg = 0
+    for pos = 1, math.min(k, nrel) do idcg = idcg + gain(pos) end
+    out["p@" .. k] = topk_hits[q] / k
+    out["r@" .. k] = nrel > 0 and topk_hits[q] / nrel or nil
+    out["nrecall@" .. k] = nrel > 0 and topk_hits[q] / math.min(k, nrel) or nil
+    out["ndcg@" .. k] = idcg > 0 and dcg[q] / idcg or nil
+  end
+  return out
 end
 
 -- AUC and AUPR (average precision) of one pooled list: scores and labels
@@ -156,7 +168,7 @@ function metrics.auc_aupr(scores, labels)
     local l = type(labels) == "table" and labels[i] or labels:get(i)
     if l ~= 0 then rel[i] = true; nrel = nrel + 1 end
   end
-  local r = rank_one(sc, rel, nrel, 1)
+  local r = rank_one(sc, rel, nrel, {1})
   return r.auc, r.aupr, r.aupr_trapz
 end
 
@@ -164,10 +176,17 @@ end
 -- the rows of the dense score matrix (e.g. users x items): truth is a sparse
 -- matrix of relevant entries (positive values); exclude (sparse) removes
 -- known entries from the candidates. Rows without relevant entries are
--- skipped. Returns {["p@10"] =, ["r@10"] =, ["ndcg@10"] =, auc =, aupr =, rows =}.
+-- skipped. k is a cut-off or a list of them. Returns {["p@10"] =, ["r@10"]
+-- =, ["nrecall@10"] =, ["ndcg@10"] =, auc =, aupr =, aupr_trapz =, rows =}.
 function metrics.ranking(scores, truth, opts)
   opts = opts or {}
-  local k = opts.k or 10
+  local ks = type(opts.k) == "table" and opts.k or {opts.k or 10}
+  for _, k in ipairs(ks) do
+    if math.type(k) ~= "integer" or k < 1 then
+      error(("metrics.ranking: k must be a positive integer or a list of them, got %s"):format(tostring(k)), 2)
+    end
+  end
+  if #ks == 0 then error("metrics.ranking: k is an empty list", 2) end
   local rows, cols = scores:shape()
   local tr, tc = truth:shape()
   if tr ~= rows or tc ~= cols then
@@ -194,14 +213,14 @@ function metrics.ranking(scores, truth, opts)
     end
     if nrel > 0 then
       used = used + 1
-      for name, v in pairs(rank_one(cand, relevant, nrel, k)) do
+      for name, v in pairs(rank_one(cand, relevant, nrel, ks)) do
         sums[name] = (sums[name] or 0) + v
         counts[name] = (counts[name] or 0) + 1
       end
     end
   end
   local out = {rows = used}
-  for name, v in pairs(sums) do out[(name:gsub("@k", "@" .. k))] = v / counts[name] end
+  for name, v in pairs(sums) do out[name] = v / counts[name] end
   return out
 end
 
@@ -220,7 +239,8 @@ require("simec.help").add{
   "metrics.ranking(scores, truth, {k = 10, exclude = train})", "Precision@k, recall@k, NDCG@k, AUC and AUPR " ..
   "averaged over the rows of a dense score matrix, with relevant entries in sparse truth and known entries " ..
   "excluded; tied scores are never ordered by position (P@k and NDCG@k are their expectations over the tied " ..
-  "orders).",
+  "orders). k: a cut-off or a list ({20, 50, 100}); nrecall@k is Liang et al. 2018's Recall@k (hits / min(k, " ..
+  "relevant)).",
 }
 
 return metrics

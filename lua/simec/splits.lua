@@ -187,6 +187,97 @@ function splits.sample(R, n, seed)
   return kept
 end
 
+-- The strong-generalisation protocol of Liang et al. 2018 (variational
+-- autoencoders for collaborative filtering) on R (items x users, values the
+-- ratings): interactions are the entries >= opts.threshold (every entry
+-- without it); users with fewer than min_items (5) of them are dropped; the
+-- users are permuted with rng.new(seed) and the last 2 h held out (h =
+-- heldout_users, default min(10000, a tenth of the users): the ML-20M
+-- setting), the first h of those for validation, the rest for test; items
+-- without a training user's interaction are dropped; each held-out user's
+-- interactions are split at random (the same generator, user by user):
+-- floor(holdout x n) of her n (holdout 0.2) held out when she has at least
+-- min_items, the rest (all of them otherwise) to fold in. Matrices are
+-- users x items (0/1): train, val_in, val_out, test_in, test_out; items,
+-- train_users, val_users, test_users index R's rows and columns.
+function splits.strong(R, opts)
+  opts = opts or {}
+  local min_items, holdout, threshold = opts.min_items or 5, opts.holdout or 0.2, opts.threshold
+  if math.type(min_items) ~= "integer" or min_items < 1 then
+    error(("splits.strong: min_items must be a positive integer, got %s"):format(tostring(min_items)), 2)
+  end
+  if type(holdout) ~= "number" or not (holdout > 0 and holdout < 1) then
+    error(("splits.strong: holdout must be in (0, 1), got %s"):format(tostring(holdout)), 2)
+  end
+  if threshold ~= nil and type(threshold) ~= "number" then
+    error(("splits.strong: threshold must be a number, got %s"):format(tostring(threshold)), 2)
+  end
+  local nitems, nusers = R:shape()
+  local per_user, count = {}, {}
+  for i, j, v in R:triplets() do
+    if threshold == nil or v >= threshold then
+      local t = per_user[j]
+      if not t then t = {}; per_user[j] = t end
+      t[#t + 1] = i
+    end
+  end
+  local kept = {}
+  for j = 1, nusers do
+    count[j] = per_user[j] and #per_user[j] or 0
+    if count[j] >= min_items then kept[#kept + 1] = j end
+  end
+  local h = opts.heldout_users or math.min(10000, #kept // 10)
+  if math.type(h) ~= "integer" or h < 1 or 2 * h >= #kept then
+    error(("splits.strong: heldout_users must be an integer in 1..%d (%d users have %d or more interactions), got %s")
+      :format(math.max(1, (#kept - 1) // 2), #kept, min_items, tostring(h)), 2)
+  end
+  local g = rng.new(opts.seed or 13)
+  local perm = g:permutation(#kept)
+  local s = {train_users = {}, val_users = {}, test_users = {}, heldout_users = h, holdout = holdout,
+             min_items = min_items, threshold = threshold, seed = opts.seed or 13}
+  for p = 1, #kept do
+    local list = p <= #kept - 2 * h and s.train_users or p <= #kept - h and s.val_users or s.test_users
+    list[#list + 1] = kept[perm[p]]
+  end
+  -- items: those a training user has, in R's order
+  local has, col = {}, {}
+  for _, j in ipairs(s.train_users) do
+    for _, i in ipairs(per_user[j]) do has[i] = true end
+  end
+  s.items = {}
+  for i = 1, nitems do if has[i] then s.items[#s.items + 1] = i; col[i] = #s.items end end
+  local function build(rows)
+    local I, J = {}, {}
+    for r, t in ipairs(rows) do
+      for _, i in ipairs(t) do I[#I + 1], J[#J + 1] = r, col[i] end
+    end
+    return sparse.from_triplets(I, J, 1, {rows = #rows, cols = #s.items})
+  end
+  local tr = {}
+  for r, j in ipairs(s.train_users) do tr[r] = per_user[j] end
+  s.train = build(tr)
+  for _, part in ipairs{"val", "test"} do
+    local fin, fout = {}, {}
+    for r, j in ipairs(s[part .. "_users"]) do
+      local items = {}
+      for _, i in ipairs(per_user[j]) do if col[i] then items[#items + 1] = i end end
+      local out = {}
+      if #items >= min_items then
+        local order = g:permutation(#items)
+        local n_out = math.floor(holdout * #items)
+        for q = 1, n_out do out[order[q]] = true end
+      end
+      fin[r], fout[r] = {}, {}
+      for q, i in ipairs(items) do
+        local t = out[q] and fout[r] or fin[r]
+        t[#t + 1] = i
+      end
+    end
+    s[part .. "_in"], s[part .. "_out"] = build(fin), build(fout)
+  end
+  return s
+end
+
 -- k folds over "ratings" (default), "items" or "users"; each fold is a
 -- split table as above (test = fold f). Permutations come from rng.new(seed).
 function splits.kfold(R, k, opts)
@@ -361,6 +452,9 @@ require("simec.help").add{
   "splits.LIU2016_SEEDS", "The five trial seeds of Liu et al. 2016 (NRLMF): 7771, 8367, 22, 1812, 4659.",
   "splits.sample(R, n [, seed])", "A uniform sample of n of R's ratings (R itself when it has no more), same " ..
   "shape and labels; the study tunes on one when the training side is large.",
+  "splits.strong(R, {threshold, min_items = 5, heldout_users, holdout = 0.2, seed = 13})", "Liang et al. 2018's " ..
+  "strong generalisation for implicit feedback: held-out validation and test users (default min(10000, a tenth)), " ..
+  "each split into fold-in and held-out (a fraction holdout) interactions; users x items train, val_in, val_out, test_in, test_out.",
   "splits.kfold(R, k, {over = \"ratings\" | \"items\" | \"users\", seed})", "k split tables whose test parts " ..
   "partition the ratings (or items, users).",
 }

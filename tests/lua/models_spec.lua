@@ -318,6 +318,22 @@ case("ranking metrics treat tied scores as one threshold, never by position (iss
   near(r.aupr, 1 / 3, 1e-12)
 end)
 
+case("metrics.ranking at several cut-offs, with Liang et al.'s recall (issue 15)", function()
+  -- five candidates in score order, relevant 1, 3 and 5
+  local truth = sparse.from_triplets({1, 1, 1}, {1, 3, 5}, 1, {rows = 1, cols = 5})
+  local r = metrics.ranking(matrix{{0.9, 0.8, 0.7, 0.6, 0.5}}, truth, {k = {2, 4}})
+  near(r["p@2"], 1 / 2, 1e-12); near(r["r@2"], 1 / 3, 1e-12); near(r["nrecall@2"], 1 / 2, 1e-12)
+  near(r["p@4"], 2 / 4, 1e-12); near(r["r@4"], 2 / 3, 1e-12); near(r["nrecall@4"], 2 / 3, 1e-12)
+  local lg = function(x) return math.log(x) / math.log(2) end
+  near(r["ndcg@4"], (1 + 1 / lg(4)) / (1 + 1 / lg(3) + 1 / lg(4)), 1e-12)
+  near(r["ndcg@2"], 1 / (1 + 1 / lg(3)), 1e-12)
+  -- one cut-off as a number gives the same figures as in a list
+  local one = metrics.ranking(matrix{{0.9, 0.8, 0.7, 0.6, 0.5}}, truth, {k = 4})
+  eq(one["ndcg@4"], r["ndcg@4"]); eq(one["p@2"], nil)
+  checkerr("metrics.ranking: k must be a positive integer or a list of them, got 0", metrics.ranking,
+           matrix{{1, 2}}, sparse.from_triplets({1}, {1}, 1, {rows = 1, cols = 2}), {k = {5, 0}})
+end)
+
 case("models.ease equals a ridge regression of each item on the others (issue 15)", function()
   local X = T.random_binary(12, 6, 0.45, 3)
   local lambda = 2.5
@@ -471,6 +487,20 @@ case("models.ials: the objective never rises, and each side solves its normal eq
     near((A * m.items:row(i):t() - b):norm(), 0, 1e-9)
   end
   eq(m:scores():nrows(), 20)
+  -- a training user folded in again gets the factors the last user sweep
+  -- would give against these items: (Y'Y + alpha Y_u'Y_u + lambda I) x = (1 + alpha) Y_u' 1
+  local new = X:select_rows({3, 7})
+  local S = m:scores(new)
+  eq(S:nrows(), 2); eq(S:ncols(), 15)
+  local YtY = m.items:t() * m.items
+  for r, u in ipairs{3, 7} do
+    local idx, cols = {}, X:row(u)
+    for q = 1, cols:nrows() do idx[q] = math.tointeger(cols:get(q)) end
+    local Yu = m.items:select_rows(idx)
+    local x = matrix.solve(YtY + matrix.eye(3) * 0.5 + Yu:t() * Yu * 5, Yu:sum(1):t() * 6)
+    near((S:row(r):t() - m.items * x):norm(), 0, 1e-9)
+  end
+  checkerr("iALS:scores: X has 4 items, the model 15", m.scores, m, T.random_binary(2, 4, 0.5, 1))
   check(tostring(m):match("^iALS model: 20 users x 15 items, k 3, alpha 5, lambda 0.5, 3 iterations$"), tostring(m))
   checkerr("models.ials: alpha must be a positive number", models.ials, X, {lambda = 1})
 end)

@@ -106,6 +106,63 @@ case("splits.sample: n of the ratings, uniformly, in the matrix's shape and labe
   checkerr("splits.sample: n must be a positive integer, got 2.5", splits.sample, R, 2.5)
 end)
 
+case("splits.strong: Liang et al.'s held-out users, fold-in and held-out parts (issue 15)", function()
+  local R = data.synthetic{items = 60, users = 200, ratings = 3000, seed = 9}.ratings -- items x users, 1..5
+  local s = splits.strong(R, {threshold = 3.5, heldout_users = 20, seed = 4})
+  eq(#s.val_users, 20); eq(#s.test_users, 20)
+  eq(s.train:nrows(), #s.train_users); eq(s.val_in:nrows(), 20); eq(s.test_out:nrows(), 20)
+  eq(s.train:ncols(), #s.items); eq(s.val_out:ncols(), #s.items)
+  -- the interactions >= 3.5 of every user with at least 5 of them, each in one part
+  local D = R:dense()
+  local kept, seen = 0, {}
+  for j = 1, R:ncols() do
+    local n = 0
+    for i = 1, R:nrows() do if D:get(i, j) >= 3.5 then n = n + 1 end end
+    if n >= 5 then kept = kept + 1 end
+  end
+  eq(#s.train_users + 40, kept)
+  local col = {}
+  for c, i in ipairs(s.items) do col[i] = c end
+  local function part_of(list, parts)
+    for r, j in ipairs(list) do
+      check(not seen[j], "a user in one part"); seen[j] = true
+      local got = {}
+      for _, P in ipairs(parts) do
+        for q = 1, P:row(r):nrows() do
+          local c = P:row(r):get(q)
+          check(not got[c], "an interaction in one part"); got[c] = true
+        end
+      end
+      local want = 0
+      for i = 1, R:nrows() do
+        if D:get(i, j) >= 3.5 and col[i] then want = want + 1; check(got[col[i]], "interaction kept") end
+      end
+      local n = 0
+      for _ in pairs(got) do n = n + 1 end
+      eq(n, want)
+      if #parts == 2 and want >= 5 then eq(parts[2]:row(r):nrows(), math.floor(0.2 * want)) end
+    end
+  end
+  part_of(s.train_users, {s.train})
+  part_of(s.val_users, {s.val_in, s.val_out})
+  part_of(s.test_users, {s.test_in, s.test_out})
+  -- items are those of the training users
+  for _, i in ipairs(s.items) do
+    local any = false
+    for _, j in ipairs(s.train_users) do any = any or D:get(i, j) >= 3.5 end
+    check(any, "item " .. i .. " has a training user")
+  end
+  -- the seed decides
+  local again = splits.strong(R, {threshold = 3.5, heldout_users = 20, seed = 4})
+  eq(table.concat(again.test_users, ","), table.concat(s.test_users, ","))
+  eq((again.test_out:dense() - s.test_out:dense()):norm(), 0)
+  check(table.concat(splits.strong(R, {threshold = 3.5, heldout_users = 20, seed = 5}).test_users, ",") ~=
+        table.concat(s.test_users, ","), "another seed, other users")
+  checkerr("splits.strong: heldout_users must be an integer in 1..", splits.strong, R, {heldout_users = 1000})
+  checkerr("splits.strong: holdout must be in (0, 1), got 1", splits.strong, R, {holdout = 1})
+  checkerr("splits.strong: min_items must be a positive integer, got 0", splits.strong, R, {min_items = 0})
+end)
+
 case("kfold: the test folds partition the ratings, items or users", function()
   local R = data.synthetic{items = 80, users = 90, ratings = 1500, seed = 2}.ratings
   local folds = splits.kfold(R, 4)

@@ -252,6 +252,24 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
   end
 end)
 
+case("implicit.lua --protocol strong: Liang et al.'s held-out users, Recall@20/50 and NDCG@100 (issue 15)", function()
+  local json = T.tmpname() .. ".json"
+  local o, e, ok = run(BIN .. " examples/implicit.lua --synthetic --protocol strong --epochs 4 --json " .. json)
+  check(ok, e)
+  check(o:find("validation and %d+ test users") and o:find("method +Recall@20 +Recall@50 +NDCG@100"), o)
+  for _, m in ipairs{"popularity", "EASE", "iALS", "SimEc%(X%) of the user's items"} do
+    check(o:find("\n" .. m .. " +0%.%d+ +0%.%d+ +0%.%d+"), m .. " row: " .. o)
+  end
+  local doc = cjson.decode(T.read(json))
+  os.remove(json)
+  eq(#doc.results, 4)
+  for _, r in ipairs(doc.results) do
+    for _, key in ipairs{"nrecall@20", "nrecall@50", "ndcg@100"} do check(r[key] > 0 and r[key] <= 1, r.method .. " " .. key) end
+  end
+  local _, err, ok2 = run(BIN .. " examples/implicit.lua --synthetic --protocol bogus")
+  check(not ok2 and err == "implicit: --protocol must be holdout or strong, got bogus\n", err)
+end)
+
 case("study.run on synthetic data without user features: every task runs, the best row beats the means", function()
   local ds = data.synthetic{items = 150, users = 120, ratings = 5000, rank = 3, item_features = 12, user_features = 6,
                             seed = 21}

@@ -105,9 +105,16 @@ function models.ials(X, opts)
   return m
 end
 
--- the dense users x items scores of the model's users
-function IALS:scores()
-  return self.users * self.items:t()
+-- the dense users x items scores of the model's users, or of new users
+-- (the rows of X, users x items) folded in: each one's factors solved
+-- against the fitted item factors, as a training sweep solves them
+function IALS:scores(X)
+  if X == nil then return self.users * self.items:t() end
+  check_sparse(X, "X")
+  if X:ncols() ~= self.items:nrows() then
+    error(("iALS:scores: X has %d items, the model %d"):format(X:ncols(), self.items:nrows()), 2)
+  end
+  return ials_side(X, self.items, self.alpha, self.lambda) * self.items:t()
 end
 
 function IALS:__tostring()
@@ -123,7 +130,8 @@ require("simec.help").add{
   "models.ials(X, {alpha, lambda, k = 64, iterations = 10, seed = 13})", "Weighted alternating least squares for " ..
   "implicit feedback (Hu, Koren and Volinsky 2008) on X (users x items, 0/1): confidence 1 + alpha on " ..
   "interactions, 1 elsewhere; exact solves that cost each user's (item's) interactions. An IALS object.",
-  "IALS:scores()", "The dense users x items scores of the training users.",
+  "IALS:scores([X])", "The dense users x items scores of the training users, or of new users (the rows of X, " ..
+  "users x items) folded in: their factors solved against the fitted item factors.",
   "IALS:loss(X)", "The weighted objective on X (every pair) plus the penalty.",
 }
 
