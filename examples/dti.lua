@@ -14,6 +14,9 @@
 -- uses the GIP kernel of its training interactions, and the settings with
 -- new members on that side are skipped.
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K]
+--   simec examples/dti.lua --interactions FILE [--row-similarity F] [--col-similarity F]
+--                          [--row-features F] [--col-features F]
+-- (your own data: rows take the drugs' role, columns the targets')
 -- DATA_DIR: the path given, else data/dti, else ../shared/data/dti; with
 -- --synthetic data.synthetic_dti's 200 drugs x 100 targets.
 local data, models, metrics = require "simec.data", require "simec.models", require "simec.metrics"
@@ -21,6 +24,13 @@ local splits = require "simec.splits"
 
 local cli = require "simec.cli"
 local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag",
+                             interactions = {"string", "Your own interaction matrix (rows the drugs' role, columns " ..
+                                             "the targets'): a labelled 0/1 table or row<TAB>column[<TAB>0|1] lines."},
+                             row_similarity = {"string", "A labelled similarity table of its rows."},
+                             col_similarity = {"string", "A labelled similarity table of its columns."},
+                             row_features = {"string", "A feature file of its rows (cosine similarities of them " ..
+                                             "stand in for a missing similarity table)."},
+                             col_features = {"string", "A feature file of its columns, likewise."},
                              protocol = {"string", "simec (one split, fold seed 13; the default) or liu2016 (Liu " ..
                                          "et al.'s folds for their five trial seeds; pairs, new drugs, new targets)."}},
                        "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, WNN-GIP, NRLMF, two-SimEcs and " ..
@@ -35,7 +45,38 @@ local CV = protocol == "liu2016" and {folds = opts.folds, seeds = splits.LIU2016
 
 local name = opts[2] or "nr"
 local d
-if opts.synthetic then d = data.synthetic_dti()
+if opts.interactions and (opts.synthetic or opts[1]) then
+  cli.fail("dti", "give one of DATA_DIR [NAME], --synthetic and --interactions")
+end
+if (opts.row_similarity or opts.col_similarity or opts.row_features or opts.col_features) and not opts.interactions then
+  cli.fail("dti", "--row-similarity, --col-similarity, --row-features and --col-features describe --interactions")
+end
+-- a side with features and no similarity table: the cosine similarities
+-- of its feature rows (a row without features is similar to itself only)
+local function with_similarity(side)
+  if side.similarity or not side.features then return side end
+  local D = side.features:dense()
+  local G = D * D:t()
+  local n = G:nrows()
+  for i = 1, n do
+    for j = 1, n do
+      local q = math.sqrt(G:get(i, i) * G:get(j, j))
+      G:set(i, j, i == j and 1 or q > 0 and G:get(i, j) / q or 0)
+    end
+  end
+  side.similarity = G
+  side.from_features = true
+  return side
+end
+if opts.interactions then
+  local ok, own = pcall(data.interactions, opts.interactions, {row_similarity = opts.row_similarity,
+                                                               col_similarity = opts.col_similarity,
+                                                               row_features = opts.row_features,
+                                                               col_features = opts.col_features})
+  if not ok then cli.fail("dti", tostring(own)) end
+  d = setmetatable({name = own.name, interactions = own.interactions:t(), drugs = with_similarity(own.rows),
+                    targets = with_similarity(own.cols)}, data.DataSet)
+elseif opts.synthetic then d = data.synthetic_dti()
 else
   local ok, dir = pcall(require("simec.study").find_data, opts[1] or "dti")
   if not ok then cli.fail("dti", dir.msg or tostring(dir)) end
@@ -44,6 +85,7 @@ end
 name = d.name
 local Y = d.interactions:t() -- drugs x targets
 local function kernel_of(side)
+  if d[side].from_features then return side:sub(1, -2) .. " cosine similarities of features" end
   return d[side].similarity and side:sub(1, -2) .. " similarities" or
          side:sub(1, -2) .. " GIP kernels of the training interactions (no similarity file)"
 end

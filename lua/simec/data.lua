@@ -53,14 +53,14 @@ data.DataSet.__tostring = function(d)
   local R = d.ratings or d.interactions or (d.given and d.given.train)
   if not R then return ("data set %s"):format(tostring(d.name)) end
   local rows, cols = "items", "users"
-  if d.interactions then rows, cols = "targets", "drugs" end
+  if d.targets then rows, cols = "targets", "drugs" elseif d.interactions then rows, cols = "rows", "columns" end
   local function nf(side, what)
     local X = side and (side.features or side.similarity)
     return X and ("%s %s features"):format(count(X:ncols()), what) or ("no %s features"):format(what)
   end
   return ("%s: %s %s x %s %s, %s %s; %s, %s"):format(tostring(d.name), count(R:nrows()), rows, count(R:ncols()), cols,
-    count(R:nnz()), d.interactions and "interactions" or "ratings", nf(d.items or d.targets, rows:sub(1, -2)),
-    nf(d.users or d.drugs, cols:sub(1, -2)))
+    count(R:nnz()), d.interactions and "interactions" or "ratings", nf(d.items or d.targets or d.rows, rows:sub(1, -2)),
+    nf(d.users or d.drugs or d.cols, cols == "columns" and "column" or cols:sub(1, -2)))
 end
 
 -- The lines of a text file, numbered: "\n", "\r\n" and "\r" (old Mac)
@@ -566,29 +566,41 @@ local function read_labelled(path)
   return rows, rlab, clab
 end
 
-local function same_labels(path, what, got, want)
-  if #got ~= #want then
-    error(("%s: %d %s, the interaction matrix has %d"):format(path, #got, what, #want), 0)
-  end
-  for i = 1, #want do
-    if got[i] ~= want[i] then
-      error(("%s: %s %d is %s, the interaction matrix has %s there"):format(path, what, i, got[i], want[i]), 0)
-    end
-  end
-end
-
--- A similarity matrix, symmetrised ((S + S^T) / 2) with unit diagonal, as the
--- published DTI code does; a warning says when that changed the file's values
+-- A similarity matrix over labels, in their order whatever the file's
+-- (it must have a row and a column for each and no others), symmetrised
+-- ((S + S^T) / 2) with unit diagonal, as the published DTI code does; a
+-- warning says when that changed the file's values
 local function similarity(path, labels)
   local rows, rlab, clab = read_labelled(path)
-  same_labels(path, "row labels", rlab, labels)
-  same_labels(path, "column labels", clab, labels)
+  local want = {}
+  for i, l in ipairs(labels) do want[l] = i end
+  local function positions(got, what)
+    local pos = {}
+    for k, l in ipairs(got) do
+      if not want[l] then
+        error(("%s: %s '%s' is not in the interaction matrix (in a pairs file, a line 'row<TAB>column<TAB>0' " ..
+               "adds a row or column without interactions)"):format(path, what, l), 0)
+      end
+      pos[want[l]] = k
+    end
+    for i, l in ipairs(labels) do
+      if not pos[i] then error(("%s: no %s for '%s' of the interaction matrix"):format(path, what, l), 0) end
+    end
+    return pos
+  end
+  local rp, cp = positions(rlab, "row"), positions(clab, "column")
   local n, asym, diag = #labels, 0, 0
+  local S = {}
   for i = 1, n do
-    if rows[i][i] ~= 1 then diag = diag + 1; rows[i][i] = 1 end
+    local src, r = rows[rp[i]], {}
+    for j = 1, n do r[j] = src[cp[j]] end
+    S[i] = r
+  end
+  for i = 1, n do
+    if S[i][i] ~= 1 then diag = diag + 1; S[i][i] = 1 end
     for j = i + 1, n do
-      local a, b = rows[i][j], rows[j][i]
-      if a ~= b then asym = math.max(asym, math.abs(a - b)); rows[i][j] = (a + b) / 2; rows[j][i] = (a + b) / 2 end
+      local a, b = S[i][j], S[j][i]
+      if a ~= b then asym = math.max(asym, math.abs(a - b)); S[i][j] = (a + b) / 2; S[j][i] = (a + b) / 2 end
     end
   end
   if asym > 0 or diag > 0 then
@@ -597,7 +609,84 @@ local function similarity(path, labels)
       asym > 0 and diag > 0 and "; " or "",
       diag > 0 and ("%d diagonal entries were not 1: set to 1"):format(diag) or ""))
   end
-  return matrix.new(rows)
+  return matrix.new(S)
+end
+
+-- An interaction matrix of one's own (rows x columns, 1 where they
+-- interact): a labelled table as data.dti reads (a header of an empty cell
+-- and the column labels, then rows of a label and 0/1 values,
+-- tab-separated), or "row<TAB>column[<TAB>value]" lines (comma-separated
+-- too; value 0 or 1, absent 1; a 0 only makes its row and column known),
+-- told apart by the first line (the table's starts with its empty cell).
+-- opts: row_similarity, col_similarity (labelled square tables over the
+-- rows' or columns' labels, in any order), row_features, col_features
+-- (files data.features_file reads). A DataSet {name, interactions, rows =
+-- {ids, similarity, features}, cols = {...}}.
+function data.interactions(path, opts)
+  opts = opts or {}
+  if type(path) ~= "string" then error("data.interactions: expected a file name", 2) end
+  local first, err = first_line(path)
+  if first == false then error(("data.interactions: %s"):format(err), 2) end
+  if not first then error(("%s: empty interaction file"):format(path), 0) end
+  local Y, rlab, clab
+  if first:sub(1, 1) == "\t" then
+    local rows
+    rows, rlab, clab = read_labelled(path)
+    local ri, ci = {}, {}
+    for i, row in ipairs(rows) do
+      for j, v in ipairs(row) do
+        if v ~= 0 and v ~= 1 then
+          error(("%s:%d: entry for %s is %s, expected 0 or 1"):format(path, i + 1, clab[j], tostring(v)), 0)
+        end
+        if v == 1 then ri[#ri + 1], ci[#ci + 1] = i, j end
+      end
+    end
+    Y = sparse.from_triplets(ri, ci, 1, {rows = #rlab, cols = #clab})
+  else
+    local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
+      error(("%s:1: expected 'row<TAB>column[<TAB>value]' lines or a labelled table"):format(path), 0)
+    local rindex, cindex, seen = {}, {}, {}
+    local ri, ci = {}, {}
+    rlab, clab = {}, {}
+    for n, l in each_line(path) do
+      if l ~= "" then
+        local f = split(l, delim)
+        if #f < 2 or #f > 3 or f[1] == "" or f[2] == "" then
+          error(("%s:%d: expected row%scolumn[%svalue], got '%s'"):format(path, n, delim == "\t" and "<TAB>" or ",",
+                delim == "\t" and "<TAB>" or ",", l), 0)
+        end
+        local v = f[3] and data.number(f[3])
+        if f[3] and v ~= 0 and v ~= 1 then
+          error(("%s:%d: value '%s' is not 0 or 1"):format(path, n, f[3]), 0)
+        end
+        local key = f[1] .. "\0" .. f[2]
+        if seen[key] then error(("%s:%d: the pair %s, %s is also on line %d"):format(path, n, f[1], f[2], seen[key]), 0) end
+        seen[key] = n
+        if not rindex[f[1]] then rlab[#rlab + 1] = f[1]; rindex[f[1]] = #rlab end
+        if not cindex[f[2]] then clab[#clab + 1] = f[2]; cindex[f[2]] = #clab end
+        if v ~= 0 then ri[#ri + 1], ci[#ci + 1] = rindex[f[1]], cindex[f[2]] end
+      end
+    end
+    Y = sparse.from_triplets(ri, ci, 1, {rows = #rlab, cols = #clab})
+  end
+  Y:set_row_labels(rlab)
+  Y:set_col_labels(clab)
+  local function side(ids, what)
+    local t = {ids = ids}
+    local sim, feat = opts[what .. "_similarity"], opts[what .. "_features"]
+    if sim then t.similarity = similarity(sim, ids) end
+    if feat then
+      local X, info = data.features_file(feat, ids, what == "row" and "row" or "column")
+      if info.unknown > 0 then
+        io.stderr:write(("simec: warning: %s: %d of %d lines name %ss not in the interaction matrix\n")
+          :format(feat, info.unknown, info.lines, what == "row" and "row" or "column"))
+      end
+      t.features = X
+    end
+    return t
+  end
+  return setmetatable({name = path:match("([^/]+)$"):gsub("%.%w+$", ""), interactions = Y, rows = side(rlab, "row"),
+                       cols = side(clab, "col")}, data.DataSet)
 end
 
 -- Yamanishi et al.'s drug-target data (NAME: nr, gpcr, ic, e): interactions
@@ -701,8 +790,13 @@ require("simec.help").add{
   "drug-target data shaped as data.dti's: latent vectors behind Gaussian-kernel similarities and the interacting " ..
   "pairs (the largest scores plus noise).",
   "data.dti(dir, name)", "Yamanishi drug-target data (name: nr, gpcr, ic, e): interactions (targets x drugs) and " ..
-  "symmetrised drug and target similarity matrices; a missing similarity file leaves that side's similarity nil " ..
+  "symmetrised drug and target similarity matrices (aligned by label); a missing similarity file leaves that " ..
+  "side's similarity nil " ..
   "(missing_similarity names the file), with a warning.",
+  "data.interactions(path, {row_similarity, col_similarity, row_features, col_features})", "An interaction " ..
+  "matrix of one's own (rows x columns, 1 where they interact): a labelled 0/1 table as data.dti reads, or " ..
+  "row<TAB>column[<TAB>0|1] lines; optional labelled similarity tables (any order of the labels) and feature " ..
+  "files per side. A DataSet {name, interactions, rows = {ids, similarity, features}, cols = {...}}.",
   "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..
   "users, labelled) or interactions, order, items and users (or targets and drugs) with ids, titles, features, " ..

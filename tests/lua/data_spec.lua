@@ -137,9 +137,17 @@ case("data.dti reads the Yamanishi format, symmetrises similarities and checks l
   eq(ds.targets.similarity:get(1, 2), 0.3)
   eq(ds.drugs.ids[2], "D2"); eq(ds.targets.ids[1], "T1")
   -- bad input names the file and line
-  d = dir_with{["x_admat_dgc.txt"] = ad, ["x_simmat_dc.txt"] = "\tD1\tD3\tD2\nD1\t1\t0\t0\nD3\t0\t1\t0\nD2\t0\t0\t1\n",
+  -- a similarity table in another order is aligned by label; a missing or
+  -- unknown label is an error naming it
+  d = dir_with{["x_admat_dgc.txt"] = ad, ["x_simmat_dc.txt"] = "\tD1\tD3\tD2\nD1\t1\t0.7\t0\nD3\t0.7\t1\t0.4\nD2\t0\t0.4\t1\n",
                ["x_simmat_dg.txt"] = dg}
-  checkerr("x_simmat_dc.txt: row labels 2 is D3, the interaction matrix has D2 there", data.dti, d, "x")
+  local re = data.dti(d, "x").drugs.similarity
+  eq(re:get(1, 3), 0.7); eq(re:get(2, 3), 0.4); eq(re:get(1, 2), 0)
+  d = dir_with{["x_admat_dgc.txt"] = ad, ["x_simmat_dc.txt"] = "\tD1\tD9\tD2\nD1\t1\t0\t0\nD9\t0\t1\t0\nD2\t0\t0\t1\n",
+               ["x_simmat_dg.txt"] = dg}
+  checkerr("x_simmat_dc.txt: row 'D9' is not in the interaction matrix", data.dti, d, "x")
+  d = dir_with{["x_admat_dgc.txt"] = ad, ["x_simmat_dc.txt"] = "\tD1\tD2\nD1\t1\t0\nD2\t0\t1\n", ["x_simmat_dg.txt"] = dg}
+  checkerr("x_simmat_dc.txt: no row for 'D3' of the interaction matrix", data.dti, d, "x")
   d = dir_with{["x_admat_dgc.txt"] = "\tD1\tD2\nT1\t1\t2\n", ["x_simmat_dc.txt"] = dc, ["x_simmat_dg.txt"] = dg}
   checkerr("x_admat_dgc.txt:2: entry for D2 is 2, expected 0 or 1", data.dti, d, "x")
   d = dir_with{["x_admat_dgc.txt"] = "\tD1\tD2\nT1\t1\n", ["x_simmat_dc.txt"] = dc, ["x_simmat_dg.txt"] = dg}
@@ -147,6 +155,40 @@ case("data.dti reads the Yamanishi format, symmetrises similarities and checks l
   d = dir_with{["x_admat_dgc.txt"] = "\tD1\nT1\tyes\n", ["x_simmat_dc.txt"] = dc, ["x_simmat_dg.txt"] = dg}
   checkerr("x_admat_dgc.txt:2: field 2 is not a number: 'yes'", data.dti, d, "x")
   checkerr("data.dti: " .. d .. "/y_admat_dgc.txt not found", data.dti, d, "y")
+end)
+
+case("data.interactions: one's own interaction matrix as a table or pairs, with similarities and features (issue 15)",
+     function()
+  -- pairs: first appearance orders the labels; a 0 line only names its row and column
+  local d = dir_with{["y.tsv"] = "a\tX\nb\tX\t1\nb\tY\nc\tZ\t0\n",
+                     ["y.csv"] = "a,X\nb,X,1\nb,Y\nc,Z,0\n",
+                     ["cols.tsv"] = "\tZ\tX\tY\nY\t0.2\t0.1\t1\nX\t0\t1\t0.1\nZ\t1\t0\t0.2\n",
+                     ["rows.tsv"] = "a\tf1\nb\tf1\nb\tf2\nc\tf2\n",
+                     ["table.tsv"] = "\tX\tY\tZ\na\t1\t0\t0\nb\t1\t1\t0\nc\t0\t0\t0\n"}
+  local ds = data.interactions(d .. "/y.tsv", {col_similarity = d .. "/cols.tsv", row_features = d .. "/rows.tsv"})
+  local Y = ds.interactions
+  eq(table.concat(ds.rows.ids, ","), "a,b,c"); eq(table.concat(ds.cols.ids, ","), "X,Y,Z")
+  eq(Y:nnz(), 3); eq(Y:get(2, 2), 1); eq(Y:get(3, 3), 0); eq(Y:row_label(3), "c")
+  local S = ds.cols.similarity
+  eq(S:get(1, 2), 0.1); eq(S:get(2, 3), 0.2); eq(S:get(1, 3), 0)
+  eq(ds.rows.features:nrows(), 3); eq(ds.rows.features:nnz(), 4); eq(ds.rows.similarity, nil)
+  check(tostring(ds):find("3 rows x 3 columns, 3 interactions", 1, true), tostring(ds))
+  local csv = data.interactions(d .. "/y.csv").interactions
+  eq((csv:dense() - Y:dense()):norm(), 0)
+  local tab = data.interactions(d .. "/table.tsv").interactions
+  eq((tab:dense() - Y:dense()):norm(), 0)
+  -- bad input names file and line
+  d = dir_with{["v.tsv"] = "a\tX\t2\n", ["dup.tsv"] = "a\tX\nb\tX\na\tX\n", ["f.tsv"] = "a\tX\t1\t1\n",
+               ["t.tsv"] = "\tX\na\t0.5\n", ["s.tsv"] = "\tX\tQ\nX\t1\t0\nQ\t0\t1\n", ["e.tsv"] = ""}
+  checkerr("v.tsv:1: value '2' is not 0 or 1", data.interactions, d .. "/v.tsv")
+  checkerr("dup.tsv:3: the pair a, X is also on line 1", data.interactions, d .. "/dup.tsv")
+  checkerr("f.tsv:1: expected row<TAB>column[<TAB>value], got 'a\tX\t1\t1'", data.interactions, d .. "/f.tsv")
+  checkerr("t.tsv:2: entry for X is 0.5, expected 0 or 1", data.interactions, d .. "/t.tsv")
+  T.write(d .. "/ok.tsv", "a\tX\n")
+  checkerr("s.tsv: row 'Q' is not in the interaction matrix", data.interactions, d .. "/ok.tsv",
+           {col_similarity = d .. "/s.tsv"})
+  checkerr("e.tsv: empty interaction file", data.interactions, d .. "/e.tsv")
+  checkerr("data.interactions: " .. d .. "/none.tsv", data.interactions, d .. "/none.tsv")
 end)
 
 if io.open("../shared/data/dti/nr_admat_dgc.txt") then

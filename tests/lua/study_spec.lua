@@ -270,6 +270,48 @@ case("implicit.lua --protocol strong: Liang et al.'s held-out users, Recall@20/5
   check(not ok2 and err == "implicit: --protocol must be holdout or strong, got bogus\n", err)
 end)
 
+case("dti.lua --interactions: one's own pairs file, a column similarity table, row features (issue 15)", function()
+  local d = data.synthetic_dti{drugs = 40, targets = 25, density = 0.12, seed = 3}
+  local dir = tmpdir()
+  local Y = d.interactions -- targets x drugs
+  local lines = {}
+  for t, dr in Y:triplets() do lines[#lines + 1] = ("drug%d\ttarget%d"):format(dr, t) end
+  for dr = 1, 40 do lines[#lines + 1] = ("drug%d\ttarget1\t%d"):format(dr, Y:get(1, dr)) end
+  for t = 1, 25 do lines[#lines + 1] = ("drug1\ttarget%d\t%d"):format(t, Y:get(t, 1)) end
+  -- the drug1/target1 pair is listed twice above when it interacts: keep the first
+  local seen, uniq = {}, {}
+  for _, l in ipairs(lines) do
+    local key = l:match("^(%S+\t%S+)")
+    if not seen[key] then seen[key] = true; uniq[#uniq + 1] = l end
+  end
+  T.write(dir .. "/pairs.tsv", table.concat(uniq, "\n") .. "\n")
+  local S = d.targets.similarity
+  local tab = {}
+  local head = {""}
+  for t = 25, 1, -1 do head[#head + 1] = "target" .. t end -- another order than the pairs'
+  tab[1] = table.concat(head, "\t")
+  for t = 1, 25 do
+    local row = {"target" .. t}
+    for u = 25, 1, -1 do row[#row + 1] = ("%.17g"):format(S:get(t, u)) end
+    tab[#tab + 1] = table.concat(row, "\t")
+  end
+  T.write(dir .. "/targets.tsv", table.concat(tab, "\n") .. "\n")
+  local feats = {}
+  for dr = 1, 40 do feats[#feats + 1] = ("drug%d\tf%d"):format(dr, dr % 5); feats[#feats + 1] = ("drug%d\tg%d"):format(dr, dr % 3) end
+  T.write(dir .. "/drugs.tsv", table.concat(feats, "\n") .. "\n")
+  local o, e, ok = run(BIN .. " examples/dti.lua --interactions " .. dir .. "/pairs.tsv --col-similarity " .. dir ..
+                       "/targets.tsv --row-features " .. dir .. "/drugs.tsv --folds 3")
+  check(ok, e)
+  check(o:find("pairs: 40 drugs x 25 targets, " .. Y:nnz() .. " interactions; features: drug cosine similarities " ..
+               "of features and target similarities", 1, true), o)
+  check(o:find("\nT1 +pairs +KronRLS%-GIP +0%.%d+") and o:find("\nT2b +new targets +NRLMF +0%.%d+"), o)
+  local _, err = run(BIN .. " examples/dti.lua --synthetic --interactions " .. dir .. "/pairs.tsv")
+  eq(err, "dti: give one of DATA_DIR [NAME], --synthetic and --interactions\n")
+  _, err = run(BIN .. " examples/dti.lua --row-similarity x")
+  eq(err, "dti: --row-similarity, --col-similarity, --row-features and --col-features describe --interactions\n")
+  os.execute("rm -rf " .. dir)
+end)
+
 case("study.run on synthetic data without user features: every task runs, the best row beats the means", function()
   local ds = data.synthetic{items = 150, users = 120, ratings = 5000, rank = 3, item_features = 12, user_features = 6,
                             seed = 21}
