@@ -17,5 +17,6 @@
 #include "simec_model.h" /* Similarity Encoders: models, training, files */
 #include "lrp.h"         /* relevance propagation for SimEc predictions */
 #include "bfm.h"         /* Bayesian factorization by Gibbs sampling */
+#include "ials.h"        /* weighted alternating least squares (implicit feedback) */
 
 #endif

@@ -4,6 +4,7 @@
 #include "alloc.h"
 #include "bfm.h"
 #include "bind.h"
+#include "ials.h"
 #include "rec.h"
 #include "ridge.h"
 
@@ -194,6 +195,40 @@ static int r_ridge(lua_State *L)
     return 4;
 }
 
+/* rec.ials_side(X, G, alpha, lambda [, {cg_steps = 0, start = F}]) -> F:
+ * X's rows' factors given its columns' G; cg_steps 0 solves exactly, n > 0
+ * takes n conjugate-gradient steps from start (zeros without it) */
+static int r_ials_side(lua_State *L)
+{
+    spm *X = bind_checkspm(L, 1);
+    mat *G = bind_checkmat(L, 2), *F, *start = NULL;
+    double alpha = luaL_checknumber(L, 3), lambda = luaL_checknumber(L, 4);
+    int64_t steps = 0;
+    core_err e;
+    lua_settop(L, 5);
+    if (!lua_isnil(L, 5)) {
+        luaL_checktype(L, 5, LUA_TTABLE);
+        steps = (int64_t)bind_optsize(L, 5, "cg_steps", 0, "ials_side");
+        lua_getfield(L, 5, "start");
+        if (!lua_isnil(L, -1))
+            start = bind_checkmat(L, -1);
+        lua_pop(L, 1);
+    }
+    if (X->cols != (int64_t)G->rows)
+        return luaL_error(L, "ials_side: X is %Ix%I, the factors G %Ix%I: G needs a row per column of X",
+                          (lua_Integer)X->rows, (lua_Integer)X->cols, (lua_Integer)G->rows, (lua_Integer)G->cols);
+    if (start && (start->rows != (size_t)X->rows || start->cols != G->cols))
+        return luaL_error(L, "ials_side: start is %Ix%I, expected %Ix%I", (lua_Integer)start->rows,
+                          (lua_Integer)start->cols, (lua_Integer)X->rows, (lua_Integer)G->cols);
+    F = bind_newmat(L);
+    if (start)
+        BIND_CALL(L, &e, mat_copy(F, start, &e));
+    else
+        BIND_CALL(L, &e, mat_init(F, (size_t)X->rows, G->cols, &e));
+    BIND_CALL(L, &e, ials_side(F, X, G, alpha, lambda, steps, &e));
+    return 1;
+}
+
 /* rec.synthetic(P, Q, bi, bu, mu, noise, skew, nratings, rng) -> items x users ratings */
 static int r_synthetic(lua_State *L)
 {
@@ -273,6 +308,7 @@ static int r_bfm(lua_State *L)
 
 static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
+    {"ials_side", r_ials_side},
     {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm},
     {"implicit", r_implicit}, {NULL, NULL}};
 
@@ -284,6 +320,9 @@ static const char *const rec_help[] = {
     "positions (used by models.means).",
     "rec.bias_residuals(means, train)", "train minus the means model at its stored entries.",
     "rec.stats(R)", "Sum, row means and counts, column means and counts of the stored values.",
+    "rec.ials_side(X, G, alpha, lambda [, {cg_steps = 0, start = F}])", "iALS's half-step: the factors of X's rows "
+    "given its columns' G (X's columns x k), confidence 1 + alpha on stored entries; cg_steps 0 solves exactly, n > 0 "
+    "takes n conjugate-gradient steps from start (zeros without it).",
     "rec.sample(A, B, P, row_map, col_map)", "sparse.sample with index maps from P's rows/columns to A's rows and B's "
     "columns (0: contributes 0).",
     "rec.ridge(X, Y, alpha [, intercept, method])", "Multi-output ridge regression weights (Cholesky or conjugate gradients).",

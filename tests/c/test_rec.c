@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include "check.h"
 #include "alloc.h"
+#include "ials.h"
 #include "rec.h"
 #include "ridge.h"
 #include "svd.h"
@@ -237,6 +238,57 @@ static void test_ridge(void)
     mat_release(&X), mat_release(&Y);
 }
 
+/* iALS's exact half-step solves each row's normal equations (formed
+ * densely here: (G^T C_u G + lambda I) x = G^T C_u p_u over all columns);
+ * conjugate gradients with k steps reach the same; a row without entries
+ * solves to zero (row 0 has none); shapes and settings are checked. */
+static void test_ials(void)
+{
+    const size_t n = 6, m = 9, k = 4;
+    mat D, G, F, F2, A, bvec, x, bad;
+    spm X;
+    rng g;
+    size_t u, i, a, q;
+    core_err e;
+    double alpha = 3.0, lambda = 0.7;
+    rng_seed(&g, 11);
+    mat_init(&D, n, m, NULL), mat_init(&G, m, k, NULL);
+    for (i = 0; i < n * m; i++) D.x[i] = i >= m && rng_uniform(&g) < 0.4 ? 1.0 : 0.0;
+    for (i = 0; i < m * k; i++) G.x[i] = rng_normal(&g) * 0.3;
+    spm_from_dense(&X, &D, 0, NULL);
+    mat_init(&F, n, k, NULL), mat_init(&F2, n, k, NULL);
+    CHECK(ials_side(&F, &X, &G, alpha, lambda, 0, &e) == CORE_OK);
+    CHECK(ials_side(&F2, &X, &G, alpha, lambda, (int64_t)k, &e) == CORE_OK);
+    for (u = 0; u < n; u++) {
+        mat_init(&A, k, k, NULL), mat_init(&bvec, k, 1, NULL);
+        for (a = 0; a < k; a++) {
+            for (q = 0; q < k; q++) {
+                double s = a == q ? lambda : 0.0;
+                for (i = 0; i < m; i++)
+                    s += (1.0 + alpha * MAT_AT(&D, u, i)) * MAT_AT(&G, i, a) * MAT_AT(&G, i, q);
+                MAT_AT(&A, a, q) = s;
+            }
+            for (i = 0; i < m; i++)
+                MAT_AT(&bvec, a, 0) += (1.0 + alpha * MAT_AT(&D, u, i)) * MAT_AT(&D, u, i) * MAT_AT(&G, i, a);
+        }
+        CHECK(mat_solve(&x, &A, &bvec, NULL) == CORE_OK);
+        for (a = 0; a < k; a++) {
+            CHECK_NEAR(MAT_AT(&F, u, a), MAT_AT(&x, a, 0), 1e-12);
+            CHECK_NEAR(MAT_AT(&F2, u, a), MAT_AT(&x, a, 0), 1e-9);
+            if (u == 0)
+                CHECK(MAT_AT(&F, u, a) == 0.0);
+        }
+        mat_release(&A), mat_release(&bvec), mat_release(&x);
+    }
+    mat_init(&bad, n, k + 1, NULL);
+    CHECK(ials_side(&bad, &X, &G, alpha, lambda, 0, &e) == CORE_EINVAL);
+    CHECK(ials_side(&F, &X, &bad, alpha, lambda, 0, &e) == CORE_EINVAL);
+    CHECK(ials_side(&F, &X, &G, alpha, 0.0, 0, &e) == CORE_EINVAL);
+    CHECK(ials_side(&F, &X, &G, alpha, lambda, -1, &e) == CORE_EINVAL);
+    mat_release(&bad), mat_release(&D), mat_release(&G), mat_release(&F), mat_release(&F2);
+    spm_free(&X);
+}
+
 static void test_oom_sweep(void)
 {
     spm R, tr, te;
@@ -287,6 +339,7 @@ int main(void)
     RUN(test_implicit);
     RUN(test_svd);
     RUN(test_ridge);
+    RUN(test_ials);
     RUN(test_oom_sweep);
     return check_summary();
 }

@@ -2,6 +2,7 @@ local T = require "simec.test"
 local check, eq, near, checkerr, case = T.check, T.eq, T.near, T.checkerr, T.case
 local data, splits = require "simec.data", require "simec.splits"
 local models, metrics = require "simec.models", require "simec.metrics"
+local rec = require "simec.rec"
 
 case("svd.truncated matches LAPACK's dense SVD (sparse and dense input, both methods)", function()
   local ds = data.synthetic{items = 150, users = 90, ratings = 4000, seed = 7}
@@ -471,7 +472,19 @@ case("models.ials: the objective never rises, and each side solves its normal eq
     check(l <= prev * (1 + 1e-12), ("the objective rose at iteration %d: %g after %g"):format(it, l, prev))
     prev = l
   end
-  local m = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = 3})
+  prev = math.huge
+  for it = 1, 4 do
+    local l = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = it, solver = "exact"}):loss(X)
+    check(l <= prev * (1 + 1e-12), ("exact: the objective rose at iteration %d: %g after %g"):format(it, l, prev))
+    prev = l
+  end
+  -- conjugate gradients with as many steps as factors solve each row exactly
+  local ex = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = 3, solver = "exact"})
+  local cg = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = 3, cg_steps = 3})
+  near((ex:scores() - cg:scores()):norm(), 0, 1e-8 * ex:scores():norm())
+  local few = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = 3, cg_steps = 1})
+  check((ex:scores() - few:scores()):norm() > 1e-6, "one step per row is not the exact solve")
+  local m = models.ials(X, {alpha = 5, lambda = 0.5, k = 3, iterations = 3, solver = "exact"})
   -- the items were solved last: (U'U + alpha U_i'U_i + lambda I) y_i = (1 + alpha) U_i' 1 for every item
   local UtU = m.users:t() * m.users
   local Xt = X:t()
@@ -501,8 +514,19 @@ case("models.ials: the objective never rises, and each side solves its normal eq
     near((S:row(r):t() - m.items * x):norm(), 0, 1e-9)
   end
   checkerr("iALS:scores: X has 4 items, the model 15", m.scores, m, T.random_binary(2, 4, 0.5, 1))
-  check(tostring(m):match("^iALS model: 20 users x 15 items, k 3, alpha 5, lambda 0.5, 3 iterations$"), tostring(m))
+  check(tostring(m):match("^iALS model: 20 users x 15 items, k 3, alpha 5, lambda 0.5, 3 iterations, exact solves$"),
+        tostring(m))
+  check(tostring(few):match("1 conjugate%-gradient steps per row$"), tostring(few))
   checkerr("models.ials: alpha must be a positive number", models.ials, X, {lambda = 1})
+  checkerr("models.ials: solver must be \"cg\" or \"exact\", got qr", models.ials, X, {alpha = 1, lambda = 1,
+           solver = "qr"})
+  checkerr("models.ials: cg_steps must be a positive integer, got 0", models.ials, X, {alpha = 1, lambda = 1,
+           cg_steps = 0})
+  checkerr("ials_side: X is 20x15, the factors G 4x3: G needs a row per column of X", rec.ials_side, X,
+           matrix.zeros(4, 3), 1, 1)
+  checkerr("ials: need alpha > 0, lambda > 0 and cg_steps >= 0", rec.ials_side, X, matrix.zeros(15, 3), 1, 0)
+  checkerr("ials_side: start is 2x3, expected 20x3", rec.ials_side, X, matrix.zeros(15, 3), 1, 1,
+           {cg_steps = 2, start = matrix.zeros(2, 3)})
 end)
 
 case("models.implicit_sides: the one reading of fit_split's implicit option", function()

@@ -46,30 +46,15 @@ end
 -- iALS (Hu, Koren and Volinsky 2008): factors x_u, y_i minimising
 -- sum over all pairs of c_ui (p_ui - x_u . y_i)^2 + lambda (|x|^2 + |y|^2),
 -- p_ui = 1 where X has an interaction (confidence c = 1 + alpha) and 0
--- elsewhere (c = 1), by alternating exact solves: x_u = (Y'Y + alpha
--- Y_u'Y_u + lambda I)^-1 (1 + alpha) Y_u' 1, with Y_u the rows of u's items.
--- Y'Y is shared, so each solve costs the user's items, not all items.
+-- elsewhere (c = 1), by alternating half-steps in C (rec.ials_side): each
+-- side's factors given the other's, a row at a time, at the cost of the
+-- row's interactions. solver "cg" (default) takes cg_steps (3)
+-- conjugate-gradient steps from the factors' current values per row
+-- (Takacs et al. 2011), "exact" solves each row's normal equations.
 local IALS = {}
 IALS.__index = IALS
 IALS.__name = "iALS model"
-
--- one side's factors given the other's (F: other x k), rows of X: this side
-local function ials_side(X, F, alpha, lambda)
-  local k, n = F:ncols(), X:nrows()
-  local G = F:t() * F + matrix.eye(k) * lambda
-  local out = matrix.zeros(n, k)
-  for u = 1, n do
-    local cols = X:row(u)
-    if cols:nrows() > 0 then
-      local idx = {}
-      for q = 1, cols:nrows() do idx[q] = math.tointeger(cols:get(q)) end
-      local Fu = F:select_rows(idx)
-      local x = matrix.solve(G + Fu:t() * Fu * alpha, Fu:sum(1):t() * (1 + alpha))
-      out:row(u):assign(x:t())
-    end
-  end
-  return out
-end
+local rec = require "simec.rec"
 
 -- the objective, for tests and for watching convergence
 function IALS:loss(X)
@@ -95,12 +80,23 @@ function models.ials(X, opts)
   if math.type(k) ~= "integer" or k < 1 or math.type(iters) ~= "integer" or iters < 1 then
     error("models.ials: k and iterations must be positive integers", 2)
   end
-  local m = setmetatable({alpha = alpha, lambda = lambda, k = k, iterations = iters}, IALS)
+  local solver, steps = opts.solver or "cg", opts.cg_steps or 3
+  if solver ~= "cg" and solver ~= "exact" then
+    error(("models.ials: solver must be \"cg\" or \"exact\", got %s"):format(tostring(solver)), 2)
+  end
+  if math.type(steps) ~= "integer" or steps < 1 then
+    error(("models.ials: cg_steps must be a positive integer, got %s"):format(tostring(steps)), 2)
+  end
+  local m = setmetatable({alpha = alpha, lambda = lambda, k = k, iterations = iters, solver = solver,
+                          cg_steps = solver == "cg" and steps or nil}, IALS)
   m.items = matrix.randn(X:ncols(), k, opts.seed or 13) * 0.01
   local Xt = X:t()
+  local o = {cg_steps = solver == "cg" and steps or 0}
   for _ = 1, iters do
-    m.users = ials_side(X, m.items, alpha, lambda)
-    m.items = ials_side(Xt, m.users, alpha, lambda)
+    o.start = m.users
+    m.users = rec.ials_side(X, m.items, alpha, lambda, o)
+    o.start = m.items
+    m.items = rec.ials_side(Xt, m.users, alpha, lambda, o)
   end
   return m
 end
@@ -114,22 +110,25 @@ function IALS:scores(X)
   if X:ncols() ~= self.items:nrows() then
     error(("iALS:scores: X has %d items, the model %d"):format(X:ncols(), self.items:nrows()), 2)
   end
-  return ials_side(X, self.items, self.alpha, self.lambda) * self.items:t()
+  return rec.ials_side(X, self.items, self.alpha, self.lambda) * self.items:t() -- exact: no earlier factors to start from
 end
 
 function IALS:__tostring()
-  return ("iALS model: %s users x %s items, k %d, alpha %g, lambda %g, %d iterations"):format(
+  return ("iALS model: %s users x %s items, k %d, alpha %g, lambda %g, %d iterations, %s"):format(
     require("simec.data").thousands(self.users:nrows()), require("simec.data").thousands(self.items:nrows()),
-    self.k, self.alpha, self.lambda, self.iterations)
+    self.k, self.alpha, self.lambda, self.iterations,
+    self.solver == "cg" and ("%d conjugate-gradient steps per row"):format(self.cg_steps) or "exact solves")
 end
 
 require("simec.help").add{
   "models.ease(X, {lambda})", "EASE (Steck 2019) for implicit feedback: the closed-form item-item ridge regression " ..
   "with a zero diagonal on X (users x items, 0/1); lambda is required (choose it on validation). An Ease object.",
   "Ease:scores(X)", "The dense users x items scores of the rows of X: X times the item-item weights.",
-  "models.ials(X, {alpha, lambda, k = 64, iterations = 10, seed = 13})", "Weighted alternating least squares for " ..
-  "implicit feedback (Hu, Koren and Volinsky 2008) on X (users x items, 0/1): confidence 1 + alpha on " ..
-  "interactions, 1 elsewhere; exact solves that cost each user's (item's) interactions. An IALS object.",
+  "models.ials(X, {alpha, lambda, k = 64, iterations = 10, seed = 13, solver = \"cg\", cg_steps = 3})", "Weighted " ..
+  "alternating least squares for implicit feedback (Hu, Koren and Volinsky 2008) on X (users x items, 0/1): " ..
+  "confidence 1 + alpha on interactions, 1 elsewhere; half-steps in C that cost each user's (item's) " ..
+  "interactions: cg_steps conjugate-gradient steps per row from the current factors, or (solver \"exact\") " ..
+  "each row's normal equations solved. An IALS object.",
   "IALS:scores([X])", "The dense users x items scores of the training users, or of new users (the rows of X, " ..
   "users x items) folded in: their factors solved against the fitted item factors.",
   "IALS:loss(X)", "The weighted objective on X (every pair) plus the penalty.",
