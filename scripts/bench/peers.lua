@@ -6,6 +6,9 @@
 --   simec peers.lua mcmc SIZE K SWEEPS SEED    -- models.mcmc: "seconds S setup S rmse R"
 --   simec peers.lua libmf SIZE DIR             -- LIBMF's "row col value" files (0-based)
 --   simec peers.lua mf SIZE K EPOCHS SEED      -- SimEc(I) masked: "epoch E seconds S rmse R" per epoch
+--   simec peers.lua interactions SIZE DIR      -- every rating as an interaction: "user item" lines (0-based),
+--                                                 and "users items" in shape.txt
+--   simec peers.lua ials SIZE K ITERS ALPHA LAMBDA STEPS -- iALS on them: "iter I seconds S", then "loss L"
 -- libFM's design per rating is two relations (-relation DIR/item,DIR/user):
 -- an item's id and features, a user's id and features, each its own prior
 -- group (.groups), as models.mcmc groups them; its predictions average
@@ -123,6 +126,35 @@ elseif mode == "mf" then
                              print(("epoch %d seconds %.4f rmse %.6f"):format(e, secs, metrics.rmse(predict(), s.test)))
                              last = simec.clock()
                            end})
+elseif mode == "interactions" then
+  local w = writer(arg[3] .. "/interactions.txt")
+  for i, j in ds.ratings:triplets() do w(("%d %d"):format(j - 1, i - 1)) end
+  w(nil)
+  w = writer(arg[3] .. "/shape.txt")
+  w(("%d %d"):format(ds.ratings:ncols(), ds.ratings:nrows()))
+  w(nil)
+  print(("%d interactions, %d users x %d items"):format(ds.ratings:nnz(), ds.ratings:ncols(), ds.ratings:nrows()))
+elseif mode == "ials" then
+  -- models.ials's loop, timed a sweep at a time; the starting item
+  -- factors are N(0, 0.01^2) as there
+  local rec = require "simec.rec"
+  local k, iters = math.tointeger(tonumber(arg[3])), math.tointeger(tonumber(arg[4]))
+  local alpha, lambda, steps = tonumber(arg[5]), tonumber(arg[6]), math.tointeger(tonumber(arg[7]))
+  local X = ds.ratings:t():map(function() return 1 end) -- users x items
+  local Xt = X:t()
+  local U, Y = nil, matrix.randn(X:ncols(), k, 13) * 0.01
+  for it = 1, iters do
+    local t = simec.clock()
+    U = rec.ials_side(X, Y, alpha, lambda, {cg_steps = steps, start = U})
+    Y = rec.ials_side(Xt, U, alpha, lambda, {cg_steps = steps, start = Y})
+    print(("iter %d seconds %.4f"):format(it, simec.clock() - t))
+  end
+  -- the objective without the dense users x items product: every pair at
+  -- confidence 1 is trace(U'U Y'Y); the stored ones add (1 + alpha)(1 - z)^2 - z^2
+  local total = ((U:t() * U):mul(Y:t() * Y)):sum()
+  local z = sparse.sample(U, Y:t(), X):values()
+  total = total + ((1 - z):square() * (1 + alpha) - z:square()):sum()
+  print(("loss %.10g"):format(total + lambda * (U:square():sum() + Y:square():sum())))
 else
-  error("peers: mode must be libfm, mcmc, libmf or mf")
+  error("peers: mode must be libfm, mcmc, libmf, mf, interactions or ials")
 end

@@ -2,7 +2,7 @@
 -- fits, in the peer's format (scripts/bench/peers.lua).
 local T = require "simec.test"
 local check, eq, case = T.check, T.eq, T.case
-local data, splits = require "simec.data", require "simec.splits"
+local data, splits, models = require "simec.data", require "simec.splits", require "simec.models"
 local BIN = SIMEC_BIN or "./simec"
 
 local function lines(path)
@@ -77,5 +77,30 @@ case("mf.sh: LIBMF's files hold simec's T1 split, users as rows, 0-based", funct
       end
     end
   end
+  os.execute("rm -rf " .. dir)
+end)
+
+case("implicit.sh: the interactions file and simec's iALS side (its objective is IALS:loss)", function()
+  local dir = T.tmpname()
+  os.execute("mkdir -p " .. dir)
+  check(os.execute(BIN .. " scripts/bench/peers.lua interactions 100k " .. dir .. " >/dev/null"), "write")
+  local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
+                            seed = 13}
+  eq(T.read(dir .. "/shape.txt"), "943 1682\n")
+  local l = lines(dir .. "/interactions.txt")
+  eq(#l, ds.ratings:nnz())
+  local c = 0
+  for i, j in ds.ratings:triplets() do
+    c = c + 1
+    if c % 997 == 1 then eq(l[c], ("%d %d"):format(j - 1, i - 1)) end
+  end
+  local p = io.popen(BIN .. " scripts/bench/peers.lua ials 100k 8 2 10 10 3")
+  local out = p:read("a")
+  p:close()
+  local loss = tonumber(out:match("loss (%S+)"))
+  check(out:find("^iter 1 seconds [%d.]+\niter 2 seconds [%d.]+\n"), out)
+  local X = ds.ratings:t():map(function() return 1 end)
+  local want = models.ials(X, {alpha = 10, lambda = 10, k = 8, iterations = 2, seed = 13}):loss(X)
+  T.near(loss, want, 1e-9 * want)
   os.execute("rm -rf " .. dir)
 end)
