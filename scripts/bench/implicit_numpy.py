@@ -6,6 +6,8 @@ the stored interactions computed in chunks of a million, the sparse product
 by scipy. Prints "iter I seconds S" per sweep, then "loss L" (the
 objective, as simec's side computes it).
   python3 implicit_numpy.py DIR K ITERS ALPHA LAMBDA STEPS   (DIR: interactions.txt, shape.txt)
+With "ease DIR LAMBDA": EASE's fit (Steck 2019) as its paper's code does it
+(the Gram matrix X^T X, np.linalg.inv), "seconds S items N sum B".
 """
 import sys
 import time
@@ -14,6 +16,19 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+if sys.argv[1] == "ease":
+    d, lam = sys.argv[2], float(sys.argv[3])
+    shape = tuple(int(x) for x in open(d + "/shape.txt").read().split())
+    df = pd.read_csv(d + "/interactions.txt", sep=" ", header=None, names=["u", "i"], dtype=np.int64)
+    X = sp.csr_matrix((np.ones(len(df)), (df.u.values, df.i.values)), shape=shape)
+    t = time.perf_counter()
+    G = (X.T @ X).toarray()
+    G[np.diag_indices(G.shape[0])] += lam
+    P = np.linalg.inv(G)
+    B = P / (-np.diag(P))
+    B[np.diag_indices(B.shape[0])] = 0
+    print("seconds %.4f items %d sum %.10g" % (time.perf_counter() - t, B.shape[0], B.sum()))
+    sys.exit(0)
 d, k, iters = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 alpha, lam, steps = float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 shape = tuple(int(x) for x in open(d + "/shape.txt").read().split())

@@ -9,6 +9,7 @@
 --   simec peers.lua interactions SIZE DIR      -- every rating as an interaction: "user item" lines (0-based),
 --                                                 and "users items" in shape.txt
 --   simec peers.lua ials SIZE K ITERS ALPHA LAMBDA STEPS -- iALS on them: "iter I seconds S", then "loss L"
+--   simec peers.lua ease SIZE LAMBDA           -- EASE's fit on them: "seconds S items N sum B" (B's entries summed)
 -- libFM's design per rating is two relations (-relation DIR/item,DIR/user):
 -- an item's id and features, a user's id and features, each its own prior
 -- group (.groups), as models.mcmc groups them; its predictions average
@@ -155,6 +156,12 @@ elseif mode == "ials" then
   local z = sparse.sample(U, Y:t(), X):values()
   total = total + ((1 - z):square() * (1 + alpha) - z:square()):sum()
   print(("loss %.10g"):format(total + lambda * (U:square():sum() + Y:square():sum())))
+elseif mode == "ease" then
+  -- EASE's fit on the interactions: the Gram matrix and its inverse
+  local X = ds.ratings:t():map(function() return 1 end) -- users x items
+  local t = simec.clock()
+  local m = models.ease(X, {lambda = tonumber(arg[3])})
+  print(("seconds %.4f items %d sum %.10g"):format(simec.clock() - t, m.B:nrows(), m.B:sum()))
 else
-  error("peers: mode must be libfm, mcmc, libmf, mf, interactions or ials")
+  error("peers: mode must be libfm, mcmc, libmf, mf, interactions, ials or ease")
 end

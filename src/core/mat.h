@@ -78,6 +78,9 @@ int mat_blas_fit_address_space(core_err *e);
 /* LAPACK */
 int mat_solve(mat *x, const mat *a, const mat *b, core_err *e);
 int mat_cholesky(mat *l, const mat *a, core_err *e);
+/* x = a^-1 for a symmetric positive definite (Cholesky: half the work and
+ * memory of a general solve against the identity) */
+int mat_inv_spd(mat *x, const mat *a, core_err *e);
 int mat_qr(mat *q, mat *r, const mat *a, core_err *e);
 int mat_svd(mat *u, mat *s, mat *vt, const mat *a, int full, core_err *e);
 int mat_eigh(mat *w, mat *v, const mat *a, core_err *e);

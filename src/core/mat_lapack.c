@@ -125,6 +125,39 @@ int mat_cholesky(mat *l, const mat *a, core_err *e)
     return CORE_OK;
 }
 
+int mat_inv_spd(mat *x, const mat *a, core_err *e)
+{
+    size_t i, j, n = a->rows;
+    lapack_int info;
+    int rc;
+    if ((rc = square("inv_spd", a, e)) || (rc = mat_copy(x, a, e)))
+        return rc;
+    if (n == 0)
+        return CORE_OK;
+    if (!mat_all_finite(a)) {
+        mat_release(x);
+        return core_err_set(e, CORE_EINVAL, "inv_spd: the matrix has NaN or infinite entries");
+    }
+    /* column-major 'U' of the transpose is the row-major lower triangle;
+     * the inverse is symmetric, so the triangle LAPACK fills is mirrored */
+    info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)n, x->x, (lapack_int)x->ld);
+    if (info == 0)
+        info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', (lapack_int)n, x->x, (lapack_int)x->ld);
+    if (info < 0)
+        rc = lapack_bug("inv_spd", info, a, NULL, e);
+    else if (info > 0)
+        rc = core_err_set(e, CORE_ENUMERIC,
+                          "inv_spd: matrix is not positive definite (leading minor of order %d)", (int)info);
+    if (rc) {
+        mat_release(x);
+        return rc;
+    }
+    for (i = 0; i < n; i++)
+        for (j = i + 1; j < n; j++)
+            MAT_AT(x, i, j) = MAT_AT(x, j, i);
+    return CORE_OK;
+}
+
 int mat_qr(mat *q, mat *r, const mat *a, core_err *e)
 {
     size_t m = a->rows, n = a->cols, k = m < n ? m : n, i, j;

@@ -56,6 +56,9 @@ enum { SPM_SUM, SPM_COUNT, SPM_MEAN };
 int spm_reduce(mat *out, const spm *A, int op, int axis, core_err *e);
 
 int spm_mul_dense(mat *out, const spm *A, const mat *B, core_err *e);   /* A*B */
+/* out = A^T A (cols x cols, dense) from A's stored entries: a row's pairs
+ * of columns, never A dense */
+int spm_gram(mat *out, const spm *A, core_err *e);
 int spm_dense_mul(mat *out, const mat *B, const spm *A, core_err *e);   /* B*A */
 /* (A*B) at the stored positions of P, with P's structure and labels */
 int spm_sample(spm *out, const mat *A, const mat *B, const spm *P, core_err *e);

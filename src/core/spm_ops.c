@@ -268,3 +268,34 @@ int spm_combine_same(spm *out, const spm *A, double a, const spm *B, double b, c
         out->x[k] = a * A->x[k] + b * B->x[k];
     return CORE_OK;
 }
+
+int spm_gram(mat *out, const spm *A, core_err *e)
+{
+    size_t n = (size_t)A->cols, i, j;
+    double work = 0;
+    int64_t r;
+    int rc;
+    if ((rc = mat_init(out, n, n, e)))
+        return rc;
+    for (r = 0; r < A->rows; r++) {
+        spm_ptr a, b, t1 = A->p[r + 1];
+        for (a = A->p[r]; a < t1; a++) { /* a row's columns ascend: its pairs fill the upper triangle */
+            double xa = A->x[a], *g = out->x + (size_t)A->j[a] * out->ld;
+            for (b = a; b < t1; b++)
+                g[A->j[b]] += xa * A->x[b];
+        }
+        work += (double)(t1 - A->p[r]) * (double)(t1 - A->p[r]);
+        if (work > 1e7) {
+            work = 0;
+            if (core_interrupted()) {
+                mat_release(out);
+                return core_err_set(e, CORE_EINTR, "interrupted!");
+            }
+        }
+    }
+    for (i = 0; i < n; i++)
+        for (j = 0; j < i; j++)
+            MAT_AT(out, i, j) = MAT_AT(out, j, i);
+    return CORE_OK;
+}
+

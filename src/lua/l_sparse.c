@@ -368,6 +368,15 @@ static int reduce(lua_State *L, int op, int axis)
     return 1;
 }
 
+static int s_gram(lua_State *L)
+{
+    spm *s = bind_checkspm(L, 1);
+    mat *out = bind_newmat(L);
+    core_err e;
+    BIND_CALL(L, &e, spm_gram(out, s, &e));
+    return 1;
+}
+
 static int s_row_sums(lua_State *L) { return reduce(L, SPM_SUM, 2); }
 static int s_col_sums(lua_State *L) { return reduce(L, SPM_SUM, 1); }
 static int s_row_counts(lua_State *L) { return reduce(L, SPM_COUNT, 2); }
@@ -744,7 +753,7 @@ static const luaL_Reg funcs[] = {
 static const luaL_Reg meth[] = {
     {"nnz", s_nnz}, {"shape", s_shape}, {"nrows", s_nrows}, {"ncols", s_ncols}, {"density", s_density},
     {"t", s_t}, {"copy", s_copy}, {"select_rows", s_select_rows}, {"select_cols", s_select_cols},
-    {"scale", s_scale}, {"map", s_map}, {"row_sums", s_row_sums}, {"col_sums", s_col_sums},
+    {"scale", s_scale}, {"map", s_map}, {"gram", s_gram}, {"row_sums", s_row_sums}, {"col_sums", s_col_sums},
     {"row_counts", s_row_counts}, {"col_counts", s_col_counts}, {"row_means", s_row_means},
     {"col_means", s_col_means}, {"sum", s_sum}, {"values", s_values}, {"triplets", s_triplets},
     {"get", s_get}, {"row", s_row}, {"dense", s_dense}, {"write_mtx", s_write_mtx}, {"write", s_write},
@@ -793,6 +802,8 @@ static const char *const help[] = {
     "sparse:select_cols(idx)", "The columns listed in idx, with their labels.",
     "sparse:scale(a)", "Every stored value times a.",
     "sparse:map(f)", "f applied to every stored value (a Lua function or a name as matrix:apply).",
+    "sparse:gram()", "S^T S as a dense c x c matrix, from each row's pairs of stored entries (S is never made dense): "
+    "EASE's item-item Gram matrix of a users x items S.",
     "sparse:row_sums()", "Sums of the stored values of each row (r x 1).",
     "sparse:col_sums()", "Sums of each column (1 x c).",
     "sparse:row_counts()", "Stored entries per row (r x 1).",

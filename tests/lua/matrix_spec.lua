@@ -309,3 +309,18 @@ case("NaN or infinite input to the factorizations and svd.truncated says so (iss
   A:set(1, 1, math.huge)
   checkerr("svd: the input has NaN or infinite entries", svd.truncated, sparse.from_dense(A), 1)
 end)
+
+case("m:inv_spd: the inverse of a symmetric positive definite matrix, and its errors", function()
+  local B = matrix.randn(7, 5, 3)
+  local A = B:t() * B + matrix.eye(5) * 0.5
+  local X = A:inv_spd()
+  same(X * A, matrix.eye(5), 1e-10)
+  same(X, matrix.solve(A, matrix.eye(5)), 1e-10)
+  same(X, X:t(), 0)
+  eq(matrix.zeros(0, 0):inv_spd():nrows(), 0)
+  checkerr("inv_spd: matrix is not positive definite (leading minor of order 2)", function()
+    return matrix{{1, 2}, {2, 1}}:inv_spd()
+  end)
+  checkerr("inv_spd: the matrix has NaN or infinite entries", function() return matrix{{0 / 0}}:inv_spd() end)
+  checkerr("inv_spd", function() return matrix.zeros(2, 3):inv_spd() end)
+end)

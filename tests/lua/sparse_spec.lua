@@ -166,3 +166,13 @@ case("sparse + sparse and - for one pattern; other patterns and numbers are erro
   checkerr("sparse + number: only two sparse matrices of one pattern add", function() return a + 1 end)
   checkerr("sparse - matrix: only two sparse matrices of one pattern add", function() return a - matrix.ones(2, 3) end)
 end)
+
+case("S:gram(): S^T S from the stored entries, equal to the dense product", function()
+  local S = T.random_binary(30, 12, 0.3, 7):map(function(v) return v * 1.5 end)
+  local G = S:gram()
+  local D = S:dense()
+  eq((G - D:t() * D):norm(), 0)
+  eq(G:nrows(), 12); eq(G:ncols(), 12)
+  local E = sparse.from_triplets({}, {}, 1, {rows = 3, cols = 4}):gram()
+  eq(E:norm(), 0); eq(E:nrows(), 4)
+end)

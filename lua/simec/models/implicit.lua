@@ -22,10 +22,9 @@ function models.ease(X, opts)
     error(("models.ease: lambda must be a positive number (chosen on validation), got %s"):format(tostring(lambda)), 2)
   end
   local n = X:ncols()
-  local D = X:dense()
-  local G = D:t() * D
+  local G = X:gram() -- items x items, without X dense (users x items)
   for i = 1, n do G:set(i, i, G:get(i, i) + lambda) end
-  local P = matrix.solve(G, matrix.eye(n))
+  local P = G:inv_spd()
   local d = matrix.zeros(1, n)
   for j = 1, n do d:set(1, j, P:get(j, j)) end
   local B = -(P / d)
