@@ -58,12 +58,10 @@ local function with_similarity(side)
   local D = side.features:dense()
   local G = D * D:t()
   local n = G:nrows()
-  for i = 1, n do
-    for j = 1, n do
-      local q = math.sqrt(G:get(i, i) * G:get(j, j))
-      G:set(i, j, i == j and 1 or q > 0 and G:get(i, j) / q or 0)
-    end
-  end
+  local norms = matrix.zeros(n, 1)
+  for i = 1, n do norms:set(i, 1, math.sqrt(G:get(i, i))) end
+  G = G:div((norms * norms:t()):maximum(1e-300)) -- a zero row's entries stay 0
+  for i = 1, n do G:set(i, i, 1) end
   side.similarity = G
   side.from_features = true
   return side
