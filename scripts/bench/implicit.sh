@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
 done
 case "$SIZE" in 100k|10m) ;; *) echo "implicit.sh: --size takes 100k or 10m, got $SIZE" >&2; exit 2 ;; esac
 sh scripts/install-deps.sh --bench
+. scripts/bench/peer.sh
 PY=/usr/bin/python3
 [ -x ./simec ] || make -s
 DIR=$(mktemp -d)
@@ -45,7 +46,7 @@ RESULTS="$DIR/results"
 : >"$RESULTS"
 for run in $(seq "$RUNS"); do
     for side in simec numpy; do
-        l=$(cut -d' ' -f1 /proc/loadavg)
+        l=$(load_average)
         if [ $side = simec ]; then
             /usr/bin/time -f "%M" -o "$DIR/rss" ./simec scripts/bench/peers.lua ials "$SIZE" "$K" "$ITERS" 10 10 3 >"$DIR/out"
         else
@@ -58,7 +59,7 @@ done
 
 for run in $(seq "${EASE_RUNS:-$RUNS}"); do
     for side in simec numpy; do
-        l=$(cut -d' ' -f1 /proc/loadavg)
+        l=$(load_average)
         if [ $side = simec ]; then
             /usr/bin/time -f "%M" -o "$DIR/rss" ./simec scripts/bench/peers.lua ease "$SIZE" 200 >"$DIR/out"
         else

@@ -37,19 +37,13 @@ for s in $SIZES; do
 done
 sh scripts/install-deps.sh --bench
 [ -x ./simec ] || make -s
-PEERS=${SIMEC_PEERS:-../shared/peers}
-ARCHIVE=$(ls "$PEERS"/libfm-*.tar.gz 2>/dev/null | head -n 1 || true)
-[ -n "$ARCHIVE" ] || { echo "mcmc.sh: no libFM source archive (libfm-*.tar.gz) in $PEERS; set SIMEC_PEERS" >&2; exit 1; }
+. scripts/bench/peer.sh
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
-mkdir "$DIR/src"
-tar xzf "$ARCHIVE" -C "$DIR/src"
-LIBFM_SRC=$(dirname "$(find "$DIR/src" -maxdepth 2 -name Makefile | head -n 1)")
-(cd "$LIBFM_SRC" && make all) >"$DIR/build.log" 2>&1 || { tail -20 "$DIR/build.log" >&2; echo "mcmc.sh: libFM did not build" >&2; exit 1; }
+LIBFM_SRC=$(PEER_TARGET=all peer_build libfm "$DIR") || exit 1
 BIN="$LIBFM_SRC/bin"
 RESULTS="$DIR/results"
 : >"$RESULTS"
-load() { cut -d' ' -f1 /proc/loadavg; }
 
 for size in $SIZES; do
     n=${SWEEPS:-$([ "$size" = 100k ] && echo 100 || echo 20)}
@@ -61,10 +55,10 @@ for size in $SIZES; do
         "$BIN/transpose" --ifile "$D/$r.x" --ofile "$D/$r.xt" >/dev/null
     done
     for run in $(seq "$RUNS"); do
-        l=$(load)
+        l=$(load_average)
         /usr/bin/time -f "%e %M" -o "$D/time" ./simec scripts/bench/peers.lua mcmc "$size" "$K" "$n" "$run" >"$D/simec.out"
         echo "$size simec $run $l $n $(cat "$D/simec.out") $(cat "$D/time")" >>"$RESULTS"
-        l=$(load)
+        l=$(load_average)
         (cd "$D" && /usr/bin/time -f "%e %M" -o time "$BIN/libFM" -task r -train train.libfm -test test.libfm \
             -relation item,user -dim "1,1,$K" -iter "$n" -method mcmc -init_stdev 0.1 -seed "$run" \
             -out pred.txt -rlog rlog.txt >libfm.out 2>&1) || { tail -20 "$D/libfm.out" >&2; exit 1; }

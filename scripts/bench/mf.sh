@@ -36,25 +36,19 @@ case "$SIZE" in 100k|10m) ;; *) echo "mf.sh: --size takes 100k or 10m, got $SIZE
 [ "$ITERS" -ge 2 ] 2>/dev/null || { echo "mf.sh: --iters must be at least 2, got $ITERS" >&2; exit 2; }
 sh scripts/install-deps.sh --bench
 [ -x ./simec ] || make -s
-PEERS=${SIMEC_PEERS:-../shared/peers}
-ARCHIVE=$(ls "$PEERS"/libmf-*.tar.gz 2>/dev/null | head -n 1 || true)
-[ -n "$ARCHIVE" ] || { echo "mf.sh: no LIBMF source archive (libmf-*.tar.gz) in $PEERS; set SIMEC_PEERS" >&2; exit 1; }
+. scripts/bench/peer.sh
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
-mkdir "$DIR/src"
-tar xzf "$ARCHIVE" -C "$DIR/src"
-LIBMF=$(dirname "$(find "$DIR/src" -maxdepth 2 -name Makefile | head -n 1)")
-(cd "$LIBMF" && make) >"$DIR/build.log" 2>&1 || { tail -20 "$DIR/build.log" >&2; echo "mf.sh: LIBMF did not build" >&2; exit 1; }
+LIBMF=$(peer_build libmf "$DIR") || exit 1
 ./simec scripts/bench/peers.lua libmf "$SIZE" "$DIR" >/dev/null
 RESULTS="$DIR/results"
 : >"$RESULTS"
-load() { cut -d' ' -f1 /proc/loadavg; }
 for run in $(seq "$RUNS"); do
-    l=$(load)
+    l=$(load_average)
     /usr/bin/time -f "%e %M" -o "$DIR/time" ./simec scripts/bench/peers.lua mf "$SIZE" "$K" "$EPOCHS" "$run" >"$DIR/simec.out"
     echo "simec $run $l $(cat "$DIR/time")" >>"$RESULTS"
     sed 's/^/  /' "$DIR/simec.out" >>"$RESULTS"
-    l=$(load)
+    l=$(load_average)
     for t in 1 "$ITERS"; do
         /usr/bin/time -f "%e %M" -o "$DIR/time$t" "$LIBMF/mf-train" -k "$K" -s 2 -t "$t" --quiet "$DIR/train.txt" \
             "$DIR/model" >/dev/null

@@ -20,13 +20,14 @@ while [ $# -gt 0 ]; do
     esac
 done
 sh scripts/install-deps.sh --bench
+. scripts/bench/peer.sh
 [ -x ./simec ] || make -s
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 : >"$DIR/results"
 for n in $SIZES; do
     ./simec scripts/bench/scale.lua write "$n" "$DIR"
-    l=$(cut -d' ' -f1 /proc/loadavg)
+    l=$(load_average)
     ./simec scripts/bench/scale.lua run "$DIR" | sed "s/^/$n $l /" >>"$DIR/results"
     rm -f "$DIR/ratings.tsv"
 done

@@ -5,6 +5,17 @@ local check, eq, case = T.check, T.eq, T.case
 local data, splits, models = require "simec.data", require "simec.splits", require "simec.models"
 local BIN = SIMEC_BIN or "./simec"
 
+-- the data and split of scripts/bench/peers.lua's "100k", and a folder
+-- with what MODE wrote for it
+local function fixture(mode)
+  local dir = T.tmpname()
+  os.execute("mkdir -p " .. dir)
+  check(os.execute(BIN .. " scripts/bench/peers.lua " .. mode .. " 100k " .. dir .. " >/dev/null"), mode)
+  local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
+                            seed = 13}
+  return dir, ds, splits.split(ds.ratings, "T1", {seed = 13})
+end
+
 local function lines(path)
   local t = {}
   for l in io.lines(path) do t[#t + 1] = l end
@@ -12,13 +23,7 @@ local function lines(path)
 end
 
 case("mcmc.sh: libFM's block-structure files hold simec's T1 split, ids and features", function()
-  local dir = T.tmpname()
-  os.execute("mkdir -p " .. dir)
-  check(os.execute(BIN .. " scripts/bench/peers.lua libfm 100k " .. dir .. " >/dev/null"), "write")
-  -- the same data and split as peers.lua's "100k"
-  local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
-                            seed = 13}
-  local s = splits.split(ds.ratings, "T1", {seed = 13})
+  local dir, ds, s = fixture("libfm")
   for _, rel in ipairs{{"item", 1682, ds.items.features}, {"user", 943, ds.users.features}} do
     local name, n, X = rel[1], rel[2], rel[3]
     local x, g = lines(dir .. "/" .. name .. ".libfm"), lines(dir .. "/" .. name .. ".groups")
@@ -59,12 +64,7 @@ case("mcmc.sh: libFM's block-structure files hold simec's T1 split, ids and feat
 end)
 
 case("mf.sh: LIBMF's files hold simec's T1 split, users as rows, 0-based", function()
-  local dir = T.tmpname()
-  os.execute("mkdir -p " .. dir)
-  check(os.execute(BIN .. " scripts/bench/peers.lua libmf 100k " .. dir .. " >/dev/null"), "write")
-  local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
-                            seed = 13}
-  local s = splits.split(ds.ratings, "T1", {seed = 13})
+  local dir, _, s = fixture("libmf")
   for _, part in ipairs{{"train", s.train}, {"test", s.test}} do
     local l = lines(dir .. "/" .. part[1] .. ".txt")
     eq(#l, part[2]:nnz())
@@ -81,11 +81,7 @@ case("mf.sh: LIBMF's files hold simec's T1 split, users as rows, 0-based", funct
 end)
 
 case("implicit.sh: the interactions file and simec's iALS side (its objective is IALS:loss)", function()
-  local dir = T.tmpname()
-  os.execute("mkdir -p " .. dir)
-  check(os.execute(BIN .. " scripts/bench/peers.lua interactions 100k " .. dir .. " >/dev/null"), "write")
-  local ds = data.synthetic{items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30,
-                            seed = 13}
+  local dir, ds = fixture("interactions")
   eq(T.read(dir .. "/shape.txt"), "943 1682\n")
   local l = lines(dir .. "/interactions.txt")
   eq(#l, ds.ratings:nnz())

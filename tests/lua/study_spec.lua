@@ -364,23 +364,32 @@ case("seeds: the study repeats over split seeds; mean and standard deviation per
   check(text:find("±", 1, true) and text:find("beats mean by", 1, true), text)
 end)
 
-case("the protocol: settings are scored on validation ratings only; the test set once, for the chosen one", function()
-  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, item_features = 6, user_features = 4,
-                            seed = 8}
-  local seen = {}
+-- runs the study's T1 with a model "probe" (the means model with shrinkage
+-- v from grid) that calls record(c, sp, p) at each fit; returns pcall's
+local function with_probe(ds, grid, record, opts)
   local saved = study.MODELS.probe
   study.MODELS.probe = {
     method = function() return "probe" end,
     grid = "probe",
     fit = function(c, sp, _, p)
-      seen[#seen + 1] = {test = sp == c.s, value = p.v}
+      record(c, sp, p)
       return models.means(sp.train, {shrinkage = p.v}):predict(sp.test, sp.row_map, sp.col_map)
     end,
     uses = function() return "none" end,
   }
-  local grids = {probe = {v = {0, 0.5, 1}}}
-  local runs = study.run(ds, {models = {"probe"}, scenarios = {"T1"}, grids = grids, progress = false})
+  local o = {models = {"probe"}, scenarios = {"T1"}, grids = {probe = {v = grid}}, progress = false}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local res = {pcall(study.run, ds, o)}
   study.MODELS.probe = saved
+  return table.unpack(res)
+end
+
+case("the protocol: settings are scored on validation ratings only; the test set once, for the chosen one", function()
+  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, item_features = 6, user_features = 4,
+                            seed = 8}
+  local seen = {}
+  local ok, runs = with_probe(ds, {0, 0.5, 1}, function(c, sp, p) seen[#seen + 1] = {test = sp == c.s, value = p.v} end)
+  check(ok, tostring(runs))
   eq(#seen, 4)
   for k = 1, 3 do check(not seen[k].test, "tuning on validation") end
   check(seen[4].test and seen[4].value == runs[1].params.v, "one test fit, with the chosen setting")
@@ -389,23 +398,12 @@ end)
 case("the tuning sample: a large training side is tuned on a sample of it, the final fit uses all of it", function()
   local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, seed = 8}
   local trains = {}
-  local saved = study.MODELS.probe
-  study.MODELS.probe = {
-    method = function() return "probe" end,
-    grid = "probe",
-    fit = function(c, sp, _, p)
-      trains[#trains + 1] = {final = sp == c.s, nnz = sp.train:nnz() + (sp == c.s and 0 or sp.test:nnz())}
-      return models.means(sp.train, {shrinkage = p.v}):predict(sp.test, sp.row_map, sp.col_map)
-    end,
-    uses = function() return "none" end,
-  }
-  local grids = {probe = {v = {0, 1}}}
-  local ok, runs = pcall(study.run, ds, {models = {"probe"}, scenarios = {"T1"}, grids = grids, progress = false,
-                                         tune_ratings = 500})
-  local ok2, all = pcall(study.run, ds, {models = {"probe"}, scenarios = {"T1"}, grids = grids, progress = false})
-  local bad = {pcall(study.run, ds, {models = {"probe"}, scenarios = {"T1"}, grids = grids, progress = false,
-                                     tune_ratings = -1})}
-  study.MODELS.probe = saved
+  local function record(c, sp)
+    trains[#trains + 1] = {final = sp == c.s, nnz = sp.train:nnz() + (sp == c.s and 0 or sp.test:nnz())}
+  end
+  local ok, runs = with_probe(ds, {0, 1}, record, {tune_ratings = 500})
+  local ok2, all = with_probe(ds, {0, 1}, record)
+  local bad = {with_probe(ds, {0, 1}, record, {tune_ratings = -1})}
   check(ok and ok2, tostring(runs) .. tostring(all))
   eq(#trains, 6)
   -- validation and its training part together are the 500-rating sample
