@@ -21,10 +21,13 @@ local SIZES = {
   ["100k"] = {items = 1682, users = 943, ratings = 100000, item_features = 40, user_features = 30, seed = 13},
   ["10m"] = {items = 10681, users = 69878, ratings = 10000054, rank = 20, item_features = 1000, item_tokens = 20,
              user_features = 0, seed = 13},
+  -- EASE at the item count of issue 15's figure (20,000)
+  ["20k"] = {items = 20000, users = 100000, ratings = 10000000, rank = 20, item_features = 0, user_features = 0,
+             seed = 13},
 }
 
 local mode, size = arg[1], arg[2]
-local spec = SIZES[size] or error(("peers: size must be 100k or 10m, got %s"):format(tostring(size)))
+local spec = SIZES[size] or error(("peers: size must be 100k, 10m or 20k, got %s"):format(tostring(size)))
 local ds = data.synthetic(spec)
 local Xi, Xu = ds.items.features, spec.user_features > 0 and ds.users.features or nil
 local s = splits.split(ds.ratings, "T1", {seed = 13})
