@@ -17,7 +17,9 @@ typedef struct ictx {
 } ictx;
 
 /* a (k x k, row-major, symmetric positive definite) = L L^T in place (the
- * lower triangle), then b = a^-1 b; the penalty keeps a's pivots positive */
+ * lower triangle), then b = a^-1 b; the penalty keeps a's pivots positive.
+ * Written out rather than LAPACK's: it runs once per row inside the
+ * threads, on k x k systems too small for a library call to pay. */
 static void cholesky_solve(double *a, double *b, size_t k)
 {
     size_t i, j, q;

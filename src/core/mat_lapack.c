@@ -99,26 +99,36 @@ done:
     return rc;
 }
 
+/* l (a copy of a, square and non-empty) = its Cholesky factor in the lower
+ * triangle, and with inverse the lower triangle of a^-1 instead: column-major
+ * 'U' of the transpose is the row-major lower triangle. On failure l is
+ * released and the error names op. */
+static int spd_lower(mat *l, const mat *a, int inverse, const char *op, core_err *e)
+{
+    lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)a->rows, l->x, (lapack_int)l->ld);
+    int rc = CORE_OK;
+    if (info == 0 && inverse)
+        info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', (lapack_int)a->rows, l->x, (lapack_int)l->ld);
+    if (info < 0)
+        rc = lapack_bug(op, info, a, NULL, e);
+    else if (info > 0)
+        rc = core_err_set(e, CORE_ENUMERIC, "%s: matrix is not positive definite (leading minor of order %d)", op,
+                          (int)info);
+    if (rc)
+        mat_release(l);
+    return rc;
+}
+
 int mat_cholesky(mat *l, const mat *a, core_err *e)
 {
     size_t i, j;
-    lapack_int info;
     int rc;
     if ((rc = square("cholesky", a, e)) || (rc = mat_copy(l, a, e)))
         return rc;
     if (a->rows == 0)
         return CORE_OK;
-    /* column-major 'U' of the transpose is the row-major lower triangle */
-    info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)a->rows, l->x, (lapack_int)l->ld);
-    if (info < 0)
-        rc = lapack_bug("cholesky", info, a, NULL, e);
-    else if (info > 0)
-        rc = core_err_set(e, CORE_ENUMERIC,
-                          "cholesky: matrix is not positive definite (leading minor of order %d)", (int)info);
-    if (rc) {
-        mat_release(l);
+    if ((rc = spd_lower(l, a, 0, "cholesky", e)))
         return rc;
-    }
     for (i = 0; i < l->rows; i++)
         for (j = i + 1; j < l->cols; j++)
             MAT_AT(l, i, j) = 0.0;
@@ -128,7 +138,6 @@ int mat_cholesky(mat *l, const mat *a, core_err *e)
 int mat_inv_spd(mat *x, const mat *a, core_err *e)
 {
     size_t i, j, n = a->rows;
-    lapack_int info;
     int rc;
     if ((rc = square("inv_spd", a, e)) || (rc = mat_copy(x, a, e)))
         return rc;
@@ -138,21 +147,9 @@ int mat_inv_spd(mat *x, const mat *a, core_err *e)
         mat_release(x);
         return core_err_set(e, CORE_EINVAL, "inv_spd: the matrix has NaN or infinite entries");
     }
-    /* column-major 'U' of the transpose is the row-major lower triangle;
-     * the inverse is symmetric, so the triangle LAPACK fills is mirrored */
-    info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)n, x->x, (lapack_int)x->ld);
-    if (info == 0)
-        info = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', (lapack_int)n, x->x, (lapack_int)x->ld);
-    if (info < 0)
-        rc = lapack_bug("inv_spd", info, a, NULL, e);
-    else if (info > 0)
-        rc = core_err_set(e, CORE_ENUMERIC,
-                          "inv_spd: matrix is not positive definite (leading minor of order %d)", (int)info);
-    if (rc) {
-        mat_release(x);
+    if ((rc = spd_lower(x, a, 1, "inv_spd", e)))
         return rc;
-    }
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) /* the inverse is symmetric: mirror the triangle LAPACK filled */
         for (j = i + 1; j < n; j++)
             MAT_AT(x, i, j) = MAT_AT(x, j, i);
     return CORE_OK;
