@@ -612,6 +612,25 @@ local function similarity(path, labels)
   return matrix.new(S)
 end
 
+-- A labelled 0/1 table (data.dti's interaction files, data.interactions'
+-- tables) as a labelled sparse matrix, and its row and column labels
+local function labelled_interactions(path)
+  local rows, rlab, clab = read_labelled(path)
+  local ri, ci = {}, {}
+  for i, row in ipairs(rows) do
+    for j, v in ipairs(row) do
+      if v ~= 0 and v ~= 1 then
+        error(("%s:%d: entry for %s is %s, expected 0 or 1"):format(path, i + 1, clab[j], tostring(v)), 0)
+      end
+      if v == 1 then ri[#ri + 1], ci[#ci + 1] = i, j end
+    end
+  end
+  local Y = sparse.from_triplets(ri, ci, 1, {rows = #rlab, cols = #clab})
+  Y:set_row_labels(rlab)
+  Y:set_col_labels(clab)
+  return Y, rlab, clab
+end
+
 -- An interaction matrix of one's own (rows x columns, 1 where they
 -- interact): a labelled table as data.dti reads (a header of an empty cell
 -- and the column labels, then rows of a label and 0/1 values,
@@ -630,21 +649,11 @@ function data.interactions(path, opts)
   if not first then error(("%s: empty interaction file"):format(path), 0) end
   local Y, rlab, clab
   if first:sub(1, 1) == "\t" then
-    local rows
-    rows, rlab, clab = read_labelled(path)
-    local ri, ci = {}, {}
-    for i, row in ipairs(rows) do
-      for j, v in ipairs(row) do
-        if v ~= 0 and v ~= 1 then
-          error(("%s:%d: entry for %s is %s, expected 0 or 1"):format(path, i + 1, clab[j], tostring(v)), 0)
-        end
-        if v == 1 then ri[#ri + 1], ci[#ci + 1] = i, j end
-      end
-    end
-    Y = sparse.from_triplets(ri, ci, 1, {rows = #rlab, cols = #clab})
+    Y, rlab, clab = labelled_interactions(path)
   else
     local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
       error(("%s:1: expected 'row<TAB>column[<TAB>value]' lines or a labelled table"):format(path), 0)
+    local shown = delim == "\t" and "<TAB>" or ","
     local rindex, cindex, seen = {}, {}, {}
     local ri, ci = {}, {}
     rlab, clab = {}, {}
@@ -652,8 +661,7 @@ function data.interactions(path, opts)
       if l ~= "" then
         local f = split(l, delim)
         if #f < 2 or #f > 3 or f[1] == "" or f[2] == "" then
-          error(("%s:%d: expected row%scolumn[%svalue], got '%s'"):format(path, n, delim == "\t" and "<TAB>" or ",",
-                delim == "\t" and "<TAB>" or ",", l), 0)
+          error(("%s:%d: expected row%scolumn[%svalue], got '%s'"):format(path, n, shown, shown, l), 0)
         end
         local v = f[3] and data.number(f[3])
         if f[3] and v ~= 0 and v ~= 1 then
@@ -668,9 +676,9 @@ function data.interactions(path, opts)
       end
     end
     Y = sparse.from_triplets(ri, ci, 1, {rows = #rlab, cols = #clab})
+    Y:set_row_labels(rlab)
+    Y:set_col_labels(clab)
   end
-  Y:set_row_labels(rlab)
-  Y:set_col_labels(clab)
   local function side(ids, what)
     local t = {ids = ids}
     local sim, feat = opts[what .. "_similarity"], opts[what .. "_features"]
@@ -701,19 +709,7 @@ function data.dti(dir, name)
     error(("data.dti: %s_admat_dgc.txt not found (expected %s_admat_dgc.txt, %s_simmat_dc.txt, %s_simmat_dg.txt)")
           :format(base, name, name, name), 2)
   end
-  local rows, targets, drugs = read_labelled(base .. "_admat_dgc.txt")
-  local ri, ci = {}, {}
-  for i, row in ipairs(rows) do
-    for j, v in ipairs(row) do
-      if v ~= 0 and v ~= 1 then
-        error(("%s_admat_dgc.txt:%d: entry for %s is %s, expected 0 or 1"):format(base, i + 1, drugs[j], tostring(v)), 0)
-      end
-      if v == 1 then ri[#ri + 1], ci[#ci + 1] = i, j end
-    end
-  end
-  local Y = sparse.from_triplets(ri, ci, 1, {rows = #targets, cols = #drugs})
-  Y:set_row_labels(targets)
-  Y:set_col_labels(drugs)
+  local Y, targets, drugs = labelled_interactions(base .. "_admat_dgc.txt")
   -- a missing similarity file (mirrors often lack Enzyme's) leaves that
   -- side without one, said on stderr; the interactions still load
   local function side(file, ids, what)
