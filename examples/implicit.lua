@@ -27,6 +27,44 @@ if opts.protocol and opts.protocol ~= "holdout" and opts.protocol ~= "strong" th
 end
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13})
 
+-- The grids both protocols choose from, declared here before any run
+local EASE_LAMBDAS = {50, 100, 200, 500, 1000, 2000}
+local IALS_GRID = {alpha = {10, 40}, lambda = {1, 10}}
+local SIMEC_GRID = {lr = {0.002, 0.01}, negatives = {1, 4}}
+
+-- iALS at setting p: 64 factors, 10 sweeps
+local function ials(X, p)
+  return models.ials(X, {alpha = p.alpha, lambda = p.lambda, k = 64, iterations = 10, seed = 13})
+end
+
+-- The SimEc both protocols fit to T (users x items, 0/1): with X (users x
+-- items) as its input, else with identity input over T's rows; sigmoid
+-- outputs, binary cross-entropy, p.negatives sampled negatives per
+-- interaction, Adam at p.lr
+local function simec_fit(X, T, p, epochs, on_epoch)
+  local m = SimEc.new{input = X and X:ncols() or "identity", rows = not X and T:nrows() or nil, embedding = 64,
+                      output = T:ncols(), missing = "mask", ll_activation = "sigmoid", loss = "bce",
+                      l2_reg_emb = 1e-6, optimizer = {"adam", lr = p.lr}, seed = 28}
+  m:fit(X, T, {epochs = epochs, verbose = false, seed = 13, negatives = p.negatives,
+               on_epoch = on_epoch and function(e) return on_epoch(m, e) end})
+  return m
+end
+
+-- SIMEC_GRID's setting and epoch with the lowest loss(m) on validation,
+-- scored every 4th epoch and at the last (the ranking metrics are the
+-- slow part)
+local function tune_simec(X, T, loss)
+  return models.tune(SIMEC_GRID, function(p)
+    local best, best_epoch = math.huge, 0
+    simec_fit(X, T, p, opts.epochs, function(m, e)
+      if e % 4 ~= 0 and e ~= opts.epochs then return end
+      local v = loss(m)
+      if v < best then best, best_epoch = v, e end
+    end)
+    return best, {epochs = best_epoch}
+  end)
+end
+
 -- Liang et al. 2018's protocol: every model fitted to the training users,
 -- settings chosen by NDCG@100 on the validation users, scored once on the
 -- test users (their fold-in interactions excluded from the candidates)
@@ -49,43 +87,23 @@ local function strong()
   add("popularity", function(part) return matrix.ones(s[part .. "_in"]:nrows(), 1) * counts end, t)
 
   t = simec.clock()
-  local ease_best = models.tune({lambda = {50, 100, 200, 500, 1000, 2000}}, function(p)
+  local ease_best = models.tune({lambda = EASE_LAMBDAS}, function(p)
     return val(models.ease(s.train, p):scores(s.val_in))
   end)
   local ease = models.ease(s.train, ease_best)
   add("EASE", function(part) return ease:scores(s[part .. "_in"]) end, t, ease_best)
 
   t = simec.clock()
-  local ials_best = models.tune({alpha = {10, 40}, lambda = {1, 10}}, function(p)
-    local m = models.ials(s.train, {alpha = p.alpha, lambda = p.lambda, k = 64, iterations = 10, seed = 13})
-    return val(m:scores(s.val_in))
-  end)
-  local ials = models.ials(s.train, {alpha = ials_best.alpha, lambda = ials_best.lambda, k = 64, iterations = 10,
-                                     seed = 13})
-  add("iALS", function(part) return ials:scores(s[part .. "_in"]) end, t, ials_best)
+  local ials_best = models.tune(IALS_GRID, function(p) return val(ials(s.train, p):scores(s.val_in)) end)
+  local im = ials(s.train, ials_best)
+  add("iALS", function(part) return im:scores(s[part .. "_in"]) end, t, ials_best)
 
   -- a SimEc from a user's interactions (as input features) to all items:
   -- trained on the training users' whole rows, it scores a new user from
   -- her fold-in items alone
   t = simec.clock()
-  local function simec_fit(p, epochs, on_epoch)
-    local m = SimEc.new{input = s.train:ncols(), embedding = 64, output = s.train:ncols(), missing = "mask",
-                        ll_activation = "sigmoid", loss = "bce", l2_reg_emb = 1e-6, optimizer = {"adam", lr = p.lr},
-                        seed = 28}
-    m:fit(s.train, s.train, {epochs = epochs, verbose = false, seed = 13, negatives = p.negatives,
-                             on_epoch = on_epoch and function(e) return on_epoch(m, e) end})
-    return m
-  end
-  local simec_best = models.tune({lr = {0.002, 0.01}, negatives = {1, 4}}, function(p)
-    local best, best_epoch = math.huge, 0
-    simec_fit(p, opts.epochs, function(m, e)
-      if e % 4 ~= 0 and e ~= opts.epochs then return end
-      local v = val(m:predict(s.val_in))
-      if v < best then best, best_epoch = v, e end
-    end)
-    return best, {epochs = best_epoch}
-  end)
-  local sm = simec_fit(simec_best, simec_best.epochs)
+  local simec_best = tune_simec(s.train, s.train, function(m) return val(m:predict(s.val_in)) end)
+  local sm = simec_fit(s.train, s.train, simec_best, simec_best.epochs)
   add("SimEc(X) of the user's items", function(part) return sm:predict(s[part .. "_in"]) end, t,
       {lr = simec_best.lr, negatives = simec_best.negatives, epochs = simec_best.epochs, embedding = 64})
   io.stderr:write(("chose EASE lambda %g; iALS alpha %g, lambda %g; SimEc lr %g, %g negatives, %d epochs " ..
@@ -117,37 +135,20 @@ local function popularity(train)
   return matrix.ones(train:ncols(), 1) * counts:t()
 end
 
-local function fit(train, p, epochs, on_epoch)
-  local R = train:t() -- users x items
-  local m = SimEc.new{input = "identity", rows = R:nrows(), embedding = 64, output = R:ncols(), missing = "mask",
-                      ll_activation = "sigmoid", loss = "bce", l2_reg_emb = 1e-6,
-                      optimizer = {"adam", lr = p.lr}, seed = 28}
-  m:fit(nil, R, {epochs = epochs, verbose = false, seed = 13, negatives = p.negatives,
-                 on_epoch = on_epoch and function(e) return on_epoch(m, e) end})
-  return m
-end
-
 local s = splits.split(B, "T1", {order = ds.order, seed = 13})
 local inner = splits.split(s.train, "T1", {seed = 13})
 -- users x items, as the rankings and the item models read them
 local train_ui, test_ui = s.train:t(), s.test:t()
 local inner_train_ui, inner_test_ui = inner.train:t(), inner.test:t()
 local t0 = simec.clock()
-local best = models.tune({lr = {0.002, 0.01}, negatives = {1, 4}}, function(p)
-  local best_ndcg, best_epoch = -1, 0
-  fit(inner.train, p, opts.epochs, function(m, e)
-    if e % 4 ~= 0 and e ~= opts.epochs then return end -- the ranking metrics are the slow part
-    local r = metrics.ranking(m:predict(), inner_test_ui, {k = 10, exclude = inner_train_ui})
-    if r["ndcg@10"] > best_ndcg then best_ndcg, best_epoch = r["ndcg@10"], e end
-  end)
-  return -best_ndcg, {epochs = best_epoch}
+local best = tune_simec(nil, inner_train_ui, function(m)
+  return -metrics.ranking(m:predict(), inner_test_ui, {k = 10, exclude = inner_train_ui})["ndcg@10"]
 end)
 local tune_s = simec.clock() - t0
 io.stderr:write(("chose lr %g, %g negatives per interaction, %d epochs on the validation split (%.1fs)\n")
   :format(best.lr, best.negatives, best.epochs, tune_s))
 
--- EASE's lambda, chosen on the same validation split (a grid declared here)
-local EASE_LAMBDAS = {50, 100, 200, 500, 1000, 2000}
+-- EASE's lambda, chosen on the same validation split
 t0 = simec.clock()
 local ease_best = models.tune({lambda = EASE_LAMBDAS}, function(p)
   local e = models.ease(inner_train_ui, p)
@@ -157,11 +158,10 @@ io.stderr:write(("chose EASE lambda %g on the validation split (%.1fs)\n"):forma
                                                                                  simec.clock() - t0))
 
 -- iALS's confidence weight and penalty, likewise (64 factors, 10 sweeps)
-local IALS_GRID = {alpha = {10, 40}, lambda = {1, 10}}
 t0 = simec.clock()
 local ials_best = models.tune(IALS_GRID, function(p)
-  local m = models.ials(inner_train_ui, {alpha = p.alpha, lambda = p.lambda, k = 64, iterations = 10, seed = 13})
-  return -metrics.ranking(m:scores(), inner_test_ui, {k = 10, exclude = inner_train_ui})["ndcg@10"]
+  return -metrics.ranking(ials(inner_train_ui, p):scores(), inner_test_ui,
+                          {k = 10, exclude = inner_train_ui})["ndcg@10"]
 end)
 io.stderr:write(("chose iALS alpha %g, lambda %g on the validation split (%.1fs)\n"):format(ials_best.alpha,
                                                                                           ials_best.lambda,
@@ -177,14 +177,13 @@ end
 local t = simec.clock()
 add("popularity", popularity(s.train), t)
 t = simec.clock()
-local m = fit(s.train, best, best.epochs)
+local m = simec_fit(nil, train_ui, best, best.epochs)
 add("SimEc(I) bce+negatives", m:predict(), t, {lr = best.lr, negatives = best.negatives, epochs = best.epochs,
                                                embedding = 64})
 t = simec.clock()
 add("EASE", models.ease(train_ui, ease_best):scores(train_ui), t, {lambda = ease_best.lambda})
 t = simec.clock()
-add("iALS", models.ials(train_ui, {alpha = ials_best.alpha, lambda = ials_best.lambda, k = 64, iterations = 10,
-                                      seed = 13}):scores(), t, {alpha = ials_best.alpha, lambda = ials_best.lambda})
+add("iALS", ials(train_ui, ials_best):scores(), t, {alpha = ials_best.alpha, lambda = ials_best.lambda})
 
 -- A blend of EASE and the SimEc(I): each user's scores standardised (mean
 -- 0, sd 1 over the items), then w x EASE + (1 - w) x SimEc with w from a
@@ -200,7 +199,7 @@ local function standardised(S)
 end
 t = simec.clock()
 local v_ease = standardised(models.ease(inner_train_ui, ease_best):scores(inner_train_ui))
-local v_simec = standardised(fit(inner.train, best, best.epochs):predict())
+local v_simec = standardised(simec_fit(nil, inner_train_ui, best, best.epochs):predict())
 local blend_best = models.tune({w = BLEND_W}, function(p)
   return -metrics.ranking(v_ease * p.w + v_simec * (1 - p.w), inner_test_ui,
                           {k = 10, exclude = inner_train_ui})["ndcg@10"]
