@@ -19,6 +19,12 @@ SAN     ?=
 PKG_CFLAGS := $(filter -I%,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 BLAS_LIBS  := $(shell pkg-config --libs arpack openblas lapacke 2>/dev/null)
 LUA_LIBS   := $(shell pkg-config --libs lua5.4 2>/dev/null)
+# the Jupyter kernel (src/kernel.c) is built when these are found
+KERNEL_PKGS := libzmq jansson libcrypto
+ifeq ($(shell pkg-config --exists $(KERNEL_PKGS) 2>/dev/null && echo yes),yes)
+XFLAGS_kernel := -DSIMEC_KERNEL $(filter -I%,$(shell pkg-config --cflags $(KERNEL_PKGS)))
+KERNEL_LIBS   := $(shell pkg-config --libs $(KERNEL_PKGS))
+endif
 RL_LIBS    := $(shell pkg-config --libs readline 2>/dev/null)
 
 # The warning list of Lua's own makefile, plus -Werror.
@@ -41,7 +47,7 @@ VERSION := 0.2.0
 
 CORE_SRC := $(wildcard src/core/*.c)
 BIND_SRC := $(wildcard src/lua/*.c)
-HOST_SRC := src/main.c src/repl.c src/interrupt.c
+HOST_SRC := src/main.c src/repl.c src/interrupt.c src/kernel.c
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/%.o)
 BIND_OBJ := $(BIND_SRC:src/%.c=$(BUILD)/%.o)
 HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
@@ -54,7 +60,7 @@ all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 # Makefile too: VERSION and the flags live here
 $(BUILD)/%.o: src/%.c $(wildcard src/core/*.h src/lua/*.h src/*.h) Makefile | check-deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(HOT_$(notdir $*)) -DSIMEC_VERSION='"$(VERSION)"' -c $< -o $@
+	$(CC) $(CFLAGS_ALL) $(HOT_$(notdir $*)) $(XFLAGS_$(notdir $*)) -DSIMEC_VERSION='"$(VERSION)"' -c $< -o $@
 
 # inner loops over every rating: let the compiler vectorise them (not in the sanitizer builds)
 ifeq ($(SAN),)
@@ -79,7 +85,7 @@ $(OUT)/libsimeccore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(OUT)/simec: $(HOST_OBJ) $(BIND_OBJ) $(OUT)/libsimeccore.a
-	$(CC) $(LDSAN) -Wl,-E -o $@ $(HOST_OBJ) $(BIND_OBJ) $(OUT)/libsimeccore.a $(LUA_LIBS) $(RL_LIBS) $(BLAS_LIBS) -lpthread -lm
+	$(CC) $(LDSAN) -Wl,-E -o $@ $(HOST_OBJ) $(BIND_OBJ) $(OUT)/libsimeccore.a $(LUA_LIBS) $(RL_LIBS) $(KERNEL_LIBS) $(BLAS_LIBS) -lpthread -lm
 
 # The Lua C module: no Lua library linked in (the interpreter provides it).
 $(OUT)/simec.so: $(BIND_OBJ) $(OUT)/libsimeccore.a

@@ -4,6 +4,9 @@
 #include "interrupt.h"
 
 static lua_State *armed_L;
+/* the kernel: interrupts come from the notebook, often more than one, and
+ * one that arrives between cells must not end the process */
+static int keep_alive;
 
 /* Runs at the next Lua instruction after SIGINT; does nothing when a C
  * loop already delivered the interrupt (and cleared the flag). */
@@ -20,10 +23,17 @@ static void lstop(lua_State *L, lua_Debug *ar)
 static void on_sigint(int sig)
 {
     int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
-    signal(sig, SIG_DFL); /* a second Ctrl-C terminates */
+    if (!keep_alive)
+        signal(sig, SIG_DFL); /* a second Ctrl-C terminates */
     core_interrupt_flag = 1;
     if (armed_L)
         lua_sethook(armed_L, lstop, mask, 1);
+}
+
+void interrupt_keep_alive(void)
+{
+    keep_alive = 1;
+    signal(SIGINT, SIG_IGN);
 }
 
 void interrupt_arm(lua_State *L)
@@ -40,7 +50,7 @@ void interrupt_arm(lua_State *L)
 void interrupt_disarm(lua_State *L)
 {
     struct sigaction sa;
-    sa.sa_handler = SIG_DFL;
+    sa.sa_handler = keep_alive ? SIG_IGN : SIG_DFL;
     sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);

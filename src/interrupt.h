@@ -8,5 +8,8 @@
 
 void interrupt_arm(lua_State *L);    /* before running a chunk */
 void interrupt_disarm(lua_State *L); /* after it returned */
+/* The kernel's rule: SIGINT between chunks is ignored, and every one while
+ * a chunk runs interrupts it (none terminates the process). */
+void interrupt_keep_alive(void);
 
 #endif

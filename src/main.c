@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "blas.h"
 #include "bind.h"
+#include "kernel.h"
 #include "repl.h"
 
 static const char *progname = "simec";
@@ -35,6 +36,8 @@ static void print_usage(const char *bad)
             "  -v, --version  show version information\n"
             "  -E        ignore environment variables (LUA_PATH, LUA_INIT)\n"
             "  -h, --help     show this help\n"
+            "  --kernel FILE  serve as a Jupyter kernel (FILE: the connection file)\n"
+            "  --install-kernel [--user | --prefix P]  install the Jupyter kernelspec\n"
             "  --        stop handling options\n"
             "  -         stop handling options and execute stdin\n"
             "With no script and a terminal on stdin, starts the REPL; with stdin\n"
@@ -341,8 +344,17 @@ static int pmain(lua_State *L)
 {
     int argc = (int)lua_tointeger(L, 1);
     char **argv = (char **)lua_touserdata(L, 2);
-    int script = 0, args = collectargs(argv, &script);
+    int script = 0, args, kernel = argc >= 2 && strcmp(argv[1], "--kernel") == 0;
     luaL_checkversion(L);
+    if (argc >= 2 && strcmp(argv[1], "--install-kernel") == 0) {
+        lua_pushboolean(L, kernel_install(argc - 2, argv + 2) == 0);
+        return 1;
+    }
+    if (kernel && argc != 3) {
+        fprintf(stderr, "%s: usage: %s --kernel CONNECTION_FILE\n", progname, progname);
+        return 0;
+    }
+    args = kernel ? 0 : collectargs(argv, &script);
     if (args == has_error) {
         print_usage(argv[script]);
         return 0;
@@ -368,6 +380,10 @@ static int pmain(lua_State *L)
         return 0;
     if (!(args & has_E) && handle_luainit(L) != LUA_OK)
         return 0;
+    if (kernel) {
+        lua_pushboolean(L, kernel_run(L, argv[2]) == 0);
+        return 1;
+    }
     if (!runargs(L, argv, script > 0 ? script : argc))
         return 0;
     if (script > 0 && handle_script(L, argv + script) != LUA_OK)

@@ -186,6 +186,25 @@ static int incomplete(lua_State *L, int status)
     return 0;
 }
 
+int repl_code_status(lua_State *L, const char *code, size_t len)
+{
+    int status;
+    lua_pushfstring(L, "return %s;", code);
+    status = luaL_loadbuffer(L, lua_tostring(L, -1), strlen(lua_tostring(L, -1)), "=stdin");
+    lua_pop(L, 2);
+    if (status == LUA_OK)
+        return 0;
+    status = luaL_loadbuffer(L, code, len, "=stdin");
+    if (status == LUA_OK) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (incomplete(L, status))
+        return 1;
+    lua_pop(L, 1);
+    return status == LUA_ERRSYNTAX ? 2 : 3;
+}
+
 static const char *history_path(void)
 {
     static char path[4096];
@@ -400,42 +419,49 @@ static int resolve(lua_State *L, const char *path, size_t len)
     return 1;
 }
 
+size_t repl_complete(lua_State *L, const char *text, char *const **out)
+{
+    const char *dot = NULL, *p;
+    int top = lua_gettop(L);
+    clear_cands();
+    for (p = text; *p; p++)
+        if (*p == '.' || *p == ':')
+            dot = p;
+    if (!dot) {
+        static const char *const kw[] = {"and", "break", "do", "else", "elseif", "end", "false",
+                                         "for", "function", "goto", "if", "in", "local", "nil",
+                                         "not", "or", "repeat", "return", "then", "true", "until",
+                                         "while", NULL};
+        size_t k, tl = strlen(text);
+        lua_pushglobaltable(L);
+        members(L, "", 0, text);
+        for (k = 0; kw[k]; k++)
+            if (strncmp(kw[k], text, tl) == 0)
+                add_cand(kw[k]);
+    } else {
+        char prefix[512];
+        size_t plen = (size_t)(dot - text);
+        if (plen < sizeof prefix) {
+            memcpy(prefix, text, plen);
+            prefix[plen] = '\0';
+            if (resolve(L, text, plen))
+                members(L, prefix, *dot, dot + 1);
+        }
+    }
+    lua_settop(L, top);
+    *out = cands;
+    return ncands;
+}
+
 static char *generator(const char *text, int state)
 {
-    static size_t next;
-    lua_State *L = repl_L;
+    static size_t next, n;
+    static char *const *list;
     if (state == 0) {
-        const char *dot = NULL, *p;
-        int top = lua_gettop(L);
-        clear_cands();
+        n = repl_complete(repl_L, text, &list);
         next = 0;
-        for (p = text; *p; p++)
-            if (*p == '.' || *p == ':')
-                dot = p;
-        if (!dot) {
-            static const char *const kw[] = {"and", "break", "do", "else", "elseif", "end", "false",
-                                             "for", "function", "goto", "if", "in", "local", "nil",
-                                             "not", "or", "repeat", "return", "then", "true", "until",
-                                             "while", NULL};
-            size_t k, tl = strlen(text);
-            lua_pushglobaltable(L);
-            members(L, "", 0, text);
-            for (k = 0; kw[k]; k++)
-                if (strncmp(kw[k], text, tl) == 0)
-                    add_cand(kw[k]);
-        } else {
-            char prefix[512];
-            size_t plen = (size_t)(dot - text);
-            if (plen < sizeof prefix) {
-                memcpy(prefix, text, plen);
-                prefix[plen] = '\0';
-                if (resolve(L, text, plen))
-                    members(L, prefix, *dot, dot + 1);
-            }
-        }
-        lua_settop(L, top);
     }
-    return next < ncands ? strdup(cands[next++]) : NULL;
+    return next < n ? strdup(list[next++]) : NULL;
 }
 
 static char **complete(const char *text, int start, int end)

@@ -16,6 +16,9 @@
 #define RNG_T "rng"
 #define SIMEC_T "SimEc"
 #define HISTORY_T "fit history" /* the metatable of what m:fit returns */
+/* A registry field: true when progress lines rewrite one line with "\r"
+ * though stderr is not a terminal (the Jupyter kernel sets it). */
+#define PROGRESS_IN_PLACE "simec.progress_in_place"
 
 #define BIND_API __attribute__((visibility("default")))
 

@@ -222,7 +222,7 @@ static int on_epoch(void *p, int epoch, double loss, double val, double seconds)
         if (!isnan(val))
             snprintf(vbuf, sizeof vbuf, "  val %.4f", val);
         fprintf(stderr, "%sepoch %3d/%d  loss %.4f%s  %.1fs  eta %.0fs%s", c->tty ? "\r" : "", epoch, c->epochs,
-                loss, vbuf, seconds, eta, c->tty ? "\033[K" : "\n");
+                loss, vbuf, seconds, eta, c->tty == 2 ? "\033[K" : c->tty ? "" : "\n");
         fflush(stderr);
     }
     if (c->cb) {
@@ -328,7 +328,9 @@ static int se_fit(lua_State *L)
     c.epochs = o.epochs;
     c.initial = o.initial_epoch;
     c.m = m;
-    c.tty = isatty(2);
+    lua_getfield(L, LUA_REGISTRYINDEX, PROGRESS_IN_PLACE);
+    c.tty = isatty(2) ? 2 : lua_toboolean(L, -1); /* 2: a terminal, where ESC[K clears the rest of the line */
+    lua_pop(L, 1);
     lua_createtable(L, 0, 6);
     c.hist = lua_gettop(L);
     luaL_setmetatable(L, HISTORY_T);

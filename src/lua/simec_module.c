@@ -166,7 +166,8 @@ static const struct {
                {"splits", NULL, 1, 1},                 {"models", NULL, 1, 1},
                {"metrics", NULL, 1, 1},                {"study", NULL, 1, 0},
                {"plot", NULL, 1, 1},                   {"report", NULL, 1, 0},
-               {"cli", NULL, 1, 0},                    {"simec", NULL, 0, 1},
+               {"cli", NULL, 1, 0},                    {"notebook", NULL, 1, 0},
+               {"simec", NULL, 0, 1},
                {"rec", luaopen_simec_rec, 0, 0},       {"help", NULL, 1, 1}};
 
 static void push_modules(lua_State *L)
