@@ -6,10 +6,13 @@
 #   make demo       install, build, run examples/all_tasks.lua --quick (ml-100k if present, else synthetic)
 #   make bench      benchmarks under scripts/bench/
 #   make fuzz       libFuzzer targets (clang) for every parser, FUZZ_SECONDS each
+#   make notebooks  examples/notebooks/*.ipynb written again (scripts/notebooks.py)
 
 CC      ?= cc
 PKGS    := lua5.4 openblas lapacke readline arpack
 PREFIX  ?= /usr/local
+# Debian's python3 (with nbformat from install-deps.sh) before any other on PATH
+PY      := $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
 # BUILD holds objects; OUT the three products (top level for the normal build).
 BUILD   ?= build/rel
@@ -54,7 +57,7 @@ HOST_OBJ := $(HOST_SRC:src/%.c=$(BUILD)/%.o)
 CTEST_SRC := $(wildcard tests/c/test_*.c)
 CTEST_BIN := $(CTEST_SRC:tests/c/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference docs-figures docs-transcripts
+.PHONY: all test sanitize valgrind demo bench deps clean install uninstall check-deps fuzz fuzzers reference docs-figures docs-transcripts notebooks
 all: $(OUT)/simec $(OUT)/libsimeccore.a $(OUT)/simec.so
 
 # Makefile too: VERSION and the flags live here
@@ -143,6 +146,10 @@ test: deps
 	@$(MAKE) --no-print-directory all ctests
 	@sh scripts/run-tests.sh --build $(BUILD) --bin $(OUT)
 
+# examples/notebooks/*.ipynb from docs/tutorial.md and scripts/notebooks.py (tests fail when they are stale)
+notebooks:
+	@$(PY) scripts/notebooks.py
+
 # docs/reference.md from the help registry (tests/lua/help_spec.lua fails when it is stale)
 reference: all
 	@./simec -e 'io.write(require("simec.help").markdown())' > docs/reference.md.tmp && mv docs/reference.md.tmp docs/reference.md
@@ -205,11 +212,13 @@ install: all
 	install -m 644 lua/simec/models/*.lua $(DESTDIR)$(LUA_LMOD)/simec/models/
 	install -m 644 examples/*.lua $(DESTDIR)$(PREFIX)/share/simec/examples/
 	install -m 644 man/simec.1 $(DESTDIR)$(PREFIX)/share/man/man1/simec.1
+	$(if $(KERNEL_LIBS),./simec --install-kernel --prefix $(DESTDIR)$(PREFIX) --bin $(PREFIX)/bin/simec)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/simec $(DESTDIR)$(PREFIX)/lib/libsimeccore.a $(DESTDIR)$(LUA_CMOD)/simec.so \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/simec.pc $(DESTDIR)$(PREFIX)/share/man/man1/simec.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/simec $(DESTDIR)$(LUA_LMOD)/simec $(DESTDIR)$(PREFIX)/include/simec
+	rm -rf $(DESTDIR)$(PREFIX)/share/simec $(DESTDIR)$(LUA_LMOD)/simec $(DESTDIR)$(PREFIX)/include/simec \
+	    $(DESTDIR)$(PREFIX)/share/jupyter/kernels/simec
 
 clean:
 	rm -rf build simec simec.so libsimeccore.a

@@ -88,6 +88,25 @@ if [ -z "$VG" ]; then
     count "repl (tmux)" "$log" $?
 fi
 
+# the Jupyter kernel through jupyter_client, and the example notebooks
+# through nbclient, nbconvert and headless Chromium (not under valgrind:
+# jupyter_client's start-up timeouts are shorter than memcheck's start-up)
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # Debian's, with the packages install-deps.sh adds
+if [ -n "$VG" ]; then
+    :
+elif "$BIN/simec" --kernel /nonexistent.json 2>&1 | grep -q "built without the Jupyter kernel"; then
+    echo "  the kernel suites skipped: $BIN/simec was built without the kernel (libzmq, jansson, libcrypto)"
+elif ! $PY -c "import jupyter_client, nbclient, nbconvert" 2>/dev/null; then
+    echo "  the kernel suites skipped: python3-jupyter-client, python3-nbclient or python3-nbconvert missing (scripts/install-deps.sh installs them)"
+else
+    $PY tests/kernel/test_kernel.py "$BIN/simec" >"$log" 2>&1
+    count "kernel (jupyter_client)" "$log" $?
+    $PY tests/kernel/test_notebooks.py "$BIN/simec" >"$log" 2>&1
+    count "notebooks (nbclient)" "$log" $?
+    grep -E '^     ' "$log" | head -n 5
+fi
+
 rm -f "$log"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

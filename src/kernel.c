@@ -1155,7 +1155,10 @@ static int read_connection(const char *path, json_t **conn, char *endpoint[5])
     const char *transport, *ip, *scheme;
     int k;
     if (!c) {
-        fprintf(stderr, "simec --kernel: %s:%d: %s\n", path, jerr.line, jerr.text);
+        if (jerr.line > 0)
+            fprintf(stderr, "simec --kernel: %s:%d: %s\n", path, jerr.line, jerr.text);
+        else
+            fprintf(stderr, "simec --kernel: %s\n", jerr.text);
         return -1;
     }
     *conn = c;
@@ -1453,7 +1456,7 @@ static int mkdirs(char *path)
 int kernel_install(int argc, char **argv)
 {
     char dir[PATH_MAX], file[PATH_MAX + 32], exe[PATH_MAX];
-    const char *prefix = "/usr/local", *home = getenv("HOME");
+    const char *prefix = "/usr/local", *home = getenv("HOME"), *bin = NULL;
     json_t *spec;
     int k, user = 0;
     ssize_t n;
@@ -1462,9 +1465,11 @@ int kernel_install(int argc, char **argv)
             user = 1;
         else if (strcmp(argv[k], "--prefix") == 0 && k + 1 < argc)
             prefix = argv[++k];
+        else if (strcmp(argv[k], "--bin") == 0 && k + 1 < argc)
+            bin = argv[++k];
         else {
             fprintf(stderr, "simec --install-kernel: unknown argument '%s' (usage: simec --install-kernel "
-                            "[--user | --prefix P])\n", argv[k]);
+                            "[--user | --prefix P] [--bin PATH])\n", argv[k]);
             return 1;
         }
     }
@@ -1476,11 +1481,14 @@ int kernel_install(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s/.local/share/jupyter/kernels/simec", home);
     else
         snprintf(dir, sizeof dir, "%s/share/jupyter/kernels/simec", prefix);
-    if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) <= 0) {
+    if (bin)
+        snprintf(exe, sizeof exe, "%s", bin);
+    else if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0)
+        exe[n] = '\0';
+    else {
         fprintf(stderr, "simec --install-kernel: cannot find simec's own path: %s\n", strerror(errno));
         return 1;
     }
-    exe[n] = '\0';
     if (mkdirs(dir) != 0) {
         fprintf(stderr, "simec --install-kernel: cannot create %s: %s\n", dir, strerror(errno));
         return 1;

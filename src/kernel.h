@@ -12,10 +12,11 @@
  * shutdown, 1 with a message on stderr otherwise. */
 int kernel_run(lua_State *L, const char *connection_file);
 
-/* simec --install-kernel [--user | --prefix P]: writes the kernelspec
- * (kernel.json and logos) as kernels/simec under the Jupyter data
- * directory: P/share/jupyter, ~/.local/share/jupyter with --user, else
- * /usr/local/share/jupyter. Returns the exit status. */
+/* simec --install-kernel [--user | --prefix P] [--bin PATH]: writes the
+ * kernelspec (kernel.json and logos) as kernels/simec under the Jupyter
+ * data directory: P/share/jupyter, ~/.local/share/jupyter with --user,
+ * else /usr/local/share/jupyter; the kernel it starts is PATH (default:
+ * this simec). Returns the exit status. */
 int kernel_install(int argc, char **argv);
 
 #endif

@@ -106,7 +106,14 @@ local function cell(v)
   if t == "boolean" then return tostring(v) end
   local mt = getmetatable(v)
   if mt and (mt.__tostring or mt.__name) then return first_line(v) end
-  if t == "table" then return ("table (%d entries)"):format(#v) end
+  if t == "table" then
+    if #v > 0 then return ("list of %d"):format(#v) end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    if #keys > 6 then keys = {keys[1], keys[2], keys[3], keys[4], keys[5], ("... (%d fields)"):format(#keys)} end
+    return "{" .. table.concat(keys, ", ") .. "}"
+  end
   return t
 end
 
@@ -156,19 +163,67 @@ local function is_records(v)
   return true
 end
 
+-- notebook.table(rows, columns): rows (tables) shown with those fields in
+-- that order: an HTML table in a notebook, aligned columns as text
+local Table = help.shape{__name = "notebook table"}
+Table.__index = Table
+
+local function table_cells(t)
+  local out = {}
+  for i, r in ipairs(t.rows) do
+    local row = {}
+    for k, c in ipairs(t.columns) do
+      local v = r[c]
+      row[k] = v == nil and "" or math.type(v) == "float" and ("%.4f"):format(v) or cell(v)
+    end
+    out[i] = row
+  end
+  return out
+end
+
+Table.__tostring = function(t)
+  local cells, width = table_cells(t), {}
+  for k, c in ipairs(t.columns) do width[k] = utf8.len(c) or #c end
+  for _, row in ipairs(cells) do
+    for k, v in ipairs(row) do width[k] = math.max(width[k], utf8.len(v) or #v) end
+  end
+  local function line(row)
+    local p = {}
+    for k, v in ipairs(row) do p[k] = v .. (" "):rep(width[k] - (utf8.len(v) or #v)) end
+    return (table.concat(p, "  "):gsub("%s+$", ""))
+  end
+  local lines = {line(t.columns)}
+  for _, row in ipairs(cells) do lines[#lines + 1] = line(row) end
+  return table.concat(lines, "\n")
+end
+
+function notebook.table(rows, columns)
+  if type(rows) ~= "table" then error("notebook.table: rows must be a list of tables", 2) end
+  if type(columns) ~= "table" or #columns == 0 then error("notebook.table: columns must be a list of field names", 2) end
+  for i, r in ipairs(rows) do
+    if type(r) ~= "table" then error(("notebook.table: row %d is a %s, not a table"):format(i, type(r)), 2) end
+  end
+  return setmetatable({rows = rows, columns = columns}, Table)
+end
+
 -- The display data of one value beside its text: {mime = text}.
 local function rich(v, out)
   local mt = getmetatable(v)
   local name = mt and mt.__name
-  if name == "figure" then
+  if mt == Table then
+    out["text/html"] = html_table(nil, v.columns, table_cells(v))
+  elseif name == "figure" then
     out["image/svg+xml"] = v.svg
+    -- the same figure inline in HTML: nbconvert 6.5 strips the elements of
+    -- image/svg+xml outputs when it exports HTML, and prefers text/html
+    out["text/html"] = v.svg
   elseif name == "matrix" then
     out["text/html"] = matrix_html(v)
   elseif name == "sparse" then
     out["text/html"] = sparse_html(v)
   elseif name == "fit history" then
     out["text/html"] = history_html(v)
-  elseif type(v) == "table" and type(name) == "string" then
+  elseif type(v) == "table" and type(name) == "string" and #v == 0 then -- a list (an explanation) reads best as text
     out["text/html"] = object_html(v)
   elseif is_records(v) then
     out["text/html"] = records_html(v)
@@ -235,6 +290,8 @@ function notebook.inspect(name)
 end
 
 help.add{
+  "notebook table", "What notebook.table returns: rows and columns; it prints as aligned text and shows as an HTML " ..
+  "table in a notebook.",
   "notebook", "What the Jupyter kernel (simec --kernel) shows: the display data of a value (HTML tables for matrices, " ..
   "sparse matrices, fit histories, data sets, splits, models and lists of records; SVG for figures) and display(x) " ..
   "mid-cell. Outside a notebook display prints as the REPL does.",
@@ -243,6 +300,8 @@ help.add{
   "notebook.display(...)", "Shows each value now (the global display in the kernel); prints it elsewhere.",
   "notebook.show(x, id)", "Shows x as a display with that id, which notebook.update can replace.",
   "notebook.update(id, x)", "Replaces what the display with that id shows (progress in place).",
+  "notebook.table(rows, columns)", "The rows (tables) with those fields in that order: an HTML table in a notebook, " ..
+  "aligned text elsewhere (floats with four decimals).",
   "notebook.inspect(name)", "The help text of a name (a.b.c or obj:method) for the kernel's inspect requests, or nil.",
 }
 

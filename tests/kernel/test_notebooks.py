@@ -1,0 +1,157 @@
+"""The example notebooks through nbclient with the simec kernel (an error in
+a cell not tagged raises-exception fails), rendered to HTML with nbconvert
+and screenshotted in headless Chromium (non-blank, the SVG figure drawn).
+Ends with "N passed, N failed".
+
+    python3 tests/kernel/test_notebooks.py ./simec
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import zlib
+
+SIMEC = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./simec")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORK = tempfile.mkdtemp(prefix="simec-notebooks-")
+os.environ["JUPYTER_PATH"] = os.path.join(WORK, "share", "jupyter")
+os.environ["JUPYTER_RUNTIME_DIR"] = os.path.join(WORK, "runtime")
+os.environ["JUPYTER_DATA_DIR"] = os.path.join(WORK, "data")
+
+import nbformat  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+
+passed = failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print("ok   " + name)
+    else:
+        failed += 1
+        print("FAIL " + name + (": " + str(detail)[:800] if detail != "" else ""))
+
+
+def png_pixels(path):
+    """(width, height, rows of (r, g, b)) of an 8-bit RGB or RGBA PNG."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = int.from_bytes(body[0:4], "big"), int.from_bytes(body[4:8], "big"), body[8], body[9]
+            assert depth == 8 and ctype in (2, 6), (depth, ctype)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return w, h, [[(r[x * bpp], r[x * bpp + 1], r[x * bpp + 2]) for x in range(w)] for r in rows]
+
+
+def execute(name):
+    nb = nbformat.read(os.path.join(ROOT, "examples", "notebooks", name), 4)
+    t = time.time()
+    NotebookClient(nb, kernel_name="simec", timeout=600, resources={"metadata": {"path": ROOT}}).execute()
+    return nb, time.time() - t
+
+
+def errors_untagged(nb):
+    return [c.source for c in nb.cells if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
+            and any(o.output_type == "error" for o in c.outputs)]
+
+
+rc = subprocess.run([SIMEC, "--install-kernel", "--prefix", WORK], capture_output=True, text=True)
+check("the kernelspec installs", rc.returncode == 0, rc.stderr)
+rc = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "notebooks.py"), "--check"], capture_output=True,
+                    text=True)
+check("examples/notebooks are what scripts/notebooks.py writes (make notebooks)", rc.returncode == 0,
+      rc.stdout + rc.stderr)
+have_ml100k = subprocess.run([SIMEC, "-e", "os.exit(data.find('ml-100k') and 0 or 1)"], cwd=ROOT).returncode == 0
+
+study = None
+try:
+    study, secs = execute("study.ipynb")
+    print("     study.ipynb ran in %.1f s on %s" % (secs, "ml-100k" if have_ml100k else "synthetic data"))
+    check("study.ipynb runs without an error cell", not errors_untagged(study), errors_untagged(study))
+    html = [o["data"]["text/html"] for c in study.cells if c.cell_type == "code" for o in c.outputs
+            if o.output_type == "execute_result" and "text/html" in o.get("data", {})]
+    check("study.ipynb shows the baseline and SimEc tables as HTML",
+          any("mean+SVD" in h for h in html) and any("SimEc" in h for h in html), [h[:200] for h in html])
+    svg = [o["data"]["image/svg+xml"] for c in study.cells if c.cell_type == "code" for o in c.outputs
+           if "image/svg+xml" in o.get("data", {})]
+    check("study.ipynb draws its figure as SVG", len(svg) == 1 and svg[0].startswith("<svg"), len(svg))
+    progress = [o for c in study.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "display_data"]
+    check("study progress updates one display, not thousands of lines",
+          0 < len(progress) <= 4 and all(len(o.get("data", {}).get("text/plain", "")) < 200 for o in progress),
+          progress[:3])
+except Exception:
+    check("study.ipynb runs", False, traceback.format_exc())
+
+if have_ml100k:
+    try:
+        tour, secs = execute("tour.ipynb")
+        print("     tour.ipynb ran in %.1f s" % secs)
+        check("tour.ipynb runs without an error cell", not errors_untagged(tour), errors_untagged(tour))
+        tagged = [c for c in tour.cells if "raises-exception" in c.metadata.get("tags", [])]
+        check("tour.ipynb's deliberate errors are error outputs",
+              tagged and all(any(o.output_type == "error" for o in c.outputs) for c in tagged), len(tagged))
+    except Exception:
+        check("tour.ipynb runs", False, traceback.format_exc())
+else:
+    print("     tour.ipynb skipped: it follows docs/tutorial.md on ml-100k, which is not in data/ or ../shared/data")
+
+chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+if study is None:
+    pass
+elif not chromium:
+    print("     the screenshot checks skipped: chromium is not installed (scripts/install-deps.sh installs it)")
+else:
+    from nbconvert import HTMLExporter
+    body, _ = HTMLExporter().from_notebook_node(study)
+    page, shot = os.path.join(WORK, "study.html"), os.path.join(WORK, "study.png")
+    with open(page, "w", encoding="utf-8") as f:
+        f.write(body)
+    rc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                         "--window-size=1000,5000", "--screenshot=" + shot, "file://" + page],
+                        capture_output=True, text=True, timeout=120)
+    check("nbconvert's HTML of study.ipynb renders in headless Chromium", os.path.exists(shot), rc.stderr[-500:])
+    if os.path.exists(shot):
+        w, h, px = png_pixels(shot)
+        counts = {}
+        for row in px[::2]:
+            for p in row[::2]:
+                counts[p] = counts.get(p, 0) + 1
+        top = max(counts.values()) / sum(counts.values())
+        check("the rendered notebook is not blank", top < 0.97, "%.3f of the pixels one colour" % top)
+        bar = sum(n for (r, g, b), n in counts.items() if abs(r - 0x1f) < 12 and abs(g - 0x77) < 12 and abs(b - 0xb4) < 12)
+        check("the SVG figure is drawn (its bars' colour on screen)", bar > 500, bar)
+
+if not failed:
+    shutil.rmtree(WORK, ignore_errors=True)
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
