@@ -5,7 +5,7 @@
 set -eu
 # libzmq3-dev, libjansson-dev, libssl-dev: the Jupyter kernel; the python3-* ones test it
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 lua-argparse lua-cjson libopenblas-dev liblapacke-dev libarpack2-dev libreadline-dev tmux zip unzip curl chromium python3
-      libzmq3-dev libjansson-dev libssl-dev python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat"
+      libzmq3-dev libjansson-dev libssl-dev python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat jupyter-core"
 case "${1:-}" in
 --bench) PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn time g++" ;; # g++: libFM and LIBMF from source
 --fuzz) PKGS="$PKGS clang libclang-rt-dev" ;; # libclang-rt-dev: libFuzzer's runtime

@@ -128,14 +128,10 @@ end
 ds"""),
     ("md", """## Running a part of the study
 
-`study.run` tunes every model of the list in every scenario; its progress (scenario, model, setting i of n, best
-validation RMSE so far) updates one line below the cell."""),
+`study.run` tunes every model of the list in every scenario; in a notebook its progress (scenario, model,
+setting i of n, best validation RMSE so far) is one line below the cell that each step replaces."""),
     ("code", """function run(models)
-  notebook.show("starting", "progress")
-  local runs = study.run(ds, {models = models, grids = "quick",
-                              progress = function(line) notebook.update("progress", line) end})
-  notebook.update("progress", ("done: %d runs"):format(#runs))
-  return runs
+  return study.run(ds, {models = models, grids = "quick"})
 end
 
 function rows_of(runs)

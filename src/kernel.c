@@ -1455,7 +1455,7 @@ static int mkdirs(char *path)
 
 int kernel_install(int argc, char **argv)
 {
-    char dir[PATH_MAX], file[PATH_MAX + 32], exe[PATH_MAX];
+    char dir[PATH_MAX], file[PATH_MAX + 64], exe[PATH_MAX];
     const char *prefix = "/usr/local", *home = getenv("HOME"), *bin = NULL;
     json_t *spec;
     int k, user = 0;

@@ -267,6 +267,21 @@ function notebook.update(id, x)
   if notebook.sink then notebook.sink(notebook.bundle(x), id, true) else help.show(x) end
 end
 
+-- notebook.progress([id]): a function(line) for progress: in a notebook
+-- one display that each line replaces, elsewhere a line on stderr each
+local displays = 0
+function notebook.progress(id)
+  if id ~= nil and type(id) ~= "string" then error("notebook.progress: id must be a string", 2) end
+  displays = displays + 1
+  id = id or ("simec-progress-" .. displays)
+  local shown = false
+  return function(line)
+    if not notebook.sink then return io.stderr:write(line, "\n") end
+    if shown then notebook.update(id, line) else notebook.show(line, id) end
+    shown = true
+  end
+end
+
 -- The help text of a name at the cursor (a global, a.b.c or obj:method),
 -- or nil when it names nothing help knows.
 function notebook.inspect(name)
@@ -300,6 +315,8 @@ help.add{
   "notebook.display(...)", "Shows each value now (the global display in the kernel); prints it elsewhere.",
   "notebook.show(x, id)", "Shows x as a display with that id, which notebook.update can replace.",
   "notebook.update(id, x)", "Replaces what the display with that id shows (progress in place).",
+  "notebook.progress([id])", "A function(line) for progress lines: in a notebook one display that each line " ..
+  "replaces, elsewhere each line on stderr (study.run's default).",
   "notebook.table(rows, columns)", "The rows (tables) with those fields in that order: an HTML table in a notebook, " ..
   "aligned text elsewhere (floats with four decimals).",
   "notebook.inspect(name)", "The help text of a name (a.b.c or obj:method) for the kernel's inspect requests, or nil.",

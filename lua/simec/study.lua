@@ -469,14 +469,15 @@ end
 
 -- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
 -- | "quick" | a grid set), tune_ratings (default study.TUNE_RATINGS),
--- progress (a function(line) or false). Returns the runs: one row per
+-- progress (a function(line) or false; default: a line on stderr each, in
+-- a notebook one line updated in place). Returns the runs: one row per
 -- seed, scenario and model.
 function study.run(ds, opts)
   local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"] or
                    study.fail("unknown grid set %s (default or quick)", tostring(opts.grids))
   local ids = ordered(opts.models)
   local progress = opts.progress
-  if progress == nil then progress = function(line) io.stderr:write(line, "\n") end end
+  if progress == nil then progress = require("simec.notebook").progress() end
   local scenarios = opts.scenarios or (ds.given and {"T1"} or study.SCENARIOS)
   local tune_max = opts.tune_ratings or study.TUNE_RATINGS
   if math.type(tune_max) ~= "integer" or tune_max < 0 then

@@ -6,6 +6,8 @@ wrote, and every message type is checked. Ends with "N passed, N failed".
 """
 import os
 import queue
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,6 +97,13 @@ check("--install-kernel --prefix writes the kernelspec", rc.returncode == 0, rc.
 specs = KernelSpecManager().get_all_specs()
 check("jupyter finds the kernelspec 'simec (Lua 5.4)'",
       specs.get("simec", {}).get("spec", {}).get("display_name") == "simec (Lua 5.4)", specs)
+listing = subprocess.run(["jupyter", "kernelspec", "list"], capture_output=True, text=True) \
+    if shutil.which("jupyter") else None
+if listing is None:
+    print("     'jupyter kernelspec list' skipped: the jupyter command (Debian's jupyter-core) is not installed")
+else:
+    check("jupyter kernelspec list shows simec", re.search(r"^\s*simec\s", listing.stdout, re.M) is not None,
+          listing.stdout + listing.stderr)
 kdir = os.path.join(WORK, "share", "jupyter", "kernels", "simec")
 check("the kernelspec has its logos", all(open(os.path.join(kdir, f), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
                                           for f in ("logo-32x32.png", "logo-64x64.png")))
@@ -294,6 +303,37 @@ def bad_signature():
     check("a message with a bad signature gets no reply", got is None, got)
     rep, out = run(kc, "forged == nil")
     check("... and is not run", of(out, "execute_result")[0]["data"]["text/plain"] == "true", out)
+
+
+@case
+def malformed_messages():
+    import zmq
+    ctx = zmq.Context.instance()
+    sock = ctx.socket(zmq.DEALER)
+    sock.linger = 0
+    sock.connect("%s://%s:%d" % (km.transport, km.ip, km.shell_port))
+    header = kc.session.msg_header("execute_request")
+    good = [kc.session.pack(p) for p in (header, {}, {}, {"code": "hit = true"})]
+    sock.send_multipart([b"garbage"])                                  # no delimiter
+    sock.send_multipart([b"<IDS|MSG>", b"sig", b"{}"])                 # too few frames
+    sock.send_multipart([b"<IDS|MSG>"] + [b"x"] * 100)                 # too many frames
+    bad_json = [b"{not json", b"{}", b"{}", b"{}"]
+    sock.send_multipart([b"<IDS|MSG>", kc.session.sign(bad_json).encode()
+                         if isinstance(kc.session.sign(bad_json), str) else kc.session.sign(bad_json)] + bad_json)
+    no_type = [kc.session.pack(p) for p in ({"msg_id": "1"}, {}, {}, {"code": "hit = true"})]
+    sign = kc.session.sign(no_type)
+    sock.send_multipart([b"<IDS|MSG>", sign if isinstance(sign, bytes) else sign.encode()] + no_type)
+    good[3] = kc.session.pack({"code": 7})                                # code not a string
+    sign = kc.session.sign(good)
+    sock.send_multipart([b"<IDS|MSG>", sign if isinstance(sign, bytes) else sign.encode()] + good)
+    got = sock.poll(3000)
+    reply = sock.recv_multipart() if got else []
+    sock.close()
+    check("an execute_request whose code is not a string gets an error reply",
+          any(b"execute_request without code" in f for f in reply), reply[-1:] if reply else "no reply")
+    rep, out = run(kc, "hit == nil")
+    check("malformed messages are dropped and the kernel goes on", km.is_alive()
+          and of(out, "execute_result")[0]["data"]["text/plain"] == "true", out)
 
 
 @case
