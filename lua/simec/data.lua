@@ -23,15 +23,28 @@ end
 local GET_DATA = {["ml-100k"] = true, ["ml-1m"] = true, ["ml-10m"] = true, ["ml-20m"] = true, ["ml-25m"] = true,
                   ["ml-latest"] = true, ["ml-latest-small"] = true, dti = true}
 
+-- The folder above the host's lua/ (a checkout, or share/simec when
+-- installed), or nil under stock Lua.
+local function home()
+  local dir = rawget(_G, "SIMEC_LUA_DIR")
+  return type(dir) == "string" and dir:match("^(.+)/lua/*$") or nil
+end
+
 -- Where a data set named (or pathed) name lives: the path given, else
--- data/NAME (where scripts/get-data.sh puts it), else ../shared/data/NAME.
--- Not found: nil, the places looked, and the get-data.sh command when the
--- script knows the name.
+-- data/NAME (where scripts/get-data.sh puts it), else ../shared/data/NAME;
+-- run from outside the simec checkout (a notebook runs in its own folder),
+-- the same two places beside the checkout. Not found: nil, the places
+-- looked, and the get-data.sh command when the script knows the name.
 function data.find(name)
   local tried = {name}
   if is_dir(name) then return name end
   if not name:find("/", 1, true) then
-    for _, root in ipairs{"data", "../shared/data"} do
+    local roots = {"data", "../shared/data"}
+    local h = home()
+    if h and not exists("lua/simec/data.lua") then -- not in a checkout, whose data/ was just tried
+      roots[3], roots[4] = h .. "/data", h .. "/../shared/data"
+    end
+    for _, root in ipairs(roots) do
       local p = root .. "/" .. name
       tried[#tried + 1] = p
       if is_dir(p) then return p end

@@ -85,6 +85,16 @@ case("data.movielens reads the CSV releases with quoted fields and extra feature
   local none, tried, get = data.find("ml-25m-absent")
   check(none == nil and #tried == 3 and get == nil, "an unknown name has no get-data.sh command")
   eq(select(3, data.find(d .. "/ml-1m")), nil)
+  -- from a folder outside the checkout (a notebook's), the checkout's data/ is looked in too
+  local home = SIMEC_LUA_DIR and SIMEC_LUA_DIR:match("^(.+)/lua/*$")
+  if home then
+    local probe = "ml-probe-" .. tostring(os.time()) .. tostring(math.random(1e6))
+    os.execute(("mkdir -p '%s/data/%s'"):format(home, probe))
+    local out = io.popen(("cd %s && %s -e 'io.write(data.find(\"%s\") or \"none\")'"):format(d, SIMEC_BIN:match("^/")
+      and SIMEC_BIN or (os.getenv("PWD") .. "/" .. SIMEC_BIN), probe)):read("a")
+    os.execute(("rmdir '%s/data/%s'"):format(home, probe))
+    eq(out, home .. "/data/" .. probe, "found beside the checkout")
+  end
   T.write(d .. "/extra.tsv", "31 no tab\n")
   checkerr("extra.tsv:1: expected 'id<TAB>token'", data.movielens, d, {item_features = d .. "/extra.tsv"})
   os.execute("rm -rf " .. d)
