@@ -10,33 +10,14 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 import traceback
 
-SIMEC = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./simec")
-WORK = tempfile.mkdtemp(prefix="simec-kernel-")
-os.environ["JUPYTER_PATH"] = os.path.join(WORK, "share", "jupyter")
-os.environ["JUPYTER_RUNTIME_DIR"] = os.path.join(WORK, "runtime")
-os.environ["JUPYTER_DATA_DIR"] = os.path.join(WORK, "data")
-os.environ.pop("JUPYTER_CONFIG_DIR", None)
+from harness import SIMEC, WORK, check, finish
 
-from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
+from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402 (after harness sets JUPYTER_PATH)
 from jupyter_client.manager import start_new_kernel  # noqa: E402
 from jupyter_client.session import Session  # noqa: E402
-
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail)[:600] if detail != "" else ""))
 
 
 def run(kc, code, timeout=30, stdin=None, **kw):
@@ -355,5 +336,4 @@ try:
 except Exception:
     pass
 kc.stop_channels()
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

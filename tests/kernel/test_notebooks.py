@@ -9,68 +9,16 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
-import zlib
 
-SIMEC = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "./simec")
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORK = tempfile.mkdtemp(prefix="simec-notebooks-")
-os.environ["JUPYTER_PATH"] = os.path.join(WORK, "share", "jupyter")
-os.environ["JUPYTER_RUNTIME_DIR"] = os.path.join(WORK, "runtime")
-os.environ["JUPYTER_DATA_DIR"] = os.path.join(WORK, "data")
+from harness import ROOT, SIMEC, WORK, check, finish
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
+from png_colors import read_png  # noqa: E402
 
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
-
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + (": " + str(detail)[:800] if detail != "" else ""))
-
-
-def png_pixels(path):
-    """(width, height, rows of (r, g, b)) of an 8-bit RGB or RGBA PNG."""
-    data = open(path, "rb").read()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, w = 8, b"", 0
-    while pos < len(data):
-        n = int.from_bytes(data[pos:pos + 4], "big")
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype = int.from_bytes(body[0:4], "big"), int.from_bytes(body[4:8], "big"), body[8], body[9]
-            assert depth == 8 and ctype in (2, 6), (depth, ctype)
-            bpp = 3 if ctype == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
-    for y in range(h):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(line)
-        prev = line
-    return w, h, [[(r[x * bpp], r[x * bpp + 1], r[x * bpp + 2]) for x in range(w)] for r in rows]
 
 
 def execute(name, cwd=os.path.join(ROOT, "examples", "notebooks")):
@@ -169,17 +117,15 @@ else:
                         capture_output=True, text=True, timeout=120)
     check("nbconvert's HTML of study.ipynb renders in headless Chromium", os.path.exists(shot), rc.stderr[-500:])
     if os.path.exists(shot):
-        w, h, px = png_pixels(shot)
+        w, h, bpp, rows = read_png(shot)
         counts = {}
-        for row in px[::2]:
-            for p in row[::2]:
+        for row in rows[::2]:
+            for x in range(0, w, 2):
+                p = tuple(row[x * bpp:x * bpp + 3])
                 counts[p] = counts.get(p, 0) + 1
         top = max(counts.values()) / sum(counts.values())
         check("the rendered notebook is not blank", top < 0.97, "%.3f of the pixels one colour" % top)
         bar = sum(n for (r, g, b), n in counts.items() if abs(r - 0x1f) < 12 and abs(g - 0x77) < 12 and abs(b - 0xb4) < 12)
         check("the SVG figure is drawn (its bars' colour on screen)", bar > 500, bar)
 
-if not failed:
-    shutil.rmtree(WORK, ignore_errors=True)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
