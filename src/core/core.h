@@ -41,6 +41,12 @@ typedef int64_t spm_ptr;
 typedef int32_t spm_idx;
 #define SPM_IDX_MAX INT32_MAX
 
+/* Floating-point operations done by the core's level-3 BLAS calls (gemm,
+ * syrk, symm, trsm; a product of m x k by k x n counts 2mnk) since the
+ * start or the last reset; the benchmarks divide a stage's count by its
+ * wall time to report achieved GFLOP/s. */
+double core_blas_flops(int reset);
+
 /* Human-readable byte count ("12.1 MiB") into buf. */
 const char *core_fmt_bytes(char *buf, size_t len, double bytes);
 

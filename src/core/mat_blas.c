@@ -9,6 +9,22 @@
 #include "blas.h"
 #include "mat.h"
 
+/* Counted in whole operations with relaxed atomics: training workers call
+ * BLAS concurrently, and an exact count is not worth a lock. */
+static uint64_t flops_done;
+
+static void count_flops(double f)
+{
+    __atomic_add_fetch(&flops_done, (uint64_t)f, __ATOMIC_RELAXED);
+}
+
+double core_blas_flops(int reset)
+{
+    uint64_t f = reset ? __atomic_exchange_n(&flops_done, 0, __ATOMIC_RELAXED)
+                       : __atomic_load_n(&flops_done, __ATOMIC_RELAXED);
+    return (double)f;
+}
+
 /* OpenBLAS maps a work buffer of 128 MiB (and a stack) for a thread at its
  * first product, and when the address space is limited (ulimit -v) and the
  * mapping fails it retries forever: a hang Ctrl-C cannot reach. So where
@@ -75,8 +91,11 @@ int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e)
      * product took 10x longer on 2 threads than on one). */
     if ((double)m * (double)n * (double)k < (double)(1 << 22))
         previous = blas_threads_set(1);
-    /* Row blocks of about 2^27 flops, so Ctrl-C is noticed within a fraction of a second. */
-    chunk = ((size_t)1 << 27) / (k * n + 1);
+    /* Row blocks of about 2^30 multiply-adds: Ctrl-C is noticed within a
+     * fraction of a second, and each block is large enough that reading all
+     * of b once per block is a small part of its cost (smaller blocks made
+     * a wide product memory-bound: docs/benchmarks.md, flops.sh). */
+    chunk = ((size_t)1 << 30) / (k * n + 1);
     if (chunk < 16)
         chunk = 16;
     if (chunk > (size_t)INT_MAX)
@@ -97,10 +116,12 @@ int mat_gemm(mat *out, const mat *a, const mat *b, core_err *e)
                         out->x + r0 * out->ld, (int)out->ld);
     }
     blas_threads_restore(previous);
+    count_flops(2.0 * (double)m * (double)n * (double)k);
     return CORE_OK;
 }
 
 /* ---- the raw-array door (blas.h) ---- */
+
 
 static int too_big(const char *what, core_err *e)
 {
@@ -119,6 +140,7 @@ int blas_gemm(const char *what, blas_op ta, blas_op tb, size_t m, size_t n, size
         return CORE_OK;
     cblas_dgemm(CblasRowMajor, TRANS(ta), TRANS(tb), (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c,
                 (int)ldc);
+    count_flops(2.0 * (double)m * (double)n * (double)k);
     return CORE_OK;
 }
 
@@ -142,6 +164,7 @@ int blas_gram(const char *what, size_t n, size_t k, double alpha, const double *
     if (n == 0)
         return CORE_OK;
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)n, (int)k, alpha, a, (int)lda, beta, c, (int)ldc);
+    count_flops((double)n * (double)(n + 1) * (double)k);
     for (r = 0; r < n; r++)
         for (q = 0; q < r; q++)
             c[r * ldc + q] = c[q * ldc + r];
@@ -157,6 +180,7 @@ int blas_symm(const char *what, size_t m, size_t n, double alpha, const double *
         return CORE_OK;
     cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (int)m, (int)n, alpha, s, (int)lds, b, (int)ldb, beta, c,
                 (int)ldc);
+    count_flops(2.0 * (double)m * (double)m * (double)n);
     return CORE_OK;
 }
 
@@ -169,6 +193,7 @@ int blas_trsm_lower(const char *what, blas_op tl, size_t m, size_t n, const doub
         return CORE_OK;
     cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, TRANS(tl), CblasNonUnit, (int)m, (int)n, 1.0, l, (int)ldl, b,
                 (int)ldb);
+    count_flops((double)m * (double)m * (double)n);
     return CORE_OK;
 }
 

@@ -176,41 +176,67 @@ done:
 }
 
 /* Every output of the batch, in column chunks: zero-filled sparse targets,
- * or dense targets (NaN missing under a masked loss). */
-static int out_chunked(const simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
-                       simec_grad *G, double *loss, core_err *e)
+ * or dense targets (NaN missing under a masked loss). A wide output layer
+ * (OUT_PAR_CHUNKS chunks or more) is cut into chunk ranges on several
+ * threads, each with its own buffers, its own share of dY (summed in thread
+ * order) and single-threaded BLAS: the chunks' products are too small for
+ * OpenBLAS's threads, which spent their time yielding to each other. */
+#define OUT_PAR_CHUNKS 8
+
+typedef struct cctx {
+    const simec *m;
+    const simec_target *t;
+    const size_t *rows;
+    size_t n, nchunks;
+    const mat *Y;
+    const double *V, *scale;
+    double *gV;
+    int mask, want_dY;
+    double *scratch; /* per thread: Z and Tc (n x OUT_CHUNK each), then dY (n x d) */
+    spm_ptr *cur;    /* per thread: n cursors into the sparse targets */
+    double loss[PAR_MAX];
+    int rc[PAR_MAX];
+} cctx;
+
+/* Chunks [q0, q1) in order, dY accumulated into dy (leading dimension ldy). */
+static int chunk_run(const cctx *k, size_t q0, size_t q1, double *Z, double *Tc, spm_ptr *cur, double *dy,
+                     size_t ldy, double *total, core_err *e)
 {
+    const simec *m = k->m;
     const simec_layer *L = SIMEC_LAST(m);
-    const double *V = m->theta + L->w_off;
-    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL, total = 0.0;
-    size_t d = L->in, out = L->out, r, c, c0, w;
-    int mask = m->cfg.missing == SIMEC_MASK && t->D, rc = CORE_OK;
-    double *Z = core_malloc(n * OUT_CHUNK * sizeof *Z), *Tc = core_malloc(n * OUT_CHUNK * sizeof *Tc);
-    double *scale = core_malloc((n ? n : 1) * sizeof *scale);
-    spm_ptr *cur = core_malloc((n ? n : 1) * sizeof *cur);
-    if (!Z || !Tc || !scale || !cur) {
-        core_free(Z), core_free(Tc), core_free(scale), core_free(cur);
-        return core_err_nomem(e, "SimEc outputs", (double)n * OUT_CHUNK * 16);
+    const simec_target *t = k->t;
+    const mat *Y = k->Y;
+    const double *V = k->V;
+    size_t d = L->in, out = L->out, n = k->n, r, c, q;
+    int rc;
+    for (r = 0; r < n; r++) { /* each row's first stored target at or after column q0 * OUT_CHUNK */
+        if (!t->S) {
+            cur[r] = 0;
+            continue;
+        } else {
+            const spm *S = t->S;
+            spm_ptr lo = S->p[k->rows[r]], hi = S->p[k->rows[r] + 1];
+            while (lo < hi) {
+                spm_ptr mid = lo + (hi - lo) / 2;
+                if ((size_t)S->j[mid] < q0 * OUT_CHUNK)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            cur[r] = lo;
+        }
     }
-    for (r = 0; r < n; r++) {
-        size_t cnt = out;
-        if (mask)
-            for (cnt = 0, c = 0; c < out; c++)
-                cnt += !isnan(MAT_AT(t->D, rows[r], c));
-        scale[r] = 1.0 / ((double)(cnt ? cnt : 1) * (double)n);
-        cur[r] = t->S ? t->S->p[rows[r]] : 0;
-    }
-    for (c0 = 0; c0 < out; c0 += w) {
-        w = out - c0 < OUT_CHUNK ? out - c0 : OUT_CHUNK;
+    for (q = q0; q < q1; q++) {
+        size_t c0 = q * OUT_CHUNK, w = out - c0 < OUT_CHUNK ? out - c0 : OUT_CHUNK;
         if ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_T, n, w, d, 1.0, Y->x, Y->ld, V + c0 * d, d, 0.0, Z, w, e)))
-            break;
+            return rc;
         for (r = 0; r < n; r++) {
             double *tc = Tc + r * w;
             if (t->D)
-                memcpy(tc, &MAT_AT(t->D, rows[r], c0), w * sizeof *tc);
+                memcpy(tc, &MAT_AT(t->D, k->rows[r], c0), w * sizeof *tc);
             else {
                 const spm *S = t->S;
-                spm_ptr end = S->p[rows[r] + 1];
+                spm_ptr end = S->p[k->rows[r] + 1];
                 memset(tc, 0, w * sizeof *tc);
                 while (cur[r] < end && (size_t)S->j[cur[r]] < c0 + w) {
                     tc[S->j[cur[r]] - c0] = S->x[cur[r]];
@@ -219,21 +245,85 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
             }
             for (c = 0; c < w; c++) {
                 double dz, *z = Z + r * w + c;
-                if (mask && isnan(tc[c])) {
+                if (k->mask && isnan(tc[c])) {
                     *z = 0.0;
                     continue;
                 }
-                total += simec_loss1(m->cfg.loss, L->act, *z, tc[c], &dz) * scale[r];
-                *z = dz * scale[r];
+                *total += simec_loss1(m->cfg.loss, L->act, *z, tc[c], &dz) * k->scale[r];
+                *z = dz * k->scale[r];
             }
         }
-        if (dY && ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, w, 1.0, Z, w, V + c0 * d, d, 1.0, dY->x,
-                                   dY->ld, e)) ||
-                   (gV && (rc = blas_gemm("SimEc outputs", BLAS_T, BLAS_N, w, d, n, 1.0, Z, w, Y->x, Y->ld, 1.0,
-                                          gV + c0 * d, d, e)))))
-            break;
+        if (k->want_dY && ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, w, 1.0, Z, w, V + c0 * d, d, 1.0, dy,
+                                           ldy, e)) ||
+                           (k->gV && (rc = blas_gemm("SimEc outputs", BLAS_T, BLAS_N, w, d, n, 1.0, Z, w, Y->x, Y->ld,
+                                                     1.0, k->gV + c0 * d, d, e)))))
+            return rc;
     }
-    core_free(Z), core_free(Tc), core_free(scale), core_free(cur);
+    return CORE_OK;
+}
+
+static void chunk_range(void *ctx, int thread, int64_t a, int64_t b)
+{
+    cctx *k = ctx;
+    size_t n = k->n, d = SIMEC_LAST(k->m)->in;
+    double *buf = k->scratch + (size_t)thread * n * (2 * OUT_CHUNK + d);
+    core_err e = {0};
+    k->loss[thread] = 0.0;
+    k->rc[thread] = chunk_run(k, (size_t)a, (size_t)b, buf, buf + n * OUT_CHUNK, k->cur + (size_t)thread * n,
+                              buf + 2 * n * OUT_CHUNK, d, &k->loss[thread], &e);
+}
+
+static int out_chunked(const simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
+                       simec_grad *G, double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    size_t d = L->in, out = L->out, r, c, per;
+    int threads = 1, used, k, rc = CORE_OK;
+    double *scale = core_malloc((n ? n : 1) * sizeof *scale), total = 0.0;
+    cctx x;
+    memset(&x, 0, sizeof x);
+    x.m = m, x.t = t, x.rows = rows, x.n = n, x.Y = Y, x.V = m->theta + L->w_off, x.scale = scale;
+    x.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
+    x.mask = m->cfg.missing == SIMEC_MASK && t->D;
+    x.want_dY = dY != NULL;
+    x.nchunks = (out + OUT_CHUNK - 1) / OUT_CHUNK;
+    if (x.nchunks >= OUT_PAR_CHUNKS)
+        threads = par_threads();
+    per = n * (2 * OUT_CHUNK + d);
+    x.scratch = core_malloc((size_t)threads * (per ? per : 1) * sizeof *x.scratch);
+    x.cur = core_malloc((size_t)threads * (n ? n : 1) * sizeof *x.cur);
+    if (!scale || !x.scratch || !x.cur) {
+        core_free(scale), core_free(x.scratch), core_free(x.cur);
+        return core_err_nomem(e, "SimEc outputs", (double)threads * (double)per * 8);
+    }
+    for (r = 0; r < n; r++) {
+        size_t cnt = out;
+        if (x.mask)
+            for (cnt = 0, c = 0; c < out; c++)
+                cnt += !isnan(MAT_AT(t->D, rows[r], c));
+        scale[r] = 1.0 / ((double)(cnt ? cnt : 1) * (double)n);
+    }
+    if (threads == 1) /* in order, straight into dY */
+        rc = chunk_run(&x, 0, x.nchunks, x.scratch, x.scratch + n * OUT_CHUNK, x.cur, dY ? dY->x : NULL,
+                       dY ? dY->ld : 0, &total, e);
+    else {
+        int previous = blas_threads_set(1);
+        for (k = 0; k < threads; k++)
+            memset(x.scratch + (size_t)k * per + 2 * n * OUT_CHUNK, 0, n * d * sizeof *x.scratch);
+        used = par_range((int64_t)x.nchunks, threads, chunk_range, &x);
+        blas_threads_restore(previous);
+        for (k = 0; k < used && rc == CORE_OK; k++) {
+            const double *dy = x.scratch + (size_t)k * per + 2 * n * OUT_CHUNK;
+            if ((rc = x.rc[k]) != CORE_OK)
+                rc = core_err_set(e, rc, "SimEc outputs: a product failed");
+            total += x.loss[k];
+            if (dY)
+                for (r = 0; r < n; r++)
+                    for (c = 0; c < d; c++)
+                        MAT_AT(dY, r, c) += dy[r * d + c];
+        }
+    }
+    core_free(scale), core_free(x.scratch), core_free(x.cur);
     *loss = total;
     return rc;
 }

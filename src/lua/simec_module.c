@@ -101,6 +101,13 @@ static int l_memory(lua_State *L)
     return 3;
 }
 
+/* simec.flops([reset]): the core's level-3 BLAS operations so far */
+static int l_flops(lua_State *L)
+{
+    lua_pushnumber(L, core_blas_flops(lua_toboolean(L, 1)));
+    return 1;
+}
+
 /* simec.usage(): the same figures as a table that prints in human units */
 static int usage_tostring(lua_State *L)
 {
@@ -188,10 +195,13 @@ static void push_modules(lua_State *L)
 
 static const char *const help[] = {
     "simec", "The module of the C types and the host's settings: matrix, sparse, rng, svd, rec, SimEc, lrp, version, "
-    "clock, memory, usage, limits, terminal, write_file, number.",
+    "clock, memory, usage, flops, limits, terminal, write_file, number.",
     "simec.clock()", "Seconds of wall time from a monotonic clock.",
     "simec.number(s)", "s read with the number grammar of every file reader ([+-] digits [. digits] [e [+-] "
     "digits]; no hexadecimal, inf, nan or overflow), or nil.",
+    "simec.flops([reset])", "Floating-point operations of the core's matrix products so far (level-3 BLAS: gemm, "
+    "syrk, symm, trsm; an m x k by k x n product counts 2mnk; not LAPACK's own), counted before a reset when reset "
+    "is true: a stage's count over its wall time is its achieved GFLOP/s (scripts/bench/flops.sh).",
     "simec.memory([reset_peak])", "Bytes held by the core (and, in the simec host, the Lua heap) now, its "
     "high-water mark (reset first when reset_peak) and the ceiling (0: none).",
     "simec.usage()", "The figures of simec.memory() as {now, peak, limit} (bytes); it prints in human units "
@@ -247,6 +257,8 @@ int luaopen_simec(lua_State *L)
     lua_setfield(L, -2, "memory");
     lua_pushcfunction(L, l_usage);
     lua_setfield(L, -2, "usage");
+    lua_pushcfunction(L, l_flops);
+    lua_setfield(L, -2, "flops");
     lua_pushcfunction(L, l_terminal);
     lua_setfield(L, -2, "terminal");
     lua_pushliteral(L, SIMEC_VERSION);

@@ -184,6 +184,61 @@ static void test_gram_matches_chunked(void)
     }
 }
 
+/* A wide output layer (eight chunks or more) runs its chunks on several
+ * threads, each starting its sparse-target cursors at its first chunk. Its
+ * loss and gradient must match the Gram path (squared error) and, under a
+ * loss without a Gram form, the same targets stored dense. */
+static void test_wide_chunked_threads(void)
+{
+    int loss;
+    rng g;
+    rng_seed(&g, 12);
+    for (loss = 0; loss < 2; loss++) {
+        simec_cfg cfg;
+        simec m;
+        mat X, T;
+        spm XS, TS;
+        simec_input in;
+        simec_target ts, td;
+        size_t rows[] = {1, 4, 6, 7, 0}, i, out = 9 * 1024 + 37;
+        double *gs, *gd, ls, ld, worst = 0.0, big = 0.0;
+        core_err e;
+        randmat(&X, 9, 7, 0.4, &g);
+        randmat(&T, 9, out, 0.05, &g);
+        for (i = 0; i < out; i++)
+            MAT_AT(&T, 6, i) = 0.0; /* a row with no stored target */
+        spm_from_dense(&XS, &X, 0.0, NULL);
+        spm_from_dense(&TS, &T, 0.0, NULL);
+        simec_cfg_default(&cfg);
+        cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 7, cfg.emb_dim = 4, cfg.out_dim = out;
+        cfg.missing = SIMEC_ZERO, cfg.loss = loss ? SIMEC_MAE : SIMEC_MSE, cfg.seed = 5;
+        CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
+        memset(&in, 0, sizeof in);
+        in.S = &XS, in.n = 9;
+        ts.S = &TS, ts.D = NULL;
+        td.S = NULL, td.D = &T;
+        gs = malloc(m.n_params * sizeof *gs), gd = malloc(m.n_params * sizeof *gd);
+        CHECK(simec_batch_grad(&m, &in, &ts, rows, 5, &ls, gs, &e) == CORE_OK);
+        CHECK(simec_batch_grad(&m, &in, &td, rows, 5, &ld, gd, &e) == CORE_OK);
+        CHECK(fabs(ls - ld) <= 1e-10 * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
+        for (i = 0; i < m.n_params; i++) {
+            double err = fabs(gs[i] - gd[i]);
+            if (err > worst)
+                worst = err;
+            if (fabs(gd[i]) > big)
+                big = fabs(gd[i]);
+        }
+        if (!(worst <= 1e-10 * big))
+            fprintf(stderr, "wide outputs (%s): gradient differs by %g (largest %g)\n", loss ? "mae" : "mse", worst,
+                    big);
+        CHECK(big > 0.0 && worst <= 1e-10 * big);
+        free(gs), free(gd);
+        simec_free(&m);
+        mat_release(&X), mat_release(&T);
+        spm_free(&XS), spm_free(&TS);
+    }
+}
+
 /* Training on zero-filled sparse targets (the Gram pass: V's gradient from
  * V (Y^T Y) and the stored entries, never forming the outputs) must follow
  * training on the same targets stored dense (every output formed): Adamax
@@ -618,6 +673,7 @@ int main(void)
 {
     RUN(test_gradients);
     RUN(test_gram_matches_chunked);
+    RUN(test_wide_chunked_threads);
     RUN(test_gram_fit_matches_dense);
     RUN(test_svd_error);
     RUN(test_masked_recovery);

@@ -324,3 +324,19 @@ case("m:inv_spd: the inverse of a symmetric positive definite matrix, and its er
   checkerr("inv_spd: the matrix has NaN or infinite entries", function() return matrix{{0 / 0}}:inv_spd() end)
   checkerr("inv_spd", function() return matrix.zeros(2, 3):inv_spd() end)
 end)
+
+case("simec.flops counts the core's matrix products (2mnk), and resets", function()
+  local a, b = matrix.randn(50, 30, 1), matrix.randn(30, 20, 2)
+  simec.flops(true)
+  local _ = a * b
+  eq(simec.flops(), 2 * 50 * 30 * 20, "one product")
+  _ = a * b
+  eq(simec.flops(true), 2 * 2 * 50 * 30 * 20, "reset returns the count so far")
+  eq(simec.flops(), 0, "then starts again")
+  _ = a:t() * a -- a product like any other
+  check(simec.flops() == 2 * 30 * 50 * 30, simec.flops())
+  local big = matrix.randn(700, 400, 3) -- split into row blocks; counted once, whole
+  simec.flops(true)
+  _ = big * matrix.randn(400, 5000, 4)
+  eq(simec.flops(), 2 * 700 * 400 * 5000)
+end)
