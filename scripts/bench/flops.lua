@@ -33,13 +33,7 @@ local function timed(name, f)
   stage(name, median(times), flops)
 end
 
-local R = sparse.read(ratings_path, {row = 2, col = 1})
-local F = sparse.read(features_path, {delim = "\t", value = false})
-local idx = {}
-for i, id in ipairs(R:row_labels()) do idx[i] = F:row_index(id) or error("no features for item " .. id) end
-local X = F:select_rows(idx)
-local mean = R:sum() / R:nnz()
-local T = sparse.from_values(R, R:values() - mean)
+local X, T = dofile("scripts/bench/simec_data.lua")(ratings_path, features_path)
 local items, users = T:shape()
 
 -- the zero-filled SimEc(X) of the study: sparse features -> 100-d -> every user

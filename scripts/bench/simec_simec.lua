@@ -5,13 +5,7 @@
 -- Prints "epoch SECONDS LOSS" per epoch.
 local ratings_path, features_path, variant, epochs = arg[1], arg[2], arg[3], tonumber(arg[4] or "3")
 local seed = math.tointeger(tonumber(arg[5] or "1"))
-local R = sparse.read(ratings_path, {row = 2, col = 1})
-local F = sparse.read(features_path, {delim = "\t", value = false})
-local idx = {}
-for i, id in ipairs(R:row_labels()) do idx[i] = F:row_index(id) or error("no features for item " .. id) end
-local X = F:select_rows(idx)
-local mean = R:sum() / R:nnz()
-local T = sparse.from_values(R, R:values() - mean)
+local X, T = dofile("scripts/bench/simec_data.lua")(ratings_path, features_path)
 local input, miss = variant:match("^(%a)%-(%a+)$")
 local m = SimEc.new{input = input == "X" and X:ncols() or "identity", rows = T:nrows(), embedding = 100,
                     output = T:ncols(), missing = miss == "mask" and "mask" or "zero", l2_reg_emb = 0,

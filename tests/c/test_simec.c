@@ -127,6 +127,40 @@ static void test_gradients(void)
     }
 }
 
+/* Loss and gradient of a batch under the same targets stored sparse
+ * (zero-filled) and dense agree within tol (relative to the loss and to the
+ * largest gradient entry, at least 1); then simec_eval_loss too. */
+static void sparse_dense_agree(simec *m, const simec_input *in, const mat *T, const size_t *rows, size_t n, double tol,
+                               const char *what)
+{
+    spm TS;
+    simec_target ts, td;
+    double *gs = malloc(m->n_params * sizeof *gs), *gd = malloc(m->n_params * sizeof *gd), ls, ld, worst = 0.0,
+           big = 1.0;
+    size_t i;
+    core_err e;
+    spm_from_dense(&TS, T, 0.0, NULL);
+    ts.S = &TS, ts.D = NULL;
+    td.S = NULL, td.D = (mat *)T;
+    CHECK(simec_batch_grad(m, in, &ts, rows, n, &ls, gs, &e) == CORE_OK);
+    CHECK(simec_batch_grad(m, in, &td, rows, n, &ld, gd, &e) == CORE_OK);
+    CHECK(fabs(ls - ld) <= tol * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
+    for (i = 0; i < m->n_params; i++) {
+        if (fabs(gs[i] - gd[i]) > worst)
+            worst = fabs(gs[i] - gd[i]);
+        if (fabs(gd[i]) > big)
+            big = fabs(gd[i]);
+    }
+    if (!(worst <= tol * big))
+        fprintf(stderr, "%s: gradient differs by %g\n", what, worst);
+    CHECK(worst <= tol * big);
+    CHECK(simec_eval_loss(m, in, &ts, 4, &ls, &e) == CORE_OK);
+    CHECK(simec_eval_loss(m, in, &td, 4, &ld, &e) == CORE_OK);
+    CHECK(fabs(ls - ld) <= tol * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
+    free(gs), free(gd);
+    spm_free(&TS);
+}
+
 /* Zero-filled sparse targets under the squared error take the Gram path
  * (no outputs formed); the same targets stored dense take the chunked pass
  * over every output. Loss and gradient must agree, with a frozen last layer
@@ -140,18 +174,15 @@ static void test_gram_matches_chunked(void)
         simec_cfg cfg;
         simec m;
         mat X, T;
-        spm XS, TS;
+        spm XS;
         simec_input in;
-        simec_target ts, td;
         size_t rows[] = {1, 4, 6, 7, 0}, i;
-        double *gs, *gd, ls, ld, worst = 0.0;
         core_err e;
         randmat(&X, 9, 7, 0.4, &g);
         randmat(&T, 9, 13, 0.7, &g);
         for (i = 0; i < 13; i++)
             MAT_AT(&T, 6, i) = 0.0; /* a row with no stored target */
         spm_from_dense(&XS, &X, 0.0, NULL);
-        spm_from_dense(&TS, &T, 0.0, NULL);
         simec_cfg_default(&cfg);
         cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 7, cfg.emb_dim = 4, cfg.out_dim = 13;
         cfg.n_hidden = 1, cfg.hidden[0] = 5, cfg.hidden_act[0] = SIMEC_TANH;
@@ -160,27 +191,10 @@ static void test_gram_matches_chunked(void)
         CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
         memset(&in, 0, sizeof in);
         in.S = &XS, in.n = 9;
-        ts.S = &TS, ts.D = NULL;
-        td.S = NULL, td.D = &T;
-        gs = malloc(m.n_params * sizeof *gs), gd = malloc(m.n_params * sizeof *gd);
-        CHECK(simec_batch_grad(&m, &in, &ts, rows, 5, &ls, gs, &e) == CORE_OK);
-        CHECK(simec_batch_grad(&m, &in, &td, rows, 5, &ld, gd, &e) == CORE_OK);
-        CHECK(fabs(ls - ld) <= 1e-12 * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
-        for (i = 0; i < m.n_params; i++) {
-            double err = fabs(gs[i] - gd[i]);
-            if (err > worst)
-                worst = err;
-        }
-        if (!(worst < 1e-12))
-            fprintf(stderr, "Gram path (frozen %d): gradient differs by %g\n", frozen, worst);
-        CHECK(worst < 1e-12);
-        CHECK(simec_eval_loss(&m, &in, &ts, 4, &ls, &e) == CORE_OK);
-        CHECK(simec_eval_loss(&m, &in, &td, 4, &ld, &e) == CORE_OK);
-        CHECK(fabs(ls - ld) <= 1e-12 * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
-        free(gs), free(gd);
+        sparse_dense_agree(&m, &in, &T, rows, 5, 1e-12, frozen ? "Gram path (frozen)" : "Gram path");
         simec_free(&m);
         mat_release(&X), mat_release(&T);
-        spm_free(&XS), spm_free(&TS);
+        spm_free(&XS);
     }
 }
 
@@ -197,45 +211,25 @@ static void test_wide_chunked_threads(void)
         simec_cfg cfg;
         simec m;
         mat X, T;
-        spm XS, TS;
+        spm XS;
         simec_input in;
-        simec_target ts, td;
         size_t rows[] = {1, 4, 6, 7, 0}, i, out = 9 * 1024 + 37;
-        double *gs, *gd, ls, ld, worst = 0.0, big = 0.0;
         core_err e;
         randmat(&X, 9, 7, 0.4, &g);
         randmat(&T, 9, out, 0.05, &g);
         for (i = 0; i < out; i++)
             MAT_AT(&T, 6, i) = 0.0; /* a row with no stored target */
         spm_from_dense(&XS, &X, 0.0, NULL);
-        spm_from_dense(&TS, &T, 0.0, NULL);
         simec_cfg_default(&cfg);
         cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 7, cfg.emb_dim = 4, cfg.out_dim = out;
         cfg.missing = SIMEC_ZERO, cfg.loss = loss ? SIMEC_MAE : SIMEC_MSE, cfg.seed = 5;
         CHECK(simec_init(&m, &cfg, &e) == CORE_OK);
         memset(&in, 0, sizeof in);
         in.S = &XS, in.n = 9;
-        ts.S = &TS, ts.D = NULL;
-        td.S = NULL, td.D = &T;
-        gs = malloc(m.n_params * sizeof *gs), gd = malloc(m.n_params * sizeof *gd);
-        CHECK(simec_batch_grad(&m, &in, &ts, rows, 5, &ls, gs, &e) == CORE_OK);
-        CHECK(simec_batch_grad(&m, &in, &td, rows, 5, &ld, gd, &e) == CORE_OK);
-        CHECK(fabs(ls - ld) <= 1e-10 * (fabs(ld) > 1.0 ? fabs(ld) : 1.0));
-        for (i = 0; i < m.n_params; i++) {
-            double err = fabs(gs[i] - gd[i]);
-            if (err > worst)
-                worst = err;
-            if (fabs(gd[i]) > big)
-                big = fabs(gd[i]);
-        }
-        if (!(worst <= 1e-10 * big))
-            fprintf(stderr, "wide outputs (%s): gradient differs by %g (largest %g)\n", loss ? "mae" : "mse", worst,
-                    big);
-        CHECK(big > 0.0 && worst <= 1e-10 * big);
-        free(gs), free(gd);
+        sparse_dense_agree(&m, &in, &T, rows, 5, 1e-10, loss ? "wide outputs (mae)" : "wide outputs (Gram path)");
         simec_free(&m);
         mat_release(&X), mat_release(&T);
-        spm_free(&XS), spm_free(&TS);
+        spm_free(&XS);
     }
 }
 
