@@ -128,6 +128,12 @@ case("host: lua/ is found next to the binary and after make install", function()
   o, e, ok = run("MANWIDTH=80 man -l " .. prefix .. "/share/man/man1/simec.1")
   check(ok and o:find("SIMEC%(1%)") and o:find("SIMEC_MAX_MEMORY"), e)
   check(T.read(prefix .. "/share/simec/examples/all_tasks.lua"), "examples installed")
+  -- the Jupyter kernelspec, starting the installed simec (when it has the kernel)
+  local _, ke = run(prefix .. "/bin/simec --kernel /nonexistent.json")
+  if not ke:find("built without the Jupyter kernel", 1, true) then
+    local spec = T.read(prefix .. "/share/jupyter/kernels/simec/kernel.json")
+    check(spec and spec:find('"' .. prefix .. '/bin/simec"', 1, true) and spec:find('"simec (Lua 5.4)"', 1, true), spec)
+  end
   -- the public C API: <simec/...> headers, each compiling on its own, the
   -- core's internal headers not installed, and a consumer built and run
   -- through pkg-config alone
