@@ -812,6 +812,34 @@ static int l_expr(lua_State *L)
     return 0;
 }
 
+static void handle_shell(const kmsg *m);
+
+/* After an error in a cell run with stop_on_error (the default), the
+ * execute requests already queued behind it (a notebook's "run all") are
+ * answered "aborted" without running, as ipykernel does; other requests
+ * in the queue are served as usual. */
+static void abort_queued(void)
+{
+    for (;;) {
+        kmsg m;
+        zmq_pollitem_t item = {K.shell, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, 0);
+        if (rc <= 0 || (rc = kmsg_recv(K.shell, &m)) < 0)
+            return;
+        if (rc == 0)
+            continue;
+        if (strcmp(m.type, "execute_request") == 0) {
+            set_parent(m.header);
+            publish_status("busy", NULL);
+            reply(K.shell, &m, "execute_reply", json_pack("{s:s, s:i, s:{}, s:[]}", "status", "aborted",
+                                                          "execution_count", K.count, "user_expressions", "payload"));
+            publish_status("idle", NULL);
+        } else
+            handle_shell(&m);
+        kmsg_free(&m);
+    }
+}
+
 static void do_execute(const kmsg *m)
 {
     json_t *jcode = json_object_get(m->content, "code"), *uexp = json_object_get(m->content, "user_expressions");
@@ -849,6 +877,12 @@ static void do_execute(const kmsg *m)
         json_object_set_new(e, "execution_count", json_integer(K.count));
         json_object_set_new(e, "user_expressions", json_object());
         json_object_set_new(e, "payload", json_array());
+        if (!c.silent && !json_is_false(json_object_get(m->content, "stop_on_error"))) {
+            /* before the reply: what the client sends once it has the
+             * reply is never among the aborted */
+            abort_queued();
+            set_parent(m->header);
+        }
         reply(K.shell, m, "execute_reply", e);
         json_decref(results);
         free(c.error);

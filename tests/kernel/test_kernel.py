@@ -162,6 +162,29 @@ def errors():
 
 
 @case
+def stop_on_error():
+    # a "run all": three requests at once, the first failing after the others are queued
+    fail = "local t = simec.clock()\nwhile simec.clock() - t < 0.5 do end\nerror('stop here')"
+    ids = [kc.execute(fail), kc.execute("ran_after = true"), kc.execute("1 + 1")]
+    replies = {}
+    while len(replies) < 3:
+        rep = kc.get_shell_msg(timeout=20)
+        replies[rep["parent_header"]["msg_id"]] = rep["content"]["status"]
+    check("after an error, the execute requests queued behind it are aborted, not run",
+          [replies[i] for i in ids] == ["error", "aborted", "aborted"], [replies[i] for i in ids])
+    rep, out = run(kc, "ran_after == nil")
+    check("... and the kernel runs the next one", of(out, "execute_result")[0]["data"]["text/plain"] == "true", out)
+    ids = [kc.execute(fail, stop_on_error=False), kc.execute("ran_after = 2")]
+    replies = {}
+    while len(replies) < 2:
+        rep = kc.get_shell_msg(timeout=20)
+        replies[rep["parent_header"]["msg_id"]] = rep["content"]["status"]
+    check("stop_on_error false: the next request runs", [replies[i] for i in ids] == ["error", "ok"],
+          [replies[i] for i in ids])
+    run(kc, "ran_after = nil")
+
+
+@case
 def silent_and_expressions():
     n = run(kc, "1")[0]["execution_count"]
     rep, out = run(kc, "quiet = 7\nquiet", silent=True)
