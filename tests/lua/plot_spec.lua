@@ -129,7 +129,9 @@ case("figures print as summaries, save crash-safely and open with plot.show", fu
   local bin = SIMEC_BIN or "./simec" -- the stock-Lua run has the host beside it too
   local out = io.popen(("env BROWSER=%s %s %s 2>&1"):format(opener, bin, script)):read("a")
   eq(out, path .. "\n")
-  for _ = 1, 50 do if T.read(log) then break end os.execute("sleep 0.1") end
+  -- the opener runs in the background: wait for its whole line, not only
+  -- for the file (it exists, empty, before echo writes to it)
+  for _ = 1, 100 do if (T.read(log) or ""):find("\n", 1, true) then break end os.execute("sleep 0.1") end
   eq(T.read(log), path .. "\n")
   out = io.popen(("env -u BROWSER -u DISPLAY -u WAYLAND_DISPLAY %s %s"):format(bin, script)):read("a")
   eq(out, ("figure written to %s (no $BROWSER or display to open it)\n%s\n"):format(path, path))
