@@ -930,6 +930,19 @@ static int name_char(char ch)
     return ch == '_' || ch == '.' || ch == ':' || (ch >= '0' && ch <= '9') || ((ch | 32) >= 'a' && (ch | 32) <= 'z');
 }
 
+/* the code points of code[0..bytes) (reply positions count code points) */
+static json_int_t code_points(const char *code, size_t bytes)
+{
+    json_int_t k = 0;
+    size_t i = 0;
+    while (i < bytes) {
+        int n = utf8_seq((const unsigned char *)code + i, bytes - i);
+        i += n > 0 ? (size_t)n : 1;
+        k++;
+    }
+    return k;
+}
+
 struct lookup {
     const char *code;
     size_t len;
@@ -942,21 +955,15 @@ static int l_complete(lua_State *L)
     struct lookup *q = lua_touserdata(L, 1);
     size_t start = q->cursor, n, k;
     char *const *list;
-    char *token;
     json_t *matches = json_array();
     while (start > 0 && name_char(q->code[start - 1]))
         start--;
-    token = malloc(q->cursor - start + 1);
-    if (token) {
-        memcpy(token, q->code + start, q->cursor - start);
-        token[q->cursor - start] = '\0';
-        n = repl_complete(L, token, &list);
-        for (k = 0; k < n; k++)
-            json_array_append_new(matches, json_string(list[k]));
-        free(token);
-    }
-    q->out = json_pack("{s:o, s:I, s:I}", "matches", matches, "cursor_start", (json_int_t)(start),
-                       "cursor_end", (json_int_t)q->cursor);
+    lua_pushlstring(L, q->code + start, q->cursor - start);
+    n = repl_complete(L, lua_tostring(L, -1), &list);
+    for (k = 0; k < n; k++)
+        json_array_append_new(matches, json_string(list[k]));
+    q->out = json_pack("{s:o, s:I, s:I, s:{}, s:s}", "matches", matches, "cursor_start", code_points(q->code, start),
+                       "cursor_end", code_points(q->code, q->cursor), "metadata", "status", "ok");
     return 0;
 }
 
@@ -1001,19 +1008,6 @@ static void lookup_of(const kmsg *m, struct lookup *q)
     q->out = NULL;
 }
 
-/* a byte offset of q->code back in code points */
-static json_int_t code_points(const char *code, size_t bytes)
-{
-    json_int_t k = 0;
-    size_t i = 0;
-    while (i < bytes) {
-        int n = utf8_seq((const unsigned char *)code + i, bytes - i);
-        i += n > 0 ? (size_t)n : 1;
-        k++;
-    }
-    return k;
-}
-
 static void handle_shell(const kmsg *m)
 {
     struct lookup q;
@@ -1025,14 +1019,9 @@ static void handle_shell(const kmsg *m)
         reply(K.shell, m, "kernel_info_reply", kernel_info());
     else if (strcmp(m->type, "complete_request") == 0) {
         lookup_of(m, &q);
-        if (protect(l_complete, &q) == LUA_OK && q.out) {
-            json_int_t s = json_integer_value(json_object_get(q.out, "cursor_start"));
-            json_object_set_new(q.out, "cursor_start", json_integer(code_points(q.code, (size_t)s)));
-            json_object_set_new(q.out, "cursor_end", json_integer(code_points(q.code, q.cursor)));
-            json_object_set_new(q.out, "metadata", json_object());
-            json_object_set_new(q.out, "status", json_string("ok"));
+        if (protect(l_complete, &q) == LUA_OK && q.out)
             reply(K.shell, m, "complete_reply", q.out);
-        } else
+        else
             reply(K.shell, m, "complete_reply", json_pack("{s:[], s:i, s:i, s:{}, s:s}", "matches", "cursor_start", 0,
                                                           "cursor_end", 0, "metadata", "status", "ok"));
     } else if (strcmp(m->type, "inspect_request") == 0) {

@@ -322,15 +322,20 @@ end
 
 function help.repr(v) return repr(v, 0) end
 
--- The REPL's printer: results side by side (tab-separated, as lua.c), or
+-- The REPL's text of results: side by side (tab-separated, as lua.c), or
 -- one per line when one of them takes several lines (two matrices)
-function help.show(...)
+function help.shown(...)
   local out, multi = {}, false
   for i = 1, select("#", ...) do
     out[i] = repr((select(i, ...)), 0)
     multi = multi or out[i]:find("\n", 1, true) ~= nil
   end
-  io.write(table.concat(out, multi and "\n" or "\t"), "\n")
+  return table.concat(out, multi and "\n" or "\t")
+end
+
+-- The REPL's printer (the notebook's text/plain is help.shown too)
+function help.show(...)
+  io.write(help.shown(...), "\n")
 end
 
 help.add{
@@ -348,6 +353,7 @@ help.add{
   "help.repr(v)", "The text the REPL shows for v: plain tables as their sorted contents (depth 2, 12 entries), " ..
   "other values as tostring.",
   "help.show(...)", "The REPL's printer: values tab-separated, or one per line when one takes several lines.",
+  "help.shown(...)", "The text help.show prints, without its newline (a notebook's text/plain).",
   "help.markdown()", "The whole registry as Markdown (docs/reference.md, written by make reference).",
 }
 

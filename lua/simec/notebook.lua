@@ -11,9 +11,7 @@ notebook.MAX_ROWS, notebook.MAX_COLS = 10, 8
 -- the entries of a sparse matrix, the fields of an object, the epochs of a history
 notebook.MAX_ENTRIES = 12
 
-local function esc(s)
-  return (tostring(s):gsub("[&<>\"]", {["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;"}))
-end
+local esc = require("simec.plot").escape
 
 local function num(v)
   if math.type(v) == "integer" then return tostring(v) end
@@ -233,12 +231,8 @@ end
 -- notebook.bundle(...): {["text/plain"] = what the REPL prints, and for one
 -- value its HTML table or SVG figure where it has one}
 function notebook.bundle(...)
-  local n, texts, multi = select("#", ...), {}, false
-  for i = 1, n do
-    texts[i] = help.repr((select(i, ...)))
-    multi = multi or texts[i]:find("\n", 1, true) ~= nil
-  end
-  local out = {["text/plain"] = table.concat(texts, multi and "\n" or "\t")}
+  local n = select("#", ...)
+  local out = {["text/plain"] = help.shown(...)}
   if n == 1 then
     local ok, err = pcall(rich, (...), out)
     if not ok then out["text/html"] = nil io.stderr:write("notebook: ", tostring(err), "\n") end

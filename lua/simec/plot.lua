@@ -52,9 +52,11 @@ local function ticks(lo, hi, n)
   return t
 end
 
-local function esc(s)
+-- plot.escape(s): s as text inside SVG or HTML (the notebook's tables use it too)
+function plot.escape(s)
   return (tostring(s):gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
 end
+local esc = plot.escape
 
 local function num(v) return ("%.2f"):format(v) end
 
@@ -259,6 +261,7 @@ end
 require("simec.help").add{
   "plot", "Standalone SVG figures with axes, ticks, labels and a title; each returns a figure (fig.svg its text) " ..
   "and with opts.file writes it crash-safely.",
+  "plot.escape(s)", "s (any value, as tostring) as text inside SVG or HTML: & < > and \" as entities.",
   "plot.show(fig [, path])", "Writes the figure (to path, the file it was saved to, or a temporary .svg) and opens " ..
   "it with $BROWSER or xdg-open when a display is there; returns the path, and prints it otherwise.",
   "figure", "What plot.* returns: kind, width, height, svg (the text) and file (where it was last written); " ..

@@ -114,3 +114,11 @@ case("display, show and update print as the REPL outside a notebook", function()
   checkerr("id must be a string", function() notebook.show(1) end)
   checkerr("id must be a string", function() notebook.update(nil, 1) end)
 end)
+
+case("help.shown is the REPL's text, help.show prints it, bundle's text/plain is it", function()
+  local m = matrix{{1, 2}, {3, 4}}
+  eq(help.shown(1, "a"), "1\ta")
+  eq(help.shown(m, 1), tostring(m) .. "\n1")
+  eq(help.shown(), "")
+  eq(notebook.bundle(m, 1)["text/plain"], help.shown(m, 1))
+end)
