@@ -187,6 +187,29 @@ function splits.sample(R, n, seed)
   return kept
 end
 
+-- Whole columns (users) of R, drawn in the order of a permutation by
+-- rng.new(seed) until they hold at least n ratings: every kept user keeps
+-- all her ratings, so a user's row is as dense as in R (a uniform sample of
+-- ratings would thin every row), and the matrix is narrower, which is what
+-- the zero-filled models' cost follows. Returns the columns (in R's order,
+-- with their labels) and their indices in R; R itself and nil when it has
+-- no more than n ratings.
+function splits.sample_users(R, n, seed)
+  if math.type(n) ~= "integer" or n < 1 then
+    error(("splits.sample_users: n must be a positive integer, got %s"):format(tostring(n)), 2)
+  end
+  if n >= R:nnz() then return R, nil end
+  local counts = R:col_counts()
+  local keep, total = {}, 0
+  for _, j in ipairs(rng.new(seed or 13):permutation(R:ncols())) do
+    if total >= n then break end
+    keep[#keep + 1] = j
+    total = total + counts:get(1, j)
+  end
+  table.sort(keep)
+  return R:select_cols(keep), keep
+end
+
 -- The strong-generalisation protocol of Liang et al. 2018 (variational
 -- autoencoders for collaborative filtering) on R (items x users, values the
 -- ratings): interactions are the entries >= opts.threshold (every entry
@@ -451,7 +474,10 @@ require("simec.help").add{
   "folds of Liu et al.'s code (pairs, rows, cols), for figures comparable with published tables.",
   "splits.LIU2016_SEEDS", "The five trial seeds of Liu et al. 2016 (NRLMF): 7771, 8367, 22, 1812, 4659.",
   "splits.sample(R, n [, seed])", "A uniform sample of n of R's ratings (R itself when it has no more), same " ..
-  "shape and labels; the study tunes on one when the training side is large.",
+  "shape and labels.",
+  "splits.sample_users(R, n [, seed])", "Whole users (columns) of R in a seeded random order until they hold at " ..
+  "least n ratings: the columns (R's order and labels) and their indices in R; R and nil when R has no more. The " ..
+  "study tunes on one when the training side is large.",
   "splits.strong(R, {threshold, min_items = 5, heldout_users, holdout = 0.2, seed = 13})", "Liang et al. 2018's " ..
   "strong generalisation for implicit feedback: held-out validation and test users (default min(10000, a tenth)), " ..
   "each split into fold-in and held-out (a fraction holdout) interactions; users x items train, val_in, val_out, test_in, test_out.",

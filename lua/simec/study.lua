@@ -23,11 +23,14 @@ study.RIDGE_ALPHA = 250
 study.SIMEC = {embedding = 10, l2_reg_emb = 1e-3, optimizer = "adamax"}
 study.SEED = 13
 study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
--- Settings are chosen on a uniform sample of this many training ratings
--- when the training side has more (the final fit uses all of them): a
--- grid's many fits then cost what they cost on ML-1M, whatever the data's
--- size. Every ml-100k and ml-1m training side is smaller, so their runs are
--- unaffected. 0 (--tune-ratings 0) tunes on the whole training side.
+-- Settings are chosen on whole training users, drawn at random until they
+-- hold this many ratings, when the training side has more (the final fit
+-- uses all of them): a grid's many fits then cost what they cost on ML-1M,
+-- whatever the data's size, the zero-filled models' too (their cost follows
+-- items x users, which a sample of ratings would not shrink), and each
+-- sampled user's row is as dense as in the data. Every ml-100k and ml-1m
+-- training side is smaller, so their runs are unaffected. 0 (--tune-ratings
+-- 0) tunes on the whole training side.
 study.TUNE_RATINGS = 1000000
 
 local WEIGHTS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
@@ -489,18 +492,20 @@ function study.run(ds, opts)
     for _, sc in ipairs(scenarios) do
       local s = ds.given or splits.split(ds.ratings, sc, {seed = seed, order = ds.order})
       s.seed = seed
-      local tune_from = s.train
+      local tune_from, tune_users, users_in = s.train, nil, s.train_users
       if tune_max > 0 and s.train:nnz() > tune_max then
-        tune_from = splits.sample(s.train, tune_max, seed)
+        tune_from, tune_users = splits.sample_users(s.train, tune_max, seed)
+        users_in = {}
+        for k, j in ipairs(tune_users) do users_in[k] = s.train_users[j] end
         if progress then
-          progress(("[seed %d %s] settings chosen on a sample of %d of the %d training ratings"):format(seed, sc,
-                   tune_from:nnz(), s.train:nnz()))
+          progress(("[seed %d %s] settings chosen on %d of the %d training users (%d of the %d training ratings)")
+            :format(seed, sc, #tune_users, s.train:ncols(), tune_from:nnz(), s.train:nnz()))
         end
       end
       local inner = splits.split(tune_from, sc, {seed = seed})
       inner.seed = seed
       local X_in = {items = X.items and X.items:select_rows(s.train_items),
-                    users = X.users and X.users:select_rows(s.train_users)}
+                    users = X.users and X.users:select_rows(users_in)}
       local c = {sc = sc, seed = seed, s = s, inner = inner, X = X, chosen = {}, val = {}, pred = {}}
       for _, id in ipairs(ids) do
         local m, t = M[id], clock()
@@ -533,7 +538,8 @@ function study.run(ds, opts)
           local row = {seed = seed, scenario = sc, model = id, method = m.method(c), params = best,
                        val_rmse = val_score, rmse = metrics.rmse(pred, s.test), mae = metrics.mae(pred, s.test),
                        seconds = clock() - t, features = m.uses(c, best), grid = grid, peak_mb = peak_mb(),
-                       tuned_on = tune_from:nnz(), train_ratings = s.train:nnz()}
+                       tuned_on = tune_from:nnz(), train_ratings = s.train:nnz(),
+                       tuned_users = tune_from:ncols(), train_users = s.train:ncols()}
           runs[#runs + 1] = row
           if progress then
             progress(("%s: validation %.4f, test RMSE %.4f (%s; %s in all)"):format(label, val_score, row.rmse,
@@ -682,6 +688,7 @@ function study.json(path, ds, runs, meta)
                                rmse = r.rmse, mae = r.mae, val_rmse = r.val_rmse, seconds = r.seconds,
                                params = r.params, grid = r.grid, features = r.features, skipped = r.skipped,
                                by_design = r.structural, tuned_on = r.tuned_on, train_ratings = r.train_ratings,
+                               tuned_users = r.tuned_users, train_users = r.train_users,
                                peak_mb = r.peak_mb}
   end
   local R = ds.ratings or (ds.given and ds.given.train)
@@ -693,8 +700,8 @@ function study.json(path, ds, runs, meta)
             ratings = R and R:nnz(), given_split = ds.given_name,
             item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
-               "(seeded as the outer split), from a uniform sample of tune_ratings of them when it has more (0: never " ..
-               "sampled); the final fit on the whole training side; test ratings scored once, for the chosen setting",
+               "(seeded as the outer split), from whole training users drawn at random until they hold tune_ratings " ..
+               "ratings when the side has more (0: never sampled); the final fit on the whole training side; test ratings scored once, for the chosen setting",
   }
   report.json(path, ds.name, results, fields)
 end
@@ -764,8 +771,8 @@ function study.parser(spec)
   p:option("--models", "Comma-separated models (default: " .. table.concat(spec.models, ",") .. ").")
   p:option("--seeds", "Split seeds, e.g. 1-5 or 13 (default 13): mean ± sd per row over them.", "13")
   p:flag("--quick", "The small declared grid (a classroom run).")
-  p:option("--tune-ratings", "Choose settings on a sample of this many training ratings when there are more " ..
-           "(0: all of them).", tostring(study.TUNE_RATINGS)):convert(function(v)
+  p:option("--tune-ratings", "Choose settings on random training users holding this many ratings when there " ..
+           "are more (0: all of them).", tostring(study.TUNE_RATINGS)):convert(function(v)
              local n = math.tointeger(tonumber(v))
              if n and n >= 0 then return n end
              return nil, ("--tune-ratings must be a non-negative integer (0: the whole training side), got %s")
@@ -840,8 +847,8 @@ function study.main(spec, argv)
       if r.tuned_on and r.tuned_on < r.train_ratings then sampled = r end
     end
     if sampled then
-      print(("settings chosen on a sample of %d training ratings where a training side has more (--tune-ratings)")
-        :format(sampled.tuned_on))
+      print(("settings chosen on %d of %d training users (%d ratings) where a training side has more (--tune-ratings)")
+        :format(sampled.tuned_users, sampled.train_users, sampled.tuned_on))
     end
     if args.json then
       study.json(args.json, ds, runs, {seeds = seeds, grid_name = args.quick and "quick" or "default",
@@ -870,8 +877,8 @@ require("simec.help").add{
   "--synthetic, with feature files.",
   "study.run(ds, {models, scenarios, seeds, grids = \"default\" | \"quick\", tune_ratings, progress})", "The runs: " ..
   "one row per seed, scenario and model with test and validation RMSE, MAE, chosen settings, seconds, features " ..
-  "used, and the number of training ratings the settings were chosen on (a sample of tune_ratings, default " ..
-  "study.TUNE_RATINGS, when the training side has more; 0: never sampled).",
+  "used, and the training ratings and users the settings were chosen on (whole users holding tune_ratings, " ..
+  "default study.TUNE_RATINGS, when the training side has more; 0: never sampled).",
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
   "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows: paired gain and its " ..
   "standard error over seeds.",
@@ -890,8 +897,8 @@ require("simec.help").add{
   "study.fail(fmt, ...)", "Raises a usage error: study.main prints it as one line and exits 2.",
   "study.model_names()", "The ids of the models the runner knows, sorted.",
   "study.GRIDS", "The declared grids: default and quick.",
-  "study.TUNE_RATINGS", "Training sides with more ratings are tuned on a uniform sample of this many (the final " ..
-  "fit uses all).",
+  "study.TUNE_RATINGS", "Training sides with more ratings are tuned on random whole users holding this many " ..
+  "(the final fit uses all).",
   "study.FEATURE_HELP", "The --help text of --item-features and --user-features, shared by every example.",
   "study.MODELS", "The models the runner knows, by id.",
 }

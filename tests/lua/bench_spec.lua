@@ -100,3 +100,49 @@ case("implicit.sh: the interactions file and simec's iALS side (its objective is
   T.near(loss, want, 1e-9 * want)
   os.execute("rm -rf " .. dir)
 end)
+
+case("dti.sh: the folds and data the numpy peer reads, and simec's KronRLS-GIP side", function()
+  local dir = T.tmpname()
+  os.execute("mkdir -p " .. dir)
+  check(os.execute(BIN .. " scripts/bench/dti.lua write " .. dir .. " 40 30 >/dev/null"), "write")
+  local ds = data.synthetic_dti{drugs = 40, targets = 30, rank = 10, density = 2926 / (445 * 664), noise = 1, seed = 7}
+  local Y = ds.interactions:t()
+  local l = lines(dir .. "/Y.txt")
+  eq(l[1], "40 30"); eq(#l, Y:nnz() + 1)
+  local c = 1
+  for i, j in Y:triplets() do c = c + 1; eq(l[c], ("%d %d"):format(i - 1, j - 1)) end
+  -- every pair tested in exactly one fold
+  local seen, n = {}, 0
+  for line in io.lines(dir .. "/folds.txt") do
+    local k, i, j = line:match("^(%d+) (%d+) (%d+)$")
+    check(k and tonumber(k) >= 1 and tonumber(k) <= 10, line)
+    local key = i .. "," .. j
+    check(not seen[key], "pair tested twice: " .. key)
+    seen[key], n = true, n + 1
+  end
+  eq(n, 40 * 30)
+  eq(#lines(dir .. "/Sd.txt"), 40); eq(#lines(dir .. "/St.txt"), 30)
+  -- fold 1's test-score sum is Kd A Kt at its pairs, the kernels half similarity, half GIP
+  local p = io.popen(BIN .. " scripts/bench/dti.lua kron " .. dir .. " 40 30")
+  local out = p:read("a")
+  p:close()
+  check(select(2, out:gsub("fold %d+ seconds [%d.]+ sum %S+\n", "")) == 10, out)
+  local fold = splits.cv(Y, "pairs", {folds = 10, seed = 13})[1]
+  local Kd = ds.drugs.similarity * 0.5 + models.gip_kernel(fold.train) * 0.5
+  local Kt = ds.targets.similarity * 0.5 + models.gip_kernel(fold.train:t()) * 0.5
+  local F, want = Kd * models.kronrls(fold.train, Kd, Kt).A * Kt, 0
+  for i, j in fold.test:triplets() do want = want + F:get(i, j) end
+  T.near(tonumber(out:match("^fold 1 seconds [%d.]+ sum (%S+)")), want, 1e-9 * math.abs(want))
+  if os.execute("/usr/bin/python3 -c 'import numpy' 2>/dev/null") then
+    p = io.popen("/usr/bin/python3 scripts/bench/dti_numpy.py " .. dir)
+    local peer = p:read("a")
+    p:close()
+    local mine, theirs = {}, {}
+    for k, z in out:gmatch("fold (%d+) seconds [%d.]+ sum (%S+)") do mine[tonumber(k)] = tonumber(z) end
+    for k, z in peer:gmatch("fold (%d+) seconds [%d.]+ sum (%S+)") do theirs[tonumber(k)] = tonumber(z) end
+    for k = 1, 10 do T.near(theirs[k], mine[k], 1e-8 * math.abs(mine[k]) + 1e-12) end
+  else
+    print("  note: no numpy for /usr/bin/python3 (sh scripts/install-deps.sh --bench): the peer's agreement is not checked")
+  end
+  os.execute("rm -rf " .. dir)
+end)

@@ -371,6 +371,7 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
   local a = matrix.solve(K + matrix.eye(12) * 0.7, y)
   for b = 1, 3 do for r = 1, 4 do near(m.A:get(r, b), a:get((b - 1) * 4 + r, 1), 1e-10) end end
   near((m:scores(Kd, Kt) - Kd * m.A * Kt:t()):norm(), 0, 1e-12)
+  near((m:fitted() - Kd * m.A * Kt:t()):norm(), 0, 1e-12)
   checkerr("models.kronrls: Y is 4x3, the kernels 3x3 and 3x3", models.kronrls, Y, Kt, Kt)
   -- GIP: exp(-gamma ||y_i - y_j||^2), gamma = 1 / mean ||y_i||^2
   local G = models.gip_kernel(Y)

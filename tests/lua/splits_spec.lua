@@ -106,6 +106,32 @@ case("splits.sample: n of the ratings, uniformly, in the matrix's shape and labe
   checkerr("splits.sample: n must be a positive integer, got 2.5", splits.sample, R, 2.5)
 end)
 
+case("splits.sample_users: whole users in a seeded order until n ratings, with their labels", function()
+  local R = data.synthetic{items = 40, users = 30, ratings = 600, seed = 5}.ratings
+  local S, kept = splits.sample_users(R, 200, 7)
+  eq(S:nrows(), 40); eq(S:ncols(), #kept)
+  local counts, total = R:col_counts(), 0
+  for k, j in ipairs(kept) do
+    check(k == 1 or kept[k - 1] < j, "in R's order")
+    eq(S:col_label(k), R:col_label(j))
+    total = total + counts:get(1, j)
+  end
+  eq(S:nnz(), total)
+  -- the smallest number of users that reaches n: dropping the last drawn one falls short
+  local max_count = 0
+  for _, j in ipairs(kept) do max_count = math.max(max_count, counts:get(1, j)) end
+  check(S:nnz() >= 200 and S:nnz() - max_count < 200, "no user more than needed: " .. S:nnz())
+  eq((S:dense() - R:select_cols(kept):dense()):norm(), 0)
+  local S2, kept2 = splits.sample_users(R, 200, 7)
+  eq(table.concat(kept2, ","), table.concat(kept, ","))
+  local _, kept3 = splits.sample_users(R, 200, 8)
+  check(table.concat(kept3, ",") ~= table.concat(kept, ","), "another seed, other users")
+  eq((S2:dense() - S:dense()):norm(), 0)
+  local same, none = splits.sample_users(R, 600)
+  check(rawequal(same, R) and none == nil, "no more than R has: R")
+  checkerr("splits.sample_users: n must be a positive integer, got 0", splits.sample_users, R, 0)
+end)
+
 case("splits.strong: Liang et al.'s held-out users, fold-in and held-out parts (issue 15)", function()
   local R = data.synthetic{items = 60, users = 200, ratings = 3000, seed = 9}.ratings -- items x users, 1..5
   local s = splits.strong(R, {threshold = 3.5, heldout_users = 20, seed = 4})

@@ -373,8 +373,8 @@ local function with_probe(ds, grid, record, opts)
   study.MODELS.probe = {
     method = function() return "probe" end,
     grid = "probe",
-    fit = function(c, sp, _, p)
-      record(c, sp, p)
+    fit = function(c, sp, X, p)
+      record(c, sp, p, X)
       return models.means(sp.train, {shrinkage = p.v}):predict(sp.test, sp.row_map, sp.col_map)
     end,
     uses = function() return "none" end,
@@ -397,23 +397,42 @@ case("the protocol: settings are scored on validation ratings only; the test set
   check(seen[4].test and seen[4].value == runs[1].params.v, "one test fit, with the chosen setting")
 end)
 
-case("the tuning sample: a large training side is tuned on a sample of it, the final fit uses all of it", function()
-  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, seed = 8}
+case("the tuning sample: a large training side is tuned on whole users of it, the final fit uses all of it", function()
+  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, user_features = 5, seed = 8}
   local trains = {}
-  local function record(c, sp)
-    trains[#trains + 1] = {final = sp == c.s, nnz = sp.train:nnz() + (sp == c.s and 0 or sp.test:nnz())}
+  local function record(c, sp, _, X)
+    local labels, counts = {}, c.s.train:col_counts()
+    for j, l in ipairs(c.s.train:col_labels()) do labels[l] = counts:get(1, j) end
+    local whole = 0
+    for _, l in ipairs(sp.train:col_labels()) do whole = whole + labels[l] end
+    -- the features handed to the fit are those of sp's users, in sp's order
+    local fx_ok, index = X.users:nrows() == sp.train:ncols(), {}
+    for j, l in ipairs(ds.ratings:col_labels()) do index[l] = j end
+    for j, l in ipairs(sp.train:col_labels()) do
+      local mine, theirs = X.users:select_rows{j}:dense(), ds.users.features:select_rows{index[l]}:dense()
+      fx_ok = fx_ok and (mine - theirs):norm() == 0
+    end
+    trains[#trains + 1] = {final = sp == c.s, nnz = sp.train:nnz() + (sp == c.s and 0 or sp.test:nnz()),
+                           users = sp.train:ncols(), whole = whole, fx_ok = fx_ok}
   end
   local ok, runs = with_probe(ds, {0, 1}, record, {tune_ratings = 500})
   local ok2, all = with_probe(ds, {0, 1}, record)
   local bad = {with_probe(ds, {0, 1}, record, {tune_ratings = -1})}
   check(ok and ok2, tostring(runs) .. tostring(all))
   eq(#trains, 6)
-  -- validation and its training part together are the 500-rating sample
-  eq(trains[1].nnz, 500); eq(trains[2].nnz, 500)
+  -- validation and its training part together are whole users holding at least 500 ratings
+  for k = 1, 2 do
+    check(trains[k].nnz >= 500 and trains[k].nnz < 600, "about 500 ratings: " .. trains[k].nnz)
+    eq(trains[k].nnz, trains[k].whole) -- every sampled user keeps all her training ratings
+    check(trains[k].users < 60 * 0.5, "fewer users: " .. trains[k].users)
+    check(trains[k].fx_ok, "the sampled users' own features")
+  end
   check(trains[3].final and trains[3].nnz == 1400, "the final fit sees the whole training side")
-  eq(runs[1].tuned_on, 500); eq(runs[1].train_ratings, 1400)
+  check(trains[3].fx_ok and trains[4].fx_ok, "features line up in the final fit and unsampled tuning")
+  eq(runs[1].tuned_on, trains[1].nnz); eq(runs[1].train_ratings, 1400)
+  eq(runs[1].tuned_users, trains[1].users); eq(runs[1].train_users, 60)
   -- below study.TUNE_RATINGS nothing is sampled
-  eq(trains[4].nnz, 1400); eq(all[1].tuned_on, 1400)
+  eq(trains[4].nnz, 1400); eq(all[1].tuned_on, 1400); eq(all[1].tuned_users, 60)
   check(not bad[1] and tostring(bad[2].msg):find("tune_ratings must be a non%-negative integer"), tostring(bad[2]))
 end)
 
