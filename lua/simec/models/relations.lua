@@ -13,8 +13,7 @@ local check_sparse = common.check_sparse
 function models.gip_kernel(Y, bandwidth)
   check_sparse(Y, "Y")
   bandwidth = bandwidth or 1
-  local D = Y:dense()
-  local G = D * D:t()
+  local G = Y:t():gram() -- Y Y' from the stored pairs: Y is mostly zeros
   local n = G:nrows()
   local sq, mean = matrix.zeros(n, 1), 0
   for i = 1, n do
@@ -79,7 +78,7 @@ function models.kronrls(Y, Kd, Kt, opts)
   end
   local wd, Ud = Kd:eigh()
   local wt, Ut = Kt:eigh()
-  local C = (Ud:t() * Y:dense() * Ut):div(wd * wt:t() + sigma)
+  local C = ((Ud:t() * Y) * Ut):div(wd * wt:t() + sigma)
   return setmetatable({A = Ud * C * Ut:t(), sigma = sigma, Ud = Ud, Ut = Ut, wd = wd, wt = wt, C = C}, KronRLS)
 end
 
