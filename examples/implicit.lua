@@ -2,16 +2,17 @@
 -- interactions, split as the study's T1 (70% of the interactions train).
 -- A SimEc(I) over users (sigmoid outputs, binary cross-entropy, sampled
 -- negatives) against ranking by popularity, EASE (Steck 2019, the
--- closed-form item-item model) and iALS (Hu et al. 2008), the methods the
--- field compares with, and a blend of EASE and the SimEc; precision,
+-- closed-form item-item model), EDLAE (Steck 2020, EASE trained under
+-- emphasised dropout) and iALS (Hu et al. 2008), the methods the field
+-- compares with, and a blend of EASE and the SimEc; precision,
 -- recall and NDCG at 10, AUC and AUPR per user, known interactions
 -- excluded from the candidates. Learning rate, negatives ratio and epochs
--- (and EASE's and iALS's settings, and the blend's weight) are chosen on a
+-- (and EASE's, EDLAE's and iALS's settings, and the blend's weight) are chosen on a
 -- validation split of the training interactions (NDCG@10, every 4 epochs).
 -- With --protocol strong: Liang et al. 2018's strong generalisation
 -- instead (ratings of 4 or more as interactions, held-out validation and
 -- test users whose interactions are 80% folded in and 20% scored; Recall@20,
--- Recall@50 and NDCG@100 as in that paper), with popularity, EASE, iALS
+-- Recall@50 and NDCG@100 as in that paper), with popularity, EASE, EDLAE, iALS
 -- (new users folded in) and a SimEc over the users' interaction vectors.
 --   simec examples/implicit.lua [DATA_DIR | --synthetic] [--json FILE] [--epochs N] [--protocol holdout|strong]
 local data, splits = require "simec.data", require "simec.splits"
@@ -29,6 +30,7 @@ local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed 
 
 -- The grids both protocols choose from, declared here before any run
 local EASE_LAMBDAS = {50, 100, 200, 500, 1000, 2000}
+local EDLAE_GRID = {lambda = EASE_LAMBDAS, dropout = {0, 0.1, 0.25, 0.33, 0.5, 0.67}}
 local IALS_GRID = {alpha = {10, 40}, lambda = {1, 10}}
 local SIMEC_GRID = {lr = {0.002, 0.01}, negatives = {1, 4}}
 
@@ -94,6 +96,11 @@ local function strong()
   add("EASE", function(part) return ease:scores(s[part .. "_in"]) end, t, ease_best)
 
   t = simec.clock()
+  local edlae_best = models.tune(EDLAE_GRID, function(p) return val(models.ease(s.train, p):scores(s.val_in)) end)
+  local edlae = models.ease(s.train, edlae_best)
+  add("EDLAE", function(part) return edlae:scores(s[part .. "_in"]) end, t, edlae_best)
+
+  t = simec.clock()
   local ials_best = models.tune(IALS_GRID, function(p) return val(ials(s.train, p):scores(s.val_in)) end)
   local im = ials(s.train, ials_best)
   add("iALS", function(part) return im:scores(s[part .. "_in"]) end, t, ials_best)
@@ -106,9 +113,10 @@ local function strong()
   local sm = simec_fit(s.train, s.train, simec_best, simec_best.epochs)
   add("SimEc(X) of the user's items", function(part) return sm:predict(s[part .. "_in"]) end, t,
       {lr = simec_best.lr, negatives = simec_best.negatives, epochs = simec_best.epochs, embedding = 64})
-  io.stderr:write(("chose EASE lambda %g; iALS alpha %g, lambda %g; SimEc lr %g, %g negatives, %d epochs " ..
-                   "(NDCG@100 of the validation users)\n"):format(ease_best.lambda, ials_best.alpha,
-                   ials_best.lambda, simec_best.lr, simec_best.negatives, simec_best.epochs))
+  io.stderr:write(("chose EASE lambda %g; EDLAE lambda %g, dropout %g; iALS alpha %g, lambda %g; SimEc lr %g, " ..
+                   "%g negatives, %d epochs (NDCG@100 of the validation users)\n"):format(ease_best.lambda,
+                   edlae_best.lambda, edlae_best.dropout, ials_best.alpha, ials_best.lambda, simec_best.lr,
+                   simec_best.negatives, simec_best.epochs))
   print(("%-30s %10s %10s %10s %8s"):format("method", "Recall@20", "Recall@50", "NDCG@100", "seconds"))
   for _, r in ipairs(results) do
     print(("%-30s %10.4f %10.4f %10.4f %8.2f"):format(r.method, r["nrecall@20"], r["nrecall@50"], r["ndcg@100"],
@@ -157,6 +165,15 @@ end)
 io.stderr:write(("chose EASE lambda %g on the validation split (%.1fs)\n"):format(ease_best.lambda,
                                                                                  simec.clock() - t0))
 
+-- EDLAE's lambda and dropout, likewise
+t0 = simec.clock()
+local edlae_best = models.tune(EDLAE_GRID, function(p)
+  local e = models.ease(inner_train_ui, p)
+  return -metrics.ranking(e:scores(inner_train_ui), inner_test_ui, {k = 10, exclude = inner_train_ui})["ndcg@10"]
+end)
+io.stderr:write(("chose EDLAE lambda %g, dropout %g on the validation split (%.1fs)\n"):format(edlae_best.lambda,
+                edlae_best.dropout, simec.clock() - t0))
+
 -- iALS's confidence weight and penalty, likewise (64 factors, 10 sweeps)
 t0 = simec.clock()
 local ials_best = models.tune(IALS_GRID, function(p)
@@ -184,6 +201,9 @@ t = simec.clock()
 add("EASE", models.ease(train_ui, ease_best):scores(train_ui), t, {lambda = ease_best.lambda})
 t = simec.clock()
 add("iALS", ials(train_ui, ials_best):scores(), t, {alpha = ials_best.alpha, lambda = ials_best.lambda})
+t = simec.clock()
+add("EDLAE", models.ease(train_ui, edlae_best):scores(train_ui), t, {lambda = edlae_best.lambda,
+                                                                    dropout = edlae_best.dropout})
 
 -- A blend of EASE and the SimEc(I): each user's scores standardised (mean
 -- 0, sd 1 over the items), then w x EASE + (1 - w) x SimEc with w from a

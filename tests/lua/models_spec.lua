@@ -354,6 +354,25 @@ case("models.ease equals a ridge regression of each item on the others (issue 15
   check(tostring(e):match("^EASE model: 6 items, lambda 2.5$"), tostring(e))
   checkerr("models.ease: lambda must be a positive number", models.ease, X, {})
   checkerr("models: X must be a sparse matrix", models.ease, D, {lambda = 1})
+  -- dropout p (EDLAE): item i's weights penalised lambda + p / (1 - p) G_ii
+  local p = 0.4
+  local ed = models.ease(X, {lambda = lambda, dropout = p})
+  local G = D:t() * D
+  for j = 1, 6 do
+    local others = {}
+    for i = 1, 6 do if i ~= j then others[#others + 1] = i end end
+    local Xo = D:select_cols(others)
+    local A = Xo:t() * Xo
+    for k, i in ipairs(others) do A:set(k, k, A:get(k, k) + lambda + p / (1 - p) * G:get(i, i)) end
+    local w = matrix.solve(A, Xo:t() * D:select_cols({j}))
+    for k, i in ipairs(others) do near(ed.B:get(i, j), w:get(k, 1), 1e-10) end
+    eq(ed.B:get(j, j), 0)
+  end
+  check((ed.B - e.B):norm() > 1e-3, "dropout changes the weights")
+  eq((models.ease(X, {lambda = lambda, dropout = 0}).B - e.B):norm(), 0)
+  check(tostring(ed):match("^EASE model: 6 items, lambda 2.5, dropout 0.4$"), tostring(ed))
+  checkerr("models.ease: dropout must be a number in [0, 1), got 1", models.ease, X, {lambda = 1, dropout = 1})
+  checkerr("models.ease: dropout must be a number in [0, 1), got -0.1", models.ease, X, {lambda = 1, dropout = -0.1})
 end)
 
 case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (issue 15)", function()

@@ -259,12 +259,13 @@ case("implicit.lua --protocol strong: Liang et al.'s held-out users, Recall@20/5
   local o, e, ok = run(BIN .. " examples/implicit.lua --synthetic --protocol strong --epochs 4 --json " .. json)
   check(ok, e)
   check(o:find("validation and %d+ test users") and o:find("method +Recall@20 +Recall@50 +NDCG@100"), o)
-  for _, m in ipairs{"popularity", "EASE", "iALS", "SimEc%(X%) of the user's items"} do
+  for _, m in ipairs{"popularity", "EASE", "EDLAE", "iALS", "SimEc%(X%) of the user's items"} do
     check(o:find("\n" .. m .. " +0%.%d+ +0%.%d+ +0%.%d+"), m .. " row: " .. o)
   end
+  check(e:find("EDLAE lambda %d+, dropout [%d.]+"), e)
   local doc = cjson.decode(T.read(json))
   os.remove(json)
-  eq(#doc.results, 4)
+  eq(#doc.results, 5)
   for _, r in ipairs(doc.results) do
     for _, key in ipairs{"nrecall@20", "nrecall@50", "ndcg@100"} do check(r[key] > 0 and r[key] <= 1, r.method .. " " .. key) end
   end

@@ -9,7 +9,11 @@ local check_sparse = common.check_sparse
 -- EASE (Steck 2019): the item-item ridge regression of every item's column
 -- of the interactions on the other items', in closed form: P = (X'X +
 -- lambda I)^-1, B = -P / diag(P) with a zero diagonal; a user's scores are
--- her row of X times B. X is users x items (sparse, 0/1).
+-- her row of X times B. X is users x items (sparse, 0/1). With dropout p
+-- (EDLAE, Steck 2020: the same model trained under emphasised dropout of
+-- its inputs) item i's weights take the penalty lambda + p / (1 - p) G_ii
+-- (G = X'X): popular items, which dominate the Gram matrix, are shrunk
+-- harder, and the closed form is unchanged.
 local Ease = {}
 Ease.__index = Ease
 Ease.__name = "EASE model"
@@ -21,12 +25,20 @@ function models.ease(X, opts)
   if type(lambda) ~= "number" or not (lambda > 0) then
     error(("models.ease: lambda must be a positive number (chosen on validation), got %s"):format(tostring(lambda)), 2)
   end
+  local p = opts.dropout or 0
+  if type(p) ~= "number" or not (p >= 0 and p < 1) then
+    error(("models.ease: dropout must be a number in [0, 1), got %s"):format(tostring(p)), 2)
+  end
   local n = X:ncols()
   -- at most two items x items matrices alive at once (3.2 GB each at
   -- 20,000 items): the Gram matrix is dropped once inverted, and B is one
   -- division of P by its negated diagonal
   local G = X:gram() -- without X dense (users x items)
-  for i = 1, n do G:set(i, i, G:get(i, i) + lambda) end
+  local emphasis = p / (1 - p)
+  for i = 1, n do
+    local g = G:get(i, i)
+    G:set(i, i, g + lambda + emphasis * g)
+  end
   local P = G:inv_spd()
   G = nil
   local d = matrix.zeros(1, n)
@@ -34,7 +46,7 @@ function models.ease(X, opts)
   local B = P / d
   P = nil
   for i = 1, n do B:set(i, i, 0) end
-  return setmetatable({B = B, lambda = lambda}, Ease)
+  return setmetatable({B = B, lambda = lambda, dropout = p}, Ease)
 end
 
 -- the dense users x items scores of the rows of X (users x items)
@@ -44,7 +56,8 @@ function Ease:scores(X)
 end
 
 function Ease:__tostring()
-  return ("EASE model: %s items, lambda %g"):format(require("simec.data").thousands(self.B:nrows()), self.lambda)
+  return ("EASE model: %s items, lambda %g%s"):format(require("simec.data").thousands(self.B:nrows()), self.lambda,
+                                                      self.dropout > 0 and (", dropout %g"):format(self.dropout) or "")
 end
 
 -- iALS (Hu, Koren and Volinsky 2008): factors x_u, y_i minimising
@@ -125,8 +138,10 @@ function IALS:__tostring()
 end
 
 require("simec.help").add{
-  "models.ease(X, {lambda})", "EASE (Steck 2019) for implicit feedback: the closed-form item-item ridge regression " ..
-  "with a zero diagonal on X (users x items, 0/1); lambda is required (choose it on validation). An Ease object.",
+  "models.ease(X, {lambda, dropout = 0})", "EASE (Steck 2019) for implicit feedback: the closed-form item-item " ..
+  "ridge regression with a zero diagonal on X (users x items, 0/1); lambda is required (choose it on validation). " ..
+  "dropout p in [0, 1) gives EDLAE (Steck 2020): item i's weights penalised lambda + p / (1 - p) (X'X)_ii. An " ..
+  "Ease object.",
   "Ease:scores(X)", "The dense users x items scores of the rows of X: X times the item-item weights.",
   "models.ials(X, {alpha, lambda, k = 64, iterations = 10, seed = 13, solver = \"cg\", cg_steps = 3})", "Weighted " ..
   "alternating least squares for implicit feedback (Hu, Koren and Volinsky 2008) on X (users x items, 0/1): " ..
