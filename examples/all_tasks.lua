@@ -5,7 +5,7 @@
 -- regression from the features of the new side), one-sided SimEcs
 -- zero-filled and masked (not T3), two-SimEcs, a zero-filled SimEc on the
 -- residuals of the learned biases, the Bayesian factorization model (MCMC)
--- and a blend of the last two. Grids, validation protocol and the study's
+-- and a blend of it, the biases+SimEc and SVD. Grids, validation protocol and the study's
 -- constants live in lua/simec/study.lua; `--help` lists the options.
 --   simec examples/all_tasks.lua [DATA] [--quick] [--seeds 1-5] [--json FILE]
 require("simec.study").main{

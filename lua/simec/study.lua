@@ -33,7 +33,12 @@ study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
 -- 0) tunes on the whole training side.
 study.TUNE_RATINGS = 1000000
 
-local WEIGHTS = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
+-- The blend's weights of MCMC, biases(+SimEc) and SVD(+regression): every
+-- point of the simplex in steps of 0.1, as "w1/w2/w3"
+local MIXES = {}
+for a = 10, 0, -1 do
+  for b = 10 - a, 0, -1 do MIXES[#MIXES + 1] = ("%g/%g/%g"):format(a / 10, b / 10, (10 - a - b) / 10) end
+end
 
 -- The grids, fixed before any run: "default", the same for every data set,
 -- and "quick", a small one for a classroom. A model's grid may drop values
@@ -46,7 +51,7 @@ study.GRIDS = {
     simec_study = {lr = {0.002, 0.01}, l2_reg_emb = {1e-5, 1e-3, 0.1}, embedding = {10, 100},
                    base = {"means", "users"}, max_epochs = {20}},
     mcmc = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, "users", "items", "both"}},
-    blend = {w = WEIGHTS},
+    blend = {mix = MIXES},
   },
   quick = {
     biases = {reg_items = {3, 30}, reg_users = {3, 30}, alpha = {1, 1000}},
@@ -54,7 +59,7 @@ study.GRIDS = {
     biases_simec = {lr = {0.01}, epochs = {40}},
     simec_study = {lr = {0.01}, l2_reg_emb = {1e-3}, embedding = {10}, base = {"means"}, max_epochs = {10}},
     mcmc = {k = {8}, features = {"all"}, implicit = {false, "users", "both"}, burn_in = {25}, samples = {50}},
-    blend = {w = WEIGHTS},
+    blend = {mix = MIXES},
   },
 }
 
@@ -382,23 +387,30 @@ M.mcmc = {
   end,
 }
 
--- MCMC and the best-placed other row mixed with a weight chosen on their
--- validation predictions
+-- MCMC, the best-placed other row and SVD(+regression) mixed with weights
+-- chosen on their validation predictions (SVD's weight 0 where it does
+-- not run: grid_for keeps those mixes only)
 M.blend = {
-  method = function(c) return ("blend(MCMC, %s)"):format(c.pred.biases_simec and "biases+SimEc" or "biases") end,
+  method = function(c) return ("blend(MCMC, %s%s)"):format(c.pred.biases_simec and "biases+SimEc" or "biases",
+                                                          c.pred.svd and ", SVD" or "") end,
   after = {"mcmc", "biases"},
-  optional_after = {"biases_simec"},
+  optional_after = {"biases_simec", "svd"},
   grid = "blend",
   fit = function(c, sp, _, p)
     local store = sp == c.inner and c.val or c.pred
-    return store.mcmc * p.w + (store.biases_simec or store.biases) * (1 - p.w)
+    local a, b, w = p.mix:match("^([%d.]+)/([%d.]+)/([%d.]+)$")
+    if not a then study.fail("blend: mix must be \"w1/w2/w3\", got %s", tostring(p.mix)) end
+    local out = store.mcmc * tonumber(a) + (store.biases_simec or store.biases) * tonumber(b)
+    if store.svd then out = out + store.svd * tonumber(w) end
+    return out
   end,
   uses = function() return "as its parts" end,
 }
 
 -- The grid model id runs with in scenario sc: values that cannot matter
 -- there are dropped (implicit feedback where users are new; "new" features
--- in T3, where every side is new; the base where items are known).
+-- in T3, where every side is new; the base where items are known; the
+-- blend's mixes that weight SVD where SVD did not run).
 function study.grid_for(id, c, grid_set)
   local key = M[id].grid
   if not key then return nil end
@@ -418,6 +430,10 @@ function study.grid_for(id, c, grid_set)
     if c.sc == "T3" then g.features = {"all"} end
   elseif key == "simec_study" and c.sc ~= "T2a" then
     g.base = nil
+  elseif key == "blend" and not c.val.svd then
+    local kept = {}
+    for _, m in ipairs(g.mix or {}) do if m:match("/0$") then kept[#kept + 1] = m end end
+    g.mix = kept
   end
   return g
 end

@@ -131,7 +131,7 @@ case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON w
   check(o:find("ml-100k: 120 items x 90 users", 1, true), o)
   for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
     check(o:find("\n" .. sc .. " +MCMC +%d"), sc .. " MCMC row")
-    check(o:find("\n" .. sc .. " +blend%(MCMC, biases%+SimEc%) +%d"), sc .. " blend row")
+    check(o:find("\n" .. sc .. " +blend%(MCMC, biases%+SimEc, SVD%) +%d"), sc .. " blend row")
   end
   check(not o:find("\nT3    mean+SimEc(X)", 1, true), "a model that cannot serve T3 by design has no row there")
   -- progress on stderr: setting i of n, best so far, elapsed, ETA
@@ -472,6 +472,34 @@ case("without biases+SimEc the blend falls back to the biases", function()
   for _, r in ipairs(runs) do by[r.model] = r end
   eq(by.blend.method, "blend(MCMC, biases)")
   check(by.blend.rmse and by.mcmc.rmse and by.biases.rmse, "the blend's parts run first")
+  -- without SVD in the run, only the mixes that give it no weight
+  eq(#by.blend.grid.mix, 11)
+  for _, m in ipairs(by.blend.grid.mix) do check(m:match("/0$"), m) end
+end)
+
+case("the blend mixes MCMC, biases(+SimEc) and SVD with weights on the simplex chosen on validation", function()
+  local ds = data.synthetic{items = 60, users = 50, ratings = 1500, rank = 2, item_features = 6, user_features = 4,
+                            seed = 5}
+  local runs = study.run(ds, {models = {"mean", "biases", "svd", "mcmc", "blend"}, scenarios = {"T1", "T2b"},
+                              grids = "quick", progress = false})
+  for _, sc in ipairs{"T1", "T2b"} do
+    local by = {}
+    for _, r in ipairs(runs) do if r.scenario == sc then by[r.model] = r end end
+    eq(by.blend.method, "blend(MCMC, biases, SVD)")
+    eq(#by.blend.grid.mix, 66) -- every point of the simplex in steps of 0.1
+    local seen = {}
+    for _, m in ipairs(by.blend.grid.mix) do
+      local a, b, c = m:match("^([%d.]+)/([%d.]+)/([%d.]+)$")
+      T.near(tonumber(a) + tonumber(b) + tonumber(c), 1, 1e-12)
+      check(not seen[m], "each mix once: " .. m)
+      seen[m] = true
+    end
+    check(seen[by.blend.params.mix], "chosen from the grid")
+    -- the chosen mix never does worse on validation than any of its parts alone
+    for _, part in ipairs{"mcmc", "biases", "svd"} do
+      check(by.blend.val_rmse <= by[part].val_rmse + 1e-12, sc .. " " .. part)
+    end
+  end
 end)
 
 case("the other examples' data sets take feature files too (cli.dataset)", function()
