@@ -55,10 +55,10 @@ static int r_split(lua_State *L)
         lua_getfield(L, 6, "order");
         if (!lua_isnil(L, -1))
             order = bind_checkmat(L, -1);
-        lua_getfield(L, 6, "test_from");
-        from = (int64_t)luaL_checkinteger(L, -1);
-        lua_getfield(L, 6, "test_to");
-        to = (int64_t)luaL_checkinteger(L, -1);
+        from = (int64_t)bind_optint(L, 6, "test_from", -1, 0, LUA_MAXINTEGER, "split");
+        to = (int64_t)bind_optint(L, 6, "test_to", -1, 0, LUA_MAXINTEGER, "split");
+        if (from < 0 || to < 0)
+            return luaL_error(L, "split: the pairs options need test_from and test_to");
         nlines = order ? (int64_t)(order->rows * order->cols) : SPM_NNZ(A);
         if (order && (order->cols != 1 || (order->rows > 1 && order->ld != 1)))
             return luaL_error(L, "split: order must be a contiguous column (as sparse.read returns it)");
@@ -85,16 +85,25 @@ static const double *colvec(lua_State *L, int t, const char *k, int64_t *n)
     return m->x;
 }
 
+/* a required number field of the bias model table at t */
+static double number_field(lua_State *L, int t, const char *k)
+{
+    double v;
+    lua_getfield(L, t, k);
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "bias model field '%s' must be a number, got %s", k, bind_typename(L, -1));
+    v = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
 /* The model table at arg: {mu =, s =, row_mean =, row_count =, col_mean =, col_count =} */
 static void checkbias(lua_State *L, int arg, rec_bias *b)
 {
     int64_t n1, n2;
     luaL_checktype(L, arg, LUA_TTABLE);
-    lua_getfield(L, arg, "mu");
-    b->mu = luaL_checknumber(L, -1);
-    lua_getfield(L, arg, "s");
-    b->s = luaL_checknumber(L, -1);
-    lua_pop(L, 2);
+    b->mu = number_field(L, arg, "mu");
+    b->s = number_field(L, arg, "s");
     b->row_mean = colvec(L, arg, "row_mean", &b->nrows);
     b->row_count = colvec(L, arg, "row_count", &n1);
     b->col_mean = colvec(L, arg, "col_mean", &b->ncols);

@@ -66,8 +66,11 @@ static int se_new(lua_State *L)
                 return luaL_error(L, "SimEc.new: hidden[%d][1] must be a positive number of units", (int)i + 1);
             c.hidden[i] = (size_t)lua_tointeger(L, -1);
             lua_geti(L, -2, 2);
+            if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+                return luaL_error(L, "SimEc.new: hidden[%d][2] must be an activation name, got %s", (int)i + 1,
+                                  bind_typename(L, -1));
             c.hidden_act[i] = lua_isnil(L, -1) ? SIMEC_LINEAR
-                                                : checkname(L, "activation", luaL_checkstring(L, -1), simec_act_names);
+                                                : checkname(L, "activation", lua_tostring(L, -1), simec_act_names);
             lua_pop(L, 3);
         }
     }
@@ -95,8 +98,11 @@ static int se_new(lua_State *L)
     } else if (lua_istable(L, -1)) {
         int t = lua_gettop(L);
         lua_geti(L, t, 1);
+        if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+            return luaL_error(L, "SimEc.new: optimizer[1] must be a name (adamax, adam or sgd), got %s",
+                              bind_typename(L, -1));
         if (!lua_isnil(L, -1))
-            c.opt = checkname(L, "optimizer", luaL_checkstring(L, -1), simec_opt_names);
+            c.opt = checkname(L, "optimizer", lua_tostring(L, -1), simec_opt_names);
         lua_pop(L, 1);
         c.lr = optnum(L, t, "lr", simec_default_lr(c.opt));
         c.beta1 = optnum(L, t, "beta1", c.beta1);
@@ -320,7 +326,8 @@ static int se_fit(lua_State *L)
         lua_pop(L, 1);
         lua_getfield(L, opts, "on_epoch");
         if (!lua_isnil(L, -1)) {
-            luaL_checktype(L, -1, LUA_TFUNCTION);
+            if (!lua_isfunction(L, -1))
+                return luaL_error(L, "fit: on_epoch must be a function, got %s", bind_typename(L, -1));
             c.cb = lua_gettop(L);
         } else
             lua_pop(L, 1);

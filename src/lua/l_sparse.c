@@ -471,12 +471,8 @@ static int s_dense(lua_State *L)
     mat *out;
     core_err e;
     int rc;
-    if (lua_istable(L, 2)) {
-        lua_getfield(L, 2, "limit");
-        if (!lua_isnil(L, -1))
-            limit = (size_t)luaL_checkinteger(L, -1);
-        lua_pop(L, 1);
-    }
+    if (lua_istable(L, 2))
+        limit = bind_optsize(L, 2, "limit", limit, "sparse:dense");
     out = bind_newmat(L);
     before = bind_mem_in_use();
     rc = spm_to_dense(out, s, limit, &e);
@@ -494,12 +490,8 @@ static int s_write(lua_State *L)
     int transpose = 0;
     core_err e;
     if (lua_istable(L, 3)) {
-        lua_getfield(L, 3, "delim");
-        if (!lua_isnil(L, -1))
-            delim = luaL_checkstring(L, -1);
-        lua_getfield(L, 3, "transpose");
-        transpose = lua_toboolean(L, -1);
-        lua_pop(L, 1); /* the delimiter string stays on the stack */
+        delim = bind_optstr(L, 3, "delim", delim, "sparse:write");
+        transpose = bind_optbool(L, 3, "transpose", 0);
     }
     BIND_CALL(L, &e, io_write_triplets(s, path, delim, transpose, &e));
     lua_settop(L, 1);

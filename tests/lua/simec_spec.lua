@@ -161,6 +161,22 @@ case("SimEc errors name the argument, the shapes and the valid names", function(
   checkerr("fit: input has a non-finite value at (7, 2)", mx.fit, mx, X, R, {verbose = false})
   checkerr("predict_at: pattern is 80x120, expected 120x80", mx.predict_at, mx, matrix.ones(120, 3), R:t())
   checkerr("fit: input has 4 columns, the SimEc expects 3", mx.fit, mx, matrix.ones(120, 4), R, {verbose = false})
+  -- a value of the wrong type inside an option table names its place, not a stack index
+  checkerr("SimEc.new: optimizer[1] must be a name (adamax, adam or sgd), got table", SimEc.new,
+           {input = 5, embedding = 2, output = 3, optimizer = {{"sgd"}, lr = 1}})
+  checkerr("SimEc.new: hidden[1][2] must be an activation name, got number", SimEc.new,
+           {input = 5, embedding = 2, output = 3, hidden = {{4, 7}}})
+  checkerr("fit: on_epoch must be a function, got number", mx.fit, mx, matrix.ones(120, 3), R,
+           {verbose = false, on_epoch = 3})
+  checkerr("sparse:dense: limit must be a non-negative integer, got x", R.dense, R, {limit = "x"})
+  checkerr("sparse:write: delim must be a string, got table", R.write, R, T.tmpname(), {delim = {}})
+  local rec = require "simec.rec"
+  checkerr("bias model field 'mu' must be a number, got string", rec.bias_predict, {mu = "3", s = 1}, R)
+  local id = function(n) local t = {} for i = 1, n do t[i] = i end return t end
+  checkerr("split: the pairs options need test_from and test_to", rec.split, R, id(120), 120, id(80), 80,
+           {rng = simec.rng.new(1), test_from = 10})
+  checkerr("split: test_to must be a non-negative integer, got 2.5", rec.split, R, id(120), 120, id(80), 80,
+           {rng = simec.rng.new(1), test_from = 10, test_to = 2.5})
 end)
 
 case("a frozen W_ll stays fixed; a fixed seed gives identical runs", function()
@@ -421,6 +437,11 @@ case("models.fit_split: input, base and on_epoch options and their errors", func
            with{input = "dense"})
   checkerr("models.fit_split: on_epoch needs model \"simec\"", models.fit_split, s, X,
            with{model = "two_simec", on_epoch = print})
+  checkerr("models.fit_split: optimizer must be a name (adamax, adam or sgd; lr and momentum are options of their " ..
+           "own), got table", models.fit_split, s, X, with{optimizer = {"sgd", lr = 1}})
+  -- momentum reaches the optimiser: SGD with and without it differ
+  check((models.fit_split(s, X, with{optimizer = "sgd", lr = 0.05, momentum = 0}):values() -
+         models.fit_split(s, X, with{optimizer = "sgd", lr = 0.05}):values()):norm() > 0, "momentum is used")
   checkerr("models.fit_split: k must be a positive integer (the study's is 100), got nil", models.fit_split, s, X,
            {model = "svd_regression"})
   local s2 = splits.split(ds.ratings, "T2a")

@@ -12,7 +12,8 @@ local models = require "simec.models"
 -- predicted ratings at s.test (sparse, its structure):
 --   p = models.fit_split(s, {items = Xi, users = Xu},    -- full-space features
 --                        {model = "svd_regression" | "simec" | "two_simec", missing = "mask",
---                         embedding = 10, lr = 0.002, epochs = 10, l2_reg_emb = 1e-3, seed = 13,
+--                         embedding = 10, optimizer = "adamax" | "adam" | "sgd", lr = 0.002, momentum,
+--                         epochs = 10, l2_reg_emb = 1e-3, seed = 13,
 --                         k = 100, alpha = 250, base = "means" | "biases", reg = 5, reg_items =, reg_users =,
 --                         bias_alpha = 10, on_epoch = function(epoch, predict) ... end})
 -- base "users": global and user means only (the item effects stay in the
@@ -107,10 +108,14 @@ function models.fit_split(s, X, opts)
   if opts.on_epoch ~= nil and kind ~= "simec" then
     error("models.fit_split: on_epoch needs model \"simec\"", 2)
   end
+  if opts.optimizer ~= nil and type(opts.optimizer) ~= "string" then
+    error(("models.fit_split: optimizer must be a name (adamax, adam or sgd; lr and momentum are options of " ..
+           "their own), got %s"):format(type(opts.optimizer)), 2)
+  end
   local seed = opts.seed or 13
   local fit = {epochs = opts.epochs, verbose = false, seed = seed}
   local cfg = {embedding = opts.embedding, missing = opts.missing, seed = seed + 15, l2_reg_emb = opts.l2_reg_emb,
-               optimizer = {opts.optimizer or "adamax", lr = opts.lr}}
+               optimizer = {opts.optimizer or "adamax", lr = opts.lr, momentum = opts.momentum}}
   local p
   if kind == "svd_regression" then
     if math.type(opts.k) ~= "integer" or opts.k < 1 then
