@@ -27,27 +27,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$RUNS" in ''|*[!0-9]*|0) echo "dti.sh: --runs takes a positive integer, got $RUNS" >&2; exit 2 ;; esac
-sh scripts/install-deps.sh --bench
 . scripts/bench/peer.sh
-PY=/usr/bin/python3
-[ -x ./simec ] || make -s
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
-SET=$(./simec scripts/bench/dti.lua write "$DIR" $DATA $NAME)
+bench_init
+SET=$(./simec scripts/bench/dti.lua write "$DIR" ${DATA:+"$DATA" "$NAME"})
+simec_side() { /usr/bin/time -f "%M" -o "$DIR/rss" ./simec scripts/bench/dti.lua kron "$DIR" ${DATA:+"$DATA" "$NAME"}; }
+numpy_side() { /usr/bin/time -f "%M" -o "$DIR/rss" $PY scripts/bench/dti_numpy.py "$DIR"; }
+paired_runs "$RUNS" "$DIR"
 RESULTS="$DIR/results"
-: >"$RESULTS"
-for run in $(seq "$RUNS"); do
-    for side in simec numpy; do
-        l=$(load_average)
-        if [ $side = simec ]; then
-            /usr/bin/time -f "%M" -o "$DIR/rss" ./simec scripts/bench/dti.lua kron "$DIR" $DATA $NAME >"$DIR/out"
-        else
-            /usr/bin/time -f "%M" -o "$DIR/rss" $PY scripts/bench/dti_numpy.py "$DIR" >"$DIR/out"
-        fi
-        echo "$side $run $l $(cat "$DIR/rss")" >>"$RESULTS"
-        sed 's/^/  /' "$DIR/out" >>"$RESULTS"
-    done
-done
 
 $PY - "$RESULTS" "${NAME:-synthetic Enzyme-shaped}" "$SET" "$JSON" <<'PYEOF'
 import json, statistics, sys

@@ -37,27 +37,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$SIZE" in 100k|10m|20k) ;; *) echo "implicit.sh: --size takes 100k, 10m or 20k, got $SIZE" >&2; exit 2 ;; esac
-sh scripts/install-deps.sh --bench
 . scripts/bench/peer.sh
-PY=/usr/bin/python3
-[ -x ./simec ] || make -s
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+bench_init
 ./simec scripts/bench/peers.lua interactions "$SIZE" "$DIR" >/dev/null
+simec_side() { /usr/bin/time -f "%M" -o "$DIR/rss" ./simec scripts/bench/peers.lua ials "$SIZE" "$K" "$ITERS" 10 10 3; }
+numpy_side() { /usr/bin/time -f "%M" -o "$DIR/rss" $PY scripts/bench/implicit_numpy.py "$DIR" "$K" "$ITERS" 10 10 3; }
+paired_runs "$RUNS" "$DIR"
 RESULTS="$DIR/results"
-: >"$RESULTS"
-for run in $(seq "$RUNS"); do
-    for side in simec numpy; do
-        l=$(load_average)
-        if [ $side = simec ]; then
-            /usr/bin/time -f "%M" -o "$DIR/rss" ./simec scripts/bench/peers.lua ials "$SIZE" "$K" "$ITERS" 10 10 3 >"$DIR/out"
-        else
-            /usr/bin/time -f "%M" -o "$DIR/rss" $PY scripts/bench/implicit_numpy.py "$DIR" "$K" "$ITERS" 10 10 3 >"$DIR/out"
-        fi
-        echo "$side $run $l $(cat "$DIR/rss")" >>"$RESULTS"
-        sed 's/^/  /' "$DIR/out" >>"$RESULTS"
-    done
-done
 
 for run in $(seq "${EASE_RUNS:-$RUNS}"); do
     for side in simec numpy; do

@@ -3,7 +3,13 @@
 # (SIMEC_PEERS=DIR elsewhere) into DIR/src, builds it there with its own
 # Makefile (make TARGET, from PEER_TARGET) and prints the folder it built
 # in; nothing of it stays in the project. load_average prints the
-# 1-minute load average, shown next to each figure.
+# 1-minute load average, shown next to each figure. paired_runs RUNS DIR
+# runs the caller's functions simec_side and numpy_side (each timing its
+# command with /usr/bin/time -f %M -o DIR/rss) one after the other, RUNS
+# times; DIR/results gets "SIDE RUN LOAD PEAK_KB" per run and the side's
+# output indented below it. bench_init installs the benchmark packages,
+# builds simec if needed, sets PY (Debian's python3) and DIR (a temporary
+# folder removed on exit).
 peer_build() { # NAME DIR
     archive=$(ls "${SIMEC_PEERS:-../shared/peers}"/"$1"-*.tar.gz 2>/dev/null | head -n 1 || true)
     if [ -z "$archive" ]; then
@@ -22,3 +28,23 @@ peer_build() { # NAME DIR
 }
 
 load_average() { cut -d' ' -f1 /proc/loadavg; }
+
+paired_runs() { # RUNS DIR
+    : >"$2/results"
+    for run in $(seq "$1"); do
+        for side in simec numpy; do
+            l=$(load_average)
+            "${side}_side" >"$2/out"
+            echo "$side $run $l $(cat "$2/rss")" >>"$2/results"
+            sed 's/^/  /' "$2/out" >>"$2/results"
+        done
+    done
+}
+
+bench_init() {
+    sh scripts/install-deps.sh --bench
+    PY=/usr/bin/python3
+    [ -x ./simec ] || make -s
+    DIR=$(mktemp -d)
+    trap 'rm -rf "$DIR"' EXIT
+}
