@@ -4,10 +4,10 @@
 -- negatives) against ranking by popularity, EASE (Steck 2019, the
 -- closed-form item-item model), EDLAE (Steck 2020, EASE trained under
 -- emphasised dropout) and iALS (Hu et al. 2008), the methods the field
--- compares with, and a blend of EASE and the SimEc; precision,
--- recall and NDCG at 10, AUC and AUPR per user, known interactions
--- excluded from the candidates. Learning rate, negatives ratio and epochs
--- (and EASE's, EDLAE's and iALS's settings, and the blend's weight) are chosen on a
+-- compares with, and a blend of EASE and the SimEc; precision, recall and
+-- NDCG at 10, AUC and AUPR per user, known interactions excluded from the
+-- candidates. Learning rate, negatives ratio and epochs (and EASE's,
+-- EDLAE's and iALS's settings, and the blend's weight) are chosen on a
 -- validation split of the training interactions (NDCG@10, every 4 epochs).
 -- With --protocol strong: Liang et al. 2018's strong generalisation
 -- instead (ratings of 4 or more as interactions, held-out validation and

@@ -717,7 +717,8 @@ function study.json(path, ds, runs, meta)
             item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
                "(seeded as the outer split), from whole training users drawn at random until they hold tune_ratings " ..
-               "ratings when the side has more (0: never sampled); the final fit on the whole training side; test ratings scored once, for the chosen setting",
+               "ratings when the side has more (0: never sampled); the final fit on the whole training side; test " ..
+               "ratings scored once, for the chosen setting",
   }
   report.json(path, ds.name, results, fields)
 end

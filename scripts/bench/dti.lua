@@ -13,7 +13,7 @@ local data, splits, models = require "simec.data", require "simec.splits", requi
 
 local mode, dir, data_dir, name = arg[1], arg[2], arg[3], arg[4]
 if (mode ~= "write" and mode ~= "kron") or not dir then
-  io.stderr:write("usage: simec dti.lua write|kron DIR [DATA_DIR NAME]\n")
+  io.stderr:write("usage: simec dti.lua write|kron DIR [DATA_DIR NAME | DRUGS TARGETS]\n")
   os.exit(2)
 end
 

@@ -142,7 +142,8 @@ case("dti.sh: the folds and data the numpy peer reads, and simec's KronRLS-GIP s
     for k, z in peer:gmatch("fold (%d+) seconds [%d.]+ sum (%S+)") do theirs[tonumber(k)] = tonumber(z) end
     for k = 1, 10 do T.near(theirs[k], mine[k], 1e-8 * math.abs(mine[k]) + 1e-12) end
   else
-    print("  note: no numpy for /usr/bin/python3 (sh scripts/install-deps.sh --bench): the peer's agreement is not checked")
+    print("  note: no numpy for /usr/bin/python3 (sh scripts/install-deps.sh --bench): " ..
+          "the peer's agreement is not checked")
   end
   os.execute("rm -rf " .. dir)
 end)
