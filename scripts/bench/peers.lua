@@ -5,7 +5,8 @@
 --   simec peers.lua libfm SIZE DIR             -- libFM's block-structure files
 --   simec peers.lua mcmc SIZE K SWEEPS SEED    -- models.mcmc: "seconds S setup S rmse R"
 --   simec peers.lua libmf SIZE DIR             -- LIBMF's "row col value" files (0-based)
---   simec peers.lua mf SIZE K EPOCHS SEED      -- SimEc(I) masked: "epoch E seconds S rmse R" per epoch
+--   simec peers.lua mf SIZE K EPOCHS SEED [sgd] -- SimEc(I) masked: "epoch E seconds S rmse R" per epoch
+--                                                 (sgd: plain SGD, touched rows only, instead of Adamax)
 --   simec peers.lua interactions SIZE DIR      -- every rating as an interaction: "user item" lines (0-based),
 --                                                 and "users items" in shape.txt
 --   simec peers.lua ials SIZE K ITERS ALPHA LAMBDA STEPS -- iALS on them: "iter I seconds S", then "loss L"
@@ -122,9 +123,13 @@ elseif mode == "mf" then
   -- included), so scoring the test ratings is not counted
   local k, epochs, seed = math.tointeger(tonumber(arg[3])), math.tointeger(tonumber(arg[4])),
                           math.tointeger(tonumber(arg[5] or "1"))
+  -- plain SGD (no momentum, the core's default rate) steps only the rows a
+  -- batch touches: a zero gradient moves nothing, so no catch-up either
+  local sgd = arg[6] == "sgd"
   local last = simec.clock()
   models.fit_split(s, {}, {model = "simec", input = "identity", missing = "mask", embedding = k, l2_reg_emb = 1e-3,
-                           optimizer = "adamax", lr = 0.01, epochs = epochs, seed = seed,
+                           optimizer = sgd and "sgd" or "adamax", lr = not sgd and 0.01 or nil,
+                           momentum = sgd and 0 or nil, epochs = epochs, seed = seed,
                            on_epoch = function(e, predict)
                              local secs = simec.clock() - last
                              print(("epoch %d seconds %.4f rmse %.6f"):format(e, secs, metrics.rmse(predict(), s.test)))
