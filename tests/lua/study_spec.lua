@@ -437,6 +437,20 @@ case("the tuning sample: a large training side is tuned on whole users of it, th
   check(not bad[1] and tostring(bad[2].msg):find("tune_ratings must be a non%-negative integer"), tostring(bad[2]))
 end)
 
+case("a given split's large training side is tuned on whole users too, with their features", function()
+  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, item_features = 5, user_features = 5,
+                            seed = 8}
+  local s = splits.split(ds.ratings, "T1", {seed = 3})
+  ds.given = splits.given(s.train, s.test, ds.items.ids, ds.users.ids)
+  local runs = study.run(ds, {models = {"mean", "biases", "svd"}, grids = "quick", tune_ratings = 500, progress = false})
+  eq(#runs, 3)
+  for _, r in ipairs(runs) do
+    check(r.rmse and r.rmse > 0, r.model)
+    check(r.tuned_on >= 500 and r.tuned_on < r.train_ratings, "sampled: " .. r.tuned_on)
+    check(r.tuned_users < r.train_users and r.train_users == 60, r.tuned_users .. " of " .. r.train_users)
+  end
+end)
+
 case("fixed bugs: sgd's learning rate however named; fit_split's seed reaches the initial weights", function()
   local function lr(cfg)
     local base = {input = "identity", rows = 3, embedding = 2, output = 3}
