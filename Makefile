@@ -186,6 +186,7 @@ bench: deps
 	sh scripts/bench/mcmc.sh --sizes 100k
 	sh scripts/bench/mf.sh --size 100k
 	sh scripts/bench/implicit.sh --size 100k
+	sh scripts/bench/dti.sh
 
 # Lua's module directories for the installed simec.so and lua/simec/*.lua
 LUA_CMOD := $(PREFIX)/lib/lua/5.4
