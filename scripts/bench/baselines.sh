@@ -23,11 +23,8 @@ while [ $# -gt 0 ]; do
     *) echo "baselines.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-sh scripts/install-deps.sh --bench
-PY=/usr/bin/python3
-[ -x ./simec ] || make -s
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+. scripts/bench/peer.sh
+bench_init
 ./simec scripts/bench/baselines_gen.lua "$DIR" "$N"
 
 # run NAME CMD...: appends "stage seconds" lines to $DIR/NAME.<i> and peak KB to $DIR/NAME.rss

@@ -24,10 +24,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$EPOCHS" -ge 1 ] 2>/dev/null || { echo "flops.sh: --epochs must be a positive number" >&2; exit 2; }
-sh scripts/install-deps.sh --bench
-[ -x ./simec ] || make -s
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+bench_init
 cc -O2 -o "$DIR/dgemm_peak" scripts/bench/dgemm_peak.c $(pkg-config --cflags --libs openblas)
 CORES=$(nproc)
 PEAK1=$("$DIR/dgemm_peak" 3000 1)

@@ -16,11 +16,8 @@ while [ $# -gt 0 ]; do
     *) echo "io.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-sh scripts/install-deps.sh --bench
-PY=/usr/bin/python3 # Debian's python3 with python3-numpy and python3-pandas
-[ -x ./simec ] || make -s
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+. scripts/bench/peer.sh
+bench_init # PY: Debian's python3, with python3-numpy and python3-pandas
 FILE="$DIR/ratings.tsv"
 # ML-10M-like: 70000 users in file order, each rating distinct items
 awk -v n="$LINES" 'BEGIN {

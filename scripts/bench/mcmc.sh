@@ -35,11 +35,8 @@ done
 for s in $SIZES; do
     case "$s" in 100k|10m) ;; *) echo "mcmc.sh: --sizes takes 100k and 10m, got $s" >&2; exit 2 ;; esac
 done
-sh scripts/install-deps.sh --bench
-[ -x ./simec ] || make -s
 . scripts/bench/peer.sh
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+bench_init
 LIBFM_SRC=$(PEER_TARGET=all peer_build libfm "$DIR") || exit 1
 BIN="$LIBFM_SRC/bin"
 RESULTS="$DIR/results"

@@ -36,11 +36,8 @@ while [ $# -gt 0 ]; do
 done
 case "$SIZE" in 100k|10m) ;; *) echo "mf.sh: --size takes 100k or 10m, got $SIZE" >&2; exit 2 ;; esac
 [ "$ITERS" -ge 2 ] 2>/dev/null || { echo "mf.sh: --iters must be at least 2, got $ITERS" >&2; exit 2; }
-sh scripts/install-deps.sh --bench
-[ -x ./simec ] || make -s
 . scripts/bench/peer.sh
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+bench_init
 LIBMF=$(peer_build libmf "$DIR") || exit 1
 ./simec scripts/bench/peers.lua libmf "$SIZE" "$DIR" >/dev/null
 RESULTS="$DIR/results"

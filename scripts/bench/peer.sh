@@ -1,5 +1,7 @@
-# Sourced by the benchmarks against peers built from source (mcmc.sh,
-# mf.sh): peer_build NAME DIR unpacks ../shared/peers/NAME-*.tar.gz
+# Sourced by the benchmarks. bench_init installs the benchmark packages,
+# builds simec if needed, sets PY (Debian's python3) and DIR (a temporary
+# folder removed on exit). For peers built from source (mcmc.sh, mf.sh):
+# peer_build NAME DIR unpacks ../shared/peers/NAME-*.tar.gz
 # (SIMEC_PEERS=DIR elsewhere) into DIR/src, builds it there with its own
 # Makefile (make TARGET, from PEER_TARGET) and prints the folder it built
 # in; nothing of it stays in the project. load_average prints the
@@ -7,9 +9,7 @@
 # runs the caller's functions simec_side and numpy_side (each timing its
 # command with /usr/bin/time -f %M -o DIR/rss) one after the other, RUNS
 # times; DIR/results gets "SIDE RUN LOAD PEAK_KB" per run and the side's
-# output indented below it. bench_init installs the benchmark packages,
-# builds simec if needed, sets PY (Debian's python3) and DIR (a temporary
-# folder removed on exit).
+# output indented below it.
 peer_build() { # NAME DIR
     archive=$(ls "${SIMEC_PEERS:-../shared/peers}"/"$1"-*.tar.gz 2>/dev/null | head -n 1 || true)
     if [ -z "$archive" ]; then

@@ -19,11 +19,8 @@ while [ $# -gt 0 ]; do
     *) echo "scale.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-sh scripts/install-deps.sh --bench
 . scripts/bench/peer.sh
-[ -x ./simec ] || make -s
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+bench_init
 : >"$DIR/results"
 for n in $SIZES; do
     ./simec scripts/bench/scale.lua write "$n" "$DIR"

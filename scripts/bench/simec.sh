@@ -27,12 +27,9 @@ while [ $# -gt 0 ]; do
     *) echo "simec.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-sh scripts/install-deps.sh --bench
-PY=/usr/bin/python3
+. scripts/bench/peer.sh
+bench_init
 $PY -c "import torch" 2>/dev/null || { echo "simec.sh: the peer needs python3-torch (apt-get install python3-torch)" >&2; exit 1; }
-[ -x ./simec ] || make -s
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
 ./simec scripts/bench/baselines_gen.lua "$DIR" "$N"
 
 run() { # run NAME VARIANT SEED CMD...
