@@ -380,6 +380,9 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
   local function spd(n, seed) local M = matrix.randn(n, n, seed) return M * M:t() / n + matrix.eye(n) * 0.1 end
   local Kd, Kt = spd(4, 1), spd(3, 2)
   local m = models.kronrls(Y, Kd, Kt, {sigma = 0.7})
+  local fitted_first = m:fitted()
+  check(rawget(m, "A") == nil, "fitted() does not form the weights")
+  eq(tostring(m), "KronRLS model: 4x3 training pairs, sigma 0.7")
   -- the explicit solve: (Kt (x) Kd + sigma I) vec(A) = vec(Y), vec stacking columns
   local K = matrix.zeros(12, 12)
   for b1 = 1, 3 do for a1 = 1, 4 do for b2 = 1, 3 do for a2 = 1, 4 do
@@ -391,6 +394,7 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
   for b = 1, 3 do for r = 1, 4 do near(m.A:get(r, b), a:get((b - 1) * 4 + r, 1), 1e-10) end end
   near((m:scores(Kd, Kt) - Kd * m.A * Kt:t()):norm(), 0, 1e-12)
   near((m:fitted() - Kd * m.A * Kt:t()):norm(), 0, 1e-12)
+  eq((fitted_first - m:fitted()):norm(), 0)
   checkerr("models.kronrls: Y is 4x3, the kernels 3x3 and 3x3", models.kronrls, Y, Kt, Kt)
   -- GIP: exp(-gamma ||y_i - y_j||^2), gamma = 1 / mean ||y_i||^2
   local G = models.gip_kernel(Y)

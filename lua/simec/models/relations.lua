@@ -61,7 +61,16 @@ end
 -- Predictions for any rows and columns go through their kernel rows
 -- against the training ones (KronRLS:scores).
 local KronRLS = {}
-KronRLS.__index = KronRLS
+-- A = Ud C Ut', the weights scores() reads, is formed on first use:
+-- fitted() works in the eigenbases and never needs it
+KronRLS.__index = function(m, k)
+  if k == "A" then
+    local A = m.Ud * m.C * m.Ut:t()
+    rawset(m, "A", A)
+    return A
+  end
+  return KronRLS[k]
+end
 KronRLS.__name = "KronRLS model"
 
 function models.kronrls(Y, Kd, Kt, opts)
@@ -79,7 +88,7 @@ function models.kronrls(Y, Kd, Kt, opts)
   local wd, Ud = Kd:eigh()
   local wt, Ut = Kt:eigh()
   local C = ((Ud:t() * Y) * Ut):div(wd * wt:t() + sigma)
-  return setmetatable({A = Ud * C * Ut:t(), sigma = sigma, Ud = Ud, Ut = Ut, wd = wd, wt = wt, C = C}, KronRLS)
+  return setmetatable({sigma = sigma, Ud = Ud, Ut = Ut, wd = wd, wt = wt, C = C}, KronRLS)
 end
 
 -- the fitted values at every training pair, Kd A Kt, from the
@@ -96,7 +105,7 @@ function KronRLS:scores(Kd_rows, Kt_rows)
 end
 
 function KronRLS:__tostring()
-  return ("KronRLS model: %dx%d training pairs, sigma %g"):format(self.A:nrows(), self.A:ncols(), self.sigma)
+  return ("KronRLS model: %dx%d training pairs, sigma %g"):format(self.C:nrows(), self.C:ncols(), self.sigma)
 end
 
 
