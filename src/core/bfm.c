@@ -29,6 +29,7 @@ typedef struct side_state {
     const spm_idx *oth;
     double *w, *V;     /* nid + nf; (nid + nf) x k (with link the feature part holds beta) */
     double *Q;         /* k x n, factor-major: a pass over the ratings reads one factor of the other side */
+    double *L;         /* n: each train row's linear part (ids and likelihood features), kept like Q */
     double *off_w, *off_V; /* link: x_r . beta of each train row's id: n; n x k */
     double *lin, *Qf;  /* full space: linear part and factors of each row */
     group g[2];        /* ids, features */
@@ -37,6 +38,7 @@ typedef struct side_state {
 typedef struct bfm {
     int64_t k;
     double w0, alpha, *e; /* residuals y - prediction at R's positions */
+    double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]) */
     rng g;
     side_state s[2];
 } bfm;
@@ -86,85 +88,85 @@ static int64_t column_rows(const side_state *S, int64_t j, const spm_idx **rows,
  * -delta d_rj S2_r exactly. One pass per kind then both brings the
  * residuals (and Q) up to date with the previous kind's changes dq and
  * forms the sums of the next. */
+/* A train row's sums for the kind being drawn and its pending change; one
+ * struct per row, as draw_columns reaches all three at random rows */
+typedef struct rowsum {
+    double s2, e, dq;
+} rowsum;
+
 typedef struct pass {
-    bfm *b;
     side_state *S;
+    double *e;                /* residuals in the order of S's ratings */
     int64_t prev;             /* kind whose changes dq to apply (-2: none) */
     const double *gprev, *g;  /* the other side's factor for prev and for the next kind (NULL: linear) */
     int next;                 /* form the sums of the next kind */
-    double *S2, *E, *dq;      /* n each */
+    rowsum *rs;               /* n */
 } pass;
-
-/* How far ahead row_pass prefetches the residuals it reaches through pos:
- * they are scattered over the whole ratings array, so each read misses
- * the cache unless asked for early */
-#define PREFETCH_AHEAD 16
-#define PREFETCH_E(t, t1)                                                                                              \
-    do {                                                                                                               \
-        if ((t) + PREFETCH_AHEAD < (t1))                                                                               \
-            __builtin_prefetch(&e[pos[(t) + PREFETCH_AHEAD]], 1);                                                      \
-    } while (0)
 
 static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     const pass *p = ctx;
     side_state *S = p->S;
-    double *e = p->b->e;
+    double *e = p->e;
     const double *g = p->g, *gp = p->gprev;
     const spm_idx *oth = S->oth;
-    const int64_t *pos = S->pos;
     int64_t r;
     spm_ptr t;
     (void)thread;
     for (r = r0; r < r1; r++) {
         spm_ptr t0 = S->ptr[r], t1 = S->ptr[r + 1];
-        double d = p->prev > -2 ? p->dq[r] : 0, s2 = 0, ee = 0;
+        rowsum *q = &p->rs[r];
+        double d = p->prev > -2 ? q->dq : 0, s2 = 0, ee = 0;
         if (d != 0) {
-            if (!pos) {
+            if (gp) {
                 for (t = t0; t < t1; t++)
-                    e[t] -= gp ? d * gp[oth[t]] : d;
-            } else if (!gp) {
-                for (t = t0; t < t1; t++) {
-                    PREFETCH_E(t, t1);
-                    e[pos[t]] -= d;
-                }
-            } else
-                for (t = t0; t < t1; t++) {
-                    PREFETCH_E(t, t1);
-                    e[pos[t]] -= d * gp[oth[t]];
-                }
-            if (gp)
+                    e[t] -= d * gp[oth[t]];
                 S->Q[p->prev * S->n + r] += d;
+            } else {
+                for (t = t0; t < t1; t++)
+                    e[t] -= d;
+                S->L[r] += d;
+            }
         }
         if (!p->next)
             continue;
         if (!g) {
             s2 = (double)(t1 - t0);
-            if (pos)
-                for (t = t0; t < t1; t++) {
-                    PREFETCH_E(t, t1);
-                    ee += e[pos[t]];
-                }
-            else
-                for (t = t0; t < t1; t++)
-                    ee += e[t];
-        } else if (pos)
+            for (t = t0; t < t1; t++)
+                ee += e[t];
+        } else
             for (t = t0; t < t1; t++) {
-                double q = g[oth[t]];
-                PREFETCH_E(t, t1);
-                s2 += q * q;
-                ee += e[pos[t]] * q;
+                double v = g[oth[t]];
+                s2 += v * v;
+                ee += e[t] * v;
             }
-        else
-            for (t = t0; t < t1; t++) {
-                double q = g[oth[t]];
-                s2 += q * q;
-                ee += e[t] * q;
-            }
-        p->S2[r] = s2;
-        p->E[r] = ee;
-        p->dq[r] = 0;
+        q->s2 = s2;
+        q->e = ee;
+        q->dq = 0;
     }
+}
+
+/* The column side's residuals in its own order and back: one pass through
+ * pos each way instead of a scattered read and write in each of its K + 2
+ * passes */
+typedef struct reorder {
+    const side_state *S;
+    double *e, *ec;
+    int back;
+} reorder;
+
+static void reorder_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const reorder *o = ctx;
+    const int64_t *pos = o->S->pos;
+    spm_ptr t, t1 = o->S->ptr[r1];
+    (void)thread;
+    if (o->back)
+        for (t = o->S->ptr[r0]; t < t1; t++)
+            o->e[pos[t]] = o->ec[t];
+    else
+        for (t = o->S->ptr[r0]; t < t1; t++)
+            o->ec[t] = o->e[pos[t]];
 }
 
 /* Every likelihood column's parameter of kind f from its conditional
@@ -172,6 +174,7 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 static void draw_columns(bfm *b, side_state *S, int64_t f, const pass *p)
 {
     int64_t j, K = b->k;
+    rowsum *rs = p->rs;
     for (j = 0; j < S->nlik; j++) {
         const group *gr = &S->g[j >= S->nid];
         double *theta = f < 0 ? &S->w[j] : &S->V[j * K + f];
@@ -185,8 +188,9 @@ static void draw_columns(bfm *b, side_state *S, int64_t f, const pass *p)
         if (S->link)
             mu += f < 0 ? S->off_w[j] : S->off_V[j * K + f];
         for (a = 0; a < m; a++) {
-            A += vals[a] * vals[a] * p->S2[rows[a]];
-            B += vals[a] * p->E[rows[a]];
+            const rowsum *q = &rs[rows[a]];
+            A += vals[a] * vals[a] * q->s2;
+            B += vals[a] * q->e;
         }
         B += *theta * A;
         prec = b->alpha * A + lam;
@@ -194,20 +198,25 @@ static void draw_columns(bfm *b, side_state *S, int64_t f, const pass *p)
         delta = nt - *theta;
         *theta = nt;
         for (a = 0; a < m; a++) {
-            p->E[rows[a]] -= delta * vals[a] * p->S2[rows[a]];
-            p->dq[rows[a]] += delta * vals[a];
+            rowsum *q = &rs[rows[a]];
+            q->e -= delta * vals[a] * q->s2;
+            q->dq += delta * vals[a];
         }
     }
 }
 
 /* The linear weights, then each factor, of one side (the other side fixed):
  * K + 2 passes over its ratings. */
-static void draw_side(bfm *b, side_state *S, const side_state *O, double *work)
+static void draw_side(bfm *b, side_state *S, const side_state *O, rowsum *work)
 {
     pass p;
+    reorder o;
     int64_t f, K = b->k;
     int threads = S->ptr[S->n] < 100000 ? 1 : par_threads();
-    p.b = b, p.S = S, p.S2 = work, p.E = work + S->n, p.dq = work + 2 * S->n;
+    o.S = S, o.e = b->e, o.ec = b->ec, o.back = 0;
+    if (S->pos)
+        par_range(S->n, threads, reorder_rows, &o);
+    p.S = S, p.e = S->pos ? b->ec : b->e, p.rs = work;
     p.prev = -2, p.gprev = NULL, p.g = NULL, p.next = 1;
     for (f = -1; f <= K; f++) {
         if (f < K)
@@ -219,6 +228,9 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *work)
         draw_columns(b, S, f, &p);
         p.prev = f, p.gprev = p.g;
     }
+    o.back = 1;
+    if (S->pos)
+        par_range(S->n, threads, reorder_rows, &o);
 }
 
 /* mean (mu != NULL) and precision of a group's prior given its n values
@@ -273,7 +285,7 @@ static void draw_link(bfm *b, side_state *S, int64_t f)
     draw_hyper(&b->g, beta, NULL, S->nf, st, NULL, lamb);
 }
 
-static void sweep(bfm *b, int64_t nnz, double *work)
+static void sweep(bfm *b, int64_t nnz, rowsum *work)
 {
     int64_t i, f, s, K = b->k;
     double ss = 0, sum = 0;
@@ -308,7 +320,9 @@ static void sweep(bfm *b, int64_t nnz, double *work)
     }
 }
 
-/* Linear part and factors of every full-space row of a side with the current sample. */
+/* Linear part and factors of every full-space row of a side with the
+ * current sample: a train row's are L and Q, kept up to date by the
+ * passes; a new row's come from its features. */
 static void full_rows(const bfm *b, side_state *S, const bfm_side *in)
 {
     int64_t i, f, K = b->k;
@@ -316,17 +330,20 @@ static void full_rows(const bfm *b, side_state *S, const bfm_side *in)
     for (i = 0; i < in->n_full; i++) {
         int64_t r = in->map ? in->map[i] : i;
         double *q = S->Qf + i * K;
-        if (S->nid && r >= 0) {
-            S->lin[i] = S->w[r];
-            memcpy(q, S->V + r * K, (size_t)K * sizeof *q);
-        } else if (S->nid) { /* a new id: its group's prior mean */
+        if (r >= 0) {
+            S->lin[i] = S->L[r];
+            for (f = 0; f < K; f++)
+                q[f] = S->Q[f * S->n + r];
+            continue;
+        }
+        if (S->nid) { /* a new id: its group's prior mean */
             S->lin[i] = S->g[0].mu_w;
             memcpy(q, S->g[0].mu_v, (size_t)K * sizeof *q);
         } else {
             S->lin[i] = 0;
             memset(q, 0, (size_t)K * sizeof *q);
         }
-        if (in->F && !(S->link && r >= 0)) /* with link a known id's parameters already hold it */
+        if (in->F)
             for (t = in->F->p[i]; t < in->F->p[i + 1]; t++) {
                 int64_t j = S->nid + in->F->j[t];
                 S->lin[i] += in->F->x[t] * S->w[j];
@@ -343,6 +360,7 @@ static void side_free(side_state *S)
     S->w = core_free(S->w);
     S->V = core_free(S->V);
     S->Q = core_free(S->Q);
+    S->L = core_free(S->L);
     S->lin = core_free(S->lin);
     S->Qf = core_free(S->Qf);
     S->off_w = core_free(S->off_w);
@@ -396,6 +414,7 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
     S->w = core_calloc((size_t)(S->nid + S->nf ? S->nid + S->nf : 1), sizeof *S->w);
     S->V = core_calloc(np, sizeof *S->V);
     S->Q = core_calloc(nq, sizeof *S->Q);
+    S->L = core_calloc((size_t)(n ? n : 1), sizeof *S->L);
     S->lin = core_calloc((size_t)(in->n_full ? in->n_full : 1), sizeof *S->lin);
     S->Qf = core_calloc(nfull, sizeof *S->Qf);
     for (gi = 0; gi < 2; gi++) {
@@ -411,7 +430,7 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         S->off_w = core_calloc((size_t)(n ? n : 1), sizeof *S->off_w);
         S->off_V = core_calloc(nq, sizeof *S->off_V);
     }
-    if (!S->w || !S->V || !S->Q || !S->lin || !S->Qf || (S->link && (!S->off_w || !S->off_V)))
+    if (!S->w || !S->V || !S->Q || !S->L || !S->lin || !S->Qf || (S->link && (!S->off_w || !S->off_V)))
         return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull) * 8);
     if (!in->F)
         return CORE_OK;
@@ -509,7 +528,8 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     spm_ptr *cptr = NULL;
     int64_t *cpos = NULL, nnz = SPM_NNZ(R), it, i, f, averaged = 0;
     spm_idx *coth = NULL;
-    double *sum = NULL, *work = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
+    double *sum = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
+    rowsum *work = NULL;
     int rc;
     memset(&b, 0, sizeof b);
     memset(out, 0, sizeof *out);
@@ -531,10 +551,11 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
         (rc = by_columns(R, &cptr, &cpos, &coth, e)))
         goto done;
     b.e = core_malloc((size_t)nnz * sizeof *b.e);
+    b.ec = core_malloc((size_t)nnz * sizeof *b.ec);
     sum = core_calloc((size_t)(SPM_NNZ(P) ? SPM_NNZ(P) : 1), sizeof *sum);
-    work = core_malloc(3 * (size_t)(R->rows > R->cols ? R->rows : R->cols) * sizeof *work + 1);
-    if (!b.e || !sum || !work) {
-        rc = core_err_nomem(e, "bfm residuals", (double)(nnz + SPM_NNZ(P)) * 8);
+    work = core_malloc((size_t)(R->rows > R->cols ? R->rows : R->cols) * sizeof *work + 1);
+    if (!b.e || !b.ec || !sum || !work) {
+        rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + SPM_NNZ(P)) * 8);
         goto done;
     }
     if ((rc = spm_copy(out, P, e)))
@@ -605,6 +626,7 @@ done:
     core_free(cpos);
     core_free(coth);
     core_free(b.e);
+    core_free(b.ec);
     core_free(sum);
     core_free(work);
     return rc;

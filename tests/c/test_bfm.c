@@ -201,6 +201,68 @@ static void test_seeded(void)
     release(&d);
 }
 
+/* A train row's prediction comes from the sums the sampler keeps (L and
+ * Q), a new row's from its features: with features only (no ids) a new
+ * row that copies train item 0's features must be predicted as item 0, on
+ * either side of the ratings (the column side's residuals are reordered
+ * while it is drawn). */
+static void check_copy(const spm *train, const spm *F, int items_are_cols)
+{
+    int64_t n = F->rows, m = items_are_cols ? train->rows : train->cols, map[NI + 1], i, t;
+    size_t first = 0;
+    spm row0, parts[2], F2, P;
+    bfm_side side[2] = {{NULL, NULL, m, 1}, {NULL, NULL, m, 1}};
+    bfm_side *s = &side[items_are_cols];
+    bfm_opts o = opts(3, 4);
+    spm out;
+    double worst = 0;
+    CHECK(spm_select_rows(&row0, F, &first, 1, NULL) == 0);
+    parts[0] = *F, parts[1] = row0;
+    CHECK(spm_stack(&F2, parts, 2, 0, NULL) == 0);
+    for (i = 0; i <= n; i++)
+        map[i] = i < n ? i : -1;
+    s->F = &F2, s->map = map, s->n_full = n + 1, s->ids = 0;
+    /* the pattern: every other-side index at item 0 and at the copy */
+    if (items_are_cols) {
+        CHECK(spm_alloc(&P, m, n + 1, 2 * m, NULL) == 0);
+        for (i = 0; i < m; i++) {
+            P.p[i + 1] = 2 * (i + 1);
+            P.j[2 * i] = 0, P.j[2 * i + 1] = (spm_idx)n;
+        }
+    } else {
+        CHECK(spm_alloc(&P, n + 1, m, 2 * m, NULL) == 0);
+        for (i = 0; i <= n; i++)
+            P.p[i + 1] = i < n ? m : 2 * m;
+        for (t = 0; t < 2 * m; t++)
+            P.j[t] = (spm_idx)(t % m);
+    }
+    for (t = 0; t < 2 * m; t++)
+        P.x[t] = 0;
+    CHECK(bfm_run(&out, NULL, train, side, &P, &o, NULL) == 0);
+    for (i = 0; i < m; i++) {
+        double a = out.x[items_are_cols ? 2 * i : i], b = out.x[items_are_cols ? 2 * i + 1 : m + i];
+        worst = fabs(a - b) > worst ? fabs(a - b) : worst;
+    }
+    CHECK(worst < 1e-9);
+    CHECK(out.x[0] != out.x[items_are_cols ? 2 : 1]); /* item 0's predictions differ between users */
+    spm_free(&out);
+    spm_free(&P);
+    spm_free(&F2);
+    spm_free(&row0);
+}
+
+static void test_kept_sums(void)
+{
+    data d;
+    spm Rt;
+    make(&d, 0.1, 2, -1, 5);
+    check_copy(&d.train, &d.F, 0);
+    CHECK(spm_transpose(&Rt, &d.train, NULL) == 0);
+    check_copy(&Rt, &d.F, 1);
+    spm_free(&Rt);
+    release(&d);
+}
+
 static void test_errors(void)
 {
     data d;
@@ -257,6 +319,7 @@ int main(void)
     RUN(test_low_rank);
     RUN(test_cold_items);
     RUN(test_seeded);
+    RUN(test_kept_sums);
     RUN(test_errors);
     return check_summary();
 }
