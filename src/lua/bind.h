@@ -23,11 +23,13 @@
 #define BIND_API __attribute__((visibility("default")))
 
 /* The binding's state of one Lua state (created at first use): the
- * generator of matrix.rand/randn without a seed (matrix.seed sets it) and
- * the core memory at which the next full collection runs. */
+ * generator of matrix.rand/randn without a seed (matrix.seed sets it),
+ * the core memory at which the next full collection runs and the bytes
+ * allocated under 1 MiB at a time since the last collector step. */
 typedef struct bind_state {
     rng g;
     size_t gc_threshold;
+    double gc_debt;
 } bind_state;
 bind_state *bind_state_of(lua_State *L);
 

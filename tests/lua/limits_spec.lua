@@ -64,3 +64,24 @@ case("limits: dropped results of every kind are collected as they pile up", func
     check(peak < 160 * MB, ("%s: 60 dropped 8 MiB results peaked at %.0f MiB"):format(name, peak / MB))
   end
 end)
+
+-- Results under 1 MiB took no collector step at all: a loop of sums of
+-- 20,000-entry predictions (the study's blend) left them to pile up to the
+-- 256 MiB of the next full collection, each new one in fresh pages.
+case("limits: dropped results under 1 MiB are collected as they pile up too", function()
+  local MB = 1048576
+  local S = sparse.from_dense(matrix.rand(200, 150, 2)) -- 30,000 entries: 360 KiB
+  local v = S:values()
+  local makers = {
+    ["S * a + S * b"] = function() return S * 0.3 + S * 0.7 end,
+    ["v * a + v * b"] = function() return v * 0.3 + v * 0.7 end,
+    ["S:copy()"] = function() return S:copy() end,
+  }
+  for name, make in pairs(makers) do
+    collectgarbage()
+    simec.memory(true)
+    for _ = 1, 1000 do local _ = make() end
+    local _, peak = simec.memory()
+    check(peak < 64 * MB, ("%s: dropped results under 1 MiB peaked at %.0f MiB"):format(name, peak / MB))
+  end
+end)
