@@ -32,6 +32,14 @@ study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
 -- training side is smaller, so their runs are unaffected. 0 (--tune-ratings
 -- 0) tunes on the whole training side.
 study.TUNE_RATINGS = 1000000
+-- In the cold scenarios a setting's validation score carries over as far
+-- as its held-out items or users go, not its ratings (a user's ratings
+-- move together): the inner split is repeated with further seeds until
+-- each new side has held out this many in all, in at most
+-- VALIDATION_SPLITS splits, and a setting's score is the RMSE over all of
+-- their validation ratings. Large data sets hold out more in one split.
+study.VALIDATION_NEW = 1000
+study.VALIDATION_SPLITS = 5
 
 -- The blend's weights of MCMC, biases(+SimEc) and SVD(+regression): every
 -- point of the simplex in steps of 0.1, as "w1/w2/w3"
@@ -217,8 +225,9 @@ end
 -- out of the table; the JSON keeps it);
 -- grid its key in study.GRIDS (nil: nothing to choose); fit(c, sp, X, p)
 -- the predictions at sp.test of the model fitted on sp.train with setting
--- p (X: features of sp's full space), and extras found while fitting (the
--- best epoch); uses(c, p) the feature sets the row used; after the models
+-- p (X: features of sp's full space), extras found while fitting (the
+-- best epoch) and, from a model that scores every epoch on sp.test, the
+-- RMSE after each (pooled over the validation splits to choose the epoch); uses(c, p) the feature sets the row used; after the models
 -- it needs chosen first, optional_after those it uses when they are run.
 study.MODELS = {}
 local M = study.MODELS
@@ -356,13 +365,15 @@ for _, input in ipairs{"I", "X"} do
                                     input = input == "I" and "identity" or nil,
                                     base = c.sc == "T2a" and p.base == "users" and "users" or "means"})
         if p.epochs then return models.fit_split(sp, X, o) end
+        local curve = {}
         o.on_epoch = function(e, predict)
           local pred = predict()
           local r = metrics.rmse(pred, sp.test)
+          curve[e] = r
           if r < best then best, best_epoch, best_pred = r, e, pred end
         end
         models.fit_split(sp, X, o)
-        return best_pred, {epochs = best_epoch}
+        return best_pred, {epochs = best_epoch}, curve
       end,
       uses = function() return input == "I" and "none" or "items" end,
     }
@@ -397,11 +408,14 @@ M.blend = {
   optional_after = {"biases_simec", "svd"},
   grid = "blend",
   fit = function(c, sp, _, p)
-    local store = sp == c.inner and c.val or c.pred
+    local function part(id) -- a member's predictions on sp: a validation split's or the test's
+      for k, inner in ipairs(c.inners) do if sp == inner then return c.val[id] and c.val[id][k] end end
+      return c.pred[id]
+    end
     local a, b, w = p.mix:match("^([%d.]+)/([%d.]+)/([%d.]+)$")
     if not a then study.fail("blend: mix must be \"w1/w2/w3\", got %s", tostring(p.mix)) end
-    local out = store.mcmc * tonumber(a) + (store.biases_simec or store.biases) * tonumber(b)
-    if store.svd then out = out + store.svd * tonumber(w) end
+    local out = part("mcmc") * tonumber(a) + (part("biases_simec") or part("biases")) * tonumber(b)
+    if part("svd") then out = out + part("svd") * tonumber(w) end
     return out
   end,
   uses = function() return "as its parts" end,
@@ -436,6 +450,40 @@ function study.grid_for(id, c, grid_set)
     g.mix = kept
   end
   return g
+end
+
+-- The validation splits of scenario sc carved from the ratings R: the
+-- scenario's split with the split seed, then with seeds seed + 1000,
+-- seed + 2000, ... until each new side has held out study.VALIDATION_NEW
+-- items or users in all (at most study.VALIDATION_SPLITS splits; one in
+-- T1, whose validation ratings are drawn one by one). Returns the splits
+-- and the held-out count of each new side.
+function study.validation_splits(R, sc, seed)
+  local list, held = {}, {}
+  for side in pairs(NEW[sc]) do held[side] = 0 end
+  repeat
+    local inner = splits.split(R, sc, {seed = seed + 1000 * #list})
+    inner.seed = seed -- the models' seeds follow the outer split's
+    list[#list + 1] = inner
+    local enough = true
+    for side in pairs(NEW[sc]) do
+      for _, v in ipairs(side == "items" and inner.row_map or inner.col_map) do
+        if v == 0 then held[side] = held[side] + 1 end
+      end
+      enough = enough and held[side] >= study.VALIDATION_NEW
+    end
+  until enough or #list >= study.VALIDATION_SPLITS
+  return list, held
+end
+
+-- The RMSE over all validation splits' ratings, from each split's RMSE
+local function pooled(rmses, inners)
+  local ss, n = 0, 0
+  for k, r in ipairs(rmses) do
+    local m = inners[k].test:nnz()
+    ss, n = ss + r * r * m, n + m
+  end
+  return math.sqrt(ss / n)
 end
 
 local function grid_size(g)
@@ -518,11 +566,20 @@ function study.run(ds, opts)
             :format(seed, sc, #tune_users, s.train:ncols(), tune_from:nnz(), s.train:nnz()))
         end
       end
-      local inner = splits.split(tune_from, sc, {seed = seed})
-      inner.seed = seed
+      local inners, held = study.validation_splits(tune_from, sc, seed)
+      local val_ratings = 0
+      for _, inner in ipairs(inners) do val_ratings = val_ratings + inner.test:nnz() end
+      if progress and #inners > 1 then
+        local parts = {}
+        for _, side in ipairs{"items", "users"} do
+          if held[side] then parts[#parts + 1] = ("%d %s"):format(held[side], side) end
+        end
+        progress(("[seed %d %s] validation: %d splits of the training side, %s held out, %d ratings")
+          :format(seed, sc, #inners, table.concat(parts, " and "), val_ratings))
+      end
       local X_in = {items = X.items and X.items:select_rows(s.train_items),
                     users = X.users and X.users:select_rows(users_in)}
-      local c = {sc = sc, seed = seed, s = s, inner = inner, X = X, chosen = {}, val = {}, pred = {}}
+      local c = {sc = sc, seed = seed, s = s, inners = inners, X = X, chosen = {}, val = {}, pred = {}}
       for _, id in ipairs(ids) do
         local m, t = M[id], clock()
         local ok, why, structural = true, nil, nil
@@ -537,9 +594,24 @@ function study.run(ds, opts)
           local best, val_score, n, i = {}, nil, grid and grid_size(grid) or 1, 0
           local function evaluate(p)
             i = i + 1
-            local pred, extra = m.fit(c, inner, X_in, p)
-            local r = metrics.rmse(pred, inner.test)
-            if not val_score or r < val_score then val_score, c.val[id] = r, pred end
+            local preds, rmses, curves, extra = {}, {}, {}, nil
+            for k, inner in ipairs(inners) do
+              local curve
+              preds[k], extra, curve = m.fit(c, inner, X_in, p)
+              rmses[k], curves[k] = metrics.rmse(preds[k], inner.test), curve
+            end
+            local r = pooled(rmses, inners)
+            if #curves > 0 and #inners > 1 then -- the epoch that is best over every split
+              local best_e
+              for e = 1, #curves[1] do
+                local at = {}
+                for k = 1, #inners do at[k] = curves[k][e] end
+                local v = pooled(at, inners)
+                if not best_e or v < r then best_e, r = e, v end
+              end
+              extra = {epochs = best_e}
+            end
+            if not val_score or r < val_score then val_score, c.val[id] = r, preds end
             if progress and n > 1 then
               local el = clock() - t
               progress(("%s: setting %d of %d, validation RMSE %.4f (best %.4f), %s, ETA %s"):format(label, i, n, r,
@@ -555,7 +627,8 @@ function study.run(ds, opts)
                        val_rmse = val_score, rmse = metrics.rmse(pred, s.test), mae = metrics.mae(pred, s.test),
                        seconds = clock() - t, features = m.uses(c, best), grid = grid, peak_mb = peak_mb(),
                        tuned_on = tune_from:nnz(), train_ratings = s.train:nnz(),
-                       tuned_users = tune_from:ncols(), train_users = s.train:ncols()}
+                       tuned_users = tune_from:ncols(), train_users = s.train:ncols(),
+                       validation_splits = #inners, validation_ratings = val_ratings}
           runs[#runs + 1] = row
           if progress then
             progress(("%s: validation %.4f, test RMSE %.4f (%s; %s in all)"):format(label, val_score, row.rmse,
@@ -705,6 +778,7 @@ function study.json(path, ds, runs, meta)
                                params = r.params, grid = r.grid, features = r.features, skipped = r.skipped,
                                by_design = r.structural, tuned_on = r.tuned_on, train_ratings = r.train_ratings,
                                tuned_users = r.tuned_users, train_users = r.train_users,
+                               validation_splits = r.validation_splits, validation_ratings = r.validation_ratings,
                                peak_mb = r.peak_mb}
   end
   local R = ds.ratings or (ds.given and ds.given.train)
@@ -716,7 +790,9 @@ function study.json(path, ds, runs, meta)
             ratings = R and R:nnz(), given_split = ds.given_name,
             item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
-               "(seeded as the outer split), from whole training users drawn at random until they hold tune_ratings " ..
+               "(seeded as the outer split; in the cold scenarios repeated with further seeds until each new side " ..
+               "has held out " .. study.VALIDATION_NEW .. " items or users, at most " .. study.VALIDATION_SPLITS ..
+               " splits, scored over all their ratings), from whole training users drawn at random until they hold tune_ratings " ..
                "ratings when the side has more (0: never sampled); the final fit on the whole training side; test " ..
                "ratings scored once, for the chosen setting",
   }
@@ -867,6 +943,17 @@ function study.main(spec, argv)
       print(("settings chosen on %d of %d training users (%d ratings) where a training side has more (--tune-ratings)")
         :format(sampled.tuned_users, sampled.train_users, sampled.tuned_on))
     end
+    local repeated, order = {}, {}
+    for _, r in ipairs(runs) do
+      if (r.validation_splits or 1) > 1 and not repeated[r.scenario] then
+        repeated[r.scenario] = r.validation_splits
+        order[#order + 1] = ("%s %d"):format(r.scenario, r.validation_splits)
+      end
+    end
+    if #order > 0 then
+      print(("validation splits (until %d new items or users are held out): %s"):format(study.VALIDATION_NEW,
+            table.concat(order, ", ")))
+    end
     if args.json then
       study.json(args.json, ds, runs, {seeds = seeds, grid_name = args.quick and "quick" or "default",
                                        models = model_ids, seconds = seconds, tune_ratings = args.tune_ratings})
@@ -895,7 +982,11 @@ require("simec.help").add{
   "study.run(ds, {models, scenarios, seeds, grids = \"default\" | \"quick\", tune_ratings, progress})", "The runs: " ..
   "one row per seed, scenario and model with test and validation RMSE, MAE, chosen settings, seconds, features " ..
   "used, and the training ratings and users the settings were chosen on (whole users holding tune_ratings, " ..
-  "default study.TUNE_RATINGS, when the training side has more; 0: never sampled).",
+  "default study.TUNE_RATINGS, when the training side has more; 0: never sampled), and the validation splits " ..
+  "they were chosen on.",
+  "study.validation_splits(R, sc, seed)", "The validation splits of scenario sc carved from ratings R: repeated " ..
+  "with further seeds until each new side has held out study.VALIDATION_NEW items or users (at most " ..
+  "study.VALIDATION_SPLITS); also the held-out counts.",
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
   "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows: paired gain and its " ..
   "standard error over seeds.",
@@ -916,6 +1007,8 @@ require("simec.help").add{
   "study.GRIDS", "The declared grids: default and quick.",
   "study.TUNE_RATINGS", "Training sides with more ratings are tuned on random whole users holding this many " ..
   "(the final fit uses all).",
+  "study.VALIDATION_NEW", "Items or users each new side holds out for validation in all (the cold scenarios' " ..
+  "inner split is repeated until then, at most study.VALIDATION_SPLITS times).",
   "study.FEATURE_HELP", "The --help text of --item-features and --user-features, shared by every example.",
   "study.MODELS", "The models the runner knows, by id.",
 }

@@ -398,6 +398,61 @@ case("the protocol: settings are scored on validation ratings only; the test set
   check(seen[4].test and seen[4].value == runs[1].params.v, "one test fit, with the chosen setting")
 end)
 
+case("cold scenarios validate on repeated splits until enough users are held out, scored over all of them",
+     function()
+  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, user_features = 4, seed = 8}
+  local saved = study.VALIDATION_NEW
+  study.VALIDATION_NEW = 30
+  local fits = {}
+  local ok, runs = with_probe(ds, {0, 1}, function(c, sp, p)
+    local held = {}
+    for j, v in ipairs(sp.col_map) do if v == 0 then held[#held + 1] = sp.test:col_labels()[j] end end
+    fits[#fits + 1] = {test = sp == c.s, v = p.v, held = table.concat(held, ","), sp = sp}
+  end, {scenarios = {"T2b"}})
+  local splits_, held = study.validation_splits(splits.split(ds.ratings, "T2b", {seed = 13}).train, "T2b", 13)
+  study.VALIDATION_NEW = saved
+  check(ok, tostring(runs))
+  local n = #splits_
+  check(n > 1 and held.users >= 30 and n <= study.VALIDATION_SPLITS, n .. " splits, " .. held.users .. " users")
+  eq(runs[1].validation_splits, n)
+  eq(#fits, 2 * n + 1) -- every setting on every split, then the test once
+  for k = 1, 2 * n do check(not fits[k].test, "tuning on validation") end
+  check(fits[2 * n + 1].test and fits[2 * n + 1].v == runs[1].params.v, "one test fit, with the chosen setting")
+  -- the splits hold out different users, and the score is the RMSE over all their ratings
+  check(fits[1].held ~= fits[2].held, "another split, other users")
+  local ss, cnt, vr = 0, 0, 0
+  for k = 1, n do
+    local f = fits[(runs[1].params.v == 0 and 0 or n) + k]
+    local pred = models.means(f.sp.train, {shrinkage = f.v}):predict(f.sp.test, f.sp.row_map, f.sp.col_map)
+    local r = require("simec.metrics").rmse(pred, f.sp.test)
+    ss, cnt, vr = ss + r * r * f.sp.test:nnz(), cnt + f.sp.test:nnz(), vr + f.sp.test:nnz()
+  end
+  T.near(runs[1].val_rmse, math.sqrt(ss / cnt), 1e-12)
+  eq(runs[1].validation_ratings, vr)
+  -- T1 draws its validation ratings one by one: one split
+  local one = study.validation_splits(ds.ratings, "T1", 13)
+  eq(#one, 1)
+  -- a model that scores its epochs gets the epoch best over every split, not one split's best
+  study.VALIDATION_NEW = 30
+  study.MODELS.probe = {
+    method = function() return "probe" end,
+    grid = "probe",
+    fit = function(c, sp)
+      local pred = models.means(sp.train):predict(sp.test, sp.row_map, sp.col_map)
+      if sp == c.s then return pred end
+      local first = sp == c.inners[1]
+      return pred, {epochs = first and 1 or 3}, first and {0.5, 0.9, 2} or {2, 0.9, 0.5}
+    end,
+    uses = function() return "none" end,
+  }
+  local ok2, epoch_runs = pcall(study.run, ds, {models = {"probe"}, scenarios = {"T2b"}, grids = {probe = {v = {0}}},
+                                                progress = false})
+  study.MODELS.probe, study.VALIDATION_NEW = nil, saved
+  check(ok2, tostring(epoch_runs))
+  eq(epoch_runs[1].params.epochs, 2)
+  T.near(epoch_runs[1].val_rmse, 0.9, 1e-12)
+end)
+
 case("the tuning sample: a large training side is tuned on whole users of it, the final fit uses all of it", function()
   local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, user_features = 5, seed = 8}
   local trains = {}
