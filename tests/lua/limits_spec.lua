@@ -41,11 +41,23 @@ case("simec.write_file replaces a file whole, and a failed write leaves it as it
   os.remove(path)
 end)
 
+local MB = 1048576
+-- makes each maker's result n times, dropping it: the core memory's peak
+-- must stay under limit
+local function dropped_results_peak(makers, n, limit, what)
+  for name, make in pairs(makers) do
+    collectgarbage()
+    simec.memory(true)
+    for _ = 1, n do local _ = make() end
+    local _, peak = simec.memory()
+    check(peak < limit, ("%s: %d dropped %s peaked at %.0f MiB"):format(name, n, what, peak / MB))
+  end
+end
+
 -- The GC sees a matrix as a small userdata; every call that gives Lua core
 -- memory tells it how much (BIND_CALL). m:t() and m:copy() did not, and 60
 -- dropped 8 MiB results piled up to 500 MiB before a collection.
 case("limits: dropped results of every kind are collected as they pile up", function()
-  local MB = 1048576
   local big = matrix.rand(1024, 1024, 1)
   local S = sparse.from_dense(big)
   local makers = {
@@ -56,20 +68,13 @@ case("limits: dropped results of every kind are collected as they pile up", func
     ["S:t()"] = function() return S:t() end,
     ["matrix.rand"] = function() return matrix.rand(1024, 1024) end,
   }
-  for name, make in pairs(makers) do
-    collectgarbage()
-    simec.memory(true)
-    for _ = 1, 60 do local _ = make() end
-    local _, peak = simec.memory()
-    check(peak < 160 * MB, ("%s: 60 dropped 8 MiB results peaked at %.0f MiB"):format(name, peak / MB))
-  end
+  dropped_results_peak(makers, 60, 160 * MB, "8 MiB results")
 end)
 
 -- Results under 1 MiB took no collector step at all: a loop of sums of
 -- 20,000-entry predictions (the study's blend) left them to pile up to the
 -- 256 MiB of the next full collection, each new one in fresh pages.
 case("limits: dropped results under 1 MiB are collected as they pile up too", function()
-  local MB = 1048576
   local S = sparse.from_dense(matrix.rand(200, 150, 2)) -- 30,000 entries: 360 KiB
   local v = S:values()
   local makers = {
@@ -77,11 +82,5 @@ case("limits: dropped results under 1 MiB are collected as they pile up too", fu
     ["v * a + v * b"] = function() return v * 0.3 + v * 0.7 end,
     ["S:copy()"] = function() return S:copy() end,
   }
-  for name, make in pairs(makers) do
-    collectgarbage()
-    simec.memory(true)
-    for _ = 1, 1000 do local _ = make() end
-    local _, peak = simec.memory()
-    check(peak < 64 * MB, ("%s: dropped results under 1 MiB peaked at %.0f MiB"):format(name, peak / MB))
-  end
+  dropped_results_peak(makers, 1000, 64 * MB, "360 KiB results")
 end)
