@@ -227,8 +227,9 @@ end
 -- the predictions at sp.test of the model fitted on sp.train with setting
 -- p (X: features of sp's full space), extras found while fitting (the
 -- best epoch) and, from a model that scores every epoch on sp.test, the
--- RMSE after each (pooled over the validation splits to choose the epoch); uses(c, p) the feature sets the row used; after the models
--- it needs chosen first, optional_after those it uses when they are run.
+-- RMSE after each (pooled over the validation splits to choose the
+-- epoch); uses(c, p) the feature sets the row used; after the models it
+-- needs chosen first, optional_after those it uses when they are run.
 study.MODELS = {}
 local M = study.MODELS
 
@@ -792,8 +793,9 @@ function study.json(path, ds, runs, meta)
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
                "(seeded as the outer split; in the cold scenarios repeated with further seeds until each new side " ..
                "has held out " .. study.VALIDATION_NEW .. " items or users, at most " .. study.VALIDATION_SPLITS ..
-               " splits, scored over all their ratings), from whole training users drawn at random until they hold tune_ratings " ..
-               "ratings when the side has more (0: never sampled); the final fit on the whole training side; test " ..
+               " splits, scored over all their ratings), from whole training users drawn at random until they " ..
+               "hold tune_ratings ratings when the side has more (0: never sampled); the final fit on the whole " ..
+               "training side; test " ..
                "ratings scored once, for the chosen setting",
   }
   report.json(path, ds.name, results, fields)
