@@ -348,6 +348,9 @@ case("data.dti without a similarity file loads, says so, and dti.lua skips the s
   check(out:find("new targets: skipped (no target similarity file", 1, true), out)
   check(out:find("\nT1 +pairs +KronRLS%-GIP +[%d.]+") and out:find("\nT2a +new drugs +two%-SimEc"), out)
   check(not out:find("\nT2b ") and not out:find("\nT3 "), "no rows for the skipped settings:\n" .. out)
+  -- a dozen positives per pass of the blend's inner folds: drawn again, five passes in all
+  check(out:find("pairs: passes of the blend's inner folds per fold (until 500 positives are held out): 5 x2", 1, true),
+        out)
   -- Liu et al.'s protocol: five trials, standard deviations, no both-new setting
   out = io.popen(("%s examples/dti.lua %s x --folds 2 --protocol liu2016 2>&1"):format(SIMEC_BIN or "./simec", d))
     :read("a")
