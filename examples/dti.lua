@@ -287,7 +287,7 @@ for a = 0, 4 do
     for c = 0, 4 - a - b do BLEND_WEIGHTS[#BLEND_WEIGHTS + 1] = {a / 4, b / 4, c / 4, (4 - a - b - c) / 4} end
   end
 end
-local blend_chosen, blend_repeats = {}, {}
+local blend_chosen, blend_passes = {}, {}
 local function blend(P, train_d, train_t, Ytr, pattern, setting, seed)
   local members = {kron = kronrls_gip, wnn = wnn_kronrls, nrlmf = nrlmf, simec = two_simec{embedding = 30, epochs = 60}}
   local function combined(scores, w)
@@ -315,7 +315,7 @@ local function blend(P, train_d, train_t, Ytr, pattern, setting, seed)
     end
     passes = passes + 1
   until held >= BLEND_POSITIVES or passes >= BLEND_REPEATS
-  blend_repeats[#blend_repeats + 1] = passes
+  blend_passes[#blend_passes + 1] = passes
   -- no usable inner fold: equal weights
   local best_w, best = {0.25, 0.25, 0.25, 0.25}, -1
   if used > 0 then
@@ -354,7 +354,7 @@ local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
 local results = {}
 for _, st in ipairs(SETTINGS) do
   local t0 = simec.clock()
-  chosen, blend_chosen, blend_repeats = {}, {}, {}
+  chosen, blend_chosen, blend_passes = {}, {}, {}
   local lacking = ((st[1] == "T2a" or st[1] == "T3") and not P.Sd and "drug") or
                   ((st[1] == "T2b" or st[1] == "T3") and not P.St and "target")
   if protocol == "liu2016" and st[1] == "T3" then
@@ -380,7 +380,7 @@ for _, st in ipairs(SETTINGS) do
   io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], tally(chosen)))
   io.stderr:write(("%s: blend weights (Kron/WNN/NRLMF/SimEc) chosen per fold: %s\n"):format(st[2], tally(blend_chosen)))
   io.stderr:write(("%s: passes of the blend's inner folds per fold (until %d positives are held out): %s\n")
-    :format(st[2], BLEND_POSITIVES, tally(blend_repeats)))
+    :format(st[2], BLEND_POSITIVES, tally(blend_passes)))
   ::next_setting::
 end
 

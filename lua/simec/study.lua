@@ -415,8 +415,8 @@ M.blend = {
     end
     local a, b, w = p.mix:match("^([%d.]+)/([%d.]+)/([%d.]+)$")
     if not a then study.fail("blend: mix must be \"w1/w2/w3\", got %s", tostring(p.mix)) end
-    local out = part("mcmc") * tonumber(a) + (part("biases_simec") or part("biases")) * tonumber(b)
-    if part("svd") then out = out + part("svd") * tonumber(w) end
+    local out, svd = part("mcmc") * tonumber(a) + (part("biases_simec") or part("biases")) * tonumber(b), part("svd")
+    if svd then out = out + svd * tonumber(w) end
     return out
   end,
   uses = function() return "as its parts" end,
@@ -603,14 +603,14 @@ function study.run(ds, opts)
             end
             local r = pooled(rmses, inners)
             if #curves > 0 and #inners > 1 then -- the epoch that is best over every split
-              local best_e
+              local best_e, best_v
               for e = 1, #curves[1] do
                 local at = {}
                 for k = 1, #inners do at[k] = curves[k][e] end
                 local v = pooled(at, inners)
-                if not best_e or v < r then best_e, r = e, v end
+                if not best_v or v < best_v then best_e, best_v = e, v end
               end
-              extra = {epochs = best_e}
+              r, extra = best_v, {epochs = best_e}
             end
             if not val_score or r < val_score then val_score, c.val[id] = r, preds end
             if progress and n > 1 then
@@ -795,8 +795,7 @@ function study.json(path, ds, runs, meta)
                "has held out " .. study.VALIDATION_NEW .. " items or users, at most " .. study.VALIDATION_SPLITS ..
                " splits, scored over all their ratings), from whole training users drawn at random until they " ..
                "hold tune_ratings ratings when the side has more (0: never sampled); the final fit on the whole " ..
-               "training side; test " ..
-               "ratings scored once, for the chosen setting",
+               "training side; test ratings scored once, for the chosen setting",
   }
   report.json(path, ds.name, results, fields)
 end
@@ -945,10 +944,10 @@ function study.main(spec, argv)
       print(("settings chosen on %d of %d training users (%d ratings) where a training side has more (--tune-ratings)")
         :format(sampled.tuned_users, sampled.train_users, sampled.tuned_on))
     end
-    local repeated, order = {}, {}
+    local seen, order = {}, {}
     for _, r in ipairs(runs) do
-      if (r.validation_splits or 1) > 1 and not repeated[r.scenario] then
-        repeated[r.scenario] = r.validation_splits
+      if (r.validation_splits or 1) > 1 and not seen[r.scenario] then
+        seen[r.scenario] = true
         order[#order + 1] = ("%s %d"):format(r.scenario, r.validation_splits)
       end
     end

@@ -35,7 +35,7 @@ LOAD_PEAK=$(load_average)
     { cat "$DIR/err" >&2; exit 1; }
 LOAD=$(load_average)
 
-/usr/bin/python3 - "$DIR/stages" "$PEAK1" "$PEAKN" "$CORES" "$LOAD_PEAK" "$LOAD" "$N" "$EPOCHS" "$JSON" <<'PYEOF'
+$PY - "$DIR/stages" "$PEAK1" "$PEAKN" "$CORES" "$LOAD_PEAK" "$LOAD" "$N" "$EPOCHS" "$JSON" <<'PYEOF'
 import json, sys
 stages_path, peak1, peakn, cores, load_peak, load, n, epochs, out = sys.argv[1:]
 peak1, peakn, cores = float(peak1), float(peakn), int(cores)

@@ -60,7 +60,7 @@ for size in $SIZES; do
             -relation item,user -dim "1,1,$K" -iter "$n" -method mcmc -init_stdev 0.1 -seed "$run" \
             -out pred.txt -rlog rlog.txt >libfm.out 2>&1) || { tail -20 "$D/libfm.out" >&2; exit 1; }
         echo "$size libfm $run $l $n $D $(cat "$D/time")" >>"$RESULTS"
-        /usr/bin/python3 - "$D" >>"$RESULTS" <<'PYEOF'
+        $PY - "$D" >>"$RESULTS" <<'PYEOF'
 import math, statistics, sys
 d = sys.argv[1]
 rows = [l.rstrip("\n").split("\t") for l in open(d + "/rlog.txt")]
@@ -74,7 +74,7 @@ PYEOF
     done
 done
 
-/usr/bin/python3 - "$RESULTS" "$K" "$JSON" <<'PYEOF'
+$PY - "$RESULTS" "$K" "$JSON" <<'PYEOF'
 import json, statistics, sys
 path, k, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 lines = [l.split() for l in open(path)]

@@ -62,7 +62,7 @@ for run in $(seq "$RUNS"); do
     awk '$1 ~ /^[0-9]+$/ { print "  iter " $1 + 1 " rmse " $3 }' "$DIR/curve" >>"$RESULTS"
 done
 
-/usr/bin/python3 - "$RESULTS" "$SIZE" "$K" "$ITERS" "$EPOCHS" "$JSON" <<'PYEOF'
+$PY - "$RESULTS" "$SIZE" "$K" "$ITERS" "$EPOCHS" "$JSON" <<'PYEOF'
 import json, statistics, sys
 path, size, k, iters, epochs, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 runs = {"simec": [], "sgd": [], "libmf": []}

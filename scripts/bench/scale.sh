@@ -28,7 +28,7 @@ for n in $SIZES; do
     ./simec scripts/bench/scale.lua run "$DIR" | sed "s/^/$n $l /" >>"$DIR/results"
     rm -f "$DIR/ratings.tsv"
 done
-/usr/bin/python3 - "$DIR/results" "$JSON" <<'PYEOF'
+$PY - "$DIR/results" "$JSON" <<'PYEOF'
 import json, math, sys
 path, out = sys.argv[1], sys.argv[2]
 rows, stages, sizes, loads, nnz = {}, [], [], {}, {}
