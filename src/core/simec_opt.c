@@ -103,7 +103,7 @@ void simec_update(simec *m, simec_grad *G)
         size_t len;
         if (l == m->nl - 1 && c->wll_frozen)
             continue;
-        if (k == 1 && G->fused)
+        if (k == 1 && (G->fused || G->stepped_last))
             continue; /* stepped in the output pass */
         if (L->b_off != SIMEC_NO_BIAS)
             simec_opt_step(m, L->b_off, L->out, G->g + L->b_off, u.lr_t);

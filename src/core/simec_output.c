@@ -123,55 +123,154 @@ static int gram_cheaper(const simec *m, size_t n)
     return gram < direct;
 }
 
-static int out_gram(const simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
-                    double *loss, core_err *e)
+/* The Gram pass over output columns [c0, c1) of the last layer (V's rows):
+ * their share of V^T V, of the stored entries' terms and, for a trained
+ * layer, their gradient rows; with a step, also their optimiser step, a
+ * block of rows at a time while the block is in cache. Threads take
+ * disjoint column ranges, so their writes to V and its gradient never
+ * meet; each sums into its own slot of VV, loss terms and dY. */
+#define GRAM_BLOCK 2048
+
+typedef struct gctx {
+    simec *m;
+    const spm *T;
+    const size_t *rows;
+    size_t n;
+    const mat *Y;
+    const double *YY; /* Y^T Y (with gV) */
+    double *VV;       /* per thread d x d, or NULL when the frozen layer's VV is known */
+    double *dy;       /* per thread n x d, or NULL */
+    double *gV, s, lr_t;
+    int step;
+    double cross[PAR_MAX], tsq[PAR_MAX];
+    int rc[PAR_MAX];
+} gctx;
+
+SIMEC_HOT static void gram_cols(void *ctx, int thread, int64_t c0, int64_t c1)
 {
+    gctx *k = ctx;
+    simec *m = k->m;
     const simec_layer *L = SIMEC_LAST(m);
-    const double *V = m->theta + L->w_off;
-    double *gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
-    size_t d = L->in, out = L->out, r, c;
-    int rc;
-    double s = 1.0 / ((double)(out ? out : 1) * (double)n), quad = 0.0, cross = 0.0, tsq = 0.0;
-    double *VV = core_calloc(d * d, sizeof *VV), *YG = core_malloc((n ? n : 1) * d * sizeof *YG);
-    double *YY = gV ? core_calloc(d * d, sizeof *YY) : NULL;
-    if (!VV || !YG || (gV && !YY)) {
-        core_free(VV), core_free(YG), core_free(YY);
-        return core_err_nomem(e, "SimEc outputs", (double)(n + 2 * d) * (double)d * 8);
-    }
-    if ((rc = blas_gram("SimEc outputs", d, out, 1.0, V, d, 0.0, VV, d, e)) ||
-        (rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, d, 1.0, Y->x, Y->ld, VV, d, 0.0, YG, d, e)))
+    const spm *T = k->T;
+    double *V = m->theta + L->w_off, s = k->s, cross = 0.0, tsq = 0.0;
+    double *dy = k->dy ? k->dy + (size_t)thread * k->n * L->in : NULL;
+    size_t d = L->in, r, c, j;
+    core_err e = {0};
+    int rc = CORE_OK;
+    if (k->VV && (rc = blas_gram("SimEc outputs", d, (size_t)(c1 - c0), 1.0, V + (size_t)c0 * d, d, 0.0,
+                                 k->VV + (size_t)thread * d * d, d, &e)))
         goto done;
-    for (r = 0; r < n; r++) {
-        const double *y = &MAT_AT(Y, r, 0);
-        double *dy = dY ? &MAT_AT(dY, r, 0) : NULL;
-        spm_ptr k;
-        for (c = 0; c < d; c++)
-            quad += y[c] * YG[r * d + c];
-        if (dy)
-            for (c = 0; c < d; c++)
-                dy[c] += 2.0 * s * YG[r * d + c];
-        for (k = T->p[rows[r]]; k < T->p[rows[r] + 1]; k++) {
-            const double *v = V + (size_t)T->j[k] * d;
-            double tv = T->x[k], z = 0.0;
+    for (r = 0; r < k->n; r++) {
+        const double *y = &MAT_AT(k->Y, r, 0);
+        spm_ptr lo = T->p[k->rows[r]], hi = T->p[k->rows[r] + 1];
+        while (lo < hi) { /* the row's first stored target at or after column c0 */
+            spm_ptr mid = lo + (hi - lo) / 2;
+            if (T->j[mid] < c0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (hi = T->p[k->rows[r] + 1]; lo < hi && T->j[lo] < c1; lo++) {
+            const double *v = V + (size_t)T->j[lo] * d;
+            double tv = T->x[lo], z = 0.0;
             for (c = 0; c < d; c++)
                 z += y[c] * v[c];
             cross += tv * z, tsq += tv * tv;
             if (dy)
                 for (c = 0; c < d; c++)
-                    dy[c] -= 2.0 * s * tv * v[c];
-            if (gV) {
-                double *gv = gV + (size_t)T->j[k] * d;
+                    dy[r * d + c] -= 2.0 * s * tv * v[c];
+            if (k->gV) {
+                double *gv = k->gV + (size_t)T->j[lo] * d;
                 for (c = 0; c < d; c++)
                     gv[c] -= 2.0 * s * tv * y[c];
             }
         }
     }
-    if (gV && ((rc = blas_gram("SimEc outputs", d, n, 1.0, Y->x, Y->ld, 0.0, YY, d, e)) ||
-               (rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, out, d, d, 2.0 * s, V, d, YY, d, 1.0, gV, d, e))))
-        goto done;
-    *loss = s * (quad - 2.0 * cross + tsq);
+    if (k->gV)
+        for (j = (size_t)c0; j < (size_t)c1; j += GRAM_BLOCK) {
+            size_t b = (size_t)c1 - j < GRAM_BLOCK ? (size_t)c1 - j : GRAM_BLOCK;
+            if ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, b, d, d, 2.0 * s, V + j * d, d, k->YY, d, 1.0,
+                                k->gV + j * d, d, &e)))
+                goto done;
+            if (k->step) { /* the gradient is complete: step, and leave it zero for the next batch */
+                simec_opt_step(m, L->w_off + j * d, b * d, k->gV + j * d, k->lr_t);
+                memset(k->gV + j * d, 0, b * d * sizeof(double));
+            }
+        }
 done:
-    core_free(VV), core_free(YG), core_free(YY);
+    k->cross[thread] = cross, k->tsq[thread] = tsq, k->rc[thread] = rc;
+}
+
+/* Below this many last-layer parameters one thread runs the Gram pass: a
+ * thread's start costs more than its share of a small layer */
+#define GRAM_PAR (1 << 16)
+
+static int out_gram(simec *m, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY, simec_grad *G,
+                    double *loss, core_err *e)
+{
+    const simec_layer *L = SIMEC_LAST(m);
+    size_t d = L->in, out = L->out, r, c;
+    int threads = out * d < GRAM_PAR ? 1 : par_threads(), used, t, rc = CORE_OK;
+    const double *VV = G ? G->vv : NULL; /* a frozen layer's, computed once a fit */
+    double quad = 0.0, *YG = core_malloc((n ? n : 1) * d * sizeof *YG), *buf;
+    gctx k;
+    memset(&k, 0, sizeof k);
+    k.m = m, k.T = T, k.rows = rows, k.n = n, k.Y = Y;
+    k.s = 1.0 / ((double)(out ? out : 1) * (double)n);
+    k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
+    k.step = k.gV && G->gram_step;
+    k.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
+    /* per thread: VV (d x d), dY (n x d); then Y^T Y */
+    buf = core_calloc((size_t)threads * (d * d + n * d) + d * d, sizeof *buf);
+    if (!YG || !buf) {
+        core_free(YG), core_free(buf);
+        return core_err_nomem(e, "SimEc outputs", (double)threads * (double)(n + d) * (double)d * 8);
+    }
+    k.VV = VV ? NULL : buf;
+    k.dy = dY ? buf + (size_t)threads * d * d : NULL;
+    k.YY = buf + (size_t)threads * (d * d + n * d);
+    if (k.gV && (rc = blas_gram("SimEc outputs", d, n, 1.0, Y->x, Y->ld, 0.0, (double *)k.YY, d, e)))
+        goto done;
+    if (threads > 1) {
+        int previous = blas_threads_set(1);
+        used = par_range((int64_t)out, threads, gram_cols, &k);
+        blas_threads_restore(previous);
+    } else
+        gram_cols(&k, 0, 0, (int64_t)out), used = 1;
+    for (t = 0; t < used && rc == CORE_OK; t++)
+        if (k.rc[t] != CORE_OK)
+            rc = core_err_set(e, k.rc[t], "SimEc outputs: a product failed");
+    if (rc)
+        goto done;
+    if (k.step)
+        G->stepped_last = 1;
+    if (!VV) { /* the threads' shares of V^T V, summed in thread order */
+        for (t = 1; t < used; t++)
+            for (c = 0; c < d * d; c++)
+                buf[c] += buf[(size_t)t * d * d + c];
+        VV = buf;
+        if (G && m->cfg.wll_frozen && (G->vv = core_malloc(d * d * sizeof *G->vv)))
+            memcpy(G->vv, buf, d * d * sizeof *buf); /* without memory: computed again next batch */
+    }
+    if ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, d, 1.0, Y->x, Y->ld, VV, d, 0.0, YG, d, e)))
+        goto done;
+    for (r = 0; r < n; r++) {
+        const double *y = &MAT_AT(Y, r, 0);
+        for (c = 0; c < d; c++)
+            quad += y[c] * YG[r * d + c];
+        if (dY)
+            for (c = 0; c < d; c++) {
+                double g = 2.0 * k.s * YG[r * d + c];
+                for (t = 0; t < used; t++)
+                    g += k.dy[((size_t)t * n + r) * d + c];
+                MAT_AT(dY, r, c) += g;
+            }
+    }
+    for (t = 0; t < used; t++)
+        quad += -2.0 * k.cross[t] + k.tsq[t];
+    *loss = k.s * quad;
+done:
+    core_free(YG), core_free(buf);
     return rc;
 }
 

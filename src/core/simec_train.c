@@ -18,10 +18,16 @@ static int lazy_first(const simec *m, const simec_input *x)
     return m->cfg.input == SIMEC_IN_IDENTITY || (x->S && first_l2(m) == 0.0);
 }
 
+/* Whether no regulariser adds to the last layer's gradient after the
+ * output pass, so that pass may take the layer's optimiser step */
+static int last_unregularised(const simec *m)
+{
+    return m->cfg.l2_reg_out == 0.0 && m->cfg.s_ll_reg == 0.0 && m->cfg.orth_reg == 0.0;
+}
+
 static int lazy_last(const simec *m, const simec_target *t)
 {
-    return t->S && m->cfg.missing == SIMEC_MASK && m->cfg.l2_reg_out == 0.0 && m->cfg.s_ll_reg == 0.0 &&
-           m->cfg.orth_reg == 0.0;
+    return t->S && m->cfg.missing == SIMEC_MASK && last_unregularised(m);
 }
 
 static void grad_free(simec_grad *G)
@@ -34,6 +40,7 @@ static void grad_free(simec_grad *G)
         core_free(G->last[k]);
     }
     core_free(G->slot);
+    core_free(G->vv);
     memset(G, 0, sizeof *G);
 }
 
@@ -80,11 +87,12 @@ static void grad_clear(simec_grad *G, const simec *m)
         int k = l == 0 ? 0 : l == m->nl - 1 ? 1 : -1;
         if (l == m->nl - 1 && m->cfg.wll_frozen)
             continue; /* no gradient */
-        if (k < 0 || !G->sparse[k])
+        if ((k < 0 || !G->sparse[k]) && !(k == 1 && G->stepped_last)) /* a stepping Gram pass left it zero */
             memset(G->g + L->w_off, 0, L->in * L->out * sizeof(double));
         if (L->b_off != SIMEC_NO_BIAS)
             memset(G->g + L->b_off, 0, L->out * sizeof(double));
     }
+    G->stepped_last = 0;
 }
 
 /* The regularisers' loss, and their gradient added to g (if not NULL);
@@ -441,6 +449,7 @@ static int fit_run(simec *m, const simec_input *x, const simec_target *t, const 
                         !o->dense_updates && lazy_last(m, t) && !m->cfg.wll_frozen, e)))
         goto done;
     G.fused = G.sparse[1]; /* output layer and its optimiser step in one pass */
+    G.gram_step = !G.sparse[1] && last_unregularised(m);
     if (G.sparse[0] && m->cfg.input == SIMEC_IN_IDENTITY)
         G.row_l2 = first_l2(m) * (double)((n + bs - 1) / bs);
     memcpy(snap, m->theta, m->n_params * sizeof *snap); /* restored on Ctrl-C */

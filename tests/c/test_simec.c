@@ -236,16 +236,23 @@ static void test_wide_chunked_threads(void)
 /* Training on zero-filled sparse targets (the Gram pass: V's gradient from
  * V (Y^T Y) and the stored entries, never forming the outputs) must follow
  * training on the same targets stored dense (every output formed): Adamax
- * with an l2 penalty on the last layer, then a frozen last layer. */
+ * with and without an l2 penalty on the last layer (without one the pass
+ * takes the layer's optimiser step itself), and a frozen last layer (whose
+ * V^T V the pass computes once a fit); with few outputs and with enough
+ * for the pass's threads. */
 static void test_gram_fit_matches_dense(void)
 {
-    int k;
+    static const struct {
+        int frozen;
+        size_t out;
+        double l2_out;
+    } cases[] = {{0, 300, 1e-3}, {1, 300, 0.0}, {0, 20000, 1e-3}, {0, 300, 0.0}, {0, 20000, 0.0}, {1, 20000, 0.0}};
+    size_t k;
     rng g;
     core_err e;
     rng_seed(&g, 23);
-    for (k = 0; k < 3; k++) { /* the third: enough outputs for the optimiser's threads */
-        int frozen = k == 1;
-        size_t out = k == 2 ? 20000 : 300;
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t out = cases[k].out;
         mat X, T;
         spm XS, TS;
         simec_cfg cfg;
@@ -262,8 +269,8 @@ static void test_gram_fit_matches_dense(void)
         spm_from_dense(&TS, &T, 0.0, NULL);
         simec_cfg_default(&cfg);
         cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 12, cfg.emb_dim = 4, cfg.out_dim = out;
-        cfg.missing = SIMEC_ZERO, cfg.l2_reg_emb = 1e-3, cfg.l2_reg_out = frozen ? 0.0 : 1e-3, cfg.lr = 0.01;
-        cfg.wll_frozen = frozen, cfg.seed = 6;
+        cfg.missing = SIMEC_ZERO, cfg.l2_reg_emb = 1e-3, cfg.l2_reg_out = cases[k].l2_out, cfg.lr = 0.01;
+        cfg.wll_frozen = cases[k].frozen, cfg.seed = 6;
         CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
         CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
         memset(&in, 0, sizeof in);
@@ -279,7 +286,7 @@ static void test_gram_fit_matches_dense(void)
             worst = d > worst ? d : worst;
         }
         if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-8))
-            fprintf(stderr, "Gram fit (case %d): parameters differ by %g relative\n", k, worst);
+            fprintf(stderr, "Gram fit (case %zu): parameters differ by %g relative\n", k, worst);
         CHECK(worst < 1e-8);
         simec_free(&a), simec_free(&b);
         mat_release(&X), mat_release(&T);
