@@ -495,20 +495,37 @@ static int by_columns(const spm *R, spm_ptr **ptr, int64_t **pos, spm_idx **oth,
     return CORE_OK;
 }
 
-/* sum[t] += this sweep's prediction at P's entry t, clipped to [lo, hi] */
-static void accumulate(const bfm *b, const spm *P, double *sum, double lo, double hi)
+/* sum[t] += this sweep's prediction at P's entry t, clipped to [lo, hi];
+ * rows of P in threads (every entry is its own) */
+typedef struct actx {
+    const bfm *b;
+    const spm *P;
+    double *sum, lo, hi;
+} actx;
+
+static void accumulate_rows(void *ctx, int thread, int64_t r0, int64_t r1)
 {
+    const actx *a = ctx;
+    const bfm *b = a->b;
     int64_t i, f, K = b->k;
     spm_ptr t;
-    for (i = 0; i < P->rows; i++)
-        for (t = P->p[i]; t < P->p[i + 1]; t++) {
-            int64_t c = P->j[t];
+    (void)thread;
+    for (i = r0; i < r1; i++)
+        for (t = a->P->p[i]; t < a->P->p[i + 1]; t++) {
+            int64_t c = a->P->j[t];
             const double *qi = b->s[0].Qf + i * K, *qc = b->s[1].Qf + c * K;
             double y = b->w0 + b->s[0].lin[i] + b->s[1].lin[c];
             for (f = 0; f < K; f++)
                 y += qi[f] * qc[f];
-            sum[t] += y < lo ? lo : y > hi ? hi : y;
+            a->sum[t] += y < a->lo ? a->lo : y > a->hi ? a->hi : y;
         }
+}
+
+static void accumulate(const bfm *b, const spm *P, double *sum, double lo, double hi)
+{
+    actx a;
+    a.b = b, a.P = P, a.sum = sum, a.lo = lo, a.hi = hi;
+    par_rows(P, accumulate_rows, &a);
 }
 
 void bfm_opts_default(bfm_opts *o)

@@ -173,6 +173,11 @@ SIMEC_HOT static void gram_cols(void *ctx, int thread, int64_t c0, int64_t c1)
         for (hi = T->p[k->rows[r] + 1]; lo < hi && T->j[lo] < c1; lo++) {
             const double *v = V + (size_t)T->j[lo] * d;
             double tv = T->x[lo], z = 0.0;
+            if (lo + 8 < hi) { /* eight entries ahead: the rows they read are scattered */
+                __builtin_prefetch(V + (size_t)T->j[lo + 8] * d);
+                if (k->gV)
+                    __builtin_prefetch(k->gV + (size_t)T->j[lo + 8] * d, 1);
+            }
             for (c = 0; c < d; c++)
                 z += y[c] * v[c];
             cross += tv * z, tsq += tv * tv;
