@@ -63,10 +63,10 @@ study.GRIDS = {
   },
   quick = {
     biases = {reg_items = {3, 30}, reg_users = {3, 30}, alpha = {1, 1000}},
-    simec = {lr = {0.01}, epochs = {20}},
-    biases_simec = {lr = {0.01}, epochs = {40}},
+    simec = {lr = {0.01}, epochs = {10}},
+    biases_simec = {lr = {0.01}, epochs = {20}},
     simec_study = {lr = {0.01}, l2_reg_emb = {1e-3}, embedding = {10}, base = {"means"}, max_epochs = {10}},
-    mcmc = {k = {8}, features = {"all"}, implicit = {false, "users", "both"}, burn_in = {25}, samples = {50}},
+    mcmc = {k = {8}, features = {"all"}, implicit = {false, "both"}, burn_in = {15}, samples = {35}},
     blend = {mix = MIXES},
   },
 }
@@ -593,6 +593,7 @@ function study.run(ds, opts)
         else
           local grid = study.grid_for(id, c, grid_set)
           local best, val_score, n, i = {}, nil, grid and grid_size(grid) or 1, 0
+          local shown = t -- when a setting's line was last shown
           local function evaluate(p)
             i = i + 1
             local preds, rmses, curves, extra = {}, {}, {}, nil
@@ -613,8 +614,11 @@ function study.run(ds, opts)
               r, extra = best_v, {epochs = best_e}
             end
             if not val_score or r < val_score then val_score, c.val[id] = r, preds end
-            if progress and n > 1 then
+            -- the first and last setting's lines, and one a second between
+            -- them: a grid of quick settings (the blend's) would flood stderr
+            if progress and n > 1 and (i == 1 or i == n or clock() - shown >= 1) then
               local el = clock() - t
+              shown = clock()
               progress(("%s: setting %d of %d, validation RMSE %.4f (best %.4f), %s, ETA %s"):format(label, i, n, r,
                        val_score, fmt_time(el), fmt_time(el / i * (n - i))))
             end

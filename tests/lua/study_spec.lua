@@ -137,6 +137,10 @@ case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON w
   -- progress on stderr: setting i of n, best so far, elapsed, ETA
   check(e:find("%[seed 13 T1%] biases%+features: setting 1 of 8, validation RMSE [%d.]+ %(best [%d.]+%), %d+s, ETA %d+s"),
         e)
+  -- quick settings show their first and last lines and one a second between
+  local blend_lines = select(2, e:gsub("%[seed 13 T1%] blend[^\n]*: setting %d+ of 66", ""))
+  check(e:find("[seed 13 T1] blend(MCMC, biases+SimEc, SVD): setting 66 of 66", 1, true) and blend_lines < 10,
+        ("%d blend setting lines"):format(blend_lines))
   local doc = cjson.decode(T.read(json))
   os.remove(json)
   eq(doc.dataset, "ml-100k"); eq(doc.seed, 13); eq(doc.seeds[1], 13); eq(doc.grids, "quick")
