@@ -81,6 +81,7 @@ HOT_simec_output := -O3
 HOT_simec_model := -O3
 HOT_spm := -O3
 HOT_ials := -O3
+HOT_mf := -O3
 endif
 
 $(OUT)/libsimeccore.a: $(CORE_OBJ)

@@ -1,7 +1,7 @@
 -- Rating and relation models, one module per family behind this table:
 -- simec.models.baseline (means, biases, ridge), .svd (SVD, SVD +
 -- regression), .mcmc (the Bayesian factorization model, implicit
--- features), .simec (two SimEcs, SimEc's Lua methods), .implicit (EASE),
+-- features), .mf (matrix factorisation by SGD), .simec (two SimEcs, SimEc's Lua methods), .implicit (EASE),
 -- .relations (GIP kernels, KronRLS) and .scenario (fit_split). Each adds
 -- its functions to this table and registers its own help.
 local models = {}
@@ -56,7 +56,7 @@ end
 
 
 -- the families, each registering its classes with help as it loads
-for _, family in ipairs{"baseline", "svd", "mcmc", "simec", "implicit", "relations", "scenario"} do
+for _, family in ipairs{"baseline", "svd", "mcmc", "mf", "simec", "implicit", "relations", "scenario"} do
   require("simec.models." .. family)
 end
 

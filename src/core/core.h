@@ -36,6 +36,14 @@ int core_err_set(core_err *e, int code, const char *fmt, ...)
 extern volatile sig_atomic_t core_interrupt_flag;
 #define core_interrupted() (core_interrupt_flag != 0)
 
+/* Inner loops over embedding or factor rows, also built for x86-64-v3
+ * (AVX2, FMA) and picked at load time: the portable build has SSE2 only. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SIMEC_NO_CLONES)
+#define SIMEC_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SIMEC_HOT
+#endif
+
 /* Sparse index types: 64-bit row pointers, 32-bit column indices. */
 typedef int64_t spm_ptr;
 typedef int32_t spm_idx;

@@ -8,13 +8,6 @@
 
 #define SIMEC_NO_BIAS ((size_t)-1)
 
-/* The inner loops over embedding rows, also built for x86-64-v3 (AVX2, FMA) and
- * picked at load time: the portable build has SSE2 only. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SIMEC_NO_CLONES)
-#define SIMEC_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SIMEC_HOT
-#endif
 #define SIMEC_LAST(m) (&(m)->layer[(m)->nl - 1])
 
 /* Activations of one batch: Z[l] before and A[l] after layer l's

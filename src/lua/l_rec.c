@@ -3,6 +3,7 @@
 #include <string.h>
 #include "alloc.h"
 #include "bfm.h"
+#include "mf.h"
 #include "bind.h"
 #include "ials.h"
 #include "rec.h"
@@ -315,11 +316,53 @@ static int r_bfm(lua_State *L)
     return 2;
 }
 
+/* rec.mf(R, P, {k = 100, epochs = 20, lr = 0.005, reg = 0.02, reg_bias = 0.02, biases = true,
+ * init_std = 0.1, seed = 1, row_map, col_map, trace = false}) -> predictions at P's positions
+ * [, trace (epochs x 1)] */
+static int r_mf(lua_State *L)
+{
+    spm *R = bind_checkspm(L, 1), *P = bind_checkspm(L, 2), *out;
+    const int64_t *map[2];
+    int64_t n_full[2];
+    mf_opts o;
+    mat *trace = NULL;
+    core_err e;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    mf_opts_default(&o);
+    o.k = (int64_t)bind_optsize(L, 3, "k", (size_t)o.k, "mf");
+    o.epochs = (int64_t)bind_optsize(L, 3, "epochs", (size_t)o.epochs, "mf");
+    o.seed = (uint32_t)bind_optsize(L, 3, "seed", o.seed, "mf");
+    o.lr = bind_optnum(L, 3, "lr", o.lr, "mf");
+    o.reg = bind_optnum(L, 3, "reg", o.reg, "mf");
+    o.reg_bias = bind_optnum(L, 3, "reg_bias", o.reg_bias, "mf");
+    o.init_std = bind_optnum(L, 3, "init_std", o.init_std, "mf");
+    o.biases = bind_optbool(L, 3, "biases", o.biases);
+    n_full[0] = P->rows, n_full[1] = P->cols;
+    lua_getfield(L, 3, "row_map");
+    map[0] = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)P->rows, R->rows, "row_map");
+    lua_getfield(L, 3, "col_map");
+    map[1] = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)P->cols, R->cols, "col_map");
+    /* the checked maps (or nils) stay on the stack */
+    if (bind_optbool(L, 3, "trace", 0)) {
+        if (o.epochs < 1)
+            return luaL_error(L, "mf: a trace needs epochs >= 1");
+        trace = bind_newmat(L);
+        BIND_CALL(L, &e, mat_init(trace, (size_t)o.epochs, 1, &e));
+    }
+    out = bind_newspm(L);
+    BIND_CALL(L, &e, mf_run(out, trace ? trace->x : NULL, R, map, n_full, P, &o, &e));
+    if (!trace)
+        return 1;
+    lua_insert(L, -2);
+    return 2;
+}
+
 static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
     {"ials_side", r_ials_side},
     {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm},
-    {"implicit", r_implicit}, {NULL, NULL}};
+    {"mf", r_mf}, {"implicit", r_implicit}, {NULL, NULL}};
 
 static const char *const rec_help[] = {
     "rec", "The per-rating C kernels under the Lua modules (splits, models, data): primitives, not a stable API.",
@@ -337,6 +380,8 @@ static const char *const rec_help[] = {
     "rec.ridge(X, Y, alpha [, intercept, method])", "Multi-output ridge regression weights (Cholesky or conjugate gradients).",
     "rec.bfm(R, P, opts)", "Bayesian factorization model by Gibbs sampling: predictions at P's positions, "
     "averaged over the sweeps after burn-in (used by models.mcmc; opts as there, with row_/col_ features, map, ids).",
+    "rec.mf(R, P, opts)", "Matrix factorisation by SGD over blocks of ratings: predictions at P's positions (used "
+    "by models.mf; opts as there, with row_map and col_map).",
     "rec.implicit(R, col_map [, n])", "Each of n users' training items (R: items x users), weighted 1/sqrt(count) "
     "(used by models.implicit).",
     "rec.synthetic(P, Q, bi, bu, mu, noise, skew, n, rng)", "n ratings from a low-rank model with biases and Zipf "

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "alloc.h"
 #include "bfm.h"
+#include "mf.h"
 #include "check.h"
 #include "io.h"
 #include "lrp.h"
@@ -281,6 +282,19 @@ static int c_bfm(fx *f, core_err *e)
     OUT1(bfm_run(&out, trace, &f->R, side, &f->R, &o, e), spm_free(&out));
 }
 
+static int c_mf(fx *f, core_err *e)
+{
+    const int64_t *const none[2] = {NULL, NULL};
+    int64_t n_full[2];
+    mf_opts o;
+    double trace[2];
+    spm out;
+    mf_opts_default(&o);
+    o.k = 2, o.epochs = 2;
+    n_full[0] = f->R.rows, n_full[1] = f->R.cols;
+    OUT1(mf_run(&out, trace, &f->R, none, n_full, &f->R, &o, e), spm_free(&out));
+}
+
 static int c_implicit(fx *f, core_err *e) { spm o; OUT1(rec_implicit(&o, &f->R, NULL, f->R.cols, e), spm_free(&o)); }
 
 static const struct {
@@ -301,7 +315,7 @@ static const struct {
     {"io_write_triplets", c_write_triplets}, {"simec_init", c_simec_init}, {"simec_transform", c_transform},
     {"simec_predict", c_predict}, {"simec_predict_at", c_predict_at}, {"simec_eval_loss", c_eval_loss},
     {"simec_fit", c_fit}, {"simec_fit negatives", c_fit_negatives}, {"simec_save", c_save},
-    {"simec_load", c_load}, {"lrp_explain", c_lrp}, {"bfm_run", c_bfm}, {"rec_implicit", c_implicit},
+    {"simec_load", c_load}, {"lrp_explain", c_lrp}, {"bfm_run", c_bfm}, {"mf_run", c_mf}, {"rec_implicit", c_implicit},
 };
 
 static void setup(fx *f)

@@ -273,6 +273,63 @@ case("models.mcmc errors: options, feature rows, maps", function()
            {model = "simec", embedding = 4})
 end)
 
+case("models.mf: biased MF by SGD beats the means in T1, serves every scenario without features", function()
+  local ds = data.synthetic{items = 300, users = 250, ratings = 15000, seed = 21, noise = 0.1, rank = 5}
+  for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
+    local s = splits.split(ds.ratings, sc)
+    local mean = metrics.rmse(models.means(s.train):predict(s.test, s.row_map, s.col_map), s.test)
+    local p = models.fit_split(s, {}, {model = "mf", k = 10, epochs = 30, lr = 0.01, reg = 0.05})
+    eq(p:nnz(), s.test:nnz())
+    local rmse = metrics.rmse(p, s.test)
+    check(rmse < mean * (sc == "T1" and 0.97 or 1), ("%s: mf %g, means %g"):format(sc, rmse, mean))
+    check(p:values():min() >= s.train:values():min() and p:values():max() <= s.train:values():max(), "clipped")
+  end
+  local s = splits.split(ds.ratings, "T1")
+  local o = {row_map = s.row_map, col_map = s.col_map, k = 4, epochs = 6, seed = 9, trace = true}
+  local p, tr = models.mf(s.train, s.test, o)
+  eq(tr:nrows(), 6)
+  T.near(tr:get(6), metrics.rmse(p, s.test), 1e-12)
+  o.trace = nil
+  eq((models.mf(s.train, s.test, o):values() - p:values()):abs():max(), 0)
+  o.seed = 10
+  check((models.mf(s.train, s.test, o):values() - p:values()):abs():max() > 0)
+end)
+
+case("models.mf: the same predictions on one thread and on several (blocks, not timing, set the order)", function()
+  -- enough training ratings (over 200,000) for the threads to start
+  local code = 'local data, splits, models = require "simec.data", require "simec.splits", require "simec.models" ' ..
+    'local ds = data.synthetic{items = 800, users = 900, ratings = 330000, seed = 5} ' ..
+    'local s = splits.split(ds.ratings, "T1") ' ..
+    'local p = models.mf(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = 16, epochs = 3}) ' ..
+    'io.write(string.format("%.17g %.17g", p:values():sum(), (p:values() - 3):abs():sum()))'
+  local function with(threads)
+    local f = assert(io.popen(("SIMEC_THREADS=%d %s -e '%s'"):format(threads, SIMEC_BIN or "./simec", code)))
+    local out = f:read("a")
+    f:close()
+    return out
+  end
+  local one, two = with(1), with(2)
+  check(one:match("^[%d.e+-]+ [%d.e+-]+$"), one)
+  eq(two, one)
+end)
+
+case("models.mf errors: options, maps", function()
+  local ds = data.synthetic{items = 30, users = 20, ratings = 300, seed = 4}
+  local s = splits.split(ds.ratings, "T2a")
+  local o = {row_map = s.row_map, col_map = s.col_map}
+  checkerr("models.mf: unknown option 'epoch'", models.mf, s.train, s.test, {epoch = 3})
+  checkerr("models.mf: epochs must be a non-negative integer, got 2.5", models.mf, s.train, s.test,
+           {row_map = s.row_map, col_map = s.col_map, epochs = 2.5})
+  checkerr(("models.mf: train has %d items, the pattern 30: give row_map"):format(s.train:nrows()), models.mf,
+           s.train, s.test, {col_map = s.col_map})
+  o.lr = 0
+  checkerr("mf: need k in 0..100000, epochs >= 0, lr > 0", models.mf, s.train, s.test, o)
+  o.lr, o.row_map = nil, {}
+  checkerr("row_map has 0 entries, expected 30", models.mf, s.train, s.test, o)
+  checkerr("mf: reg must be a non-negative number, got x", require("simec.rec").mf, s.train, s.test,
+           {row_map = s.row_map, col_map = s.col_map, reg = "x"})
+end)
+
 case("models.implicit: the items each user rated, 1/sqrt(count), empty rows for new users", function()
   -- 3 train items x 2 train users; user 1 rated items 1 and 3, user 2 item 2
   local train = sparse.from_triplets({1, 3, 2}, {1, 1, 2}, {5, 3, 4}, {rows = 3, cols = 2})

@@ -32,7 +32,9 @@ local models = require "simec.models"
 -- the population, with the features of every side given (features =
 -- "all") or of the new sides only ("new"); implicit = "users" (or true)
 -- adds models.implicit to the user features, "items" the users who rated
--- each item to the item features, "both" both.
+-- each item to the item features, "both" both. "mf" (models.mf; k, epochs,
+-- lr, reg, reg_bias, seed, trace) learns its own biases too and uses no
+-- features: new items or users get the mean and the other side's bias.
 local NEEDS = {T1 = {}, T2a = {items = true}, T2b = {users = true}, T3 = {items = true, users = true}}
 
 -- The sides whose implicit feedback fit_split's implicit option adds:
@@ -50,8 +52,9 @@ function models.fit_split(s, X, opts)
   local need = NEEDS[s.scenario] or error(("models.fit_split: unknown scenario %s"):format(tostring(s.scenario)), 2)
   local kind = opts.model or "two_simec"
   for side in pairs(need) do
-    if not X[side] and kind ~= "mcmc" then error(("models.fit_split: %s has new %s: give their features (%s = ...)"):format(
-      s.scenario, side, side), 2) end
+    if not X[side] and kind ~= "mcmc" and kind ~= "mf" then
+      error(("models.fit_split: %s has new %s: give their features (%s = ...)"):format(s.scenario, side, side), 2)
+    end
   end
   for side, n in pairs{items = s.test:nrows(), users = s.test:ncols()} do
     if X[side] and X[side]:nrows() ~= n then
@@ -86,6 +89,11 @@ function models.fit_split(s, X, opts)
                                          items = items, users = users,
                                          burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed,
                                          link = opts.link})
+  end
+  if kind == "mf" then -- its own biases, no base model, no features
+    return models.mf(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = opts.k, epochs = opts.epochs,
+                                       lr = opts.lr, reg = opts.reg, reg_bias = opts.reg_bias, seed = opts.seed,
+                                       trace = opts.trace})
   end
   local Xi = X.items and X.items:select_rows(s.train_items) or nil
   local Xu = X.users and X.users:select_rows(s.train_users) or nil
@@ -166,7 +174,7 @@ function models.fit_split(s, X, opts)
     m:fit(F, T, fit)
     p = predict()
   else
-    error(("models.fit_split: model must be \"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\", got %s"):format(
+    error(("models.fit_split: model must be \"svd_regression\", \"simec\", \"two_simec\", \"mcmc\" or \"mf\", got %s"):format(
       tostring(kind)), 2)
   end
   return base + p
@@ -177,7 +185,7 @@ require("simec.help").add{
   "models.implicit_sides(v)", "The sides ({\"users\"}, {\"items\"}, both or none) whose implicit feedback " ..
   "fit_split's implicit value (false, true, \"users\", \"items\", \"both\") adds; nil for another value.",
   "models.fit_split(s, X, {model, base = \"means\" | \"biases\", ...})", "Fits the model a split's scenario needs " ..
-  "(\"svd_regression\", \"simec\", \"two_simec\" or \"mcmc\") and returns the predictions at s.test.",
+  "(\"svd_regression\", \"simec\", \"two_simec\", \"mcmc\" or \"mf\") and returns the predictions at s.test.",
 }
 
 return {}
