@@ -59,6 +59,7 @@ study.GRIDS = {
     simec_study = {lr = {0.002, 0.01}, l2_reg_emb = {1e-5, 1e-3, 0.1}, embedding = {10, 100},
                    base = {"means", "users"}, max_epochs = {20}},
     mcmc = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, "users", "items", "both"}},
+    mf = {k = {10, 50, 100}, lr = {0.005, 0.01}, reg = {0.02, 0.05}, max_epochs = {40}},
     blend = {mix = MIXES},
   },
   quick = {
@@ -67,6 +68,7 @@ study.GRIDS = {
     biases_simec = {lr = {0.01}, epochs = {20}},
     simec_study = {lr = {0.01}, l2_reg_emb = {1e-3}, embedding = {10}, base = {"means"}, max_epochs = {10}},
     mcmc = {k = {8}, features = {"all"}, implicit = {false, "both"}, burn_in = {15}, samples = {35}},
+    mf = {k = {50}, lr = {0.01}, reg = {0.05}, max_epochs = {20}},
     blend = {mix = MIXES},
   },
 }
@@ -397,6 +399,32 @@ M.mcmc = {
     end
     return u
   end,
+}
+
+-- biased matrix factorisation by SGD (models.mf), the factorisation
+-- rating studies compare against; no features (a new item or user gets
+-- the mean and the other side's bias). The epoch is chosen too: a run of
+-- max_epochs scored after each, then the predictions of the best epoch.
+M.mf = {
+  method = function() return "biased MF (SGD)" end,
+  grid = "mf",
+  fit = function(_, sp, X, p)
+    local o = {model = "mf", k = p.k, lr = p.lr, reg = p.reg, seed = sp.seed, epochs = p.epochs or p.max_epochs}
+    if p.epochs then return models.fit_split(sp, X, o) end
+    o.trace = true
+    local pred, trace = models.fit_split(sp, X, o)
+    local curve, best = {}, 1
+    for e = 1, trace:nrows() do
+      curve[e] = trace:get(e)
+      if curve[e] < curve[best] then best = e end
+    end
+    if best < p.max_epochs then
+      o.epochs, o.trace = best, nil
+      pred = models.fit_split(sp, X, o)
+    end
+    return pred, {epochs = best}, curve
+  end,
+  uses = function() return "none" end,
 }
 
 -- MCMC, the best-placed other row and SVD(+regression) mixed with weights

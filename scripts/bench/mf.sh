@@ -11,7 +11,9 @@
 # each side takes to reach LIBMF's final test RMSE, peak RSS, the 1-minute
 # load average before each run, and the ratio LIBMF/simec; then the same
 # SimEc trained with plain SGD at the core's default rate, which steps only
-# the rows a batch touches (the sparse-update option).
+# the rows a batch touches (the sparse-update option); then models.mf
+# (SGD over blocks of ratings, single precision, its default rate and l2)
+# with biases and without (LIBMF's model).
 #   sh scripts/bench/mf.sh [--size 10m|100k] [--k 100] [--iters 20] [--epochs 20] [--runs 3] [--json FILE]
 # LIBMF is built from ../shared/peers/libmf-*.tar.gz (SIMEC_PEERS=DIR
 # elsewhere) in a temporary folder; nothing of it stays.
@@ -51,6 +53,13 @@ for run in $(seq "$RUNS"); do
         echo "$side $run $l $(cat "$DIR/time")" >>"$RESULTS"
         sed 's/^/  /' "$DIR/simec.out" >>"$RESULTS"
     done
+    for variant in bias nobias; do
+        l=$(load_average)
+        /usr/bin/time -f "%e %M" -o "$DIR/time" ./simec scripts/bench/peers.lua mfsgd "$SIZE" "$K" "$EPOCHS" "$run" \
+            "$variant" >"$DIR/simec.out"
+        echo "mf_$variant $run $l $(cat "$DIR/time")" >>"$RESULTS"
+        sed 's/^/  /' "$DIR/simec.out" >>"$RESULTS"
+    done
     l=$(load_average)
     for t in 1 "$ITERS"; do
         /usr/bin/time -f "%e %M" -o "$DIR/time$t" "$LIBMF/mf-train" -k "$K" -s 2 -t "$t" --quiet "$DIR/train.txt" \
@@ -65,7 +74,7 @@ done
 $PY - "$RESULTS" "$SIZE" "$K" "$ITERS" "$EPOCHS" "$JSON" <<'PYEOF'
 import json, statistics, sys
 path, size, k, iters, epochs, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-runs = {"simec": [], "sgd": [], "libmf": []}
+runs = {"simec": [], "sgd": [], "libmf": [], "mf_bias": [], "mf_nobias": []}
 cur = None
 for line in open(path):
     f = line.split()
@@ -101,11 +110,17 @@ def reach(side, per):
     got = [x for x in out if x is not None]
     return statistics.median(got) if len(got) == len(out) else None
 s_reach, l_reach, g_reach = reach("simec", s_ep), reach("libmf", l_ep), reach("sgd", g_ep)
+m_ep = {v: med("mf_" + v, lambda r: statistics.median(r["epoch_s"])) for v in ("bias", "nobias")}
+m_rmse = {v: med("mf_" + v, lambda r: r["curve"][-1]) for v in ("bias", "nobias")}
+m_reach = {v: reach("mf_" + v, m_ep[v]) for v in ("bias", "nobias")}
 print("Matrix factorisation, k %d, T1 split of the %s synthetic ratings; medians over %d runs" % (k, size, len(runs["simec"])))
 print("%-22s %10s %10s %10s %9s %s" % ("side", "s/epoch", "RMSE", "to LIBMF's", "peak MB", "load before each run"))
 for side, name, ep, rm, rc in [("libmf", "LIBMF (%d iterations)" % iters, l_ep, l_rmse, l_reach),
                                ("simec", "SimEc(I) masked (%d)" % epochs, s_ep, s_rmse, s_reach),
-                               ("sgd", "  same, SGD rows (%d)" % epochs, g_ep, g_rmse, g_reach)]:
+                               ("sgd", "  same, SGD rows (%d)" % epochs, g_ep, g_rmse, g_reach),
+                               ("mf_bias", "models.mf (%d)" % epochs, m_ep["bias"], m_rmse["bias"], m_reach["bias"]),
+                               ("mf_nobias", "  no biases (%d)" % epochs, m_ep["nobias"], m_rmse["nobias"],
+                                m_reach["nobias"])]:
     print("%-22s %10.3f %10.5f %10s %9.0f %s" % (name, ep, rm, "%.2fs" % rc if rc else "not reached",
           med(side, lambda r: r["peak_mb"]), " ".join("%.2f" % r["load"] for r in runs[side])))
 ratio = l_ep / s_ep
@@ -114,6 +129,12 @@ print("per epoch LIBMF/simec %.2fx (SimEc(I) masked target: within 3x, i.e. >= 0
 g_ratio = l_ep / g_ep
 print("per epoch LIBMF/simec with SGD on the touched rows %.2fx (sparse-update target: within 1.5x, i.e. >= 0.67x, "
       "at an RMSE no worse than LIBMF's: %s)" % (g_ratio, "met" if g_ratio >= 2 / 3 and g_rmse <= l_rmse else "NOT met"))
+for v, what in (("bias", "biased MF"), ("nobias", "without biases, LIBMF's model")):
+    r = l_ep / m_ep[v]
+    print("per epoch LIBMF/models.mf (%s) %.2fx (sparse-update target: within 1.5x, i.e. >= 0.67x, at an RMSE no "
+          "worse than LIBMF's: %s)" % (what, r, "met" if r >= 2 / 3 and m_rmse[v] <= l_rmse else "NOT met"))
+print("test RMSE by epoch, models.mf run 1: " + " ".join("%.4f" % x for x in runs["mf_bias"][0]["curve"]))
+print("test RMSE by epoch, models.mf without biases run 1: " + " ".join("%.4f" % x for x in runs["mf_nobias"][0]["curve"]))
 print("test RMSE by epoch, simec run 1: " + " ".join("%.4f" % x for x in runs["simec"][0]["curve"]))
 print("test RMSE by epoch, simec SGD run 1: " + " ".join("%.4f" % x for x in runs["sgd"][0]["curve"]))
 print("test RMSE by iteration, LIBMF run 1: " + " ".join("%.4f" % x for x in runs["libmf"][0]["curve"]))
@@ -125,6 +146,10 @@ if out:
          "runs": runs},
         {"name": "SimEc(I) masked epoch, SGD on touched rows, vs LIBMF iteration", "simec_s": g_ep, "peer_s": l_ep,
          "ratio": g_ratio, "simec_rmse": g_rmse, "peer_rmse": l_rmse, "simec_to_peer_rmse_s": g_reach,
-         "simec_mb": med("sgd", lambda r: r["peak_mb"])}]}, open(out, "w"), indent=1)
+         "simec_mb": med("sgd", lambda r: r["peak_mb"])}] + [
+        {"name": "models.mf epoch (%s) vs LIBMF iteration" % ("biased MF" if v == "bias" else "no biases"),
+         "simec_s": m_ep[v], "peer_s": l_ep, "ratio": l_ep / m_ep[v], "simec_rmse": m_rmse[v], "peer_rmse": l_rmse,
+         "simec_to_peer_rmse_s": m_reach[v], "simec_mb": med("mf_" + v, lambda r: r["peak_mb"]),
+         "runs": runs["mf_" + v]} for v in ("bias", "nobias")]}, open(out, "w"), indent=1)
     print("wrote " + out)
 PYEOF

@@ -7,6 +7,7 @@
 --   simec peers.lua libmf SIZE DIR             -- LIBMF's "row col value" files (0-based)
 --   simec peers.lua mf SIZE K EPOCHS SEED [sgd] -- SimEc(I) masked: "epoch E seconds S rmse R" per epoch
 --                                                 (sgd: plain SGD, touched rows only, instead of Adamax)
+--   simec peers.lua mfsgd SIZE K EPOCHS SEED [nobias] -- models.mf: "epoch E seconds S rmse R" per epoch
 --   simec peers.lua interactions SIZE DIR      -- every rating as an interaction: "user item" lines (0-based),
 --                                                 and "users items" in shape.txt
 --   simec peers.lua ials SIZE K ITERS ALPHA LAMBDA STEPS -- iALS on them: "iter I seconds S", then "loss L"
@@ -135,6 +136,25 @@ elseif mode == "mf" then
                              print(("epoch %d seconds %.4f rmse %.6f"):format(e, secs, metrics.rmse(predict(), s.test)))
                              last = simec.clock()
                            end})
+elseif mode == "mfsgd" then
+  -- models.mf (SGD over rating blocks) at k: an epoch's seconds are a
+  -- run of EPOCHS epochs less a one-epoch run (setup and the final
+  -- predictions not counted); the test RMSE after each epoch comes from a
+  -- third, untimed run with a trace (scoring every epoch)
+  local k, epochs, seed = math.tointeger(tonumber(arg[3])), math.tointeger(tonumber(arg[4])),
+                          math.tointeger(tonumber(arg[5] or "1"))
+  local o = {row_map = s.row_map, col_map = s.col_map, k = k, seed = seed, biases = arg[6] ~= "nobias"}
+  local function timed(n)
+    o.epochs = n
+    local t = simec.clock()
+    models.mf(s.train, s.test, o)
+    return simec.clock() - t
+  end
+  local one = timed(1)
+  local per = (timed(epochs) - one) / (epochs - 1)
+  o.trace = true
+  local _, trace = models.mf(s.train, s.test, o)
+  for e = 1, epochs do print(("epoch %d seconds %.4f rmse %.6f"):format(e, per, trace:get(e))) end
 elseif mode == "interactions" then
   local w = writer(arg[3] .. "/interactions.txt")
   for i, j in ds.ratings:triplets() do w(("%d %d"):format(j - 1, i - 1)) end
@@ -171,5 +191,5 @@ elseif mode == "ease" then
   local m = models.ease(X, {lambda = tonumber(arg[3])})
   print(("seconds %.4f items %d sum %.10g"):format(simec.clock() - t, m.B:nrows(), m.B:sum()))
 else
-  error("peers: mode must be libfm, mcmc, libmf, mf, interactions, ials or ease")
+  error("peers: mode must be libfm, mcmc, libmf, mf, mfsgd, interactions, ials or ease")
 end

@@ -17,7 +17,7 @@ io.stderr:write(("generated %d ratings in %.1fs\n"):format(ds.ratings:nnz(), sim
 local sc = {}
 for s in scenarios:gmatch("[^,]+") do sc[#sc + 1] = s end
 local models = {"mean", "biases", "svd", "simec", "simec_masked", "two_simec", "two_simec_masked", "biases_simec",
-                "mcmc", "blend"}
+                "mcmc", "mf", "blend"}
 if arg[7] then
   models = {}
   for m in arg[7]:gmatch("[^,]+") do models[#models + 1] = m end
