@@ -264,6 +264,30 @@ static int r_implicit(lua_State *L)
     return 1;
 }
 
+/* With options (argument 3) trace = true, a new n x 1 matrix for the
+ * trace on the stack (n < 1: the error why_not); else NULL, nothing pushed */
+static mat *opt_trace(lua_State *L, int64_t n, const char *why_not)
+{
+    mat *trace;
+    core_err e;
+    if (!bind_optbool(L, 3, "trace", 0))
+        return NULL;
+    if (n < 1)
+        luaL_error(L, "%s", why_not);
+    trace = bind_newmat(L);
+    BIND_CALL(L, &e, mat_init(trace, (size_t)n, 1, &e));
+    return trace;
+}
+
+/* The predictions on top, then the trace below them if there is one */
+static int traced_result(lua_State *L, const mat *trace)
+{
+    if (!trace)
+        return 1;
+    lua_insert(L, -2);
+    return 2;
+}
+
 /* One side of rec.bfm: features (sparse or nil), map, ids flag. */
 static void bfm_side_opts(lua_State *L, int t, const char *prefix, int64_t n_full, int64_t n_train, bfm_side *s)
 {
@@ -302,18 +326,10 @@ static int r_bfm(lua_State *L)
     o.init_std = bind_optnum(L, 3, "init_std", o.init_std, "bfm");
     bfm_side_opts(L, 3, "row", P->rows, R->rows, &side[0]);
     bfm_side_opts(L, 3, "col", P->cols, R->cols, &side[1]);
-    if (bind_optbool(L, 3, "trace", 0)) {
-        if (o.samples < 1)
-            return luaL_error(L, "bfm: samples must be at least 1");
-        trace = bind_newmat(L);
-        BIND_CALL(L, &e, mat_init(trace, (size_t)o.samples, 1, &e));
-    }
+    trace = opt_trace(L, o.samples, "bfm: samples must be at least 1");
     out = bind_newspm(L);
     BIND_CALL(L, &e, bfm_run(out, trace ? trace->x : NULL, R, side, P, &o, &e));
-    if (!trace)
-        return 1;
-    lua_insert(L, -2);
-    return 2;
+    return traced_result(L, trace);
 }
 
 /* rec.mf(R, P, {k = 100, epochs = 20, lr = 0.005, reg = 0.02, reg_bias = 0.02, biases = true,
@@ -344,18 +360,10 @@ static int r_mf(lua_State *L)
     lua_getfield(L, 3, "col_map");
     map[1] = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)P->cols, R->cols, "col_map");
     /* the checked maps (or nils) stay on the stack */
-    if (bind_optbool(L, 3, "trace", 0)) {
-        if (o.epochs < 1)
-            return luaL_error(L, "mf: a trace needs epochs >= 1");
-        trace = bind_newmat(L);
-        BIND_CALL(L, &e, mat_init(trace, (size_t)o.epochs, 1, &e));
-    }
+    trace = opt_trace(L, o.epochs, "mf: a trace needs epochs >= 1");
     out = bind_newspm(L);
     BIND_CALL(L, &e, mf_run(out, trace ? trace->x : NULL, R, map, n_full, P, &o, &e));
-    if (!trace)
-        return 1;
-    lua_insert(L, -2);
-    return 2;
+    return traced_result(L, trace);
 }
 
 static const luaL_Reg rec_funcs[] = {
