@@ -404,7 +404,7 @@ M.mcmc = {
 -- biased matrix factorisation by SGD (models.mf), the factorisation
 -- rating studies compare against; no features (a new item or user gets
 -- the mean and the other side's bias). The epoch is chosen too: a run of
--- max_epochs scored after each, then the predictions of the best epoch.
+-- max_epochs scored after each gives the runner its curve.
 M.mf = {
   method = function() return "biased MF (SGD)" end,
   grid = "mf",
@@ -413,16 +413,9 @@ M.mf = {
     if p.epochs then return models.fit_split(sp, X, o) end
     o.trace = true
     local pred, trace = models.fit_split(sp, X, o)
-    local curve, best = {}, 1
-    for e = 1, trace:nrows() do
-      curve[e] = trace:get(e)
-      if curve[e] < curve[best] then best = e end
-    end
-    if best < p.max_epochs then
-      o.epochs, o.trace = best, nil
-      pred = models.fit_split(sp, X, o)
-    end
-    return pred, {epochs = best}, curve
+    local curve = {}
+    for e = 1, trace:nrows() do curve[e] = trace:get(e) end
+    return pred, nil, curve
   end,
   uses = function() return "none" end,
 }
@@ -631,7 +624,7 @@ function study.run(ds, opts)
               rmses[k], curves[k] = metrics.rmse(preds[k], inner.test), curve
             end
             local r = pooled(rmses, inners)
-            if #curves > 0 and #inners > 1 then -- the epoch that is best over every split
+            if #curves > 0 then -- the epoch that is best over every split
               local best_e, best_v
               for e = 1, #curves[1] do
                 local at = {}
