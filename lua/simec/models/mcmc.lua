@@ -39,11 +39,11 @@ function models.mcmc(train, pattern, opts)
             " non-negative", tostring(v)), 2)
     end
   end
+  common.check_maps("models.mcmc", train, pattern, opts)
   local o = {k = opts.k, burn_in = opts.burn_in, samples = opts.samples, seed = opts.seed, init_std = opts.init_std,
              row_map = opts.row_map, col_map = opts.col_map, link = opts.link, trace = opts.trace}
-  local sides = {{"items", "row", pattern:nrows(), train:nrows()}, {"users", "col", pattern:ncols(), train:ncols()}}
-  for _, side in ipairs(sides) do
-    local name, key, n, ntrain = table.unpack(side)
+  for _, side in ipairs{{"items", "row", pattern:nrows()}, {"users", "col", pattern:ncols()}} do
+    local name, key, n = table.unpack(side)
     local X = opts[name]
     if X ~= nil then
       if not sparse.is(X) and not matrix.is(X) then
@@ -53,9 +53,6 @@ function models.mcmc(train, pattern, opts)
         error(("models.mcmc: %s features have %d rows, the pattern has %d %s"):format(name, X:nrows(), n, name), 2)
       end
       o[key .. "_features"] = sparse.is(X) and X or sparse.from_dense(X)
-    end
-    if opts[key .. "_map"] == nil and n ~= ntrain then
-      error(("models.mcmc: train has %d %s, the pattern %d: give %s_map"):format(ntrain, name, n, key), 2)
     end
   end
   return rec.bfm(train, pattern, o)

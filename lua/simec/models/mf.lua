@@ -3,7 +3,8 @@
 -- rating studies compare against.
 local rec = require "simec.rec"
 local models = require "simec.models"
-local check_sparse = require("simec.models.common").check_sparse
+local common = require "simec.models.common"
+local check_sparse = common.check_sparse
 
 -- Fits on train and predicts at the stored positions of pattern (one run):
 --   p [, trace] = models.mf(train, pattern, {row_map =, col_map =, k = 100, epochs = 20, lr = 0.005,
@@ -31,13 +32,7 @@ function models.mf(train, pattern, opts)
       error(("models.mf: %s must be a non-negative integer, got %s"):format(key, tostring(v)), 2)
     end
   end
-  for _, side in ipairs{{"row", pattern:nrows(), train:nrows(), "items"},
-                        {"col", pattern:ncols(), train:ncols(), "users"}} do
-    local key, n, ntrain, name = table.unpack(side)
-    if opts[key .. "_map"] == nil and n ~= ntrain then
-      error(("models.mf: train has %d %s, the pattern %d: give %s_map"):format(ntrain, name, n, key), 2)
-    end
-  end
+  common.check_maps("models.mf", train, pattern, opts)
   return rec.mf(train, pattern, o)
 end
 
