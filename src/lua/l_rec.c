@@ -288,6 +288,15 @@ static int traced_result(lua_State *L, const mat *trace)
     return 2;
 }
 
+/* Option key of table t: a map from n_full full-space indices to n_train
+ * training ones (0: new), checked, or NULL when absent; the checked map
+ * (or nil) stays on the stack, which keeps it alive */
+static const int64_t *opt_map(lua_State *L, int t, const char *key, int64_t n_full, int64_t n_train)
+{
+    lua_getfield(L, t, key);
+    return lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)n_full, n_train, key);
+}
+
 /* One side of rec.bfm: features (sparse or nil), map, ids flag. */
 static void bfm_side_opts(lua_State *L, int t, const char *prefix, int64_t n_full, int64_t n_train, bfm_side *s)
 {
@@ -299,9 +308,7 @@ static void bfm_side_opts(lua_State *L, int t, const char *prefix, int64_t n_ful
     snprintf(key, sizeof key, "%s_ids", prefix);
     s->ids = bind_optbool(L, t, key, 1);
     snprintf(key, sizeof key, "%s_map", prefix);
-    lua_getfield(L, t, key);
-    s->map = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)n_full, n_train, key);
-    /* the checked map (or nil) stays on the stack */
+    s->map = opt_map(L, t, key, n_full, n_train);
     s->n_full = n_full;
 }
 
@@ -355,11 +362,8 @@ static int r_mf(lua_State *L)
     o.init_std = bind_optnum(L, 3, "init_std", o.init_std, "mf");
     o.biases = bind_optbool(L, 3, "biases", o.biases);
     n_full[0] = P->rows, n_full[1] = P->cols;
-    lua_getfield(L, 3, "row_map");
-    map[0] = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)P->rows, R->rows, "row_map");
-    lua_getfield(L, 3, "col_map");
-    map[1] = lua_isnil(L, -1) ? NULL : checkmap(L, lua_gettop(L), (size_t)P->cols, R->cols, "col_map");
-    /* the checked maps (or nils) stay on the stack */
+    map[0] = opt_map(L, 3, "row_map", P->rows, R->rows);
+    map[1] = opt_map(L, 3, "col_map", P->cols, R->cols);
     trace = opt_trace(L, o.epochs, "mf: a trace needs epochs >= 1");
     out = bind_newspm(L);
     BIND_CALL(L, &e, mf_run(out, trace ? trace->x : NULL, R, map, n_full, P, &o, &e));
