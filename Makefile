@@ -79,6 +79,7 @@ HOT_rec_synthetic := -O3
 HOT_simec_train := -O3
 HOT_simec_output := -O3
 HOT_simec_model := -O3
+HOT_simec_opt := -O3
 HOT_spm := -O3
 HOT_ials := -O3
 HOT_mf := -O3

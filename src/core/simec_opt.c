@@ -20,33 +20,38 @@ double simec_opt_step_size(const simec_cfg *c, double t)
     return c->lr;
 }
 
-/* One optimiser step on theta[off .. off + len) with its gradient g[0 .. len) */
-SIMEC_HOT void simec_opt_step(simec *m, size_t off, size_t len, const double *g, double lr_t)
+/* One optimiser step on theta[off .. off + len) with its gradient g[0 .. len).
+ * The settings are read into locals and the arrays are restrict: a store to
+ * theta could otherwise alias the settings' doubles, which kept the loops
+ * scalar. */
+SIMEC_HOT void simec_opt_step(simec *m, size_t off, size_t len, const double *g_, double lr_t)
 {
     const simec_cfg *c = &m->cfg;
-    double *p = m->theta + off;
-    float *m1 = m->m1 + off, *m2 = m->m2 + off;
+    double *restrict p = m->theta + off;
+    float *restrict m1 = m->m1 + off, *restrict m2 = m->m2 + off;
+    const double *restrict g = g_;
+    const double b1 = c->beta1, b2 = c->beta2, eps = c->eps, mom = c->momentum, lr = c->lr;
     size_t i;
     switch (c->opt) {
     case SIMEC_ADAMAX:
         for (i = 0; i < len; i++) {
-            double a = fabs(g[i]), b = c->beta2 * (double)m2[i], mo = c->beta1 * (double)m1[i] + (1.0 - c->beta1) * g[i];
+            double a = fabs(g[i]), b = b2 * (double)m2[i], mo = b1 * (double)m1[i] + (1.0 - b1) * g[i];
             double u = b > a ? b : a;
             m1[i] = (float)mo, m2[i] = (float)u;
-            p[i] -= lr_t * mo / (u + c->eps);
+            p[i] -= lr_t * mo / (u + eps);
         }
         break;
     case SIMEC_ADAM:
         for (i = 0; i < len; i++) {
-            double mo = c->beta1 * (double)m1[i] + (1.0 - c->beta1) * g[i];
-            double v = c->beta2 * (double)m2[i] + (1.0 - c->beta2) * g[i] * g[i];
+            double mo = b1 * (double)m1[i] + (1.0 - b1) * g[i];
+            double v = b2 * (double)m2[i] + (1.0 - b2) * g[i] * g[i];
             m1[i] = (float)mo, m2[i] = (float)v;
-            p[i] -= lr_t * mo / (sqrt(v) + c->eps);
+            p[i] -= lr_t * mo / (sqrt(v) + eps);
         }
         break;
     default:
         for (i = 0; i < len; i++) {
-            double v = c->momentum * (double)m1[i] - c->lr * g[i];
+            double v = mom * (double)m1[i] - lr * g[i];
             m1[i] = (float)v;
             p[i] += v;
         }

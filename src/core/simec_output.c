@@ -123,23 +123,30 @@ static int gram_cheaper(const simec *m, size_t n)
     return gram < direct;
 }
 
-/* The Gram pass over output columns [c0, c1) of the last layer (V's rows):
- * their share of V^T V, of the stored entries' terms and, for a trained
- * layer, their gradient rows; with a step, also their optimiser step, a
- * block of rows at a time while the block is in cache. Threads take
- * disjoint column ranges, so their writes to V and its gradient never
- * meet; each sums into its own slot of VV, loss terms and dY. */
-#define GRAM_BLOCK 2048
+/* The Gram pass over output columns [c0, c1) of the last layer (V's rows),
+ * a block of rows at a time while the block is in cache: its share of
+ * V^T V, the batch's stored entries in its columns (each row's cursor
+ * moves on block by block), its gradient rows and, with a step, its
+ * optimiser step. Stepping, the block's gradient lives in a per-thread
+ * buffer: the whole-layer gradient is never written or read, so a batch
+ * moves V and its moments through memory once. Threads take disjoint
+ * column ranges, so their writes to V and its gradient never meet; each
+ * sums into its own slot of VV, loss terms and dY. */
+#define GRAM_BLOCK_PARAMS 8192
+/* the cursors share the pass's buffer of doubles */
+_Static_assert(sizeof(spm_ptr) == sizeof(double), "a cursor takes a double's slot");
 
 typedef struct gctx {
     simec *m;
     const spm *T;
     const size_t *rows;
-    size_t n;
+    size_t n, block; /* block: V's rows a block */
     const mat *Y;
     const double *YY; /* Y^T Y (with gV) */
     double *VV;       /* per thread d x d, or NULL when the frozen layer's VV is known */
     double *dy;       /* per thread n x d, or NULL */
+    double *gbuf;     /* per thread block x d, stepping */
+    spm_ptr *cur;     /* per thread n cursors */
     double *gV, s, lr_t;
     int step;
     double cross[PAR_MAX], tsq[PAR_MAX];
@@ -154,54 +161,55 @@ SIMEC_HOT static void gram_cols(void *ctx, int thread, int64_t c0, int64_t c1)
     const spm *T = k->T;
     double *V = m->theta + L->w_off, s = k->s, cross = 0.0, tsq = 0.0;
     double *dy = k->dy ? k->dy + (size_t)thread * k->n * L->in : NULL;
+    double *VV = k->VV ? k->VV + (size_t)thread * L->in * L->in : NULL;
+    spm_ptr *cur = k->cur + (size_t)thread * k->n;
     size_t d = L->in, r, c, j;
     core_err e = {0};
     int rc = CORE_OK;
-    if (k->VV && (rc = blas_gram("SimEc outputs", d, (size_t)(c1 - c0), 1.0, V + (size_t)c0 * d, d, 0.0,
-                                 k->VV + (size_t)thread * d * d, d, &e)))
-        goto done;
-    for (r = 0; r < k->n; r++) {
-        const double *y = &MAT_AT(k->Y, r, 0);
+    for (r = 0; r < k->n; r++) { /* each row's first stored target at or after column c0 */
         spm_ptr lo = T->p[k->rows[r]], hi = T->p[k->rows[r] + 1];
-        while (lo < hi) { /* the row's first stored target at or after column c0 */
+        while (lo < hi) {
             spm_ptr mid = lo + (hi - lo) / 2;
             if (T->j[mid] < c0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        for (hi = T->p[k->rows[r] + 1]; lo < hi && T->j[lo] < c1; lo++) {
-            const double *v = V + (size_t)T->j[lo] * d;
-            double tv = T->x[lo], z = 0.0;
-            if (lo + 8 < hi) { /* eight entries ahead: the rows they read are scattered */
-                __builtin_prefetch(V + (size_t)T->j[lo + 8] * d);
-                if (k->gV)
-                    __builtin_prefetch(k->gV + (size_t)T->j[lo + 8] * d, 1);
-            }
-            for (c = 0; c < d; c++)
-                z += y[c] * v[c];
-            cross += tv * z, tsq += tv * tv;
-            if (dy)
-                for (c = 0; c < d; c++)
-                    dy[r * d + c] -= 2.0 * s * tv * v[c];
-            if (k->gV) {
-                double *gv = k->gV + (size_t)T->j[lo] * d;
-                for (c = 0; c < d; c++)
-                    gv[c] -= 2.0 * s * tv * y[c];
-            }
-        }
+        cur[r] = lo;
     }
-    if (k->gV)
-        for (j = (size_t)c0; j < (size_t)c1; j += GRAM_BLOCK) {
-            size_t b = (size_t)c1 - j < GRAM_BLOCK ? (size_t)c1 - j : GRAM_BLOCK;
-            if ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, b, d, d, 2.0 * s, V + j * d, d, k->YY, d, 1.0,
-                                k->gV + j * d, d, &e)))
-                goto done;
-            if (k->step) { /* the gradient is complete: step, and leave it zero for the next batch */
-                simec_opt_step(m, L->w_off + j * d, b * d, k->gV + j * d, k->lr_t);
-                memset(k->gV + j * d, 0, b * d * sizeof(double));
+    for (j = (size_t)c0; j < (size_t)c1; j += k->block) {
+        size_t b = (size_t)c1 - j < k->block ? (size_t)c1 - j : k->block, j1 = j + b;
+        const double *Vb = V + j * d;
+        /* the block's gradient rows: its own buffer when stepping, else the layer's */
+        double *g = k->step ? k->gbuf + (size_t)thread * k->block * d : k->gV ? k->gV + j * d : NULL;
+        if (VV && (rc = blas_gram("SimEc outputs", d, b, 1.0, Vb, d, 1.0, VV, d, &e)))
+            goto done;
+        if (g && (rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, b, d, d, 2.0 * s, Vb, d, k->YY, d,
+                                 k->step ? 0.0 : 1.0, g, d, &e)))
+            goto done;
+        for (r = 0; r < k->n; r++) {
+            const double *y = &MAT_AT(k->Y, r, 0);
+            spm_ptr t, end = T->p[k->rows[r] + 1];
+            for (t = cur[r]; t < end && (size_t)T->j[t] < j1; t++) {
+                const double *v = V + (size_t)T->j[t] * d;
+                double tv = T->x[t], z = 0.0;
+                for (c = 0; c < d; c++)
+                    z += y[c] * v[c];
+                cross += tv * z, tsq += tv * tv;
+                if (dy)
+                    for (c = 0; c < d; c++)
+                        dy[r * d + c] -= 2.0 * s * tv * v[c];
+                if (g) {
+                    double *gv = g + ((size_t)T->j[t] - j) * d;
+                    for (c = 0; c < d; c++)
+                        gv[c] -= 2.0 * s * tv * y[c];
+                }
             }
+            cur[r] = t;
         }
+        if (k->step) /* the block's gradient is complete */
+            simec_opt_step(m, L->w_off + j * d, b * d, g, k->lr_t);
+    }
 done:
     k->cross[thread] = cross, k->tsq[thread] = tsq, k->rc[thread] = rc;
 }
@@ -214,7 +222,7 @@ static int out_gram(simec *m, const spm *T, const size_t *rows, size_t n, const 
                     double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
-    size_t d = L->in, out = L->out, r, c;
+    size_t d = L->in, out = L->out, r, c, per;
     int threads = out * d < GRAM_PAR ? 1 : par_threads(), used, t, rc = CORE_OK;
     const double *VV = G ? G->vv : NULL; /* a frozen layer's, computed once a fit */
     double quad = 0.0, *YG = core_malloc((n ? n : 1) * d * sizeof *YG), *buf;
@@ -225,15 +233,20 @@ static int out_gram(simec *m, const spm *T, const size_t *rows, size_t n, const 
     k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
     k.step = k.gV && G->gram_step;
     k.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
-    /* per thread: VV (d x d), dY (n x d); then Y^T Y */
-    buf = core_calloc((size_t)threads * (d * d + n * d) + d * d, sizeof *buf);
+    k.block = GRAM_BLOCK_PARAMS / d > 16 ? GRAM_BLOCK_PARAMS / d : 16;
+    /* per thread: VV (d x d), dY (n x d), the block's gradient (block x d)
+     * and n cursors; then Y^T Y */
+    per = d * d + n * d + (k.step ? k.block * d : 0) + n;
+    buf = core_calloc((size_t)threads * per + d * d, sizeof *buf);
     if (!YG || !buf) {
         core_free(YG), core_free(buf);
-        return core_err_nomem(e, "SimEc outputs", (double)threads * (double)(n + d) * (double)d * 8);
+        return core_err_nomem(e, "SimEc outputs", ((double)threads * (double)per + (double)(d * d)) * 8);
     }
     k.VV = VV ? NULL : buf;
     k.dy = dY ? buf + (size_t)threads * d * d : NULL;
-    k.YY = buf + (size_t)threads * (d * d + n * d);
+    k.gbuf = k.step ? buf + (size_t)threads * (d * d + n * d) : NULL;
+    k.cur = (spm_ptr *)(buf + (size_t)threads * (per - n));
+    k.YY = buf + (size_t)threads * per;
     if (k.gV && (rc = blas_gram("SimEc outputs", d, n, 1.0, Y->x, Y->ld, 0.0, (double *)k.YY, d, e)))
         goto done;
     if (threads > 1) {
