@@ -1,4 +1,6 @@
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "par.h"
@@ -36,8 +38,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* Runs jobs[0..n) on n threads (the calling one included) */
-static void launch(job *jobs, int n)
+/* Runs jobs[0..n) on n new threads (the calling one included) */
+static void launch_new(job *jobs, int n)
 {
     pthread_t tid[PAR_MAX];
     int t, started = 0;
@@ -52,6 +54,108 @@ static void launch(job *jobs, int n)
     run(&jobs[0]);
     for (t = 1; t <= started; t++)
         pthread_join(tid[t], NULL);
+}
+
+/* The pool: workers started at the first parallel loop that stay and wait
+ * for the next one. Starting a thread here costs about as much as a
+ * batch's share of the work it would do (tenths of a millisecond once its
+ * stack is faulted in again), and the training loops run one parallel
+ * pass a batch. One loop at a time uses the pool; a loop started while it
+ * is busy (a job's own loop, another thread's) starts threads of its own. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t go, done;
+    job *jobs;
+    int n;         /* jobs of the current loop; worker t runs jobs[t] */
+    unsigned gen;  /* bumped at each loop */
+    int pending;   /* workers still running the current loop */
+    int workers;   /* started so far: workers 1 .. workers */
+    unsigned born[PAR_MAX]; /* gen before the loop that started worker t: its first loop is the next */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, {0}};
+static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;
+
+static void *worker(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    unsigned seen;
+    pthread_mutex_lock(&pool.lock);
+    seen = pool.born[t];
+    for (;;) {
+        while (pool.gen == seen)
+            pthread_cond_wait(&pool.go, &pool.lock);
+        seen = pool.gen;
+        if (t < pool.n) {
+            job *j = &pool.jobs[t];
+            pthread_mutex_unlock(&pool.lock);
+            run(j);
+            pthread_mutex_lock(&pool.lock);
+            if (--pool.pending == 0)
+                pthread_cond_signal(&pool.done);
+        }
+    }
+    return NULL;
+}
+
+/* A forked child has none of the parent's workers */
+static void pool_after_fork(void)
+{
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.go, NULL);
+    pthread_cond_init(&pool.done, NULL);
+    pthread_mutex_init(&pool_use, NULL);
+    pool.workers = 0, pool.pending = 0, pool.n = 0;
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void register_atfork(void)
+{
+    pthread_atfork(NULL, NULL, pool_after_fork);
+}
+
+/* Runs jobs[0..n) on n threads (the calling one included) */
+static void launch(job *jobs, int n)
+{
+    int t, ready;
+    if (n < 2) {
+        if (n == 1)
+            run(&jobs[0]);
+        return;
+    }
+    if (pthread_mutex_trylock(&pool_use) != 0) {
+        launch_new(jobs, n);
+        return;
+    }
+    pthread_once(&atfork_once, register_atfork);
+    pthread_mutex_lock(&pool.lock);
+    if (pool.workers < n - 1) {
+        /* workers block every signal: a Ctrl-C reaches the thread that waits
+         * in read() or in the loop, never a sleeping worker */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        while (pool.workers < n - 1) {
+            pthread_t tid;
+            pool.born[pool.workers + 1] = pool.gen;
+            if (pthread_create(&tid, NULL, worker, (void *)(intptr_t)(pool.workers + 1)) != 0)
+                break;
+            pthread_detach(tid);
+            pool.workers++;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    ready = pool.workers + 1 < n ? pool.workers + 1 : n; /* jobs the pool's workers take */
+    pool.jobs = jobs, pool.n = ready, pool.pending = ready - 1, pool.gen++;
+    pthread_cond_broadcast(&pool.go);
+    pthread_mutex_unlock(&pool.lock);
+    /* jobs no worker could start for run here, in order */
+    for (t = ready; t < n; t++)
+        run(&jobs[t]);
+    run(&jobs[0]);
+    pthread_mutex_lock(&pool.lock);
+    while (pool.pending > 0)
+        pthread_cond_wait(&pool.done, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool_use);
 }
 
 int par_rows(const spm *A, par_fn fn, void *ctx)

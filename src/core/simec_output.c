@@ -222,9 +222,11 @@ static int out_gram(simec *m, const spm *T, const size_t *rows, size_t n, const 
                     double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
-    size_t d = L->in, out = L->out, r, c, per;
-    int threads = out * d < GRAM_PAR ? 1 : par_threads(), used, t, rc = CORE_OK;
+    size_t d = L->in, out = L->out, r, c, per, nnz;
     const double *VV = G ? G->vv : NULL; /* a frozen layer's, computed once a fit */
+    /* with a frozen layer's V^T V known, only the stored entries are left */
+    int threads = VV ? masked_threads(T, rows, n, &nnz) : out * d < GRAM_PAR ? 1 : par_threads(), used, t;
+    int rc = CORE_OK;
     double quad = 0.0, *YG = core_malloc((n ? n : 1) * d * sizeof *YG), *buf;
     gctx k;
     memset(&k, 0, sizeof k);
