@@ -215,14 +215,14 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, rowsum *work)
     int threads = S->ptr[S->n] < 100000 ? 1 : par_threads();
     o.S = S, o.e = b->e, o.ec = b->ec, o.back = 0;
     if (S->pos)
-        par_range(S->n, threads, reorder_rows, &o);
+        par_weighted(S->n, S->ptr, threads, reorder_rows, &o);
     p.S = S, p.e = S->pos ? b->ec : b->e, p.rs = work;
     p.prev = -2, p.gprev = NULL, p.g = NULL, p.next = 1;
     for (f = -1; f <= K; f++) {
         if (f < K)
             p.g = f < 0 ? NULL : O->Q + f * O->n;
         p.next = f < K;
-        par_range(S->n, threads, row_pass, &p);
+        par_weighted(S->n, S->ptr, threads, row_pass, &p);
         if (f == K)
             break;
         draw_columns(b, S, f, &p);
@@ -230,7 +230,7 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, rowsum *work)
     }
     o.back = 1;
     if (S->pos)
-        par_range(S->n, threads, reorder_rows, &o);
+        par_weighted(S->n, S->ptr, threads, reorder_rows, &o);
 }
 
 /* mean (mu != NULL) and precision of a group's prior given its n values

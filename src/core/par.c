@@ -70,7 +70,7 @@ static struct {
     unsigned gen;  /* bumped at each loop */
     int pending;   /* workers still running the current loop */
     int workers;   /* started so far: workers 1 .. workers */
-    unsigned born[PAR_MAX]; /* gen before the loop that started worker t: its first loop is the next */
+    unsigned born[PAR_MAX]; /* gen when worker t started: its first loop is the next */
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, {0}};
 static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;
 
@@ -158,25 +158,37 @@ static void launch(job *jobs, int n)
     pthread_mutex_unlock(&pool_use);
 }
 
-int par_rows(const spm *A, par_fn fn, void *ctx)
+int par_weighted(int64_t len, const spm_ptr *cum, int threads, par_fn fn, void *ctx)
 {
-    int t, n = par_threads();
+    int t, n = threads < 1 ? 1 : threads > PAR_MAX ? PAR_MAX : threads;
     job jobs[PAR_MAX];
-    int64_t nnz = SPM_NNZ(A), r = 0;
-    if (n > 1 && nnz < 100000)
-        n = 1; /* not worth a thread */
+    int64_t r = 0, total = len > 0 ? cum[len] - cum[0] : 0;
+    if ((int64_t)n > len)
+        n = len > 0 ? (int)len : 1;
     for (t = 0; t < n; t++) {
-        int64_t target = nnz / n * (t + 1), r1 = r;
+        /* the first row whose cumulative weight reaches thread t's share */
+        int64_t target = cum[0] + total / n * (t + 1), lo = r, hi = len;
         if (t == n - 1)
-            r1 = A->rows;
+            lo = len;
         else
-            while (r1 < A->rows && A->p[r1] < target)
-                r1++;
-        jobs[t].fn = fn, jobs[t].ctx = ctx, jobs[t].thread = t, jobs[t].r0 = r, jobs[t].r1 = r1;
-        r = r1;
+            while (lo < hi) {
+                int64_t mid = lo + (hi - lo) / 2;
+                if (cum[mid] < target)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+        jobs[t].fn = fn, jobs[t].ctx = ctx, jobs[t].thread = t, jobs[t].r0 = r, jobs[t].r1 = lo;
+        r = lo;
     }
     launch(jobs, n);
     return n;
+}
+
+int par_rows(const spm *A, par_fn fn, void *ctx)
+{
+    /* below 100,000 entries a thread is not worth it */
+    return par_weighted(A->rows, A->p, SPM_NNZ(A) < 100000 ? 1 : par_threads(), fn, ctx);
 }
 
 int par_range(int64_t len, int threads, par_fn fn, void *ctx)

@@ -11,6 +11,10 @@ typedef void (*par_fn)(void *ctx, int thread, int64_t r0, int64_t r1);
 int par_threads(void); /* SIMEC_THREADS, else the online processors (at most 16); read once */
 /* Runs fn over A's rows; returns the number of threads used. */
 int par_rows(const spm *A, par_fn fn, void *ctx);
+/* Runs fn over [0, len) cut so each of up to threads threads holds about
+ * the same weight, cum[r] being the weight of rows before r (cum[0..len],
+ * ascending: an spm's p, say); returns the number used. */
+int par_weighted(int64_t len, const spm_ptr *cum, int threads, par_fn fn, void *ctx);
 /* Runs fn over [0, len) cut into equal ranges on up to threads threads
  * (par_threads() is the usual choice); returns the number used. */
 int par_range(int64_t len, int threads, par_fn fn, void *ctx);

@@ -1,6 +1,7 @@
 /* The parallel loops: every range run once by the thread it was given to,
  * through the pool's many reuses, a growing thread count, loops started
- * from inside a job and from two threads at once, and in a forked child. */
+ * from inside a job and from two threads at once, and in a forked child;
+ * ranges cut by weight. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -135,6 +136,36 @@ static void test_fork(void)
     CHECK(loop_ok(2, 0));
 }
 
+/* weighted ranges: every row once, and each thread's weight within one
+ * row of an even share */
+static void test_weighted(void)
+{
+    static spm_ptr cum[LEN + 1];
+    int threads, r;
+    for (cum[0] = 0, r = 0; r < LEN; r++) /* a few heavy rows at the start, light ones after */
+        cum[r + 1] = cum[r] + (r < 10 ? 5000 : r % 3);
+    for (threads = 1; threads <= 5; threads++) {
+        loop *l = calloc(1, sizeof *l);
+        int used, t, ok;
+        if (!l)
+            return;
+        used = par_weighted(LEN, cum, threads, visit, l);
+        ok = used == threads && !l->bad;
+        for (r = 0; r < LEN; r++)
+            ok = ok && l->hits[r] == 1 && (r == 0 || l->owner[r] >= l->owner[r - 1]);
+        for (t = 0; t < used; t++) {
+            spm_ptr w = 0;
+            for (r = 0; r < LEN; r++)
+                w += l->owner[r] == t ? cum[r + 1] - cum[r] : 0;
+            ok = ok && w <= cum[LEN] / used + 5000;
+        }
+        if (!ok)
+            fprintf(stderr, "par_weighted with %d threads went wrong\n", threads);
+        CHECK(ok);
+        free(l);
+    }
+}
+
 int main(void)
 {
     alarm(120); /* a lost wake-up fails the suite rather than hanging it */
@@ -143,5 +174,6 @@ int main(void)
     RUN(test_nested);
     RUN(test_two_callers);
     RUN(test_fork);
+    RUN(test_weighted);
     return check_summary();
 }
