@@ -57,9 +57,8 @@ static void launch_new(job *jobs, int n)
 }
 
 /* The pool: workers started at the first parallel loop that stay and wait
- * for the next one. Starting a thread here costs about as much as a
- * batch's share of the work it would do (tenths of a millisecond once its
- * stack is faulted in again), and the training loops run one parallel
+ * for the next one. Starting a thread costs about as much as a batch's
+ * share of the work it would do, and the training loops run one parallel
  * pass a batch. One loop at a time uses the pool; a loop started while it
  * is busy (a job's own loop, another thread's) starts threads of its own. */
 static struct {

@@ -145,6 +145,11 @@ send q
 line "help(m, {all = true})"
 expect "help of a value lists its type's methods (all = true: no pager)" '^  matrix:totable\(\)$' 5
 
+# the SVD's products start the pool's threads, which stay and block every
+# signal (blocked here while they start): Ctrl-C must still reach the
+# thread that reads the line
+line "print('rank ' .. models.svd(R, 5).k)"
+expect "an SVD of R runs on the thread pool" '^rank 5$' 20
 send -l "half typed"
 send C-c
 sleep 0.5 # as a person would: the next line is typed after the new prompt
