@@ -157,13 +157,18 @@ static void launch(job *jobs, int n)
     pthread_mutex_unlock(&pool_use);
 }
 
+/* The threads a loop over len rows takes: 1 .. PAR_MAX, at most one a row */
+static int loop_threads(int threads, int64_t len)
+{
+    int n = threads < 1 ? 1 : threads > PAR_MAX ? PAR_MAX : threads;
+    return (int64_t)n > len ? (len > 0 ? (int)len : 1) : n;
+}
+
 int par_weighted(int64_t len, const spm_ptr *cum, int threads, par_fn fn, void *ctx)
 {
-    int t, n = threads < 1 ? 1 : threads > PAR_MAX ? PAR_MAX : threads;
+    int t, n = loop_threads(threads, len);
     job jobs[PAR_MAX];
     int64_t r = 0, total = len > 0 ? cum[len] - cum[0] : 0;
-    if ((int64_t)n > len)
-        n = len > 0 ? (int)len : 1;
     for (t = 0; t < n; t++) {
         /* the first row whose cumulative weight reaches thread t's share */
         int64_t target = cum[0] + total / n * (t + 1), lo = r, hi = len;
@@ -192,10 +197,8 @@ int par_rows(const spm *A, par_fn fn, void *ctx)
 
 int par_range(int64_t len, int threads, par_fn fn, void *ctx)
 {
-    int t, n = threads < 1 ? 1 : threads > PAR_MAX ? PAR_MAX : threads;
+    int t, n = loop_threads(threads, len);
     job jobs[PAR_MAX];
-    if ((int64_t)n > len)
-        n = len > 0 ? (int)len : 1;
     for (t = 0; t < n; t++) {
         jobs[t].fn = fn, jobs[t].ctx = ctx, jobs[t].thread = t;
         jobs[t].r0 = len / n * t;

@@ -21,15 +21,14 @@ double simec_opt_step_size(const simec_cfg *c, double t)
 }
 
 /* One optimiser step on theta[off .. off + len) with its gradient g[0 .. len).
- * The settings are read into locals and the arrays are restrict: a store to
- * theta could otherwise alias the settings' doubles, which kept the loops
- * scalar. */
-SIMEC_HOT void simec_opt_step(simec *m, size_t off, size_t len, const double *g_, double lr_t)
+ * The settings are read into locals and the arrays are restrict: otherwise
+ * a store to theta could alias the settings' doubles, and the compiler
+ * keeps the loops scalar. */
+SIMEC_HOT void simec_opt_step(simec *m, size_t off, size_t len, const double *restrict g, double lr_t)
 {
     const simec_cfg *c = &m->cfg;
     double *restrict p = m->theta + off;
     float *restrict m1 = m->m1 + off, *restrict m2 = m->m2 + off;
-    const double *restrict g = g_;
     const double b1 = c->beta1, b2 = c->beta2, eps = c->eps, mom = c->momentum, lr = c->lr;
     size_t i;
     switch (c->opt) {
