@@ -6,7 +6,7 @@
 void svd_opts_default(svd_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->method = SVD_ARPACK;
+    o->method = SVD_METHOD_AUTO;
     o->oversample = 10;
     o->power_iters = 5;
     o->want_vectors = 1;
@@ -17,7 +17,7 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
 {
     op a;
     size_t mn;
-    int rc;
+    int rc, method;
     memset(U, 0, sizeof *U);
     memset(s, 0, sizeof *s);
     memset(Vt, 0, sizeof *Vt);
@@ -45,7 +45,13 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
     memset(&a.T, 0, sizeof a.T);
     if (S && (rc = spm_transpose(&a.T, S, e)))
         return rc;
-    rc = o->method == SVD_RANDOMIZED ? svd_randomized(U, s, Vt, &a, k, o, e) : svd_arpack(U, s, Vt, &a, k, o, e);
+    method = o->method;
+    if (method == SVD_METHOD_AUTO) /* block passes pay where the matrix's passes dominate; on small
+                                      ones the block method's orthogonalisation does */
+        method = S && SPM_NNZ(S) >= SVD_SINGLE_NNZ ? SVD_LANCZOS : SVD_ARPACK;
+    rc = method == SVD_RANDOMIZED ? svd_randomized(U, s, Vt, &a, k, o, e)
+         : method == SVD_LANCZOS  ? svd_lanczos(U, s, Vt, &a, k, o, e)
+                                  : svd_arpack(U, s, Vt, &a, k, o, e);
     spm_free(&a.T);
     if (rc) {
         mat_release(U);

@@ -1,7 +1,8 @@
 /* Truncated SVD of a sparse or dense matrix: the k largest singular
- * triplets. Krylov: ARPACK's implicitly restarted Lanczos on A^T A (or
- * A A^T, whichever is smaller), as scipy's svds; randomized: Halko et al.
- * with power iterations. U is rows x k, s is k x 1 descending, Vt k x cols. */
+ * triplets. ARPACK's implicitly restarted Lanczos on A^T A (or A A^T,
+ * whichever is smaller), as scipy's svds; block Lanczos on the same
+ * operator, a block of vectors a pass over the matrix; randomized: Halko et
+ * al. with power iterations. U is rows x k, s is k x 1 descending, Vt k x cols. */
 #ifndef SIMEC_SVD_H
 #define SIMEC_SVD_H
 
@@ -10,10 +11,14 @@
 #include "spm.h"
 
 typedef struct svd_opts {
-    int method;        /* SVD_ARPACK or SVD_RANDOMIZED */
-    double tol;        /* ARPACK tolerance on eigenvalues (0: machine precision) */
+    int method;        /* SVD_ARPACK, SVD_RANDOMIZED, SVD_LANCZOS or SVD_METHOD_AUTO (the default):
+                          block Lanczos on sparse matrices of at least SVD_SINGLE_NNZ entries, else ARPACK */
+    double tol;        /* ARPACK: tolerance on eigenvalues (0: machine precision); block Lanczos: on the
+                          k largest Ritz pairs' residuals relative to their values (0: SVD_LANCZOS_TOL) */
     int maxiter;       /* ARPACK restarts (0: default) */
-    int ncv;           /* ARPACK Lanczos vectors (0: default) */
+    int ncv;           /* ARPACK Lanczos vectors (0: default); block Lanczos: the space's columns at
+                          most, in whole blocks (0: max(10 k, 8 block) + 2 block); then ARPACK */
+    int block;         /* block Lanczos: columns a block (0: SVD_BLOCK) */
     int oversample;    /* randomized: extra columns (default 10) */
     int power_iters;   /* randomized: Krylov blocks after the first (default 5) */
     uint32_t seed;
@@ -22,8 +27,11 @@ typedef struct svd_opts {
                           SVD_AUTO (the default): when it has at least SVD_SINGLE_NNZ entries */
 } svd_opts;
 
-enum { SVD_ARPACK, SVD_RANDOMIZED };
+enum { SVD_ARPACK, SVD_RANDOMIZED, SVD_LANCZOS, SVD_METHOD_AUTO };
 #define SVD_AUTO (-1)
+/* one full chunk of the float Gram pass (svd_op.c) */
+#define SVD_BLOCK 32
+#define SVD_LANCZOS_TOL 1e-8
 #define SVD_MAX_POWER 20
 #define SVD_SINGLE_NNZ ((int64_t)1 << 22)
 

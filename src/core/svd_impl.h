@@ -56,5 +56,6 @@ int svd_finish_vectors(const op *a, mat *U, mat *Vt, const double *vecs, size_t 
 
 int svd_arpack(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e);
 int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e);
+int svd_lanczos(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e);
 
 #endif

@@ -1,4 +1,6 @@
-/* The randomized method: block Krylov on the Gram operator. */
+/* Block Krylov methods on the Gram operator: the randomized method (a
+ * fixed number of wide blocks) and block Lanczos (narrow blocks until the
+ * k largest Ritz pairs converge, then a Rayleigh-Ritz step in double). */
 #include <math.h>
 #include <string.h>
 #include "alloc.h"
@@ -9,25 +11,34 @@
 
 /* X -= K K^T X twice (classical Gram-Schmidt with reorthogonalisation);
  * K is m x L with orthonormal columns, X is m x l contiguous; C (L x l, a
- * view) receives the coefficients K^T X of both passes. */
-static int project_out(const mat *K, mat *X, mat *C, core_err *e)
+ * view) receives the coefficients K^T X of both passes. The first pass
+ * runs over K's columns from first on: block Lanczos passes its last two
+ * blocks, where G's new block has all but rounding's share of its
+ * components, and the full second pass removes the rest (half the work of
+ * two full passes, which the randomized method's few blocks can afford). */
+static int project_out(const mat *K, mat *X, mat *C, size_t first, core_err *e)
 {
     mat P;
     size_t i, j;
     int pass, rc;
-    if ((rc = mat_init_uninit(&P, K->cols, X->cols, e)))
+    if ((rc = mat_init(&P, K->cols, X->cols, e)))
         return rc;
+    for (i = 0; i < C->rows; i++)
+        for (j = 0; j < C->cols; j++)
+            MAT_AT(C, i, j) = 0.0;
     for (pass = 0; pass < 2; pass++) {
-        if ((rc = blas_gemm("svd", BLAS_T, BLAS_N, K->cols, X->cols, K->rows, 1.0, K->x, K->ld, X->x, X->ld, 0.0, P.x,
-                            P.ld, e)) ||
-            (rc = blas_gemm("svd", BLAS_N, BLAS_N, X->rows, X->cols, K->cols, -1.0, K->x, K->ld, P.x, P.ld, 1.0, X->x,
-                            X->ld, e))) {
+        size_t f = pass ? 0 : first, n = K->cols - f;
+        const double *k0 = K->x + f;
+        if ((rc = blas_gemm("svd", BLAS_T, BLAS_N, n, X->cols, K->rows, 1.0, k0, K->ld, X->x, X->ld, 0.0,
+                            &MAT_AT(&P, f, 0), P.ld, e)) ||
+            (rc = blas_gemm("svd", BLAS_N, BLAS_N, X->rows, X->cols, n, -1.0, k0, K->ld, &MAT_AT(&P, f, 0), P.ld, 1.0,
+                            X->x, X->ld, e))) {
             mat_release(&P);
             return rc;
         }
-        for (i = 0; i < P.rows; i++)
+        for (i = f; i < P.rows; i++)
             for (j = 0; j < P.cols; j++)
-                MAT_AT(C, i, j) = (pass ? MAT_AT(C, i, j) : 0.0) + MAT_AT(&P, i, j);
+                MAT_AT(C, i, j) += MAT_AT(&P, i, j);
     }
     mat_release(&P);
     return CORE_OK;
@@ -41,8 +52,190 @@ static void put_cols(mat *D, const mat *X, size_t c0, size_t w)
         memcpy(&MAT_AT(D, i, c0), &MAT_AT(X, i, 0), w * sizeof(double));
 }
 
-/* Randomized block Krylov SVD (Halko, Martinsson & Tropp 2011; Musco &
- * Musco 2015) on the Gram operator G of the small side: the space
+/* v -= B (B^T v) for the n columns of B from c0 on (B row-major, m rows) */
+static int orth_vec(const mat *B, size_t c0, size_t n, double *v, double *tmp, core_err *e)
+{
+    int rc;
+    if (n == 0)
+        return CORE_OK;
+    if ((rc = blas_gemv("svd", BLAS_T, B->rows, n, 1.0, B->x + c0, B->ld, v, 0.0, tmp, e)))
+        return rc;
+    return blas_gemv("svd", BLAS_N, B->rows, n, -1.0, B->x + c0, B->ld, tmp, 1.0, v, e);
+}
+
+/* The next block Y (orthonormal) with Y R = X, when R's rank is short of
+ * its width: G maps the last block partly into the space already built.
+ * Rotates by R's SVD, R = P S W^T: Y P keeps X's directions first and
+ * S W^T is the new R; the directions whose singular value is at most
+ * thresh get R rows of zero and, in their place in Y (among its first wb
+ * columns), random vectors orthonormal to the space Kv and to Y's other
+ * columns, so the Krylov space goes on growing in directions it has not
+ * seen (a random start block has a share of every eigenvector). *rank:
+ * the directions kept. */
+static int deflate(mat *Y, mat *R, const mat *Kv, size_t wb, double thresh, rng *g, size_t *rank, core_err *e)
+{
+    mat P, S, Wt, T;
+    size_t r = R->rows, i, j, c;
+    double *v = NULL, *tmp = NULL;
+    int rc, pass;
+    *rank = r;
+    if ((rc = mat_svd(&P, &S, &Wt, R, 0, e)))
+        return rc;
+    for (j = 0; j < r && S.x[j] > thresh; j++)
+        ;
+    *rank = j;
+    if (j == r)
+        goto out;
+    if ((rc = mat_gemm(&T, Y, &P, e)))
+        goto out;
+    mat_release(Y);
+    *Y = T;
+    for (i = 0; i < r; i++)
+        for (c = 0; c < R->cols; c++)
+            MAT_AT(R, i, c) = i < *rank ? S.x[i] * MAT_AT(&Wt, i, c) : 0.0;
+    v = core_malloc(Y->rows * sizeof *v);
+    tmp = core_malloc((Kv->cols + Y->cols + 1) * sizeof *tmp);
+    if (!v || !tmp) {
+        rc = core_err_nomem(e, "svd", (double)(Y->rows + Kv->cols + Y->cols) * 8);
+        goto out;
+    }
+    for (j = *rank; j < wb; j++) {
+        double nrm = 0.0;
+        for (i = 0; i < Y->rows; i++)
+            v[i] = rng_normal(g);
+        for (pass = 0; pass < 2; pass++)
+            if ((rc = orth_vec(Kv, 0, Kv->cols, v, tmp, e)) || (rc = orth_vec(Y, 0, j, v, tmp, e)))
+                goto out;
+        for (i = 0; i < Y->rows; i++)
+            nrm += v[i] * v[i];
+        nrm = sqrt(nrm);
+        for (i = 0; i < Y->rows; i++)
+            MAT_AT(Y, i, j) = nrm > 0 ? v[i] / nrm : 0.0;
+    }
+out:
+    core_free(v);
+    core_free(tmp);
+    mat_release(&P), mat_release(&S), mat_release(&Wt);
+    return rc;
+}
+
+/* How the block Krylov space grows and stops */
+typedef struct plan {
+    size_t l;      /* block width */
+    size_t nb;     /* blocks at most */
+    size_t Lmax;   /* columns at most */
+    double tol;    /* 0: all nb blocks; else stop once every Ritz residual of the k largest is at most tol theta */
+    int refine;    /* Rayleigh-Ritz on the k Ritz vectors with double products */
+    int *unconverged; /* set when tol > 0 and the space fills first (then no results) */
+} plan;
+
+/* The Ritz values of H = Hf[0:col, 0:col] (symmetrised): w ascending, W
+ * the eigenvectors as columns */
+static int ritz(mat *w, mat *W, const mat *Hf, size_t col, core_err *e)
+{
+    mat Hv, H;
+    size_t i, j;
+    int rc;
+    mat_view(&Hv, Hf, 0, 0, col, col);
+    rc = mat_copy(&H, &Hv, e);
+    mat_release(&Hv);
+    if (rc)
+        return rc;
+    for (i = 0; i < col; i++)
+        for (j = i + 1; j < col; j++)
+            MAT_AT(&H, i, j) = MAT_AT(&H, j, i) = 0.5 * (MAT_AT(&H, i, j) + MAT_AT(&H, j, i));
+    rc = mat_eigh(w, W, &H, e);
+    mat_release(&H);
+    return rc;
+}
+
+/* Whether the k largest Ritz pairs of the space K[:, 0:col] have
+ * converged: each residual at most sqrt(tol) of its value, and each value
+ * within tol (relative) of one of G's eigenvalues. G K = K H + X e_last^T
+ * with X = Q R the part of G's last block outside the space, so pair i's
+ * residual is r = |R W[prev:col, i]|, and its value is within r^2 / d of
+ * an eigenvalue, d its distance to the rest of the spectrum (Parlett, The
+ * Symmetric Eigenvalue Problem, 11.7): d is taken to the largest Ritz value
+ * outside the k, which sits below its eigenvalue. Pairs within the k mix
+ * freely; their values stay as accurate. */
+static int converged(const mat *Hf, size_t col, size_t prev, const mat *R, size_t k, double tol, int *done,
+                     core_err *e)
+{
+    mat w, W;
+    size_t i, j, c, lw = col - prev;
+    int rc = ritz(&w, &W, Hf, col, e);
+    double top, below;
+    *done = 0;
+    if (rc)
+        return rc;
+    top = w.x[col - 1], below = w.x[col - 1 - k];
+    *done = 1;
+    for (i = 0; i < k && *done; i++) {
+        size_t v = col - 1 - i;
+        double theta = w.x[v], r2 = 0.0, d = theta - below;
+        for (j = 0; j < R->rows; j++) {
+            double acc = 0.0;
+            for (c = 0; c < lw; c++) /* R: triangular, or general after deflate */
+                acc += MAT_AT(R, j, c) * MAT_AT(&W, prev + c, v);
+            r2 += acc * acc;
+        }
+        /* values below a millionth of the largest singular value need no relative accuracy */
+        theta = fmax(theta, 1e-12 * top);
+        *done = sqrt(r2) <= sqrt(tol) * theta && (r2 <= tol * theta * d || sqrt(r2) <= tol * theta);
+    }
+    mat_release(&w), mat_release(&W);
+    return CORE_OK;
+}
+
+/* Rayleigh-Ritz on the space of Left (m x k, orthonormal columns) with
+ * double products: Z = A^T Left (or A Left), whose Gram matrix Z^T Z is
+ * Left^T G Left; its eigenpairs rotate Left and Z. The float Gram pass
+ * leaves its rounding in H's entries (about 3e-7 relative in the values);
+ * this step leaves only the space's own error. Left and Z are rotated in
+ * place; s gets the values, descending. */
+static int rayleigh_ritz(const op *a, int small_rows, mat *Left, mat *Z, mat *s, int rotate, core_err *e)
+{
+    size_t k = Left->cols, i, j;
+    mat C, w, W, T;
+    int rc = small_rows ? svd_op_blockT(a, Z, Left, e) : svd_op_block(a, Z, Left, e);
+    if (rc)
+        return rc;
+    if ((rc = mat_init_uninit(&C, k, k, e)))
+        return rc;
+    rc = blas_gemm("svd", BLAS_T, BLAS_N, k, k, Z->rows, 1.0, Z->x, Z->ld, Z->x, Z->ld, 0.0, C.x, C.ld, e);
+    if (!rc) {
+        for (i = 0; i < k; i++)
+            for (j = i + 1; j < k; j++)
+                MAT_AT(&C, i, j) = MAT_AT(&C, j, i) = 0.5 * (MAT_AT(&C, i, j) + MAT_AT(&C, j, i));
+        rc = mat_eigh(&w, &W, &C, e);
+    }
+    mat_release(&C);
+    if (rc)
+        return rc;
+    /* descending: reverse W's columns */
+    for (i = 0; i < k; i++)
+        for (j = 0; j < k / 2; j++) {
+            double t = MAT_AT(&W, i, j);
+            MAT_AT(&W, i, j) = MAT_AT(&W, i, k - 1 - j);
+            MAT_AT(&W, i, k - 1 - j) = t;
+        }
+    if (!(rc = mat_init(s, k, 1, e)))
+        for (j = 0; j < k; j++)
+            s->x[j] = sqrt(w.x[k - 1 - j] > 0 ? w.x[k - 1 - j] : 0.0);
+    if (!rc && rotate && !(rc = mat_gemm(&T, Left, &W, e))) {
+        mat_release(Left);
+        *Left = T;
+        if (!(rc = mat_gemm(&T, Z, &W, e))) {
+            mat_release(Z);
+            *Z = T;
+        }
+    }
+    mat_release(&w), mat_release(&W);
+    return rc;
+}
+
+/* Block Krylov SVD on the Gram operator G of the small side (Halko,
+ * Martinsson & Tropp 2011; Musco & Musco 2015; block Lanczos): the space
  * K = [Q0, G Q0, ..., G^q Q0] from a Gaussian Q0 (m x l), each block
  * orthogonalised against the earlier ones, then Rayleigh-Ritz with
  * H = K^T G K, whose eigenvalues are the squared singular values. H needs
@@ -50,25 +243,21 @@ static void put_cols(mat *D, const mat *X, size_t c0, size_t w)
  * block column j is the projection coefficients C_j over the factor R_{j+1}
  * of the next block's QR (block Lanczos, with full reorthogonalisation).
  * The other side's vectors cost one more product, only when wanted. */
-int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e)
+static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const plan *pl, const svd_opts *o,
+                        core_err *e)
 {
     gram_op g;
-    int small_rows = a->rows <= a->cols, rc, blas_previous = 0;
-    size_t m = small_rows ? a->rows : a->cols, l = k + (size_t)(o->oversample > 0 ? o->oversample : 0);
-    size_t nb, b, L, Lmax, col, prev = 0, i, j, threads = (size_t)par_threads();
-    mat K, X, Y, R, Kv, Hf, Hv, H, w, W, Wk, Left, Vk;
+    int small_rows = a->rows <= a->cols, rc, blas_previous = 0, done = 0;
+    size_t m = small_rows ? a->rows : a->cols, l = pl->l;
+    size_t nb = pl->nb, b = 0, L, Lmax = pl->Lmax, col = 0, prev = 0, i, j, threads = (size_t)par_threads();
+    mat K, X, Y, R, Kv, Hf, Hv, w, W, Wk, Left, Vk;
     rng r;
     double scale = 0.0;
-    l = (l + 7) & ~(size_t)7; /* whole 32-byte float rows in the Gram pass */
-    if (l > m)
-        l = m;
-    nb = (size_t)o->power_iters + 1;
-    Lmax = nb > m / l ? m : nb * l;
     memset(&g, 0, sizeof g);
-    memset(&K, 0, sizeof K), memset(&Hf, 0, sizeof Hf), memset(&H, 0, sizeof H);
+    memset(&K, 0, sizeof K), memset(&Hf, 0, sizeof Hf);
     memset(&w, 0, sizeof w), memset(&W, 0, sizeof W), memset(&Wk, 0, sizeof Wk);
     memset(&X, 0, sizeof X), memset(&Y, 0, sizeof Y), memset(&R, 0, sizeof R);
-    memset(&Kv, 0, sizeof Kv), memset(&Hv, 0, sizeof Hv);
+    memset(&Kv, 0, sizeof Kv), memset(&Hv, 0, sizeof Hv), memset(&Left, 0, sizeof Left), memset(&Vk, 0, sizeof Vk);
     g.a = a, g.small_rows = small_rows;
     if (a->S) {
         g.gm = small_rows ? &a->T : a->S;
@@ -96,21 +285,39 @@ int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opt
     for (b = 0, col = 0;;) {
         /* X holds the next block, projected off the earlier ones; scale is
          * its size before the projection. The last block may be narrower
-         * (wb columns) when the space reaches m: the first wb columns of
+         * (wb columns) when the space reaches Lmax: the first wb columns of
          * its QR, whose coefficients are then the first wb rows of R. */
         size_t wb = Lmax - col < l ? Lmax - col : l;
         if ((rc = mat_qr(&Y, &R, &X, e)))
             goto done;
         mat_release(&X);
-        for (j = 0; j < wb; j++) /* G's range is exhausted: the blocks so far span it */
-            if (!(fabs(MAT_AT(&R, j, j)) > 1e-10 * scale))
+        if (b > 0) {
+            size_t rank;
+            mat_view(&Kv, &K, 0, 0, m, col);
+            rc = deflate(&Y, &R, &Kv, wb, 1e-10 * scale, &r, &rank, e);
+            mat_release(&Kv);
+            if (rc)
+                goto done;
+            /* G maps the space into itself, which then holds G's whole
+             * range (the start block has a share of every eigenvector):
+             * its Ritz values are exact */
+            if (rank == 0 && col >= k) {
+                done = 1;
                 break;
-        if (j < wb && b > 0)
+            }
+        }
+        if (pl->tol > 0 && col >= k + l) {
+            if ((rc = converged(&Hf, col, prev, &R, k, pl->tol, &done, e)))
+                goto done;
+            if (done)
+                break;
+        }
+        if (wb == 0) /* the space is full */
             break;
         if (b > 0) {
             mat view;
-            mat_view(&Hv, &Hf, col, prev, wb, l);
-            mat_view(&view, &R, 0, 0, wb, l);
+            mat_view(&Hv, &Hf, col, prev, wb, col - prev);
+            mat_view(&view, &R, 0, 0, wb, col - prev);
             mat_assign(&Hv, &view);
             mat_release(&Hv), mat_release(&view);
         }
@@ -120,7 +327,7 @@ int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opt
             rc = core_err_set(e, CORE_EINTR, "interrupted!");
             goto done;
         }
-        if (wb < l) { /* the block alone, contiguous */
+        if (wb < Y.cols) { /* the block alone, contiguous */
             mat_view(&Kv, &K, 0, col, m, wb);
             mat_release(&Y);
             rc = mat_copy(&Y, &Kv, e);
@@ -137,13 +344,15 @@ int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opt
         prev = col, col += wb, b++;
         mat_view(&Kv, &K, 0, 0, m, col);
         mat_view(&Hv, &Hf, 0, prev, col, wb);
-        if (b == nb || col == Lmax) { /* the last block: its coefficients only */
+        /* the randomized method's last block: its coefficients only (block
+         * Lanczos goes on to its residual's QR, which tells whether it converged) */
+        if (pl->tol == 0 && (col == Lmax || b == nb)) {
             if ((rc = blas_gemm("svd", BLAS_T, BLAS_N, Kv.cols, wb, m, 1.0, Kv.x, Kv.ld, X.x, X.ld, 0.0, Hv.x, Hv.ld,
                                 e)))
                 goto done;
             break;
         }
-        rc = project_out(&Kv, &X, &Hv, e);
+        rc = project_out(&Kv, &X, &Hv, pl->tol > 0 && prev > l ? prev - l : 0, e);
         mat_release(&Kv), mat_release(&Hv);
         if (rc)
             goto done;
@@ -152,17 +361,11 @@ int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opt
     mat_release(&X), mat_release(&Y), mat_release(&R);
     blas_threads_restore(blas_previous), blas_previous = 0;
     L = col;
-    /* symmetrised: the eigenvalues of H are the Ritz values */
-    mat_view(&Hv, &Hf, 0, 0, L, L);
-    rc = mat_copy(&H, &Hv, e);
-    mat_release(&Hv);
-    if (rc)
+    if (pl->tol > 0 && !done && L < m) { /* the space filled first */
+        *pl->unconverged = 1;
         goto done;
-    mat_view(&Kv, &K, 0, 0, m, L);
-    for (i = 0; i < L; i++)
-        for (j = i + 1; j < L; j++)
-            MAT_AT(&H, i, j) = MAT_AT(&H, j, i) = 0.5 * (MAT_AT(&H, i, j) + MAT_AT(&H, j, i));
-    if ((rc = mat_eigh(&w, &W, &H, e)))
+    }
+    if ((rc = ritz(&w, &W, &Hf, L, e)))
         goto done;
     /* the k largest eigenpairs, descending */
     if ((rc = mat_init(s, k, 1, e)) || (rc = mat_init(&Wk, L, k, e)))
@@ -173,33 +376,35 @@ int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opt
         for (i = 0; i < L; i++)
             MAT_AT(&Wk, i, j) = MAT_AT(&W, i, L - 1 - j);
     }
-    if (o->want_vectors) {
-        /* small side: K Wk; big side: A^T (K Wk) / s (or A (K Wk) / s) */
-        if ((rc = mat_gemm(&Left, &Kv, &Wk, e)))
-            goto done;
+    if (!o->want_vectors && !pl->refine)
+        goto done;
+    /* small side: K Wk; big side: A^T (K Wk) / s (or A (K Wk) / s) */
+    mat_view(&Kv, &K, 0, 0, m, L);
+    if ((rc = mat_gemm(&Left, &Kv, &Wk, e)))
+        goto done;
+    if (pl->refine) {
+        mat_release(s);
+        rc = rayleigh_ritz(a, small_rows, &Left, &Vk, s, o->want_vectors, e);
+    } else
         rc = small_rows ? svd_op_blockT(a, &Vk, &Left, e) : svd_op_block(a, &Vk, &Left, e);
-        if (rc) {
-            mat_release(&Left);
-            goto done;
-        }
-        for (i = 0; i < Vk.rows; i++)
-            for (j = 0; j < k; j++)
-                MAT_AT(&Vk, i, j) = s->x[j] > 0 ? MAT_AT(&Vk, i, j) / s->x[j] : 0.0;
-        if (small_rows) {
-            *U = Left;
-            rc = mat_transpose(Vt, &Vk, e);
-        } else {
-            *U = Vk;
-            memset(&Vk, 0, sizeof Vk);
-            rc = mat_transpose(Vt, &Left, e);
-            mat_release(&Left);
-        }
-        mat_release(&Vk);
+    if (rc || !o->want_vectors)
+        goto done;
+    for (i = 0; i < Vk.rows; i++)
+        for (j = 0; j < k; j++)
+            MAT_AT(&Vk, i, j) = s->x[j] > 0 ? MAT_AT(&Vk, i, j) / s->x[j] : 0.0;
+    if (small_rows) {
+        *U = Left;
+        memset(&Left, 0, sizeof Left);
+        rc = mat_transpose(Vt, &Vk, e);
+    } else {
+        *U = Vk;
+        memset(&Vk, 0, sizeof Vk);
+        rc = mat_transpose(Vt, &Left, e);
     }
 done:
     blas_threads_restore(blas_previous);
-    mat_release(&X), mat_release(&Y), mat_release(&R), mat_release(&K), mat_release(&Hf), mat_release(&H);
-    mat_release(&Kv), mat_release(&Hv);
+    mat_release(&X), mat_release(&Y), mat_release(&R), mat_release(&K), mat_release(&Hf);
+    mat_release(&Kv), mat_release(&Hv), mat_release(&Left), mat_release(&Vk);
     mat_release(&w), mat_release(&W), mat_release(&Wk);
     core_free(g.cm.j);
     core_free(g.cm.x);
@@ -207,4 +412,53 @@ done:
     core_free(g.z);
     core_free(g.xf);
     return rc;
+}
+
+/* The randomized method: blocks of k + oversample columns (rounded up to
+ * whole 32-byte float rows in the Gram pass), power_iters + 1 of them. */
+int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e)
+{
+    plan pl;
+    size_t m = a->rows <= a->cols ? a->rows : a->cols;
+    pl.l = (k + (size_t)(o->oversample > 0 ? o->oversample : 0) + 7) & ~(size_t)7;
+    if (pl.l > m)
+        pl.l = m;
+    pl.nb = (size_t)o->power_iters + 1;
+    pl.Lmax = pl.nb > m / pl.l ? m : pl.nb * pl.l;
+    pl.tol = 0.0, pl.refine = 0, pl.unconverged = NULL;
+    return block_krylov(U, s, Vt, a, k, &pl, o, e);
+}
+
+/* Block Lanczos: blocks of o->block columns until the k largest Ritz pairs
+ * converge (o->tol). A space that fills (o->ncv columns) first leaves the
+ * problem to ARPACK, whose restarts need no more room: slower, never wrong. */
+int svd_lanczos(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *o, core_err *e)
+{
+    plan pl;
+    int unconverged = 0, rc;
+    size_t m = a->rows <= a->cols ? a->rows : a->cols;
+    pl.l = o->block > 0 ? (size_t)o->block : SVD_BLOCK;
+    if (pl.l > m)
+        pl.l = m;
+    pl.Lmax = o->ncv > 0 ? (size_t)o->ncv : (10 * k > 8 * pl.l ? 10 * k : 8 * pl.l) + 2 * pl.l;
+    /* whole blocks: a narrower last one would leave the rest of its QR out
+     * of the space, and out of the residuals the stopping test reads
+     * (a space of all m columns is exact whatever its last block) */
+    if (pl.Lmax < k + pl.l && pl.Lmax < m)
+        return core_err_set(e, CORE_EINVAL, "svd: ncv = %zu must be at least k + block = %zu", pl.Lmax, k + pl.l);
+    if (pl.Lmax >= m)
+        pl.Lmax = m;
+    else
+        pl.Lmax -= pl.Lmax % pl.l;
+    pl.nb = (pl.Lmax + pl.l - 1) / pl.l;
+    pl.tol = o->tol > 0 ? o->tol : SVD_LANCZOS_TOL;
+    pl.refine = 1, pl.unconverged = &unconverged;
+    rc = block_krylov(U, s, Vt, a, k, &pl, o, e);
+    if (rc || !unconverged)
+        return rc;
+    {
+        svd_opts ao = *o;
+        ao.method = SVD_ARPACK, ao.tol = 0.0, ao.ncv = 0;
+        return svd_arpack(U, s, Vt, a, k, &ao, e);
+    }
 }

@@ -5,7 +5,7 @@
 
 static void svd_options(lua_State *L, int t, svd_opts *o)
 {
-    static const char *const methods[] = {"arpack", "randomized", NULL}; /* SVD_ARPACK, SVD_RANDOMIZED */
+    static const char *const methods[] = {"arpack", "randomized", "lanczos", "auto", NULL}; /* the enum's order */
     static const char *const precisions[] = {"double", "single", "auto", NULL};
     int p;
     svd_opts_default(o);
@@ -16,6 +16,7 @@ static void svd_options(lua_State *L, int t, svd_opts *o)
     o->seed = (uint32_t)bind_optint(L, t, "seed", o->seed, 0, 0xffffffffLL, "svd");
     o->maxiter = (int)bind_optint(L, t, "maxiter", o->maxiter, 0, INT_MAX, "svd");
     o->ncv = (int)bind_optint(L, t, "ncv", o->ncv, 0, INT_MAX, "svd");
+    o->block = (int)bind_optint(L, t, "block", o->block, 0, INT_MAX, "svd");
     o->oversample = (int)bind_optint(L, t, "oversample", o->oversample, 0, INT_MAX, "svd");
     o->power_iters = (int)bind_optint(L, t, "power_iters", o->power_iters, 0, SVD_MAX_POWER, "svd");
     p = bind_optname(L, t, "precision", precisions, o->single == SVD_AUTO ? 2 : o->single, "svd");
@@ -52,9 +53,12 @@ static const luaL_Reg svd_funcs[] = {{"truncated", svd_truncated_l}, {"values", 
 
 static const char *const svd_help[] = {
     "svd", "Truncated singular value decompositions of sparse or dense matrices.",
-    "svd.truncated(A, k [, opts])", "U (rows x k), s (k x 1, descending) and Vt (k x cols). opts.method = \"arpack\" "
-    "(default; implicitly restarted Lanczos as scipy's svds; tol, ncv, maxiter, seed) or \"randomized\" (block "
-    "Krylov on the Gram operator; oversample 10, power_iters 5, precision \"auto\" | \"single\" | \"double\", seed).",
+    "svd.truncated(A, k [, opts])", "U (rows x k), s (k x 1, descending) and Vt (k x cols). opts.method = \"auto\" "
+    "(default: \"lanczos\" on sparse matrices of at least 2^22 entries, else \"arpack\"), \"arpack\" (implicitly "
+    "restarted Lanczos as scipy's svds; tol, ncv, maxiter, seed), \"lanczos\" (block Lanczos on the Gram operator, "
+    "a block of vectors a pass over A, until the k values are within tol (1e-8) relative; block 32, ncv max(10 k, 8 block) + 2 block, "
+    "then ARPACK) or \"randomized\" (block Krylov on the Gram operator; oversample 10, power_iters 5); precision "
+    "\"auto\" | \"single\" | \"double\", seed.",
     "svd.values(A, k [, opts])", "The k largest singular values only (k x 1), options as svd.truncated.",
     NULL};
 

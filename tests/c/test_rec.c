@@ -212,6 +212,17 @@ static void test_svd(void)
     mat_release(&U), mat_release(&s), mat_release(&Vt);
     CHECK(svd_truncated(&U, &s, &Vt, &R, NULL, 45, &o, &e) == CORE_EINVAL);
     CHECK_MSG(e, "k must be between 1 and min(rows, cols) - 1 = 44, got 45");
+    /* block Lanczos on the float pass (single forced), sparse and dense */
+    svd_opts_default(&o);
+    o.method = SVD_LANCZOS, o.single = 1, o.block = 8;
+    CHECK(svd_truncated(&U, &s, &Vt, &R, NULL, 7, &o, &e) == CORE_OK);
+    for (i = 0; i < 7; i++)
+        CHECK_NEAR(s.x[i] / Sf.x[i], 1.0, 1e-8);
+    mat_release(&U), mat_release(&s), mat_release(&Vt);
+    CHECK(svd_truncated(&U, &s, &Vt, NULL, &D, 7, &o, &e) == CORE_OK);
+    for (i = 0; i < 7; i++)
+        CHECK_NEAR(s.x[i] / Sf.x[i], 1.0, 1e-8);
+    mat_release(&U), mat_release(&s), mat_release(&Vt);
     spm_free(&R);
     mat_release(&D), mat_release(&Uf), mat_release(&Sf), mat_release(&Vf);
 }
@@ -303,7 +314,7 @@ static void test_oom_sweep(void)
     for (i = 0; i < 40; i++) cmap[i] = i % 3 ? i - i / 3 - 1 : -1;
     svd_opts_default(&o);
     base = core_mem_in_use();
-    for (which = 0; which < 4; which++) {
+    for (which = 0; which < 5; which++) {
         long n;
         for (n = 1; n < 200; n++) {
             int rc;
@@ -312,12 +323,16 @@ static void test_oom_sweep(void)
             case 0: rc = rec_split(&tr, &te, &R, rmap, 30, cmap, 26, NULL, NULL); break;
             case 1: rc = svd_truncated(&U, &s, &Vt, &R, NULL, 4, &o, NULL); break;
             case 2: o.method = SVD_RANDOMIZED; rc = svd_truncated(&U, &s, &Vt, &R, NULL, 4, &o, NULL); break;
+            case 3: /* block Lanczos: the float pass, blocks of 8 and a deflated block (rank < 30) */
+                o.method = SVD_LANCZOS, o.single = 1, o.block = 8;
+                rc = svd_truncated(&U, &s, &Vt, &R, NULL, 4, &o, NULL);
+                break;
             default: rc = ridge_fit(&W, &b, NULL, &D, &D, 1.0, 1, RIDGE_AUTO, NULL, NULL);
             }
             core_alloc_fail_after(0);
             if (rc == CORE_OK) {
                 if (which == 0) spm_free(&tr), spm_free(&te);
-                else if (which < 3) mat_release(&U), mat_release(&s), mat_release(&Vt);
+                else if (which < 4) mat_release(&U), mat_release(&s), mat_release(&Vt);
                 else mat_release(&W), mat_release(&b);
                 break;
             }

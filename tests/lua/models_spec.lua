@@ -26,11 +26,58 @@ case("svd.truncated matches LAPACK's dense SVD (sparse and dense input, both met
   for i = 1, 5 do near(v:get(i), S:get(i), 1e-8) end
 end)
 
+case("block Lanczos matches LAPACK's dense SVD on every path", function()
+  local ds = data.synthetic{items = 150, users = 90, ratings = 4000, seed = 7}
+  local R = ds.ratings
+  local Rd = R:dense()
+  local _, S = Rd:svd()
+  local function agree(A, k, o, tol)
+    local U, s, Vt = svd.truncated(A, k, o)
+    local Ad = sparse.is(A) and A:dense() or A
+    for i = 1, k do near(s:get(i), S:get(i), tol * S:get(1)) end
+    check((Ad * Vt:t() - U:mul(s:t())):norm() / s:get(1) < 1e-5) -- residuals within sqrt(tol) of the values
+    check((U:t() * U - matrix.eye(k)):norm() < 1e-8)
+    check((Vt * Vt:t() - matrix.eye(k)):norm() < 1e-8)
+  end
+  -- sparse either way round, dense, the float pass (full 32-wide chunks and
+  -- a narrower block), a block of one, and k from 1 to the whole small side
+  for _, prec in ipairs{"double", "single"} do
+    for _, A in ipairs{R, R:t()} do
+      for _, k in ipairs{1, 12, 60, 89} do agree(A, k, {method = "lanczos", precision = prec}, 1e-8) end
+      agree(A, 12, {method = "lanczos", precision = prec, block = 5}, 1e-8)
+    end
+  end
+  agree(Rd, 12, {method = "lanczos"}, 1e-8)
+  agree(Rd:t(), 12, {method = "lanczos", block = 1}, 1e-8)
+  -- a space that fills before the values converge hands over to ARPACK: its values exactly
+  local a = svd.values(R, 40, {method = "arpack"})
+  local f = svd.values(R, 40, {method = "lanczos", ncv = 80, tol = 1e-300})
+  for i = 1, 40 do eq(f:get(i), a:get(i)) end
+  -- "auto" is ARPACK below 2^22 entries: the same values to the last bit
+  local au, a12 = svd.values(R, 12), svd.values(R, 12, {method = "arpack"})
+  for i = 1, 12 do eq(au:get(i), a12:get(i)) end
+end)
+
+case("block methods on a matrix of lower rank than k", function()
+  -- rank 8, k 20: G maps the second block into the first one's span
+  -- (the randomized method stopped there and returned wrong values)
+  local L = matrix.randn(200, 8, 1) * matrix.randn(8, 120, 2)
+  local _, S = L:svd()
+  for _, o in ipairs{{method = "lanczos"}, {method = "lanczos", block = 4}, {method = "randomized"}} do
+    local s = svd.values(L, 20, o)
+    for i = 1, 20 do near(s:get(i), S:get(i), 1e-6 * S:get(1)) end
+  end
+end)
+
 case("svd errors", function()
   local R = data.synthetic{items = 20, users = 30, ratings = 200, seed = 1}.ratings
   checkerr("svd: k must be between 1 and min(rows, cols) - 1 = 19, got 20", svd.truncated, R, 20)
   checkerr("svd: k must be between 1 and min(rows, cols) - 1 = 19, got 0", svd.truncated, R, 0)
-  checkerr("svd: unknown method 'lanczos' (valid: arpack, randomized)", svd.truncated, R, 3, {method = "lanczos"})
+  checkerr("svd: unknown method 'krylov' (valid: arpack, randomized, lanczos, auto)", svd.truncated, R, 3,
+           {method = "krylov"})
+  checkerr("svd: ncv = 10 must be at least k + block = 11", svd.truncated, R, 3,
+           {method = "lanczos", ncv = 10, block = 8})
+  checkerr("svd: block must be an integer in 0..2147483647, got -1", svd.truncated, R, 3, {block = -1})
   checkerr("sparse or matrix expected, got table", svd.truncated, {}, 3)
   checkerr("svd: unknown precision 'half' (valid: double, single, auto)", svd.truncated, R, 3,
            {precision = "half"})
@@ -39,7 +86,8 @@ case("svd errors", function()
   checkerr("svd: tol must be a non-negative number, got -1", svd.truncated, R, 3, {tol = -1})
   checkerr("svd: ncv must be an integer in 0..2147483647, got 2.5", svd.truncated, R, 3, {ncv = 2.5})
   checkerr("svd: seed must be an integer in 0..4294967295, got -1", svd.truncated, R, 3, {seed = -1})
-  checkerr("svd: method must be a name (valid: arpack, randomized), got 1", svd.truncated, R, 3, {method = 1})
+  checkerr("svd: method must be a name (valid: arpack, randomized, lanczos, auto), got 1", svd.truncated, R, 3,
+           {method = 1})
   -- single precision in the Gram pass stays close to double
   local sd, ss = svd.values(R, 5, {precision = "double"}), svd.values(R, 5, {precision = "single"})
   for i = 1, 5 do near(ss:get(i), sd:get(i), 1e-6) end
