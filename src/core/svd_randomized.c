@@ -63,6 +63,74 @@ static int orth_vec(const mat *B, size_t c0, size_t n, double *v, double *tmp, c
     return blas_gemv("svd", BLAS_N, B->rows, n, -1.0, B->x + c0, B->ld, tmp, 1.0, v, e);
 }
 
+/* One Cholesky QR: R = chol(X^T X)^T, Y = X R^-1, through R's inverse
+ * (b x b: small beside X). CORE_ENUMERIC when X^T X is not numerically
+ * positive definite. */
+static int chol_qr(mat *Y, mat *R, const mat *X, core_err *e)
+{
+    size_t b = X->cols, i, j;
+    mat G, Lf, Li;
+    int rc;
+    memset(Y, 0, sizeof *Y), memset(R, 0, sizeof *R);
+    if ((rc = mat_init_uninit(&G, b, b, e)))
+        return rc;
+    rc = blas_gram("svd", b, X->rows, 1.0, X->x, X->ld, 0.0, G.x, G.ld, e);
+    if (!rc)
+        rc = mat_cholesky(&Lf, &G, NULL);
+    mat_release(&G);
+    if (rc)
+        return CORE_ENUMERIC;
+    if ((rc = mat_init(&Li, b, b, e)) || (rc = mat_transpose(R, &Lf, e))) {
+        mat_release(&Lf), mat_release(&Li);
+        return rc;
+    }
+    for (i = 0; i < b; i++)
+        MAT_AT(&Li, i, i) = 1.0;
+    rc = blas_trsm_lower("svd", BLAS_N, b, b, Lf.x, Lf.ld, Li.x, Li.ld, e);
+    mat_release(&Lf);
+    for (i = 0; i < b && !rc; i++)
+        for (j = 0; j < b; j++)
+            if (!isfinite(MAT_AT(&Li, i, j)))
+                rc = CORE_ENUMERIC;
+    if (!rc && !(rc = mat_init_uninit(Y, X->rows, b, e)))
+        rc = blas_gemm("svd", BLAS_N, BLAS_T, X->rows, b, b, 1.0, X->x, X->ld, Li.x, Li.ld, 0.0, Y->x, Y->ld, e);
+    mat_release(&Li);
+    if (rc)
+        mat_release(Y), mat_release(R);
+    return rc;
+}
+
+/* Y (orthonormal) and R (upper triangular) with Y R = X. Cholesky QR twice
+ * (CholQR2: the second pass restores orthogonality to rounding while X's
+ * condition number stays below about 1e7) is a few products of X with
+ * b x b matrices, where Householder QR walks X column by column; a nearly
+ * rank-deficient X, whose Gram matrix the Cholesky factor refuses or whose
+ * first pass leaves Y far from orthonormal, takes Householder's. */
+static int block_qr(mat *Y, mat *R, const mat *X, core_err *e)
+{
+    mat Y1, R1, R2;
+    size_t i, j;
+    int rc = X->rows >= X->cols ? chol_qr(&Y1, &R1, X, e) : CORE_ENUMERIC;
+    if (rc == CORE_OK) {
+        rc = chol_qr(Y, &R2, &Y1, e);
+        mat_release(&Y1);
+        /* the second pass only mends: R2 near the identity, else Y is not to be trusted */
+        for (i = 0; i < R2.rows && rc == CORE_OK; i++)
+            for (j = 0; j < R2.cols; j++)
+                if (fabs(MAT_AT(&R2, i, j) - (i == j)) > 0.1)
+                    rc = CORE_ENUMERIC;
+        if (rc == CORE_OK)
+            rc = mat_gemm(R, &R2, &R1, e);
+        mat_release(&R1), mat_release(&R2);
+        if (rc == CORE_OK)
+            return rc;
+        mat_release(Y);
+    }
+    if (rc != CORE_ENUMERIC)
+        return rc;
+    return mat_qr(Y, R, X, e);
+}
+
 /* The next block Y (orthonormal) with Y R = X, when R's rank is short of
  * its width: G maps the last block partly into the space already built.
  * Rotates by R's SVD, R = P S W^T: Y P keeps X's directions first and
@@ -149,30 +217,30 @@ static int ritz(mat *w, mat *W, const mat *Hf, size_t col, core_err *e)
     return rc;
 }
 
-/* Whether the k largest Ritz pairs of the space K[:, 0:col] have
- * converged: each residual at most sqrt(tol) of its value, and each value
- * within tol (relative) of one of G's eigenvalues. G K = K H + X e_last^T
- * with X = Q R the part of G's last block outside the space, so pair i's
- * residual is r = |R W[prev:col, i]|, and its value is within r^2 / d of
- * an eigenvalue, d its distance to the rest of the spectrum (Parlett, The
- * Symmetric Eigenvalue Problem, 11.7): d is taken to the largest Ritz value
- * outside the k, which sits below its eigenvalue. Pairs within the k mix
- * freely; their values stay as accurate. */
-static int converged(const mat *Hf, size_t col, size_t prev, const mat *R, size_t k, double tol, int *done,
-                     core_err *e)
+/* How far the k largest Ritz pairs of the space K[:, 0:col] are from
+ * converged, as *excess: at most 1 when each residual is at most sqrt(tol)
+ * of its value and each value within tol (relative) of one of G's
+ * eigenvalues. G K = K H + X e_last^T with X = Q R the part of G's last
+ * block outside the space, so pair i's residual is r = |R W[prev:col, i]|,
+ * and its value is within r^2 / d of an eigenvalue, d its distance to the
+ * rest of the spectrum (Parlett, The Symmetric Eigenvalue Problem, 11.7):
+ * d is taken to the largest Ritz value outside the k, which sits below its
+ * eigenvalue. Pairs within the k mix freely; their values stay as accurate. */
+static int ritz_excess(const mat *Hf, size_t col, size_t prev, const mat *R, size_t k, double tol, double *excess,
+                       core_err *e)
 {
     mat w, W;
     size_t i, j, c, lw = col - prev;
     int rc = ritz(&w, &W, Hf, col, e);
     double top, below;
-    *done = 0;
+    *excess = HUGE_VAL;
     if (rc)
         return rc;
     top = w.x[col - 1], below = w.x[col - 1 - k];
-    *done = 1;
-    for (i = 0; i < k && *done; i++) {
+    *excess = 0.0;
+    for (i = 0; i < k; i++) {
         size_t v = col - 1 - i;
-        double theta = w.x[v], r2 = 0.0, d = theta - below;
+        double theta = w.x[v], r2 = 0.0, d = theta - below, r, value;
         for (j = 0; j < R->rows; j++) {
             double acc = 0.0;
             for (c = 0; c < lw; c++) /* R: triangular, or general after deflate */
@@ -181,7 +249,11 @@ static int converged(const mat *Hf, size_t col, size_t prev, const mat *R, size_
         }
         /* values below a millionth of the largest singular value need no relative accuracy */
         theta = fmax(theta, 1e-12 * top);
-        *done = sqrt(r2) <= sqrt(tol) * theta && (r2 <= tol * theta * d || sqrt(r2) <= tol * theta);
+        r = sqrt(r2);
+        value = r / (tol * theta);
+        if (d > 0)
+            value = fmin(value, r2 / (tol * theta * d));
+        *excess = fmax(*excess, fmax(r / (sqrt(tol) * theta), value));
     }
     mat_release(&w), mat_release(&W);
     return CORE_OK;
@@ -252,7 +324,8 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
     size_t nb = pl->nb, b = 0, L, Lmax = pl->Lmax, col = 0, prev = 0, i, j, threads = (size_t)par_threads();
     mat K, X, Y, R, Kv, Hf, Hv, w, W, Wk, Left, Vk;
     rng r;
-    double scale = 0.0;
+    double scale = 0.0, last_excess = 0.0;
+    size_t next_check = k + l, last_col = 0;
     memset(&g, 0, sizeof g);
     memset(&K, 0, sizeof K), memset(&Hf, 0, sizeof Hf);
     memset(&w, 0, sizeof w), memset(&W, 0, sizeof W), memset(&Wk, 0, sizeof Wk);
@@ -288,7 +361,7 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
          * (wb columns) when the space reaches Lmax: the first wb columns of
          * its QR, whose coefficients are then the first wb rows of R. */
         size_t wb = Lmax - col < l ? Lmax - col : l;
-        if ((rc = mat_qr(&Y, &R, &X, e)))
+        if ((rc = block_qr(&Y, &R, &X, e)))
             goto done;
         mat_release(&X);
         if (b > 0) {
@@ -306,11 +379,26 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
                 break;
             }
         }
-        if (pl->tol > 0 && col >= k + l) {
-            if ((rc = converged(&Hf, col, prev, &R, k, pl->tol, &done, e)))
+        if (pl->tol > 0 && col >= next_check) {
+            /* a test costs an eigen-decomposition of H, about a third of a
+             * block at 600 columns: the next one comes when the excess,
+             * falling at the rate seen between the last two, should be
+             * halfway to 1 (Lanczos residuals fall about geometrically, a
+             * little faster as the space grows), and at most 4 blocks on */
+            double excess;
+            if ((rc = ritz_excess(&Hf, col, prev, &R, k, pl->tol, &excess, e)))
                 goto done;
-            if (done)
+            if (excess <= 1.0) {
+                done = 1;
                 break;
+            }
+            next_check = col + l;
+            if (last_col > 0 && excess < last_excess) {
+                double per_col = log(last_excess / excess) / (double)(col - last_col);
+                size_t ahead = (size_t)(0.5 * log(excess) / per_col / (double)l);
+                next_check += (ahead > 4 ? 3 : ahead > 1 ? ahead - 1 : 0) * l;
+            }
+            last_excess = excess, last_col = col;
         }
         if (wb == 0) /* the space is full */
             break;
