@@ -261,14 +261,13 @@ static int ritz_excess(const mat *Hf, size_t col, size_t prev, const mat *R, siz
 
 /* Rayleigh-Ritz on the space of Left (m x k, orthonormal columns) with
  * double products: Z = A^T Left (or A Left), whose Gram matrix Z^T Z is
- * Left^T G Left; its eigenpairs rotate Left and Z. The float Gram pass
- * leaves its rounding in H's entries (about 3e-7 relative in the values);
- * this step leaves only the space's own error. Left and Z are rotated in
- * place; s gets the values, descending. */
-static int rayleigh_ritz(const op *a, int small_rows, mat *Left, mat *Z, mat *s, int rotate, core_err *e)
+ * Left^T G Left, with eigenvectors W (as columns, descending) and values
+ * s^2. The float Gram pass leaves its rounding in H's entries (about 3e-7
+ * relative in the values); this step leaves only the space's own error. */
+static int rayleigh_ritz(const op *a, int small_rows, const mat *Left, mat *Z, mat *s, mat *W, core_err *e)
 {
     size_t k = Left->cols, i, j;
-    mat C, w, W, T;
+    mat C, w;
     int rc = small_rows ? svd_op_blockT(a, Z, Left, e) : svd_op_block(a, Z, Left, e);
     if (rc)
         return rc;
@@ -279,31 +278,54 @@ static int rayleigh_ritz(const op *a, int small_rows, mat *Left, mat *Z, mat *s,
         for (i = 0; i < k; i++)
             for (j = i + 1; j < k; j++)
                 MAT_AT(&C, i, j) = MAT_AT(&C, j, i) = 0.5 * (MAT_AT(&C, i, j) + MAT_AT(&C, j, i));
-        rc = mat_eigh(&w, &W, &C, e);
+        rc = mat_eigh(&w, W, &C, e);
     }
     mat_release(&C);
     if (rc)
         return rc;
-    /* descending: reverse W's columns */
-    for (i = 0; i < k; i++)
+    for (i = 0; i < k; i++) /* descending: reverse W's columns */
         for (j = 0; j < k / 2; j++) {
-            double t = MAT_AT(&W, i, j);
-            MAT_AT(&W, i, j) = MAT_AT(&W, i, k - 1 - j);
-            MAT_AT(&W, i, k - 1 - j) = t;
+            double t = MAT_AT(W, i, j);
+            MAT_AT(W, i, j) = MAT_AT(W, i, k - 1 - j);
+            MAT_AT(W, i, k - 1 - j) = t;
         }
     if (!(rc = mat_init(s, k, 1, e)))
         for (j = 0; j < k; j++)
             s->x[j] = sqrt(w.x[k - 1 - j] > 0 ? w.x[k - 1 - j] : 0.0);
-    if (!rc && rotate && !(rc = mat_gemm(&T, Left, &W, e))) {
-        mat_release(Left);
-        *Left = T;
-        if (!(rc = mat_gemm(&T, Z, &W, e))) {
-            mat_release(Z);
-            *Z = T;
-        }
-    }
-    mat_release(&w), mat_release(&W);
+    mat_release(&w);
+    if (rc)
+        mat_release(W);
     return rc;
+}
+
+/* U and Vt from Rayleigh-Ritz's W and s: the small side is Left W, the big
+ * side Z W / s; the transposed one is written by a product with both
+ * operands transposed, not transposed after */
+static int ritz_vectors(mat *U, mat *Vt, const mat *Left, const mat *Z, const mat *W, const mat *s, int small_rows,
+                        core_err *e)
+{
+    size_t k = W->cols, i, j;
+    const mat *rows_side = small_rows ? Left : Z, *cols_side = small_rows ? Z : Left;
+    int rc;
+    if ((rc = mat_gemm(U, rows_side, W, e)))
+        return rc;
+    if ((rc = mat_init_uninit(Vt, k, cols_side->rows, e)) ||
+        (rc = blas_gemm("svd", BLAS_T, BLAS_T, k, cols_side->rows, k, 1.0, W->x, W->ld, cols_side->x, cols_side->ld,
+                        0.0, Vt->x, Vt->ld, e))) {
+        mat_release(U), mat_release(Vt);
+        return rc;
+    }
+    if (small_rows) /* Vt's rows are the big side's vectors */
+        for (j = 0; j < k; j++) {
+            double f = s->x[j] > 0 ? 1.0 / s->x[j] : 0.0;
+            for (i = 0; i < Vt->cols; i++)
+                MAT_AT(Vt, j, i) *= f;
+        }
+    else
+        for (i = 0; i < U->rows; i++)
+            for (j = 0; j < k; j++)
+                MAT_AT(U, i, j) = s->x[j] > 0 ? MAT_AT(U, i, j) / s->x[j] : 0.0;
+    return CORE_OK;
 }
 
 /* Block Krylov SVD on the Gram operator G of the small side (Halko,
@@ -322,13 +344,13 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
     int small_rows = a->rows <= a->cols, rc, blas_previous = 0, done = 0;
     size_t m = small_rows ? a->rows : a->cols, l = pl->l;
     size_t nb = pl->nb, b = 0, L, Lmax = pl->Lmax, col = 0, prev = 0, i, j, threads = (size_t)par_threads();
-    mat K, X, Y, R, Kv, Hf, Hv, w, W, Wk, Left, Vk;
+    mat K, X, Y, R, Kv, Hf, Hv, w, W, Wk, Wk2, Left, Vk;
     rng r;
     double scale = 0.0, last_excess = 0.0;
     size_t next_check = k + l, last_col = 0;
     memset(&g, 0, sizeof g);
     memset(&K, 0, sizeof K), memset(&Hf, 0, sizeof Hf);
-    memset(&w, 0, sizeof w), memset(&W, 0, sizeof W), memset(&Wk, 0, sizeof Wk);
+    memset(&w, 0, sizeof w), memset(&W, 0, sizeof W), memset(&Wk, 0, sizeof Wk), memset(&Wk2, 0, sizeof Wk2);
     memset(&X, 0, sizeof X), memset(&Y, 0, sizeof Y), memset(&R, 0, sizeof R);
     memset(&Kv, 0, sizeof Kv), memset(&Hv, 0, sizeof Hv), memset(&Left, 0, sizeof Left), memset(&Vk, 0, sizeof Vk);
     g.a = a, g.small_rows = small_rows;
@@ -472,10 +494,11 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
         goto done;
     if (pl->refine) {
         mat_release(s);
-        rc = rayleigh_ritz(a, small_rows, &Left, &Vk, s, o->want_vectors, e);
-    } else
-        rc = small_rows ? svd_op_blockT(a, &Vk, &Left, e) : svd_op_block(a, &Vk, &Left, e);
-    if (rc || !o->want_vectors)
+        if (!(rc = rayleigh_ritz(a, small_rows, &Left, &Vk, s, &Wk2, e)) && o->want_vectors)
+            rc = ritz_vectors(U, Vt, &Left, &Vk, &Wk2, s, small_rows, e);
+        goto done;
+    }
+    if ((rc = small_rows ? svd_op_blockT(a, &Vk, &Left, e) : svd_op_block(a, &Vk, &Left, e)) || !o->want_vectors)
         goto done;
     for (i = 0; i < Vk.rows; i++)
         for (j = 0; j < k; j++)
@@ -493,7 +516,7 @@ done:
     blas_threads_restore(blas_previous);
     mat_release(&X), mat_release(&Y), mat_release(&R), mat_release(&K), mat_release(&Hf);
     mat_release(&Kv), mat_release(&Hv), mat_release(&Left), mat_release(&Vk);
-    mat_release(&w), mat_release(&W), mat_release(&Wk);
+    mat_release(&w), mat_release(&W), mat_release(&Wk), mat_release(&Wk2);
     core_free(g.cm.j);
     core_free(g.cm.x);
     core_free(g.buf);
