@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "alloc.h"
+#include "par.h"
 #include "spm.h"
 
 int spm_alloc(spm *A, int64_t rows, int64_t cols, int64_t nnz, core_err *e)
@@ -375,36 +376,77 @@ int spm_to_dense(mat *out, const spm *A, size_t max_bytes, core_err *e)
     return CORE_OK;
 }
 
+/* spm_transpose's two passes on a range of A's rows: count each column's
+ * entries (cnt: this thread's row of threads x cols), then, with cnt
+ * turned into where this range's entries of each column start, place them */
+typedef struct tjob {
+    const spm *A;
+    spm *B;
+    spm_ptr *cnt;
+    int place;
+} tjob;
+
+static void transpose_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const tjob *t = ctx;
+    const spm *A = t->A;
+    spm_ptr *cnt = t->cnt + (size_t)thread * (size_t)A->cols, k;
+    int64_t i;
+    if (!t->place) {
+        for (k = A->p[r0]; k < A->p[r1]; k++)
+            cnt[A->j[k]]++;
+        return;
+    }
+    for (i = r0; i < r1; i++)
+        for (k = A->p[i]; k < A->p[i + 1]; k++) {
+            spm_ptr d = cnt[A->j[k]]++;
+            t->B->j[d] = (spm_idx)i;
+            t->B->x[d] = A->x[k];
+        }
+}
+
+/* A counting sort by column on the pool's threads, each over a range of
+ * rows: a column's entries stay in row order (the ranges are in order), so
+ * the result is the serial one whatever the thread count. */
 int spm_transpose(spm *B, const spm *A, core_err *e)
 {
-    int64_t i, nnz = SPM_NNZ(A);
-    spm_ptr k, *next;
+    int64_t c, nnz = SPM_NNZ(A);
+    /* one count row a thread: a matrix wider than its entries counts alone */
+    int threads = A->cols > nnz ? 1 : par_threads(), used, t;
+    tjob job;
     int rc = spm_alloc(B, A->cols, A->rows, nnz, e);
     if (rc)
         return rc;
-    next = core_calloc((size_t)A->cols + 1, sizeof *next);
-    if (!next) {
+    if ((size_t)A->cols > SIZE_MAX / sizeof(spm_ptr) / (size_t)threads ||
+        !(job.cnt = core_calloc((size_t)threads * (size_t)A->cols + 1, sizeof *job.cnt))) {
         spm_free(B);
-        return core_err_nomem(e, "transpose", (double)A->cols * 8);
+        return core_err_nomem(e, "transpose", (double)threads * (double)A->cols * 8);
     }
-    for (k = 0; k < nnz; k++)
-        B->p[A->j[k] + 1]++;
-    for (i = 0; i < A->cols; i++)
-        B->p[i + 1] += B->p[i];
-    memcpy(next, B->p, (size_t)A->cols * sizeof *next);
-    for (i = 0; i < A->rows; i++) {
-        if ((i & 0xfff) == 0 && core_interrupted()) {
-            core_free(next);
-            spm_free(B);
-            return core_err_set(e, CORE_EINTR, "interrupted!");
+    job.A = A, job.B = B, job.place = 0;
+    if (threads == 1)
+        transpose_rows(&job, 0, 0, A->rows), used = 1;
+    else
+        used = par_rows(A, transpose_rows, &job);
+    for (c = 0; c < A->cols; c++) { /* column c's count, then each range's start in it */
+        spm_ptr at = B->p[c];
+        for (t = 0; t < used; t++) {
+            spm_ptr *n = &job.cnt[(size_t)t * (size_t)A->cols + (size_t)c], here = *n;
+            *n = at;
+            at += here;
         }
-        for (k = A->p[i]; k < A->p[i + 1]; k++) {
-            spm_ptr d = next[A->j[k]]++;
-            B->j[d] = (spm_idx)i;
-            B->x[d] = A->x[k];
-        }
+        B->p[c + 1] = at;
     }
-    core_free(next);
+    if (core_interrupted()) {
+        core_free(job.cnt);
+        spm_free(B);
+        return core_err_set(e, CORE_EINTR, "interrupted!");
+    }
+    job.place = 1; /* par_rows cuts A's rows the same way again: the cut depends on A alone */
+    if (threads == 1)
+        transpose_rows(&job, 0, 0, A->rows);
+    else
+        par_rows(A, transpose_rows, &job);
+    core_free(job.cnt);
     B->rlab = spm_labels_retain(A->clab);
     B->clab = spm_labels_retain(A->rlab);
     return CORE_OK;

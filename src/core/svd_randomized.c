@@ -9,6 +9,68 @@
 #include "rng.h"
 #include "svd_impl.h"
 
+/* One of project_out's products on a range of K's and X's rows: phase 0
+ * the range's share of K^T X (into its thread's part), phase 1 X -= K P */
+typedef struct proj_job {
+    const double *k0, *p;
+    double *x, *parts;
+    size_t ldk, ldx, ldp, n, b;
+    int phase, rc[PAR_MAX];
+} proj_job;
+
+static void proj_rows(void *ctx, int t, int64_t r0, int64_t r1)
+{
+    proj_job *j = ctx;
+    size_t rows = (size_t)(r1 - r0);
+    const double *k = j->k0 + (size_t)r0 * j->ldk;
+    double *x = j->x + (size_t)r0 * j->ldx, *part = j->parts + (size_t)t * (j->n * j->b + 1);
+    if (j->phase == 0 && rows == 0)
+        memset(part, 0, j->n * j->b * sizeof *part);
+    else if (j->phase == 0)
+        j->rc[t] = blas_gemm("svd", BLAS_T, BLAS_N, j->n, j->b, rows, 1.0, k, j->ldk, x, j->ldx, 0.0, part, j->b, NULL);
+    else if (rows > 0)
+        j->rc[t] = blas_gemm("svd", BLAS_N, BLAS_N, rows, j->b, j->n, -1.0, k, j->ldk, j->p, j->ldp, 1.0, x, j->ldx,
+                             NULL);
+}
+
+/* P[f:, :] = K[:, f:]^T X, then X -= K[:, f:] P[f:, :]. With split (OpenBLAS
+ * held to one thread, as in the sparse Gram loop) each of the pool's
+ * threads takes a range of rows, and the K^T X parts are summed in thread
+ * order: the products are most of the orthogonalisation's time. */
+static int project_once(const mat *K, mat *X, mat *P, size_t f, int split, core_err *e)
+{
+    size_t n = K->cols - f, b = X->cols, i, c;
+    proj_job j;
+    int t, used, rc = CORE_OK;
+    if (!split) {
+        if ((rc = blas_gemm("svd", BLAS_T, BLAS_N, n, b, K->rows, 1.0, K->x + f, K->ld, X->x, X->ld, 0.0,
+                            &MAT_AT(P, f, 0), P->ld, e)))
+            return rc;
+        return blas_gemm("svd", BLAS_N, BLAS_N, X->rows, b, n, -1.0, K->x + f, K->ld, &MAT_AT(P, f, 0), P->ld, 1.0,
+                         X->x, X->ld, e);
+    }
+    memset(&j, 0, sizeof j);
+    j.k0 = K->x + f, j.ldk = K->ld, j.x = X->x, j.ldx = X->ld, j.n = n, j.b = b;
+    j.parts = core_malloc((size_t)par_threads() * (n * b + 1) * sizeof *j.parts);
+    if (!j.parts)
+        return core_err_nomem(e, "svd", (double)par_threads() * (double)(n * b) * 8);
+    used = par_range((int64_t)K->rows, par_threads(), proj_rows, &j);
+    for (i = 0; i < n; i++)
+        for (c = 0; c < b; c++) {
+            double acc = 0.0;
+            for (t = 0; t < used; t++)
+                acc += j.parts[(size_t)t * (n * b + 1) + i * b + c];
+            MAT_AT(P, f + i, c) = acc;
+        }
+    j.phase = 1, j.p = &MAT_AT(P, f, 0), j.ldp = P->ld;
+    par_range((int64_t)K->rows, par_threads(), proj_rows, &j);
+    core_free(j.parts);
+    for (t = 0; t < PAR_MAX; t++)
+        if (j.rc[t])
+            rc = core_err_set(e, CORE_ETOOBIG, "svd: a %zu x %zu block product exceeds BLAS int limits", K->rows, n);
+    return rc;
+}
+
 /* X -= K K^T X twice (classical Gram-Schmidt with reorthogonalisation);
  * K is m x L with orthonormal columns, X is m x l contiguous; C (L x l, a
  * view) receives the coefficients K^T X of both passes. The first pass
@@ -16,7 +78,7 @@
  * blocks, where G's new block has all but rounding's share of its
  * components, and the full second pass removes the rest (half the work of
  * two full passes, which the randomized method's few blocks can afford). */
-static int project_out(const mat *K, mat *X, mat *C, size_t first, core_err *e)
+static int project_out(const mat *K, mat *X, mat *C, size_t first, int split, core_err *e)
 {
     mat P;
     size_t i, j;
@@ -27,12 +89,8 @@ static int project_out(const mat *K, mat *X, mat *C, size_t first, core_err *e)
         for (j = 0; j < C->cols; j++)
             MAT_AT(C, i, j) = 0.0;
     for (pass = 0; pass < 2; pass++) {
-        size_t f = pass ? 0 : first, n = K->cols - f;
-        const double *k0 = K->x + f;
-        if ((rc = blas_gemm("svd", BLAS_T, BLAS_N, n, X->cols, K->rows, 1.0, k0, K->ld, X->x, X->ld, 0.0,
-                            &MAT_AT(&P, f, 0), P.ld, e)) ||
-            (rc = blas_gemm("svd", BLAS_N, BLAS_N, X->rows, X->cols, n, -1.0, k0, K->ld, &MAT_AT(&P, f, 0), P.ld, 1.0,
-                            X->x, X->ld, e))) {
+        size_t f = pass ? 0 : first;
+        if ((rc = project_once(K, X, &P, f, split, e))) {
             mat_release(&P);
             return rc;
         }
@@ -462,7 +520,7 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
                 goto done;
             break;
         }
-        rc = project_out(&Kv, &X, &Hv, pl->tol > 0 && prev > l ? prev - l : 0, e);
+        rc = project_out(&Kv, &X, &Hv, pl->tol > 0 && prev > l ? prev - l : 0, g.gm != NULL, e);
         mat_release(&Kv), mat_release(&Hv);
         if (rc)
             goto done;

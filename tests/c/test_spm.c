@@ -1,10 +1,11 @@
 #include <stdlib.h>
+#include <string.h>
 #include "check.h"
 #include "alloc.h"
 #include "rng.h"
 #include "spm.h"
 
-/* Random sparse matrix (with duplicates summed) and its dense twin. */
+/* Random sparse matrix (with duplicates summed) and its dense twin (D NULL: none). */
 static void rand_spm(spm *A, mat *D, int64_t rows, int64_t cols, int64_t n, uint32_t seed)
 {
     rng g;
@@ -12,12 +13,14 @@ static void rand_spm(spm *A, mat *D, int64_t rows, int64_t cols, int64_t n, uint
     spm_idx *I = core_malloc((size_t)n * sizeof *I), *J = core_malloc((size_t)n * sizeof *J);
     double *X = core_malloc((size_t)n * sizeof *X);
     rng_seed(&g, seed);
-    mat_init(D, (size_t)rows, (size_t)cols, NULL);
+    if (D)
+        mat_init(D, (size_t)rows, (size_t)cols, NULL);
     for (k = 0; k < n; k++) {
         I[k] = (spm_idx)rng_interval(&g, (uint64_t)rows - 1);
         J[k] = (spm_idx)rng_interval(&g, (uint64_t)cols - 1);
         X[k] = rng_normal(&g);
-        MAT_AT(D, I[k], J[k]) += X[k];
+        if (D)
+            MAT_AT(D, I[k], J[k]) += X[k];
     }
     spm_from_triplets_owned(A, rows, cols, &I, &J, &X, n, SPM_DUP_SUM, NULL);
 }
@@ -100,6 +103,26 @@ static void test_dense_transpose(void)
     mat_release(&D);
     mat_release(&T);
     mat_release(&Dt);
+}
+
+/* Large enough for the parallel counting sort (100,000 entries and up, on
+ * every thread), and wide (more columns than entries: one thread): the
+ * transpose of the transpose is the matrix, each row in column order */
+static void test_transpose_threads(void)
+{
+    int64_t sizes[2][3] = {{400, 3000, 400000}, {50, 2000000, 30000}};
+    int c;
+    for (c = 0; c < 2; c++) {
+        spm A, T, TT;
+        int64_t rows = sizes[c][0], cols = sizes[c][1];
+        rand_spm(&A, NULL, rows, cols, sizes[c][2], 5);
+        CHECK(spm_transpose(&T, &A, NULL) == CORE_OK && T.rows == cols && T.cols == rows && sorted_unique(&T));
+        CHECK(spm_transpose(&TT, &T, NULL) == CORE_OK && SPM_NNZ(&TT) == SPM_NNZ(&A));
+        CHECK(memcmp(TT.p, A.p, (size_t)(rows + 1) * sizeof *A.p) == 0);
+        CHECK(memcmp(TT.j, A.j, (size_t)SPM_NNZ(&A) * sizeof *A.j) == 0);
+        CHECK(memcmp(TT.x, A.x, (size_t)SPM_NNZ(&A) * sizeof *A.x) == 0);
+        spm_free(&A), spm_free(&T), spm_free(&TT);
+    }
 }
 
 static void test_select_stack(void)
@@ -282,6 +305,7 @@ int main(void)
 {
     RUN(test_triplets);
     RUN(test_dense_transpose);
+    RUN(test_transpose_threads);
     RUN(test_select_stack);
     RUN(test_reduce);
     RUN(test_products);
