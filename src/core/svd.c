@@ -46,9 +46,11 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
     if (S && (rc = spm_transpose(&a.T, S, e)))
         return rc;
     method = o->method;
-    if (method == SVD_METHOD_AUTO) /* block passes pay where the matrix's passes dominate; on small
-                                      ones the block method's orthogonalisation does */
-        method = S && SPM_NNZ(S) >= SVD_SINGLE_NNZ ? SVD_LANCZOS : SVD_ARPACK;
+    /* block Lanczos where the passes over the matrix or ARPACK's vector-at-a-time
+     * orthogonalisation (memory-bound on long vectors) dominate; ARPACK on small
+     * problems, where the block method's orthogonalisation does */
+    if (method == SVD_METHOD_AUTO)
+        method = S && (SPM_NNZ(S) >= SVD_SINGLE_NNZ || mn >= SVD_LANCZOS_SIDE) ? SVD_LANCZOS : SVD_ARPACK;
     rc = method == SVD_RANDOMIZED ? svd_randomized(U, s, Vt, &a, k, o, e)
          : method == SVD_LANCZOS  ? svd_lanczos(U, s, Vt, &a, k, o, e)
                                   : svd_arpack(U, s, Vt, &a, k, o, e);

@@ -12,7 +12,8 @@
 
 typedef struct svd_opts {
     int method;        /* SVD_ARPACK, SVD_RANDOMIZED, SVD_LANCZOS or SVD_METHOD_AUTO (the default):
-                          block Lanczos on sparse matrices of at least SVD_SINGLE_NNZ entries, else ARPACK */
+                          block Lanczos on sparse matrices of at least SVD_SINGLE_NNZ entries or whose
+                          smaller side is at least SVD_LANCZOS_SIDE, else ARPACK */
     double tol;        /* ARPACK: tolerance on eigenvalues (0: machine precision); block Lanczos: on the
                           k largest Ritz pairs' residuals relative to their values (0: SVD_LANCZOS_TOL) */
     int maxiter;       /* ARPACK restarts (0: default) */
@@ -32,6 +33,7 @@ enum { SVD_ARPACK, SVD_RANDOMIZED, SVD_LANCZOS, SVD_METHOD_AUTO };
 /* one full chunk of the float Gram pass (svd_op.c) */
 #define SVD_BLOCK 32
 #define SVD_LANCZOS_TOL 1e-8
+#define SVD_LANCZOS_SIDE 4096
 #define SVD_MAX_POWER 20
 #define SVD_SINGLE_NNZ ((int64_t)1 << 22)
 

@@ -56,6 +56,10 @@ case("block Lanczos matches LAPACK's dense SVD on every path", function()
   -- "auto" is ARPACK below 2^22 entries: the same values to the last bit
   local au, a12 = svd.values(R, 12), svd.values(R, 12, {method = "arpack"})
   for i = 1, 12 do eq(au:get(i), a12:get(i)) end
+  -- and block Lanczos from a smaller side of 4096 on
+  local W = data.synthetic{items = 4096, users = 4200, ratings = 30000, seed = 2}.ratings
+  local aw, lw = svd.values(W, 5), svd.values(W, 5, {method = "lanczos"})
+  for i = 1, 5 do eq(aw:get(i), lw:get(i)) end
 end)
 
 case("block methods on a matrix of lower rank than k", function()
