@@ -250,7 +250,7 @@ typedef struct plan {
     size_t l;      /* block width */
     size_t nb;     /* blocks at most */
     size_t Lmax;   /* columns at most */
-    double tol;    /* 0: all nb blocks; else stop once every Ritz residual of the k largest is at most tol theta */
+    double tol;    /* 0: all nb blocks; else stop once the k largest Ritz pairs converge (ritz_excess) */
     int refine;    /* Rayleigh-Ritz on the k Ritz vectors with double products */
     int *unconverged; /* set when tol > 0 and the space fills first (then no results) */
 } plan;
