@@ -18,7 +18,7 @@ typedef struct svd_opts {
                           k largest Ritz pairs' residuals relative to their values (0: SVD_LANCZOS_TOL) */
     int maxiter;       /* ARPACK restarts (0: default) */
     int ncv;           /* ARPACK Lanczos vectors (0: default); block Lanczos: the space's columns at
-                          most, in whole blocks (0: max(10 k, 8 block) + 2 block); then ARPACK */
+                          most, in whole blocks (0: max(20 k, 32 block) + 2 block, held as used); then ARPACK */
     int block;         /* block Lanczos: columns a block (0: SVD_BLOCK) */
     int oversample;    /* randomized: extra columns (default 10) */
     int power_iters;   /* randomized: Krylov blocks after the first (default 5) */

@@ -250,6 +250,7 @@ typedef struct plan {
     size_t l;      /* block width */
     size_t nb;     /* blocks at most */
     size_t Lmax;   /* columns at most */
+    size_t L0;     /* columns held at first (the space grows by doubling up to Lmax) */
     double tol;    /* 0: all nb blocks; else stop once the k largest Ritz pairs converge (ritz_excess) */
     int refine;    /* Rayleigh-Ritz on the k Ritz vectors with double products */
     int *unconverged; /* set when tol > 0 and the space fills first (then no results) */
@@ -386,6 +387,37 @@ static int ritz_vectors(mat *U, mat *Vt, const mat *Left, const mat *Z, const ma
     return CORE_OK;
 }
 
+/* The space K (m x *alloc) and H's store (*alloc square) with room for
+ * need columns: doubled, at most to cap, the first col columns (and H's
+ * leading col x col block, all of it written so far) copied over. Room
+ * follows what the space uses: a long small side (62,423 at the ML-25M
+ * shape) costs 0.5 MB a column. */
+static int grow_space(mat *K, mat *Hf, size_t m, size_t col, size_t need, size_t cap, size_t *alloc, core_err *e)
+{
+    mat K2, H2, src, dst;
+    size_t n = *alloc;
+    int rc;
+    while (n < need)
+        n = 2 * n < cap ? 2 * n : cap;
+    if ((rc = mat_init_uninit(&K2, m, n, e)))
+        return rc;
+    if ((rc = mat_init(&H2, n, n, e))) {
+        mat_release(&K2);
+        return rc;
+    }
+    if (col > 0) {
+        mat_view(&src, K, 0, 0, m, col), mat_view(&dst, &K2, 0, 0, m, col);
+        mat_assign(&dst, &src);
+        mat_release(&src), mat_release(&dst);
+        mat_view(&src, Hf, 0, 0, col, col), mat_view(&dst, &H2, 0, 0, col, col);
+        mat_assign(&dst, &src);
+        mat_release(&src), mat_release(&dst);
+    }
+    mat_release(K), mat_release(Hf);
+    *K = K2, *Hf = H2, *alloc = n;
+    return CORE_OK;
+}
+
 /* Block Krylov SVD on the Gram operator G of the small side (Halko,
  * Martinsson & Tropp 2011; Musco & Musco 2015; block Lanczos): the space
  * K = [Q0, G Q0, ..., G^q Q0] from a Gaussian Q0 (m x l), each block
@@ -402,6 +434,7 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
     int small_rows = a->rows <= a->cols, rc, blas_previous = 0, done = 0;
     size_t m = small_rows ? a->rows : a->cols, l = pl->l;
     size_t nb = pl->nb, b = 0, L, Lmax = pl->Lmax, col = 0, prev = 0, i, j, threads = (size_t)par_threads();
+    size_t alloc = 0;
     mat K, X, Y, R, Kv, Hf, Hv, w, W, Wk, Wk2, Left, Vk;
     rng r;
     double scale = 0.0, last_excess = 0.0;
@@ -427,8 +460,8 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
         if (g.use_compact && (rc = svd_compact_init(&g.cm, g.gm, e)))
             goto done;
     }
-    if ((rc = mat_init(&K, m, Lmax, e)) || (rc = mat_init(&Hf, Lmax, Lmax, e)) ||
-        (rc = mat_init_uninit(&X, m, l, e)))
+    alloc = pl->L0 < Lmax ? pl->L0 : Lmax;
+    if ((rc = grow_space(&K, &Hf, m, 0, alloc, Lmax, &alloc, e)) || (rc = mat_init_uninit(&X, m, l, e)))
         goto done;
     rng_seed(&r, o->seed);
     for (i = 0; i < m * l; i++)
@@ -441,6 +474,8 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
          * (wb columns) when the space reaches Lmax: the first wb columns of
          * its QR, whose coefficients are then the first wb rows of R. */
         size_t wb = Lmax - col < l ? Lmax - col : l;
+        if (col + wb > alloc && (rc = grow_space(&K, &Hf, m, col, col + wb, Lmax, &alloc, e)))
+            goto done;
         if ((rc = block_qr(&Y, &R, &X, e)))
             goto done;
         mat_release(&X);
@@ -594,7 +629,7 @@ int svd_randomized(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opt
         pl.l = m;
     pl.nb = (size_t)o->power_iters + 1;
     pl.Lmax = pl.nb > m / pl.l ? m : pl.nb * pl.l;
-    pl.tol = 0.0, pl.refine = 0, pl.unconverged = NULL;
+    pl.L0 = pl.Lmax, pl.tol = 0.0, pl.refine = 0, pl.unconverged = NULL;
     return block_krylov(U, s, Vt, a, k, &pl, o, e);
 }
 
@@ -609,7 +644,10 @@ int svd_lanczos(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *
     pl.l = o->block > 0 ? (size_t)o->block : SVD_BLOCK;
     if (pl.l > m)
         pl.l = m;
-    pl.Lmax = o->ncv > 0 ? (size_t)o->ncv : (10 * k > 8 * pl.l ? 10 * k : 8 * pl.l) + 2 * pl.l;
+    pl.Lmax = o->ncv > 0 ? (size_t)o->ncv : (20 * k > 32 * pl.l ? 20 * k : 32 * pl.l) + 2 * pl.l;
+    /* room for what k = 1 to 200 took at the MovieLens-10M size (from 192
+     * columns at k = 1 to 896 at k = 200, about 6 k from k = 30 on) */
+    pl.L0 = (8 * k > 8 * pl.l ? 8 * k : 8 * pl.l) + 2 * pl.l;
     /* whole blocks: a narrower last one would leave the rest of its QR out
      * of the space, and out of the residuals the stopping test reads
      * (a space of all m columns is exact whatever its last block) */

@@ -56,7 +56,7 @@ static const char *const svd_help[] = {
     "svd.truncated(A, k [, opts])", "U (rows x k), s (k x 1, descending) and Vt (k x cols). opts.method = \"auto\" "
     "(default: \"lanczos\" on sparse matrices of at least 2^22 entries or 4096 rows and columns, else \"arpack\"), \"arpack\" (implicitly "
     "restarted Lanczos as scipy's svds; tol, ncv, maxiter, seed), \"lanczos\" (block Lanczos on the Gram operator, "
-    "a block of vectors a pass over A, until the k values are within tol (1e-8) relative; block 32, ncv max(10 k, 8 block) + 2 block, "
+    "a block of vectors a pass over A, until the k values are within tol (1e-8) relative; block 32, ncv max(20 k, 32 block) + 2 block, "
     "then ARPACK) or \"randomized\" (block Krylov on the Gram operator; oversample 10, power_iters 5); precision "
     "\"auto\" | \"single\" | \"double\", seed.",
     "svd.values(A, k [, opts])", "The k largest singular values only (k x 1), options as svd.truncated.",

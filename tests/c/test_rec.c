@@ -315,9 +315,15 @@ static void test_oom_sweep(void)
             case 0: rc = rec_split(&tr, &te, &R, rmap, 30, cmap, 26, NULL, NULL); break;
             case 1: rc = svd_truncated(&U, &s, &Vt, &R, NULL, 4, &o, NULL); break;
             case 2: o.method = SVD_RANDOMIZED; rc = svd_truncated(&U, &s, &Vt, &R, NULL, 4, &o, NULL); break;
-            case 3: /* block Lanczos: the float pass, blocks of 8 and a deflated block (rank < 30) */
+            case 3: /* block Lanczos: the float pass, blocks of 8, and blocks of 1 from a space of 18
+                     * columns that grows to all 30 (a tolerance never met) */
                 o.method = SVD_LANCZOS, o.single = 1, o.block = 8;
                 rc = svd_truncated(&U, &s, &Vt, &R, NULL, 4, &o, NULL);
+                if (rc == CORE_OK) {
+                    mat_release(&U), mat_release(&s), mat_release(&Vt);
+                    o.block = 1, o.tol = 1e-300;
+                    rc = svd_truncated(&U, &s, &Vt, &R, NULL, 2, &o, NULL);
+                }
                 break;
             default: rc = ridge_fit(&W, &b, NULL, &D, &D, 1.0, 1, RIDGE_AUTO, NULL, NULL);
             }
