@@ -215,6 +215,19 @@ static void test_svd(void)
     mat_release(&U), mat_release(&s), mat_release(&Vt);
     CHECK(svd_truncated(&U, &s, &Vt, &R, NULL, 45, &o, &e) == CORE_EINVAL);
     CHECK_MSG(e, "k must be between 1 and min(rows, cols) - 1 = 44, got 45");
+    { /* Ctrl-C: each method's loop stops with nothing held (dense input: no transpose to stop first) */
+        size_t before = core_mem_in_use();
+        int methods[3] = {SVD_ARPACK, SVD_LANCZOS, SVD_RANDOMIZED}, m;
+        core_interrupt_flag = 1;
+        for (m = 0; m < 3; m++) {
+            svd_opts_default(&o);
+            o.method = methods[m];
+            CHECK(svd_truncated(&U, &s, &Vt, NULL, &D, 7, &o, &e) == CORE_EINTR);
+            CHECK_MSG(e, "interrupted!");
+            CHECK(core_mem_in_use() == before);
+        }
+        core_interrupt_flag = 0;
+    }
     spm_free(&R);
     mat_release(&D), mat_release(&Uf), mat_release(&Sf), mat_release(&Vf);
 }
