@@ -48,9 +48,12 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
     method = o->method;
     /* block Lanczos where the passes over the matrix or ARPACK's vector-at-a-time
      * orthogonalisation (memory-bound on long vectors) dominate; ARPACK on small
-     * problems, where the block method's orthogonalisation does */
+     * problems, where the block method's orthogonalisation does, and for a caller
+     * who tunes ARPACK (ncv, maxiter) */
     if (method == SVD_METHOD_AUTO)
-        method = S && (SPM_NNZ(S) >= SVD_SINGLE_NNZ || mn >= SVD_LANCZOS_SIDE) ? SVD_LANCZOS : SVD_ARPACK;
+        method = S && (SPM_NNZ(S) >= SVD_SINGLE_NNZ || mn >= SVD_LANCZOS_SIDE) && o->ncv == 0 && o->maxiter == 0
+                     ? SVD_LANCZOS
+                     : SVD_ARPACK;
     rc = method == SVD_RANDOMIZED ? svd_randomized(U, s, Vt, &a, k, o, e)
          : method == SVD_LANCZOS  ? svd_lanczos(U, s, Vt, &a, k, o, e)
                                   : svd_arpack(U, s, Vt, &a, k, o, e);

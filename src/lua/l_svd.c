@@ -54,7 +54,8 @@ static const luaL_Reg svd_funcs[] = {{"truncated", svd_truncated_l}, {"values", 
 static const char *const svd_help[] = {
     "svd", "Truncated singular value decompositions of sparse or dense matrices.",
     "svd.truncated(A, k [, opts])", "U (rows x k), s (k x 1, descending) and Vt (k x cols). opts.method = \"auto\" "
-    "(default: \"lanczos\" on sparse matrices of at least 2^22 entries or 4096 rows and columns, else \"arpack\"), \"arpack\" (implicitly "
+    "(default: \"lanczos\" on sparse matrices of at least 2^22 entries or 4096 rows and columns, else, or given ncv or "
+    "maxiter, \"arpack\"), \"arpack\" (implicitly "
     "restarted Lanczos as scipy's svds; tol, ncv, maxiter, seed), \"lanczos\" (block Lanczos on the Gram operator, "
     "a block of vectors a pass over A, until the k values are within tol (1e-8) relative; block 32, ncv max(20 k, 32 block) + 2 block, "
     "then ARPACK) or \"randomized\" (block Krylov on the Gram operator; oversample 10, power_iters 5); precision "
