@@ -14,8 +14,8 @@ typedef struct svd_opts {
     int method;        /* SVD_ARPACK, SVD_RANDOMIZED, SVD_LANCZOS or SVD_METHOD_AUTO (the default):
                           block Lanczos on sparse matrices of at least SVD_SINGLE_NNZ entries or whose
                           smaller side is at least SVD_LANCZOS_SIDE, else (or given ncv or maxiter) ARPACK */
-    double tol;        /* ARPACK: tolerance on eigenvalues (0: machine precision); block Lanczos: on the
-                          k largest Ritz pairs' residuals relative to their values (0: SVD_LANCZOS_TOL) */
+    double tol;        /* ARPACK: tolerance on eigenvalues (0: machine precision); block Lanczos: the k
+                          values' relative accuracy, residuals within its square root (0: SVD_LANCZOS_TOL) */
     int maxiter;       /* ARPACK restarts (0: default) */
     int ncv;           /* ARPACK Lanczos vectors (0: default); block Lanczos: the space's columns at
                           most, in whole blocks (0: max(20 k, 32 block) + 2 block, held as used); then ARPACK */
