@@ -248,7 +248,7 @@ out:
 /* How the block Krylov space grows and stops */
 typedef struct plan {
     size_t l;      /* block width */
-    size_t nb;     /* blocks at most */
+    size_t nb;     /* the randomized method's blocks (tol 0) */
     size_t Lmax;   /* columns at most */
     size_t L0;     /* columns held at first (the space grows by doubling up to Lmax) */
     double tol;    /* 0: all nb blocks; else stop once the k largest Ritz pairs converge (ritz_excess) */
@@ -256,22 +256,28 @@ typedef struct plan {
     int *unconverged; /* set when tol > 0 and the space fills first (then no results) */
 } plan;
 
-/* The Ritz values of H = Hf[0:col, 0:col] (symmetrised): w ascending, W
- * the eigenvectors as columns */
+/* The eigenpairs of H made symmetric in place (rounding leaves the two
+ * triangles apart): w ascending, W the eigenvectors as columns */
+static int sym_eigh(mat *w, mat *W, mat *H, core_err *e)
+{
+    size_t i, j;
+    for (i = 0; i < H->rows; i++)
+        for (j = i + 1; j < H->cols; j++)
+            MAT_AT(H, i, j) = MAT_AT(H, j, i) = 0.5 * (MAT_AT(H, i, j) + MAT_AT(H, j, i));
+    return mat_eigh(w, W, H, e);
+}
+
+/* The Ritz values of H = Hf[0:col, 0:col]: w ascending, W the eigenvectors as columns */
 static int ritz(mat *w, mat *W, const mat *Hf, size_t col, core_err *e)
 {
     mat Hv, H;
-    size_t i, j;
     int rc;
     mat_view(&Hv, Hf, 0, 0, col, col);
     rc = mat_copy(&H, &Hv, e);
     mat_release(&Hv);
     if (rc)
         return rc;
-    for (i = 0; i < col; i++)
-        for (j = i + 1; j < col; j++)
-            MAT_AT(&H, i, j) = MAT_AT(&H, j, i) = 0.5 * (MAT_AT(&H, i, j) + MAT_AT(&H, j, i));
-    rc = mat_eigh(w, W, &H, e);
+    rc = sym_eigh(w, W, &H, e);
     mat_release(&H);
     return rc;
 }
@@ -285,25 +291,24 @@ static int ritz(mat *w, mat *W, const mat *Hf, size_t col, core_err *e)
  * rest of the spectrum (Parlett, The Symmetric Eigenvalue Problem, 11.7):
  * d is taken to the largest Ritz value outside the k, which sits below its
  * eigenvalue. Pairs within the k mix freely; their values stay as accurate. */
-static int ritz_excess(const mat *Hf, size_t col, size_t prev, const mat *R, size_t k, double tol, double *excess,
-                       core_err *e)
+static int ritz_excess(mat *w, mat *W, const mat *Hf, size_t col, size_t prev, const mat *R, size_t k, double tol,
+                       double *excess, core_err *e)
 {
-    mat w, W;
     size_t i, j, c, lw = col - prev;
-    int rc = ritz(&w, &W, Hf, col, e);
+    int rc = ritz(w, W, Hf, col, e);
     double top, below;
     *excess = HUGE_VAL;
     if (rc)
         return rc;
-    top = w.x[col - 1], below = w.x[col - 1 - k];
+    top = w->x[col - 1], below = w->x[col - 1 - k];
     *excess = 0.0;
     for (i = 0; i < k; i++) {
         size_t v = col - 1 - i;
-        double theta = w.x[v], r2 = 0.0, d = theta - below, r, value;
+        double theta = w->x[v], r2 = 0.0, d = theta - below, r, value;
         for (j = 0; j < R->rows; j++) {
             double acc = 0.0;
             for (c = 0; c < lw; c++) /* R: triangular, or general after deflate */
-                acc += MAT_AT(R, j, c) * MAT_AT(&W, prev + c, v);
+                acc += MAT_AT(R, j, c) * MAT_AT(W, prev + c, v);
             r2 += acc * acc;
         }
         /* values below a millionth of the largest singular value need no relative accuracy */
@@ -314,7 +319,6 @@ static int ritz_excess(const mat *Hf, size_t col, size_t prev, const mat *R, siz
             value = fmin(value, r2 / (tol * theta * d));
         *excess = fmax(*excess, fmax(r / (sqrt(tol) * theta), value));
     }
-    mat_release(&w), mat_release(&W);
     return CORE_OK;
 }
 
@@ -333,12 +337,8 @@ static int rayleigh_ritz(const op *a, int small_rows, const mat *Left, mat *Z, m
     if ((rc = mat_init_uninit(&C, k, k, e)))
         return rc;
     rc = blas_gemm("svd", BLAS_T, BLAS_N, k, k, Z->rows, 1.0, Z->x, Z->ld, Z->x, Z->ld, 0.0, C.x, C.ld, e);
-    if (!rc) {
-        for (i = 0; i < k; i++)
-            for (j = i + 1; j < k; j++)
-                MAT_AT(&C, i, j) = MAT_AT(&C, j, i) = 0.5 * (MAT_AT(&C, i, j) + MAT_AT(&C, j, i));
-        rc = mat_eigh(&w, W, &C, e);
-    }
+    if (!rc)
+        rc = sym_eigh(&w, W, &C, e);
     mat_release(&C);
     if (rc)
         return rc;
@@ -438,7 +438,7 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
     mat K, X, Y, R, Kv, Hf, Hv, w, W, Wk, Wk2, Left, Vk;
     rng r;
     double scale = 0.0, last_excess = 0.0;
-    size_t next_check = k + l, last_col = 0;
+    size_t next_check = k + l, last_col = 0, ritz_col = 0; /* ritz_col: the columns w and W hold */
     memset(&g, 0, sizeof g);
     memset(&K, 0, sizeof K), memset(&Hf, 0, sizeof Hf);
     memset(&w, 0, sizeof w), memset(&W, 0, sizeof W), memset(&Wk, 0, sizeof Wk), memset(&Wk2, 0, sizeof Wk2);
@@ -501,8 +501,10 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
              * halfway to 1 (Lanczos residuals fall about geometrically, a
              * little faster as the space grows), and at most 4 blocks on */
             double excess;
-            if ((rc = ritz_excess(&Hf, col, prev, &R, k, pl->tol, &excess, e)))
+            mat_release(&w), mat_release(&W);
+            if ((rc = ritz_excess(&w, &W, &Hf, col, prev, &R, k, pl->tol, &excess, e)))
                 goto done;
+            ritz_col = col;
             if (excess <= 1.0) {
                 done = 1;
                 break;
@@ -568,8 +570,13 @@ static int block_krylov(mat *U, mat *s, mat *Vt, const op *a, size_t k, const pl
         *pl->unconverged = 1;
         goto done;
     }
-    if ((rc = ritz(&w, &W, &Hf, L, e)))
-        goto done;
+    /* the Ritz pairs of the whole space: the convergence test's, when it
+     * stopped the loop, else computed here */
+    if (ritz_col != L) {
+        mat_release(&w), mat_release(&W);
+        if ((rc = ritz(&w, &W, &Hf, L, e)))
+            goto done;
+    }
     /* the k largest eigenpairs, descending */
     if ((rc = mat_init(s, k, 1, e)) || (rc = mat_init(&Wk, L, k, e)))
         goto done;
@@ -657,7 +664,7 @@ int svd_lanczos(mat *U, mat *s, mat *Vt, const op *a, size_t k, const svd_opts *
         pl.Lmax = m;
     else
         pl.Lmax -= pl.Lmax % pl.l;
-    pl.nb = (pl.Lmax + pl.l - 1) / pl.l;
+    pl.nb = 0; /* unread: block Lanczos stops by its test or at Lmax */
     pl.tol = o->tol > 0 ? o->tol : SVD_LANCZOS_TOL;
     pl.refine = 1, pl.unconverged = &unconverged;
     rc = block_krylov(U, s, Vt, a, k, &pl, o, e);
