@@ -9,7 +9,7 @@
 local simec = require "simec"
 local data, splits, models = require "simec.data", require "simec.splits", require "simec.models"
 local metrics, report = require "simec.metrics", require "simec.report"
-local sparse = simec.sparse
+local sparse, matrix = simec.sparse, simec.matrix
 local study = {}
 
 -- The study's constants: the means model's shrinkage, the SVD's rank and
@@ -41,13 +41,6 @@ study.TUNE_RATINGS = 1000000
 study.VALIDATION_NEW = 1000
 study.VALIDATION_SPLITS = 5
 
--- The blend's weights of MCMC, biases(+SimEc) and SVD(+regression): every
--- point of the simplex in steps of 0.1, as "w1/w2/w3"
-local MIXES = {}
-for a = 10, 0, -1 do
-  for b = 10 - a, 0, -1 do MIXES[#MIXES + 1] = ("%g/%g/%g"):format(a / 10, b / 10, (10 - a - b) / 10) end
-end
-
 -- The grids, fixed before any run: "default", the same for every data set,
 -- and "quick", a small one for a classroom. A model's grid may drop values
 -- that cannot matter in a scenario (study.grid_for says which).
@@ -60,7 +53,6 @@ study.GRIDS = {
                    base = {"means", "users"}, max_epochs = {20}},
     mcmc = {k = {0, 8, 16}, features = {"all", "new"}, implicit = {false, "users", "items", "both"}},
     mf = {k = {10, 50, 100}, lr = {0.005, 0.01}, reg = {0.02, 0.05}, max_epochs = {40}},
-    blend = {mix = MIXES},
   },
   quick = {
     biases = {reg_items = {3, 30}, reg_users = {3, 30}, alpha = {1, 1000}},
@@ -69,7 +61,6 @@ study.GRIDS = {
     simec_study = {lr = {0.01}, l2_reg_emb = {1e-3}, embedding = {10}, base = {"means"}, max_epochs = {10}},
     mcmc = {k = {8}, features = {"all"}, implicit = {false, "both"}, burn_in = {15}, samples = {35}},
     mf = {k = {50}, lr = {0.01}, reg = {0.05}, max_epochs = {20}},
-    blend = {mix = MIXES},
   },
 }
 
@@ -420,33 +411,50 @@ M.mf = {
   uses = function() return "none" end,
 }
 
--- MCMC, the best-placed other row and SVD(+regression) mixed with weights
--- chosen on their validation predictions (SVD's weight 0 where it does
--- not run: grid_for keeps those mixes only)
+-- MCMC, the best-placed other row and SVD(+regression) (where it runs)
+-- stacked: non-negative weights fitted by least squares on the members'
+-- predictions for every validation split's ratings (models.stack). The
+-- weights are the blend's chosen setting; its validation RMSE is that of
+-- the fit, as a grid's best point's is.
+local function blend_members(c)
+  return {"mcmc", c.pred.biases_simec and "biases_simec" or "biases", c.pred.svd and "svd" or nil}
+end
+
 M.blend = {
   method = function(c) return ("blend(MCMC, %s%s)"):format(c.pred.biases_simec and "biases+SimEc" or "biases",
                                                           c.pred.svd and ", SVD" or "") end,
   after = {"mcmc", "biases"},
   optional_after = {"biases_simec", "svd"},
-  grid = "blend",
   fit = function(c, sp, _, p)
-    local function part(id) -- a member's predictions on sp: a validation split's or the test's
-      for k, inner in ipairs(c.inners) do if sp == inner then return c.val[id] and c.val[id][k] end end
-      return c.pred[id]
+    local ids, k_of = blend_members(c), nil
+    for k, inner in ipairs(c.inners) do if sp == inner then k_of = k end end
+    local w = p.weights
+    if not w then -- tuning: the weights fitted on every validation split at once
+      if not c.blend_weights then
+        local cols, truth = {}, {}
+        for j, id in ipairs(ids) do
+          local parts = {}
+          for k = 1, #c.inners do parts[k] = c.val[id][k]:values() end
+          cols[j] = #parts > 1 and matrix.vstack(parts) or parts[1]
+        end
+        for k, inner in ipairs(c.inners) do truth[k] = inner.test:values() end
+        c.blend_weights = models.stack(cols, #truth > 1 and matrix.vstack(truth) or truth[1])
+      end
+      w = c.blend_weights
     end
-    local a, b, w = p.mix:match("^([%d.]+)/([%d.]+)/([%d.]+)$")
-    if not a then study.fail("blend: mix must be \"w1/w2/w3\", got %s", tostring(p.mix)) end
-    local out, svd = part("mcmc") * tonumber(a) + (part("biases_simec") or part("biases")) * tonumber(b), part("svd")
-    if svd then out = out + svd * tonumber(w) end
-    return out
+    local out
+    for j, id in ipairs(ids) do
+      local part = k_of and c.val[id][k_of] or c.pred[id]
+      out = out and out + part * w[j] or part * w[j]
+    end
+    return out, {weights = w}
   end,
   uses = function() return "as its parts" end,
 }
 
 -- The grid model id runs with in scenario sc: values that cannot matter
 -- there are dropped (implicit feedback where users are new; "new" features
--- in T3, where every side is new; the base where items are known; the
--- blend's mixes that weight SVD where SVD did not run).
+-- in T3, where every side is new; the base where items are known).
 function study.grid_for(id, c, grid_set)
   local key = M[id].grid
   if not key then return nil end
@@ -466,10 +474,6 @@ function study.grid_for(id, c, grid_set)
     if c.sc == "T3" then g.features = {"all"} end
   elseif key == "simec_study" and c.sc ~= "T2a" then
     g.base = nil
-  elseif key == "blend" and not c.val.svd then
-    local kept = {}
-    for _, m in ipairs(g.mix or {}) do if m:match("/0$") then kept[#kept + 1] = m end end
-    g.mix = kept
   end
   return g
 end
@@ -645,7 +649,12 @@ function study.run(ds, opts)
             end
             return r, extra
           end
-          if grid then best = models.tune(grid, evaluate) else evaluate({}) end
+          if grid then
+            best = models.tune(grid, evaluate)
+          else -- a model that fits its setting on validation (the blend) returns it as extras
+            local _, extra = evaluate({})
+            best = extra or {}
+          end
           c.chosen[id] = best
           local pred = m.fit(c, s, X, best)
           c.pred[id] = pred
@@ -743,7 +752,15 @@ local function chosen_text(p)
   for k in pairs(p) do keys[#keys + 1] = k end
   table.sort(keys)
   local t = {}
-  for _, k in ipairs(keys) do t[#t + 1] = ("%s %s"):format(k, tostring(p[k])) end
+  for _, k in ipairs(keys) do
+    local v = p[k]
+    if type(v) == "table" then -- a list of numbers: the blend's weights
+      local parts = {}
+      for j, x in ipairs(v) do parts[j] = ("%.3g"):format(x) end
+      v = table.concat(parts, "/")
+    end
+    t[#t + 1] = ("%s %s"):format(k, tostring(v))
+  end
   return table.concat(t, ", ")
 end
 

@@ -685,3 +685,40 @@ case("models.implicit_sides: the one reading of fit_split's implicit option", fu
   check(not ok and type(err) == "table" and err.msg == "grid: implicit all is not a value of fit_split's",
         tostring(type(err) == "table" and err.msg or err)) -- a usage error: study.main prints err.msg
 end)
+
+case("models.stack: non-negative least squares weights (exact, clipped, collinear, errors)", function()
+  local matrix = require("simec").matrix
+  matrix.seed(7)
+  local n = 200
+  local a, b, c = matrix.randn(n, 1), matrix.randn(n, 1), matrix.randn(n, 1)
+  -- a positive combination is found exactly; the weights need not sum to one
+  local w = models.stack({a, b}, a * 0.3 + b * 1.2)
+  near(w[1], 0.3, 1e-10); near(w[2], 1.2, 1e-10)
+  -- a negative coefficient is clipped to 0 and the rest is the least-squares fit:
+  -- the Karush-Kuhn-Tucker conditions of min ||sum w_j x_j - y||, w >= 0
+  local xs = {a, b + a * 0.5, c}
+  local y = a * 2 - b + c * 0.1 + matrix.randn(n, 1) * 0.05
+  w = models.stack(xs, y)
+  local fit = xs[1] * w[1] + xs[2] * w[2] + xs[3] * w[3]
+  local zeros = 0
+  for j, x in ipairs(xs) do
+    check(w[j] >= 0, "weight " .. j)
+    local g = x:dot(fit - y) -- half the gradient
+    if w[j] > 0 then near(g, 0, 1e-8, "stationary in weight " .. j) else
+      check(g >= -1e-8, "no descent into weight " .. j); zeros = zeros + 1 end
+  end
+  check(zeros >= 1, "the negative direction is clipped")
+  -- collinear members: one carries the weight, the fit is the best one
+  w = models.stack({a, a * 2}, a * 3)
+  near(w[1] + 2 * w[2], 3, 1e-10)
+  -- nothing fits: every weight 0
+  w = models.stack({a}, a * -1)
+  eq(w[1], 0)
+  -- sparse predictions at a test pattern work as their value vectors
+  local S = require("simec").sparse.from_triplets({1, 2, 3}, {1, 2, 3}, {1, 2, 3})
+  w = models.stack({S}, S * 2)
+  near(w[1], 2, 1e-12)
+  checkerr("prediction 2 has 3 values for 200 true values", models.stack, {a, matrix.ones(3, 1)}, y)
+  checkerr("expected a list of 1 to 8 predictions", models.stack, {}, y)
+  checkerr("prediction 1 must be a sparse matrix or a matrix", models.stack, {"x"}, y)
+end)

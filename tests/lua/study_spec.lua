@@ -137,10 +137,8 @@ case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON w
   -- progress on stderr: setting i of n, best so far, elapsed, ETA
   check(e:find("%[seed 13 T1%] biases%+features: setting 1 of 8, validation RMSE [%d.]+ %(best [%d.]+%), %d+s, ETA %d+s"),
         e)
-  -- quick settings show their first and last lines and one a second between
-  local blend_lines = select(2, e:gsub("%[seed 13 T1%] blend[^\n]*: setting %d+ of 66", ""))
-  check(e:find("[seed 13 T1] blend(MCMC, biases+SimEc, SVD): setting 66 of 66", 1, true) and blend_lines < 10,
-        ("%d blend setting lines"):format(blend_lines))
+  -- the blend fits its weights: one setting, no setting lines
+  check(not e:find("blend[^\n]*: setting"), e)
   local doc = cjson.decode(T.read(json))
   os.remove(json)
   eq(doc.dataset, "ml-100k"); eq(doc.seed, 13); eq(doc.seeds[1], 13); eq(doc.grids, "quick")
@@ -545,12 +543,10 @@ case("without biases+SimEc the blend falls back to the biases", function()
   for _, r in ipairs(runs) do by[r.model] = r end
   eq(by.blend.method, "blend(MCMC, biases)")
   check(by.blend.rmse and by.mcmc.rmse and by.biases.rmse, "the blend's parts run first")
-  -- without SVD in the run, only the mixes that give it no weight
-  eq(#by.blend.grid.mix, 11)
-  for _, m in ipairs(by.blend.grid.mix) do check(m:match("/0$"), m) end
+  eq(#by.blend.params.weights, 2) -- without SVD in the run, two members
 end)
 
-case("the blend mixes MCMC, biases(+SimEc) and SVD with weights on the simplex chosen on validation", function()
+case("the blend stacks MCMC, biases(+SimEc) and SVD with non-negative weights fitted on validation", function()
   local ds = data.synthetic{items = 60, users = 50, ratings = 1500, rank = 2, item_features = 6, user_features = 4,
                             seed = 5}
   local runs = study.run(ds, {models = {"mean", "biases", "svd", "mcmc", "blend"}, scenarios = {"T1", "T2b"},
@@ -559,20 +555,31 @@ case("the blend mixes MCMC, biases(+SimEc) and SVD with weights on the simplex c
     local by = {}
     for _, r in ipairs(runs) do if r.scenario == sc then by[r.model] = r end end
     eq(by.blend.method, "blend(MCMC, biases, SVD)")
-    eq(#by.blend.grid.mix, 66) -- every point of the simplex in steps of 0.1
-    local seen = {}
-    for _, m in ipairs(by.blend.grid.mix) do
-      local a, b, c = m:match("^([%d.]+)/([%d.]+)/([%d.]+)$")
-      T.near(tonumber(a) + tonumber(b) + tonumber(c), 1, 1e-12)
-      check(not seen[m], "each mix once: " .. m)
-      seen[m] = true
-    end
-    check(seen[by.blend.params.mix], "chosen from the grid")
-    -- the chosen mix never does worse on validation than any of its parts alone
+    eq(by.blend.grid, nil) -- nothing to declare: the weights are fitted
+    local w = by.blend.params.weights
+    eq(#w, 3)
+    for _, x in ipairs(w) do check(x >= 0, sc .. " weight " .. x) end
+    -- each part alone (its weight one) is one of the fits: the blend never does worse on validation
     for _, part in ipairs{"mcmc", "biases", "svd"} do
       check(by.blend.val_rmse <= by[part].val_rmse + 1e-12, sc .. " " .. part)
     end
   end
+end)
+
+case("a grid of quick settings shows its first and last lines and one a second between", function()
+  local ds = data.synthetic{items = 40, users = 30, ratings = 600, rank = 2, item_features = 3, user_features = 3,
+                            seed = 2}
+  local grids = {biases = {reg_items = {1, 2, 3, 4, 5, 6, 7, 8}, reg_users = {1, 2, 3, 4, 5, 6, 7, 8}, alpha = {1}}}
+  local lines = {}
+  study.run(ds, {models = {"biases"}, scenarios = {"T1"}, grids = grids,
+                 progress = function(l) lines[#lines + 1] = l end})
+  local settings = 0
+  for _, l in ipairs(lines) do if l:find(": setting %d+ of 64") then settings = settings + 1 end end
+  check(settings >= 2 and settings < 10, ("%d setting lines"):format(settings))
+  check(lines[1]:find("setting 1 of 64", 1, true), lines[1])
+  local last_setting
+  for _, l in ipairs(lines) do if l:find(": setting") then last_setting = l end end
+  check(last_setting:find("setting 64 of 64", 1, true), last_setting)
 end)
 
 case("the other examples' data sets take feature files too (cli.dataset)", function()
