@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -39,12 +40,31 @@ static void *run(void *arg)
 }
 
 /* Runs jobs[0..n) on n new threads (the calling one included) */
+/* Test hook: a countdown to a thread creation that fails, as when the
+ * system is out of threads; every loop must then finish on the threads it
+ * has. Racing creators may take it below zero, which disables it too. */
+static int create_fail;
+
+int par_create_fail_after(int n)
+{
+    int left = __atomic_exchange_n(&create_fail, n > 0 ? n : 0, __ATOMIC_SEQ_CST);
+    return left > 0 ? left : 0;
+}
+
+static int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+    if (__atomic_load_n(&create_fail, __ATOMIC_SEQ_CST) > 0 &&
+        __atomic_sub_fetch(&create_fail, 1, __ATOMIC_SEQ_CST) == 0)
+        return EAGAIN;
+    return pthread_create(tid, NULL, fn, arg);
+}
+
 static void launch_new(job *jobs, int n)
 {
     pthread_t tid[PAR_MAX];
     int t, started = 0;
     for (t = 1; t < n; t++)
-        if (pthread_create(&tid[t], NULL, run, &jobs[t]) == 0)
+        if (start_thread(&tid[t], run, &jobs[t]) == 0)
             started = t;
         else
             break;
@@ -135,7 +155,7 @@ static void launch(job *jobs, int n)
         while (pool.workers < n - 1) {
             pthread_t tid;
             pool.born[pool.workers + 1] = pool.gen;
-            if (pthread_create(&tid, NULL, worker, (void *)(intptr_t)(pool.workers + 1)) != 0)
+            if (start_thread(&tid, worker, (void *)(intptr_t)(pool.workers + 1)) != 0)
                 break;
             pthread_detach(tid);
             pool.workers++;

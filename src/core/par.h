@@ -19,5 +19,8 @@ int par_weighted(int64_t len, const spm_ptr *cum, int threads, par_fn fn, void *
  * (par_threads() is the usual choice); returns the number used. */
 int par_range(int64_t len, int threads, par_fn fn, void *ctx);
 #define PAR_MAX 16
+/* Test hook: the n-th thread creation from now fails (0 disables); returns
+ * how many creations the countdown it replaces had left (0: it fired). */
+int par_create_fail_after(int n);
 
 #endif

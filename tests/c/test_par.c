@@ -136,6 +136,37 @@ static void test_fork(void)
     CHECK(loop_ok(2, 0));
 }
 
+/* A thread that cannot start: its jobs run on the threads the loop has,
+ * in the pool (a forked child starts with none) and in a loop started
+ * from inside a job, which starts threads of its own. */
+static void test_create_fails(void)
+{
+    pid_t pid;
+    int status = 0;
+    pid = fork();
+    if (pid == 0) {
+        int ok = 1, k;
+        alarm(30);
+        par_create_fail_after(1); /* the pool's first worker */
+        ok = ok && loop_ok(4, 0) && par_create_fail_after(0) == 0;
+        par_create_fail_after(2); /* its second, after one started */
+        ok = ok && loop_ok(6, 0) && par_create_fail_after(0) == 0;
+        ok = ok && loop_ok(6, 0); /* the pool grows again */
+        par_create_fail_after(1); /* a nested loop's own thread */
+        ok = ok && loop_ok(3, 1) && par_create_fail_after(0) == 0;
+        for (k = 1; k <= 8 && ok; k++) { /* each creation in turn, nested */
+            par_create_fail_after(k);
+            ok = loop_ok(5, 1);
+        }
+        par_create_fail_after(0);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(loop_ok(2, 0));
+}
+
 /* weighted ranges: every row once, and each thread's weight within one
  * row of an even share */
 static void test_weighted(void)
@@ -174,6 +205,7 @@ int main(void)
     RUN(test_nested);
     RUN(test_two_callers);
     RUN(test_fork);
+    RUN(test_create_fails);
     RUN(test_weighted);
     return check_summary();
 }
