@@ -39,7 +39,6 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* Runs jobs[0..n) on n new threads (the calling one included) */
 /* Test hook: a countdown to a thread creation that fails, as when the
  * system is out of threads; every loop must then finish on the threads it
  * has. Racing creators may take it below zero, which disables it too. */
@@ -59,6 +58,7 @@ static int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
     return pthread_create(tid, NULL, fn, arg);
 }
 
+/* Runs jobs[0..n) on n new threads (the calling one included) */
 static void launch_new(job *jobs, int n)
 {
     pthread_t tid[PAR_MAX];
