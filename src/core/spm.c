@@ -405,6 +405,17 @@ static void transpose_rows(void *ctx, int thread, int64_t r0, int64_t r1)
         }
 }
 
+/* One of the two passes over every row: in place on one thread (a matrix
+ * wider than its entries), else on the pool's; returns the threads used */
+static int transpose_pass(tjob *job, int threads)
+{
+    if (threads == 1) {
+        transpose_rows(job, 0, 0, job->A->rows);
+        return 1;
+    }
+    return par_rows(job->A, transpose_rows, job);
+}
+
 /* A counting sort by column on the pool's threads, each over a range of
  * rows: a column's entries stay in row order (the ranges are in order), so
  * the result is the serial one whatever the thread count. */
@@ -423,10 +434,7 @@ int spm_transpose(spm *B, const spm *A, core_err *e)
         return core_err_nomem(e, "transpose", (double)threads * (double)A->cols * 8);
     }
     job.A = A, job.B = B, job.place = 0;
-    if (threads == 1)
-        transpose_rows(&job, 0, 0, A->rows), used = 1;
-    else
-        used = par_rows(A, transpose_rows, &job);
+    used = transpose_pass(&job, threads);
     for (c = 0; c < A->cols; c++) { /* column c's count, then each range's start in it */
         spm_ptr at = B->p[c];
         for (t = 0; t < used; t++) {
@@ -442,10 +450,7 @@ int spm_transpose(spm *B, const spm *A, core_err *e)
         return core_err_set(e, CORE_EINTR, "interrupted!");
     }
     job.place = 1; /* par_rows cuts A's rows the same way again: the cut depends on A alone */
-    if (threads == 1)
-        transpose_rows(&job, 0, 0, A->rows);
-    else
-        par_rows(A, transpose_rows, &job);
+    transpose_pass(&job, threads);
     core_free(job.cnt);
     B->rlab = spm_labels_retain(A->clab);
     B->clab = spm_labels_retain(A->rlab);
