@@ -3,9 +3,10 @@
 # --bench, the benchmark peers). As root it runs apt-get; otherwise it prints
 # the exact command and fails.
 set -eu
-# libzmq3-dev, libjansson-dev, libssl-dev: the Jupyter kernel; the python3-* ones test it
+# libzmq3-dev, libjansson-dev, libssl-dev: the Jupyter kernel; the python3-* ones test it, and jupyter-core
+# and jupyter-client give the jupyter command and its kernelspec subcommand
 PKGS="gcc make pkg-config liblua5.4-dev lua5.4 lua-argparse lua-cjson libopenblas-dev liblapacke-dev libarpack2-dev libreadline-dev tmux zip unzip curl chromium python3
-      libzmq3-dev libjansson-dev libssl-dev python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat jupyter-core"
+      libzmq3-dev libjansson-dev libssl-dev python3-jupyter-client python3-nbclient python3-nbconvert python3-nbformat jupyter-core jupyter-client"
 case "${1:-}" in
 --bench) PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn time g++" ;; # g++: libFM and LIBMF from source
 --fuzz) PKGS="$PKGS clang libclang-rt-dev" ;; # libclang-rt-dev: libFuzzer's runtime

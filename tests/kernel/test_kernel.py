@@ -78,10 +78,13 @@ check("--install-kernel --prefix writes the kernelspec", rc.returncode == 0, rc.
 specs = KernelSpecManager().get_all_specs()
 check("jupyter finds the kernelspec 'simec (Lua 5.4)'",
       specs.get("simec", {}).get("spec", {}).get("display_name") == "simec (Lua 5.4)", specs)
+# `jupyter kernelspec` runs the jupyter-kernelspec command, which Debian
+# ships apart from the Python library (package jupyter-client)
 listing = subprocess.run(["jupyter", "kernelspec", "list"], capture_output=True, text=True) \
-    if shutil.which("jupyter") else None
+    if shutil.which("jupyter") and shutil.which("jupyter-kernelspec") else None
 if listing is None:
-    print("     'jupyter kernelspec list' skipped: the jupyter command (Debian's jupyter-core) is not installed")
+    print("     'jupyter kernelspec list' skipped: the jupyter and jupyter-kernelspec commands (Debian's jupyter-core "
+          "and jupyter-client) are not both installed")
 else:
     check("jupyter kernelspec list shows simec", re.search(r"^\s*simec\s", listing.stdout, re.M) is not None,
           listing.stdout + listing.stderr)
