@@ -40,8 +40,8 @@ typedef struct simec_grad {
     int fused;              /* the last layer steps inside its output pass */
     double row_l2;          /* the first layer's per-use penalty (identity input), or 0 */
     uint32_t *slot;         /* output -> position in rows[1] (fused pass) */
-    int gram_step;          /* a dense last layer may step inside the Gram pass (no regulariser on it) */
-    int stepped_last;       /* the batch's Gram pass stepped the last layer and left its gradient zero */
+    int step_last;          /* a dense last layer may step inside its output pass (no regulariser on it) */
+    int stepped_last;       /* the batch's output pass stepped the last layer and left its gradient zero */
     double *vv;             /* a frozen last layer's V^T V, once the Gram pass has computed it */
 } simec_grad;
 

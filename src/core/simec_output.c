@@ -233,7 +233,7 @@ static int out_gram(simec *m, const spm *T, const size_t *rows, size_t n, const 
     k.m = m, k.T = T, k.rows = rows, k.n = n, k.Y = Y;
     k.s = 1.0 / ((double)(out ? out : 1) * (double)n);
     k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
-    k.step = k.gV && G->gram_step;
+    k.step = k.gV && G->step_last;
     k.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
     k.block = GRAM_BLOCK_PARAMS / d > 16 ? GRAM_BLOCK_PARAMS / d : 16;
     /* per thread: VV (d x d), dY (n x d), the block's gradient (block x d)
@@ -303,31 +303,59 @@ done:
 #define OUT_PAR_CHUNKS 8
 
 typedef struct cctx {
-    const simec *m;
+    simec *m;
     const simec_target *t;
     const size_t *rows;
     size_t n, nchunks;
     const mat *Y;
     const double *V, *scale;
-    double *gV;
-    int mask, want_dY;
-    double *scratch; /* per thread: Z and Tc (n x OUT_CHUNK each), then dY (n x d) */
+    double *gV, lr_t;
+    int mask, want_dY, step;
+    double *scratch; /* per thread: Z and Tc (n x OUT_CHUNK each), dY (n x d), then, stepping, a chunk's
+                      * gradient (OUT_CHUNK x d) */
     spm_ptr *cur;    /* per thread: n cursors into the sparse targets */
     double loss[PAR_MAX];
     int rc[PAR_MAX];
 } cctx;
 
-/* Chunks [q0, q1) in order, dY accumulated into dy (leading dimension ldy). */
-static int chunk_run(const cctx *k, size_t q0, size_t q1, double *Z, double *Tc, spm_ptr *cur, double *dy,
-                     size_t ldy, double *total, core_err *e)
+/* The squared error of a row of w outputs z against targets t, its terms
+ * scaled by s; z becomes the scaled derivative 2 (z - t) s, as simec_loss1
+ * gives it. The sum runs in four chains, which the vector unit takes: one
+ * chain, called through simec_loss1 for each output, took a fifth of a
+ * wide zero-filled epoch. */
+SIMEC_HOT static double mse_row(double *restrict z, const double *restrict t, size_t w, double s)
 {
-    const simec *m = k->m;
+    double a[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t c, i;
+    for (c = 0; c + 4 <= w; c += 4)
+        for (i = 0; i < 4; i++) {
+            double dd = z[c + i] - t[c + i];
+            a[i] += dd * dd;
+            z[c + i] = 2.0 * dd * s;
+        }
+    for (; c < w; c++) {
+        double dd = z[c] - t[c];
+        a[0] += dd * dd;
+        z[c] = 2.0 * dd * s;
+    }
+    return ((a[0] + a[1]) + (a[2] + a[3])) * s;
+}
+
+/* Chunks [q0, q1) in order, dY accumulated into dy (leading dimension ldy).
+ * Stepping, each chunk's gradient goes to gbuf and the chunk's rows of the
+ * last layer take their optimiser step at once, while they are in cache:
+ * every later use of those rows (this chunk's dY first) is done, and the
+ * whole layer's gradient is never written. */
+static int chunk_run(const cctx *k, size_t q0, size_t q1, double *Z, double *Tc, spm_ptr *cur, double *dy,
+                     size_t ldy, double *gbuf, double *total, core_err *e)
+{
+    simec *m = k->m;
     const simec_layer *L = SIMEC_LAST(m);
     const simec_target *t = k->t;
     const mat *Y = k->Y;
     const double *V = k->V;
     size_t d = L->in, out = L->out, n = k->n, r, c, q;
-    int rc;
+    int rc, mse = !k->mask && m->cfg.loss == SIMEC_MSE && L->act == SIMEC_LINEAR;
     for (r = 0; r < n; r++) { /* each row's first stored target at or after column q0 * OUT_CHUNK */
         if (!t->S) {
             cur[r] = 0;
@@ -362,6 +390,10 @@ static int chunk_run(const cctx *k, size_t q0, size_t q1, double *Z, double *Tc,
                     cur[r]++;
                 }
             }
+            if (mse) {
+                *total += mse_row(Z + r * w, tc, w, k->scale[r]);
+                continue;
+            }
             for (c = 0; c < w; c++) {
                 double dz, *z = Z + r * w + c;
                 if (k->mask && isnan(tc[c])) {
@@ -375,24 +407,33 @@ static int chunk_run(const cctx *k, size_t q0, size_t q1, double *Z, double *Tc,
         if (k->want_dY && ((rc = blas_gemm("SimEc outputs", BLAS_N, BLAS_N, n, d, w, 1.0, Z, w, V + c0 * d, d, 1.0, dy,
                                            ldy, e)) ||
                            (k->gV && (rc = blas_gemm("SimEc outputs", BLAS_T, BLAS_N, w, d, n, 1.0, Z, w, Y->x, Y->ld,
-                                                     1.0, k->gV + c0 * d, d, e)))))
+                                                     k->step ? 0.0 : 1.0, k->step ? gbuf : k->gV + c0 * d, d,
+                                                     e)))))
             return rc;
+        if (k->want_dY && k->step)
+            simec_opt_step(m, L->w_off + c0 * d, w * d, gbuf, k->lr_t);
     }
     return CORE_OK;
+}
+
+/* a thread's scratch: Z, Tc, dY and, stepping, a chunk's gradient */
+static size_t chunk_scratch(size_t n, size_t d, int step)
+{
+    return n * (2 * OUT_CHUNK + d) + (step ? OUT_CHUNK * d : 0);
 }
 
 static void chunk_range(void *ctx, int thread, int64_t a, int64_t b)
 {
     cctx *k = ctx;
     size_t n = k->n, d = SIMEC_LAST(k->m)->in;
-    double *buf = k->scratch + (size_t)thread * n * (2 * OUT_CHUNK + d);
+    double *buf = k->scratch + (size_t)thread * chunk_scratch(n, d, k->step);
     core_err e = {0};
     k->loss[thread] = 0.0;
     k->rc[thread] = chunk_run(k, (size_t)a, (size_t)b, buf, buf + n * OUT_CHUNK, k->cur + (size_t)thread * n,
-                              buf + 2 * n * OUT_CHUNK, d, &k->loss[thread], &e);
+                              buf + 2 * n * OUT_CHUNK, d, buf + n * (2 * OUT_CHUNK + d), &k->loss[thread], &e);
 }
 
-static int out_chunked(const simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
+static int out_chunked(simec *m, const simec_target *t, const size_t *rows, size_t n, const mat *Y, mat *dY,
                        simec_grad *G, double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
@@ -405,10 +446,12 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
     x.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
     x.mask = m->cfg.missing == SIMEC_MASK && t->D;
     x.want_dY = dY != NULL;
+    x.step = x.gV && x.want_dY && G->step_last;
+    x.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
     x.nchunks = (out + OUT_CHUNK - 1) / OUT_CHUNK;
     if (x.nchunks >= OUT_PAR_CHUNKS)
         threads = par_threads();
-    per = n * (2 * OUT_CHUNK + d);
+    per = chunk_scratch(n, d, x.step);
     x.scratch = core_malloc((size_t)threads * (per ? per : 1) * sizeof *x.scratch);
     x.cur = core_malloc((size_t)threads * (n ? n : 1) * sizeof *x.cur);
     if (!scale || !x.scratch || !x.cur) {
@@ -424,7 +467,7 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
     }
     if (threads == 1) /* in order, straight into dY */
         rc = chunk_run(&x, 0, x.nchunks, x.scratch, x.scratch + n * OUT_CHUNK, x.cur, dY ? dY->x : NULL,
-                       dY ? dY->ld : 0, &total, e);
+                       dY ? dY->ld : 0, x.scratch + n * (2 * OUT_CHUNK + d), &total, e);
     else {
         int previous = blas_threads_set(1);
         for (k = 0; k < threads; k++)
@@ -442,6 +485,8 @@ static int out_chunked(const simec *m, const simec_target *t, const size_t *rows
                         MAT_AT(dY, r, c) += dy[r * d + c];
         }
     }
+    if (rc == CORE_OK && x.step)
+        G->stepped_last = 1;
     core_free(scale), core_free(x.scratch), core_free(x.cur);
     *loss = total;
     return rc;

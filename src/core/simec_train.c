@@ -87,7 +87,7 @@ static void grad_clear(simec_grad *G, const simec *m)
         int k = l == 0 ? 0 : l == m->nl - 1 ? 1 : -1;
         if (l == m->nl - 1 && m->cfg.wll_frozen)
             continue; /* no gradient */
-        if ((k < 0 || !G->sparse[k]) && !(k == 1 && G->stepped_last)) /* a stepping Gram pass left it zero */
+        if ((k < 0 || !G->sparse[k]) && !(k == 1 && G->stepped_last)) /* a stepping output pass left it zero */
             memset(G->g + L->w_off, 0, L->in * L->out * sizeof(double));
         if (L->b_off != SIMEC_NO_BIAS)
             memset(G->g + L->b_off, 0, L->out * sizeof(double));
@@ -448,7 +448,7 @@ static int fit_run(simec *m, const simec_input *x, const simec_target *t, const 
                         !o->dense_updates && lazy_last(m, t) && !m->cfg.wll_frozen, e)))
         goto done;
     G.fused = G.sparse[1]; /* output layer and its optimiser step in one pass */
-    G.gram_step = !G.sparse[1] && last_unregularised(m);
+    G.step_last = !o->dense_updates && !G.sparse[1] && last_unregularised(m);
     if (G.sparse[0] && m->cfg.input == SIMEC_IN_IDENTITY)
         G.row_l2 = first_l2(m) * (double)((n + bs - 1) / bs);
     memcpy(snap, m->theta, m->n_params * sizeof *snap); /* restored on Ctrl-C */

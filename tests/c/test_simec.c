@@ -3,6 +3,7 @@
 #include "check.h"
 #include "alloc.h"
 #include "rng.h"
+#include "simec_impl.h"
 #include "simec_model.h"
 
 static void randmat(mat *M, size_t r, size_t c, double zero_frac, rng *g)
@@ -288,6 +289,83 @@ static void test_gram_fit_matches_dense(void)
         if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-8))
             fprintf(stderr, "Gram fit (case %zu): parameters differ by %g relative\n", k, worst);
         CHECK(worst < 1e-8);
+        simec_free(&a), simec_free(&b);
+        mat_release(&X), mat_release(&T);
+        spm_free(&XS), spm_free(&TS);
+    }
+}
+
+/* The zero-filled outputs in column chunks step the last layer's rows
+ * chunk by chunk when nothing regularises it: the same fit as the plain
+ * step after the batch (dense_updates), for dense and sparse targets, one
+ * chunk on one thread and many on several, under each optimiser. */
+static void test_chunk_step_matches_plain(void)
+{
+    static const struct {
+        size_t out, emb;
+        int sparse_t, opt;
+    } cases[] = {{300, 4, 0, SIMEC_ADAMAX}, {20000, 4, 0, SIMEC_ADAMAX}, {20000, 64, 1, SIMEC_ADAM},
+                 {300, 64, 1, SIMEC_SGD},   {20000, 4, 0, SIMEC_SGD}};
+    size_t k, i;
+    rng g;
+    core_err e;
+    rng_seed(&g, 29);
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        mat X, T;
+        spm XS, TS;
+        simec_cfg cfg;
+        simec a, b;
+        simec_input in;
+        simec_target tg;
+        simec_fit_opts o;
+        simec_fit_info info;
+        double worst = 0.0, moved = 0.0;
+        randmat(&X, 40, 12, 0.8, &g);
+        randmat(&T, 40, cases[k].out, 0.9, &g);
+        spm_from_dense(&XS, &X, 0.0, NULL);
+        spm_from_dense(&TS, &T, 0.0, NULL);
+        simec_cfg_default(&cfg);
+        cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 12, cfg.emb_dim = cases[k].emb, cfg.out_dim = cases[k].out;
+        cfg.missing = SIMEC_ZERO, cfg.l2_reg_emb = 1e-3, cfg.l2_reg_out = 0.0, cfg.opt = cases[k].opt;
+        cfg.lr = 0.01, cfg.seed = 8;
+        CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
+        CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
+        memset(&in, 0, sizeof in);
+        in.S = &XS, in.n = 40;
+        tg.S = cases[k].sparse_t ? &TS : NULL, tg.D = cases[k].sparse_t ? NULL : &T;
+        simec_fit_opts_default(&o);
+        o.epochs = 4, o.batch_size = 4;
+        CHECK(!cases[k].sparse_t || !simec_gram_pass(&a, &tg, 4)); /* these go through the chunks */
+        CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
+        o.dense_updates = 1;
+        CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
+        for (i = 0; i < a.n_params; i++) {
+            double d = fabs(a.theta[i] - b.theta[i]) / (fabs(b.theta[i]) > 1e-3 ? fabs(b.theta[i]) : 1e-3);
+            worst = d > worst ? d : worst;
+        }
+        { /* the last layer did train */
+            simec c;
+            CHECK(simec_init(&c, &cfg, &e) == CORE_OK);
+            for (i = SIMEC_LAST(&a)->w_off; i < SIMEC_LAST(&a)->w_off + cases[k].emb * cases[k].out; i++)
+                moved += fabs(a.theta[i] - c.theta[i]);
+            simec_free(&c);
+        }
+        if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-10))
+            fprintf(stderr, "chunk step (case %zu): parameters differ by %g relative\n", k, worst);
+        CHECK(worst < 1e-10 && moved > 0.0);
+        { /* the chunks' loss: the mean squared error of the predictions */
+            mat O;
+            double loss = -1.0, want = 0.0;
+            size_t r, c;
+            CHECK(simec_eval_loss(&a, &in, &tg, 0, &loss, &e) == CORE_OK);
+            CHECK(simec_predict(&a, &in, &O, &e) == CORE_OK);
+            for (r = 0; r < 40; r++)
+                for (c = 0; c < cases[k].out; c++)
+                    want += (MAT_AT(&O, r, c) - MAT_AT(&T, r, c)) * (MAT_AT(&O, r, c) - MAT_AT(&T, r, c));
+            want /= 40.0 * (double)cases[k].out;
+            CHECK(fabs(loss - want) <= 1e-12 * want);
+            mat_release(&O);
+        }
         simec_free(&a), simec_free(&b);
         mat_release(&X), mat_release(&T);
         spm_free(&XS), spm_free(&TS);
@@ -676,6 +754,7 @@ int main(void)
     RUN(test_gram_matches_chunked);
     RUN(test_wide_chunked_threads);
     RUN(test_gram_fit_matches_dense);
+    RUN(test_chunk_step_matches_plain);
     RUN(test_svd_error);
     RUN(test_masked_recovery);
     RUN(test_save_load_determinism_interrupt);
