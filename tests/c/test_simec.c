@@ -234,6 +234,19 @@ static void test_wide_chunked_threads(void)
     }
 }
 
+/* The largest difference between two models' parameters, relative to
+ * b's (at least 1e-3) */
+static double param_diff(const simec *a, const simec *b)
+{
+    double worst = 0.0;
+    size_t i;
+    for (i = 0; i < a->n_params; i++) {
+        double d = fabs(a->theta[i] - b->theta[i]) / (fabs(b->theta[i]) > 1e-3 ? fabs(b->theta[i]) : 1e-3);
+        worst = d > worst ? d : worst;
+    }
+    return worst;
+}
+
 /* Training on zero-filled sparse targets (the Gram pass: V's gradient from
  * V (Y^T Y) and the stored entries, never forming the outputs) must follow
  * training on the same targets stored dense (every output formed): Adamax
@@ -262,7 +275,6 @@ static void test_gram_fit_matches_dense(void)
         simec_target ts, td;
         simec_fit_opts o;
         simec_fit_info info;
-        size_t i;
         double worst = 0.0;
         randmat(&X, 40, 12, 0.8, &g);
         randmat(&T, 40, out, 0.9, &g);
@@ -282,10 +294,7 @@ static void test_gram_fit_matches_dense(void)
         o.epochs = 5, o.batch_size = 4;
         CHECK(simec_fit(&a, &in, &ts, &o, &info, &e) == CORE_OK);
         CHECK(simec_fit(&b, &in, &td, &o, &info, &e) == CORE_OK);
-        for (i = 0; i < a.n_params; i++) {
-            double d = fabs(a.theta[i] - b.theta[i]) / (fabs(b.theta[i]) > 1e-3 ? fabs(b.theta[i]) : 1e-3);
-            worst = d > worst ? d : worst;
-        }
+        worst = param_diff(&a, &b);
         if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-8))
             fprintf(stderr, "Gram fit (case %zu): parameters differ by %g relative\n", k, worst);
         CHECK(worst < 1e-8);
@@ -339,10 +348,7 @@ static void test_chunk_step_matches_plain(void)
         CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
         o.dense_updates = 1;
         CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
-        for (i = 0; i < a.n_params; i++) {
-            double d = fabs(a.theta[i] - b.theta[i]) / (fabs(b.theta[i]) > 1e-3 ? fabs(b.theta[i]) : 1e-3);
-            worst = d > worst ? d : worst;
-        }
+        worst = param_diff(&a, &b);
         { /* the last layer did train */
             simec c;
             CHECK(simec_init(&c, &cfg, &e) == CORE_OK);
@@ -592,7 +598,7 @@ static void test_save_load_determinism_interrupt(void)
 static void test_lazy_equals_dense(void)
 {
     static const int opts[] = {SIMEC_SGD, SIMEC_ADAM, SIMEC_ADAMAX};
-    size_t k, i;
+    size_t k;
     mat X, T;
     spm XS, TS;
     rng g;
@@ -623,10 +629,7 @@ static void test_lazy_equals_dense(void)
         CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
         o.dense_updates = 1;
         CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
-        for (i = 0; i < a.n_params; i++) {
-            double d = fabs(a.theta[i] - b.theta[i]) / (fabs(b.theta[i]) > 1e-3 ? fabs(b.theta[i]) : 1e-3);
-            worst = d > worst ? d : worst;
-        }
+        worst = param_diff(&a, &b);
         if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-5))
             fprintf(stderr, "%s: lazy vs dense parameters differ by %g relative\n", simec_opt_names[opts[k]], worst);
         CHECK(worst < 1e-5);
