@@ -320,9 +320,9 @@ typedef struct cctx {
 
 /* The squared error of a row of w outputs z against targets t, its terms
  * scaled by s; z becomes the scaled derivative 2 (z - t) s, as simec_loss1
- * gives it. The sum runs in four chains, which the vector unit takes: one
- * chain, called through simec_loss1 for each output, took a fifth of a
- * wide zero-filled epoch. */
+ * gives it. A wide layer's rows are long: the sum runs in four chains,
+ * which the vector unit takes, where a call to simec_loss1 per output
+ * would wait on one. */
 SIMEC_HOT static double mse_row(double *restrict z, const double *restrict t, size_t w, double s)
 {
     double a[4] = {0.0, 0.0, 0.0, 0.0};
