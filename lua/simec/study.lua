@@ -419,10 +419,14 @@ M.mf = {
 local function blend_members(c)
   return {"mcmc", c.pred.biases_simec and "biases_simec" or "biases", c.pred.svd and "svd" or nil}
 end
+local BLEND_NAMES = {mcmc = "MCMC", biases_simec = "biases+SimEc", biases = "biases", svd = "SVD"}
 
 M.blend = {
-  method = function(c) return ("blend(MCMC, %s%s)"):format(c.pred.biases_simec and "biases+SimEc" or "biases",
-                                                          c.pred.svd and ", SVD" or "") end,
+  method = function(c)
+    local names = {}
+    for j, id in ipairs(blend_members(c)) do names[j] = BLEND_NAMES[id] end
+    return ("blend(%s)"):format(table.concat(names, ", "))
+  end,
   after = {"mcmc", "biases"},
   optional_after = {"biases_simec", "svd"},
   fit = function(c, sp, _, p)
@@ -435,10 +439,10 @@ M.blend = {
         for j, id in ipairs(ids) do
           local parts = {}
           for k = 1, #c.inners do parts[k] = c.val[id][k]:values() end
-          cols[j] = #parts > 1 and matrix.vstack(parts) or parts[1]
+          cols[j] = matrix.vstack(parts)
         end
         for k, inner in ipairs(c.inners) do truth[k] = inner.test:values() end
-        c.blend_weights = models.stack(cols, #truth > 1 and matrix.vstack(truth) or truth[1])
+        c.blend_weights = models.stack(cols, matrix.vstack(truth))
       end
       w = c.blend_weights
     end

@@ -12,6 +12,13 @@
 
 #define OUT_CHUNK 1024
 
+/* The step size of the batch being taken: a pass that steps the last layer
+ * itself steps before simec_update counts the step */
+static double next_step_size(const simec *m)
+{
+    return simec_opt_step_size(&m->cfg, (double)(m->step + 1));
+}
+
 /* Masked loss on sparse targets: only the stored entries of the batch's
  * rows, each row's loss the mean over its entries. Threads take disjoint
  * column ranges, so their writes to the last layer's gradient never meet;
@@ -234,7 +241,7 @@ static int out_gram(simec *m, const spm *T, const size_t *rows, size_t n, const 
     k.s = 1.0 / ((double)(out ? out : 1) * (double)n);
     k.gV = G && !m->cfg.wll_frozen ? G->g + L->w_off : NULL;
     k.step = k.gV && G->step_last;
-    k.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
+    k.lr_t = next_step_size(m);
     k.block = GRAM_BLOCK_PARAMS / d > 16 ? GRAM_BLOCK_PARAMS / d : 16;
     /* per thread: VV (d x d), dY (n x d), the block's gradient (block x d)
      * and n cursors; then Y^T Y */
@@ -410,7 +417,7 @@ static int chunk_run(const cctx *k, size_t q0, size_t q1, double *Z, double *Tc,
                                                      k->step ? 0.0 : 1.0, k->step ? gbuf : k->gV + c0 * d, d,
                                                      e)))))
             return rc;
-        if (k->want_dY && k->step)
+        if (k->step) /* the chunk's gradient is complete */
             simec_opt_step(m, L->w_off + c0 * d, w * d, gbuf, k->lr_t);
     }
     return CORE_OK;
@@ -447,7 +454,7 @@ static int out_chunked(simec *m, const simec_target *t, const size_t *rows, size
     x.mask = m->cfg.missing == SIMEC_MASK && t->D;
     x.want_dY = dY != NULL;
     x.step = x.gV && x.want_dY && G->step_last;
-    x.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
+    x.lr_t = next_step_size(m);
     x.nchunks = (out + OUT_CHUNK - 1) / OUT_CHUNK;
     if (x.nchunks >= OUT_PAR_CHUNKS)
         threads = par_threads();
@@ -603,7 +610,7 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
     f.threads = threads;
     f.m = m, f.G = G, f.Y = Y, f.n = n, f.start = start, f.er = er, f.ev = ev, f.scale = scale;
     f.tab = tab, f.kmax = kmax;
-    f.lr_t = simec_opt_step_size(&m->cfg, (double)(m->step + 1));
+    f.lr_t = next_step_size(m);
     used = par_range((int64_t)K, threads, fused_outputs, &f);
     for (*loss = 0.0, t = 0; t < used; t++) {
         *loss += f.loss[t];
