@@ -45,9 +45,36 @@ typedef struct simec_grad {
     double *vv;             /* a frozen last layer's V^T V, once the Gram pass has computed it */
 } simec_grad;
 
+/* a . b over d entries in eight chains: a single sum waits on each add's
+ * latency, eight keep the vector unit busy (the order is fixed, so every
+ * caller gets the same rounding) */
+static inline double simec_dot(const double *restrict a, const double *restrict b, size_t d)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, z;
+    size_t c, i;
+    for (c = 0; c + 8 <= d; c += 8)
+        for (i = 0; i < 8; i++)
+            s[i] += a[c + i] * b[c + i];
+    z = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; c < d; c++)
+        z += a[c] * b[c];
+    return z;
+}
+
 /* The loss of one target value given the last layer's pre-activation z;
  * *d = its derivative with respect to z */
 double simec_loss1(int loss, int act, double z, double y, double *d);
+/* simec_loss1 with the squared error of a linear output inline: the
+ * masked passes call it once per stored target, and a call there costs
+ * as much as the arithmetic */
+static inline double simec_loss1_fast(int loss, int act, double z, double y, double *d)
+{
+    if (loss == SIMEC_MSE && act == SIMEC_LINEAR) {
+        *d = 2.0 * (z - y);
+        return (z - y) * (z - y);
+    }
+    return simec_loss1(loss, act, z, y, d);
+}
 /* A masked row's weight in the batch loss: 1 / (its stored entries x n) */
 static inline double simec_row_scale(const spm *T, size_t row, size_t n)
 {
@@ -70,12 +97,20 @@ int simec_gram_pass(const simec *m, const simec_target *t, size_t n);
 /* Optimisers (simec_opt.c) */
 /* the step size factor of step t (1-based) */
 double simec_opt_step_size(const simec_cfg *c, double t);
+/* one optimiser step on theta[off .. off + len) with its gradient
+ * g[0 .. len), the moments first decayed by d1 and d2 */
+void simec_opt_step_decayed(simec *m, size_t off, size_t len, const double *g, double lr_t, double d1, double d2);
 /* one optimiser step on theta[off .. off + len) with its gradient g[0 .. len) */
-void simec_opt_step(simec *m, size_t off, size_t len, const double *g, double lr_t);
+static inline void simec_opt_step(simec *m, size_t off, size_t len, const double *g, double lr_t)
+{
+    simec_opt_step_decayed(m, off, len, g, lr_t, 1.0, 1.0);
+}
 /* k zero-gradient steps on a row of width w, in closed form, given the
- * catch-up table's entries for k */
+ * catch-up table's entries for k; without moments the row's moments are
+ * left undecayed, for a step that decays them next (simec_opt_step_decayed
+ * with d1, d2) */
 void simec_opt_skip_row(const simec_cfg *c, double *p, float *m1, float *m2, size_t w, double coef, double d1,
-                        double d2);
+                        double d2, int moments);
 /* the catch-up table for up to kmax skipped steps ending at step now:
  * 3 x (kmax + 1) values (NULL when out of memory; core_free it) */
 double *simec_opt_catch_table(const simec_cfg *c, int64_t now, int64_t kmax);

@@ -20,34 +20,40 @@ double simec_opt_step_size(const simec_cfg *c, double t)
     return c->lr;
 }
 
-/* One optimiser step on theta[off .. off + len) with its gradient g[0 .. len).
- * The settings are read into locals and the arrays are restrict: otherwise
- * a store to theta could alias the settings' doubles, and the compiler
- * keeps the loops scalar. */
-SIMEC_HOT void simec_opt_step(simec *m, size_t off, size_t len, const double *restrict g, double lr_t)
+/* One optimiser step on theta[off .. off + len) with its gradient g[0 .. len),
+ * the moments first decayed by d1 and d2 (the decays of steps skipped
+ * since the row was last stepped; 1 when none were: a product by 1 is
+ * exact). The settings are read into locals and the arrays are restrict:
+ * otherwise a store to theta could alias the settings' doubles, and the
+ * compiler keeps the loops scalar. */
+SIMEC_HOT void simec_opt_step_decayed(simec *m, size_t off, size_t len, const double *restrict g, double lr_t,
+                                      double d1, double d2)
 {
     const simec_cfg *c = &m->cfg;
     double *restrict p = m->theta + off;
     float *restrict m1 = m->m1 + off, *restrict m2 = m->m2 + off;
-    const double b1 = c->beta1, b2 = c->beta2, eps = c->eps, mom = c->momentum, lr = c->lr;
+    const double b1 = c->beta1 * d1, b2 = c->beta2 * d2, nb1 = 1.0 - c->beta1, eps = c->eps;
+    const double mom = c->momentum * d1, lr = c->lr;
     size_t i;
     switch (c->opt) {
     case SIMEC_ADAMAX:
         for (i = 0; i < len; i++) {
-            double a = fabs(g[i]), b = b2 * (double)m2[i], mo = b1 * (double)m1[i] + (1.0 - b1) * g[i];
+            double a = fabs(g[i]), b = b2 * (double)m2[i], mo = b1 * (double)m1[i] + nb1 * g[i];
             double u = b > a ? b : a;
             m1[i] = (float)mo, m2[i] = (float)u;
             p[i] -= lr_t * mo / (u + eps);
         }
         break;
-    case SIMEC_ADAM:
+    case SIMEC_ADAM: {
+        const double nb2 = 1.0 - c->beta2;
         for (i = 0; i < len; i++) {
-            double mo = b1 * (double)m1[i] + (1.0 - b1) * g[i];
-            double v = b2 * (double)m2[i] + (1.0 - b2) * g[i] * g[i];
+            double mo = b1 * (double)m1[i] + nb1 * g[i];
+            double v = b2 * (double)m2[i] + nb2 * g[i] * g[i];
             m1[i] = (float)mo, m2[i] = (float)v;
             p[i] -= lr_t * mo / (sqrt(v) + eps);
         }
         break;
+    }
     default:
         for (i = 0; i < len; i++) {
             double v = mom * (double)m1[i] - lr * g[i];
@@ -126,29 +132,31 @@ void simec_update(simec *m, simec_grad *G)
 }
 
 /* k zero-gradient steps on a row, in closed form */
-SIMEC_HOT void simec_opt_skip_row(const simec_cfg *c, double *p, float *m1, float *m2, size_t w, double coef,
-                                  double d1, double d2)
+SIMEC_HOT void simec_opt_skip_row(const simec_cfg *c, double *restrict p, float *restrict m1, float *restrict m2,
+                                  size_t w, double coef, double d1, double d2, int moments)
 {
+    const double eps = c->eps;
     size_t i;
     switch (c->opt) {
     case SIMEC_ADAMAX:
-        for (i = 0; i < w; i++) {
-            p[i] -= coef * (double)m1[i] / ((double)m2[i] + c->eps);
-            m1[i] = (float)(d1 * (double)m1[i]), m2[i] = (float)(d2 * (double)m2[i]);
-        }
+        for (i = 0; i < w; i++)
+            p[i] -= coef * (double)m1[i] / ((double)m2[i] + eps);
         break;
     case SIMEC_ADAM:
-        for (i = 0; i < w; i++) {
-            p[i] -= coef * (double)m1[i] / (sqrt((double)m2[i]) + c->eps);
-            m1[i] = (float)(d1 * (double)m1[i]), m2[i] = (float)(d2 * (double)m2[i]);
-        }
+        for (i = 0; i < w; i++)
+            p[i] -= coef * (double)m1[i] / (sqrt((double)m2[i]) + eps);
         break;
     default:
-        for (i = 0; i < w; i++) {
+        for (i = 0; i < w; i++)
             p[i] += coef * (double)m1[i];
-            m1[i] = (float)(d1 * (double)m1[i]);
-        }
     }
+    if (!moments)
+        return;
+    for (i = 0; i < w; i++)
+        m1[i] = (float)(d1 * (double)m1[i]);
+    if (c->opt != SIMEC_SGD)
+        for (i = 0; i < w; i++)
+            m2[i] = (float)(d2 * (double)m2[i]);
 }
 
 static void catch_rows(void *ctx, int thread, int64_t a, int64_t b)
@@ -161,7 +169,7 @@ static void catch_rows(void *ctx, int thread, int64_t a, int64_t b)
         if (k == 0)
             continue;
         simec_opt_skip_row(&u->m->cfg, u->m->theta + u->off + r * u->w, u->m->m1 + u->off + r * u->w,
-                 u->m->m2 + u->off + r * u->w, u->w, u->coef[k], u->d1[k], u->d2[k]);
+                 u->m->m2 + u->off + r * u->w, u->w, u->coef[k], u->d1[k], u->d2[k], 1);
         u->last[r] = u->now;
     }
 }

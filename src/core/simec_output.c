@@ -57,10 +57,8 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
         for (t = lo; t < end && T->j[t] < c1; t++) {
             size_t col = (size_t)T->j[t];
             const double *v = V + col * d;
-            double z = 0.0, dz;
-            for (c = 0; c < d; c++)
-                z += y[c] * v[c];
-            row += simec_loss1(k->m->cfg.loss, L->act, z, T->x[t], &dz);
+            double z = simec_dot(y, v, d), dz;
+            row += simec_loss1_fast(k->m->cfg.loss, L->act, z, T->x[t], &dz);
             if (!dy)
                 continue;
             dz *= scale;
@@ -199,9 +197,7 @@ SIMEC_HOT static void gram_cols(void *ctx, int thread, int64_t c0, int64_t c1)
             spm_ptr t, end = T->p[k->rows[r] + 1];
             for (t = cur[r]; t < end && (size_t)T->j[t] < j1; t++) {
                 const double *v = V + (size_t)T->j[t] * d;
-                double tv = T->x[t], z = 0.0;
-                for (c = 0; c < d; c++)
-                    z += y[c] * v[c];
+                double tv = T->x[t], z = simec_dot(y, v, d);
                 cross += tv * z, tsq += tv * tv;
                 if (dy)
                     for (c = 0; c < d; c++)
@@ -538,24 +534,24 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
                 __builtin_prefetch(m->m2 + nxt + q, 1);
             }
         }
-        if (f->tab && k > 0)
-            simec_opt_skip_row(&m->cfg, v, m->m1 + off, m->m2 + off, d, f->tab[k], f->tab[kmax + 1 + k],
-                     f->tab[2 * (kmax + 1) + k]);
+        if (f->tab && k > 0) /* the catch-up moves the row; its moments decay in the step below */
+            simec_opt_skip_row(&m->cfg, v, m->m1 + off, m->m2 + off, d, f->tab[k], 0.0, 0.0, 0);
         memset(g, 0, d * sizeof *g);
         for (e = f->start[i]; e < f->start[i + 1]; e++) {
             size_t r = f->er[e];
             const double *y = &MAT_AT(f->Y, r, 0);
-            double *dyr = dy + r * d, z = 0.0, dz;
-            for (c = 0; c < d; c++)
-                z += y[c] * v[c];
-            total += simec_loss1(m->cfg.loss, L->act, z, f->ev[e], &dz) * f->scale[r];
+            double *dyr = dy + r * d, z = simec_dot(y, v, d), dz;
+            total += simec_loss1_fast(m->cfg.loss, L->act, z, f->ev[e], &dz) * f->scale[r];
             dz *= f->scale[r];
             for (c = 0; c < d; c++) {
                 dyr[c] += dz * v[c];
                 g[c] += dz * y[c];
             }
         }
-        simec_opt_step(m, off, d, g, f->lr_t);
+        if (f->tab && k > 0)
+            simec_opt_step_decayed(m, off, d, g, f->lr_t, f->tab[kmax + 1 + k], f->tab[2 * (kmax + 1) + k]);
+        else
+            simec_opt_step(m, off, d, g, f->lr_t);
         f->G->last[1][col] = s + 1;
         f->G->mark[1][col] = 0;
     }
