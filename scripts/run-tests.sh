@@ -93,6 +93,10 @@ fi
 # jupyter_client's start-up timeouts are shorter than memcheck's start-up)
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # Debian's, with the packages install-deps.sh adds
+if [ -z "$VG" ]; then
+    $PY tests/tools/test_check_test_deps.py >"$log" 2>&1
+    count "tools (python)" "$log" $?
+fi
 if [ -n "$VG" ]; then
     :
 elif "$BIN/simec" --kernel /nonexistent.json 2>&1 | grep -q "built without the Jupyter kernel"; then
