@@ -57,7 +57,7 @@ static int grad_init(simec_grad *G, const simec *m, int sparse_first, int sparse
         size_t i;
         if (!G->sparse[k])
             continue;
-        if (!(G->mark[k] = core_calloc(n[k], 1)) || !(G->rows[k] = core_malloc(n[k] * sizeof(size_t))) ||
+        if (!(G->mark[k] = core_calloc(n[k], 1)) || !(G->rows[k] = core_malloc((n[k] + 1) * sizeof(size_t))) ||
             !(G->last[k] = core_malloc(n[k] * sizeof(int64_t))) ||
             (k == 1 && !(G->slot = core_malloc(n[k] * sizeof(uint32_t)))))
             goto nomem;
@@ -70,12 +70,18 @@ nomem:
     return core_err_nomem(e, "SimEc gradients", (double)m->n_params * 8);
 }
 
+/* Without a branch: a batch's targets fall at random outputs, and a
+ * branch on the mark mispredicts about every other time. rows[k] has room
+ * for one more than the layer's rows, so the store past a full list is
+ * harmless. */
 static void touch(simec_grad *G, int k, size_t r)
 {
-    if (G->sparse[k] && !G->mark[k][r]) {
-        G->mark[k][r] = 1;
-        G->rows[k][G->nrows[k]++] = r;
-    }
+    unsigned char *mark = G->mark[k];
+    if (!G->sparse[k])
+        return;
+    G->rows[k][G->nrows[k]] = r;
+    G->nrows[k] += !mark[r];
+    mark[r] = 1;
 }
 
 /* Clears the gradient of a dense layer slice before a batch */
