@@ -97,7 +97,8 @@ local function read_ratings(path, args)
   local u, i, r = parse_columns(args.columns or "1,2,3")
   local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
                                                header = args.header or false, order = true})
-  if not ok then study.fail("%s", tostring(R)) end
+  -- the reader names its Lua option; the command line's is --header
+  if not ok then study.fail("%s", (tostring(R):gsub("pass header = true%)", "add --header)"))) end
   return R, info
 end
 
@@ -482,6 +483,22 @@ function study.grid_for(id, c, grid_set)
   return g
 end
 
+-- splits.split for the study: a data set too small for a scenario's
+-- split (no training or no test ratings left) ends the run with one line
+-- naming the scenario, not a traceback
+local function split(R, sc, opts, what)
+  local ok, s = pcall(splits.split, R, sc, opts)
+  if not ok then
+    study.fail("%s: %s: %s (the data is too small for this scenario; --scenarios chooses others)", sc, what,
+               (tostring(s):gsub("^splits%.split: ", "")))
+  end
+  if s.test:nnz() == 0 then
+    study.fail("%s: %s: no test ratings (the data is too small for this scenario; --scenarios chooses others)", sc,
+               what)
+  end
+  return s
+end
+
 -- The validation splits of scenario sc carved from the ratings R: the
 -- scenario's split with the split seed, then with seeds seed + 1000,
 -- seed + 2000, ... until each new side has held out study.VALIDATION_NEW
@@ -492,7 +509,7 @@ function study.validation_splits(R, sc, seed)
   local list, held = {}, {}
   for side in pairs(NEW[sc]) do held[side] = 0 end
   repeat
-    local inner = splits.split(R, sc, {seed = seed + 1000 * #list})
+    local inner = split(R, sc, {seed = seed + 1000 * #list}, "the validation split of the training ratings")
     inner.seed = seed -- the models' seeds follow the outer split's
     list[#list + 1] = inner
     local enough = true
@@ -584,7 +601,7 @@ function study.run(ds, opts)
   local X = {items = ds.items.features, users = ds.users.features}
   for _, seed in ipairs(opts.seeds or {study.SEED}) do
     for _, sc in ipairs(scenarios) do
-      local s = ds.given or splits.split(ds.ratings, sc, {seed = seed, order = ds.order})
+      local s = ds.given or split(ds.ratings, sc, {seed = seed, order = ds.order}, "the split of the ratings")
       s.seed = seed
       local tune_from, tune_users, users_in = s.train, nil, s.train_users
       if tune_max > 0 and s.train:nnz() > tune_max then

@@ -13,6 +13,40 @@ void svd_opts_default(svd_opts *o)
     o->single = SVD_AUTO;
 }
 
+static int all_zero(const spm *S, const mat *D)
+{
+    size_t i, j, n = S ? (size_t)SPM_NNZ(S) : 0;
+    for (i = 0; i < n; i++)
+        if (S->x[i] != 0.0)
+            return 0;
+    if (D)
+        for (i = 0; i < D->rows; i++)
+            for (j = 0; j < D->cols; j++)
+                if (MAT_AT(D, i, j) != 0.0)
+                    return 0;
+    return 1;
+}
+
+/* A zero matrix's truncated SVD: k zero values, and for vectors the first
+ * k unit vectors on either side (any orthonormal columns are singular
+ * vectors of the zero matrix) */
+static int zero_svd(mat *U, mat *s, mat *Vt, size_t rows, size_t cols, size_t k, int want_vectors, core_err *e)
+{
+    size_t c;
+    int rc;
+    if ((rc = mat_init(s, k, 1, e)))
+        return rc;
+    if (want_vectors) {
+        if ((rc = mat_init(U, rows, k, e)) || (rc = mat_init(Vt, k, cols, e))) {
+            mat_release(U), mat_release(s), mat_release(Vt);
+            return rc;
+        }
+        for (c = 0; c < k; c++)
+            MAT_AT(U, c, c) = 1.0, MAT_AT(Vt, c, c) = 1.0;
+    }
+    return CORE_OK;
+}
+
 int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k, const svd_opts *o, core_err *e)
 {
     op a;
@@ -42,6 +76,8 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
         if (bad)
             return core_err_set(e, CORE_EINVAL, "svd: the input has NaN or infinite entries");
     }
+    if (all_zero(S, D)) /* every Krylov vector vanishes, and ARPACK stops with error -9 */
+        return zero_svd(U, s, Vt, a.rows, a.cols, k, o->want_vectors, e);
     memset(&a.T, 0, sizeof a.T);
     if (S && (rc = spm_transpose(&a.T, S, e)))
         return rc;

@@ -26,6 +26,22 @@ case("svd.truncated matches LAPACK's dense SVD (sparse and dense input, both met
   for i = 1, 5 do near(v:get(i), S:get(i), 1e-8) end
 end)
 
+case("svd.truncated of a zero matrix: zero values and orthonormal vectors on every method", function()
+  -- ARPACK stopped with "dsaupd error -9" (a one-rating split of a tiny ratings file made one)
+  local cases = {matrix.zeros(30, 40), sparse.from_triplets({1, 5}, {2, 7}, {0, 0}, {rows = 30, cols = 40}),
+                 sparse.from_triplets({}, {}, {}, {rows = 12, cols = 9})}
+  for _, A in ipairs(cases) do
+    for _, method in ipairs{"arpack", "lanczos", "randomized"} do
+      local U, s, Vt = svd.truncated(A, 3, {method = method})
+      eq(s:sum(), 0, method)
+      check(U:nrows() == A:nrows() and U:ncols() == 3 and Vt:nrows() == 3 and Vt:ncols() == A:ncols(), method)
+      check((U:t() * U - matrix.eye(3)):norm() < 1e-12, method)
+      check((Vt * Vt:t() - matrix.eye(3)):norm() < 1e-12, method)
+      eq(svd.values(A, 2, {method = method}):sum(), 0, method)
+    end
+  end
+end)
+
 case("block Lanczos matches LAPACK's dense SVD on every path", function()
   local ds = data.synthetic{items = 150, users = 90, ratings = 4000, seed = 7}
   local R = ds.ratings

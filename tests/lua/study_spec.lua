@@ -219,6 +219,19 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   T.write(dir .. "/bad.csv", "1,2,x\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/bad.csv")
   check(not ok and e:find("^baselines: .*bad%.csv") and not e:find("traceback"), e)
+  -- a header line the options do not declare: the hint names the command line's option
+  T.write(dir .. "/head.csv", "user,item,rating\n1,2,4\n")
+  _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/head.csv")
+  check(not ok and e:find("head.csv:1: bad number 'rating' in field 3 (a header line? add --header)\n", 1, true), e)
+  -- too few ratings for a scenario: one line naming it; T1 alone runs (its SVD of an all-zero residual
+  -- matrix stopped ARPACK with "dsaupd error -9")
+  T.write(dir .. "/tiny.csv", "user,item,rating\n1,10,4\n2,10,5\n1,11,3\n")
+  _, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/tiny.csv --header --quick --scenarios T1,T2a")
+  local msg = "\nall_tasks: T2a: the validation split of the training ratings: empty train set (0 train items, 2 " ..
+              "train users) (the data is too small for this scenario; --scenarios chooses others)\n"
+  check(not ok and e:sub(-#msg) == msg and not e:find("traceback"), e)
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/tiny.csv --header --quick --scenarios T1")
+  check(ok and o:find("\nT1    mean+SVD ", 1, true), o .. e)
   os.execute("rm -rf " .. dir)
 end)
 
