@@ -118,11 +118,18 @@ end
 -- mean over the folds of AUPR (average precision), AUPR-tr (trapezoid) and
 -- AUC, and the standard deviation of the trials' means (0 for one trial),
 -- counting the folds that have test interactions and non-interactions.
-local function cv(P, setting, cvopts, models_, only)
+-- inner: folds inside a training fold, where a matrix too small for them
+-- gives none (used = 0) instead of ending the run.
+local function cv(P, setting, cvopts, models_, only, inner)
   local vals, used = {}, 0
   local KEYS = {"aupr", "auc", "aupr_trapz"}
   for m in pairs(models_) do vals[m] = {} end
-  for _, f in ipairs(splits.cv(P.Y, setting, cvopts)) do
+  local ok, folds = pcall(splits.cv, P.Y, setting, cvopts)
+  if not ok and inner then return {}, 0 end -- a training side too small for inner folds has none
+  if not ok then -- too few drugs, targets or pairs for the folds: a usage error, not a crash
+    cli.fail("dti", tostring(folds):gsub("^splits%.cv: ", "") .. " (--folds sets fewer)")
+  end
+  for _, f in ipairs(folds) do
     if only and f.fold > only then break end
     if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then -- else no AUC
       used = used + 1
@@ -255,7 +262,7 @@ local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
   local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
                St = P.St:select_rows(train_t):select_cols(train_t)}
   local best = models.tune(GRID, function(p)
-    local r, used = cv(sub, setting, {folds = 5, seed = seed * 7}, {simec = two_simec(p)}, 1)
+    local r, used = cv(sub, setting, {folds = 5, seed = seed * 7}, {simec = two_simec(p)}, 1, true)
     return used > 0 and -r.simec.aupr or 0
   end)
   chosen[#chosen + 1] = ("%d/%d"):format(best.embedding, best.epochs)
@@ -300,7 +307,10 @@ local function blend(P, train_d, train_t, Ytr, pattern, setting, seed)
   local sums, used, held, passes = {}, 0, 0, 0
   for k = 1, #BLEND_WEIGHTS do sums[k] = 0 end
   repeat
-    for _, f in ipairs(splits.cv(Ytr, setting, {folds = 5, seed = seed * 7 + 1000 * passes})) do
+    -- a training matrix too small for five inner folds has none: equal weights below
+    local ok, inner = pcall(splits.cv, Ytr, setting, {folds = 5, seed = seed * 7 + 1000 * passes})
+    if not ok then break end
+    for _, f in ipairs(inner) do
       if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then
         local sc = {}
         for m, name in ipairs(BLEND_MEMBERS) do

@@ -99,6 +99,7 @@ local function read_ratings(path, args)
                                                header = args.header or false, order = true})
   -- the reader names its Lua option; the command line's is --header
   if not ok then study.fail("%s", (tostring(R):gsub("pass header = true%)", "add --header)"))) end
+  if R:nnz() == 0 then study.fail("%s: no ratings", path) end
   return R, info
 end
 

@@ -225,6 +225,9 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   check(not ok and e:find("head.csv:1: bad number 'rating' in field 3 (a header line? add --header)\n", 1, true), e)
   -- too few ratings for a scenario: one line naming it; T1 alone runs (its SVD of an all-zero residual
   -- matrix stopped ARPACK with "dsaupd error -9")
+  T.write(dir .. "/empty.csv", "")
+  _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/empty.csv")
+  check(not ok and e == "baselines: " .. dir .. "/empty.csv: no ratings\n", e)
   T.write(dir .. "/tiny.csv", "user,item,rating\n1,10,4\n2,10,5\n1,11,3\n")
   _, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/tiny.csv --header --quick --scenarios T1,T2a")
   local msg = "\nall_tasks: T2a: the validation split of the training ratings: empty train set (0 train items, 2 " ..
@@ -327,6 +330,13 @@ case("dti.lua --interactions: one's own pairs file, a column similarity table, r
   eq(err, "dti: give one of DATA_DIR [NAME], --synthetic and --interactions\n")
   _, err = run(BIN .. " examples/dti.lua --row-similarity x")
   eq(err, "dti: --row-similarity, --col-similarity, --row-features and --col-features describe --interactions\n")
+  -- a matrix too small for the folds: one line; with fewer folds it runs, and the inner folds
+  -- (the SimEc's grid, the blend's weights) that cannot be made are left out, not a crash
+  T.write(dir .. "/tiny.tsv", "d1\tt1\nd2\tt1\nd1\tt2\n")
+  _, err = run(BIN .. " examples/dti.lua --interactions " .. dir .. "/tiny.tsv")
+  eq(err, "dti: 10 folds for a 2x2 matrix in the pairs setting (--folds sets fewer)\n")
+  o, e, ok = run(BIN .. " examples/dti.lua --interactions " .. dir .. "/tiny.tsv --folds 2")
+  check(ok and o:find("\nT1 +pairs +blend%(Kron, WNN, NRLMF, SimEc%) +%d"), o .. e)
   os.execute("rm -rf " .. dir)
 end)
 
