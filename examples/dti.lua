@@ -25,7 +25,9 @@ local data, models, metrics = require "simec.data", require "simec.models", requ
 local splits = require "simec.splits"
 
 local cli = require "simec.cli"
-local opts = cli.parse(arg, {json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag",
+local opts = cli.parse(arg, {_args = "DATA_DIR NAME: a folder of Yamanishi's files (default dti: the path, then " ..
+                                     "data/dti, then ../shared/data/dti) and the set (nr, the default; gpcr, ic, e).",
+                             json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag",
                              interactions = {"string", "Your own interaction matrix (rows the drugs' role, columns " ..
                                              "the targets'): a labelled 0/1 table or row<TAB>column[<TAB>0|1] lines."},
                              row_similarity = {"string", "A labelled similarity table of its rows."},

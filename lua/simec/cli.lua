@@ -8,17 +8,21 @@ local cli = {}
 
 local DEFAULT_HELP = {json = "Write the results as JSON to this file.", synthetic = "Run on synthetic data.",
                       epochs = "Training epochs."}
+local DEFAULT_ARGS = "A MovieLens folder or release name (default ml-100k: the path, then data/NAME, then " ..
+                     "../shared/data/NAME)."
 
 -- opts from argv, or nil and the message of a usage error. spec maps names
 -- to "string", "integer", "flag" or "list" (a repeatable option; or {kind,
--- help}); other arguments are
--- positional (opts[1], ...); dashes in option names are underscores in opts.
+-- help}); other arguments are positional (opts[1], ...), described by
+-- spec._args; dashes in option names are underscores in opts.
 function cli.try_parse(argv, spec, prog, about)
   local argparse = require "argparse"
   local p = argparse(prog, about):add_help(true)
-  p:argument("args", "Data folder and names."):args("*")
+  p:argument("args", spec._args or DEFAULT_ARGS):args("*")
   local names = {}
-  for name in pairs(spec) do names[#names + 1] = name end
+  for name in pairs(spec) do
+    if name ~= "_args" then names[#names + 1] = name end
+  end
   table.sort(names)
   for _, name in ipairs(names) do
     local kind, help = spec[name], nil
@@ -78,7 +82,8 @@ end
 require("simec.help").add{
   "cli", "Command lines of the examples (lua-argparse).",
   "cli.parse(argv, spec, prog [, about])", "Options from arg: spec maps names to \"string\", \"integer\" or " ..
-  "\"flag\" or \"list\" (or {kind, help}); other arguments are positional; --help is built in; usage errors print one line " ..
+  "\"flag\" or \"list\" (or {kind, help}); other arguments are positional, described by spec._args (default: a " ..
+  "MovieLens folder or release); --help is built in; usage errors print one line " ..
   "and exit 2.",
   "cli.try_parse(argv, spec, prog [, about])", "As cli.parse, returning nil and the message instead of exiting.",
   "cli.fail(prog, msg)", "Prints 'prog: msg' on stderr and exits 2 (a usage error).",

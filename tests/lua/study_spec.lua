@@ -264,6 +264,17 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
   for _, ex in ipairs{"all_tasks", "baselines", "simec_t1_t2a", "implicit", "dti", "explain", "similar_items"} do
     local o, e, ok = run(BIN .. " examples/" .. ex .. ".lua --help")
     check(ok and o:find("^Usage: " .. ex) and o:find("%-%-json") or o:find("%-%-svg"), ex .. ": " .. o .. e)
+    -- every option and argument is described: on its own line, or on the next, indented further
+    local lines = {}
+    for line in (o .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = line end
+    local section
+    for i, line in ipairs(lines) do
+      if line:match("^%u%l+:$") then section = line end
+      local bare = line:match("^   %-%-[%w-]+ <[%w_]+>$") or line:match("^   %-%-[%w-]+$") or line:match("^   [%w_]+$")
+      if (section == "Options:" or section == "Arguments:") and bare then
+        check((lines[i + 1] or ""):match("^                    +%S"), ex .. ": no description for '" .. line .. "'")
+      end
+    end
   end
   local o = run(BIN .. " examples/all_tasks.lua --help")
   for _, opt in ipairs{"--quick", "--seeds", "--scenarios", "--models", "--item-features", "--user-features",
