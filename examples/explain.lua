@@ -6,7 +6,8 @@
 -- explanations and writes a bar chart of the first.
 --   simec examples/explain.lua [DATA_DIR | --synthetic] [--svg FILE] [--epochs N]
 local cli, models = require "simec.cli", require "simec.models"
-local opts = cli.parse(arg, {synthetic = "flag", svg = {"string", "The bar chart's SVG file (default explain.svg)."}, epochs = "integer", item_features = "list"}, "explain")
+local opts = cli.parse(arg, {synthetic = "flag", svg = {"string", "The bar chart's SVG file (default explain.svg)."},
+                             epochs = "integer", item_features = "list"}, "explain")
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, item_features = 40, seed = 13})
 local R, X = ds.ratings, ds.items.features
 local names = {}

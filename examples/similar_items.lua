@@ -9,8 +9,9 @@
 -- three well-known titles.
 --   simec examples/similar_items.lua [DATA_DIR | --synthetic] [--epochs N] [--svg-prefix P]
 local cli, models, metrics = require "simec.cli", require "simec.models", require "simec.metrics"
-local opts = cli.parse(arg, {synthetic = "flag", epochs = "integer", svg_prefix = {"string", "Prefix of the SVG scatter plots written (default similar)."},
-                                item_features = "list"}, "similar_items")
+local opts = cli.parse(arg, {synthetic = "flag", epochs = "integer",
+                             svg_prefix = {"string", "Prefix of the SVG scatter plots written (default similar)."},
+                             item_features = "list"}, "similar_items")
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, item_features = 40, seed = 13})
 local R, X = ds.ratings, ds.items.features
 local prefix = opts.svg_prefix or "similar"

@@ -15,7 +15,7 @@ PKGS="gcc make pkg-config liblua5.4-dev lua5.4 lua-argparse lua-cjson libopenbla
 list=""
 if [ "${1:-}" = --list ]; then list=1; shift; fi
 case "${1:-}" in
---trace) PKGS="$PKGS strace" ;; # scripts/check-test-deps.sh records the programs the tests start
+--trace) PKGS="$PKGS strace" ;; # scripts/check-test-deps.py records the programs the tests start
 --bench) PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn time g++" ;; # g++: libFM and LIBMF from source
 --fuzz) PKGS="$PKGS clang libclang-rt-dev" ;; # libclang-rt-dev: libFuzzer's runtime
 --valgrind) PKGS="$PKGS valgrind" ;;
