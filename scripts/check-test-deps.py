@@ -147,8 +147,8 @@ def main(argv):
                 found = programs(f)
             for prog in sorted(found):
                 real = os.path.realpath(prog)
-                if real.startswith((ROOT + os.sep, tempfile.gettempdir() + os.sep)):
-                    continue  # the project's own programs and the tests' scratch files
+                if prog.startswith("/proc/") or real.startswith((ROOT + os.sep, tempfile.gettempdir() + os.sep)):
+                    continue  # a process starting itself again, the project's own programs, the tests' scratch files
                 pkg = owner(prog)
                 if pkg is None:
                     unowned.append(prog)
