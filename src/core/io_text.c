@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "alloc.h"
 #include "io.h"
@@ -286,6 +287,24 @@ int io_parse_number(const char *s, size_t len, double *out)
     return end == tmp + len && isfinite(*out);
 }
 
+/* Whether a field that is not a number reads as a column's name (letters,
+ * no digits, not a spelling of nan or infinity): on the first line, the
+ * sign of a header */
+static int name_like(const char *s, size_t len)
+{
+    static const char *const words[] = {"nan", "inf", "infinity", "+inf", "-inf", "+infinity", "-infinity"};
+    size_t i, letters = 0, w;
+    for (i = 0; i < len; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            return 0;
+        letters += (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z');
+    }
+    for (w = 0; w < sizeof words / sizeof *words; w++)
+        if (strlen(words[w]) == len && strncasecmp(words[w], s, len) == 0)
+            return 0;
+    return letters > 0;
+}
+
 typedef struct reader {
     const char *path;
     const io_triplet_opts *o;
@@ -451,7 +470,7 @@ static int line(reader *r, const char *s, const char *end)
         if (!io_parse_number(fs[f], fl[f], &v)) {
             show(shown, sizeof shown, fs[f], fl[f]);
             return bad(r, "bad number '%s' in field %d%s", shown, f + 1,
-                       r->lineno == 1 ? " (a header line? pass header = true)" : "");
+                       r->lineno == 1 && name_like(fs[f], fl[f]) ? " (a header line? pass header = true)" : "");
         }
     }
     if (fl[r->o->row_field - 1] == 0 || fl[r->o->col_field - 1] == 0)

@@ -135,6 +135,11 @@ case("numbers follow one grammar: no hexadecimal, inf, nan or overflow in rating
   for _, bad in ipairs{"0x10", "inf", "-inf", "nan", "1e999", "1e", "+", "0x1p3", "1.5.2"} do
     local path = T.write(T.tmpname(), "1\t2\t3\n1\t3\t" .. bad .. "\n")
     checkerr(path .. ":2: bad number '" .. bad .. "' in field 3", sparse.read, path)
+    -- on the first line too, and no header hint: these are not column names
+    T.write(path, "1\t3\t" .. bad .. "\n")
+    local ok, err = pcall(sparse.read, path)
+    check(not ok and err:find(path .. ":1: bad number '" .. bad .. "' in field 3", 1, true) and
+          not err:find("header", 1, true), err)
     os.remove(path)
   end
   local path = T.write(T.tmpname(), "1\t2\t-1.5e-3\n1\t3\t.5\n2\t2\t5.\n2\t3\t+2E+1\n")
