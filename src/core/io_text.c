@@ -321,6 +321,14 @@ typedef struct reader {
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
+/* split's answers for a malformed quoted field (below zero: no count) */
+enum { SPLIT_UNTERMINATED = -1, SPLIT_ESCAPED = -2, SPLIT_AFTER_QUOTE = -3 };
+
+/* A line's fields: blank-separated, or at the delimiter, each trimmed of
+ * spaces; with a delimiter a field in double quotes is the text between
+ * them (the delimiter may occur inside). A doubled quote inside one would
+ * need unescaping, which the readers do not do: an error, not a misread
+ * id. */
 static int split(const reader *r, const char *s, const char *end, const char **fs, size_t *fl)
 {
     int n = 0;
@@ -341,7 +349,30 @@ static int split(const reader *r, const char *s, const char *end, const char **f
         return n;
     }
     for (;;) {
-        const char *d = s, *b, *t;
+        const char *d = s, *b = s, *t;
+        while (b < end && *b == ' ' && !(b + r->dlen <= end && memcmp(b, r->delim, r->dlen) == 0))
+            b++;
+        if (b < end && *b == '"') { /* a quoted field (CSV): delimiters inside are its own */
+            const char *q = b + 1;
+            while (q < end && *q != '"')
+                q++;
+            if (q >= end)
+                return SPLIT_UNTERMINATED;
+            if (q + 1 < end && q[1] == '"')
+                return SPLIT_ESCAPED;
+            if (n < MAXF)
+                fs[n] = b + 1, fl[n] = (size_t)(q - b - 1);
+            n++;
+            d = q + 1;
+            while (d < end && *d == ' ')
+                d++;
+            if (d >= end)
+                return n;
+            if (!(d + r->dlen <= end && memcmp(d, r->delim, r->dlen) == 0))
+                return SPLIT_AFTER_QUOTE;
+            s = d + r->dlen;
+            continue;
+        }
         if (r->dlen == 1) { /* fields are short: a plain loop beats memchr's call */
             char c = r->delim[0];
             while (d < end && *d != c)
@@ -454,6 +485,10 @@ static int line(reader *r, const char *s, const char *end)
     if (!r->dlen)
         detect(r, s, end);
     nf = split(r, s, end, fs, fl);
+    if (nf < 0)
+        return bad(r, "%s", nf == SPLIT_UNTERMINATED ? "a quoted field without its closing quote"
+                            : nf == SPLIT_ESCAPED  ? "a doubled quote inside a quoted field (not supported)"
+                                                   : "text after a quoted field's closing quote");
     if (!r->fields) {
         r->fields = nf;
         if (nf < r->need) {

@@ -774,7 +774,8 @@ static const char *const help[] = {
     "(never assumed), row, col, value (1-based fields; value = false: every value 1), fields, duplicates (\"error\" | "
     "\"sum\"), skip_bad, order (keep each line's position). Lines end in \\n, \\r\\n or \\r; a UTF-8 byte-order "
     "mark is dropped; values are [+-]digits[.digits][e[+-]digits] (no hexadecimal, inf or nan); spaces around "
-    "fields are dropped. Errors name file and line.",
+    "fields are dropped; with a delimiter a field may be in double quotes (the delimiter may occur inside; a doubled "
+    "quote inside is an error). Errors name file and line.",
     "sparse.read_mtx(path)", "Reads a Matrix Market coordinate file (real, integer or pattern; general, symmetric or "
     "skew-symmetric), validated before allocating.",
     "sparse.hstack{a, b, ...}", "Side by side; column labels are concatenated when every part has them.",

@@ -201,3 +201,21 @@ case("a NUL byte in a ratings line is an error, not an id cut short (found by sc
   checkerr(path .. ":2: a NUL byte in the line", sparse.read, path)
   os.remove(path)
 end)
+
+case("sparse.read: CSV fields in double quotes, delimiters inside them; malformed quoting is an error", function()
+  local path = T.write(T.tmpname(), 'user,item,rating\n"u 1","Smith, J",4\n "u2" , "Smith, J" ,"5"\n')
+  local R = sparse.read(path, {header = true})
+  local got = {}
+  for i, j, v in R:triplets() do got[#got + 1] = ("%s|%s|%g"):format(R:row_label(i), R:col_label(j), v) end
+  table.sort(got)
+  eq(table.concat(got, " "), "u 1|Smith, J|4 u2|Smith, J|5")
+  os.remove(path)
+  for _, c in ipairs{{'"u1,i1,4\n', "a quoted field without its closing quote"},
+                     {'"u""1",i1,4\n', "a doubled quote inside a quoted field (not supported)"},
+                     {'"u1"x,i1,4\n', "text after a quoted field's closing quote"},
+                     {'u1,"",4\n', "empty id in field 2"}} do
+    path = T.write(T.tmpname(), "u0,i0,1\n" .. c[1])
+    checkerr(path .. ":2: " .. c[2], sparse.read, path)
+    os.remove(path)
+  end
+end)
