@@ -401,8 +401,11 @@ static void detect(reader *r, const char *s, const char *end)
     size_t k, len = (size_t)(end - s);
     for (k = 0; k < sizeof cand / sizeof *cand; k++) {
         size_t cl = strlen(cand[k]), i;
+        int quoted = 0; /* a delimiter inside a quoted field is text */
         for (i = 0; i + cl <= len; i++)
-            if (memcmp(s + i, cand[k], cl) == 0) {
+            if (s[i] == '"')
+                quoted = !quoted;
+            else if (!quoted && memcmp(s + i, cand[k], cl) == 0) {
                 strcpy(r->delim, cand[k]);
                 r->dlen = cl;
                 return;

@@ -209,6 +209,11 @@ case("sparse.read: CSV fields in double quotes, delimiters inside them; malforme
   for i, j, v in R:triplets() do got[#got + 1] = ("%s|%s|%g"):format(R:row_label(i), R:col_label(j), v) end
   table.sort(got)
   eq(table.concat(got, " "), "u 1|Smith, J|4 u2|Smith, J|5")
+  -- the delimiter is detected outside quotes: a tab or '::' inside an id does not count
+  T.write(path, '"a\tb::c",i1,4\n"d",i2,5\n')
+  local S, info = sparse.read(path)
+  eq(info.delim, ",")
+  eq(S:row_label(1), "a\tb::c")
   os.remove(path)
   for _, c in ipairs{{'"u1,i1,4\n', "a quoted field without its closing quote"},
                      {'"u""1",i1,4\n', "a doubled quote inside a quoted field (not supported)"},
