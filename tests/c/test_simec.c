@@ -247,6 +247,21 @@ static double param_diff(const simec *a, const simec *b)
     return worst;
 }
 
+/* a and b from cfg, a fitted as o says and b with dense_updates (the
+ * plain optimiser step after every batch): the reference every in-pass or
+ * lazy step is checked against. Both are the caller's to free. */
+static void fit_with_dense_twin(simec *a, simec *b, const simec_cfg *cfg, const simec_input *in,
+                                const simec_target *tg, simec_fit_opts o)
+{
+    simec_fit_info info;
+    core_err e;
+    CHECK(simec_init(a, cfg, &e) == CORE_OK);
+    CHECK(simec_init(b, cfg, &e) == CORE_OK);
+    CHECK(simec_fit(a, in, tg, &o, &info, &e) == CORE_OK);
+    o.dense_updates = 1;
+    CHECK(simec_fit(b, in, tg, &o, &info, &e) == CORE_OK);
+}
+
 /* Training on zero-filled sparse targets (the Gram pass: V's gradient from
  * V (Y^T Y) and the stored entries, never forming the outputs) must follow
  * training on the same targets stored dense (every output formed): Adamax
@@ -327,7 +342,6 @@ static void test_chunk_step_matches_plain(void)
         simec_input in;
         simec_target tg;
         simec_fit_opts o;
-        simec_fit_info info;
         double worst = 0.0, moved = 0.0;
         randmat(&X, 40, 12, 0.8, &g);
         randmat(&T, 40, cases[k].out, 0.9, &g);
@@ -337,17 +351,13 @@ static void test_chunk_step_matches_plain(void)
         cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 12, cfg.emb_dim = cases[k].emb, cfg.out_dim = cases[k].out;
         cfg.missing = SIMEC_ZERO, cfg.l2_reg_emb = 1e-3, cfg.l2_reg_out = 0.0, cfg.opt = cases[k].opt;
         cfg.lr = 0.01, cfg.seed = 8;
-        CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
-        CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
         memset(&in, 0, sizeof in);
         in.S = &XS, in.n = 40;
         tg.S = cases[k].sparse_t ? &TS : NULL, tg.D = cases[k].sparse_t ? NULL : &T;
         simec_fit_opts_default(&o);
         o.epochs = 4, o.batch_size = 4;
+        fit_with_dense_twin(&a, &b, &cfg, &in, &tg, o);
         CHECK(!cases[k].sparse_t || !simec_gram_pass(&a, &tg, 4)); /* these go through the chunks */
-        CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
-        o.dense_updates = 1;
-        CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
         worst = param_diff(&a, &b);
         { /* the last layer did train */
             simec c;
@@ -602,7 +612,6 @@ static void test_lazy_equals_dense(void)
     mat X, T;
     spm XS, TS;
     rng g;
-    core_err e;
     rng_seed(&g, 21);
     randmat(&X, 40, 12, 0.8, &g);
     randmat(&T, 40, 30, 0.85, &g);
@@ -614,21 +623,16 @@ static void test_lazy_equals_dense(void)
         simec_input in;
         simec_target tg;
         simec_fit_opts o;
-        simec_fit_info info;
         double worst = 0.0;
         simec_cfg_default(&cfg);
         cfg.input = SIMEC_IN_FEATURES, cfg.in_dim = 12, cfg.emb_dim = 4, cfg.out_dim = 30;
         cfg.missing = SIMEC_MASK, cfg.l2_reg_emb = 0.0, cfg.opt = opts[k], cfg.lr = 0.01, cfg.seed = 4;
-        CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
-        CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
         memset(&in, 0, sizeof in);
         in.S = &XS, in.n = 40;
         tg.S = &TS, tg.D = NULL;
         simec_fit_opts_default(&o);
         o.epochs = 6, o.batch_size = 4;
-        CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
-        o.dense_updates = 1;
-        CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
+        fit_with_dense_twin(&a, &b, &cfg, &in, &tg, o);
         worst = param_diff(&a, &b);
         if (getenv("SIMEC_TEST_VERBOSE") || !(worst < 1e-5))
             fprintf(stderr, "%s: lazy vs dense parameters differ by %g relative\n", simec_opt_names[opts[k]], worst);
@@ -700,12 +704,8 @@ static void test_identity_row_penalty(void)
     simec_free(&a), simec_free(&b);
     /* one batch per epoch: lazy and dense agree, Adamax included */
     cfg.opt = SIMEC_ADAMAX, cfg.lr = 0.01;
-    CHECK(simec_init(&a, &cfg, &e) == CORE_OK);
-    CHECK(simec_init(&b, &cfg, &e) == CORE_OK);
     o.epochs = 4, o.batch_size = n, o.shuffle = 1;
-    CHECK(simec_fit(&a, &in, &tg, &o, &info, &e) == CORE_OK);
-    o.dense_updates = 1;
-    CHECK(simec_fit(&b, &in, &tg, &o, &info, &e) == CORE_OK);
+    fit_with_dense_twin(&a, &b, &cfg, &in, &tg, o);
     for (worst = 0.0, k = 0; k < a.n_params; k++)
         worst = fabs(a.theta[k] - b.theta[k]) > worst ? fabs(a.theta[k] - b.theta[k]) : worst;
     CHECK(worst < 1e-12);
