@@ -3,6 +3,7 @@
 #ifndef SIMEC_SIMEC_IMPL_H
 #define SIMEC_SIMEC_IMPL_H
 
+#include <math.h>
 #include "rng.h"
 #include "simec_model.h"
 
@@ -61,19 +62,45 @@ static inline double simec_dot(const double *restrict a, const double *restrict 
     return z;
 }
 
-/* The loss of one target value given the last layer's pre-activation z;
- * *d = its derivative with respect to z */
-double simec_loss1(int loss, int act, double z, double y, double *d);
-/* simec_loss1 with the squared error of a linear output inline: the
- * masked passes call it once per stored target, and a call there costs
- * as much as the arithmetic */
-static inline double simec_loss1_fast(int loss, int act, double z, double y, double *d)
+/* act(z) for one value */
+static inline double simec_act1(int act, double z)
 {
-    if (loss == SIMEC_MSE && act == SIMEC_LINEAR) {
-        *d = 2.0 * (z - y);
-        return (z - y) * (z - y);
+    switch (act) {
+    case SIMEC_TANH: return tanh(z);
+    case SIMEC_RELU: return z > 0 ? z : 0.0;
+    case SIMEC_SIGMOID: return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+    case SIMEC_LEAKY_RELU: return z > 0 ? z : SIMEC_LEAKY_SLOPE * z;
+    default: return z;
     }
-    return simec_loss1(loss, act, z, y, d);
+}
+
+#define SIMEC_BCE_CLIP 1e-7 /* Keras clips probabilities to [eps, 1 - eps] */
+
+/* The loss of one target value given the last layer's pre-activation z;
+ * *d = its derivative with respect to z. Inline: the masked passes call it
+ * once per stored target, and a call there costs as much as the
+ * arithmetic. */
+static inline double simec_loss1(int loss, int act, double z, double y, double *d)
+{
+    double o = simec_act1(act, z), dl;
+    switch (loss) {
+    case SIMEC_MAE:
+        dl = o > y ? 1.0 : o < y ? -1.0 : 0.0;
+        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
+        return fabs(o - y);
+    case SIMEC_BCE: {
+        double oc = o < SIMEC_BCE_CLIP ? SIMEC_BCE_CLIP : o > 1.0 - SIMEC_BCE_CLIP ? 1.0 - SIMEC_BCE_CLIP : o;
+        if (act == SIMEC_SIGMOID)
+            *d = o - y; /* the sigmoid's derivative cancels the denominator */
+        else
+            *d = (oc - y) / (oc * (1.0 - oc));
+        return -(y * log(oc) + (1.0 - y) * log(1.0 - oc));
+    }
+    default:
+        dl = 2.0 * (o - y);
+        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
+        return (o - y) * (o - y);
+    }
 }
 /* A masked row's weight in the batch loss: 1 / (its stored entries x n) */
 static inline double simec_row_scale(const spm *T, size_t row, size_t n)
@@ -136,6 +163,5 @@ void simec_fwd_free(simec_fwd *f);
 void simec_activate(int act, const double *z, double *a, size_t n);
 /* d *= act'(z) given z and a = act(z) */
 void simec_act_grad(int act, const double *z, const double *a, double *d, size_t n);
-double simec_act1(int act, double z);
 
 #endif

@@ -5,8 +5,6 @@
 #include "rng.h"
 #include "simec_impl.h"
 
-#define BCE_CLIP 1e-7 /* Keras clips probabilities to [eps, 1 - eps] */
-
 const char *const simec_act_names[] = {"linear", "tanh", "relu", "sigmoid", "leaky_relu", NULL};
 const char *const simec_loss_names[] = {"mse", "mae", "bce", NULL};
 const char *const simec_opt_names[] = {"adamax", "adam", "sgd", NULL};
@@ -31,17 +29,6 @@ void simec_cfg_default(simec_cfg *c)
     c->beta2 = 0.999;
     c->eps = 1e-7;
     c->momentum = 0.9;
-}
-
-double simec_act1(int act, double z)
-{
-    switch (act) {
-    case SIMEC_TANH: return tanh(z);
-    case SIMEC_RELU: return z > 0 ? z : 0.0;
-    case SIMEC_SIGMOID: return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
-    case SIMEC_LEAKY_RELU: return z > 0 ? z : SIMEC_LEAKY_SLOPE * z;
-    default: return z;
-    }
 }
 
 void simec_activate(int act, const double *z, double *a, size_t n)
@@ -74,30 +61,6 @@ void simec_act_grad(int act, const double *z, const double *a, double *d, size_t
         break;
     default:
         break;
-    }
-}
-
-/* The loss of one target value; *d = its derivative with respect to z */
-double simec_loss1(int loss, int act, double z, double y, double *d)
-{
-    double o = simec_act1(act, z), dl;
-    switch (loss) {
-    case SIMEC_MAE:
-        dl = o > y ? 1.0 : o < y ? -1.0 : 0.0;
-        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
-        return fabs(o - y);
-    case SIMEC_BCE: {
-        double oc = o < BCE_CLIP ? BCE_CLIP : o > 1.0 - BCE_CLIP ? 1.0 - BCE_CLIP : o;
-        if (act == SIMEC_SIGMOID)
-            *d = o - y; /* the sigmoid's derivative cancels the denominator */
-        else
-            *d = (oc - y) / (oc * (1.0 - oc));
-        return -(y * log(oc) + (1.0 - y) * log(1.0 - oc));
-    }
-    default:
-        dl = 2.0 * (o - y);
-        *d = act == SIMEC_SIGMOID ? dl * o * (1.0 - o) : dl;
-        return (o - y) * (o - y);
     }
 }
 

@@ -58,7 +58,7 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
             size_t col = (size_t)T->j[t];
             const double *v = V + col * d;
             double z = simec_dot(y, v, d), dz;
-            row += simec_loss1_fast(k->m->cfg.loss, L->act, z, T->x[t], &dz);
+            row += simec_loss1(k->m->cfg.loss, L->act, z, T->x[t], &dz);
             if (!dy)
                 continue;
             dz *= scale;
@@ -324,8 +324,8 @@ typedef struct cctx {
 /* The squared error of a row of w outputs z against targets t, its terms
  * scaled by s; z becomes the scaled derivative 2 (z - t) s, as simec_loss1
  * gives it. A wide layer's rows are long: the sum runs in four chains,
- * which the vector unit takes, where a call to simec_loss1 per output
- * would wait on one. */
+ * which the vector unit takes, where simec_loss1 per output would add to
+ * one. */
 SIMEC_HOT static double mse_row(double *restrict z, const double *restrict t, size_t w, double s)
 {
     double a[4] = {0.0, 0.0, 0.0, 0.0};
@@ -541,7 +541,7 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
             size_t r = f->er[e];
             const double *y = &MAT_AT(f->Y, r, 0);
             double *dyr = dy + r * d, z = simec_dot(y, v, d), dz;
-            total += simec_loss1_fast(m->cfg.loss, L->act, z, f->ev[e], &dz) * f->scale[r];
+            total += simec_loss1(m->cfg.loss, L->act, z, f->ev[e], &dz) * f->scale[r];
             dz *= f->scale[r];
             for (c = 0; c < d; c++) {
                 dyr[c] += dz * v[c];
