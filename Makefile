@@ -83,6 +83,7 @@ HOT_simec_opt := -O3
 HOT_spm := -O3
 HOT_ials := -O3
 HOT_mf := -O3
+HOT_bfm := -O3
 endif
 
 $(OUT)/libsimeccore.a: $(CORE_OBJ)

@@ -28,7 +28,7 @@ typedef struct side_state {
     const int64_t *pos;
     const spm_idx *oth;
     double *w, *V;     /* nid + nf; (nid + nf) x k (with link the feature part holds beta) */
-    double *Q;         /* k x n, factor-major: a pass over the ratings reads one factor of the other side */
+    double *Q;         /* n x kp, each row's factors padded with zeros: a pass gathers a block of them at once */
     double *L;         /* n: each train row's linear part (ids and likelihood features), kept like Q */
     double *off_w, *off_V; /* link: x_r . beta of each train row's id: n; n x k */
     double *lin, *Qf;  /* full space: linear part and factors of each row */
@@ -36,32 +36,14 @@ typedef struct side_state {
 } side_state;
 
 typedef struct bfm {
-    int64_t k;
+    int64_t k, kp; /* factors; k rounded up to a whole number of blocks (BW) */
     double w0, alpha, *e; /* residuals y - prediction at R's positions */
     double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]) */
+    double *stat;         /* 2 x columns: each column's sums of squared and plain residuals */
+    int have_stat;        /* stat holds the residuals' sums of the last sweep */
     rng g;
     side_state s[2];
 } bfm;
-
-/* Gamma(shape, 1): Marsaglia and Tsang's method (shape < 1 boosted) */
-static double draw_gamma(rng *g, double shape)
-{
-    double d, c, x, v, u;
-    if (shape < 1)
-        return draw_gamma(g, shape + 1) * pow(rng_uniform(g), 1 / shape);
-    d = shape - 1.0 / 3;
-    c = 1 / sqrt(9 * d);
-    for (;;) {
-        do {
-            x = rng_normal(g);
-            v = 1 + c * x;
-        } while (v <= 0);
-        v = v * v * v;
-        u = rng_uniform(g);
-        if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
-            return d * v;
-    }
-}
 
 /* The train rows having column j of a side's design, and their values. */
 static int64_t column_rows(const side_state *S, int64_t j, const spm_idx **rows, const double **vals, spm_idx *one_row,
@@ -79,75 +61,149 @@ static int64_t column_rows(const side_state *S, int64_t j, const spm_idx **rows,
     return S->Ft.p[j + 1] - S->Ft.p[j];
 }
 
-/* A side's parameters are drawn one kind at a time (f < 0: linear
- * weights, else factor f). At a rating of train row r the prediction's
- * slope in a parameter of column j is d_rj * g with g = 1 (linear) or the
- * other side's factor f, so with per-row sums S2_r = sum g^2 and
- * E_r = sum e g the conditional posterior of every column's parameter
- * needs no pass over the ratings: a change delta moves E_r by
- * -delta d_rj S2_r exactly. One pass per kind then both brings the
- * residuals (and Q) up to date with the previous kind's changes dq and
- * forms the sums of the next. */
-/* A train row's sums for the kind being drawn and its pending change; one
- * struct per row, as draw_columns reaches all three at random rows */
-typedef struct rowsum {
-    double s2, e, dq;
-} rowsum;
+/* A side's parameters are drawn one kind at a time (the linear weights,
+ * then each factor). At a rating of train row r the prediction's slope in
+ * a parameter of column j is d_rj * g with g = 1 (linear) or the other
+ * side's factor f, so with per-row sums S2_r = sum g^2 and E_r = sum e g
+ * the conditional posterior of every column's parameter needs no pass over
+ * the ratings: a change delta moves E_r by -delta d_rj S2_r exactly. The
+ * same holds across kinds: once kind a has moved row r's value by dq_a,
+ * kind b's E_r is sum e g_b - dq_a sum g_a g_b. So one pass over the
+ * ratings forms each row's sums for a block of kinds and their cross
+ * products, the block's kinds are drawn from those alone, and the next
+ * pass brings the residuals (and Q) up to date with the block's changes
+ * while it forms the next block's sums: K / BW + 2 passes a side rather
+ * than K + 2. The passes stream the residuals, which is where their time
+ * goes; the cross products cost arithmetic the vector units have spare. */
+#define BW 8                /* factors in a block; the first block also holds the linear weights */
+#define NK (BW + 1)         /* kinds in a block: slot 0 is the linear one */
+#define PAIR(a, b) ((b) * ((b) + 1) / 2 + (a)) /* slots a <= b: sum g_a g_b */
+#define SLOT_E(b) (NK * (NK + 1) / 2 + (b))     /* sum e g_b */
+#define SLOT_DQ(b) (NK * (NK + 1) / 2 + NK + (b)) /* the change of slot b's value */
+#define NSLOT (NK * (NK + 1) / 2 + 2 * NK)
 
 typedef struct pass {
     side_state *S;
-    double *e;                /* residuals in the order of S's ratings */
-    int64_t prev;             /* kind whose changes dq to apply (-2: none) */
-    const double *gprev, *g;  /* the other side's factor for prev and for the next kind (NULL: linear) */
-    int next;                 /* form the sums of the next kind */
-    rowsum *rs;               /* n */
+    const double *Qo;   /* the other side's factors: rows of kp */
+    int64_t kp;
+    double *e;          /* residuals in the order of S's ratings */
+    int64_t prev, next; /* blocks whose changes to apply and whose sums to form (-1: none) */
+    double shift;       /* a change of w0 the residuals do not have yet (the row side's first pass) */
+    double *W;          /* NSLOT x S->n, slot-major: the current block's sums and changes */
+    double *stat;       /* 2 x S->n or NULL: each row's sum of squared residuals and sum after the pass */
 } pass;
+
+/* the other side's factors when there are none: every block reads zeros */
+static const double zero_block[BW];
+
+/* Four factors of a row of Q (rows need not be aligned): generic vectors,
+ * AVX2 in the x86-64-v3 clone, SSE pairs otherwise. A block is two. */
+typedef double qvec __attribute__((vector_size(32), aligned(8)));
+typedef char bfm_block_is_two_qvecs[BW == 2 * sizeof(qvec) / sizeof(double) ? 1 : -1];
+
+/* Row r's sums over its ratings t0..t1 into W, for the block whose
+ * factors start at q: the cross products in two sweeps of the row (the
+ * four left columns, then the lower right square) so that each keeps its
+ * sums in registers. */
+SIMEC_HOT static void row_sums(const pass *p, const double *q, spm_ptr t0, spm_ptr t1, int64_t r)
+{
+    const spm_idx *oth = p->S->oth;
+    const int64_t kp = p->kp, n = p->S->n;
+    const double *e = p->e;
+    double *restrict W = p->W, se = 0;
+    qvec L[BW], H[BW / 2], E0 = {0}, E1 = {0}, S0 = {0}, S1 = {0};
+    spm_ptr t;
+    int a, c;
+    for (a = 0; a < BW; a++)
+        L[a] = (qvec){0};
+    for (a = 0; a < BW / 2; a++)
+        H[a] = (qvec){0};
+    for (t = t0; t < t1; t++) {
+        const double *g = q + (int64_t)oth[t] * kp;
+        const qvec g0 = *(const qvec *)g, g1 = *(const qvec *)(g + BW / 2);
+        double v = e[t];
+        se += v;
+        E0 += v * g0;
+        E1 += v * g1;
+        for (a = 0; a < BW; a++)
+            L[a] += g[a] * g0;
+    }
+    for (t = t0; t < t1; t++) {
+        const double *g = q + (int64_t)oth[t] * kp;
+        const qvec g0 = *(const qvec *)g, g1 = *(const qvec *)(g + BW / 2);
+        S0 += g0;
+        S1 += g1;
+        for (a = 0; a < BW / 2; a++)
+            H[a] += g[BW / 2 + a] * g1;
+    }
+    W[PAIR(0, 0) * n + r] = (double)(t1 - t0);
+    W[SLOT_E(0) * n + r] = se;
+    W[SLOT_DQ(0) * n + r] = 0;
+    for (a = 0; a < BW; a++) {
+        W[PAIR(0, a + 1) * n + r] = a < BW / 2 ? S0[a] : S1[a - BW / 2];
+        W[SLOT_E(a + 1) * n + r] = a < BW / 2 ? E0[a] : E1[a - BW / 2];
+        W[SLOT_DQ(a + 1) * n + r] = 0;
+        for (c = 0; c <= a; c++)
+            W[PAIR(c + 1, a + 1) * n + r] = c < BW / 2 ? L[a][c] : H[a - BW / 2][c - BW / 2];
+    }
+}
+
+/* Brings row r's residuals (and its Q and L) up to date with the changes
+ * of block prev; with stat, keeps the row's sums of squared and plain
+ * residuals for the next sweep's noise and w0. */
+SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r)
+{
+    side_state *S = p->S;
+    const spm_idx *oth = S->oth;
+    const int64_t kp = p->kp, n = S->n;
+    const double *q = kp ? p->Qo + p->prev * BW : zero_block, *W = p->W;
+    double *restrict e = p->e, dl = W[SLOT_DQ(0) * n + r], ss = 0, sm = 0;
+    qvec d0, d1;
+    spm_ptr t;
+    int a;
+    for (a = 0; a < BW / 2; a++) {
+        d0[a] = W[SLOT_DQ(a + 1) * n + r];
+        d1[a] = W[SLOT_DQ(a + 1 + BW / 2) * n + r];
+    }
+    for (t = t0; t < t1; t++) {
+        const double *g = q + (int64_t)oth[t] * kp;
+        const qvec m = d0 * *(const qvec *)g + d1 * *(const qvec *)(g + BW / 2);
+        double v = e[t] - (dl + ((m[0] + m[1]) + (m[2] + m[3])));
+        e[t] = v;
+        ss += v * v;
+        sm += v;
+    }
+    S->L[r] += dl;
+    if (kp)
+        for (a = 0; a < BW; a++)
+            S->Q[r * kp + p->prev * BW + a] += a < BW / 2 ? d0[a] : d1[a - BW / 2];
+    if (p->stat) {
+        p->stat[2 * r] = ss;
+        p->stat[2 * r + 1] = sm;
+    }
+}
 
 static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     const pass *p = ctx;
-    side_state *S = p->S;
-    double *e = p->e;
-    const double *g = p->g, *gp = p->gprev;
-    const spm_idx *oth = S->oth;
+    const spm_ptr *ptr = p->S->ptr;
+    const double *qn = p->kp ? p->Qo + p->next * BW : zero_block;
     int64_t r;
     spm_ptr t;
     (void)thread;
     for (r = r0; r < r1; r++) {
-        spm_ptr t0 = S->ptr[r], t1 = S->ptr[r + 1];
-        rowsum *q = &p->rs[r];
-        double d = p->prev > -2 ? q->dq : 0, s2 = 0, ee = 0;
-        if (d != 0) {
-            if (gp) {
-                for (t = t0; t < t1; t++)
-                    e[t] -= d * gp[oth[t]];
-                S->Q[p->prev * S->n + r] += d;
-            } else {
-                for (t = t0; t < t1; t++)
-                    e[t] -= d;
-                S->L[r] += d;
-            }
-        }
-        if (!p->next)
-            continue;
-        if (!g) {
-            s2 = (double)(t1 - t0);
-            for (t = t0; t < t1; t++)
-                ee += e[t];
-        } else
-            for (t = t0; t < t1; t++) {
-                double v = g[oth[t]];
-                s2 += v * v;
-                ee += e[t] * v;
-            }
-        q->s2 = s2;
-        q->e = ee;
-        q->dq = 0;
+        if (p->prev >= 0)
+            row_apply(p, ptr[r], ptr[r + 1], r);
+        else if (p->shift != 0)
+            for (t = ptr[r]; t < ptr[r + 1]; t++)
+                p->e[t] -= p->shift;
+        if (p->next >= 0)
+            row_sums(p, qn, ptr[r], ptr[r + 1], r);
     }
 }
 
 /* The column side's residuals in its own order and back: one pass through
- * pos each way instead of a scattered read and write in each of its K + 2
+ * pos each way instead of a scattered read and write in each of its
  * passes */
 typedef struct reorder {
     const side_state *S;
@@ -169,12 +225,12 @@ static void reorder_rows(void *ctx, int thread, int64_t r0, int64_t r1)
             o->ec[t] = o->e[pos[t]];
 }
 
-/* Every likelihood column's parameter of kind f from its conditional
- * posterior, given the sums in p; accumulates the rows' changes in dq. */
-static void draw_columns(bfm *b, side_state *S, int64_t f, const pass *p)
+/* Every likelihood column's parameter of kind f (f < 0: the linear
+ * weights) from its conditional posterior, given the rows' sums s2 and E;
+ * keeps E exact and accumulates the rows' changes in dq. */
+static void draw_columns(bfm *b, side_state *S, int64_t f, const double *s2, double *E, double *dq)
 {
     int64_t j, K = b->k;
-    rowsum *rs = p->rs;
     for (j = 0; j < S->nlik; j++) {
         const group *gr = &S->g[j >= S->nid];
         double *theta = f < 0 ? &S->w[j] : &S->V[j * K + f];
@@ -188,9 +244,8 @@ static void draw_columns(bfm *b, side_state *S, int64_t f, const pass *p)
         if (S->link)
             mu += f < 0 ? S->off_w[j] : S->off_V[j * K + f];
         for (a = 0; a < m; a++) {
-            const rowsum *q = &rs[rows[a]];
-            A += vals[a] * vals[a] * q->s2;
-            B += vals[a] * q->e;
+            A += vals[a] * vals[a] * s2[rows[a]];
+            B += vals[a] * E[rows[a]];
         }
         B += *theta * A;
         prec = b->alpha * A + lam;
@@ -198,35 +253,53 @@ static void draw_columns(bfm *b, side_state *S, int64_t f, const pass *p)
         delta = nt - *theta;
         *theta = nt;
         for (a = 0; a < m; a++) {
-            rowsum *q = &rs[rows[a]];
-            q->e -= delta * vals[a] * q->s2;
-            q->dq += delta * vals[a];
+            E[rows[a]] -= delta * vals[a] * s2[rows[a]];
+            dq[rows[a]] += delta * vals[a];
         }
     }
 }
 
-/* The linear weights, then each factor, of one side (the other side fixed):
- * K + 2 passes over its ratings. */
-static void draw_side(bfm *b, side_state *S, const side_state *O, rowsum *work)
+/* The kinds of block blk in turn, each from the sums a pass formed less
+ * what the block's earlier kinds changed. */
+static void draw_block(bfm *b, side_state *S, int64_t blk, double *W)
+{
+    int64_t n = S->n, r, nf = b->k - blk * BW;
+    int k0 = blk ? 1 : 0, k1 = 1 + (int)(nf < BW ? nf : BW), kind, a;
+    for (kind = k0; kind < k1; kind++) {
+        double *E = W + SLOT_E(kind) * n;
+        for (a = k0; a < kind; a++) {
+            const double *dq = W + SLOT_DQ(a) * n, *G = W + PAIR(a, kind) * n;
+            for (r = 0; r < n; r++)
+                E[r] -= dq[r] * G[r];
+        }
+        draw_columns(b, S, kind ? blk * BW + kind - 1 : -1, W + PAIR(kind, kind) * n, E, W + SLOT_DQ(kind) * n);
+    }
+}
+
+/* The linear weights, then each factor, of one side (the other side
+ * fixed), a block of kinds per pass over its ratings; the first pass also
+ * applies shift, the last keeps the rows' residual sums in stat (NULL: not
+ * needed). */
+static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, double shift, double *stat)
 {
     pass p;
-    reorder o;
-    int64_t f, K = b->k;
+    int64_t blk, nblk = b->kp ? b->kp / BW : 1;
     int threads = S->ptr[S->n] < 100000 ? 1 : par_threads();
+    reorder o;
     o.S = S, o.e = b->e, o.ec = b->ec, o.back = 0;
     if (S->pos)
         par_weighted(S->n, S->ptr, threads, reorder_rows, &o);
-    p.S = S, p.e = S->pos ? b->ec : b->e, p.rs = work;
-    p.prev = -2, p.gprev = NULL, p.g = NULL, p.next = 1;
-    for (f = -1; f <= K; f++) {
-        if (f < K)
-            p.g = f < 0 ? NULL : O->Q + f * O->n;
-        p.next = f < K;
+    p.S = S, p.Qo = O->Q, p.kp = b->kp, p.e = S->pos ? b->ec : b->e, p.W = W, p.prev = -1, p.shift = shift;
+    p.stat = NULL;
+    for (blk = 0; blk <= nblk; blk++) {
+        p.next = blk < nblk ? blk : -1;
+        if (blk == nblk)
+            p.stat = stat;
         par_weighted(S->n, S->ptr, threads, row_pass, &p);
-        if (f == K)
+        if (blk == nblk)
             break;
-        draw_columns(b, S, f, &p);
-        p.prev = f, p.gprev = p.g;
+        draw_block(b, S, blk, W);
+        p.prev = blk;
     }
     o.back = 1;
     if (S->pos)
@@ -247,10 +320,10 @@ static void draw_hyper(rng *g, const double *x, const double *off, int64_t n, in
         ss += d * d;
     }
     if (!mu) {
-        *lam = draw_gamma(g, (HYPER_A + (double)n) / 2) / ((HYPER_B + ss) / 2);
+        *lam = rng_gamma(g, (HYPER_A + (double)n) / 2) / ((HYPER_B + ss) / 2);
         return;
     }
-    *lam = draw_gamma(g, (HYPER_A + (double)n + 1) / 2) / ((HYPER_B + ss + HYPER_GAMMA0 * m * m) / 2);
+    *lam = rng_gamma(g, (HYPER_A + (double)n + 1) / 2) / ((HYPER_B + ss + HYPER_GAMMA0 * m * m) / 2);
     *mu = (sum / ((double)n + HYPER_GAMMA0)) + rng_normal(g) / sqrt(((double)n + HYPER_GAMMA0) * *lam);
 }
 
@@ -285,20 +358,27 @@ static void draw_link(bfm *b, side_state *S, int64_t f)
     draw_hyper(&b->g, beta, NULL, S->nf, st, NULL, lamb);
 }
 
-static void sweep(bfm *b, int64_t nnz, rowsum *work)
+static void sweep(bfm *b, int64_t nnz, double *work)
 {
     int64_t i, f, s, K = b->k;
-    double ss = 0, sum = 0;
-    /* noise precision, then w0 (flat prior) */
-    for (i = 0; i < nnz; i++) {
-        ss += b->e[i] * b->e[i];
-        sum += b->e[i] + b->w0;
-    }
-    b->alpha = draw_gamma(&b->g, (HYPER_A + (double)nnz) / 2) / ((HYPER_B + ss) / 2);
+    double ss = 0, sum = 0, shift;
+    /* noise precision, then w0 (flat prior), from the residuals' sums the
+     * last sweep's final pass kept; the row side's first pass moves the
+     * residuals by the change of w0 */
+    if (b->have_stat)
+        for (i = 0; i < b->s[1].n; i++) {
+            ss += b->stat[2 * i];
+            sum += b->stat[2 * i + 1];
+        }
+    else
+        for (i = 0; i < nnz; i++) {
+            ss += b->e[i] * b->e[i];
+            sum += b->e[i];
+        }
+    b->alpha = rng_gamma(&b->g, (HYPER_A + (double)nnz) / 2) / ((HYPER_B + ss) / 2);
     {
-        double nt = sum / (double)nnz + rng_normal(&b->g) / sqrt(b->alpha * (double)nnz), delta = nt - b->w0;
-        for (i = 0; i < nnz; i++)
-            b->e[i] -= delta;
+        double nt = b->w0 + sum / (double)nnz + rng_normal(&b->g) / sqrt(b->alpha * (double)nnz);
+        shift = nt - b->w0;
         b->w0 = nt;
     }
     for (s = 0; s < 2; s++) {
@@ -316,8 +396,9 @@ static void sweep(bfm *b, int64_t nnz, rowsum *work)
             else
                 draw_hyper(&b->g, S->V + S->nid * K + f, NULL, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
         }
-        draw_side(b, S, &b->s[1 - s], work);
+        draw_side(b, S, &b->s[1 - s], work, s ? 0 : shift, s ? b->stat : NULL);
     }
+    b->have_stat = 1;
 }
 
 /* Linear part and factors of every full-space row of a side with the
@@ -333,7 +414,7 @@ static void full_rows(const bfm *b, side_state *S, const bfm_side *in)
         if (r >= 0) {
             S->lin[i] = S->L[r];
             for (f = 0; f < K; f++)
-                q[f] = S->Q[f * S->n + r];
+                q[f] = S->Q[r * b->kp + f];
             continue;
         }
         if (S->nid) { /* a new id: its group's prior mean */
@@ -406,7 +487,7 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
     S->link = in->ids && in->F && link;
     S->nlik = S->nid + (S->link ? 0 : S->nf);
     if (!core_mul2((size_t)(S->nid + S->nf), (size_t)(K ? K : 1), &np) ||
-        !core_mul2((size_t)n, (size_t)(K ? K : 1), &nq) ||
+        !core_mul2((size_t)n, (size_t)(b->kp ? b->kp : 1), &nq) ||
         !core_mul2((size_t)in->n_full, (size_t)(K ? K : 1), &nfull) || np > SIZE_MAX / 8 || nq > SIZE_MAX / 8 ||
         nfull > SIZE_MAX / 8)
         return core_err_set(e, CORE_ETOOBIG, "bfm: %lld factors for %lld %s is too large", (long long)K,
@@ -546,7 +627,8 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     int64_t *cpos = NULL, nnz = SPM_NNZ(R), it, i, f, averaged = 0;
     spm_idx *coth = NULL;
     double *sum = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
-    rowsum *work = NULL;
+    double *work = NULL;
+    size_t nwork;
     int rc;
     memset(&b, 0, sizeof b);
     memset(out, 0, sizeof *out);
@@ -561,6 +643,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
                             (long long)P->rows, (long long)P->cols, (long long)side[0].n_full,
                             (long long)side[1].n_full);
     b.k = o->k;
+    b.kp = (o->k + BW - 1) / BW * BW;
     b.alpha = 1;
     rng_seed(&b.g, o->seed);
     if ((rc = side_init(&b, 0, &side[0], R->rows, o->link, e)) ||
@@ -568,10 +651,16 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
         (rc = by_columns(R, &cptr, &cpos, &coth, e)))
         goto done;
     b.e = core_malloc((size_t)nnz * sizeof *b.e);
-    b.ec = core_malloc((size_t)nnz * sizeof *b.ec);
     sum = core_calloc((size_t)(SPM_NNZ(P) ? SPM_NNZ(P) : 1), sizeof *sum);
-    work = core_malloc((size_t)(R->rows > R->cols ? R->rows : R->cols) * sizeof *work + 1);
-    if (!b.e || !b.ec || !sum || !work) {
+    if (!core_mul2((size_t)(R->rows > R->cols ? R->rows : R->cols), NSLOT * sizeof *work, &nwork)) {
+        rc = core_err_set(e, CORE_ETOOBIG, "bfm: %lld x %lld ratings are too large", (long long)R->rows,
+                          (long long)R->cols);
+        goto done;
+    }
+    work = core_malloc(nwork);
+    b.ec = core_malloc((size_t)nnz * sizeof *b.ec);
+    b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
+    if (!b.e || !b.ec || !b.stat || !sum || !work) {
         rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + SPM_NNZ(P)) * 8);
         goto done;
     }
@@ -595,18 +684,18 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
             S->V[j] = o->init_std * rng_normal(&b.g);
         for (r = 0; r < S->nid; r++)
             for (f = 0; f < K; f++)
-                S->Q[f * S->n + r] = S->V[r * K + f];
+                S->Q[r * b.kp + f] = S->V[r * K + f];
         for (j = 0; j < S->nlik - S->nid; j++)
             for (it = S->Ft.p[j]; it < S->Ft.p[j + 1]; it++)
                 for (f = 0; f < K; f++)
-                    S->Q[f * S->n + S->Ft.j[it]] += S->Ft.x[it] * S->V[(S->nid + j) * K + f];
+                    S->Q[S->Ft.j[it] * b.kp + f] += S->Ft.x[it] * S->V[(S->nid + j) * K + f];
     }
     b.w0 = mean;
     for (i = 0; i < R->rows; i++)
         for (it = R->p[i]; it < R->p[i + 1]; it++) {
             double y = mean;
             for (f = 0; f < b.k; f++)
-                y += b.s[0].Q[f * R->rows + i] * b.s[1].Q[f * R->cols + R->j[it]];
+                y += b.s[0].Q[i * b.kp + f] * b.s[1].Q[R->j[it] * b.kp + f];
             b.e[it] = R->x[it] - y;
         }
     for (it = 0; it < o->burn_in + o->samples; it++) {
@@ -644,6 +733,7 @@ done:
     core_free(coth);
     core_free(b.e);
     core_free(b.ec);
+    core_free(b.stat);
     core_free(sum);
     core_free(work);
     return rc;

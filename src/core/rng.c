@@ -71,6 +71,27 @@ double rng_normal(rng *r)
     return f * x2;
 }
 
+/* Marsaglia and Tsang's method, the shape below 1 boosted by one (not
+ * NumPy's legacy algorithm: the draws differ from np.random.gamma's) */
+double rng_gamma(rng *r, double shape)
+{
+    double d, c, x, v, u;
+    if (shape < 1)
+        return rng_gamma(r, shape + 1) * pow(rng_uniform(r), 1 / shape);
+    d = shape - 1.0 / 3;
+    c = 1 / sqrt(9 * d);
+    for (;;) {
+        do {
+            x = rng_normal(r);
+            v = 1 + c * x;
+        } while (v <= 0);
+        v = v * v * v;
+        u = rng_uniform(r);
+        if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+            return d * v;
+    }
+}
+
 uint64_t rng_interval(rng *r, uint64_t max)
 {
     uint64_t mask = max, v;

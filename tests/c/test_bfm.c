@@ -1,6 +1,9 @@
 /* The Bayesian factorization model (bfm.c): recovery of a low-rank matrix
- * with biases, cold start through features, seeding, the trace, errors. */
+ * with biases, cold start through features, seeding, the trace, errors,
+ * and the draws against a plain reference sampler. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "alloc.h"
 #include "bfm.h"
 #include "check.h"
@@ -314,12 +317,212 @@ static void test_errors(void)
     CHECK(core_mem_in_use() == before);
 }
 
+/* A plain Gibbs sampler for the model of test_seeded's data (item ids and
+ * features in the likelihood, user ids, no link), drawing in bfm_run's
+ * order from the same generator but keeping every residual of a dense
+ * NI x NU grid itself, one parameter at a time. bfm_run forms per-row
+ * sums for blocks of parameter kinds and corrects them algebraically; the
+ * two must agree up to rounding for any number of factors, a block's
+ * worth or not. */
+typedef struct ref {
+    int64_t K, nid[2], nf[2];
+    double Fd[NI][NF], *w[2], *V[2], mu_w[2][2], lam_w[2][2], *mu_v[2][2], *lam_v[2][2];
+    double e[NI][NU], w0, alpha;
+    int has[NI][NU];
+    rng g;
+} ref;
+
+static void ref_hyper(rng *g, const double *x, int64_t n, int64_t stride, double *mu, double *lam)
+{
+    double sum = 0, ss = 0, m = mu ? *mu : 0;
+    int64_t i;
+    if (n == 0)
+        return;
+    for (i = 0; i < n; i++) {
+        sum += x[i * stride];
+        ss += (x[i * stride] - m) * (x[i * stride] - m);
+    }
+    if (!mu) {
+        *lam = rng_gamma(g, (1.0 + (double)n) / 2) / ((1.0 + ss) / 2);
+        return;
+    }
+    *lam = rng_gamma(g, (1.0 + (double)n + 1) / 2) / ((1.0 + ss + m * m) / 2);
+    *mu = sum / ((double)n + 1) + rng_normal(g) / sqrt(((double)n + 1) * *lam);
+}
+
+/* row r of side s: its linear part (f < 0) or factor f */
+static double ref_value(const ref *m, int s, int64_t r, int64_t f)
+{
+    int64_t K = m->K, j;
+    double v = f < 0 ? m->w[s][r] : m->V[s][r * K + f];
+    for (j = 0; j < m->nf[s]; j++)
+        v += m->Fd[r][j] * (f < 0 ? m->w[s][m->nid[s] + j] : m->V[s][(m->nid[s] + j) * K + f]);
+    return v;
+}
+
+static void ref_residuals(ref *m, const spm *R)
+{
+    int64_t i, t, f;
+    for (i = 0; i < R->rows; i++)
+        for (t = R->p[i]; t < R->p[i + 1]; t++) {
+            int64_t u = R->j[t];
+            double y = m->w0 + ref_value(m, 0, i, -1) + ref_value(m, 1, u, -1);
+            for (f = 0; f < m->K; f++)
+                y += ref_value(m, 0, i, f) * ref_value(m, 1, u, f);
+            m->e[i][u] = R->x[t] - y;
+        }
+}
+
+/* every column of side s's design, kind f, from its conditional posterior */
+static void ref_kind(ref *m, int s, int64_t f)
+{
+    int64_t K = m->K, j, r, o, n = s ? NU : NI, no = s ? NI : NU;
+    double go[NI > NU ? NI : NU];
+    for (o = 0; o < no; o++)
+        go[o] = f < 0 ? 1 : ref_value(m, 1 - s, o, f);
+    for (j = 0; j < m->nid[s] + m->nf[s]; j++) {
+        int grp = j >= m->nid[s];
+        double *theta = f < 0 ? &m->w[s][j] : &m->V[s][j * K + f];
+        double mu = f < 0 ? m->mu_w[s][grp] : m->mu_v[s][grp][f], lam = f < 0 ? m->lam_w[s][grp] : m->lam_v[s][grp][f];
+        double A = 0, B = 0, prec, nt, delta;
+        for (r = 0; r < n; r++) {
+            double x = grp ? m->Fd[r][j - m->nid[s]] : r == j;
+            for (o = 0; x != 0 && o < no; o++)
+                if (s ? m->has[o][r] : m->has[r][o]) {
+                    A += x * go[o] * x * go[o];
+                    B += x * go[o] * (s ? m->e[o][r] : m->e[r][o]);
+                }
+        }
+        B += *theta * A;
+        prec = m->alpha * A + lam;
+        nt = (m->alpha * B + mu * lam) / prec + rng_normal(&m->g) / sqrt(prec);
+        delta = nt - *theta;
+        *theta = nt;
+        for (r = 0; r < n; r++) {
+            double x = grp ? m->Fd[r][j - m->nid[s]] : r == j;
+            for (o = 0; x != 0 && o < no; o++)
+                if (s ? m->has[o][r] : m->has[r][o])
+                    *(s ? &m->e[o][r] : &m->e[r][o]) -= delta * x * go[o];
+        }
+    }
+}
+
+static void ref_run(double *pred, const spm *R, const spm *F, const spm *P, const bfm_opts *o)
+{
+    ref m;
+    int64_t K = o->k, s, gi, f, i, t, it, nnz = SPM_NNZ(R), averaged = 0;
+    double lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
+    memset(&m, 0, sizeof m);
+    m.K = K, m.nid[0] = NI, m.nid[1] = NU, m.nf[0] = NF, m.nf[1] = 0, m.alpha = 1;
+    for (i = 0; i < NI; i++)
+        for (t = F->p[i]; t < F->p[i + 1]; t++)
+            m.Fd[i][F->j[t]] = F->x[t];
+    rng_seed(&m.g, o->seed);
+    for (s = 0; s < 2; s++) {
+        int64_t np = m.nid[s] + m.nf[s];
+        m.w[s] = calloc((size_t)np, sizeof(double));
+        m.V[s] = calloc((size_t)(np * K + 1), sizeof(double));
+        for (gi = 0; gi < 2; gi++) {
+            m.mu_v[s][gi] = calloc((size_t)K + 1, sizeof(double));
+            m.lam_v[s][gi] = calloc((size_t)K + 1, sizeof(double));
+            m.lam_w[s][gi] = 1;
+            for (f = 0; f < K; f++)
+                m.lam_v[s][gi][f] = 1;
+        }
+        for (i = 0; i < np * K; i++)
+            m.V[s][i] = o->init_std * rng_normal(&m.g);
+    }
+    for (i = 0; i < R->rows; i++)
+        for (t = R->p[i]; t < R->p[i + 1]; t++) {
+            m.has[i][R->j[t]] = 1;
+            lo = R->x[t] < lo ? R->x[t] : lo;
+            hi = R->x[t] > hi ? R->x[t] : hi;
+            mean += R->x[t] / (double)nnz;
+        }
+    m.w0 = mean;
+    for (t = 0; t < SPM_NNZ(P); t++)
+        pred[t] = 0;
+    for (it = 0; it < o->burn_in + o->samples; it++) {
+        double ss = 0, sum = 0;
+        int64_t u;
+        ref_residuals(&m, R);
+        for (i = 0; i < NI; i++)
+            for (u = 0; u < NU; u++)
+                if (m.has[i][u]) {
+                    ss += m.e[i][u] * m.e[i][u];
+                    sum += m.e[i][u];
+                }
+        m.alpha = rng_gamma(&m.g, (1.0 + (double)nnz) / 2) / ((1.0 + ss) / 2);
+        m.w0 += sum / (double)nnz + rng_normal(&m.g) / sqrt(m.alpha * (double)nnz);
+        for (s = 0; s < 2; s++) {
+            int64_t nid = m.nid[s];
+            ref_residuals(&m, R);
+            ref_hyper(&m.g, m.w[s], nid, 1, &m.mu_w[s][0], &m.lam_w[s][0]);
+            ref_hyper(&m.g, m.w[s] + nid, m.nf[s], 1, &m.mu_w[s][1], &m.lam_w[s][1]);
+            for (f = 0; f < K; f++) {
+                ref_hyper(&m.g, m.V[s] + f, nid, K, &m.mu_v[s][0][f], &m.lam_v[s][0][f]);
+                ref_hyper(&m.g, m.V[s] + nid * K + f, m.nf[s], K, &m.mu_v[s][1][f], &m.lam_v[s][1][f]);
+            }
+            for (f = -1; f < K; f++)
+                ref_kind(&m, (int)s, f);
+        }
+        if (it < o->burn_in)
+            continue;
+        averaged++;
+        for (i = 0; i < P->rows; i++)
+            for (t = P->p[i]; t < P->p[i + 1]; t++) {
+                double y = m.w0 + ref_value(&m, 0, i, -1) + ref_value(&m, 1, P->j[t], -1);
+                for (f = 0; f < K; f++)
+                    y += ref_value(&m, 0, i, f) * ref_value(&m, 1, P->j[t], f);
+                pred[t] += y < lo ? lo : y > hi ? hi : y;
+            }
+    }
+    for (t = 0; t < SPM_NNZ(P); t++)
+        pred[t] /= (double)averaged;
+    for (s = 0; s < 2; s++) {
+        free(m.w[s]);
+        free(m.V[s]);
+        for (gi = 0; gi < 2; gi++) {
+            free(m.mu_v[s][gi]);
+            free(m.lam_v[s][gi]);
+        }
+    }
+}
+
+static void test_matches_reference(void)
+{
+    static const int64_t ks[] = {0, 1, 3, 8, 9, 17};
+    data d;
+    bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    size_t c;
+    make(&d, 0.3, 2, -1, 11);
+    side[0].F = &d.F;
+    for (c = 0; c < sizeof ks / sizeof *ks; c++) {
+        bfm_opts o = opts(ks[c], 9);
+        spm out;
+        double *want = malloc((size_t)SPM_NNZ(&d.test) * sizeof *want), worst = 0;
+        int64_t t;
+        o.burn_in = 4, o.samples = 6;
+        CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+        ref_run(want, &d.train, &d.F, &d.test, &o);
+        for (t = 0; t < SPM_NNZ(&d.test); t++)
+            worst = fabs(out.x[t] - want[t]) > worst ? fabs(out.x[t] - want[t]) : worst;
+        if (getenv("SIMEC_TEST_VERBOSE"))
+            printf("  k %lld: largest difference from the reference sampler %.3g\n", (long long)ks[c], worst);
+        CHECK(worst < 1e-9);
+        free(want);
+        spm_free(&out);
+    }
+    release(&d);
+}
+
 int main(void)
 {
     RUN(test_low_rank);
     RUN(test_cold_items);
     RUN(test_seeded);
     RUN(test_kept_sums);
+    RUN(test_matches_reference);
     RUN(test_errors);
     return check_summary();
 }
