@@ -41,25 +41,10 @@ typedef struct bfm {
     double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]) */
     double *stat;         /* 2 x columns: each column's sums of squared and plain residuals */
     int have_stat;        /* stat holds the residuals' sums of the last sweep */
+    double *z;            /* a side's likelihood columns: their normal draws for one kind */
     rng g;
     side_state s[2];
 } bfm;
-
-/* The train rows having column j of a side's design, and their values. */
-static int64_t column_rows(const side_state *S, int64_t j, const spm_idx **rows, const double **vals, spm_idx *one_row,
-                           const double *one)
-{
-    if (j < S->nid) {
-        *one_row = (spm_idx)j;
-        *rows = one_row;
-        *vals = one;
-        return 1;
-    }
-    j -= S->nid;
-    *rows = S->Ft.j + S->Ft.p[j];
-    *vals = S->Ft.x + S->Ft.p[j];
-    return S->Ft.p[j + 1] - S->Ft.p[j];
-}
 
 /* A side's parameters are drawn one kind at a time (the linear weights,
  * then each factor). At a rating of train row r the prediction's slope in
@@ -227,31 +212,48 @@ static void reorder_rows(void *ctx, int thread, int64_t r0, int64_t r1)
 
 /* Every likelihood column's parameter of kind f (f < 0: the linear
  * weights) from its conditional posterior, given the rows' sums s2 and E;
- * keeps E exact and accumulates the rows' changes in dq. */
-static void draw_columns(bfm *b, side_state *S, int64_t f, const double *s2, double *E, double *dq)
+ * keeps E exact and accumulates the rows' changes in dq. The columns'
+ * normal draws come first, in one call (z: nlik of them): the same
+ * sequence a draw per column takes, and the ids' loop then has no call
+ * in it and vectorises. */
+SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const double *s2, double *restrict E,
+                                   double *restrict dq, double *restrict z)
 {
-    int64_t j, K = b->k;
-    for (j = 0; j < S->nlik; j++) {
-        const group *gr = &S->g[j >= S->nid];
-        double *theta = f < 0 ? &S->w[j] : &S->V[j * K + f];
-        double mu = f < 0 ? gr->mu_w : gr->mu_v[f], lam = f < 0 ? gr->lam_w : gr->lam_v[f];
-        double A = 0, B = 0, prec, nt, delta;
-        const spm_idx *rows;
-        const double *vals;
-        spm_idx one_row;
-        const double one = 1;
-        int64_t m = column_rows(S, j, &rows, &vals, &one_row, &one), a;
-        if (S->link)
-            mu += f < 0 ? S->off_w[j] : S->off_V[j * K + f];
+    const int64_t K = b->k, st = f < 0 ? 1 : K, nid = S->nid;
+    const double alpha = b->alpha;
+    double *theta = f < 0 ? S->w : S->V + f;
+    const double *off = !S->link ? NULL : f < 0 ? S->off_w : S->off_V + f;
+    int64_t j;
+    rng_normals(&b->g, z, (size_t)S->nlik);
+    /* ids: column j is train row j alone, with value 1 */
+    if (nid) {
+        const double mu0 = f < 0 ? S->g[0].mu_w : S->g[0].mu_v[f], lam = f < 0 ? S->g[0].lam_w : S->g[0].lam_v[f];
+        for (j = 0; j < nid; j++) {
+            double A = s2[j], th = theta[j * st], mu = off ? mu0 + off[j * st] : mu0, prec, nt, delta;
+            double B = E[j] + th * A;
+            prec = alpha * A + lam;
+            nt = (alpha * B + mu * lam) / prec + z[j] / sqrt(prec);
+            delta = nt - th;
+            theta[j * st] = nt;
+            E[j] -= delta * s2[j];
+            dq[j] += delta;
+        }
+    }
+    for (j = nid; j < S->nlik; j++) {
+        const double mu = f < 0 ? S->g[1].mu_w : S->g[1].mu_v[f], lam = f < 0 ? S->g[1].lam_w : S->g[1].lam_v[f];
+        const spm_idx *rows = S->Ft.j + S->Ft.p[j - nid];
+        const double *vals = S->Ft.x + S->Ft.p[j - nid];
+        int64_t m = S->Ft.p[j - nid + 1] - S->Ft.p[j - nid], a;
+        double A = 0, B = 0, th = theta[j * st], prec, nt, delta;
         for (a = 0; a < m; a++) {
             A += vals[a] * vals[a] * s2[rows[a]];
             B += vals[a] * E[rows[a]];
         }
-        B += *theta * A;
-        prec = b->alpha * A + lam;
-        nt = (b->alpha * B + mu * lam) / prec + rng_normal(&b->g) / sqrt(prec);
-        delta = nt - *theta;
-        *theta = nt;
+        B += th * A;
+        prec = alpha * A + lam;
+        nt = (alpha * B + mu * lam) / prec + z[j] / sqrt(prec);
+        delta = nt - th;
+        theta[j * st] = nt;
         for (a = 0; a < m; a++) {
             E[rows[a]] -= delta * vals[a] * s2[rows[a]];
             dq[rows[a]] += delta * vals[a];
@@ -272,7 +274,8 @@ static void draw_block(bfm *b, side_state *S, int64_t blk, double *W)
             for (r = 0; r < n; r++)
                 E[r] -= dq[r] * G[r];
         }
-        draw_columns(b, S, kind ? blk * BW + kind - 1 : -1, W + PAIR(kind, kind) * n, E, W + SLOT_DQ(kind) * n);
+        draw_columns(b, S, kind ? blk * BW + kind - 1 : -1, W + PAIR(kind, kind) * n, E, W + SLOT_DQ(kind) * n,
+                     b->z);
     }
 }
 
@@ -284,7 +287,9 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
 {
     pass p;
     int64_t blk, nblk = b->kp ? b->kp / BW : 1;
-    int threads = S->ptr[S->n] < 100000 ? 1 : par_threads();
+    /* a rating costs a block's cross products, some BW times what
+     * par_rows's threshold assumes of an entry */
+    int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads();
     reorder o;
     o.S = S, o.e = b->e, o.ec = b->ec, o.back = 0;
     if (S->pos)
@@ -659,8 +664,9 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     }
     work = core_malloc(nwork);
     b.ec = core_malloc((size_t)nnz * sizeof *b.ec);
+    b.z = core_malloc((size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1);
     b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
-    if (!b.e || !b.ec || !b.stat || !sum || !work) {
+    if (!b.e || !b.ec || !b.z || !b.stat || !sum || !work) {
         rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + SPM_NNZ(P)) * 8);
         goto done;
     }
@@ -734,6 +740,7 @@ done:
     core_free(b.e);
     core_free(b.ec);
     core_free(b.stat);
+    core_free(b.z);
     core_free(sum);
     core_free(work);
     return rc;

@@ -18,6 +18,7 @@ uint32_t rng_u32(rng *r);
 double rng_uniform(rng *r);             /* [0, 1), 53 bits: random_sample */
 double rng_normal(rng *r);              /* legacy polar Box-Muller: standard_normal */
 double rng_gamma(rng *r, double shape); /* Gamma(shape, 1), shape > 0 */
+void rng_normals(rng *r, double *out, size_t n); /* n draws of rng_normal, the same sequence */
 uint64_t rng_interval(rng *r, uint64_t max); /* uniform in [0, max], masked rejection */
 void rng_permutation(rng *r, size_t *out, size_t n); /* 0-based, as np.random.permutation */
 void rng_permutation32(rng *r, uint32_t *out, uint32_t n);

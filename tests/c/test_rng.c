@@ -1,5 +1,7 @@
 /* MT19937 against golden values from NumPy's legacy RandomState
- * (tests/fixtures/rng_golden.txt, made by make_rng_golden.py). */
+ * (tests/fixtures/rng_golden.txt, made by make_rng_golden.py); the batch
+ * of normal draws and the gamma draws the sampler uses. */
+#include <math.h>
 #include <stdlib.h>
 #include "check.h"
 #include "alloc.h"
@@ -115,6 +117,53 @@ static void test_permutation32(void)
     }
 }
 
+/* rng_normals is rng_normal n times: the same draws and the same state
+ * after, whatever n's parity and whether a draw was pending before */
+static void test_normals_batch(void)
+{
+    static const size_t ns[] = {0, 1, 2, 3, 7, 1000};
+    rng a, b;
+    double out[1000];
+    size_t c, i;
+    int same = 1;
+    rng_seed(&a, 21);
+    rng_seed(&b, 21);
+    for (c = 0; c < sizeof ns / sizeof *ns; c++) {
+        rng_normals(&a, out, ns[c]);
+        for (i = 0; i < ns[c]; i++)
+            same &= out[i] == rng_normal(&b);
+        same &= rng_normal(&a) == rng_normal(&b); /* odd offsets next round */
+    }
+    CHECK(same);
+    CHECK(rng_u32(&a) == rng_u32(&b));
+}
+
+/* Gamma(shape, 1) has mean and variance shape, boosted below 1 too */
+static void test_gamma_moments(void)
+{
+    static const double shapes[] = {0.3, 1, 4.5, 500};
+    rng g;
+    size_t c;
+    int i, n = 200000;
+    rng_seed(&g, 5);
+    for (c = 0; c < sizeof shapes / sizeof *shapes; c++) {
+        double k = shapes[c], sum = 0, ss = 0, mean, var;
+        int positive = 1;
+        for (i = 0; i < n; i++) {
+            double x = rng_gamma(&g, k);
+            positive &= x > 0;
+            sum += x;
+            ss += x * x;
+        }
+        mean = sum / n;
+        var = ss / n - mean * mean;
+        CHECK(positive);
+        /* five standard errors of the mean (sd sqrt(k / n)); 10% on the variance */
+        CHECK(fabs(mean - k) < 5 * sqrt(k / n));
+        CHECK(fabs(var / k - 1) < 0.1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -122,5 +171,7 @@ int main(int argc, char **argv)
     RUN(test_golden);
     RUN(test_interval_bounds);
     RUN(test_permutation32);
+    RUN(test_normals_batch);
+    RUN(test_gamma_moments);
     return check_summary();
 }
