@@ -57,9 +57,10 @@ typedef struct bfm {
  * ratings forms each row's sums for a block of kinds and their cross
  * products, the block's kinds are drawn from those alone, and the next
  * pass brings the residuals (and Q) up to date with the block's changes
- * while it forms the next block's sums: K / BW + 2 passes a side rather
- * than K + 2. The passes stream the residuals, which is where their time
- * goes; the cross products cost arithmetic the vector units have spare. */
+ * while it forms the next block's sums: ceil(K / BW) + 1 passes a side
+ * rather than K + 2. The passes stream the residuals, which is where their
+ * time goes; the cross products cost arithmetic the vector units have
+ * spare. */
 #define BW 8                /* factors in a block; the first block also holds the linear weights */
 #define NK (BW + 1)         /* kinds in a block: slot 0 is the linear one */
 #define PAIR(a, b) ((b) * ((b) + 1) / 2 + (a)) /* slots a <= b: sum g_a g_b */
