@@ -38,7 +38,7 @@ typedef struct side_state {
 typedef struct bfm {
     int64_t k, kp; /* factors; k rounded up to a whole number of blocks (BW) */
     double w0, alpha, *e; /* residuals y - prediction at R's positions */
-    double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]) */
+    double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]), gathered by its first pass and scattered back by its last */
     double *stat;         /* 2 x columns: each column's sums of squared and plain residuals */
     int have_stat;        /* stat holds the residuals' sums of the last sweep */
     double *z;            /* a side's likelihood columns: their normal draws for one kind */
@@ -73,6 +73,7 @@ typedef struct pass {
     const double *Qo;   /* the other side's factors: rows of kp */
     int64_t kp;
     double *e;          /* residuals in the order of S's ratings */
+    double *full;       /* with S->pos: the residuals in R's order, which e is gathered from and scattered to */
     int64_t prev, next; /* blocks whose changes to apply and whose sums to form (-1: none) */
     double shift;       /* a change of w0 the residuals do not have yet (the row side's first pass) */
     double *W;          /* NSLOT x S->n, slot-major: the current block's sums and changes */
@@ -136,7 +137,8 @@ SIMEC_HOT static void row_sums(const pass *p, const double *q, spm_ptr t0, spm_p
 
 /* Brings row r's residuals (and its Q and L) up to date with the changes
  * of block prev; with stat, keeps the row's sums of squared and plain
- * residuals for the next sweep's noise and w0. */
+ * residuals for the next sweep's noise and w0. The column side's last
+ * pass writes them back to R's order. */
 SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r)
 {
     side_state *S = p->S;
@@ -144,6 +146,8 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
     const int64_t kp = p->kp, n = S->n;
     const double *q = kp ? p->Qo + p->prev * BW : zero_block, *W = p->W;
     double *restrict e = p->e, dl = W[SLOT_DQ(0) * n + r], ss = 0, sm = 0;
+    double *restrict back = S->pos && p->next < 0 ? p->full : NULL;
+    const int64_t *pos = S->pos;
     qvec d0, d1;
     spm_ptr t;
     int a;
@@ -155,7 +159,10 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
         const double *g = q + (int64_t)oth[t] * kp;
         const qvec m = d0 * *(const qvec *)g + d1 * *(const qvec *)(g + BW / 2);
         double v = e[t] - (dl + ((m[0] + m[1]) + (m[2] + m[3])));
-        e[t] = v;
+        if (back)
+            back[pos[t]] = v;
+        else
+            e[t] = v;
         ss += v * v;
         sm += v;
     }
@@ -173,6 +180,7 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     const pass *p = ctx;
     const spm_ptr *ptr = p->S->ptr;
+    const int64_t *pos = p->S->pos;
     const double *qn = p->kp ? p->Qo + p->next * BW : zero_block;
     int64_t r;
     spm_ptr t;
@@ -180,35 +188,15 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
     for (r = r0; r < r1; r++) {
         if (p->prev >= 0)
             row_apply(p, ptr[r], ptr[r + 1], r);
+        else if (pos) /* the column side's first pass: its residuals in its own order */
+            for (t = ptr[r]; t < ptr[r + 1]; t++)
+                p->e[t] = p->full[pos[t]] - p->shift;
         else if (p->shift != 0)
             for (t = ptr[r]; t < ptr[r + 1]; t++)
                 p->e[t] -= p->shift;
         if (p->next >= 0)
             row_sums(p, qn, ptr[r], ptr[r + 1], r);
     }
-}
-
-/* The column side's residuals in its own order and back: one pass through
- * pos each way instead of a scattered read and write in each of its
- * passes */
-typedef struct reorder {
-    const side_state *S;
-    double *e, *ec;
-    int back;
-} reorder;
-
-static void reorder_rows(void *ctx, int thread, int64_t r0, int64_t r1)
-{
-    const reorder *o = ctx;
-    const int64_t *pos = o->S->pos;
-    spm_ptr t, t1 = o->S->ptr[r1];
-    (void)thread;
-    if (o->back)
-        for (t = o->S->ptr[r0]; t < t1; t++)
-            o->e[pos[t]] = o->ec[t];
-    else
-        for (t = o->S->ptr[r0]; t < t1; t++)
-            o->ec[t] = o->e[pos[t]];
 }
 
 /* Every likelihood column's parameter of kind f (f < 0: the linear
@@ -291,11 +279,8 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
     /* a rating costs a block's cross products, some BW times what
      * par_rows's threshold assumes of an entry */
     int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads();
-    reorder o;
-    o.S = S, o.e = b->e, o.ec = b->ec, o.back = 0;
-    if (S->pos)
-        par_weighted(S->n, S->ptr, threads, reorder_rows, &o);
-    p.S = S, p.Qo = O->Q, p.kp = b->kp, p.e = S->pos ? b->ec : b->e, p.W = W, p.prev = -1, p.shift = shift;
+    p.S = S, p.Qo = O->Q, p.kp = b->kp, p.e = S->pos ? b->ec : b->e, p.full = b->e, p.W = W, p.prev = -1;
+    p.shift = shift;
     p.stat = NULL;
     for (blk = 0; blk <= nblk; blk++) {
         p.next = blk < nblk ? blk : -1;
@@ -307,9 +292,6 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
         draw_block(b, S, blk, W);
         p.prev = blk;
     }
-    o.back = 1;
-    if (S->pos)
-        par_weighted(S->n, S->ptr, threads, reorder_rows, &o);
 }
 
 /* mean (mu != NULL) and precision of a group's prior given its n values
