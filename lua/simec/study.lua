@@ -96,9 +96,16 @@ local function read_ratings(path, args)
   if not exists(path) then study.fail("ratings file %s does not exist", path) end
   local u, i, r = parse_columns(args.columns or "1,2,3")
   local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
-                                               header = args.header or false, order = true})
-  -- the reader names its Lua option; the command line's is --header
-  if not ok then study.fail("%s", (tostring(R):gsub("pass header = true%)", "add --header)"))) end
+                                               header = args.header or false, duplicates = args.duplicates,
+                                               order = true})
+  -- the reader names its Lua options and rows and columns; the command line has --header and
+  -- --duplicates, users and items
+  if not ok then
+    study.fail("%s", (tostring(R):gsub("pass header = true%)", "add --header)")
+                                 :gsub("row id ('[^']*'), column id ('[^']*')", "user %2, item %1")
+                                 :gsub('pass duplicates = "mean" or "sum" to combine them', "--duplicates mean or " ..
+                                       "sum combines them")))
+  end
   if R:nnz() == 0 then study.fail("%s: no ratings", path) end
   return R, info
 end
@@ -917,6 +924,8 @@ function study.parser(spec)
   p:option("--delim", "Its field delimiter (default: detected).")
   p:flag("--header", "Its first line is a header.")
   p:option("--columns", "USER,ITEM,RATING field numbers (default 1,2,3).")
+  p:option("--duplicates", "A user's item on two lines: error (default), mean (their mean rating) or sum.")
+    :choices{"error", "mean", "sum"}
   p:option("--train", "A given training file (e.g. u1.base); with --test runs T1 on that split.")
   p:option("--test", "The given test file (e.g. u1.test).")
   p:option("--item-features", study.FEATURE_HELP.item_features):count("*")
@@ -944,8 +953,8 @@ end
 local function check_args(args, spec)
   local n = (args.synthetic and 1 or 0) + (args.ratings and 1 or 0) + (args.data and 1 or 0)
   if n > 1 then study.fail("give one of DATA, --synthetic and --ratings") end
-  if (args.delim or args.header or args.columns) and not (args.ratings or args.train) then
-    study.fail("--delim, --header and --columns describe --ratings or --train/--test files")
+  if (args.delim or args.header or args.columns or args.duplicates) and not (args.ratings or args.train) then
+    study.fail("--delim, --header, --columns and --duplicates describe --ratings or --train/--test files")
   end
   local drop = args.no_features
   for _, side in ipairs{"item", "user"} do

@@ -15,7 +15,7 @@ typedef struct io_triplet_opts {
     int row_field, col_field, val_field; /* 1-based; val_field 0: every value is 1 */
     int fields;        /* expected fields per line; 0: as the first data line */
     int skip_bad;      /* skip malformed lines (counted) instead of failing */
-    int dup;           /* SPM_DUP_SUM or SPM_DUP_ERROR */
+    int dup;           /* SPM_DUP_ERROR (the default), SPM_DUP_SUM or SPM_DUP_MEAN */
     int keep_order;    /* fill io_report.order */
 } io_triplet_opts;
 

@@ -317,6 +317,7 @@ typedef struct reader {
     spm_idx *I, *J;
     double *X;
     idmap rows, cols;
+    int64_t find_i, find_j, found[2]; /* find_i >= 0: store nothing, note the first two lines of (find_i, find_j) */
 } reader;
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -524,6 +525,13 @@ static int line(reader *r, const char *s, const char *end)
             }
         }
     }
+    if (r->find_i >= 0) { /* by text: the id maps' tables of numeric ids are gone by then */
+        const char *a = r->rows.buf + r->rows.off[r->find_i], *b = r->cols.buf + r->cols.off[r->find_j];
+        int f = r->o->row_field - 1, g = r->o->col_field - 1;
+        if (strlen(a) == fl[f] && memcmp(a, fs[f], fl[f]) == 0 && strlen(b) == fl[g] && memcmp(b, fs[g], fl[g]) == 0)
+            r->found[r->found[0] ? 1 : 0] = r->lineno;
+        return CORE_OK;
+    }
     ri = idmap_get(&r->rows, fs[r->o->row_field - 1], fl[r->o->row_field - 1]);
     ci = idmap_get(&r->cols, fs[r->o->col_field - 1], fl[r->o->col_field - 1]);
     if (ri < 0 || ci < 0)
@@ -674,6 +682,36 @@ done:
     return rc;
 }
 
+/* The error for a (row, column) given twice: a second scan of the file
+ * finds the two lines (an error path, so its cost does not matter) */
+static int duplicate_lines(reader *r, int64_t i, int64_t j)
+{
+    const char *ri = r->rows.buf + r->rows.off[i], *ci = r->cols.buf + r->cols.off[j];
+    char *buf = core_malloc(CHUNK);
+    int fd = open(r->path, O_RDONLY);
+    int64_t lines;
+    core_err scan_err;
+    core_err *keep = r->e;
+    if (fd >= 0 && buf) {
+        r->find_i = i, r->find_j = j, r->found[0] = r->found[1] = 0;
+        r->lineno = r->blank_line = 0;
+        r->e = &scan_err;
+        scan(r, fd, buf, 0, &lines);
+        r->e = keep;
+    }
+    if (fd >= 0)
+        close(fd);
+    core_free(buf);
+    if (r->found[1])
+        return core_err_set(r->e, CORE_EFORMAT,
+                            "%s:%lld: row id '%s', column id '%s' again (first on line %lld; pass duplicates = "
+                            "\"mean\" or \"sum\" to combine them)",
+                            r->path, (long long)r->found[1], ri, ci, (long long)r->found[0]);
+    return core_err_set(r->e, CORE_EFORMAT,
+                        "%s: row id '%s', column id '%s' on two lines (pass duplicates = \"mean\" or \"sum\" to "
+                        "combine them)", r->path, ri, ci);
+}
+
 int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_report *rep, core_err *e)
 {
     reader r;
@@ -692,6 +730,7 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
     memset(rep, 0, sizeof *rep);
     r.path = path, r.o = o, r.rep = rep, r.e = e;
     r.rows.last = r.cols.last = -1;
+    r.find_i = -1;
     if (o->row_field < 1 || o->col_field < 1 || o->val_field < 0 || o->row_field > MAXF ||
         o->col_field > MAXF || o->val_field > MAXF || o->row_field == o->col_field)
         return core_err_set(e, CORE_EINVAL, "%s: bad field numbers (row %d, col %d, value %d; 1..%d, distinct)",
@@ -763,8 +802,7 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
     rc = spm_from_triplets_owned(A, (int64_t)r.rows.n, (int64_t)r.cols.n, &r.I, &r.J, &r.X, r.n, o->dup, &dup_err);
     if (rc) {
         if (rc == CORE_EINVAL && dup_err.at[0] >= 0)
-            rc = core_err_set(e, CORE_EFORMAT, "%s: duplicate entry for row id '%s', column id '%s' (pass duplicates = \"sum\" to add them)",
-                         path, r.rows.buf + r.rows.off[dup_err.at[0]], r.cols.buf + r.cols.off[dup_err.at[1]]);
+            rc = duplicate_lines(&r, dup_err.at[0], dup_err.at[1]);
         else if (e)
             *e = dup_err;
         goto done;

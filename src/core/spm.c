@@ -284,7 +284,7 @@ int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **Ip, sp
     rs = rowsort_new(A->p, rows, cols);
     out = 0;
     for (r = 0; r < rows; r++) {
-        spm_ptr b = A->p[r], end = A->p[r + 1];
+        spm_ptr b = A->p[r], end = A->p[r + 1], times = 1; /* times: copies of entry out - 1 so far */
         sort_row(rs, J + b, X + b, (size_t)(end - b));
         A->p[r] = out;
         for (k = b; k < end; k++) {
@@ -297,12 +297,18 @@ int spm_from_triplets_owned(spm *A, int64_t rows, int64_t cols, spm_idx **Ip, sp
                     goto done;
                 }
                 X[out - 1] += X[k];
+                times++;
             } else {
+                if (times > 1 && dup == SPM_DUP_MEAN)
+                    X[out - 1] /= (double)times;
+                times = 1;
                 J[out] = J[k];
                 X[out] = X[k];
                 out++;
             }
         }
+        if (times > 1 && dup == SPM_DUP_MEAN)
+            X[out - 1] /= (double)times;
     }
     A->p[rows] = out;
     if (out < nnz && out > 0) {

@@ -26,7 +26,7 @@ typedef struct spm {
 
 #define SPM_NNZ(A) ((A)->p ? (A)->p[(A)->rows] : 0)
 
-enum { SPM_DUP_SUM, SPM_DUP_ERROR };
+enum { SPM_DUP_SUM, SPM_DUP_ERROR, SPM_DUP_MEAN }; /* what one (row, column) given twice becomes */
 
 int spm_alloc(spm *A, int64_t rows, int64_t cols, int64_t nnz, core_err *e);
 void spm_free(spm *A);

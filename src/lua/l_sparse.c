@@ -14,7 +14,7 @@ static const char *shape(const spm *s, char *buf)
 /* ---- constructors ---- */
 
 /* the names of spm's duplicate rules, in SPM_DUP_* order */
-static const char *const dup_names[] = {"sum", "error", NULL};
+static const char *const dup_names[] = {"sum", "error", "mean", NULL};
 
 /* A core-allocated triplet buffer owned by a userdata, so errors do not leak it. */
 typedef struct tbuf {
@@ -765,14 +765,14 @@ static const char *const help[] = {
     "positions: a base model's predictions plus a model's at a test pattern), #S (rows).",
     "sparse.from_triplets(I, J [, V] [, opts])", "From 1-based row and column indices (Lua lists or matrices) and "
     "values (a list, a matrix or a number; default 1). opts: rows, cols (default: the largest index), duplicates = "
-    "\"sum\" (default) or \"error\".",
+    "\"sum\" (default), \"mean\" or \"error\".",
     "sparse.from_dense(m [, tol])", "The entries of the dense matrix m with abs(v) > tol (0).",
     "sparse.from_values(P, v)", "P's structure and labels with the values v (a vector of P:nnz() entries in P's "
     "storage order), e.g. a sum of two predictions at the same pattern.",
     "sparse.read(path [, opts])", "Reads delimited triplets (a ratings file) into a labelled matrix; returns S and "
     "info {lines, skipped, delim, order, bom}. opts: delim (detected: '::', tab, ',', '|', ';', else blanks), header "
     "(never assumed), row, col, value (1-based fields; value = false: every value 1), fields, duplicates (\"error\" | "
-    "\"sum\"), skip_bad, order (keep each line's position). Lines end in \\n, \\r\\n or \\r; a UTF-8 byte-order "
+    "\"mean\" | \"sum\": a row and column on two lines), skip_bad, order (keep each line's position). Lines end in \\n, \\r\\n or \\r; a UTF-8 byte-order "
     "mark is dropped; values are [+-]digits[.digits][e[+-]digits] (no hexadecimal, inf or nan); spaces around "
     "fields are dropped; with a delimiter a field may be in double quotes (the delimiter may occur inside; a doubled "
     "quote inside is an error). Errors name file and line.",

@@ -88,7 +88,12 @@ static void test_errors(void)
     CHECK(read_t(&A, "h.csv", "user,item,rating\n1,2,3\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "h.csv:1: bad number 'rating' in field 3 (a header line? pass header = true)");
     CHECK(read_t(&A, "d.txt", "1,2,3\n1,2,4\n", NULL, &rep, &e) == CORE_EFORMAT);
-    CHECK_MSG(e, "duplicate entry for row id '1', column id '2'");
+    CHECK_MSG(e, "d.txt:2: row id '1', column id '2' again (first on line 1; pass duplicates = \"mean\" or \"sum\"");
+    /* both lines by their numbers in the file: after a header, a skipped line, other ids, ids that share a prefix */
+    io_triplet_opts_default(&o);
+    o.header = 1, o.skip_bad = 1;
+    CHECK(read_t(&A, "d.csv", "u,i,r\n10,2,3\n1,2,3\nx,y\n10,22,1\n1,2,4\n", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "d.csv:6: row id '1', column id '2' again (first on line 3;");
     CHECK(read_t(&A, "b.txt", "1,2,3\n\n1,3,4\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "b.txt:2: blank line");
     CHECK(read_t(&A, "f.txt", "1,2\n", NULL, &rep, &e) == CORE_EFORMAT);

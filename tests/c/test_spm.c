@@ -69,6 +69,19 @@ static void test_triplets(void)
     CHECK_MSG(e, "duplicate entry at (2, 3)");
     CHECK(e.at[0] == 1 && e.at[1] == 2); /* the duplicate's place travels in the error, not in a global */
     CHECK(I == NULL && A.p == NULL);
+    /* mean: three copies and two copies, at a row's end and start, next to single entries */
+    I = core_malloc(7 * sizeof *I), J = core_malloc(7 * sizeof *J), X = core_malloc(7 * sizeof *X);
+    I[0] = 0, J[0] = 2, X[0] = 1;
+    I[1] = 0, J[1] = 2, X[1] = 2;
+    I[2] = 1, J[2] = 0, X[2] = 5;
+    I[3] = 0, J[3] = 2, X[3] = 6;
+    I[4] = 0, J[4] = 0, X[4] = 7;
+    I[5] = 1, J[5] = 0, X[5] = 1;
+    I[6] = 1, J[6] = 1, X[6] = 8;
+    CHECK(spm_from_triplets_owned(&A, 2, 3, &I, &J, &X, 7, SPM_DUP_MEAN, &e) == CORE_OK);
+    CHECK(SPM_NNZ(&A) == 4 && A.p[1] == 2);
+    CHECK(spm_get(&A, 0, 0) == 7 && spm_get(&A, 0, 2) == 3 && spm_get(&A, 1, 0) == 3 && spm_get(&A, 1, 1) == 8);
+    spm_free(&A);
     I = core_malloc(sizeof *I), J = core_malloc(sizeof *J), X = core_malloc(sizeof *X);
     I[0] = 2, J[0] = 0, X[0] = 1;
     CHECK(spm_from_triplets_owned(&A, 2, 3, &I, &J, &X, 1, SPM_DUP_SUM, &e) == CORE_EINVAL);

@@ -15,8 +15,9 @@ case("sparse from triplets", function()
   local d = sparse.from_triplets({2, 2}, {1, 1}, {1, 2})
   eq(d:get(2, 1), 3); eq(d:nnz(), 1)
   checkerr("duplicate entry at (2, 1)", sparse.from_triplets, {2, 2}, {1, 1}, {1, 2}, {duplicates = "error"})
-  checkerr("sparse.from_triplets: unknown duplicates 'last' (valid: sum, error)", sparse.from_triplets, {1}, {1}, {1},
-           {duplicates = "last"})
+  checkerr("sparse.from_triplets: unknown duplicates 'last' (valid: sum, error, mean)", sparse.from_triplets, {1}, {1},
+           {1}, {duplicates = "last"})
+  eq(sparse.from_triplets({2, 2, 1}, {1, 1, 1}, {1, 2, 5}, {duplicates = "mean"}):get(2, 1), 1.5)
   local b = sparse.from_triplets({1, 2}, {2, 1}) -- values default to 1
   check(b:dense() == matrix{{0, 1}, {1, 0}})
   eq(sparse.from_triplets({1}, {1}, 7, {rows = 3, cols = 5}):ncols(), 5)

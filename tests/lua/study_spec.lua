@@ -223,6 +223,21 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   T.write(dir .. "/head.csv", "user,item,rating\n1,2,4\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/head.csv")
   check(not ok and e:find("head.csv:1: bad number 'rating' in field 3 (a header line? add --header)\n", 1, true), e)
+  -- a user's item on two lines: both lines, the user and the item, and the option that combines them
+  T.write(dir .. "/dup.csv", "user,item,rating\nu1,i10,4\nu2,i10,5\nu1,i11,3\nu1,i10,2\n")
+  _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/dup.csv --header")
+  check(not ok and e == "baselines: " .. dir .. "/dup.csv:5: user 'u1', item 'i10' again (first on line 2; " ..
+        "--duplicates mean or sum combines them)\n", e)
+  local full = {"user,item,rating"}
+  for u = 1, 8 do
+    for i = 1, 6 do full[#full + 1] = ("u%d,i%d,%d"):format(u, i, (u * i) % 5 + 1) end
+  end
+  full[#full + 1] = "u1,i1,4"
+  T.write(dir .. "/dup48.csv", table.concat(full, "\n") .. "\n")
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/dup48.csv --header --duplicates mean " ..
+                 "--quick --scenarios T1 --models mean --quiet --json " .. json)
+  check(ok, e)
+  eq(cjson.decode(T.read(json)).data.ratings, 48) -- u1's two ratings of i1 are one, their mean
   -- too few ratings for a scenario: one line naming it; T1 alone runs (its SVD of an all-zero residual
   -- matrix stopped ARPACK with "dsaupd error -9")
   T.write(dir .. "/empty.csv", "")
@@ -246,6 +261,9 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --scenarios T1,T9", "all_tasks: --scenarios: unknown scenario T9 (choose from T1, T2a, T2b, T3)"},
     {"--synthetic --train a", "all_tasks: --train and --test go together"},
     {"--synthetic --ratings r.csv", "all_tasks: give one of DATA, --synthetic and --ratings"},
+    {"--synthetic --duplicates mean", "all_tasks: --delim, --header, --columns and --duplicates describe --ratings"},
+    {"--ratings r.csv --duplicates last", "all_tasks: argument for option '--duplicates' must be one of 'error', " ..
+     "'mean', 'sum'"},
     {"--synthetic --no-features drugs", "all_tasks: --no-features must be items, users or both, got drugs"},
     {"--synthetic --item-features /nonexistent", "all_tasks: item features: /nonexistent: No such file or directory"},
     {"--synthetic --no-features both --user-features /dev/null",
