@@ -226,7 +226,7 @@ end
 -- id (tab, comma or ';' between fields; empty fields are 0). Lines naming ids
 -- outside ids are counted in a warning; an id given twice in a column file
 -- is an error. Returns a sparse matrix (#ids x features, labelled columns)
--- and {format, features, lines, unknown}.
+-- and {format, features, lines, unknown, first_unknown = {line, id}}.
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -236,7 +236,11 @@ function data.features_file(path, ids, what)
   local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
                 first:find(";", 1, true) and ";" or nil
   if not delim then error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns"):format(path), 0) end
-  local I, J, V, unknown, lines = {}, {}, {}, 0, 0
+  local I, J, V, unknown, lines, first_unknown = {}, {}, {}, 0, 0, nil
+  local function note_unknown(n, ln, id)
+    first_unknown = first_unknown or {line = ln, id = id}
+    return n + 1
+  end
   if #split(first, delim) <= 2 then
     local rows = {}
     for i = 1, #ids do rows[i] = {} end
@@ -249,11 +253,11 @@ function data.features_file(path, ids, what)
         end
         lines = lines + 1
         local r = index[fields[1]]
-        if r then local t = rows[r]; t[#t + 1] = fields[2] else unknown = unknown + 1 end
+        if r then local t = rows[r]; t[#t + 1] = fields[2] else unknown = note_unknown(unknown, ln, fields[1]) end
       end
     end
     local X = features.onehot(rows)
-    return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown}
+    return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown}
   end
   local names, seen = nil, {}
   for ln, line in each_line(path) do
@@ -269,7 +273,7 @@ function data.features_file(path, ids, what)
       local r = index[fields[1]]
       if seen[fields[1]] then error(("%s:%d: %s id %s given twice"):format(path, ln, what, fields[1]), 0) end
       seen[fields[1]] = true
-      if not r then unknown = unknown + 1 end
+      if not r then unknown = note_unknown(unknown, ln, fields[1]) end
       for k = 2, #fields do
         local v = fields[k] == "" and 0 or data.number(fields[k]) -- finite, or nil
         if not v then
@@ -281,7 +285,16 @@ function data.features_file(path, ids, what)
   end
   local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #names})
   if #names > 0 then X:set_col_labels(names) end
-  return X, {format = "columns", features = #names, lines = lines, unknown = unknown}
+  return X, {format = "columns", features = #names, lines = lines, unknown = unknown, first_unknown = first_unknown}
+end
+
+-- The warning for a feature file's lines whose ids are not in the data
+-- (info from data.features_file): how many, and the first, which is often
+-- a header line
+function data.warn_unknown(path, info, what)
+  if info.unknown == 0 then return end
+  io.stderr:write(("simec: warning: %s: %d of %d lines name %s (first: line %d, '%s')\n")
+    :format(path, info.unknown, info.lines, what, info.first_unknown.line, info.first_unknown.id))
 end
 
 -- The tag genome (movieId,tagId,relevance): items x tags, the relevance
@@ -698,10 +711,7 @@ function data.interactions(path, opts)
     if sim then t.similarity = similarity(sim, ids) end
     if feat then
       local X, info = data.features_file(feat, ids, what == "row" and "row" or "column")
-      if info.unknown > 0 then
-        io.stderr:write(("simec: warning: %s: %d of %d lines name %ss not in the interaction matrix\n")
-          :format(feat, info.unknown, info.lines, what == "row" and "row" or "column"))
-      end
+      data.warn_unknown(feat, info, ("%ss not in the interaction matrix"):format(what == "row" and "row" or "column"))
       t.features = X
     end
     return t

@@ -118,10 +118,7 @@ function study.add_feature_files(ds, args)
     for _, path in ipairs(args[what .. "_features"] or {}) do
       local ok, X, info = pcall(data.features_file, path, ds[side].ids, what)
       if not ok then study.fail("%s", tostring(X)) end
-      if info.unknown > 0 then
-        io.stderr:write(("simec: warning: %s: %d of %d lines name %s ids that are not in the ratings\n")
-          :format(path, info.unknown, info.lines, what))
-      end
+      data.warn_unknown(path, info, what .. " ids that are not in the ratings")
       ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
       ds[side].sets = ds[side].sets or {}
       ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, info.format)

@@ -104,6 +104,7 @@ case("feature files: pairs and columns, aligned by id; bad lines name file and l
   local f = T.write(T.tmpname(), "a\tx\nc\ty\nc\tx\nzz\tx\n")
   local X, info = data.features_file(f, ids, "item")
   eq(info.format, "pairs"); eq(info.unknown, 1); eq(info.lines, 4)
+  eq(info.first_unknown.line, 4); eq(info.first_unknown.id, "zz")
   eq(table.concat(X:col_labels(), ","), "x,y")
   eq(X:get(1, 1), 1); eq(X:get(2, 1), 0); eq(X:get(3, 1), 1); eq(X:get(3, 2), 1)
   T.write(f, "id,len,score\nb,2.5,\na,0,1e-3\n")
@@ -215,6 +216,12 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   check(o:find("\nT2b   mean+SVD+regression ", 1, true), o)
   local doc = cjson.decode(T.read(json))
   eq(doc.data.ratings, 1500)
+  -- a header line in a pairs file is an id the ratings lack: the warning counts it and names it
+  T.write(dir .. "/headed.tsv", "item\ttoken\n" .. table.concat(pairs_, "\n") .. "\n")
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --delim ';' --header " ..
+                 "--columns 2,1,3 --item-features " .. dir .. "/headed.tsv --quick --scenarios T1 --models mean --quiet")
+  check(ok and e:find(("simec: warning: %s/headed.tsv: 1 of %d lines name item ids that are not in the ratings " ..
+                       "(first: line 1, 'item')\n"):format(dir, #pairs_ + 1), 1, true), e)
   -- bad input is one line naming the file
   T.write(dir .. "/bad.csv", "1,2,x\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/bad.csv")
