@@ -825,7 +825,9 @@ require("simec.help").add{
   "(hexadecimal, inf, nan and blanks are not numbers).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named numeric columns (with a header); a sparse matrix aligned with ids and " ..
-  "{format, features, lines, unknown}.",
+  "{format, features, lines, unknown, first_unknown = {line, id}}.",
+  "data.warn_unknown(path, info, what)", "Warns on stderr when a feature file (info from data.features_file) has " ..
+  "lines naming ids outside the data: how many, as 'lines name <what>', and the first of them.",
 }
 
 return data
