@@ -38,7 +38,8 @@ typedef struct side_state {
 typedef struct bfm {
     int64_t k, kp; /* factors; k rounded up to a whole number of blocks (BW) */
     double w0, alpha, *e; /* residuals y - prediction at R's positions */
-    double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]), gathered by its first pass and scattered back by its last */
+    double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]), gathered by its
+                             first pass and scattered back by its last */
     double *stat;         /* 2 x columns: each column's sums of squared and plain residuals */
     int have_stat;        /* stat holds the residuals' sums of the last sweep */
     double *z;            /* a side's likelihood columns: their normal draws for one kind */
@@ -58,9 +59,8 @@ typedef struct bfm {
  * products, the block's kinds are drawn from those alone, and the next
  * pass brings the residuals (and Q) up to date with the block's changes
  * while it forms the next block's sums: ceil(K / BW) + 1 passes a side
- * rather than K + 2. The passes stream the residuals, which is where their
- * time goes; the cross products cost arithmetic the vector units have
- * spare. */
+ * rather than K + 2. A pass streams the residuals; the cross products
+ * add arithmetic, not memory traffic. */
 #define BW 8                /* factors in a block; the first block also holds the linear weights */
 #define NK (BW + 1)         /* kinds in a block: slot 0 is the linear one */
 #define PAIR(a, b) ((b) * ((b) + 1) / 2 + (a)) /* slots a <= b: sum g_a g_b */
@@ -89,7 +89,7 @@ typedef double qvec __attribute__((vector_size(32), aligned(8)));
 typedef char bfm_block_is_two_qvecs[BW == 2 * sizeof(qvec) / sizeof(double) ? 1 : -1];
 
 /* Row r's sums over its ratings t0..t1 into W, for the block whose
- * factors start at q: the cross products in two sweeps of the row (the
+ * factors start at q: the cross products in two loops over the row (the
  * four left columns, then the lower right square) so that each keeps its
  * sums in registers. */
 SIMEC_HOT static void row_sums(const pass *p, const double *q, spm_ptr t0, spm_ptr t1, int64_t r)

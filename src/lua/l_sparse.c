@@ -772,7 +772,8 @@ static const char *const help[] = {
     "sparse.read(path [, opts])", "Reads delimited triplets (a ratings file) into a labelled matrix; returns S and "
     "info {lines, skipped, delim, order, bom}. opts: delim (detected: '::', tab, ',', '|', ';', else blanks), header "
     "(never assumed), row, col, value (1-based fields; value = false: every value 1), fields, duplicates (\"error\" | "
-    "\"mean\" | \"sum\": a row and column on two lines), skip_bad, order (keep each line's position). Lines end in \\n, \\r\\n or \\r; a UTF-8 byte-order "
+    "\"mean\" | \"sum\": a row and column on two lines), skip_bad, order (keep each line's position). Lines end "
+    "in \\n, \\r\\n or \\r; a UTF-8 byte-order "
     "mark is dropped; values are [+-]digits[.digits][e[+-]digits] (no hexadecimal, inf or nan); spaces around "
     "fields are dropped; with a delimiter a field may be in double quotes (the delimiter may occur inside; a doubled "
     "quote inside is an error). Errors name file and line.",

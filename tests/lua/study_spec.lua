@@ -219,7 +219,8 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   -- a header line in a pairs file is an id the ratings lack: the warning counts it and names it
   T.write(dir .. "/headed.tsv", "item\ttoken\n" .. table.concat(pairs_, "\n") .. "\n")
   o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --delim ';' --header " ..
-                 "--columns 2,1,3 --item-features " .. dir .. "/headed.tsv --quick --scenarios T1 --models mean --quiet")
+                 "--columns 2,1,3 --item-features " .. dir .. "/headed.tsv --quick --scenarios T1 --models mean " ..
+                 "--quiet")
   check(ok and e:find(("simec: warning: %s/headed.tsv: 1 of %d lines name item ids that are not in the ratings " ..
                        "(first: line 1, 'item')\n"):format(dir, #pairs_ + 1), 1, true), e)
   -- bad input is one line naming the file
