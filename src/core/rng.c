@@ -73,27 +73,9 @@ double rng_normal(rng *r)
 
 void rng_normals(rng *r, double *out, size_t n)
 {
-    size_t i = 0;
-    if (n && r->has_gauss) {
-        r->has_gauss = 0;
-        out[i++] = r->gauss;
-    }
-    while (i < n) {
-        double x1, x2, r2, f;
-        do {
-            x1 = 2.0 * rng_uniform(r) - 1.0;
-            x2 = 2.0 * rng_uniform(r) - 1.0;
-            r2 = x1 * x1 + x2 * x2;
-        } while (r2 >= 1.0 || r2 == 0.0);
-        f = sqrt(-2.0 * log(r2) / r2);
-        out[i++] = f * x2;
-        if (i < n)
-            out[i++] = f * x1;
-        else {
-            r->gauss = f * x1;
-            r->has_gauss = 1;
-        }
-    }
+    size_t i;
+    for (i = 0; i < n; i++)
+        out[i] = rng_normal(r);
 }
 
 /* Marsaglia and Tsang's method, the shape below 1 boosted by one (not
