@@ -14,18 +14,35 @@
 -- test users whose interactions are 80% folded in and 20% scored; Recall@20,
 -- Recall@50 and NDCG@100 as in that paper), with popularity, EASE, EDLAE, iALS
 -- (new users folded in) and a SimEc over the users' interaction vectors.
---   simec examples/implicit.lua [DATA_DIR | --synthetic] [--json FILE] [--epochs N] [--protocol holdout|strong]
+-- Your own interactions: --ratings FILE (user,item pairs, or
+-- user,item,value lines with --columns 1,2,3; every line an interaction),
+-- read as --delim, --header, --columns and --duplicates say.
+--   simec examples/implicit.lua [DATA_DIR | --synthetic | --ratings FILE [--columns 1,2]] [--json FILE]
+--                               [--epochs N] [--protocol holdout|strong] [--threshold V]
 local data, splits = require "simec.data", require "simec.splits"
 local models, metrics = require "simec.models", require "simec.metrics"
 
 local cli = require "simec.cli"
-local opts = cli.parse(arg, {json = "string", synthetic = "flag", epochs = "integer",
+local opts = cli.parse(arg, cli.ratings_options({json = "string", synthetic = "flag", epochs = "integer",
                              protocol = {"string", "holdout (default: the study's T1 split of the interactions) " ..
-                                                   "or strong (Liang et al. 2018: held-out users)."}}, "implicit")
+                                                   "or strong (Liang et al. 2018: held-out users)."},
+                             threshold = {"string", "--protocol strong: values from this on are interactions " ..
+                                                    "(default 4 on MovieLens and synthetic ratings, as Liang et " ..
+                                                    "al.; every line of a --ratings file)."}},
+                             "Interactions of your own: user,item pairs, or lines with a value (--columns).",
+                             "USER,ITEM[,VALUE] field numbers (default 1,2,3; 1,2 for pairs)."), "implicit")
 opts.epochs = opts.epochs or 12
 if opts.protocol and opts.protocol ~= "holdout" and opts.protocol ~= "strong" then
   cli.fail("implicit", ("--protocol must be holdout or strong, got %s"):format(opts.protocol))
 end
+local threshold = opts.threshold and tonumber(opts.threshold)
+if opts.threshold and not threshold then
+  cli.fail("implicit", ("--threshold must be a number, got %s"):format(opts.threshold))
+end
+if threshold and opts.protocol ~= "strong" then
+  cli.fail("implicit", "--threshold applies to --protocol strong (the holdout protocol counts every line)")
+end
+if threshold == nil and not opts.ratings then threshold = 4 end
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, seed = 13})
 
 -- The grids both protocols choose from, declared here before any run
@@ -71,11 +88,11 @@ end
 -- settings chosen by NDCG@100 on the validation users, scored once on the
 -- test users (their fold-in interactions excluded from the candidates)
 local function strong()
-  local s = splits.strong(ds.ratings, {threshold = 4, seed = 13})
+  local s = splits.strong(ds.ratings, {threshold = threshold, seed = 13})
   local K = {20, 50, 100}
   print(("%s: %d items (of the training users), %d training users, %d validation and %d test users (their " ..
-         "interactions 80%% folded in, 20%% scored); ratings of 4 or more; seed 13"):format(ds.name, #s.items,
-         #s.train_users, #s.val_users, #s.test_users))
+         "interactions 80%% folded in, 20%% scored); %s; seed 13"):format(ds.name, #s.items, #s.train_users,
+         #s.val_users, #s.test_users, threshold and ("values of %g or more"):format(threshold) or "every line"))
   local function score(S, part) return metrics.ranking(S, s[part .. "_out"], {k = K, exclude = s[part .. "_in"]}) end
   local function val(S) return -score(S, "val")["ndcg@100"] end
   local results = {}
@@ -134,8 +151,8 @@ if opts.protocol == "strong" then
   return
 end
 local B = ds.ratings:map(function() return 1 end)
-print(("%s: %d users x %d items, %d interactions (the ratings as 0/1); no features; split seed 13 (T1, 70/30)")
-  :format(ds.name, B:ncols(), B:nrows(), B:nnz()))
+print(("%s: %d users x %d items, %d interactions (%s); no features; split seed 13 (T1, 70/30)")
+  :format(ds.name, B:ncols(), B:nrows(), B:nnz(), opts.ratings and "every line" or "the ratings as 0/1"))
 
 -- users x items scores of popularity: each item's number of train interactions
 local function popularity(train)

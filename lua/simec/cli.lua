@@ -13,8 +13,9 @@ local DEFAULT_ARGS = "A MovieLens folder or release name (default ml-100k: the p
 
 -- opts from argv, or nil and the message of a usage error. spec maps names
 -- to "string", "integer", "flag" or "list" (a repeatable option; or {kind,
--- help}); other arguments are positional (opts[1], ...), described by
--- spec._args; dashes in option names are underscores in opts.
+-- help} or {"string", help, choices}); other arguments are positional
+-- (opts[1], ...), described by spec._args; dashes in option names are
+-- underscores in opts.
 function cli.try_parse(argv, spec, prog, about)
   local argparse = require "argparse"
   local p = argparse(prog, about):add_help(true)
@@ -25,8 +26,8 @@ function cli.try_parse(argv, spec, prog, about)
   end
   table.sort(names)
   for _, name in ipairs(names) do
-    local kind, help = spec[name], nil
-    if type(kind) == "table" then kind, help = kind[1], kind[2] end
+    local kind, help, choices = spec[name], nil, nil
+    if type(kind) == "table" then kind, help, choices = kind[1], kind[2], kind[3] end
     local flag = "--" .. name:gsub("_", "-")
     help = help or DEFAULT_HELP[name] or require("simec.study").FEATURE_HELP[name]
     if kind == "flag" then p:flag(flag, help)
@@ -37,6 +38,7 @@ function cli.try_parse(argv, spec, prog, about)
         if not n then return nil, ("%s needs an integer, got %s"):format(flag, v) end
         return n
       end)
+    elseif choices then p:option(flag, help):choices(choices)
     else p:option(flag, help) end
   end
   local ok, args = p:pparse(argv)
@@ -59,7 +61,21 @@ function cli.parse(argv, spec, prog, about)
   return opts
 end
 
+-- The options of a file of your own (cli.dataset reads them), for an
+-- example's spec: --ratings (help: what its lines hold), --delim, --header,
+-- --columns (help: which fields) and --duplicates
+function cli.ratings_options(spec, ratings_help, columns_help)
+  local study = require "simec.study"
+  spec.ratings = {"string", ratings_help}
+  spec.delim = "string"
+  spec.header = "flag"
+  spec.columns = {"string", columns_help}
+  spec.duplicates = {"string", study.FEATURE_HELP.duplicates, study.DUPLICATES}
+  return spec
+end
+
 -- The data set an example runs on: with --synthetic data.synthetic(synthetic);
+-- with --ratings that file (user,item[,value] lines: study.ratings_dataset);
 -- else the MovieLens release opts[1] names (default ml-100k), found as
 -- simec.study.find_data finds it (the path, data/NAME, ../shared/data/NAME);
 -- with the feature files of opts.item_features and opts.user_features.
@@ -67,7 +83,14 @@ function cli.dataset(opts, synthetic, movielens_opts)
   local study = require "simec.study"
   local ok, ds = pcall(function()
     local d
+    if (opts.synthetic and 1 or 0) + (opts.ratings and 1 or 0) + (opts[1] and 1 or 0) > 1 then
+      study.fail("give one of DATA, --synthetic and --ratings")
+    end
+    if (opts.delim or opts.header or opts.columns or opts.duplicates) and not opts.ratings then
+      study.fail("--delim, --header, --columns and --duplicates describe a --ratings file")
+    end
     if opts.synthetic then d = data.synthetic(synthetic)
+    elseif opts.ratings then d = study.ratings_dataset(opts, true)
     else
       local dir = study.find_data(opts[1] or "ml-100k")
       d = data.movielens(dir, movielens_opts)
@@ -88,7 +111,10 @@ require("simec.help").add{
   "cli.try_parse(argv, spec, prog [, about])", "As cli.parse, returning nil and the message instead of exiting.",
   "cli.fail(prog, msg)", "Prints 'prog: msg' on stderr and exits 2 (a usage error).",
   "cli.dataset(opts, synthetic [, movielens_opts])", "The data set an example runs on: data.synthetic(synthetic) " ..
-  "with --synthetic, else the release opts[1] names (ml-100k), looked up as study.find_data does.",
+  "with --synthetic, the file of --ratings (user,item[,value] lines, read as --delim, --header, --columns and " ..
+  "--duplicates say), else the release opts[1] names (ml-100k), looked up as study.find_data does.",
+  "cli.ratings_options(spec, ratings_help, columns_help)", "Adds --ratings, --delim, --header, --columns and " ..
+  "--duplicates (a file of your own, as cli.dataset reads it) to an example's spec; returns spec.",
 }
 
 return cli

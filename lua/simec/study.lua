@@ -85,26 +85,68 @@ function study.find_data(name)
              "give a MovieLens folder, --ratings FILE or --train FILE --test FILE")
 end
 
-local function parse_columns(text)
+-- USER,ITEM,RATING field numbers; with pairs (interactions) USER,ITEM
+-- too, the rating then false (every value 1)
+local function parse_columns(text, pairs)
   local u, i, r = text:match("^(%d+),(%d+),(%d+)$")
-  if not u then study.fail("--columns must be USER,ITEM,RATING field numbers, e.g. 1,2,3; got %s", text) end
+  if not u and pairs then
+    u, i = text:match("^(%d+),(%d+)$")
+    if u then return tonumber(u), tonumber(i), false end
+  end
+  if not u then
+    study.fail("--columns must be USER,ITEM,RATING%s field numbers, e.g. 1,2,3; got %s", pairs and " or USER,ITEM" or "",
+               text)
+  end
   return tonumber(u), tonumber(i), tonumber(r)
 end
 
--- a ratings file as the options describe it (items x users, labelled)
-local function read_ratings(path, args)
+-- a ratings file as the options describe it (items x users, labelled);
+-- pairs: USER,ITEM columns allowed (interactions without a value)
+local function read_ratings(path, args, pairs)
   if not exists(path) then study.fail("ratings file %s does not exist", path) end
-  local u, i, r = parse_columns(args.columns or "1,2,3")
+  local u, i, r = parse_columns(args.columns or "1,2,3", pairs)
   local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
                                                header = args.header or false, duplicates = args.duplicates,
                                                order = true})
   -- the reader names its Lua options and rows and columns; the command line has --header and
   -- --duplicates, users and items
   if not ok then
-    study.fail("%s", (tostring(R):gsub("pass header = true%)", "add --header)")
-                                 :gsub("row id ('[^']*'), column id ('[^']*')", "user %2, item %1")
-                                 :gsub('pass duplicates = "mean" or "sum" to combine them', "--duplicates mean or " ..
-                                       "sum combines them")))
+    local msg = tostring(R):gsub("pass header = true%)", "add --header)")
+                           :gsub("row id ('[^']*'), column id ('[^']*')", "user %2, item %1")
+                           :gsub('pass duplicates = "mean" or "sum" to combine them', "--duplicates mean or " ..
+                                 "sum combines them")
+    if pairs and not args.columns then
+      msg = msg:gsub("(expected at least 3 fields .-got 2)$", "%1 (--columns 1,2 reads user,item pairs)")
+    end
+    study.fail("%s", msg)
+  end
+  if r == false and not args.header then
+    -- no value field to fail on a header line's names: look at the first two lines' ids
+    local f, lines = io.open(path, "r"), {}
+    for line in f:lines() do
+      if line:match("%S") then lines[#lines + 1] = line end
+      if #lines == 2 then break end
+    end
+    f:close()
+    local function ids(line)
+      local fs = {}
+      if info.delim == " " then
+        for x in line:gmatch("%S+") do fs[#fs + 1] = x end
+      else
+        for x in (line .. info.delim):gmatch("(.-)" .. info.delim:gsub("%p", "%%%0")) do fs[#fs + 1] = x end
+      end
+      return fs[u] or "", fs[i] or ""
+    end
+    if #lines == 2 then
+      local a, b = ids(lines[1])
+      local c, d = ids(lines[2])
+      local function word(x) return x:match("^%s*%a[%a%s_%-]*$") ~= nil end
+      local function number(x) return x:match("^%s*%d+%s*$") ~= nil end
+      if word(a) and word(b) and number(c) and number(d) then
+        study.fail("%s:1: '%s' and '%s' would be a user and an item, and line 2's are numbers: a header line? " ..
+                   "add --header", path, a:match("^%s*(.-)%s*$"), b:match("^%s*(.-)%s*$"))
+      end
+    end
   end
   if R:nnz() == 0 then study.fail("%s: no ratings", path) end
   return R, info
@@ -126,6 +168,15 @@ function study.add_feature_files(ds, args)
   end
 end
 
+-- The data set of args.ratings, a delimited file read as args.delim,
+-- args.header, args.columns and args.duplicates say (with pairs, USER,ITEM
+-- columns are allowed: interactions, every value 1).
+function study.ratings_dataset(args, pairs)
+  local R, info = read_ratings(args.ratings, args, pairs)
+  return setmetatable({name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
+                       items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}, data.DataSet)
+end
+
 -- The data set of a command line: {name, ratings, order, items = {ids,
 -- features, sets}, users = {...}, given = split or nil, source}.
 function study.load(args)
@@ -137,9 +188,7 @@ function study.load(args)
     ds.users.sets = {"synthetic (30 binary)"}
     ds.source = "data.synthetic"
   elseif args.ratings then
-    local R, info = read_ratings(args.ratings, args)
-    ds = setmetatable({name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
-                       items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}, data.DataSet)
+    ds = study.ratings_dataset(args)
   elseif args.data or not args.train then
     local dir = study.find_data(args.data or "ml-100k")
     local ok, d = pcall(data.movielens, dir, {min_tag_count = args.tags_min, genome_min = args.genome_min or nil})
@@ -904,11 +953,16 @@ function study.parse_seeds(text)
   return out
 end
 
--- what --item-features and --user-features take, for every example's --help
+-- what --item-features and --user-features take, and how a file of your
+-- own is read, for every example's --help
 study.FEATURE_HELP = {
   item_features = "Item features: 'id<TAB>token' pairs or an id column and named value columns. Repeatable.",
   user_features = "User features, as --item-features. Repeatable.",
+  delim = "Its field delimiter (default: detected).",
+  header = "Its first line is a header.",
+  duplicates = "A user's item on two lines: error (default), mean (their mean rating) or sum.",
 }
+study.DUPLICATES = {"error", "mean", "sum"}
 
 -- The parser every study example shares (argparse: Debian's lua-argparse).
 function study.parser(spec)
@@ -918,11 +972,10 @@ function study.parser(spec)
              "ml-latest-small): the path given, else data/NAME, else ../shared/data/NAME."):args("?")
   p:flag("--synthetic", "Run on the built-in synthetic data (ml-100k-sized, with item and user features).")
   p:option("--ratings", "A delimited ratings file of your own (user, item, rating per line).")
-  p:option("--delim", "Its field delimiter (default: detected).")
-  p:flag("--header", "Its first line is a header.")
+  p:option("--delim", study.FEATURE_HELP.delim)
+  p:flag("--header", study.FEATURE_HELP.header)
   p:option("--columns", "USER,ITEM,RATING field numbers (default 1,2,3).")
-  p:option("--duplicates", "A user's item on two lines: error (default), mean (their mean rating) or sum.")
-    :choices{"error", "mean", "sum"}
+  p:option("--duplicates", study.FEATURE_HELP.duplicates):choices(study.DUPLICATES)
   p:option("--train", "A given training file (e.g. u1.base); with --test runs T1 on that split.")
   p:option("--test", "The given test file (e.g. u1.test).")
   p:option("--item-features", study.FEATURE_HELP.item_features):count("*")
@@ -1063,6 +1116,9 @@ require("simec.help").add{
   "standard error over seeds.",
   "study.add_feature_files(ds, args)", "Adds the feature files args.item_features and args.user_features (lists " ..
   "of paths: pairs or columns) to the data set's items and users.",
+  "study.ratings_dataset(args [, pairs])", "The data set of the file args.ratings, read as args.delim, " ..
+  "args.header, args.columns and args.duplicates say; with pairs, USER,ITEM columns (every value 1) are allowed. " ..
+  "Errors are usage errors naming the file and line.",
   "study.find_data(name)", "data.find's folder for a data set, or a usage error naming the places looked and " ..
   "what to do.",
   "study.grid_for(id, c, grid_set)", "The grid a model runs with in a scenario (values that cannot matter there " ..

@@ -328,6 +328,58 @@ case("implicit.lua --protocol strong: Liang et al.'s held-out users, Recall@20/5
   check(not ok2 and err == "implicit: --protocol must be holdout or strong, got bogus\n", err)
 end)
 
+case("implicit.lua --ratings: one's own interactions, pairs or valued lines, under both protocols", function()
+  local dir = tmpdir()
+  local lines, seen, items, nitems, x = {}, {}, {}, 0, 5
+  for u = 1, 200 do
+    for _ = 1, 6 + u % 15 do
+      x = (x * 1103515245 + 12345) % 2147483648 -- a fixed sequence of items
+      local i = x % 120 + 1
+      if not seen[u .. ":" .. i] then
+        seen[u .. ":" .. i] = true
+        lines[#lines + 1] = ("u%d\ti%d\t%d"):format(u, i, (u + i) % 5 + 1)
+        if not items[i] then items[i], nitems = true, nitems + 1 end
+      end
+    end
+  end
+  local pairs_ = {}
+  for k, l in ipairs(lines) do pairs_[k] = l:match("^(%S+\t%S+)") end
+  T.write(dir .. "/pairs.tsv", table.concat(pairs_, "\n") .. "\n")
+  T.write(dir .. "/valued.tsv", table.concat(lines, "\n") .. "\n")
+  local json = dir .. "/out.json"
+  local o, e, ok = run(BIN .. " examples/implicit.lua --ratings " .. dir .. "/pairs.tsv --columns 1,2 --epochs 2 " ..
+                       "--json " .. json)
+  check(ok, e)
+  check(o:find(("pairs.tsv: 200 users x %d items, %d interactions (every line)"):format(nitems, #pairs_), 1, true), o)
+  eq(#cjson.decode(T.read(json)).results, 6)
+  -- the strong protocol counts every line of a file by default, values from --threshold on when asked
+  o, e, ok = run(BIN .. " examples/implicit.lua --ratings " .. dir .. "/pairs.tsv --columns 1,2 --epochs 2 " ..
+                 "--protocol strong")
+  check(ok and o:find("scored); every line; seed 13", 1, true), o .. e)
+  o, e, ok = run(BIN .. " examples/implicit.lua --ratings " .. dir .. "/valued.tsv --columns 1,2,3 --epochs 2 " ..
+                 "--protocol strong --threshold 3")
+  check(ok and o:find("scored); values of 3 or more; seed 13", 1, true), o .. e)
+  -- pairs without --columns 1,2, a header line read as ids, options out of place: one line each
+  local cases = {
+    {"--ratings " .. dir .. "/pairs.tsv", dir .. "/pairs.tsv:1: expected at least 3 fields (delimiter '\\t'), got 2 " ..
+     "(--columns 1,2 reads user,item pairs)"},
+    {"--ratings " .. dir .. "/headed.tsv --columns 1,2", dir .. "/headed.tsv:1: 'user' and 'item' would be a user " ..
+     "and an item, and line 2's are numbers: a header line? add --header"},
+    {"--ratings " .. dir .. "/pairs.tsv --columns 1,2 --threshold 3", "--threshold applies to --protocol strong"},
+    {"--ratings " .. dir .. "/pairs.tsv --columns 1", "--columns must be USER,ITEM,RATING or USER,ITEM field numbers"},
+    {"--synthetic --header", "--delim, --header, --columns and --duplicates describe a --ratings file"},
+    {"--synthetic --ratings " .. dir .. "/pairs.tsv", "give one of DATA, --synthetic and --ratings"},
+  }
+  T.write(dir .. "/headed.tsv", "user\titem\n1\t2\n3\t4\n")
+  for _, c in ipairs(cases) do
+    local out, err, good = run(BIN .. " examples/implicit.lua " .. c[1])
+    check(not good and err:sub(1, #("implicit: " .. c[2])) == "implicit: " .. c[2] and
+          select(2, err:gsub("\n", "")) == 1, c[1] .. " -> " .. err)
+    eq(out, "")
+  end
+  os.execute("rm -rf " .. dir)
+end)
+
 case("dti.lua --interactions: one's own pairs file, a column similarity table, row features (issue 15)", function()
   local d = data.synthetic_dti{drugs = 40, targets = 25, density = 0.12, seed = 3}
   local dir = tmpdir()
