@@ -1040,6 +1040,14 @@ function study.main(spec, argv)
     local t0 = clock()
     local ds = study.load(args)
     local R = ds.ratings or ds.given.train
+    do -- interactions, not ratings: every model would score a perfect 0
+      local v <close> = R:values()
+      local lo, hi = R:nnz() > 0 and v:min(), R:nnz() > 0 and v:max()
+      if lo and lo == hi then
+        study.fail("every rating in %s is %g: there is nothing to predict; examples/implicit.lua ranks items for " ..
+                   "interactions without ratings (--ratings FILE --columns 1,2)", ds.name, lo)
+      end
+    end
     print(("%s: %d items x %d users, %d ratings%s; item features: %s; user features: %s (%.1fs to load)"):format(
       ds.name, R:nrows(), R:ncols(), R:nnz(), ds.given and (" (given split " .. ds.given_name .. ")") or "",
       ds.items.sets and table.concat(ds.items.sets, ", ") or "none",

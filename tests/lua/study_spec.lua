@@ -231,6 +231,11 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   T.write(dir .. "/head.csv", "user,item,rating\n1,2,4\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/head.csv")
   check(not ok and e:find("head.csv:1: bad number 'rating' in field 3 (a header line? add --header)\n", 1, true), e)
+  -- interactions without ratings: nothing to predict, and the example that ranks them named
+  T.write(dir .. "/ones.csv", "1,10,1\n2,10,1\n1,11,1\n")
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/ones.csv --quick")
+  check(not ok and o == "" and e == "all_tasks: every rating in ones.csv is 1: there is nothing to predict; " ..
+        "examples/implicit.lua ranks items for interactions without ratings (--ratings FILE --columns 1,2)\n", e)
   -- a user's item on two lines: both lines, the user and the item, and the option that combines them
   T.write(dir .. "/dup.csv", "user,item,rating\nu1,i10,4\nu2,i10,5\nu1,i11,3\nu1,i10,2\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/dup.csv --header")
