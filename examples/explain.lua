@@ -6,10 +6,14 @@
 -- explanations and writes a bar chart of the first.
 --   simec examples/explain.lua [DATA_DIR | --synthetic] [--svg FILE] [--epochs N]
 local cli, models = require "simec.cli", require "simec.models"
-local opts = cli.parse(arg, {synthetic = "flag", svg = {"string", "The bar chart's SVG file (default explain.svg)."},
-                             epochs = "integer", item_features = "list"}, "explain")
+local opts = cli.parse(arg, cli.ratings_options({synthetic = "flag",
+                             svg = {"string", "The bar chart's SVG file (default explain.svg)."},
+                             epochs = "integer", item_features = "list"}, "Ratings of your own (user, item, rating " ..
+                             "per line; give --item-features too).", "USER,ITEM,RATING field numbers (default 1,2,3)."),
+                       "explain")
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, item_features = 40, seed = 13})
 local R, X = ds.ratings, ds.items.features
+if not X then cli.fail("explain", "the data has no item features: give --item-features FILE") end
 local names = {}
 for k = 1, X:ncols() do names[k] = X:col_label(k) end
 
@@ -18,17 +22,19 @@ local m = SimEc.new{input = X:ncols(), embedding = 20, output = R:ncols(), missi
                     optimizer = {"adamax", lr = 0.01}, seed = 28}
 m:fit(X, mm:residuals(R), {epochs = opts.epochs or 10, verbose = false, seed = 13})
 
--- the most rated movie with at least three features, and the two users with
--- the most ratings among those who gave it 4 or more
-local counts, movie, best = R:row_counts(), nil, -1
+-- the most rated movie with at least three features (fewer when no item
+-- has three), and the two users with the most ratings among those who gave
+-- it four fifths of the top rating or more (4 of 5 on MovieLens)
+local counts, movie, best, need = R:row_counts(), nil, -1, 0
+for i = 1, R:nrows() do need = math.max(need, math.min(3, X:row(i):nrows())) end
 for i = 1, R:nrows() do
-  if X:row(i):nrows() >= 3 and counts:get(i) > best then movie, best = i, counts:get(i) end
+  if X:row(i):nrows() >= need and counts:get(i) > best then movie, best = i, counts:get(i) end
 end
-local ucounts, fans = R:col_counts(), {}
+local ucounts, fans, top_rating = R:col_counts(), {}, R:values():max()
 local cols = R:row(movie) -- the column indices of the movie's ratings
 for k = 1, cols:nrows() do
   local u = math.tointeger(cols:get(k))
-  if R:get(movie, u) >= 4 then fans[#fans + 1] = u end
+  if R:get(movie, u) >= 0.8 * top_rating then fans[#fans + 1] = u end
 end
 table.sort(fans, function(a, b) return ucounts:get(1, a) > ucounts:get(1, b) or
                                        (ucounts:get(1, a) == ucounts:get(1, b) and a < b) end)

@@ -9,11 +9,14 @@
 -- three well-known titles.
 --   simec examples/similar_items.lua [DATA_DIR | --synthetic] [--epochs N] [--svg-prefix P]
 local cli, models, metrics = require "simec.cli", require "simec.models", require "simec.metrics"
-local opts = cli.parse(arg, {synthetic = "flag", epochs = "integer",
+local opts = cli.parse(arg, cli.ratings_options({synthetic = "flag", epochs = "integer",
                              svg_prefix = {"string", "Prefix of the SVG scatter plots written (default similar)."},
-                             item_features = "list"}, "similar_items")
+                             item_features = "list"}, "Ratings of your own (user, item, rating per line; give " ..
+                             "--item-features too).", "USER,ITEM,RATING field numbers (default 1,2,3)."),
+                       "similar_items")
 local ds = cli.dataset(opts, {items = 1682, users = 943, ratings = 100000, item_features = 40, seed = 13})
 local R, X = ds.ratings, ds.items.features
+if not X then cli.fail("similar_items", "the data has no item features: give --item-features FILE") end
 local prefix = opts.svg_prefix or "similar"
 
 local function cosine_rows(M)
@@ -68,10 +71,14 @@ print(("wrote %s_content.svg, %s_simec.svg"):format(prefix, prefix))
 
 local titles = ds.items.titles or {}
 local function title(i) return titles[i] or ("item " .. R:row_label(i)) end
-for _, want in ipairs{"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"} do
+-- three well-known titles; on data without them, the most rated items
+local counts, by_count = R:row_counts(), {}
+for i = 1, n do by_count[i] = i end
+table.sort(by_count, function(a, b) return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b) end)
+for k, want in ipairs{"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"} do
   local q
   for i = 1, n do if titles[i] == want then q = i; break end end
-  q = q or ({1, 2, 3})[#want % 3 + 1]
+  q = q or by_count[math.min(k, n)]
   local idx = S_simec:select_rows({q}):topk(11)
   local list = {}
   for k = 1, 11 do

@@ -711,4 +711,32 @@ case("the other examples' data sets take feature files too (cli.dataset)", funct
   os.remove(svg)
   check(ok and o:find("share per feature"), o .. e)
   os.remove(f)
+  -- ratings of one's own on another scale (1-10), features with two tokens an item: explain picks a
+  -- movie with fewer than three features and fans by four fifths of the top rating; similar_items
+  -- queries the most rated items; without --item-features both say what is missing
+  local dir = tmpdir()
+  local rl, fl, x = {}, {}, 7
+  for u = 1, 60 do
+    for i = 1, 30 do
+      x = (x * 1103515245 + 12345) % 2147483648
+      if x % 3 == 0 then rl[#rl + 1] = ("%d,%d,%d"):format(u, i, x % 10 + 1) end
+    end
+  end
+  for i = 1, 30 do fl[#fl + 1] = ("%d\tg%d"):format(i, i % 4); fl[#fl + 1] = ("%d\th%d"):format(i, i % 3) end
+  T.write(dir .. "/r.csv", table.concat(rl, "\n") .. "\n")
+  T.write(dir .. "/f.tsv", table.concat(fl, "\n") .. "\n")
+  o, e, ok = run(BIN .. " examples/explain.lua --ratings " .. dir .. "/r.csv --item-features " .. dir .. "/f.tsv " ..
+                 "--epochs 1 --svg " .. dir .. "/x.svg")
+  check(ok and o:find("share per feature") and o:find("rated it %d+;"), o .. e)
+  for n in o:gmatch("rated it (%d+);") do check(tonumber(n) >= 8, "a fan rated it " .. n) end
+  o, e, ok = run(BIN .. " examples/similar_items.lua --ratings " .. dir .. "/r.csv --item-features " .. dir ..
+                 "/f.tsv --epochs 1 --svg-prefix " .. dir .. "/s")
+  local queries = {}
+  for q in o:gmatch("most similar to (item %d+)") do queries[#queries + 1] = q end
+  check(ok and #queries == 3 and queries[1] ~= queries[2] and queries[2] ~= queries[3], o .. e)
+  for _, ex in ipairs{"explain", "similar_items"} do
+    _, e, ok = run(BIN .. " examples/" .. ex .. ".lua --ratings " .. dir .. "/r.csv")
+    check(not ok and e == ex .. ": the data has no item features: give --item-features FILE\n", e)
+  end
+  os.execute("rm -rf " .. dir)
 end)
