@@ -4,7 +4,8 @@
 -- one user's predicted residual for one movie into its features. Picks a
 -- movie with several genres and two users who rated it highly, prints both
 -- explanations and writes a bar chart of the first.
---   simec examples/explain.lua [DATA_DIR | --synthetic] [--svg FILE] [--epochs N]
+--   simec examples/explain.lua [DATA_DIR | --synthetic | --ratings FILE --item-features F] [--svg FILE]
+--                              [--epochs N]
 local cli, models = require "simec.cli", require "simec.models"
 local opts = cli.parse(arg, cli.ratings_options({synthetic = "flag",
                              svg = {"string", "The bar chart's SVG file (default explain.svg)."},

@@ -7,7 +7,8 @@
 -- each agrees with the rating-based similarities (Pearson and Spearman over
 -- the pairs), writes scatter plots and lists the top-10 similar movies of
 -- three well-known titles.
---   simec examples/similar_items.lua [DATA_DIR | --synthetic] [--epochs N] [--svg-prefix P]
+--   simec examples/similar_items.lua [DATA_DIR | --synthetic | --ratings FILE --item-features F] [--epochs N]
+--                                    [--svg-prefix P]
 local cli, models, metrics = require "simec.cli", require "simec.models", require "simec.metrics"
 local opts = cli.parse(arg, cli.ratings_options({synthetic = "flag", epochs = "integer",
                              svg_prefix = {"string", "Prefix of the SVG scatter plots written (default similar)."},
@@ -74,7 +75,9 @@ local function title(i) return titles[i] or ("item " .. R:row_label(i)) end
 -- three well-known titles; on data without them, the most rated items
 local counts, by_count = R:row_counts(), {}
 for i = 1, n do by_count[i] = i end
-table.sort(by_count, function(a, b) return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b) end)
+table.sort(by_count, function(a, b)
+  return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b)
+end)
 for k, want in ipairs{"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"} do
   local q
   for i = 1, n do if titles[i] == want then q = i; break end end
