@@ -317,7 +317,8 @@ typedef struct reader {
     spm_idx *I, *J;
     double *X;
     idmap rows, cols;
-    int64_t find_i, find_j, found[2]; /* find_i >= 0: store nothing, note the first two lines of (find_i, find_j) */
+    int64_t find_i, find_j, found[2]; /* find_i >= 0: store nothing, note the first two lines of
+                                         (find_i, find_j) */
 } reader;
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -528,8 +529,12 @@ static int line(reader *r, const char *s, const char *end)
     if (r->find_i >= 0) { /* by text: the id maps' tables of numeric ids are gone by then */
         const char *a = r->rows.buf + r->rows.off[r->find_i], *b = r->cols.buf + r->cols.off[r->find_j];
         int f = r->o->row_field - 1, g = r->o->col_field - 1;
-        if (strlen(a) == fl[f] && memcmp(a, fs[f], fl[f]) == 0 && strlen(b) == fl[g] && memcmp(b, fs[g], fl[g]) == 0)
-            r->found[r->found[0] ? 1 : 0] = r->lineno;
+        if (strlen(a) == fl[f] && memcmp(a, fs[f], fl[f]) == 0 && strlen(b) == fl[g] && memcmp(b, fs[g], fl[g]) == 0) {
+            if (!r->found[0])
+                r->found[0] = r->lineno;
+            else if (!r->found[1])
+                r->found[1] = r->lineno;
+        }
         return CORE_OK;
     }
     ri = idmap_get(&r->rows, fs[r->o->row_field - 1], fl[r->o->row_field - 1]);

@@ -94,6 +94,9 @@ static void test_errors(void)
     o.header = 1, o.skip_bad = 1;
     CHECK(read_t(&A, "d.csv", "u,i,r\n10,2,3\n1,2,3\nx,y\n10,22,1\n1,2,4\n", &o, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "d.csv:6: row id '1', column id '2' again (first on line 3;");
+    /* three copies: the first two are named */
+    CHECK(read_t(&A, "t.txt", "1,2,3\n5,5,5\n1,2,4\n1,2,5\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "t.txt:3: row id '1', column id '2' again (first on line 1;");
     CHECK(read_t(&A, "b.txt", "1,2,3\n\n1,3,4\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "b.txt:2: blank line");
     CHECK(read_t(&A, "f.txt", "1,2\n", NULL, &rep, &e) == CORE_EFORMAT);
