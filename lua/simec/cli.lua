@@ -29,7 +29,7 @@ function cli.try_parse(argv, spec, prog, about)
     local kind, help, choices = spec[name], nil, nil
     if type(kind) == "table" then kind, help, choices = kind[1], kind[2], kind[3] end
     local flag = "--" .. name:gsub("_", "-")
-    help = help or DEFAULT_HELP[name] or require("simec.study").FEATURE_HELP[name]
+    help = help or DEFAULT_HELP[name] or require("simec.study").OPTION_HELP[name]
     if kind == "flag" then p:flag(flag, help)
     elseif kind == "list" then p:option(flag, help):count("*")
     elseif kind == "integer" then
@@ -70,7 +70,7 @@ function cli.ratings_options(spec, ratings_help, columns_help)
   spec.delim = "string"
   spec.header = "flag"
   spec.columns = {"string", columns_help}
-  spec.duplicates = {"string", study.FEATURE_HELP.duplicates, study.DUPLICATES}
+  spec.duplicates = {"string", study.OPTION_HELP.duplicates, study.DUPLICATES}
   return spec
 end
 

@@ -955,7 +955,7 @@ end
 
 -- what --item-features and --user-features take, and how a file of your
 -- own is read, for every example's --help
-study.FEATURE_HELP = {
+study.OPTION_HELP = {
   item_features = "Item features: 'id<TAB>token' pairs or an id column and named value columns. Repeatable.",
   user_features = "User features, as --item-features. Repeatable.",
   delim = "Its field delimiter (default: detected).",
@@ -972,14 +972,14 @@ function study.parser(spec)
              "ml-latest-small): the path given, else data/NAME, else ../shared/data/NAME."):args("?")
   p:flag("--synthetic", "Run on the built-in synthetic data (ml-100k-sized, with item and user features).")
   p:option("--ratings", "A delimited ratings file of your own (user, item, rating per line).")
-  p:option("--delim", study.FEATURE_HELP.delim)
-  p:flag("--header", study.FEATURE_HELP.header)
+  p:option("--delim", study.OPTION_HELP.delim)
+  p:flag("--header", study.OPTION_HELP.header)
   p:option("--columns", "USER,ITEM,RATING field numbers (default 1,2,3).")
-  p:option("--duplicates", study.FEATURE_HELP.duplicates):choices(study.DUPLICATES)
+  p:option("--duplicates", study.OPTION_HELP.duplicates):choices(study.DUPLICATES)
   p:option("--train", "A given training file (e.g. u1.base); with --test runs T1 on that split.")
   p:option("--test", "The given test file (e.g. u1.test).")
-  p:option("--item-features", study.FEATURE_HELP.item_features):count("*")
-  p:option("--user-features", study.FEATURE_HELP.user_features):count("*")
+  p:option("--item-features", study.OPTION_HELP.item_features):count("*")
+  p:option("--user-features", study.OPTION_HELP.user_features):count("*")
   p:option("--no-features", "Ignore the features of a side: items, users or both.")
   p:option("--tags-min", "Tags used on at least this many items become item features.", "5"):convert(math.tointeger)
   p:option("--genome-min", "Tag-genome relevance kept as an item feature from this score (20m, 25m, latest).",
@@ -1144,7 +1144,9 @@ require("simec.help").add{
   "(the final fit uses all).",
   "study.VALIDATION_NEW", "Items or users each new side holds out for validation in all (the cold scenarios' " ..
   "inner split is repeated until then, at most study.VALIDATION_SPLITS times).",
-  "study.FEATURE_HELP", "The --help text of --item-features and --user-features, shared by every example.",
+  "study.OPTION_HELP", "The --help text of the options every example shares: --item-features, --user-features, " ..
+  "and how a file of your own is read (--delim, --header, --duplicates).",
+  "study.DUPLICATES", "The choices of --duplicates: error, mean, sum.",
   "study.MODELS", "The models the runner knows, by id.",
 }
 
