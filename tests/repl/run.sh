@@ -27,6 +27,18 @@ wait_for() {
 }
 
 send() { $TMUX_CMD send-keys -t repl "$@"; }
+# wait_prompt [SECONDS]: the last line on the screen is a fresh prompt (a
+# pager has exited, say), so that what is typed next reaches the REPL
+wait_prompt() {
+    limit=$(( ${1:-10} * 10 ))
+    n=0
+    while [ "$n" -lt "$limit" ]; do
+        if screen | grep -v '^$' | tail -n 1 | grep -Eq '^> ?$'; then return 0; fi
+        sleep 0.1
+        n=$((n + 1))
+    done
+    return 1
+}
 line() { send -l "$1"; send Enter; }
 
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
@@ -142,6 +154,7 @@ expect "help() in the REPL prints an entry" '^  An r x c matrix of zeros\.$' 5
 line "help(m)"
 expect "help longer than the terminal goes through the pager" '\-\-More\-\-' 5
 send q
+wait_prompt 5 || ko "the pager gives the prompt back (q)"
 line "help(m, {all = true})"
 expect "help of a value lists its type's methods (all = true: no pager)" '^  matrix:totable\(\)$' 5
 
