@@ -120,34 +120,6 @@ local function read_ratings(path, args, pairs)
     end
     study.fail("%s", msg)
   end
-  if r == false and not args.header then
-    -- no value field to fail on a header line's names: look at the first two lines' ids
-    local f, lines = io.open(path, "r"), {}
-    for line in f:lines() do
-      if line:match("%S") then lines[#lines + 1] = line end
-      if #lines == 2 then break end
-    end
-    f:close()
-    local function ids(line)
-      local fs = {}
-      if info.delim == " " then
-        for x in line:gmatch("%S+") do fs[#fs + 1] = x end
-      else
-        for x in (line .. info.delim):gmatch("(.-)" .. info.delim:gsub("%p", "%%%0")) do fs[#fs + 1] = x end
-      end
-      return fs[u] or "", fs[i] or ""
-    end
-    if #lines == 2 then
-      local a, b = ids(lines[1])
-      local c, d = ids(lines[2])
-      local function word(x) return x:match("^%s*%a[%a%s_%-]*$") ~= nil end
-      local function number(x) return x:match("^%s*%d+%s*$") ~= nil end
-      if word(a) and word(b) and number(c) and number(d) then
-        study.fail("%s:1: '%s' and '%s' would be a user and an item, and line 2's are numbers: a header line? " ..
-                   "add --header", path, a:match("^%s*(.-)%s*$"), b:match("^%s*(.-)%s*$"))
-      end
-    end
-  end
   if R:nnz() == 0 then study.fail("%s: no ratings", path) end
   return R, info
 end

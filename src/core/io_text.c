@@ -305,6 +305,16 @@ static int name_like(const char *s, size_t len)
     return letters > 0;
 }
 
+/* Whether a field is all digits */
+static int digits(const char *s, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return len > 0;
+}
+
 typedef struct reader {
     const char *path;
     const io_triplet_opts *o;
@@ -319,6 +329,7 @@ typedef struct reader {
     idmap rows, cols;
     int64_t find_i, find_j, found[2]; /* find_i >= 0: store nothing, note the first two lines of
                                          (find_i, find_j) */
+    char named[2][64]; /* without a value field: line 1's ids when both read as names, else "" */
 } reader;
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
@@ -525,6 +536,20 @@ static int line(reader *r, const char *s, const char *end)
                            f + 1, r->delim);
             }
         }
+    }
+    if (r->o->val_field == 0 && !r->o->header && r->find_i < 0 && r->n < 2) {
+        /* no value to fail on a header's names: ids that read as names on
+         * line 1 above numeric ids on the next line are a header's */
+        int lo = (r->o->row_field < r->o->col_field ? r->o->row_field : r->o->col_field) - 1;
+        int hi = (r->o->row_field < r->o->col_field ? r->o->col_field : r->o->row_field) - 1;
+        if (r->n == 0 && r->lineno == 1 && name_like(fs[lo], fl[lo]) && name_like(fs[hi], fl[hi])) {
+            show(r->named[0], sizeof r->named[0], fs[lo], fl[lo]);
+            show(r->named[1], sizeof r->named[1], fs[hi], fl[hi]);
+        } else if (r->n == 1 && r->named[0][0] && digits(fs[lo], fl[lo]) && digits(fs[hi], fl[hi]))
+            return core_err_set(r->e, CORE_EFORMAT,
+                                "%s:1: '%s' and '%s' would be ids, and line %lld's are numbers (a header line? pass "
+                                "header = true)",
+                                r->path, r->named[0], r->named[1], (long long)r->lineno);
     }
     if (r->find_i >= 0) { /* by text: the id maps' tables of numeric ids are gone by then */
         const char *a = r->rows.buf + r->rows.off[r->find_i], *b = r->cols.buf + r->cols.off[r->find_j];

@@ -94,6 +94,13 @@ static void test_errors(void)
     o.header = 1, o.skip_bad = 1;
     CHECK(read_t(&A, "d.csv", "u,i,r\n10,2,3\n1,2,3\nx,y\n10,22,1\n1,2,4\n", &o, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "d.csv:6: row id '1', column id '2' again (first on line 3;");
+    /* without a value field, names on line 1 above numbers on line 2 are a header (after a BOM too) */
+    io_triplet_opts_default(&o);
+    o.val_field = 0;
+    CHECK(read_t(&A, "p.tsv", "\357\273\277user\titem\n1\t2\n", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "p.tsv:1: 'user' and 'item' would be ids, and line 2's are numbers (a header line? pass header = true)");
+    CHECK(read_t(&A, "p.tsv", "user\titem\nu1\t2\n", &o, &rep, &e) == CORE_OK);
+    spm_free(&A);
     /* three copies: the first two are named */
     CHECK(read_t(&A, "t.txt", "1,2,3\n5,5,5\n1,2,4\n1,2,5\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "t.txt:3: row id '1', column id '2' again (first on line 1;");

@@ -28,6 +28,13 @@ case("sparse.read options and errors name file and line", function()
            "combine them)", sparse.read, path)
   eq(sparse.read(path, {duplicates = "sum"}):get(1, 1), 7)
   eq(sparse.read(path, {duplicates = "mean"}):get(1, 1), 3.5)
+  -- pairs (no value field): a header has no number to fail on, so names above numeric ids are caught
+  T.write(path, "user,item\n1,2\n3,4\n")
+  checkerr(path .. ":1: 'user' and 'item' would be ids, and line 2's are numbers (a header line? pass header = true)",
+           sparse.read, path, {value = false})
+  eq(sparse.read(path, {value = false, header = true}):nnz(), 2)
+  T.write(path, "alice,matrix\nbob,jaws\n") -- ids that are words throughout are ids
+  eq(sparse.read(path, {value = false}):nnz(), 2)
   checkerr("sparse.read: row must be an integer in 0..64, got 99", sparse.read, path, {row = 99})
   checkerr("bad field numbers (row 1, col 1, value 3", sparse.read, path, {col = 1})
   checkerr("No such file or directory", sparse.read, "/nonexistent/ratings.csv")

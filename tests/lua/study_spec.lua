@@ -368,8 +368,8 @@ case("implicit.lua --ratings: one's own interactions, pairs or valued lines, und
   local cases = {
     {"--ratings " .. dir .. "/pairs.tsv", dir .. "/pairs.tsv:1: expected at least 3 fields (delimiter '\\t'), got 2 " ..
      "(--columns 1,2 reads user,item pairs)"},
-    {"--ratings " .. dir .. "/headed.tsv --columns 1,2", dir .. "/headed.tsv:1: 'user' and 'item' would be a user " ..
-     "and an item, and line 2's are numbers: a header line? add --header"},
+    {"--ratings " .. dir .. "/headed.tsv --columns 1,2", dir .. "/headed.tsv:1: 'user' and 'item' would be ids, " ..
+     "and line 2's are numbers (a header line? add --header)"},
     {"--ratings " .. dir .. "/pairs.tsv --columns 1,2 --threshold 3", "--threshold applies to --protocol strong"},
     {"--ratings " .. dir .. "/pairs.tsv --columns 1", "--columns must be USER,ITEM,RATING or USER,ITEM field numbers"},
     {"--synthetic --header", "--delim, --header, --columns and --duplicates describe a --ratings file"},
