@@ -202,12 +202,13 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 /* Every likelihood column's parameter of kind f (f < 0: the linear
  * weights) from its conditional posterior, given the rows' sums s2 and E;
  * keeps E exact and accumulates the rows' changes in dq. The columns'
- * normal draws come first, in one call (z: nlik of them): the same
+ * normal draws come first, in one call (into b->z): the same
  * sequence a draw per column takes, and the ids' loop then has no call
  * in it and vectorises. */
 SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const double *s2, double *restrict E,
-                                   double *restrict dq, double *restrict z)
+                                   double *restrict dq)
 {
+    double *restrict z = b->z;
     const int64_t K = b->k, st = f < 0 ? 1 : K, nid = S->nid;
     const double alpha = b->alpha;
     double *theta = f < 0 ? S->w : S->V + f;
@@ -263,8 +264,7 @@ static void draw_block(bfm *b, side_state *S, int64_t blk, double *W)
             for (r = 0; r < n; r++)
                 E[r] -= dq[r] * G[r];
         }
-        draw_columns(b, S, kind ? blk * BW + kind - 1 : -1, W + PAIR(kind, kind) * n, E, W + SLOT_DQ(kind) * n,
-                     b->z);
+        draw_columns(b, S, kind ? blk * BW + kind - 1 : -1, W + PAIR(kind, kind) * n, E, W + SLOT_DQ(kind) * n);
     }
 }
 
