@@ -83,12 +83,7 @@ function cli.dataset(opts, synthetic, movielens_opts)
   local study = require "simec.study"
   local ok, ds = pcall(function()
     local d
-    if (opts.synthetic and 1 or 0) + (opts.ratings and 1 or 0) + (opts[1] and 1 or 0) > 1 then
-      study.fail("give one of DATA, --synthetic and --ratings")
-    end
-    if (opts.delim or opts.header or opts.columns or opts.duplicates) and not opts.ratings then
-      study.fail("--delim, --header, --columns and --duplicates describe a --ratings file")
-    end
+    study.check_source(opts, opts[1], "a --ratings file")
     if opts.synthetic then d = data.synthetic(synthetic)
     elseif opts.ratings then d = study.ratings_dataset(opts, true)
     else

@@ -972,12 +972,19 @@ function study.parser(spec)
   return p
 end
 
-local function check_args(args, spec)
-  local n = (args.synthetic and 1 or 0) + (args.ratings and 1 or 0) + (args.data and 1 or 0)
+-- One source of data at most (DATA given or not, --synthetic, --ratings),
+-- and the options that describe a file only with a file to read (files:
+-- what reads them, for the message)
+function study.check_source(args, data_given, files)
+  local n = (args.synthetic and 1 or 0) + (args.ratings and 1 or 0) + (data_given and 1 or 0)
   if n > 1 then study.fail("give one of DATA, --synthetic and --ratings") end
   if (args.delim or args.header or args.columns or args.duplicates) and not (args.ratings or args.train) then
-    study.fail("--delim, --header, --columns and --duplicates describe --ratings or --train/--test files")
+    study.fail("--delim, --header, --columns and --duplicates describe %s", files)
   end
+end
+
+local function check_args(args, spec)
+  study.check_source(args, args.data, "--ratings or --train/--test files")
   local drop = args.no_features
   for _, side in ipairs{"item", "user"} do
     if (drop == side .. "s" or drop == "both") and #(args[side .. "_features"] or {}) > 0 then
@@ -1099,6 +1106,8 @@ require("simec.help").add{
   "study.ratings_dataset(args [, pairs])", "The data set of the file args.ratings, read as args.delim, " ..
   "args.header, args.columns and args.duplicates say; with pairs, USER,ITEM columns (every value 1) are allowed. " ..
   "Errors are usage errors naming the file and line.",
+  "study.check_source(args, data_given, files)", "Usage errors for more than one of DATA, --synthetic and " ..
+  "--ratings, and for --delim, --header, --columns or --duplicates without a file to read (files: what reads them).",
   "study.find_data(name)", "data.find's folder for a data set, or a usage error naming the places looked and " ..
   "what to do.",
   "study.grid_for(id, c, grid_set)", "The grid a model runs with in a scenario (values that cannot matter there " ..
