@@ -2,7 +2,7 @@
 -- side's kernel 0.5 similarity + 0.5 GIP of the training profiles, sigma
 -- 1, as examples/dti.lua runs it) over 10-fold cross-validation in the
 -- pairs setting (CVS1), every drug and target in training, a fold's pairs
--- scored from the fitted values.
+-- scored from the fitted values at those pairs.
 --   simec dti.lua write DIR [DATA_DIR NAME | DRUGS TARGETS]   the data and folds as text for the peer
 --   simec dti.lua kron DIR [DATA_DIR NAME | DRUGS TARGETS]    per fold: "fold F seconds S sum Z"
 -- Without DATA_DIR, synthetic data the shape of Yamanishi's Enzyme set
@@ -59,8 +59,6 @@ for k, fold in ipairs(folds) do
   local Ytr = fold.train
   local Kd = Sd * 0.5 + models.gip_kernel(Ytr) * 0.5
   local Kt = St * 0.5 + models.gip_kernel(Ytr:t()) * 0.5
-  local F = models.kronrls(Ytr, Kd, Kt, {sigma = 1}):fitted()
-  local sum = 0
-  for i, j in fold.test:triplets() do sum = sum + F:get(i, j) end
+  local sum = models.kronrls(Ytr, Kd, Kt, {sigma = 1}):fitted(fold.test):sum() -- the fitted values at the fold's pairs
   print(("fold %d seconds %.4f sum %.10g"):format(k, simec.clock() - t, sum))
 end

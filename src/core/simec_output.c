@@ -9,6 +9,7 @@
 #include "blas.h"
 #include "par.h"
 #include "simec_impl.h"
+#include "vec.h"
 
 #define OUT_CHUNK 1024
 
@@ -57,7 +58,7 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
         for (t = lo; t < end && T->j[t] < c1; t++) {
             size_t col = (size_t)T->j[t];
             const double *v = V + col * d;
-            double z = simec_dot(y, v, d), dz;
+            double z = vec_dot(y, v, d), dz;
             row += simec_loss1(k->m->cfg.loss, L->act, z, T->x[t], &dz);
             if (!dy)
                 continue;
@@ -197,7 +198,7 @@ SIMEC_HOT static void gram_cols(void *ctx, int thread, int64_t c0, int64_t c1)
             spm_ptr t, end = T->p[k->rows[r] + 1];
             for (t = cur[r]; t < end && (size_t)T->j[t] < j1; t++) {
                 const double *v = V + (size_t)T->j[t] * d;
-                double tv = T->x[t], z = simec_dot(y, v, d);
+                double tv = T->x[t], z = vec_dot(y, v, d);
                 cross += tv * z, tsq += tv * tv;
                 if (dy)
                     for (c = 0; c < d; c++)
@@ -540,7 +541,7 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
         for (e = f->start[i]; e < f->start[i + 1]; e++) {
             size_t r = f->er[e];
             const double *y = &MAT_AT(f->Y, r, 0);
-            double *dyr = dy + r * d, z = simec_dot(y, v, d), dz;
+            double *dyr = dy + r * d, z = vec_dot(y, v, d), dz;
             total += simec_loss1(m->cfg.loss, L->act, z, f->ev[e], &dz) * f->scale[r];
             dz *= f->scale[r];
             for (c = 0; c < d; c++) {

@@ -7,6 +7,7 @@
 #include "bind.h"
 #include "ials.h"
 #include "rec.h"
+#include "relations.h"
 #include "ridge.h"
 
 /* A map argument: a list or matrix of n entries, each a 1-based target
@@ -370,11 +371,104 @@ static int r_mf(lua_State *L)
     return traced_result(L, trace);
 }
 
+/* rec.gip_kernel(Y, bandwidth) -> the GIP kernel of Y's rows (relations.h) */
+static int r_gip_kernel(lua_State *L)
+{
+    spm *Y = bind_checkspm(L, 1);
+    double bandwidth = luaL_checknumber(L, 2);
+    mat *K = bind_newmat(L);
+    core_err e;
+    BIND_CALL(L, &e, gip_kernel(K, Y, bandwidth, &e));
+    return 1;
+}
+
+/* rec.kronrls(Y, Kd, Kt, sigma) -> wd, Ud, wt, Ut, C (relations.h) */
+static int r_kronrls(lua_State *L)
+{
+    spm *Y = bind_checkspm(L, 1);
+    mat *Kd = bind_checkmat(L, 2), *Kt = bind_checkmat(L, 3), *out[5];
+    double sigma = luaL_checknumber(L, 4);
+    kronrls k;
+    core_err e;
+    int i;
+    for (i = 0; i < 5; i++)
+        out[i] = bind_newmat(L);
+    BIND_CALL(L, &e, kronrls_fit(&k, Y, Kd, Kt, sigma, &e));
+    *out[0] = k.wd, *out[1] = k.Ud, *out[2] = k.wt, *out[3] = k.Ut, *out[4] = k.C;
+    return 5;
+}
+
+/* rec.kronrls_fitted(wd, Ud, wt, Ut, C [, P]) -> the fitted values, dense
+ * (without P) or at P's stored positions */
+static int r_kronrls_fitted(lua_State *L)
+{
+    kronrls k;
+    spm *P = lua_isnoneornil(L, 6) ? NULL : bind_checkspm(L, 6), *at = NULL;
+    mat *dense = NULL;
+    core_err e;
+    k.wd = *bind_checkmat(L, 1), k.Ud = *bind_checkmat(L, 2), k.wt = *bind_checkmat(L, 3);
+    k.Ut = *bind_checkmat(L, 4), k.C = *bind_checkmat(L, 5);
+    if (k.wd.rows != k.C.rows || k.Ud.rows != k.C.rows || k.Ud.cols != k.C.rows || k.wt.rows != k.C.cols ||
+        k.Ut.rows != k.C.cols || k.Ut.cols != k.C.cols)
+        return luaL_error(L, "kronrls_fitted: the eigenbases do not match C");
+    if (P)
+        at = bind_newspm(L);
+    else
+        dense = bind_newmat(L);
+    BIND_CALL(L, &e, kronrls_fitted(dense, at, &k, P, &e));
+    return 1;
+}
+
+/* rec.nrlmf(Y, Sd, St [, {c, k, n, factors, lambda_d, lambda_t, alpha, beta, theta, iterations, seed}])
+ * -> {U, V, iterations, and every setting used}: the core's defaults fill
+ * what the options leave out */
+static int r_nrlmf(lua_State *L)
+{
+    spm *Y = bind_checkspm(L, 1);
+    mat *Sd = bind_checkmat(L, 2), *St = bind_checkmat(L, 3), *U, *V;
+    nrlmf_opts o;
+    int64_t its = 0;
+    core_err e;
+    lua_settop(L, 4);
+    if (lua_isnil(L, 4)) {
+        lua_newtable(L);
+        lua_replace(L, 4);
+    }
+    luaL_checktype(L, 4, LUA_TTABLE);
+    nrlmf_opts_default(&o);
+    o.c = bind_optnum(L, 4, "c", o.c, "nrlmf");
+    o.lambda_d = bind_optnum(L, 4, "lambda_d", o.lambda_d, "nrlmf");
+    o.lambda_t = bind_optnum(L, 4, "lambda_t", o.lambda_t, "nrlmf");
+    o.alpha = bind_optnum(L, 4, "alpha", o.alpha, "nrlmf");
+    o.beta = bind_optnum(L, 4, "beta", o.beta, "nrlmf");
+    o.theta = bind_optnum(L, 4, "theta", o.theta, "nrlmf");
+    o.k = (int64_t)bind_optsize(L, 4, "k", (size_t)o.k, "nrlmf");
+    o.n = (int64_t)bind_optsize(L, 4, "n", (size_t)o.n, "nrlmf");
+    o.factors = bind_optint(L, 4, "factors", o.factors, 1, LUA_MAXINTEGER, "nrlmf");
+    o.iterations = (int64_t)bind_optsize(L, 4, "iterations", (size_t)o.iterations, "nrlmf");
+    o.seed = (uint32_t)bind_optint(L, 4, "seed", o.seed, 0, 0xffffffffLL, "nrlmf");
+    lua_createtable(L, 0, 14);
+    U = bind_newmat(L);
+    lua_setfield(L, -2, "U");
+    V = bind_newmat(L);
+    lua_setfield(L, -2, "V");
+    BIND_CALL(L, &e, nrlmf_fit(U, V, &its, Y, Sd, St, &o, &e));
+#define SETNUM(name, v) (lua_pushnumber(L, (v)), lua_setfield(L, -2, name))
+#define SETINT(name, v) (lua_pushinteger(L, (lua_Integer)(v)), lua_setfield(L, -2, name))
+    SETNUM("c", o.c), SETNUM("lambda_d", o.lambda_d), SETNUM("lambda_t", o.lambda_t), SETNUM("alpha", o.alpha);
+    SETNUM("beta", o.beta), SETNUM("theta", o.theta), SETINT("k", o.k), SETINT("n", o.n);
+    SETINT("factors", o.factors), SETINT("seed", o.seed), SETINT("iterations", its);
+#undef SETNUM
+#undef SETINT
+    return 1;
+}
+
 static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
     {"ials_side", r_ials_side},
     {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm},
-    {"mf", r_mf}, {"implicit", r_implicit}, {NULL, NULL}};
+    {"mf", r_mf}, {"implicit", r_implicit}, {"gip_kernel", r_gip_kernel}, {"kronrls", r_kronrls},
+    {"kronrls_fitted", r_kronrls_fitted}, {"nrlmf", r_nrlmf}, {NULL, NULL}};
 
 static const char *const rec_help[] = {
     "rec", "The per-rating C kernels under the Lua modules (splits, models, data): primitives, not a stable API.",
@@ -396,6 +490,13 @@ static const char *const rec_help[] = {
     "by models.mf; opts as there, with row_map and col_map).",
     "rec.implicit(R, col_map [, n])", "Each of n users' training items (R: items x users), weighted 1/sqrt(count) "
     "(used by models.implicit).",
+    "rec.gip_kernel(Y, bandwidth)", "The GIP kernel of Y's rows (used by models.gip_kernel).",
+    "rec.kronrls(Y, Kd, Kt, sigma)", "KronRLS's fit: the kernels' eigenvalues and vectors wd, Ud, wt, Ut and the "
+    "filtered projection C (used by models.kronrls).",
+    "rec.kronrls_fitted(wd, Ud, wt, Ut, C [, P])", "KronRLS's fitted values, dense, or at P's stored positions (used "
+    "by KronRLS:fitted).",
+    "rec.nrlmf(Y, Sd, St [, opts])", "NRLMF's fit: a table of U, V, the AdaGrad iterations run and every setting used, "
+    "the core's defaults filling the rest (used by models.nrlmf; opts as there).",
     "rec.synthetic(P, Q, bi, bu, mu, noise, skew, n, rng)", "n ratings from a low-rank model with biases and Zipf "
     "popularity (used by data.synthetic).",
     NULL};

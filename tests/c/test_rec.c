@@ -1,9 +1,12 @@
 #include <stdlib.h>
 #include "check.h"
 #include "alloc.h"
+#include "blas.h"
 #include "ials.h"
 #include "rec.h"
+#include "relations.h"
 #include "ridge.h"
+#include "rng.h"
 #include "svd.h"
 
 static void synth(spm *R, size_t items, size_t users, int64_t n, uint32_t seed)
@@ -305,6 +308,219 @@ static void test_ials(void)
     spm_free(&X);
 }
 
+/* a random symmetric positive definite n x n kernel */
+static void spd(mat *K, size_t n, uint32_t seed)
+{
+    mat X;
+    rng g;
+    size_t i;
+    rng_seed(&g, seed);
+    mat_init(&X, n, n, NULL);
+    rng_fill(&g, &X, 1, NULL);
+    mat_init(K, n, n, NULL);
+    blas_gram("test", n, n, 1.0 / (double)n, X.x, X.ld, 0.0, K->x, K->ld, NULL);
+    for (i = 0; i < n; i++)
+        MAT_AT(K, i, i) += 0.1;
+    mat_release(&X);
+}
+
+/* KronRLS against the explicit solve (Kt (x) Kd + sigma I) vec(A) = vec(Y),
+ * its fitted values Kd A Kt dense and at pairs (both paths, both sides
+ * larger), and the GIP kernel against its definition */
+static void test_relations(void)
+{
+    size_t shapes[2][2] = {{4, 9}, {9, 4}}, s; /* n * m >= 32: one pair takes the dot path */
+    core_err e;
+    for (s = 0; s < 2; s++) {
+        size_t n = shapes[s][0], m = shapes[s][1], N = n * m, a, b, c, d;
+        spm Y, P1, P1t, P2, F1, F2;
+        mat Kd, Kt, K, y, x, A, T, F, D, G;
+        kronrls k;
+        double sigma = 0.7;
+        synth(&Y, n, m, (int64_t)(N / 2), (uint32_t)(11 + s));
+        spd(&Kd, n, 1), spd(&Kt, m, 2);
+        CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, sigma, &e) == CORE_OK);
+        mat_init(&K, N, N, NULL), mat_init(&y, N, 1, NULL);
+        for (b = 0; b < m; b++)
+            for (a = 0; a < n; a++) {
+                y.x[b * n + a] = spm_get(&Y, (int64_t)a, (int64_t)b);
+                for (d = 0; d < m; d++)
+                    for (c = 0; c < n; c++)
+                        MAT_AT(&K, b * n + a, d * n + c) =
+                            MAT_AT(&Kt, b, d) * MAT_AT(&Kd, a, c) + (b * n + a == d * n + c ? sigma : 0.0);
+            }
+        CHECK(mat_solve(&x, &K, &y, &e) == CORE_OK);
+        /* A = Ud C Ut' */
+        mat_init(&T, n, m, NULL), mat_init(&A, n, m, NULL);
+        blas_gemm("test", BLAS_N, BLAS_N, n, m, n, 1.0, k.Ud.x, k.Ud.ld, k.C.x, k.C.ld, 0.0, T.x, T.ld, NULL);
+        blas_gemm("test", BLAS_N, BLAS_T, n, m, m, 1.0, T.x, T.ld, k.Ut.x, k.Ut.ld, 0.0, A.x, A.ld, NULL);
+        for (b = 0; b < m; b++)
+            for (a = 0; a < n; a++)
+                CHECK_NEAR(MAT_AT(&A, a, b), x.x[b * n + a], 1e-10);
+        /* the fitted values Kd A Kt */
+        mat_init(&D, n, m, NULL), mat_init(&G, n, m, NULL);
+        blas_gemm("test", BLAS_N, BLAS_N, n, m, n, 1.0, Kd.x, Kd.ld, A.x, A.ld, 0.0, D.x, D.ld, NULL);
+        blas_gemm("test", BLAS_N, BLAS_N, n, m, m, 1.0, D.x, D.ld, Kt.x, Kt.ld, 0.0, G.x, G.ld, NULL);
+        CHECK(kronrls_fitted(&F, NULL, &k, NULL, &e) == CORE_OK);
+        for (a = 0; a < n; a++)
+            for (b = 0; b < m; b++)
+                CHECK_NEAR(MAT_AT(&F, a, b), MAT_AT(&G, a, b), 1e-10);
+        /* at one pair (a dot product) and at every other pair (the products) */
+        {
+            spm_idx *ri = core_malloc(sizeof *ri), *ci = core_malloc(sizeof *ci);
+            double *v = core_malloc(sizeof *v);
+            ri[0] = (spm_idx)(n - 1), ci[0] = (spm_idx)(m / 2), v[0] = 1;
+            spm_from_triplets_owned(&P1, (int64_t)n, (int64_t)m, &ri, &ci, &v, 1, SPM_DUP_ERROR, NULL);
+        }
+        spm_from_dense(&P2, &G, 0.0, NULL); /* every pair */
+        CHECK(kronrls_fitted(NULL, &F1, &k, &P1, &e) == CORE_OK);
+        CHECK(kronrls_fitted(NULL, &F2, &k, &P2, &e) == CORE_OK);
+        CHECK(SPM_NNZ(&F1) == 1 && SPM_NNZ(&F2) == (int64_t)N);
+        CHECK_NEAR(F1.x[0], MAT_AT(&G, n - 1, m / 2), 1e-10);
+        for (a = 0; a < n; a++)
+            for (b = 0; b < m; b++)
+                CHECK_NEAR(spm_get(&F2, (int64_t)a, (int64_t)b), MAT_AT(&G, a, b), 1e-10);
+        spm_free(&F1);
+        spm_transpose(&P1t, &P1, NULL); /* m x n pairs for an n x m model */
+        CHECK(kronrls_fitted(NULL, &F1, &k, &P1t, &e) == CORE_EINVAL);
+        CHECK_MSG(e, "kronrls fitted: the pairs are");
+        spm_free(&P1t);
+        /* shapes */
+        CHECK(kronrls_fit(&k, &Y, &Kt, &Kd, sigma, &e) == CORE_EINVAL);
+        CHECK_MSG(e, "kronrls: Y is");
+        CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, 0.0, &e) == CORE_EINVAL);
+        kronrls_free(&k);
+        spm_free(&Y), spm_free(&P1), spm_free(&P2), spm_free(&F2);
+        mat_release(&Kd), mat_release(&Kt), mat_release(&K), mat_release(&y), mat_release(&x), mat_release(&A);
+        mat_release(&T), mat_release(&F), mat_release(&D), mat_release(&G);
+    }
+    { /* GIP: exp(-|y_i - y_j|^2 / mean |y|^2) */
+        spm Y;
+        mat K, D;
+        size_t i, j, q, n = 6, m = 5;
+        double mean = 0;
+        synth(&Y, n, m, 12, 21);
+        spm_to_dense(&D, &Y, 0, NULL);
+        for (i = 0; i < n; i++)
+            for (q = 0; q < m; q++)
+                mean += MAT_AT(&D, i, q) * MAT_AT(&D, i, q) / (double)n;
+        CHECK(gip_kernel(&K, &Y, 0.5, &e) == CORE_OK);
+        for (i = 0; i < n; i++)
+            for (j = 0; j < n; j++) {
+                double d2 = 0;
+                for (q = 0; q < m; q++)
+                    d2 += (MAT_AT(&D, i, q) - MAT_AT(&D, j, q)) * (MAT_AT(&D, i, q) - MAT_AT(&D, j, q));
+                CHECK_NEAR(MAT_AT(&K, i, j), exp(-0.5 / mean * d2), 1e-12);
+            }
+        mat_release(&K);
+        CHECK(gip_kernel(&K, &Y, -1.0, &e) == CORE_EINVAL);
+        spm_free(&Y), mat_release(&D);
+    }
+}
+
+/* NRLMF without iterations keeps its start (normals / sqrt(factors), U's
+ * rows first); with them, the log-likelihood's gradient shrinks and the
+ * interacting pairs score above the others; shapes are checked */
+static void test_nrlmf(void)
+{
+    size_t n = 12, m = 9, r = 3, i, q;
+    spm Y;
+    mat Sd, St, U, V, W;
+    nrlmf_opts o;
+    int64_t its;
+    rng g;
+    core_err e;
+    double in = 0, out = 0;
+    int64_t nin = 0, nout = 0;
+    synth(&Y, n, m, 30, 31);
+    for (i = 0; i < (size_t)SPM_NNZ(&Y); i++)
+        Y.x[i] = 1;
+    spd(&Sd, n, 3), spd(&St, m, 4);
+    nrlmf_opts_default(&o);
+    o.factors = (int64_t)r, o.iterations = 0, o.seed = 9;
+    CHECK(nrlmf_fit(&U, &V, &its, &Y, &Sd, &St, &o, &e) == CORE_OK);
+    CHECK(its == 0);
+    rng_seed(&g, 9);
+    mat_init(&W, n + m, r, NULL);
+    rng_fill(&g, &W, 1, NULL);
+    for (i = 0; i < n; i++)
+        for (q = 0; q < r; q++)
+            CHECK_NEAR(MAT_AT(&U, i, q), MAT_AT(&W, i, q) / sqrt((double)r), 1e-15);
+    for (i = 0; i < m; i++)
+        for (q = 0; q < r; q++)
+            CHECK_NEAR(MAT_AT(&V, i, q), MAT_AT(&W, n + i, q) / sqrt((double)r), 1e-15);
+    mat_release(&U), mat_release(&V);
+    o.iterations = 200, o.theta = 0.5;
+    CHECK(nrlmf_fit(&U, &V, &its, &Y, &Sd, &St, &o, &e) == CORE_OK);
+    CHECK(its >= 1 && its <= 200);
+    for (i = 0; i < n; i++)
+        for (q = 0; q < m; q++) {
+            double z = 0;
+            size_t c;
+            for (c = 0; c < r; c++)
+                z += MAT_AT(&U, i, c) * MAT_AT(&V, q, c);
+            if (spm_get(&Y, (int64_t)i, (int64_t)q) > 0)
+                in += z, nin++;
+            else
+                out += z, nout++;
+        }
+    CHECK(in / (double)nin > out / (double)nout + 1.0);
+    mat_release(&U), mat_release(&V);
+    CHECK(nrlmf_fit(&U, &V, &its, &Y, &St, &Sd, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "nrlmf: Y is");
+    o.factors = 0;
+    CHECK(nrlmf_fit(&U, &V, &its, &Y, &Sd, &St, &o, &e) == CORE_EINVAL);
+    spm_free(&Y), mat_release(&Sd), mat_release(&St), mat_release(&W);
+}
+
+/* Every allocation failure of the relation models returns CORE_ENOMEM and
+ * leaves nothing allocated */
+static void test_relations_oom(void)
+{
+    spm Y, F;
+    mat Kd, Kt, K, U, V, D;
+    kronrls k;
+    nrlmf_opts o;
+    int64_t its;
+    size_t base;
+    int which;
+    synth(&Y, 5, 8, 20, 41);
+    spd(&Kd, 5, 1), spd(&Kt, 8, 2);
+    nrlmf_opts_default(&o);
+    o.iterations = 3;
+    CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, 1.0, NULL) == CORE_OK);
+    base = core_mem_in_use();
+    for (which = 0; which < 5; which++) {
+        long n;
+        for (n = 1; n < 200; n++) {
+            kronrls k2;
+            int rc;
+            core_alloc_fail_after(n);
+            switch (which) {
+            case 0: rc = kronrls_fit(&k2, &Y, &Kd, &Kt, 1.0, NULL); break;
+            case 1: rc = kronrls_fitted(&D, NULL, &k, NULL, NULL); break;
+            case 2: rc = kronrls_fitted(NULL, &F, &k, &Y, NULL); break;
+            case 3: rc = gip_kernel(&K, &Y, 1.0, NULL); break;
+            default: rc = nrlmf_fit(&U, &V, &its, &Y, &Kd, &Kt, &o, NULL);
+            }
+            core_alloc_fail_after(0);
+            if (rc == CORE_OK) {
+                if (which == 0) kronrls_free(&k2);
+                else if (which == 1) mat_release(&D);
+                else if (which == 2) spm_free(&F);
+                else if (which == 3) mat_release(&K);
+                else mat_release(&U), mat_release(&V);
+                break;
+            }
+            CHECK(rc == CORE_ENOMEM);
+            CHECK(core_mem_in_use() == base);
+        }
+        CHECK(n > 1 && n < 200);
+    }
+    kronrls_free(&k);
+    spm_free(&Y), mat_release(&Kd), mat_release(&Kt);
+}
+
 static void test_oom_sweep(void)
 {
     spm R, tr, te;
@@ -366,6 +582,9 @@ int main(void)
     RUN(test_svd);
     RUN(test_ridge);
     RUN(test_ials);
+    RUN(test_relations);
+    RUN(test_nrlmf);
+    RUN(test_relations_oom);
     RUN(test_oom_sweep);
     return check_summary();
 }

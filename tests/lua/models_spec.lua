@@ -531,6 +531,22 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
   near((m:fitted() - Kd * m.A * Kt:t()):norm(), 0, 1e-12)
   eq((fitted_first - m:fitted()):norm(), 0)
   checkerr("models.kronrls: Y is 4x3, the kernels 3x3 and 3x3", models.kronrls, Y, Kt, Kt)
+  checkerr("models: Kd must be a dense matrix, got nil", models.kronrls, Y, nil, Kt)
+  -- the fitted values at given pairs equal the dense ones there, whichever
+  -- side is larger and whether the pairs are few (a dot product each) or
+  -- many (the two products)
+  for _, shape in ipairs{{5, 8}, {8, 5}} do
+    local n, p = shape[1], shape[2]
+    local Yb = T.random_binary(n, p, 0.4, 6)
+    local mb = models.kronrls(Yb, spd(n, 3), spd(p, 4), {sigma = 1.3})
+    local F = mb:fitted()
+    for _, P in ipairs{sparse.from_triplets({n}, {2}, 1, {rows = n, cols = p}), T.random_binary(n, p, 0.6, 7)} do
+      local Fp = mb:fitted(P)
+      eq(Fp:nnz(), P:nnz())
+      for i, j, v in Fp:triplets() do near(v, F:get(i, j), 1e-12) end
+    end
+  end
+  checkerr("KronRLS:fitted: P is 3x4, the training pairs 4x3", function() return m:fitted(Y:t()) end)
   -- GIP: exp(-gamma ||y_i - y_j||^2), gamma = 1 / mean ||y_i||^2
   local G = models.gip_kernel(Y)
   local D = Y:dense()
@@ -541,6 +557,7 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
     local d = D:row(i) - D:row(j)
     near(G:get(i, j), math.exp(-(d * d:t()):get(1, 1) / mean), 1e-12)
   end end
+  checkerr("models.gip_kernel: bandwidth must be a non-negative number, got -1", models.gip_kernel, Y, -1)
 end)
 
 case("models.wnn_profiles: the i-th nearest training row weighted T^(i-1) (issue 15)", function()
@@ -618,6 +635,11 @@ case("models.nrlmf: the first step follows the objective's gradient; cold rows f
   for j = 1, 4 do if Sd:get(5, j) > bs then best, bs = j, Sd:get(5, j) end end
   for j = 1, nt do near(sc:get(5, j), sc:get(best, j), 1e-12) end
   check(tostring(m2):match("^NRLMF model: 5x4 training pairs, 3 factors, %d+ AdaGrad iterations, c 5$"), tostring(m2))
+  -- what the options leave out, the core's defaults fill (the paper's settings)
+  local m3 = models.nrlmf(Y, Sd, St, {iterations = 2})
+  eq(m3.c, 5); eq(m3.k, 5); eq(m3.n, 5); eq(m3.factors, 10); eq(m3.U:ncols(), 10); eq(m3.lambda_d, 0.625)
+  eq(m3.alpha, 0.1); eq(m3.theta, 1); eq(m3.seed, 1)
+  checkerr("models: Sd must be a dense matrix, got nil", models.nrlmf, Y, nil, St)
   checkerr("models.nrlmf: unknown option 'lambda'", models.nrlmf, Y, Sd, St, {lambda = 1})
   checkerr("models.nrlmf: Y is 5x4, the similarities 4x4 and 4x4", models.nrlmf, Y, St, St)
   checkerr("models.nrlmf: factors must be an integer, got 2.5", models.nrlmf, Y, Sd, St, {factors = 2.5})

@@ -7,6 +7,10 @@ function common.check_sparse(x, what)
   if not simec.sparse.is(x) then error(("models: %s must be a sparse matrix, got %s"):format(what, type(x)), 3) end
 end
 
+function common.check_dense(x, what)
+  if not simec.matrix.is(x) then error(("models: %s must be a dense matrix, got %s"):format(what, type(x)), 3) end
+end
+
 -- A model fitted on train and predicting at pattern, whose rows (columns)
 -- are the full space's: where the counts differ the side needs its map
 -- (opts.row_map, opts.col_map) from the full space to train's indices.

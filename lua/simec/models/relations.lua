@@ -4,27 +4,21 @@
 local simec = require "simec"
 local matrix, sparse = simec.matrix, simec.sparse
 local models = require "simec.models"
+local rec = require "simec.rec"
 local common = require "simec.models.common"
 local check_sparse = common.check_sparse
 
 -- Gaussian interaction-profile (GIP) kernel of the rows of Y (van
 -- Laarhoven et al. 2011): exp(-gamma ||y_i - y_j||^2) with gamma the
--- bandwidth over the mean squared profile norm; a dense n x n matrix.
+-- bandwidth over the mean squared profile norm; a dense n x n matrix,
+-- from Y Y' over the stored pairs (in C: rec.gip_kernel).
 function models.gip_kernel(Y, bandwidth)
   check_sparse(Y, "Y")
   bandwidth = bandwidth or 1
-  local G = Y:t():gram() -- Y Y' from the stored pairs: Y is mostly zeros
-  local n = G:nrows()
-  local sq, mean = matrix.zeros(n, 1), 0
-  for i = 1, n do
-    local v = G:get(i, i)
-    sq:set(i, 1, v)
-    mean = mean + v
+  if type(bandwidth) ~= "number" or not (bandwidth >= 0) or bandwidth == math.huge then
+    error(("models.gip_kernel: bandwidth must be a non-negative number, got %s"):format(tostring(bandwidth)), 2)
   end
-  mean = mean / math.max(n, 1)
-  local gamma = mean > 0 and bandwidth / mean or 0
-  -- squared distances ||y_i||^2 + ||y_j||^2 - 2 y_i.y_j, clipped at 0 against rounding
-  return ((sq + sq:t() - G * 2):maximum(0) * -gamma):exp()
+  return rec.gip_kernel(Y, bandwidth)
 end
 
 -- Weighted nearest-neighbour profiles (van Laarhoven and Marchiori 2013):
@@ -54,12 +48,12 @@ function models.wnn_profiles(Y, S_rows, T)
   return W * D
 end
 
--- Kronecker regularised least squares (KronRLS): the pairwise kernel-- Kronecker regularised least squares (KronRLS): the pairwise kernel
+-- Kronecker regularised least squares (KronRLS): the pairwise kernel
 -- Kd (x) Kt, solved through the two eigendecompositions in the training
--- space, A = Ud [(Ud' Y Ut) / (wd wt' + sigma)] Ut'. Y: training rows x
--- training columns (sparse 0/1); Kd, Kt: their kernels (dense, symmetric).
--- Predictions for any rows and columns go through their kernel rows
--- against the training ones (KronRLS:scores).
+-- space, A = Ud [(Ud' Y Ut) / (wd wt' + sigma)] Ut' (in C: rec.kronrls).
+-- Y: training rows x training columns (sparse 0/1); Kd, Kt: their kernels
+-- (dense, symmetric). Predictions for any rows and columns go through
+-- their kernel rows against the training ones (KronRLS:scores).
 local KronRLS = {}
 -- A = Ud C Ut', the weights scores() reads, is formed on first use:
 -- fitted() works in the eigenbases and never needs it
@@ -75,6 +69,8 @@ KronRLS.__name = "KronRLS model"
 
 function models.kronrls(Y, Kd, Kt, opts)
   check_sparse(Y, "Y")
+  common.check_dense(Kd, "Kd")
+  common.check_dense(Kt, "Kt")
   opts = opts or {}
   local sigma = opts.sigma or 1
   if type(sigma) ~= "number" or not (sigma > 0) then
@@ -85,17 +81,21 @@ function models.kronrls(Y, Kd, Kt, opts)
     error(("models.kronrls: Y is %dx%d, the kernels %dx%d and %dx%d"):format(nd, nt, Kd:nrows(), Kd:ncols(),
           Kt:nrows(), Kt:ncols()), 2)
   end
-  local wd, Ud = Kd:eigh()
-  local wt, Ut = Kt:eigh()
-  local C = ((Ud:t() * Y) * Ut):div(wd * wt:t() + sigma)
+  local wd, Ud, wt, Ut, C = rec.kronrls(Y, Kd, Kt, sigma)
   return setmetatable({sigma = sigma, Ud = Ud, Ut = Ut, wd = wd, wt = wt, C = C}, KronRLS)
 end
 
--- the fitted values at every training pair, Kd A Kt, from the
--- eigenbases: Ud [C o (wd wt')] Ut' costs two products where Kd A Kt costs
--- four more (the reference code's form)
-function KronRLS:fitted()
-  return self.Ud * self.C:mul(self.wd * self.wt:t()) * self.Ut:t()
+-- the fitted values Kd A Kt from the eigenbases, Ud [C o (wd wt')] Ut'
+-- (two products where Kd A Kt costs four more): at every training pair,
+-- or at the stored positions of the sparse P only (one product, then a
+-- dot product per pair)
+function KronRLS:fitted(P)
+  if P ~= nil then check_sparse(P, "P") end
+  if P and (P:nrows() ~= self.C:nrows() or P:ncols() ~= self.C:ncols()) then
+    error(("KronRLS:fitted: P is %dx%d, the training pairs %dx%d"):format(P:nrows(), P:ncols(), self.C:nrows(),
+          self.C:ncols()), 2)
+  end
+  return rec.kronrls_fitted(self.wd, self.Ud, self.wt, self.Ut, self.C, P)
 end
 
 -- the scores Kd_rows A Kt_rows' for rows and columns given by their kernel
@@ -113,97 +113,46 @@ end
 -- al. 2016): p(y_ij = 1) = sigmoid(u_i . v_j), each observed interaction
 -- weighted c times against the unknown pairs, with l2 penalties and a
 -- graph Laplacian over each side's k most similar members pulling similar
--- drugs (targets) towards similar factors. Fitted by AdaGrad on U, then V,
--- each step a full gradient; stops when the log-likelihood moves by less
--- than 1e-5 of itself. A row without training interactions (new, or none
--- in this fold) is scored from its n most similar rows that have some,
--- weighted by their similarity, as in the paper.
+-- drugs (targets) towards similar factors. Fitted in C (rec.nrlmf, whose
+-- defaults are the paper's settings) by AdaGrad on U, then V, each step a
+-- full gradient; stops when the log-likelihood moves by less than 1e-5 of
+-- itself. A row without training interactions (new, or none in this fold)
+-- is scored from its n most similar rows that have some, weighted by their
+-- similarity, as in the paper.
 local NRLMF = {}
 NRLMF.__index = NRLMF
 NRLMF.__name = "NRLMF model"
 
-local NRLMF_DEFAULTS = {c = 5, k = 5, n = 5, factors = 10, lambda_d = 0.625, lambda_t = 0.625, alpha = 0.1,
-                        beta = 0.1, theta = 1, iterations = 100, seed = 1}
-
--- 0.5 (diag(row sums + column sums) - (W + W')) for W the k-nearest-
--- neighbour graph of S without its diagonal
-local function knn_laplacian(S, k)
-  local n = S:nrows()
-  local W = matrix.zeros(n, n)
-  if n > 1 then
-    local D = S:copy()
-    for i = 1, n do D:set(i, i, -math.huge) end
-    local idx, val = D:topk(math.min(k, n - 1))
-    for i = 1, n do
-      for q = 1, idx:ncols() do W:set(i, idx:get(i, q), val:get(i, q)) end
-    end
-  end
-  local L = (W + W:t()) * -0.5
-  local deg = W:sum(1):t() + W:sum(2)
-  for i = 1, n do L:set(i, i, L:get(i, i) + 0.5 * deg:get(i, 1)) end
-  return L
-end
-
-local function log_likelihood(m, A, Ic, Ic1)
-  local ll = (A:mul(Ic)):sum() - (A:apply("exp"):apply("log1p"):mul(Ic1)):sum()
-  ll = ll - 0.5 * m.lambda_d * m.U:mul(m.U):sum() - 0.5 * m.lambda_t * m.V:mul(m.V):sum()
-  -- tr(U' L U) = sum(U .* (L U))
-  ll = ll - 0.5 * m.alpha * m.U:mul(m.DL * m.U):sum() - 0.5 * m.beta * m.V:mul(m.TL * m.V):sum()
-  return ll
-end
+local NRLMF_OPTIONS = {c = "number", k = "integer", n = "integer", factors = "integer", lambda_d = "number",
+                       lambda_t = "number", alpha = "number", beta = "number", theta = "number",
+                       iterations = "integer", seed = "integer"}
 
 function models.nrlmf(Y, Sd, St, opts)
   check_sparse(Y, "Y")
+  common.check_dense(Sd, "Sd")
+  common.check_dense(St, "St")
   opts = opts or {}
   local o = {}
-  for k, v in pairs(NRLMF_DEFAULTS) do o[k] = v end
   for k, v in pairs(opts) do
-    if NRLMF_DEFAULTS[k] == nil then error(("models.nrlmf: unknown option '%s'"):format(tostring(k)), 2) end
-    if type(v) ~= "number" or v < 0 or v ~= v then
+    local kind = NRLMF_OPTIONS[k]
+    if kind == nil then error(("models.nrlmf: unknown option '%s'"):format(tostring(k)), 2) end
+    if type(v) ~= "number" or v < 0 or v ~= v or v == math.huge then
       error(("models.nrlmf: %s must be a non-negative number, got %s"):format(k, tostring(v)), 2)
+    end
+    if kind == "integer" then
+      if v ~= math.floor(v) then error(("models.nrlmf: %s must be an integer, got %s"):format(k, tostring(v)), 2) end
+      v = math.tointeger(v)
     end
     o[k] = v
   end
-  for _, k in ipairs{"k", "n", "factors", "iterations", "seed"} do
-    if math.type(o[k]) ~= "integer" and o[k] ~= math.floor(o[k]) then
-      error(("models.nrlmf: %s must be an integer, got %s"):format(k, tostring(o[k])), 2)
-    end
-    o[k] = math.tointeger(o[k])
-  end
-  if o.factors < 1 or o.theta <= 0 then error("models.nrlmf: factors and theta must be positive", 2) end
+  if o.factors == 0 or o.theta == 0 then error("models.nrlmf: factors and theta must be positive", 2) end
   local nd, nt = Y:shape()
   if Sd:nrows() ~= nd or Sd:ncols() ~= nd or St:nrows() ~= nt or St:ncols() ~= nt then
     error(("models.nrlmf: Y is %dx%d, the similarities %dx%d and %dx%d"):format(nd, nt, Sd:nrows(), Sd:ncols(),
           St:nrows(), St:ncols()), 2)
   end
-  local Yd = Y:dense()
-  local Ic, Ic1 = Yd * o.c, Yd * (o.c - 1) + 1
-  local m = setmetatable({c = o.c, n = o.n, lambda_d = o.lambda_d, lambda_t = o.lambda_t, alpha = o.alpha,
-                          beta = o.beta, DL = knn_laplacian(Sd, o.k), TL = knn_laplacian(St, o.k)}, NRLMF)
-  local scale = math.sqrt(1 / o.factors)
-  -- U then V from one seeded stream (NumPy's RandomState(seed).normal for U, then V)
-  local W = matrix.randn(nd + nt, o.factors, o.seed) * scale
-  m.U, m.V = W:sub(1, nd, 1, o.factors):copy(), W:sub(nd + 1, nd + nt, 1, o.factors):copy()
-  local gu, gv = matrix.zeros(nd, o.factors), matrix.zeros(nt, o.factors)
-  local A = m.U * m.V:t() -- U V' for the current U and V: the likelihood's and the next U step's
-  local last = log_likelihood(m, A, Ic, Ic1)
-  m.iterations = 0
-  for it = 1, o.iterations do
-    local P = A:apply("sigmoid"):mul(Ic1)
-    local dU = Ic * m.V - P * m.V - m.U * o.lambda_d - m.DL * m.U * o.alpha
-    gu = gu + dU:mul(dU)
-    m.U = m.U + dU:div(gu:apply("sqrt"):maximum(1e-300)) * o.theta -- a zero gradient steps 0, not NaN
-    P = (m.U * m.V:t()):apply("sigmoid"):mul(Ic1)
-    local dV = Ic:t() * m.U - P:t() * m.U - m.V * o.lambda_t - m.TL * m.V * o.beta
-    gv = gv + dV:mul(dV)
-    m.V = m.V + dV:div(gv:apply("sqrt"):maximum(1e-300)) * o.theta
-    m.iterations = it
-    A = m.U * m.V:t()
-    local now = log_likelihood(m, A, Ic, Ic1)
-    if math.abs((now - last) / math.abs(last)) < 1e-5 then break end
-    last = now
-  end
-  m.with_d, m.with_t = Yd:sum(2), Yd:sum(1):t() -- training interactions per row and column
+  local m = setmetatable(rec.nrlmf(Y, Sd, St, o), NRLMF)
+  m.with_d, m.with_t = Y:row_sums(), Y:col_sums():t() -- training interactions per row and column
   return m
 end
 
@@ -257,15 +206,16 @@ require("simec.help").add{
   "models.gip_kernel(Y [, bandwidth = 1])", "The Gaussian interaction-profile kernel of Y's rows (van Laarhoven et " ..
   "al. 2011): exp(-gamma ||y_i - y_j||^2), gamma = bandwidth / the mean squared row norm; dense.",
   "models.kronrls(Y, Kd, Kt [, {sigma = 1}])", "Kronecker regularised least squares on the pairwise kernel Kd x Kt " ..
-  "(rows x columns of Y), solved through the kernels' eigendecompositions. A KronRLS object.",
+  "(rows x columns of Y), solved in C through the kernels' eigendecompositions. A KronRLS object.",
   "KronRLS:scores(Kd_rows, Kt_rows)", "Scores of any rows and columns from their kernel rows against the training " ..
   "rows and columns: Kd_rows A Kt_rows'.",
-  "KronRLS:fitted()", "The fitted scores at every training pair (Kd A Kt, from the eigenbases).",
+  "KronRLS:fitted([P])", "The fitted scores Kd A Kt, from the eigenbases: dense at every training pair, or at the " ..
+  "stored positions of the sparse P (training rows x columns) only, as a sparse matrix of P's pattern.",
   "models.nrlmf(Y, Sd, St [, {c = 5, k = 5, n = 5, factors = 10, lambda_d = 0.625, lambda_t = 0.625, alpha = 0.1, " ..
   "beta = 0.1, theta = 1, iterations = 100, seed = 1}])", "Neighbourhood-regularised logistic matrix factorisation " ..
   "(Liu et al. 2016) of the 0/1 matrix Y (rows x columns) with row and column similarities Sd, St: positives weighted " ..
   "c times, l2 penalties lambda_d/lambda_t, graph Laplacians of each side's k nearest neighbours weighted alpha/beta, " ..
-  "AdaGrad with step theta. An NRLMF object.",
+  "AdaGrad with step theta, in C. An NRLMF object; its fields hold the settings used.",
   "models.wnn_profiles(Y, S_rows [, T = 0.7])", "Weighted nearest-neighbour interaction profiles (van Laarhoven " ..
   "and Marchiori 2013) of query rows from their similarities to Y's training rows: the i-th most similar training " ..
   "row's profile weighted T^(i-1) (down to 1e-4), summed; dense, queries x columns.",

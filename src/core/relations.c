@@ -1,0 +1,364 @@
+/* KronRLS and NRLMF (relations.h) */
+#include "relations.h"
+#include "blas.h"
+#include "rng.h"
+#include "vec.h"
+
+#include <math.h>
+#include <string.h>
+
+int gip_kernel(mat *K, const spm *Y, double bandwidth, core_err *e)
+{
+    spm Yt;
+    size_t n = (size_t)Y->rows, i, j;
+    double mean = 0.0, gamma;
+    int rc;
+    memset(&Yt, 0, sizeof Yt);
+    if (!(bandwidth >= 0) || !isfinite(bandwidth))
+        return core_err_set(e, CORE_EINVAL, "gip_kernel: the bandwidth must be a non-negative number, got %g",
+                            bandwidth);
+    /* Y Y' from the stored pairs: Y is mostly zeros */
+    if ((rc = spm_transpose(&Yt, Y, e)) || (rc = spm_gram(K, &Yt, e))) {
+        spm_free(&Yt);
+        return rc;
+    }
+    spm_free(&Yt);
+    for (i = 0; i < n; i++)
+        mean += MAT_AT(K, i, i);
+    mean /= n ? (double)n : 1.0;
+    gamma = mean > 0 ? bandwidth / mean : 0.0;
+    for (i = 0; i < n; i++) { /* the diagonal is read by the later rows: keep it until row i is done */
+        double si = MAT_AT(K, i, i);
+        for (j = i + 1; j < n; j++) {
+            /* |y_i|^2 + |y_j|^2 - 2 y_i . y_j, clipped at 0 against rounding */
+            double d = (si + MAT_AT(K, j, j)) - 2.0 * MAT_AT(K, i, j);
+            MAT_AT(K, i, j) = MAT_AT(K, j, i) = exp((d > 0 ? d : 0.0) * -gamma);
+        }
+    }
+    for (i = 0; i < n; i++)
+        MAT_AT(K, i, i) = 1.0; /* exp(0): the distance of a row to itself */
+    return CORE_OK;
+}
+
+/* ---- KronRLS ---- */
+
+void kronrls_free(kronrls *k)
+{
+    mat_release(&k->wd), mat_release(&k->Ud), mat_release(&k->wt), mat_release(&k->Ut), mat_release(&k->C);
+}
+
+/* One OpenBLAS thread for products under about 2^22 multiply-adds, as
+ * mat_gemm: waking the others costs more than they save. Returns what
+ * blas_threads_restore takes. */
+static int small_products(size_t a, size_t b, size_t c)
+{
+    return (double)a * (double)b * (double)c < (double)(1 << 22) ? blas_threads_set(1) : 0;
+}
+
+static int square_of(const mat *K, size_t n)
+{
+    return K->rows == n && K->cols == n;
+}
+
+int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double sigma, core_err *e)
+{
+    size_t n = (size_t)Y->rows, m = (size_t)Y->cols, i, j;
+    char s1[48], s2[48], s3[48];
+    mat T;
+    int64_t r;
+    spm_ptr q;
+    int rc, previous;
+    memset(k, 0, sizeof *k);
+    memset(&T, 0, sizeof T);
+    if (!square_of(Kd, n) || !square_of(Kt, m))
+        return core_err_set(e, CORE_EINVAL, "kronrls: Y is %s, the kernels %s and %s", spm_shape_str(Y, s1, sizeof s1),
+                            mat_shape_str(Kd, s2, sizeof s2), mat_shape_str(Kt, s3, sizeof s3));
+    if (!(sigma > 0))
+        return core_err_set(e, CORE_EINVAL, "kronrls: sigma must be positive, got %g", sigma);
+    k->sigma = sigma;
+    previous = small_products(n, m, n > m ? n : m);
+    if ((rc = mat_eigh(&k->wd, &k->Ud, Kd, e)) || (rc = mat_eigh(&k->wt, &k->Ut, Kt, e)) ||
+        (rc = mat_init(&k->C, n, m, e)))
+        goto fail;
+    /* Ud' Y Ut with Y sparse: Y times the larger side's basis costs the
+     * stored pairs, leaving one dense product over the smaller side */
+    if (n <= m) { /* T = Y Ut (n x m), C = Ud' T */
+        if ((rc = mat_init(&T, n, m, e)))
+            goto fail;
+        for (r = 0; r < Y->rows; r++)
+            for (q = Y->p[r]; q < Y->p[r + 1]; q++)
+                if ((rc = blas_axpy("kronrls", m, Y->x[q], &MAT_AT(&k->Ut, Y->j[q], 0), &MAT_AT(&T, r, 0), e)))
+                    goto fail;
+        rc = blas_gemm("kronrls", BLAS_T, BLAS_N, n, m, n, 1.0, k->Ud.x, k->Ud.ld, T.x, T.ld, 0.0, k->C.x, k->C.ld, e);
+    } else { /* T = Y' Ud (m x n), C = T' Ut */
+        if ((rc = mat_init(&T, m, n, e)))
+            goto fail;
+        for (r = 0; r < Y->rows; r++)
+            for (q = Y->p[r]; q < Y->p[r + 1]; q++)
+                if ((rc = blas_axpy("kronrls", n, Y->x[q], &MAT_AT(&k->Ud, r, 0), &MAT_AT(&T, Y->j[q], 0), e)))
+                    goto fail;
+        rc = blas_gemm("kronrls", BLAS_T, BLAS_N, n, m, m, 1.0, T.x, T.ld, k->Ut.x, k->Ut.ld, 0.0, k->C.x, k->C.ld, e);
+    }
+    if (rc)
+        goto fail;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < m; j++)
+            MAT_AT(&k->C, i, j) /= k->wd.x[i] * k->wt.x[j] + sigma;
+    mat_release(&T);
+    blas_threads_restore(previous);
+    return CORE_OK;
+fail:
+    blas_threads_restore(previous);
+    mat_release(&T);
+    kronrls_free(k);
+    return rc;
+}
+
+int kronrls_fitted(mat *dense, spm *at, const kronrls *k, const spm *P, core_err *e)
+{
+    size_t n = k->C.rows, m = k->C.cols, i, j;
+    char s1[48], s2[48];
+    mat M, G;
+    int64_t r;
+    spm_ptr q;
+    int rc, pairs, previous;
+    memset(&M, 0, sizeof M);
+    memset(&G, 0, sizeof G);
+    if (P && ((size_t)P->rows != n || (size_t)P->cols != m))
+        return core_err_set(e, CORE_EINVAL, "kronrls fitted: the pairs are %s, the training pairs %s",
+                            spm_shape_str(P, s1, sizeof s1), mat_shape_str(&k->C, s2, sizeof s2));
+    if ((rc = mat_init_uninit(&M, n, m, e)))
+        return rc;
+    previous = small_products(n, m, n > m ? n : m);
+    for (i = 0; i < n; i++)
+        for (j = 0; j < m; j++)
+            MAT_AT(&M, i, j) = MAT_AT(&k->C, i, j) * (k->wd.x[i] * k->wt.x[j]);
+    /* at a thirty-second of the pairs or fewer, one product and a dot per
+     * pair; denser, both products and a gather, since a dot per pair reads
+     * two rows from memory where the product streams through cache (at a
+     * tenth of the pairs, 445 x 664: 10.4 ms against 6.6) */
+    pairs = P && (double)SPM_NNZ(P) * 32.0 <= (double)n * (double)m;
+    if (pairs && n <= m) { /* G = Ud M (n x m): F_ij = G_i . Ut_j */
+        if ((rc = mat_init_uninit(&G, n, m, e)) ||
+            (rc = blas_gemm("kronrls fitted", BLAS_N, BLAS_N, n, m, n, 1.0, k->Ud.x, k->Ud.ld, M.x, M.ld, 0.0, G.x,
+                            G.ld, e)) ||
+            (rc = spm_copy(at, P, e)))
+            goto done;
+        for (r = 0; r < P->rows; r++)
+            for (q = P->p[r]; q < P->p[r + 1]; q++)
+                at->x[q] = vec_dot(&MAT_AT(&G, r, 0), &MAT_AT(&k->Ut, P->j[q], 0), m);
+    } else if (pairs) { /* G = Ut M' (m x n): F_ij = Ud_i . G_j */
+        if ((rc = mat_init_uninit(&G, m, n, e)) ||
+            (rc = blas_gemm("kronrls fitted", BLAS_N, BLAS_T, m, n, m, 1.0, k->Ut.x, k->Ut.ld, M.x, M.ld, 0.0, G.x,
+                            G.ld, e)) ||
+            (rc = spm_copy(at, P, e)))
+            goto done;
+        for (r = 0; r < P->rows; r++)
+            for (q = P->p[r]; q < P->p[r + 1]; q++)
+                at->x[q] = vec_dot(&MAT_AT(&k->Ud, r, 0), &MAT_AT(&G, P->j[q], 0), n);
+    } else { /* F = (Ud M) Ut' */
+        mat F;
+        memset(&F, 0, sizeof F);
+        if ((rc = mat_init_uninit(&G, n, m, e)) ||
+            (rc = blas_gemm("kronrls fitted", BLAS_N, BLAS_N, n, m, n, 1.0, k->Ud.x, k->Ud.ld, M.x, M.ld, 0.0, G.x,
+                            G.ld, e)) ||
+            (rc = mat_init_uninit(&F, n, m, e)) ||
+            (rc = blas_gemm("kronrls fitted", BLAS_N, BLAS_T, n, m, m, 1.0, G.x, G.ld, k->Ut.x, k->Ut.ld, 0.0, F.x,
+                            F.ld, e))) {
+            mat_release(&F);
+            goto done;
+        }
+        if (!P) {
+            *dense = F;
+            goto done;
+        }
+        if ((rc = spm_copy(at, P, e))) {
+            mat_release(&F);
+            goto done;
+        }
+        for (r = 0; r < P->rows; r++)
+            for (q = P->p[r]; q < P->p[r + 1]; q++)
+                at->x[q] = MAT_AT(&F, r, P->j[q]);
+        mat_release(&F);
+    }
+done:
+    blas_threads_restore(previous);
+    mat_release(&M), mat_release(&G);
+    return rc;
+}
+
+/* ---- NRLMF ---- */
+
+void nrlmf_opts_default(nrlmf_opts *o)
+{
+    o->c = 5, o->k = 5, o->n = 5, o->factors = 10;
+    o->lambda_d = o->lambda_t = 0.625;
+    o->alpha = o->beta = 0.1;
+    o->theta = 1, o->iterations = 100, o->seed = 1;
+}
+
+/* 0.5 (diag(row sums + column sums) - (W + W')) for W the graph of each
+ * member's k most similar others in S (their similarities as weights) */
+static int knn_laplacian(mat *L, const mat *S, int64_t k, core_err *e)
+{
+    size_t n = S->rows, i, j, kk = k < 0 ? 0 : (size_t)k;
+    mat D, idx, val, W;
+    int rc;
+    memset(&D, 0, sizeof D), memset(&idx, 0, sizeof idx), memset(&val, 0, sizeof val), memset(&W, 0, sizeof W);
+    if ((rc = mat_init(L, n, n, e)) || (rc = mat_init(&W, n, n, e)))
+        goto done;
+    if (kk > n - 1)
+        kk = n - 1;
+    if (n > 1 && kk > 0) {
+        if ((rc = mat_copy(&D, S, e)))
+            goto done;
+        for (i = 0; i < n; i++)
+            MAT_AT(&D, i, i) = -HUGE_VAL;
+        if ((rc = mat_topk_rows(&idx, &val, &D, kk, 0, e)))
+            goto done;
+        for (i = 0; i < n; i++)
+            for (j = 0; j < kk; j++)
+                MAT_AT(&W, i, (size_t)MAT_AT(&idx, i, j)) = MAT_AT(&val, i, j);
+    }
+    for (i = 0; i < n; i++) {
+        double deg = 0.0;
+        for (j = 0; j < n; j++) {
+            MAT_AT(L, i, j) = -0.5 * (MAT_AT(&W, i, j) + MAT_AT(&W, j, i));
+            deg += MAT_AT(&W, i, j) + MAT_AT(&W, j, i);
+        }
+        MAT_AT(L, i, i) += 0.5 * deg;
+    }
+done:
+    mat_release(&D), mat_release(&idx), mat_release(&val), mat_release(&W);
+    if (rc)
+        mat_release(L);
+    return rc;
+}
+
+/* E = c Y - (1 + (c - 1) Y) .* sigmoid(A), the likelihood's gradient with
+ * respect to A; returns the likelihood's data term
+ * sum c y a - (1 + (c - 1) y) log(1 + e^a) when with_ll */
+static double residuals(mat *E, const mat *A, const mat *Yd, double c, int with_ll)
+{
+    double ll = 0.0;
+    size_t i, j;
+    for (i = 0; i < A->rows; i++) {
+        const double *a = &MAT_AT(A, i, 0), *y = &MAT_AT(Yd, i, 0);
+        double *out = &MAT_AT(E, i, 0);
+        for (j = 0; j < A->cols; j++) {
+            double v = a[j], w = 1.0 + (c - 1.0) * y[j], t, s, soft;
+            if (v >= 0) { /* one exponential serves both, stable either side */
+                t = exp(-v);
+                s = 1.0 / (1.0 + t);
+                soft = v + log1p(t);
+            } else {
+                t = exp(v);
+                s = t / (1.0 + t);
+                soft = log1p(t);
+            }
+            out[j] = c * y[j] - w * s;
+            if (with_ll)
+                ll += c * y[j] * v - w * soft;
+        }
+    }
+    return ll;
+}
+
+/* one AdaGrad step of F (n x r) with gradient grad = E' F_other or E
+ * F_other (trans) - lambda F - weight (L F), accumulator g */
+static int adagrad_side(mat *F, mat *g, mat *grad, const mat *E, blas_op trans, const mat *other, const mat *LF,
+                        double lambda, double weight, double theta, core_err *e)
+{
+    size_t n = F->rows, r = F->cols, i, q;
+    int rc = blas_gemm("nrlmf", trans, BLAS_N, n, r, trans == BLAS_N ? E->cols : E->rows, 1.0, E->x, E->ld, other->x,
+                       other->ld, 0.0, grad->x, grad->ld, e);
+    if (rc)
+        return rc;
+    for (i = 0; i < n; i++)
+        for (q = 0; q < r; q++) {
+            double d = MAT_AT(grad, i, q) - lambda * MAT_AT(F, i, q) - weight * MAT_AT(LF, i, q), acc, s;
+            acc = MAT_AT(g, i, q) += d * d;
+            s = sqrt(acc);
+            MAT_AT(F, i, q) += theta * (d / (s > 1e-300 ? s : 1e-300)); /* a zero gradient steps 0, not NaN */
+        }
+    return CORE_OK;
+}
+
+int nrlmf_fit(mat *U, mat *V, int64_t *iterations, const spm *Y, const mat *Sd, const mat *St, const nrlmf_opts *o,
+              core_err *e)
+{
+    size_t n = (size_t)Y->rows, m = (size_t)Y->cols, r = (size_t)o->factors, i;
+    char s1[48], s2[48], s3[48];
+    mat Yd, DL, TL, A, E, gu, gv, dU, dV, LU, LV, W;
+    double scale, last, now;
+    int64_t it;
+    int rc, blas_previous;
+    rng g;
+    memset(&Yd, 0, sizeof Yd), memset(&DL, 0, sizeof DL), memset(&TL, 0, sizeof TL), memset(&A, 0, sizeof A);
+    memset(&E, 0, sizeof E), memset(&gu, 0, sizeof gu), memset(&gv, 0, sizeof gv), memset(&dU, 0, sizeof dU);
+    memset(&dV, 0, sizeof dV), memset(&LU, 0, sizeof LU), memset(&LV, 0, sizeof LV), memset(&W, 0, sizeof W);
+    memset(U, 0, sizeof *U), memset(V, 0, sizeof *V);
+    *iterations = 0;
+    if (!square_of(Sd, n) || !square_of(St, m))
+        return core_err_set(e, CORE_EINVAL, "nrlmf: Y is %s, the similarities %s and %s",
+                            spm_shape_str(Y, s1, sizeof s1), mat_shape_str(Sd, s2, sizeof s2),
+                            mat_shape_str(St, s3, sizeof s3));
+    if (o->factors < 1 || !(o->theta > 0) || o->iterations < 0 || o->k < 0)
+        return core_err_set(e, CORE_EINVAL, "nrlmf: factors and theta must be positive, k and iterations not "
+                            "negative");
+    blas_previous = small_products(n, m, r); /* U V', the largest product */
+    if ((rc = spm_to_dense(&Yd, Y, (size_t)-1, e)) || (rc = knn_laplacian(&DL, Sd, o->k, e)) ||
+        (rc = knn_laplacian(&TL, St, o->k, e)) || (rc = mat_init(&W, n + m, r, e)) ||
+        (rc = mat_init(&A, n, m, e)) || (rc = mat_init(&E, n, m, e)) || (rc = mat_init(&gu, n, r, e)) ||
+        (rc = mat_init(&gv, m, r, e)) || (rc = mat_init(&dU, n, r, e)) || (rc = mat_init(&dV, m, r, e)) ||
+        (rc = mat_init(&LU, n, r, e)) || (rc = mat_init(&LV, m, r, e)))
+        goto done;
+    rng_seed(&g, o->seed);
+    if ((rc = rng_fill(&g, &W, 1, e)))
+        goto done;
+    scale = sqrt(1.0 / (double)r);
+    for (i = 0; i < (n + m) * r; i++)
+        W.x[i] *= scale;
+    if ((rc = mat_init(U, n, r, e)) || (rc = mat_init(V, m, r, e)))
+        goto done;
+    memcpy(U->x, W.x, n * r * sizeof *W.x);
+    memcpy(V->x, W.x + n * r, m * r * sizeof *W.x);
+/* A = U V', LU = DL U, LV = TL V and the log-likelihood of U and V, with E
+ * its gradient with respect to A for the next U step */
+#define LIKELIHOOD(ll)                                                                                                 \
+    do {                                                                                                               \
+        if ((rc = blas_gemm("nrlmf", BLAS_N, BLAS_T, n, m, r, 1.0, U->x, U->ld, V->x, V->ld, 0.0, A.x, A.ld, e)) ||   \
+            (rc = blas_gemm("nrlmf", BLAS_N, BLAS_N, n, r, n, 1.0, DL.x, DL.ld, U->x, U->ld, 0.0, LU.x, LU.ld, e)) || \
+            (rc = blas_gemm("nrlmf", BLAS_N, BLAS_N, m, r, m, 1.0, TL.x, TL.ld, V->x, V->ld, 0.0, LV.x, LV.ld, e)))   \
+            goto done;                                                                                                 \
+        ll = residuals(&E, &A, &Yd, o->c, 1) - 0.5 * o->lambda_d * mat_dot(U, U) -                                    \
+             0.5 * o->lambda_t * mat_dot(V, V) - 0.5 * o->alpha * mat_dot(U, &LU) -                                  \
+             0.5 * o->beta * mat_dot(V, &LV);                                                                         \
+    } while (0)
+    LIKELIHOOD(last);
+    for (it = 1; it <= o->iterations; it++) {
+        if (core_interrupted()) {
+            rc = core_err_set(e, CORE_EINTR, "interrupted!");
+            goto done;
+        }
+        if ((rc = adagrad_side(U, &gu, &dU, &E, BLAS_N, V, &LU, o->lambda_d, o->alpha, o->theta, e)) ||
+            (rc = blas_gemm("nrlmf", BLAS_N, BLAS_T, n, m, r, 1.0, U->x, U->ld, V->x, V->ld, 0.0, A.x, A.ld, e)))
+            goto done;
+        residuals(&E, &A, &Yd, o->c, 0);
+        if ((rc = adagrad_side(V, &gv, &dV, &E, BLAS_T, U, &LV, o->lambda_t, o->beta, o->theta, e)))
+            goto done;
+        *iterations = it;
+        LIKELIHOOD(now);
+        if (fabs((now - last) / fabs(last)) < 1e-5)
+            break;
+        last = now;
+    }
+#undef LIKELIHOOD
+done:
+    blas_threads_restore(blas_previous);
+    mat_release(&Yd), mat_release(&DL), mat_release(&TL), mat_release(&A), mat_release(&E), mat_release(&gu);
+    mat_release(&gv), mat_release(&dU), mat_release(&dV), mat_release(&LU), mat_release(&LV), mat_release(&W);
+    if (rc)
+        mat_release(U), mat_release(V);
+    return rc;
+}
