@@ -44,6 +44,25 @@ function metrics.pearson(a, b)
   return d > 0 and x:dot(y) / d or 0 / 0
 end
 
+-- Values closer than TIE of the list's largest magnitude are one value, a
+-- tie: scores that are equal in exact arithmetic reach the metrics apart
+-- by rounding (a product summed in another order, BLAS on more threads),
+-- and ordering them by that noise moved a fold's AUC by 0.002 and a
+-- table's by 0.007 (docs/results.md, "Ties").
+local TIE = 1e-12
+
+-- the gap below which two of the n values of xs are tied
+local function tie_gap(xs, n)
+  local m = 0
+  for i = 1, n do
+    local a = math.abs(xs[i])
+    if a > m and a < math.huge then m = a end
+  end
+  return TIE * m
+end
+
+local function tied(a, b, gap) return a == b or math.abs(a - b) <= gap end
+
 -- ranks 1..n, ties get their average rank
 function metrics.ranks(v)
   local x = values(v, "values")
@@ -52,11 +71,12 @@ function metrics.ranks(v)
   -- plain Lua arrays: a million get/set calls cost far more than the copies
   local xs, order = x:reshape(1, n):totable()[1], x:argsort():reshape(1, n):totable()[1]
   local r = table.move(xs, 1, n, 1, {}) -- an array of n slots (random-order stores would make a hash)
+  local gap = tie_gap(xs, n)
   local i = 1
   while i <= n do
     local j = i
     local vi = xs[order[i]]
-    while j < n and xs[order[j + 1]] == vi do j = j + 1 end
+    while j < n and tied(xs[order[j + 1]], vi, gap) do j = j + 1 end
     local avg = (i + j) / 2
     for k = i, j do r[order[k]] = avg end
     i = j + 1
@@ -94,12 +114,12 @@ end
 
 -- Ranking metrics for one list: scores (a list over candidates), the set
 -- of relevant candidates (a table index -> true) and the cut-offs ks (a
--- list). Tied scores are one threshold, never ordered by position: AP sums
--- precision x recall gain at each distinct score (scikit-learn's average
--- precision), and P@k, recall@k and NDCG@k are their expectations over the
--- orders of the tied candidates (within a tied group every position holds
--- a relevant candidate with probability h / m). Without ties these are the
--- usual definitions. Per k: p@k, r@k (hits / relevant), nrecall@k (hits /
+-- list). Tied scores (equal to rounding: TIE) are one threshold, never
+-- ordered by position: AP sums precision x recall gain at each distinct
+-- score (scikit-learn's average precision), and P@k, recall@k and NDCG@k
+-- are their expectations over the orders of the tied candidates (within a
+-- tied group every position holds a relevant candidate with probability
+-- h / m). Without ties these are the usual definitions. Per k: p@k, r@k (hits / relevant), nrecall@k (hits /
 -- min(k, relevant): Liang et al. 2018's "Recall@k") and ndcg@k.
 local function rank_one(scores, relevant, nrel, ks)
   local n = #scores
@@ -114,11 +134,17 @@ local function rank_one(scores, relevant, nrel, ks)
   for q = 1, #ks do dcg[q], topk_hits[q] = 0, 0 end
   local hits, ap = 0, 0
   local trapz, prev_r, prev_p = 0, 0, 1 -- the PR curve from (recall 0, precision 1), one point per distinct score
+  local gap = tie_gap(scores, n)
+  local nneg = n - nrel
+  local above, wins = 0, 0 -- irrelevant candidates in the groups above; AUC's pairs won (ties count half)
   local a = 1
   while a <= n do
     local b, h = a, 0
-    while b < n and scores[idx[b + 1]] == scores[idx[a]] do b = b + 1 end
+    while b < n and tied(scores[idx[b + 1]], scores[idx[a]], gap) do b = b + 1 end
     for pos = a, b do if relevant[idx[pos]] then h = h + 1 end end
+    local g = b - a + 1 - h
+    wins = wins + h * (nneg - above - g) + h * g / 2
+    above = above + g
     if h > 0 then
       local m = b - a + 1
       hits = hits + h
@@ -136,14 +162,7 @@ local function rank_one(scores, relevant, nrel, ks)
     a = b + 1
   end
   -- AUC: the chance that a relevant candidate outscores an irrelevant one (ties count half)
-  local auc
-  local nneg = n - nrel
-  if nrel > 0 and nneg > 0 then
-    local r = metrics.ranks(scores)
-    local sum = 0
-    for i in pairs(relevant) do sum = sum + r:get(i) end
-    auc = (sum - nrel * (nrel + 1) / 2) / (nrel * nneg)
-  end
+  local auc = nrel > 0 and nneg > 0 and wins / (nrel * nneg) or nil
   local out = {auc = auc, aupr = nrel > 0 and ap / nrel or nil, aupr_trapz = nrel > 0 and trapz or nil}
   for q, k in ipairs(ks) do
     local idcg = 0
@@ -230,12 +249,13 @@ require("simec.help").add{
   "metrics.mae(pred, truth)", "Mean absolute error, arguments as rmse.",
   "metrics.pearson(a, b)", "Pearson correlation of two equally long vectors (lists or matrices).",
   "metrics.spearman(a, b)", "Spearman rank correlation (average ranks for ties).",
-  "metrics.ranks(v)", "The ranks of v's values (1 = smallest), ties averaged.",
+  "metrics.ranks(v)", "The ranks of v's values (1 = smallest), ties averaged; values closer than 1e-12 of the " ..
+  "largest magnitude are ties (rounding separates equal scores).",
   "metrics.mean_sd(xs)", "The mean and the sample standard deviation (n - 1; 0 for one value) of a list of numbers.",
   "metrics.upper(S)", "The strict upper triangle of a square matrix as a vector (for comparing similarity matrices).",
   "metrics.auc_aupr(scores, labels)", "AUC, AUPR as average precision, and AUPR as the trapezoid area under the " ..
-  "precision-recall curve from (0, 1), of one pooled list of scores and 0/1 labels; tied scores are one threshold " ..
-  "(AUC counts ties half).",
+  "precision-recall curve from (0, 1), of one pooled list of scores and 0/1 labels; tied scores (equal to 1e-12 of " ..
+  "the largest magnitude) are one threshold (AUC counts ties half).",
   "metrics.ranking(scores, truth, {k = 10, exclude = train})", "Precision@k, recall@k, NDCG@k, AUC and AUPR " ..
   "averaged over the rows of a dense score matrix, with relevant entries in sparse truth and known entries " ..
   "excluded; tied scores are never ordered by position (P@k and NDCG@k are their expectations over the tied " ..

@@ -40,6 +40,39 @@ int gip_kernel(mat *K, const spm *Y, double bandwidth, core_err *e)
     return CORE_OK;
 }
 
+int wnn_profiles(mat *out, const spm *Y, const mat *S, double T, core_err *e)
+{
+    char s1[48], s2[48];
+    mat idx, val;
+    size_t q, i, n;
+    spm_ptr p;
+    int rc;
+    memset(&idx, 0, sizeof idx), memset(&val, 0, sizeof val);
+    if (!(T > 0 && T < 1))
+        return core_err_set(e, CORE_EINVAL, "wnn_profiles: T must be in (0, 1), got %g", T);
+    if (S->cols != (size_t)Y->rows)
+        return core_err_set(e, CORE_EINVAL, "wnn_profiles: the similarities are %s for the %s training profiles",
+                            mat_shape_str(S, s1, sizeof s1), spm_shape_str(Y, s2, sizeof s2));
+    /* weights below 1e-4 add nothing */
+    n = (size_t)floor(log(1e-4) / log(T)) + 1;
+    if (n > (size_t)Y->rows)
+        n = (size_t)Y->rows;
+    if ((rc = mat_init(out, S->rows, (size_t)Y->cols, e)) ||
+        (n > 0 && (rc = mat_topk_rows(&idx, &val, S, n, 0, e)))) {
+        mat_release(out);
+        return rc;
+    }
+    for (q = 0; q < S->rows && n > 0; q++)
+        for (i = 0; i < n; i++) {
+            size_t r = (size_t)MAT_AT(&idx, q, i);
+            double w = pow(T, (double)i);
+            for (p = Y->p[r]; p < Y->p[r + 1]; p++)
+                MAT_AT(out, q, Y->j[p]) += w * Y->x[p];
+        }
+    mat_release(&idx), mat_release(&val);
+    return CORE_OK;
+}
+
 /* ---- KronRLS ---- */
 
 void kronrls_free(kronrls *k)

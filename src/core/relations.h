@@ -16,6 +16,12 @@
  * from Y Y' over the stored pairs. */
 int gip_kernel(mat *K, const spm *Y, double bandwidth, core_err *e);
 
+/* Weighted nearest-neighbour profiles (van Laarhoven and Marchiori 2013):
+ * each query row (a row of S, its similarities to Y's rows) gets the sum of
+ * its i-th most similar training row's profile weighted T^(i-1), 0 < T < 1,
+ * over the rows whose weight is at least 1e-4. out: queries x Y's columns. */
+int wnn_profiles(mat *out, const spm *Y, const mat *S, double T, core_err *e);
+
 /* ---- KronRLS ----
  * On the pairwise kernel Kt (x) Kd with ridge sigma: Kd = Ud diag(wd) Ud',
  * Kt = Ut diag(wt) Ut', and the weights A = Ud C Ut' with

@@ -382,6 +382,18 @@ static int r_gip_kernel(lua_State *L)
     return 1;
 }
 
+/* rec.wnn_profiles(Y, S, T) -> the queries' profiles (relations.h) */
+static int r_wnn_profiles(lua_State *L)
+{
+    spm *Y = bind_checkspm(L, 1);
+    mat *S = bind_checkmat(L, 2), *out;
+    double T = luaL_checknumber(L, 3);
+    core_err e;
+    out = bind_newmat(L);
+    BIND_CALL(L, &e, wnn_profiles(out, Y, S, T, &e));
+    return 1;
+}
+
 /* rec.kronrls(Y, Kd, Kt, sigma) -> wd, Ud, wt, Ut, C (relations.h) */
 static int r_kronrls(lua_State *L)
 {
@@ -467,7 +479,7 @@ static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
     {"ials_side", r_ials_side},
     {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm},
-    {"mf", r_mf}, {"implicit", r_implicit}, {"gip_kernel", r_gip_kernel}, {"kronrls", r_kronrls},
+    {"mf", r_mf}, {"implicit", r_implicit}, {"gip_kernel", r_gip_kernel}, {"wnn_profiles", r_wnn_profiles}, {"kronrls", r_kronrls},
     {"kronrls_fitted", r_kronrls_fitted}, {"nrlmf", r_nrlmf}, {NULL, NULL}};
 
 static const char *const rec_help[] = {
@@ -491,6 +503,7 @@ static const char *const rec_help[] = {
     "rec.implicit(R, col_map [, n])", "Each of n users' training items (R: items x users), weighted 1/sqrt(count) "
     "(used by models.implicit).",
     "rec.gip_kernel(Y, bandwidth)", "The GIP kernel of Y's rows (used by models.gip_kernel).",
+    "rec.wnn_profiles(Y, S, T)", "Weighted nearest-neighbour profiles of S's rows (used by models.wnn_profiles).",
     "rec.kronrls(Y, Kd, Kt, sigma)", "KronRLS's fit: the kernels' eigenvalues and vectors wd, Ud, wt, Ut and the "
     "filtered projection C (used by models.kronrls).",
     "rec.kronrls_fitted(wd, Ud, wt, Ut, C [, P])", "KronRLS's fitted values, dense, or at P's stored positions (used "

@@ -248,6 +248,36 @@ case("metrics.auc_aupr on a pooled list", function()
   checkerr("metrics.auc_aupr: 2 scores and 3 labels", metrics.auc_aupr, {1, 2}, {0, 1, 0})
 end)
 
+-- Scores equal in exact arithmetic but apart by rounding are ties: the
+-- metrics must not order them by that noise (a KronRLS fold's AUC moved by
+-- 0.002 between two summation orders of the same products)
+case("metrics: scores equal to rounding are ties", function()
+  local third = 0.1 + 0.2 -- 0.30000000000000004, not 0.3
+  check(third ~= 0.3)
+  local auc, aupr, trapz = metrics.auc_aupr({0.3, third, 0.05}, {1, 0, 0})
+  eq(auc, 0.75) -- half a win against the tied candidate, one against 0.05
+  eq(aupr, 0.5); near(trapz, 0.75, 1e-15) -- from (0, 1) to (1, 0.5)
+  local r = metrics.ranks{third, 0.3, 1}
+  eq(r:get(1), 1.5); eq(r:get(2), 1.5); eq(r:get(3), 3)
+  -- a whole list: duplicated scores, then each copy moved at the 16th digit,
+  -- give the same figures; scores apart at the 10th digit stay apart
+  local base, labels, noisy = {}, {}, {}
+  local g = simec.rng.new(5)
+  for i = 1, 400 do
+    base[i] = math.floor(g:uniform() * 40) / 40 + 1 -- 41 distinct values, many copies each
+    labels[i] = g:uniform() < 0.3 and 1 or 0
+    noisy[i] = base[i] * (1 + (g:uniform() - 0.5) * 4e-16)
+  end
+  local a1, p1, t1 = metrics.auc_aupr(base, labels)
+  local a2, p2, t2 = metrics.auc_aupr(noisy, labels)
+  near(a2, a1, 1e-15); near(p2, p1, 1e-15); near(t2, t1, 1e-15)
+  local S, Tr = matrix.new{base}, sparse.from_dense(matrix.new{labels})
+  local r1, r2 = metrics.ranking(S, Tr, {k = {10, 50}}), metrics.ranking(matrix.new{noisy}, Tr, {k = {10, 50}})
+  for _, key in ipairs{"ndcg@10", "p@50", "auc", "aupr"} do near(r2[key], r1[key], 1e-15) end
+  auc = metrics.auc_aupr({1, 1 + 1e-9, 0}, {1, 0, 0})
+  eq(auc, 0.5)
+end)
+
 case("models.biases: learned regularised biases, and biases of new items and users from their features", function()
   local ds = data.synthetic{items = 400, users = 300, ratings = 20000, item_features = 30, user_features = 20, seed = 12}
   local Xi, Xu = ds.items.features, ds.users.features

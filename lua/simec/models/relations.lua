@@ -2,7 +2,7 @@
 -- interactions): the GIP kernel, Kronecker regularised least squares and
 -- neighbourhood-regularised logistic matrix factorisation.
 local simec = require "simec"
-local matrix, sparse = simec.matrix, simec.sparse
+local matrix = simec.matrix
 local models = require "simec.models"
 local rec = require "simec.rec"
 local common = require "simec.models.common"
@@ -28,9 +28,10 @@ end
 -- training profiles (training rows x columns, sparse 0/1); S_rows: the
 -- query rows' similarities to the training rows (queries x training
 -- rows). Returns the queries' profiles (dense, queries x columns), not
--- normalised, as in the paper's code.
+-- normalised, as in the paper's code (in C: rec.wnn_profiles).
 function models.wnn_profiles(Y, S_rows, T)
   check_sparse(Y, "Y")
+  common.check_dense(S_rows, "S_rows")
   T = T or 0.7
   if type(T) ~= "number" or not (T > 0 and T < 1) then
     error(("models.wnn_profiles: T must be in (0, 1), got %s"):format(tostring(T)), 2)
@@ -38,14 +39,7 @@ function models.wnn_profiles(Y, S_rows, T)
   if S_rows:ncols() ~= Y:nrows() then
     error(("models.wnn_profiles: S_rows has %d columns for %d training rows"):format(S_rows:ncols(), Y:nrows()), 2)
   end
-  local D = Y:dense()
-  local n = math.min(Y:nrows(), math.floor(math.log(1e-4) / math.log(T)) + 1) -- weights below 1e-4 add nothing
-  local idx = S_rows:topk(n)
-  local W = matrix.zeros(S_rows:nrows(), Y:nrows())
-  for q = 1, S_rows:nrows() do
-    for i = 1, n do W:set(q, idx:get(q, i), T ^ (i - 1)) end
-  end
-  return W * D
+  return rec.wnn_profiles(Y, S_rows, T)
 end
 
 -- Kronecker regularised least squares (KronRLS): the pairwise kernel
