@@ -35,12 +35,14 @@ typedef struct simec_fwd {
 typedef struct simec_grad {
     double *g;
     int sparse[2];          /* 0: first layer, 1: last layer */
-    unsigned char *mark[2]; /* rows touched by this batch */
+    unsigned char *mark[2]; /* rows touched by this batch (the first layer; the last counts in cnt) */
     size_t *rows[2], nrows[2];
     int64_t *last[2];       /* per row: the step it is up to date with */
     int fused;              /* the last layer steps inside its output pass */
     double row_l2;          /* the first layer's per-use penalty (identity input), or 0 */
     uint32_t *slot;         /* output -> position in rows[1] (fused pass) */
+    uint32_t *cnt;          /* output -> the batch's targets at it, while marking (zero between batches) */
+    size_t *start;          /* per position in rows[1]: where its targets start in the regrouped batch */
     int step_last;          /* a dense last layer may step inside its output pass (no regulariser on it) */
     int stepped_last;       /* the batch's output pass stepped the last layer and left its gradient zero */
     double *vv;             /* a frozen last layer's V^T V, once the Gram pass has computed it */

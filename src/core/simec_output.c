@@ -554,7 +554,6 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
         else
             simec_opt_step(m, off, d, g, f->lr_t);
         f->G->last[1][col] = s + 1;
-        f->G->mark[1][col] = 0;
     }
     f->loss[thread] = total;
 }
@@ -563,7 +562,7 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
                        double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
-    size_t K = G->nrows[1], d = L->in, r, i, nnz, *start = NULL;
+    size_t K = G->nrows[1], d = L->in, r, i, nnz, *start = G->start;
     int threads = masked_threads(T, rows, n, &nnz), used, t;
     int64_t kmax = 0;
     spm_ptr p;
@@ -574,25 +573,19 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
     memset(&f, 0, sizeof f);
     for (i = 0; i < K; i++) {
         int64_t k = m->step - G->last[1][G->rows[1][i]];
-        G->slot[G->rows[1][i]] = (uint32_t)i;
         if (k > kmax)
             kmax = k;
     }
-    start = core_calloc(K + 1, sizeof *start);
     er = core_malloc((nnz ? nnz : 1) * sizeof *er);
     ev = core_malloc((nnz ? nnz : 1) * sizeof *ev);
     scale = core_malloc((n ? n : 1) * sizeof *scale);
     f.dy = core_calloc((size_t)threads * n * d + (size_t)threads * d, sizeof(double));
     if (kmax > 0 && !(tab = simec_opt_catch_table(&m->cfg, m->step, kmax)))
         goto nomem;
-    if (!start || !er || !ev || !scale || !f.dy)
+    if (!er || !ev || !scale || !f.dy)
         goto nomem;
-    /* regroup the batch's entries by output, rows ascending within each */
-    for (r = 0; r < n; r++)
-        for (p = T->p[rows[r]]; p < T->p[rows[r] + 1]; p++)
-            start[G->slot[T->j[p]] + 1]++;
-    for (i = 0; i < K; i++)
-        start[i + 1] += start[i];
+    /* regroup the batch's entries by output, rows ascending within each
+     * (premark counted them and placed each output's start) */
     for (r = 0; r < n; r++) {
         scale[r] = simec_row_scale(T, rows[r], n);
         for (p = T->p[rows[r]]; p < T->p[rows[r] + 1]; p++) {
@@ -619,7 +612,7 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
 nomem:
     rc = core_err_nomem(e, "SimEc batch", (double)nnz * 12);
 done:
-    core_free(start), core_free(er), core_free(ev), core_free(scale), core_free(f.dy), core_free(tab);
+    core_free(er), core_free(ev), core_free(scale), core_free(f.dy), core_free(tab);
     return rc;
 }
 

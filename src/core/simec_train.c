@@ -40,6 +40,8 @@ static void grad_free(simec_grad *G)
         core_free(G->last[k]);
     }
     core_free(G->slot);
+    core_free(G->cnt);
+    core_free(G->start);
     core_free(G->vv);
     memset(G, 0, sizeof *G);
 }
@@ -57,9 +59,12 @@ static int grad_init(simec_grad *G, const simec *m, int sparse_first, int sparse
         size_t i;
         if (!G->sparse[k])
             continue;
-        if (!(G->mark[k] = core_calloc(n[k], 1)) || !(G->rows[k] = core_malloc((n[k] + 1) * sizeof(size_t))) ||
+        if (!(G->rows[k] = core_malloc((n[k] + 1) * sizeof(size_t))) ||
             !(G->last[k] = core_malloc(n[k] * sizeof(int64_t))) ||
-            (k == 1 && !(G->slot = core_malloc(n[k] * sizeof(uint32_t)))))
+            (k == 0 && !(G->mark[k] = core_calloc(n[k], 1))) ||
+            (k == 1 && (!(G->slot = core_malloc(n[k] * sizeof(uint32_t))) ||
+                        !(G->cnt = core_calloc(n[k], sizeof(uint32_t))) ||
+                        !(G->start = core_malloc((n[k] + 1) * sizeof(size_t))))))
             goto nomem;
         for (i = 0; i < n[k]; i++)
             G->last[k][i] = m->step;
@@ -254,11 +259,14 @@ static int backward(const simec *m, const simec_input *x, const size_t *rows, si
 }
 
 /* Marks the rows of the lazy layers this batch will touch, so they can be
- * brought up to date before the forward pass reads them */
+ * brought up to date before the forward pass reads them. The last layer's
+ * rows (the fused output pass's outputs) are counted instead: the pass
+ * that lists them also places each one's targets (start, slot), so the
+ * output pass regroups the batch with one pass over it. */
 static void premark(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows,
                     const size_t *trows, size_t n, simec_grad *G)
 {
-    size_t r;
+    size_t r, i, c = 0, run = 0, len;
     spm_ptr k;
     if (G->sparse[0])
         for (r = 0; r < n; r++) {
@@ -268,18 +276,33 @@ static void premark(const simec *m, const simec_input *x, const simec_target *t,
                 for (k = x->S->p[rows[r]]; k < x->S->p[rows[r] + 1]; k++)
                     touch(G, 0, (size_t)x->S->j[k]);
         }
-    if (G->sparse[1])
-        for (r = 0; r < n; r++)
-            for (k = t->S->p[trows[r]]; k < t->S->p[trows[r] + 1]; k++)
-                touch(G, 1, (size_t)t->S->j[k]);
     /* ascending rows: the optimiser then sweeps its arrays nearly in order */
-    for (r = 0; r < 2; r++) {
-        size_t len = r == 0 ? m->layer[0].in : SIMEC_LAST(m)->out, i, c = 0;
-        if (!G->sparse[r] || G->nrows[r] * 64 < len)
-            continue;
+    len = m->layer[0].in;
+    if (G->sparse[0] && G->nrows[0] * 64 >= len)
         for (i = 0; i < len; i++) /* without a branch: marks fall at random */
-            G->rows[r][c] = i, c += G->mark[r][i];
-    }
+            G->rows[0][c] = i, c += G->mark[0][i];
+    if (!G->sparse[1])
+        return;
+    for (r = 0; r < n; r++) /* as touch(), counting: rows[1] has room for the store past a full list */
+        for (k = t->S->p[trows[r]]; k < t->S->p[trows[r] + 1]; k++) {
+            size_t col = (size_t)t->S->j[k];
+            G->rows[1][G->nrows[1]] = col;
+            G->nrows[1] += G->cnt[col]++ == 0;
+        }
+    len = SIMEC_LAST(m)->out;
+    if (G->nrows[1] * 64 >= len) /* every output in turn, without a branch; an untouched one's slot is never read */
+        for (c = 0, i = 0; i < len; i++) {
+            uint32_t h = G->cnt[i];
+            G->rows[1][c] = i, G->slot[i] = (uint32_t)c, G->start[c] = run;
+            run += h, c += h != 0, G->cnt[i] = 0;
+        }
+    else /* few: in the order first touched */
+        for (c = 0; c < G->nrows[1]; c++) {
+            size_t col = G->rows[1][c];
+            G->slot[col] = (uint32_t)c, G->start[c] = run;
+            run += G->cnt[col], G->cnt[col] = 0;
+        }
+    G->start[G->nrows[1]] = run;
 }
 
 /* The batch's loss (data + regularisers) and, with G, its gradient */
