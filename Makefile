@@ -195,9 +195,9 @@ bench: deps
 LUA_CMOD := $(PREFIX)/lib/lua/5.4
 LUA_LMOD := $(PREFIX)/share/lua/5.4
 
-# the public C API (installed under <simec/...>); blas.h, par.h and the
+# the public C API (installed under <simec/...>); blas.h, par.h, vec.h and the
 # *_impl.h headers are the core's own
-CORE_HDR := $(filter-out src/core/blas.h src/core/par.h src/core/%_impl.h,$(wildcard src/core/*.h))
+CORE_HDR := $(filter-out src/core/blas.h src/core/par.h src/core/vec.h src/core/%_impl.h,$(wildcard src/core/*.h))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/simec \

@@ -7,6 +7,21 @@
 #include <math.h>
 #include <string.h>
 
+/* whether every stored value of Y is finite */
+static int spm_finite(const spm *Y)
+{
+    int64_t k, nnz = SPM_NNZ(Y);
+    for (k = 0; k < nnz; k++)
+        if (!isfinite(Y->x[k]))
+            return 0;
+    return 1;
+}
+
+static int not_finite(const char *who, const char *what, core_err *e)
+{
+    return core_err_set(e, CORE_EINVAL, "%s: %s NaN or infinite entries", who, what);
+}
+
 int gip_kernel(mat *K, const spm *Y, double bandwidth, core_err *e)
 {
     spm Yt;
@@ -17,6 +32,8 @@ int gip_kernel(mat *K, const spm *Y, double bandwidth, core_err *e)
     if (!(bandwidth >= 0) || !isfinite(bandwidth))
         return core_err_set(e, CORE_EINVAL, "gip_kernel: the bandwidth must be a non-negative number, got %g",
                             bandwidth);
+    if (!spm_finite(Y))
+        return not_finite("gip_kernel", "Y has", e);
     /* Y Y' from the stored pairs: Y is mostly zeros */
     if ((rc = spm_transpose(&Yt, Y, e)) || (rc = spm_gram(K, &Yt, e))) {
         spm_free(&Yt);
@@ -53,6 +70,8 @@ int wnn_profiles(mat *out, const spm *Y, const mat *S, double T, core_err *e)
     if (S->cols != (size_t)Y->rows)
         return core_err_set(e, CORE_EINVAL, "wnn_profiles: the similarities are %s for the %s training profiles",
                             mat_shape_str(S, s1, sizeof s1), spm_shape_str(Y, s2, sizeof s2));
+    if (!mat_all_finite(S) || !spm_finite(Y))
+        return not_finite("wnn_profiles", "the similarities or the profiles have", e);
     /* weights below 1e-4 add nothing */
     n = (size_t)floor(log(1e-4) / log(T)) + 1;
     if (n > (size_t)Y->rows)
@@ -108,6 +127,8 @@ int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double s
                             mat_shape_str(Kd, s2, sizeof s2), mat_shape_str(Kt, s3, sizeof s3));
     if (!(sigma > 0))
         return core_err_set(e, CORE_EINVAL, "kronrls: sigma must be positive, got %g", sigma);
+    if (!mat_all_finite(Kd) || !mat_all_finite(Kt) || !spm_finite(Y))
+        return not_finite("kronrls", "the kernels or Y have", e);
     k->sigma = sigma;
     previous = small_products(n, m, n > m ? n : m);
     if ((rc = mat_eigh(&k->wd, &k->Ud, Kd, e)) || (rc = mat_eigh(&k->wt, &k->Ut, Kt, e)) ||
@@ -339,6 +360,8 @@ int nrlmf_fit(mat *U, mat *V, int64_t *iterations, const spm *Y, const mat *Sd, 
     if (o->factors < 1 || !(o->theta > 0) || o->iterations < 0 || o->k < 0)
         return core_err_set(e, CORE_EINVAL, "nrlmf: factors and theta must be positive, k and iterations not "
                             "negative");
+    if (!mat_all_finite(Sd) || !mat_all_finite(St) || !spm_finite(Y))
+        return not_finite("nrlmf", "the similarities or Y have", e);
     blas_previous = small_products(n, m, r); /* U V', the largest product */
     if ((rc = spm_to_dense(&Yd, Y, (size_t)-1, e)) || (rc = knn_laplacian(&DL, Sd, o->k, e)) ||
         (rc = knn_laplacian(&TL, St, o->k, e)) || (rc = mat_init(&W, n + m, r, e)) ||

@@ -389,6 +389,9 @@ static void test_relations(void)
         CHECK(kronrls_fit(&k, &Y, &Kt, &Kd, sigma, &e) == CORE_EINVAL);
         CHECK_MSG(e, "kronrls: Y is");
         CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, 0.0, &e) == CORE_EINVAL);
+        MAT_AT(&Kt, 1, 2) = NAN; /* a kernel with a NaN: an error, not NaN scores */
+        CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, sigma, &e) == CORE_EINVAL);
+        CHECK_MSG(e, "kronrls: the kernels or Y have NaN or infinite entries");
         kronrls_free(&k);
         spm_free(&Y), spm_free(&P1), spm_free(&P2), spm_free(&F2);
         mat_release(&Kd), mat_release(&Kt), mat_release(&K), mat_release(&y), mat_release(&x), mat_release(&A);
@@ -468,6 +471,15 @@ static void test_nrlmf(void)
     mat_release(&U), mat_release(&V);
     CHECK(nrlmf_fit(&U, &V, &its, &Y, &St, &Sd, &o, &e) == CORE_EINVAL);
     CHECK_MSG(e, "nrlmf: Y is");
+    MAT_AT(&Sd, 0, 3) = NAN;
+    CHECK(nrlmf_fit(&U, &V, &its, &Y, &Sd, &St, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "nrlmf: the similarities or Y have NaN or infinite entries");
+    CHECK(wnn_profiles(&U, &Y, &Sd, 0.7, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "wnn_profiles: the similarities or the profiles have NaN");
+    Y.x[0] = INFINITY;
+    CHECK(gip_kernel(&U, &Y, 1.0, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "gip_kernel: Y has NaN or infinite entries");
+    MAT_AT(&Sd, 0, 3) = 0.5;
     o.factors = 0;
     CHECK(nrlmf_fit(&U, &V, &its, &Y, &Sd, &St, &o, &e) == CORE_EINVAL);
     spm_free(&Y), mat_release(&Sd), mat_release(&St), mat_release(&W);

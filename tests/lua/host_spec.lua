@@ -139,7 +139,7 @@ case("host: lua/ is found next to the binary and after make install", function()
   -- through pkg-config alone
   local cflags = ("$(PKG_CONFIG_PATH=%s/lib/pkgconfig pkg-config --cflags --libs simec)"):format(prefix)
   o = run("cd " .. prefix .. "/include/simec && ls")
-  eq(o, "alloc.h\nbfm.h\ncore.h\nials.h\nio.h\nlrp.h\nmat.h\nmf.h\nrec.h\nridge.h\nrng.h\nsimec.h\nsimec_model.h\nspm.h\nsvd.h\n")
+  eq(o, "alloc.h\nbfm.h\ncore.h\nials.h\nio.h\nlrp.h\nmat.h\nmf.h\nrec.h\nrelations.h\nridge.h\nrng.h\nsimec.h\nsimec_model.h\nspm.h\nsvd.h\n")
   for h in o:gmatch("[^\n]+") do
     local one = T.write(T.tmpname() .. ".c", "#include <simec/" .. h .. ">\nint main(void) { return 0; }\n")
     _, e, ok = run(("cc -std=c99 -Wall -Werror -fsyntax-only %s %s"):format(one, cflags))
