@@ -16,6 +16,10 @@ typedef struct group {
     double *mu_v, *lam_v; /* k each */
 } group;
 
+/* the prior mean and precision of kind f: the linear weights (f < 0) or factor f */
+static double group_mu(const group *g, int64_t f) { return f < 0 ? g->mu_w : g->mu_v[f]; }
+static double group_lam(const group *g, int64_t f) { return f < 0 ? g->lam_w : g->lam_v[f]; }
+
 /* One side (items or users) of the ratings. */
 typedef struct side_state {
     int64_t n, nid, nf; /* train rows; id columns (n or 0); feature columns */
@@ -217,7 +221,7 @@ SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const doubl
     rng_normals(&b->g, z, (size_t)S->nlik);
     /* ids: column j is train row j alone, with value 1 */
     if (nid) {
-        const double mu0 = f < 0 ? S->g[0].mu_w : S->g[0].mu_v[f], lam = f < 0 ? S->g[0].lam_w : S->g[0].lam_v[f];
+        const double mu0 = group_mu(&S->g[0], f), lam = group_lam(&S->g[0], f);
         for (j = 0; j < nid; j++) {
             double A = s2[j], th = theta[j * st], mu = off ? mu0 + off[j * st] : mu0, prec, nt, delta;
             double B = E[j] + th * A;
@@ -230,7 +234,7 @@ SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const doubl
         }
     }
     for (j = nid; j < S->nlik; j++) {
-        const double mu = f < 0 ? S->g[1].mu_w : S->g[1].mu_v[f], lam = f < 0 ? S->g[1].lam_w : S->g[1].lam_v[f];
+        const double mu = group_mu(&S->g[1], f), lam = group_lam(&S->g[1], f);
         const spm_idx *rows = S->Ft.j + S->Ft.p[j - nid];
         const double *vals = S->Ft.x + S->Ft.p[j - nid];
         int64_t m = S->Ft.p[j - nid + 1] - S->Ft.p[j - nid], a;
@@ -324,7 +328,7 @@ static void draw_link(bfm *b, side_state *S, int64_t f)
     int64_t j, K = b->k, st = f < 0 ? 1 : K, o = f < 0 ? 0 : f;
     const double *theta = (f < 0 ? S->w : S->V) + o;
     double *off = (f < 0 ? S->off_w : S->off_V) + o, *beta = (f < 0 ? S->w : S->V) + S->nid * st + o;
-    double mu = f < 0 ? S->g[0].mu_w : S->g[0].mu_v[f], lam = f < 0 ? S->g[0].lam_w : S->g[0].lam_v[f];
+    double mu = group_mu(&S->g[0], f), lam = group_lam(&S->g[0], f);
     double *lamb = f < 0 ? &S->g[1].lam_w : &S->g[1].lam_v[f];
     spm_ptr t;
     for (j = 0; j < S->nf; j++) {
