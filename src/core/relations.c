@@ -337,19 +337,48 @@ static int adagrad_side(mat *F, mat *g, mat *grad, const mat *E, blas_op trans, 
     return CORE_OK;
 }
 
+/* a fit's working matrices: the dense Y, the Laplacians, U V' and its
+ * gradient, AdaGrad's accumulators, the steps, and DL U, TL V */
+typedef struct nrlmf_work {
+    mat Yd, DL, TL, A, E, gu, gv, dU, dV, LU, LV;
+} nrlmf_work;
+
+static void work_free(nrlmf_work *w)
+{
+    mat_release(&w->Yd), mat_release(&w->DL), mat_release(&w->TL), mat_release(&w->A), mat_release(&w->E);
+    mat_release(&w->gu), mat_release(&w->gv), mat_release(&w->dU), mat_release(&w->dV), mat_release(&w->LU);
+    mat_release(&w->LV);
+}
+
+/* A = U V', LU = DL U, LV = TL V and the log-likelihood of U and V, with E
+ * its gradient with respect to A for the next U step */
+static int likelihood(nrlmf_work *w, const mat *U, const mat *V, const nrlmf_opts *o, double *ll, core_err *e)
+{
+    size_t n = U->rows, m = V->rows, r = U->cols;
+    int rc;
+    if ((rc = blas_gemm("nrlmf", BLAS_N, BLAS_T, n, m, r, 1.0, U->x, U->ld, V->x, V->ld, 0.0, w->A.x, w->A.ld, e)) ||
+        (rc = blas_gemm("nrlmf", BLAS_N, BLAS_N, n, r, n, 1.0, w->DL.x, w->DL.ld, U->x, U->ld, 0.0, w->LU.x, w->LU.ld,
+                        e)) ||
+        (rc = blas_gemm("nrlmf", BLAS_N, BLAS_N, m, r, m, 1.0, w->TL.x, w->TL.ld, V->x, V->ld, 0.0, w->LV.x, w->LV.ld,
+                        e)))
+        return rc;
+    *ll = residuals(&w->E, &w->A, &w->Yd, o->c, 1) - 0.5 * o->lambda_d * mat_dot(U, U) -
+          0.5 * o->lambda_t * mat_dot(V, V) - 0.5 * o->alpha * mat_dot(U, &w->LU) - 0.5 * o->beta * mat_dot(V, &w->LV);
+    return CORE_OK;
+}
+
 int nrlmf_fit(mat *U, mat *V, int64_t *iterations, const spm *Y, const mat *Sd, const mat *St, const nrlmf_opts *o,
               core_err *e)
 {
     size_t n = (size_t)Y->rows, m = (size_t)Y->cols, r = (size_t)o->factors, i;
     char s1[48], s2[48], s3[48];
-    mat Yd, DL, TL, A, E, gu, gv, dU, dV, LU, LV, W;
+    nrlmf_work w;
+    mat W;
     double scale, last, now;
     int64_t it;
     int rc, blas_previous;
     rng g;
-    memset(&Yd, 0, sizeof Yd), memset(&DL, 0, sizeof DL), memset(&TL, 0, sizeof TL), memset(&A, 0, sizeof A);
-    memset(&E, 0, sizeof E), memset(&gu, 0, sizeof gu), memset(&gv, 0, sizeof gv), memset(&dU, 0, sizeof dU);
-    memset(&dV, 0, sizeof dV), memset(&LU, 0, sizeof LU), memset(&LV, 0, sizeof LV), memset(&W, 0, sizeof W);
+    memset(&w, 0, sizeof w), memset(&W, 0, sizeof W);
     memset(U, 0, sizeof *U), memset(V, 0, sizeof *V);
     *iterations = 0;
     if (!square_of(Sd, n) || !square_of(St, m))
@@ -362,11 +391,11 @@ int nrlmf_fit(mat *U, mat *V, int64_t *iterations, const spm *Y, const mat *Sd, 
     if (!mat_all_finite(Sd) || !mat_all_finite(St) || !spm_finite(Y))
         return not_finite("nrlmf", "the similarities or Y have", e);
     blas_previous = small_products(n, m, r); /* U V', the largest product */
-    if ((rc = spm_to_dense(&Yd, Y, (size_t)-1, e)) || (rc = knn_laplacian(&DL, Sd, o->k, e)) ||
-        (rc = knn_laplacian(&TL, St, o->k, e)) || (rc = mat_init(&W, n + m, r, e)) ||
-        (rc = mat_init(&A, n, m, e)) || (rc = mat_init(&E, n, m, e)) || (rc = mat_init(&gu, n, r, e)) ||
-        (rc = mat_init(&gv, m, r, e)) || (rc = mat_init(&dU, n, r, e)) || (rc = mat_init(&dV, m, r, e)) ||
-        (rc = mat_init(&LU, n, r, e)) || (rc = mat_init(&LV, m, r, e)))
+    if ((rc = spm_to_dense(&w.Yd, Y, (size_t)-1, e)) || (rc = knn_laplacian(&w.DL, Sd, o->k, e)) ||
+        (rc = knn_laplacian(&w.TL, St, o->k, e)) || (rc = mat_init(&W, n + m, r, e)) ||
+        (rc = mat_init(&w.A, n, m, e)) || (rc = mat_init(&w.E, n, m, e)) || (rc = mat_init(&w.gu, n, r, e)) ||
+        (rc = mat_init(&w.gv, m, r, e)) || (rc = mat_init(&w.dU, n, r, e)) || (rc = mat_init(&w.dV, m, r, e)) ||
+        (rc = mat_init(&w.LU, n, r, e)) || (rc = mat_init(&w.LV, m, r, e)))
         goto done;
     rng_seed(&g, o->seed);
     if ((rc = rng_fill(&g, &W, 1, e)))
@@ -378,41 +407,29 @@ int nrlmf_fit(mat *U, mat *V, int64_t *iterations, const spm *Y, const mat *Sd, 
         goto done;
     memcpy(U->x, W.x, n * r * sizeof *W.x);
     memcpy(V->x, W.x + n * r, m * r * sizeof *W.x);
-/* A = U V', LU = DL U, LV = TL V and the log-likelihood of U and V, with E
- * its gradient with respect to A for the next U step */
-#define LIKELIHOOD(ll)                                                                                                 \
-    do {                                                                                                               \
-        if ((rc = blas_gemm("nrlmf", BLAS_N, BLAS_T, n, m, r, 1.0, U->x, U->ld, V->x, V->ld, 0.0, A.x, A.ld, e)) ||   \
-            (rc = blas_gemm("nrlmf", BLAS_N, BLAS_N, n, r, n, 1.0, DL.x, DL.ld, U->x, U->ld, 0.0, LU.x, LU.ld, e)) || \
-            (rc = blas_gemm("nrlmf", BLAS_N, BLAS_N, m, r, m, 1.0, TL.x, TL.ld, V->x, V->ld, 0.0, LV.x, LV.ld, e)))   \
-            goto done;                                                                                                 \
-        ll = residuals(&E, &A, &Yd, o->c, 1) - 0.5 * o->lambda_d * mat_dot(U, U) -                                    \
-             0.5 * o->lambda_t * mat_dot(V, V) - 0.5 * o->alpha * mat_dot(U, &LU) -                                  \
-             0.5 * o->beta * mat_dot(V, &LV);                                                                         \
-    } while (0)
-    LIKELIHOOD(last);
+    if ((rc = likelihood(&w, U, V, o, &last, e)))
+        goto done;
     for (it = 1; it <= o->iterations; it++) {
         if (core_interrupted()) {
             rc = core_err_set(e, CORE_EINTR, "interrupted!");
             goto done;
         }
-        if ((rc = adagrad_side(U, &gu, &dU, &E, BLAS_N, V, &LU, o->lambda_d, o->alpha, o->theta, e)) ||
-            (rc = blas_gemm("nrlmf", BLAS_N, BLAS_T, n, m, r, 1.0, U->x, U->ld, V->x, V->ld, 0.0, A.x, A.ld, e)))
+        if ((rc = adagrad_side(U, &w.gu, &w.dU, &w.E, BLAS_N, V, &w.LU, o->lambda_d, o->alpha, o->theta, e)) ||
+            (rc = blas_gemm("nrlmf", BLAS_N, BLAS_T, n, m, r, 1.0, U->x, U->ld, V->x, V->ld, 0.0, w.A.x, w.A.ld, e)))
             goto done;
-        residuals(&E, &A, &Yd, o->c, 0);
-        if ((rc = adagrad_side(V, &gv, &dV, &E, BLAS_T, U, &LV, o->lambda_t, o->beta, o->theta, e)))
+        residuals(&w.E, &w.A, &w.Yd, o->c, 0);
+        if ((rc = adagrad_side(V, &w.gv, &w.dV, &w.E, BLAS_T, U, &w.LV, o->lambda_t, o->beta, o->theta, e)))
             goto done;
         *iterations = it;
-        LIKELIHOOD(now);
+        if ((rc = likelihood(&w, U, V, o, &now, e)))
+            goto done;
         if (fabs((now - last) / fabs(last)) < 1e-5)
             break;
         last = now;
     }
-#undef LIKELIHOOD
 done:
     blas_threads_restore(blas_previous);
-    mat_release(&Yd), mat_release(&DL), mat_release(&TL), mat_release(&A), mat_release(&E), mat_release(&gu);
-    mat_release(&gv), mat_release(&dU), mat_release(&dV), mat_release(&LU), mat_release(&LV), mat_release(&W);
+    work_free(&w), mat_release(&W);
     if (rc)
         mat_release(U), mat_release(V);
     return rc;
