@@ -5,7 +5,8 @@
 -- not. Models: similarity smoothing (scores K_d Y K_t^T with the training
 -- interactions Y and the row-normalised similarities to training drugs and
 -- targets), KronRLS with GIP kernels, WNN-GIP and NRLMF (the field's
--- standard methods, with their papers' settings), two SimEcs (drug and target
+-- standard methods, with their papers' settings; NRLMF also with its
+-- regularisation chosen on inner folds), two SimEcs (drug and target
 -- similarity rows as features, sigmoid outputs, binary cross-entropy,
 -- sampled negatives), and a blend of KronRLS, WNN-GIP, NRLMF and the
 -- SimEcs. The SimEcs' embedding size and epochs are chosen per fold by AUPR
@@ -37,8 +38,8 @@ local opts = cli.parse(arg, {_args = "DATA_DIR NAME: a folder of Yamanishi's fil
                              col_features = {"string", "A feature file of its columns, likewise."},
                              protocol = {"string", "simec (one split, fold seed 13; the default) or liu2016 (Liu " ..
                                          "et al.'s folds for their five trial seeds; pairs, new drugs, new targets)."}},
-                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, WNN-GIP, NRLMF, two-SimEcs and " ..
-                       "their blend, 10-fold CV.")
+                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, WNN-GIP, NRLMF (as shipped and " ..
+                       "tuned on inner folds), two-SimEcs and their blend, 10-fold CV.")
 opts.folds = opts.folds or 10
 local protocol = opts.protocol or "simec"
 if protocol ~= "simec" and protocol ~= "liu2016" then
@@ -233,21 +234,26 @@ end
 -- keeps the held-out ones in the Laplacians).
 local NRLMF = {c = 5, k = 5, n = 5, factors = 50, lambda_d = 0.125, lambda_t = 0.125, alpha = 0.25, beta = 0.125,
                theta = 0.5, iterations = 100}
-local function nrlmf(P, train_d, train_t, Ytr, pattern, _, seed)
-  local function map(train, n)
-    local m = {}
-    for i = 1, n do m[i] = 0 end
-    for q, v in ipairs(train) do m[v] = q end
-    return m
+-- NRLMF with settings p over NRLMF's (nil: NRLMF's own)
+local function nrlmf_with(p)
+  return function(P, train_d, train_t, Ytr, pattern, _, seed)
+    local function map(train, n)
+      local m = {}
+      for i = 1, n do m[i] = 0 end
+      for q, v in ipairs(train) do m[v] = q end
+      return m
+    end
+    local o = {seed = seed}
+    for k, v in pairs(NRLMF) do o[k] = v end
+    for k, v in pairs(p or {}) do o[k] = v end
+    local m = models.nrlmf(Ytr, P.Sd:select_rows(train_d):select_cols(train_d),
+                           P.St:select_rows(train_t):select_cols(train_t), o)
+    local sc = m:scores(P.Sd:select_cols(train_d), P.St:select_cols(train_t), map(train_d, P.Sd:nrows()),
+                        map(train_t, P.St:nrows()))
+    return at(sc, pattern)
   end
-  local o = {seed = seed}
-  for k, v in pairs(NRLMF) do o[k] = v end
-  local m = models.nrlmf(Ytr, P.Sd:select_rows(train_d):select_cols(train_d),
-                         P.St:select_rows(train_t):select_cols(train_t), o)
-  local sc = m:scores(P.Sd:select_cols(train_d), P.St:select_cols(train_t), map(train_d, P.Sd:nrows()),
-                      map(train_t, P.St:nrows()))
-  return at(sc, pattern)
 end
+local nrlmf = nrlmf_with(nil)
 
 local function two_simec(p)
   return function(P, train_d, train_t, Ytr, pattern)
@@ -269,6 +275,27 @@ local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
   end)
   chosen[#chosen + 1] = ("%d/%d"):format(best.embedding, best.epochs)
   return two_simec(best)(P, train_d, train_t, Ytr, pattern)
+end
+
+-- NRLMF with its regularisation chosen per fold, as Liu et al. chose theirs
+-- by cross-validation, but on the five folds of the same setting inside the
+-- training drugs and targets (mean AUPR), never the test fold: lambda_d =
+-- lambda_t and (alpha, beta) from a grid around the shipped settings,
+-- declared before its first run.
+local NRLMF_GRID = {lambda = {1 / 32, 1 / 8, 1 / 2}, neighbours = {{1 / 16, 1 / 32}, {1 / 4, 1 / 8}, {1, 1 / 2}}}
+local nrlmf_chosen = {}
+local function tuned_nrlmf(P, train_d, train_t, Ytr, pattern, setting, seed)
+  local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
+               St = P.St:select_rows(train_t):select_cols(train_t)}
+  local function settings(p)
+    return {lambda_d = p.lambda, lambda_t = p.lambda, alpha = p.neighbours[1], beta = p.neighbours[2]}
+  end
+  local best = models.tune(NRLMF_GRID, function(p)
+    local r, used = cv(sub, setting, {folds = 5, seed = seed * 7}, {nrlmf = nrlmf_with(settings(p))}, nil, true)
+    return used > 0 and -r.nrlmf.aupr or 0
+  end)
+  nrlmf_chosen[#nrlmf_chosen + 1] = ("%g/%g/%g"):format(best.lambda, best.neighbours[1], best.neighbours[2])
+  return nrlmf_with(settings(best))(P, train_d, train_t, Ytr, pattern, setting, seed)
 end
 
 -- Scores as their ranks among the pattern's pairs (tied scores share their
@@ -366,7 +393,7 @@ local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
 local results = {}
 for _, st in ipairs(SETTINGS) do
   local t0 = simec.clock()
-  chosen, blend_chosen, blend_passes = {}, {}, {}
+  chosen, blend_chosen, blend_passes, nrlmf_chosen = {}, {}, {}, {}
   local lacking = ((st[1] == "T2a" or st[1] == "T3") and not P.Sd and "drug") or
                   ((st[1] == "T2b" or st[1] == "T3") and not P.St and "target")
   if protocol == "liu2016" and st[1] == "T3" then
@@ -380,16 +407,18 @@ for _, st in ipairs(SETTINGS) do
   end
   local r, used = cv(P, st[1], CV, {smooth = with_kernels(smoothing), kron = with_kernels(kronrls_gip),
                                     wnn = with_kernels(wnn_kronrls),
-                                                 nrlmf = with_kernels(nrlmf), simec = with_kernels(tuned_simec),
+                                                 nrlmf = with_kernels(nrlmf), nrlmf_tuned = with_kernels(tuned_nrlmf),
+                                                 simec = with_kernels(tuned_simec),
                                                  blend = with_kernels(blend)})
   for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"}, {"wnn", "WNN-GIP"}, {"nrlmf", "NRLMF"},
-                     {"simec", "two-SimEc bce+negatives"}, {"blend", "blend(Kron, WNN, NRLMF, SimEc)"}} do
+                     {"nrlmf_tuned", "NRLMF tuned"}, {"simec", "two-SimEc bce+negatives"}, {"blend", "blend(Kron, WNN, NRLMF, SimEc)"}} do
     local v = r[m[1]]
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = v.aupr, aupr_sd = v.aupr_sd,
                              aupr_trapz = v.aupr_trapz, aupr_trapz_sd = v.aupr_trapz_sd, auc = v.auc,
                              auc_sd = v.auc_sd, folds = used, seconds = simec.clock() - t0}
   end
   io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], tally(chosen)))
+  io.stderr:write(("%s: NRLMF lambda/alpha/beta chosen per fold: %s\n"):format(st[2], tally(nrlmf_chosen)))
   io.stderr:write(("%s: blend weights (Kron/WNN/NRLMF/SimEc) chosen per fold: %s\n"):format(st[2], tally(blend_chosen)))
   io.stderr:write(("%s: passes of the blend's inner folds per fold (until %d positives are held out): %s\n")
     :format(st[2], BLEND_POSITIVES, tally(blend_passes)))

@@ -348,6 +348,10 @@ case("data.dti without a similarity file loads, says so, and dti.lua skips the s
   check(out:find("new targets: skipped (no target similarity file", 1, true), out)
   check(out:find("\nT1 +pairs +KronRLS%-GIP +[%d.]+") and out:find("\nT2a +new drugs +two%-SimEc"), out)
   check(not out:find("\nT2b ") and not out:find("\nT3 "), "no rows for the skipped settings:\n" .. out)
+  -- NRLMF tuned on the inner folds, one choice per fold from the declared grid
+  check(out:find("\nT1 +pairs +NRLMF tuned +[%d.]+"), out)
+  local picks = out:match("pairs: NRLMF lambda/alpha/beta chosen per fold: ([^\n]*)")
+  check(picks and picks:find("^[%d.]+/[%d.]+/[%d.]+ x%d"), out)
   -- a dozen positives per pass of the blend's inner folds: drawn again, five passes in all
   check(out:find("pairs: passes of the blend's inner folds per fold (until 500 positives are held out): 5 x2", 1, true),
         out)
