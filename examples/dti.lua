@@ -38,8 +38,8 @@ local opts = cli.parse(arg, {_args = "DATA_DIR NAME: a folder of Yamanishi's fil
                              col_features = {"string", "A feature file of its columns, likewise."},
                              protocol = {"string", "simec (one split, fold seed 13; the default) or liu2016 (Liu " ..
                                          "et al.'s folds for their five trial seeds; pairs, new drugs, new targets)."}},
-                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, WNN-GIP, NRLMF (as shipped and " ..
-                       "tuned on inner folds), two-SimEcs and their blend, 10-fold CV.")
+                       "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, WNN-GIP, NRLMF (as " ..
+                       "shipped and tuned on inner folds), two-SimEcs and their blend, 10-fold CV.")
 opts.folds = opts.folds or 10
 local protocol = opts.protocol or "simec"
 if protocol ~= "simec" and protocol ~= "liu2016" then
@@ -411,7 +411,8 @@ for _, st in ipairs(SETTINGS) do
                                                  simec = with_kernels(tuned_simec),
                                                  blend = with_kernels(blend)})
   for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"}, {"wnn", "WNN-GIP"}, {"nrlmf", "NRLMF"},
-                     {"nrlmf_tuned", "NRLMF tuned"}, {"simec", "two-SimEc bce+negatives"}, {"blend", "blend(Kron, WNN, NRLMF, SimEc)"}} do
+                     {"nrlmf_tuned", "NRLMF tuned"}, {"simec", "two-SimEc bce+negatives"},
+                     {"blend", "blend(Kron, WNN, NRLMF, SimEc)"}} do
     local v = r[m[1]]
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = v.aupr, aupr_sd = v.aupr_sd,
                              aupr_trapz = v.aupr_trapz, aupr_trapz_sd = v.aupr_trapz_sd, auc = v.auc,

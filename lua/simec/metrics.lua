@@ -47,8 +47,8 @@ end
 -- Values closer than TIE of the list's largest magnitude are one value, a
 -- tie: scores that are equal in exact arithmetic reach the metrics apart
 -- by rounding (a product summed in another order, BLAS on more threads),
--- and ordering them by that noise moved a fold's AUC by 0.002 and a
--- table's by 0.007 (docs/results.md, "Ties").
+-- and ordering them by that noise would make the figures depend on it
+-- (docs/results.md, "Ties").
 local TIE = 1e-12
 
 -- the gap below which two of the n values of xs are tied
@@ -119,8 +119,9 @@ end
 -- score (scikit-learn's average precision), and P@k, recall@k and NDCG@k
 -- are their expectations over the orders of the tied candidates (within a
 -- tied group every position holds a relevant candidate with probability
--- h / m). Without ties these are the usual definitions. Per k: p@k, r@k (hits / relevant), nrecall@k (hits /
--- min(k, relevant): Liang et al. 2018's "Recall@k") and ndcg@k.
+-- h / m). Without ties these are the usual definitions. Per k: p@k, r@k
+-- (hits / relevant), nrecall@k (hits / min(k, relevant): Liang et al.
+-- 2018's "Recall@k") and ndcg@k.
 local function rank_one(scores, relevant, nrel, ks)
   local n = #scores
   local idx = {}

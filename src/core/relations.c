@@ -189,8 +189,8 @@ int kronrls_fitted(mat *dense, spm *at, const kronrls *k, const spm *P, core_err
             MAT_AT(&M, i, j) = MAT_AT(&k->C, i, j) * (k->wd.x[i] * k->wt.x[j]);
     /* at a thirty-second of the pairs or fewer, one product and a dot per
      * pair; denser, both products and a gather, since a dot per pair reads
-     * two rows from memory where the product streams through cache (at a
-     * tenth of the pairs, 445 x 664: 10.4 ms against 6.6) */
+     * two rows from memory where the product streams through cache
+     * (docs/benchmarks.md, KronRLS) */
     pairs = P && (double)SPM_NNZ(P) * 32.0 <= (double)n * (double)m;
     if (pairs) {
         /* n <= m: G = Ud M (n x m), F_ij = G_i . Ut_j; else G = Ut M' (m x n), F_ij = Ud_i . G_j */

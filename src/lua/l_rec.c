@@ -479,7 +479,8 @@ static const luaL_Reg rec_funcs[] = {
     {"split", r_split}, {"bias_predict", r_bias_predict}, {"sample", r_sample}, {"ridge", r_ridge},
     {"ials_side", r_ials_side},
     {"synthetic", r_synthetic}, {"bias_residuals", r_bias_residuals}, {"stats", r_stats}, {"bfm", r_bfm},
-    {"mf", r_mf}, {"implicit", r_implicit}, {"gip_kernel", r_gip_kernel}, {"wnn_profiles", r_wnn_profiles}, {"kronrls", r_kronrls},
+    {"mf", r_mf}, {"implicit", r_implicit}, {"gip_kernel", r_gip_kernel}, {"wnn_profiles", r_wnn_profiles},
+    {"kronrls", r_kronrls},
     {"kronrls_fitted", r_kronrls_fitted}, {"nrlmf", r_nrlmf}, {NULL, NULL}};
 
 static const char *const rec_help[] = {
