@@ -32,7 +32,8 @@ typedef struct kronrls {
 } kronrls;
 
 /* Fits on Y (n x m) with symmetric kernels Kd (n x n), Kt (m x m). On
- * success the caller releases the model with kronrls_free. */
+ * success the caller releases the model with kronrls_free; a failure leaves
+ * k empty (a model k held before is not released: release it first). */
 int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double sigma, core_err *e);
 void kronrls_free(kronrls *k);
 /* The fitted values Kd A Kt = Ud [C .* (wd wt')] Ut': at every training
