@@ -112,6 +112,24 @@ static int square_of(const mat *K, size_t n)
     return K->rows == n && K->cols == n;
 }
 
+/* the largest |K_ij - K_ji| over K's largest magnitude (0 for a zero K):
+ * an eigendecomposition reads one triangle, so an asymmetric kernel would
+ * be read as another matrix without a word */
+static double asymmetry(const mat *K)
+{
+    double top = 0, gap = 0;
+    size_t i, j;
+    for (i = 0; i < K->rows; i++)
+        for (j = 0; j < K->cols; j++) {
+            double a = fabs(MAT_AT(K, i, j)), d = fabs(MAT_AT(K, i, j) - MAT_AT(K, j, i));
+            if (a > top)
+                top = a;
+            if (d > gap)
+                gap = d;
+        }
+    return top > 0 ? gap / top : 0.0;
+}
+
 int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double sigma, core_err *e)
 {
     size_t n = (size_t)Y->rows, m = (size_t)Y->cols, i, j;
@@ -129,6 +147,12 @@ int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double s
         return core_err_set(e, CORE_EINVAL, "kronrls: sigma must be positive, got %g", sigma);
     if (!mat_all_finite(Kd) || !mat_all_finite(Kt) || !spm_finite(Y))
         return not_finite("kronrls", "the kernels or Y have", e);
+    for (i = 0; i < 2; i++) {
+        double a = asymmetry(i == 0 ? Kd : Kt);
+        if (a > 1e-12)
+            return core_err_set(e, CORE_EINVAL, "kronrls: the %s kernel is not symmetric (largest |K - K'| %.3g of "
+                                "its largest entry); symmetrise it, e.g. (K + K') / 2", i == 0 ? "row" : "column", a);
+    }
     k->sigma = sigma;
     previous = small_products(n, m, n > m ? n : m);
     if ((rc = mat_eigh(&k->wd, &k->Ud, Kd, e)) || (rc = mat_eigh(&k->wt, &k->Ut, Kt, e)) ||

@@ -390,6 +390,10 @@ static void test_relations(void)
         CHECK(kronrls_fit(&k, &Y, &Kt, &Kd, sigma, &e) == CORE_EINVAL);
         CHECK_MSG(e, "kronrls: Y is");
         CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, 0.0, &e) == CORE_EINVAL);
+        MAT_AT(&Kd, 0, 1) += 1e-9; /* an asymmetric kernel: an error, not one triangle read */
+        CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, sigma, &e) == CORE_EINVAL);
+        CHECK_MSG(e, "kronrls: the row kernel is not symmetric");
+        MAT_AT(&Kd, 0, 1) -= 1e-9;
         MAT_AT(&Kt, 1, 2) = NAN; /* a kernel with a NaN: an error, not NaN scores */
         CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, sigma, &e) == CORE_EINVAL);
         CHECK_MSG(e, "kronrls: the kernels or Y have NaN or infinite entries");
