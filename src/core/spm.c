@@ -602,6 +602,15 @@ int64_t spm_find(const spm *A, int64_t i, int64_t j)
     return lo < A->p[i + 1] && A->j[lo] == j ? lo : -1;
 }
 
+int spm_all_finite(const spm *A)
+{
+    int64_t k, nnz = SPM_NNZ(A);
+    for (k = 0; k < nnz; k++)
+        if (!isfinite(A->x[k]))
+            return 0;
+    return 1;
+}
+
 double spm_get(const spm *A, int64_t i, int64_t j)
 {
     int64_t k = spm_find(A, i, j);

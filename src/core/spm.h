@@ -48,6 +48,8 @@ int spm_select_rows(spm *B, const spm *A, const size_t *idx, size_t n, core_err 
 int spm_select_cols(spm *B, const spm *A, const size_t *idx, size_t n, core_err *e);
 int spm_stack(spm *B, const spm *parts, size_t n, int horizontal, core_err *e);
 double spm_get(const spm *A, int64_t i, int64_t j);
+/* whether every stored value is finite (no NaN or infinity) */
+int spm_all_finite(const spm *A);
 /* CSR position of (i, j), or -1 when not stored */
 int64_t spm_find(const spm *A, int64_t i, int64_t j);
 

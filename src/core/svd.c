@@ -68,14 +68,9 @@ int svd_truncated(mat *U, mat *s, mat *Vt, const spm *S, const mat *D, size_t k,
                             o->power_iters);
     if (a.rows > 0x7fffffffu || a.cols > 0x7fffffffu || (D && D->ld > 0x7fffffffu))
         return core_err_set(e, CORE_ETOOBIG, "svd: %zux%zu exceeds BLAS int limits", a.rows, a.cols);
-    { /* a NaN or infinity poisons every Krylov vector: ARPACK's error would not say why */
-        size_t i, n = S ? (size_t)SPM_NNZ(S) : 0;
-        int bad = D && !mat_all_finite(D);
-        for (i = 0; i < n && !bad; i++)
-            bad = !isfinite(S->x[i]);
-        if (bad)
-            return core_err_set(e, CORE_EINVAL, "svd: the input has NaN or infinite entries");
-    }
+    /* a NaN or infinity poisons every Krylov vector: ARPACK's error would not say why */
+    if ((D && !mat_all_finite(D)) || (S && !spm_all_finite(S)))
+        return core_err_set(e, CORE_EINVAL, "svd: the input has NaN or infinite entries");
     if (all_zero(S, D)) /* every Krylov vector vanishes, and ARPACK stops with error -9 */
         return zero_svd(U, s, Vt, a.rows, a.cols, k, o->want_vectors, e);
     memset(&a.T, 0, sizeof a.T);
