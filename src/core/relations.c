@@ -7,16 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-/* whether every stored value of Y is finite */
-static int spm_finite(const spm *Y)
-{
-    int64_t k, nnz = SPM_NNZ(Y);
-    for (k = 0; k < nnz; k++)
-        if (!isfinite(Y->x[k]))
-            return 0;
-    return 1;
-}
-
 static int not_finite(const char *who, const char *what, core_err *e)
 {
     return core_err_set(e, CORE_EINVAL, "%s: %s NaN or infinite entries", who, what);
@@ -32,7 +22,7 @@ int gip_kernel(mat *K, const spm *Y, double bandwidth, core_err *e)
     if (!(bandwidth >= 0) || !isfinite(bandwidth))
         return core_err_set(e, CORE_EINVAL, "gip_kernel: the bandwidth must be a non-negative number, got %g",
                             bandwidth);
-    if (!spm_finite(Y))
+    if (!spm_all_finite(Y))
         return not_finite("gip_kernel", "Y has", e);
     /* Y Y' from the stored pairs: Y is mostly zeros */
     if ((rc = spm_transpose(&Yt, Y, e)) || (rc = spm_gram(K, &Yt, e))) {
@@ -70,7 +60,7 @@ int wnn_profiles(mat *out, const spm *Y, const mat *S, double T, core_err *e)
     if (S->cols != (size_t)Y->rows)
         return core_err_set(e, CORE_EINVAL, "wnn_profiles: the similarities are %s for the %s training profiles",
                             mat_shape_str(S, s1, sizeof s1), spm_shape_str(Y, s2, sizeof s2));
-    if (!mat_all_finite(S) || !spm_finite(Y))
+    if (!mat_all_finite(S) || !spm_all_finite(Y))
         return not_finite("wnn_profiles", "the similarities or the profiles have", e);
     /* weights below 1e-4 add nothing */
     n = (size_t)floor(log(1e-4) / log(T)) + 1;
@@ -120,12 +110,11 @@ static double asymmetry(const mat *K)
     double top = 0, gap = 0;
     size_t i, j;
     for (i = 0; i < K->rows; i++)
-        for (j = 0; j < K->cols; j++) {
-            double a = fabs(MAT_AT(K, i, j)), d = fabs(MAT_AT(K, i, j) - MAT_AT(K, j, i));
-            if (a > top)
-                top = a;
-            if (d > gap)
-                gap = d;
+        for (j = i; j < K->cols; j++) { /* each pair once, the diagonal with itself */
+            double a = fabs(MAT_AT(K, i, j)), b = fabs(MAT_AT(K, j, i)), d = fabs(MAT_AT(K, i, j) - MAT_AT(K, j, i));
+            top = a > top ? a : top;
+            top = b > top ? b : top;
+            gap = d > gap ? d : gap;
         }
     return top > 0 ? gap / top : 0.0;
 }
@@ -135,8 +124,6 @@ int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double s
     size_t n = (size_t)Y->rows, m = (size_t)Y->cols, i, j;
     char s1[48], s2[48], s3[48];
     mat T;
-    int64_t r;
-    spm_ptr q;
     int rc, previous;
     memset(k, 0, sizeof *k);
     memset(&T, 0, sizeof T);
@@ -145,7 +132,7 @@ int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double s
                             mat_shape_str(Kd, s2, sizeof s2), mat_shape_str(Kt, s3, sizeof s3));
     if (!(sigma > 0))
         return core_err_set(e, CORE_EINVAL, "kronrls: sigma must be positive, got %g", sigma);
-    if (!mat_all_finite(Kd) || !mat_all_finite(Kt) || !spm_finite(Y))
+    if (!mat_all_finite(Kd) || !mat_all_finite(Kt) || !spm_all_finite(Y))
         return not_finite("kronrls", "the kernels or Y have", e);
     for (i = 0; i < 2; i++) {
         double a = asymmetry(i == 0 ? Kd : Kt);
@@ -161,20 +148,18 @@ int kronrls_fit(kronrls *k, const spm *Y, const mat *Kd, const mat *Kt, double s
     /* Ud' Y Ut with Y sparse: Y times the larger side's basis costs the
      * stored pairs, leaving one dense product over the smaller side */
     if (n <= m) { /* T = Y Ut (n x m), C = Ud' T */
-        if ((rc = mat_init(&T, n, m, e)))
+        if ((rc = spm_mul_dense(&T, Y, &k->Ut, e)))
             goto fail;
-        for (r = 0; r < Y->rows; r++)
-            for (q = Y->p[r]; q < Y->p[r + 1]; q++)
-                if ((rc = blas_axpy("kronrls", m, Y->x[q], &MAT_AT(&k->Ut, Y->j[q], 0), &MAT_AT(&T, r, 0), e)))
-                    goto fail;
         rc = blas_gemm("kronrls", BLAS_T, BLAS_N, n, m, n, 1.0, k->Ud.x, k->Ud.ld, T.x, T.ld, 0.0, k->C.x, k->C.ld, e);
     } else { /* T = Y' Ud (m x n), C = T' Ut */
-        if ((rc = mat_init(&T, m, n, e)))
+        spm Yt;
+        memset(&Yt, 0, sizeof Yt);
+        rc = spm_transpose(&Yt, Y, e);
+        if (rc == CORE_OK)
+            rc = spm_mul_dense(&T, &Yt, &k->Ud, e);
+        spm_free(&Yt);
+        if (rc)
             goto fail;
-        for (r = 0; r < Y->rows; r++)
-            for (q = Y->p[r]; q < Y->p[r + 1]; q++)
-                if ((rc = blas_axpy("kronrls", n, Y->x[q], &MAT_AT(&k->Ud, r, 0), &MAT_AT(&T, Y->j[q], 0), e)))
-                    goto fail;
         rc = blas_gemm("kronrls", BLAS_T, BLAS_N, n, m, m, 1.0, T.x, T.ld, k->Ut.x, k->Ut.ld, 0.0, k->C.x, k->C.ld, e);
     }
     if (rc)
@@ -412,7 +397,7 @@ int nrlmf_fit(mat *U, mat *V, int64_t *iterations, const spm *Y, const mat *Sd, 
     if (o->factors < 1 || !(o->theta > 0) || o->iterations < 0 || o->k < 0)
         return core_err_set(e, CORE_EINVAL, "nrlmf: factors and theta must be positive, k and iterations not "
                             "negative");
-    if (!mat_all_finite(Sd) || !mat_all_finite(St) || !spm_finite(Y))
+    if (!mat_all_finite(Sd) || !mat_all_finite(St) || !spm_all_finite(Y))
         return not_finite("nrlmf", "the similarities or Y have", e);
     blas_previous = small_products(n, m, r); /* U V', the largest product */
     if ((rc = spm_to_dense(&w.Yd, Y, (size_t)-1, e)) || (rc = knn_laplacian(&w.DL, Sd, o->k, e)) ||
