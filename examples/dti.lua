@@ -280,8 +280,8 @@ end
 -- NRLMF with its regularisation chosen per fold, as Liu et al. chose theirs
 -- by cross-validation, but on the five folds of the same setting inside the
 -- training drugs and targets (mean AUPR), never the test fold: lambda_d =
--- lambda_t and (alpha, beta) from a grid around the shipped settings,
--- declared before its first run.
+-- lambda_t and (alpha, beta) from a fixed grid around the shipped settings
+-- (docs/results.md, "NRLMF tuned on inner folds").
 local NRLMF_GRID = {lambda = {1 / 32, 1 / 8, 1 / 2}, neighbours = {{1 / 16, 1 / 32}, {1 / 4, 1 / 8}, {1, 1 / 2}}}
 local nrlmf_chosen = {}
 local function tuned_nrlmf(P, train_d, train_t, Ytr, pattern, setting, seed)

@@ -390,6 +390,7 @@ static void test_relations(void)
         CHECK(kronrls_fit(&k, &Y, &Kt, &Kd, sigma, &e) == CORE_EINVAL);
         CHECK_MSG(e, "kronrls: Y is");
         CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, 0.0, &e) == CORE_EINVAL);
+        CHECK_MSG(e, "kronrls: sigma must be positive, got 0");
         MAT_AT(&Kd, 0, 1) += 1e-9; /* an asymmetric kernel: an error, not one triangle read */
         CHECK(kronrls_fit(&k, &Y, &Kd, &Kt, sigma, &e) == CORE_EINVAL);
         CHECK_MSG(e, "kronrls: the row kernel is not symmetric");
@@ -487,6 +488,7 @@ static void test_nrlmf(void)
     MAT_AT(&Sd, 0, 3) = 0.5;
     o.factors = 0;
     CHECK(nrlmf_fit(&U, &V, &its, &Y, &Sd, &St, &o, &e) == CORE_EINVAL);
+    CHECK_MSG(e, "nrlmf: factors and theta must be positive");
     spm_free(&Y), mat_release(&Sd), mat_release(&St), mat_release(&W);
 }
 

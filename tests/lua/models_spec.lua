@@ -577,6 +577,8 @@ case("models.kronrls equals the explicit Kronecker solve; gip_kernel by hand (is
     end
   end
   checkerr("KronRLS:fitted: P is 3x4, the training pairs 4x3", function() return m:fitted(Y:t()) end)
+  -- the binding checks the eigenbases it is handed against C
+  checkerr("kronrls_fitted: the eigenbases do not match C", rec.kronrls_fitted, m.wd, m.Ud, m.wt, m.Ud, m.C)
   -- GIP: exp(-gamma ||y_i - y_j||^2), gamma = 1 / mean ||y_i||^2
   local G = models.gip_kernel(Y)
   local D = Y:dense()
