@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include "par.h"
 
@@ -86,29 +87,68 @@ static struct {
     pthread_cond_t go, done;
     job *jobs;
     int n;         /* jobs of the current loop; worker t runs jobs[t] */
-    unsigned gen;  /* bumped at each loop */
-    int pending;   /* workers still running the current loop */
+    int gen;       /* bumped at each loop (wrapping); written under lock, also read atomically by spinning workers */
+    int pending;   /* workers still running the current loop; also read atomically by the spinning caller */
     int workers;   /* started so far: workers 1 .. workers */
-    unsigned born[PAR_MAX]; /* gen when worker t started: its first loop is the next */
+    int born[PAR_MAX]; /* gen when worker t started: its first loop is the next */
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, {0}};
 static pthread_mutex_t pool_use = PTHREAD_MUTEX_INITIALIZER;
 
+/* Waking a thread that sleeps on a condition variable takes tens of
+ * microseconds, as long as a short pass itself (a sampler sweep at 100k
+ * ratings hands off five), so both sides of a hand-off first poll for up
+ * to PAR_SPIN_NS and only then sleep. Longer polls cost more than they
+ * save: a polling worker takes a core from the caller's own serial work
+ * and from OpenBLAS's threads. */
+#define PAR_SPIN_NS 100000
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Polls until *word != value (differ) or *word == value (!differ), or the
+ * time is up; the caller then checks under the lock. */
+static void spin(const int *word, int value, int differ)
+{
+    int64_t until = 0;
+    int i;
+    for (i = 0; (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value) != differ; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        if ((i & 63) == 0) {
+            int64_t t = now_ns();
+            if (!until)
+                until = t + PAR_SPIN_NS;
+            else if (t > until)
+                return;
+        }
+    }
+}
+
 static void *worker(void *arg)
 {
-    int t = (int)(intptr_t)arg;
-    unsigned seen;
+    int t = (int)(intptr_t)arg, seen;
     pthread_mutex_lock(&pool.lock);
     seen = pool.born[t];
     for (;;) {
-        while (pool.gen == seen)
-            pthread_cond_wait(&pool.go, &pool.lock);
+        if (pool.gen == seen) {
+            pthread_mutex_unlock(&pool.lock);
+            spin(&pool.gen, seen, 1);
+            pthread_mutex_lock(&pool.lock);
+            while (pool.gen == seen)
+                pthread_cond_wait(&pool.go, &pool.lock);
+        }
         seen = pool.gen;
         if (t < pool.n) {
             job *j = &pool.jobs[t];
             pthread_mutex_unlock(&pool.lock);
             run(j);
             pthread_mutex_lock(&pool.lock);
-            if (--pool.pending == 0)
+            if (__atomic_sub_fetch(&pool.pending, 1, __ATOMIC_RELEASE) == 0)
                 pthread_cond_signal(&pool.done);
         }
     }
@@ -163,13 +203,15 @@ static void launch(job *jobs, int n)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     ready = pool.workers + 1 < n ? pool.workers + 1 : n; /* jobs the pool's workers take */
-    pool.jobs = jobs, pool.n = ready, pool.pending = ready - 1, pool.gen++;
+    pool.jobs = jobs, pool.n = ready, pool.pending = ready - 1;
+    __atomic_store_n(&pool.gen, (int)((unsigned)pool.gen + 1u), __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool.go);
     pthread_mutex_unlock(&pool.lock);
     /* jobs no worker could start for run here, in order */
     for (t = ready; t < n; t++)
         run(&jobs[t]);
     run(&jobs[0]);
+    spin(&pool.pending, 0, 0);
     pthread_mutex_lock(&pool.lock);
     while (pool.pending > 0)
         pthread_cond_wait(&pool.done, &pool.lock);
