@@ -46,7 +46,7 @@ typedef struct bfm {
                              first pass and scattered back by its last */
     double *stat;         /* 2 x columns: each column's sums of squared and plain residuals */
     int have_stat;        /* stat holds the residuals' sums of the last sweep */
-    double *z;            /* a side's likelihood columns: their normal draws for one kind */
+    double *z;            /* a side's likelihood columns: their normal draws for the kinds of one block */
     rng g;
     side_state s[2];
 } bfm;
@@ -72,6 +72,8 @@ typedef struct bfm {
 #define SLOT_DQ(b) (NK * (NK + 1) / 2 + NK + (b)) /* the change of slot b's value */
 #define NSLOT (NK * (NK + 1) / 2 + 2 * NK)
 
+#define PASS_CHUNKS 64
+
 typedef struct pass {
     side_state *S;
     const double *Qo;   /* the other side's factors: rows of kp */
@@ -82,6 +84,15 @@ typedef struct pass {
     double shift;       /* a change of w0 the residuals do not have yet (the row side's first pass) */
     double *W;          /* NSLOT x S->n, slot-major: the current block's sums and changes */
     double *stat;       /* 2 x S->n or NULL: each row's sum of squared residuals and sum after the pass */
+    /* The rows in chunks of about equal ratings that the threads take in
+     * turn, so that thread 0 can first draw the next block's normals (ndraw
+     * into z from g: the generator's sequence is the same as drawing them
+     * kind by kind) while the others start on the rows. */
+    int64_t cut[PASS_CHUNKS + 1];
+    int nchunk, chunk;
+    rng *g;
+    double *z;
+    int64_t ndraw;
 } pass;
 
 /* the other side's factors when there are none: every block reads zeros */
@@ -204,21 +215,18 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 }
 
 /* Every likelihood column's parameter of kind f (f < 0: the linear
- * weights) from its conditional posterior, given the rows' sums s2 and E;
- * keeps E exact and accumulates the rows' changes in dq. The columns'
- * normal draws come first, in one call (into b->z): the same
- * sequence a draw per column takes, and the ids' loop then has no call
- * in it and vectorises. */
+ * weights) from its conditional posterior, given the rows' sums s2 and E
+ * and the columns' normal draws z (drawn before, in one call: the ids'
+ * loop then has no call in it and vectorises); keeps E exact and
+ * accumulates the rows' changes in dq. */
 SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const double *s2, double *restrict E,
-                                   double *restrict dq)
+                                   double *restrict dq, const double *restrict z)
 {
-    double *restrict z = b->z;
     const int64_t K = b->k, st = f < 0 ? 1 : K, nid = S->nid;
     const double alpha = b->alpha;
     double *theta = f < 0 ? S->w : S->V + f;
     const double *off = !S->link ? NULL : f < 0 ? S->off_w : S->off_V + f;
     int64_t j;
-    rng_normals(&b->g, z, (size_t)S->nlik);
     /* ids: column j is train row j alone, with value 1 */
     if (nid) {
         const double mu0 = group_mu(&S->g[0], f), lam = group_lam(&S->g[0], f);
@@ -255,12 +263,21 @@ SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const doubl
     }
 }
 
+/* The kinds of block blk: slots k0 .. k1 - 1 of a block's sums */
+static void block_kinds(const bfm *b, int64_t blk, int *k0, int *k1)
+{
+    int64_t nf = b->k - blk * BW;
+    *k0 = blk ? 1 : 0;
+    *k1 = 1 + (int)(nf < BW ? nf : BW);
+}
+
 /* The kinds of block blk in turn, each from the sums a pass formed less
- * what the block's earlier kinds changed. */
+ * what the block's earlier kinds changed, with the normal draws in b->z. */
 static void draw_block(bfm *b, side_state *S, int64_t blk, double *W)
 {
-    int64_t n = S->n, r, nf = b->k - blk * BW;
-    int k0 = blk ? 1 : 0, k1 = 1 + (int)(nf < BW ? nf : BW), kind, a;
+    int64_t n = S->n, r;
+    int k0, k1, kind, a;
+    block_kinds(b, blk, &k0, &k1);
     for (kind = k0; kind < k1; kind++) {
         double *E = W + SLOT_E(kind) * n;
         for (a = k0; a < kind; a++) {
@@ -268,8 +285,20 @@ static void draw_block(bfm *b, side_state *S, int64_t blk, double *W)
             for (r = 0; r < n; r++)
                 E[r] -= dq[r] * G[r];
         }
-        draw_columns(b, S, kind ? blk * BW + kind - 1 : -1, W + PAIR(kind, kind) * n, E, W + SLOT_DQ(kind) * n);
+        draw_columns(b, S, kind ? blk * BW + kind - 1 : -1, W + PAIR(kind, kind) * n, E, W + SLOT_DQ(kind) * n,
+                     b->z + (kind - k0) * S->nlik);
     }
+}
+
+static void pass_chunks(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    pass *p = ctx;
+    int c;
+    (void)r0, (void)r1;
+    if (thread == 0 && p->ndraw)
+        rng_normals(p->g, p->z, (size_t)p->ndraw);
+    while ((c = __atomic_fetch_add(&p->chunk, 1, __ATOMIC_RELAXED)) < p->nchunk)
+        row_pass(p, thread, p->cut[c], p->cut[c + 1]);
 }
 
 /* The linear weights, then each factor, of one side (the other side
@@ -279,18 +308,40 @@ static void draw_block(bfm *b, side_state *S, int64_t blk, double *W)
 static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, double shift, double *stat)
 {
     pass p;
-    int64_t blk, nblk = b->kp ? b->kp / BW : 1;
+    int64_t blk, nblk = b->kp ? b->kp / BW : 1, total = S->ptr[S->n], r = 0;
     /* a rating costs a block's cross products, some BW times what
      * par_rows's threshold assumes of an entry */
-    int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads();
+    int threads = total < 100000 / BW ? 1 : par_threads(), c, k0, k1;
     p.S = S, p.Qo = O->Q, p.kp = b->kp, p.e = S->pos ? b->ec : b->e, p.full = b->e, p.W = W, p.prev = -1;
     p.shift = shift;
     p.stat = NULL;
+    p.g = &b->g, p.z = b->z;
+    /* chunk c ends at the first row whose ratings before it reach c + 1
+     * shares; empty chunks are dropped */
+    p.cut[0] = 0, p.nchunk = 0;
+    for (c = 1; c <= PASS_CHUNKS; c++) {
+        int64_t target = c == PASS_CHUNKS ? total + 1 : total / PASS_CHUNKS * c, lo = r, hi = S->n;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (S->ptr[mid] < target)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > r)
+            p.cut[++p.nchunk] = r = lo;
+    }
     for (blk = 0; blk <= nblk; blk++) {
         p.next = blk < nblk ? blk : -1;
         if (blk == nblk)
             p.stat = stat;
-        par_weighted(S->n, S->ptr, threads, row_pass, &p);
+        p.ndraw = 0;
+        if (blk < nblk) {
+            block_kinds(b, blk, &k0, &k1);
+            p.ndraw = (k1 - k0) * S->nlik;
+        }
+        p.chunk = 0;
+        par_range(threads, threads, pass_chunks, &p);
         if (blk == nblk)
             break;
         draw_block(b, S, blk, W);
@@ -651,7 +702,9 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     }
     work = core_malloc(nwork);
     b.ec = core_malloc((size_t)nnz * sizeof *b.ec);
-    b.z = core_malloc((size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1);
+    /* a block's normal draws: NK kinds of the wider side's likelihood columns (each at most the id and
+     * feature columns side_init counted) */
+    b.z = core_malloc((size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1);
     b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
     if (!b.e || !b.ec || !b.z || !b.stat || !sum || !work) {
         rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + SPM_NNZ(P)) * 8);
