@@ -649,7 +649,9 @@ static void accumulate(const bfm *b, const spm *P, double *sum, double lo, doubl
 {
     actx a;
     a.b = b, a.P = P, a.sum = sum, a.lo = lo, a.hi = hi;
-    par_rows(P, accumulate_rows, &a);
+    /* an entry costs a dot product of k factors: weighed as k + 1 entries of par_rows's threshold */
+    par_weighted(P->rows, P->p, (double)SPM_NNZ(P) * (double)(b->k + 1) < 100000 ? 1 : par_threads(), accumulate_rows,
+                 &a);
 }
 
 void bfm_opts_default(bfm_opts *o)
