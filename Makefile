@@ -85,6 +85,8 @@ HOT_ials := -O3
 HOT_mf := -O3
 HOT_bfm := -O3
 endif
+# the sampler's draws take square roots of positive precisions only: no errno branch, so they vectorise
+XFLAGS_bfm := -fno-math-errno
 
 $(OUT)/libsimeccore.a: $(CORE_OBJ)
 	@mkdir -p $(OUT)

@@ -47,6 +47,8 @@ typedef struct bfm {
     double *stat;         /* 2 x columns: each column's sums of squared and plain residuals */
     int have_stat;        /* stat holds the residuals' sums of the last sweep */
     double *z;            /* a side's likelihood columns: their normal draws for the kinds of one block */
+    double *th;           /* 2 x the larger side's ids: one kind's parameters and prior means, contiguous */
+    int64_t nth;          /* the larger side's ids */
     rng g;
     side_state s[2];
 } bfm;
@@ -216,9 +218,10 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 
 /* Every likelihood column's parameter of kind f (f < 0: the linear
  * weights) from its conditional posterior, given the rows' sums s2 and E
- * and the columns' normal draws z (drawn before, in one call: the ids'
- * loop then has no call in it and vectorises); keeps E exact and
- * accumulates the rows' changes in dq. */
+ * and the columns' normal draws z (drawn before, in one call); keeps E
+ * exact and accumulates the rows' changes in dq. The ids' parameters,
+ * strided in w or V, are copied to b->th and back, so that the draws
+ * between (two divisions and a square root each) vectorise. */
 SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const double *s2, double *restrict E,
                                    double *restrict dq, const double *restrict z)
 {
@@ -230,16 +233,20 @@ SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const doubl
     /* ids: column j is train row j alone, with value 1 */
     if (nid) {
         const double mu0 = group_mu(&S->g[0], f), lam = group_lam(&S->g[0], f);
+        double *restrict th = b->th, *restrict mu = b->th + b->nth;
         for (j = 0; j < nid; j++) {
-            double A = s2[j], th = theta[j * st], mu = off ? mu0 + off[j * st] : mu0, prec, nt, delta;
-            double B = E[j] + th * A;
-            prec = alpha * A + lam;
-            nt = (alpha * B + mu * lam) / prec + z[j] / sqrt(prec);
-            delta = nt - th;
-            theta[j * st] = nt;
+            th[j] = theta[j * st];
+            mu[j] = off ? mu0 + off[j * st] : mu0;
+        }
+        for (j = 0; j < nid; j++) {
+            double A = s2[j], B = E[j] + th[j] * A, prec = alpha * A + lam;
+            double nt = (alpha * B + mu[j] * lam) / prec + z[j] / sqrt(prec), delta = nt - th[j];
+            th[j] = nt;
             E[j] -= delta * s2[j];
             dq[j] += delta;
         }
+        for (j = 0; j < nid; j++)
+            theta[j * st] = th[j];
     }
     for (j = nid; j < S->nlik; j++) {
         const double mu = group_mu(&S->g[1], f), lam = group_lam(&S->g[1], f);
@@ -708,7 +715,9 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
      * feature columns side_init counted) */
     b.z = core_malloc((size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1);
     b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
-    if (!b.e || !b.ec || !b.z || !b.stat || !sum || !work) {
+    b.nth = b.s[0].nid > b.s[1].nid ? b.s[0].nid : b.s[1].nid;
+    b.th = core_malloc((size_t)b.nth * 2 * sizeof *b.th + 1);
+    if (!b.e || !b.ec || !b.z || !b.stat || !b.th || !sum || !work) {
         rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + SPM_NNZ(P)) * 8);
         goto done;
     }
@@ -783,6 +792,7 @@ done:
     core_free(b.ec);
     core_free(b.stat);
     core_free(b.z);
+    core_free(b.th);
     core_free(sum);
     core_free(work);
     return rc;
