@@ -34,17 +34,21 @@ static void regenerate(rng *r)
     r->pos = 0;
 }
 
+static uint32_t temper(uint32_t y)
+{
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    return y ^ (y >> 18);
+}
+
 uint32_t rng_u32(rng *r)
 {
     uint32_t y;
     if (r->pos >= N)
         regenerate(r);
     y = r->mt[r->pos++];
-    y ^= y >> 11;
-    y ^= (y << 7) & 0x9d2c5680u;
-    y ^= (y << 15) & 0xefc60000u;
-    y ^= y >> 18;
-    return y;
+    return temper(y);
 }
 
 double rng_uniform(rng *r)
@@ -71,10 +75,51 @@ double rng_normal(rng *r)
     return f * x2;
 }
 
+/* rng_normal's polar draws in bulk: the candidate pairs left in the
+ * generator's current block of 624 words (four words each) are formed in
+ * one loop that vectorises, then scanned in order for the accepted ones;
+ * the words of candidates not reached stay unread, so the sequence is
+ * rng_normal's. A candidate that would straddle two blocks goes through
+ * rng_normal itself. */
+#define CANDIDATES (N / 4)
 void rng_normals(rng *r, double *out, size_t n)
 {
-    size_t i;
-    for (i = 0; i < n; i++)
+    double x1[CANDIDATES], x2[CANDIDATES], r2[CANDIDATES];
+    size_t i = 0;
+    if (n && r->has_gauss)
+        out[i++] = rng_normal(r);
+    while (n - i >= 2) {
+        int c, avail;
+        if (r->pos >= N)
+            regenerate(r);
+        avail = (N - r->pos) / 4;
+        if (avail == 0) {
+            out[i++] = rng_normal(r);
+            out[i++] = rng_normal(r);
+            continue;
+        }
+        if ((size_t)avail > n - i) /* at least two outputs per candidate needed; more is never read */
+            avail = (int)(n - i);
+        {
+            const uint32_t *w = r->mt + r->pos;
+            for (c = 0; c < avail; c++) {
+                double u1 = ((temper(w[4 * c]) >> 5) * 67108864.0 + (temper(w[4 * c + 1]) >> 6)) / 9007199254740992.0;
+                double u2 = ((temper(w[4 * c + 2]) >> 5) * 67108864.0 + (temper(w[4 * c + 3]) >> 6)) /
+                            9007199254740992.0;
+                x1[c] = 2.0 * u1 - 1.0;
+                x2[c] = 2.0 * u2 - 1.0;
+                r2[c] = x1[c] * x1[c] + x2[c] * x2[c];
+            }
+        }
+        for (c = 0; c < avail && n - i >= 2; c++)
+            if (r2[c] < 1.0 && r2[c] != 0.0) {
+                double f = sqrt(-2.0 * log(r2[c]) / r2[c]);
+                out[i++] = f * x2[c];
+                out[i++] = f * x1[c];
+            }
+        r->pos += 4 * c;
+    }
+    if (i < n)
         out[i] = rng_normal(r);
 }
 

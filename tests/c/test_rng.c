@@ -118,22 +118,27 @@ static void test_permutation32(void)
 }
 
 /* rng_normals is rng_normal n times: the same draws and the same state
- * after, whatever n's parity and whether a draw was pending before */
+ * after, whatever n's parity, whether a draw was pending before, and
+ * wherever in the generator's block of 624 words the draws start or end
+ * (a single word drawn between rounds moves the start by one) */
 static void test_normals_batch(void)
 {
-    static const size_t ns[] = {0, 1, 2, 3, 7, 1000};
+    static const size_t ns[] = {0, 1, 2, 3, 7, 1000, 311, 5000, 2, 155, 156, 157, 4};
     rng a, b;
-    double out[1000];
-    size_t c, i;
+    static double out[5000];
+    size_t c, i, round;
     int same = 1;
     rng_seed(&a, 21);
     rng_seed(&b, 21);
-    for (c = 0; c < sizeof ns / sizeof *ns; c++) {
-        rng_normals(&a, out, ns[c]);
-        for (i = 0; i < ns[c]; i++)
-            same &= out[i] == rng_normal(&b);
-        same &= rng_normal(&a) == rng_normal(&b); /* odd offsets next round */
-    }
+    for (round = 0; round < 4; round++)
+        for (c = 0; c < sizeof ns / sizeof *ns; c++) {
+            rng_normals(&a, out, ns[c]);
+            for (i = 0; i < ns[c]; i++)
+                same &= out[i] == rng_normal(&b);
+            same &= rng_normal(&a) == rng_normal(&b); /* odd offsets next round */
+            if (c % 2)
+                same &= rng_u32(&a) == rng_u32(&b);
+        }
     CHECK(same);
     CHECK(rng_u32(&a) == rng_u32(&b));
 }
