@@ -12,7 +12,8 @@
 # whole run's wall time and peak RSS, the 1-minute load average before each
 # run, and the ratio libFM/simec.
 #   sh scripts/bench/mcmc.sh [--sizes "100k 10m"] [--k 8] [--sweeps N] [--runs 3] [--json FILE]
-# --sweeps defaults to 100 at 100k and 20 at 10m. libFM is built from
+# --sweeps defaults to 1000 at 100k (a sweep there takes about a millisecond:
+# a shorter run measures mostly its warm-up) and 20 at 10m. libFM is built from
 # ../shared/peers/libfm-*.tar.gz (SIMEC_PEERS=DIR elsewhere) in a temporary
 # folder; nothing of it stays.
 set -eu
@@ -43,7 +44,7 @@ RESULTS="$DIR/results"
 : >"$RESULTS"
 
 for size in $SIZES; do
-    n=${SWEEPS:-$([ "$size" = 100k ] && echo 100 || echo 20)}
+    n=${SWEEPS:-$([ "$size" = 100k ] && echo 1000 || echo 20)}
     D="$DIR/$size"
     mkdir "$D"
     ./simec scripts/bench/peers.lua libfm "$size" "$D" >/dev/null
@@ -106,7 +107,7 @@ for size in ["100k", "10m"]:
     for side in ["simec", "libfm"]:
         rs = runs[(size, side)]
         med[side] = {key: statistics.median(r[key] for r in rs) for key in ["sweep_s", "rmse", "wall_s", "peak_mb"]}
-        print("%-5s %-6s %6d %11.4f %9.5f %9.2f %9.0f %s" % (size, side, rs[0]["sweeps"], med[side]["sweep_s"],
+        print("%-5s %-6s %6d %11.5f %9.5f %9.2f %9.0f %s" % (size, side, rs[0]["sweeps"], med[side]["sweep_s"],
               med[side]["rmse"], med[side]["wall_s"], med[side]["peak_mb"], " ".join("%.2f" % r["load"] for r in rs)))
     ratio = med["libfm"]["sweep_s"] / med["simec"]["sweep_s"]
     rm = [r["rmse"] for r in runs[(size, "simec")]], [r["rmse"] for r in runs[(size, "libfm")]]

@@ -74,7 +74,57 @@ typedef struct bfm {
 #define SLOT_DQ(b) (NK * (NK + 1) / 2 + NK + (b)) /* the change of slot b's value */
 #define NSLOT (NK * (NK + 1) / 2 + 2 * NK)
 
-#define PASS_CHUNKS 64
+/* Work that the threads share: thread 0 first runs lead (if any), then
+ * every thread takes chunks of rows in turn. The chunks hold about equal
+ * weight, so they balance whatever lead costs; each chunk's results are
+ * its rows' own, so they do not depend on which thread takes it. */
+#define CHUNKS 64
+typedef struct shared {
+    void (*lead)(void *ctx);
+    void *lead_ctx;
+    par_fn rows;
+    void *rows_ctx;
+    int64_t cut[CHUNKS + 1];
+    int nchunk, chunk;
+} shared;
+
+/* chunk c ends at the first row whose weight before it (cum) reaches c + 1
+ * shares of the total; empty chunks are dropped */
+static void shared_cut(shared *w, int64_t n, const spm_ptr *cum)
+{
+    int64_t total = cum[n] - cum[0], r = 0;
+    int c;
+    w->cut[0] = 0, w->nchunk = 0;
+    for (c = 1; c <= CHUNKS; c++) {
+        int64_t target = c == CHUNKS ? cum[n] + 1 : cum[0] + total / CHUNKS * c, lo = r, hi = n;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (cum[mid] < target)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > r)
+            w->cut[++w->nchunk] = r = lo;
+    }
+}
+
+static void shared_job(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    shared *w = ctx;
+    int c;
+    (void)r0, (void)r1;
+    if (thread == 0 && w->lead)
+        w->lead(w->lead_ctx);
+    while ((c = __atomic_fetch_add(&w->chunk, 1, __ATOMIC_RELAXED)) < w->nchunk)
+        w->rows(w->rows_ctx, thread, w->cut[c], w->cut[c + 1]);
+}
+
+static void shared_run(shared *w, int threads)
+{
+    w->chunk = 0;
+    par_range(threads, threads, shared_job, w);
+}
 
 typedef struct pass {
     side_state *S;
@@ -86,12 +136,9 @@ typedef struct pass {
     double shift;       /* a change of w0 the residuals do not have yet (the row side's first pass) */
     double *W;          /* NSLOT x S->n, slot-major: the current block's sums and changes */
     double *stat;       /* 2 x S->n or NULL: each row's sum of squared residuals and sum after the pass */
-    /* The rows in chunks of about equal ratings that the threads take in
-     * turn, so that thread 0 can first draw the next block's normals (ndraw
-     * into z from g: the generator's sequence is the same as drawing them
-     * kind by kind) while the others start on the rows. */
-    int64_t cut[PASS_CHUNKS + 1];
-    int nchunk, chunk;
+    /* thread 0 draws the next block's normals (ndraw into z from g: the
+     * generator's sequence is the same as drawing them kind by kind) while
+     * the others start on the rows */
     rng *g;
     double *z;
     int64_t ndraw;
@@ -297,47 +344,49 @@ static void draw_block(bfm *b, side_state *S, int64_t blk, double *W)
     }
 }
 
-static void pass_chunks(void *ctx, int thread, int64_t r0, int64_t r1)
+static void pass_normals(void *ctx)
 {
     pass *p = ctx;
-    int c;
-    (void)r0, (void)r1;
-    if (thread == 0 && p->ndraw)
+    if (p->ndraw)
         rng_normals(p->g, p->z, (size_t)p->ndraw);
-    while ((c = __atomic_fetch_add(&p->chunk, 1, __ATOMIC_RELAXED)) < p->nchunk)
-        row_pass(p, thread, p->cut[c], p->cut[c + 1]);
+}
+
+typedef struct block_job {
+    bfm *b;
+    side_state *S;
+    int64_t blk;
+    double *W;
+} block_job;
+
+static void block_lead(void *ctx)
+{
+    block_job *j = ctx;
+    draw_block(j->b, j->S, j->blk, j->W);
 }
 
 /* The linear weights, then each factor, of one side (the other side
  * fixed), a block of kinds per pass over its ratings; the first pass also
  * applies shift, the last keeps the rows' residual sums in stat (NULL: not
- * needed). */
-static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, double shift, double *stat)
+ * needed). With side work, the threads other than the one drawing the
+ * first block take that work's chunks meanwhile (it must not touch what
+ * the draws touch). */
+static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, double shift, double *stat,
+                      shared *side_work, int side_threads)
 {
     pass p;
-    int64_t blk, nblk = b->kp ? b->kp / BW : 1, total = S->ptr[S->n], r = 0;
+    shared w;
+    block_job job;
+    int64_t blk, nblk = b->kp ? b->kp / BW : 1;
     /* a rating costs a block's cross products, some BW times what
      * par_rows's threshold assumes of an entry */
-    int threads = total < 100000 / BW ? 1 : par_threads(), c, k0, k1;
+    int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads(), k0, k1;
     p.S = S, p.Qo = O->Q, p.kp = b->kp, p.e = S->pos ? b->ec : b->e, p.full = b->e, p.W = W, p.prev = -1;
     p.shift = shift;
     p.stat = NULL;
     p.g = &b->g, p.z = b->z;
-    /* chunk c ends at the first row whose ratings before it reach c + 1
-     * shares; empty chunks are dropped */
-    p.cut[0] = 0, p.nchunk = 0;
-    for (c = 1; c <= PASS_CHUNKS; c++) {
-        int64_t target = c == PASS_CHUNKS ? total + 1 : total / PASS_CHUNKS * c, lo = r, hi = S->n;
-        while (lo < hi) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (S->ptr[mid] < target)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo > r)
-            p.cut[++p.nchunk] = r = lo;
-    }
+    w.lead = pass_normals, w.lead_ctx = &p, w.rows = row_pass, w.rows_ctx = &p;
+    shared_cut(&w, S->n, S->ptr);
+    job.b = b, job.S = S, job.W = W;
     for (blk = 0; blk <= nblk; blk++) {
         p.next = blk < nblk ? blk : -1;
         if (blk == nblk)
@@ -347,11 +396,15 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
             block_kinds(b, blk, &k0, &k1);
             p.ndraw = (k1 - k0) * S->nlik;
         }
-        p.chunk = 0;
-        par_range(threads, threads, pass_chunks, &p);
+        shared_run(&w, threads);
         if (blk == nblk)
             break;
-        draw_block(b, S, blk, W);
+        job.blk = blk;
+        if (blk == 0 && side_work) {
+            side_work->lead = block_lead, side_work->lead_ctx = &job;
+            shared_run(side_work, side_threads);
+        } else
+            draw_block(b, S, blk, W);
         p.prev = blk;
     }
 }
@@ -408,7 +461,9 @@ static void draw_link(bfm *b, side_state *S, int64_t f)
     draw_hyper(&b->g, beta, NULL, S->nf, st, NULL, lamb);
 }
 
-static void sweep(bfm *b, int64_t nnz, double *work)
+/* One sweep; side_work (NULL: none) runs beside the row side's first
+ * draws (see draw_side) */
+static void sweep(bfm *b, int64_t nnz, double *work, shared *side_work, int side_threads)
 {
     int64_t i, f, s, K = b->k;
     double ss = 0, sum = 0, shift;
@@ -446,7 +501,7 @@ static void sweep(bfm *b, int64_t nnz, double *work)
             else
                 draw_hyper(&b->g, S->V + S->nid * K + f, NULL, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
         }
-        draw_side(b, S, &b->s[1 - s], work, s ? 0 : shift, s ? b->stat : NULL);
+        draw_side(b, S, &b->s[1 - s], work, s ? 0 : shift, s ? b->stat : NULL, s ? NULL : side_work, side_threads);
     }
     b->have_stat = 1;
 }
@@ -626,12 +681,13 @@ static int by_columns(const spm *R, spm_ptr **ptr, int64_t **pos, spm_idx **oth,
     return CORE_OK;
 }
 
-/* sum[t] += this sweep's prediction at P's entry t, clipped to [lo, hi];
- * rows of P in threads (every entry is its own) */
+/* sum[t] += a sweep's prediction at P's entry t, clipped to [lo, hi],
+ * from the full-space rows (lin, Qf) and w0 as that sweep left them; rows
+ * of P in threads (every entry is its own) */
 typedef struct actx {
     const bfm *b;
     const spm *P;
-    double *sum, lo, hi;
+    double *sum, lo, hi, w0;
 } actx;
 
 static void accumulate_rows(void *ctx, int thread, int64_t r0, int64_t r1)
@@ -645,20 +701,11 @@ static void accumulate_rows(void *ctx, int thread, int64_t r0, int64_t r1)
         for (t = a->P->p[i]; t < a->P->p[i + 1]; t++) {
             int64_t c = a->P->j[t];
             const double *qi = b->s[0].Qf + i * K, *qc = b->s[1].Qf + c * K;
-            double y = b->w0 + b->s[0].lin[i] + b->s[1].lin[c];
+            double y = a->w0 + b->s[0].lin[i] + b->s[1].lin[c];
             for (f = 0; f < K; f++)
                 y += qi[f] * qc[f];
             a->sum[t] += y < a->lo ? a->lo : y > a->hi ? a->hi : y;
         }
-}
-
-static void accumulate(const bfm *b, const spm *P, double *sum, double lo, double hi)
-{
-    actx a;
-    a.b = b, a.P = P, a.sum = sum, a.lo = lo, a.hi = hi;
-    /* an entry costs a dot product of k factors: weighed as k + 1 entries of par_rows's threshold */
-    par_weighted(P->rows, P->p, (double)SPM_NNZ(P) * (double)(b->k + 1) < 100000 ? 1 : par_threads(), accumulate_rows,
-                 &a);
 }
 
 void bfm_opts_default(bfm_opts *o)
@@ -677,6 +724,9 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     bfm b;
     spm_ptr *cptr = NULL;
     int64_t *cpos = NULL, nnz = SPM_NNZ(R), it, i, f, averaged = 0;
+    actx acc;
+    shared acc_work;
+    int pending = 0, acc_threads;
     spm_idx *coth = NULL;
     double *sum = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
     double *work = NULL;
@@ -755,18 +805,35 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
                 y += b.s[0].Q[i * b.kp + f] * b.s[1].Q[R->j[it] * b.kp + f];
             b.e[it] = R->x[it] - y;
         }
+    /* A sweep's predictions are added to the sums while the next sweep
+     * draws the row side's first block, on the threads the draws leave
+     * idle: they read only lin, Qf and the w0 kept here, which the draws do
+     * not touch. With a trace, and after the last sweep, they are added at
+     * once. An entry costs a dot product of k factors: weighed as k + 1
+     * entries of par_rows's threshold. */
+    acc.b = &b, acc.P = P, acc.sum = sum, acc.lo = lo, acc.hi = hi;
+    acc_work.lead = NULL, acc_work.rows = accumulate_rows, acc_work.rows_ctx = &acc;
+    shared_cut(&acc_work, P->rows, P->p);
+    acc_threads = (double)SPM_NNZ(P) * (double)(b.k + 1) < 100000 ? 1 : par_threads();
     for (it = 0; it < o->burn_in + o->samples; it++) {
         if (core_interrupted()) {
             rc = core_err_set(e, CORE_EINTR, "bfm: interrupted after %lld sweeps", (long long)it);
             goto done;
         }
-        sweep(&b, nnz, work);
+        sweep(&b, nnz, work, pending ? &acc_work : NULL, acc_threads);
+        pending = 0;
         if (it < o->burn_in)
             continue;
         full_rows(&b, &b.s[0], &side[0]);
         full_rows(&b, &b.s[1], &side[1]);
-        accumulate(&b, P, sum, lo, hi);
+        acc.w0 = b.w0;
         averaged++;
+        if (!trace && it + 1 < o->burn_in + o->samples) {
+            pending = 1;
+            continue;
+        }
+        acc_work.lead = NULL;
+        shared_run(&acc_work, acc_threads);
         if (trace) {
             double ss = 0;
             int64_t t;
