@@ -84,6 +84,7 @@ HOT_spm := -O3
 HOT_ials := -O3
 HOT_mf := -O3
 HOT_bfm := -O3
+HOT_rng := -O3
 endif
 # the sampler's draws take square roots of positive precisions only: no errno branch, so they vectorise
 XFLAGS_bfm := -fno-math-errno

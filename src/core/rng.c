@@ -16,21 +16,19 @@ void rng_seed(rng *r, uint32_t seed)
     r->gauss = 0.0;
 }
 
+/* The twist, with the matrix A's conditional term as a mask so that both
+ * loops vectorise (each reads words not yet rewritten, or rewritten a
+ * whole stride of 227 before) */
+#define TWIST(u, v) (((((u) & 0x80000000u) | ((v) & 0x7fffffffu)) >> 1) ^ ((0u - ((v) & 1u)) & 0x9908b0dfu))
 static void regenerate(rng *r)
 {
-    static const uint32_t mag[2] = {0u, 0x9908b0dfu};
+    uint32_t *mt = r->mt;
     int k;
-    uint32_t y;
-    for (k = 0; k < N - M; k++) {
-        y = (r->mt[k] & 0x80000000u) | (r->mt[k + 1] & 0x7fffffffu);
-        r->mt[k] = r->mt[k + M] ^ (y >> 1) ^ mag[y & 1u];
-    }
-    for (; k < N - 1; k++) {
-        y = (r->mt[k] & 0x80000000u) | (r->mt[k + 1] & 0x7fffffffu);
-        r->mt[k] = r->mt[k + (M - N)] ^ (y >> 1) ^ mag[y & 1u];
-    }
-    y = (r->mt[N - 1] & 0x80000000u) | (r->mt[0] & 0x7fffffffu);
-    r->mt[N - 1] = r->mt[M - 1] ^ (y >> 1) ^ mag[y & 1u];
+    for (k = 0; k < N - M; k++)
+        mt[k] = mt[k + M] ^ TWIST(mt[k], mt[k + 1]);
+    for (; k < N - 1; k++)
+        mt[k] = mt[k + (M - N)] ^ TWIST(mt[k], mt[k + 1]);
+    mt[N - 1] = mt[M - 1] ^ TWIST(mt[N - 1], mt[0]);
     r->pos = 0;
 }
 
