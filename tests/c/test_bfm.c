@@ -9,8 +9,8 @@
 #include "check.h"
 #include "rng.h"
 
-#define NI 60
-#define NU 80
+#define NI 250
+#define NU 300
 #define NF 6
 
 /* y = 3 + bi + bu + p_i . q_u + noise at about half of the cells; bi is a
@@ -274,16 +274,19 @@ static void test_errors(void)
     bfm_opts o = opts(2, 1);
     spm out, empty;
     core_err e;
+    char want[80];
     size_t before = core_mem_in_use();
     make(&d, 0.1, 1, -1, 1);
     side[1].n_full = NU - 1;
     CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
-    CHECK_MSG(e, "the full space 60x79");
+    snprintf(want, sizeof want, "the full space %dx%d", NI, NU - 1);
+    CHECK_MSG(e, want);
     side[1].n_full = NU;
     side[0].F = &d.test; /* NI x NU "features" are fine; a wrong row count is not */
     side[1].F = &d.F;
     CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
-    CHECK_MSG(e, "columns features have 60 rows, expected 80");
+    snprintf(want, sizeof want, "columns features have %d rows, expected %d", NI, NU);
+    CHECK_MSG(e, want);
     side[1].F = NULL, side[1].ids = 0;
     CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, &e) == CORE_EINVAL);
     CHECK_MSG(e, "neither ids nor features");
