@@ -558,6 +558,13 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
     f->loss[thread] = total;
 }
 
+/* The fused pass also takes threads from this many entries x embedding
+ * width: each entry costs a dot product and two updates of d, and each
+ * touched output an optimiser step of d, so at d 100 a batch of 10,000
+ * entries gives each thread milliseconds of work against a hand-off of
+ * microseconds */
+#define FUSED_PAR 1000000.0
+
 static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY,
                        double *loss, core_err *e)
 {
@@ -571,6 +578,8 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
     fctx f;
     int rc = CORE_OK;
     memset(&f, 0, sizeof f);
+    if ((double)nnz * (double)d >= FUSED_PAR)
+        threads = par_threads();
     for (i = 0; i < K; i++) {
         int64_t k = m->step - G->last[1][G->rows[1][i]];
         if (k > kmax)
