@@ -127,6 +127,8 @@ void simec_opt_skip_row(const simec_cfg *c, double *p, float *m1, float *m2, siz
 /* the catch-up table for up to kmax skipped steps ending at step now:
  * 3 x (kmax + 1) values (NULL when out of memory; core_free it) */
 double *simec_opt_catch_table(const simec_cfg *c, int64_t now, int64_t kmax);
+/* SGD without momentum: no state, nothing to catch up */
+int simec_opt_plain(const simec_cfg *c);
 /* one optimiser step: dense layers whole, lazy ones on their touched rows */
 void simec_update(simec *m, simec_grad *G);
 /* brings the touched rows (all: every row) of the lazy layers to m->step */

@@ -55,12 +55,26 @@ SIMEC_HOT void simec_opt_step_decayed(simec *m, size_t off, size_t len, const do
         break;
     }
     default:
+        if (c->momentum == 0.0) { /* plain SGD: no velocity to read or keep (see simec_opt_plain) */
+            for (i = 0; i < len; i++)
+                p[i] -= lr * g[i];
+            break;
+        }
         for (i = 0; i < len; i++) {
             double v = mom * (double)m1[i] - lr * g[i];
             m1[i] = (float)v;
             p[i] += v;
         }
     }
+}
+
+/* SGD without momentum keeps no state: a step is -lr g, a skipped step
+ * moves nothing, and the velocity buffer stays as it was (momentum is
+ * fixed when the model is made, so nothing reads it). Skipping its reads
+ * and writes halves the bytes a touched row moves. */
+int simec_opt_plain(const simec_cfg *c)
+{
+    return c->opt == SIMEC_SGD && c->momentum == 0.0;
 }
 
 typedef struct uctx {
@@ -217,6 +231,16 @@ void simec_catch_up(simec *m, simec_grad *G, int all)
     kmax = m->step - oldest;
     if (kmax == 0 || !m->m1)
         return;
+    if (simec_opt_plain(&m->cfg)) { /* nothing to catch up: only the rows' step counts move */
+        for (k = 0; k < 2; k++) {
+            size_t i, cnt = all ? n[k] : G->nrows[k];
+            if (!G->sparse[k] || (k == 1 && G->fused && !all))
+                continue;
+            for (i = 0; i < cnt; i++)
+                G->last[k][all ? i : G->rows[k][i]] = m->step;
+        }
+        return;
+    }
     if (!(tab = simec_opt_catch_table(&m->cfg, m->step, kmax)))
         return; /* no memory for the table: the rows stay behind, which only delays their skipped steps */
     memset(&u, 0, sizeof u);

@@ -510,6 +510,7 @@ typedef struct fctx {
     double *dy, lr_t, loss[PAR_MAX];
     int64_t kmax; /* catch-up table size (tab: coefficients, then both decays) */
     int threads;
+    int moments; /* optimiser state arrays a step reads: 0 (plain SGD), 1 (m1) or 2 */
 } fctx;
 
 SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
@@ -531,8 +532,10 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
             size_t nxt = L->w_off + f->G->rows[1][i + 4] * d, q;
             for (q = 0; q < d; q += 8) {
                 __builtin_prefetch(m->theta + nxt + q, 1);
-                __builtin_prefetch(m->m1 + nxt + q, 1);
-                __builtin_prefetch(m->m2 + nxt + q, 1);
+                if (f->moments > 0)
+                    __builtin_prefetch(m->m1 + nxt + q, 1);
+                if (f->moments > 1)
+                    __builtin_prefetch(m->m2 + nxt + q, 1);
             }
         }
         if (f->tab && k > 0) /* the catch-up moves the row; its moments decay in the step below */
@@ -589,7 +592,7 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
     ev = core_malloc((nnz ? nnz : 1) * sizeof *ev);
     scale = core_malloc((n ? n : 1) * sizeof *scale);
     f.dy = core_calloc((size_t)threads * n * d + (size_t)threads * d, sizeof(double));
-    if (kmax > 0 && !(tab = simec_opt_catch_table(&m->cfg, m->step, kmax)))
+    if (kmax > 0 && !simec_opt_plain(&m->cfg) && !(tab = simec_opt_catch_table(&m->cfg, m->step, kmax)))
         goto nomem;
     if (!er || !ev || !scale || !f.dy)
         goto nomem;
@@ -609,6 +612,7 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
     f.threads = threads;
     f.m = m, f.G = G, f.Y = Y, f.n = n, f.start = start, f.er = er, f.ev = ev, f.scale = scale;
     f.tab = tab, f.kmax = kmax;
+    f.moments = simec_opt_plain(&m->cfg) ? 0 : m->cfg.opt == SIMEC_SGD ? 1 : 2;
     f.lr_t = next_step_size(m);
     used = par_range((int64_t)K, threads, fused_outputs, &f);
     for (*loss = 0.0, t = 0; t < used; t++) {
