@@ -40,9 +40,12 @@ typedef struct simec_grad {
     int64_t *last[2];       /* per row: the step it is up to date with */
     int fused;              /* the last layer steps inside its output pass */
     double row_l2;          /* the first layer's per-use penalty (identity input), or 0 */
-    uint32_t *slot;         /* output -> position in rows[1] (fused pass) */
-    uint32_t *cnt;          /* output -> the batch's targets at it, while marking (zero between batches) */
-    size_t *start;          /* per position in rows[1]: where its targets start in the regrouped batch */
+    /* the fused pass: each thread lists its touched outputs in rows[1] and their targets' starts in
+     * start, from its first output's index plus its number (both hold PAR_MAX more than the outputs) */
+    uint32_t *slot;         /* output -> position in its thread's list */
+    uint32_t *cnt;          /* output -> the batch's targets at it, while counting (zero between batches) */
+    size_t *start;
+    int64_t caught;         /* the step of the last catch-up of every row: no row is further behind */
     int step_last;          /* a dense last layer may step inside its output pass (no regulariser on it) */
     int stepped_last;       /* the batch's output pass stepped the last layer and left its gradient zero */
     double *vv;             /* a frozen last layer's V^T V, once the Gram pass has computed it */

@@ -229,8 +229,11 @@ void simec_catch_up(simec *m, simec_grad *G, int all)
         }
     }
     kmax = m->step - oldest;
-    if (kmax == 0 || !m->m1)
+    if (kmax == 0 || !m->m1) {
+        if (all && kmax == 0)
+            G->caught = m->step;
         return;
+    }
     if (simec_opt_plain(&m->cfg)) { /* nothing to catch up: only the rows' step counts move */
         for (k = 0; k < 2; k++) {
             size_t i, cnt = all ? n[k] : G->nrows[k];
@@ -239,6 +242,8 @@ void simec_catch_up(simec *m, simec_grad *G, int all)
             for (i = 0; i < cnt; i++)
                 G->last[k][all ? i : G->rows[k][i]] = m->step;
         }
+        if (all)
+            G->caught = m->step;
         return;
     }
     if (!(tab = simec_opt_catch_table(&m->cfg, m->step, kmax)))
@@ -257,5 +262,7 @@ void simec_catch_up(simec *m, simec_grad *G, int all)
         cnt = all ? n[l] : G->nrows[l];
         par_range((int64_t)cnt, cnt * u.w < UPDATE_PAR ? 1 : par_threads(), catch_rows, &u);
     }
+    if (all)
+        G->caught = m->step;
     core_free(tab);
 }

@@ -498,38 +498,101 @@ static int out_chunked(simec *m, const simec_target *t, const size_t *rows, size
 
 /* The fused pass: the batch's targets regrouped by output (column), each
  * output's row of W_ll read once for its catch-up, all its outputs and
- * gradients, and its optimiser step. Threads take disjoint outputs. */
+ * gradients, and its optimiser step. Thread t takes the outputs in its
+ * share of the index range, and does all of that for them on its own:
+ * counts the batch's targets there (each row's targets in a range are one
+ * run of its sorted columns), lists the touched outputs, regroups the
+ * targets by output (rows ascending within each) and steps; nothing
+ * between the batches is serial but the sums of the threads' embedding
+ * gradients, in thread order. */
 typedef struct fctx {
     simec *m;
     simec_grad *G;
+    const spm *T;
+    const size_t *rows;
     const mat *Y;
-    size_t n;
-    const size_t *start; /* per touched output: its entries er/ev[start[i] .. start[i + 1]) */
-    const uint32_t *er;
-    const double *ev, *scale, *tab;
+    size_t n, out;
+    const spm_ptr *cut; /* n x (threads + 1): row r's targets of thread t are cut[r (threads + 1) + t ..  + 1) */
+    const size_t *base; /* per thread: where its regrouped targets start in er/ev */
+    uint32_t *er;
+    double *ev;
+    const double *scale, *tab;
     double *dy, lr_t, loss[PAR_MAX];
     int64_t kmax; /* catch-up table size (tab: coefficients, then both decays) */
     int threads;
     int moments; /* optimiser state arrays a step reads: 0 (plain SGD), 1 (m1) or 2 */
 } fctx;
 
+/* Thread t's outputs: [lo, hi) */
+static void fused_range(const fctx *f, int t, size_t *lo, size_t *hi)
+{
+    *lo = f->out * (size_t)t / (size_t)f->threads;
+    *hi = f->out * (size_t)(t + 1) / (size_t)f->threads;
+}
+
+/* Lists thread t's touched outputs in G->rows[1] and the starts of their
+ * targets (from base) in G->start, each from position lo + t (room for
+ * one more than its outputs), with their slots, then regroups the
+ * targets; returns how many outputs it touched. */
+static size_t fused_group(const fctx *f, int t, size_t lo, size_t hi)
+{
+    simec_grad *G = f->G;
+    const spm *T = f->T;
+    size_t *list = G->rows[1] + lo + (size_t)t, *start = G->start + lo + (size_t)t, K = 0, r, i, c, run = f->base[t];
+    int w = f->threads + 1;
+    spm_ptr p;
+    for (r = 0; r < f->n; r++) /* without a branch: list has room for the store past a full list */
+        for (p = f->cut[r * (size_t)w + (size_t)t]; p < f->cut[r * (size_t)w + (size_t)t + 1]; p++) {
+            size_t col = (size_t)T->j[p];
+            list[K] = col;
+            K += G->cnt[col]++ == 0;
+        }
+    if (K * 64 >= hi - lo) /* every output in turn, ascending; an untouched one's slot is never read */
+        for (c = 0, i = lo; i < hi; i++) {
+            uint32_t h = G->cnt[i];
+            list[c] = i, G->slot[i] = (uint32_t)c, start[c] = run;
+            run += h, c += h != 0, G->cnt[i] = 0;
+        }
+    else /* few: in the order first touched */
+        for (c = 0; c < K; c++) {
+            size_t col = list[c];
+            G->slot[col] = (uint32_t)c, start[c] = run;
+            run += G->cnt[col], G->cnt[col] = 0;
+        }
+    start[K] = run;
+    for (r = 0; r < f->n; r++)
+        for (p = f->cut[r * (size_t)w + (size_t)t]; p < f->cut[r * (size_t)w + (size_t)t + 1]; p++) {
+            size_t at = start[G->slot[T->j[p]]]++;
+            f->er[at] = (uint32_t)r;
+            f->ev[at] = T->x[p];
+        }
+    for (i = K; i > 0; i--) /* back to the starts */
+        start[i] = start[i - 1];
+    start[0] = f->base[t];
+    return K;
+}
+
 SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
 {
     fctx *f = ctx;
     simec *m = f->m;
     const simec_layer *L = SIMEC_LAST(m);
-    size_t d = L->in, c, n = f->n;
+    size_t d = L->in, c, n = f->n, lo, hi, K, *list, *start;
     int64_t s = m->step, kmax = f->kmax, i;
     double *dy = f->dy + (size_t)thread * n * d, total = 0.0, gv[1024], *g = d <= 1024 ? gv : NULL;
+    (void)a, (void)b;
     if (!g) /* embeddings over 1024: the per-thread buffer after dy */
         g = f->dy + (size_t)f->threads * n * d + (size_t)thread * d;
-    for (i = a; i < b; i++) {
-        size_t col = f->G->rows[1][i], off = L->w_off + col * d, e;
+    fused_range(f, thread, &lo, &hi);
+    K = fused_group(f, thread, lo, hi);
+    list = f->G->rows[1] + lo + (size_t)thread, start = f->G->start + lo + (size_t)thread;
+    for (i = 0; i < (int64_t)K; i++) {
+        size_t col = list[i], off = L->w_off + col * d, e;
         double *v = m->theta + off;
         int64_t k = s - f->G->last[1][col];
-        if (i + 4 < b) { /* four rows ahead: the rows are scattered, and the hardware prefetcher
-                            * sees each only once it is being read */
-            size_t nxt = L->w_off + f->G->rows[1][i + 4] * d, q;
+        if (i + 4 < (int64_t)K) { /* four rows ahead: the rows are scattered, and the hardware prefetcher
+                                   * sees each only once it is being read */
+            size_t nxt = L->w_off + list[i + 4] * d, q;
             for (q = 0; q < d; q += 8) {
                 __builtin_prefetch(m->theta + nxt + q, 1);
                 if (f->moments > 0)
@@ -541,7 +604,7 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
         if (f->tab && k > 0) /* the catch-up moves the row; its moments decay in the step below */
             simec_opt_skip_row(&m->cfg, v, m->m1 + off, m->m2 + off, d, f->tab[k], 0.0, 0.0, 0);
         memset(g, 0, d * sizeof *g);
-        for (e = f->start[i]; e < f->start[i + 1]; e++) {
+        for (e = start[i]; e < start[i + 1]; e++) {
             size_t r = f->er[e];
             const double *y = &MAT_AT(f->Y, r, 0);
             double *dyr = dy + r * d, z = vec_dot(y, v, d), dz;
@@ -568,14 +631,27 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
  * microseconds */
 #define FUSED_PAR 1000000.0
 
+/* the first position in j[p0 .. p1) (ascending) whose column is at least col */
+static spm_ptr first_at(const spm_idx *j, spm_ptr p0, spm_ptr p1, size_t col)
+{
+    while (p0 < p1) {
+        spm_ptr mid = p0 + (p1 - p0) / 2;
+        if ((size_t)j[mid] < col)
+            p0 = mid + 1;
+        else
+            p1 = mid;
+    }
+    return p0;
+}
+
 static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY,
                        double *loss, core_err *e)
 {
     const simec_layer *L = SIMEC_LAST(m);
-    size_t K = G->nrows[1], d = L->in, r, i, nnz, *start = G->start;
+    size_t d = L->in, r, i, nnz, base[PAR_MAX + 1];
     int threads = masked_threads(T, rows, n, &nnz), used, t;
-    int64_t kmax = 0;
-    spm_ptr p;
+    int64_t kmax = m->step - G->caught;
+    spm_ptr *cut = NULL;
     uint32_t *er = NULL;
     double *ev = NULL, *scale = NULL, *tab = NULL;
     fctx f;
@@ -583,49 +659,48 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
     memset(&f, 0, sizeof f);
     if ((double)nnz * (double)d >= FUSED_PAR)
         threads = par_threads();
-    for (i = 0; i < K; i++) {
-        int64_t k = m->step - G->last[1][G->rows[1][i]];
-        if (k > kmax)
-            kmax = k;
-    }
     er = core_malloc((nnz ? nnz : 1) * sizeof *er);
     ev = core_malloc((nnz ? nnz : 1) * sizeof *ev);
     scale = core_malloc((n ? n : 1) * sizeof *scale);
+    cut = core_malloc((n ? n : 1) * (size_t)(threads + 1) * sizeof *cut);
     f.dy = core_calloc((size_t)threads * n * d + (size_t)threads * d, sizeof(double));
+    /* rows not stepped since the last full catch-up are at most kmax behind */
     if (kmax > 0 && !simec_opt_plain(&m->cfg) && !(tab = simec_opt_catch_table(&m->cfg, m->step, kmax)))
         goto nomem;
-    if (!er || !ev || !scale || !f.dy)
+    if (!er || !ev || !scale || !cut || !f.dy)
         goto nomem;
-    /* regroup the batch's entries by output, rows ascending within each
-     * (premark counted them and placed each output's start) */
+    f.threads = threads, f.out = L->out;
+    for (t = 0; t <= threads; t++)
+        base[t] = 0;
     for (r = 0; r < n; r++) {
+        spm_ptr p0 = T->p[rows[r]], p1 = T->p[rows[r] + 1], *c = cut + r * (size_t)(threads + 1);
         scale[r] = simec_row_scale(T, rows[r], n);
-        for (p = T->p[rows[r]]; p < T->p[rows[r] + 1]; p++) {
-            size_t at = start[G->slot[T->j[p]]]++;
-            er[at] = (uint32_t)r;
-            ev[at] = T->x[p];
+        c[0] = p0, c[threads] = p1;
+        for (t = 1; t < threads; t++) {
+            size_t lo, hi;
+            fused_range(&f, t, &lo, &hi);
+            c[t] = first_at(T->j, c[t - 1], p1, lo);
         }
+        for (t = 0; t < threads; t++)
+            base[t + 1] += (size_t)(c[t + 1] - c[t]);
     }
-    for (i = K; i > 0; i--) /* back to the starts */
-        start[i] = start[i - 1];
-    start[0] = 0;
-    f.threads = threads;
-    f.m = m, f.G = G, f.Y = Y, f.n = n, f.start = start, f.er = er, f.ev = ev, f.scale = scale;
-    f.tab = tab, f.kmax = kmax;
+    for (t = 1; t <= threads; t++) /* each thread's regrouped targets after the previous threads' */
+        base[t] += base[t - 1];
+    f.m = m, f.G = G, f.T = T, f.rows = rows, f.Y = Y, f.n = n, f.cut = cut, f.base = base;
+    f.er = er, f.ev = ev, f.scale = scale, f.tab = tab, f.kmax = kmax;
     f.moments = simec_opt_plain(&m->cfg) ? 0 : m->cfg.opt == SIMEC_SGD ? 1 : 2;
     f.lr_t = next_step_size(m);
-    used = par_range((int64_t)K, threads, fused_outputs, &f);
+    used = par_range(threads, threads, fused_outputs, &f);
     for (*loss = 0.0, t = 0; t < used; t++) {
         *loss += f.loss[t];
         for (i = 0; i < n * d; i++)
             dY->x[i] += f.dy[(size_t)t * n * d + i];
     }
-    G->nrows[1] = 0;
     goto done;
 nomem:
     rc = core_err_nomem(e, "SimEc batch", (double)nnz * 12);
 done:
-    core_free(er), core_free(ev), core_free(scale), core_free(f.dy), core_free(tab);
+    core_free(er), core_free(ev), core_free(scale), core_free(cut), core_free(f.dy), core_free(tab);
     return rc;
 }
 

@@ -59,16 +59,17 @@ static int grad_init(simec_grad *G, const simec *m, int sparse_first, int sparse
         size_t i;
         if (!G->sparse[k])
             continue;
-        if (!(G->rows[k] = core_malloc((n[k] + 1) * sizeof(size_t))) ||
+        if (!(G->rows[k] = core_malloc((n[k] + (k ? PAR_MAX + 1 : 1)) * sizeof(size_t))) ||
             !(G->last[k] = core_malloc(n[k] * sizeof(int64_t))) ||
             (k == 0 && !(G->mark[k] = core_calloc(n[k], 1))) ||
             (k == 1 && (!(G->slot = core_malloc(n[k] * sizeof(uint32_t))) ||
                         !(G->cnt = core_calloc(n[k], sizeof(uint32_t))) ||
-                        !(G->start = core_malloc((n[k] + 1) * sizeof(size_t))))))
+                        !(G->start = core_malloc((n[k] + PAR_MAX + 1) * sizeof(size_t))))))
             goto nomem;
         for (i = 0; i < n[k]; i++)
             G->last[k][i] = m->step;
     }
+    G->caught = m->step;
     return CORE_OK;
 nomem:
     grad_free(G);
@@ -258,15 +259,12 @@ static int backward(const simec *m, const simec_input *x, const size_t *rows, si
     return CORE_OK;
 }
 
-/* Marks the rows of the lazy layers this batch will touch, so they can be
- * brought up to date before the forward pass reads them. The last layer's
- * rows (the fused output pass's outputs) are counted instead: the pass
- * that lists them also places each one's targets (start, slot), so the
- * output pass regroups the batch with one pass over it. */
-static void premark(const simec *m, const simec_input *x, const simec_target *t, const size_t *rows,
-                    const size_t *trows, size_t n, simec_grad *G)
+/* Marks the rows of the lazy first layer this batch will touch, so they
+ * can be brought up to date before the forward pass reads them (the last
+ * layer's, the fused output pass's outputs, are that pass's to find). */
+static void premark(const simec *m, const simec_input *x, const size_t *rows, size_t n, simec_grad *G)
 {
-    size_t r, i, c = 0, run = 0, len;
+    size_t r, i, c = 0, len;
     spm_ptr k;
     if (G->sparse[0])
         for (r = 0; r < n; r++) {
@@ -281,28 +279,6 @@ static void premark(const simec *m, const simec_input *x, const simec_target *t,
     if (G->sparse[0] && G->nrows[0] * 64 >= len)
         for (i = 0; i < len; i++) /* without a branch: marks fall at random */
             G->rows[0][c] = i, c += G->mark[0][i];
-    if (!G->sparse[1])
-        return;
-    for (r = 0; r < n; r++) /* as touch(), counting: rows[1] has room for the store past a full list */
-        for (k = t->S->p[trows[r]]; k < t->S->p[trows[r] + 1]; k++) {
-            size_t col = (size_t)t->S->j[k];
-            G->rows[1][G->nrows[1]] = col;
-            G->nrows[1] += G->cnt[col]++ == 0;
-        }
-    len = SIMEC_LAST(m)->out;
-    if (G->nrows[1] * 64 >= len) /* every output in turn, without a branch; an untouched one's slot is never read */
-        for (c = 0, i = 0; i < len; i++) {
-            uint32_t h = G->cnt[i];
-            G->rows[1][c] = i, G->slot[i] = (uint32_t)c, G->start[c] = run;
-            run += h, c += h != 0, G->cnt[i] = 0;
-        }
-    else /* few: in the order first touched */
-        for (c = 0; c < G->nrows[1]; c++) {
-            size_t col = G->rows[1][c];
-            G->slot[col] = (uint32_t)c, G->start[c] = run;
-            run += G->cnt[col], G->cnt[col] = 0;
-        }
-    G->start[G->nrows[1]] = run;
 }
 
 /* The batch's loss (data + regularisers) and, with G, its gradient */
@@ -505,7 +481,7 @@ static int fit_run(simec *m, const simec_input *x, const simec_target *t, const 
                 tb.S = &S, trows = iota_rows;
             }
             grad_clear(&G, m);
-            premark(m, x, &tb, perm + b0, trows, k, &G);
+            premark(m, x, perm + b0, k, &G);
             simec_catch_up(m, &G, 0); /* the last layer's rows: in the fused output pass */
             rc = batch(m, x, &tb, perm + b0, trows, k, &l, &G, 1, e);
             spm_free(&S);
