@@ -96,7 +96,7 @@ void rng_normals(rng *r, double *out, size_t n)
             out[i++] = rng_normal(r);
             continue;
         }
-        if ((size_t)avail > n - i) /* at least two outputs per candidate needed; more is never read */
+        if ((size_t)avail > n - i) /* an accepted candidate gives two draws: n - i candidates are plenty */
             avail = (int)(n - i);
         {
             const uint32_t *w = r->mt + r->pos;
