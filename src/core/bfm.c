@@ -88,22 +88,15 @@ typedef struct shared {
     int nchunk, chunk;
 } shared;
 
-/* chunk c ends at the first row whose weight before it (cum) reaches c + 1
- * shares of the total; empty chunks are dropped */
+/* the c-th chunk ends where c shares of the total weight (cum) are
+ * reached, the last at n; empty chunks are dropped */
 static void shared_cut(shared *w, int64_t n, const spm_ptr *cum)
 {
     int64_t total = cum[n] - cum[0], r = 0;
     int c;
     w->cut[0] = 0, w->nchunk = 0;
     for (c = 1; c <= CHUNKS; c++) {
-        int64_t target = c == CHUNKS ? cum[n] + 1 : cum[0] + total / CHUNKS * c, lo = r, hi = n;
-        while (lo < hi) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (cum[mid] < target)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        int64_t lo = c == CHUNKS ? n : par_first_reaching(cum, r, n, cum[0] + total / CHUNKS * c);
         if (lo > r)
             w->cut[++w->nchunk] = r = lo;
     }

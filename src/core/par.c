@@ -226,6 +226,18 @@ static int loop_threads(int threads, int64_t len)
     return (int64_t)n > len ? (len > 0 ? (int)len : 1) : n;
 }
 
+int64_t par_first_reaching(const spm_ptr *cum, int64_t lo, int64_t hi, int64_t target)
+{
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (cum[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int par_weighted(int64_t len, const spm_ptr *cum, int threads, par_fn fn, void *ctx)
 {
     int t, n = loop_threads(threads, len);
@@ -233,17 +245,7 @@ int par_weighted(int64_t len, const spm_ptr *cum, int threads, par_fn fn, void *
     int64_t r = 0, total = len > 0 ? cum[len] - cum[0] : 0;
     for (t = 0; t < n; t++) {
         /* the first row whose cumulative weight reaches thread t's share */
-        int64_t target = cum[0] + total / n * (t + 1), lo = r, hi = len;
-        if (t == n - 1)
-            lo = len;
-        else
-            while (lo < hi) {
-                int64_t mid = lo + (hi - lo) / 2;
-                if (cum[mid] < target)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
+        int64_t lo = t == n - 1 ? len : par_first_reaching(cum, r, len, cum[0] + total / n * (t + 1));
         jobs[t].fn = fn, jobs[t].ctx = ctx, jobs[t].thread = t, jobs[t].r0 = r, jobs[t].r1 = lo;
         r = lo;
     }

@@ -18,6 +18,9 @@ int par_weighted(int64_t len, const spm_ptr *cum, int threads, par_fn fn, void *
 /* Runs fn over [0, len) cut into equal ranges on up to threads threads
  * (par_threads() is the usual choice); returns the number used. */
 int par_range(int64_t len, int threads, par_fn fn, void *ctx);
+/* The first r in [lo, hi) with cum[r] >= target (cum ascending), else hi:
+ * where a share of the weight ends */
+int64_t par_first_reaching(const spm_ptr *cum, int64_t lo, int64_t hi, int64_t target);
 #define PAR_MAX 16
 /* Test hook: the n-th thread creation from now fails (0 disables); returns
  * how many creations the countdown it replaces had left (0: it fired). */
