@@ -47,15 +47,8 @@ SIMEC_HOT static void masked_cols(void *ctx, int thread, int64_t c0, int64_t c1)
         const double *y = &MAT_AT(k->Y, r, 0);
         double *dy = k->dy ? k->dy + ((size_t)thread * n + r) * d : NULL, row = 0.0;
         double scale = simec_row_scale(T, k->rows[r], n);
-        spm_ptr end = T->p[k->rows[r] + 1], lo = T->p[k->rows[r]], hi = end, t;
-        while (lo < hi) { /* the first entry at or after column c0 */
-            spm_ptr mid = lo + (hi - lo) / 2;
-            if (T->j[mid] < c0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (t = lo; t < end && T->j[t] < c1; t++) {
+        spm_ptr end = T->p[k->rows[r] + 1], t;
+        for (t = spm_first_col(T, T->p[k->rows[r]], end, c0); t < end && T->j[t] < c1; t++) {
             size_t col = (size_t)T->j[t];
             const double *v = V + col * d;
             double z = vec_dot(y, v, d), dz;
@@ -172,17 +165,8 @@ SIMEC_HOT static void gram_cols(void *ctx, int thread, int64_t c0, int64_t c1)
     size_t d = L->in, r, c, j;
     core_err e = {0};
     int rc = CORE_OK;
-    for (r = 0; r < k->n; r++) { /* each row's first stored target at or after column c0 */
-        spm_ptr lo = T->p[k->rows[r]], hi = T->p[k->rows[r] + 1];
-        while (lo < hi) {
-            spm_ptr mid = lo + (hi - lo) / 2;
-            if (T->j[mid] < c0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        cur[r] = lo;
-    }
+    for (r = 0; r < k->n; r++) /* each row's first stored target at or after column c0 */
+        cur[r] = spm_first_col(T, T->p[k->rows[r]], T->p[k->rows[r] + 1], c0);
     for (j = (size_t)c0; j < (size_t)c1; j += k->block) {
         size_t b = (size_t)c1 - j < k->block ? (size_t)c1 - j : k->block, j1 = j + b;
         const double *Vb = V + j * d;
@@ -361,21 +345,8 @@ static int chunk_run(const cctx *k, size_t q0, size_t q1, double *Z, double *Tc,
     size_t d = L->in, out = L->out, n = k->n, r, c, q;
     int rc, mse = !k->mask && m->cfg.loss == SIMEC_MSE && L->act == SIMEC_LINEAR;
     for (r = 0; r < n; r++) { /* each row's first stored target at or after column q0 * OUT_CHUNK */
-        if (!t->S) {
-            cur[r] = 0;
-            continue;
-        } else {
-            const spm *S = t->S;
-            spm_ptr lo = S->p[k->rows[r]], hi = S->p[k->rows[r] + 1];
-            while (lo < hi) {
-                spm_ptr mid = lo + (hi - lo) / 2;
-                if ((size_t)S->j[mid] < q0 * OUT_CHUNK)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            cur[r] = lo;
-        }
+        cur[r] = !t->S ? 0 : spm_first_col(t->S, t->S->p[k->rows[r]], t->S->p[k->rows[r] + 1],
+                                           (int64_t)(q0 * OUT_CHUNK));
     }
     for (q = q0; q < q1; q++) {
         size_t c0 = q * OUT_CHUNK, w = out - c0 < OUT_CHUNK ? out - c0 : OUT_CHUNK;
@@ -631,19 +602,6 @@ SIMEC_HOT static void fused_outputs(void *ctx, int thread, int64_t a, int64_t b)
  * microseconds */
 #define FUSED_PAR 1000000.0
 
-/* the first position in j[p0 .. p1) (ascending) whose column is at least col */
-static spm_ptr first_at(const spm_idx *j, spm_ptr p0, spm_ptr p1, size_t col)
-{
-    while (p0 < p1) {
-        spm_ptr mid = p0 + (p1 - p0) / 2;
-        if ((size_t)j[mid] < col)
-            p0 = mid + 1;
-        else
-            p1 = mid;
-    }
-    return p0;
-}
-
 static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *rows, size_t n, const mat *Y, mat *dY,
                        double *loss, core_err *e)
 {
@@ -679,7 +637,7 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
         for (t = 1; t < threads; t++) {
             size_t lo, hi;
             fused_range(&f, t, &lo, &hi);
-            c[t] = first_at(T->j, c[t - 1], p1, lo);
+            c[t] = spm_first_col(T, c[t - 1], p1, (int64_t)lo);
         }
         for (t = 0; t < threads; t++)
             base[t + 1] += (size_t)(c[t + 1] - c[t]);

@@ -589,16 +589,21 @@ int spm_stack(spm *B, const spm *parts, size_t n, int horizontal, core_err *e)
     return CORE_OK;
 }
 
+spm_ptr spm_first_col(const spm *A, spm_ptr p0, spm_ptr p1, int64_t col)
+{
+    while (p0 < p1) {
+        spm_ptr mid = p0 + (p1 - p0) / 2;
+        if ((int64_t)A->j[mid] < col)
+            p0 = mid + 1;
+        else
+            p1 = mid;
+    }
+    return p0;
+}
+
 int64_t spm_find(const spm *A, int64_t i, int64_t j)
 {
-    spm_ptr lo = A->p[i], hi = A->p[i + 1];
-    while (lo < hi) {
-        spm_ptr mid = lo + (hi - lo) / 2;
-        if (A->j[mid] < j)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    spm_ptr lo = spm_first_col(A, A->p[i], A->p[i + 1], j);
     return lo < A->p[i + 1] && A->j[lo] == j ? lo : -1;
 }
 

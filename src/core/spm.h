@@ -52,6 +52,9 @@ double spm_get(const spm *A, int64_t i, int64_t j);
 int spm_all_finite(const spm *A);
 /* CSR position of (i, j), or -1 when not stored */
 int64_t spm_find(const spm *A, int64_t i, int64_t j);
+/* The first position in p0 .. p1 (a stretch of one row) whose column is at
+ * least col, else p1 */
+spm_ptr spm_first_col(const spm *A, spm_ptr p0, spm_ptr p1, int64_t col);
 
 /* per-row (axis 2: rows x 1) or per-column (axis 1: 1 x cols) statistics over stored entries */
 enum { SPM_SUM, SPM_COUNT, SPM_MEAN };

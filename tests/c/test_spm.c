@@ -118,6 +118,37 @@ static void test_dense_transpose(void)
     mat_release(&Dt);
 }
 
+/* spm_first_col against a linear scan: every row, every column from -1 to
+ * one past the last, from the row's start and from inside it; spm_find
+ * (built on it) at the stored position or -1 */
+static void test_first_col(void)
+{
+    spm A;
+    mat D;
+    int64_t i, c;
+    int ok = 1;
+    rand_spm(&A, &D, 30, 20, 200, 5);
+    for (i = 0; i < A.rows; i++)
+        for (c = -1; c <= A.cols; c++) {
+            spm_ptr p0, want;
+            for (p0 = A.p[i]; p0 <= A.p[i + 1]; p0++) {
+                for (want = p0; want < A.p[i + 1] && A.j[want] < c; want++)
+                    ;
+                ok &= spm_first_col(&A, p0, A.p[i + 1], c) == want;
+            }
+            if (c >= 0 && c < A.cols) {
+                int64_t at = -1;
+                spm_ptr q;
+                for (q = A.p[i]; q < A.p[i + 1]; q++)
+                    at = A.j[q] == c ? q : at;
+                ok &= spm_find(&A, i, c) == at;
+            }
+        }
+    CHECK(ok);
+    spm_free(&A);
+    mat_release(&D);
+}
+
 /* Large enough for the parallel counting sort (100,000 entries and up, on
  * every thread), and wide (more columns than entries: one thread): the
  * transpose of the transpose is the matrix, each row in column order */
@@ -318,6 +349,7 @@ int main(void)
 {
     RUN(test_triplets);
     RUN(test_dense_transpose);
+    RUN(test_first_col);
     RUN(test_transpose_threads);
     RUN(test_select_stack);
     RUN(test_reduce);
