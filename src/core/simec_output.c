@@ -480,7 +480,6 @@ typedef struct fctx {
     simec *m;
     simec_grad *G;
     const spm *T;
-    const size_t *rows;
     const mat *Y;
     size_t n, out;
     const spm_ptr *cut; /* n x (threads + 1): row r's targets of thread t are cut[r (threads + 1) + t ..  + 1) */
@@ -644,7 +643,7 @@ static int masked_fused(simec *m, simec_grad *G, const spm *T, const size_t *row
     }
     for (t = 1; t <= threads; t++) /* each thread's regrouped targets after the previous threads' */
         base[t] += base[t - 1];
-    f.m = m, f.G = G, f.T = T, f.rows = rows, f.Y = Y, f.n = n, f.cut = cut, f.base = base;
+    f.m = m, f.G = G, f.T = T, f.Y = Y, f.n = n, f.cut = cut, f.base = base;
     f.er = er, f.ev = ev, f.scale = scale, f.tab = tab, f.kmax = kmax;
     f.moments = simec_opt_plain(&m->cfg) ? 0 : m->cfg.opt == SIMEC_SGD ? 1 : 2;
     f.lr_t = next_step_size(m);
