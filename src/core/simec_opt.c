@@ -55,7 +55,7 @@ SIMEC_HOT void simec_opt_step_decayed(simec *m, size_t off, size_t len, const do
         break;
     }
     default:
-        if (c->momentum == 0.0) { /* plain SGD: no velocity to read or keep (see simec_opt_plain) */
+        if (simec_opt_plain(c)) { /* no velocity to read or keep */
             for (i = 0; i < len; i++)
                 p[i] -= lr * g[i];
             break;
