@@ -218,13 +218,33 @@ case("models.two_simec predicts ratings of new items and new users (T3, T2b) fro
     end
   end
   local R = ds.ratings
-  checkerr("models.two_simec: first must be \"items\" or \"users\", got drugs", models.two_simec, R,
+  checkerr("models.two_simec: first must be \"items\", \"users\" or \"both\", got drugs", models.two_simec, R,
            {first = "drugs", embedding = 4})
   checkerr("models.two_simec: embedding must be a positive integer, got nil", models.two_simec, R, {})
   checkerr("models.two_simec: users features have 10 rows, R has 300 users", models.two_simec, R,
            {users = Xu:select_rows({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}), embedding = 4})
   local ts = models.two_simec(R, {items = Xi, users = Xu, embedding = 4, fit = {epochs = 1}})
   checkerr("two_simec:predict: needs the user features of the full space", ts.predict, ts, R, nil, nil, {items = Xi})
+end)
+
+case("models.two_simec{first = \"both\"} predicts the mean of the two orders' pairs", function()
+  local ds = data.synthetic{items = 100, users = 80, ratings = 3000, rank = 3, item_features = 10, user_features = 8,
+                            seed = 5}
+  local s = splits.split(ds.ratings, "T3")
+  local X = {items = ds.items.features, users = ds.users.features}
+  local function fit(first)
+    return models.two_simec(s.train, {items = X.items:select_rows(s.train_items), users = X.users:select_rows(s.train_users),
+                                      embedding = 4, seed = 3, first = first, finetune = 1, fit = {epochs = 3}})
+  end
+  local both, items, users = fit("both"), fit("items"), fit("users")
+  local pb, pi, pu = both:predict(s.test, s.row_map, s.col_map, X), items:predict(s.test, s.row_map, s.col_map, X),
+                     users:predict(s.test, s.row_map, s.col_map, X)
+  eq(pb:nnz(), s.test:nnz())
+  check((pi:values() - pu:values()):abs():max() > 1e-3, "the two orders differ")
+  check((pb:values() - (pi:values() + pu:values()) * 0.5):abs():max() < 1e-12)
+  check(tostring(both):find("fitted in both orders, predictions averaged", 1, true), tostring(both))
+  checkerr("two_simec:predict: needs the user features of the full space", both.predict, both, s.test, s.row_map,
+           s.col_map, {items = X.items})
 end)
 
 case("implicit feedback: sigmoid + bce with sampled negatives ranks held-out interactions first", function()
