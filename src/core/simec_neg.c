@@ -8,15 +8,27 @@
 #include "alloc.h"
 #include "simec_impl.h"
 
-typedef struct cv {
-    spm_idx j;
-    double x;
-} cv;
-
-static int by_col(const void *a, const void *b)
+static int by_idx(const void *a, const void *b)
 {
-    spm_idx x = ((const cv *)a)->j, y = ((const cv *)b)->j;
+    spm_idx x = *(const spm_idx *)a, y = *(const spm_idx *)b;
     return (x > y) - (x < y);
+}
+
+/* Ascending; a row's negatives are often a handful, where qsort's calls
+ * through a comparator cost more than the sort itself. */
+static void sort_idx(spm_idx *v, size_t n)
+{
+    size_t i, k;
+    if (n > 32) {
+        qsort(v, n, sizeof *v, by_idx);
+        return;
+    }
+    for (i = 1; i < n; i++) {
+        spm_idx x = v[i];
+        for (k = i; k > 0 && v[k - 1] > x; k--)
+            v[k] = v[k - 1];
+        v[k] = x;
+    }
 }
 
 int simec_negatives_init(simec_neg *s, const spm *T, double ratio, int popularity, core_err *e)
@@ -68,8 +80,8 @@ static spm_idx draw(const simec_neg *s, size_t n, rng *g)
 
 int simec_negatives_batch(simec_neg *s, const spm *T, const size_t *rows, size_t n, rng *g, spm *out, core_err *e)
 {
-    size_t r, total = 0, cols = (size_t)T->cols, at = 0, maxrow = 0;
-    cv *buf = NULL;
+    size_t r, total = 0, cols = (size_t)T->cols, at = 0, maxneg = 0;
+    spm_idx *buf = NULL;
     int rc;
     for (r = 0; r < n; r++) {
         size_t pos = (size_t)(T->p[rows[r] + 1] - T->p[rows[r]]);
@@ -77,14 +89,14 @@ int simec_negatives_batch(simec_neg *s, const spm *T, const size_t *rows, size_t
         if (neg > cols - pos) /* fit counts these rows and the binding warns */
             neg = cols - pos;
         total += pos + neg;
-        if (pos + neg > maxrow)
-            maxrow = pos + neg;
+        if (neg > maxneg)
+            maxneg = neg;
     }
     if ((rc = spm_alloc(out, (int64_t)n, (int64_t)cols, (int64_t)total, e)))
         return rc;
-    if (!(buf = core_malloc((maxrow ? maxrow : 1) * sizeof *buf))) {
+    if (!(buf = core_malloc((maxneg ? maxneg : 1) * sizeof *buf))) {
         spm_free(out);
-        return core_err_nomem(e, "negative sampling", (double)maxrow * 16);
+        return core_err_nomem(e, "negative sampling", (double)maxneg * sizeof *buf);
     }
     out->p[0] = 0;
     for (r = 0; r < n; r++) {
@@ -92,22 +104,37 @@ int simec_negatives_batch(simec_neg *s, const spm *T, const size_t *rows, size_t
         size_t pos = (size_t)(end - b), neg = (size_t)ceil(s->ratio * (double)pos), got = 0, tries = 0, k;
         if (neg > cols - pos)
             neg = cols - pos;
+        /* the row's positives are marked like its drawn columns, so a draw
+         * is tested with one lookup */
         for (t = b; t < end; t++)
-            buf[got].j = T->j[t], buf[got++].x = T->x[t];
+            s->seen[T->j[t]] = 1;
         /* distinct missing columns; the cap on tries ends popularity draws
          * that keep hitting the row's own (popular) positives */
-        while (got < pos + neg && tries++ < 50 * neg + 100) {
+        while (got < neg && tries++ < 50 * neg + 100) {
             spm_idx c = draw(s, cols, g);
-            if (s->seen[c] || spm_find(T, (int64_t)rows[r], c) >= 0)
+            if (s->seen[c])
                 continue;
-            s->seen[c] = 1;
-            buf[got].j = c, buf[got++].x = 0.0;
+            s->seen[c] = 2;
+            buf[got++] = c;
         }
-        for (k = pos; k < got; k++)
-            s->seen[buf[k].j] = 0;
-        qsort(buf, got, sizeof *buf, by_col);
-        for (k = 0; k < got; k++, at++)
-            out->j[at] = buf[k].j, out->x[at] = buf[k].x;
+        /* the negatives in column order: read off the marks when they are
+         * a good share of the columns, else sorted */
+        if (got * 8 >= cols)
+            for (k = 0, t = 0; k < got && t < (spm_ptr)cols; t++)
+                if (s->seen[t] == 2)
+                    buf[k++] = (spm_idx)t;
+        for (t = b; t < end; t++)
+            s->seen[T->j[t]] = 0;
+        for (k = 0; k < got; k++)
+            s->seen[buf[k]] = 0;
+        if (got * 8 < cols)
+            sort_idx(buf, got);
+        /* the positives (stored in column order) merged with the negatives */
+        for (t = b, k = 0; t < end || k < got; at++)
+            if (k == got || (t < end && T->j[t] < buf[k]))
+                out->j[at] = T->j[t], out->x[at] = T->x[t], t++;
+            else
+                out->j[at] = buf[k++], out->x[at] = 0.0;
         out->p[r + 1] = (spm_ptr)at;
     }
     core_free(buf);

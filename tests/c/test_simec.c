@@ -812,6 +812,80 @@ static void test_bad_input(void)
     mat_release(&X), mat_release(&T);
 }
 
+/* A batch's targets from simec_negatives_batch: each row's positives with
+ * their values and, in one ascending run with them, as many distinct
+ * missing columns as the ratio asks (all there are when fewer), value 0 —
+ * and, drawing uniformly, exactly the columns a plain rejection loop over
+ * the same generator accepts. Rows are chosen so that the negatives are a
+ * small share of the columns (sorted) and a large one (read off the
+ * marks), and one row is full. */
+static void test_negatives_batch(void)
+{
+    const int64_t rows = 6, cols = 200;
+    const int64_t counts[] = {1, 3, 12, 40, 199, 200};
+    const double ratios[] = {0.5, 2, 4.5};
+    size_t batch[] = {5, 0, 3, 1, 4, 2}, ri, b;
+    int64_t nnz = 0, r, c;
+    spm T;
+    mat D;
+    core_err e;
+    mat_init(&D, (size_t)rows, (size_t)cols, NULL);
+    for (r = 0; r < rows; r++)
+        for (c = 0; c < counts[r]; c++) { /* counts[r] columns spread over the row */
+            MAT_AT(&D, r, (c * 37 + r) % cols) = 1.0 + (double)c;
+            nnz++;
+        }
+    CHECK(spm_from_dense(&T, &D, 0.0, &e) == CORE_OK);
+    CHECK(SPM_NNZ(&T) == nnz);
+    for (ri = 0; ri < sizeof ratios / sizeof *ratios; ri++)
+        for (int pop = 0; pop < 2; pop++) {
+            simec_neg s;
+            spm out;
+            rng g1, g2;
+            CHECK(simec_negatives_init(&s, &T, ratios[ri], pop, &e) == CORE_OK);
+            rng_seed(&g1, 5), rng_seed(&g2, 5);
+            CHECK(simec_negatives_batch(&s, &T, batch, 6, &g1, &out, &e) == CORE_OK);
+            for (b = 0; b < 6; b++) {
+                int64_t row = (int64_t)batch[b], pos = counts[row], negs = 0, want, k;
+                unsigned char drawn[200] = {0};
+                want = (int64_t)ceil(ratios[ri] * (double)pos);
+                if (want > cols - pos)
+                    want = cols - pos;
+                for (k = out.p[b]; k < out.p[b + 1]; k++) {
+                    spm_idx j = out.j[k];
+                    CHECK(k == out.p[b] || out.j[k - 1] < j);
+                    if (MAT_AT(&D, row, j) != 0.0) {
+                        CHECK(out.x[k] == MAT_AT(&D, row, j));
+                    } else {
+                        CHECK(out.x[k] == 0.0);
+                        negs++, drawn[j] = 1;
+                    }
+                }
+                CHECK(out.p[b + 1] - out.p[b] - negs == pos);
+                /* a nearly full row can use up its tries before it finds
+                 * the few columns left (the reference below counts them) */
+                CHECK(negs <= want);
+                CHECK(negs == want || cols - pos < 10);
+                if (!pop) { /* the reference: the same draws, rejected the same way */
+                    unsigned char seen[200] = {0};
+                    int64_t got = 0, tries = 0;
+                    while (got < want && tries++ < 50 * want + 100) {
+                        spm_idx j = (spm_idx)rng_interval(&g2, (uint64_t)cols - 1);
+                        if (MAT_AT(&D, row, j) != 0.0 || seen[j])
+                            continue;
+                        seen[j] = 1, got++;
+                    }
+                    for (c = 0; c < cols; c++)
+                        CHECK(seen[c] == drawn[c]);
+                }
+            }
+            spm_free(&out);
+            simec_negatives_free(&s);
+        }
+    spm_free(&T);
+    mat_release(&D);
+}
+
 int main(void)
 {
     RUN(test_gradients);
@@ -826,5 +900,6 @@ int main(void)
     RUN(test_fused_threads_match_dense);
     RUN(test_identity_row_penalty);
     RUN(test_bad_input);
+    RUN(test_negatives_batch);
     return check_summary();
 }
