@@ -8,8 +8,8 @@
 -- standard methods, with their papers' settings; NRLMF also with its
 -- regularisation chosen on inner folds), two SimEcs (drug and target
 -- similarity rows as features, sigmoid outputs, binary cross-entropy,
--- sampled negatives, fitted in both orders), and a blend of KronRLS, WNN-GIP, NRLMF and the
--- SimEcs. The SimEcs' embedding size and epochs are chosen per fold by AUPR
+-- sampled negatives, fitted in both orders), and a blend of KronRLS,
+-- WNN-GIP, NRLMF and the SimEcs. The SimEcs' embedding size and epochs are chosen per fold by AUPR
 -- on one fold of the same setting inside the training drugs and targets,
 -- the blend's weights by the mean AUPR over five such folds (drawn again
 -- until they have held out 500 positives), never on the test fold. A side
@@ -106,10 +106,10 @@ end
 local SETTINGS = {
   {"T1", "pairs"}, {"T2a", "new drugs"}, {"T2b", "new targets"}, {"T3", "both new"},
 }
--- The two SimEcs: each order (drugs' SimEc first, or targets') fitted and
--- their predictions averaged, 10 sampled negatives per interaction, Adam
--- 0.03 (docs/results.md: the shorter grid of 5 negatives, Adam 0.01, 20 or
--- 60 epochs in one order left them under-trained).
+-- The two SimEcs: fitted in each order (the drugs' SimEc first, or the
+-- targets') and their predictions averaged, with 10 sampled negatives per
+-- interaction and Adam 0.03; a few hundred rows give an epoch few steps,
+-- so the grid runs to 100 epochs.
 local GRID = {embedding = {10, 30}, epochs = {30, 100}}
 
 local function simec_opts(p)

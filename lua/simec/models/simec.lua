@@ -24,8 +24,7 @@ require "simec.simec_methods"
 -- other's current embeddings (frozen); simec and fit pass options through.
 -- first = "both" fits the pair in each order and predicts the mean of the
 -- two: which side learns freely and which is fitted to it shapes what each
--- order gets right, and the mean of the two ranks held-out pairs better
--- than either (docs/results.md, drug-target interactions).
+-- order gets right, and the mean keeps what both do.
 local TwoSimEc = {}
 TwoSimEc.__index = TwoSimEc
 
