@@ -16,7 +16,7 @@
 -- without a similarity file
 -- uses the GIP kernel of its training interactions, and the settings with
 -- new members on that side are skipped.
---   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K]
+--   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K] [--quick]
 --   simec examples/dti.lua --interactions FILE [--row-similarity F] [--col-similarity F]
 --                          [--row-features F] [--col-features F]
 -- (your own data: rows take the drugs' role, columns the targets')
@@ -37,7 +37,10 @@ local opts = cli.parse(arg, {_args = "DATA_DIR NAME: a folder of Yamanishi's fil
                                              "stand in for a missing similarity table)."},
                              col_features = {"string", "A feature file of its columns, likewise."},
                              protocol = {"string", "simec (one split, fold seed 13; the default) or liu2016 (Liu " ..
-                                         "et al.'s folds for their five trial seeds; pairs, new drugs, new targets)."}},
+                                         "et al.'s folds for their five trial seeds; pairs, new drugs, new targets)."},
+                             quick = {"flag", "A small declared grid for a classroom run: the two-SimEc at embedding " ..
+                                      "30 and 30 epochs, NRLMF tuned over two settings, the blend's inner folds " ..
+                                      "drawn once."}},
                        "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, WNN-GIP, NRLMF (as " ..
                        "shipped and tuned on inner folds), two-SimEcs and their blend, 10-fold CV.")
 opts.folds = opts.folds or 10
@@ -95,7 +98,7 @@ end
 print(("%s: %d drugs x %d targets, %d interactions; features: %s and %s; %d-fold cross-validation, %s")
   :format(name, Y:nrows(), Y:ncols(), Y:nnz(), kernel_of("drugs"), kernel_of("targets"), opts.folds,
           protocol == "liu2016" and "Liu et al.'s folds, trial seeds " .. table.concat(splits.LIU2016_SEEDS, ", ")
-          or "fold seed 13"))
+          or "fold seed 13") .. (opts.quick and "; quick grid" or ""))
 
 -- similarity rows restricted to the training columns, normalised to sum 1
 local function kernel(S, cols)
@@ -110,7 +113,7 @@ local SETTINGS = {
 -- targets') and their predictions averaged, with 10 sampled negatives per
 -- interaction and Adam 0.03; a few hundred rows give an epoch few steps,
 -- so the grid runs to 100 epochs.
-local GRID = {embedding = {10, 30}, epochs = {30, 100}}
+local GRID = opts.quick and {embedding = {30}, epochs = {30}} or {embedding = {10, 30}, epochs = {30, 100}}
 
 local function simec_opts(p)
   return {embedding = p.embedding, missing = "mask", seed = 28, first = "both",
@@ -273,10 +276,12 @@ local chosen = {}
 local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
   local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
                St = P.St:select_rows(train_t):select_cols(train_t)}
-  local best = models.tune(GRID, function(p)
-    local r, used = cv(sub, setting, {folds = 5, seed = seed * 7}, {simec = two_simec(p)}, 1, true)
-    return used > 0 and -r.simec.aupr or 0
-  end)
+  -- a grid of one setting (--quick) has nothing to choose
+  local best = #GRID.embedding * #GRID.epochs == 1 and {embedding = GRID.embedding[1], epochs = GRID.epochs[1]} or
+               models.tune(GRID, function(p)
+                 local r, used = cv(sub, setting, {folds = 5, seed = seed * 7}, {simec = two_simec(p)}, 1, true)
+                 return used > 0 and -r.simec.aupr or 0
+               end)
   chosen[#chosen + 1] = ("%d/%d"):format(best.embedding, best.epochs)
   return two_simec(best)(P, train_d, train_t, Ytr, pattern)
 end
@@ -286,7 +291,8 @@ end
 -- training drugs and targets (mean AUPR), never the test fold: lambda_d =
 -- lambda_t and (alpha, beta) from a fixed grid around the shipped settings
 -- (docs/results.md, "NRLMF tuned on inner folds").
-local NRLMF_GRID = {lambda = {1 / 32, 1 / 8, 1 / 2}, neighbours = {{1 / 16, 1 / 32}, {1 / 4, 1 / 8}, {1, 1 / 2}}}
+local NRLMF_GRID = opts.quick and {lambda = {1 / 8, 1 / 2}, neighbours = {{1 / 4, 1 / 8}}} or
+                   {lambda = {1 / 32, 1 / 8, 1 / 2}, neighbours = {{1 / 16, 1 / 32}, {1 / 4, 1 / 8}, {1, 1 / 2}}}
 local nrlmf_chosen = {}
 local function tuned_nrlmf(P, train_d, train_t, Ytr, pattern, setting, seed)
   local sub = {Y = Ytr, Sd = P.Sd:select_rows(train_d):select_cols(train_d),
@@ -319,7 +325,7 @@ end
 -- about 80), so the inner folds are drawn again with further seeds until
 -- they have held out BLEND_POSITIVES positives in all, at most
 -- BLEND_REPEATS times.
-local BLEND_POSITIVES, BLEND_REPEATS = 500, 5
+local BLEND_POSITIVES, BLEND_REPEATS = 500, opts.quick and 1 or 5
 local BLEND_MEMBERS = {"kron", "wnn", "nrlmf", "simec"}
 local BLEND_WEIGHTS = {}
 for a = 0, 4 do

@@ -355,6 +355,16 @@ case("data.dti without a similarity file loads, says so, and dti.lua skips the s
   -- a dozen positives per pass of the blend's inner folds: drawn again, five passes in all
   check(out:find("pairs: passes of the blend's inner folds per fold (until 500 positives are held out): 5 x2", 1, true),
         out)
+  -- --quick: the declared small grid, nothing else chosen outside it
+  out = io.popen(("%s examples/dti.lua %s x --folds 2 --quick 2>&1"):format(SIMEC_BIN or "./simec", d)):read("a")
+  check(out:find("2-fold cross-validation, fold seed 13; quick grid", 1, true), out)
+  check(out:find("pairs: embedding/epochs chosen per fold: 30/30 x2", 1, true), out)
+  picks = out:match("pairs: NRLMF lambda/alpha/beta chosen per fold: ([^\n]*)")
+  check(picks and picks:gsub("0%.125/0%.25/0%.125 x%d", ""):gsub("0%.5/0%.25/0%.125 x%d", ""):gsub("[, ]", "") == "",
+        out)
+  check(out:find("pairs: passes of the blend's inner folds per fold (until 500 positives are held out): 1 x2", 1, true),
+        out)
+  check(out:find("\nT2a +new drugs +blend%(Kron, WNN, NRLMF, SimEc%) +[%d.]+"), out)
   -- Liu et al.'s protocol: five trials, standard deviations, no both-new setting
   out = io.popen(("%s examples/dti.lua %s x --folds 2 --protocol liu2016 2>&1"):format(SIMEC_BIN or "./simec", d))
     :read("a")
