@@ -17,6 +17,7 @@
 -- uses the GIP kernel of its training interactions, and the settings with
 -- new members on that side are skipped.
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K] [--quick]
+--                          [--models kron,wnn,nrlmf,...]
 --   simec examples/dti.lua --interactions FILE [--row-similarity F] [--col-similarity F]
 --                          [--row-features F] [--col-features F]
 -- (your own data: rows take the drugs' role, columns the targets')
@@ -27,7 +28,8 @@ local splits = require "simec.splits"
 
 local cli = require "simec.cli"
 local opts = cli.parse(arg, {_args = "DATA_DIR NAME: a folder of Yamanishi's files (default dti: the path, then " ..
-                                     "data/dti, then ../shared/data/dti) and the set (nr, the default; gpcr, ic, e).",
+                                     "data/dti, then ../shared/data/dti) and the set (nr, the default; gpcr, ic, " ..
+                                     "e); a set's name alone runs it from the default folder.",
                              json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag",
                              interactions = {"string", "Your own interaction matrix (rows the drugs' role, columns " ..
                                              "the targets'): a labelled 0/1 table or row<TAB>column[<TAB>0|1] lines."},
@@ -38,12 +40,27 @@ local opts = cli.parse(arg, {_args = "DATA_DIR NAME: a folder of Yamanishi's fil
                              col_features = {"string", "A feature file of its columns, likewise."},
                              protocol = {"string", "simec (one split, fold seed 13; the default) or liu2016 (Liu " ..
                                          "et al.'s folds for their five trial seeds; pairs, new drugs, new targets)."},
+                             models = {"string", "The models to run, comma-separated (default all): smooth, " ..
+                                       "kron, wnn, nrlmf, nrlmf_tuned, simec, blend."},
                              quick = {"flag", "A small declared grid for a classroom run: the two-SimEc at embedding " ..
                                       "30 and 30 epochs, NRLMF tuned over two settings, the blend's inner folds " ..
                                       "drawn once."}},
                        "dti", "Drug-target interactions: similarity smoothing, KronRLS-GIP, WNN-GIP, NRLMF (as " ..
                        "shipped and tuned on inner folds), two-SimEcs and their blend, 10-fold CV.")
 opts.folds = opts.folds or 10
+-- the models in the table's order (names for --models; rows below)
+local MODEL_NAMES = {"smooth", "kron", "wnn", "nrlmf", "nrlmf_tuned", "simec", "blend"}
+local run_model = {}
+for _, name in ipairs(MODEL_NAMES) do run_model[name] = not opts.models end
+if opts.models then
+  for name in (opts.models .. ","):gmatch("([^,]*),") do
+    name = name:match("^%s*(.-)%s*$")
+    if run_model[name] == nil then
+      cli.fail("dti", ("--models: unknown model '%s' (one of %s)"):format(name, table.concat(MODEL_NAMES, ", ")))
+    end
+    run_model[name] = true
+  end
+end
 local protocol = opts.protocol or "simec"
 if protocol ~= "simec" and protocol ~= "liu2016" then
   cli.fail("dti", ("--protocol must be simec or liu2016, got %s"):format(protocol))
@@ -51,6 +68,13 @@ end
 -- the folds of every setting: one seeded split, or Liu et al.'s five trials
 local CV = protocol == "liu2016" and {folds = opts.folds, seeds = splits.LIU2016_SEEDS} or {folds = opts.folds, seed = 13}
 
+-- one argument naming one of Yamanishi's sets, where no folder of that
+-- name is found, is the set in the default folder (simec examples/dti.lua gpcr)
+local set_alone = false
+for _, set in ipairs(data.DTI_SETS) do
+  if opts[1] == set and not opts[2] and not data.find(set) then set_alone = true end
+end
+if set_alone then opts[1], opts[2] = nil, opts[1] end
 local name = opts[2] or "nr"
 local d
 if opts.interactions and (opts.synthetic or opts[1]) then
@@ -84,7 +108,8 @@ if opts.interactions then
                     targets = with_similarity(own.cols)}, data.DataSet)
 elseif opts.synthetic then d = data.synthetic_dti()
 else
-  local ok, dir = pcall(require("simec.study").find_data, opts[1] or "dti")
+  local ok, dir = pcall(require("simec.study").find_data, opts[1] or "dti",
+                        "give a folder of Yamanishi et al.'s files (DATA_DIR NAME) or --interactions FILE")
   if not ok then cli.fail("dti", dir.msg or tostring(dir)) end
   d = data.dti(dir, name)
 end
@@ -400,6 +425,15 @@ local function tally(list)
   return table.concat(out, ", ")
 end
 
+-- each model's row label and function
+local MODEL_ROWS = {smooth = {"similarity smoothing", smoothing}, kron = {"KronRLS-GIP", kronrls_gip},
+                    wnn = {"WNN-GIP", wnn_kronrls}, nrlmf = {"NRLMF", nrlmf}, nrlmf_tuned = {"NRLMF tuned", tuned_nrlmf},
+                    simec = {"two-SimEc bce+negatives", tuned_simec}, blend = {"blend(Kron, WNN, NRLMF, SimEc)", blend}}
+local RUN = {}
+for _, name in ipairs(MODEL_NAMES) do
+  if run_model[name] then RUN[#RUN + 1] = {name, MODEL_ROWS[name][1], MODEL_ROWS[name][2]} end
+end
+
 local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
 local results = {}
 for _, st in ipairs(SETTINGS) do
@@ -416,24 +450,25 @@ for _, st in ipairs(SETTINGS) do
       :format(st[2], lacking, lacking))
     goto next_setting
   end
-  local r, used = cv(P, st[1], CV, {smooth = with_kernels(smoothing), kron = with_kernels(kronrls_gip),
-                                    wnn = with_kernels(wnn_kronrls),
-                                                 nrlmf = with_kernels(nrlmf), nrlmf_tuned = with_kernels(tuned_nrlmf),
-                                                 simec = with_kernels(tuned_simec),
-                                                 blend = with_kernels(blend)})
-  for _, m in ipairs{{"smooth", "similarity smoothing"}, {"kron", "KronRLS-GIP"}, {"wnn", "WNN-GIP"}, {"nrlmf", "NRLMF"},
-                     {"nrlmf_tuned", "NRLMF tuned"}, {"simec", "two-SimEc bce+negatives"},
-                     {"blend", "blend(Kron, WNN, NRLMF, SimEc)"}} do
+  local fns = {}
+  for _, m in ipairs(RUN) do fns[m[1]] = with_kernels(m[3]) end
+  local r, used = cv(P, st[1], CV, fns)
+  for _, m in ipairs(RUN) do
     local v = r[m[1]]
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = v.aupr, aupr_sd = v.aupr_sd,
                              aupr_trapz = v.aupr_trapz, aupr_trapz_sd = v.aupr_trapz_sd, auc = v.auc,
                              auc_sd = v.auc_sd, folds = used, seconds = simec.clock() - t0}
   end
-  io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], tally(chosen)))
-  io.stderr:write(("%s: NRLMF lambda/alpha/beta chosen per fold: %s\n"):format(st[2], tally(nrlmf_chosen)))
-  io.stderr:write(("%s: blend weights (Kron/WNN/NRLMF/SimEc) chosen per fold: %s\n"):format(st[2], tally(blend_chosen)))
-  io.stderr:write(("%s: passes of the blend's inner folds per fold (until %d positives are held out): %s\n")
-    :format(st[2], BLEND_POSITIVES, tally(blend_passes)))
+  if #chosen > 0 then io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], tally(chosen))) end
+  if #nrlmf_chosen > 0 then
+    io.stderr:write(("%s: NRLMF lambda/alpha/beta chosen per fold: %s\n"):format(st[2], tally(nrlmf_chosen)))
+  end
+  if #blend_chosen > 0 then
+    io.stderr:write(("%s: blend weights (Kron/WNN/NRLMF/SimEc) chosen per fold: %s\n"):format(st[2],
+                                                                                           tally(blend_chosen)))
+    io.stderr:write(("%s: passes of the blend's inner folds per fold (until %d positives are held out): %s\n")
+      :format(st[2], BLEND_POSITIVES, tally(blend_passes)))
+  end
   ::next_setting::
 end
 

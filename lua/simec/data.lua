@@ -720,9 +720,13 @@ function data.interactions(path, opts)
                        cols = side(clab, "col")}, data.DataSet)
 end
 
--- Yamanishi et al.'s drug-target data (NAME: nr, gpcr, ic, e): interactions
--- (targets x drugs, sparse, 1 where they interact, labelled), and the drug
--- and target similarity matrices (their rows are the feature vectors)
+-- The names of Yamanishi et al.'s four sets
+data.DTI_SETS = {"nr", "gpcr", "ic", "e"}
+
+-- Yamanishi et al.'s drug-target data (NAME: one of data.DTI_SETS, or any
+-- set in their format): interactions (targets x drugs, sparse, 1 where
+-- they interact, labelled), and the drug and target similarity matrices
+-- (their rows are the feature vectors)
 function data.dti(dir, name)
   if type(dir) ~= "string" or type(name) ~= "string" then
     error("data.dti: expected a directory and a data set name (e.g. \"nr\", \"gpcr\")", 2)

@@ -77,11 +77,12 @@ local function exists(path)
 end
 
 -- data.find's folder for name, or a usage error naming the places looked
-function study.find_data(name)
+-- and what to give instead (an example's own data, or the study's)
+function study.find_data(name, instead)
   local dir, tried, get = data.find(name)
   if dir then return dir end
   study.fail("no data set %s: looked in %s; %s, or run on synthetic data with --synthetic", name,
-             table.concat(tried, ", "), get and "get it with " .. get or
+             table.concat(tried, ", "), get and "get it with " .. get or instead or
              "give a MovieLens folder, --ratings FILE or --train FILE --test FILE")
 end
 
@@ -1108,8 +1109,9 @@ require("simec.help").add{
   "Errors are usage errors naming the file and line.",
   "study.check_source(args, data_given, files)", "Usage errors for more than one of DATA, --synthetic and " ..
   "--ratings, and for --delim, --header, --columns or --duplicates without a file to read (files: what reads them).",
-  "study.find_data(name)", "data.find's folder for a data set, or a usage error naming the places looked and " ..
-  "what to do.",
+  "study.find_data(name [, instead])", "data.find's folder for a data set, or a usage error naming the places " ..
+  "looked and what to do: the get-data.sh command for a known name, else instead (default: the study's MovieLens " ..
+  "folder or files).",
   "study.grid_for(id, c, grid_set)", "The grid a model runs with in a scenario (values that cannot matter there " ..
   "dropped).",
   "study.parse_seeds(text)", "\"1-5\", \"13\" or \"1,4,9\" as a list of seeds.",

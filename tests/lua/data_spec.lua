@@ -365,6 +365,29 @@ case("data.dti without a similarity file loads, says so, and dti.lua skips the s
   check(out:find("pairs: passes of the blend's inner folds per fold (until 500 positives are held out): 1 x2", 1, true),
         out)
   check(out:find("\nT2a +new drugs +blend%(Kron, WNN, NRLMF, SimEc%) +[%d.]+"), out)
+  -- --models: those rows only; a name that is not a model is a usage error
+  out = io.popen(("%s examples/dti.lua %s x --folds 2 --models nrlmf,kron 2>&1"):format(SIMEC_BIN or "./simec", d))
+    :read("a")
+  check(out:find("\nT1 +pairs +KronRLS%-GIP +[%d.]+") and out:find("\nT2a +new drugs +NRLMF +[%d.]+"), out)
+  check(not out:find("SimEc") and not out:find("WNN") and not out:find("tuned") and not out:find("blend"), out)
+  check(out:find("KronRLS%-GIP.*\nT1 +pairs +NRLMF "), "the table's order, not the option's:\n" .. out)
+  local pipe = io.popen(("%s examples/dti.lua %s x --models kron,svd 2>&1"):format(SIMEC_BIN or "./simec", d))
+  out = pipe:read("a")
+  check(select(3, pipe:close()) == 2, out)
+  eq(out, "dti: --models: unknown model 'svd' (one of smooth, kron, wnn, nrlmf, nrlmf_tuned, simec, blend)\n")
+  -- a set's name alone: that set in the default folder (data/dti here), and
+  -- a name found nowhere says where it looked and what to give instead
+  local cwd = io.popen("pwd"):read("l")
+  local bin = (SIMEC_BIN or "./simec"):sub(1, 1) == "/" and (SIMEC_BIN or "./simec") or cwd .. "/" .. (SIMEC_BIN or "./simec")
+  local home = T.tmpname()
+  os.execute(("mkdir -p %s/data/dti && cp %s/x_admat_dgc.txt %s/data/dti/nr_admat_dgc.txt && " ..
+              "cp %s/x_simmat_dc.txt %s/data/dti/nr_simmat_dc.txt"):format(home, d, home, d, home))
+  out = io.popen(("cd %s && %s %s/examples/dti.lua nr --folds 2 --models kron 2>&1"):format(home, bin, cwd)):read("a")
+  check(out:find("data/dti/nr_simmat_dg.txt not found", 1, true) and out:find("\nT1 +pairs +KronRLS%-GIP +[%d.]+"), out)
+  out = io.popen(("cd %s && %s %s/examples/dti.lua nrx 2>&1"):format(home, bin, cwd)):read("a")
+  check(out:find("dti: no data set nrx: looked in nrx, data/nrx", 1, true) and
+        out:find("give a folder of Yamanishi et al.'s files (DATA_DIR NAME) or --interactions FILE", 1, true), out)
+  check(not out:find("traceback"), out)
   -- Liu et al.'s protocol: five trials, standard deviations, no both-new setting
   out = io.popen(("%s examples/dti.lua %s x --folds 2 --protocol liu2016 2>&1"):format(SIMEC_BIN or "./simec", d))
     :read("a")
