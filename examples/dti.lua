@@ -9,13 +9,13 @@
 -- regularisation chosen on inner folds), two SimEcs (drug and target
 -- similarity rows as features, sigmoid outputs, binary cross-entropy,
 -- sampled negatives, fitted in both orders), and a blend of KronRLS,
--- WNN-GIP, NRLMF and the SimEcs. The SimEcs' embedding size and epochs are chosen per fold by AUPR
--- on one fold of the same setting inside the training drugs and targets,
--- the blend's weights by the mean AUPR over five such folds (drawn again
--- until they have held out 500 positives), never on the test fold. A side
--- without a similarity file
--- uses the GIP kernel of its training interactions, and the settings with
--- new members on that side are skipped.
+-- WNN-GIP, NRLMF and the SimEcs. The SimEcs' embedding size and epochs are
+-- chosen per fold by AUPR on one fold of the same setting inside the
+-- training drugs and targets, the blend's weights by the mean AUPR over
+-- five such folds (drawn again until they have held out 500 positives),
+-- never on the test fold. A side without a similarity file uses the GIP
+-- kernel of its training interactions, and the settings with new members
+-- on that side are skipped.
 --   simec examples/dti.lua [DATA_DIR] [NAME] [--synthetic] [--json FILE] [--folds K] [--quick]
 --                          [--models kron,wnn,nrlmf,...]
 --   simec examples/dti.lua --interactions FILE [--row-similarity F] [--col-similarity F]
