@@ -119,16 +119,17 @@ int simec_negatives_batch(simec_neg *s, const spm *T, const size_t *rows, size_t
         }
         /* the negatives in column order: read off the marks when they are
          * a good share of the columns, else sorted */
-        if (got * 8 >= cols)
+        if (got * 8 >= cols) {
             for (k = 0, t = 0; k < got && t < (spm_ptr)cols; t++)
                 if (s->seen[t] == 2)
                     buf[k++] = (spm_idx)t;
+        } else {
+            sort_idx(buf, got);
+        }
         for (t = b; t < end; t++)
             s->seen[T->j[t]] = 0;
         for (k = 0; k < got; k++)
             s->seen[buf[k]] = 0;
-        if (got * 8 < cols)
-            sort_idx(buf, got);
         /* the positives (stored in column order) merged with the negatives */
         for (t = b, k = 0; t < end || k < got; at++)
             if (k == got || (t < end && T->j[t] < buf[k]))
