@@ -16,7 +16,7 @@ list=""
 if [ "${1:-}" = --list ]; then list=1; shift; fi
 case "${1:-}" in
 --trace) PKGS="$PKGS strace" ;; # scripts/check-test-deps.py records the programs the tests start
---bench) PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn time g++" ;; # g++: libFM and LIBMF from source
+--bench) PKGS="$PKGS python3 python3-numpy python3-pandas python3-scipy python3-sklearn python3-torch time g++" ;; # g++: libFM and LIBMF from source
 --fuzz) PKGS="$PKGS clang libclang-rt-dev" ;; # libclang-rt-dev: libFuzzer's runtime
 --valgrind) PKGS="$PKGS valgrind" ;;
 esac

@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 . scripts/bench/peer.sh
 bench_init
-$PY -c "import torch" 2>/dev/null || { echo "simec.sh: the peer needs python3-torch (apt-get install python3-torch)" >&2; exit 1; }
+$PY -c "import torch" 2>/dev/null || { echo "simec.sh: the peer needs python3-torch for $PY (sh scripts/install-deps.sh --bench installs it)" >&2; exit 1; }
 ./simec scripts/bench/baselines_gen.lua "$DIR" "$N"
 
 run() { # run NAME VARIANT SEED CMD... (NAME torchbest: the peer's best-practice mode)
