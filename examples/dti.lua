@@ -287,11 +287,23 @@ local function nrlmf_with(p)
 end
 local nrlmf = nrlmf_with(nil)
 
+-- A side without new members in the setting (both in pairs, the targets
+-- with new drugs, the drugs with new targets) has its one-hot ids beside
+-- its similarity rows as input (an identity SimEc's input): a member's own
+-- interactions then shape its embedding, not only its similarities. A side
+-- with new members has the similarity rows alone (a new member's id was
+-- never trained). Chosen on inner folds of the training side
+-- (docs/results.md, "Ids beside the similarities").
+local function inputs(S, ids)
+  return ids and matrix.hstack{S, matrix.eye(S:nrows())} or S
+end
 local function two_simec(p)
-  return function(P, train_d, train_t, Ytr, pattern)
+  return function(P, train_d, train_t, Ytr, pattern, setting)
     local o = simec_opts(p)
-    o.items, o.users = P.Sd:select_rows(train_d), P.St:select_rows(train_t)
-    return models.two_simec(Ytr, o):predict(pattern, nil, nil, {items = P.Sd, users = P.St}):values()
+    local Xd = inputs(P.Sd, setting == "T1" or setting == "T2b")
+    local Xt = inputs(P.St, setting == "T1" or setting == "T2a")
+    o.items, o.users = Xd:select_rows(train_d), Xt:select_rows(train_t)
+    return models.two_simec(Ytr, o):predict(pattern, nil, nil, {items = Xd, users = Xt}):values()
   end
 end
 
@@ -308,7 +320,7 @@ local function tuned_simec(P, train_d, train_t, Ytr, pattern, setting, seed)
                  return used > 0 and -r.simec.aupr or 0
                end)
   chosen[#chosen + 1] = ("%d/%d"):format(best.embedding, best.epochs)
-  return two_simec(best)(P, train_d, train_t, Ytr, pattern)
+  return two_simec(best)(P, train_d, train_t, Ytr, pattern, setting)
 end
 
 -- NRLMF with its regularisation chosen per fold, as Liu et al. chose theirs
