@@ -7,8 +7,9 @@
 -- targets), KronRLS with GIP kernels, WNN-GIP and NRLMF (the field's
 -- standard methods, with their papers' settings; NRLMF also with its
 -- regularisation chosen on inner folds), two SimEcs (drug and target
--- similarity rows as features, sigmoid outputs, binary cross-entropy,
--- sampled negatives, fitted in both orders), and a blend of KronRLS,
+-- similarity rows as features, with the ids of a side that has no new
+-- members, sigmoid outputs, binary cross-entropy, sampled negatives,
+-- fitted in both orders), and a blend of KronRLS,
 -- WNN-GIP, NRLMF and the SimEcs. The SimEcs' embedding size and epochs are
 -- chosen per fold by AUPR on one fold of the same setting inside the
 -- training drugs and targets, the blend's weights by the mean AUPR over
