@@ -301,8 +301,8 @@ end
 local function two_simec(p)
   return function(P, train_d, train_t, Ytr, pattern, setting)
     local o = simec_opts(p)
-    local Xd = inputs(P.Sd, setting == "T1" or setting == "T2b")
-    local Xt = inputs(P.St, setting == "T1" or setting == "T2a")
+    local new_d, new_t = splits.cv_new(setting)
+    local Xd, Xt = inputs(P.Sd, not new_d), inputs(P.St, not new_t)
     o.items, o.users = Xd:select_rows(train_d), Xt:select_rows(train_t)
     return models.two_simec(Ytr, o):predict(pattern, nil, nil, {items = Xd, users = Xt}):values()
   end
@@ -452,8 +452,8 @@ local results = {}
 for _, st in ipairs(SETTINGS) do
   local t0 = simec.clock()
   chosen, blend_chosen, blend_passes, nrlmf_chosen = {}, {}, {}, {}
-  local lacking = ((st[1] == "T2a" or st[1] == "T3") and not P.Sd and "drug") or
-                  ((st[1] == "T2b" or st[1] == "T3") and not P.St and "target")
+  local new_d, new_t = splits.cv_new(st[1])
+  local lacking = (new_d and not P.Sd and "drug") or (new_t and not P.St and "target")
   if protocol == "liu2016" and st[1] == "T3" then
     io.stderr:write("both new: skipped (Liu et al.'s protocol has no both-new setting)\n")
     goto next_setting

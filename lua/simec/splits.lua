@@ -365,6 +365,21 @@ end
 local CV_SETTINGS = {pairs = "pairs", rows = "rows", cols = "cols", both = "both", T1 = "pairs", T2a = "rows",
                      T2b = "cols", T3 = "both"}
 
+-- Whether a setting's folds hold out whole rows and whole columns (new
+-- members on that side): the one place that says so, for splits.cv and
+-- for models that treat a side with new members differently.
+-- (level: where the error is reported, counted from here)
+local function new_sides(setting, level)
+  local kind = CV_SETTINGS[setting] or
+               error(("splits.cv: setting must be pairs, rows, cols or both (or T1, T2a, T2b, T3), got %s")
+                     :format(tostring(setting)), level)
+  return kind == "rows" or kind == "both", kind == "cols" or kind == "both", kind
+end
+function splits.cv_new(setting)
+  local new_r, new_c, kind = new_sides(setting, 3) -- not a tail call: level 3 is the caller
+  return new_r, new_c, kind
+end
+
 local function cv_folds_of(n, k, seed)
   local perm, f = rng.new(seed):permutation(n), {}
   for p = 1, n do f[perm[p]] = (p - 1) * k // n + 1 end
@@ -386,9 +401,7 @@ splits.LIU2016_SEEDS = {7771, 8367, 22, 1812, 4659}
 
 function splits.cv(Y, setting, opts)
   if not sparse.is(Y) then error(("splits.cv: Y must be a sparse matrix, got %s"):format(type(Y)), 2) end
-  local kind = CV_SETTINGS[setting] or
-               error(("splits.cv: setting must be pairs, rows, cols or both (or T1, T2a, T2b, T3), got %s")
-                     :format(tostring(setting)), 2)
+  local new_r, new_c, kind = new_sides(setting, 3)
   opts = opts or {}
   local k, trials, seed, seeds = opts.folds or 10, opts.trials or 1, opts.seed or 13, opts.seeds
   local nr, nc = Y:shape()
@@ -413,7 +426,6 @@ function splits.cv(Y, setting, opts)
   if k < 2 or k > (kind == "pairs" and nr * nc or kind == "cols" and nc or kind == "rows" and nr or math.min(nr, nc)) then
     error(("splits.cv: %d folds for a %dx%d matrix in the %s setting"):format(k, nr, nc, kind), 2)
   end
-  local new_r, new_c = kind == "rows" or kind == "both", kind == "cols" or kind == "both"
   local out = {}
   for t = 1, trials do
     local s = seed + 100 * (t - 1)
@@ -472,6 +484,8 @@ require("simec.help").add{
   "columns; T1/T2a/T2b/T3 too); each fold {trial, seed, fold, train_rows, train_cols, train, test, labels, " ..
   "positives}; trial t uses seed + 100 (t - 1). seeds = splits.LIU2016_SEEDS gives one trial per seed with the " ..
   "folds of Liu et al.'s code (pairs, rows, cols), for figures comparable with published tables.",
+  "splits.cv_new(setting)", "Whether a cross-validation setting holds out whole rows and whole columns: new_rows, " ..
+  "new_cols (true for rows/T2a and both/T3, cols/T2b and both/T3) and the setting's name (pairs, rows, cols, both).",
   "splits.LIU2016_SEEDS", "The five trial seeds of Liu et al. 2016 (NRLMF): 7771, 8367, 22, 1812, 4659.",
   "splits.sample(R, n [, seed])", "A uniform sample of n of R's ratings (R itself when it has no more), same " ..
   "shape and labels.",

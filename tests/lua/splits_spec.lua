@@ -274,6 +274,29 @@ case("splits.cv: the four settings of interaction matrices, trials and errors (i
   checkerr("splits.cv: trials must be a positive integer, got 0", splits.cv, Y, "rows", {folds = 3, trials = 0})
 end)
 
+case("splits.cv_new: which sides a setting holds out whole, by either name; errors at the caller", function()
+  local want = {pairs = {false, false}, rows = {true, false}, cols = {false, true}, both = {true, true},
+                T1 = {false, false}, T2a = {true, false}, T2b = {false, true}, T3 = {true, true}}
+  local long = {T1 = "pairs", T2a = "rows", T2b = "cols", T3 = "both"}
+  for setting, w in pairs(want) do
+    local r, c, kind = splits.cv_new(setting)
+    eq(r, w[1]); eq(c, w[2]); eq(kind, long[setting] or setting)
+  end
+  -- each fold's training rows and columns agree: a side held out whole has fewer training members
+  local Y = sparse.from_triplets({1, 2, 3, 4, 5, 6}, {1, 2, 3, 4, 1, 2}, 1, {rows = 6, cols = 4})
+  for setting in pairs(want) do
+    local r, c = splits.cv_new(setting)
+    local f = splits.cv(Y, setting, {folds = 2, seed = 1})[1]
+    eq(#f.train_rows < 6, r); eq(#f.train_cols < 4, c)
+  end
+  checkerr("splits.cv: setting must be pairs, rows, cols or both (or T1, T2a, T2b, T3), got T4", splits.cv_new, "T4")
+  -- (no tail calls below: a tail call leaves no caller to name)
+  local ok, e = pcall(function() local r = splits.cv_new(nil); return r end)
+  check(not ok and e:find("splits_spec.lua:%d+: splits.cv: setting must be") ~= nil, e)
+  ok, e = pcall(function() local folds = splits.cv(Y, "new"); return folds end)
+  check(not ok and e:find("splits_spec.lua:%d+: splits.cv: setting must be") ~= nil, e)
+end)
+
 -- Liu et al.'s folds (PyDTI's cross_validation): per trial seed one NumPy
 -- permutation of the pairs (row-major flat indices), rows or columns, cut
 -- in slices of n // k with the rest in the last
