@@ -223,10 +223,17 @@ end
 -- A feature file for the items (or users) ids, aligned with them: either
 -- pairs, "id<TAB>token" or "id,token" per line (a binary feature per
 -- token), or columns, a header "id,name1,name2,..." and a row of numbers per
--- id (tab, comma or ';' between fields; empty fields are 0). Lines naming ids
--- outside ids are counted in a warning; an id given twice in a column file
--- is an error. Returns a sparse matrix (#ids x features, labelled columns)
--- and {format, features, lines, unknown, first_unknown = {line, id}}.
+-- id (tab, comma or ';' between fields; empty fields are 0). A file of two
+-- fields a line is ambiguous: its first line is a header when it names no
+-- id and its second field is no number, and then the values under it
+-- decide: numbers make one column, tokens make pairs (the header skipped),
+-- and a mix with numbers in the majority is an error at the first token, so
+-- that a numeric column is never read as one token per value. Lines naming
+-- ids outside ids are counted; so are the ids a column file has no line
+-- for (their values are 0); an id given twice in a column file is an
+-- error. Returns a sparse matrix (#ids x features, labelled columns) and
+-- {format, features, lines, unknown, first_unknown = {line, id}, header,
+-- missing}.
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -241,11 +248,29 @@ function data.features_file(path, ids, what)
     first_unknown = first_unknown or {line = ln, id = id}
     return n + 1
   end
-  if #split(first, delim) <= 2 then
+  local head = split(first, delim)
+  local columns, pairs_header = #head > 2, false
+  if #head == 2 and not index[head[1]] and not data.number(head[2]) then
+    local numbers, tokens, first_token = 0, 0, nil
+    for ln, line in each_line(path) do
+      local v = ln > 1 and split(line, delim)[2]
+      if v == "" or v and data.number(v) then
+        numbers = numbers + 1
+      elseif v then
+        tokens, first_token = tokens + 1, first_token or {ln, v}
+      end
+    end
+    if tokens > 0 and numbers > tokens then
+      error(("%s:%d: field 2 (%s) is not a finite number: '%s' (line 1 is a header and %d of the %d values under " ..
+             "it are numbers)"):format(path, first_token[1], head[2], first_token[2], numbers, numbers + tokens), 0)
+    end
+    columns, pairs_header = tokens == 0, tokens > 0
+  end
+  if not columns then
     local rows = {}
     for i = 1, #ids do rows[i] = {} end
     for ln, line in each_line(path) do
-      if line ~= "" then
+      if line ~= "" and not (pairs_header and ln == 1) then
         local fields = split(line, delim)
         if #fields ~= 2 or fields[1] == "" or fields[2] == "" then
           error(("%s:%d: expected 'id%stoken', got %d fields"):format(path, ln, delim == "\t" and "<TAB>" or delim,
@@ -257,7 +282,8 @@ function data.features_file(path, ids, what)
       end
     end
     local X = features.onehot(rows)
-    return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown}
+    return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown,
+               header = pairs_header, missing = 0}
   end
   local names, seen = nil, {}
   for ln, line in each_line(path) do
@@ -285,16 +311,23 @@ function data.features_file(path, ids, what)
   end
   local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #names})
   if #names > 0 then X:set_col_labels(names) end
-  return X, {format = "columns", features = #names, lines = lines, unknown = unknown, first_unknown = first_unknown}
+  return X, {format = "columns", features = #names, lines = lines, unknown = unknown, first_unknown = first_unknown,
+             header = true, missing = #ids - (lines - unknown)}
 end
 
--- The warning for a feature file's lines whose ids are not in the data
--- (info from data.features_file): how many, and the first, which is often
--- a header line
-function data.warn_unknown(path, info, what)
-  if info.unknown == 0 then return end
-  io.stderr:write(("simec: warning: %s: %d of %d lines name %s (first: line %d, '%s')\n")
-    :format(path, info.unknown, info.lines, what, info.first_unknown.line, info.first_unknown.id))
+-- The warnings for a feature file (info from data.features_file): its
+-- lines whose ids are not in the data (how many, and the first), and the
+-- ids of the data a column file has no line for (their values are 0).
+-- what names the side ("user"), where the data ("the ratings").
+function data.warn_features(path, info, what, where)
+  if info.unknown > 0 then
+    io.stderr:write(("simec: warning: %s: %d of %d lines name %s ids that are not in %s (first: line %d, '%s')\n")
+      :format(path, info.unknown, info.lines, what, where, info.first_unknown.line, info.first_unknown.id))
+  end
+  if info.missing > 0 then
+    io.stderr:write(("simec: warning: %s: %d %s ids of %s have no line (their features are 0)\n")
+      :format(path, info.missing, what, where))
+  end
 end
 
 -- The tag genome (movieId,tagId,relevance): items x tags, the relevance
@@ -710,8 +743,9 @@ function data.interactions(path, opts)
     local sim, feat = opts[what .. "_similarity"], opts[what .. "_features"]
     if sim then t.similarity = similarity(sim, ids) end
     if feat then
-      local X, info = data.features_file(feat, ids, what == "row" and "row" or "column")
-      data.warn_unknown(feat, info, ("%ss not in the interaction matrix"):format(what == "row" and "row" or "column"))
+      local name = what == "row" and "row" or "column"
+      local X, info = data.features_file(feat, ids, name)
+      data.warn_features(feat, info, name, "the interaction matrix")
       t.features = X
     end
     return t
@@ -829,9 +863,12 @@ require("simec.help").add{
   "(hexadecimal, inf, nan and blanks are not numbers).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named numeric columns (with a header); a sparse matrix aligned with ids and " ..
-  "{format, features, lines, unknown, first_unknown = {line, id}}.",
-  "data.warn_unknown(path, info, what)", "Warns on stderr when a feature file (info from data.features_file) has " ..
-  "lines naming ids outside the data: how many, as 'lines name <what>', and the first of them.",
+  "{format, features, lines, unknown, first_unknown = {line, id}, header, missing}. A file of two fields a line " ..
+  "whose first line names no id and has no number is a header and a numeric column, or pairs when its values are " ..
+  "tokens.",
+  "data.warn_features(path, info, what, where)", "Warns on stderr when a feature file (info from " ..
+  "data.features_file) has lines naming <what> ids outside <where> (how many, and the first), and when a column " ..
+  "file has no line for some ids of <where> (their features are 0).",
 }
 
 return data

@@ -133,10 +133,12 @@ function study.add_feature_files(ds, args)
     for _, path in ipairs(args[what .. "_features"] or {}) do
       local ok, X, info = pcall(data.features_file, path, ds[side].ids, what)
       if not ok then study.fail("%s", tostring(X)) end
-      data.warn_unknown(path, info, what .. " ids that are not in the ratings")
+      data.warn_features(path, info, what, "the ratings")
       ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
       ds[side].sets = ds[side].sets or {}
-      ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, info.format)
+      ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s%s)"):format(path:match("([^/]+)$"), info.features, info.format,
+                                                                     info.format == "pairs" and info.header and
+                                                                     " under a header" or "")
     end
   end
 end

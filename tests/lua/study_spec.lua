@@ -123,6 +123,46 @@ case("feature files: pairs and columns, aligned by id; bad lines name file and l
   os.remove(f)
 end)
 
+case("a two-field feature file with a header is one numeric column, or pairs under a header when its values are " ..
+     "tokens; never a token per number", function()
+  local ids = {"a", "b", "c"}
+  -- one numeric column (was read as pairs: a token per age, the header an unknown id)
+  local f = T.write(T.tmpname(), "id,age\na,24\nc,31.5\nzz,40\n")
+  local X, info = data.features_file(f, ids, "user")
+  eq(info.format, "columns"); eq(X:ncols(), 1); eq(X:col_labels()[1], "age")
+  eq(X:get(1, 1), 24); eq(X:get(2, 1), 0); eq(X:get(3, 1), 31.5)
+  eq(info.unknown, 1); eq(info.first_unknown.line, 4); eq(info.missing, 1)
+  -- tokens under a header: pairs, the header neither a feature nor an unknown id
+  T.write(f, "movieId\tgenre\na\tDrama\nb\tComedy\na\tComedy\n")
+  X, info = data.features_file(f, ids, "item")
+  eq(info.format, "pairs"); eq(info.header, true); eq(info.unknown, 0); eq(info.lines, 3)
+  eq(table.concat(X:col_labels(), ","), "Comedy,Drama"); eq(X:get(1, 1), 1); eq(X:get(1, 2), 1)
+  -- tokens that are sometimes numbers stay pairs when tokens are the majority
+  T.write(f, "id,tag\na,007\nb,funny\nc,dark\n")
+  X, info = data.features_file(f, ids, "item")
+  eq(info.format, "pairs"); eq(X:ncols(), 3)
+  -- a numeric column with a stray token is an error at that token, not a pairs file
+  T.write(f, "id,age\na,24\nb,x\nc,30\n")
+  checkerr(f .. ":3: field 2 (age) is not a finite number: 'x' (line 1 is a header and 2 of the 3 values under " ..
+           "it are numbers)", data.features_file, f, ids, "user")
+  -- without a header (line 1 names an id, or its second field is a number) two fields are pairs, as before
+  T.write(f, "a,24\nb,31\n")
+  eq(select(2, data.features_file(f, ids, "user")).format, "pairs")
+  T.write(f, "zz,24\nb,31\n")
+  X, info = data.features_file(f, ids, "user")
+  eq(info.format, "pairs"); eq(info.unknown, 1); eq(info.header, false)
+  -- the warnings name both kinds of gap
+  T.write(f, "id,age\na,24\nzz,40\n")
+  local got, stderr = {}, io.stderr
+  io.stderr = {write = function(_, text) got[#got + 1] = text end}
+  local ok, err = pcall(data.warn_features, f, select(2, data.features_file(f, ids, "user")), "user", "the ratings")
+  io.stderr = stderr
+  check(ok, err)
+  eq(table.concat(got), ("simec: warning: %s: 1 of 2 lines name user ids that are not in the ratings (first: line 3, 'zz')\n" ..
+         "simec: warning: %s: 2 user ids of the ratings have no line (their features are 0)\n"):format(f, f))
+  os.remove(f)
+end)
+
 case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON with grids and settings", function()
   local dir = tmpdir() .. "/ml-100k"
   ml100k_fixture(dir)
@@ -216,13 +256,14 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   check(o:find("\nT2b   mean+SVD+regression ", 1, true), o)
   local doc = cjson.decode(T.read(json))
   eq(doc.data.ratings, 1500)
-  -- a header line in a pairs file is an id the ratings lack: the warning counts it and names it
-  T.write(dir .. "/headed.tsv", "item\ttoken\n" .. table.concat(pairs_, "\n") .. "\n")
+  -- a header line above pairs of tokens is taken as one and said so; an id the ratings lack is counted and named
+  T.write(dir .. "/headed.tsv", "item\ttoken\n" .. table.concat(pairs_, "\n") .. "\niX\tf1\n")
   o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --delim ';' --header " ..
                  "--columns 2,1,3 --item-features " .. dir .. "/headed.tsv --quick --scenarios T1 --models mean " ..
                  "--quiet")
-  check(ok and e:find(("simec: warning: %s/headed.tsv: 1 of %d lines name item ids that are not in the ratings " ..
-                       "(first: line 1, 'item')\n"):format(dir, #pairs_ + 1), 1, true), e)
+  check(ok and o:find("item features: headed.tsv (8, pairs under a header)", 1, true), o)
+  eq(e, ("simec: warning: %s/headed.tsv: 1 of %d lines name item ids that are not in the ratings " ..
+         "(first: line %d, 'iX')\n"):format(dir, #pairs_ + 1, #pairs_ + 2))
   -- bad input is one line naming the file
   T.write(dir .. "/bad.csv", "1,2,x\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/bad.csv")
