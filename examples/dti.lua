@@ -153,13 +153,14 @@ end
 -- the pattern's entries. only: the first folds only. Returns per model the
 -- mean over the folds of AUPR (average precision), AUPR-tr (trapezoid) and
 -- AUC, and the standard deviation of the trials' means (0 for one trial),
--- counting the folds that have test interactions and non-interactions.
+-- counting the folds that have test interactions and non-interactions, and
+-- the seconds the model took over those folds (its tuning included).
 -- inner: folds inside a training fold, where a matrix too small for them
 -- gives none (used = 0) instead of ending the run.
 local function cv(P, setting, cvopts, models_, only, inner)
-  local vals, used = {}, 0
+  local vals, used, seconds = {}, 0, {}
   local KEYS = {"aupr", "auc", "aupr_trapz"}
-  for m in pairs(models_) do vals[m] = {} end
+  for m in pairs(models_) do vals[m], seconds[m] = {}, 0 end
   local ok, folds = pcall(splits.cv, P.Y, setting, cvopts)
   if not ok and inner then return {}, 0 end -- a training side too small for inner folds has none
   if not ok then -- too few drugs, targets or pairs for the folds: a usage error, not a crash
@@ -171,8 +172,10 @@ local function cv(P, setting, cvopts, models_, only, inner)
       used = used + 1
       for m, fn in pairs(models_) do
         local seed = cvopts.seeds and f.seed or f.seed + f.fold
-        local auc, aupr, trapz = metrics.auc_aupr(fn(P, f.train_rows, f.train_cols, f.train, f.test, setting, seed),
-                                                  f.labels)
+        local t0 = simec.clock()
+        local scores = fn(P, f.train_rows, f.train_cols, f.train, f.test, setting, seed)
+        seconds[m] = seconds[m] + simec.clock() - t0
+        local auc, aupr, trapz = metrics.auc_aupr(scores, f.labels)
         local t = vals[m][f.trial] or {n = 0, aupr = 0, auc = 0, aupr_trapz = 0}
         vals[m][f.trial] = t
         t.n, t.aupr, t.auc, t.aupr_trapz = t.n + 1, t.aupr + aupr, t.auc + auc, t.aupr_trapz + trapz
@@ -181,7 +184,7 @@ local function cv(P, setting, cvopts, models_, only, inner)
   end
   local out = {}
   for m, trials in pairs(vals) do
-    out[m] = {}
+    out[m] = {seconds = seconds[m]}
     for _, key in ipairs(KEYS) do
       local sum, n, means = 0, 0, {}
       for _, t in pairs(trials) do sum, n, means[#means + 1] = sum + t[key], n + t.n, t[key] / t.n end
@@ -450,7 +453,6 @@ end
 local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
 local results = {}
 for _, st in ipairs(SETTINGS) do
-  local t0 = simec.clock()
   chosen, blend_chosen, blend_passes, nrlmf_chosen = {}, {}, {}, {}
   local new_d, new_t = splits.cv_new(st[1])
   local lacking = (new_d and not P.Sd and "drug") or (new_t and not P.St and "target")
@@ -470,7 +472,7 @@ for _, st in ipairs(SETTINGS) do
     local v = r[m[1]]
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = v.aupr, aupr_sd = v.aupr_sd,
                              aupr_trapz = v.aupr_trapz, aupr_trapz_sd = v.aupr_trapz_sd, auc = v.auc,
-                             auc_sd = v.auc_sd, folds = used, seconds = simec.clock() - t0}
+                             auc_sd = v.auc_sd, folds = used, seconds = v.seconds}
   end
   if #chosen > 0 then io.stderr:write(("%s: embedding/epochs chosen per fold: %s\n"):format(st[2], tally(chosen))) end
   if #nrlmf_chosen > 0 then
