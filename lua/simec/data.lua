@@ -427,10 +427,11 @@ function data.movielens(dir, opts)
       data._add_tags(item_meta, tags, opts.min_tag_count or 5)
     end
   elseif exists(p("ratings.csv")) then
-    -- the releases have a header line; a file without one keeps its first rating
+    -- the releases have a header line; a file without one keeps its first
+    -- rating. The rating field tells them apart: ids need not be numbers.
     local first = first_line(p("ratings.csv"))
     local f1 = split(first or "", ",")
-    local header = not (data.number(f1[1] or "") and data.number(f1[2] or "") and data.number(f1[3] or ""))
+    local header = not data.number(f1[3] or "")
     R, info = sparse.read(p("ratings.csv"), {row = 2, col = 1, value = 3, delim = ",", header = header, order = true})
     ds = "ml-csv"
     if exists(p("movies.csv")) then
@@ -694,8 +695,10 @@ end
 -- interact): a labelled table as data.dti reads (a header of an empty cell
 -- and the column labels, then rows of a label and 0/1 values,
 -- tab-separated), or "row<TAB>column[<TAB>value]" lines (comma-separated
--- too; value 0 or 1, absent 1; a 0 only makes its row and column known),
--- told apart by the first line (the table's starts with its empty cell).
+-- too; value 0 or 1, absent 1; a 0 only makes its row and column known;
+-- a first line of three fields whose value is no number and whose labels
+-- no other line names is a header), told apart by the first line (the
+-- table's starts with its empty cell).
 -- opts: row_similarity, col_similarity (labelled square tables over the
 -- rows' or columns' labels, in any order), row_features, col_features
 -- (files data.features_file reads). A DataSet {name, interactions, rows =
@@ -714,10 +717,15 @@ function data.interactions(path, opts)
       error(("%s:1: expected 'row<TAB>column[<TAB>value]' lines or a labelled table"):format(path), 0)
     local shown = delim == "\t" and "<TAB>" or ","
     local rindex, cindex, seen = {}, {}, {}
-    local ri, ci = {}, {}
+    local ri, ci, rcount, ccount, head = {}, {}, {}, {}, nil
     rlab, clab = {}, {}
+    -- a first line whose third field is no number, and whose labels no
+    -- other line names, is a header (its value column's name); a first
+    -- line of two labels cannot be told from a pair
+    local f1 = split(first, delim)
+    local header = #f1 == 3 and f1[3] ~= "" and not data.number(f1[3])
     for n, l in each_line(path) do
-      if l ~= "" then
+      if l ~= "" and not (header and n == 1) then
         local f = split(l, delim)
         if #f < 2 or #f > 3 or f[1] == "" or f[2] == "" then
           error(("%s:%d: expected row%scolumn[%svalue], got '%s'"):format(path, n, shown, shown, l), 0)
@@ -732,7 +740,19 @@ function data.interactions(path, opts)
         if not rindex[f[1]] then rlab[#rlab + 1] = f[1]; rindex[f[1]] = #rlab end
         if not cindex[f[2]] then clab[#clab + 1] = f[2]; cindex[f[2]] = #clab end
         if v ~= 0 then ri[#ri + 1], ci[#ci + 1] = rindex[f[1]], cindex[f[2]] end
+        rcount[f[1]], ccount[f[2]] = (rcount[f[1]] or 0) + 1, (ccount[f[2]] or 0) + 1
+        head = head or {n = n, row = f[1], col = f[2], lines = 0}
+        head.lines = head.lines + 1
       end
+    end
+    if header and (rcount[f1[1]] or ccount[f1[2]]) then
+      error(("%s:1: value '%s' is not 0 or 1"):format(path, f1[3]), 0)
+    end
+    -- so that a header of two labels is not taken for an interaction unseen
+    if head and head.lines > 2 and rcount[head.row] == 1 and ccount[head.col] == 1 then
+      io.stderr:write(("simec: warning: %s:%d: row '%s' and column '%s' are on no other line: a header line? It is " ..
+                       "read as an interaction (remove it if it is a header)\n"):format(path, head.n, head.row,
+                                                                                       head.col))
     end
     Y = sparse.from_triplets(ri, ci, 1, {rows = #rlab, cols = #clab})
     Y:set_row_labels(rlab)
@@ -852,7 +872,8 @@ require("simec.help").add{
   "(missing_similarity names the file), with a warning.",
   "data.interactions(path, {row_similarity, col_similarity, row_features, col_features})", "An interaction " ..
   "matrix of one's own (rows x columns, 1 where they interact): a labelled 0/1 table as data.dti reads, or " ..
-  "row<TAB>column[<TAB>0|1] lines; optional labelled similarity tables (any order of the labels) and feature " ..
+  "row<TAB>column[<TAB>0|1] lines (a header line with a value column is skipped; one of two labels is read as a " ..
+  "pair, with a warning); optional labelled similarity tables (any order of the labels) and feature " ..
   "files per side. A DataSet {name, interactions, rows = {ids, similarity, features}, cols = {...}}.",
   "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..

@@ -201,6 +201,35 @@ case("data.interactions: one's own interaction matrix as a table or pairs, with 
   checkerr("data.interactions: " .. d .. "/none.tsv", data.interactions, d .. "/none.tsv")
 end)
 
+case("data.interactions: a header line is skipped, or named in a warning where it cannot be told from a pair", function()
+  local d = dir_with{["h3.csv"] = "drug,target,label\nd1,t1,1\nd2,t2,1\nd1,t2,0\n",
+                     ["typo.tsv"] = "d1\tt1\tx\nd1\tt2\t1\n",
+                     ["h2.tsv"] = "drug\ttarget\nd1\tt1\nd2\tt2\nd1\tt2\n",
+                     ["plain.tsv"] = "d1\tt1\nd2\tt2\nd1\tt2\n"}
+  local function read(path)
+    local got, stderr = {}, io.stderr
+    io.stderr = {write = function(_, text) got[#got + 1] = text end}
+    local ok, ds = pcall(data.interactions, path)
+    io.stderr = stderr
+    if not ok then error(ds, 0) end
+    return ds.interactions, table.concat(got)
+  end
+  -- a value column's name: a header, not a bad value
+  local Y, warned = read(d .. "/h3.csv")
+  eq(table.concat(Y:row_labels(), ","), "d1,d2"); eq(table.concat(Y:col_labels(), ","), "t1,t2")
+  eq(Y:nnz(), 2); eq(warned, "")
+  -- a bad value on line 1 whose labels other lines use stays an error
+  checkerr("typo.tsv:1: value 'x' is not 0 or 1", data.interactions, d .. "/typo.tsv")
+  -- two labels no other line names: kept as a pair (it may be one), and said (it was silent)
+  Y, warned = read(d .. "/h2.tsv")
+  eq(Y:nnz(), 4)
+  eq(warned, ("simec: warning: %s/h2.tsv:1: row 'drug' and column 'target' are on no other line: a header " ..
+              "line? It is read as an interaction (remove it if it is a header)\n"):format(d))
+  Y, warned = read(d .. "/plain.tsv")
+  eq(Y:nnz(), 3); eq(warned, "")
+  os.execute("rm -rf " .. d)
+end)
+
 if io.open("../shared/data/dti/nr_admat_dgc.txt") then
   case("data.dti on the shared NR and GPCR data: sizes and interaction counts of the paper", function()
     for _, c in ipairs{{"nr", 26, 54, 90}, {"gpcr", 95, 223, 635}} do
@@ -273,6 +302,12 @@ case("loaders: byte-order marks, CR and CRLF endings, headerless ratings.csv, sh
   os.execute("rm -rf " .. d)
   d = dir_with{["ratings.csv"] = "userId,movieId,rating,timestamp\n1,10,4.0,1\n"}
   eq(data.movielens(d).ratings:nnz(), 1)
+  os.execute("rm -rf " .. d)
+  -- ids that are not numbers, no header: the first line is a rating (it was taken for a header and dropped)
+  d = dir_with{["ratings.csv"] = "u1,m1,4\nu2,m1,3\nu1,m2,5\n"}
+  ds = data.movielens(d)
+  eq(ds.ratings:nnz(), 3)
+  eq(ds.ratings:get(ds.ratings:row_index("m1"), ds.ratings:col_index("u1")), 4)
   os.execute("rm -rf " .. d)
   d = dir_with{["ratings.dat"] = "1::1193::5::978300760\n", ["tags.dat"] = "1::1193::rare::3\n2::1193\n"}
   checkerr("tags.dat:2: expected userId::movieId::tag::timestamp", data.movielens, d)
