@@ -333,14 +333,16 @@ end
 -- The tag genome (movieId,tagId,relevance): items x tags, the relevance
 -- where it is at least min (columns "genome=<tag>" when genome-tags.csv is there)
 local function genome(scores, tags, item_ids, min)
-  local G = sparse.read(scores, {row = 1, col = 2, value = 3, delim = ",", header = true})
+  local f1 = split(first_line(scores) or "", ",")
+  local G = sparse.read(scores, {row = 1, col = 2, value = 3, delim = ",", header = not data.number(f1[3] or "")})
   -- relevances lie in [0, 1]: from_dense keeps those above the tolerance
   local kept = sparse.from_dense(G:dense(), math.max(0, min - 1e-12))
   kept:set_row_labels(G:row_labels())
   local names = {}
   if tags then
+    -- a header line names tag "tagId", which no score column has
     for ln, line in each_line(tags) do
-      if ln > 1 and line ~= "" then
+      if line ~= "" then
         local ok, f = pcall(data.csv_fields, line)
         if not ok or #f < 2 then error(("%s:%d: expected tagId,tag"):format(tags, ln), 0) end
         names[f[1]] = f[2]
@@ -434,10 +436,14 @@ function data.movielens(dir, opts)
     local header = not data.number(f1[3] or "")
     R, info = sparse.read(p("ratings.csv"), {row = 2, col = 1, value = 3, delim = ",", header = header, order = true})
     ds = "ml-csv"
+    -- The first line of movies.csv and tags.csv is a header when its
+    -- movieId is no rated item: a file without a header keeps its first
+    -- line, and a line about an unrated item would not count anyway.
+    local function header(ln, ok, id) return ln == 1 and ok and id ~= nil and not R:row_index(id) end
     if exists(p("movies.csv")) then
       for ln, line in each_line(p("movies.csv")) do
-        if ln > 1 then
-          local ok, f = pcall(data.csv_fields, line)
+        local ok, f = pcall(data.csv_fields, line)
+        if not header(ln, ok, f[1]) then
           if not ok or #f < 3 then error(("%s:%d: expected movieId,title,genres"):format(p("movies.csv"), ln), 2) end
           titles[f[1]], years[f[1]] = utf8_text(f[2]), year_of(f[2])
           item_meta[f[1]] = item_tokens(split(f[3], "|"), years[f[1]])
@@ -447,8 +453,8 @@ function data.movielens(dir, opts)
     if exists(p("tags.csv")) then
       local tags = {}
       for ln, line in each_line(p("tags.csv")) do
-        if ln > 1 then
-          local ok, f = pcall(data.csv_fields, line)
+        local ok, f = pcall(data.csv_fields, line)
+        if not header(ln, ok, f[2]) then
           if not ok or #f < 3 then error(("%s:%d: expected userId,movieId,tag,timestamp"):format(p("tags.csv"), ln), 2) end
           tags[#tags + 1] = {f[2], f[3]}
         end

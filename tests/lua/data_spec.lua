@@ -283,6 +283,15 @@ case("data.movielens: the release's name from its folder, the tag genome as item
   eq(at("30", "genome=funny"), 0); eq(at("30", "genre=Horror"), 1)
   eq(data.movielens(root .. "/ml-25m", {genome_min = 0.05}).genome.entries, 4)
   eq(data.movielens(root .. "/ml-25m", {genome_min = false}).genome, nil)
+  -- the same files without their header lines: every first line is data (it was dropped)
+  os.execute("mkdir -p " .. root .. "/bare")
+  for name, text in pairs(csv) do T.write(root .. "/bare/" .. name, (text:gsub("^[^\n]*\n", ""))) end
+  T.write(root .. "/bare/tags.csv", "1,10,noir,5\n2,20,noir,6\n")
+  ds = data.movielens(root .. "/bare", {min_tag_count = 2})
+  eq(ds.ratings:nnz(), 4); eq(ds.genome.entries, 2); eq(ds.genome.tags, 2)
+  X = ds.items.features
+  eq(at("10", "genome=funny"), 0.9); eq(at("10", "genre=Comedy"), 1); eq(at("10", "tag=noir"), 1)
+  eq(ds.items.titles[ds.ratings:row_index("10")], "A (1995)")
   T.write(root .. "/ml-10M100K/ratings.dat", "1::1193::5::978300760\n")
   eq(data.movielens(root .. "/ml-10M100K").name, "ml-10m")
   T.write(root .. "/mine/ratings.dat", "1::1193::5::978300760\n")
