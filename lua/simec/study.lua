@@ -92,13 +92,17 @@ local function parse_columns(text, pairs)
   local u, i, r = text:match("^(%d+),(%d+),(%d+)$")
   if not u and pairs then
     u, i = text:match("^(%d+),(%d+)$")
-    if u then return tonumber(u), tonumber(i), false end
+    r = u and false
   end
   if not u then
     study.fail("--columns must be USER,ITEM,RATING%s field numbers, e.g. 1,2,3; got %s", pairs and " or USER,ITEM" or "",
                text)
   end
-  return tonumber(u), tonumber(i), tonumber(r)
+  u, i, r = tonumber(u), tonumber(i), r and tonumber(r)
+  if u == i or r == u or r == i then
+    study.fail("--columns: each field number must name another field; got %s", text)
+  end
+  return u, i, r
 end
 
 -- a ratings file as the options describe it (items x users, labelled);

@@ -762,7 +762,8 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
     r.rows.last = r.cols.last = -1;
     r.find_i = -1;
     if (o->row_field < 1 || o->col_field < 1 || o->val_field < 0 || o->row_field > MAXF ||
-        o->col_field > MAXF || o->val_field > MAXF || o->row_field == o->col_field)
+        o->col_field > MAXF || o->val_field > MAXF || o->row_field == o->col_field ||
+        o->val_field == o->row_field || o->val_field == o->col_field)
         return core_err_set(e, CORE_EINVAL, "%s: bad field numbers (row %d, col %d, value %d; 1..%d, distinct)",
                             path, o->row_field, o->col_field, o->val_field, MAXF);
     r.need = o->row_field > o->col_field ? o->row_field : o->col_field;

@@ -413,6 +413,10 @@ case("implicit.lua --ratings: one's own interactions, pairs or valued lines, und
      "and line 2's are numbers (a header line? add --header)"},
     {"--ratings " .. dir .. "/pairs.tsv --columns 1,2 --threshold 3", "--threshold applies to --protocol strong"},
     {"--ratings " .. dir .. "/pairs.tsv --columns 1", "--columns must be USER,ITEM,RATING or USER,ITEM field numbers"},
+    -- a field read twice (the item ids were read as values)
+    {"--ratings " .. dir .. "/valued.tsv --columns 1,2,2", "--columns: each field number must name another field; " ..
+     "got 1,2,2"},
+    {"--ratings " .. dir .. "/pairs.tsv --columns 1,1", "--columns: each field number must name another field"},
     {"--synthetic --header", "--delim, --header, --columns and --duplicates describe a --ratings file"},
     {"--synthetic --ratings " .. dir .. "/pairs.tsv", "give one of DATA, --synthetic and --ratings"},
   }
