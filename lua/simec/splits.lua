@@ -117,7 +117,9 @@ end
 -- u1.test), as a T1 split table. The full space is item_ids x user_ids (the
 -- data set's, so its features line up), or, without them, the train ids
 -- followed by the ids only the test set has. Test ratings of items or users
--- without training ratings keep map 0: models predict them as new ones.
+-- without training ratings keep map 0: models predict them as new ones. A
+-- test rating of a pair the training set also rates is an error: scored,
+-- it would measure the fit, not the prediction.
 --   s = splits.given(train, test [, item_ids, user_ids])
 function splits.given(train, test, item_ids, user_ids)
   local function full_ids(a, b, given, what)
@@ -150,6 +152,27 @@ function splits.given(train, test, item_ids, user_ids)
   end
   local row_map, train_items, iindex = maps(item_ids, tr_items, "item", "training")
   local col_map, train_users, uindex = maps(user_ids, tr_users, "user", "training")
+  -- pairs in both sets, a row of the training set at a time
+  local tcol, shared, first, row, cols = {}, 0, nil, nil, nil
+  for c, id in ipairs(te_users) do tcol[c] = train:col_index(id) or 0 end
+  for r, c in test:triplets() do
+    if r ~= row then
+      row, cols = r, {}
+      local i = train:row_index(te_items[r])
+      if i then
+        local idx = train:row(i)
+        for q = 1, idx:nrows() do cols[idx:get(q, 1)] = true end
+      end
+    end
+    if cols[tcol[c]] then
+      shared = shared + 1
+      first = first or ("item %s, user %s"):format(te_items[r], te_users[c])
+    end
+  end
+  if shared > 0 then
+    error(("splits.given: %d of the test set's %d ratings rate a pair the training set rates too (first: %s); a " ..
+           "test set must hold other pairs"):format(shared, test:nnz(), first), 2)
+  end
   -- the test ratings in the full space
   local I, J, V, n = {}, {}, {}, 0
   for r, c, v in test:triplets() do
@@ -475,7 +498,8 @@ require("simec.help").add{
   "permutations): train (train index space, labelled), test (full space), row_map/col_map (full -> train index, 0 " ..
   "for new), train_items/train_users, test_items/test_users.",
   "splits.given(train, test [, item_ids, user_ids])", "A T1 split table from a given train and test set " ..
-  "(labelled, e.g. u1.base/u1.test) in the full space of the data set's ids (or their union).",
+  "(labelled, e.g. u1.base/u1.test) in the full space of the data set's ids (or their union); a test pair the " ..
+  "training set rates too is an error.",
   "split", "A split table (splits.split, splits.given): scenario, train (train index space), test (full space), " ..
   "row_map/col_map (full -> train index, 0: new), train_items/train_users, test_items/test_users; printing it " ..
   "summarises the counts.",

@@ -195,7 +195,7 @@ function study.load(args)
     local Rtr = read_ratings(trp, args)
     local Rte = read_ratings(tep, args)
     local ok, s = pcall(splits.given, Rtr, Rte, ds and ds.items.ids, ds and ds.users.ids)
-    if not ok then study.fail("%s", tostring(s)) end
+    if not ok then study.fail("%s and %s: %s", args.train, args.test, (tostring(s):gsub("^splits%.given: ", ""))) end
     if not ds then
       ds = setmetatable({name = trp:match("([^/]+)$") .. "+" .. tep:match("([^/]+)$"), source = trp,
                          items = {ids = s.item_ids}, users = {ids = s.user_ids}}, data.DataSet)

@@ -469,4 +469,16 @@ case("models.fit_split: input, base and on_epoch options and their errors", func
   -- a given split needs labelled matrices
   checkerr("splits.given: train and test must be labelled", splits.given, sparse.from_triplets({1}, {1}),
            sparse.from_triplets({1}, {1}))
+  -- a test pair the training set rates too is refused, whatever the labels' order in either file
+  local function labelled(I, J, V, items, users)
+    local R = sparse.from_triplets(I, J, V, {rows = #items, cols = #users})
+    R:set_row_labels(items); R:set_col_labels(users)
+    return R
+  end
+  local tr = labelled({1, 2, 2}, {1, 1, 2}, {4, 3, 5}, {"a", "b"}, {"u", "v"})
+  local ok_test = labelled({1, 2}, {2, 1}, {1, 2}, {"a", "c"}, {"w", "v"}) -- (a, w) and (c, v): new pairs
+  eq(splits.given(tr, ok_test).test:nnz(), 2)
+  local bad = labelled({1, 2}, {1, 2}, {2, 0}, {"c", "b"}, {"u", "v"}) -- (b, v) is rated in training
+  checkerr("splits.given: 1 of the test set's 2 ratings rate a pair the training set rates too (first: item b, user " ..
+           "v); a test set must hold other pairs", splits.given, tr, bad)
 end)

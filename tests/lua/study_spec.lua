@@ -228,6 +228,12 @@ case("a given split (u1.base/u1.test): T1 only, test items without training rati
   end
   _, e, ok = run(BIN .. " examples/all_tasks.lua " .. dir .. " --train u1.base --test u1.test --scenarios T2a")
   check(not ok and e == "all_tasks: a given split (--train/--test) runs T1 only, not T2a\n", e)
+  -- a test file that repeats training pairs (here the whole data set) would score the fit: refused
+  o, e, ok = run(BIN .. " examples/all_tasks.lua " .. dir .. " --train u1.base --test u.data --quick --models mean")
+  check(not ok and e:find("^all_tasks: u1%.base and u%.data: %d+ of the test set's %d+ ratings rate a pair the " ..
+                          "training set rates too %(first: item [^,]+, user [^)]+%); a test set must hold other " ..
+                          "pairs\n$"), e)
+  eq(o, "")
   os.execute("rm -rf " .. dir)
 end)
 
