@@ -223,7 +223,9 @@ end
 -- A feature file for the items (or users) ids, aligned with them: either
 -- pairs, "id<TAB>token" or "id,token" per line (a binary feature per
 -- token), or columns, a header "id,name1,name2,..." and a row of numbers per
--- id (tab, comma or ';' between fields; empty fields are 0). A file of two
+-- id (tab, comma or ';' between fields): a column of 0s and 1s as it is
+-- (an empty field 0), any other standardised over the ids' lines (an empty
+-- field, or an id without a line, its mean: 0). A file of two
 -- fields a line is ambiguous: its first line is a header when it names no
 -- id and its second field is no number, and then the values under it
 -- decide: numbers make one column, tokens make pairs (the header skipped),
@@ -233,7 +235,7 @@ end
 -- for (their values are 0); an id given twice in a column file is an
 -- error. Returns a sparse matrix (#ids x features, labelled columns) and
 -- {format, features, lines, unknown, first_unknown = {line, id}, header,
--- missing}.
+-- missing, standardised}.
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -283,13 +285,20 @@ function data.features_file(path, ids, what)
     end
     local X = features.onehot(rows)
     return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown,
-               header = pairs_header, missing = 0}
+               header = pairs_header, missing = 0, standardised = 0}
   end
-  local names, seen = nil, {}
+  -- The first pass checks every line and keeps, per column, the count,
+  -- mean and squared deviations (Welford) of the known ids' values, and
+  -- whether they are all 0 or 1; the second takes the values, a column of
+  -- other numbers standardised so that a year or a count does not swamp
+  -- the models' other inputs (an empty field or an id without a line is
+  -- then the column's mean, 0).
+  local names, seen, stats = nil, {}, {}
   for ln, line in each_line(path) do
     local fields = split(line, delim)
     if ln == 1 then
       names = {table.unpack(fields, 2)}
+      for k = 1, #names do stats[k] = {n = 0, mean = 0, m2 = 0, binary = true} end
     elseif line ~= "" then
       if #fields ~= #names + 1 then
         error(("%s:%d: expected %d fields (an id and %d values), got %d"):format(path, ln, #names + 1, #names,
@@ -301,23 +310,55 @@ function data.features_file(path, ids, what)
       seen[fields[1]] = true
       if not r then unknown = note_unknown(unknown, ln, fields[1]) end
       for k = 2, #fields do
-        local v = fields[k] == "" and 0 or data.number(fields[k]) -- finite, or nil
-        if not v then
-          error(("%s:%d: field %d (%s) is not a finite number: '%s'"):format(path, ln, k, names[k - 1], fields[k]), 0)
+        if fields[k] ~= "" then
+          local v = data.number(fields[k]) -- finite, or nil
+          if not v then
+            error(("%s:%d: field %d (%s) is not a finite number: '%s'"):format(path, ln, k, names[k - 1], fields[k]),
+                  0)
+          end
+          if r then
+            local st = stats[k - 1]
+            st.n = st.n + 1
+            local d = v - st.mean
+            st.mean = st.mean + d / st.n
+            st.m2 = st.m2 + d * (v - st.mean)
+            st.binary = st.binary and (v == 0 or v == 1)
+          end
         end
-        if r and v ~= 0 then I[#I + 1], J[#J + 1], V[#V + 1] = r, k - 1, v end
+      end
+    end
+  end
+  local standardised = 0
+  for _, st in ipairs(stats) do
+    if not st.binary then
+      standardised = standardised + 1
+      st.sd = st.m2 > 0 and math.sqrt(st.m2 / st.n) or nil -- nil: a constant column, all 0
+    end
+  end
+  for ln, line in each_line(path) do
+    if ln > 1 and line ~= "" then
+      local fields = split(line, delim)
+      local r = index[fields[1]]
+      if r then
+        for k = 2, #fields do
+          if fields[k] ~= "" then
+            local v, st = data.number(fields[k]), stats[k - 1]
+            if not st.binary then v = st.sd and (v - st.mean) / st.sd or 0 end
+            if v ~= 0 then I[#I + 1], J[#J + 1], V[#V + 1] = r, k - 1, v end
+          end
+        end
       end
     end
   end
   local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #names})
   if #names > 0 then X:set_col_labels(names) end
   return X, {format = "columns", features = #names, lines = lines, unknown = unknown, first_unknown = first_unknown,
-             header = true, missing = #ids - (lines - unknown)}
+             header = true, missing = #ids - (lines - unknown), standardised = standardised}
 end
 
 -- The warnings for a feature file (info from data.features_file): its
 -- lines whose ids are not in the data (how many, and the first), and the
--- ids of the data a column file has no line for (their values are 0).
+-- ids of the data a column file has no line for.
 -- what names the side ("user"), where the data ("the ratings").
 function data.warn_features(path, info, what, where)
   if info.unknown > 0 then
@@ -325,7 +366,8 @@ function data.warn_features(path, info, what, where)
       :format(path, info.unknown, info.lines, what, where, info.first_unknown.line, info.first_unknown.id))
   end
   if info.missing > 0 then
-    io.stderr:write(("simec: warning: %s: %d %s ids of %s have no line (their features are 0)\n")
+    io.stderr:write(("simec: warning: %s: %d %s ids of %s have no line (their features are 0, a standardised " ..
+                     "column's mean)\n")
       :format(path, info.missing, what, where))
   end
 end
@@ -890,12 +932,13 @@ require("simec.help").add{
   "(hexadecimal, inf, nan and blanks are not numbers).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named numeric columns (with a header); a sparse matrix aligned with ids and " ..
-  "{format, features, lines, unknown, first_unknown = {line, id}, header, missing}. A file of two fields a line " ..
-  "whose first line names no id and has no number is a header and a numeric column, or pairs when its values are " ..
-  "tokens.",
+  "{format, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised}. Columns of 0s " ..
+  "and 1s are kept; other numeric columns are standardised (an empty field or a missing id: the mean, 0). A file " ..
+  "of two fields a line whose first line names no id and has no number is a header and a numeric column, or pairs " ..
+  "when its values are tokens.",
   "data.warn_features(path, info, what, where)", "Warns on stderr when a feature file (info from " ..
   "data.features_file) has lines naming <what> ids outside <where> (how many, and the first), and when a column " ..
-  "file has no line for some ids of <where> (their features are 0).",
+  "file has no line for some ids of <where>.",
 }
 
 return data

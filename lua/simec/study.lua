@@ -140,9 +140,9 @@ function study.add_feature_files(ds, args)
       data.warn_features(path, info, what, "the ratings")
       ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
       ds[side].sets = ds[side].sets or {}
-      ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s%s)"):format(path:match("([^/]+)$"), info.features, info.format,
-                                                                     info.format == "pairs" and info.header and
-                                                                     " under a header" or "")
+      local how = info.format == "pairs" and info.header and "pairs under a header" or info.format
+      if info.standardised > 0 then how = ("%s, %d standardised"):format(how, info.standardised) end
+      ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, how)
     end
   end
 end

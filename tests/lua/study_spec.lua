@@ -107,9 +107,17 @@ case("feature files: pairs and columns, aligned by id; bad lines name file and l
   eq(info.first_unknown.line, 4); eq(info.first_unknown.id, "zz")
   eq(table.concat(X:col_labels(), ","), "x,y")
   eq(X:get(1, 1), 1); eq(X:get(2, 1), 0); eq(X:get(3, 1), 1); eq(X:get(3, 2), 1)
-  T.write(f, "id,len,score\nb,2.5,\na,0,1e-3\n")
+  -- a column of 0s and 1s stays (an empty field 0); another is standardised over the ids' lines (a raw year or
+  -- count swamped the models' other inputs), an empty field and an id without a line at its mean, 0; a constant
+  -- column is all 0
+  T.write(f, "id,len,flag,same\nb,2.5,1,7\na,0,,7\n")
   X, info = data.features_file(f, ids, "item")
-  eq(info.format, "columns"); eq(X:get(2, 1), 2.5); eq(X:get(1, 2), 1e-3); eq(X:nnz(), 2)
+  eq(info.format, "columns"); eq(info.standardised, 2)
+  eq(X:get(2, 1), 1); eq(X:get(1, 1), -1); eq(X:get(3, 1), 0)
+  eq(X:get(2, 2), 1); eq(X:get(1, 2), 0); eq(X:nnz(), 3)
+  T.write(f, "id,len\nb,2.5\na,0\nc,\n")
+  X = data.features_file(f, ids, "item")
+  eq(X:get(2, 1), 1); eq(X:get(1, 1), -1); eq(X:get(3, 1), 0)
   T.write(f, "id,len,score\nb,2.5,x\n")
   checkerr(f .. ":2: field 3 (score) is not a finite number: 'x'", data.features_file, f, ids, "item")
   T.write(f, "id,len,score\nb,1,inf\n")
@@ -130,7 +138,7 @@ case("a two-field feature file with a header is one numeric column, or pairs und
   local f = T.write(T.tmpname(), "id,age\na,24\nc,31.5\nzz,40\n")
   local X, info = data.features_file(f, ids, "user")
   eq(info.format, "columns"); eq(X:ncols(), 1); eq(X:col_labels()[1], "age")
-  eq(X:get(1, 1), 24); eq(X:get(2, 1), 0); eq(X:get(3, 1), 31.5)
+  eq(X:get(1, 1), -1); eq(X:get(2, 1), 0); eq(X:get(3, 1), 1) -- 24 and 31.5, standardised
   eq(info.unknown, 1); eq(info.first_unknown.line, 4); eq(info.missing, 1)
   -- tokens under a header: pairs, the header neither a feature nor an unknown id
   T.write(f, "movieId\tgenre\na\tDrama\nb\tComedy\na\tComedy\n")
@@ -159,7 +167,8 @@ case("a two-field feature file with a header is one numeric column, or pairs und
   io.stderr = stderr
   check(ok, err)
   eq(table.concat(got), ("simec: warning: %s: 1 of 2 lines name user ids that are not in the ratings (first: line 3, 'zz')\n" ..
-         "simec: warning: %s: 2 user ids of the ratings have no line (their features are 0)\n"):format(f, f))
+         "simec: warning: %s: 2 user ids of the ratings have no line (their features are 0, a standardised " ..
+         "column's mean)\n"):format(f, f))
   os.remove(f)
 end)
 
@@ -258,7 +267,7 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
                        "/users.csv --quiet --json " .. json)
   check(ok, e)
   check(o:find("mine.csv: 60 items x 50 users, 1500 ratings; item features: items.tsv (8, pairs); user features: " ..
-               "users.csv (2, columns)", 1, true), o)
+               "users.csv (2, columns, 1 standardised)", 1, true), o)
   check(o:find("\nT2b   mean+SVD+regression ", 1, true), o)
   local doc = cjson.decode(T.read(json))
   eq(doc.data.ratings, 1500)
