@@ -614,6 +614,20 @@ function study.model_names()
   return t
 end
 
+-- The unit the models see ratings in: the power of two nearest a quarter
+-- of the ratings' range, so 1 on MovieLens's scales (1-5, 0.5-5), where
+-- dividing by it changes nothing, and 2 for 1-10, 32 for 0-100. The
+-- grids' learning rates, regularisation and priors are made for the 1-5
+-- scale; a power of two scales exactly.
+function study.rating_unit(R)
+  local v = R:values()
+  local lo, hi = v:min(), v:max()
+  v:close()
+  local range = hi - lo
+  if not (range > 0 and range < math.huge) then return 1 end
+  return 2.0 ^ math.floor(math.log(range / 4, 2) + 0.5)
+end
+
 -- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
 -- | "quick" | a grid set), tune_ratings (default study.TUNE_RATINGS),
 -- progress (a function(line) or false; default: a line on stderr each, in
@@ -632,9 +646,21 @@ function study.run(ds, opts)
   end
   local runs, t_start = {}, clock()
   local X = {items = ds.items.features, users = ds.users.features}
+  -- the models see the ratings in study.rating_unit; errors are reported in
+  -- the data's own
+  local unit = study.rating_unit(ds.given and ds.given.train or ds.ratings)
+  local ratings, given = ds.ratings, ds.given
+  if unit ~= 1 then
+    ratings = ratings and ratings:scale(1 / unit)
+    if given then
+      given = setmetatable({}, getmetatable(ds.given))
+      for k, v in pairs(ds.given) do given[k] = v end
+      given.train, given.test = ds.given.train:scale(1 / unit), ds.given.test:scale(1 / unit)
+    end
+  end
   for _, seed in ipairs(opts.seeds or {study.SEED}) do
     for _, sc in ipairs(scenarios) do
-      local s = ds.given or split(ds.ratings, sc, {seed = seed, order = ds.order}, "the split of the ratings")
+      local s = given or split(ratings, sc, {seed = seed, order = ds.order}, "the split of the ratings")
       s.seed = seed
       local tune_from, tune_users, users_in = s.train, nil, s.train_users
       if tune_max > 0 and s.train:nnz() > tune_max then
@@ -698,8 +724,8 @@ function study.run(ds, opts)
             if progress and n > 1 and (i == 1 or i == n or clock() - shown >= 1) then
               local el = clock() - t
               shown = clock()
-              progress(("%s: setting %d of %d, validation RMSE %.4f (best %.4f), %s, ETA %s"):format(label, i, n, r,
-                       val_score, fmt_time(el), fmt_time(el / i * (n - i))))
+              progress(("%s: setting %d of %d, validation RMSE %.4f (best %.4f), %s, ETA %s"):format(label, i, n,
+                       r * unit, val_score * unit, fmt_time(el), fmt_time(el / i * (n - i))))
             end
             return r, extra
           end
@@ -713,7 +739,8 @@ function study.run(ds, opts)
           local pred = m.fit(c, s, X, best)
           c.pred[id] = pred
           local row = {seed = seed, scenario = sc, model = id, method = m.method(c), params = best,
-                       val_rmse = val_score, rmse = metrics.rmse(pred, s.test), mae = metrics.mae(pred, s.test),
+                       val_rmse = val_score * unit, rmse = metrics.rmse(pred, s.test) * unit,
+                       mae = metrics.mae(pred, s.test) * unit,
                        seconds = clock() - t, features = m.uses(c, best), grid = grid, peak_mb = peak_mb(),
                        tuned_on = tune_from:nnz(), train_ratings = s.train:nnz(),
                        tuned_users = tune_from:ncols(), train_users = s.train:ncols(),
@@ -884,7 +911,7 @@ function study.json(path, ds, runs, meta)
     tune_ratings = meta.tune_ratings or study.TUNE_RATINGS,
     runs = run_rows, comparisons = study.compare(runs, summary), peak_mb = peak_mb(), seconds = meta.seconds,
     data = {name = ds.name, source = ds.source, items = R and R:nrows(), users = R and R:ncols(),
-            ratings = R and R:nnz(), given_split = ds.given_name,
+            ratings = R and R:nnz(), given_split = ds.given_name, rating_unit = R and study.rating_unit(R),
             item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
                "(seeded as the outer split; in the cold scenarios repeated with further seeds until each new side " ..
@@ -1043,8 +1070,10 @@ function study.main(spec, argv)
       print(("%d titles are listed under more than one item id (e.g. %s: %s); they stay separate items")
         :format(#dup, dup[1].title, table.concat(dup[1].ids, ", ")))
     end
-    print(("split seeds %s, %s grid, validation from the training side"):format(args.seeds,
-          args.quick and "quick" or "default"))
+    local unit = study.rating_unit(ds.ratings or ds.given.train)
+    print(("split seeds %s, %s grid, validation from the training side%s"):format(args.seeds,
+          args.quick and "quick" or "default",
+          unit ~= 1 and ("; the models see the ratings divided by %g (errors in the data's units)"):format(unit) or ""))
     local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default",
                   tune_ratings = args.tune_ratings}
     if args.quiet then opts.progress = false end
@@ -1101,7 +1130,9 @@ require("simec.help").add{
   "one row per seed, scenario and model with test and validation RMSE, MAE, chosen settings, seconds, features " ..
   "used, and the training ratings and users the settings were chosen on (whole users holding tune_ratings, " ..
   "default study.TUNE_RATINGS, when the training side has more; 0: never sampled), and the validation splits " ..
-  "they were chosen on.",
+  "they were chosen on. The models see the ratings divided by study.rating_unit; errors are in the data's units.",
+  "study.rating_unit(R)", "The unit the study's models see ratings in: the power of two nearest a quarter of " ..
+  "their range (1 for 1-5 and 0.5-5, 2 for 1-10, 16 or 32 for 0-100), so that grids made for 1-5 fit any scale.",
   "study.validation_splits(R, sc, seed)", "The validation splits of scenario sc carved from ratings R: repeated " ..
   "with further seeds until each new side has held out study.VALIDATION_NEW items or users (at most " ..
   "study.VALIDATION_SPLITS); also the held-out counts.",

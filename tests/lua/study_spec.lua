@@ -501,6 +501,29 @@ case("dti.lua --interactions: one's own pairs file, a column similarity table, r
   os.execute("rm -rf " .. dir)
 end)
 
+case("study.run on ratings of another scale: the models see them in the rating unit, errors in the data's", function()
+  eq(study.rating_unit(sparse.from_triplets({1, 2}, {1, 1}, {1, 5})), 1)
+  eq(study.rating_unit(sparse.from_triplets({1, 2}, {1, 1}, {0.5, 5})), 1)
+  eq(study.rating_unit(sparse.from_triplets({1, 2}, {1, 1}, {1, 10})), 2)
+  eq(study.rating_unit(sparse.from_triplets({1, 2}, {1, 1}, {0, 100})), 32)
+  eq(study.rating_unit(sparse.from_triplets({1, 2}, {1, 1}, {3, 3})), 1)
+  -- ratings times 16 (unit 16) give the models the very same numbers: every error is 16 times the 1-5 run's
+  -- (SGD's and the sampler's settings are absolute, so they fitted a wider scale worse)
+  local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 3, item_features = 6, user_features = 4,
+                            seed = 5}
+  local wide = setmetatable({}, getmetatable(ds))
+  for k, v in pairs(ds) do wide[k] = v end
+  wide.ratings = ds.ratings:scale(16)
+  local o = {models = {"mean", "mf", "mcmc"}, scenarios = {"T1", "T2b"}, grids = "quick", progress = false}
+  local a, b = study.run(ds, o), study.run(wide, o)
+  eq(#a, #b)
+  for k, r in ipairs(a) do
+    check(math.abs(b[k].rmse - 16 * r.rmse) <= 1e-9 * r.rmse and math.abs(b[k].val_rmse - 16 * r.val_rmse) <= 1e-9 *
+          r.val_rmse and math.abs(b[k].mae - 16 * r.mae) <= 1e-9 * r.mae, ("%s %s: %g against 16 x %g"):format(r.scenario,
+          r.model, b[k].rmse, r.rmse))
+  end
+end)
+
 case("study.run on synthetic data without user features: every task runs, the best row beats the means", function()
   local ds = data.synthetic{items = 150, users = 120, ratings = 5000, rank = 3, item_features = 12, user_features = 6,
                             seed = 21}
