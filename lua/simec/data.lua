@@ -232,8 +232,8 @@ end
 -- and a mix with numbers in the majority is an error at the first token, so
 -- that a numeric column is never read as one token per value. Lines naming
 -- ids outside ids are counted; so are the ids a column file has no line
--- for (their values are 0); an id given twice in a column file is an
--- error. Returns a sparse matrix (#ids x features, labelled columns) and
+-- for (their values are 0, a standardised column's mean); an id given
+-- twice in a column file is an error. Returns a sparse matrix (#ids x features, labelled columns) and
 -- {format, features, lines, unknown, first_unknown = {line, id}, header,
 -- missing, standardised}.
 function data.features_file(path, ids, what)

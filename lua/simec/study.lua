@@ -628,6 +628,11 @@ function study.rating_unit(R)
   return 2.0 ^ math.floor(math.log(range / 4, 2) + 0.5)
 end
 
+-- the rating unit of a data set: its given training file's, or its ratings'
+local function unit_of(ds)
+  return study.rating_unit(ds.given and ds.given.train or ds.ratings)
+end
+
 -- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
 -- | "quick" | a grid set), tune_ratings (default study.TUNE_RATINGS),
 -- progress (a function(line) or false; default: a line on stderr each, in
@@ -648,7 +653,7 @@ function study.run(ds, opts)
   local X = {items = ds.items.features, users = ds.users.features}
   -- the models see the ratings in study.rating_unit; errors are reported in
   -- the data's own
-  local unit = study.rating_unit(ds.given and ds.given.train or ds.ratings)
+  local unit = unit_of(ds)
   local ratings, given = ds.ratings, ds.given
   if unit ~= 1 then
     ratings = ratings and ratings:scale(1 / unit)
@@ -747,7 +752,7 @@ function study.run(ds, opts)
                        validation_splits = #inners, validation_ratings = val_ratings}
           runs[#runs + 1] = row
           if progress then
-            progress(("%s: validation %.4f, test RMSE %.4f (%s; %s in all)"):format(label, val_score, row.rmse,
+            progress(("%s: validation %.4f, test RMSE %.4f (%s; %s in all)"):format(label, row.val_rmse, row.rmse,
                      fmt_time(row.seconds), fmt_time(clock() - t_start)))
           end
         end
@@ -911,7 +916,7 @@ function study.json(path, ds, runs, meta)
     tune_ratings = meta.tune_ratings or study.TUNE_RATINGS,
     runs = run_rows, comparisons = study.compare(runs, summary), peak_mb = peak_mb(), seconds = meta.seconds,
     data = {name = ds.name, source = ds.source, items = R and R:nrows(), users = R and R:ncols(),
-            ratings = R and R:nnz(), given_split = ds.given_name, rating_unit = R and study.rating_unit(R),
+            ratings = R and R:nnz(), given_split = ds.given_name, rating_unit = R and unit_of(ds),
             item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
                "(seeded as the outer split; in the cold scenarios repeated with further seeds until each new side " ..
@@ -1070,7 +1075,7 @@ function study.main(spec, argv)
       print(("%d titles are listed under more than one item id (e.g. %s: %s); they stay separate items")
         :format(#dup, dup[1].title, table.concat(dup[1].ids, ", ")))
     end
-    local unit = study.rating_unit(ds.ratings or ds.given.train)
+    local unit = unit_of(ds)
     print(("split seeds %s, %s grid, validation from the training side%s"):format(args.seeds,
           args.quick and "quick" or "default",
           unit ~= 1 and ("; the models see the ratings divided by %g (errors in the data's units)"):format(unit) or ""))
