@@ -105,6 +105,10 @@ static int build_index(spm_labels *l, core_err *e)
 int64_t spm_labels_find(spm_labels *l, const char *s, size_t len, core_err *e)
 {
     size_t h;
+    /* labels are C strings: a query with a NUL inside names none, and the
+     * comparison below, which stops at a NUL, would read past a shorter label */
+    if (memchr(s, '\0', len))
+        return -1;
     if (!l->hslot && build_index(l, e))
         return -2;
     h = (size_t)hash(s, len) & (l->hcap - 1);

@@ -306,6 +306,10 @@ static void test_labels(void)
     CHECK(spm_labels_find(l, "abc", 3, NULL) == 2);
     CHECK(spm_labels_find(l, "ab", 2, NULL) == -1);
     CHECK(spm_labels_find(l, "u10x", 3, NULL) == 0);
+    /* a query with a NUL inside names no label (the comparison stopped at
+     * the NUL and then read past the shorter label "7": a fuzz finding) */
+    CHECK(spm_labels_find(l, "7\0\0\0O", 5, NULL) == -1);
+    CHECK(spm_labels_find(l, "abc\0", 4, NULL) == -1);
     sel = spm_labels_select(l, idx, 2, NULL);
     CHECK(sel && strcmp(spm_label(sel, 0), "abc") == 0 && strcmp(spm_label(sel, 1), "u10") == 0);
     spm_labels_release(sel);
