@@ -84,6 +84,20 @@ function T.read(path)
   return s
 end
 
+-- What f(...) writes on io.stderr, and f's results; io.stderr is restored
+-- and f's error raised again whether or not f fails.
+function T.stderr_of(f, ...)
+  local got, stderr = {}, io.stderr
+  io.stderr = {write = function(self, ...)
+    for _, text in ipairs{...} do got[#got + 1] = tostring(text) end
+    return self
+  end}
+  local res = table.pack(pcall(f, ...))
+  io.stderr = stderr
+  if not res[1] then error(res[2], 0) end
+  return table.concat(got), table.unpack(res, 2, res.n)
+end
+
 function T.summary()
   print(("%d passed, %d failed"):format(T.passed, T.failed))
   return T.failed == 0

@@ -201,18 +201,22 @@ case("data.interactions: one's own interaction matrix as a table or pairs, with 
   checkerr("data.interactions: " .. d .. "/none.tsv", data.interactions, d .. "/none.tsv")
 end)
 
+case("simec.test's stderr_of: what a function writes on stderr and its results; stderr restored on error", function()
+  local stderr = io.stderr
+  local text, a, b = T.stderr_of(function(x) io.stderr:write("one ", x, "\n"):write("two\n") return x, x + 1 end, 1)
+  eq(text, "one 1\ntwo\n"); eq(a, 1); eq(b, 2)
+  checkerr("boom", T.stderr_of, function() io.stderr:write("lost\n") error("boom") end)
+  check(io.stderr == stderr, "io.stderr restored after an error")
+end)
+
 case("data.interactions: a header line is skipped, or named in a warning where it cannot be told from a pair", function()
   local d = dir_with{["h3.csv"] = "drug,target,label\nd1,t1,1\nd2,t2,1\nd1,t2,0\n",
                      ["typo.tsv"] = "d1\tt1\tx\nd1\tt2\t1\n",
                      ["h2.tsv"] = "drug\ttarget\nd1\tt1\nd2\tt2\nd1\tt2\n",
                      ["plain.tsv"] = "d1\tt1\nd2\tt2\nd1\tt2\n"}
   local function read(path)
-    local got, stderr = {}, io.stderr
-    io.stderr = {write = function(_, text) got[#got + 1] = text end}
-    local ok, ds = pcall(data.interactions, path)
-    io.stderr = stderr
-    if not ok then error(ds, 0) end
-    return ds.interactions, table.concat(got)
+    local warned, ds = T.stderr_of(data.interactions, path)
+    return ds.interactions, warned
   end
   -- a value column's name: a header, not a bad value
   local Y, warned = read(d .. "/h3.csv")

@@ -161,12 +161,7 @@ case("a two-field feature file with a header is one numeric column, or pairs und
   eq(info.format, "pairs"); eq(info.unknown, 1); eq(info.header, false)
   -- the warnings name both kinds of gap
   T.write(f, "id,age\na,24\nzz,40\n")
-  local got, stderr = {}, io.stderr
-  io.stderr = {write = function(_, text) got[#got + 1] = text end}
-  local ok, err = pcall(data.warn_features, f, select(2, data.features_file(f, ids, "user")), "user", "the ratings")
-  io.stderr = stderr
-  check(ok, err)
-  eq(table.concat(got), ("simec: warning: %s: 1 of 2 lines name user ids that are not in the ratings (first: line 3, 'zz')\n" ..
+  eq(T.stderr_of(data.warn_features, f, select(2, data.features_file(f, ids, "user")), "user", "the ratings"), ("simec: warning: %s: 1 of 2 lines name user ids that are not in the ratings (first: line 3, 'zz')\n" ..
          "simec: warning: %s: 2 user ids of the ratings have no line (their features are 0, a standardised " ..
          "column's mean)\n"):format(f, f))
   os.remove(f)
