@@ -152,29 +152,10 @@ function splits.given(train, test, item_ids, user_ids)
   end
   local row_map, train_items, iindex = maps(item_ids, tr_items, "item", "training")
   local col_map, train_users, uindex = maps(user_ids, tr_users, "user", "training")
-  -- pairs in both sets, a row of the training set at a time
-  local tcol, shared, first, row, cols = {}, 0, nil, nil, nil
-  for c, id in ipairs(te_users) do tcol[c] = train:col_index(id) or 0 end
-  for r, c in test:triplets() do
-    if r ~= row then
-      row, cols = r, {}
-      local i = train:row_index(te_items[r])
-      if i then
-        local idx = train:row(i)
-        for q = 1, idx:nrows() do cols[idx:get(q, 1)] = true end
-      end
-    end
-    if cols[tcol[c]] then
-      shared = shared + 1
-      first = first or ("item %s, user %s"):format(te_items[r], te_users[c])
-    end
-  end
-  if shared > 0 then
-    error(("splits.given: %d of the test set's %d ratings rate a pair the training set rates too (first: %s); a " ..
-           "test set must hold other pairs"):format(shared, test:nnz(), first), 2)
-  end
-  -- the test ratings in the full space
+  -- the test ratings in the full space, and how many rate a pair the
+  -- training set rates too (its row's columns read once per test row)
   local I, J, V, n = {}, {}, {}, 0
+  local shared, first, row, cols = 0, nil, nil, nil
   for r, c, v in test:triplets() do
     n = n + 1
     I[n] = iindex[te_items[r]] or error(("splits.given: item %s of the test set is not in the data set's items")
@@ -182,6 +163,21 @@ function splits.given(train, test, item_ids, user_ids)
     J[n] = uindex[te_users[c]] or error(("splits.given: user %s of the test set is not in the data set's users")
                                         :format(te_users[c]), 2)
     V[n] = v
+    if r ~= row then
+      row, cols = r, {}
+      if row_map[I[n]] > 0 then
+        local idx = train:row(row_map[I[n]])
+        for q = 1, idx:nrows() do cols[idx:get(q, 1)] = true end
+      end
+    end
+    if cols[col_map[J[n]]] then
+      shared = shared + 1
+      first = first or ("item %s, user %s"):format(te_items[r], te_users[c])
+    end
+  end
+  if shared > 0 then
+    error(("splits.given: %d of the test set's %d ratings rate a pair the training set rates too (first: %s); a " ..
+           "test set must hold other pairs"):format(shared, test:nnz(), first), 2)
   end
   local s = {scenario = "T1", given = true, train = train,
              test = sparse.from_triplets(I, J, V, {rows = #item_ids, cols = #user_ids, duplicates = "error"}),
