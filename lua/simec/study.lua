@@ -629,8 +629,13 @@ function study.rating_unit(R)
 end
 
 -- the rating unit of a data set: its given training file's, or its ratings'
+-- (kept per matrix: the header line, the run and the JSON each ask, and
+-- each answer copies the matrix's values)
+local units = setmetatable({}, {__mode = "k"})
 local function unit_of(ds)
-  return study.rating_unit(ds.given and ds.given.train or ds.ratings)
+  local R = ds.given and ds.given.train or ds.ratings
+  units[R] = units[R] or study.rating_unit(R)
+  return units[R]
 end
 
 -- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
