@@ -306,8 +306,8 @@ static void test_labels(void)
     CHECK(spm_labels_find(l, "abc", 3, NULL) == 2);
     CHECK(spm_labels_find(l, "ab", 2, NULL) == -1);
     CHECK(spm_labels_find(l, "u10x", 3, NULL) == 0);
-    /* a query with a NUL inside names no label (the comparison stopped at
-     * the NUL and then read past the shorter label "7": a fuzz finding) */
+    /* a query with a NUL inside names no label, and is not compared past
+     * the end of the shorter label "7" */
     CHECK(spm_labels_find(l, "7\0\0\0O", 5, NULL) == -1);
     CHECK(spm_labels_find(l, "abc\0", 4, NULL) == -1);
     sel = spm_labels_select(l, idx, 2, NULL);

@@ -224,7 +224,7 @@ case("data.interactions: a header line is skipped, or named in a warning where i
   eq(Y:nnz(), 2); eq(warned, "")
   -- a bad value on line 1 whose labels other lines use stays an error
   checkerr("typo.tsv:1: value 'x' is not 0 or 1", data.interactions, d .. "/typo.tsv")
-  -- two labels no other line names: kept as a pair (it may be one), and said (it was silent)
+  -- two labels no other line names: kept as a pair (it may be one), and named in a warning
   Y, warned = read(d .. "/h2.tsv")
   eq(Y:nnz(), 4)
   eq(warned, ("simec: warning: %s/h2.tsv:1: row 'drug' and column 'target' are on no other line: a header " ..
@@ -287,7 +287,7 @@ case("data.movielens: the release's name from its folder, the tag genome as item
   eq(at("30", "genome=funny"), 0); eq(at("30", "genre=Horror"), 1)
   eq(data.movielens(root .. "/ml-25m", {genome_min = 0.05}).genome.entries, 4)
   eq(data.movielens(root .. "/ml-25m", {genome_min = false}).genome, nil)
-  -- the same files without their header lines: every first line is data (it was dropped)
+  -- the same files without their header lines: every first line is data
   os.execute("mkdir -p " .. root .. "/bare")
   for name, text in pairs(csv) do T.write(root .. "/bare/" .. name, (text:gsub("^[^\n]*\n", ""))) end
   T.write(root .. "/bare/tags.csv", "1,10,noir,5\n2,20,noir,6\n")
@@ -316,7 +316,7 @@ case("loaders: byte-order marks, CR and CRLF endings, headerless ratings.csv, sh
   d = dir_with{["ratings.csv"] = "userId,movieId,rating,timestamp\n1,10,4.0,1\n"}
   eq(data.movielens(d).ratings:nnz(), 1)
   os.execute("rm -rf " .. d)
-  -- ids that are not numbers, no header: the first line is a rating (it was taken for a header and dropped)
+  -- ids that are not numbers, no header: the first line is a rating, not a header
   d = dir_with{["ratings.csv"] = "u1,m1,4\nu2,m1,3\nu1,m2,5\n"}
   ds = data.movielens(d)
   eq(ds.ratings:nnz(), 3)

@@ -37,9 +37,9 @@ case("sparse.read options and errors name file and line", function()
   eq(sparse.read(path, {value = false}):nnz(), 2)
   checkerr("sparse.read: row must be an integer in 0..64, got 99", sparse.read, path, {row = 99})
   checkerr("bad field numbers (row 1, col 1, value 3", sparse.read, path, {col = 1})
-  -- an id with a NUL inside names no row (the lookup read past the label "alice")
+  -- an id with a NUL inside names no row, and is not compared past the label "alice"
   eq(sparse.read(path, {value = false}):row_index("alice\0\0\0x"), nil)
-  -- a value field that is an id field (the ids were read as values)
+  -- a value field that is an id field would read the ids as values
   checkerr("bad field numbers (row 1, col 2, value 2", sparse.read, path, {value = 2})
   checkerr("bad field numbers (row 1, col 2, value 1", sparse.read, path, {value = 1})
   checkerr("No such file or directory", sparse.read, "/nonexistent/ratings.csv")

@@ -108,7 +108,7 @@ case("feature files: pairs and columns, aligned by id; bad lines name file and l
   eq(table.concat(X:col_labels(), ","), "x,y")
   eq(X:get(1, 1), 1); eq(X:get(2, 1), 0); eq(X:get(3, 1), 1); eq(X:get(3, 2), 1)
   -- a column of 0s and 1s stays (an empty field 0); another is standardised over the ids' lines (a raw year or
-  -- count swamped the models' other inputs), an empty field and an id without a line at its mean, 0; a constant
+  -- count would swamp the models' other inputs), an empty field and an id without a line at its mean, 0; a constant
   -- column is all 0
   T.write(f, "id,len,flag,same\nb,2.5,1,7\na,0,,7\n")
   X, info = data.features_file(f, ids, "item")
@@ -134,7 +134,7 @@ end)
 case("a two-field feature file with a header is one numeric column, or pairs under a header when its values are " ..
      "tokens; never a token per number", function()
   local ids = {"a", "b", "c"}
-  -- one numeric column (was read as pairs: a token per age, the header an unknown id)
+  -- one numeric column, not a token per age with the header an unknown id
   local f = T.write(T.tmpname(), "id,age\na,24\nc,31.5\nzz,40\n")
   local X, info = data.features_file(f, ids, "user")
   eq(info.format, "columns"); eq(X:ncols(), 1); eq(X:col_labels()[1], "age")
@@ -423,7 +423,7 @@ case("implicit.lua --ratings: one's own interactions, pairs or valued lines, und
      "and line 2's are numbers (a header line? add --header)"},
     {"--ratings " .. dir .. "/pairs.tsv --columns 1,2 --threshold 3", "--threshold applies to --protocol strong"},
     {"--ratings " .. dir .. "/pairs.tsv --columns 1", "--columns must be USER,ITEM,RATING or USER,ITEM field numbers"},
-    -- a field read twice (the item ids were read as values)
+    -- a field read twice would read the item ids as values
     {"--ratings " .. dir .. "/valued.tsv --columns 1,2,2", "--columns: each field number must name another field; " ..
      "got 1,2,2"},
     {"--ratings " .. dir .. "/pairs.tsv --columns 1,1", "--columns: each field number must name another field"},
@@ -475,7 +475,7 @@ case("dti.lua --interactions: one's own pairs file, a column similarity table, r
   check(o:find("pairs: 40 drugs x 25 targets, " .. Y:nnz() .. " interactions; features: drug cosine similarities " ..
                "of features and target similarities", 1, true), o)
   check(o:find("\nT1 +pairs +KronRLS%-GIP +0%.%d+") and o:find("\nT2b +new targets +NRLMF +0%.%d+"), o)
-  -- each row's seconds are its model's own (every row of a setting showed the setting's total): the
+  -- each row's seconds are its model's own, not the setting's total: the
   -- blend fits its members again on inner folds, so it takes longer than KronRLS-GIP alone
   local function seconds(method)
     return tonumber(o:match("\nT1 +pairs +" .. method:gsub("%p", "%%%0") .. " [^\n]- ([%d.]+)\n"))
