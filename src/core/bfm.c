@@ -75,9 +75,15 @@ typedef struct bfm {
 #define NSLOT (NK * (NK + 1) / 2 + 2 * NK)
 
 /* Work that the threads share: thread 0 first runs lead (if any), then
- * every thread takes chunks of rows in turn. The chunks hold about equal
- * weight, so they balance whatever lead costs; each chunk's results are
- * its rows' own, so they do not depend on which thread takes it. */
+ * every thread takes chunks of rows. The chunks hold about equal weight,
+ * so they balance whatever lead costs; each chunk's results are its rows'
+ * own, so they do not depend on which thread takes it. Each thread owns a
+ * run of chunks and takes them from the front, then takes what is left
+ * of the others' runs from their backs: a row then stays with one thread
+ * from pass to pass, and so do its sums, its factors and its residuals.
+ * Taking chunks in turn sent about half of them to the other core at
+ * every pass, and a cache line between the cores of this kind of
+ * machine can take a quarter of a microsecond (docs/benchmarks.md). */
 #define CHUNKS 64
 typedef struct shared {
     void (*lead)(void *ctx);
@@ -85,7 +91,8 @@ typedef struct shared {
     par_fn rows;
     void *rows_ctx;
     int64_t cut[CHUNKS + 1];
-    int nchunk, chunk;
+    int nchunk, nrun;
+    int run[PAR_MAX]; /* chunks lo .. hi - 1 of thread t's run not yet taken: lo | hi << 16 */
 } shared;
 
 /* the c-th chunk ends where c shares of the total weight (cum) are
@@ -102,21 +109,41 @@ static void shared_cut(shared *w, int64_t n, const spm_ptr *cum)
     }
 }
 
+/* the first (front) or last chunk not yet taken of a run, or -1 */
+static int take(int *run, int front)
+{
+    int st = __atomic_load_n(run, __ATOMIC_RELAXED);
+    for (;;) {
+        int lo = st & 0xffff, hi = st >> 16;
+        if (lo >= hi)
+            return -1;
+        if (__atomic_compare_exchange_n(run, &st, front ? (lo + 1) | (hi << 16) : lo | ((hi - 1) << 16), 0,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            return front ? lo : hi - 1;
+    }
+}
+
 static void shared_job(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     shared *w = ctx;
-    int c;
+    int c, k;
     (void)r0, (void)r1;
     if (thread == 0 && w->lead)
         w->lead(w->lead_ctx);
-    while ((c = __atomic_fetch_add(&w->chunk, 1, __ATOMIC_RELAXED)) < w->nchunk)
-        w->rows(w->rows_ctx, thread, w->cut[c], w->cut[c + 1]);
+    for (k = 0; k < w->nrun; k++) {
+        int *run = &w->run[(thread + k) % w->nrun];
+        while ((c = take(run, k == 0)) >= 0)
+            w->rows(w->rows_ctx, thread, w->cut[c], w->cut[c + 1]);
+    }
 }
 
 static void shared_run(shared *w, int threads)
 {
-    w->chunk = 0;
-    par_range(threads, threads, shared_job, w);
+    int t;
+    w->nrun = threads < 1 ? 1 : threads > PAR_MAX ? PAR_MAX : threads;
+    for (t = 0; t < w->nrun; t++)
+        w->run[t] = w->nchunk * t / w->nrun | (w->nchunk * (t + 1) / w->nrun) << 16;
+    par_range(w->nrun, w->nrun, shared_job, w);
 }
 
 typedef struct pass {

@@ -421,6 +421,26 @@ case("models.mf: the same predictions on one thread and on several (blocks, not 
   eq(two, one)
 end)
 
+case("models.mcmc: the same predictions on one thread and on several (rows, not threads, set the sums)", function()
+  -- enough training ratings (over 12,500 a side) for the passes to share
+  -- their rows; three and five threads take chunks from each other's runs
+  local code = 'local data, splits, models = require "simec.data", require "simec.splits", require "simec.models" ' ..
+    'local ds = data.synthetic{items = 300, users = 400, ratings = 30000, item_features = 10, seed = 5} ' ..
+    'local s = splits.split(ds.ratings, "T1") ' ..
+    'local p = models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, ' ..
+    'items = ds.items.features, k = 12, burn_in = 3, samples = 5}) ' ..
+    'io.write(string.format("%.17g %.17g", p:values():sum(), (p:values() - 3):abs():sum()))'
+  local function with(threads)
+    local f = assert(io.popen(("SIMEC_THREADS=%d %s -e '%s'"):format(threads, SIMEC_BIN or "./simec", code)))
+    local out = f:read("a")
+    f:close()
+    return out
+  end
+  local one = with(1)
+  check(one:match("^[%d.e+-]+ [%d.e+-]+$"), one)
+  for _, n in ipairs{2, 3, 5} do eq(with(n), one, ("%d threads"):format(n)) end
+end)
+
 case("models.mf errors: options, maps", function()
   local ds = data.synthetic{items = 30, users = 20, ratings = 300, seed = 4}
   local s = splits.split(ds.ratings, "T2a")
