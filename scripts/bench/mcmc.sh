@@ -10,7 +10,10 @@
 # (medians over --runs runs: libFM's own per-iteration timer; simec's
 # wall time less the setup a one-sweep run takes), the test RMSE, each
 # whole run's wall time and peak RSS, the 1-minute load average before each
-# run, and the ratio libFM/simec.
+# run, the nanoseconds a cache line took between the two cores and back
+# before each simec run (simec's two threads share rows at every pass, so
+# this sets what the second core gains; it moves with where the host puts
+# the cores), and the ratio libFM/simec.
 #   sh scripts/bench/mcmc.sh [--sizes "100k 10m"] [--k 8] [--sweeps N] [--runs 3] [--json FILE]
 # --sweeps defaults to 1000 at 100k (a sweep there takes about a millisecond:
 # a shorter run measures mostly its warm-up) and 20 at 10m. libFM is built from
@@ -54,8 +57,9 @@ for size in $SIZES; do
     done
     for run in $(seq "$RUNS"); do
         l=$(load_average)
+        ns=$(core_latency)
         /usr/bin/time -f "%e %M" -o "$D/time" ./simec scripts/bench/peers.lua mcmc "$size" "$K" "$n" "$run" >"$D/simec.out"
-        echo "$size simec $run $l $n $(cat "$D/simec.out") $(cat "$D/time")" >>"$RESULTS"
+        echo "$size simec $run $l $n $(cat "$D/simec.out") $(cat "$D/time") $ns" >>"$RESULTS"
         l=$(load_average)
         (cd "$D" && /usr/bin/time -f "%e %M" -o time "$BIN/libFM" -task r -train train.libfm -test test.libfm \
             -relation item,user -dim "1,1,$K" -iter "$n" -method mcmc -init_stdev 0.1 -seed "$run" \
@@ -84,17 +88,19 @@ i = 0
 while i < len(lines):
     f = lines[i]
     size, side, run, load, sweeps = f[0], f[1], int(f[2]), float(f[3]), int(f[4])
-    if side == "simec":  # seconds S setup S rmse R wall rss
+    extra = {}
+    if side == "simec":  # seconds S setup S rmse R wall rss core_ns
         secs, setup, rmse, wall, rss = float(f[6]), float(f[8]), float(f[10]), float(f[11]), float(f[12])
         per = (secs - setup) / (sweeps - 1) if sweeps > 1 else secs
+        extra["core_round_trip_ns"] = float(f[13])
         i += 1
     else:  # the next line: libfm_sweep S rmse R
         wall, rss = float(f[6]), float(f[7])
         g = lines[i + 1]
         per, rmse = float(g[1]), float(g[3])
         i += 2
-    runs.setdefault((size, side), []).append({"run": run, "load": load, "sweeps": sweeps, "sweep_s": per,
-                                              "rmse": rmse, "wall_s": wall, "peak_mb": rss / 1024})
+    runs.setdefault((size, side), []).append(dict({"run": run, "load": load, "sweeps": sweeps, "sweep_s": per,
+                                                   "rmse": rmse, "wall_s": wall, "peak_mb": rss / 1024}, **extra))
 print("Gibbs sampling, factorization machine of rank %d (ids and features of items and users), T1 split; "
       "medians over runs" % k)
 print("%-5s %-6s %6s %11s %9s %9s %9s %s" % ("size", "side", "sweeps", "s/sweep", "RMSE", "wall s", "peak MB",
@@ -109,6 +115,8 @@ for size in ["100k", "10m"]:
         med[side] = {key: statistics.median(r[key] for r in rs) for key in ["sweep_s", "rmse", "wall_s", "peak_mb"]}
         print("%-5s %-6s %6d %11.5f %9.5f %9.2f %9.0f %s" % (size, side, rs[0]["sweeps"], med[side]["sweep_s"],
               med[side]["rmse"], med[side]["wall_s"], med[side]["peak_mb"], " ".join("%.2f" % r["load"] for r in rs)))
+    print("%-5s cache line between the cores and back before each simec run: %s ns" % (
+        size, " ".join("%.0f" % r["core_round_trip_ns"] for r in runs[(size, "simec")])))
     ratio = med["libfm"]["sweep_s"] / med["simec"]["sweep_s"]
     rm = [r["rmse"] for r in runs[(size, "simec")]], [r["rmse"] for r in runs[(size, "libfm")]]
     print("%-5s per sweep libFM/simec %.1fx (target >= 10x: %s); test RMSE simec %s, libFM %s" % (

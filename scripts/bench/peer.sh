@@ -5,7 +5,10 @@
 # (SIMEC_PEERS=DIR elsewhere) into DIR/src, builds it there with its own
 # Makefile (make TARGET, from PEER_TARGET) and prints the folder it built
 # in; nothing of it stays in the project. load_average prints the
-# 1-minute load average, shown next to each figure. paired_runs RUNS DIR
+# 1-minute load average, shown next to each figure; core_latency prints
+# the nanoseconds a cache line takes between two cores and back
+# (core_latency.c, built in DIR at the first call), which sets what
+# threads that share rows gain on a virtual machine. paired_runs RUNS DIR
 # runs the caller's functions simec_side and numpy_side (each timing its
 # command with /usr/bin/time -f %M -o DIR/rss) one after the other, RUNS
 # times; DIR/results gets "SIDE RUN LOAD PEAK_KB" per run and the side's
@@ -28,6 +31,11 @@ peer_build() { # NAME DIR
 }
 
 load_average() { cut -d' ' -f1 /proc/loadavg; }
+
+core_latency() {
+    [ -x "$DIR/core_latency" ] || cc -O2 -pthread -o "$DIR/core_latency" scripts/bench/core_latency.c || return 1
+    "$DIR/core_latency"
+}
 
 paired_runs() { # RUNS DIR
     : >"$2/results"

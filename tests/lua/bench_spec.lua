@@ -147,3 +147,25 @@ case("dti.sh: the folds and data the numpy peer reads, and simec's KronRLS-GIP s
   end
   os.execute("rm -rf " .. dir)
 end)
+
+case("core_latency.c (mcmc.sh): builds warning-free, a round trip in ns on two processors, 0 on one", function()
+  local dir = T.tmpname()
+  local exe = dir .. "/core_latency"
+  os.execute("mkdir -p " .. dir)
+  check(os.execute("cc -O2 -Wall -Wextra -Werror -pthread -o " .. exe .. " scripts/bench/core_latency.c"), "build")
+  local function run(prefix)
+    local p = io.popen(prefix .. exe)
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+  local one = run("taskset -c 0 ")
+  eq(one, "0\n")
+  local two = run("")
+  check(two:match("^%d+\n$"), two)
+  local p = io.popen("nproc")
+  local cores = tonumber(p:read("a"))
+  p:close()
+  if cores and cores > 1 then check(tonumber(two) > 0, two) end
+  os.execute("rm -rf " .. dir)
+end)
