@@ -119,6 +119,12 @@ end
 -- (io_parse_number), so Lua and C readers take the same numbers.
 data.number = simec.number
 
+-- What an error about field text v adds when v is a number written with a
+-- decimal comma ("3,5"), as a spreadsheet exports them beside semicolons
+local function comma_hint(v)
+  return v:match("^[+-]?%d+,%d+$") and " (a decimal comma? numbers take a point: 3.5)" or ""
+end
+
 -- one CSV record with RFC 4180 quoting ("" inside quotes)
 function data.csv_fields(line)
   local out, i, n = {}, 1, #line
@@ -250,12 +256,23 @@ function data.features_file(path, ids, what)
     first_unknown = first_unknown or {line = ln, id = id}
     return n + 1
   end
+  -- a file none of whose ids the data has would add only zeros: the other
+  -- side's file, or a line split at the wrong character
+  local function some_known()
+    if lines > 0 and unknown == lines then
+      error(("%s: its %d lines name no %s id of the data (line %d: '%s'; the data's %s ids look like '%s')")
+        :format(path, lines, what, first_unknown.line, first_unknown.id, what, ids[1] or ""), 0)
+    end
+  end
   local head = split(first, delim)
   local columns, pairs_header = #head > 2, false
   if #head == 2 and not index[head[1]] and not data.number(head[2]) then
     local numbers, tokens, first_token = 0, 0, nil
     for ln, line in each_line(path) do
       local v = ln > 1 and split(line, delim)[2]
+      if v and comma_hint(v) ~= "" then -- a number, not a token: refused rather than read as a category
+        error(("%s:%d: field 2 (%s) is not a finite number: '%s'%s"):format(path, ln, head[2], v, comma_hint(v)), 0)
+      end
       if v == "" or v and data.number(v) then
         numbers = numbers + 1
       elseif v then
@@ -283,6 +300,7 @@ function data.features_file(path, ids, what)
         if r then local t = rows[r]; t[#t + 1] = fields[2] else unknown = note_unknown(unknown, ln, fields[1]) end
       end
     end
+    some_known()
     local X = features.onehot(rows)
     return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown,
                header = pairs_header, missing = 0, standardised = 0}
@@ -313,8 +331,8 @@ function data.features_file(path, ids, what)
         if fields[k] ~= "" then
           local v = data.number(fields[k]) -- finite, or nil
           if not v then
-            error(("%s:%d: field %d (%s) is not a finite number: '%s'"):format(path, ln, k, names[k - 1], fields[k]),
-                  0)
+            error(("%s:%d: field %d (%s) is not a finite number: '%s'%s"):format(path, ln, k, names[k - 1], fields[k],
+                  comma_hint(fields[k])), 0)
           end
           if r then
             local st = stats[k - 1]
@@ -328,6 +346,7 @@ function data.features_file(path, ids, what)
       end
     end
   end
+  some_known()
   local standardised = 0
   for _, st in ipairs(stats) do
     if not st.binary then
@@ -661,7 +680,7 @@ local function read_labelled(path)
       local row = {}
       for k = 2, #f do
         row[k - 1] = data.number(f[k]) or
-          error(("%s:%d: field %d is not a number: '%s'"):format(path, n, k, f[k]), 0)
+          error(("%s:%d: field %d is not a number: '%s'%s"):format(path, n, k, f[k], comma_hint(f[k])), 0)
       end
       if row_line[f[1]] then
         error(("%s:%d: row label '%s' is also on line %d"):format(path, n, f[1], row_line[f[1]]), 0)

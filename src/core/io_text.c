@@ -408,25 +408,65 @@ static int split(const reader *r, const char *s, const char *end, const char **f
     }
 }
 
+/* Digits, one comma, digits: a number written with a decimal comma */
+static int decimal_comma(const char *s, size_t len)
+{
+    size_t i = len && (s[0] == '-' || s[0] == '+') ? 1 : 0, digits = 0, commas = 0;
+    for (; i < len; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] == ',' && digits > 0 && i + 1 < len && commas == 0)
+            commas++;
+        else
+            return 0;
+    return commas == 1;
+}
+
+/* Whether delimiter c occurs in the line outside double quotes */
+static int holds(const char *s, size_t len, const char *c)
+{
+    size_t cl = strlen(c), i;
+    int quoted = 0; /* a delimiter inside a quoted field is text */
+    for (i = 0; i + cl <= len; i++)
+        if (s[i] == '"')
+            quoted = !quoted;
+        else if (!quoted && memcmp(s + i, c, cl) == 0)
+            return 1;
+    return 0;
+}
+
+static void use_delim(reader *r, const char *c)
+{
+    strcpy(r->delim, c);
+    r->dlen = strlen(c);
+    r->ws = 0;
+}
+
+/* The delimiter, from the first line: the first candidate the line holds
+ * that splits it into the fields the reader needs, so that the comma of
+ * "1;2;3,5" is not taken for one; else blanks if they do; else the first
+ * candidate the line holds (the caller then reports the short line). */
 static void detect(reader *r, const char *s, const char *end)
 {
     static const char *cand[] = {"::", "\t", ",", "|", ";"};
-    size_t k, len = (size_t)(end - s);
+    const char *fs[MAXF];
+    size_t fl[MAXF], k, len = (size_t)(end - s);
+    int first = -1, n;
     for (k = 0; k < sizeof cand / sizeof *cand; k++) {
-        size_t cl = strlen(cand[k]), i;
-        int quoted = 0; /* a delimiter inside a quoted field is text */
-        for (i = 0; i + cl <= len; i++)
-            if (s[i] == '"')
-                quoted = !quoted;
-            else if (!quoted && memcmp(s + i, cand[k], cl) == 0) {
-                strcpy(r->delim, cand[k]);
-                r->dlen = cl;
-                return;
-            }
+        if (!holds(s, len, cand[k]))
+            continue;
+        use_delim(r, cand[k]);
+        n = split(r, s, end, fs, fl);
+        if (n < 0 || n >= r->need) /* malformed quotes: the caller names them */
+            return;
+        if (first < 0)
+            first = (int)k;
     }
     strcpy(r->delim, " ");
     r->dlen = 1;
     r->ws = 1;
+    if (first >= 0 && split(r, s, end, fs, fl) < r->need)
+        use_delim(r, cand[first]);
 }
 
 static void show(char *buf, size_t len, const char *s, size_t n)
@@ -521,7 +561,9 @@ static int line(reader *r, const char *s, const char *end)
         if (!io_parse_number(fs[f], fl[f], &v)) {
             show(shown, sizeof shown, fs[f], fl[f]);
             return bad(r, "bad number '%s' in field %d%s", shown, f + 1,
-                       r->lineno == 1 && name_like(fs[f], fl[f]) ? " (a header line? pass header = true)" : "");
+                       r->lineno == 1 && name_like(fs[f], fl[f]) ? " (a header line? pass header = true)"
+                       : decimal_comma(fs[f], fl[f])            ? " (a decimal comma? numbers take a point: 3.5)"
+                                                                 : "");
         }
     }
     if (fl[r->o->row_field - 1] == 0 || fl[r->o->col_field - 1] == 0)

@@ -108,6 +108,23 @@ static void test_errors(void)
     CHECK_MSG(e, "b.txt:2: blank line");
     CHECK(read_t(&A, "f.txt", "1,2\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "f.txt:1: expected at least 3 fields (delimiter ',')");
+    /* a decimal comma is not the delimiter: the one that gives the fields is, and the number is refused */
+    CHECK(read_t(&A, "c.csv", "1;2;3,5\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "c.csv:1: bad number '3,5' in field 3 (a decimal comma? numbers take a point: 3.5)");
+    CHECK(read_t(&A, "c.txt", "1 2 -3,5\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "c.txt:1: bad number '-3,5' in field 3 (a decimal comma?");
+    CHECK(read_t(&A, "c.csv", "1;2;3,5x\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "c.csv:1: bad number '3,5x' in field 3");
+    CHECK(strstr(e.msg, "decimal") == NULL);
+    CHECK(read_t(&A, "c.csv", "1;2;3.5\n4;2;1\n", NULL, &rep, &e) == CORE_OK && spm_get(&A, 0, 0) == 3.5);
+    spm_free(&A);
+    /* the first candidate that gives the fields wins, as before: commas inside quotes are text */
+    CHECK(read_t(&A, "q.csv", "\"a,b\",c,1\n", NULL, &rep, &e) == CORE_OK && SPM_NNZ(&A) == 1);
+    CHECK(strcmp(spm_label(A.rlab, 0), "a,b") == 0);
+    spm_free(&A);
+    CHECK(read_t(&A, "p.txt", "1|2,5|3\n", NULL, &rep, &e) == CORE_OK && spm_get(&A, 0, 0) == 3);
+    CHECK(strcmp(spm_label(A.clab, 0), "2,5") == 0);
+    spm_free(&A);
     CHECK(read_t(&A, "e.txt", "1,,3\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "e.txt:1: empty id in field 2");
     CHECK(io_read_triplets(&A, "/nonexistent/x.data", &o, &rep, &e) != CORE_OK);

@@ -167,6 +167,27 @@ case("a two-field feature file with a header is one numeric column, or pairs und
   os.remove(f)
 end)
 
+case("feature files from a spreadsheet: decimal commas are refused with a hint, never tokens; a file naming none " ..
+     "of the data's ids is an error", function()
+  local ids = {"a", "b", "c"}
+  local hint = " (a decimal comma? numbers take a point: 3.5)"
+  -- under a header of two fields every value a decimal comma would have been a token per value
+  local f = T.write(T.tmpname(), "id;score\na;0,5\nb;1,5\n")
+  checkerr(f .. ":2: field 2 (score) is not a finite number: '0,5'" .. hint, data.features_file, f, ids, "item")
+  T.write(f, "id;age;score\na;24;-1,25\n")
+  checkerr(f .. ":2: field 3 (score) is not a finite number: '-1,25'" .. hint, data.features_file, f, ids, "user")
+  T.write(f, "id;age;score\na;24;1,2,3\n")
+  local ok, e = pcall(data.features_file, f, ids, "user")
+  check(not ok and e:find("'1,2,3'$"), e)
+  -- a headerless 'id;value' line split at its decimal comma names ids the data lacks: all of them, an error
+  T.write(f, "a;0,5\nb;1,5\n")
+  checkerr(f .. ": its 2 lines name no item id of the data (line 1: 'a;0'; the data's item ids look like 'a')",
+           data.features_file, f, ids, "item")
+  T.write(f, "id,age\nx,3\ny,4\n")
+  checkerr(f .. ": its 2 lines name no user id of the data (line 2: 'x';", data.features_file, f, ids, "user")
+  os.remove(f)
+end)
+
 case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON with grids and settings", function()
   local dir = tmpdir() .. "/ml-100k"
   ml100k_fixture(dir)
@@ -282,6 +303,11 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   T.write(dir .. "/head.csv", "user,item,rating\n1,2,4\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/head.csv")
   check(not ok and e:find("head.csv:1: bad number 'rating' in field 3 (a header line? add --header)\n", 1, true), e)
+  -- a spreadsheet's export with semicolons and decimal commas: split at the semicolons, the comma named
+  T.write(dir .. "/semi.csv", "user;item;rating\n1;2;3,5\n")
+  _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/semi.csv --header")
+  check(not ok and e:find("semi.csv:2: bad number '3,5' in field 3 (a decimal comma? numbers take a point: 3.5)\n",
+                          1, true), e)
   -- interactions without ratings: nothing to predict, and the example that ranks them named
   T.write(dir .. "/ones.csv", "1,10,1\n2,10,1\n1,11,1\n")
   o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/ones.csv --quick")
