@@ -86,7 +86,11 @@ local function each_line(path)
     if #queue == 0 then
       local l = f:read("l")
       if not l then f:close() return nil end
-      if first then l, first = l:gsub("^\239\187\191", ""), false end
+      if first then
+        local packed = simec.compressed(l)
+        if packed then f:close() error(("%s: %s"):format(path, packed), 0) end
+        l, first = l:gsub("^\239\187\191", ""), false
+      end
       l = l:gsub("\r$", "")
       for part in (l .. "\r"):gmatch("([^\r]*)\r") do queue[#queue + 1] = part end
     end
@@ -102,6 +106,8 @@ local function first_line(path)
   if not f then return false, err end
   local l = f:read("l")
   f:close()
+  local packed = l and simec.compressed(l)
+  if packed then error(("%s: %s"):format(path, packed), 0) end
   return l and (l:gsub("^\239\187\191", ""):match("^[^\r]*"))
 end
 

@@ -70,6 +70,12 @@ int io_not_dir(int fd, const char *path, core_err *e);
  * (Lua) call it too. */
 int io_parse_number(const char *s, size_t len, double *out);
 
+/* When s[0..len) begins like a compressed file or an archive, what to do
+ * about it ("a gzip-compressed file: decompress it first (gunzip FILE)"),
+ * else NULL: every text reader says so instead of reading bytes as text.
+ * simec.compressed (Lua) calls it too. */
+const char *io_compressed(const char *s, size_t len);
+
 /* Shortest text that reads back as the same double ("%.17g" trimmed). */
 int io_fmt_double(char *buf, size_t len, double v);
 

@@ -249,6 +249,30 @@ static int decimal_syntax(const char *s, size_t len)
 
 /* Decimal without exponent and at most 15 significant digits is exact
  * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
+const char *io_compressed(const char *s, size_t len)
+{
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *what;
+    } kinds[] = {
+        {"\037\213", 2, "a gzip-compressed file: decompress it first (gunzip FILE)"},
+        {"PK\003\004", 4, "a zip archive: unpack it first (unzip FILE)"},
+        {"BZh", 3, "a bzip2-compressed file: decompress it first (bunzip2 FILE)"},
+        {"\3757zXZ\0", 6, "an xz-compressed file: decompress it first (unxz FILE)"},
+        {"\050\265\057\375", 4, "a zstd-compressed file: decompress it first (unzstd FILE)"},
+    };
+    size_t k;
+    for (k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        if (len >= kinds[k].len && memcmp(s, kinds[k].magic, kinds[k].len) == 0) {
+            /* "BZh" begins text too: bzip2's block size digit and its block's magic follow */
+            if (k == 2 && (len < 10 || s[3] < '1' || s[3] > '9' || memcmp(s + 4, "1AY&SY", 6) != 0))
+                continue;
+            return kinds[k].what;
+        }
+    return NULL;
+}
+
 int io_parse_number(const char *s, size_t len, double *out)
 {
     static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
@@ -510,6 +534,8 @@ static int line(reader *r, const char *s, const char *end)
     r->lineno++;
     if (end > s && end[-1] == '\r')
         end--;
+    if (r->lineno == 1 && io_compressed(s, (size_t)(end - s))) /* never skipped: no line of it is text */
+        return core_err_set(r->e, CORE_EFORMAT, "%s: %s", r->path, io_compressed(s, (size_t)(end - s)));
     if (r->lineno == 1 && end - s >= 3 && memcmp(s, "\357\273\277", 3) == 0) {
         s += 3; /* a UTF-8 byte-order mark, not part of the first id */
         r->rep->bom = 1;

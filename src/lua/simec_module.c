@@ -25,6 +25,17 @@ static int l_number(lua_State *L)
     return 1;
 }
 
+static int l_compressed(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len), *what = io_compressed(s, len);
+    if (what)
+        lua_pushstring(L, what);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 static int l_clock(lua_State *L)
 {
     struct timespec ts;
@@ -199,6 +210,9 @@ static const char *const help[] = {
     "simec.clock()", "Seconds of wall time from a monotonic clock.",
     "simec.number(s)", "s read with the number grammar of every file reader ([+-] digits [. digits] [e [+-] "
     "digits]; no hexadecimal, inf, nan or overflow), or nil.",
+    "simec.compressed(bytes)", "What to do when bytes (a file's first bytes) begin a gzip, bzip2, xz or zstd "
+    "file or a zip archive, as every file reader says it, e.g. \"a gzip-compressed file: decompress it first "
+    "(gunzip FILE)\"; nil for anything else.",
     "simec.flops([reset])", "Floating-point operations of the core's matrix products so far (level-3 BLAS: gemm, "
     "syrk, symm, trsm; an m x k by k x n product counts 2mnk; not LAPACK's own), counted before a reset when reset "
     "is true: a stage's count over its wall time is its achieved GFLOP/s (scripts/bench/flops.sh).",
@@ -253,6 +267,8 @@ int luaopen_simec(lua_State *L)
     lua_setfield(L, -2, "clock");
     lua_pushcfunction(L, l_number);
     lua_setfield(L, -2, "number");
+    lua_pushcfunction(L, l_compressed);
+    lua_setfield(L, -2, "compressed");
     lua_pushcfunction(L, l_memory);
     lua_setfield(L, -2, "memory");
     lua_pushcfunction(L, l_usage);

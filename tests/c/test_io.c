@@ -125,6 +125,21 @@ static void test_errors(void)
     CHECK(read_t(&A, "p.txt", "1|2,5|3\n", NULL, &rep, &e) == CORE_OK && spm_get(&A, 0, 0) == 3);
     CHECK(strcmp(spm_label(A.clab, 0), "2,5") == 0);
     spm_free(&A);
+    /* a compressed file is named as one, even when bad lines are skipped; text that begins "BZh" is read */
+    io_triplet_opts_default(&o);
+    o.skip_bad = 1;
+    CHECK(read_t(&A, "r.gz", "\037\213\010x\n1,2,3\n", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "r.gz: a gzip-compressed file: decompress it first (gunzip FILE)");
+    CHECK(read_t(&A, "r.zip", "PK\003\004x\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "r.zip: a zip archive: unpack it first");
+    CHECK(read_t(&A, "r.bz2", "BZh91AY&SYx\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "r.bz2: a bzip2-compressed file");
+    CHECK(io_compressed("\3757zXZ\000\000", 7) && strstr(io_compressed("\3757zXZ\000\000", 7), "an xz-compressed"));
+    CHECK(read_t(&A, "r.zst", "\050\265\057\375x\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "r.zst: a zstd-compressed file");
+    CHECK(read_t(&A, "bz.txt", "BZh1,2,3\n", NULL, &rep, &e) == CORE_OK && SPM_NNZ(&A) == 1);
+    spm_free(&A);
+    CHECK(io_compressed("\037", 1) == NULL && io_compressed("", 0) == NULL);
     CHECK(read_t(&A, "e.txt", "1,,3\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "e.txt:1: empty id in field 2");
     CHECK(io_read_triplets(&A, "/nonexistent/x.data", &o, &rep, &e) != CORE_OK);

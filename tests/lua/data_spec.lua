@@ -337,6 +337,24 @@ case("loaders: byte-order marks, CR and CRLF endings, headerless ratings.csv, sh
   os.remove(path)
 end)
 
+case("a compressed file is named as one by every reader, never read as text", function()
+  local gz = "\031\139\8\0\0\0\0\0\0\3" -- a gzip header
+  local path = T.write(T.tmpname(), gz .. "\n1\t2\n")
+  checkerr(path .. ": a gzip-compressed file: decompress it first (gunzip FILE)", sparse.read, path)
+  checkerr(path .. ": a gzip-compressed file", sparse.read, path, {skip_bad = true})
+  checkerr(path .. ": a gzip-compressed file", data.features_file, path, {"1"}, "item")
+  checkerr(path .. ": a gzip-compressed file", data.interactions, path)
+  local d = dir_with{["ratings.csv"] = "1,10,4.0,1\n", ["movies.csv"] = gz .. "\n"}
+  checkerr(d .. "/movies.csv: a gzip-compressed file", data.movielens, d)
+  os.execute("rm -rf " .. d)
+  T.write(path, "PK\3\4\20\0")
+  checkerr(path .. ": a zip archive: unpack it first (unzip FILE)", sparse.read, path)
+  eq(simec.compressed("BZh91AY&SY"), "a bzip2-compressed file: decompress it first (bunzip2 FILE)")
+  eq(simec.compressed("BZh 1 2"), nil)
+  eq(simec.compressed("\253\181\47"), nil)
+  os.remove(path)
+end)
+
 case("duplicate labels are errors naming both places (issue 16)", function()
   local d = dir_with{["t_admat_dgc.txt"] = "\tD1\tD1\nT1\t1\t0\nT2\t0\t1\n",
                      ["t_simmat_dc.txt"] = "\tD1\tD2\nD1\t1\t0.3\nD2\t0.3\t1\n",
