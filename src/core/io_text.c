@@ -247,8 +247,6 @@ static int decimal_syntax(const char *s, size_t len)
     return i == len;
 }
 
-/* Decimal without exponent and at most 15 significant digits is exact
- * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
 const char *io_compressed(const char *s, size_t len)
 {
     static const struct {
@@ -273,6 +271,8 @@ const char *io_compressed(const char *s, size_t len)
     return NULL;
 }
 
+/* Decimal without exponent and at most 15 significant digits is exact
+ * when computed as integer / 10^k (Clinger's fast path); the rest go to strtod. */
 int io_parse_number(const char *s, size_t len, double *out)
 {
     static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,

@@ -770,9 +770,9 @@ static const char *const help[] = {
     "sparse.from_values(P, v)", "P's structure and labels with the values v (a vector of P:nnz() entries in P's "
     "storage order), e.g. a sum of two predictions at the same pattern.",
     "sparse.read(path [, opts])", "Reads delimited triplets (a ratings file) into a labelled matrix; returns S and "
-    "info {lines, skipped, delim, order, bom}. opts: delim (detected: the first of '::', tab, ',', '|', ';' that splits the first data line into the fields "
-    "needed, else blanks), header "
-    "(never assumed), row, col, value (1-based fields; value = false: every value 1), fields, duplicates (\"error\" | "
+    "info {lines, skipped, delim, order, bom}. opts: delim (detected: the first of '::', tab, ',', '|', ';' that "
+    "splits the first data line into the fields needed, else blanks), header (never assumed), row, col, value "
+    "(1-based fields; value = false: every value 1), fields, duplicates (\"error\" | "
     "\"mean\" | \"sum\": a row and column on two lines), skip_bad, order (keep each line's position). Lines end "
     "in \\n, \\r\\n or \\r; a UTF-8 byte-order "
     "mark is dropped; values are [+-]digits[.digits][e[+-]digits] (no hexadecimal, inf or nan); spaces around "
