@@ -445,15 +445,18 @@ M.mf = {
   uses = function() return "none" end,
 }
 
--- MCMC, the best-placed other row and SVD(+regression) (where it runs)
--- stacked: non-negative weights fitted by least squares on the members'
--- predictions for every validation split's ratings (models.stack). The
--- weights are the blend's chosen setting; its validation RMSE is that of
--- the fit, as a grid's best point's is.
+-- The means model, MCMC, the best-placed other row and SVD(+regression)
+-- (where it runs) stacked: non-negative weights fitted by least squares on
+-- the members' predictions for every validation split's ratings
+-- (models.stack). The weights are the blend's chosen setting; its
+-- validation RMSE is that of the fit, as a grid's best point's is. The
+-- means model is a member because without features for the new side the
+-- learned biases and MCMC can predict new items worse than it does, and
+-- the stack can then only choose among the worse ones (docs/study.md).
 local function blend_members(c)
-  return {"mcmc", c.pred.biases_simec and "biases_simec" or "biases", c.pred.svd and "svd" or nil}
+  return {"mean", "mcmc", c.pred.biases_simec and "biases_simec" or "biases", c.pred.svd and "svd" or nil}
 end
-local BLEND_NAMES = {mcmc = "MCMC", biases_simec = "biases+SimEc", biases = "biases", svd = "SVD"}
+local BLEND_NAMES = {mean = "mean", mcmc = "MCMC", biases_simec = "biases+SimEc", biases = "biases", svd = "SVD"}
 
 M.blend = {
   method = function(c)
@@ -461,7 +464,7 @@ M.blend = {
     for j, id in ipairs(blend_members(c)) do names[j] = BLEND_NAMES[id] end
     return ("blend(%s)"):format(table.concat(names, ", "))
   end,
-  after = {"mcmc", "biases"},
+  after = {"mean", "mcmc", "biases"},
   optional_after = {"biases_simec", "svd"},
   fit = function(c, sp, _, p)
     local ids, k_of = blend_members(c), nil
@@ -859,19 +862,23 @@ end
 function study.print(ds, runs, out)
   out = out or io.write
   local summary = study.summary(runs)
-  local multi = false
-  for _, row in ipairs(summary) do if row.n and row.n > 1 then multi = true end end
-  out(("%-5s %-30s %-17s %-17s %9s %8s  %-22s %s\n"):format("task", "method", "RMSE", "MAE", "val RMSE", "seconds",
-      "features", multi and "" or "chosen on validation"))
+  local multi, width = false, 30
+  for _, row in ipairs(summary) do
+    if row.n and row.n > 1 then multi = true end
+    width = math.max(width, #row.method)
+  end
+  local m = "%-" .. width .. "s"
+  out(("%-5s " .. m .. " %-17s %-17s %9s %8s  %-22s %s\n"):format("task", "method", "RMSE", "MAE", "val RMSE",
+      "seconds", "features", multi and "" or "chosen on validation"))
   for _, row in ipairs(summary) do
     if row.structural then -- a model that does not serve this task by design
     elseif row.skipped then
-      out(("%-5s %-30s %s\n"):format(row.scenario, row.method, "skipped: " .. row.skipped))
+      out(("%-5s " .. m .. " %s\n"):format(row.scenario, row.method, "skipped: " .. row.skipped))
     else
       local rm = multi and ("%.4f ± %.4f"):format(row.rmse, row.rmse_sd) or ("%.4f"):format(row.rmse)
       local ma = multi and ("%.4f ± %.4f"):format(row.mae, row.mae_sd) or ("%.4f"):format(row.mae)
-      out(("%-5s %-30s %-17s %-17s %9.4f %8.2f  %-22s %s\n"):format(row.scenario, row.method, rm, ma, row.val_rmse,
-          row.seconds, row.features, multi and "" or chosen_text(row.runs[1].params)))
+      out(("%-5s " .. m .. " %-17s %-17s %9.4f %8.2f  %-22s %s\n"):format(row.scenario, row.method, rm, ma,
+          row.val_rmse, row.seconds, row.features, multi and "" or chosen_text(row.runs[1].params)))
     end
   end
   if multi then

@@ -197,7 +197,7 @@ case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON w
   check(o:find("ml-100k: 120 items x 90 users", 1, true), o)
   for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
     check(o:find("\n" .. sc .. " +MCMC +%d"), sc .. " MCMC row")
-    check(o:find("\n" .. sc .. " +blend%(MCMC, biases%+SimEc, SVD%) +%d"), sc .. " blend row")
+    check(o:find("\n" .. sc .. " +blend%(mean, MCMC, biases%+SimEc, SVD%) +%d"), sc .. " blend row")
   end
   check(not o:find("\nT3    mean+SimEc(X)", 1, true), "a model that cannot serve T3 by design has no row there")
   -- progress on stderr: setting i of n, best so far, elapsed, ETA
@@ -769,12 +769,13 @@ case("without biases+SimEc the blend falls back to the biases", function()
                               progress = false})
   local by = {}
   for _, r in ipairs(runs) do by[r.model] = r end
-  eq(by.blend.method, "blend(MCMC, biases)")
-  check(by.blend.rmse and by.mcmc.rmse and by.biases.rmse, "the blend's parts run first")
-  eq(#by.blend.params.weights, 2) -- without SVD in the run, two members
+  eq(by.blend.method, "blend(mean, MCMC, biases)")
+  check(by.blend.rmse and by.mean.rmse and by.mcmc.rmse and by.biases.rmse, "the blend's parts run first")
+  eq(#by.blend.params.weights, 3) -- without SVD in the run, three members
 end)
 
-case("the blend stacks MCMC, biases(+SimEc) and SVD with non-negative weights fitted on validation", function()
+case("the blend stacks the means model, MCMC, biases(+SimEc) and SVD with non-negative weights fitted on validation",
+     function()
   local ds = data.synthetic{items = 60, users = 50, ratings = 1500, rank = 2, item_features = 6, user_features = 4,
                             seed = 5}
   local runs = study.run(ds, {models = {"mean", "biases", "svd", "mcmc", "blend"}, scenarios = {"T1", "T2b"},
@@ -782,13 +783,13 @@ case("the blend stacks MCMC, biases(+SimEc) and SVD with non-negative weights fi
   for _, sc in ipairs{"T1", "T2b"} do
     local by = {}
     for _, r in ipairs(runs) do if r.scenario == sc then by[r.model] = r end end
-    eq(by.blend.method, "blend(MCMC, biases, SVD)")
+    eq(by.blend.method, "blend(mean, MCMC, biases, SVD)")
     eq(by.blend.grid, nil) -- nothing to declare: the weights are fitted
     local w = by.blend.params.weights
-    eq(#w, 3)
+    eq(#w, 4)
     for _, x in ipairs(w) do check(x >= 0, sc .. " weight " .. x) end
     -- each part alone (its weight one) is one of the fits: the blend never does worse on validation
-    for _, part in ipairs{"mcmc", "biases", "svd"} do
+    for _, part in ipairs{"mean", "mcmc", "biases", "svd"} do
       check(by.blend.val_rmse <= by[part].val_rmse + 1e-12, sc .. " " .. part)
     end
   end
