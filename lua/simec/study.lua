@@ -821,9 +821,10 @@ function study.compare(runs, summary)
       if row.scenario == sc and row.rmse and (not best or row.rmse < best.rmse) then best = row end
     end
     if best then
-      local entry = {scenario = sc, best = best.method, against = {}}
+      local function baseline(row) return row.model == "mean" or row.model == "svd" end
+      local entry = {scenario = sc, best = best.method, best_is_baseline = baseline(best), against = {}}
       for _, other in ipairs(summary) do
-        if other.scenario == sc and other.rmse and (other.model == "mean" or other.model == "svd") then
+        if other ~= best and other.scenario == sc and other.rmse and baseline(other) then
           local by_seed, d = {}, {}
           for _, r in ipairs(other.runs) do by_seed[r.seed] = r.rmse end
           for _, r in ipairs(best.runs) do
@@ -883,6 +884,9 @@ function study.print(ds, runs, out)
   end
   if multi then
     for _, e in ipairs(study.compare(runs, summary)) do
+      if e.best_is_baseline then
+        out(("%s: the best row is %s, a baseline: no other row beats it\n"):format(e.scenario, e.best))
+      end
       for _, a in ipairs(e.against) do
         out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds)%s\n"):format(e.scenario, e.best, a.method,
             a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n,
@@ -1154,8 +1158,8 @@ require("simec.help").add{
   "with further seeds until each new side has held out study.VALIDATION_NEW items or users (at most " ..
   "study.VALIDATION_SPLITS); also the held-out counts.",
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
-  "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows: paired gain and its " ..
-  "standard error over seeds.",
+  "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows (the others, when it " ..
+  "is one of them): paired gain and its standard error over seeds.",
   "study.add_feature_files(ds, args)", "Adds the feature files args.item_features and args.user_features (lists " ..
   "of paths: pairs or columns) to the data set's items and users.",
   "study.ratings_dataset(args [, pairs])", "The data set of the file args.ratings, read as args.delim, " ..

@@ -595,6 +595,25 @@ case("seeds: the study repeats over split seeds; mean and standard deviation per
   study.print(ds, runs, function(s) lines[#lines + 1] = s end)
   local text = table.concat(lines)
   check(text:find("±", 1, true) and text:find("beats mean by", 1, true), text)
+  -- a baseline that is the best row is said to be, never compared with itself
+  local fake = {}
+  for _, seed in ipairs{1, 2} do
+    fake[#fake + 1] = {seed = seed, scenario = "T2a", model = "mean", method = "mean", rmse = 1.00 + seed / 100,
+                       mae = 0.8, val_rmse = 1, seconds = 0, features = "none", params = {}}
+    fake[#fake + 1] = {seed = seed, scenario = "T2a", model = "svd", method = "mean+SVD+regression",
+                       rmse = 1.02 + seed / 100, mae = 0.8, val_rmse = 1, seconds = 0, features = "items", params = {}}
+    fake[#fake + 1] = {seed = seed, scenario = "T2a", model = "biases", method = "biases+features",
+                       rmse = 1.05 + seed / 100, mae = 0.8, val_rmse = 1, seconds = 0, features = "items", params = {}}
+  end
+  cmp = study.compare(fake, study.summary(fake))
+  eq(cmp[1].best, "mean"); eq(cmp[1].best_is_baseline, true)
+  eq(#cmp[1].against, 1); eq(cmp[1].against[1].method, "mean+SVD+regression"); T.near(cmp[1].against[1].gain, 0.02, 1e-12)
+  lines = {}
+  study.print(ds, fake, function(s) lines[#lines + 1] = s end)
+  text = table.concat(lines)
+  check(text:find("T2a: the best row is mean, a baseline: no other row beats it\n", 1, true), text)
+  check(not text:find("mean beats mean by", 1, true) and text:find("T2a: mean beats mean+SVD+regression by 0.0200", 1, true),
+        text)
 end)
 
 -- runs the study's T1 with a model "probe" (the means model with shrinkage
