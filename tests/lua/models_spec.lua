@@ -403,42 +403,37 @@ case("models.mf: biased MF by SGD beats the means in T1, serves every scenario w
   check((models.mf(s.train, s.test, o):values() - p:values()):abs():max() > 0)
 end)
 
+-- what a fit in code (Lua that sets p, its predictions at a pattern)
+-- gives on a number of threads: two sums of p's values, to every digit
+local function on_threads(code, threads)
+  local prog = 'local data, splits, models = require "simec.data", require "simec.splits", require "simec.models" ' ..
+    code .. ' io.write(string.format("%.17g %.17g", p:values():sum(), (p:values() - 3):abs():sum()))'
+  local f = assert(io.popen(("SIMEC_THREADS=%d %s -e '%s'"):format(threads, SIMEC_BIN or "./simec", prog)))
+  local out = f:read("a")
+  f:close()
+  return out
+end
+
 case("models.mf: the same predictions on one thread and on several (blocks, not timing, set the order)", function()
   -- enough training ratings (over 200,000) for the threads to start
-  local code = 'local data, splits, models = require "simec.data", require "simec.splits", require "simec.models" ' ..
-    'local ds = data.synthetic{items = 800, users = 900, ratings = 330000, seed = 5} ' ..
+  local code = 'local ds = data.synthetic{items = 800, users = 900, ratings = 330000, seed = 5} ' ..
     'local s = splits.split(ds.ratings, "T1") ' ..
-    'local p = models.mf(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = 16, epochs = 3}) ' ..
-    'io.write(string.format("%.17g %.17g", p:values():sum(), (p:values() - 3):abs():sum()))'
-  local function with(threads)
-    local f = assert(io.popen(("SIMEC_THREADS=%d %s -e '%s'"):format(threads, SIMEC_BIN or "./simec", code)))
-    local out = f:read("a")
-    f:close()
-    return out
-  end
-  local one, two = with(1), with(2)
+    'local p = models.mf(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, k = 16, epochs = 3})'
+  local one = on_threads(code, 1)
   check(one:match("^[%d.e+-]+ [%d.e+-]+$"), one)
-  eq(two, one)
+  eq(on_threads(code, 2), one)
 end)
 
 case("models.mcmc: the same predictions on one thread and on several (rows, not threads, set the sums)", function()
   -- enough training ratings (over 12,500 a side) for the passes to share
   -- their rows; three and five threads take chunks from each other's runs
-  local code = 'local data, splits, models = require "simec.data", require "simec.splits", require "simec.models" ' ..
-    'local ds = data.synthetic{items = 300, users = 400, ratings = 30000, item_features = 10, seed = 5} ' ..
+  local code = 'local ds = data.synthetic{items = 300, users = 400, ratings = 30000, item_features = 10, seed = 5} ' ..
     'local s = splits.split(ds.ratings, "T1") ' ..
     'local p = models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, ' ..
-    'items = ds.items.features, k = 12, burn_in = 3, samples = 5}) ' ..
-    'io.write(string.format("%.17g %.17g", p:values():sum(), (p:values() - 3):abs():sum()))'
-  local function with(threads)
-    local f = assert(io.popen(("SIMEC_THREADS=%d %s -e '%s'"):format(threads, SIMEC_BIN or "./simec", code)))
-    local out = f:read("a")
-    f:close()
-    return out
-  end
-  local one = with(1)
+    'items = ds.items.features, k = 12, burn_in = 3, samples = 5})'
+  local one = on_threads(code, 1)
   check(one:match("^[%d.e+-]+ [%d.e+-]+$"), one)
-  for _, n in ipairs{2, 3, 5} do eq(with(n), one, ("%d threads"):format(n)) end
+  for _, n in ipairs{2, 3, 5} do eq(on_threads(code, n), one, ("%d threads"):format(n)) end
 end)
 
 case("models.mf errors: options, maps", function()
