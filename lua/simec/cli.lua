@@ -57,6 +57,10 @@ end
 function cli.parse(argv, spec, prog, about)
   local opts, err = cli.try_parse(argv, spec, prog, about)
   if not opts then cli.fail(prog, err .. " (see --help)") end
+  if opts.json then -- before the run, not after it
+    local writable, why = require("simec.report").writable(opts.json)
+    if not writable then cli.fail(prog, ("--json %s: %s"):format(opts.json, why)) end
+  end
   opts._prog = prog
   return opts
 end

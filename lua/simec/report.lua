@@ -23,6 +23,26 @@ function report.encode(doc)
   return text
 end
 
+-- Whether report.json can write path: true, or nil and why. Examples ask
+-- before a run, so that a long run does not end on a path it cannot
+-- write: a probe file is created and removed in path's folder, as
+-- write_file's temporary file would be.
+function report.writable(path)
+  if type(path) ~= "string" or path == "" then return nil, "needs a file name" end
+  local d = io.open(path .. "/.", "rb")
+  if d then d:close() return nil, "is a folder" end
+  local dir = path:match("^(.*)/[^/]*$") or "."
+  if dir == "" then dir = "/" end
+  local probe = ("%s/.simec-probe-%d-%d"):format(dir, os.time(), math.random(1 << 30))
+  local f, err = io.open(probe, "wb")
+  if not f then
+    return nil, ("cannot write in the folder %s (%s)"):format(dir, tostring(err):match(": ([^:]*)$") or tostring(err))
+  end
+  f:close()
+  os.remove(probe)
+  return true
+end
+
 function report.json(path, dataset, results, fields)
   fields = fields or {}
   local doc = {dataset = dataset, results = {}}
@@ -42,6 +62,8 @@ end
 require("simec.help").add{
   "report", "Results of examples and benchmarks as JSON (the design notes' format, lua-cjson).",
   "report.encode(doc)", "JSON text of a Lua table (lua-cjson; NaN and infinities as null).",
+  "report.writable(path)", "true when report.json can write path (its folder exists and takes a file), else " ..
+  "nil and why; the examples ask before a run.",
   "report.json(path, dataset, results [, fields])", "Writes {dataset, seed, results = [{scenario, method, " ..
   "metrics..., seconds, params}], fields...} to path crash-safely.",
 }

@@ -1059,6 +1059,10 @@ function study.main(spec, argv)
     local pok, args = parser:pparse(argv)
     if not pok then study.fail("%s (see --help)", args) end
     check_args(args, spec)
+    if args.json then
+      local writable, why = require("simec.report").writable(args.json)
+      if not writable then study.fail("--json %s: %s", args.json, why) end
+    end
     local allowed = {}
     for _, id in ipairs(study.model_names()) do allowed[id] = true end
     local scen_allowed = {}
@@ -1123,8 +1127,10 @@ function study.main(spec, argv)
             table.concat(order, ", ")))
     end
     if args.json then
-      study.json(args.json, ds, runs, {seeds = seeds, grid_name = args.quick and "quick" or "default",
-                                       models = model_ids, seconds = seconds, tune_ratings = args.tune_ratings})
+      local wok, werr = pcall(study.json, args.json, ds, runs, {seeds = seeds,
+                              grid_name = args.quick and "quick" or "default", models = model_ids,
+                              seconds = seconds, tune_ratings = args.tune_ratings})
+      if not wok then study.fail("%s", tostring(werr)) end
       print("wrote " .. args.json)
     end
     return summary

@@ -40,6 +40,30 @@ case("report.json writes the metrics each result has, with seconds, params and t
   checkerr("report.json: ", report.json, "/nonexistent-dir/r.json", "x", {})
 end)
 
+case("report.writable: asked before a run, so that --json fails at once and on one line, never after the run",
+     function()
+  local dir = T.tmpname()
+  os.execute("mkdir -p " .. dir)
+  eq(report.writable(dir .. "/r.json"), true)
+  eq(select(2, report.writable(dir)), "is a folder")
+  eq(select(2, report.writable(dir .. "/no/r.json")),
+     ("cannot write in the folder %s/no (No such file or directory)"):format(dir))
+  eq(select(2, report.writable("")), "needs a file name")
+  local p = io.popen("ls -A " .. dir)
+  eq(p:read("a"), "") -- the probe is gone and nothing was written
+  p:close()
+  if SIMEC_BIN then
+    for _, ex in ipairs{"all_tasks", "implicit", "dti"} do
+      p = io.popen(("%s examples/%s.lua --synthetic --json %s/no/r.json 2>&1; echo rc=$?"):format(SIMEC_BIN, ex, dir))
+      local out = p:read("a")
+      p:close()
+      eq(out, ("%s: --json %s/no/r.json: cannot write in the folder %s/no (No such file or directory)\nrc=2\n")
+        :format(ex, dir, dir))
+    end
+  end
+  os.execute("rm -rf " .. dir)
+end)
+
 case("report.json: nested params, booleans, escapes and non-finite numbers are valid JSON", function()
   local path = T.tmpname()
   report.json(path, 'set "q"', {{scenario = "T1", method = "a\tb\n", rmse = 1, seconds = 0,
