@@ -40,7 +40,8 @@ case("report.json writes the metrics each result has, with seconds, params and t
   checkerr("report.json: ", report.json, "/nonexistent-dir/r.json", "x", {})
 end)
 
-case("report.writable: asked before a run, so that --json fails at once and on one line, never after the run",
+case("report.writable: asked before a run, so that --json or --svg fails at once and on one line, never after " ..
+     "the run",
      function()
   local dir = T.tmpname()
   os.execute("mkdir -p " .. dir)
@@ -59,6 +60,13 @@ case("report.writable: asked before a run, so that --json fails at once and on o
       p:close()
       eq(out, ("%s: --json %s/no/r.json: cannot write in the folder %s/no (No such file or directory)\nrc=2\n")
         :format(ex, dir, dir))
+    end
+    for ex, opt in pairs{explain = "--svg", similar_items = "--svg-prefix"} do
+      p = io.popen(("%s examples/%s.lua --synthetic %s %s/no/x 2>&1; echo rc=$?"):format(SIMEC_BIN, ex, opt, dir))
+      local out = p:read("a")
+      p:close()
+      eq(out, ("%s: %s %s/no/x: cannot write in the folder %s/no (No such file or directory)\nrc=2\n")
+        :format(ex, opt, dir, dir))
     end
   end
   os.execute("rm -rf " .. dir)
