@@ -131,8 +131,10 @@ local function comma_hint(v)
   return v:match("^[+-]?%d+,%d+$") and " (a decimal comma? numbers take a point: 3.5)" or ""
 end
 
--- one CSV record with RFC 4180 quoting ("" inside quotes)
-function data.csv_fields(line)
+-- one CSV record with RFC 4180 quoting ("" inside quotes), its fields
+-- separated by delim (one character; default ",")
+function data.csv_fields(line, delim)
+  delim = delim or ","
   local out, i, n = {}, 1, #line
   while i <= n + 1 do
     if line:sub(i, i) == '"' then
@@ -145,18 +147,31 @@ function data.csv_fields(line)
           buf[#buf + 1] = '"'
           j = q + 2
         else
+          local after = line:sub(q + 1, q + 1)
+          if after ~= "" and after ~= delim then error("text after a closing quote", 2) end
           out[#out + 1] = table.concat(buf)
-          i = q + 2 -- past the quote and the comma
+          i = q + 2 -- past the quote and the delimiter
           break
         end
       end
     else
-      local c = line:find(",", i, true) or n + 1
+      local c = line:find(delim, i, true) or n + 1
       out[#out + 1] = line:sub(i, c - 1)
       i = c + 1
     end
   end
   return out
+end
+
+-- fields(line, ln) of a file of one's own, split at delim as CSV writers
+-- quote them (R's write.csv quotes every string); a malformed quote is an
+-- error naming path and line
+local function fields_reader(path, delim)
+  return function(line, ln)
+    local ok, f = pcall(data.csv_fields, line, delim)
+    if not ok then error(("%s:%d: %s"):format(path, ln, tostring(f):gsub("^.-: ", "")), 0) end
+    return f
+  end
 end
 
 -- Text as UTF-8: a string that is not valid UTF-8 is read as Latin-1
@@ -270,12 +285,13 @@ function data.features_file(path, ids, what)
         :format(path, lines, what, first_unknown.line, first_unknown.id, what, ids[1] or ""), 0)
     end
   end
-  local head = split(first, delim)
+  local fields_of = fields_reader(path, delim)
+  local head = fields_of(first, 1)
   local columns, pairs_header = #head > 2, false
   if #head == 2 and not index[head[1]] and not data.number(head[2]) then
     local numbers, tokens, first_token = 0, 0, nil
     for ln, line in each_line(path) do
-      local v = ln > 1 and split(line, delim)[2]
+      local v = ln > 1 and fields_of(line, ln)[2]
       if v and comma_hint(v) ~= "" then -- a number, not a token: refused rather than read as a category
         error(("%s:%d: field 2 (%s) is not a finite number: '%s'%s"):format(path, ln, head[2], v, comma_hint(v)), 0)
       end
@@ -296,7 +312,7 @@ function data.features_file(path, ids, what)
     for i = 1, #ids do rows[i] = {} end
     for ln, line in each_line(path) do
       if line ~= "" and not (pairs_header and ln == 1) then
-        local fields = split(line, delim)
+        local fields = fields_of(line, ln)
         if #fields ~= 2 or fields[1] == "" or fields[2] == "" then
           error(("%s:%d: expected 'id%stoken', got %d fields"):format(path, ln, delim == "\t" and "<TAB>" or delim,
                 #fields), 0)
@@ -319,9 +335,16 @@ function data.features_file(path, ids, what)
   -- then the column's mean, 0).
   local names, seen, stats = nil, {}, {}
   for ln, line in each_line(path) do
-    local fields = split(line, delim)
+    local fields = fields_of(line, ln)
     if ln == 1 then
       names = {table.unpack(fields, 2)}
+      local at = {}
+      for k, name in ipairs(names) do
+        if at[name] then
+          error(("%s:1: columns %d and %d are both named '%s'"):format(path, at[name] + 1, k + 1, name), 0)
+        end
+        at[name] = k
+      end
       for k = 1, #names do stats[k] = {n = 0, mean = 0, m2 = 0, binary = true} end
     elseif line ~= "" then
       if #fields ~= #names + 1 then
@@ -362,7 +385,7 @@ function data.features_file(path, ids, what)
   end
   for ln, line in each_line(path) do
     if ln > 1 and line ~= "" then
-      local fields = split(line, delim)
+      local fields = fields_of(line, ln)
       local r = index[fields[1]]
       if r then
         for k = 2, #fields do
@@ -795,11 +818,12 @@ function data.interactions(path, opts)
     -- a first line whose third field is no number, and whose labels no
     -- other line names, is a header (its value column's name); a first
     -- line of two labels cannot be told from a pair
-    local f1 = split(first, delim)
+    local fields_of = fields_reader(path, delim)
+    local f1 = fields_of(first, 1)
     local header = #f1 == 3 and f1[3] ~= "" and not data.number(f1[3])
     for n, l in each_line(path) do
       if l ~= "" and not (header and n == 1) then
-        local f = split(l, delim)
+        local f = fields_of(l, n)
         if #f < 2 or #f > 3 or f[1] == "" or f[2] == "" then
           error(("%s:%d: expected row%scolumn[%svalue], got '%s'"):format(path, n, shown, shown, l), 0)
         end
@@ -948,7 +972,8 @@ require("simec.help").add{
   "row<TAB>column[<TAB>0|1] lines (a header line with a value column is skipped; one of two labels is read as a " ..
   "pair, with a warning); optional labelled similarity tables (any order of the labels) and feature " ..
   "files per side. A DataSet {name, interactions, rows = {ids, similarity, features}, cols = {...}}.",
-  "data.csv_fields(line)", "The fields of one CSV record (RFC 4180 quoting).",
+  "data.csv_fields(line [, delim])", "The fields of one CSV record (RFC 4180 quoting), separated by delim (one " ..
+  "character; default ',').",
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..
   "users, labelled) or interactions, order, items and users (or targets and drugs) with ids, titles, features, " ..
   "vocab; printing it summarises sizes and features.",

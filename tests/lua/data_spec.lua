@@ -105,6 +105,18 @@ case("csv_fields", function()
   eq(#f, 4); eq(f[2], "b,c"); eq(f[3], ""); eq(f[4], 'd"e')
   eq(#data.csv_fields("x,"), 2)
   checkerr("unterminated quote", data.csv_fields, 'a,"b')
+  -- another delimiter; text after a closing quote is an error, not a dropped character
+  f = data.csv_fields('"a;b";c;"d"', ";")
+  eq(#f, 3); eq(f[1], "a;b"); eq(f[3], "d")
+  eq(data.csv_fields('"x"\t1', "\t")[2], "1")
+  checkerr("text after a closing quote", data.csv_fields, '"a"b,c')
+  -- files of one's own quoted as R's write.csv quotes them: interactions and features read their ids
+  local path = T.write(T.tmpname(), '"drug","target","label"\n"d 1","t1",1\n"d2","t1",0\n')
+  local ds = data.interactions(path)
+  eq(table.concat(ds.interactions:row_labels(), "|"), "d 1|d2"); eq(ds.interactions:nnz(), 1)
+  T.write(path, '"d1","t1"\n"d2"x,"t1"\n')
+  checkerr(path .. ":2: text after a closing quote", data.interactions, path)
+  os.remove(path)
 end)
 
 case("features.onehot: train vocabulary, unknown tokens dropped", function()

@@ -167,8 +167,8 @@ case("a two-field feature file with a header is one numeric column, or pairs und
   os.remove(f)
 end)
 
-case("feature files from a spreadsheet: decimal commas are refused with a hint, never tokens; a file naming none " ..
-     "of the data's ids is an error", function()
+case("feature files from a spreadsheet or R: decimal commas are refused with a hint, never tokens; a file naming " ..
+     "none of the data's ids is an error; quoted fields are read inside their quotes", function()
   local ids = {"a", "b", "c"}
   local hint = " (a decimal comma? numbers take a point: 3.5)"
   -- under a header of two fields every value a decimal comma would have been a token per value
@@ -185,6 +185,17 @@ case("feature files from a spreadsheet: decimal commas are refused with a hint, 
            data.features_file, f, ids, "item")
   T.write(f, "id,age\nx,3\ny,4\n")
   checkerr(f .. ": its 2 lines name no user id of the data (line 2: 'x';", data.features_file, f, ids, "user")
+  -- R's write.csv quotes every string: ids, names and tokens are read inside the quotes
+  T.write(f, '"id","genre"\n"a","Comedy"\n"b","Drama, dark"\n')
+  local X, info = data.features_file(f, ids, "item")
+  eq(info.format, "pairs"); eq(info.unknown, 0); eq(table.concat(X:col_labels(), "|"), "Comedy|Drama, dark")
+  T.write(f, '"id","age","score"\n"a",24,"1.5"\n"b",30,2\n')
+  X, info = data.features_file(f, ids, "user")
+  eq(info.format, "columns"); eq(info.unknown, 0); eq(table.concat(X:col_labels(), "|"), "age|score")
+  T.write(f, 'id,a,a\na,1,2\n')
+  checkerr(f .. ":1: columns 2 and 3 are both named 'a'", data.features_file, f, ids, "item")
+  T.write(f, 'id,a\n"a"x,1\n')
+  checkerr(f .. ":2: text after a closing quote", data.features_file, f, ids, "item")
   os.remove(f)
 end)
 
