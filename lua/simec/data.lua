@@ -163,6 +163,19 @@ function data.csv_fields(line, delim)
   return out
 end
 
+-- the column labels of a header (line 1: an id column, then these), or an
+-- error naming the first two columns of one label
+local function distinct_labels(path, labels)
+  local at = {}
+  for k, name in ipairs(labels) do
+    if at[name] then
+      error(("%s:1: columns %d and %d are both labelled '%s'"):format(path, at[name] + 1, k + 1, name), 0)
+    end
+    at[name] = k
+  end
+  return labels
+end
+
 -- fields(line, ln) of a file of one's own, split at delim as CSV writers
 -- quote them (R's write.csv quotes every string); a malformed quote is an
 -- error naming path and line
@@ -337,14 +350,7 @@ function data.features_file(path, ids, what)
   for ln, line in each_line(path) do
     local fields = fields_of(line, ln)
     if ln == 1 then
-      names = {table.unpack(fields, 2)}
-      local at = {}
-      for k, name in ipairs(names) do
-        if at[name] then
-          error(("%s:1: columns %d and %d are both named '%s'"):format(path, at[name] + 1, k + 1, name), 0)
-        end
-        at[name] = k
-      end
+      names = distinct_labels(path, {table.unpack(fields, 2)})
       for k = 1, #names do stats[k] = {n = 0, mean = 0, m2 = 0, binary = true} end
     elseif line ~= "" then
       if #fields ~= #names + 1 then
@@ -693,14 +699,7 @@ local function read_labelled(path)
       if f[1] ~= "" or #f < 2 then
         error(("%s:1: expected a header of an empty cell and column labels"):format(path), 0)
       end
-      clab = {table.unpack(f, 2)}
-      local seen = {}
-      for k, name in ipairs(clab) do
-        if seen[name] then
-          error(("%s:1: columns %d and %d are both labelled '%s'"):format(path, seen[name] + 1, k + 1, name), 0)
-        end
-        seen[name] = k
-      end
+      clab = distinct_labels(path, {table.unpack(f, 2)})
     elseif l ~= "" then
       if #f ~= #clab + 1 then
         error(("%s:%d: expected %d tab-separated fields (a label and %d values), got %d"):format(path, n, #clab + 1,

@@ -193,7 +193,7 @@ case("feature files from a spreadsheet or R: decimal commas are refused with a h
   X, info = data.features_file(f, ids, "user")
   eq(info.format, "columns"); eq(info.unknown, 0); eq(table.concat(X:col_labels(), "|"), "age|score")
   T.write(f, 'id,a,a\na,1,2\n')
-  checkerr(f .. ":1: columns 2 and 3 are both named 'a'", data.features_file, f, ids, "item")
+  checkerr(f .. ":1: columns 2 and 3 are both labelled 'a'", data.features_file, f, ids, "item")
   T.write(f, 'id,a\n"a"x,1\n')
   checkerr(f .. ":2: text after a closing quote", data.features_file, f, ids, "item")
   os.remove(f)
