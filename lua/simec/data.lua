@@ -125,10 +125,11 @@ end
 -- (io_parse_number), so Lua and C readers take the same numbers.
 data.number = simec.number
 
--- What an error about field text v adds when v is a number written with a
--- decimal comma ("3,5"), as a spreadsheet exports them beside semicolons
-local function comma_hint(v)
-  return v:match("^[+-]?%d+,%d+$") and " (a decimal comma? numbers take a point: 3.5)" or ""
+-- What an error about field text v adds when the readers can tell why it
+-- is no number (a decimal comma): data.number's second result
+local function why_not_number(v)
+  local _, why = data.number(v)
+  return why and (" (%s)"):format(why) or ""
 end
 
 -- one CSV record with RFC 4180 quoting ("" inside quotes), its fields
@@ -305,8 +306,9 @@ function data.features_file(path, ids, what)
     local numbers, tokens, first_token = 0, 0, nil
     for ln, line in each_line(path) do
       local v = ln > 1 and fields_of(line, ln)[2]
-      if v and comma_hint(v) ~= "" then -- a number, not a token: refused rather than read as a category
-        error(("%s:%d: field 2 (%s) is not a finite number: '%s'%s"):format(path, ln, head[2], v, comma_hint(v)), 0)
+      local why = v and why_not_number(v)
+      if why and why ~= "" then -- a number, not a token: refused rather than read as a category
+        error(("%s:%d: field 2 (%s) is not a finite number: '%s'%s"):format(path, ln, head[2], v, why), 0)
       end
       if v == "" or v and data.number(v) then
         numbers = numbers + 1
@@ -367,7 +369,7 @@ function data.features_file(path, ids, what)
           local v = data.number(fields[k]) -- finite, or nil
           if not v then
             error(("%s:%d: field %d (%s) is not a finite number: '%s'%s"):format(path, ln, k, names[k - 1], fields[k],
-                  comma_hint(fields[k])), 0)
+                  why_not_number(fields[k])), 0)
           end
           if r then
             local st = stats[k - 1]
@@ -708,7 +710,7 @@ local function read_labelled(path)
       local row = {}
       for k = 2, #f do
         row[k - 1] = data.number(f[k]) or
-          error(("%s:%d: field %d is not a number: '%s'%s"):format(path, n, k, f[k], comma_hint(f[k])), 0)
+          error(("%s:%d: field %d is not a number: '%s'%s"):format(path, n, k, f[k], why_not_number(f[k])), 0)
       end
       if row_line[f[1]] then
         error(("%s:%d: row label '%s' is also on line %d"):format(path, n, f[1], row_line[f[1]]), 0)
@@ -978,7 +980,7 @@ require("simec.help").add{
   "vocab; printing it summarises sizes and features.",
   "data.thousands(n)", "n with thousands separators (12345 -> \"12,345\").",
   "data.number(s)", "A number in the readers' grammar ([+-] digits [. digits] [e [+-] digits], finite), or nil " ..
-  "(hexadecimal, inf, nan and blanks are not numbers).",
+  "(hexadecimal, inf, nan and blanks are not numbers) and, where the readers can tell, why (a decimal comma).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named numeric columns (with a header); a sparse matrix aligned with ids and " ..
   "{format, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised}. Columns of 0s " ..

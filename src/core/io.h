@@ -70,6 +70,12 @@ int io_not_dir(int fd, const char *path, core_err *e);
  * (Lua) call it too. */
 int io_parse_number(const char *s, size_t len, double *out);
 
+/* Why s[0..len), which io_parse_number refuses, may still have been meant
+ * as a number ("a decimal comma? ..." for "3,5", as spreadsheets write them
+ * beside semicolons), or NULL. The readers' errors and simec.number (a
+ * second result) say it. */
+const char *io_number_why(const char *s, size_t len);
+
 /* When s[0..len) begins like a compressed file or an archive, what to do
  * about it ("a gzip-compressed file: decompress it first (gunzip FILE)"),
  * else NULL: every text reader says so instead of reading bytes as text.

@@ -311,6 +311,19 @@ int io_parse_number(const char *s, size_t len, double *out)
     return end == tmp + len && isfinite(*out);
 }
 
+const char *io_number_why(const char *s, size_t len)
+{
+    size_t i = len && (s[0] == '-' || s[0] == '+') ? 1 : 0, digits = 0, commas = 0;
+    for (; i < len; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] == ',' && digits > 0 && i + 1 < len && commas == 0)
+            commas++;
+        else
+            return NULL;
+    return commas == 1 ? "a decimal comma? numbers take a point: 3.5" : NULL;
+}
+
 /* Whether a field that is not a number reads as a column's name (letters,
  * no digits, not a spelling of nan or infinity): on the first line, the
  * sign of a header */
@@ -432,20 +445,6 @@ static int split(const reader *r, const char *s, const char *end, const char **f
     }
 }
 
-/* Digits, one comma, digits: a number written with a decimal comma */
-static int decimal_comma(const char *s, size_t len)
-{
-    size_t i = len && (s[0] == '-' || s[0] == '+') ? 1 : 0, digits = 0, commas = 0;
-    for (; i < len; i++)
-        if (s[i] >= '0' && s[i] <= '9')
-            digits++;
-        else if (s[i] == ',' && digits > 0 && i + 1 < len && commas == 0)
-            commas++;
-        else
-            return 0;
-    return commas == 1;
-}
-
 /* Whether delimiter c occurs in the line outside double quotes */
 static int holds(const char *s, size_t len, const char *c)
 {
@@ -531,11 +530,13 @@ static int line(reader *r, const char *s, const char *end)
     int64_t ri, ci;
     double v = 1.0;
     char shown[64];
+    const char *packed;
     r->lineno++;
     if (end > s && end[-1] == '\r')
         end--;
-    if (r->lineno == 1 && io_compressed(s, (size_t)(end - s))) /* never skipped: no line of it is text */
-        return core_err_set(r->e, CORE_EFORMAT, "%s: %s", r->path, io_compressed(s, (size_t)(end - s)));
+    packed = r->lineno == 1 ? io_compressed(s, (size_t)(end - s)) : NULL;
+    if (packed) /* never skipped: no line of it is text */
+        return core_err_set(r->e, CORE_EFORMAT, "%s: %s", r->path, packed);
     if (r->lineno == 1 && end - s >= 3 && memcmp(s, "\357\273\277", 3) == 0) {
         s += 3; /* a UTF-8 byte-order mark, not part of the first id */
         r->rep->bom = 1;
@@ -585,11 +586,11 @@ static int line(reader *r, const char *s, const char *end)
     if (r->o->val_field > 0) {
         int f = r->o->val_field - 1;
         if (!io_parse_number(fs[f], fl[f], &v)) {
+            const char *why = r->lineno == 1 && name_like(fs[f], fl[f]) ? "a header line? pass header = true"
+                                                                        : io_number_why(fs[f], fl[f]);
             show(shown, sizeof shown, fs[f], fl[f]);
-            return bad(r, "bad number '%s' in field %d%s", shown, f + 1,
-                       r->lineno == 1 && name_like(fs[f], fl[f]) ? " (a header line? pass header = true)"
-                       : decimal_comma(fs[f], fl[f])            ? " (a decimal comma? numbers take a point: 3.5)"
-                                                                 : "");
+            return bad(r, "bad number '%s' in field %d%s%s%s", shown, f + 1, why ? " (" : "", why ? why : "",
+                       why ? ")" : "");
         }
     }
     if (fl[r->o->row_field - 1] == 0 || fl[r->o->col_field - 1] == 0)

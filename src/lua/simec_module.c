@@ -17,9 +17,14 @@ static int l_number(lua_State *L)
     size_t len;
     const char *s = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
     double v;
-    if (!s || !io_parse_number(s, len, &v))
+    if (!s || !io_parse_number(s, len, &v)) {
+        const char *why = s ? io_number_why(s, len) : NULL;
         lua_pushnil(L);
-    else if (strcspn(s, ".eE") < len || lua_stringtonumber(L, s) == 0)
+        if (why) {
+            lua_pushstring(L, why);
+            return 2;
+        }
+    } else if (strcspn(s, ".eE") < len || lua_stringtonumber(L, s) == 0)
         lua_pushnumber(L, v);
     /* else: an integer literal, as Lua's own integer (tonumber("7") is 7, not 7.0) */
     return 1;
@@ -209,7 +214,8 @@ static const char *const help[] = {
     "clock, memory, usage, flops, limits, terminal, write_file, number.",
     "simec.clock()", "Seconds of wall time from a monotonic clock.",
     "simec.number(s)", "s read with the number grammar of every file reader ([+-] digits [. digits] [e [+-] "
-    "digits]; no hexadecimal, inf, nan or overflow), or nil.",
+    "digits]; no hexadecimal, inf, nan or overflow), or nil and, where the readers can tell, why (a decimal "
+    "comma).",
     "simec.compressed(bytes)", "What to do when bytes (a file's first bytes) begin a gzip, bzip2, xz or zstd "
     "file or a zip archive, as every file reader says it, e.g. \"a gzip-compressed file: decompress it first "
     "(gunzip FILE)\"; nil for anything else.",

@@ -163,6 +163,12 @@ case("numbers follow one grammar: no hexadecimal, inf, nan or overflow in rating
   for _, bad in ipairs{"0x10", "inf", "nan", "1e999", " 1", "1 ", ""} do eq(data.number(bad), nil, bad) end
   eq(data.number("-2.5e1"), -25.0); eq(data.number(".5"), 0.5); eq(data.number("7"), 7)
   check(math.type(data.number("7")) == "integer" and math.type(data.number("7.0")) == "float")
+  -- why a refused text may have been meant as a number: the readers' errors say the same
+  for _, t in ipairs{"3,5", "-12,25", "+0,5"} do
+    local v, why = data.number(t)
+    eq(v, nil, t); eq(why, "a decimal comma? numbers take a point: 3.5", t)
+  end
+  for _, t in ipairs{"3,5,1", ",5", "5,", "3.5,1", "x", "0x10"} do eq(select("#", data.number(t)), 1, t) end
   -- the Lua readers and the C readers take the same numbers: one parser
   for _, s in ipairs{"1", "-0", "+3", "1.", ".5", "5e3", "1E-2", "2.5e+1", "00012", "0x10", "inf", "nan", "1e999",
                      "1e", "e5", ".", "+", "-.e1", "1.2.3", "1,5", "1_000", "0b1", "--1", "1e+", "12345678901234567890"} do
