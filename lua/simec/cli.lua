@@ -57,14 +57,8 @@ end
 function cli.parse(argv, spec, prog, about)
   local opts, err = cli.try_parse(argv, spec, prog, about)
   if not opts then cli.fail(prog, err .. " (see --help)") end
-  -- the files a run writes at its end, checked before it
-  for _, o in ipairs{{"json", ""}, {"svg", ""}, {"svg_prefix", ".svg"}} do
-    local v = opts[o[1]]
-    if v then
-      local writable, why = require("simec.report").writable(v .. o[2])
-      if not writable then cli.fail(prog, ("--%s %s: %s"):format(o[1]:gsub("_", "-"), v, why)) end
-    end
-  end
+  local unwritable = require("simec.report").unwritable(opts) -- the files the run's end writes, checked first
+  if unwritable then cli.fail(prog, unwritable) end
   opts._prog = prog
   return opts
 end

@@ -76,8 +76,17 @@ data.DataSet.__tostring = function(d)
     nf(d.users or d.drugs or d.cols, cols == "columns" and "column" or cols:sub(1, -2)))
 end
 
+-- A file's first line as text: a byte-order mark dropped, a compressed
+-- file an error naming it
+local function first_text(path, l)
+  local packed = simec.compressed(l)
+  if packed then error(("%s: %s"):format(path, packed), 0) end
+  return (l:gsub("^\239\187\191", ""))
+end
+
 -- The lines of a text file, numbered: "\n", "\r\n" and "\r" (old Mac)
--- endings alike, a UTF-8 byte-order mark at the start dropped
+-- endings alike, a UTF-8 byte-order mark at the start dropped, a
+-- compressed file an error
 local function each_line(path)
   local f, err = io.open(path, "rb")
   if not f then error(err, 3) end
@@ -87,9 +96,9 @@ local function each_line(path)
       local l = f:read("l")
       if not l then f:close() return nil end
       if first then
-        local packed = simec.compressed(l)
-        if packed then f:close() error(("%s: %s"):format(path, packed), 0) end
-        l, first = l:gsub("^\239\187\191", ""), false
+        local ok, text = pcall(first_text, path, l)
+        if not ok then f:close() error(text, 0) end
+        l, first = text, false
       end
       l = l:gsub("\r$", "")
       for part in (l .. "\r"):gmatch("([^\r]*)\r") do queue[#queue + 1] = part end
@@ -106,9 +115,7 @@ local function first_line(path)
   if not f then return false, err end
   local l = f:read("l")
   f:close()
-  local packed = l and simec.compressed(l)
-  if packed then error(("%s: %s"):format(path, packed), 0) end
-  return l and (l:gsub("^\239\187\191", ""):match("^[^\r]*"))
+  return l and first_text(path, l):match("^[^\r]*")
 end
 
 local function split(s, sep)

@@ -43,6 +43,22 @@ function report.writable(path)
   return true
 end
 
+-- The options naming files an example writes at the end of its run, and
+-- what report.writable checks for each (a prefix gets ".svg")
+local OUTPUTS = {{"json", ""}, {"svg", ""}, {"svg_prefix", ".svg"}}
+
+-- nil when every output option in opts (json, svg, svg_prefix) can be
+-- written, else the usage error for the first that cannot
+function report.unwritable(opts)
+  for _, o in ipairs(OUTPUTS) do
+    local v = opts[o[1]]
+    if v then
+      local writable, why = report.writable(v .. o[2])
+      if not writable then return ("--%s %s: %s"):format(o[1]:gsub("_", "-"), v, why) end
+    end
+  end
+end
+
 function report.json(path, dataset, results, fields)
   fields = fields or {}
   local doc = {dataset = dataset, results = {}}
@@ -64,6 +80,8 @@ require("simec.help").add{
   "report.encode(doc)", "JSON text of a Lua table (lua-cjson; NaN and infinities as null).",
   "report.writable(path)", "true when report.json can write path (its folder exists and takes a file), else " ..
   "nil and why; the examples ask before a run.",
+  "report.unwritable(opts)", "nil when each output option of opts (json, svg, svg_prefix) names a file that can " ..
+  "be written, else the usage error for the first that cannot (the examples' check before a run).",
   "report.json(path, dataset, results [, fields])", "Writes {dataset, seed, results = [{scenario, method, " ..
   "metrics..., seconds, params}], fields...} to path crash-safely.",
 }

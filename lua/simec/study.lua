@@ -813,6 +813,8 @@ end
 -- Per scenario, the best row (lowest mean test RMSE) against the means
 -- model and the SVD row: the mean paired difference over seeds and its
 -- standard error.
+local function baseline(row) return row.model == "mean" or row.model == "svd" end
+
 function study.compare(runs, summary)
   local out = {}
   for _, sc in ipairs(study.SCENARIOS) do
@@ -821,7 +823,6 @@ function study.compare(runs, summary)
       if row.scenario == sc and row.rmse and (not best or row.rmse < best.rmse) then best = row end
     end
     if best then
-      local function baseline(row) return row.model == "mean" or row.model == "svd" end
       local entry = {scenario = sc, best = best.method, best_is_baseline = baseline(best), against = {}}
       for _, other in ipairs(summary) do
         if other ~= best and other.scenario == sc and other.rmse and baseline(other) then
@@ -1059,10 +1060,8 @@ function study.main(spec, argv)
     local pok, args = parser:pparse(argv)
     if not pok then study.fail("%s (see --help)", args) end
     check_args(args, spec)
-    if args.json then
-      local writable, why = require("simec.report").writable(args.json)
-      if not writable then study.fail("--json %s: %s", args.json, why) end
-    end
+    local unwritable = require("simec.report").unwritable(args) -- --json, checked before the run
+    if unwritable then study.fail("%s", unwritable) end
     local allowed = {}
     for _, id in ipairs(study.model_names()) do allowed[id] = true end
     local scen_allowed = {}
