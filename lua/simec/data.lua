@@ -76,17 +76,17 @@ data.DataSet.__tostring = function(d)
     nf(d.users or d.drugs or d.cols, cols == "columns" and "column" or cols:sub(1, -2)))
 end
 
--- A file's first line as text: a byte-order mark dropped, a compressed
--- file an error naming it
+-- A file's first line as text: a byte-order mark dropped, a file that is
+-- not text (compressed, a workbook, UTF-16 ...) an error naming it
 local function first_text(path, l)
-  local packed = simec.compressed(l)
-  if packed then error(("%s: %s"):format(path, packed), 0) end
+  local what = simec.not_text(l)
+  if what then error(("%s: %s"):format(path, what), 0) end
   return (l:gsub("^\239\187\191", ""))
 end
 
 -- The lines of a text file, numbered: "\n", "\r\n" and "\r" (old Mac)
 -- endings alike, a UTF-8 byte-order mark at the start dropped, a
--- compressed file an error
+-- file that is not text an error
 local function each_line(path)
   local f, err = io.open(path, "rb")
   if not f then error(err, 3) end
@@ -284,6 +284,12 @@ end
 -- twice in a column file is an error. Returns a sparse matrix (#ids x features, labelled columns) and
 -- {format, features, lines, unknown, first_unknown = {line, id}, header,
 -- missing, standardised}.
+-- what a field-count error adds when its line begins like another
+-- tool's comment ("#", "%"): here every line is data
+local function comment_hint(line)
+  return line:match("^[#%%]") and " (a comment line? every line is read as data: remove it)" or ""
+end
+
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -292,7 +298,9 @@ function data.features_file(path, ids, what)
   if not first then error(("%s: empty %s feature file"):format(path, what), 0) end
   local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
                 first:find(";", 1, true) and ";" or nil
-  if not delim then error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns"):format(path), 0) end
+  if not delim then
+    error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns%s"):format(path, comment_hint(first)), 0)
+  end
   local I, J, V, unknown, lines, first_unknown = {}, {}, {}, 0, 0, nil
   local function note_unknown(n, ln, id)
     first_unknown = first_unknown or {line = ln, id = id}
@@ -336,8 +344,8 @@ function data.features_file(path, ids, what)
       if line ~= "" and not (pairs_header and ln == 1) then
         local fields = fields_of(line, ln)
         if #fields ~= 2 or fields[1] == "" or fields[2] == "" then
-          error(("%s:%d: expected 'id%stoken', got %d fields"):format(path, ln, delim == "\t" and "<TAB>" or delim,
-                #fields), 0)
+          error(("%s:%d: expected 'id%stoken', got %d fields%s"):format(path, ln, delim == "\t" and "<TAB>" or delim,
+                #fields, comment_hint(line)), 0)
         end
         lines = lines + 1
         local r = index[fields[1]]
@@ -363,8 +371,8 @@ function data.features_file(path, ids, what)
       for k = 1, #names do stats[k] = {n = 0, mean = 0, m2 = 0, binary = true} end
     elseif line ~= "" then
       if #fields ~= #names + 1 then
-        error(("%s:%d: expected %d fields (an id and %d values), got %d"):format(path, ln, #names + 1, #names,
-              #fields), 0)
+        error(("%s:%d: expected %d fields (an id and %d values), got %d%s"):format(path, ln, #names + 1, #names,
+              #fields, comment_hint(line)), 0)
       end
       lines = lines + 1
       local r = index[fields[1]]
@@ -818,7 +826,8 @@ function data.interactions(path, opts)
     Y, rlab, clab = labelled_interactions(path)
   else
     local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
-      error(("%s:1: expected 'row<TAB>column[<TAB>value]' lines or a labelled table"):format(path), 0)
+      error(("%s:1: expected 'row<TAB>column[<TAB>value]' lines or a labelled table%s"):format(path,
+            comment_hint(first)), 0)
     local shown = delim == "\t" and "<TAB>" or ","
     local rindex, cindex, seen = {}, {}, {}
     local ri, ci, rcount, ccount, head = {}, {}, {}, {}, nil
@@ -833,7 +842,8 @@ function data.interactions(path, opts)
       if l ~= "" and not (header and n == 1) then
         local f = fields_of(l, n)
         if #f < 2 or #f > 3 or f[1] == "" or f[2] == "" then
-          error(("%s:%d: expected row%scolumn[%svalue], got '%s'"):format(path, n, shown, shown, l), 0)
+          error(("%s:%d: expected row%scolumn[%svalue], got '%s'%s"):format(path, n, shown, shown, l, comment_hint(l)),
+                0)
         end
         local v = f[3] and data.number(f[3])
         if f[3] and v ~= 0 and v ~= 1 then

@@ -76,11 +76,12 @@ int io_parse_number(const char *s, size_t len, double *out);
  * second result) say it. */
 const char *io_number_why(const char *s, size_t len);
 
-/* When s[0..len) begins like a compressed file or an archive, what to do
- * about it ("a gzip-compressed file: decompress it first (gunzip FILE)"),
- * else NULL: every text reader says so instead of reading bytes as text.
- * simec.compressed (Lua) calls it too. */
-const char *io_compressed(const char *s, size_t len);
+/* When s[0..len) (a file's first bytes) show a file that is not UTF-8
+ * text (compressed, an archive or workbook, Parquet, .npy, UTF-16), what
+ * to do about it ("a gzip-compressed file: decompress it first (gunzip
+ * FILE)"), else NULL: every text reader says so instead of reading bytes
+ * as text. simec.not_text (Lua) calls it too. */
+const char *io_not_text(const char *s, size_t len);
 
 /* Shortest text that reads back as the same double ("%.17g" trimmed). */
 int io_fmt_double(char *buf, size_t len, double v);

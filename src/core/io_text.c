@@ -247,7 +247,7 @@ static int decimal_syntax(const char *s, size_t len)
     return i == len;
 }
 
-const char *io_compressed(const char *s, size_t len)
+const char *io_not_text(const char *s, size_t len)
 {
     static const struct {
         const char *magic;
@@ -255,19 +255,31 @@ const char *io_compressed(const char *s, size_t len)
         const char *what;
     } kinds[] = {
         {"\037\213", 2, "a gzip-compressed file: decompress it first (gunzip FILE)"},
-        {"PK\003\004", 4, "a zip archive: unpack it first (unzip FILE)"},
+        {"PK\003\004", 4, "a zip archive (an .xlsx workbook is one too): unpack it first (unzip FILE), or export the "
+                          "sheet as CSV"},
         {"BZh", 3, "a bzip2-compressed file: decompress it first (bunzip2 FILE)"},
         {"\3757zXZ\0", 6, "an xz-compressed file: decompress it first (unxz FILE)"},
         {"\050\265\057\375", 4, "a zstd-compressed file: decompress it first (unzstd FILE)"},
+        {"\320\317\021\340\241\261\032\341", 8, "an Excel workbook (.xls): export the sheet as CSV"},
+        {"PAR1", 4, "a Parquet file: write it out as CSV first (e.g. pandas: read_parquet(F).to_csv(...))"},
+        {"\223NUMPY", 6, "a NumPy array (.npy): matrix.load_npy reads it; ratings and features are text"},
+        {"\377\376", 2, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
+        {"\376\377", 2, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
     };
     size_t k;
     for (k = 0; k < sizeof kinds / sizeof *kinds; k++)
         if (len >= kinds[k].len && memcmp(s, kinds[k].magic, kinds[k].len) == 0) {
-            /* "BZh" begins text too: bzip2's block size digit and its block's magic follow */
+            /* "BZh" and "PAR1" begin text too: bzip2's block size digit and its block's magic follow;
+             * a Parquet file's header is binary */
             if (k == 2 && (len < 10 || s[3] < '1' || s[3] > '9' || memcmp(s + 4, "1AY&SY", 6) != 0))
+                continue;
+            if (k == 6 && (len < 5 || s[4] == '\t' || (s[4] >= ' ' && s[4] <= '~')))
                 continue;
             return kinds[k].what;
         }
+    /* UTF-16 without a byte-order mark: every other byte of ASCII text is 0 */
+    if (len >= 4 && ((s[0] && !s[1] && s[2] && !s[3]) || (!s[0] && s[1] && !s[2] && s[3])))
+        return "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)";
     return NULL;
 }
 
@@ -361,6 +373,8 @@ typedef struct reader {
     size_t dlen;
     int ws, fields, need;
     int64_t lineno, blank_line, n, cap;
+    int64_t comment_at; /* the first line that begins like a comment ("#", "%"), or 0 */
+    char comment_mark;
     spm_idx *I, *J;
     double *X;
     idmap rows, cols;
@@ -530,13 +544,14 @@ static int line(reader *r, const char *s, const char *end)
     int64_t ri, ci;
     double v = 1.0;
     char shown[64];
-    const char *packed;
+    const char *what;
+    char comment[128];
     r->lineno++;
     if (end > s && end[-1] == '\r')
         end--;
-    packed = r->lineno == 1 ? io_compressed(s, (size_t)(end - s)) : NULL;
-    if (packed) /* never skipped: no line of it is text */
-        return core_err_set(r->e, CORE_EFORMAT, "%s: %s", r->path, packed);
+    what = r->lineno == 1 ? io_not_text(s, (size_t)(end - s)) : NULL;
+    if (what) /* never skipped: no line of it is text */
+        return core_err_set(r->e, CORE_EFORMAT, "%s: %s", r->path, what);
     if (r->lineno == 1 && end - s >= 3 && memcmp(s, "\357\273\277", 3) == 0) {
         s += 3; /* a UTF-8 byte-order mark, not part of the first id */
         r->rep->bom = 1;
@@ -572,17 +587,25 @@ static int line(reader *r, const char *s, const char *end)
         return bad(r, "%s", nf == SPLIT_UNTERMINATED ? "a quoted field without its closing quote"
                             : nf == SPLIT_ESCAPED  ? "a doubled quote inside a quoted field (not supported)"
                                                    : "text after a quoted field's closing quote");
+    /* a "#" or "%" line is a comment in other tools' formats; here every line is data, so a field count that
+     * does not fit names the first such line, whichever line it fails on */
+    if (!r->comment_at && (*s == '#' || *s == '%'))
+        r->comment_at = r->lineno, r->comment_mark = *s;
+    comment[0] = '\0';
+    if (r->comment_at)
+        snprintf(comment, sizeof comment, " (line %lld begins with '%c': a comment? every line is read as data: "
+                 "remove it)", (long long)r->comment_at, r->comment_mark);
     if (!r->fields) {
         r->fields = nf;
         if (nf < r->need) {
             return core_err_set(r->e, CORE_EFORMAT,
-                                "%s:%lld: expected at least %d fields (delimiter '%s'), got %d",
+                                "%s:%lld: expected at least %d fields (delimiter '%s'), got %d%s",
                                 r->path, (long long)r->lineno, r->need,
-                                r->ws ? "blanks" : strcmp(r->delim, "\t") == 0 ? "\\t" : r->delim, nf);
+                                r->ws ? "blanks" : strcmp(r->delim, "\t") == 0 ? "\\t" : r->delim, nf, comment);
         }
     }
     if (nf != r->fields)
-        return bad(r, "expected %d fields, got %d", r->fields, nf);
+        return bad(r, "expected %d fields, got %d%s", r->fields, nf, comment);
     if (r->o->val_field > 0) {
         int f = r->o->val_field - 1;
         if (!io_parse_number(fs[f], fl[f], &v)) {

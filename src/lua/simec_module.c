@@ -30,10 +30,10 @@ static int l_number(lua_State *L)
     return 1;
 }
 
-static int l_compressed(lua_State *L)
+static int l_not_text(lua_State *L)
 {
     size_t len;
-    const char *s = luaL_checklstring(L, 1, &len), *what = io_compressed(s, len);
+    const char *s = luaL_checklstring(L, 1, &len), *what = io_not_text(s, len);
     if (what)
         lua_pushstring(L, what);
     else
@@ -216,9 +216,10 @@ static const char *const help[] = {
     "simec.number(s)", "s read with the number grammar of every file reader ([+-] digits [. digits] [e [+-] "
     "digits]; no hexadecimal, inf, nan or overflow), or nil and, where the readers can tell, why (a decimal "
     "comma).",
-    "simec.compressed(bytes)", "What to do when bytes (a file's first bytes) begin a gzip, bzip2, xz or zstd "
-    "file or a zip archive, as every file reader says it, e.g. \"a gzip-compressed file: decompress it first "
-    "(gunzip FILE)\"; nil for anything else.",
+    "simec.not_text(bytes)", "What to do when bytes (a file's first bytes) show a file that is not UTF-8 text "
+    "(gzip, bzip2, xz or zstd, a zip archive or .xlsx, an .xls workbook, Parquet, a .npy array, UTF-16), as every "
+    "file reader says it, e.g. \"a gzip-compressed file: decompress it first (gunzip FILE)\"; nil for anything "
+    "else.",
     "simec.flops([reset])", "Floating-point operations of the core's matrix products so far (level-3 BLAS: gemm, "
     "syrk, symm, trsm; an m x k by k x n product counts 2mnk; not LAPACK's own), counted before a reset when reset "
     "is true: a stage's count over its wall time is its achieved GFLOP/s (scripts/bench/flops.sh).",
@@ -273,8 +274,8 @@ int luaopen_simec(lua_State *L)
     lua_setfield(L, -2, "clock");
     lua_pushcfunction(L, l_number);
     lua_setfield(L, -2, "number");
-    lua_pushcfunction(L, l_compressed);
-    lua_setfield(L, -2, "compressed");
+    lua_pushcfunction(L, l_not_text);
+    lua_setfield(L, -2, "not_text");
     lua_pushcfunction(L, l_memory);
     lua_setfield(L, -2, "memory");
     lua_pushcfunction(L, l_usage);

@@ -7,16 +7,25 @@
 
 static char dir[] = "/tmp/simec_test_io_XXXXXX";
 
-static const char *fixture(const char *name, const char *text)
+/* a file of len bytes (they may hold NULs) */
+static const char *fixture_n(const char *name, const char *bytes, size_t len)
 {
     static char path[256];
     FILE *f;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     f = fopen(path, "wb");
-    fputs(text, f);
+    fwrite(bytes, 1, len, f);
     fclose(f);
     return path;
 }
+
+static const char *fixture(const char *name, const char *text)
+{
+    return fixture_n(name, text, strlen(text));
+}
+
+/* the triplet reader's result on a literal of bytes, NULs included */
+#define READ_BYTES(A, name, lit, o, rep, e) io_read_triplets(A, fixture_n(name, lit, sizeof lit - 1), o, rep, e)
 
 static int read_t(spm *A, const char *name, const char *text, io_triplet_opts *o, io_report *rep, core_err *e)
 {
@@ -125,21 +134,44 @@ static void test_errors(void)
     CHECK(read_t(&A, "p.txt", "1|2,5|3\n", NULL, &rep, &e) == CORE_OK && spm_get(&A, 0, 0) == 3);
     CHECK(strcmp(spm_label(A.clab, 0), "2,5") == 0);
     spm_free(&A);
-    /* a compressed file is named as one, even when bad lines are skipped; text that begins "BZh" is read */
+    /* a file that is not text is named, even when bad lines are skipped; text that begins "BZh" or "PAR1" is
+     * read */
     io_triplet_opts_default(&o);
     o.skip_bad = 1;
     CHECK(read_t(&A, "r.gz", "\037\213\010x\n1,2,3\n", &o, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "r.gz: a gzip-compressed file: decompress it first (gunzip FILE)");
     CHECK(read_t(&A, "r.zip", "PK\003\004x\n", NULL, &rep, &e) == CORE_EFORMAT);
-    CHECK_MSG(e, "r.zip: a zip archive: unpack it first");
+    CHECK_MSG(e, "r.zip: a zip archive (an .xlsx workbook is one too): unpack it first");
     CHECK(read_t(&A, "r.bz2", "BZh91AY&SYx\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "r.bz2: a bzip2-compressed file");
-    CHECK(io_compressed("\3757zXZ\000\000", 7) && strstr(io_compressed("\3757zXZ\000\000", 7), "an xz-compressed"));
+    CHECK(io_not_text("\3757zXZ\000\000", 7) && strstr(io_not_text("\3757zXZ\000\000", 7), "an xz-compressed"));
     CHECK(read_t(&A, "r.zst", "\050\265\057\375x\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "r.zst: a zstd-compressed file");
     CHECK(read_t(&A, "bz.txt", "BZh1,2,3\n", NULL, &rep, &e) == CORE_OK && SPM_NNZ(&A) == 1);
     spm_free(&A);
-    CHECK(io_compressed("\037", 1) == NULL && io_compressed("", 0) == NULL);
+    CHECK(io_not_text("\037", 1) == NULL && io_not_text("", 0) == NULL);
+    /* Excel's "Unicode text" (UTF-16 with or without its mark), workbooks, Parquet and .npy files */
+    CHECK(READ_BYTES(&A, "u.txt", "\377\3761\0\t\0002\0\n\0", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "u.txt: UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)");
+    CHECK(READ_BYTES(&A, "u.txt", "1\0,\0002\0,\0003\0\n\0", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "u.txt: UTF-16 text");
+    CHECK(READ_BYTES(&A, "u.txt", "\0001\0,\0002\0,\0003\0\n", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "u.txt: UTF-16 text");
+    CHECK(read_t(&A, "r.xls", "\320\317\021\340\241\261\032\341\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "r.xls: an Excel workbook (.xls): export the sheet as CSV");
+    CHECK(read_t(&A, "r.parquet", "PAR1\025\004\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "r.parquet: a Parquet file");
+    CHECK(READ_BYTES(&A, "r.npy", "\223NUMPY\001\0\n", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "r.npy: a NumPy array (.npy): matrix.load_npy reads it");
+    CHECK(read_t(&A, "par.txt", "PAR1\t2\t3\nPAR1,2\n", &o, &rep, &e) == CORE_OK && SPM_NNZ(&A) == 1);
+    spm_free(&A);
+    /* another tool's comment line is named, on whichever line the field count fails */
+    CHECK(read_t(&A, "c.csv", "# user,item\n1,2,3\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "c.csv:1: expected at least 3 fields (delimiter ','), got 2 (line 1 begins with '#': a comment? "
+                 "every line is read as data: remove it)");
+    CHECK(read_t(&A, "c.csv", "1,2,3\n% note\n", NULL, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "c.csv:2: expected 3 fields, got 1 (line 2 begins with '%'");
+    CHECK(read_t(&A, "c.csv", "1 2 3\n1 3 4 5\n", NULL, &rep, &e) == CORE_EFORMAT && !strstr(e.msg, "comment"));
     CHECK(read_t(&A, "e.txt", "1,,3\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "e.txt:1: empty id in field 2");
     CHECK(io_read_triplets(&A, "/nonexistent/x.data", &o, &rep, &e) != CORE_OK);

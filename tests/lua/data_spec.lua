@@ -349,7 +349,7 @@ case("loaders: byte-order marks, CR and CRLF endings, headerless ratings.csv, sh
   os.remove(path)
 end)
 
-case("a compressed file is named as one by every reader, never read as text", function()
+case("a file that is not text is named as such by every reader, never read as text", function()
   local gz = "\031\139\8\0\0\0\0\0\0\3" -- a gzip header
   local path = T.write(T.tmpname(), gz .. "\n1\t2\n")
   checkerr(path .. ": a gzip-compressed file: decompress it first (gunzip FILE)", sparse.read, path)
@@ -360,10 +360,42 @@ case("a compressed file is named as one by every reader, never read as text", fu
   checkerr(d .. "/movies.csv: a gzip-compressed file", data.movielens, d)
   os.execute("rm -rf " .. d)
   T.write(path, "PK\3\4\20\0")
-  checkerr(path .. ": a zip archive: unpack it first (unzip FILE)", sparse.read, path)
-  eq(simec.compressed("BZh91AY&SY"), "a bzip2-compressed file: decompress it first (bunzip2 FILE)")
-  eq(simec.compressed("BZh 1 2"), nil)
-  eq(simec.compressed("\253\181\47"), nil)
+  checkerr(path .. ": a zip archive (an .xlsx workbook is one too): unpack it first (unzip FILE)", sparse.read, path)
+  -- Excel's "Unicode text" export: UTF-16 with its byte-order mark
+  T.write(path, "\255\254u\0s\0e\0r\0\t\0g\0\n\0001\0\t\0a\0\n\0")
+  local utf16 = ": UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"
+  checkerr(path .. utf16, data.features_file, path, {"1"}, "item")
+  checkerr(path .. utf16, data.interactions, path)
+  checkerr(path .. utf16, sparse.read, path)
+  eq(simec.not_text("BZh91AY&SY"), "a bzip2-compressed file: decompress it first (bunzip2 FILE)")
+  eq(simec.not_text("1\0,\0"), utf16:sub(3))
+  eq(simec.not_text("BZh 1 2"), nil)
+  eq(simec.not_text("PAR1,2,3"), nil)
+  eq(simec.not_text("\253\181\47"), nil)
+  os.remove(path)
+end)
+
+case("a comment line (another tool's '#' or '%') is named by the feature and interaction readers", function()
+  local path = T.tmpname()
+  local hint = "(a comment line? every line is read as data: remove it)"
+  T.write(path, "# genres\n2\tComedy\n")
+  checkerr(path .. ":1: expected 'id<TAB>token', 'id,token' or a header of columns " .. hint, data.features_file, path,
+           {"2"}, "item")
+  T.write(path, "2\tComedy\n% x\n")
+  checkerr(path .. ":2: expected 'id<TAB>token', got 1 fields " .. hint, data.features_file, path, {"2"}, "item")
+  T.write(path, "id,a,b\n2,1,0\n# x\n")
+  checkerr(path .. ":3: expected 3 fields (an id and 2 values), got 1 " .. hint, data.features_file, path, {"2"}, "item")
+  T.write(path, "# comment\n1\t2\n")
+  checkerr(path .. ":1: expected 'row<TAB>column[<TAB>value]' lines or a labelled table " .. hint, data.interactions,
+           path)
+  T.write(path, "1\t2\n# a\tb\tc\td\n")
+  checkerr(path .. ":2: expected row<TAB>column[<TAB>value], got '# a\tb\tc\td' " .. hint, data.interactions, path)
+  T.write(path, "# comment\n1,2\n")
+  checkerr(path .. ":2: expected 2 fields, got 1 (line 1 begins with '#': a comment?", sparse.read, path,
+           {value = 0})
+  T.write(path, "id,a,b\n2,1\n")
+  local ok, err = pcall(data.features_file, path, {"2"}, "item")
+  assert(not ok and not err:find("comment"), err)
   os.remove(path)
 end)
 
