@@ -268,12 +268,20 @@ local function align_rows(A, ids)
   return B
 end
 
+-- what a field-count error adds when its line begins like another
+-- tool's comment ("#", "%"): here every line is data
+local function comment_hint(line)
+  return line:match("^[#%%]") and " (a comment line? every line is read as data: remove it)" or ""
+end
+
 -- A feature file for the items (or users) ids, aligned with them: either
 -- pairs, "id<TAB>token" or "id,token" per line (a binary feature per
--- token), or columns, a header "id,name1,name2,..." and a row of numbers per
+-- token), or columns, a header "id,name1,name2,..." and a row of values per
 -- id (tab, comma or ';' between fields): a column of 0s and 1s as it is
--- (an empty field 0), any other standardised over the ids' lines (an empty
--- field, or an id without a line, its mean: 0). A file of two
+-- (an empty field 0), any other column of numbers standardised over the
+-- ids' lines (an empty field, or an id without a line, its mean: 0), a
+-- column of words categorical (a 0/1 feature "name=value" per value); an
+-- empty field and R's NA are missing values. A file of two
 -- fields a line is ambiguous: its first line is a header when it names no
 -- id and its second field is no number, and then the values under it
 -- decide: numbers make one column, tokens make pairs (the header skipped),
@@ -283,13 +291,8 @@ end
 -- for (their values are 0, a standardised column's mean); an id given
 -- twice in a column file is an error. Returns a sparse matrix (#ids x features, labelled columns) and
 -- {format, features, lines, unknown, first_unknown = {line, id}, header,
--- missing, standardised}.
--- what a field-count error adds when its line begins like another
--- tool's comment ("#", "%"): here every line is data
-local function comment_hint(line)
-  return line:match("^[#%%]") and " (a comment line? every line is read as data: remove it)" or ""
-end
-
+-- missing (ids without a line), standardised, categorical (columns), blank
+-- (missing values of the ids' lines)}.
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -325,7 +328,7 @@ function data.features_file(path, ids, what)
       if why and why ~= "" then -- a number, not a token: refused rather than read as a category
         error(("%s:%d: field 2 (%s) is not a finite number: '%s'%s"):format(path, ln, head[2], v, why), 0)
       end
-      if v == "" or v and data.number(v) then
+      if v == "" or v == "NA" or v and data.number(v) then -- a number or a missing value
         numbers = numbers + 1
       elseif v then
         tokens, first_token = tokens + 1, first_token or {ln, v}
@@ -358,17 +361,28 @@ function data.features_file(path, ids, what)
                header = pairs_header, missing = 0, standardised = 0}
   end
   -- The first pass checks every line and keeps, per column, the count,
-  -- mean and squared deviations (Welford) of the known ids' values, and
-  -- whether they are all 0 or 1; the second takes the values, a column of
-  -- other numbers standardised so that a year or a count does not swamp
-  -- the models' other inputs (an empty field or an id without a line is
-  -- then the column's mean, 0).
+  -- mean and squared deviations (Welford) of the known ids' numbers,
+  -- whether they are all 0 or 1, and how many values are numbers and how
+  -- many text; the second takes the values. A column of numbers stays as
+  -- it is when it holds 0s and 1s and is standardised otherwise, so that a
+  -- year or a count does not swamp the models' other inputs (an empty
+  -- field or an id without a line is then the column's mean, 0). A column
+  -- whose values are mostly text (gender, occupation) is categorical: a
+  -- 0/1 feature "name=value" per value its known ids have. Text among
+  -- mostly numbers, or a value that looks like a number but is none (inf,
+  -- 0x10, 3,5), is an error rather than a guess.
   local names, seen, stats = nil, {}, {}
+  local function missing_value(v) return v == "" or v == "NA" end
+  local function looks_numeric(v)
+    local l = v:lower()
+    return v:find("^[%+%-]?%.?%d") ~= nil or l:find("^[%+%-]?inf") ~= nil or l:find("^[%+%-]?nan$") ~= nil
+  end
+  local blank = 0
   for ln, line in each_line(path) do
     local fields = fields_of(line, ln)
     if ln == 1 then
       names = distinct_labels(path, {table.unpack(fields, 2)})
-      for k = 1, #names do stats[k] = {n = 0, mean = 0, m2 = 0, binary = true} end
+      for k = 1, #names do stats[k] = {n = 0, mean = 0, m2 = 0, binary = true, numbers = 0, odd = 0, words = 0} end
     elseif line ~= "" then
       if #fields ~= #names + 1 then
         error(("%s:%d: expected %d fields (an id and %d values), got %d%s"):format(path, ln, #names + 1, #names,
@@ -380,28 +394,52 @@ function data.features_file(path, ids, what)
       seen[fields[1]] = true
       if not r then unknown = note_unknown(unknown, ln, fields[1]) end
       for k = 2, #fields do
-        if fields[k] ~= "" then
-          local v = data.number(fields[k]) -- finite, or nil
-          if not v then
-            error(("%s:%d: field %d (%s) is not a finite number: '%s'%s"):format(path, ln, k, names[k - 1], fields[k],
-                  why_not_number(fields[k])), 0)
-          end
-          if r then
-            local st = stats[k - 1]
-            st.n = st.n + 1
-            local d = v - st.mean
-            st.mean = st.mean + d / st.n
-            st.m2 = st.m2 + d * (v - st.mean)
-            st.binary = st.binary and (v == 0 or v == 1)
+        local v, st = fields[k], stats[k - 1]
+        if missing_value(v) then
+          if r then blank = blank + 1 end
+        else
+          local x = data.number(v) -- finite, or nil
+          if x then
+            st.numbers = st.numbers + 1
+            if r then
+              st.n = st.n + 1
+              local d = x - st.mean
+              st.mean = st.mean + d / st.n
+              st.m2 = st.m2 + d * (x - st.mean)
+              st.binary = st.binary and (x == 0 or x == 1)
+            end
+          else
+            local odd = looks_numeric(v)
+            if odd then st.odd = st.odd + 1 else st.words = st.words + 1 end
+            if not st.first then st.first = {ln, v, odd} end
           end
         end
       end
     end
   end
+  -- a column of words is categorical; in any other the first line (then
+  -- column) whose value is no number is an error
+  local worst
+  for k, st in ipairs(stats) do
+    st.categorical = st.words > 0 and st.words >= st.numbers + st.odd
+    local at = not st.categorical and st.first
+    if at and (not worst or at[1] < worst[1]) then
+      local why = why_not_number(at[2])
+      if why == "" and not at[3] then
+        why = (" (%d of the %d values in this column are numbers; a column of codes? give it as 'id,token' pairs)")
+          :format(st.numbers + st.odd, st.numbers + st.odd + st.words)
+      end
+      worst = {at[1], ("%s:%d: field %d (%s) is not a finite number: '%s'%s"):format(path, at[1], k + 1, names[k],
+                       at[2], why)}
+    end
+  end
+  if worst then error(worst[2], 0) end
   some_known()
-  local standardised = 0
+  local standardised, categorical = 0, 0
   for _, st in ipairs(stats) do
-    if not st.binary then
+    if st.categorical then
+      categorical, st.rows = categorical + 1, {}
+    elseif not st.binary then
       standardised = standardised + 1
       st.sd = st.m2 > 0 and math.sqrt(st.m2 / st.n) or nil -- nil: a constant column, all 0
     end
@@ -412,19 +450,50 @@ function data.features_file(path, ids, what)
       local r = index[fields[1]]
       if r then
         for k = 2, #fields do
-          if fields[k] ~= "" then
-            local v, st = data.number(fields[k]), stats[k - 1]
-            if not st.binary then v = st.sd and (v - st.mean) / st.sd or 0 end
-            if v ~= 0 then I[#I + 1], J[#J + 1], V[#V + 1] = r, k - 1, v end
+          local v, st = fields[k], stats[k - 1]
+          if missing_value(v) then -- a number's mean (0) or no category
+          elseif st.categorical then
+            local rows = st.rows[v]
+            if not rows then rows = {}; st.rows[v] = rows end
+            rows[#rows + 1] = r
+          else
+            local x = data.number(v)
+            if not st.binary then x = st.sd and (x - st.mean) / st.sd or 0 end
+            if x ~= 0 then I[#I + 1], J[#J + 1], V[#V + 1] = r, k - 1, x end
           end
         end
       end
     end
   end
-  local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #names})
-  if #names > 0 then X:set_col_labels(names) end
-  return X, {format = "columns", features = #names, lines = lines, unknown = unknown, first_unknown = first_unknown,
-             header = true, missing = #ids - (lines - unknown), standardised = standardised}
+  -- columns in the file's order, a categorical one as its values in
+  -- sorted order (numbers by value); the numbers' entries so far name
+  -- their column in the file
+  local labels, col_of, nnum = {}, {}, #J
+  for k, st in ipairs(stats) do
+    if st.categorical then
+      local values = {}
+      for v in pairs(st.rows) do values[#values + 1] = v end
+      table.sort(values, function(x, y)
+        local nx, ny = data.number(x), data.number(y)
+        if nx and ny and nx ~= ny then return nx < ny end
+        if (nx ~= nil) ~= (ny ~= nil) then return nx ~= nil end
+        return x < y
+      end)
+      for _, v in ipairs(values) do
+        labels[#labels + 1] = names[k] .. "=" .. v
+        for _, r in ipairs(st.rows[v]) do I[#I + 1], J[#J + 1], V[#V + 1] = r, #labels, 1 end
+      end
+    else
+      labels[#labels + 1] = names[k]
+      col_of[k] = #labels
+    end
+  end
+  for t = 1, nnum do J[t] = col_of[J[t]] end
+  local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #labels})
+  if #labels > 0 then X:set_col_labels(labels) end
+  return X, {format = "columns", features = #labels, lines = lines, unknown = unknown, first_unknown = first_unknown,
+             header = true, missing = #ids - (lines - unknown), standardised = standardised, categorical = categorical,
+             blank = blank}
 end
 
 -- The warnings for a feature file (info from data.features_file): its
@@ -999,9 +1068,11 @@ require("simec.help").add{
   "data.number(s)", "A number in the readers' grammar ([+-] digits [. digits] [e [+-] digits], finite), or nil " ..
   "(hexadecimal, inf, nan and blanks are not numbers) and, where the readers can tell, why (a decimal comma).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
-  "pairs or of an id column and named numeric columns (with a header); a sparse matrix aligned with ids and " ..
-  "{format, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised}. Columns of 0s " ..
-  "and 1s are kept; other numeric columns are standardised (an empty field or a missing id: the mean, 0). A file " ..
+  "pairs or of an id column and named columns (with a header); a sparse matrix aligned with ids and " ..
+  "{format, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised, categorical, " ..
+  "blank}. Columns of 0s and 1s are kept; other numeric columns are standardised (an empty field, NA or a missing " ..
+  "id: the mean, 0); a column of words (gender, occupation) is categorical, a 0/1 feature \"name=value\" per " ..
+  "value; text among mostly numbers, or a number the readers refuse (inf, 0x10, 3,5), is an error. A file " ..
   "of two fields a line whose first line names no id and has no number is a header and a numeric column, or pairs " ..
   "when its values are tokens.",
   "data.warn_features(path, info, what, where)", "Warns on stderr when a feature file (info from " ..

@@ -118,8 +118,10 @@ case("feature files: pairs and columns, aligned by id; bad lines name file and l
   T.write(f, "id,len\nb,2.5\na,0\nc,\n")
   X = data.features_file(f, ids, "item")
   eq(X:get(2, 1), 1); eq(X:get(1, 1), -1); eq(X:get(3, 1), 0)
-  T.write(f, "id,len,score\nb,2.5,x\n")
-  checkerr(f .. ":2: field 3 (score) is not a finite number: 'x'", data.features_file, f, ids, "item")
+  -- text among mostly numbers is an error at its line, never a category or a 0
+  T.write(f, "id,len,score\nb,2.5,1\na,1,x\nc,1,3\n")
+  checkerr(f .. ":3: field 3 (score) is not a finite number: 'x' (2 of the 3 values in this column are numbers; a " ..
+           "column of codes? give it as 'id,token' pairs)", data.features_file, f, ids, "item")
   T.write(f, "id,len,score\nb,1,inf\n")
   checkerr(f .. ":2: field 3 (score) is not a finite number: 'inf'", data.features_file, f, ids, "item")
   T.write(f, "id,len,score\nb,1,2\nb,1,2\n")
@@ -128,6 +130,40 @@ case("feature files: pairs and columns, aligned by id; bad lines name file and l
   checkerr(f .. ":2: expected 3 fields (an id and 2 values), got 2", data.features_file, f, ids, "item")
   T.write(f, "a\tx\nb\n")
   checkerr(f .. ":2: expected 'id<TAB>token', got 1 fields", data.features_file, f, ids, "item")
+  os.remove(f)
+end)
+
+case("feature columns of words are categorical: a 0/1 feature per value; NA and empty fields are missing", function()
+  local ids = {"u1", "u2", "u3", "u4"}
+  -- a user table as a spreadsheet or R writes it: numbers, words, R's NA
+  local f = T.write(T.tmpname(), "user,age,gender,occupation,zip\n" ..
+                                 "u1,20,M,student,10\nu2,NA,F,artist,20\nu3,40,F,,30\nzz,50,M,nurse,40\n")
+  local X, info = data.features_file(f, ids, "user")
+  eq(info.format, "columns"); eq(info.categorical, 2); eq(info.standardised, 2); eq(info.blank, 2)
+  eq(table.concat(X:col_labels(), ","), "age,gender=F,gender=M,occupation=artist,occupation=student,zip")
+  eq(info.features, 6)
+  -- age over the known ids 20, 40 (u2's NA its mean, 0): -1, 0, 1; zip 10, 20, 30 standardised
+  eq(X:get(1, 1), -1); eq(X:get(2, 1), 0); eq(X:get(3, 1), 1)
+  eq(X:get(1, 3), 1); eq(X:get(1, 2), 0); eq(X:get(2, 2), 1); eq(X:get(3, 2), 1)
+  eq(X:get(1, 5), 1); eq(X:get(2, 4), 1); eq(X:get(3, 4), 0); eq(X:get(3, 5), 0) -- u3's occupation is missing
+  eq(X:get(4, 1) + X:get(4, 2) + X:get(4, 3), 0) -- u4 has no line; nurse is no known id's value: no column
+  assert(math.abs(X:get(1, 6) + X:get(3, 6)) < 1e-12 and X:get(2, 6) == 0)
+  -- numbers among words are categories too, in numeric order
+  T.write(f, "id,grade,n\nu1,10,1\nu2,9,1\nu3,high,0\nu4,low,1\n")
+  X = data.features_file(f, ids, "user")
+  eq(table.concat(X:col_labels(), ","), "grade=9,grade=10,grade=high,grade=low,n")
+  -- a column of spreadsheet numbers with decimal commas is never a column of words
+  T.write(f, "id,len\nu1,1,5\n")
+  checkerr(f .. ":2: expected 2 fields (an id and 1 values), got 3", data.features_file, f, ids, "user")
+  T.write(f, "id;len;kind\nu1;1,5;a\nu2;2,5;b\n")
+  checkerr(f .. ":2: field 2 (len) is not a finite number: '1,5' (a decimal comma", data.features_file, f, ids,
+           "user")
+  -- a two-field file: R's NA is a missing number, not a token that makes pairs of it
+  T.write(f, "id,age\nu1,NA\nu2,30\nu3,20\n")
+  X, info = data.features_file(f, ids, "user")
+  eq(info.format, "columns"); eq(info.blank, 1); eq(X:get(1, 1), 0); eq(X:get(2, 1), 1)
+  T.write(f, "id,x,y\nu1,inf,a\nu2,1,b\n")
+  checkerr(f .. ":2: field 2 (x) is not a finite number: 'inf'", data.features_file, f, ids, "user")
   os.remove(f)
 end)
 
@@ -277,14 +313,17 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   local dir = tmpdir()
   local ds = data.synthetic{items = 60, users = 50, ratings = 1500, rank = 2, item_features = 8, user_features = 5,
                             seed = 9}
-  local R, lines, pairs_, cols = ds.ratings, {"item;user;stars"}, {}, {"user,age,score"}
+  local R, lines, pairs_, cols = ds.ratings, {"item;user;stars"}, {}, {"user,age,score,kind"}
   for i, j, v in R:triplets() do lines[#lines + 1] = ("i%s;u%s;%g"):format(R:row_label(i), R:col_label(j), v) end
   for i = 1, R:nrows() do
     for k = 1, 8 do
       if ds.items.features:get(i, k) ~= 0 then pairs_[#pairs_ + 1] = ("i%s\tf%d"):format(R:row_label(i), k) end
     end
   end
-  for j = 1, R:ncols() do cols[#cols + 1] = ("u%s,%d,%g"):format(R:col_label(j), j % 5, ds.users.features:get(j, 1)) end
+  for j = 1, R:ncols() do
+    cols[#cols + 1] = ("u%s,%d,%g,%s"):format(R:col_label(j), j % 5, ds.users.features:get(j, 1),
+                                              j % 3 == 0 and "NA" or j % 2 == 0 and "a" or "b")
+  end
   T.write(dir .. "/mine.csv", table.concat(lines, "\n") .. "\n")
   T.write(dir .. "/items.tsv", table.concat(pairs_, "\n") .. "\n")
   T.write(dir .. "/users.csv", table.concat(cols, "\n") .. "\n")
@@ -294,7 +333,7 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
                        "/users.csv --quiet --json " .. json)
   check(ok, e)
   check(o:find("mine.csv: 60 items x 50 users, 1500 ratings; item features: items.tsv (8, pairs); user features: " ..
-               "users.csv (2, columns, 1 standardised)", 1, true), o)
+               "users.csv (4, columns, 1 categorical, 1 standardised, 16 values missing)", 1, true), o)
   check(o:find("\nT2b   mean+SVD+regression ", 1, true), o)
   local doc = cjson.decode(T.read(json))
   eq(doc.data.ratings, 1500)
