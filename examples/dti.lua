@@ -31,7 +31,7 @@ local cli = require "simec.cli"
 local opts = cli.parse(arg, {_args = "DATA_DIR NAME: a folder of Yamanishi's files (default dti: the path, then " ..
                                      "data/dti, then ../shared/data/dti) and the set (nr, the default; gpcr, ic, " ..
                                      "e); a set's name alone runs it from the default folder.",
-                             json = "string", folds = {"integer", "Cross-validation folds (10)."}, synthetic = "flag",
+                             json = "string", folds = {"integer", "Cross-validation folds (10).", 2}, synthetic = "flag",
                              interactions = {"string", "Your own interaction matrix (rows the drugs' role, columns " ..
                                              "the targets'): a labelled 0/1 table or row<TAB>column[<TAB>0|1] lines."},
                              row_similarity = {"string", "A labelled similarity table of its rows."},

@@ -26,7 +26,7 @@ local cli = require "simec.cli"
 local opts = cli.parse(arg, cli.ratings_options({json = "string", synthetic = "flag", epochs = "integer",
                              protocol = {"string", "holdout (default: the study's T1 split of the interactions) " ..
                                                    "or strong (Liang et al. 2018: held-out users)."},
-                             threshold = {"string", "--protocol strong: values from this on are interactions " ..
+                             threshold = {"number", "--protocol strong: values from this on are interactions " ..
                                                     "(default 4 on MovieLens and synthetic ratings, as Liang et " ..
                                                     "al.; every line of a --ratings file)."}},
                              "Interactions of your own: user,item pairs, or lines with a value (--columns).",
@@ -35,10 +35,7 @@ opts.epochs = opts.epochs or 12
 if opts.protocol and opts.protocol ~= "holdout" and opts.protocol ~= "strong" then
   cli.fail("implicit", ("--protocol must be holdout or strong, got %s"):format(opts.protocol))
 end
-local threshold = opts.threshold and tonumber(opts.threshold)
-if opts.threshold and not threshold then
-  cli.fail("implicit", ("--threshold must be a number, got %s"):format(opts.threshold))
-end
+local threshold = opts.threshold
 if threshold and opts.protocol ~= "strong" then
   cli.fail("implicit", "--threshold applies to --protocol strong (the holdout protocol counts every line)")
 end

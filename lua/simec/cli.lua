@@ -11,11 +11,33 @@ local DEFAULT_HELP = {json = "Write the results as JSON to this file.", syntheti
 local DEFAULT_ARGS = "A MovieLens folder or release name (default ml-100k: the path, then data/NAME, then " ..
                      "../shared/data/NAME)."
 
+-- argparse converters for a numeric option: the value, or nil and a
+-- message naming the option (argparse's own names only the value).
+-- integer: at least min when given, which "what" may describe
+function cli.integer(flag, min, what)
+  return function(v)
+    local n = math.tointeger(tonumber(v))
+    if n and (not min or n >= min) then return n end
+    return nil, ("%s needs %s, got %s"):format(flag, what or (min == 1 and "a positive integer") or
+                                                 (min == 0 and "a non-negative integer") or
+                                                 (min and ("an integer of at least %d"):format(min)) or "an integer", v)
+  end
+end
+
+function cli.number(flag)
+  return function(v)
+    local n = data.number(v)
+    if n then return n end
+    return nil, ("%s needs a number, got %s"):format(flag, v)
+  end
+end
+
 -- opts from argv, or nil and the message of a usage error. spec maps names
--- to "string", "integer", "flag" or "list" (a repeatable option; or {kind,
--- help} or {"string", help, choices}); other arguments are positional
--- (opts[1], ...), described by spec._args; dashes in option names are
--- underscores in opts.
+-- to "string", "integer", "number", "flag" or "list" (a repeatable option; or {kind,
+-- help} or {"string", help, choices} or {"integer", help, min}: an
+-- integer is at least min, 1 unless given, as the examples' counts are);
+-- other arguments are positional (opts[1], ...), described by spec._args;
+-- dashes in option names are underscores in opts.
 function cli.try_parse(argv, spec, prog, about)
   local argparse = require "argparse"
   local p = argparse(prog, about):add_help(true)
@@ -26,19 +48,15 @@ function cli.try_parse(argv, spec, prog, about)
   end
   table.sort(names)
   for _, name in ipairs(names) do
-    local kind, help, choices = spec[name], nil, nil
-    if type(kind) == "table" then kind, help, choices = kind[1], kind[2], kind[3] end
+    local kind, help, extra = spec[name], nil, nil
+    if type(kind) == "table" then kind, help, extra = kind[1], kind[2], kind[3] end
     local flag = "--" .. name:gsub("_", "-")
     help = help or DEFAULT_HELP[name] or require("simec.study").OPTION_HELP[name]
     if kind == "flag" then p:flag(flag, help)
     elseif kind == "list" then p:option(flag, help):count("*")
-    elseif kind == "integer" then
-      p:option(flag, help):convert(function(v)
-        local n = math.tointeger(tonumber(v))
-        if not n then return nil, ("%s needs an integer, got %s"):format(flag, v) end
-        return n
-      end)
-    elseif choices then p:option(flag, help):choices(choices)
+    elseif kind == "integer" then p:option(flag, help):convert(cli.integer(flag, extra or 1))
+    elseif kind == "number" then p:option(flag, help):convert(cli.number(flag))
+    elseif extra then p:option(flag, help):choices(extra)
     else p:option(flag, help) end
   end
   local ok, args = p:pparse(argv)
@@ -101,11 +119,17 @@ end
 
 require("simec.help").add{
   "cli", "Command lines of the examples (lua-argparse).",
-  "cli.parse(argv, spec, prog [, about])", "Options from arg: spec maps names to \"string\", \"integer\" or " ..
-  "\"flag\" or \"list\" (or {kind, help}); other arguments are positional, described by spec._args (default: a " ..
+  "cli.parse(argv, spec, prog [, about])", "Options from arg: spec maps names to \"string\", \"integer\" (at " ..
+  "least 1, or {\"integer\", help, min}), \"number\", \"flag\" or \"list\" (or {kind, help}); other arguments are " ..
+  "positional, " ..
+  "described by spec._args (default: a " ..
   "MovieLens folder or release); --help is built in; usage errors print one line " ..
   "and exit 2.",
   "cli.try_parse(argv, spec, prog [, about])", "As cli.parse, returning nil and the message instead of exiting.",
+  "cli.integer(flag [, min [, what]])", "An argparse converter for an integer option (at least min): the value, or " ..
+  "nil and \"FLAG needs a positive integer, got V\" (what, if given, instead of the kind of integer).",
+  "cli.number(flag)", "An argparse converter for a number option, in the readers' grammar (data.number): the value, " ..
+  "or nil and \"FLAG needs a number, got V\".",
   "cli.fail(prog, msg)", "Prints 'prog: msg' on stderr and exits 2 (a usage error).",
   "cli.dataset(opts, synthetic [, movielens_opts])", "The data set an example runs on: data.synthetic(synthetic) " ..
   "with --synthetic, the file of --ratings (user,item[,value] lines, read as --delim, --header, --columns and " ..

@@ -86,6 +86,9 @@ function study.find_data(name, instead)
              "give a MovieLens folder, --ratings FILE or --train FILE --test FILE")
 end
 
+-- the delimited readers' fields a line (the C reader's MAXF)
+local FIELDS_MAX = 64
+
 -- USER,ITEM,RATING field numbers; with pairs (interactions) USER,ITEM
 -- too, the rating then false (every value 1)
 local function parse_columns(text, pairs)
@@ -99,6 +102,9 @@ local function parse_columns(text, pairs)
                text)
   end
   u, i, r = tonumber(u), tonumber(i), r and tonumber(r)
+  for _, f in ipairs{u, i, r or 1} do
+    if f < 1 or f > FIELDS_MAX then study.fail("--columns: field numbers run from 1 to %d; got %s", FIELDS_MAX, text) end
+  end
   if u == i or r == u or r == i then
     study.fail("--columns: each field number must name another field; got %s", text)
   end
@@ -108,8 +114,8 @@ end
 -- a ratings file as the options describe it (items x users, labelled);
 -- pairs: USER,ITEM columns allowed (interactions without a value)
 local function read_ratings(path, args, pairs)
-  if not exists(path) then study.fail("ratings file %s does not exist", path) end
   local u, i, r = parse_columns(args.columns or "1,2,3", pairs)
+  if not exists(path) then study.fail("ratings file %s does not exist", path) end
   local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
                                                header = args.header or false, duplicates = args.duplicates,
                                                order = true})
@@ -996,7 +1002,7 @@ study.DUPLICATES = {"error", "mean", "sum"}
 
 -- The parser every study example shares (argparse: Debian's lua-argparse).
 function study.parser(spec)
-  local argparse = require "argparse"
+  local argparse, cli = require "argparse", require "simec.cli"
   local p = argparse(spec.prog, spec.about)
   p:argument("data", "A MovieLens folder or release name (ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-latest, " ..
              "ml-latest-small): the path given, else data/NAME, else ../shared/data/NAME."):args("?")
@@ -1011,20 +1017,17 @@ function study.parser(spec)
   p:option("--item-features", study.OPTION_HELP.item_features):count("*")
   p:option("--user-features", study.OPTION_HELP.user_features):count("*")
   p:option("--no-features", "Ignore the features of a side: items, users or both.")
-  p:option("--tags-min", "Tags used on at least this many items become item features.", "5"):convert(math.tointeger)
+  p:option("--tags-min", "Tags used on at least this many items become item features.", "5")
+   :convert(cli.integer("--tags-min", 1))
   p:option("--genome-min", "Tag-genome relevance kept as an item feature from this score (20m, 25m, latest).",
-           "0.5"):convert(tonumber)
+           "0.5"):convert(cli.number("--genome-min"))
   p:option("--scenarios", "Comma-separated tasks: " .. table.concat(spec.scenarios or study.SCENARIOS, ",") .. ".")
   p:option("--models", "Comma-separated models (default: " .. table.concat(spec.models, ",") .. ").")
   p:option("--seeds", "Split seeds, e.g. 1-5 or 13 (default 13): mean ± sd per row over them.", "13")
   p:flag("--quick", "The small declared grid (a classroom run).")
   p:option("--tune-ratings", "Choose settings on random training users holding this many ratings when there " ..
-           "are more (0: all of them).", tostring(study.TUNE_RATINGS)):convert(function(v)
-             local n = math.tointeger(tonumber(v))
-             if n and n >= 0 then return n end
-             return nil, ("--tune-ratings must be a non-negative integer (0: the whole training side), got %s")
-                         :format(v)
-           end)
+           "are more (0: all of them).", tostring(study.TUNE_RATINGS))
+   :convert(cli.integer("--tune-ratings", 0, "a non-negative integer (0: the whole training side)"))
   p:option("--json", "Write the results as JSON to this file.")
   p:flag("--quiet", "No progress on stderr.")
   return p
@@ -1049,8 +1052,6 @@ local function check_args(args, spec)
       study.fail("--no-features %s contradicts --%s-features", drop, side)
     end
   end
-  if args.tags_min == nil or args.tags_min < 1 then study.fail("--tags-min must be a positive integer") end
-  if args.genome_min == nil then study.fail("--genome-min must be a number") end
 end
 
 -- Parses arg, loads the data, runs, prints the table, writes the JSON.

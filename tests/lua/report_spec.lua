@@ -9,14 +9,22 @@ case("cli.try_parse: options, flags, integers, positional arguments and their er
   local function err(...) return select(2, cli.try_parse(...)) end
   eq(err({"--bogus"}, {}, "prog"), "prog: unknown option '--bogus'")
   eq(err({"--json"}, {json = "string"}, "prog"), "prog: option '--json' requires an argument")
-  eq(err({"--k", "two"}, {k = "integer"}, "prog"), "prog: --k needs an integer, got two")
+  eq(err({"--k", "two"}, {k = "integer"}, "prog"), "prog: --k needs a positive integer, got two")
+  -- an integer option is a count (at least 1) unless its spec gives another least value
+  eq(err({"--k", "0"}, {k = "integer"}, "prog"), "prog: --k needs a positive integer, got 0")
+  eq(err({"--k", "1"}, {k = {"integer", "Folds.", 2}}, "prog"), "prog: --k needs an integer of at least 2, got 1")
+  eq(cli.try_parse({"--k", "2"}, {k = {"integer", "Folds.", 2}}, "prog").k, 2)
+  -- the converters every example's numeric options share
+  eq(cli.integer("--n", 1)("3"), 3); eq(select(2, cli.integer("--n", 1)("0")), "--n needs a positive integer, got 0")
+  eq(select(2, cli.integer("--n", 0, "a count")("2.5")), "--n needs a count, got 2.5")
+  eq(cli.number("--x")("0.25"), 0.25); eq(select(2, cli.number("--x")("0x10")), "--x needs a number, got 0x10")
   -- cli.parse: one line on stderr, exit status 2, no traceback (under the host binary only)
   if not SIMEC_BIN then return end
   local f = T.write(T.tmpname() .. ".lua", 'require("simec.cli").parse(arg, {k = "integer"}, "prog")')
   local p = io.popen(SIMEC_BIN .. " " .. f .. " --k two 2>&1; echo rc=$?")
   local out = p:read("a")
   p:close()
-  eq(out, "prog: --k needs an integer, got two (see --help)\nrc=2\n")
+  eq(out, "prog: --k needs a positive integer, got two (see --help)\nrc=2\n")
   os.remove(f)
 end)
 

@@ -408,13 +408,32 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --item-features /nonexistent", "all_tasks: item features: /nonexistent: No such file or directory"},
     {"--synthetic --no-features both --user-features /dev/null",
      "all_tasks: --no-features both contradicts --user-features"},
-    {"--synthetic --tune-ratings=-5", "all_tasks: --tune-ratings must be a non-negative integer"},
-    {"--synthetic --tune-ratings many", "all_tasks: --tune-ratings must be a non-negative integer"},
+    {"--synthetic --tune-ratings=-5", "all_tasks: --tune-ratings needs a non-negative integer (0: the whole " ..
+     "training side), got -5 (see --help)"},
+    {"--synthetic --tune-ratings many", "all_tasks: --tune-ratings needs a non-negative integer"},
+    -- a numeric option's error names the option, not only the value
+    {"--synthetic --tags-min x", "all_tasks: --tags-min needs a positive integer, got x (see --help)"},
+    {"--synthetic --tags-min 0", "all_tasks: --tags-min needs a positive integer, got 0"},
+    {"--synthetic --genome-min high", "all_tasks: --genome-min needs a number, got high (see --help)"},
+    -- field numbers the reader has: named as --columns, before any file is read
+    {"--ratings r.csv --columns 0,1,2", "all_tasks: --columns: field numbers run from 1 to 64; got 0,1,2"},
+    {"--ratings r.csv --columns 1,2,65", "all_tasks: --columns: field numbers run from 1 to 64; got 1,2,65"},
   }
   for _, c in ipairs(cases) do
     local o, e, ok = run(BIN .. " examples/all_tasks.lua " .. c[1])
     check(not ok, c[1])
     check(e:sub(1, #c[2]) == c[2] and select(2, e:gsub("\n", "")) == 1, c[1] .. " -> " .. e)
+    eq(o, "")
+  end
+  -- the other examples' counts: implicit --epochs 0 ended in a Lua error after loading the data
+  for _, c in ipairs{{"implicit.lua --synthetic --epochs 0", "implicit: --epochs needs a positive integer, got 0"},
+                     {"implicit.lua --synthetic --threshold x", "implicit: --threshold needs a number, got x"},
+                     {"dti.lua --synthetic --folds 1", "dti: --folds needs an integer of at least 2, got 1"},
+                     {"explain.lua --synthetic --epochs 0", "explain: --epochs needs a positive integer, got 0"},
+                     {"similar_items.lua --synthetic --epochs -2", "similar_items: --epochs needs a positive " ..
+                      "integer, got -2"}} do
+    local o, e, ok = run(BIN .. " examples/" .. c[1]:gsub("%-%-epochs %-2", "--epochs=-2"))
+    check(not ok and e == c[2] .. " (see --help)\n", c[1] .. " -> " .. e)
     eq(o, "")
   end
   local _, _, code = os.execute(BIN .. " examples/all_tasks.lua --bogus 2>/dev/null")
