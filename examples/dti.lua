@@ -147,6 +147,13 @@ local function simec_opts(p)
           fit = {epochs = p.epochs, batch_size = 16, negatives = 10}}
 end
 
+-- too few drugs, targets or pairs for --folds (splits.cv's error, its
+-- setting named as the table names it): a usage error, not a crash
+local function too_many_folds(err, label)
+  local msg = tostring(err):gsub("^splits%.cv: ", ""):gsub(" in the %a+ setting", " in the " .. label .. " setting")
+  cli.fail("dti", msg .. " (set fewer with --folds)")
+end
+
 -- Cross-validation of one setting on a problem {Y, Sd, St} (splits.cv's
 -- folds for cvopts: {folds, seed} or {seeds}); models maps a name to
 -- function(P, train_d, train_t, Ytr, pattern, setting, seed) -> scores at
@@ -163,9 +170,7 @@ local function cv(P, setting, cvopts, models_, only, inner)
   for m in pairs(models_) do vals[m], seconds[m] = {}, 0 end
   local ok, folds = pcall(splits.cv, P.Y, setting, cvopts)
   if not ok and inner then return {}, 0 end -- a training side too small for inner folds has none
-  if not ok then -- too few drugs, targets or pairs for the folds: a usage error, not a crash
-    cli.fail("dti", tostring(folds):gsub("^splits%.cv: ", "") .. " (--folds sets fewer)")
-  end
+  if not ok then error(folds, 0) end -- the outer folds were checked before the run
   for _, f in ipairs(folds) do
     if only and f.fold > only then break end
     if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then -- else no AUC
@@ -451,18 +456,29 @@ for _, name in ipairs(MODEL_NAMES) do
 end
 
 local P = {Y = Y, Sd = d.drugs.similarity, St = d.targets.similarity}
-local results = {}
-for _, st in ipairs(SETTINGS) do
-  chosen, blend_chosen, blend_passes, nrlmf_chosen = {}, {}, {}, {}
+-- why setting st does not run (nil: it runs)
+local function skipped(st)
   local new_d, new_t = splits.cv_new(st[1])
   local lacking = (new_d and not P.Sd and "drug") or (new_t and not P.St and "target")
   if protocol == "liu2016" and st[1] == "T3" then
-    io.stderr:write("both new: skipped (Liu et al.'s protocol has no both-new setting)\n")
-    goto next_setting
+    return "both new: skipped (Liu et al.'s protocol has no both-new setting)"
   end
   if lacking then
-    io.stderr:write(("%s: skipped (no %s similarity file: a new %s would have nothing to go by)\n")
-      :format(st[2], lacking, lacking))
+    return ("%s: skipped (no %s similarity file: a new %s would have nothing to go by)"):format(st[2], lacking, lacking)
+  end
+end
+-- folds the data cannot give end the run before any setting runs, not after the first
+for _, st in ipairs(SETTINGS) do
+  local ok, err = true, nil
+  if not skipped(st) then ok, err = pcall(splits.cv, P.Y, st[1], CV) end
+  if not ok then too_many_folds(err, st[2]) end
+end
+local results = {}
+for _, st in ipairs(SETTINGS) do
+  chosen, blend_chosen, blend_passes, nrlmf_chosen = {}, {}, {}, {}
+  local why = skipped(st)
+  if why then
+    io.stderr:write(why, "\n")
     goto next_setting
   end
   local fns = {}

@@ -585,7 +585,11 @@ case("dti.lua --interactions: one's own pairs file, a column similarity table, r
   -- (the SimEc's grid, the blend's weights) that cannot be made are left out, not a crash
   T.write(dir .. "/tiny.tsv", "d1\tt1\nd2\tt1\nd1\tt2\n")
   _, err = run(BIN .. " examples/dti.lua --interactions " .. dir .. "/tiny.tsv")
-  eq(err, "dti: 10 folds for a 2x2 matrix in the pairs setting (--folds sets fewer)\n")
+  eq(err, "dti: 10 folds for a 2x2 matrix in the pairs setting (set fewer with --folds)\n")
+  -- folds that only a later setting cannot give (100 targets) end the run before the first setting runs: no
+  -- setting's line on stderr before the error, which names the setting as the table does
+  o, err = run(BIN .. " examples/dti.lua --synthetic --folds 150 --quick")
+  eq(err, "dti: 150 folds for a 200x100 matrix in the new targets setting (set fewer with --folds)\n")
   o, e, ok = run(BIN .. " examples/dti.lua --interactions " .. dir .. "/tiny.tsv --folds 2")
   check(ok and o:find("\nT1 +pairs +blend%(Kron, WNN, NRLMF, SimEc%) +%d"), o .. e)
   os.execute("rm -rf " .. dir)
