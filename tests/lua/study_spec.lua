@@ -148,6 +148,17 @@ case("feature columns of words are categorical: a 0/1 feature per value; NA and 
   eq(X:get(1, 5), 1); eq(X:get(2, 4), 1); eq(X:get(3, 4), 0); eq(X:get(3, 5), 0) -- u3's occupation is missing
   eq(X:get(4, 1) + X:get(4, 2) + X:get(4, 3), 0) -- u4 has no line; nurse is no known id's value: no column
   assert(math.abs(X:get(1, 6) + X:get(3, 6)) < 1e-12 and X:get(2, 6) == 0)
+  -- a column with a value per id (a title) is read, and warned about: as features its values are ids
+  local lines = {"id,title,kind"}
+  local many = {}
+  for i = 1, 12 do many[i] = "m" .. i; lines[#lines + 1] = ("m%d,Film %d,%s"):format(i, i, i % 2 == 0 and "a" or "b") end
+  T.write(f, table.concat(lines, "\n") .. "\n")
+  local Xt, ti = data.features_file(f, many, "item")
+  eq(Xt:ncols(), 14); eq(#ti.id_like, 1); eq(ti.id_like[1].name, "title"); eq(ti.id_like[1].values, 12)
+  local warned = T.stderr_of(data.warn_features, f, ti, "item", "the ratings")
+  eq(warned, ("simec: warning: %s: column title has 12 values among 12 items: as categories they are about one " ..
+              "per item, shared by none and by no new item (leave the column out?)\n"):format(f))
+  eq(#info.id_like, 0)
   -- numbers among words are categories too, in numeric order
   T.write(f, "id,grade,n\nu1,10,1\nu2,9,1\nu3,high,0\nu4,low,1\n")
   X = data.features_file(f, ids, "user")
