@@ -147,9 +147,9 @@ function study.add_feature_files(ds, args)
       ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
       ds[side].sets = ds[side].sets or {}
       local how = info.format == "pairs" and info.header and "pairs under a header" or info.format
-      if (info.categorical or 0) > 0 then how = ("%s, %d categorical"):format(how, info.categorical) end
+      if info.categorical > 0 then how = ("%s, %d categorical"):format(how, info.categorical) end
       if info.standardised > 0 then how = ("%s, %d standardised"):format(how, info.standardised) end
-      if (info.blank or 0) > 0 then how = ("%s, %d values missing"):format(how, info.blank) end
+      if info.blank > 0 then how = ("%s, %d values missing"):format(how, info.blank) end
       ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, how)
     end
   end
