@@ -15,12 +15,30 @@ local function encoder()
   return cjson
 end
 
--- empty tables are objects to cjson; a result's params stay objects, and
--- each result keeps its fields
+-- cjson (Debian's 2.1.0) writes every empty table as {}: a list that may
+-- be empty is marked with report.array and written as [], so that a
+-- field keeps one JSON type whatever the run had
+local ARRAY = {__name = "simec.report.array"}
+local EMPTY = "\1simec: an empty list\1"
+
+function report.array(t)
+  return setmetatable(t or {}, ARRAY)
+end
+
+-- a copy of v with each empty marked list replaced by EMPTY
+local function with_empty_lists(v)
+  if type(v) ~= "table" then return v end
+  if getmetatable(v) == ARRAY and next(v) == nil then return EMPTY end
+  local out = {}
+  for k, x in pairs(v) do out[k] = with_empty_lists(x) end
+  return out
+end
+
+-- a result's params stay objects, and each result keeps its fields
 function report.encode(doc)
-  local ok, text = pcall(encoder().encode, doc)
+  local ok, text = pcall(encoder().encode, with_empty_lists(doc))
   if not ok then error("report.json: " .. tostring(text), 3) end
-  return text
+  return (text:gsub('"\\u0001simec: an empty list\\u0001"', "[]"))
 end
 
 -- Whether report.json can write path: true, or nil and why. Examples ask
@@ -61,7 +79,7 @@ end
 
 function report.json(path, dataset, results, fields)
   fields = fields or {}
-  local doc = {dataset = dataset, results = {}}
+  local doc = {dataset = dataset, results = report.array()}
   for k, v in pairs(fields) do doc[k] = v end
   doc.seed = fields.seed or (fields.seeds and fields.seeds[1]) or nil
   for i, r in ipairs(results) do
@@ -77,7 +95,10 @@ end
 
 require("simec.help").add{
   "report", "Results of examples and benchmarks as JSON (the design notes' format, lua-cjson).",
-  "report.encode(doc)", "JSON text of a Lua table (lua-cjson; NaN and infinities as null).",
+  "report.encode(doc)", "JSON text of a Lua table (lua-cjson; NaN and infinities as null; a list marked with " ..
+  "report.array is [] when empty, where cjson would write {}).",
+  "report.array([t])", "t (or a new table) marked as a list, so that report.encode writes it as [] when it is " ..
+  "empty.",
   "report.writable(path)", "true when report.json can write path (its folder exists and takes a file), else " ..
   "nil and why; the examples ask before a run.",
   "report.unwritable(opts)", "nil when each output option of opts (json, svg, svg_prefix) names a file that can " ..

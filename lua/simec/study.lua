@@ -824,14 +824,14 @@ end
 local function baseline(row) return row.model == "mean" or row.model == "svd" end
 
 function study.compare(runs, summary)
-  local out = {}
+  local out = report.array()
   for _, sc in ipairs(study.SCENARIOS) do
     local best
     for _, row in ipairs(summary) do
       if row.scenario == sc and row.rmse and (not best or row.rmse < best.rmse) then best = row end
     end
     if best then
-      local entry = {scenario = sc, best = best.method, best_is_baseline = baseline(best), against = {}}
+      local entry = {scenario = sc, best = best.method, best_is_baseline = baseline(best), against = report.array()}
       for _, other in ipairs(summary) do
         if other ~= best and other.scenario == sc and other.rmse and baseline(other) then
           local by_seed, d = {}, {}
@@ -942,7 +942,7 @@ function study.json(path, ds, runs, meta)
     runs = run_rows, comparisons = study.compare(runs, summary), peak_mb = peak_mb(), seconds = meta.seconds,
     data = {name = ds.name, source = ds.source, items = R and R:nrows(), users = R and R:ncols(),
             ratings = R and R:nnz(), given_split = ds.given_name, rating_unit = R and unit_of(ds),
-            item_features = ds.items.sets or {}, user_features = ds.users.sets or {}},
+            item_features = report.array(ds.items.sets), user_features = report.array(ds.users.sets)},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
                "(seeded as the outer split; in the cold scenarios repeated with further seeds until each new side " ..
                "has held out " .. study.VALIDATION_NEW .. " items or users, at most " .. study.VALIDATION_SPLITS ..

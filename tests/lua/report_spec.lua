@@ -30,6 +30,16 @@ end)
 
 local cjson = require "cjson"
 
+case("report.encode: a list marked with report.array is [] when empty, never {}; the doc is not changed", function()
+  local doc = {none = report.array(), some = report.array{1, 2}, params = {}, nested = {x = report.array()},
+               text = "\1simec: an empty list\1 in a string stays"}
+  local text = report.encode(doc)
+  check(text:find('"none":[]', 1, true) and text:find('"some":[1,2]', 1, true) and text:find('"params":{}', 1, true)
+        and text:find('"nested":{"x":[]}', 1, true), text)
+  eq(cjson.decode(text).text, doc.text)
+  eq(next(doc.none), nil); eq(type(doc.nested.x), "table")
+end)
+
 case("report.json writes the metrics each result has, with seconds, params and the seed it is given", function()
   local path = T.tmpname()
   report.json(path, "ml-100k", {

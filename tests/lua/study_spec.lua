@@ -399,8 +399,12 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   local msg = "\nall_tasks: T2a: the validation split of the training ratings: empty train set (0 train items, 2 " ..
               "train users) (the data is too small for this scenario; --scenarios chooses others)\n"
   check(not ok and e:sub(-#msg) == msg and not e:find("traceback"), e)
-  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/tiny.csv --header --quick --scenarios T1")
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/tiny.csv --header --quick --scenarios T1 " ..
+                 "--json " .. dir .. "/tiny.json")
   check(ok and o:find("\nT1    mean+SVD ", 1, true), o .. e)
+  -- no feature files: the JSON's lists of feature sets are lists still, not cjson's {}
+  local text = T.read(dir .. "/tiny.json")
+  check(text:find('"item_features":[]', 1, true) and text:find('"user_features":[]', 1, true), text)
   os.execute("rm -rf " .. dir)
 end)
 
