@@ -189,6 +189,12 @@ function splits.given(train, test, item_ids, user_ids)
     return t
   end
   s.test_items, s.test_users = new(row_map), new(col_map)
+  -- test ratings of an item or user the training set lacks: the models predict them as new ones
+  local cold = 0
+  for t = 1, n do
+    if row_map[I[t]] == 0 or col_map[J[t]] == 0 then cold = cold + 1 end
+  end
+  s.cold_ratings = cold
   return setmetatable(s, Split)
 end
 
@@ -495,7 +501,8 @@ require("simec.help").add{
   "for new), train_items/train_users, test_items/test_users.",
   "splits.given(train, test [, item_ids, user_ids])", "A T1 split table from a given train and test set " ..
   "(labelled, e.g. u1.base/u1.test) in the full space of the data set's ids (or their union); a test pair the " ..
-  "training set rates too is an error.",
+  "training set rates too is an error; cold_ratings counts the test ratings of items or users the training set " ..
+  "lacks (test_items, test_users), which models predict as new ones.",
   "split", "A split table (splits.split, splits.given): scenario, train (train index space), test (full space), " ..
   "row_map/col_map (full -> train index, 0: new), train_items/train_users, test_items/test_users; printing it " ..
   "summarises the counts.",

@@ -942,6 +942,7 @@ function study.json(path, ds, runs, meta)
     runs = run_rows, comparisons = study.compare(runs, summary), peak_mb = peak_mb(), seconds = meta.seconds,
     data = {name = ds.name, source = ds.source, items = R and R:nrows(), users = R and R:ncols(),
             ratings = R and R:nnz(), given_split = ds.given_name, rating_unit = R and unit_of(ds),
+            test_ratings = ds.given and ds.given.test:nnz(), cold_test_ratings = ds.given and ds.given.cold_ratings,
             item_features = report.array(ds.items.sets), user_features = report.array(ds.users.sets)},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
                "(seeded as the outer split; in the cold scenarios repeated with further seeds until each new side " ..
@@ -1088,8 +1089,19 @@ function study.main(spec, argv)
                    "interactions without ratings (--ratings FILE --columns 1,2)", ds.name, lo)
       end
     end
+    local given = ""
+    if ds.given then
+      local g = ds.given
+      local new = {}
+      for _, side in ipairs{{g.test_items, "item"}, {g.test_users, "user"}} do
+        if #side[1] > 0 then new[#new + 1] = ("%d %s%s"):format(#side[1], side[2], #side[1] == 1 and "" or "s") end
+      end
+      given = (" (given split %s: %d test ratings%s)"):format(ds.given_name, g.test:nnz(), g.cold_ratings > 0 and
+        (", %d of them of %s the training set lacks, predicted as new ones"):format(g.cold_ratings,
+          table.concat(new, " and ")) or "")
+    end
     print(("%s: %d items x %d users, %d ratings%s; item features: %s; user features: %s (%.1fs to load)"):format(
-      ds.name, R:nrows(), R:ncols(), R:nnz(), ds.given and (" (given split " .. ds.given_name .. ")") or "",
+      ds.name, R:nrows(), R:ncols(), R:nnz(), given,
       ds.items.sets and table.concat(ds.items.sets, ", ") or "none",
       ds.users.sets and table.concat(ds.users.sets, ", ") or "none", clock() - t0))
     local dup = ds.items.duplicate_titles
