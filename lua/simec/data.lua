@@ -140,13 +140,18 @@ local function why_not_number(v)
 end
 
 -- one CSV record with RFC 4180 quoting ("" inside quotes), its fields
--- separated by delim (one character; default ",")
+-- separated by delim (one character; default ","); spaces around a field
+-- or its quotes are not part of it ("1, 2" is "1" and "2"), as in the C
+-- reader of ratings, unless delim is a space
 function data.csv_fields(line, delim)
   delim = delim or ","
+  local trim = delim ~= " "
   local out, i, n = {}, 1, #line
   while i <= n + 1 do
-    if line:sub(i, i) == '"' then
-      local buf, j = {}, i + 1
+    local b = i
+    if trim then b = line:find("[^ ]", i) or n + 1 end
+    if line:sub(b, b) == '"' then
+      local buf, j = {}, b + 1
       while true do
         local q = line:find('"', j, true)
         if not q then error("unterminated quote", 2) end
@@ -155,16 +160,20 @@ function data.csv_fields(line, delim)
           buf[#buf + 1] = '"'
           j = q + 2
         else
-          local after = line:sub(q + 1, q + 1)
+          local a = q + 1
+          if trim then a = line:find("[^ ]", a) or n + 1 end
+          local after = line:sub(a, a)
           if after ~= "" and after ~= delim then error("text after a closing quote", 2) end
           out[#out + 1] = table.concat(buf)
-          i = q + 2 -- past the quote and the delimiter
+          i = a + 1 -- past the delimiter
           break
         end
       end
     else
       local c = line:find(delim, i, true) or n + 1
-      out[#out + 1] = line:sub(i, c - 1)
+      local f = line:sub(i, c - 1)
+      if trim then f = f:match("^ *(.-) *$") end
+      out[#out + 1] = f
       i = c + 1
     end
   end
@@ -1073,7 +1082,7 @@ require("simec.help").add{
   "pair, with a warning); optional labelled similarity tables (any order of the labels) and feature " ..
   "files per side. A DataSet {name, interactions, rows = {ids, similarity, features}, cols = {...}}.",
   "data.csv_fields(line [, delim])", "The fields of one CSV record (RFC 4180 quoting), separated by delim (one " ..
-  "character; default ',').",
+  "character; default ','); spaces around a field or its quotes are dropped, as the ratings reader drops them.",
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..
   "users, labelled) or interactions, order, items and users (or targets and drugs) with ids, titles, features, " ..
   "vocab; printing it summarises sizes and features.",

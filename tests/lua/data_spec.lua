@@ -110,6 +110,12 @@ case("csv_fields", function()
   eq(#f, 3); eq(f[1], "a;b"); eq(f[3], "d")
   eq(data.csv_fields('"x"\t1', "\t")[2], "1")
   checkerr("text after a closing quote", data.csv_fields, '"a"b,c')
+  -- spaces around a field or its quotes are not part of it, as the C reader of ratings trims them; inside
+  -- quotes they are
+  f = data.csv_fields(' a , "b, c " ,,d ')
+  eq(#f, 4); eq(f[1], "a"); eq(f[2], "b, c "); eq(f[3], ""); eq(f[4], "d")
+  eq(data.csv_fields(" x\t y ", "\t")[2], "y")
+  eq(data.csv_fields(" x  y", " ")[1], "")
   -- files of one's own quoted as R's write.csv quotes them: interactions and features read their ids
   local path = T.write(T.tmpname(), '"drug","target","label"\n"d 1","t1",1\n"d2","t1",0\n')
   local ds = data.interactions(path)

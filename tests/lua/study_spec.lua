@@ -159,6 +159,11 @@ case("feature columns of words are categorical: a 0/1 feature per value; NA and 
   eq(warned, ("simec: warning: %s: column title has 12 values among 12 items: as categories they are about one " ..
               "per item, shared by none and by no new item (leave the column out?)\n"):format(f))
   eq(#info.id_like, 0)
+  -- "id, age, gender" as hand-written CSV has it: the spaces are not part of names and values, so age is a
+  -- number, not a category per " 20", and the ids match
+  T.write(f, "id, age, gender\nu1, 20, M\nu2 , 30 , F\n")
+  local Xs, si = data.features_file(f, ids, "user")
+  eq(table.concat(Xs:col_labels(), ","), "age,gender=F,gender=M"); eq(si.unknown, 0); eq(si.standardised, 1)
   -- numbers among words are categories too, in numeric order
   T.write(f, "id,grade,n\nu1,10,1\nu2,9,1\nu3,high,0\nu4,low,1\n")
   X = data.features_file(f, ids, "user")
