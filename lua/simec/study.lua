@@ -138,6 +138,14 @@ end
 -- The feature files of args (item_features, user_features: lists of
 -- paths) added to ds's items and users, next to what the data set derives
 function study.add_feature_files(ds, args)
+  -- the same file twice would give each of its features twice the weight in every model
+  for _, what in ipairs{"item", "user"} do
+    local given = {}
+    for _, path in ipairs(args[what .. "_features"] or {}) do
+      if given[path] then study.fail("--%s-features %s is given twice", what, path) end
+      given[path] = true
+    end
+  end
   for _, side in ipairs{"items", "users"} do
     local what = side:sub(1, -2)
     for _, path in ipairs(args[what .. "_features"] or {}) do

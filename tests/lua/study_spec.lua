@@ -431,6 +431,8 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --item-features /nonexistent", "all_tasks: item features: /nonexistent: No such file or directory"},
     {"--synthetic --no-features both --user-features /dev/null",
      "all_tasks: --no-features both contradicts --user-features"},
+    {"--synthetic --item-features /dev/null --item-features /dev/null",
+     "all_tasks: --item-features /dev/null is given twice"},
     {"--synthetic --tune-ratings=-5", "all_tasks: --tune-ratings needs a non-negative integer (0: the whole " ..
      "training side), got -5 (see --help)"},
     {"--synthetic --tune-ratings many", "all_tasks: --tune-ratings needs a non-negative integer"},
