@@ -32,12 +32,12 @@ function cli.number(flag)
   end
 end
 
--- opts from argv, or nil and the message of a usage error. spec maps names
--- to "string", "integer", "number", "flag" or "list" (a repeatable option; or {kind,
--- help} or {"string", help, choices} or {"integer", help, min}: an
--- integer is at least min, 1 unless given, as the examples' counts are);
--- other arguments are positional (opts[1], ...), described by spec._args;
--- dashes in option names are underscores in opts.
+-- opts from argv, or nil and the message of a usage error. spec maps
+-- names to "string", "integer", "number", "flag" or "list" (a repeatable
+-- option; or {kind, help} or {"string", help, choices} or {"integer",
+-- help, min}: an integer is at least min, 1 unless given, as the
+-- examples' counts are); other arguments are positional (opts[1], ...),
+-- described by spec._args; dashes in option names are underscores in opts.
 function cli.try_parse(argv, spec, prog, about)
   local argparse = require "argparse"
   local p = argparse(prog, about):add_help(true)
@@ -121,10 +121,8 @@ require("simec.help").add{
   "cli", "Command lines of the examples (lua-argparse).",
   "cli.parse(argv, spec, prog [, about])", "Options from arg: spec maps names to \"string\", \"integer\" (at " ..
   "least 1, or {\"integer\", help, min}), \"number\", \"flag\" or \"list\" (or {kind, help}); other arguments are " ..
-  "positional, " ..
-  "described by spec._args (default: a " ..
-  "MovieLens folder or release); --help is built in; usage errors print one line " ..
-  "and exit 2.",
+  "positional, described by spec._args (default: a MovieLens folder or release); --help is built in; usage " ..
+  "errors print one line and exit 2.",
   "cli.try_parse(argv, spec, prog [, about])", "As cli.parse, returning nil and the message instead of exiting.",
   "cli.integer(flag [, min [, what]])", "An argparse converter for an integer option (at least min): the value, or " ..
   "nil and \"FLAG needs a positive integer, got V\" (what, if given, instead of the kind of integer).",

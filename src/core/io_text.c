@@ -249,31 +249,35 @@ static int decimal_syntax(const char *s, size_t len)
 
 const char *io_not_text(const char *s, size_t len)
 {
+    /* magics that begin text too are checked further: bzip2's block size
+     * digit and its block's magic follow "BZh"; a Parquet file's first
+     * page header, binary, follows "PAR1" */
+    enum { PLAIN, BZIP2_BLOCK, BINARY_NEXT };
     static const struct {
         const char *magic;
         size_t len;
+        int check;
         const char *what;
     } kinds[] = {
-        {"\037\213", 2, "a gzip-compressed file: decompress it first (gunzip FILE)"},
-        {"PK\003\004", 4, "a zip archive (an .xlsx workbook is one too): unpack it first (unzip FILE), or export the "
-                          "sheet as CSV"},
-        {"BZh", 3, "a bzip2-compressed file: decompress it first (bunzip2 FILE)"},
-        {"\3757zXZ\0", 6, "an xz-compressed file: decompress it first (unxz FILE)"},
-        {"\050\265\057\375", 4, "a zstd-compressed file: decompress it first (unzstd FILE)"},
-        {"\320\317\021\340\241\261\032\341", 8, "an Excel workbook (.xls): export the sheet as CSV"},
-        {"PAR1", 4, "a Parquet file: write it out as CSV first (e.g. pandas: read_parquet(F).to_csv(...))"},
-        {"\223NUMPY", 6, "a NumPy array (.npy): matrix.load_npy reads it; ratings and features are text"},
-        {"\377\376", 2, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
-        {"\376\377", 2, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
+        {"\037\213", 2, PLAIN, "a gzip-compressed file: decompress it first (gunzip FILE)"},
+        {"PK\003\004", 4, PLAIN,
+         "a zip archive (an .xlsx workbook is one too): unpack it first (unzip FILE), or export the sheet as CSV"},
+        {"BZh", 3, BZIP2_BLOCK, "a bzip2-compressed file: decompress it first (bunzip2 FILE)"},
+        {"\3757zXZ\0", 6, PLAIN, "an xz-compressed file: decompress it first (unxz FILE)"},
+        {"\050\265\057\375", 4, PLAIN, "a zstd-compressed file: decompress it first (unzstd FILE)"},
+        {"\320\317\021\340\241\261\032\341", 8, PLAIN, "an Excel workbook (.xls): export the sheet as CSV"},
+        {"PAR1", 4, BINARY_NEXT, "a Parquet file: write it out as CSV first (e.g. pandas: read_parquet(F).to_csv(...))"},
+        {"\223NUMPY", 6, PLAIN, "a NumPy array (.npy): matrix.load_npy reads it; ratings and features are text"},
+        {"\377\376", 2, PLAIN, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
+        {"\376\377", 2, PLAIN, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
     };
     size_t k;
     for (k = 0; k < sizeof kinds / sizeof *kinds; k++)
         if (len >= kinds[k].len && memcmp(s, kinds[k].magic, kinds[k].len) == 0) {
-            /* "BZh" and "PAR1" begin text too: bzip2's block size digit and its block's magic follow;
-             * a Parquet file's header is binary */
-            if (k == 2 && (len < 10 || s[3] < '1' || s[3] > '9' || memcmp(s + 4, "1AY&SY", 6) != 0))
+            if (kinds[k].check == BZIP2_BLOCK &&
+                (len < 10 || s[3] < '1' || s[3] > '9' || memcmp(s + 4, "1AY&SY", 6) != 0))
                 continue;
-            if (k == 6 && (len < 5 || s[4] == '\t' || (s[4] >= ' ' && s[4] <= '~')))
+            if (kinds[k].check == BINARY_NEXT && (len < 5 || s[4] == '\t' || (s[4] >= ' ' && s[4] <= '~')))
                 continue;
             return kinds[k].what;
         }
@@ -387,6 +391,18 @@ static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
 /* split's answers for a malformed quoted field (below zero: no count) */
 enum { SPLIT_UNTERMINATED = -1, SPLIT_ESCAPED = -2, SPLIT_AFTER_QUOTE = -3 };
+
+/* What a field-count error adds when a line so far began with "#" or
+ * "%", a comment in other tools' formats: here every line is data, and
+ * the comment line may have set the field count that a later line fails */
+static const char *comment_hint(const reader *r, char *buf, size_t len)
+{
+    if (!r->comment_at)
+        return "";
+    snprintf(buf, len, " (line %lld begins with '%c': a comment? every line is read as data: remove it)",
+             (long long)r->comment_at, r->comment_mark);
+    return buf;
+}
 
 /* A line's fields: blank-separated, or at the delimiter, each trimmed of
  * spaces; with a delimiter a field in double quotes is the text between
@@ -587,25 +603,20 @@ static int line(reader *r, const char *s, const char *end)
         return bad(r, "%s", nf == SPLIT_UNTERMINATED ? "a quoted field without its closing quote"
                             : nf == SPLIT_ESCAPED  ? "a doubled quote inside a quoted field (not supported)"
                                                    : "text after a quoted field's closing quote");
-    /* a "#" or "%" line is a comment in other tools' formats; here every line is data, so a field count that
-     * does not fit names the first such line, whichever line it fails on */
     if (!r->comment_at && (*s == '#' || *s == '%'))
         r->comment_at = r->lineno, r->comment_mark = *s;
-    comment[0] = '\0';
-    if (r->comment_at)
-        snprintf(comment, sizeof comment, " (line %lld begins with '%c': a comment? every line is read as data: "
-                 "remove it)", (long long)r->comment_at, r->comment_mark);
     if (!r->fields) {
         r->fields = nf;
         if (nf < r->need) {
             return core_err_set(r->e, CORE_EFORMAT,
                                 "%s:%lld: expected at least %d fields (delimiter '%s'), got %d%s",
                                 r->path, (long long)r->lineno, r->need,
-                                r->ws ? "blanks" : strcmp(r->delim, "\t") == 0 ? "\\t" : r->delim, nf, comment);
+                                r->ws ? "blanks" : strcmp(r->delim, "\t") == 0 ? "\\t" : r->delim, nf,
+                                comment_hint(r, comment, sizeof comment));
         }
     }
     if (nf != r->fields)
-        return bad(r, "expected %d fields, got %d%s", r->fields, nf, comment);
+        return bad(r, "expected %d fields, got %d%s", r->fields, nf, comment_hint(r, comment, sizeof comment));
     if (r->o->val_field > 0) {
         int f = r->o->val_field - 1;
         if (!io_parse_number(fs[f], fl[f], &v)) {
