@@ -126,6 +126,9 @@ local function read_ratings(path, args, pairs)
                            :gsub("row id ('[^']*'), column id ('[^']*')", "user %2, item %1")
                            :gsub('pass duplicates = "mean" or "sum" to combine them', "--duplicates mean or " ..
                                  "sum combines them")
+                           :gsub("a table with a row per line and a value per column%? each line must hold one " ..
+                                 "entry", "a table of a user per line and an item per column? give a user,item," ..
+                                 "rating line per rating (pandas: DataFrame.melt; R: pivot_longer)")
     if pairs and not args.columns then
       msg = msg:gsub("(expected at least 3 fields .-got 2)$", "%1 (--columns 1,2 reads user,item pairs)")
     end

@@ -392,6 +392,11 @@ static int is_blank(char c) { return c == ' ' || c == '\t'; }
 /* split's answers for a malformed quoted field (below zero: no count) */
 enum { SPLIT_UNTERMINATED = -1, SPLIT_ESCAPED = -2, SPLIT_AFTER_QUOTE = -3 };
 
+/* What an empty value or id adds on a line of more fields than an entry
+ * needs: a spreadsheet's table, a row per line and a column per field,
+ * whose empty cells are missing entries */
+#define WIDE_TABLE "a table with a row per line and a value per column? each line must hold one entry"
+
 /* What a field-count error adds when a line so far began with "#" or
  * "%", a comment in other tools' formats: here every line is data, and
  * the comment line may have set the field count that a later line fails */
@@ -621,14 +626,16 @@ static int line(reader *r, const char *s, const char *end)
         int f = r->o->val_field - 1;
         if (!io_parse_number(fs[f], fl[f], &v)) {
             const char *why = r->lineno == 1 && name_like(fs[f], fl[f]) ? "a header line? pass header = true"
-                                                                        : io_number_why(fs[f], fl[f]);
+                              : fl[f] == 0 && nf > r->need + 1      ? WIDE_TABLE
+                                                                    : io_number_why(fs[f], fl[f]);
             show(shown, sizeof shown, fs[f], fl[f]);
             return bad(r, "bad number '%s' in field %d%s%s%s", shown, f + 1, why ? " (" : "", why ? why : "",
                        why ? ")" : "");
         }
     }
     if (fl[r->o->row_field - 1] == 0 || fl[r->o->col_field - 1] == 0)
-        return bad(r, "empty id in field %d", fl[r->o->row_field - 1] == 0 ? r->o->row_field : r->o->col_field);
+        return bad(r, "empty id in field %d%s", fl[r->o->row_field - 1] == 0 ? r->o->row_field : r->o->col_field,
+                   nf > r->need + 1 ? " (" WIDE_TABLE ")" : "");
     if (r->dlen > 1) { /* "1:::1193" with "::" would give the id ":1193" */
         int k;
         for (k = 0; k < 2; k++) {

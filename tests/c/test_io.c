@@ -165,6 +165,16 @@ static void test_errors(void)
     CHECK_MSG(e, "r.npy: a NumPy array (.npy): matrix.load_npy reads it");
     CHECK(read_t(&A, "par.txt", "PAR1\t2\t3\nPAR1,2\n", &o, &rep, &e) == CORE_OK && SPM_NNZ(&A) == 1);
     spm_free(&A);
+    /* a spreadsheet's table (a row per line, a value per column) fails at its first empty cell, and says so; a
+     * triplet line with one more field (a timestamp) and an empty value does not get that hint */
+    io_triplet_opts_default(&o);
+    o.header = 1;
+    CHECK(read_t(&A, "w.csv", "user,A,B,C,D\nu1,5,,3,1\n", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "w.csv:2: bad number '' in field 3 (a table with a row per line and a value per column? each line "
+                 "must hold one entry)");
+    CHECK(read_t(&A, "w.csv", "user,A,B,C,D\nu1,,5,3,1\n", &o, &rep, &e) == CORE_EFORMAT);
+    CHECK_MSG(e, "w.csv:2: empty id in field 2 (a table with a row per line");
+    CHECK(read_t(&A, "t.csv", "1,2,,5\n", NULL, &rep, &e) == CORE_EFORMAT && !strstr(e.msg, "table"));
     /* another tool's comment line is named, on whichever line the field count fails */
     CHECK(read_t(&A, "c.csv", "# user,item\n1,2,3\n", NULL, &rep, &e) == CORE_EFORMAT);
     CHECK_MSG(e, "c.csv:1: expected at least 3 fields (delimiter ','), got 2 (line 1 begins with '#': a comment? "

@@ -417,6 +417,7 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
 end)
 
 case("usage errors: one line, exit status 2, no traceback; --help lists the options", function()
+  local wide = T.write(T.tmpname(), "user,A,B,C,D\nu1,5,,3,1\n")
   local cases = {
     {"--bogus", "all_tasks: unknown option '--bogus' (see --help)"},
     {"--synthetic --seeds x", "all_tasks: --seeds: expected numbers and ranges like 1-5 or 1,3,13; got x"},
@@ -442,14 +443,21 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --genome-min high", "all_tasks: --genome-min needs a number, got high (see --help)"},
     -- field numbers the reader has: named as --columns, before any file is read
     {"--ratings r.csv --columns 0,1,2", "all_tasks: --columns: field numbers run from 1 to 64; got 0,1,2"},
+    -- a spreadsheet's table of ratings, a user per line and an item per column, named at its first empty cell
+    {"--ratings " .. wide .. " --header",
+     "a table of a user per line and an item per column? give a user,item,rating line per rating (pandas: " ..
+     "DataFrame.melt; R: pivot_longer))", true},
     {"--ratings r.csv --columns 1,2,65", "all_tasks: --columns: field numbers run from 1 to 64; got 1,2,65"},
   }
   for _, c in ipairs(cases) do
     local o, e, ok = run(BIN .. " examples/all_tasks.lua " .. c[1])
     check(not ok, c[1])
-    check(e:sub(1, #c[2]) == c[2] and select(2, e:gsub("\n", "")) == 1, c[1] .. " -> " .. e)
+    -- c[3]: the message ends with c[2] (it begins with a file name)
+    local said = c[3] and e:sub(-#c[2] - 1, -2) == c[2] or e:sub(1, #c[2]) == c[2]
+    check(said and select(2, e:gsub("\n", "")) == 1, c[1] .. " -> " .. e)
     eq(o, "")
   end
+  os.remove(wide)
   -- the other examples' counts: implicit --epochs 0 ended in a Lua error after loading the data
   for _, c in ipairs{{"implicit.lua --synthetic --epochs 0", "implicit: --epochs needs a positive integer, got 0"},
                      {"implicit.lua --synthetic --threshold x", "implicit: --threshold needs a number, got x"},
