@@ -86,9 +86,6 @@ function study.find_data(name, instead)
              "give a MovieLens folder, --ratings FILE or --train FILE --test FILE")
 end
 
--- the delimited readers' fields a line (the C reader's MAXF)
-local FIELDS_MAX = 64
-
 -- USER,ITEM,RATING field numbers; with pairs (interactions) USER,ITEM
 -- too, the rating then false (every value 1)
 local function parse_columns(text, pairs)
@@ -103,7 +100,9 @@ local function parse_columns(text, pairs)
   end
   u, i, r = tonumber(u), tonumber(i), r and tonumber(r)
   for _, f in ipairs{u, i, r or 1} do
-    if f < 1 or f > FIELDS_MAX then study.fail("--columns: field numbers run from 1 to %d; got %s", FIELDS_MAX, text) end
+    if f < 1 or f > sparse.MAX_FIELDS then
+      study.fail("--columns: field numbers run from 1 to %d; got %s", sparse.MAX_FIELDS, text)
+    end
   end
   if u == i or r == u or r == i then
     study.fail("--columns: each field number must name another field; got %s", text)

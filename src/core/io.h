@@ -9,6 +9,10 @@
 #include "mat.h"
 #include "spm.h"
 
+/* The fields a delimited line may have that the readers look at: field
+ * numbers run from 1 to this (sparse.MAX_FIELDS in Lua). */
+#define IO_MAX_FIELDS 64
+
 typedef struct io_triplet_opts {
     const char *delim; /* "\t", ",", "::", "|", ";", " " (any run of blanks); NULL: detect */
     int header;        /* skip the first line */

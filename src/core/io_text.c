@@ -18,7 +18,7 @@
 #else
 #define CHUNK ((size_t)4 << 20)
 #endif
-#define MAXF 64
+#define MAXF IO_MAX_FIELDS
 #define DENSE_MAX ((size_t)1 << 22)
 
 void io_triplet_opts_default(io_triplet_opts *o)

@@ -118,10 +118,10 @@ static int s_read(lua_State *L)
         luaL_checktype(L, 2, LUA_TTABLE);
         o.delim = bind_optstr(L, 2, "delim", o.delim, "sparse.read"); /* kept alive by the options table */
         o.header = bind_optbool(L, 2, "header", o.header);
-        o.row_field = (int)bind_optint(L, 2, "row", o.row_field, 0, 64, "sparse.read");
-        o.col_field = (int)bind_optint(L, 2, "col", o.col_field, 0, 64, "sparse.read");
-        o.val_field = (int)bind_optint(L, 2, "value", o.val_field, 0, 64, "sparse.read");
-        o.fields = (int)bind_optint(L, 2, "fields", o.fields, 0, 64, "sparse.read");
+        o.row_field = (int)bind_optint(L, 2, "row", o.row_field, 0, IO_MAX_FIELDS, "sparse.read");
+        o.col_field = (int)bind_optint(L, 2, "col", o.col_field, 0, IO_MAX_FIELDS, "sparse.read");
+        o.val_field = (int)bind_optint(L, 2, "value", o.val_field, 0, IO_MAX_FIELDS, "sparse.read");
+        o.fields = (int)bind_optint(L, 2, "fields", o.fields, 0, IO_MAX_FIELDS, "sparse.read");
         o.skip_bad = bind_optbool(L, 2, "skip_bad", o.skip_bad);
         o.dup = bind_optname(L, 2, "duplicates", dup_names, o.dup, "sparse.read");
         o.keep_order = bind_optbool(L, 2, "order", o.keep_order);
@@ -778,6 +778,7 @@ static const char *const help[] = {
     "mark is dropped; values are [+-]digits[.digits][e[+-]digits] (no hexadecimal, inf or nan); spaces around "
     "fields are dropped; with a delimiter a field may be in double quotes (the delimiter may occur inside; a doubled "
     "quote inside is an error). Errors name file and line.",
+    "sparse.MAX_FIELDS", "The highest field number sparse.read's row, col, value and fields take (64).",
     "sparse.read_mtx(path)", "Reads a Matrix Market coordinate file (real, integer or pattern; general, symmetric or "
     "skew-symmetric), validated before allocating.",
     "sparse.hstack{a, b, ...}", "Side by side; column labels are concatenated when every part has them.",
@@ -836,5 +837,7 @@ int luaopen_simec_sparse(lua_State *L)
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newlib(L, funcs);
+    lua_pushinteger(L, IO_MAX_FIELDS);
+    lua_setfield(L, -2, "MAX_FIELDS");
     return 1;
 }
