@@ -302,7 +302,8 @@ end
 -- {format, features, lines, unknown, first_unknown = {line, id}, header,
 -- missing (ids without a line), standardised, categorical (columns), blank
 -- (missing values of the ids' lines), id_like (categorical columns with
--- about a value per id: {name, values, ids})}.
+-- about a value per id: {name, values, ids}), lists (categorical columns
+-- most of whose values hold a '|': {name, listed, ids})}.
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -368,7 +369,8 @@ function data.features_file(path, ids, what)
     some_known()
     local X = features.onehot(rows)
     return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown,
-               header = pairs_header, missing = 0, standardised = 0, categorical = 0, blank = 0, id_like = {}}
+               header = pairs_header, missing = 0, standardised = 0, categorical = 0, blank = 0, id_like = {},
+               lists = {}}
   end
   -- The first pass checks every line and keeps, per column, the count,
   -- mean and squared deviations (Welford) of the known ids' numbers,
@@ -478,7 +480,7 @@ function data.features_file(path, ids, what)
   -- columns in the file's order, a categorical one as its values in
   -- sorted order (numbers by value); the numbers' entries so far name
   -- their column in the file
-  local labels, col_of, nnum, id_like = {}, {}, #J, {}
+  local labels, col_of, nnum, id_like, lists = {}, {}, #J, {}, {}
   for k, st in ipairs(stats) do
     if st.categorical then
       local values, num, given = {}, {}, 0
@@ -496,6 +498,15 @@ function data.features_file(path, ids, what)
       if given >= 10 and #values > given / 2 then
         id_like[#id_like + 1] = {name = names[k], values = #values, ids = given}
       end
+      -- most values holding a '|' (MovieLens's "Comedy|Drama") are lists:
+      -- each is one category, and a genre shared by two lists is not seen
+      local listed = 0
+      for v, rows in pairs(st.rows) do
+        if v:find("|", 1, true) then listed = listed + #rows end
+      end
+      if listed > 0 and listed >= given / 2 then
+        lists[#lists + 1] = {name = names[k], listed = listed, ids = given}
+      end
       for _, v in ipairs(values) do
         labels[#labels + 1] = names[k] .. "=" .. v
         for _, r in ipairs(st.rows[v]) do I[#I + 1], J[#J + 1], V[#V + 1] = r, #labels, 1 end
@@ -510,7 +521,7 @@ function data.features_file(path, ids, what)
   if #labels > 0 then X:set_col_labels(labels) end
   return X, {format = "columns", features = #labels, lines = lines, unknown = unknown, first_unknown = first_unknown,
              header = true, missing = #ids - (lines - unknown), standardised = standardised, categorical = categorical,
-             blank = blank, id_like = id_like}
+             blank = blank, id_like = id_like, lists = lists}
 end
 
 -- The warnings for a feature file (info from data.features_file): its
@@ -527,10 +538,15 @@ function data.warn_features(path, info, what, where)
                      "column's mean)\n")
       :format(path, info.missing, what, where))
   end
-  for _, c in ipairs(info.id_like or {}) do
+  for _, c in ipairs(info.id_like) do
     io.stderr:write(("simec: warning: %s: column %s has %d values among %d %ss: as categories they are about one " ..
                      "per %s, shared by none and by no new %s (leave the column out?)\n")
       :format(path, c.name, c.values, c.ids, what, what, what))
+  end
+  for _, c in ipairs(info.lists) do
+    io.stderr:write(("simec: warning: %s: column %s: %d of %d values hold '|', lists? each value is one category " ..
+                     "(\"a|b\" shares nothing with \"a\"); give lists as 'id,token' pairs, a line per token\n")
+      :format(path, c.name, c.listed, c.ids))
   end
 end
 
@@ -1092,14 +1108,15 @@ require("simec.help").add{
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named columns (with a header); a sparse matrix aligned with ids and " ..
   "{format, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised, categorical, " ..
-  "blank, id_like}. Columns of 0s and 1s are kept; other numeric columns are standardised (an empty field, NA or a missing " ..
+  "blank, id_like, lists}. Columns of 0s and 1s are kept; other numeric columns are standardised (an empty field, NA or a missing " ..
   "id: the mean, 0); a column of words (gender, occupation) is categorical, a 0/1 feature \"name=value\" per " ..
   "value; text among mostly numbers, or a number the readers refuse (inf, 0x10, 3,5), is an error. A file " ..
   "of two fields a line whose first line names no id and has no number is a header and a numeric column, or pairs " ..
   "when its values are tokens.",
   "data.warn_features(path, info, what, where)", "Warns on stderr when a feature file (info from " ..
   "data.features_file) has lines naming <what> ids outside <where> (how many, and the first), when a column " ..
-  "file has no line for some ids of <where>, and when a categorical column has about a value per id (a title).",
+  "file has no line for some ids of <where>, and when a categorical column has about a value per id (a title) or " ..
+  "values that are '|' lists (genres).",
 }
 
 return data

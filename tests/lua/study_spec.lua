@@ -149,16 +149,23 @@ case("feature columns of words are categorical: a 0/1 feature per value; NA and 
   eq(X:get(4, 1) + X:get(4, 2) + X:get(4, 3), 0) -- u4 has no line; nurse is no known id's value: no column
   assert(math.abs(X:get(1, 6) + X:get(3, 6)) < 1e-12 and X:get(2, 6) == 0)
   -- a column with a value per id (a title) is read, and warned about: as features its values are ids
-  local lines = {"id,title,kind"}
+  -- and so is a column whose values are mostly '|' lists (MovieLens's genres): each list is one category
+  local lines = {"id,title,kind,genres"}
   local many = {}
-  for i = 1, 12 do many[i] = "m" .. i; lines[#lines + 1] = ("m%d,Film %d,%s"):format(i, i, i % 2 == 0 and "a" or "b") end
+  for i = 1, 12 do
+    many[i] = "m" .. i
+    lines[#lines + 1] = ("m%d,Film %d,%s,%s"):format(i, i, i % 2 == 0 and "a" or "b", i % 3 == 0 and "x" or "x|y")
+  end
   T.write(f, table.concat(lines, "\n") .. "\n")
   local Xt, ti = data.features_file(f, many, "item")
-  eq(Xt:ncols(), 14); eq(#ti.id_like, 1); eq(ti.id_like[1].name, "title"); eq(ti.id_like[1].values, 12)
+  eq(Xt:ncols(), 16); eq(#ti.id_like, 1); eq(ti.id_like[1].name, "title"); eq(ti.id_like[1].values, 12)
+  eq(#ti.lists, 1); eq(ti.lists[1].name, "genres"); eq(ti.lists[1].listed, 8)
   local warned = T.stderr_of(data.warn_features, f, ti, "item", "the ratings")
   eq(warned, ("simec: warning: %s: column title has 12 values among 12 items: as categories they are about one " ..
-              "per item, shared by none and by no new item (leave the column out?)\n"):format(f))
-  eq(#info.id_like, 0)
+              "per item, shared by none and by no new item (leave the column out?)\n" ..
+              "simec: warning: %s: column genres: 8 of 12 values hold '|', lists? each value is one category " ..
+              "(\"a|b\" shares nothing with \"a\"); give lists as 'id,token' pairs, a line per token\n"):format(f, f))
+  eq(#info.id_like, 0); eq(#info.lists, 0)
   -- "id, age, gender" as hand-written CSV has it: the spaces are not part of names and values, so age is a
   -- number, not a category per " 20", and the ids match
   T.write(f, "id, age, gender\nu1, 20, M\nu2 , 30 , F\n")
