@@ -16,6 +16,7 @@ static void lstop(lua_State *L, lua_Debug *ar)
     lua_sethook(L, NULL, 0, 0);
     if (core_interrupt_flag) {
         core_interrupt_flag = 0;
+        core_interrupt_raised = 1;
         luaL_error(L, "interrupted!");
     }
 }
@@ -41,6 +42,7 @@ void interrupt_arm(lua_State *L)
     struct sigaction sa;
     armed_L = L;
     core_interrupt_flag = 0;
+    core_interrupt_raised = 0;
     sa.sa_handler = on_sigint;
     sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);

@@ -1069,6 +1069,7 @@ static int input_line(lua_State *L, const char *prompt, int password)
         int rc;
         if (core_interrupt_flag || K.shutdown) {
             core_interrupt_flag = 0;
+            core_interrupt_raised = 1;
             return luaL_error(L, "interrupted!");
         }
         rc = zmq_poll(&item, 1, 100);

@@ -1,6 +1,7 @@
 /* simec: the Lua 5.4 host. Structure after lua.c: main() only creates the
  * state and runs pmain protected, so even start-up errors are reported. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,5 +472,7 @@ int main(int argc, char **argv)
     result = lua_toboolean(L, -1);
     repl_report(L, status, progname);
     lua_close(L);
-    return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
+    if (result && status == LUA_OK)
+        return EXIT_SUCCESS;
+    return core_interrupt_raised ? 128 + SIGINT : EXIT_FAILURE; /* as a shell reports a process SIGINT ended */
 }

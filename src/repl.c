@@ -8,6 +8,7 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 #include <lauxlib.h>
+#include "core.h"
 #include "interrupt.h"
 #include "repl.h"
 
@@ -23,9 +24,13 @@ static int on_terminal;
 
 /* ---- running chunks ---- */
 
+/* an error's message and traceback; a Ctrl-C's message alone: where the
+ * user stopped the run is no fault to trace */
 static int msghandler(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
+    if (msg != NULL && core_interrupt_raised)
+        return 1;
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
             return 1;

@@ -1159,7 +1159,7 @@ function study.main(spec, argv)
     end
     return summary
   end, function(e)
-    if getmetatable(e) == USAGE then return e end
+    if getmetatable(e) == USAGE or simec.interrupted() then return e end -- a Ctrl-C is no fault to trace
     return debug.traceback(tostring(e), 2)
   end)
   if ok then return res end

@@ -11,7 +11,7 @@ size_t bind_dense_limit = (size_t)4 << 30;
 int bind_raise(lua_State *L, const core_err *e)
 {
     if (e->code == CORE_EINTR)
-        core_interrupt_flag = 0;
+        core_interrupt_flag = 0, core_interrupt_raised = 1;
     return luaL_error(L, "%s", e->msg[0] ? e->msg : "unknown error");
 }
 

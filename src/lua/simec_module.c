@@ -41,6 +41,12 @@ static int l_not_text(lua_State *L)
     return 1;
 }
 
+static int l_interrupted(lua_State *L)
+{
+    lua_pushboolean(L, core_interrupt_raised != 0);
+    return 1;
+}
+
 static int l_clock(lua_State *L)
 {
     struct timespec ts;
@@ -216,6 +222,9 @@ static const char *const help[] = {
     "simec.number(s)", "s read with the number grammar of every file reader ([+-] digits [. digits] [e [+-] "
     "digits]; no hexadecimal, inf, nan or overflow), or nil and, where the readers can tell, why (a decimal "
     "comma).",
+    "simec.interrupted()", "Whether a Ctrl-C has ended an operation with an error in the running chunk (the host "
+    "then reports it without a traceback, and a script exits with status 130): an error handler that adds a "
+    "traceback asks it first.",
     "simec.not_text(bytes)", "What to do when bytes (a file's first bytes) show a file that is not UTF-8 text "
     "(gzip, bzip2, xz or zstd, a zip archive or .xlsx, an .xls workbook, Parquet, a .npy array, UTF-16), as every "
     "file reader says it, e.g. \"a gzip-compressed file: decompress it first (gunzip FILE)\"; nil for anything "
@@ -276,6 +285,8 @@ int luaopen_simec(lua_State *L)
     lua_setfield(L, -2, "number");
     lua_pushcfunction(L, l_not_text);
     lua_setfield(L, -2, "not_text");
+    lua_pushcfunction(L, l_interrupted);
+    lua_setfield(L, -2, "interrupted");
     lua_pushcfunction(L, l_memory);
     lua_setfield(L, -2, "memory");
     lua_pushcfunction(L, l_usage);

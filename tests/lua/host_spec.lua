@@ -70,6 +70,34 @@ case("host: scripts get arg, errors give tracebacks and exit status", function()
   os.remove(script)
 end)
 
+-- a command run in the background until its output file shows "ready", then sent SIGINT; its output and exit
+-- status (waiting on the output, not on a time)
+local function interrupted(cmd, ready)
+  local out, rc = T.tmpname(), T.tmpname()
+  os.execute(("sh -c '%s >%s 2>&1 </dev/null & pid=$!; while ! grep -q %q %s; do sleep 0.05; done; " ..
+              "sleep 0.2; kill -INT $pid; wait $pid; echo $? >%s'"):format(cmd, out, ready, out, rc))
+  local o, status = T.read(out) or "", tonumber(T.read(rc) or "")
+  os.remove(out); os.remove(rc)
+  return o, status
+end
+
+case("host: a script stopped by Ctrl-C says so without a traceback and exits with status 130", function()
+  local script = T.write(T.tmpname() .. ".lua", "io.write('ready\\n') io.stdout:flush() while true do end\n")
+  local o, status = interrupted(BIN .. " " .. script, "ready")
+  eq(status, 130)
+  check(o:find("\nsimec: interrupted!\n$") and not o:find("traceback"), o)
+  -- in a long C loop (a matrix product), and in the study's runner, which adds tracebacks to other errors
+  T.write(script, "local a = matrix.ones(2000, 2000)\nio.write('ready\\n') io.stdout:flush()\n" ..
+                  "for _ = 1, 100000 do local b = a * a end\n")
+  o, status = interrupted(BIN .. " " .. script, "ready")
+  eq(status, 130)
+  check(o:find("interrupted!\n$") and not o:find("traceback"), o)
+  o, status = interrupted(BIN .. " examples/all_tasks.lua --synthetic", "test RMSE")
+  eq(status, 130)
+  check(o:find("interrupted!\n$") and not o:find("traceback"), o)
+  os.remove(script)
+end)
+
 case("host: stdin that is not a terminal runs as a script", function()
   local o, _, ok = run(BIN, "print(6 * 7)\n")
   check(ok); eq(o, "42\n")
