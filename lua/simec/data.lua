@@ -139,6 +139,9 @@ local function why_not_number(v)
   return why and (" (%s)"):format(why) or ""
 end
 
+-- a feature file's empty field or R's NA: a missing value, not a token
+local function missing_value(v) return v == "" or v == "NA" end
+
 -- one CSV record with RFC 4180 quoting ("" inside quotes), its fields
 -- separated by delim (one character; default ","); spaces around a field
 -- or its quotes are not part of it ("1, 2" is "1" and "2"), as in the C
@@ -339,7 +342,7 @@ function data.features_file(path, ids, what)
       if why and why ~= "" then -- a number, not a token: refused rather than read as a category
         error(("%s:%d: field 2 (%s) is not a finite number: '%s'%s"):format(path, ln, head[2], v, why), 0)
       end
-      if v == "" or v == "NA" or v and data.number(v) then -- a number or a missing value
+      if v and (missing_value(v) or data.number(v)) then
         numbers = numbers + 1
       elseif v then
         tokens, first_token = tokens + 1, first_token or {ln, v}
@@ -384,7 +387,6 @@ function data.features_file(path, ids, what)
   -- mostly numbers, or a value that looks like a number but is none (inf,
   -- 0x10, 3,5), is an error rather than a guess.
   local names, seen, stats = nil, {}, {}
-  local function missing_value(v) return v == "" or v == "NA" end
   local function looks_numeric(v)
     local l = v:lower()
     return v:find("^[%+%-]?%.?%d") ~= nil or l:find("^[%+%-]?inf") ~= nil or l:find("^[%+%-]?nan$") ~= nil
@@ -483,9 +485,12 @@ function data.features_file(path, ids, what)
   local labels, col_of, nnum, id_like, lists = {}, {}, #J, {}, {}
   for k, st in ipairs(stats) do
     if st.categorical then
-      local values, num, given = {}, {}, 0
+      -- most values holding a '|' (MovieLens's "Comedy|Drama") are lists:
+      -- each is one category, and a genre shared by two lists is not seen
+      local values, num, given, listed = {}, {}, 0, 0
       for v, rows in pairs(st.rows) do
         values[#values + 1], num[v], given = v, data.number(v), given + #rows
+        if v:find("|", 1, true) then listed = listed + #rows end
       end
       table.sort(values, function(x, y)
         local nx, ny = num[x], num[y]
@@ -497,12 +502,6 @@ function data.features_file(path, ids, what)
       -- no two ids, and no new id, share
       if given >= 10 and #values > given / 2 then
         id_like[#id_like + 1] = {name = names[k], values = #values, ids = given}
-      end
-      -- most values holding a '|' (MovieLens's "Comedy|Drama") are lists:
-      -- each is one category, and a genre shared by two lists is not seen
-      local listed = 0
-      for v, rows in pairs(st.rows) do
-        if v:find("|", 1, true) then listed = listed + #rows end
       end
       if listed > 0 and listed >= given / 2 then
         lists[#lists + 1] = {name = names[k], listed = listed, ids = given}

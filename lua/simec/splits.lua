@@ -154,8 +154,9 @@ function splits.given(train, test, item_ids, user_ids)
   local col_map, train_users, uindex = maps(user_ids, tr_users, "user", "training")
   -- the test ratings in the full space, and how many rate a pair the
   -- training set rates too (its row's columns read once per test row)
+  -- test ratings of an item or user the training set lacks (cold): the models predict them as new ones
   local I, J, V, n = {}, {}, {}, 0
-  local shared, first, row, cols = 0, nil, nil, nil
+  local shared, first, row, cols, cold = 0, nil, nil, nil, 0
   for r, c, v in test:triplets() do
     n = n + 1
     I[n] = iindex[te_items[r]] or error(("splits.given: item %s of the test set is not in the data set's items")
@@ -163,6 +164,7 @@ function splits.given(train, test, item_ids, user_ids)
     J[n] = uindex[te_users[c]] or error(("splits.given: user %s of the test set is not in the data set's users")
                                         :format(te_users[c]), 2)
     V[n] = v
+    if row_map[I[n]] == 0 or col_map[J[n]] == 0 then cold = cold + 1 end
     if r ~= row then
       row, cols = r, {}
       if row_map[I[n]] > 0 then
@@ -189,11 +191,6 @@ function splits.given(train, test, item_ids, user_ids)
     return t
   end
   s.test_items, s.test_users = new(row_map), new(col_map)
-  -- test ratings of an item or user the training set lacks: the models predict them as new ones
-  local cold = 0
-  for t = 1, n do
-    if row_map[I[t]] == 0 or col_map[J[t]] == 0 then cold = cold + 1 end
-  end
   s.cold_ratings = cold
   return setmetatable(s, Split)
 end

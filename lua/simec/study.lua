@@ -1074,7 +1074,7 @@ function study.main(spec, argv)
     local pok, args = parser:pparse(argv)
     if not pok then study.fail("%s (see --help)", args) end
     check_args(args, spec)
-    local unwritable = require("simec.report").unwritable(args) -- --json, checked before the run
+    local unwritable = report.unwritable(args) -- --json, checked before the run
     if unwritable then study.fail("%s", unwritable) end
     local allowed = {}
     for _, id in ipairs(study.model_names()) do allowed[id] = true end

@@ -253,6 +253,7 @@ const char *io_not_text(const char *s, size_t len)
      * digit and its block's magic follow "BZh"; a Parquet file's first
      * page header, binary, follows "PAR1" */
     enum { PLAIN, BZIP2_BLOCK, BINARY_NEXT };
+    static const char utf16[] = "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)";
     static const struct {
         const char *magic;
         size_t len;
@@ -268,8 +269,8 @@ const char *io_not_text(const char *s, size_t len)
         {"\320\317\021\340\241\261\032\341", 8, PLAIN, "an Excel workbook (.xls): export the sheet as CSV"},
         {"PAR1", 4, BINARY_NEXT, "a Parquet file: write it out as CSV first (e.g. pandas: read_parquet(F).to_csv(...))"},
         {"\223NUMPY", 6, PLAIN, "a NumPy array (.npy): matrix.load_npy reads it; ratings and features are text"},
-        {"\377\376", 2, PLAIN, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
-        {"\376\377", 2, PLAIN, "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)"},
+        {"\377\376", 2, PLAIN, utf16},
+        {"\376\377", 2, PLAIN, utf16},
     };
     size_t k;
     for (k = 0; k < sizeof kinds / sizeof *kinds; k++)
@@ -283,7 +284,7 @@ const char *io_not_text(const char *s, size_t len)
         }
     /* UTF-16 without a byte-order mark: every other byte of ASCII text is 0 */
     if (len >= 4 && ((s[0] && !s[1] && s[2] && !s[3]) || (!s[0] && s[1] && !s[2] && s[3])))
-        return "UTF-16 text: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)";
+        return utf16;
     return NULL;
 }
 
