@@ -465,7 +465,7 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     eq(o, "")
   end
   os.remove(wide)
-  -- the other examples' counts: implicit --epochs 0 ended in a Lua error after loading the data
+  -- the other examples' counts: a usage error before any data loads (a count of 0 would run nothing, or fail inside)
   for _, c in ipairs{{"implicit.lua --synthetic --epochs 0", "implicit: --epochs needs a positive integer, got 0"},
                      {"implicit.lua --synthetic --threshold x", "implicit: --threshold needs a number, got x"},
                      {"dti.lua --synthetic --folds 1", "dti: --folds needs an integer of at least 2, got 1"},
