@@ -45,9 +45,18 @@ extern volatile sig_atomic_t core_interrupt_raised;
  * (AVX2, FMA) and picked at load time: the portable build has SSE2 only. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SIMEC_NO_CLONES)
 #define SIMEC_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+/* A loop whose AVX-512 form is written out (eight-wide vectors, 32
+ * registers) is built for x86-64-v4 too and called when core_wide() says
+ * so; it makes the same operations in the same order as its other forms,
+ * so the results do not depend on the processor. */
+#define SIMEC_WIDE __attribute__((target("arch=x86-64-v4")))
 #else
 #define SIMEC_HOT
 #endif
+/* 1 when SIMEC_WIDE loops may run: the build has them, the processor (and
+ * the system) has AVX-512, and the environment's SIMEC_WIDE is not 0
+ * (benchmarks and tests compare the two forms with it). */
+int core_wide(void);
 
 /* Sparse index types: 64-bit row pointers, 32-bit column indices. */
 typedef int64_t spm_ptr;

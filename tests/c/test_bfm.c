@@ -519,6 +519,59 @@ static void test_matches_reference(void)
     release(&d);
 }
 
+/* Where the processor has AVX-512 the block sums take a second form
+ * (row_sums_wide): it must give the same draws to the bit as the other,
+ * at every block count, with features on both sides and with link. */
+static void test_wide_sums(void)
+{
+    static const int64_t ks[] = {0, 3, 8, 9, 17};
+    const char *was = getenv("SIMEC_WIDE");
+    char *keep = was ? strdup(was) : NULL;
+    data d;
+    bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    spm Fu;
+    size_t c;
+    unsetenv("SIMEC_WIDE");
+    if (!core_wide()) {
+        printf("test_wide_sums: skipped: no AVX-512 on this processor (or a build without it): one form only\n");
+        free(keep);
+        return;
+    }
+    make(&d, 0.3, 2, -1, 12);
+    {
+        /* users: a value in one of four columns each, the rest empty */
+        mat Fm;
+        rng g;
+        int64_t u;
+        rng_seed(&g, 13);
+        mat_init(&Fm, NU, 4, NULL);
+        for (u = 0; u < NU; u++)
+            MAT_AT(&Fm, u, u % 4) = rng_uniform(&g) < 0.7 ? rng_normal(&g) : 0;
+        CHECK(spm_from_dense(&Fu, &Fm, 0, NULL) == 0);
+        mat_release(&Fm);
+    }
+    side[0].F = &d.F;
+    for (c = 0; c < 2 * sizeof ks / sizeof *ks; c++) {
+        bfm_opts o = opts(ks[c / 2], 3);
+        spm wide, narrow;
+        o.burn_in = 3, o.samples = 4, o.link = (int)(c % 2);
+        side[1].F = c % 2 ? NULL : &Fu;
+        CHECK(bfm_run(&wide, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+        setenv("SIMEC_WIDE", "0", 1);
+        CHECK(!core_wide());
+        CHECK(bfm_run(&narrow, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+        unsetenv("SIMEC_WIDE");
+        CHECK(memcmp(wide.x, narrow.x, (size_t)SPM_NNZ(&d.test) * sizeof *wide.x) == 0);
+        spm_free(&wide);
+        spm_free(&narrow);
+    }
+    if (keep)
+        setenv("SIMEC_WIDE", keep, 1);
+    free(keep);
+    spm_free(&Fu);
+    release(&d);
+}
+
 int main(void)
 {
     RUN(test_low_rank);
@@ -526,6 +579,7 @@ int main(void)
     RUN(test_seeded);
     RUN(test_kept_sums);
     RUN(test_matches_reference);
+    RUN(test_wide_sums);
     RUN(test_errors);
     return check_summary();
 }
