@@ -292,8 +292,9 @@ end
 -- id (tab, comma or ';' between fields): a column of 0s and 1s as it is
 -- (an empty field 0), any other column of numbers standardised over the
 -- ids' lines (an empty field, or an id without a line, its mean: 0), a
--- column of words categorical (a 0/1 feature "name=value" per value); an
--- empty field and R's NA are missing values. A file of two
+-- column of words categorical (a 0/1 feature "name=value" per value, or
+-- per token where most values are '|' lists); an empty field and R's NA
+-- are missing values. A file of two
 -- fields a line is ambiguous: its first line is a header when it names no
 -- id and its second field is no number, and then the values under it
 -- decide: numbers make one column, tokens make pairs (the header skipped),
@@ -306,7 +307,24 @@ end
 -- missing (ids without a line), standardised, categorical (columns), blank
 -- (missing values of the ids' lines), id_like (categorical columns with
 -- about a value per id: {name, values, ids}), lists (categorical columns
--- most of whose values hold a '|': {name, listed, ids})}.
+-- most of whose values hold a '|', split into tokens: {name, listed, ids,
+-- tokens})}.
+-- The tokens of a '|' list: spaces around a token are not part of it, an
+-- empty token ("a||b") names nothing, and a token given twice counts once.
+local function list_tokens(v)
+  local out, once = {}, {}
+  for token in (v .. "|"):gmatch("([^|]*)|") do
+    token = token:match("^%s*(.-)%s*$")
+    if token ~= "" and not once[token] then once[token], out[#out + 1] = true, token end
+  end
+  return out
+end
+
+-- Values most of which hold a '|' (MovieLens's "Comedy|Drama", pandas'
+-- str.get_dummies(sep="|")) are lists: a feature per token, so that two
+-- lists share their common genres. given and listed count the values.
+local function are_lists(listed, given) return listed > 0 and listed >= given / 2 end
+
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -355,7 +373,7 @@ function data.features_file(path, ids, what)
     columns, pairs_header = tokens == 0, tokens > 0
   end
   if not columns then
-    local rows = {}
+    local rows, listed = {}, 0
     for i = 1, #ids do rows[i] = {} end
     for ln, line in each_line(path) do
       if line ~= "" and not (pairs_header and ln == 1) then
@@ -366,14 +384,33 @@ function data.features_file(path, ids, what)
         end
         lines = lines + 1
         local r = index[fields[1]]
-        if r then local t = rows[r]; t[#t + 1] = fields[2] else unknown = note_unknown(unknown, ln, fields[1]) end
+        if r then
+          local t = rows[r]
+          t[#t + 1] = fields[2]
+          if fields[2]:find("|", 1, true) then listed = listed + 1 end
+        else
+          unknown = note_unknown(unknown, ln, fields[1])
+        end
       end
     end
     some_known()
+    local lists = {}
+    if are_lists(listed, lines - unknown) then
+      for r, toks in ipairs(rows) do
+        local split = {}
+        for _, v in ipairs(toks) do
+          for _, token in ipairs(list_tokens(v)) do split[#split + 1] = token end
+        end
+        rows[r] = split
+      end
+    end
     local X = features.onehot(rows)
+    if are_lists(listed, lines - unknown) then
+      lists[1] = {name = pairs_header and head[2] or "token", listed = listed, ids = lines - unknown, tokens = X:ncols()}
+    end
     return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown,
                header = pairs_header, missing = 0, standardised = 0, categorical = 0, blank = 0, id_like = {},
-               lists = {}}
+               lists = lists}
   end
   -- The first pass checks every line and keeps, per column, the count,
   -- mean and squared deviations (Welford) of the known ids' numbers,
@@ -485,13 +522,24 @@ function data.features_file(path, ids, what)
   local labels, col_of, nnum, id_like, lists = {}, {}, #J, {}, {}
   for k, st in ipairs(stats) do
     if st.categorical then
-      -- most values holding a '|' (MovieLens's "Comedy|Drama") are lists:
-      -- each is one category, and a genre shared by two lists is not seen
       local values, num, given, listed = {}, {}, 0, 0
       for v, rows in pairs(st.rows) do
-        values[#values + 1], num[v], given = v, data.number(v), given + #rows
+        given = given + #rows
         if v:find("|", 1, true) then listed = listed + #rows end
       end
+      local split = are_lists(listed, given)
+      if split then
+        local by_token = {}
+        for v, rows in pairs(st.rows) do
+          for _, token in ipairs(list_tokens(v)) do
+            local t = by_token[token]
+            if not t then t = {}; by_token[token] = t end
+            table.move(rows, 1, #rows, #t + 1, t)
+          end
+        end
+        st.rows = by_token
+      end
+      for v in pairs(st.rows) do values[#values + 1], num[v] = v, data.number(v) end
       table.sort(values, function(x, y)
         local nx, ny = num[x], num[y]
         if nx and ny and nx ~= ny then return nx < ny end
@@ -503,8 +551,8 @@ function data.features_file(path, ids, what)
       if given >= 10 and #values > given / 2 then
         id_like[#id_like + 1] = {name = names[k], values = #values, ids = given}
       end
-      if listed > 0 and listed >= given / 2 then
-        lists[#lists + 1] = {name = names[k], listed = listed, ids = given}
+      if split then
+        lists[#lists + 1] = {name = names[k], listed = listed, ids = given, tokens = #values}
       end
       for _, v in ipairs(values) do
         labels[#labels + 1] = names[k] .. "=" .. v
@@ -541,11 +589,6 @@ function data.warn_features(path, info, what, where)
     io.stderr:write(("simec: warning: %s: column %s has %d values among %d %ss: as categories they are about one " ..
                      "per %s, shared by none and by no new %s (leave the column out?)\n")
       :format(path, c.name, c.values, c.ids, what, what, what))
-  end
-  for _, c in ipairs(info.lists) do
-    io.stderr:write(("simec: warning: %s: column %s: %d of %d values hold '|', lists? each value is one category " ..
-                     "(\"a|b\" shares nothing with \"a\"); give lists as 'id,token' pairs, a line per token\n")
-      :format(path, c.name, c.listed, c.ids))
   end
 end
 
@@ -1109,13 +1152,13 @@ require("simec.help").add{
   "{format, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised, categorical, " ..
   "blank, id_like, lists}. Columns of 0s and 1s are kept; other numeric columns are standardised (an empty field, NA or a missing " ..
   "id: the mean, 0); a column of words (gender, occupation) is categorical, a 0/1 feature \"name=value\" per " ..
-  "value; text among mostly numbers, or a number the readers refuse (inf, 0x10, 3,5), is an error. A file " ..
+  "value, and one whose values are mostly '|' lists (genres: Comedy|Drama) a feature per token (lists: {name, " ..
+  "listed, ids, tokens}); text among mostly numbers, or a number the readers refuse (inf, 0x10, 3,5), is an error. A file " ..
   "of two fields a line whose first line names no id and has no number is a header and a numeric column, or pairs " ..
   "when its values are tokens.",
   "data.warn_features(path, info, what, where)", "Warns on stderr when a feature file (info from " ..
   "data.features_file) has lines naming <what> ids outside <where> (how many, and the first), when a column " ..
-  "file has no line for some ids of <where>, and when a categorical column has about a value per id (a title) or " ..
-  "values that are '|' lists (genres).",
+  "file has no line for some ids of <where>, and when a categorical column has about a value per id (a title).",
 }
 
 return data

@@ -158,6 +158,9 @@ function study.add_feature_files(ds, args)
       ds[side].sets = ds[side].sets or {}
       local how = info.format == "pairs" and info.header and "pairs under a header" or info.format
       if info.categorical > 0 then how = ("%s, %d categorical"):format(how, info.categorical) end
+      if #info.lists > 0 then
+        how = info.format == "pairs" and how .. ", '|' lists" or ("%s (%d of them '|' lists)"):format(how, #info.lists)
+      end
       if info.standardised > 0 then how = ("%s, %d standardised"):format(how, info.standardised) end
       if info.blank > 0 then how = ("%s, %d values missing"):format(how, info.blank) end
       ds[side].sets[#ds[side].sets + 1] = ("%s (%d, %s)"):format(path:match("([^/]+)$"), info.features, how)

@@ -149,7 +149,6 @@ case("feature columns of words are categorical: a 0/1 feature per value; NA and 
   eq(X:get(4, 1) + X:get(4, 2) + X:get(4, 3), 0) -- u4 has no line; nurse is no known id's value: no column
   assert(math.abs(X:get(1, 6) + X:get(3, 6)) < 1e-12 and X:get(2, 6) == 0)
   -- a column with a value per id (a title) is read, and warned about: as features its values are ids
-  -- and so is a column whose values are mostly '|' lists (MovieLens's genres): each list is one category
   local lines = {"id,title,kind,genres"}
   local many = {}
   for i = 1, 12 do
@@ -159,13 +158,30 @@ case("feature columns of words are categorical: a 0/1 feature per value; NA and 
   T.write(f, table.concat(lines, "\n") .. "\n")
   local Xt, ti = data.features_file(f, many, "item")
   eq(Xt:ncols(), 16); eq(#ti.id_like, 1); eq(ti.id_like[1].name, "title"); eq(ti.id_like[1].values, 12)
-  eq(#ti.lists, 1); eq(ti.lists[1].name, "genres"); eq(ti.lists[1].listed, 8)
   local warned = T.stderr_of(data.warn_features, f, ti, "item", "the ratings")
   eq(warned, ("simec: warning: %s: column title has 12 values among 12 items: as categories they are about one " ..
-              "per item, shared by none and by no new item (leave the column out?)\n" ..
-              "simec: warning: %s: column genres: 8 of 12 values hold '|', lists? each value is one category " ..
-              "(\"a|b\" shares nothing with \"a\"); give lists as 'id,token' pairs, a line per token\n"):format(f, f))
+              "per item, shared by none and by no new item (leave the column out?)\n"):format(f))
   eq(#info.id_like, 0); eq(#info.lists, 0)
+  -- a column whose values are mostly '|' lists (MovieLens's genres) is a feature per token, so that "x|y"
+  -- shares x with "x": spaces around a token, an empty token and a token given twice add nothing
+  eq(#ti.lists, 1); eq(ti.lists[1].name, "genres"); eq(ti.lists[1].listed, 8); eq(ti.lists[1].tokens, 2)
+  eq(table.concat(Xt:col_labels(), ",", 15), "genres=x,genres=y")
+  eq(Xt:get(3, 15), 1); eq(Xt:get(3, 16), 0); eq(Xt:get(1, 15), 1); eq(Xt:get(1, 16), 1)
+  T.write(f, "id,genres,note\nm1,Drama | Comedy,a|b|c\nm2,Comedy|Comedy||,plain\nm3,(no genres listed),plain\n")
+  local Xg, gi = data.features_file(f, many, "item")
+  eq(#gi.lists, 1); eq(gi.lists[1].name, "genres") -- 2 of 3 values hold '|'; of note's 1 of 3 each value is one
+  eq(table.concat(Xg:col_labels(), ","), "genres=(no genres listed),genres=Comedy,genres=Drama,note=a|b|c,note=plain")
+  eq(Xg:get(1, 2) + Xg:get(1, 3), 2); eq(Xg:get(2, 2), 1); eq(Xg:get(2, 3), 0); eq(Xg:get(3, 1), 1)
+  eq(Xg:nnz(), 7)
+  -- so are pairs under a header whose tokens are mostly lists, as movies.csv cut to movieId,genres is
+  T.write(f, "movieId,genres\nm1,Drama|Comedy\nm2,Comedy\nm3,Comedy|Horror\n")
+  local Xp, pi = data.features_file(f, many, "item")
+  eq(pi.format, "pairs"); eq(pi.header, true); eq(#pi.lists, 1); eq(pi.lists[1].name, "genres")
+  eq(pi.lists[1].tokens, 3); eq(table.concat(Xp:col_labels(), ","), "Comedy,Drama,Horror"); eq(Xp:nnz(), 5)
+  -- and not where few values are lists: a token may hold a '|'
+  T.write(f, "m1\ta|b\nm2\tc\nm3\td\n")
+  local Xn, ni = data.features_file(f, many, "item")
+  eq(#ni.lists, 0); eq(table.concat(Xn:col_labels(), ","), "a|b,c,d")
   -- "id, age, gender" as hand-written CSV has it: the spaces are not part of names and values, so age is a
   -- number, not a category per " 20", and the ids match
   T.write(f, "id, age, gender\nu1, 20, M\nu2 , 30 , F\n")
@@ -348,7 +364,7 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   end
   for j = 1, R:ncols() do
     cols[#cols + 1] = ("u%s,%d,%g,%s"):format(R:col_label(j), j % 5, ds.users.features:get(j, 1),
-                                              j % 3 == 0 and "NA" or j % 2 == 0 and "a" or "b")
+                                              j % 3 == 0 and "NA" or j % 2 == 0 and "a|c" or "b")
   end
   T.write(dir .. "/mine.csv", table.concat(lines, "\n") .. "\n")
   T.write(dir .. "/items.tsv", table.concat(pairs_, "\n") .. "\n")
@@ -359,7 +375,8 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
                        "/users.csv --quiet --json " .. json)
   check(ok, e)
   check(o:find("mine.csv: 60 items x 50 users, 1500 ratings; item features: items.tsv (8, pairs); user features: " ..
-               "users.csv (4, columns, 1 categorical, 1 standardised, 16 values missing)", 1, true), o)
+               "users.csv (5, columns, 1 categorical (1 of them '|' lists), 1 standardised, 16 values missing)", 1, true),
+        o)
   check(o:find("\nT2b   mean+SVD+regression ", 1, true), o)
   local doc = cjson.decode(T.read(json))
   eq(doc.data.ratings, 1500)
