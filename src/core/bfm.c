@@ -267,9 +267,9 @@ SIMEC_WIDE static void row_sums_wide(const pass *p, const double *q, spm_ptr t0,
 
 /* What a block's changes d0, d1 (and dl of the linear weight) move the
  * prediction of a rating by whose other side's factors start at g */
-static inline double row_change(const double *g, qvec d0, qvec d1, double dl)
+static inline double row_change(const double *g, const qvec *d0, const qvec *d1, double dl)
 {
-    const qvec m = d0 * *(const qvec *)g + d1 * *(const qvec *)(g + BW / 2);
+    const qvec m = *d0 * *(const qvec *)g + *d1 * *(const qvec *)(g + BW / 2);
     return dl + ((m[0] + m[1]) + (m[2] + m[3]));
 }
 
@@ -297,7 +297,7 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
      * of the loop: only the passes that keep them pay for them */
     if (back || p->stat)
         for (t = t0; t < t1; t++) {
-            double v = e[t] - row_change(q + (int64_t)oth[t] * kp, d0, d1, dl);
+            double v = e[t] - row_change(q + (int64_t)oth[t] * kp, &d0, &d1, dl);
             if (back)
                 back[pos[t]] = v;
             else
@@ -307,7 +307,7 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
         }
     else
         for (t = t0; t < t1; t++)
-            e[t] -= row_change(q + (int64_t)oth[t] * kp, d0, d1, dl);
+            e[t] -= row_change(q + (int64_t)oth[t] * kp, &d0, &d1, dl);
     S->L[r] += dl;
     if (kp)
         for (a = 0; a < BW; a++)
