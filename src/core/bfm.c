@@ -26,6 +26,7 @@ typedef struct side_state {
     int link;           /* ids and features: features give the ids' prior means */
     int64_t nlik;       /* columns in the likelihood: nid, plus nf without link */
     spm Ft;             /* the train rows' features, transposed: nf x n */
+    unsigned char *ones; /* nf: the column's values are all 1 (one-hot, tags), whose products need no multiply */
     /* ratings of train row r: t in ptr[r] .. ptr[r+1], at residual pos[t] (t itself when pos is NULL),
      * the other side's index oth[t] */
     const spm_ptr *ptr;
@@ -386,19 +387,32 @@ SIMEC_HOT static void draw_columns(bfm *b, side_state *S, int64_t f, const doubl
         const double *vals = S->Ft.x + S->Ft.p[j - nid];
         int64_t m = S->Ft.p[j - nid + 1] - S->Ft.p[j - nid], a;
         double A = 0, B = 0, th = theta[j * st], prec, nt, delta;
-        for (a = 0; a < m; a++) {
-            A += vals[a] * vals[a] * s2[rows[a]];
-            B += vals[a] * E[rows[a]];
-        }
+        const int ones = S->ones[j - nid];
+        if (ones)
+            for (a = 0; a < m; a++) {
+                A += s2[rows[a]];
+                B += E[rows[a]];
+            }
+        else
+            for (a = 0; a < m; a++) {
+                A += vals[a] * vals[a] * s2[rows[a]];
+                B += vals[a] * E[rows[a]];
+            }
         B += th * A;
         prec = alpha * A + lam;
         nt = (alpha * B + mu * lam) / prec + z[j] / sqrt(prec);
         delta = nt - th;
         theta[j * st] = nt;
-        for (a = 0; a < m; a++) {
-            E[rows[a]] -= delta * vals[a] * s2[rows[a]];
-            dq[rows[a]] += delta * vals[a];
-        }
+        if (ones)
+            for (a = 0; a < m; a++) {
+                E[rows[a]] -= delta * s2[rows[a]];
+                dq[rows[a]] += delta;
+            }
+        else
+            for (a = 0; a < m; a++) {
+                E[rows[a]] -= delta * vals[a] * s2[rows[a]];
+                dq[rows[a]] += delta * vals[a];
+            }
     }
 }
 
@@ -635,6 +649,7 @@ static void side_free(side_state *S)
     S->L = core_free(S->L);
     S->lin = core_free(S->lin);
     S->Qf = core_free(S->Qf);
+    S->ones = core_free(S->ones);
     S->off_w = core_free(S->off_w);
     S->off_V = core_free(S->off_V);
     for (i = 0; i < 2; i++) {
@@ -738,7 +753,17 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         rc = spm_transpose(&S->Ft, &sel, e);
         spm_free(&sel);
     }
-    return rc;
+    if (rc)
+        return rc;
+    if (!(S->ones = core_malloc((size_t)(S->nf ? S->nf : 1))))
+        return core_err_nomem(e, "bfm", (double)S->nf);
+    for (i = 0; i < S->nf; i++) {
+        spm_ptr t;
+        S->ones[i] = 1;
+        for (t = S->Ft.p[i]; t < S->Ft.p[i + 1] && S->ones[i]; t++)
+            S->ones[i] = S->Ft.x[t] == 1;
+    }
+    return CORE_OK;
 }
 
 /* The ratings by column: positions into R's arrays and their rows. */

@@ -492,30 +492,38 @@ static void ref_run(double *pred, const spm *R, const spm *F, const spm *P, cons
     }
 }
 
+/* at every block count, with 0/1 features (whose columns take a path
+ * without multiplies) and with features of other values */
 static void test_matches_reference(void)
 {
     static const int64_t ks[] = {0, 1, 3, 8, 9, 17};
     data d;
     bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    spm G;
     size_t c;
+    int64_t t;
     make(&d, 0.3, 2, -1, 11);
-    side[0].F = &d.F;
-    for (c = 0; c < sizeof ks / sizeof *ks; c++) {
-        bfm_opts o = opts(ks[c], 9);
+    CHECK(spm_copy(&G, &d.F, NULL) == 0);
+    for (t = 0; t < SPM_NNZ(&G); t++)
+        G.x[t] = t % 3 ? 0.5 + (double)(t % 5) : 1;
+    for (c = 0; c < 2 * sizeof ks / sizeof *ks; c++) {
+        bfm_opts o = opts(ks[c / 2], 9);
         spm out;
         double *want = malloc((size_t)SPM_NNZ(&d.test) * sizeof *want), worst = 0;
-        int64_t t;
         o.burn_in = 4, o.samples = 6;
+        side[0].F = c % 2 ? &G : &d.F;
         CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, NULL) == 0);
-        ref_run(want, &d.train, &d.F, &d.test, &o);
+        ref_run(want, &d.train, side[0].F, &d.test, &o);
         for (t = 0; t < SPM_NNZ(&d.test); t++)
             worst = fabs(out.x[t] - want[t]) > worst ? fabs(out.x[t] - want[t]) : worst;
         if (getenv("SIMEC_TEST_VERBOSE"))
-            printf("  k %lld: largest difference from the reference sampler %.3g\n", (long long)ks[c], worst);
+            printf("  k %lld, %s features: largest difference from the reference sampler %.3g\n", (long long)ks[c / 2],
+                   c % 2 ? "valued" : "0/1", worst);
         CHECK(worst < 1e-9);
         free(want);
         spm_free(&out);
     }
+    spm_free(&G);
     release(&d);
 }
 
