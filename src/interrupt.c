@@ -1,5 +1,6 @@
 #include <signal.h>
 #include <lauxlib.h>
+#include "bind.h"
 #include "core.h"
 #include "interrupt.h"
 
@@ -14,11 +15,8 @@ static void lstop(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
-    if (core_interrupt_flag) {
-        core_interrupt_flag = 0;
-        core_interrupt_raised = 1;
-        luaL_error(L, "interrupted!");
-    }
+    if (core_interrupt_flag)
+        bind_raise_interrupt(L, "interrupted!");
 }
 
 static void on_sigint(int sig)
@@ -42,7 +40,7 @@ void interrupt_arm(lua_State *L)
     struct sigaction sa;
     armed_L = L;
     core_interrupt_flag = 0;
-    core_interrupt_raised = 0;
+    bind_forget_interrupt(L);
     sa.sa_handler = on_sigint;
     sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);

@@ -1067,11 +1067,8 @@ static int input_line(lua_State *L, const char *prompt, int password)
         kmsg r;
         zmq_pollitem_t item = {K.stdin_sock, 0, ZMQ_POLLIN, 0};
         int rc;
-        if (core_interrupt_flag || K.shutdown) {
-            core_interrupt_flag = 0;
-            core_interrupt_raised = 1;
-            return luaL_error(L, "interrupted!");
-        }
+        if (core_interrupt_flag || K.shutdown)
+            return bind_raise_interrupt(L, "interrupted!");
         rc = zmq_poll(&item, 1, 100);
         if (rc < 0 && errno != EINTR)
             return luaL_error(L, "io.read: %s", zmq_strerror(errno));

@@ -474,5 +474,5 @@ int main(int argc, char **argv)
     lua_close(L);
     if (result && status == LUA_OK)
         return EXIT_SUCCESS;
-    return core_interrupt_raised ? 128 + SIGINT : EXIT_FAILURE; /* as a shell reports a process SIGINT ended */
+    return repl_reported_interrupt() ? 128 + SIGINT : EXIT_FAILURE; /* as a shell reports a process SIGINT ended */
 }

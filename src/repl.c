@@ -8,6 +8,7 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 #include <lauxlib.h>
+#include "bind.h"
 #include "core.h"
 #include "interrupt.h"
 #include "repl.h"
@@ -29,7 +30,7 @@ static int on_terminal;
 static int msghandler(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
-    if (msg != NULL && core_interrupt_raised)
+    if (bind_is_interrupt(L, 1))
         return 1;
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
@@ -52,10 +53,15 @@ int repl_docall(lua_State *L, int nargs, int nres)
     return status;
 }
 
+static int reported_interrupt;
+
+int repl_reported_interrupt(void) { return reported_interrupt; }
+
 int repl_report(lua_State *L, int status, const char *progname)
 {
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
+        reported_interrupt = bind_is_interrupt(L, -1);
         if (msg == NULL)
             msg = "(error object is not a string)";
         if (progname)

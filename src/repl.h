@@ -11,6 +11,9 @@
 int repl_docall(lua_State *L, int nargs, int nres);
 /* Prints (to stderr) and pops an error message if status is not LUA_OK. */
 int repl_report(lua_State *L, int status, const char *progname);
+/* Whether the last error repl_report printed was a Ctrl-C's (a script
+ * that ends with it exits with status 130) */
+int repl_reported_interrupt(void);
 void repl_run(lua_State *L);
 /* The completions of text (a name, or a.b.c / a:b with a partial last
  * part) among the globals, their tables' keys and their metatables'

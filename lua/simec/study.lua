@@ -1162,7 +1162,7 @@ function study.main(spec, argv)
     end
     return summary
   end, function(e)
-    if getmetatable(e) == USAGE or simec.interrupted() then return e end -- a Ctrl-C is no fault to trace
+    if getmetatable(e) == USAGE or simec.interrupted(e) then return e end -- a Ctrl-C is no fault to trace
     return debug.traceback(tostring(e), 2)
   end)
   if ok then return res end

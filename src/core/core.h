@@ -34,11 +34,6 @@ int core_err_set(core_err *e, int code, const char *fmt, ...)
 
 /* Set by the host's SIGINT handler; long loops poll it through core_interrupted(). */
 extern volatile sig_atomic_t core_interrupt_flag;
-/* Set when a Ctrl-C has ended an operation with an error (the binding's
- * CORE_EINTR, the host's hook), cleared as the host starts each chunk:
- * the host then reports the error without a traceback, and a script ends
- * with status 130 (simec.interrupted reads it from Lua). */
-extern volatile sig_atomic_t core_interrupt_raised;
 #define core_interrupted() (core_interrupt_flag != 0)
 
 /* Inner loops over embedding or factor rows, also built for x86-64-v3

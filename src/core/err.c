@@ -3,7 +3,6 @@
 #include "core.h"
 
 volatile sig_atomic_t core_interrupt_flag = 0;
-volatile sig_atomic_t core_interrupt_raised = 0;
 
 int core_err_set(core_err *e, int code, const char *fmt, ...)
 {

@@ -8,11 +8,40 @@
 
 size_t bind_dense_limit = (size_t)4 << 30;
 
+#define INTERRUPT_KEY "simec.interrupt_error"
+
 int bind_raise(lua_State *L, const core_err *e)
 {
     if (e->code == CORE_EINTR)
-        core_interrupt_flag = 0, core_interrupt_raised = 1;
+        return bind_raise_interrupt(L, e->msg);
     return luaL_error(L, "%s", e->msg[0] ? e->msg : "unknown error");
+}
+
+int bind_raise_interrupt(lua_State *L, const char *msg)
+{
+    core_interrupt_flag = 0;
+    luaL_where(L, 1);
+    lua_pushstring(L, msg);
+    lua_concat(L, 2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, INTERRUPT_KEY);
+    return lua_error(L);
+}
+
+int bind_is_interrupt(lua_State *L, int idx)
+{
+    int same;
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, INTERRUPT_KEY);
+    same = lua_type(L, -1) == LUA_TSTRING && lua_rawequal(L, idx, -1);
+    lua_pop(L, 1);
+    return same;
+}
+
+void bind_forget_interrupt(lua_State *L)
+{
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, INTERRUPT_KEY);
 }
 
 /* The GC sees a matrix as a small userdata, not the buffer it owns. A

@@ -35,6 +35,14 @@ bind_state *bind_state_of(lua_State *L);
 
 /* Raises e's message (clearing a delivered interrupt). */
 int bind_raise(lua_State *L, const core_err *e);
+/* Raises msg, with luaL_error's position, as the error of a Ctrl-C: kept
+ * (in the registry) so that the host can tell it from the errors after
+ * it, as when a pcall swallows it and the chunk goes on. */
+int bind_raise_interrupt(lua_State *L, const char *msg);
+/* 1 when the value at idx is the error the last Ctrl-C of the running
+ * chunk raised (bind_forget_interrupt starts a chunk) */
+int bind_is_interrupt(lua_State *L, int idx);
+void bind_forget_interrupt(lua_State *L);
 /* Type name for messages: a userdata's __name ("matrix"), else the Lua type. */
 const char *bind_typename(lua_State *L, int arg);
 

@@ -43,7 +43,8 @@ static int l_not_text(lua_State *L)
 
 static int l_interrupted(lua_State *L)
 {
-    lua_pushboolean(L, core_interrupt_raised != 0);
+    lua_settop(L, 1);
+    lua_pushboolean(L, bind_is_interrupt(L, 1));
     return 1;
 }
 
@@ -222,9 +223,9 @@ static const char *const help[] = {
     "simec.number(s)", "s read with the number grammar of every file reader ([+-] digits [. digits] [e [+-] "
     "digits]; no hexadecimal, inf, nan or overflow), or nil and, where the readers can tell, why (a decimal "
     "comma).",
-    "simec.interrupted()", "Whether a Ctrl-C has ended an operation with an error in the running chunk (the host "
-    "then reports it without a traceback, and a script exits with status 130): an error handler that adds a "
-    "traceback asks it first.",
+    "simec.interrupted(err)", "Whether err is the error a Ctrl-C raised in the running chunk (the host reports that "
+    "one without a traceback, and a script it ends exits with status 130): an error handler that adds a traceback "
+    "asks it first. An error after a Ctrl-C that a pcall caught is not.",
     "simec.not_text(bytes)", "What to do when bytes (a file's first bytes) show a file that is not UTF-8 text "
     "(gzip, bzip2, xz or zstd, a zip archive or .xlsx, an .xls workbook, Parquet, a .npy array, UTF-16), as every "
     "file reader says it, e.g. \"a gzip-compressed file: decompress it first (gunzip FILE)\"; nil for anything "

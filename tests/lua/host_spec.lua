@@ -95,6 +95,18 @@ case("host: a script stopped by Ctrl-C says so without a traceback and exits wit
   o, status = interrupted(BIN .. " examples/all_tasks.lua --synthetic", "test RMSE")
   eq(status, 130)
   check(o:find("interrupted!\n$") and not o:find("traceback"), o)
+  -- the interrupt is told by its error, not by a flag: an error after a pcall caught it keeps its traceback and
+  -- status 1, and the caught interrupt raised again is still one
+  T.write(script, "local ok, e = pcall(function() io.write('ready\\n') io.stdout:flush() while true do end end)\n" ..
+                  "print('caught: ' .. tostring(e))\nerror('later')\n")
+  o, status = interrupted(BIN .. " " .. script, "ready")
+  eq(status, 1)
+  check(o:find("caught: .*interrupted!\n") and o:find("later\nstack traceback:"), o)
+  T.write(script, "local ok, e = pcall(function() io.write('ready\\n') io.stdout:flush() while true do end end)\n" ..
+                  "print(simec.interrupted(e), simec.interrupted('another error'), simec.interrupted())\nerror(e, 0)\n")
+  o, status = interrupted(BIN .. " " .. script, "ready")
+  eq(status, 130)
+  check(o:find("\ntrue\tfalse\tfalse\n") and o:find("interrupted!\n$") and not o:find("traceback"), o)
   os.remove(script)
 end)
 
