@@ -44,7 +44,9 @@ OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,unde
            -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 LDSAN   := -fsanitize=address,undefined
 endif
-CFLAGS_ALL := -std=c99 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(OPT) $(WARN) -fPIC \
+# -ffp-contract=off: no fused multiply-adds, so every target_clones form
+# of a loop (and every compiler) rounds alike (src/core/core.h)
+CFLAGS_ALL := -std=c99 -ffp-contract=off -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(OPT) $(WARN) -fPIC \
               -fvisibility=hidden -Isrc/core -Isrc/lua $(PKG_CFLAGS) $(CFLAGS)
 VERSION := 0.2.0
 

@@ -37,7 +37,9 @@ extern volatile sig_atomic_t core_interrupt_flag;
 #define core_interrupted() (core_interrupt_flag != 0)
 
 /* Inner loops over embedding or factor rows, also built for x86-64-v3
- * (AVX2, FMA) and picked at load time: the portable build has SSE2 only. */
+ * (AVX2) and picked at load time: the portable build has SSE2 only. The
+ * build does not fuse multiply-adds (the Makefile's -ffp-contract=off),
+ * so every form rounds alike. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SIMEC_NO_CLONES)
 #define SIMEC_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 /* A loop whose AVX-512 form is written out (eight-wide vectors, 32
