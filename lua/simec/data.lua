@@ -334,7 +334,13 @@ function data.features_file(path, ids, what)
   local delim = first:find("\t", 1, true) and "\t" or first:find(",", 1, true) and "," or
                 first:find(";", 1, true) and ";" or nil
   if not delim then
-    error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns%s"):format(path, comment_hint(first)), 0)
+    -- MovieLens 100K's u.user and u.item separate their fields by '|' and
+    -- have no header: which column is which is not in the file
+    local piped = first:find("|", 1, true) and
+      " (fields separated by '|', as MovieLens 100K's u.user and u.item: give a table a header line naming " ..
+      "its columns and tabs, ',' or ';' between fields; the ml-100k folder as the data set reads its own files)" or ""
+    error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns%s%s"):format(path, piped,
+          comment_hint(first)), 0)
   end
   local I, J, V, unknown, lines, first_unknown = {}, {}, {}, 0, 0, nil
   local function note_unknown(n, ln, id)

@@ -381,6 +381,15 @@ case("a file that is not text is named as such by every reader, never read as te
   os.remove(path)
 end)
 
+case("a feature table separated by '|' (ml-100k's u.user, u.item) is named as such", function()
+  local path = T.write(T.tmpname(), "1|24|M|technician|85711\n2|53|F|other|94043\n")
+  checkerr(path .. ":1: expected 'id<TAB>token', 'id,token' or a header of columns (fields separated by '|', as " ..
+           "MovieLens 100K's u.user and u.item: give a table a header line naming its columns and tabs, ',' or ';' " ..
+           "between fields; the ml-100k folder as the data set reads its own files)", data.features_file, path,
+           {"1", "2"}, "user")
+  os.remove(path)
+end)
+
 case("a comment line (another tool's '#' or '%') is named by the feature and interaction readers", function()
   local path = T.tmpname()
   local hint = "(a comment line? every line is read as data: remove it)"
