@@ -274,6 +274,24 @@ static inline double row_change(const double *g, const qvec *d0, const qvec *d1,
     return dl + ((m[0] + m[1]) + (m[2] + m[3]));
 }
 
+/* row_change of four ratings at once (g[0..3]) into out: the four sums of
+ * four products are transposed into one vector, each added in row_change's
+ * order ((m0 + m1) + (m2 + m3)), where one rating at a time spends a
+ * shuffle and an addition per sum on a single lane */
+static inline void row_change4(const double *const g[4], const qvec *d0, const qvec *d1, double dl, double *out)
+{
+    qvec m[4], pair01, pair23, sum;
+    int i;
+    for (i = 0; i < 4; i++)
+        m[i] = *d0 * *(const qvec *)g[i] + *d1 * *(const qvec *)(g[i] + BW / 2);
+    /* (a0 + a1, b0 + b1, a2 + a3, b2 + b3) for ratings a, b; likewise c, d */
+    pair01 = __builtin_shufflevector(m[0], m[1], 0, 4, 2, 6) + __builtin_shufflevector(m[0], m[1], 1, 5, 3, 7);
+    pair23 = __builtin_shufflevector(m[2], m[3], 0, 4, 2, 6) + __builtin_shufflevector(m[2], m[3], 1, 5, 3, 7);
+    sum = __builtin_shufflevector(pair01, pair23, 0, 1, 4, 5) + __builtin_shufflevector(pair01, pair23, 2, 3, 6, 7);
+    sum = dl + sum;
+    memcpy(out, &sum, sizeof sum);
+}
+
 /* Brings row r's residuals (and its Q and L) up to date with the changes
  * of block prev; with stat, keeps the row's sums of squared and plain
  * residuals for the next sweep's noise and w0. The column side's last
@@ -296,19 +314,31 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
     }
     /* the sums are two chains of dependent additions, as long as the rest
      * of the loop: only the passes that keep them pay for them */
-    if (back || p->stat)
-        for (t = t0; t < t1; t++) {
-            double v = e[t] - row_change(q + (int64_t)oth[t] * kp, &d0, &d1, dl);
-            if (back)
-                back[pos[t]] = v;
-            else
-                e[t] = v;
-            ss += v * v;
-            sm += v;
-        }
-    else
-        for (t = t0; t < t1; t++)
-            e[t] -= row_change(q + (int64_t)oth[t] * kp, &d0, &d1, dl);
+    for (t = t0; t < t1;) {
+        double c[4];
+        int i, m = t1 - t < 4 ? 1 : 4;
+        if (m == 4) {
+            const double *g[4];
+            for (i = 0; i < 4; i++)
+                g[i] = q + (int64_t)oth[t + i] * kp;
+            row_change4(g, &d0, &d1, dl, c);
+        } else
+            c[0] = row_change(q + (int64_t)oth[t] * kp, &d0, &d1, dl);
+        if (back || p->stat)
+            for (i = 0; i < m; i++) {
+                double v = e[t + i] - c[i];
+                if (back)
+                    back[pos[t + i]] = v;
+                else
+                    e[t + i] = v;
+                ss += v * v;
+                sm += v;
+            }
+        else
+            for (i = 0; i < m; i++)
+                e[t + i] -= c[i];
+        t += m;
+    }
     S->L[r] += dl;
     if (kp)
         for (a = 0; a < BW; a++)
