@@ -286,9 +286,25 @@ local function comment_hint(line)
   return line:match("^[#%%]") and " (a comment line? every line is read as data: remove it)" or ""
 end
 
+-- The tokens of a '|' list: spaces around a token are not part of it, an
+-- empty token ("a||b") names nothing, and a token given twice counts once.
+local function list_tokens(v)
+  local out, once = {}, {}
+  for token in (v .. "|"):gmatch("([^|]*)|") do
+    token = token:match("^%s*(.-)%s*$")
+    if token ~= "" and not once[token] then once[token], out[#out + 1] = true, token end
+  end
+  return out
+end
+
+-- Values most of which hold a '|' (MovieLens's "Comedy|Drama", pandas'
+-- str.get_dummies(sep="|")) are lists: a feature per token, so that two
+-- lists share their common genres. given and listed count the values.
+local function are_lists(listed, given) return listed > 0 and listed >= given / 2 end
+
 -- A feature file for the items (or users) ids, aligned with them: either
 -- pairs, "id<TAB>token" or "id,token" per line (a binary feature per
--- token), or columns, a header "id,name1,name2,..." and a row of values per
+-- token, or per token of the lists where most tokens are '|' lists), or columns, a header "id,name1,name2,..." and a row of values per
 -- id (tab, comma or ';' between fields): a column of 0s and 1s as it is
 -- (an empty field 0), any other column of numbers standardised over the
 -- ids' lines (an empty field, or an id without a line, its mean: 0), a
@@ -309,22 +325,6 @@ end
 -- about a value per id: {name, values, ids}), lists (categorical columns
 -- most of whose values hold a '|', split into tokens: {name, listed, ids,
 -- tokens})}.
--- The tokens of a '|' list: spaces around a token are not part of it, an
--- empty token ("a||b") names nothing, and a token given twice counts once.
-local function list_tokens(v)
-  local out, once = {}, {}
-  for token in (v .. "|"):gmatch("([^|]*)|") do
-    token = token:match("^%s*(.-)%s*$")
-    if token ~= "" and not once[token] then once[token], out[#out + 1] = true, token end
-  end
-  return out
-end
-
--- Values most of which hold a '|' (MovieLens's "Comedy|Drama", pandas'
--- str.get_dummies(sep="|")) are lists: a feature per token, so that two
--- lists share their common genres. given and listed count the values.
-local function are_lists(listed, given) return listed > 0 and listed >= given / 2 end
-
 function data.features_file(path, ids, what)
   local index = {}
   for i, id in ipairs(ids) do index[id] = i end
@@ -400,8 +400,8 @@ function data.features_file(path, ids, what)
       end
     end
     some_known()
-    local lists = {}
-    if are_lists(listed, lines - unknown) then
+    local lists, split = {}, are_lists(listed, lines - unknown)
+    if split then
       for r, toks in ipairs(rows) do
         local split = {}
         for _, v in ipairs(toks) do
@@ -411,7 +411,7 @@ function data.features_file(path, ids, what)
       end
     end
     local X = features.onehot(rows)
-    if are_lists(listed, lines - unknown) then
+    if split then
       lists[1] = {name = pairs_header and head[2] or "token", listed = listed, ids = lines - unknown, tokens = X:ncols()}
     end
     return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown,
