@@ -155,7 +155,8 @@ local function too_many_folds(err, label)
 end
 
 -- Cross-validation of one setting on a problem {Y, Sd, St} (splits.cv's
--- folds for cvopts: {folds, seed} or {seeds}); models maps a name to
+-- folds for cvopts: {folds, seed} or {seeds}; drawn: those folds, drawn
+-- already); models maps a name to
 -- function(P, train_d, train_t, Ytr, pattern, setting, seed) -> scores at
 -- the pattern's entries. only: the first folds only. Returns per model the
 -- mean over the folds of AUPR (average precision), AUPR-tr (trapezoid) and
@@ -164,13 +165,14 @@ end
 -- the seconds the model took over those folds (its tuning included).
 -- inner: folds inside a training fold, where a matrix too small for them
 -- gives none (used = 0) instead of ending the run.
-local function cv(P, setting, cvopts, models_, only, inner)
+local function cv(P, setting, cvopts, models_, only, inner, drawn)
   local vals, used, seconds = {}, 0, {}
   local KEYS = {"aupr", "auc", "aupr_trapz"}
   for m in pairs(models_) do vals[m], seconds[m] = {}, 0 end
-  local ok, folds = pcall(splits.cv, P.Y, setting, cvopts)
+  local ok, folds = true, drawn
+  if not folds then ok, folds = pcall(splits.cv, P.Y, setting, cvopts) end
   if not ok and inner then return {}, 0 end -- a training side too small for inner folds has none
-  if not ok then error(folds, 0) end -- the outer folds were checked before the run
+  if not ok then error(folds, 0) end
   for _, f in ipairs(folds) do
     if only and f.fold > only then break end
     if f.positives > 0 and f.positives < #f.labels and f.train:nnz() > 0 then -- else no AUC
@@ -468,10 +470,12 @@ local function skipped(st)
   end
 end
 -- folds the data cannot give end the run before any setting runs, not after the first
+local outer = {}
 for _, st in ipairs(SETTINGS) do
-  local ok, err = true, nil
-  if not skipped(st) then ok, err = pcall(splits.cv, P.Y, st[1], CV) end
-  if not ok then too_many_folds(err, st[2]) end
+  local ok, folds = true, nil
+  if not skipped(st) then ok, folds = pcall(splits.cv, P.Y, st[1], CV) end
+  if not ok then too_many_folds(folds, st[2]) end
+  outer[st[1]] = folds
 end
 local results = {}
 for _, st in ipairs(SETTINGS) do
@@ -483,7 +487,7 @@ for _, st in ipairs(SETTINGS) do
   end
   local fns = {}
   for _, m in ipairs(RUN) do fns[m[1]] = with_kernels(m[3]) end
-  local r, used = cv(P, st[1], CV, fns)
+  local r, used = cv(P, st[1], CV, fns, nil, nil, outer[st[1]])
   for _, m in ipairs(RUN) do
     local v = r[m[1]]
     results[#results + 1] = {scenario = st[1], setting = st[2], method = m[2], aupr = v.aupr, aupr_sd = v.aupr_sd,
