@@ -175,6 +175,26 @@ static const double zero_block[BW];
 typedef double qvec __attribute__((vector_size(32), aligned(8)));
 typedef char bfm_block_is_two_qvecs[BW == 2 * sizeof(qvec) / sizeof(double) ? 1 : -1];
 
+/* A row's block sums into W's slots: its rating count, the sums of its
+ * residuals (se) and of each factor (S) and of residual x factor (E), and
+ * the cross products M (row a, column c <= a, BW x BW row-major); the
+ * changes start at 0 */
+static void put_sums(double *restrict W, int64_t n, int64_t r, spm_ptr count, double se, const double *S,
+                     const double *E, const double *M)
+{
+    int a, c;
+    W[PAIR(0, 0) * n + r] = (double)count;
+    W[SLOT_E(0) * n + r] = se;
+    W[SLOT_DQ(0) * n + r] = 0;
+    for (a = 0; a < BW; a++) {
+        W[PAIR(0, a + 1) * n + r] = S[a];
+        W[SLOT_E(a + 1) * n + r] = E[a];
+        W[SLOT_DQ(a + 1) * n + r] = 0;
+        for (c = 0; c <= a; c++)
+            W[PAIR(c + 1, a + 1) * n + r] = M[a * BW + c];
+    }
+}
+
 /* Row r's sums over its ratings t0..t1 into W, for the block whose
  * factors start at q: the cross products in two loops over the row (the
  * four left columns, then the lower right square) so that each keeps its
@@ -184,7 +204,7 @@ SIMEC_HOT static void row_sums(const pass *p, const double *q, spm_ptr t0, spm_p
     const spm_idx *oth = p->S->oth;
     const int64_t kp = p->kp, n = p->S->n;
     const double *e = p->e;
-    double *restrict W = p->W, se = 0;
+    double se = 0, Sv[BW], Ev[BW], M[BW * BW];
     qvec L[BW], H[BW / 2], E0 = {0}, E1 = {0}, S0 = {0}, S1 = {0};
     spm_ptr t;
     int a, c;
@@ -210,16 +230,13 @@ SIMEC_HOT static void row_sums(const pass *p, const double *q, spm_ptr t0, spm_p
         for (a = 0; a < BW / 2; a++)
             H[a] += g[BW / 2 + a] * g1;
     }
-    W[PAIR(0, 0) * n + r] = (double)(t1 - t0);
-    W[SLOT_E(0) * n + r] = se;
-    W[SLOT_DQ(0) * n + r] = 0;
     for (a = 0; a < BW; a++) {
-        W[PAIR(0, a + 1) * n + r] = a < BW / 2 ? S0[a] : S1[a - BW / 2];
-        W[SLOT_E(a + 1) * n + r] = a < BW / 2 ? E0[a] : E1[a - BW / 2];
-        W[SLOT_DQ(a + 1) * n + r] = 0;
+        Sv[a] = a < BW / 2 ? S0[a] : S1[a - BW / 2];
+        Ev[a] = a < BW / 2 ? E0[a] : E1[a - BW / 2];
         for (c = 0; c <= a; c++)
-            W[PAIR(c + 1, a + 1) * n + r] = c < BW / 2 ? L[a][c] : H[a - BW / 2][c - BW / 2];
+            M[a * BW + c] = c < BW / 2 ? L[a][c] : H[a - BW / 2][c - BW / 2];
     }
+    put_sums(p->W, n, r, t1 - t0, se, Sv, Ev, M);
 }
 
 #ifdef SIMEC_WIDE
@@ -237,10 +254,10 @@ SIMEC_WIDE static void row_sums_wide(const pass *p, const double *q, spm_ptr t0,
     const spm_idx *oth = p->S->oth;
     const int64_t kp = p->kp, n = p->S->n;
     const double *e = p->e;
-    double *restrict W = p->W, se = 0;
+    double se = 0;
     zvec M[BW], E = {0}, S = {0};
     spm_ptr t;
-    int a, c;
+    int a;
     for (a = 0; a < BW; a++)
         M[a] = (zvec){0};
     for (t = t0; t < t1; t++) {
@@ -253,16 +270,7 @@ SIMEC_WIDE static void row_sums_wide(const pass *p, const double *q, spm_ptr t0,
         for (a = 0; a < BW; a++)
             M[a] += g[a] * gv;
     }
-    W[PAIR(0, 0) * n + r] = (double)(t1 - t0);
-    W[SLOT_E(0) * n + r] = se;
-    W[SLOT_DQ(0) * n + r] = 0;
-    for (a = 0; a < BW; a++) {
-        W[PAIR(0, a + 1) * n + r] = S[a];
-        W[SLOT_E(a + 1) * n + r] = E[a];
-        W[SLOT_DQ(a + 1) * n + r] = 0;
-        for (c = 0; c <= a; c++)
-            W[PAIR(c + 1, a + 1) * n + r] = M[a][c];
-    }
+    put_sums(p->W, n, r, t1 - t0, se, (const double *)&S, (const double *)&E, (const double *)M);
 }
 #endif
 
