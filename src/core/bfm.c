@@ -506,9 +506,10 @@ static void block_lead(void *ctx)
  * applies shift, the last keeps the rows' residual sums in stat (NULL: not
  * needed). With side work, the threads other than the one drawing the
  * first block take that work's chunks meanwhile (it must not touch what
- * the draws touch). */
+ * the draws touch), on the threads of the side's passes, which are awake
+ * however small the side work is. */
 static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, double shift, double *stat,
-                      shared *side_work, int side_threads)
+                      shared *side_work)
 {
     pass p;
     shared w;
@@ -540,7 +541,7 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
         job.blk = blk;
         if (blk == 0 && side_work) {
             side_work->lead = block_lead, side_work->lead_ctx = &job;
-            shared_run(side_work, side_threads);
+            shared_run(side_work, threads);
         } else
             draw_block(b, S, blk, W);
         p.prev = blk;
@@ -601,7 +602,7 @@ static void draw_link(bfm *b, side_state *S, int64_t f)
 
 /* One sweep; side_work (NULL: none) runs beside the row side's first
  * draws (see draw_side) */
-static void sweep(bfm *b, int64_t nnz, double *work, shared *side_work, int side_threads)
+static void sweep(bfm *b, int64_t nnz, double *work, shared *side_work)
 {
     int64_t i, f, s, K = b->k;
     double ss = 0, sum = 0, shift;
@@ -639,7 +640,7 @@ static void sweep(bfm *b, int64_t nnz, double *work, shared *side_work, int side
             else
                 draw_hyper(&b->g, S->V + S->nid * K + f, NULL, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
         }
-        draw_side(b, S, &b->s[1 - s], work, s ? 0 : shift, s ? b->stat : NULL, s ? NULL : side_work, side_threads);
+        draw_side(b, S, &b->s[1 - s], work, s ? 0 : shift, s ? b->stat : NULL, s ? NULL : side_work);
     }
     b->have_stat = 1;
 }
@@ -959,8 +960,9 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
      * draws the row side's first block, on the threads the draws leave
      * idle: they read only lin, Qf and the w0 kept here, which the draws do
      * not touch. With a trace, and after the last sweep, they are added at
-     * once. An entry costs a dot product of k factors: weighed as k + 1
-     * entries of par_rows's threshold. */
+     * once, on as many threads as they are worth: an entry costs a dot
+     * product of k factors, weighed as k + 1 entries of par_rows's
+     * threshold. */
     acc.b = &b, acc.P = P, acc.sum = sum, acc.lo = lo, acc.hi = hi;
     acc_work.lead = NULL, acc_work.rows = accumulate_rows, acc_work.rows_ctx = &acc;
     shared_cut(&acc_work, P->rows, P->p);
@@ -970,7 +972,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
             rc = core_err_set(e, CORE_EINTR, "bfm: interrupted after %lld sweeps", (long long)it);
             goto done;
         }
-        sweep(&b, nnz, work, pending ? &acc_work : NULL, acc_threads);
+        sweep(&b, nnz, work, pending ? &acc_work : NULL);
         pending = 0;
         if (it < o->burn_in)
             continue;
