@@ -11,5 +11,8 @@ void interrupt_disarm(lua_State *L); /* after it returned */
 /* The kernel's rule: SIGINT between chunks is ignored, and every one while
  * a chunk runs interrupts it (none terminates the process). */
 void interrupt_keep_alive(void);
+/* coroutine.resume and coroutine.wrap's functions tell the handler which
+ * coroutine runs, so that a loop in one stops too (after luaL_openlibs) */
+void interrupt_track_coroutines(lua_State *L);
 
 #endif

@@ -15,6 +15,7 @@
 #include "blas.h"
 #include "bind.h"
 #include "kernel.h"
+#include "interrupt.h"
 #include "repl.h"
 
 static const char *progname = "simec";
@@ -373,6 +374,7 @@ static int pmain(lua_State *L)
         lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
     }
     luaL_openlibs(L);
+    interrupt_track_coroutines(L);
     open_simec(L);
     createargtable(L, argv, argc, script);
     lua_gc(L, LUA_GCRESTART);

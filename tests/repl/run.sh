@@ -91,6 +91,22 @@ expect "Ctrl-C stops a Lua loop" 'interrupted!' 5
 line "print('after ' .. 'loop')"
 expect "prompt back after a Lua loop" '^after loop$'
 
+# a hook belongs to one Lua thread: the loop of a coroutine, and a second
+# Ctrl-C once the first was delivered, are interrupts too
+line "co = coroutine.wrap(function() while true do end end); co()"
+sleep 1
+send C-c
+expect "Ctrl-C stops a loop in a coroutine" 'interrupted!' 5
+line "for i = 1, 2 do print('caught ' .. i, pcall(function() while true do end end)) end"
+sleep 1
+send C-c
+expect "a caught Ctrl-C lets the chunk go on" 'caught 1 +false +interrupted!$' 5
+sleep 0.5
+send C-c
+expect "a second Ctrl-C, once the first was delivered, interrupts again" 'caught 2 +false +interrupted!$' 5
+line "print('session ' .. 'alive')"
+expect "the session survives both" '^session alive$'
+
 line "a = matrix.ones(4000, 4000)"
 line "b = a * a"
 sleep 1
