@@ -89,7 +89,7 @@ function cli.ratings_options(spec, ratings_help, columns_help)
   spec.ratings = {"string", ratings_help}
   spec.delim = "string"
   spec.header = "flag"
-  spec.columns = {"string", columns_help}
+  spec.columns = {"string", columns_help .. " " .. study.OPTION_HELP.columns_by_header}
   spec.duplicates = {"string", study.OPTION_HELP.duplicates, study.DUPLICATES}
   return spec
 end

@@ -139,6 +139,48 @@ local function why_not_number(v)
   return why and (" (%s)"):format(why) or ""
 end
 
+-- The names a ratings file's header gives its user, item and rating
+-- fields, compared without case, spaces, '_', '-' and '.' (MovieLens's
+-- userId, Book-Crossing's User-ID, Amazon's reviewerID and overall, ...).
+local HEADER_NAMES = {
+  user = {"user", "users", "userid", "uid", "u", "customer", "customerid", "reviewer", "reviewerid", "member",
+          "memberid", "visitor", "visitorid", "client", "clientid", "person", "personid", "account", "accountid",
+          "player", "playerid"},
+  item = {"item", "items", "itemid", "iid", "i", "movie", "movieid", "product", "productid", "asin", "isbn", "book",
+          "bookid", "song", "songid", "track", "trackid", "artist", "artistid", "business", "businessid", "anime",
+          "animeid", "game", "gameid", "recipe", "recipeid", "beer", "beerid", "joke", "jokeid", "article",
+          "articleid", "video", "videoid", "restaurant", "restaurantid", "hotel", "hotelid", "place", "placeid",
+          "course", "courseid", "news", "newsid", "app", "appid"},
+  rating = {"rating", "ratings", "r", "score", "stars", "star", "value", "preference", "pref", "bookrating",
+            "overall", "grade", "count", "playcount", "plays", "weight", "label", "y"},
+}
+local HEADER_ROLE = {}
+for role, names in pairs(HEADER_NAMES) do
+  for _, n in ipairs(names) do HEADER_ROLE[n] = role end
+end
+
+-- Which of a header's fields (a list of names) hold the user, the item and
+-- the rating: {user = i, item = j, rating = k or nil}, or nil and why when
+-- the names do not say. The user's and the item's must each be named by
+-- one field; the rating's is the one named so, else the one field left of
+-- three.
+function data.header_columns(fields)
+  local at = {}
+  for f, name in ipairs(fields) do
+    local role = HEADER_ROLE[name:lower():gsub("[%s_%-%.]", "")]
+    if role then
+      if at[role] then return nil, ("fields %d and %d ('%s', '%s') both name the %s"):format(at[role], f,
+        fields[at[role]], name, role) end
+      at[role] = f
+    end
+  end
+  if not at.user or not at.item then
+    return nil, ("no field is named as the %s"):format(not at.user and "user" or "item")
+  end
+  if not at.rating and #fields == 3 then at.rating = 6 - at.user - at.item end
+  return at
+end
+
 -- a feature file's empty field or R's NA: a missing value, not a token
 local function missing_value(v) return v == "" or v == "NA" end
 
@@ -1145,6 +1187,10 @@ require("simec.help").add{
   "row<TAB>column[<TAB>0|1] lines (a header line with a value column is skipped; one of two labels is read as a " ..
   "pair, with a warning); optional labelled similarity tables (any order of the labels) and feature " ..
   "files per side. A DataSet {name, interactions, rows = {ids, similarity, features}, cols = {...}}.",
+  "data.header_columns(fields)", "Which fields of a ratings file's header (a list of names) hold the user, the " ..
+  "item and the rating, by their names (userId, user_id, User-ID, movieId, item, ISBN, asin, rating, score, " ..
+  "overall, ...; case, spaces, '_', '-' and '.' ignored): {user, item, rating} (rating nil when no field is " ..
+  "named so and more than three are there), or nil and why.",
   "data.csv_fields(line [, delim])", "The fields of one CSV record (RFC 4180 quoting), separated by delim (one " ..
   "character; default ','); spaces around a field or its quotes are dropped, as the ratings reader drops them.",
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..

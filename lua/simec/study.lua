@@ -110,11 +110,43 @@ local function parse_columns(text, pairs)
   return u, i, r
 end
 
+-- The fields a header line names as the user's, the item's and the
+-- rating's (USER,ITEM,RATING field numbers, the rating false for pairs
+-- without one) and what to say of them; nil when line 1's names say
+-- nothing of which is which (fields 1,2,3 then).
+local function header_columns(path, args, pairs)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local head, first = f:read("l"), f:read("l")
+  f:close()
+  if not head or not first then return nil end
+  head, first = head:gsub("^\239\187\191", ""):gsub("\r$", ""), first:gsub("\r$", "")
+  local _, delim = sparse.split_line(first, args.delim, pairs and 2 or 3)
+  local ok, names = pcall(sparse.split_line, head, delim)
+  if not ok then return nil end
+  local at, why = data.header_columns(names)
+  if not at then
+    if #names >= 3 and why:find("both") then study.fail("%s:1: %s; give --columns USER,ITEM,RATING", path, why) end
+    return nil
+  end
+  if not at.rating and not pairs then
+    study.fail("%s:1: the header names the user ('%s') and the item ('%s') but no rating among its %d fields; give " ..
+               "--columns USER,ITEM,RATING", path, names[at.user], names[at.item], #names)
+  end
+  local say = ("columns by the header: user '%s' (field %d), item '%s' (field %d), %s"):format(names[at.user],
+    at.user, names[at.item], at.item, at.rating and ("rating '%s' (field %d)"):format(names[at.rating], at.rating) or
+    "every value 1 (no field is named as a rating)")
+  return at.user, at.item, at.rating or false, say
+end
+
 -- a ratings file as the options describe it (items x users, labelled);
 -- pairs: USER,ITEM columns allowed (interactions without a value)
 local function read_ratings(path, args, pairs)
-  local u, i, r = parse_columns(args.columns or "1,2,3", pairs)
+  local u, i, r, say
+  if args.columns then u, i, r = parse_columns(args.columns, pairs) end
   if not exists(path) then study.fail("ratings file %s does not exist", path) end
+  if not u and args.header then u, i, r, say = header_columns(path, args, pairs) end
+  if not u then u, i, r = parse_columns("1,2,3", pairs) end
   local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
                                                header = args.header or false, duplicates = args.duplicates,
                                                order = true})
@@ -134,6 +166,7 @@ local function read_ratings(path, args, pairs)
     study.fail("%s", msg)
   end
   if R:nnz() == 0 then study.fail("%s: no ratings", path) end
+  info.columns = say
   return R, info
 end
 
@@ -174,6 +207,7 @@ end
 function study.ratings_dataset(args, pairs)
   local R, info = read_ratings(args.ratings, args, pairs)
   return setmetatable({name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
+                       columns = info.columns,
                        items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}, data.DataSet)
 end
 
@@ -1009,7 +1043,9 @@ study.OPTION_HELP = {
   item_features = "Item features: 'id<TAB>token' pairs or an id column and named value columns. Repeatable.",
   user_features = "User features, as --item-features. Repeatable.",
   delim = "Its field delimiter (default: detected).",
-  header = "Its first line is a header.",
+  header = "Its first line is a header; names such as userId, item_id, ISBN, rating or score there say which " ..
+           "field is which, unless --columns does.",
+  columns_by_header = "Without it, a --header line's names choose them.",
   duplicates = "A user's item on two lines: error (default), mean (their mean rating) or sum.",
 }
 study.DUPLICATES = {"error", "mean", "sum"}
@@ -1024,7 +1060,7 @@ function study.parser(spec)
   p:option("--ratings", "A delimited ratings file of your own (user, item, rating per line).")
   p:option("--delim", study.OPTION_HELP.delim)
   p:flag("--header", study.OPTION_HELP.header)
-  p:option("--columns", "USER,ITEM,RATING field numbers (default 1,2,3).")
+  p:option("--columns", "USER,ITEM,RATING field numbers (default 1,2,3). " .. study.OPTION_HELP.columns_by_header)
   p:option("--duplicates", study.OPTION_HELP.duplicates):choices(study.DUPLICATES)
   p:option("--train", "A given training file (e.g. u1.base); with --test runs T1 on that split.")
   p:option("--test", "The given test file (e.g. u1.test).")
@@ -1117,6 +1153,7 @@ function study.main(spec, argv)
       ds.name, R:nrows(), R:ncols(), R:nnz(), given,
       ds.items.sets and table.concat(ds.items.sets, ", ") or "none",
       ds.users.sets and table.concat(ds.users.sets, ", ") or "none", clock() - t0))
+    if ds.columns then print(ds.columns) end
     local dup = ds.items.duplicate_titles
     if dup and #dup > 0 then
       print(("%d titles are listed under more than one item id (e.g. %s: %s); they stay separate items")

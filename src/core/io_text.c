@@ -501,6 +501,13 @@ static void use_delim(reader *r, const char *c)
     r->ws = 0;
 }
 
+/* a delimiter the caller gave (shorter than r->delim): " " is any run of blanks */
+static void given_delim(reader *r, const char *c)
+{
+    use_delim(r, c);
+    r->ws = strcmp(c, " ") == 0;
+}
+
 /* The delimiter, from the first line: the first candidate the line holds
  * that splits it into the fields the reader needs, so that the comma of
  * "1;2;3,5" is not taken for one; else blanks if they do; else the first
@@ -526,6 +533,26 @@ static void detect(reader *r, const char *s, const char *end)
     r->ws = 1;
     if (first >= 0 && split(r, s, end, fs, fl) < r->need)
         use_delim(r, cand[first]);
+}
+
+int io_split_line(const char *s, size_t len, const char *delim, int need, char *used, const char **starts,
+                  size_t *lens, int max)
+{
+    reader r;
+    const char *fs[MAXF];
+    size_t fl[MAXF];
+    int n, k;
+    memset(&r, 0, sizeof r);
+    r.need = need < 1 ? 1 : need > MAXF ? MAXF : need;
+    if (delim && *delim && strlen(delim) < sizeof r.delim)
+        given_delim(&r, delim);
+    else
+        detect(&r, s, s + len);
+    strcpy(used, r.delim);
+    n = split(&r, s, s + len, fs, fl);
+    for (k = 0; k < n && k < max && k < MAXF; k++)
+        starts[k] = fs[k], lens[k] = fl[k];
+    return n;
 }
 
 static void show(char *buf, size_t len, const char *s, size_t n)
@@ -889,9 +916,7 @@ int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_repo
     if (o->delim && *o->delim) {
         if (strlen(o->delim) >= sizeof r.delim)
             return core_err_set(e, CORE_EINVAL, "delimiter '%s' is too long", o->delim);
-        strcpy(r.delim, o->delim);
-        r.dlen = strlen(o->delim);
-        r.ws = strcmp(o->delim, " ") == 0;
+        given_delim(&r, o->delim);
     }
     fd = open(path, O_RDONLY);
     if (fd < 0)

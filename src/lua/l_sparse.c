@@ -106,6 +106,34 @@ static int s_from_dense(lua_State *L)
     return 1;
 }
 
+/* sparse.split_line(line [, delim [, need]]): the line's fields as
+ * sparse.read splits a line, and the delimiter (detected, when not given,
+ * as on a first data line of need fields) */
+static int s_split_line(lua_State *L)
+{
+    size_t len;
+    const char *line = luaL_checklstring(L, 1, &len), *delim = luaL_optstring(L, 2, NULL);
+    lua_Integer need = luaL_optinteger(L, 3, 3);
+    const char *starts[IO_MAX_FIELDS];
+    size_t lens[IO_MAX_FIELDS];
+    char used[8];
+    int n, k;
+    if (delim && strlen(delim) >= sizeof used)
+        return luaL_error(L, "sparse.split_line: delimiter '%s' is too long", delim);
+    if (need < 1 || need > IO_MAX_FIELDS)
+        return luaL_error(L, "sparse.split_line: need must be 1..%d, got %I", IO_MAX_FIELDS, need);
+    n = io_split_line(line, len, delim, (int)need, used, starts, lens, IO_MAX_FIELDS);
+    if (n < 0)
+        return luaL_error(L, "sparse.split_line: a quoted field it cannot read");
+    lua_createtable(L, n < IO_MAX_FIELDS ? n : IO_MAX_FIELDS, 0);
+    for (k = 0; k < n && k < IO_MAX_FIELDS; k++) {
+        lua_pushlstring(L, starts[k], lens[k]);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_pushstring(L, used);
+    return 2;
+}
+
 static int s_read(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -738,6 +766,7 @@ static int s_close(lua_State *L)
 
 static const luaL_Reg funcs[] = {
     {"from_triplets", s_from_triplets}, {"from_dense", s_from_dense}, {"read", s_read},
+    {"split_line", s_split_line},
     {"read_mtx", s_read_mtx}, {"hstack", s_hstack}, {"vstack", s_vstack}, {"sample", s_sample},
     {"from_values", s_from_values},
     {"is", s_is}, {"dense_limit", s_dense_limit}, {NULL, NULL}};
@@ -778,6 +807,10 @@ static const char *const help[] = {
     "mark is dropped; values are [+-]digits[.digits][e[+-]digits] (no hexadecimal, inf or nan); spaces around "
     "fields are dropped; with a delimiter a field may be in double quotes (the delimiter may occur inside; a doubled "
     "quote inside is an error). Errors name file and line.",
+    "sparse.split_line(line [, delim [, need]])", "The fields of line as sparse.read splits a line of its file "
+    "(quotes and spaces around fields dropped), and the delimiter: delim, or the one sparse.read detects on a first "
+    "data line that needs need fields (default 3; \" \" for blanks). A header line split with the delimiter of the "
+    "line under it names the columns.",
     "sparse.MAX_FIELDS", "The highest field number sparse.read's row, col, value and fields take (64).",
     "sparse.read_mtx(path)", "Reads a Matrix Market coordinate file (real, integer or pattern; general, symmetric or "
     "skew-symmetric), validated before allocating.",

@@ -100,6 +100,24 @@ case("data.movielens reads the CSV releases with quoted fields and extra feature
   os.execute("rm -rf " .. d)
 end)
 
+case("header_columns: a ratings header's names say which field is the user's, the item's and the rating's",
+     function()
+  local function at(...)
+    local t, why = data.header_columns{...}
+    return t and table.concat({t.user, t.item, t.rating}, ",") or why
+  end
+  eq(at("userId", "movieId", "rating", "timestamp"), "1,2,3")
+  eq(at("item_id", "user_id", "score"), "2,1,3")
+  eq(at("User-ID", "ISBN", "Book-Rating"), "1,2,3")
+  eq(at("asin", "reviewerID", "overall", "unixReviewTime"), "2,1,3")
+  eq(at("timestamp", "Item", "USER", "Stars"), "3,2,4")
+  eq(at("item", "user", "x"), "2,1,3") -- the one field left of three is the rating's
+  eq(at("item", "user", "x", "z"), "2,1") -- of four, none named: no rating
+  eq(at("a", "b", "c"), "no field is named as the user")
+  eq(at("user", "b", "c"), "no field is named as the item")
+  eq(at("user", "item", "rating", "score"), "fields 3 and 4 ('rating', 'score') both name the rating")
+end)
+
 case("csv_fields", function()
   local f = data.csv_fields('a,"b,c",,"d""e"')
   eq(#f, 4); eq(f[2], "b,c"); eq(f[3], ""); eq(f[4], 'd"e')

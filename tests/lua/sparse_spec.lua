@@ -48,6 +48,30 @@ case("sparse to and from dense", function()
   eq(sparse.dense_limit(), old)
 end)
 
+case("sparse.split_line splits as sparse.read and names the delimiter it detects", function()
+  local function split(...)
+    local f, d = sparse.split_line(...)
+    return table.concat(f, "|"), d
+  end
+  local f, d = split("item_id,user_id,score")
+  eq(f, "item_id|user_id|score"); eq(d, ",")
+  f, d = split(' User-ID ; "ISBN" ;Book-Rating')
+  eq(f, "User-ID|ISBN|Book-Rating"); eq(d, ";")
+  f, d = split("1::1193::5::978300760")
+  eq(f, "1|1193|5|978300760"); eq(d, "::")
+  f, d = split("1 2  3")
+  eq(f, "1|2|3"); eq(d, " ")
+  -- the comma of "1;2;3,5" is not the delimiter: it would give too few fields
+  f, d = split("1;2;3,5")
+  eq(f, "1|2|3,5"); eq(d, ";")
+  -- a header split with the delimiter of the line under it
+  eq(split("user item rating", " "), "user|item|rating")
+  eq(split("a,b", nil, 2), "a|b")
+  checkerr("a quoted field it cannot read", sparse.split_line, '"a,b', ",")
+  checkerr("need must be 1..64", sparse.split_line, "a,b", nil, 0)
+  checkerr("too long", sparse.split_line, "a,b", "::::::::::")
+end)
+
 case("sparse transpose, selection, stacking", function()
   local s = S3()
   check(s:t():dense() == s:dense():t())

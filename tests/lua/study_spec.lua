@@ -380,6 +380,32 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   check(o:find("\nT2b   mean+SVD+regression ", 1, true), o)
   local doc = cjson.decode(T.read(json))
   eq(doc.data.ratings, 1500)
+  -- without --columns the header's names say which field is which ("item;user;stars": the items first), and the
+  -- run says so; read as fields 1,2,3 the users would have been items
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --delim ';' --header --quick " ..
+                 "--scenarios T1 --models mean --quiet")
+  check(ok and o:find("mine.csv: 60 items x 50 users, 1500 ratings", 1, true) and
+        o:find("\ncolumns by the header: user 'user' (field 2), item 'item' (field 1), rating 'stars' (field 3)\n",
+               1, true), o .. e)
+  -- names that cannot be told apart, or no rating among more than three fields: --columns asked for
+  T.write(dir .. "/twousers.csv", "user,user_id,rating\n1,2,4\n")
+  _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/twousers.csv --header")
+  eq(e, "baselines: " .. dir .. "/twousers.csv:1: fields 1 and 2 ('user', 'user_id') both name the user; give " ..
+        "--columns USER,ITEM,RATING\n")
+  T.write(dir .. "/norating.csv", "userId,movieId,timestamp,x\n1,2,9,4\n")
+  _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/norating.csv --header")
+  eq(e, "baselines: " .. dir .. "/norating.csv:1: the header names the user ('userId') and the item ('movieId') " ..
+        "but no rating among its 4 fields; give --columns USER,ITEM,RATING\n")
+  -- interactions (pairs allowed): a header of two names reads every value as 1
+  T.write(dir .. "/inter.csv", "item_id,user_id\ni1,u1\ni2,u1\ni1,u2\n")
+  local st = require "simec.study"
+  local d = st.ratings_dataset({ratings = dir .. "/inter.csv", header = true}, true)
+  eq(d.ratings:nrows(), 2); eq(d.ratings:ncols(), 2); eq(d.ratings:sum(), 3)
+  eq(d.columns, "columns by the header: user 'user_id' (field 2), item 'item_id' (field 1), every value 1 (no " ..
+                "field is named as a rating)")
+  -- --columns wins over the names
+  d = st.ratings_dataset({ratings = dir .. "/inter.csv", header = true, columns = "1,2"}, true)
+  eq(d.ratings:row_label(1), "u1"); eq(d.columns, nil)
   -- a header line above pairs of tokens is taken as one and said so; an id the ratings lack is counted and named
   T.write(dir .. "/headed.tsv", "item\ttoken\n" .. table.concat(pairs_, "\n") .. "\niX\tf1\n")
   o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --delim ';' --header " ..
