@@ -114,7 +114,10 @@ end
 -- rating's (USER,ITEM,RATING field numbers, the rating false for pairs
 -- without one) and what to say of them; nil when line 1's names say
 -- nothing of which is which (fields 1,2,3 then).
-local function header_columns(path, args, pairs)
+-- A file's first line and the fields of its header line, split with the
+-- delimiter the reader detects on the line under it; nil when it has no
+-- two lines (or line 1 cannot be split).
+local function header_fields(path, args, pairs)
   local f = io.open(path, "rb")
   if not f then return nil end
   local head, first = f:read("l"), f:read("l")
@@ -123,7 +126,12 @@ local function header_columns(path, args, pairs)
   head, first = head:gsub("^\239\187\191", ""):gsub("\r$", ""), first:gsub("\r$", "")
   local _, delim = sparse.split_line(first, args.delim, pairs and 2 or 3)
   local ok, names = pcall(sparse.split_line, head, delim)
-  if not ok then return nil end
+  if ok then return names, head end
+end
+
+local function header_columns(path, args, pairs)
+  local names = header_fields(path, args, pairs)
+  if not names then return nil end
   local at, why = data.header_columns(names)
   if not at then
     if #names >= 3 and why:find("both") then study.fail("%s:1: %s; give --columns USER,ITEM,RATING", path, why) end
@@ -147,6 +155,14 @@ local function read_ratings(path, args, pairs)
   if not exists(path) then study.fail("ratings file %s does not exist", path) end
   if not u and args.header then u, i, r, say = header_columns(path, args, pairs) end
   if not u then u, i, r = parse_columns("1,2,3", pairs) end
+  -- a header is never assumed, so neither is a line 1 that reads as a rating skipped unsaid
+  if args.header and r then
+    local fields, head = header_fields(path, args, pairs)
+    if fields and data.number(fields[r] or "") and fields[u] ~= "" and fields[i] ~= "" then
+      io.stderr:write(("simec: warning: %s:1: --header skips line 1, which reads as a rating (%s); leave " ..
+                       "--header out if it is one\n"):format(path, #head > 60 and head:sub(1, 57) .. "..." or head))
+    end
+  end
   local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
                                                header = args.header or false, duplicates = args.duplicates,
                                                order = true})

@@ -403,6 +403,13 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   eq(d.ratings:nrows(), 2); eq(d.ratings:ncols(), 2); eq(d.ratings:sum(), 3)
   eq(d.columns, "columns by the header: user 'user_id' (field 2), item 'item_id' (field 1), every value 1 (no " ..
                 "field is named as a rating)")
+  -- --header on a file without one: its first rating is not dropped unsaid
+  T.write(dir .. "/nohead.csv", "1,10,4\n2,10,5\n1,11,3\n3,12,2\n2,12,4\n")
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/nohead.csv --header --quick --scenarios T1 " ..
+                 "--models mean --quiet")
+  eq(e, "simec: warning: " .. dir .. "/nohead.csv:1: --header skips line 1, which reads as a rating (1,10,4); " ..
+        "leave --header out if it is one\n")
+  check(o:find("nohead.csv: 3 items x 3 users, 4 ratings", 1, true), o)
   -- --columns wins over the names
   d = st.ratings_dataset({ratings = dir .. "/inter.csv", header = true, columns = "1,2"}, true)
   eq(d.ratings:row_label(1), "u1"); eq(d.columns, nil)
