@@ -39,26 +39,69 @@ static void on_sigint(int sig)
         lua_sethook(co, lstop, STOP_MASK, 1);
 }
 
-/* coroutine.resume, and the function coroutine.wrap returns, run the
- * library's own (upvalue 1) on coroutine co with running_co set to it, and
- * put it back however the call ends. The library's function runs in a
- * protected call so that running_co is restored before an error goes on;
- * the error then gets the position wrap's own function would give it (the
- * caller's), an interrupt's excepted, which stays the kept value. */
-static int run_tracked(lua_State *L, lua_State *co, int wrapped)
+/* coroutine.resume and the functions coroutine.wrap returns, as the
+ * library's (lcorolib.c) with running_co set to the coroutine while it
+ * runs: lua_resume never raises, so it is always put back. They call
+ * lua_resume themselves rather than the library's functions in a
+ * protected call, which would cost a C level a resume and halve how deep
+ * coroutines nest (197 -> 99). */
+static int resume_tracked(lua_State *L, lua_State *co, int narg)
 {
     lua_State *prev = running_co;
-    int n = lua_gettop(L), status;
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
+    int status, nres;
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
     running_co = co;
     if (core_interrupt_flag && armed_L) /* a Ctrl-C that came just before */
         lua_sethook(co, lstop, STOP_MASK, 1);
-    status = lua_pcall(L, n, LUA_MULTRET, 0);
+    status = lua_resume(co, L, narg, &nres);
     running_co = prev;
-    if (status == LUA_OK)
-        return lua_gettop(L);
-    if (wrapped && lua_type(L, -1) == LUA_TSTRING && !bind_is_interrupt(L, -1)) {
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1); /* the error */
+    return -1;
+}
+
+static int tracked_resume(lua_State *L)
+{
+    lua_State *co;
+    int r;
+    luaL_checktype(L, 1, LUA_TTHREAD);
+    co = lua_tothread(L, 1);
+    r = resume_tracked(L, co, lua_gettop(L) - 1);
+    lua_pushboolean(L, r >= 0);
+    lua_insert(L, r < 0 ? -2 : -(r + 1));
+    return r < 0 ? 2 : r + 1;
+}
+
+/* an error goes on with the caller's position, as the library's does, but
+ * an interrupt's stays the kept value */
+static int tracked_wrapped(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = resume_tracked(L, co, lua_gettop(L)), stat;
+    if (r >= 0)
+        return r;
+    stat = lua_status(co);
+    if (stat != LUA_OK && stat != LUA_YIELD) { /* an error in the coroutine: close its to-be-closed variables */
+#if LUA_VERSION_RELEASE_NUM >= 50406
+        stat = lua_closethread(co, L);
+#else
+        stat = lua_resetthread(co);
+#endif
+        lua_xmove(co, L, 1);
+    }
+    if (stat != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING && !bind_is_interrupt(L, -1)) {
         luaL_where(L, 1);
         lua_insert(L, -2);
         lua_concat(L, 2);
@@ -66,27 +109,14 @@ static int run_tracked(lua_State *L, lua_State *co, int wrapped)
     return lua_error(L);
 }
 
-static int tracked_resume(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTHREAD);
-    return run_tracked(L, lua_tothread(L, 1), 0);
-}
-
-static int tracked_wrapped(lua_State *L) { return run_tracked(L, lua_tothread(L, lua_upvalueindex(2)), 1); }
-
-/* coroutine.wrap(f): the library's function for f, tracked; upvalue 1 is
- * the library's wrap, which keeps the coroutine as its function's first
- * upvalue */
 static int tracked_wrap(lua_State *L)
 {
+    lua_State *co;
     luaL_checktype(L, 1, LUA_TFUNCTION);
-    lua_settop(L, 1);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 1, 1);
-    if (lua_getupvalue(L, 1, 1) == NULL || lua_type(L, -1) != LUA_TTHREAD)
-        return luaL_error(L, "coroutine.wrap: the library's function keeps no coroutine");
-    lua_pushcclosure(L, tracked_wrapped, 2);
+    co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, tracked_wrapped, 1);
     return 1;
 }
 
@@ -96,11 +126,9 @@ void interrupt_track_coroutines(lua_State *L)
         lua_pop(L, 1);
         return;
     }
-    lua_getfield(L, -1, "resume");
-    lua_pushcclosure(L, tracked_resume, 1);
+    lua_pushcfunction(L, tracked_resume);
     lua_setfield(L, -2, "resume");
-    lua_getfield(L, -1, "wrap");
-    lua_pushcclosure(L, tracked_wrap, 1);
+    lua_pushcfunction(L, tracked_wrap);
     lua_setfield(L, -2, "wrap");
     lua_pop(L, 1);
 }

@@ -122,6 +122,32 @@ case("host: a script stopped by Ctrl-C says so without a traceback and exits wit
   os.remove(script)
 end)
 
+-- the host's coroutine.resume and wrap (they tell the Ctrl-C handler which coroutine runs) behave as the library's
+case("host: coroutines nest as deep as Lua's own, with the library's results and errors", function()
+  local script = T.tmpname() .. ".lua"
+  T.write(script, [[
+local function nest(d) if d == 150 then return d end
+  local ok, v = coroutine.resume(coroutine.create(nest), d + 1); assert(ok, v); return v end
+local function nestw(d) if d == 150 then return d end return coroutine.wrap(nestw)(d + 1) end
+print(nest(1), nestw(1))
+print(coroutine.resume(coroutine.create(function(...) return select("#", ...), ... end), 1, nil, 3))
+local g = coroutine.wrap(function(a) local b = coroutine.yield(a + 1); return b * 2 end)
+print(g(1), g(5), pcall(g))
+print(pcall(coroutine.wrap(function() error("boom") end)))
+print(pcall(coroutine.wrap(function() error({}) end)) == false, select(2, coroutine.resume(coroutine.create(error))))
+print(pcall(coroutine.resume, 1))
+local closed
+print(pcall(coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() closed = true end})
+  error("e", 0) end)), closed)
+]])
+  local o, e, ok = run(BIN .. " " .. script)
+  check(ok, e)
+  eq(o, "150\t150\ntrue\t3\t1\tnil\t3\n2\t10\tfalse\tcannot resume dead coroutine\nfalse\t" .. script ..
+        ":8: boom\ntrue\tnil\nfalse\tbad argument #1 to 'coroutine.resume' (thread expected, got number)\n" ..
+        "false\ttrue\n")
+  os.remove(script)
+end)
+
 case("host: a second Ctrl-C once the first was delivered interrupts again; one before delivery ends the process", function()
   local script, out, rc = T.tmpname() .. ".lua", T.tmpname(), T.tmpname()
   T.write(script, "for i = 1, 3 do\n  io.write('ready ' .. i .. '\\n') io.stdout:flush()\n" ..
