@@ -110,10 +110,6 @@ local function parse_columns(text, pairs)
   return u, i, r
 end
 
--- The fields a header line names as the user's, the item's and the
--- rating's (USER,ITEM,RATING field numbers, the rating false for pairs
--- without one) and what to say of them; nil when line 1's names say
--- nothing of which is which (fields 1,2,3 then).
 -- A file's first line and the fields of its header line, split with the
 -- delimiter the reader detects on the line under it; nil when it has no
 -- two lines (or line 1 cannot be split).
@@ -124,11 +120,18 @@ local function header_fields(path, args, pairs)
   f:close()
   if not head or not first then return nil end
   head, first = head:gsub("^\239\187\191", ""):gsub("\r$", ""), first:gsub("\r$", "")
-  local _, delim = sparse.split_line(first, args.delim, pairs and 2 or 3)
-  local ok, names = pcall(sparse.split_line, head, delim)
+  -- a delimiter the reader refuses is its to name
+  local ok, _, delim = pcall(sparse.split_line, first, args.delim, pairs and 2 or 3)
+  if not ok then return nil end
+  local names
+  ok, names = pcall(sparse.split_line, head, delim)
   if ok then return names, head end
 end
 
+-- The fields a header line names as the user's, the item's and the
+-- rating's (USER,ITEM,RATING field numbers, the rating false for pairs
+-- without one) and what to say of them; nil when line 1's names say
+-- nothing of which is which (fields 1,2,3 then).
 local function header_columns(path, args, pairs)
   local names = header_fields(path, args, pairs)
   if not names then return nil end
@@ -158,7 +161,7 @@ local function read_ratings(path, args, pairs)
   -- a header is never assumed, so neither is a line 1 that reads as a rating skipped unsaid
   if args.header and r then
     local fields, head = header_fields(path, args, pairs)
-    if fields and data.number(fields[r] or "") and fields[u] ~= "" and fields[i] ~= "" then
+    if fields and data.number(fields[r] or "") and (fields[u] or "") ~= "" and (fields[i] or "") ~= "" then
       io.stderr:write(("simec: warning: %s:1: --header skips line 1, which reads as a rating (%s); leave " ..
                        "--header out if it is one\n"):format(path, #head > 60 and head:sub(1, 57) .. "..." or head))
     end

@@ -387,6 +387,9 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   check(ok and o:find("mine.csv: 60 items x 50 users, 1500 ratings", 1, true) and
         o:find("\ncolumns by the header: user 'user' (field 2), item 'item' (field 1), rating 'stars' (field 3)\n",
                1, true), o .. e)
+  -- a delimiter the reader refuses is named by it, header or not
+  _, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --header --delim '::::::::::'")
+  eq(e, "all_tasks: delimiter '::::::::::' is too long\n")
   -- names that cannot be told apart, or no rating among more than three fields: --columns asked for
   T.write(dir .. "/twousers.csv", "user,user_id,rating\n1,2,4\n")
   _, e, ok = run(BIN .. " examples/baselines.lua --ratings " .. dir .. "/twousers.csv --header")
