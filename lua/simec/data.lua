@@ -164,10 +164,12 @@ end
 -- the names do not say. The user's and the item's must each be named by
 -- one field; the rating's is the one named so, else the one field left of
 -- three.
+local function header_key(name) return (name:lower():gsub("[%s_%-%.]", "")) end
+
 function data.header_columns(fields)
   local at = {}
   for f, name in ipairs(fields) do
-    local role = HEADER_ROLE[name:lower():gsub("[%s_%-%.]", "")]
+    local role = HEADER_ROLE[header_key(name)]
     if role then
       if at[role] then return nil, ("fields %d and %d ('%s', '%s') both name the %s"):format(at[role], f,
         fields[at[role]], name, role) end
@@ -361,7 +363,8 @@ local function are_lists(listed, given) return listed > 0 and listed >= given / 
 -- ids outside ids are counted; so are the ids a column file has no line
 -- for (their values are 0, a standardised column's mean); an id given
 -- twice in a column file is an error. Returns a sparse matrix (#ids x features, labelled columns) and
--- {format, features, lines, unknown, first_unknown = {line, id}, header,
+-- {format, id_field (the ids' field when a header names one other than
+-- the first: age,gender,user_id), features, lines, unknown, first_unknown = {line, id}, header,
 -- missing (ids without a line), standardised, categorical (columns), blank
 -- (missing values of the ids' lines), id_like (categorical columns with
 -- about a value per id: {name, values, ids}), lists (categorical columns
@@ -399,6 +402,30 @@ function data.features_file(path, ids, what)
   end
   local fields_of = fields_reader(path, delim)
   local head = fields_of(first, 1)
+  -- a header whose first field is not the ids' but names one other field
+  -- as them (age,gender,user_id): that field is read as the id column
+  local id_column
+  if not index[head[1]] and not (HEADER_ROLE[header_key(head[1])] == what or header_key(head[1]) == "id") then
+    for f = 2, #head do
+      local key = header_key(head[f])
+      if HEADER_ROLE[key] == what or key == "id" then
+        if id_column then
+          error(("%s:1: fields %d and %d ('%s', '%s') both name the %s ids; put the ids' field first"):format(path,
+                id_column, f, head[id_column], head[f], what), 0)
+        end
+        id_column = f
+      end
+    end
+  end
+  if id_column then
+    local raw = fields_of
+    fields_of = function(line, ln)
+      local f = raw(line, ln)
+      if #f >= id_column then table.insert(f, 1, table.remove(f, id_column)) end
+      return f
+    end
+    head = fields_of(first, 1)
+  end
   local columns, pairs_header = #head > 2, false
   if #head == 2 and not index[head[1]] and not data.number(head[2]) then
     local numbers, tokens, first_token = 0, 0, nil
@@ -456,7 +483,8 @@ function data.features_file(path, ids, what)
     if split then
       lists[1] = {name = pairs_header and head[2] or "token", listed = listed, ids = lines - unknown, tokens = X:ncols()}
     end
-    return X, {format = "pairs", features = X:ncols(), lines = lines, unknown = unknown, first_unknown = first_unknown,
+    return X, {format = "pairs", id_field = id_column, features = X:ncols(), lines = lines, unknown = unknown,
+               first_unknown = first_unknown,
                header = pairs_header, missing = 0, standardised = 0, categorical = 0, blank = 0, id_like = {},
                lists = lists}
   end
@@ -614,7 +642,8 @@ function data.features_file(path, ids, what)
   for t = 1, nnum do J[t] = col_of[J[t]] end
   local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #labels})
   if #labels > 0 then X:set_col_labels(labels) end
-  return X, {format = "columns", features = #labels, lines = lines, unknown = unknown, first_unknown = first_unknown,
+  return X, {format = "columns", id_field = id_column, features = #labels, lines = lines, unknown = unknown,
+             first_unknown = first_unknown,
              header = true, missing = #ids - (lines - unknown), standardised = standardised, categorical = categorical,
              blank = blank, id_like = id_like, lists = lists}
 end

@@ -209,6 +209,7 @@ function study.add_feature_files(ds, args)
       ds[side].features = ds[side].features and sparse.hstack{ds[side].features, X} or X
       ds[side].sets = ds[side].sets or {}
       local how = info.format == "pairs" and info.header and "pairs under a header" or info.format
+      if info.id_field then how = ("%s, ids in field %d"):format(how, info.id_field) end
       if info.categorical > 0 then how = ("%s, %d categorical"):format(how, info.categorical) end
       if #info.lists > 0 then
         how = info.format == "pairs" and how .. ", '|' lists" or ("%s (%d of them '|' lists)"):format(how, #info.lists)

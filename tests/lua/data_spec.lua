@@ -408,6 +408,25 @@ case("a feature table separated by '|' (ml-100k's u.user, u.item) is named as su
   os.remove(path)
 end)
 
+case("a feature file's header may name its ids' field anywhere (age,gender,user_id; genre,movieId)", function()
+  local path = T.write(T.tmpname(), "age,gender,user_id\n21,M,u1\n40,F,u2\n33,F,u3\n")
+  local X, info = data.features_file(path, {"u1", "u2", "u3"}, "user")
+  eq(info.format, "columns"); eq(info.id_field, 3); eq(info.unknown, 0); eq(info.categorical, 1)
+  eq(X:ncols(), 3); eq(X:col_label(1), "age"); eq(X:get(2, 2), 1) -- u2 is gender=F
+  -- pairs under a header: the token first, the item's id second
+  T.write(path, "genre,movieId\nComedy,1\nDrama,2\nComedy,2\n")
+  X, info = data.features_file(path, {"1", "2"}, "item")
+  eq(info.format, "pairs"); eq(info.id_field, 2); eq(X:nnz(), 3); eq(X:ncols(), 2)
+  -- a plain id first: as before; two fields named as the ids: which one is asked
+  T.write(path, "id,age,userId\nu1,21,x\n")
+  X, info = data.features_file(path, {"u1"}, "user")
+  eq(info.id_field, nil)
+  T.write(path, "age,userId,user\n21,u1,u1\n")
+  checkerr(path .. ":1: fields 2 and 3 ('userId', 'user') both name the user ids; put the ids' field first",
+           data.features_file, path, {"u1"}, "user")
+  os.remove(path)
+end)
+
 case("a comment line (another tool's '#' or '%') is named by the feature and interaction readers", function()
   local path = T.tmpname()
   local hint = "(a comment line? every line is read as data: remove it)"
