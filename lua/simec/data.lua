@@ -1230,8 +1230,9 @@ require("simec.help").add{
   "(hexadecimal, inf, nan and blanks are not numbers) and, where the readers can tell, why (a decimal comma).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named columns (with a header); a sparse matrix aligned with ids and " ..
-  "{format, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised, categorical, " ..
-  "blank, id_like, lists}. Columns of 0s and 1s are kept; other numeric columns are standardised (an empty field, NA or a missing " ..
+  "{format, id_field, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised, " ..
+  "categorical, blank, id_like, lists}. The ids are the first field unless a header names another as the side's " ..
+  "ids (age,gender,user_id: id_field 3; the names data.header_columns knows, or id). Columns of 0s and 1s are kept; other numeric columns are standardised (an empty field, NA or a missing " ..
   "id: the mean, 0); a column of words (gender, occupation) is categorical, a 0/1 feature \"name=value\" per " ..
   "value, and one whose values are mostly '|' lists (genres: Comedy|Drama) a feature per token (lists: {name, " ..
   "listed, ids, tokens}); text among mostly numbers, or a number the readers refuse (inf, 0x10, 3,5), is an error. A file " ..
