@@ -163,6 +163,13 @@ function targets.api(input, _)
     function() local m = pick() return m:solve(pick()) end,
     function() return matrix.new(arg(), arg(), arg()) end,
     function() return sparse.from_triplets({arg(), arg()}, {arg(), arg()}, {arg(), arg()}) end,
+    -- a line of the input's own bytes split as the ratings reader splits one
+    function()
+      local n = byte() % 48
+      local line = input:sub(pos, pos + n - 1)
+      pos = pos + n
+      return sparse.split_line(line, ({",", " ", "::", ";", "\t"})[byte() % 6 + 1], arg())
+    end,
     function() fresh() end,
   }
   while pos <= #input do
