@@ -114,6 +114,7 @@ function cli.dataset(opts, synthetic, movielens_opts)
     return d
   end)
   if not ok then cli.fail(opts._prog or "simec", type(ds) == "table" and ds.msg or tostring(ds)) end
+  if ds.columns then print(ds.columns) end -- which field is which, when a header's names chose
   return ds
 end
 

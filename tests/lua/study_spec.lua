@@ -413,6 +413,10 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   eq(e, "simec: warning: " .. dir .. "/nohead.csv:1: --header skips line 1, which reads as a rating (1,10,4); " ..
         "leave --header out if it is one\n")
   check(o:find("nohead.csv: 3 items x 3 users, 4 ratings", 1, true), o)
+  -- the other examples say it too
+  o, e, ok = run(BIN .. " examples/implicit.lua --ratings " .. dir .. "/inter.csv --header --epochs 1")
+  check(ok and o:find("^columns by the header: user 'user_id' %(field 2%), item 'item_id' %(field 1%), every value " ..
+                      "1 %(no field is named as a rating%)\n"), o .. e)
   -- --columns wins over the names
   d = st.ratings_dataset({ratings = dir .. "/inter.csv", header = true, columns = "1,2"}, true)
   eq(d.ratings:row_label(1), "u1"); eq(d.columns, nil)
