@@ -110,6 +110,15 @@ local function parse_columns(text, pairs)
   return u, i, r
 end
 
+-- --delim as the reader takes it: a tab can hardly be typed on a command
+-- line, so \t and tab name it (and comma, semicolon, pipe, space the
+-- others); \t passed on as two characters split nothing, and its error
+-- showed it as a tab
+local DELIM_NAMES = {["\\t"] = "\t", tab = "\t", comma = ",", semicolon = ";", pipe = "|", space = " "}
+local function delimiter(text)
+  return text and (DELIM_NAMES[text:lower()] or text)
+end
+
 -- A file's first line and the fields of its header line, split with the
 -- delimiter the reader detects on the line under it; nil when it has no
 -- two lines (or line 1 cannot be split).
@@ -121,7 +130,7 @@ local function header_fields(path, args, pairs)
   if not head or not first then return nil end
   head, first = head:gsub("^\239\187\191", ""):gsub("\r$", ""), first:gsub("\r$", "")
   -- a delimiter the reader refuses is its to name
-  local ok, _, delim = pcall(sparse.split_line, first, args.delim, pairs and 2 or 3)
+  local ok, _, delim = pcall(sparse.split_line, first, delimiter(args.delim), pairs and 2 or 3)
   if not ok then return nil end
   local names
   ok, names = pcall(sparse.split_line, head, delim)
@@ -166,7 +175,7 @@ local function read_ratings(path, args, pairs)
                        "--header out if it is one\n"):format(path, #head > 60 and head:sub(1, 57) .. "..." or head))
     end
   end
-  local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = args.delim,
+  local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = delimiter(args.delim),
                                                header = args.header or false, duplicates = args.duplicates,
                                                order = true})
   -- the reader names its Lua options and rows and columns; the command line has --header and
@@ -1062,7 +1071,7 @@ end
 study.OPTION_HELP = {
   item_features = "Item features: 'id<TAB>token' pairs or an id column and named value columns. Repeatable.",
   user_features = "User features, as --item-features. Repeatable.",
-  delim = "Its field delimiter (default: detected).",
+  delim = "Its field delimiter (default: detected; \\t or tab for a tab, space for any run of blanks).",
   header = "Its first line is a header; names such as userId, item_id, ISBN, rating or score there say which " ..
            "field is which, unless --columns does.",
   columns_by_header = "Without it, a --header line's names choose them.",

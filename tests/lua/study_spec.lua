@@ -387,6 +387,13 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   check(ok and o:find("mine.csv: 60 items x 50 users, 1500 ratings", 1, true) and
         o:find("\ncolumns by the header: user 'user' (field 2), item 'item' (field 1), rating 'stars' (field 3)\n",
                1, true), o .. e)
+  -- a tab typed as \t or tab (a literal backslash and t split nothing, and the error showed it as a tab)
+  T.write(dir .. "/tabs.tsv", "u1\ti1\t4\nu2\ti1\t3\nu1\ti2\t5\n")
+  for _, d in ipairs{"'\\t'", "tab"} do
+    o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/tabs.tsv --delim " .. d ..
+                   " --quick --scenarios T1 --models mean --quiet")
+    check(ok and o:find("tabs.tsv: 2 items x 2 users, 3 ratings", 1, true), d .. ": " .. o .. e)
+  end
   -- a delimiter the reader refuses is named by it, header or not
   _, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --header --delim '::::::::::'")
   eq(e, "all_tasks: delimiter '::::::::::' is too long\n")
