@@ -166,6 +166,16 @@ local function read_ratings(path, args, pairs)
   if args.columns then u, i, r = parse_columns(args.columns, pairs) end
   if not exists(path) then study.fail("ratings file %s does not exist", path) end
   if not u and args.header then u, i, r, say = header_columns(path, args, pairs) end
+  if u and args.columns and args.header then -- --columns wins, but not against the header's names unsaid
+    local names = header_fields(path, args, pairs)
+    local at = names and data.header_columns(names)
+    if at and (at.user ~= u or at.item ~= i) then
+      io.stderr:write(("simec: warning: %s:1: --columns %s reads field %d ('%s') as the users and field %d ('%s') " ..
+                       "as the items; the header names field %d ('%s') as the users and field %d ('%s') as the " ..
+                       "items\n"):format(path, args.columns, u, names[u] or "", i, names[i] or "", at.user,
+                       names[at.user], at.item, names[at.item]))
+    end
+  end
   if not u then u, i, r = parse_columns("1,2,3", pairs) end
   -- a header is never assumed, so neither is a line 1 that reads as a rating skipped unsaid
   if args.header and r then

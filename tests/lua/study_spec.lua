@@ -424,9 +424,15 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
   o, e, ok = run(BIN .. " examples/implicit.lua --ratings " .. dir .. "/inter.csv --header --epochs 1")
   check(ok and o:find("^columns by the header: user 'user_id' %(field 2%), item 'item_id' %(field 1%), every value " ..
                       "1 %(no field is named as a rating%)\n"), o .. e)
-  -- --columns wins over the names
-  d = st.ratings_dataset({ratings = dir .. "/inter.csv", header = true, columns = "1,2"}, true)
+  -- --columns wins over the names, with a warning where they disagree
+  local text
+  text, d = T.stderr_of(st.ratings_dataset, {ratings = dir .. "/inter.csv", header = true, columns = "1,2"}, true)
   eq(d.ratings:row_label(1), "u1"); eq(d.columns, nil)
+  eq(text, "simec: warning: " .. dir .. "/inter.csv:1: --columns 1,2 reads field 1 ('item_id') as the users and " ..
+           "field 2 ('user_id') as the items; the header names field 2 ('user_id') as the users and field 1 " ..
+           "('item_id') as the items\n")
+  text = T.stderr_of(st.ratings_dataset, {ratings = dir .. "/inter.csv", header = true, columns = "2,1"}, true)
+  eq(text, "")
   -- a header line above pairs of tokens is taken as one and said so; an id the ratings lack is counted and named
   T.write(dir .. "/headed.tsv", "item\ttoken\n" .. table.concat(pairs_, "\n") .. "\niX\tf1\n")
   o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/mine.csv --delim ';' --header " ..
