@@ -141,9 +141,7 @@ end
 -- rating's (USER,ITEM,RATING field numbers, the rating false for pairs
 -- without one) and what to say of them; nil when line 1's names say
 -- nothing of which is which (fields 1,2,3 then).
-local function header_columns(path, args, pairs)
-  local names = header_fields(path, args, pairs)
-  if not names then return nil end
+local function header_columns(path, names, pairs)
   local at, why = data.header_columns(names)
   if not at then
     if #names >= 3 and why:find("both") then study.fail("%s:1: %s; give --columns USER,ITEM,RATING", path, why) end
@@ -165,10 +163,11 @@ local function read_ratings(path, args, pairs)
   local u, i, r, say
   if args.columns then u, i, r = parse_columns(args.columns, pairs) end
   if not exists(path) then study.fail("ratings file %s does not exist", path) end
-  if not u and args.header then u, i, r, say = header_columns(path, args, pairs) end
-  if u and args.columns and args.header then -- --columns wins, but not against the header's names unsaid
-    local names = header_fields(path, args, pairs)
-    local at = names and data.header_columns(names)
+  local names, head
+  if args.header then names, head = header_fields(path, args, pairs) end
+  if not u and names then u, i, r, say = header_columns(path, names, pairs) end
+  if u and args.columns and names then -- --columns wins, but not against the header's names unsaid
+    local at = data.header_columns(names)
     if at and (at.user ~= u or at.item ~= i) then
       io.stderr:write(("simec: warning: %s:1: --columns %s reads field %d ('%s') as the users and field %d ('%s') " ..
                        "as the items; the header names field %d ('%s') as the users and field %d ('%s') as the " ..
@@ -178,12 +177,9 @@ local function read_ratings(path, args, pairs)
   end
   if not u then u, i, r = parse_columns("1,2,3", pairs) end
   -- a header is never assumed, so neither is a line 1 that reads as a rating skipped unsaid
-  if args.header and r then
-    local fields, head = header_fields(path, args, pairs)
-    if fields and data.number(fields[r] or "") and (fields[u] or "") ~= "" and (fields[i] or "") ~= "" then
-      io.stderr:write(("simec: warning: %s:1: --header skips line 1, which reads as a rating (%s); leave " ..
-                       "--header out if it is one\n"):format(path, #head > 60 and head:sub(1, 57) .. "..." or head))
-    end
+  if names and r and data.number(names[r] or "") and (names[u] or "") ~= "" and (names[i] or "") ~= "" then
+    io.stderr:write(("simec: warning: %s:1: --header skips line 1, which reads as a rating (%s); leave --header " ..
+                     "out if it is one\n"):format(path, #head > 60 and head:sub(1, 57) .. "..." or head))
   end
   local ok, R, info = pcall(sparse.read, path, {row = i, col = u, value = r, delim = delimiter(args.delim),
                                                header = args.header or false, duplicates = args.duplicates,
