@@ -289,6 +289,14 @@ def interrupts():
     rep = kc.get_shell_msg(timeout=10)
     check("SIGINT (interrupt_mode signal) stops a Lua loop", rep["content"]["status"] == "error"
           and "interrupted" in rep["content"]["evalue"], rep["content"])
+    # a hook belongs to one Lua thread: the loop of a coroutine stops too
+    msg_id = kc.execute("coroutine.wrap(function() while true do end end)()")
+    time.sleep(0.5)
+    kc.session.send(kc.control_channel.socket, "interrupt_request", {})
+    rep = kc.get_shell_msg(timeout=10)
+    kc.get_control_msg(timeout=5)
+    check("interrupt_request stops a loop in a coroutine", rep["parent_header"]["msg_id"] == msg_id
+          and rep["content"]["status"] == "error" and "interrupted" in rep["content"]["evalue"], rep["content"])
     os.kill(km.provisioner.process.pid, signal.SIGINT)
     time.sleep(0.5)
     rep, out = run(kc, "keep")
