@@ -108,14 +108,29 @@ local function each_line(path)
   end
 end
 
--- The first line of a file as each_line reads it (nil when empty), without
--- reading further; false and the message when it cannot be opened
-local function first_line(path)
+-- The first two lines of a file as each_line reads them (nil for one it
+-- lacks), without reading further; false and the message when it cannot
+-- be opened
+local function first_lines(path)
   local f, err = io.open(path, "rb")
   if not f then return false, err end
-  local l = f:read("l")
+  local a, b = f:read("l", "l")
   f:close()
-  return l and first_text(path, l):match("^[^\r]*")
+  if not a then return nil end
+  local lines = {}
+  for k, l in ipairs{a, b} do
+    if k == 1 then l = first_text(path, l) end
+    for part in (l:gsub("\r$", "") .. "\r"):gmatch("([^\r]*)\r") do lines[#lines + 1] = part end
+  end
+  return lines[1], lines[2]
+end
+
+-- The first line alone (nil when empty); false and the message when the
+-- file cannot be opened
+local function first_line(path)
+  local l, err = first_lines(path)
+  if l == false then return false, err end
+  return l
 end
 
 local function split(s, sep)
@@ -159,13 +174,13 @@ for role, names in pairs(HEADER_NAMES) do
   for _, n in ipairs(names) do HEADER_ROLE[n] = role end
 end
 
+local function header_key(name) return (name:lower():gsub("[%s_%-%.]", "")) end
+
 -- Which of a header's fields (a list of names) hold the user, the item and
 -- the rating: {user = i, item = j, rating = k or nil}, or nil and why when
 -- the names do not say. The user's and the item's must each be named by
 -- one field; the rating's is the one named so, else the one field left of
 -- three.
-local function header_key(name) return (name:lower():gsub("[%s_%-%.]", "")) end
-
 function data.header_columns(fields)
   local at = {}
   for f, name in ipairs(fields) do
@@ -181,6 +196,19 @@ function data.header_columns(fields)
   end
   if not at.rating and #fields == 3 then at.rating = 6 - at.user - at.item end
   return at
+end
+
+-- A ratings file's first line split as the ratings reader splits a line:
+-- at delim, or at the delimiter the reader detects on line 2 as a first
+-- data line of need fields; its fields and the line, or nil when the file
+-- has no two lines or they cannot be split (the reader then says why).
+function data.header_fields(path, delim, need)
+  local read, head, first = pcall(first_lines, path)
+  if not read or not head or not first then return nil end
+  local detected, _, d = pcall(sparse.split_line, first, delim, need)
+  if not detected then return nil end
+  local split_ok, names = pcall(sparse.split_line, head, d)
+  if split_ok then return names, head end
 end
 
 -- a feature file's empty field or R's NA: a missing value, not a token
@@ -404,11 +432,14 @@ function data.features_file(path, ids, what)
   local head = fields_of(first, 1)
   -- a header whose first field is not the ids' but names one other field
   -- as them (age,gender,user_id): that field is read as the id column
+  local function names_ids(name)
+    local key = header_key(name)
+    return HEADER_ROLE[key] == what or key == "id"
+  end
   local id_column
-  if not index[head[1]] and not (HEADER_ROLE[header_key(head[1])] == what or header_key(head[1]) == "id") then
+  if not index[head[1]] and not names_ids(head[1]) then
     for f = 2, #head do
-      local key = header_key(head[f])
-      if HEADER_ROLE[key] == what or key == "id" then
+      if names_ids(head[f]) then
         if id_column then
           error(("%s:1: fields %d and %d ('%s', '%s') both name the %s ids; put the ids' field first"):format(path,
                 id_column, f, head[id_column], head[f], what), 0)
@@ -471,12 +502,12 @@ function data.features_file(path, ids, what)
     some_known()
     local lists, split = {}, are_lists(listed, lines - unknown)
     if split then
-      for r, toks in ipairs(rows) do
-        local split = {}
-        for _, v in ipairs(toks) do
-          for _, token in ipairs(list_tokens(v)) do split[#split + 1] = token end
+      for r, values in ipairs(rows) do
+        local tokens = {}
+        for _, v in ipairs(values) do
+          for _, token in ipairs(list_tokens(v)) do tokens[#tokens + 1] = token end
         end
-        rows[r] = split
+        rows[r] = tokens
       end
     end
     local X = features.onehot(rows)
@@ -1220,6 +1251,9 @@ require("simec.help").add{
   "item and the rating, by their names (userId, user_id, User-ID, movieId, item, ISBN, asin, rating, score, " ..
   "overall, ...; case, spaces, '_', '-' and '.' ignored): {user, item, rating} (rating nil when no field is " ..
   "named so and more than three are there), or nil and why.",
+  "data.header_fields(path [, delim [, need]])", "A ratings file's first line split as sparse.read splits a line " ..
+  "(at delim, or at the delimiter it detects on line 2 as a first data line of need fields) and the line; nil " ..
+  "when the file has no two lines or they cannot be split.",
   "data.csv_fields(line [, delim])", "The fields of one CSV record (RFC 4180 quoting), separated by delim (one " ..
   "character; default ','); spaces around a field or its quotes are dropped, as the ratings reader drops them.",
   "data set", "A data set (data.movielens, data.synthetic, data.dti, simec.study's loaders): name, ratings (items x " ..

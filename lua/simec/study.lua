@@ -119,24 +119,6 @@ local function delimiter(text)
   return text and (DELIM_NAMES[text:lower()] or text)
 end
 
--- A file's first line and the fields of its header line, split with the
--- delimiter the reader detects on the line under it; nil when it has no
--- two lines (or line 1 cannot be split).
-local function header_fields(path, args, pairs)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local head, first = f:read("l"), f:read("l")
-  f:close()
-  if not head or not first then return nil end
-  head, first = head:gsub("^\239\187\191", ""):gsub("\r$", ""), first:gsub("\r$", "")
-  -- a delimiter the reader refuses is its to name
-  local ok, _, delim = pcall(sparse.split_line, first, delimiter(args.delim), pairs and 2 or 3)
-  if not ok then return nil end
-  local names
-  ok, names = pcall(sparse.split_line, head, delim)
-  if ok then return names, head end
-end
-
 -- The fields a header line names as the user's, the item's and the
 -- rating's (USER,ITEM,RATING field numbers, the rating false for pairs
 -- without one) and what to say of them; nil when line 1's names say
@@ -164,7 +146,7 @@ local function read_ratings(path, args, pairs)
   if args.columns then u, i, r = parse_columns(args.columns, pairs) end
   if not exists(path) then study.fail("ratings file %s does not exist", path) end
   local names, head
-  if args.header then names, head = header_fields(path, args, pairs) end
+  if args.header then names, head = data.header_fields(path, delimiter(args.delim), pairs and 2 or 3) end
   if not u and names then u, i, r, say = header_columns(path, names, pairs) end
   if u and args.columns and names then -- --columns wins, but not against the header's names unsaid
     local at = data.header_columns(names)

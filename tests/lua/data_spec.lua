@@ -118,6 +118,27 @@ case("header_columns: a ratings header's names say which field is the user's, th
   eq(at("user", "item", "rating", "score"), "fields 3 and 4 ('rating', 'score') both name the rating")
 end)
 
+case("header_fields: a ratings file's first line split as the reader splits, its line endings and BOM as each_line's",
+     function()
+  local path = T.tmpname()
+  local function fields(...)
+    local f, head = data.header_fields(path, ...)
+    return f and table.concat(f, "|") .. " / " .. head
+  end
+  T.write(path, "\239\187\191item_id;user_id;score\r\ni1;u1;4\r\n")
+  eq(fields(), "item_id|user_id|score / item_id;user_id;score")
+  T.write(path, "item user rating\ri1 u1 4\r") -- old Mac line ends, blanks between fields
+  eq(fields(), "item|user|rating / item user rating")
+  T.write(path, "a,b\n1,2\n")
+  eq(fields(nil, 2), "a|b / a,b")
+  eq(fields(";"), "a,b / a,b") -- a given delimiter the line lacks: one field
+  T.write(path, "user,item,rating\n")
+  eq(fields(), nil) -- no line under it
+  eq(fields("::::::::::"), nil) -- a delimiter the reader refuses: the reader says so
+  os.remove(path)
+  eq(fields(), nil)
+end)
+
 case("csv_fields", function()
   local f = data.csv_fields('a,"b,c",,"d""e"')
   eq(#f, 4); eq(f[2], "b,c"); eq(f[3], ""); eq(f[4], 'd"e')
