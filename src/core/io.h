@@ -35,13 +35,14 @@ typedef struct io_report {
 
 void io_triplet_opts_default(io_triplet_opts *o);
 /* Line s (len bytes, no newline) split into fields as io_read_triplets
- * splits a line of its file: at delim (shorter than 8 bytes), or (NULL) at the delimiter it
- * detects on a first data line that needs `need` fields (used: at least 8
- * bytes, gets it; " " for blanks). Fields (at most max) are starts into s
- * and lengths; returns the number of fields, or below zero for a quoted
- * field it cannot read. */
+ * splits a line of its file: at delim (shorter than 8 bytes), or (NULL) at
+ * the delimiter it detects on a first data line that needs `need` fields
+ * (used: at least 8 bytes, gets it; " " for blanks). The first
+ * IO_MAX_FIELDS fields are starts into s and lengths (arrays of that
+ * many); returns the number of fields, or below zero for a quoted field
+ * it cannot read. */
 int io_split_line(const char *s, size_t len, const char *delim, int need, char *used, const char **starts,
-                  size_t *lens, int max);
+                  size_t *lens);
 int io_read_triplets(spm *A, const char *path, const io_triplet_opts *o, io_report *rep, core_err *e);
 
 int io_read_mtx(spm *A, const char *path, core_err *e);

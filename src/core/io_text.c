@@ -536,12 +536,9 @@ static void detect(reader *r, const char *s, const char *end)
 }
 
 int io_split_line(const char *s, size_t len, const char *delim, int need, char *used, const char **starts,
-                  size_t *lens, int max)
+                  size_t *lens)
 {
     reader r;
-    const char *fs[MAXF];
-    size_t fl[MAXF];
-    int n, k;
     memset(&r, 0, sizeof r);
     r.need = need < 1 ? 1 : need > MAXF ? MAXF : need;
     if (delim && *delim && strlen(delim) < sizeof r.delim)
@@ -549,10 +546,7 @@ int io_split_line(const char *s, size_t len, const char *delim, int need, char *
     else
         detect(&r, s, s + len);
     strcpy(used, r.delim);
-    n = split(&r, s, s + len, fs, fl);
-    for (k = 0; k < n && k < max && k < MAXF; k++)
-        starts[k] = fs[k], lens[k] = fl[k];
-    return n;
+    return split(&r, s, s + len, starts, lens);
 }
 
 static void show(char *buf, size_t len, const char *s, size_t n)

@@ -122,7 +122,7 @@ static int s_split_line(lua_State *L)
         return luaL_error(L, "sparse.split_line: delimiter '%s' is too long", delim);
     if (need < 1 || need > IO_MAX_FIELDS)
         return luaL_error(L, "sparse.split_line: need must be 1..%d, got %I", IO_MAX_FIELDS, need);
-    n = io_split_line(line, len, delim, (int)need, used, starts, lens, IO_MAX_FIELDS);
+    n = io_split_line(line, len, delim, (int)need, used, starts, lens);
     if (n < 0)
         return luaL_error(L, "sparse.split_line: a quoted field it cannot read");
     lua_createtable(L, n < IO_MAX_FIELDS ? n : IO_MAX_FIELDS, 0);
