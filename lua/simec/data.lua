@@ -177,17 +177,17 @@ end
 local function header_key(name) return (name:lower():gsub("[%s_%-%.]", "")) end
 
 -- Which of a header's fields (a list of names) hold the user, the item and
--- the rating: {user = i, item = j, rating = k or nil}, or nil and why when
--- the names do not say. The user's and the item's must each be named by
--- one field; the rating's is the one named so, else the one field left of
--- three.
+-- the rating: {user = i, item = j, rating = k or nil}, or nil, why and
+-- whether two fields name one role (rather than none the user's or the
+-- item's). The user's and the item's must each be named by one field; the
+-- rating's is the one named so, else the one field left of three.
 function data.header_columns(fields)
   local at = {}
   for f, name in ipairs(fields) do
     local role = HEADER_ROLE[header_key(name)]
     if role then
       if at[role] then return nil, ("fields %d and %d ('%s', '%s') both name the %s"):format(at[role], f,
-        fields[at[role]], name, role) end
+        fields[at[role]], name, role), true end
       at[role] = f
     end
   end
@@ -1250,7 +1250,7 @@ require("simec.help").add{
   "data.header_columns(fields)", "Which fields of a ratings file's header (a list of names) hold the user, the " ..
   "item and the rating, by their names (userId, user_id, User-ID, movieId, item, ISBN, asin, rating, score, " ..
   "overall, ...; case, spaces, '_', '-' and '.' ignored): {user, item, rating} (rating nil when no field is " ..
-  "named so and more than three are there), or nil and why.",
+  "named so and more than three are there), or nil, why and true when two fields name one role.",
   "data.header_fields(path [, delim [, need]])", "A ratings file's first line split as sparse.read splits a line " ..
   "(at delim, or at the delimiter it detects on line 2 as a first data line of need fields) and the line; nil " ..
   "when the file has no two lines or they cannot be split.",

@@ -124,9 +124,9 @@ end
 -- without one) and what to say of them; nil when line 1's names say
 -- nothing of which is which (fields 1,2,3 then).
 local function header_columns(path, names, pairs)
-  local at, why = data.header_columns(names)
+  local at, why, twice = data.header_columns(names)
   if not at then
-    if #names >= 3 and why:find("both") then study.fail("%s:1: %s; give --columns USER,ITEM,RATING", path, why) end
+    if #names >= 3 and twice then study.fail("%s:1: %s; give --columns USER,ITEM,RATING", path, why) end
     return nil
   end
   if not at.rating and not pairs then

@@ -116,6 +116,8 @@ case("header_columns: a ratings header's names say which field is the user's, th
   eq(at("a", "b", "c"), "no field is named as the user")
   eq(at("user", "b", "c"), "no field is named as the item")
   eq(at("user", "item", "rating", "score"), "fields 3 and 4 ('rating', 'score') both name the rating")
+  eq(select(3, data.header_columns{"user", "item", "rating", "score"}), true)
+  eq(select(3, data.header_columns{"a", "b", "c"}), nil)
 end)
 
 case("header_fields: a ratings file's first line split as the reader splits, its line endings and BOM as each_line's",
