@@ -244,33 +244,42 @@ typedef double zvec __attribute__((vector_size(64), aligned(8)));
 typedef char bfm_block_is_a_zvec[BW == sizeof(zvec) / sizeof(double) ? 1 : -1];
 
 /* row_sums where AVX-512 has 32 registers: a rating's block of factors
- * is one vector, and all its products with each factor (the whole square,
- * of which the lower triangle is kept) are formed in one loop, about half
- * of row_sums's vector operations and one gather of each row instead of
- * two. Every sum adds the same products in the same order as row_sums's
- * (the build does not fuse multiply-adds), so the draws are the same. */
+ * is one vector g, and the 36 products of the lower triangle are five
+ * vectors g x (g rotated by s lanes), s = 0..4: lane i holds g[i] g[i+s]
+ * (indices mod 8), so a product with a - c = d sits at s = d, lane c, or
+ * at s = 8 - d, lane a. Five multiplies and adds a rating where the whole
+ * square takes eight, and one gather of each row instead of two. Every
+ * sum adds the same products (a product's two factors commute exactly)
+ * in the same order as row_sums's (the build does not fuse multiply-adds),
+ * so the draws are the same. */
 SIMEC_WIDE static void row_sums_wide(const pass *p, const double *q, spm_ptr t0, spm_ptr t1, int64_t r)
 {
     const spm_idx *oth = p->S->oth;
     const int64_t kp = p->kp, n = p->S->n;
     const double *e = p->e;
-    double se = 0;
-    zvec M[BW], E = {0}, S = {0};
+    double se = 0, M[BW * BW];
+    zvec R0 = {0}, R1 = {0}, R2 = {0}, R3 = {0}, R4 = {0}, E = {0}, S = {0};
     spm_ptr t;
-    int a;
-    for (a = 0; a < BW; a++)
-        M[a] = (zvec){0};
+    int a, c;
     for (t = t0; t < t1; t++) {
-        const double *g = q + (int64_t)oth[t] * kp;
-        const zvec gv = *(const zvec *)g;
+        const zvec gv = *(const zvec *)(q + (int64_t)oth[t] * kp);
         double v = e[t];
         se += v;
         E += v * gv;
         S += gv;
-        for (a = 0; a < BW; a++)
-            M[a] += g[a] * gv;
+        R0 += gv * gv;
+        R1 += gv * __builtin_shufflevector(gv, gv, 1, 2, 3, 4, 5, 6, 7, 0);
+        R2 += gv * __builtin_shufflevector(gv, gv, 2, 3, 4, 5, 6, 7, 0, 1);
+        R3 += gv * __builtin_shufflevector(gv, gv, 3, 4, 5, 6, 7, 0, 1, 2);
+        R4 += gv * __builtin_shufflevector(gv, gv, 4, 5, 6, 7, 0, 1, 2, 3);
     }
-    put_sums(p->W, n, r, t1 - t0, se, (const double *)&S, (const double *)&E, (const double *)M);
+    {
+        const zvec *R[5] = {&R0, &R1, &R2, &R3, &R4};
+        for (a = 0; a < BW; a++)
+            for (c = 0; c <= a; c++)
+                M[a * BW + c] = a - c <= BW / 2 ? (*R[a - c])[c] : (*R[BW - (a - c)])[a];
+    }
+    put_sums(p->W, n, r, t1 - t0, se, (const double *)&S, (const double *)&E, M);
 }
 #endif
 
@@ -837,25 +846,69 @@ static int by_columns(const spm *R, spm_ptr **ptr, int64_t **pos, spm_idx **oth,
 typedef struct actx {
     const bfm *b;
     const spm *P;
+    const int64_t *prow; /* the row of each of P's entries */
     double *sum, lo, hi, w0;
 } actx;
 
-static void accumulate_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+/* Four entries' predictions at once (rows ri, columns ci), each added in
+ * one entry's order (w0 + lin + lin, then the products a factor at a
+ * time): a four factors' products of each entry are transposed so that
+ * lane e holds entry e's, where one entry at a time waits on each
+ * addition before the next */
+static inline __attribute__((always_inline)) void predict4(const bfm *b, double w0, const int64_t *ri, const spm_idx *ci, qvec *out)
+{
+    const int64_t K = b->k;
+    const double *qi[4], *qc[4], *l0 = b->s[0].lin, *l1 = b->s[1].lin;
+    qvec y = (qvec){w0, w0, w0, w0} + (qvec){l0[ri[0]], l0[ri[1]], l0[ri[2]], l0[ri[3]]};
+    int64_t f;
+    int e;
+    y += (qvec){l1[ci[0]], l1[ci[1]], l1[ci[2]], l1[ci[3]]};
+    for (e = 0; e < 4; e++)
+        qi[e] = b->s[0].Qf + ri[e] * K, qc[e] = b->s[1].Qf + ci[e] * K;
+    for (f = 0; f + 4 <= K; f += 4) {
+        qvec m[4], lo01, hi01, lo23, hi23;
+        for (e = 0; e < 4; e++)
+            m[e] = *(const qvec *)(qi[e] + f) * *(const qvec *)(qc[e] + f);
+        /* (m0[0], m1[0], m0[2], m1[2]) and (m0[1], m1[1], m0[3], m1[3]); likewise m2, m3 */
+        lo01 = __builtin_shufflevector(m[0], m[1], 0, 4, 2, 6);
+        hi01 = __builtin_shufflevector(m[0], m[1], 1, 5, 3, 7);
+        lo23 = __builtin_shufflevector(m[2], m[3], 0, 4, 2, 6);
+        hi23 = __builtin_shufflevector(m[2], m[3], 1, 5, 3, 7);
+        y += __builtin_shufflevector(lo01, lo23, 0, 1, 4, 5);
+        y += __builtin_shufflevector(hi01, hi23, 0, 1, 4, 5);
+        y += __builtin_shufflevector(lo01, lo23, 2, 3, 6, 7);
+        y += __builtin_shufflevector(hi01, hi23, 2, 3, 6, 7);
+    }
+    for (; f < K; f++)
+        y += (qvec){qi[0][f] * qc[0][f], qi[1][f] * qc[1][f], qi[2][f] * qc[2][f], qi[3][f] * qc[3][f]};
+    *out = y;
+}
+
+SIMEC_HOT static void accumulate_rows(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     const actx *a = ctx;
     const bfm *b = a->b;
-    int64_t i, f, K = b->k;
-    spm_ptr t;
+    const spm_idx *pj = a->P->j;
+    const int64_t *prow = a->prow, K = b->k;
+    const double lo = a->lo, hi = a->hi;
+    double *restrict sum = a->sum;
+    spm_ptr t = a->P->p[r0], t1 = a->P->p[r1];
+    int64_t f;
+    int e;
     (void)thread;
-    for (i = r0; i < r1; i++)
-        for (t = a->P->p[i]; t < a->P->p[i + 1]; t++) {
-            int64_t c = a->P->j[t];
-            const double *qi = b->s[0].Qf + i * K, *qc = b->s[1].Qf + c * K;
-            double y = a->w0 + b->s[0].lin[i] + b->s[1].lin[c];
-            for (f = 0; f < K; f++)
-                y += qi[f] * qc[f];
-            a->sum[t] += y < a->lo ? a->lo : y > a->hi ? a->hi : y;
-        }
+    for (; t + 4 <= t1; t += 4) {
+        qvec y;
+        predict4(b, a->w0, prow + t, pj + t, &y);
+        for (e = 0; e < 4; e++)
+            sum[t + e] += y[e] < lo ? lo : y[e] > hi ? hi : y[e];
+    }
+    for (; t < t1; t++) {
+        const double *qi = b->s[0].Qf + prow[t] * K, *qc = b->s[1].Qf + pj[t] * K;
+        double y = a->w0 + b->s[0].lin[prow[t]] + b->s[1].lin[pj[t]];
+        for (f = 0; f < K; f++)
+            y += qi[f] * qc[f];
+        sum[t] += y < lo ? lo : y > hi ? hi : y;
+    }
 }
 
 void bfm_opts_default(bfm_opts *o)
@@ -878,6 +931,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     shared acc_work;
     int pending = 0, acc_threads;
     spm_idx *coth = NULL;
+    int64_t *prow = NULL;
     double *sum = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
     double *work = NULL;
     size_t nwork;
@@ -905,6 +959,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
         goto done;
     b.e = core_malloc((size_t)nnz * sizeof *b.e);
     sum = core_calloc((size_t)(SPM_NNZ(P) ? SPM_NNZ(P) : 1), sizeof *sum);
+    prow = core_malloc((size_t)(SPM_NNZ(P) ? SPM_NNZ(P) : 1) * sizeof *prow);
     if (!core_mul2((size_t)(R->rows > R->cols ? R->rows : R->cols), NSLOT * sizeof *work, &nwork)) {
         rc = core_err_set(e, CORE_ETOOBIG, "bfm: %lld x %lld ratings are too large", (long long)R->rows,
                           (long long)R->cols);
@@ -918,8 +973,8 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
     b.nth = b.s[0].nid > b.s[1].nid ? b.s[0].nid : b.s[1].nid;
     b.th = core_malloc((size_t)b.nth * 2 * sizeof *b.th + 1);
-    if (!b.e || !b.ec || !b.z || !b.stat || !b.th || !sum || !work) {
-        rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + SPM_NNZ(P)) * 8);
+    if (!b.e || !b.ec || !b.z || !b.stat || !b.th || !sum || !prow || !work) {
+        rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + 2 * SPM_NNZ(P)) * 8);
         goto done;
     }
     if ((rc = spm_copy(out, P, e)))
@@ -963,7 +1018,10 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
      * once, on as many threads as they are worth: an entry costs a dot
      * product of k factors, weighed as k + 1 entries of par_rows's
      * threshold. */
-    acc.b = &b, acc.P = P, acc.sum = sum, acc.lo = lo, acc.hi = hi;
+    for (i = 0; i < P->rows; i++)
+        for (it = P->p[i]; it < P->p[i + 1]; it++)
+            prow[it] = i;
+    acc.b = &b, acc.P = P, acc.prow = prow, acc.sum = sum, acc.lo = lo, acc.hi = hi;
     acc_work.lead = NULL, acc_work.rows = accumulate_rows, acc_work.rows_ctx = &acc;
     shared_cut(&acc_work, P->rows, P->p);
     acc_threads = (double)SPM_NNZ(P) * (double)(b.k + 1) < 100000 ? 1 : par_threads();
@@ -1013,6 +1071,7 @@ done:
     core_free(b.z);
     core_free(b.th);
     core_free(sum);
+    core_free(prow);
     core_free(work);
     return rc;
 }

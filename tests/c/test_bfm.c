@@ -580,6 +580,59 @@ static void test_wide_sums(void)
     release(&d);
 }
 
+/* The predictions are averaged four entries at a time, the rest one at a
+ * time: with 1, 2 or 3 more entries in front of the test entries every
+ * entry moves to another lane or between the two paths, and each must
+ * come out the same to the bit (the sampler's draws do not read the
+ * pattern). */
+static void test_prediction_lanes(void)
+{
+    static const int64_t ks[] = {3, 8, 9};
+    data d;
+    bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    int64_t extra, c;
+    make(&d, 0.3, 2, -1, 14);
+    side[0].F = &d.F;
+    for (c = 0; c < (int64_t)(sizeof ks / sizeof *ks); c++) {
+        bfm_opts o = opts(ks[c], 5);
+        spm base;
+        o.burn_in = 2, o.samples = 3;
+        CHECK(bfm_run(&base, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+        for (extra = 1; extra <= 3; extra++) {
+            int64_t n = SPM_NNZ(&d.test) + extra, t, at = 0, i, same = 1, u = 0;
+            spm_idx *ri = core_malloc((size_t)n * sizeof *ri), *ci = core_malloc((size_t)n * sizeof *ci);
+            double *x = core_calloc((size_t)n, sizeof *x);
+            spm P, out;
+            /* the extra entries: row 0's first columns that the test lacks */
+            for (t = 0; at < extra; u++) {
+                while (t < d.test.p[1] && d.test.j[t] < u)
+                    t++;
+                if (t < d.test.p[1] && d.test.j[t] == u)
+                    continue;
+                ri[at] = 0, ci[at] = (spm_idx)u, at++;
+            }
+            for (i = 0; i < d.test.rows; i++)
+                for (t = d.test.p[i]; t < d.test.p[i + 1]; t++)
+                    ri[at] = (spm_idx)i, ci[at] = d.test.j[t], x[at] = d.test.x[t], at++;
+            CHECK(spm_from_triplets_owned(&P, NI, NU, &ri, &ci, &x, n, SPM_DUP_ERROR, NULL) == 0);
+            CHECK(bfm_run(&out, NULL, &d.train, side, &P, &o, NULL) == 0);
+            for (i = 0; i < d.test.rows; i++) {
+                int64_t s = P.p[i];
+                for (t = d.test.p[i]; t < d.test.p[i + 1]; t++) {
+                    while (P.j[s] != d.test.j[t])
+                        s++;
+                    same &= memcmp(&out.x[s], &base.x[t], sizeof *out.x) == 0;
+                }
+            }
+            CHECK(same);
+            spm_free(&P);
+            spm_free(&out);
+        }
+        spm_free(&base);
+    }
+    release(&d);
+}
+
 int main(void)
 {
     RUN(test_low_rank);
@@ -588,6 +641,7 @@ int main(void)
     RUN(test_kept_sums);
     RUN(test_matches_reference);
     RUN(test_wide_sums);
+    RUN(test_prediction_lanes);
     RUN(test_errors);
     return check_summary();
 }
