@@ -379,8 +379,14 @@ static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
         if (p->prev >= 0)
             row_apply(p, ptr[r], ptr[r + 1], r);
         else if (pos) /* the column side's first pass: its residuals in its own order */
-            for (t = ptr[r]; t < ptr[r + 1]; t++)
+            for (t = ptr[r]; t < ptr[r + 1]; t++) {
+                /* R's order is read at random, about half of it in lines the
+                 * other thread wrote last: a line's trip between two cores
+                 * can take half a microsecond, some 128 ratings here */
+                if (t + 128 < ptr[r1])
+                    __builtin_prefetch(p->full + pos[t + 128]);
                 p->e[t] = p->full[pos[t]] - p->shift;
+            }
         else if (p->shift != 0)
             for (t = ptr[r]; t < ptr[r + 1]; t++)
                 p->e[t] -= p->shift;
