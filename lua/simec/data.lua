@@ -374,6 +374,31 @@ end
 -- lists share their common genres. given and listed count the values.
 local function are_lists(listed, given) return listed > 0 and listed >= given / 2 end
 
+-- Ids are compared as written, so '007' and '7' are two items; a file
+-- that writes the data's ids otherwise (leading zeros of a number, case,
+-- spaces around them) gets a hint naming the first such pair.
+local function id_key(id)
+  local k = id:match("^%s*(.-)%s*$"):lower()
+  return k:match("^0+(%d.*)$") or k
+end
+-- The first of the ids in the list unknown written as one of known is but
+-- for that, as "'001' differs from <whose> '1' only in ...", or nil.
+function data.near_hint(unknown, known, whose)
+  if #unknown == 0 then return nil end
+  local keys = {}
+  for _, id in ipairs(known) do
+    local k = id_key(id)
+    keys[k] = keys[k] or id
+  end
+  for _, id in ipairs(unknown) do
+    local near = keys[id_key(id)]
+    if near then
+      return ("'%s' differs from %s '%s' only in leading zeros, case or spaces, and ids are compared as written")
+        :format(id, whose, near)
+    end
+  end
+end
+
 -- A feature file for the items (or users) ids, aligned with them: either
 -- pairs, "id<TAB>token" or "id,token" per line (a binary feature per
 -- token, or per token of the lists where most tokens are '|' lists), or columns, a header "id,name1,name2,..." and a row of values per
@@ -392,7 +417,8 @@ local function are_lists(listed, given) return listed > 0 and listed >= given / 
 -- for (their values are 0, a standardised column's mean); an id given
 -- twice in a column file is an error. Returns a sparse matrix (#ids x features, labelled columns) and
 -- {format, id_field (the ids' field when a header names one other than
--- the first: age,gender,user_id), features, lines, unknown, first_unknown = {line, id}, header,
+-- the first: age,gender,user_id), features, lines, unknown, first_unknown = {line, id}, near (a
+-- data.near_hint for the first 1000 unknown ids, or nil), header,
 -- missing (ids without a line), standardised, categorical (columns), blank
 -- (missing values of the ids' lines), id_like (categorical columns with
 -- about a value per id: {name, values, ids}), lists (categorical columns
@@ -415,17 +441,22 @@ function data.features_file(path, ids, what)
     error(("%s:1: expected 'id<TAB>token', 'id,token' or a header of columns%s%s"):format(path, piped,
           comment_hint(first)), 0)
   end
-  local I, J, V, unknown, lines, first_unknown = {}, {}, {}, 0, 0, nil
+  local I, J, V, unknown, lines, first_unknown, unknown_ids = {}, {}, {}, 0, 0, nil, {}
   local function note_unknown(n, ln, id)
     first_unknown = first_unknown or {line = ln, id = id}
+    if #unknown_ids < 1000 then unknown_ids[#unknown_ids + 1] = id end
     return n + 1
+  end
+  local function near()
+    return data.near_hint(unknown_ids, ids, ("the data's %s"):format(what))
   end
   -- a file none of whose ids the data has would add only zeros: the other
   -- side's file, or a line split at the wrong character
   local function some_known()
     if lines > 0 and unknown == lines then
-      error(("%s: its %d lines name no %s id of the data (line %d: '%s'; the data's %s ids look like '%s')")
-        :format(path, lines, what, first_unknown.line, first_unknown.id, what, ids[1] or ""), 0)
+      local like = near() or ("the data's %s ids look like '%s'"):format(what, ids[1] or "")
+      error(("%s: its %d lines name no %s id of the data (line %d: '%s'; %s)")
+        :format(path, lines, what, first_unknown.line, first_unknown.id, like), 0)
     end
   end
   local fields_of = fields_reader(path, delim)
@@ -515,7 +546,7 @@ function data.features_file(path, ids, what)
       lists[1] = {name = pairs_header and head[2] or "token", listed = listed, ids = lines - unknown, tokens = X:ncols()}
     end
     return X, {format = "pairs", id_field = id_column, features = X:ncols(), lines = lines, unknown = unknown,
-               first_unknown = first_unknown,
+               first_unknown = first_unknown, near = near(),
                header = pairs_header, missing = 0, standardised = 0, categorical = 0, blank = 0, id_like = {},
                lists = lists}
   end
@@ -674,7 +705,7 @@ function data.features_file(path, ids, what)
   local X = sparse.from_triplets(I, J, V, {rows = #ids, cols = #labels})
   if #labels > 0 then X:set_col_labels(labels) end
   return X, {format = "columns", id_field = id_column, features = #labels, lines = lines, unknown = unknown,
-             first_unknown = first_unknown,
+             first_unknown = first_unknown, near = near(),
              header = true, missing = #ids - (lines - unknown), standardised = standardised, categorical = categorical,
              blank = blank, id_like = id_like, lists = lists}
 end
@@ -685,8 +716,9 @@ end
 -- what names the side ("user"), where the data ("the ratings").
 function data.warn_features(path, info, what, where)
   if info.unknown > 0 then
-    io.stderr:write(("simec: warning: %s: %d of %d lines name %s ids that are not in %s (first: line %d, '%s')\n")
-      :format(path, info.unknown, info.lines, what, where, info.first_unknown.line, info.first_unknown.id))
+    io.stderr:write(("simec: warning: %s: %d of %d lines name %s ids that are not in %s (first: line %d, '%s')%s\n")
+      :format(path, info.unknown, info.lines, what, where, info.first_unknown.line, info.first_unknown.id,
+              info.near and "; " .. info.near or ""))
   end
   if info.missing > 0 then
     io.stderr:write(("simec: warning: %s: %d %s ids of %s have no line (their features are 0, a standardised " ..
@@ -1264,7 +1296,7 @@ require("simec.help").add{
   "(hexadecimal, inf, nan and blanks are not numbers) and, where the readers can tell, why (a decimal comma).",
   "data.features_file(path, ids, what)", "Features of the items (or users) ids from a file of 'id<TAB>token' " ..
   "pairs or of an id column and named columns (with a header); a sparse matrix aligned with ids and " ..
-  "{format, id_field, features, lines, unknown, first_unknown = {line, id}, header, missing, standardised, " ..
+  "{format, id_field, features, lines, unknown, first_unknown = {line, id}, near, header, missing, standardised, " ..
   "categorical, blank, id_like, lists}. The ids are the first field unless a header names another as the side's " ..
   "ids (age,gender,user_id: id_field 3; the names data.header_columns knows, or id). Columns of 0s and 1s are kept; other numeric columns are standardised (an empty field, NA or a missing " ..
   "id: the mean, 0); a column of words (gender, occupation) is categorical, a 0/1 feature \"name=value\" per " ..
@@ -1274,7 +1306,12 @@ require("simec.help").add{
   "when its values are tokens.",
   "data.warn_features(path, info, what, where)", "Warns on stderr when a feature file (info from " ..
   "data.features_file) has lines naming <what> ids outside <where> (how many, and the first), when a column " ..
-  "file has no line for some ids of <where>, and when a categorical column has about a value per id (a title).",
+  "file has no line for some ids of <where>, and when a categorical column has about a value per id (a title); " ..
+  "with info.near, which id of <where> an unknown one may have meant.",
+  "data.near_hint(unknown, known, whose)", "Ids are compared as written ('007' and '7' are two items): the first " ..
+  "id of the list unknown that differs from an id of known only in leading zeros, case or spaces around it, as a " ..
+  "sentence naming both (\"'007' differs from <whose> '7' only in ...\"), or nil. The feature readers and a given " ..
+  "split's test file add it to their warnings.",
 }
 
 return data

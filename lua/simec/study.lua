@@ -1165,6 +1165,21 @@ function study.main(spec, argv)
       given = (" (given split %s: %d test ratings%s)"):format(ds.given_name, g.test:nnz(), g.cold_ratings > 0 and
         (", %d of them of %s the training set lacks, predicted as new ones"):format(g.cold_ratings,
           table.concat(new, " and ")) or "")
+      -- a test file that writes the training set's ids otherwise would
+      -- turn known users into new ones without a word
+      for _, side in ipairs{{g.test_items, g.train_items, g.item_ids, "item"},
+                            {g.test_users, g.train_users, g.user_ids, "user"}} do
+        local function labels(list)
+          local t = {}
+          for k, i in ipairs(list) do t[k] = side[3][i] end
+          return t
+        end
+        local hint = data.near_hint(labels(side[1]), labels(side[2]), ("the training set's %s"):format(side[4]))
+        if hint then
+          io.stderr:write(("simec: warning: %s: %s; that %s is predicted as a new one\n"):format(ds.given_name,
+            hint, side[4]))
+        end
+      end
     end
     print(("%s: %d items x %d users, %d ratings%s; item features: %s; user features: %s (%.1fs to load)"):format(
       ds.name, R:nrows(), R:ncols(), R:nnz(), given,

@@ -242,6 +242,55 @@ case("a two-field feature file with a header is one numeric column, or pairs und
   os.remove(f)
 end)
 
+case("ids written otherwise than the data's (leading zeros, case, spaces) are named in the warning or error, " ..
+     "and a given split's test file warns when they make known users new", function()
+  local hint = data.near_hint
+  eq(hint({"007"}, {"7"}, "the data's item"),
+     "'007' differs from the data's item '7' only in leading zeros, case or spaces, and ids are compared as written")
+  check(hint({" u1 "}, {"x", "U1"}, "w"):find("' u1 ' differs from w 'U1'", 1, true))
+  check(hint({"zz", "01"}, {"1"}, "w"):find("^'01' differs from w '1'"), "the first id that has a near one")
+  eq(hint({"0"}, {"00"}, "w"):sub(1, 16), "'0' differs from")
+  eq(hint({"17"}, {"7", "170", "1.7"}, "w"), nil)
+  eq(hint({}, {"7"}, "w"), nil)
+  local ids, f = {"1", "2", "3"}, T.tmpname()
+  T.write(f, "movieId,genre\n001,Drama\n2,Comedy\n")
+  local _, info = data.features_file(f, ids, "item")
+  eq(info.unknown, 1)
+  eq(T.stderr_of(data.warn_features, f, info, "item", "the ratings"), ("simec: warning: %s: 1 of 2 lines name item " ..
+     "ids that are not in the ratings (first: line 2, '001'); '001' differs from the data's item '1' only in " ..
+     "leading zeros, case or spaces, and ids are compared as written\n"):format(f))
+  T.write(f, "userId,age\n01,24\n02,31\n")
+  checkerr(f .. ": its 2 lines name no user id of the data (line 2: '01'; '01' differs from the data's user '1' " ..
+           "only in leading zeros, case or spaces, and ids are compared as written)", data.features_file, f, ids, "user")
+  T.write(f, "id,age\nx,3\n")
+  checkerr(f .. ": its 1 lines name no user id of the data (line 2: 'x'; the data's user ids look like '1')",
+           data.features_file, f, ids, "user")
+  -- a given split whose test file writes the users with leading zeros
+  local dir = T.tmpname()
+  os.execute("mkdir -p " .. dir)
+  local base, test = {}, {}
+  for u = 1, 30 do
+    for i = 1, 8 do base[#base + 1] = ("%d,%d,%d"):format(u, i, (u * i) % 5 + 1) end
+    test[#test + 1] = ("%s,%d,%d"):format(u <= 10 and ("%03d"):format(u) or tostring(u), 9, u % 5 + 1)
+  end
+  T.write(dir .. "/base.csv", table.concat(base, "\n") .. "\n")
+  T.write(dir .. "/test.csv", table.concat(test, "\n") .. "\n")
+  local o, e, ok = run(BIN .. " examples/all_tasks.lua --train " .. dir .. "/base.csv --test " .. dir .. "/test.csv " ..
+                       "--quick --quiet --models mean")
+  check(ok, e)
+  check(e:find("simec: warning: " .. dir .. "/base.csv / " .. dir .. "/test.csv: '001' differs from the training " ..
+               "set's user '1' only in leading zeros, case or spaces, and ids are compared as written; that user " ..
+               "is predicted as a new one\n", 1, true), e)
+  check(o:find("30 of them of 1 item and 10 users the training set lacks", 1, true), o)
+  -- written as the training file writes them: no warning
+  T.write(dir .. "/test.csv", table.concat(test, "\n"):gsub("0+(%d+),9,", "%1,9,") .. "\n")
+  _, e, ok = run(BIN .. " examples/all_tasks.lua --train " .. dir .. "/base.csv --test " .. dir .. "/test.csv " ..
+                 "--quick --quiet --models mean")
+  check(ok and not e:find("warning"), e)
+  os.execute("rm -rf " .. dir)
+  os.remove(f)
+end)
+
 case("feature files from a spreadsheet or R: decimal commas are refused with a hint, never tokens; a file naming " ..
      "none of the data's ids is an error; quoted fields are read inside their quotes", function()
   local ids = {"a", "b", "c"}
