@@ -63,9 +63,9 @@ end
 
 -- The options naming files an example writes at the end of its run, and
 -- what report.writable checks for each (a prefix gets ".svg")
-local OUTPUTS = {{"json", ""}, {"svg", ""}, {"svg_prefix", ".svg"}}
+local OUTPUTS = {{"json", ""}, {"predictions", ""}, {"svg", ""}, {"svg_prefix", ".svg"}}
 
--- nil when every output option in opts (json, svg, svg_prefix) can be
+-- nil when every output option in opts (json, predictions, svg, svg_prefix) can be
 -- written, else the usage error for the first that cannot
 function report.unwritable(opts)
   for _, o in ipairs(OUTPUTS) do
@@ -101,7 +101,8 @@ require("simec.help").add{
   "empty.",
   "report.writable(path)", "true when report.json can write path (its folder exists and takes a file), else " ..
   "nil and why; the examples ask before a run.",
-  "report.unwritable(opts)", "nil when each output option of opts (json, svg, svg_prefix) names a file that can " ..
+  "report.unwritable(opts)", "nil when each output option of opts (json, predictions, svg, svg_prefix) names a " ..
+  "file that can " ..
   "be written, else the usage error for the first that cannot (the examples' check before a run).",
   "report.json(path, dataset, results [, fields])", "Writes {dataset, seed, results = [{scenario, method, " ..
   "metrics..., seconds, params}], fields...} to path crash-safely.",

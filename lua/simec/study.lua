@@ -716,7 +716,9 @@ end
 -- Runs the study on ds: opts.models (ids), scenarios, seeds, grids ("default"
 -- | "quick" | a grid set), tune_ratings (default study.TUNE_RATINGS),
 -- progress (a function(line) or false; default: a line on stderr each, in
--- a notebook one line updated in place). Returns the runs: one row per
+-- a notebook one line updated in place), on_scored (a function(run, split,
+-- predictions at split.test, unit) called as each model is scored; the
+-- models' values times unit are the data's). Returns the runs: one row per
 -- seed, scenario and model.
 function study.run(ds, opts)
   local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"] or
@@ -831,6 +833,7 @@ function study.run(ds, opts)
                        tuned_users = tune_from:ncols(), train_users = s.train:ncols(),
                        validation_splits = #inners, validation_ratings = val_ratings}
           runs[#runs + 1] = row
+          if opts.on_scored then opts.on_scored(row, s, pred, unit) end
           if progress then
             progress(("%s: validation %.4f, test RMSE %.4f (%s; %s in all)"):format(label, row.val_rmse, row.rmse,
                      fmt_time(row.seconds), fmt_time(clock() - t_start)))
@@ -1096,6 +1099,8 @@ function study.parser(spec)
            "are more (0: all of them).", tostring(study.TUNE_RATINGS))
    :convert(cli.integer("--tune-ratings", 0, "a non-negative integer (0: the whole training side)"))
   p:option("--json", "Write the results as JSON to this file.")
+  p:option("--predictions", "Write every scored test rating to this CSV file: seed, scenario, model, method, user, " ..
+           "item, rating, prediction (for paired tests between models).")
   p:flag("--quiet", "No progress on stderr.")
   return p
 end
@@ -1119,6 +1124,32 @@ local function check_args(args, spec)
       study.fail("--no-features %s contradicts --%s-features", drop, side)
     end
   end
+end
+
+-- The columns of --predictions, and the lines of one scored run: every
+-- test rating of split s with the model's prediction, in the data's units
+-- (unit: study.run's), ids as the data writes them
+study.PREDICTION_COLUMNS = "seed,scenario,model,method,user,item,rating,prediction"
+local function csv_field(v)
+  v = tostring(v)
+  return v:find('[,"\r\n]') and '"' .. v:gsub('"', '""') .. '"' or v
+end
+function study.write_predictions(w, run, s, pred, unit)
+  local items = s.test:row_labels() or s.item_ids
+  local users = s.test:col_labels() or s.user_ids
+  local pv <close> = sparse.is(pred) and pred:values() or pred:reshape(pred:nrows() * pred:ncols(), 1)
+  local head = ("%d,%s,%s,%s,"):format(run.seed, run.scenario, run.model, csv_field(run.method))
+  local lines, k = {}, 0
+  for i, j, v in s.test:triplets() do
+    k = k + 1
+    lines[#lines + 1] = ("%s%s,%s,%.10g,%.10g\n"):format(head, csv_field(users[j]), csv_field(items[i]), v * unit,
+                                                      pv:get(k, 1) * unit)
+    if #lines == 4096 then
+      w:write(table.concat(lines))
+      lines = {}
+    end
+  end
+  w:write(table.concat(lines))
 end
 
 -- Parses arg, loads the data, runs, prints the table, writes the JSON.
@@ -1198,6 +1229,12 @@ function study.main(spec, argv)
     local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default",
                   tune_ratings = args.tune_ratings}
     if args.quiet then opts.progress = false end
+    -- written as each model is scored, in place only when the run ends
+    local pred_file <close> = args.predictions and simec.atomic_file(args.predictions) or nil
+    if pred_file then
+      pred_file:write(study.PREDICTION_COLUMNS, "\n")
+      opts.on_scored = function(...) study.write_predictions(pred_file, ...) end
+    end
     local runs = study.run(ds, opts)
     local summary = study.print(ds, runs)
     local seconds = clock() - t0
@@ -1229,6 +1266,10 @@ function study.main(spec, argv)
       if not wok then study.fail("%s", tostring(werr)) end
       print("wrote " .. args.json)
     end
+    if pred_file then
+      pred_file:commit()
+      print("wrote " .. args.predictions)
+    end
     return summary
   end, function(e)
     if getmetatable(e) == USAGE or simec.interrupted(e) then return e end -- a Ctrl-C is no fault to trace
@@ -1246,14 +1287,19 @@ require("simec.help").add{
   "study", "The study's runner: the four tasks on any ratings data, every model's grid declared before the run, " ..
   "settings chosen on validation ratings from the training side, test scored once; tables and JSON.",
   "study.main{prog, about, models = {...} [, scenarios]}", "An example's whole command line: parses arg " ..
-  "(--help lists the options), loads the data, runs, prints the table, writes --json.",
+  "(--help lists the options), loads the data, runs, prints the table, writes --json and --predictions.",
   "study.load(args)", "The data set a command line names: MovieLens release, --ratings, --train/--test, " ..
   "--synthetic, with feature files.",
-  "study.run(ds, {models, scenarios, seeds, grids = \"default\" | \"quick\", tune_ratings, progress})", "The runs: " ..
+  "study.run(ds, {models, scenarios, seeds, grids = \"default\" | \"quick\", tune_ratings, progress, on_scored})",
+  "The runs: " ..
   "one row per seed, scenario and model with test and validation RMSE, MAE, chosen settings, seconds, features " ..
   "used, and the training ratings and users the settings were chosen on (whole users holding tune_ratings, " ..
   "default study.TUNE_RATINGS, when the training side has more; 0: never sampled), and the validation splits " ..
-  "they were chosen on. The models see the ratings divided by study.rating_unit; errors are in the data's units.",
+  "they were chosen on. The models see the ratings divided by study.rating_unit; errors are in the data's units. " ..
+  "on_scored(run, split, predictions, unit), when given, sees each model's test predictions as it is scored.",
+  "study.write_predictions(w, run, split, predictions, unit)", "Writes a scored run's test ratings and " ..
+  "predictions (data's units) to w (simec.atomic_file or an io file) as CSV lines under study.PREDICTION_COLUMNS " ..
+  "(seed, scenario, model, method, user, item, rating, prediction): --predictions FILE.",
   "study.rating_unit(R)", "The unit the study's models see ratings in: the power of two nearest a quarter of " ..
   "their range (1 for 1-5 and 0.5-5, 2 for 1-10, 16 or 32 for 0-100), so that grids made for 1-5 fit any scale.",
   "study.validation_splits(R, sc, seed)", "The validation splits of scenario sc carved from ratings R: repeated " ..

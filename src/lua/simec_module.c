@@ -1,5 +1,6 @@
 /* luaopen_simec: the single exported symbol of simec.so (and what the host
  * calls): registers every type and returns the module table. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -112,6 +113,83 @@ static int l_write_file(lua_State *L)
     if (io_atomic_commit(&a, &e))
         return bind_raise(L, &e);
     return 0;
+}
+
+/* simec.atomic_file(path): write(...) a piece at a time, then commit();
+ * until then the file at path is the old one, and an error, a Ctrl-C or
+ * the object's collection removes the temporary (a to-be-closed variable
+ * does it at once) */
+#define ATOMIC_FILE "simec.atomic_file"
+typedef struct atomic_file {
+    io_atomic a;
+    int open;
+} atomic_file;
+
+static atomic_file *check_atomic(lua_State *L)
+{
+    atomic_file *w = luaL_checkudata(L, 1, ATOMIC_FILE);
+    if (!w->open)
+        luaL_error(L, "atomic_file: %s is closed (committed or aborted)", w->a.path);
+    return w;
+}
+
+static int l_atomic_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    atomic_file *w = lua_newuserdatauv(L, sizeof *w, 0);
+    core_err e;
+    w->open = 0;
+    luaL_setmetatable(L, ATOMIC_FILE);
+    if (io_atomic_open(&w->a, path, &e))
+        return bind_raise(L, &e);
+    w->open = 1;
+    return 1;
+}
+
+static int atomic_write(lua_State *L)
+{
+    atomic_file *w = check_atomic(L);
+    int i, n = lua_gettop(L);
+    for (i = 2; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_checklstring(L, i, &len);
+        if (len && fwrite(s, 1, len, w->a.f) != len) {
+            int err = errno;
+            io_atomic_abort(&w->a);
+            w->open = 0;
+            return luaL_error(L, "atomic_file: %s: write failed (%s); the file is as it was", w->a.path,
+                              strerror(err));
+        }
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int atomic_commit(lua_State *L)
+{
+    atomic_file *w = check_atomic(L);
+    core_err e;
+    w->open = 0;
+    if (io_atomic_commit(&w->a, &e))
+        return bind_raise(L, &e);
+    return 0;
+}
+
+static int atomic_abort(lua_State *L)
+{
+    atomic_file *w = luaL_checkudata(L, 1, ATOMIC_FILE);
+    if (w->open) {
+        w->open = 0;
+        io_atomic_abort(&w->a);
+    }
+    return 0;
+}
+
+static int atomic_tostring(lua_State *L)
+{
+    atomic_file *w = luaL_checkudata(L, 1, ATOMIC_FILE);
+    lua_pushfstring(L, "atomic file %s (%s)", w->a.path, w->open ? "open" : "closed");
+    return 1;
 }
 
 static int l_memory(lua_State *L)
@@ -245,6 +323,9 @@ static const char *const help[] = {
     "allocation beyond it is a Lua error naming the request instead of an OOM kill; returns {memory = ceiling}.",
     "simec.write_file(path, text)", "Writes text to path through a temporary file in the same directory that is "
     "fsynced and renamed: the file is either the old one or the new one, never half written.",
+    "simec.atomic_file(path)", "A file written a piece at a time, w:write(s, ...) (strings or numbers; returns w), "
+    "then w:commit() (fsync and rename, as write_file); until then path holds the old file, and w:abort(), an error "
+    "that closes a to-be-closed w (local w <close> = ...), a Ctrl-C or w's collection removes the temporary.",
     NULL};
 
 int luaopen_simec(lua_State *L)
@@ -278,6 +359,18 @@ int luaopen_simec(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, l_write_file);
     lua_setfield(L, -2, "write_file");
+    if (luaL_newmetatable(L, ATOMIC_FILE)) {
+        static const luaL_Reg methods[] = {
+            {"write", atomic_write}, {"commit", atomic_commit}, {"abort", atomic_abort}, {NULL, NULL}};
+        static const luaL_Reg meta[] = {
+            {"__gc", atomic_abort}, {"__close", atomic_abort}, {"__tostring", atomic_tostring}, {NULL, NULL}};
+        luaL_setfuncs(L, meta, 0);
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, l_atomic_file);
+    lua_setfield(L, -2, "atomic_file");
     lua_pushcfunction(L, l_limits);
     lua_setfield(L, -2, "limits");
     lua_pushcfunction(L, l_clock);

@@ -2,7 +2,7 @@
 -- allocated: index widths, headers that claim more than the file holds, and
 -- the memory ceiling (simec.limits / SIMEC_MAX_MEMORY).
 local T = require "simec.test"
-local check, checkerr, case = T.check, T.checkerr, T.case
+local check, checkerr, case, eq = T.check, T.checkerr, T.case, T.eq
 
 case("limits: 2^31 columns, huge headers and architectures are refused before allocating", function()
   checkerr("sparse 1x2147483648 is too large (at most 2147483647 rows and columns)", sparse.from_triplets, {1}, {1},
@@ -38,6 +38,49 @@ case("simec.write_file replaces a file whole, and a failed write leaves it as it
   checkerr("/nonexistent-dir/x: cannot create a temporary file", simec.write_file, "/nonexistent-dir/x", "a")
   checkerr("(string expected, got table)", simec.write_file, path, {})
   T.check(T.read(path) == "second\n")
+  os.remove(path)
+end)
+
+case("simec.atomic_file: pieces written in place only at commit; an error, abort or a full disk leaves the old file",
+     function()
+  local path = T.tmpname()
+  simec.write_file(path, "old\n")
+  local w = simec.atomic_file(path)
+  eq(w:write("a", 1, "\n"), w)
+  w:write("b\n")
+  eq(T.read(path), "old\n")
+  check(tostring(w):find("(open)", 1, true))
+  w:commit()
+  eq(T.read(path), "a1\nb\n")
+  checkerr("atomic_file: " .. path .. " is closed (committed or aborted)", w.write, w, "x")
+  checkerr("is closed", w.commit, w)
+  -- an error in the middle: the to-be-closed file removes its temporary
+  local dir = path:match("^(.*)/")
+  local function temporaries()
+    local n, p = 0, io.popen("ls -a " .. dir)
+    for name in p:lines() do if name:find(path:match("[^/]+$"), 1, true) then n = n + 1 end end
+    p:close()
+    return n
+  end
+  local ok, err = pcall(function()
+    local v <close> = simec.atomic_file(path)
+    v:write("half")
+    error("stopped")
+  end)
+  check(not ok and err:find("stopped$"), err)
+  eq(T.read(path), "a1\nb\n"); eq(temporaries(), 1)
+  local v = simec.atomic_file(path)
+  v:write("never\n")
+  v:abort()
+  v:abort() -- twice is harmless
+  eq(T.read(path), "a1\nb\n"); eq(temporaries(), 1)
+  checkerr("/nonexistent-dir/x: cannot create a temporary file", simec.atomic_file, "/nonexistent-dir/x")
+  checkerr(dir .. ": is a directory", simec.atomic_file, dir)
+  local full = simec.atomic_file("/dev/full")
+  checkerr("atomic_file: /dev/full: write failed (No space left on device)", full.write, full, ("x"):rep(1 << 17))
+  checkerr("(string expected, got table)", v.write, simec.atomic_file(path), {})
+  collectgarbage()
+  eq(temporaries(), 1) -- the collected one removed its temporary
   os.remove(path)
 end)
 

@@ -323,6 +323,86 @@ case("feature files from a spreadsheet or R: decimal commas are refused with a h
   os.remove(f)
 end)
 
+-- a CSV file's lines as lists of fields (quoted fields with commas, as
+-- --predictions writes a method name)
+local function csv_rows(path)
+  local rows = {}
+  for line in io.lines(path) do
+    local f, rest = {}, line .. ","
+    while #rest > 0 do
+      local q, after = rest:match('^"(.-)",(.*)$')
+      if q then f[#f + 1], rest = q:gsub('""', '"'), after
+      else f[#f + 1], rest = rest:match("^([^,]*),(.*)$") end
+    end
+    rows[#rows + 1] = f
+  end
+  return rows
+end
+
+case("--predictions: every scored test rating of every seed, scenario and model, in the data's units; the RMSE " ..
+     "they give is the table's; a failed run leaves an existing file as it was", function()
+  local dir = tmpdir() .. "/ml-100k"
+  ml100k_fixture(dir)
+  -- ratings on a 2-20 scale: the models see them divided by 4, the file has them as given
+  local lines = {}
+  for line in io.lines(dir .. "/u.data") do
+    local u, i, r = line:match("^(%S+)\t(%S+)\t(%S+)")
+    lines[#lines + 1] = ("%s,%s,%d"):format(u, i, 4 * tonumber(r))
+  end
+  T.write(dir .. "/r.csv", table.concat(lines, "\n") .. "\n")
+  local json, pred = dir .. "/out.json", dir .. "/pred.csv"
+  local o, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/r.csv --quick --quiet --seeds 1-2 " ..
+                       "--scenarios T1,T2b --models mean,biases,blend --json " .. json .. " --predictions " .. pred)
+  check(ok, e)
+  check(o:find("divided by 4", 1, true) and o:find("wrote " .. pred, 1, true), o)
+  local rows = csv_rows(pred)
+  eq(table.concat(rows[1], ","), study.PREDICTION_COLUMNS)
+  local sums, lo, hi = {}, math.huge, -math.huge
+  for k = 2, #rows do
+    local r = rows[k]
+    eq(#r, 8)
+    local key = table.concat({r[1], r[2], r[4]}, "|")
+    local t = sums[key] or {ss = 0, n = 0, model = r[3]}
+    local d = tonumber(r[7]) - tonumber(r[8])
+    t.ss, t.n = t.ss + d * d, t.n + 1
+    sums[key] = t
+    lo, hi = math.min(lo, tonumber(r[7])), math.max(hi, tonumber(r[7]))
+  end
+  check(lo >= 4 and hi <= 20 and hi > 10, "the data's units")
+  local doc, runs = cjson.decode(T.read(json)), 0
+  for _, r in ipairs(doc.runs) do
+    if not r.skipped then
+      runs = runs + 1
+      local t = sums[("%d|%s|%s"):format(r.seed, r.scenario, r.method)]
+      check(t and t.model == r.model, r.method)
+      check(math.abs(math.sqrt(t.ss / t.n) - r.rmse) < 1e-6, ("%s %s"):format(r.scenario, r.method))
+    end
+  end
+  local keys = 0
+  for _ in pairs(sums) do keys = keys + 1 end
+  eq(runs, 2 * 2 * 4); eq(keys, runs) -- the blend's members include MCMC
+  check(sums["1|T2b|blend(mean, MCMC, biases)"], "a method name with commas, quoted")
+  -- a run that fails after some models were written leaves the file as it was (study.main's to-be-closed file)
+  local before, n = T.read(pred), 0
+  local ds = data.synthetic{items = 40, users = 30, ratings = 600, seed = 2}
+  ok, e = pcall(function()
+    local w <close> = simec.atomic_file(pred)
+    study.run(ds, {models = {"mean", "biases", "svd"}, scenarios = {"T1"}, grids = "quick", progress = false,
+                   on_scored = function(...)
+                     study.write_predictions(w, ...)
+                     n = n + 1
+                     if n == 2 then error("stopped after two models") end
+                   end})
+    w:commit()
+  end)
+  check(not ok and e:find("stopped after two models"), e)
+  eq(T.read(pred), before)
+  _, e, ok = run(BIN .. " examples/all_tasks.lua --ratings " .. dir .. "/r.csv --quick --predictions " ..
+                 dir .. "/none/p.csv")
+  check(not ok and e:find("--predictions " .. dir .. "/none/p.csv: cannot write in the folder", 1, true), e)
+  os.execute("rm -rf " .. dir)
+end)
+
 case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON with grids and settings", function()
   local dir = tmpdir() .. "/ml-100k"
   ml100k_fixture(dir)
