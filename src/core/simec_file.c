@@ -344,6 +344,7 @@ int simec_load(simec *m, const char *path, core_err *e)
         if ((rc = mat_init_uninit(&m->S_ll, cfg.out_dim, cfg.out_dim, e)))
             goto fail;
         get_doubles(&r, m->S_ll.x, cfg.out_dim * cfg.out_dim);
+        simec_s_ll_prepare(m);
     }
     m->step = (int64_t)steps;
     m->epochs = (int64_t)epochs;

@@ -133,6 +133,22 @@ int simec_init(simec *m, const simec_cfg *cfg, core_err *e)
     return CORE_OK;
 }
 
+void simec_s_ll_prepare(simec *m)
+{
+    const mat *S = &m->S_ll;
+    size_t i, j;
+    int complete = S->x != NULL && S->rows == S->cols, symmetric = complete;
+    double n2 = 0;
+    for (i = 0; complete && i < S->rows; i++)
+        for (j = 0; j < S->cols; j++) {
+            double v = MAT_AT(S, i, j);
+            complete &= !isnan(v);
+            symmetric &= v == MAT_AT(S, j, i);
+            n2 += v * v;
+        }
+    m->s_ll_complete = complete, m->s_ll_symmetric = complete && symmetric, m->s_ll_norm2 = n2;
+}
+
 void simec_free(simec *m)
 {
     core_free(m->theta);

@@ -68,6 +68,11 @@ typedef struct simec {
     int64_t step;        /* optimiser steps taken */
     int64_t epochs;      /* epochs trained (saved with the model; resume with fit's initial_epoch) */
     mat S_ll;            /* out x out target of W_ll^T W_ll (s_ll_reg) */
+    /* what simec_s_ll_prepare found in S_ll: no NaN (every similarity
+     * given), symmetric, and its squared norm; the penalty takes the short
+     * path only when s_ll_complete is set */
+    int s_ll_complete, s_ll_symmetric;
+    double s_ll_norm2;
 } simec;
 
 /* The rows of an input: an identity input has none (rows are indices);
@@ -89,6 +94,9 @@ int simec_init(simec *m, const simec_cfg *cfg, core_err *e); /* Glorot weights, 
  * (m->theta stays NULL): what a model file's header is checked against. */
 int simec_layout(simec *m, const simec_cfg *cfg, core_err *e);
 void simec_free(simec *m);
+/* After S_ll is set or changed: notes whether it is complete (no NaN) and
+ * symmetric, and its squared norm (simec.S_ll's fields) */
+void simec_s_ll_prepare(simec *m);
 int simec_check_input(const simec *m, const simec_input *x, const char *what, core_err *e);
 int simec_check_target(const simec *m, const simec_input *x, const simec_target *t, const char *what, core_err *e);
 

@@ -141,7 +141,48 @@ static int regularise(const simec *m, const simec_grad *grad, const size_t *rows
     }
     if (m->cfg.wll_frozen)
         goto done;
-    if (m->cfg.s_ll_reg > 0.0) {
+    if (m->cfg.s_ll_reg > 0.0 && m->s_ll_complete) {
+        /* every similarity given: the mean is over out x out entries, and
+         * ||V V^T - S||^2 = ||V^T V||^2 - 2 <V, S V> + ||S||^2, with the
+         * gradient 2c (2 V (V^T V) - S V - S^T V): products with d x d and
+         * one (two) of S with V, where V V^T itself, out x out, costs as
+         * much as S V and its difference and symmetrising as much again */
+        const double c = m->cfg.s_ll_reg / ((double)out * (double)out);
+        const double *S = m->S_ll.x;
+        const size_t lds = m->S_ll.ld;
+        double cc = 0.0, vy = 0.0, *C = NULL, *Y = NULL;
+        size_t dd, od;
+        int rc;
+        if (!core_mul2(d, d, &dd) || !core_mul2(out, d, &od))
+            return core_err_set(e, CORE_ETOOBIG, "SimEc s_ll_reg: %zu x %zu is too large", out, d);
+        C = core_malloc(dd * sizeof *C);
+        Y = core_malloc(od * sizeof *Y);
+        if (!C || !Y) {
+            core_free(C), core_free(Y);
+            return core_err_nomem(e, "SimEc s_ll_reg", (double)(dd + od) * 8);
+        }
+        if (!(rc = blas_gemm("SimEc s_ll_reg", BLAS_T, BLAS_N, d, d, out, 1.0, V, d, V, d, 0.0, C, d, e)) &&
+            !(rc = blas_gemm("SimEc s_ll_reg", BLAS_N, BLAS_N, out, d, out, 1.0, S, lds, V, d, 0.0, Y, d, e))) {
+            for (i = 0; i < dd; i++)
+                cc += C[i] * C[i];
+            for (i = 0; i < od; i++)
+                vy += V[i] * Y[i];
+            total += c * (cc - 2.0 * vy + m->s_ll_norm2);
+            if (g) {
+                double *gV = g + LL->w_off;
+                for (i = 0; i < od; i++)
+                    gV[i] -= (m->s_ll_symmetric ? 4.0 : 2.0) * c * Y[i];
+                if (!m->s_ll_symmetric)
+                    rc = blas_gemm("SimEc s_ll_reg", BLAS_T, BLAS_N, out, d, out, -2.0 * c, S, lds, V, d, 1.0, gV, d,
+                                   e);
+                if (!rc)
+                    rc = blas_gemm("SimEc s_ll_reg", BLAS_N, BLAS_N, out, d, d, 4.0 * c, V, d, C, d, 1.0, gV, d, e);
+            }
+        }
+        core_free(C), core_free(Y);
+        if (rc)
+            return rc;
+    } else if (m->cfg.s_ll_reg > 0.0) {
         /* s * mean over rows of the (masked) mean of (S_ll - V V^T)^2; V V^T
          * is the reference's W_ll^T W_ll */
         mat G;

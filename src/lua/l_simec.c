@@ -141,8 +141,10 @@ static int se_new(lua_State *L)
             for (k = 0; k < c.emb_dim; k++)
                 V[r * c.emb_dim + k] = MAT_AT(W, k, r);
     }
-    if (S)
+    if (S) {
         BIND_CALL(L, &e, mat_copy(&m->S_ll, S, &e));
+        simec_s_ll_prepare(m);
+    }
     return 1;
 }
 

@@ -63,7 +63,10 @@ static void test_gradients(void)
         {"identity sigmoid-out bce mask", 0, -1, SIMEC_SIGMOID, SIMEC_BCE, SIMEC_MASK, 0, 0, 0, 0, 0, 0, 0},
         {"dense targets mse mask (NaN)", 1, SIMEC_TANH, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0, 0, 0, 0, 1, 0},
         {"dense targets mae zero", 2, -1, SIMEC_SIGMOID, SIMEC_MAE, SIMEC_ZERO, 0, 0, 0, 0, 0, 1, 0},
-        {"s_ll_reg and orth_reg", 0, -1, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0, 0.01, 0.5, 0.3, 0, 0},
+        {"s_ll_reg (a missing similarity) and orth_reg", 0, -1, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0, 0.01, 0.5,
+         0.3, 0.2, 0},
+        {"s_ll_reg (every similarity, asymmetric)", 1, -1, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0, 0, 0, 0.5, 0, 0},
+        {"s_ll_reg (every similarity, symmetric)", 0, -1, SIMEC_LINEAR, SIMEC_MSE, SIMEC_ZERO, 0, 0, 0, 0, 2, 0, 0},
         {"frozen last layer", 2, SIMEC_TANH, SIMEC_LINEAR, SIMEC_MSE, SIMEC_MASK, 0, 0.01, 0.5, 0, 0, 0, 1},
     };
     size_t k;
@@ -77,7 +80,7 @@ static void test_gradients(void)
         spm XS, TS;
         simec_input in;
         simec_target tg;
-        size_t i;
+        size_t i, j;
         double err;
         core_err e;
         randmat(&X, 8, 5, c->input == 2 ? 0.5 : 0.0, &g);
@@ -110,7 +113,15 @@ static void test_gradients(void)
             m.theta[i] += 0.1 * rng_normal(&g);
         if (c->s_ll > 0) {
             randmat(&m.S_ll, 6, 6, 0.0, &g);
-            MAT_AT(&m.S_ll, 1, 2) = NAN; /* a missing similarity */
+            if (strstr(c->name, "missing"))
+                MAT_AT(&m.S_ll, 1, 2) = NAN;
+            if (strstr(c->name, " symmetric)"))
+                for (i = 0; i < 6; i++)
+                    for (j = 0; j < i; j++)
+                        MAT_AT(&m.S_ll, j, i) = MAT_AT(&m.S_ll, i, j);
+            simec_s_ll_prepare(&m);
+            CHECK(m.s_ll_complete == !strstr(c->name, "missing"));
+            CHECK(m.s_ll_symmetric == (strstr(c->name, " symmetric)") != NULL));
         }
         memset(&in, 0, sizeof in);
         in.D = c->input == 1 ? &X : NULL;
@@ -122,6 +133,19 @@ static void test_gradients(void)
         if (!(err < 1e-6))
             fprintf(stderr, "gradient check '%s': worst relative error %g\n", c->name, err);
         CHECK(err < 1e-6);
+        if (m.s_ll_complete) { /* the short path's loss and gradient are the general path's */
+            size_t rows[] = {0, 2, 3, 5};
+            double *g1 = malloc(m.n_params * sizeof *g1), *g2 = malloc(m.n_params * sizeof *g2), l1, l2, worst = 0;
+            CHECK(simec_batch_grad(&m, &in, &tg, rows, 4, &l1, g1, &e) == CORE_OK);
+            m.s_ll_complete = 0;
+            CHECK(simec_batch_grad(&m, &in, &tg, rows, 4, &l2, g2, &e) == CORE_OK);
+            m.s_ll_complete = 1;
+            for (i = 0; i < m.n_params; i++)
+                worst = fmax(worst, fabs(g1[i] - g2[i]) / fmax(1.0, fabs(g2[i])));
+            CHECK(fabs(l1 - l2) <= 1e-12 * fmax(1.0, fabs(l2)));
+            CHECK(worst < 1e-12);
+            free(g1), free(g2);
+        }
         simec_free(&m);
         mat_release(&X), mat_release(&T), mat_release(&Td);
         spm_free(&XS), spm_free(&TS);
