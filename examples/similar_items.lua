@@ -7,10 +7,16 @@
 -- each agrees with the rating-based similarities (Pearson and Spearman over
 -- the pairs), writes scatter plots and lists the top-10 similar movies of
 -- three well-known titles.
+-- The similarities are dense items x items matrices, several of them:
+-- data with more items than --max-items (default 2000, 32 MB a
+-- matrix) keeps its most rated ones, and says so.
 --   simec examples/similar_items.lua [DATA_DIR | --synthetic | --ratings FILE --item-features F] [--epochs N]
---                                    [--svg-prefix P]
+--                                    [--max-items N] [--svg-prefix P]
 local cli, models, metrics = require "simec.cli", require "simec.models", require "simec.metrics"
+local MAX_ITEMS = 2000
 local opts = cli.parse(arg, cli.ratings_options({synthetic = "flag", epochs = "integer",
+                             max_items = {"integer", ("Keep the N most rated items when there are more (default %d; " ..
+                                          "each similarity matrix is N x N)."):format(MAX_ITEMS), 2},
                              svg_prefix = {"string", "Prefix of the SVG scatter plots written (default similar)."},
                              item_features = "list"}, "Ratings of your own (user, item, rating per line; give " ..
                              "--item-features too).", "USER,ITEM,RATING field numbers (default 1,2,3)."),
@@ -20,10 +26,37 @@ local R, X = ds.ratings, ds.items.features
 if not X then cli.fail("similar_items", "the data has no item features: give --item-features FILE") end
 local prefix = opts.svg_prefix or "similar"
 
+-- the items by their number of ratings, most first (ties by position)
+local counts, by_count = R:row_counts(), {}
+for i = 1, R:nrows() do by_count[i] = i end
+table.sort(by_count, function(a, b)
+  return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b)
+end)
+local titles = ds.items.titles or {}
+local max_items = opts.max_items or MAX_ITEMS
+if R:nrows() > max_items then
+  local keep = {table.unpack(by_count, 1, max_items)}
+  table.sort(keep)
+  print(("%s: %d items; the %d most rated are kept (--max-items; each similarity matrix is N x N)")
+    :format(ds.name, R:nrows(), max_items))
+  local kept_titles = {}
+  for k, i in ipairs(keep) do kept_titles[k] = titles[i] end
+  R, X, titles = R:select_rows(keep), X:select_rows(keep), kept_titles
+  counts, by_count = R:row_counts(), {}
+  for i = 1, R:nrows() do by_count[i] = i end
+  table.sort(by_count, function(a, b)
+    return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b)
+  end)
+end
+
+-- cosine similarities of the rows of a sparse matrix, from the Gram matrix
+-- of its transpose (never a dense copy of the rows: items x users can be
+-- far larger than items x items)
 local function cosine_rows(M)
-  local D = sparse.is(M) and M:dense() or M
-  D = D:div(D:norm(2):maximum(1e-12))
-  return D * D:t()
+  local G = M:t():gram()
+  local d = matrix.zeros(G:nrows(), 1)
+  for i = 1, G:nrows() do d:set(i, 1, math.max(math.sqrt(G:get(i, i)), 1e-12)) end
+  return G:div(d):div(d:t())
 end
 local t0 = simec.clock()
 local S_rating = cosine_rows(models.means(R):residuals(R))
@@ -43,7 +76,7 @@ local m, m_sll = simec_model(0), simec_model(100)
 local S_simec = m:predict(X)
 local function embedding_dots(model) local Y = model:transform(X); return Y * Y:t() end
 local function last_layer_dots(model) local V = model:layers()[2].W; return V:t() * V end
-print(("%s: %d movies, %d features; similarities and SimEcs in %.1fs"):format(ds.name, R:nrows(), X:ncols(),
+print(("%s: %d items, %d features; similarities and SimEcs in %.1fs"):format(ds.name, R:nrows(), X:ncols(),
                                                                            simec.clock() - t0))
 
 local ur = metrics.upper(S_rating)
@@ -70,21 +103,16 @@ plot.scatter(xs, xr, {title = "SimEc vs rating similarity", xlabel = "SimEc (fro
                       file = prefix .. "_simec.svg"})
 print(("wrote %s_content.svg, %s_simec.svg"):format(prefix, prefix))
 
-local titles = ds.items.titles or {}
 local function title(i) return titles[i] or ("item " .. R:row_label(i)) end
 -- three well-known titles; on data without them, the most rated items
-local counts, by_count = R:row_counts(), {}
-for i = 1, n do by_count[i] = i end
-table.sort(by_count, function(a, b)
-  return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b)
-end)
 for k, want in ipairs{"Star Wars (1977)", "Toy Story (1995)", "Fargo (1996)"} do
   local q
   for i = 1, n do if titles[i] == want then q = i; break end end
   q = q or by_count[math.min(k, n)]
-  local idx = S_simec:select_rows({q}):topk(11)
+  local top = math.min(11, n) -- the query and ten others, where there are so many
+  local idx = S_simec:select_rows({q}):topk(top)
   local list = {}
-  for k = 1, 11 do
+  for k = 1, top do
     local j = math.tointeger(idx:get(1, k))
     if j ~= q and #list < 10 then list[#list + 1] = title(j) end
   end

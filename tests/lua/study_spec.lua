@@ -1177,6 +1177,27 @@ case("the other examples' data sets take feature files too (cli.dataset)", funct
   local queries = {}
   for q in o:gmatch("most similar to (item %d+)") do queries[#queries + 1] = q end
   check(ok and #queries == 3 and queries[1] ~= queries[2] and queries[2] ~= queries[3], o .. e)
+  -- more items than --max-items: the most rated are kept, and the run says so
+  o, e, ok = run(BIN .. " examples/similar_items.lua --ratings " .. dir .. "/r.csv --item-features " .. dir ..
+                 "/f.tsv --epochs 1 --max-items 10 --svg-prefix " .. dir .. "/s")
+  check(ok and o:find("r.csv: 30 items; the 10 most rated are kept (--max-items", 1, true), o .. e)
+  check(o:find("r.csv: 10 items, 7 features", 1, true), o)
+  local count = {}
+  for _, line in ipairs(rl) do
+    local i = line:match("^%d+,(%d+),")
+    count[i] = (count[i] or 0) + 1
+  end
+  local ranked = {}
+  for i in pairs(count) do ranked[#ranked + 1] = i end
+  table.sort(ranked, function(a, b) return count[a] > count[b] end)
+  local listed = 0 -- ties at the tenth count may fall either way
+  for q in o:gmatch("\n  item (%d+)") do
+    check(count[q] >= count[ranked[10]], q .. " is not among the 10 most rated")
+    listed = listed + 1
+  end
+  eq(listed, 3 * 9) -- each query's nine others
+  _, e, ok = run(BIN .. " examples/similar_items.lua --synthetic --max-items 1")
+  check(not ok and e:find("--max-items needs an integer of at least 2, got 1", 1, true), e)
   for _, ex in ipairs{"explain", "similar_items"} do
     _, e, ok = run(BIN .. " examples/" .. ex .. ".lua --ratings " .. dir .. "/r.csv")
     check(not ok and e == ex .. ": the data has no item features: give --item-features FILE\n", e)
