@@ -53,6 +53,17 @@ typedef struct bfm {
     int wide;             /* core_wide(), asked once a run */
     rng g;
     side_state s[2];
+    /* The next side's first normals, drawn ahead on another thread while
+     * this side's last block is drawn (see predraw) */
+    struct {
+        int side;   /* whose they are, -1: none */
+        rng start;  /* where the generator must stand for them to be the draws */
+        rng end;    /* and where it stands after them */
+        double *z;  /* NK x the wider side's likelihood columns, swapped with b->z when used */
+        int64_t ndraw;
+    } pre;
+    int64_t nnz;       /* training ratings (the noise precision's shape) */
+    int64_t pre_used;  /* how many times the normals drawn ahead were the draws (tests) */
 } bfm;
 
 /* A side's parameters are drawn one kind at a time (the linear weights,
@@ -90,6 +101,8 @@ typedef struct bfm {
 typedef struct shared {
     void (*lead)(void *ctx);
     void *lead_ctx;
+    void (*extra)(void *ctx); /* run first by the second thread (by thread 0 after lead when alone) */
+    void *extra_ctx;
     par_fn rows;
     void *rows_ctx;
     int64_t cut[CHUNKS + 1];
@@ -132,6 +145,8 @@ static void shared_job(void *ctx, int thread, int64_t r0, int64_t r1)
     (void)r0, (void)r1;
     if (thread == 0 && w->lead)
         w->lead(w->lead_ctx);
+    if (thread == (w->nrun > 1) && w->extra)
+        w->extra(w->extra_ctx);
     for (k = 0; k < w->nrun; k++) {
         int *run = &w->run[(thread + k) % w->nrun];
         while ((c = take(run, k == 0)) >= 0)
@@ -516,6 +531,86 @@ static void block_lead(void *ctx)
     draw_block(j->b, j->S, j->blk, j->W);
 }
 
+/* The generator's draws that sweep makes before side S's first normals:
+ * each prior's (draw_hyper, draw_link) take a number of draws that
+ * follows from how many values it sees, never from the values, so a copy
+ * of the generator run through them with the same shapes stands where
+ * the real one will (with_sweep: the next sweep's noise precision and w0
+ * come first). */
+static void skip_prior(rng *g, int64_t n, int with_mu)
+{
+    if (n == 0)
+        return;
+    (void)rng_gamma(g, (HYPER_A + (double)n + (with_mu ? 1 : 0)) / 2);
+    if (with_mu)
+        (void)rng_normal(g);
+}
+
+static void skip_hyper(rng *g, const bfm *b, const side_state *S, int with_sweep)
+{
+    int64_t f, j;
+    if (with_sweep) {
+        (void)rng_gamma(g, (HYPER_A + (double)b->nnz) / 2);
+        (void)rng_normal(g);
+    }
+    for (f = -1; f < b->k; f++) {
+        skip_prior(g, S->nid, 1);
+        if (S->link) {
+            for (j = 0; j < S->nf; j++)
+                (void)rng_normal(g);
+            skip_prior(g, S->nf, 0);
+        } else
+            skip_prior(g, S->nf, 1);
+    }
+}
+
+static int rng_same(const rng *a, const rng *c)
+{
+    return a->pos == c->pos && a->has_gauss == c->has_gauss && (!a->has_gauss || a->gauss == c->gauss) &&
+           memcmp(a->mt, c->mt, sizeof a->mt) == 0;
+}
+
+/* While one thread draws a side's last block, another draws the next
+ * side's first normals from a copy of the generator brought to where
+ * they start: they no longer hold up that side's first pass, which the
+ * drawing thread began by drawing them while the others took its rows.
+ * The draws take nothing from the generator, so the copy is taken as
+ * they run. */
+typedef struct pre_job {
+    bfm *b;
+    int side, with_sweep;
+} pre_job;
+
+static void pre_normals(void *ctx)
+{
+    const pre_job *j = ctx;
+    bfm *b = j->b;
+    const side_state *S = &b->s[j->side];
+    int k0, k1;
+    b->pre.start = b->g;
+    skip_hyper(&b->pre.start, b, S, j->with_sweep);
+    block_kinds(b, 0, &k0, &k1);
+    b->pre.ndraw = (k1 - k0) * S->nlik;
+    b->pre.end = b->pre.start;
+    rng_normals(&b->pre.end, b->pre.z, (size_t)b->pre.ndraw);
+    b->pre.side = j->side;
+}
+
+/* the pass's normals (block 0's, p->ndraw of them): the ones drawn ahead
+ * when the generator stands where they started, drawn by the pass
+ * otherwise */
+static void take_pre(bfm *b, const side_state *S, pass *p)
+{
+    if (b->pre.side == (int)(S - b->s) && b->pre.ndraw == p->ndraw && rng_same(&b->g, &b->pre.start)) {
+        double *z = b->z;
+        b->z = b->pre.z, b->pre.z = z;
+        p->z = b->z, p->ndraw = 0;
+        b->g = b->pre.end;
+        b->pre_used++;
+    }
+    b->pre.side = -1;
+}
+
 /* The linear weights, then each factor, of one side (the other side
  * fixed), a block of kinds per pass over its ratings; the first pass also
  * applies shift, the last keeps the rows' residual sums in stat (NULL: not
@@ -527,9 +622,11 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
                       shared *side_work)
 {
     pass p;
-    shared w;
+    shared w, only;
     block_job job;
+    pre_job pj;
     int64_t blk, nblk = b->kp ? b->kp / BW : 1;
+    int ahead;
     /* a rating costs a block's cross products, some BW times what
      * par_rows's threshold assumes of an entry */
     int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads(), k0, k1;
@@ -539,8 +636,12 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
     p.wide = b->wide;
     p.g = &b->g, p.z = b->z;
     w.lead = pass_normals, w.lead_ctx = &p, w.rows = row_pass, w.rows_ctx = &p;
+    w.extra = NULL;
     shared_cut(&w, S->n, S->ptr);
     job.b = b, job.S = S, job.W = W;
+    pj.b = b, pj.side = S == b->s ? 1 : 0, pj.with_sweep = S != b->s;
+    only.lead = block_lead, only.lead_ctx = &job, only.extra = pre_normals, only.extra_ctx = &pj;
+    only.rows = row_pass, only.rows_ctx = &p, only.nchunk = 0; /* no rows */
     for (blk = 0; blk <= nblk; blk++) {
         p.next = blk < nblk ? blk : -1;
         if (blk == nblk)
@@ -550,14 +651,23 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
             block_kinds(b, blk, &k0, &k1);
             p.ndraw = (k1 - k0) * S->nlik;
         }
+        if (blk == 0)
+            take_pre(b, S, &p);
         shared_run(&w, threads);
         if (blk == nblk)
             break;
         job.blk = blk;
+        /* the last block's draws leave the generator alone: the next
+         * side's first normals are drawn meanwhile */
+        ahead = blk == nblk - 1 && threads > 1;
         if (blk == 0 && side_work) {
             side_work->lead = block_lead, side_work->lead_ctx = &job;
+            side_work->extra = ahead ? pre_normals : NULL, side_work->extra_ctx = &pj;
             shared_run(side_work, threads);
-        } else
+            side_work->extra = NULL;
+        } else if (ahead)
+            shared_run(&only, threads);
+        else
             draw_block(b, S, blk, W);
         p.prev = blk;
     }
@@ -976,10 +1086,14 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     /* a block's normal draws: NK kinds of the wider side's likelihood columns (each at most the id and
      * feature columns side_init counted) */
     b.z = core_malloc((size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1);
+    b.pre.z = core_malloc((size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) *
+                          sizeof *b.pre.z + 1);
+    b.pre.side = -1;
+    b.nnz = nnz;
     b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
     b.nth = b.s[0].nid > b.s[1].nid ? b.s[0].nid : b.s[1].nid;
     b.th = core_malloc((size_t)b.nth * 2 * sizeof *b.th + 1);
-    if (!b.e || !b.ec || !b.z || !b.stat || !b.th || !sum || !prow || !work) {
+    if (!b.e || !b.ec || !b.z || !b.pre.z || !b.stat || !b.th || !sum || !prow || !work) {
         rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + 2 * SPM_NNZ(P)) * 8);
         goto done;
     }
@@ -1028,7 +1142,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
         for (it = P->p[i]; it < P->p[i + 1]; it++)
             prow[it] = i;
     acc.b = &b, acc.P = P, acc.prow = prow, acc.sum = sum, acc.lo = lo, acc.hi = hi;
-    acc_work.lead = NULL, acc_work.rows = accumulate_rows, acc_work.rows_ctx = &acc;
+    acc_work.lead = NULL, acc_work.extra = NULL, acc_work.rows = accumulate_rows, acc_work.rows_ctx = &acc;
     shared_cut(&acc_work, P->rows, P->p);
     acc_threads = (double)SPM_NNZ(P) * (double)(b.k + 1) < 100000 ? 1 : par_threads();
     for (it = 0; it < o->burn_in + o->samples; it++) {
@@ -1075,6 +1189,9 @@ done:
     core_free(b.ec);
     core_free(b.stat);
     core_free(b.z);
+    core_free(b.pre.z);
+    if (o->drawn_ahead)
+        *o->drawn_ahead = b.pre_used;
     core_free(b.th);
     core_free(sum);
     core_free(prow);

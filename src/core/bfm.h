@@ -38,6 +38,7 @@ typedef struct bfm_opts {
     double init_std;      /* of the factors' starting values */
     uint32_t seed;
     int link;             /* on a side with ids and features, the features predict the ids' parameters */
+    int64_t *drawn_ahead; /* when not NULL: how many sides' first normals another thread drew ahead (tests) */
 } bfm_opts;
 
 /* k 8, burn-in 50, 150 averaged sweeps, init_std 0.1, seed 1, no link */

@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "bfm.h"
 #include "check.h"
+#include "par.h"
 #include "rng.h"
 
 #define NI 250
@@ -112,7 +113,7 @@ static double user_means_rmse(const spm *train, const spm *test)
 static bfm_opts opts(int64_t k, uint32_t seed)
 {
     bfm_opts o;
-    o.k = k, o.burn_in = 30, o.samples = 70, o.init_std = 0.1, o.seed = seed, o.link = 0;
+    o.k = k, o.burn_in = 30, o.samples = 70, o.init_std = 0.1, o.seed = seed, o.link = 0, o.drawn_ahead = NULL;
     return o;
 }
 
@@ -633,8 +634,46 @@ static void test_prediction_lanes(void)
     release(&d);
 }
 
+/* On two threads the next side's first normals are drawn ahead while a
+ * side's last block is drawn: every side of every sweep but the first
+ * takes them, with one and two blocks, features on both sides and link
+ * (the priors' draws skipped on a copy of the generator must be the
+ * draws the sweep makes). That the predictions are those of one thread
+ * is models_spec's check, across processes. */
+static void test_normals_ahead(void)
+{
+    static const int64_t ks[] = {0, 8, 12};
+    data d;
+    bfm_side side[2] = {{NULL, NULL, NI, 1}, {NULL, NULL, NU, 1}};
+    spm Fu;
+    size_t c;
+    make(&d, 0.3, 2, -1, 15);
+    {
+        mat Fm;
+        int64_t u;
+        mat_init(&Fm, NU, 3, NULL);
+        for (u = 0; u < NU; u++)
+            MAT_AT(&Fm, u, u % 3) = 1;
+        CHECK(spm_from_dense(&Fu, &Fm, 0, NULL) == 0);
+        mat_release(&Fm);
+    }
+    side[0].F = &d.F, side[1].F = &Fu;
+    for (c = 0; c < 2 * sizeof ks / sizeof *ks; c++) {
+        bfm_opts o = opts(ks[c / 2], 6);
+        int64_t ahead = -1;
+        spm out;
+        o.burn_in = 2, o.samples = 3, o.link = (int)(c % 2), o.drawn_ahead = &ahead;
+        CHECK(bfm_run(&out, NULL, &d.train, side, &d.test, &o, NULL) == 0);
+        CHECK(ahead == (par_threads() > 1 ? 2 * (o.burn_in + o.samples) - 1 : 0));
+        spm_free(&out);
+    }
+    spm_free(&Fu);
+    release(&d);
+}
+
 int main(void)
 {
+    setenv("SIMEC_THREADS", "2", 0); /* the normals drawn ahead need a second thread */
     RUN(test_low_rank);
     RUN(test_cold_items);
     RUN(test_seeded);
@@ -642,6 +681,7 @@ int main(void)
     RUN(test_matches_reference);
     RUN(test_wide_sums);
     RUN(test_prediction_lanes);
+    RUN(test_normals_ahead);
     RUN(test_errors);
     return check_summary();
 }

@@ -434,6 +434,14 @@ case("models.mcmc: the same predictions on one thread and on several (rows, not 
   local one = on_threads(code, 1)
   check(one:match("^[%d.e+-]+ [%d.e+-]+$"), one)
   for _, n in ipairs{2, 3, 5} do eq(on_threads(code, n), one, ("%d threads"):format(n)) end
+  -- one block, features on both sides, link: the next side's first normals are drawn ahead on another thread
+  code = 'local ds = data.synthetic{items = 300, users = 400, ratings = 30000, item_features = 10, user_features = 6, ' ..
+    'seed = 5} local s = splits.split(ds.ratings, "T1") ' ..
+    'local p = models.mcmc(s.train, s.test, {row_map = s.row_map, col_map = s.col_map, items = ds.items.features, ' ..
+    'users = ds.users.features, k = 8, link = true, burn_in = 3, samples = 5})'
+  one = on_threads(code, 1)
+  check(one:match("^[%d.e+-]+ [%d.e+-]+$"), one)
+  eq(on_threads(code, 2), one, "2 threads, link")
 end)
 
 case("models.mf errors: options, maps", function()
