@@ -60,7 +60,8 @@ typedef struct bfm {
         rng start;  /* where the generator must stand for them to be the draws */
         rng end;    /* and where it stands after them */
         double *z;  /* NK x the wider side's likelihood columns, swapped with b->z when used */
-        int64_t ndraw;
+        int64_t ndraw, m; /* the block's normals, and how many of them are drawn (end stands after them) */
+        int stop;   /* set when the block's draws are done: the normals left are the pass's to draw */
     } pre;
     int64_t nnz;       /* training ratings (the noise precision's shape) */
     int64_t pre_used;  /* how many times the normals drawn ahead were the draws (tests) */
@@ -529,6 +530,7 @@ static void block_lead(void *ctx)
 {
     block_job *j = ctx;
     draw_block(j->b, j->S, j->blk, j->W);
+    __atomic_store_n(&j->b->pre.stop, 1, __ATOMIC_RELEASE);
 }
 
 /* The generator's draws that sweep makes before side S's first normals:
@@ -576,6 +578,7 @@ static int rng_same(const rng *a, const rng *c)
  * drawing thread began by drawing them while the others took its rows.
  * The draws take nothing from the generator, so the copy is taken as
  * they run. */
+#define PRE_BATCH 512
 typedef struct pre_job {
     bfm *b;
     int side, with_sweep;
@@ -592,7 +595,13 @@ static void pre_normals(void *ctx)
     block_kinds(b, 0, &k0, &k1);
     b->pre.ndraw = (k1 - k0) * S->nlik;
     b->pre.end = b->pre.start;
-    rng_normals(&b->pre.end, b->pre.z, (size_t)b->pre.ndraw);
+    /* a batch at a time until the block's draws are done: the rest wait
+     * for the pass rather than the pass for them */
+    for (b->pre.m = 0; b->pre.m < b->pre.ndraw && !__atomic_load_n(&b->pre.stop, __ATOMIC_ACQUIRE);) {
+        int64_t n = b->pre.ndraw - b->pre.m < PRE_BATCH ? b->pre.ndraw - b->pre.m : PRE_BATCH;
+        rng_normals(&b->pre.end, b->pre.z + b->pre.m, (size_t)n);
+        b->pre.m += n;
+    }
     b->pre.side = j->side;
 }
 
@@ -604,7 +613,7 @@ static void take_pre(bfm *b, const side_state *S, pass *p)
     if (b->pre.side == (int)(S - b->s) && b->pre.ndraw == p->ndraw && rng_same(&b->g, &b->pre.start)) {
         double *z = b->z;
         b->z = b->pre.z, b->pre.z = z;
-        p->z = b->z, p->ndraw = 0;
+        p->z = b->z + b->pre.m, p->ndraw -= b->pre.m;
         b->g = b->pre.end;
         b->pre_used++;
     }
@@ -654,12 +663,14 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
         if (blk == 0)
             take_pre(b, S, &p);
         shared_run(&w, threads);
+        p.z = b->z;
         if (blk == nblk)
             break;
         job.blk = blk;
         /* the last block's draws leave the generator alone: the next
          * side's first normals are drawn meanwhile */
         ahead = blk == nblk - 1 && threads > 1;
+        b->pre.stop = 0;
         if (blk == 0 && side_work) {
             side_work->lead = block_lead, side_work->lead_ctx = &job;
             side_work->extra = ahead ? pre_normals : NULL, side_work->extra_ctx = &pj;
