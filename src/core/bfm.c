@@ -37,6 +37,12 @@ typedef struct side_state {
     double *L;         /* n: each train row's linear part (ids and likelihood features), kept like Q */
     double *off_w, *off_V; /* link: x_r . beta of each train row's id: n; n x k */
     double *lin, *Qf;  /* full space: linear part and factors of each row */
+    /* the full-space row of each train row (-1: none); direct: no train row
+     * has two, and the passes that bring a row's L and Q up to date write
+     * its lin and Qf too, on the thread that has the row (full_rows then
+     * computes only the new rows') */
+    int64_t *full_of;
+    int direct;
     group g[2];        /* ids, features */
 } side_state;
 
@@ -167,7 +173,7 @@ static void shared_run(shared *w, int threads)
 typedef struct pass {
     side_state *S;
     const double *Qo;   /* the other side's factors: rows of kp */
-    int64_t kp;
+    int64_t kp, k;
     double *e;          /* residuals in the order of S's ratings */
     double *full;       /* with S->pos: the residuals in R's order, which e is gathered from and scattered to */
     int64_t prev, next; /* blocks whose changes to apply and whose sums to form (-1: none) */
@@ -376,6 +382,12 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
     if (kp)
         for (a = 0; a < BW; a++)
             S->Q[r * kp + p->prev * BW + a] += a < BW / 2 ? d0[a] : d1[a - BW / 2];
+    if (S->direct && S->full_of[r] >= 0) {
+        const int64_t i = S->full_of[r], f0 = p->prev * BW, nf = p->k - f0 < BW ? p->k - f0 : BW;
+        S->lin[i] = S->L[r];
+        for (a = 0; a < nf; a++)
+            S->Qf[i * p->k + f0 + a] = S->Q[r * kp + f0 + a];
+    }
     if (p->stat) {
         p->stat[2 * r] = ss;
         p->stat[2 * r + 1] = sm;
@@ -639,7 +651,7 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
     /* a rating costs a block's cross products, some BW times what
      * par_rows's threshold assumes of an entry */
     int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads(), k0, k1;
-    p.S = S, p.Qo = O->Q, p.kp = b->kp, p.e = S->pos ? b->ec : b->e, p.full = b->e, p.W = W, p.prev = -1;
+    p.S = S, p.Qo = O->Q, p.kp = b->kp, p.k = b->k, p.e = S->pos ? b->ec : b->e, p.full = b->e, p.W = W, p.prev = -1;
     p.shift = shift;
     p.stat = NULL;
     p.wide = b->wide;
@@ -792,9 +804,11 @@ static void full_rows(const bfm *b, side_state *S, const bfm_side *in)
         int64_t r = in->map ? in->map[i] : i;
         double *q = S->Qf + i * K;
         if (r >= 0) {
-            S->lin[i] = S->L[r];
-            for (f = 0; f < K; f++)
-                q[f] = S->Q[r * b->kp + f];
+            if (!S->direct) {
+                S->lin[i] = S->L[r];
+                for (f = 0; f < K; f++)
+                    q[f] = S->Q[r * b->kp + f];
+            }
             continue;
         }
         if (S->nid) { /* a new id: its group's prior mean */
@@ -824,6 +838,7 @@ static void side_free(side_state *S)
     S->L = core_free(S->L);
     S->lin = core_free(S->lin);
     S->Qf = core_free(S->Qf);
+    S->full_of = core_free(S->full_of);
     S->ones = core_free(S->ones);
     S->off_w = core_free(S->off_w);
     S->off_V = core_free(S->off_V);
@@ -892,33 +907,36 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         S->off_w = core_calloc((size_t)(n ? n : 1), sizeof *S->off_w);
         S->off_V = core_calloc(nq, sizeof *S->off_V);
     }
-    if (!S->w || !S->V || !S->Q || !S->L || !S->lin || !S->Qf || (S->link && (!S->off_w || !S->off_V)))
-        return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull) * 8);
+    S->full_of = core_malloc((size_t)(n ? n : 1) * sizeof *S->full_of);
+    if (!S->w || !S->V || !S->Q || !S->L || !S->lin || !S->Qf || !S->full_of ||
+        (S->link && (!S->off_w || !S->off_V)))
+        return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull + n) * 8);
+    for (i = 0; i < n; i++)
+        S->full_of[i] = -1;
+    S->direct = 1;
+    for (i = 0; i < in->n_full; i++) {
+        int64_t r = in->map ? in->map[i] : i;
+        if (r >= 0 && S->full_of[r] >= 0) {
+            if (in->F)
+                return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s],
+                                    (long long)r + 1);
+            S->direct = 0; /* full_rows copies both */
+        } else if (r >= 0)
+            S->full_of[r] = i;
+    }
     if (!in->F)
         return CORE_OK;
     /* the features of the train rows, one design column per row of Ft */
+    for (i = 0; i < n; i++)
+        if (S->full_of[i] < 0)
+            return core_err_set(e, CORE_EINVAL,
+                                "bfm: training %s %lld has no features (no full-space index maps to it)", what[s],
+                                (long long)i + 1);
     full_of = core_malloc((size_t)(n ? n : 1) * sizeof *full_of);
     if (!full_of)
         return core_err_nomem(e, "bfm", (double)n * 8);
     for (i = 0; i < n; i++)
-        full_of[i] = (size_t)-1;
-    for (i = 0; i < in->n_full; i++) {
-        int64_t r = in->map ? in->map[i] : i;
-        if (r >= 0) {
-            if (full_of[r] != (size_t)-1) {
-                core_free(full_of);
-                return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s], (long long)r + 1);
-            }
-            full_of[r] = (size_t)i;
-        }
-    }
-    for (i = 0; i < n; i++)
-        if (full_of[i] == (size_t)-1) {
-            core_free(full_of);
-            return core_err_set(e, CORE_EINVAL,
-                                "bfm: training %s %lld has no features (no full-space index maps to it)", what[s],
-                                (long long)i + 1);
-        }
+        full_of[i] = (size_t)S->full_of[i];
     {
         spm sel;
         rc = spm_select_rows(&sel, in->F, full_of, (size_t)n, e);

@@ -671,6 +671,38 @@ static void test_normals_ahead(void)
     release(&d);
 }
 
+/* The passes write a train row's full-space factors where it has one
+ * full-space row; without features a train row may stand for two (a map
+ * that repeats it), and both must get its factors: the same predictions
+ * as for the row it repeats. */
+static void test_row_twice(void)
+{
+    data d;
+    bfm_side side[2] = {{NULL, NULL, NI + 1, 1}, {NULL, NULL, NU, 1}};
+    int64_t map[NI + 1], i, t, u;
+    spm P, out;
+    spm_idx *ri = core_malloc(2 * NU * sizeof *ri), *ci = core_malloc(2 * NU * sizeof *ci);
+    double *x = core_calloc(2 * NU, sizeof *x);
+    bfm_opts o = opts(3, 8);
+    make(&d, 0.3, 2, -1, 16);
+    for (i = 0; i < NI; i++)
+        map[i] = i;
+    map[NI] = 5; /* a last full row that is train row 5 again */
+    side[0].map = map;
+    for (u = 0; u < NU; u++) {
+        ri[2 * u] = 5, ci[2 * u] = (spm_idx)u;
+        ri[2 * u + 1] = NI, ci[2 * u + 1] = (spm_idx)u;
+    }
+    CHECK(spm_from_triplets_owned(&P, NI + 1, NU, &ri, &ci, &x, 2 * NU, SPM_DUP_ERROR, NULL) == 0);
+    o.burn_in = 2, o.samples = 3;
+    CHECK(bfm_run(&out, NULL, &d.train, side, &P, &o, NULL) == 0);
+    for (t = 0; t < NU; t++)
+        CHECK(out.x[P.p[5] + t] == out.x[P.p[NI] + t]);
+    spm_free(&out);
+    spm_free(&P);
+    release(&d);
+}
+
 int main(void)
 {
     setenv("SIMEC_THREADS", "2", 0); /* the normals drawn ahead need a second thread */
@@ -682,6 +714,7 @@ int main(void)
     RUN(test_wide_sums);
     RUN(test_prediction_lanes);
     RUN(test_normals_ahead);
+    RUN(test_row_twice);
     RUN(test_errors);
     return check_summary();
 }
