@@ -26,13 +26,16 @@ local R, X = ds.ratings, ds.items.features
 if not X then cli.fail("similar_items", "the data has no item features: give --item-features FILE") end
 local prefix = opts.svg_prefix or "similar"
 
--- the items by their number of ratings, most first (ties by position)
-local counts, by_count = R:row_counts(), {}
-for i = 1, R:nrows() do by_count[i] = i end
-table.sort(by_count, function(a, b)
-  return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b)
-end)
-local titles = ds.items.titles or {}
+-- R's items by their number of ratings, most first (ties by position)
+local function most_rated(M)
+  local counts, order = M:row_counts(), {}
+  for i = 1, M:nrows() do order[i] = i end
+  table.sort(order, function(a, b)
+    return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b)
+  end)
+  return order
+end
+local by_count, titles = most_rated(R), ds.items.titles or {}
 local max_items = opts.max_items or MAX_ITEMS
 if R:nrows() > max_items then
   local keep = {table.unpack(by_count, 1, max_items)}
@@ -42,11 +45,7 @@ if R:nrows() > max_items then
   local kept_titles = {}
   for k, i in ipairs(keep) do kept_titles[k] = titles[i] end
   R, X, titles = R:select_rows(keep), X:select_rows(keep), kept_titles
-  counts, by_count = R:row_counts(), {}
-  for i = 1, R:nrows() do by_count[i] = i end
-  table.sort(by_count, function(a, b)
-    return counts:get(a) > counts:get(b) or (counts:get(a) == counts:get(b) and a < b)
-  end)
+  by_count = most_rated(R)
 end
 
 -- cosine similarities of the rows of a sparse matrix, from the Gram matrix

@@ -381,8 +381,8 @@ local function id_key(id)
   local k = id:match("^%s*(.-)%s*$"):lower()
   return k:match("^0+(%d.*)$") or k
 end
--- The first of the ids in the list unknown written as one of known is but
--- for that, as "'001' differs from <whose> '1' only in ...", or nil.
+-- The first id of the list unknown that an id of known would be but for
+-- that, as "'001' differs from <whose> '1' only in ...", or nil.
 function data.near_hint(unknown, known, whose)
   if #unknown == 0 then return nil end
   local keys = {}

@@ -102,8 +102,7 @@ require("simec.help").add{
   "report.writable(path)", "true when report.json can write path (its folder exists and takes a file), else " ..
   "nil and why; the examples ask before a run.",
   "report.unwritable(opts)", "nil when each output option of opts (json, predictions, svg, svg_prefix) names a " ..
-  "file that can " ..
-  "be written, else the usage error for the first that cannot (the examples' check before a run).",
+  "file that can be written, else the usage error for the first that cannot (the examples' check before a run).",
   "report.json(path, dataset, results [, fields])", "Writes {dataset, seed, results = [{scenario, method, " ..
   "metrics..., seconds, params}], fields...} to path crash-safely.",
 }

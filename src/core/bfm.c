@@ -997,10 +997,11 @@ typedef struct actx {
 
 /* Four entries' predictions at once (rows ri, columns ci), each added in
  * one entry's order (w0 + lin + lin, then the products a factor at a
- * time): a four factors' products of each entry are transposed so that
+ * time): each four factors' products of the entries are transposed so that
  * lane e holds entry e's, where one entry at a time waits on each
  * addition before the next */
-static inline __attribute__((always_inline)) void predict4(const bfm *b, double w0, const int64_t *ri, const spm_idx *ci, qvec *out)
+static inline __attribute__((always_inline)) void predict4(const bfm *b, double w0, const int64_t *ri,
+                                                            const spm_idx *ci, qvec *out)
 {
     const int64_t K = b->k;
     const double *qi[4], *qc[4], *l0 = b->s[0].lin, *l1 = b->s[1].lin;

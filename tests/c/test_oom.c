@@ -274,7 +274,7 @@ static int c_lrp(fx *f, core_err *e)
 static int c_bfm(fx *f, core_err *e)
 {
     bfm_side side[2] = {{&f->R, NULL, 0, 1}, {NULL, NULL, 0, 1}};
-    bfm_opts o = {2, 1, 2, 0.1, 3, 1};
+    bfm_opts o = {2, 1, 2, 0.1, 3, 1, NULL};
     double trace[2];
     spm out;
     side[0].n_full = f->R.rows;
