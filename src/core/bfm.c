@@ -37,14 +37,15 @@ typedef struct side_state {
     double *L;         /* n: each train row's linear part (ids and likelihood features), kept like Q */
     double *off_w, *off_V; /* link: x_r . beta of each train row's id: n; n x k */
     double *lin, *Qf;  /* full space: linear part and factors of each row */
-    /* the full-space row of each train row (-1: none); direct: no train row
-     * has two, and the passes that bring a row's L and Q up to date write
-     * its lin and Qf too, on the thread that has the row (full_rows then
-     * computes only the new rows') */
-    int64_t *full_of;
+    /* the full-space row of each train row (NO_ROW: none); direct: no
+     * train row has two, and the passes that bring a row's L and Q up to
+     * date write its lin and Qf too, on the thread that has the row
+     * (full_rows then computes only the new rows') */
+    size_t *full_of;
     int direct;
     group g[2];        /* ids, features */
 } side_state;
+#define NO_ROW ((size_t)-1)
 
 typedef struct bfm {
     int64_t k, kp; /* factors; k rounded up to a whole number of blocks (BW) */
@@ -60,7 +61,7 @@ typedef struct bfm {
     rng g;
     side_state s[2];
     /* The next side's first normals, drawn ahead on another thread while
-     * this side's last block is drawn (see predraw) */
+     * this side's last block is drawn (see pre_normals) */
     struct {
         int side;   /* whose they are, -1: none */
         rng start;  /* where the generator must stand for them to be the draws */
@@ -382,8 +383,8 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
     if (kp)
         for (a = 0; a < BW; a++)
             S->Q[r * kp + p->prev * BW + a] += a < BW / 2 ? d0[a] : d1[a - BW / 2];
-    if (S->direct && S->full_of[r] >= 0) {
-        const int64_t i = S->full_of[r], f0 = p->prev * BW, nf = p->k - f0 < BW ? p->k - f0 : BW;
+    if (S->direct && S->full_of[r] != NO_ROW) {
+        const int64_t i = (int64_t)S->full_of[r], f0 = p->prev * BW, nf = p->k - f0 < BW ? p->k - f0 : BW;
         S->lin[i] = S->L[r];
         for (a = 0; a < nf; a++)
             S->Qf[i * p->k + f0 + a] = S->Q[r * kp + f0 + a];
@@ -545,37 +546,98 @@ static void block_lead(void *ctx)
     __atomic_store_n(&j->b->pre.stop, 1, __ATOMIC_RELEASE);
 }
 
-/* The generator's draws that sweep makes before side S's first normals:
- * each prior's (draw_hyper, draw_link) take a number of draws that
- * follows from how many values it sees, never from the values, so a copy
- * of the generator run through them with the same shapes stands where
- * the real one will (with_sweep: the next sweep's noise precision and w0
- * come first). */
-static void skip_prior(rng *g, int64_t n, int with_mu)
+/* mean (mu != NULL) and precision of a group's prior given its n values
+ * x[0], x[stride], ... less their offsets (off: NULL for none). The draws
+ * from g follow from n and whether there is a mean, never from the
+ * values: dry takes only them, reading and writing nothing else (see
+ * pre_normals). */
+static void draw_hyper(rng *g, const double *x, const double *off, int64_t n, int64_t stride, double *mu,
+                       double *lam, int dry)
 {
+    double sum = 0, ss = 0, m, gam, nrm = 0;
+    int64_t i;
     if (n == 0)
         return;
-    (void)rng_gamma(g, (HYPER_A + (double)n + (with_mu ? 1 : 0)) / 2);
-    if (with_mu)
-        (void)rng_normal(g);
+    gam = rng_gamma(g, (HYPER_A + (double)n + (mu ? 1 : 0)) / 2);
+    if (mu)
+        nrm = rng_normal(g);
+    if (dry)
+        return;
+    m = mu ? *mu : 0;
+    for (i = 0; i < n; i++) {
+        double v = x[i * stride] - (off ? off[i * stride] : 0), d = v - m;
+        sum += v;
+        ss += d * d;
+    }
+    if (!mu) {
+        *lam = gam / ((HYPER_B + ss) / 2);
+        return;
+    }
+    *lam = gam / ((HYPER_B + ss + HYPER_GAMMA0 * m * m) / 2);
+    *mu = (sum / ((double)n + HYPER_GAMMA0)) + nrm / sqrt(((double)n + HYPER_GAMMA0) * *lam);
 }
 
-static void skip_hyper(rng *g, const bfm *b, const side_state *S, int with_sweep)
+/* With link: the feature weights beta (f < 0: of the biases, else of factor
+ * f) in theta_r ~ N(mu + x_r . beta, 1/lam) over the train rows' ids, a
+ * Bayesian ridge regression drawn a coordinate at a time; keeps the
+ * offsets x_r . beta, then draws beta's precision. dry: only the draws
+ * from g, as draw_hyper's. */
+static void draw_link(bfm *b, rng *g, side_state *S, int64_t f, int dry)
 {
-    int64_t f, j;
-    if (with_sweep) {
-        (void)rng_gamma(g, (HYPER_A + (double)b->nnz) / 2);
-        (void)rng_normal(g);
+    int64_t j, K = b->k, st = f < 0 ? 1 : K, o = f < 0 ? 0 : f;
+    const double *theta = (f < 0 ? S->w : S->V) + o;
+    double *off = (f < 0 ? S->off_w : S->off_V) + o, *beta = (f < 0 ? S->w : S->V) + S->nid * st + o;
+    double mu = group_mu(&S->g[0], f), lam = group_lam(&S->g[0], f);
+    double *lamb = f < 0 ? &S->g[1].lam_w : &S->g[1].lam_v[f];
+    spm_ptr t;
+    for (j = 0; j < S->nf; j++) {
+        double A = 0, B = 0, prec, nb, delta;
+        if (dry) {
+            (void)rng_normal(g);
+            continue;
+        }
+        for (t = S->Ft.p[j]; t < S->Ft.p[j + 1]; t++) {
+            int64_t r = S->Ft.j[t];
+            double x = S->Ft.x[t];
+            A += x * x;
+            B += x * (theta[r * st] - mu - off[r * st]);
+        }
+        B += beta[j * st] * A;
+        prec = lam * A + *lamb;
+        nb = lam * B / prec + rng_normal(g) / sqrt(prec);
+        delta = nb - beta[j * st];
+        beta[j * st] = nb;
+        for (t = S->Ft.p[j]; t < S->Ft.p[j + 1]; t++)
+            off[(int64_t)S->Ft.j[t] * st] += delta * S->Ft.x[t];
     }
-    for (f = -1; f < b->k; f++) {
-        skip_prior(g, S->nid, 1);
-        if (S->link) {
-            for (j = 0; j < S->nf; j++)
-                (void)rng_normal(g);
-            skip_prior(g, S->nf, 0);
-        } else
-            skip_prior(g, S->nf, 1);
+    draw_hyper(g, beta, NULL, S->nf, st, NULL, lamb, dry);
+}
+
+/* Side S's priors from g, in the sweep's order; dry: only their draws */
+static void side_priors(bfm *b, rng *g, side_state *S, int dry)
+{
+    group *G = S->g;
+    int64_t f, K = b->k;
+    draw_hyper(g, S->w, S->off_w, S->nid, 1, &G[0].mu_w, &G[0].lam_w, dry);
+    if (S->link)
+        draw_link(b, g, S, -1, dry);
+    else
+        draw_hyper(g, S->w + S->nid, NULL, S->nf, 1, &G[1].mu_w, &G[1].lam_w, dry);
+    for (f = 0; f < K; f++) {
+        draw_hyper(g, S->V + f, S->off_V ? S->off_V + f : NULL, S->nid, K, &G[0].mu_v[f], &G[0].lam_v[f], dry);
+        if (S->link)
+            draw_link(b, g, S, f, dry);
+        else
+            draw_hyper(g, S->V + S->nid * K + f, NULL, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f], dry);
     }
+}
+
+/* The draws a sweep begins with: the noise precision's gamma variate
+ * (shape from the ratings' count) and w0's normal */
+static void sweep_draws(rng *g, int64_t nnz, double *gam, double *nrm)
+{
+    *gam = rng_gamma(g, (HYPER_A + (double)nnz) / 2);
+    *nrm = rng_normal(g);
 }
 
 static int rng_same(const rng *a, const rng *c)
@@ -600,10 +662,14 @@ static void pre_normals(void *ctx)
 {
     const pre_job *j = ctx;
     bfm *b = j->b;
-    const side_state *S = &b->s[j->side];
+    side_state *S = &b->s[j->side];
     int k0, k1;
     b->pre.start = b->g;
-    skip_hyper(&b->pre.start, b, S, j->with_sweep);
+    if (j->with_sweep) {
+        double gam, nrm;
+        sweep_draws(&b->pre.start, b->nnz, &gam, &nrm);
+    }
+    side_priors(b, &b->pre.start, S, 1);
     block_kinds(b, 0, &k0, &k1);
     b->pre.ndraw = (k1 - k0) * S->nlik;
     b->pre.end = b->pre.start;
@@ -696,64 +762,13 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
     }
 }
 
-/* mean (mu != NULL) and precision of a group's prior given its n values
- * x[0], x[stride], ... less their offsets (off: NULL for none) */
-static void draw_hyper(rng *g, const double *x, const double *off, int64_t n, int64_t stride, double *mu, double *lam)
-{
-    double sum = 0, ss = 0, m = mu ? *mu : 0;
-    int64_t i;
-    if (n == 0)
-        return;
-    for (i = 0; i < n; i++) {
-        double v = x[i * stride] - (off ? off[i * stride] : 0), d = v - m;
-        sum += v;
-        ss += d * d;
-    }
-    if (!mu) {
-        *lam = rng_gamma(g, (HYPER_A + (double)n) / 2) / ((HYPER_B + ss) / 2);
-        return;
-    }
-    *lam = rng_gamma(g, (HYPER_A + (double)n + 1) / 2) / ((HYPER_B + ss + HYPER_GAMMA0 * m * m) / 2);
-    *mu = (sum / ((double)n + HYPER_GAMMA0)) + rng_normal(g) / sqrt(((double)n + HYPER_GAMMA0) * *lam);
-}
-
-/* With link: the feature weights beta (f < 0: of the biases, else of factor
- * f) in theta_r ~ N(mu + x_r . beta, 1/lam) over the train rows' ids, a
- * Bayesian ridge regression drawn a coordinate at a time; keeps the
- * offsets x_r . beta, then draws beta's precision. */
-static void draw_link(bfm *b, side_state *S, int64_t f)
-{
-    int64_t j, K = b->k, st = f < 0 ? 1 : K, o = f < 0 ? 0 : f;
-    const double *theta = (f < 0 ? S->w : S->V) + o;
-    double *off = (f < 0 ? S->off_w : S->off_V) + o, *beta = (f < 0 ? S->w : S->V) + S->nid * st + o;
-    double mu = group_mu(&S->g[0], f), lam = group_lam(&S->g[0], f);
-    double *lamb = f < 0 ? &S->g[1].lam_w : &S->g[1].lam_v[f];
-    spm_ptr t;
-    for (j = 0; j < S->nf; j++) {
-        double A = 0, B = 0, prec, nb, delta;
-        for (t = S->Ft.p[j]; t < S->Ft.p[j + 1]; t++) {
-            int64_t r = S->Ft.j[t];
-            double x = S->Ft.x[t];
-            A += x * x;
-            B += x * (theta[r * st] - mu - off[r * st]);
-        }
-        B += beta[j * st] * A;
-        prec = lam * A + *lamb;
-        nb = lam * B / prec + rng_normal(&b->g) / sqrt(prec);
-        delta = nb - beta[j * st];
-        beta[j * st] = nb;
-        for (t = S->Ft.p[j]; t < S->Ft.p[j + 1]; t++)
-            off[(int64_t)S->Ft.j[t] * st] += delta * S->Ft.x[t];
-    }
-    draw_hyper(&b->g, beta, NULL, S->nf, st, NULL, lamb);
-}
-
 /* One sweep; side_work (NULL: none) runs beside the row side's first
  * draws (see draw_side) */
-static void sweep(bfm *b, int64_t nnz, double *work, shared *side_work)
+static void sweep(bfm *b, double *work, shared *side_work)
 {
-    int64_t i, f, s, K = b->k;
-    double ss = 0, sum = 0, shift;
+    const int64_t nnz = b->nnz;
+    int64_t i, s;
+    double ss = 0, sum = 0, shift, gam, nrm;
     /* noise precision, then w0 (flat prior), from the residuals' sums the
      * last sweep's final pass kept; the row side's first pass moves the
      * residuals by the change of w0 */
@@ -767,27 +782,16 @@ static void sweep(bfm *b, int64_t nnz, double *work, shared *side_work)
             ss += b->e[i] * b->e[i];
             sum += b->e[i];
         }
-    b->alpha = rng_gamma(&b->g, (HYPER_A + (double)nnz) / 2) / ((HYPER_B + ss) / 2);
+    sweep_draws(&b->g, nnz, &gam, &nrm);
+    b->alpha = gam / ((HYPER_B + ss) / 2);
     {
-        double nt = b->w0 + sum / (double)nnz + rng_normal(&b->g) / sqrt(b->alpha * (double)nnz);
+        double nt = b->w0 + sum / (double)nnz + nrm / sqrt(b->alpha * (double)nnz);
         shift = nt - b->w0;
         b->w0 = nt;
     }
     for (s = 0; s < 2; s++) {
         side_state *S = &b->s[s];
-        group *G = S->g;
-        draw_hyper(&b->g, S->w, S->off_w, S->nid, 1, &G[0].mu_w, &G[0].lam_w);
-        if (S->link)
-            draw_link(b, S, -1);
-        else
-            draw_hyper(&b->g, S->w + S->nid, NULL, S->nf, 1, &G[1].mu_w, &G[1].lam_w);
-        for (f = 0; f < K; f++) {
-            draw_hyper(&b->g, S->V + f, S->off_V ? S->off_V + f : NULL, S->nid, K, &G[0].mu_v[f], &G[0].lam_v[f]);
-            if (S->link)
-                draw_link(b, S, f);
-            else
-                draw_hyper(&b->g, S->V + S->nid * K + f, NULL, S->nf, K, &G[1].mu_v[f], &G[1].lam_v[f]);
-        }
+        side_priors(b, &b->g, S, 0);
         draw_side(b, S, &b->s[1 - s], work, s ? 0 : shift, s ? b->stat : NULL, s ? NULL : side_work);
     }
     b->have_stat = 1;
@@ -872,7 +876,7 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
 {
     static const char *const what[2] = {"rows", "columns"};
     side_state *S = &b->s[s];
-    size_t np, nq, nfull, *full_of = NULL;
+    size_t np, nq, nfull;
     int64_t i, K = b->k;
     int rc, gi;
     if ((rc = check_side(in, n, what[s], e)))
@@ -912,35 +916,29 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         (S->link && (!S->off_w || !S->off_V)))
         return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull + n) * 8);
     for (i = 0; i < n; i++)
-        S->full_of[i] = -1;
+        S->full_of[i] = NO_ROW;
     S->direct = 1;
     for (i = 0; i < in->n_full; i++) {
         int64_t r = in->map ? in->map[i] : i;
-        if (r >= 0 && S->full_of[r] >= 0) {
+        if (r >= 0 && S->full_of[r] != NO_ROW) {
             if (in->F)
                 return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s],
                                     (long long)r + 1);
             S->direct = 0; /* full_rows copies both */
         } else if (r >= 0)
-            S->full_of[r] = i;
+            S->full_of[r] = (size_t)i;
     }
     if (!in->F)
         return CORE_OK;
     /* the features of the train rows, one design column per row of Ft */
     for (i = 0; i < n; i++)
-        if (S->full_of[i] < 0)
+        if (S->full_of[i] == NO_ROW)
             return core_err_set(e, CORE_EINVAL,
                                 "bfm: training %s %lld has no features (no full-space index maps to it)", what[s],
                                 (long long)i + 1);
-    full_of = core_malloc((size_t)(n ? n : 1) * sizeof *full_of);
-    if (!full_of)
-        return core_err_nomem(e, "bfm", (double)n * 8);
-    for (i = 0; i < n; i++)
-        full_of[i] = (size_t)S->full_of[i];
     {
         spm sel;
-        rc = spm_select_rows(&sel, in->F, full_of, (size_t)n, e);
-        core_free(full_of);
+        rc = spm_select_rows(&sel, in->F, S->full_of, (size_t)n, e);
         if (rc)
             return rc;
         rc = spm_transpose(&S->Ft, &sel, e);
@@ -1080,7 +1078,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     int64_t *prow = NULL;
     double *sum = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
     double *work = NULL;
-    size_t nwork;
+    size_t nwork, nz;
     int rc;
     memset(&b, 0, sizeof b);
     memset(out, 0, sizeof *out);
@@ -1115,9 +1113,9 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     b.ec = core_malloc((size_t)nnz * sizeof *b.ec);
     /* a block's normal draws: NK kinds of the wider side's likelihood columns (each at most the id and
      * feature columns side_init counted) */
-    b.z = core_malloc((size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1);
-    b.pre.z = core_malloc((size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) *
-                          sizeof *b.pre.z + 1);
+    nz = (size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1;
+    b.z = core_malloc(nz);
+    b.pre.z = core_malloc(nz); /* the two swap */
     b.pre.side = -1;
     b.nnz = nnz;
     b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
@@ -1180,7 +1178,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
             rc = core_err_set(e, CORE_EINTR, "bfm: interrupted after %lld sweeps", (long long)it);
             goto done;
         }
-        sweep(&b, nnz, work, pending ? &acc_work : NULL);
+        sweep(&b, work, pending ? &acc_work : NULL);
         pending = 0;
         if (it < o->burn_in)
             continue;
