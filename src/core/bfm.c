@@ -640,12 +640,6 @@ static void sweep_draws(rng *g, int64_t nnz, double *gam, double *nrm)
     *nrm = rng_normal(g);
 }
 
-static int rng_same(const rng *a, const rng *c)
-{
-    return a->pos == c->pos && a->has_gauss == c->has_gauss && (!a->has_gauss || a->gauss == c->gauss) &&
-           memcmp(a->mt, c->mt, sizeof a->mt) == 0;
-}
-
 /* While one thread draws a side's last block, another draws the next
  * side's first normals from a copy of the generator brought to where
  * they start: they no longer hold up that side's first pass, which the

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <string.h>
 #include "mat.h"
 #include "rng.h"
 
@@ -53,6 +54,12 @@ double rng_uniform(rng *r)
 {
     uint32_t a = rng_u32(r) >> 5, b = rng_u32(r) >> 6;
     return (a * 67108864.0 + b) / 9007199254740992.0;
+}
+
+int rng_same(const rng *a, const rng *b)
+{
+    return a->pos == b->pos && a->has_gauss == b->has_gauss && (!a->has_gauss || a->gauss == b->gauss) &&
+           memcmp(a->mt, b->mt, sizeof a->mt) == 0;
 }
 
 double rng_normal(rng *r)

@@ -15,6 +15,9 @@ typedef struct rng {
 
 void rng_seed(rng *r, uint32_t seed);
 uint32_t rng_u32(rng *r);
+/* 1 when a and b stand at the same place of the same stream: every later
+ * draw from one equals the same draw from the other */
+int rng_same(const rng *a, const rng *b);
 double rng_uniform(rng *r);             /* [0, 1), 53 bits: random_sample */
 double rng_normal(rng *r);              /* legacy polar Box-Muller: standard_normal */
 double rng_gamma(rng *r, double shape); /* Gamma(shape, 1), shape > 0 */

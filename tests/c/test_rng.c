@@ -117,6 +117,26 @@ static void test_permutation32(void)
     }
 }
 
+/* rng_same: the same place of the same stream, a pending normal included */
+static void test_same(void)
+{
+    rng a, b;
+    rng_seed(&a, 5);
+    rng_seed(&b, 5);
+    CHECK(rng_same(&a, &b));
+    (void)rng_u32(&a);
+    CHECK(!rng_same(&a, &b));
+    (void)rng_u32(&b);
+    CHECK(rng_same(&a, &b));
+    (void)rng_normal(&a); /* leaves the pair's second normal pending */
+    b = a;
+    CHECK(rng_same(&a, &b));
+    (void)rng_normal(&b); /* takes it: the words are the same, the pending draw is not */
+    CHECK(!rng_same(&a, &b));
+    rng_seed(&b, 6);
+    CHECK(!rng_same(&a, &b));
+}
+
 /* rng_normals is rng_normal n times: the same draws and the same state
  * after, whatever n's parity, whether a draw was pending before, and
  * wherever in the generator's block of 624 words the draws start or end
@@ -176,6 +196,7 @@ int main(int argc, char **argv)
     RUN(test_golden);
     RUN(test_interval_bounds);
     RUN(test_permutation32);
+    RUN(test_same);
     RUN(test_normals_batch);
     RUN(test_gamma_moments);
     return check_summary();
