@@ -327,15 +327,7 @@ end)
 -- --predictions writes a method name)
 local function csv_rows(path)
   local rows = {}
-  for line in io.lines(path) do
-    local f, rest = {}, line .. ","
-    while #rest > 0 do
-      local q, after = rest:match('^"(.-)",(.*)$')
-      if q then f[#f + 1], rest = q:gsub('""', '"'), after
-      else f[#f + 1], rest = rest:match("^([^,]*),(.*)$") end
-    end
-    rows[#rows + 1] = f
-  end
+  for line in io.lines(path) do rows[#rows + 1] = data.csv_fields(line, ",") end
   return rows
 end
 
