@@ -528,6 +528,21 @@ static void test_matches_reference(void)
     release(&d);
 }
 
+/* NU x 4 user features: a value in one of four columns each, the rest
+ * empty */
+static void user_features(spm *Fu)
+{
+    mat Fm;
+    rng g;
+    int64_t u;
+    rng_seed(&g, 13);
+    mat_init(&Fm, NU, 4, NULL);
+    for (u = 0; u < NU; u++)
+        MAT_AT(&Fm, u, u % 4) = rng_uniform(&g) < 0.7 ? rng_normal(&g) : 0;
+    CHECK(spm_from_dense(Fu, &Fm, 0, NULL) == 0);
+    mat_release(&Fm);
+}
+
 /* Where the processor has AVX-512 the block sums take a second form
  * (row_sums_wide): it must give the same draws to the bit as the other,
  * at every block count, with features on both sides and with link. */
@@ -547,18 +562,7 @@ static void test_wide_sums(void)
         return;
     }
     make(&d, 0.3, 2, -1, 12);
-    {
-        /* users: a value in one of four columns each, the rest empty */
-        mat Fm;
-        rng g;
-        int64_t u;
-        rng_seed(&g, 13);
-        mat_init(&Fm, NU, 4, NULL);
-        for (u = 0; u < NU; u++)
-            MAT_AT(&Fm, u, u % 4) = rng_uniform(&g) < 0.7 ? rng_normal(&g) : 0;
-        CHECK(spm_from_dense(&Fu, &Fm, 0, NULL) == 0);
-        mat_release(&Fm);
-    }
+    user_features(&Fu);
     side[0].F = &d.F;
     for (c = 0; c < 2 * sizeof ks / sizeof *ks; c++) {
         bfm_opts o = opts(ks[c / 2], 3);
@@ -648,15 +652,7 @@ static void test_normals_ahead(void)
     spm Fu;
     size_t c;
     make(&d, 0.3, 2, -1, 15);
-    {
-        mat Fm;
-        int64_t u;
-        mat_init(&Fm, NU, 3, NULL);
-        for (u = 0; u < NU; u++)
-            MAT_AT(&Fm, u, u % 3) = 1;
-        CHECK(spm_from_dense(&Fu, &Fm, 0, NULL) == 0);
-        mat_release(&Fm);
-    }
+    user_features(&Fu);
     side[0].F = &d.F, side[1].F = &Fu;
     for (c = 0; c < 2 * sizeof ks / sizeof *ks; c++) {
         bfm_opts o = opts(ks[c / 2], 6);
