@@ -642,10 +642,10 @@ static void sweep_draws(rng *g, int64_t nnz, double *gam, double *nrm)
 
 /* While one thread draws a side's last block, another draws the next
  * side's first normals from a copy of the generator brought to where
- * they start: they no longer hold up that side's first pass, which the
- * drawing thread began by drawing them while the others took its rows.
- * The draws take nothing from the generator, so the copy is taken as
- * they run. */
+ * they start, so that the side's first pass need not begin with the
+ * drawing thread drawing them while the others take its rows. The block
+ * draws take nothing from the generator, so the copy is taken as they
+ * run. */
 #define PRE_BATCH 512
 typedef struct pre_job {
     bfm *b;
