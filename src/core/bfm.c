@@ -27,10 +27,10 @@ typedef struct side_state {
     int64_t nlik;       /* columns in the likelihood: nid, plus nf without link */
     spm Ft;             /* the train rows' features, transposed: nf x n */
     unsigned char *ones; /* nf: the column's values are all 1 (one-hot, tags), whose products need no multiply */
-    /* ratings of train row r: t in ptr[r] .. ptr[r+1], at residual pos[t] (t itself when pos is NULL),
-     * the other side's index oth[t] */
+    /* ratings of train row r: t in ptr[r] .. ptr[r+1], with value y[t]
+     * and the other side's index oth[t] */
     const spm_ptr *ptr;
-    const int64_t *pos;
+    const double *y;
     const spm_idx *oth;
     double *w, *V;     /* nid + nf; (nid + nf) x k (with link the feature part holds beta) */
     double *Q;         /* n x kp, each row's factors padded with zeros: a pass gathers a block of them at once */
@@ -49,11 +49,12 @@ typedef struct side_state {
 
 typedef struct bfm {
     int64_t k, kp; /* factors; k rounded up to a whole number of blocks (BW) */
-    double w0, alpha, *e; /* residuals y - prediction at R's positions */
-    double *ec;           /* while the column side is drawn: e in its order (ec[t] = e[pos[t]]), gathered by its
-                             first pass and scattered back by its last */
-    double *stat;         /* 2 x columns: each column's sums of squared and plain residuals */
-    int have_stat;        /* stat holds the residuals' sums of the last sweep */
+    double w0, alpha;
+    /* the residuals y - prediction of the side being drawn, in its order:
+     * its first pass computes them from the ratings and both sides'
+     * parameters, so no pass brings them back to the other side's order */
+    double *e;
+    double *stat;         /* 2 x rows: each row's sums of squared and plain residuals at the sweep's start */
     double *z;            /* a side's likelihood columns: their normal draws for the kinds of one block */
     double *th;           /* 2 x the larger side's ids: one kind's parameters and prior means, contiguous */
     int64_t nth;          /* the larger side's ids */
@@ -85,9 +86,11 @@ typedef struct bfm {
  * ratings forms each row's sums for a block of kinds and their cross
  * products, the block's kinds are drawn from those alone, and the next
  * pass brings the residuals (and Q) up to date with the block's changes
- * while it forms the next block's sums: ceil(K / BW) + 1 passes a side
- * rather than K + 2. A pass streams the residuals; the cross products
- * add arithmetic, not memory traffic. */
+ * while it forms the next block's sums; the first pass computes the
+ * residuals from the ratings, and the last block's changes move only
+ * the rows' parameters: ceil(K / BW) passes a side rather than K + 2. A
+ * pass streams the residuals; the cross products add arithmetic, not
+ * memory traffic. */
 #define BW 8                /* factors in a block; the first block also holds the linear weights */
 #define NK (BW + 1)         /* kinds in a block: slot 0 is the linear one */
 #define PAIR(a, b) ((b) * ((b) + 1) / 2 + (a)) /* slots a <= b: sum g_a g_b */
@@ -174,13 +177,14 @@ static void shared_run(shared *w, int threads)
 typedef struct pass {
     side_state *S;
     const double *Qo;   /* the other side's factors: rows of kp */
+    const double *Lo;   /* and its linear parts */
     int64_t kp, k;
     double *e;          /* residuals in the order of S's ratings */
-    double *full;       /* with S->pos: the residuals in R's order, which e is gathered from and scattered to */
-    int64_t prev, next; /* blocks whose changes to apply and whose sums to form (-1: none) */
-    double shift;       /* a change of w0 the residuals do not have yet (the row side's first pass) */
+    double w0;          /* the global bias the first pass's residuals take */
+    int64_t prev, next; /* blocks whose changes to apply (-1: none, the first pass) and whose sums to form */
+    double shift;       /* a change of w0 the residuals do not have yet (the row side's second pass) */
     double *W;          /* NSLOT x S->n, slot-major: the current block's sums and changes */
-    double *stat;       /* 2 x S->n or NULL: each row's sum of squared residuals and sum after the pass */
+    double *stat;       /* 2 x S->n or NULL: each row's sums of squared and plain residuals in the first pass */
     int wide;           /* row_sums_wide forms the sums (core_wide()) */
     /* thread 0 draws the next block's normals (ndraw into z from g: the
      * generator's sequence is the same as drawing them kind by kind) while
@@ -314,80 +318,86 @@ static inline double row_change(const double *g, const qvec *d0, const qvec *d1,
     return dl + ((m[0] + m[1]) + (m[2] + m[3]));
 }
 
-/* row_change of four ratings at once (g[0..3]) into out: the four sums of
- * four products are transposed into one vector, each added in row_change's
- * order ((m0 + m1) + (m2 + m3)), where one rating at a time spends a
- * shuffle and an addition per sum on a single lane */
+/* The four sums (m0 + m1) + (m2 + m3) of four ratings' products m at
+ * once, transposed into one vector, each added in row_change's order,
+ * where one rating at a time spends a shuffle and an addition per sum on
+ * a single lane */
+static inline void lanes4(const qvec m[4], qvec *out)
+{
+    /* (a0 + a1, b0 + b1, a2 + a3, b2 + b3) for ratings a, b; likewise c, d */
+    const qvec pair01 = __builtin_shufflevector(m[0], m[1], 0, 4, 2, 6) + __builtin_shufflevector(m[0], m[1], 1, 5, 3, 7);
+    const qvec pair23 = __builtin_shufflevector(m[2], m[3], 0, 4, 2, 6) + __builtin_shufflevector(m[2], m[3], 1, 5, 3, 7);
+    *out = __builtin_shufflevector(pair01, pair23, 0, 1, 4, 5) + __builtin_shufflevector(pair01, pair23, 2, 3, 6, 7);
+}
+
+/* row_change of four ratings at once (g[0..3]) into out */
 static inline void row_change4(const double *const g[4], const qvec *d0, const qvec *d1, double dl, double *out)
 {
-    qvec m[4], pair01, pair23, sum;
+    qvec m[4], sum;
     int i;
     for (i = 0; i < 4; i++)
         m[i] = *d0 * *(const qvec *)g[i] + *d1 * *(const qvec *)(g[i] + BW / 2);
-    /* (a0 + a1, b0 + b1, a2 + a3, b2 + b3) for ratings a, b; likewise c, d */
-    pair01 = __builtin_shufflevector(m[0], m[1], 0, 4, 2, 6) + __builtin_shufflevector(m[0], m[1], 1, 5, 3, 7);
-    pair23 = __builtin_shufflevector(m[2], m[3], 0, 4, 2, 6) + __builtin_shufflevector(m[2], m[3], 1, 5, 3, 7);
-    sum = __builtin_shufflevector(pair01, pair23, 0, 1, 4, 5) + __builtin_shufflevector(pair01, pair23, 2, 3, 6, 7);
+    lanes4(m, &sum);
     sum = dl + sum;
     memcpy(out, &sum, sizeof sum);
 }
 
-/* Brings row r's residuals (and its Q and L) up to date with the changes
- * of block prev; with stat, keeps the row's sums of squared and plain
- * residuals for the next sweep's noise and w0. The column side's last
- * pass writes them back to R's order. */
-SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r)
+/* The products of the kp factors at q and at g, a block's halves added
+ * lane by lane and the blocks' sums after them */
+static inline void row_prod(const double *g, const double *q, int64_t kp, qvec *out)
 {
-    side_state *S = p->S;
+    qvec m = *(const qvec *)q * *(const qvec *)g + *(const qvec *)(q + BW / 2) * *(const qvec *)(g + BW / 2);
+    int64_t f;
+    for (f = BW; f < kp; f += BW)
+        m += *(const qvec *)(q + f) * *(const qvec *)(g + f) +
+             *(const qvec *)(q + f + BW / 2) * *(const qvec *)(g + f + BW / 2);
+    *out = m;
+}
+
+/* Row r's residuals from its ratings and the current parameters of both
+ * sides (a side's first pass), and their sums of squares and plain sums
+ * in stat: computing them costs a dot product a rating, where bringing
+ * them from the other side's order costs a read and a write at random,
+ * half of them in lines the other thread holds */
+static inline __attribute__((always_inline)) void fresh_body(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r,
+                                                              const int64_t kp)
+{
+    const side_state *S = p->S;
     const spm_idx *oth = S->oth;
-    const int64_t kp = p->kp, n = S->n;
-    const double *q = kp ? p->Qo + p->prev * BW : zero_block, *W = p->W;
-    double *restrict e = p->e, dl = W[SLOT_DQ(0) * n + r], ss = 0, sm = 0;
-    double *restrict back = S->pos && p->next < 0 ? p->full : NULL;
-    const int64_t *pos = S->pos;
-    qvec d0, d1;
+    const double *y = S->y, *Lo = p->Lo, *Qo = p->Qo, *q = S->Q + r * kp, base = p->w0 + S->L[r];
+    double *restrict e = p->e, ss, sm;
+    /* the sums run four to a vector: one rating at a time they would be
+     * two chains of dependent additions, longer than the rest of the loop */
+    qvec ss4 = {0}, sm4 = {0};
     spm_ptr t;
-    int a;
-    for (a = 0; a < BW / 2; a++) {
-        d0[a] = W[SLOT_DQ(a + 1) * n + r];
-        d1[a] = W[SLOT_DQ(a + 1 + BW / 2) * n + r];
-    }
-    /* the sums are two chains of dependent additions, as long as the rest
-     * of the loop: only the passes that keep them pay for them */
-    for (t = t0; t < t1;) {
-        double c[4];
-        int i, m = t1 - t < 4 ? 1 : 4;
-        if (m == 4) {
-            const double *g[4];
+    for (t = t0; t + 4 <= t1; t += 4) {
+        qvec c = {0}, v, yv;
+        int i;
+        if (kp) {
+            qvec m[4];
             for (i = 0; i < 4; i++)
-                g[i] = q + (int64_t)oth[t + i] * kp;
-            row_change4(g, &d0, &d1, dl, c);
-        } else
-            c[0] = row_change(q + (int64_t)oth[t] * kp, &d0, &d1, dl);
-        if (back || p->stat)
-            for (i = 0; i < m; i++) {
-                double v = e[t + i] - c[i];
-                if (back)
-                    back[pos[t + i]] = v;
-                else
-                    e[t + i] = v;
-                ss += v * v;
-                sm += v;
-            }
-        else
-            for (i = 0; i < m; i++)
-                e[t + i] -= c[i];
-        t += m;
+                row_prod(Qo + (int64_t)oth[t + i] * kp, q, kp, &m[i]);
+            lanes4(m, &c);
+        }
+        memcpy(&yv, y + t, sizeof yv);
+        v = yv - ((base + (qvec){Lo[oth[t]], Lo[oth[t + 1]], Lo[oth[t + 2]], Lo[oth[t + 3]]}) + c);
+        memcpy(e + t, &v, sizeof v);
+        ss4 += v * v;
+        sm4 += v;
     }
-    S->L[r] += dl;
-    if (kp)
-        for (a = 0; a < BW; a++)
-            S->Q[r * kp + p->prev * BW + a] += a < BW / 2 ? d0[a] : d1[a - BW / 2];
-    if (S->direct && S->full_of[r] != NO_ROW) {
-        const int64_t i = (int64_t)S->full_of[r], f0 = p->prev * BW, nf = p->k - f0 < BW ? p->k - f0 : BW;
-        S->lin[i] = S->L[r];
-        for (a = 0; a < nf; a++)
-            S->Qf[i * p->k + f0 + a] = S->Q[r * kp + f0 + a];
+    ss = (ss4[0] + ss4[1]) + (ss4[2] + ss4[3]);
+    sm = (sm4[0] + sm4[1]) + (sm4[2] + sm4[3]);
+    for (; t < t1; t++) {
+        double c = 0, v;
+        if (kp) {
+            qvec m;
+            row_prod(Qo + (int64_t)oth[t] * kp, q, kp, &m);
+            c = (m[0] + m[1]) + (m[2] + m[3]);
+        }
+        v = y[t] - ((base + Lo[oth[t]]) + c);
+        e[t] = v;
+        ss += v * v;
+        sm += v;
     }
     if (p->stat) {
         p->stat[2 * r] = ss;
@@ -395,32 +405,87 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
     }
 }
 
+/* one block of factors, the common case, with its loop unrolled */
+SIMEC_HOT static void row_fresh(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r)
+{
+    if (p->kp == BW)
+        fresh_body(p, t0, t1, r, BW);
+    else
+        fresh_body(p, t0, t1, r, p->kp);
+}
+
+/* Row r's L and Q (and its full-space lin and Qf when direct) moved by
+ * the changes of block blk in W */
+static void row_update(side_state *S, const double *W, int64_t k, int64_t kp, int64_t blk, int64_t r)
+{
+    const int64_t n = S->n;
+    int a;
+    S->L[r] += W[SLOT_DQ(0) * n + r];
+    if (kp)
+        for (a = 0; a < BW; a++)
+            S->Q[r * kp + blk * BW + a] += W[SLOT_DQ(a + 1) * n + r];
+    if (S->direct && S->full_of[r] != NO_ROW) {
+        const int64_t i = (int64_t)S->full_of[r], f0 = blk * BW, nf = k - f0 < BW ? k - f0 : BW;
+        S->lin[i] = S->L[r];
+        for (a = 0; a < nf; a++)
+            S->Qf[i * k + f0 + a] = S->Q[r * kp + f0 + a];
+    }
+}
+
+/* Brings row r's residuals up to date with the changes of block prev
+ * and of w0 (shift), then its parameters */
+SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r)
+{
+    side_state *S = p->S;
+    const spm_idx *oth = S->oth;
+    const int64_t kp = p->kp, n = S->n;
+    const double *q = kp ? p->Qo + p->prev * BW : zero_block, *W = p->W;
+    const double de = W[SLOT_DQ(0) * n + r] + p->shift;
+    double *restrict e = p->e;
+    qvec d0, d1;
+    spm_ptr t;
+    int a;
+    for (a = 0; a < BW / 2; a++) {
+        d0[a] = W[SLOT_DQ(a + 1) * n + r];
+        d1[a] = W[SLOT_DQ(a + 1 + BW / 2) * n + r];
+    }
+    for (t = t0; t + 4 <= t1; t += 4) {
+        const double *g[4];
+        double c[4];
+        int i;
+        for (i = 0; i < 4; i++)
+            g[i] = q + (int64_t)oth[t + i] * kp;
+        row_change4(g, &d0, &d1, de, c);
+        for (i = 0; i < 4; i++)
+            e[t + i] -= c[i];
+    }
+    for (; t < t1; t++)
+        e[t] -= row_change(q + (int64_t)oth[t] * kp, &d0, &d1, de);
+    row_update(S, W, p->k, kp, p->prev, r);
+}
+
+/* the parameters of rows r0 .. r1 - 1 moved by block prev's changes */
+static void update_rows(void *ctx, int thread, int64_t r0, int64_t r1)
+{
+    const pass *p = ctx;
+    int64_t r;
+    (void)thread;
+    for (r = r0; r < r1; r++)
+        row_update(p->S, p->W, p->k, p->kp, p->prev, r);
+}
+
 static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
 {
     const pass *p = ctx;
     const spm_ptr *ptr = p->S->ptr;
-    const int64_t *pos = p->S->pos;
     const double *qn = p->kp ? p->Qo + p->next * BW : zero_block;
     int64_t r;
-    spm_ptr t;
     (void)thread;
     for (r = r0; r < r1; r++) {
         if (p->prev >= 0)
             row_apply(p, ptr[r], ptr[r + 1], r);
-        else if (pos) /* the column side's first pass: its residuals in its own order */
-            for (t = ptr[r]; t < ptr[r + 1]; t++) {
-                /* R's order is read at random, about half of it in lines the
-                 * other thread wrote last: a line's trip between two cores
-                 * can take half a microsecond, some 128 ratings here */
-                if (t + 128 < ptr[r1])
-                    __builtin_prefetch(p->full + pos[t + 128]);
-                p->e[t] = p->full[pos[t]] - p->shift;
-            }
-        else if (p->shift != 0)
-            for (t = ptr[r]; t < ptr[r + 1]; t++)
-                p->e[t] -= p->shift;
-        if (p->next < 0)
-            continue;
+        else
+            row_fresh(p, ptr[r], ptr[r + 1], r);
 #ifdef SIMEC_WIDE
         if (p->wide) {
             row_sums_wide(p, qn, ptr[r], ptr[r + 1], r);
@@ -692,14 +757,42 @@ static void take_pre(bfm *b, const side_state *S, pass *p)
     b->pre.side = -1;
 }
 
+/* The noise precision and w0 (flat prior) from the sweep's first draws
+ * (gamma variate, normal) and the residuals' sums the row side's first
+ * pass kept; that pass's sums for the kinds below k1 move with w0 as its
+ * residuals would (E_b by -shift sum g_b), the residuals themselves in the
+ * next pass. Returns the change of w0. */
+static double draw_noise(bfm *b, const double draws[2], double *W, int k1)
+{
+    const int64_t n = b->s[0].n, nnz = b->nnz;
+    double ss = 0, sum = 0, nt, shift;
+    int64_t i;
+    int kind;
+    for (i = 0; i < n; i++) {
+        ss += b->stat[2 * i];
+        sum += b->stat[2 * i + 1];
+    }
+    b->alpha = draws[0] / ((HYPER_B + ss) / 2);
+    nt = b->w0 + sum / (double)nnz + draws[1] / sqrt(b->alpha * (double)nnz);
+    shift = nt - b->w0;
+    b->w0 = nt;
+    for (kind = 0; kind < k1; kind++) {
+        double *E = W + SLOT_E(kind) * n;
+        const double *G = W + PAIR(0, kind) * n;
+        for (i = 0; i < n; i++)
+            E[i] -= shift * G[i];
+    }
+    return shift;
+}
+
 /* The linear weights, then each factor, of one side (the other side
- * fixed), a block of kinds per pass over its ratings; the first pass also
- * applies shift, the last keeps the rows' residual sums in stat (NULL: not
- * needed). With side work, the threads other than the one drawing the
- * first block take that work's chunks meanwhile (it must not touch what
- * the draws touch), on the threads of the side's passes, which are awake
- * however small the side work is. */
-static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, double shift, double *stat,
+ * fixed), a block of kinds per pass over its ratings. The row side's
+ * (draws: the sweep's first draws) first pass keeps the residuals' sums
+ * that the noise and w0 are drawn from. With side work, the threads
+ * other than the one drawing the first block take that work's chunks
+ * meanwhile (it must not touch what the draws touch), on the threads of
+ * the side's passes, which are awake however small the side work is. */
+static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, const double *draws,
                       shared *side_work)
 {
     pass p;
@@ -711,9 +804,10 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
     /* a rating costs a block's cross products, some BW times what
      * par_rows's threshold assumes of an entry */
     int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads(), k0, k1;
-    p.S = S, p.Qo = O->Q, p.kp = b->kp, p.k = b->k, p.e = S->pos ? b->ec : b->e, p.full = b->e, p.W = W, p.prev = -1;
-    p.shift = shift;
-    p.stat = NULL;
+    p.S = S, p.Qo = O->Q, p.Lo = O->L, p.kp = b->kp, p.k = b->k, p.e = b->e, p.W = W, p.prev = -1;
+    p.w0 = b->w0;
+    p.shift = 0;
+    p.stat = draws ? b->stat : NULL;
     p.wide = b->wide;
     p.g = &b->g, p.z = b->z;
     w.lead = pass_normals, w.lead_ctx = &p, w.rows = row_pass, w.rows_ctx = &p;
@@ -723,21 +817,16 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
     pj.b = b, pj.side = S == b->s ? 1 : 0, pj.with_sweep = S != b->s;
     only.lead = block_lead, only.lead_ctx = &job, only.extra = pre_normals, only.extra_ctx = &pj;
     only.rows = row_pass, only.rows_ctx = &p, only.nchunk = 0; /* no rows */
-    for (blk = 0; blk <= nblk; blk++) {
-        p.next = blk < nblk ? blk : -1;
-        if (blk == nblk)
-            p.stat = stat;
-        p.ndraw = 0;
-        if (blk < nblk) {
-            block_kinds(b, blk, &k0, &k1);
-            p.ndraw = (k1 - k0) * S->nlik;
-        }
+    for (blk = 0; blk < nblk; blk++) {
+        p.next = blk;
+        block_kinds(b, blk, &k0, &k1);
+        p.ndraw = (k1 - k0) * S->nlik;
         if (blk == 0)
             take_pre(b, S, &p);
         shared_run(&w, threads);
         p.z = b->z;
-        if (blk == nblk)
-            break;
+        p.stat = NULL;
+        p.shift = blk == 0 && draws ? draw_noise(b, draws, W, k1) : 0;
         job.blk = blk;
         /* the last block's draws leave the generator alone: the next
          * side's first normals are drawn meanwhile */
@@ -754,41 +843,27 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, dou
             draw_block(b, S, blk, W);
         p.prev = blk;
     }
+    /* the last block's changes reach only the parameters: the other side
+     * computes its residuals afresh */
+    p.prev = nblk - 1;
+    w.lead = NULL, w.rows = update_rows;
+    shared_run(&w, threads);
 }
 
 /* One sweep; side_work (NULL: none) runs beside the row side's first
- * draws (see draw_side) */
+ * draws (see draw_side). The noise precision's and w0's draws come first
+ * in the generator's order, their values after the row side's first pass
+ * has summed the residuals. */
 static void sweep(bfm *b, double *work, shared *side_work)
 {
-    const int64_t nnz = b->nnz;
-    int64_t i, s;
-    double ss = 0, sum = 0, shift, gam, nrm;
-    /* noise precision, then w0 (flat prior), from the residuals' sums the
-     * last sweep's final pass kept; the row side's first pass moves the
-     * residuals by the change of w0 */
-    if (b->have_stat)
-        for (i = 0; i < b->s[1].n; i++) {
-            ss += b->stat[2 * i];
-            sum += b->stat[2 * i + 1];
-        }
-    else
-        for (i = 0; i < nnz; i++) {
-            ss += b->e[i] * b->e[i];
-            sum += b->e[i];
-        }
-    sweep_draws(&b->g, nnz, &gam, &nrm);
-    b->alpha = gam / ((HYPER_B + ss) / 2);
-    {
-        double nt = b->w0 + sum / (double)nnz + nrm / sqrt(b->alpha * (double)nnz);
-        shift = nt - b->w0;
-        b->w0 = nt;
-    }
+    double draws[2];
+    int s;
+    sweep_draws(&b->g, b->nnz, &draws[0], &draws[1]);
     for (s = 0; s < 2; s++) {
         side_state *S = &b->s[s];
         side_priors(b, &b->g, S, 0);
-        draw_side(b, S, &b->s[1 - s], work, s ? 0 : shift, s ? b->stat : NULL, s ? NULL : side_work);
+        draw_side(b, S, &b->s[1 - s], work, s ? NULL : draws, s ? NULL : side_work);
     }
-    b->have_stat = 1;
 }
 
 /* Linear part and factors of every full-space row of a side with the
@@ -951,15 +1026,15 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
     return CORE_OK;
 }
 
-/* The ratings by column: positions into R's arrays and their rows. */
-static int by_columns(const spm *R, spm_ptr **ptr, int64_t **pos, spm_idx **oth, core_err *e)
+/* The ratings by column: their values and rows. */
+static int by_columns(const spm *R, spm_ptr **ptr, double **y, spm_idx **oth, core_err *e)
 {
     int64_t nnz = SPM_NNZ(R), i;
     spm_ptr t;
     *ptr = core_calloc((size_t)R->cols + 1, sizeof **ptr);
-    *pos = core_malloc((size_t)(nnz ? nnz : 1) * sizeof **pos);
+    *y = core_malloc((size_t)(nnz ? nnz : 1) * sizeof **y);
     *oth = core_malloc((size_t)(nnz ? nnz : 1) * sizeof **oth);
-    if (!*ptr || !*pos || !*oth)
+    if (!*ptr || !*y || !*oth)
         return core_err_nomem(e, "bfm ratings by column", (double)nnz * 12);
     for (t = 0; t < nnz; t++)
         (*ptr)[R->j[t] + 1]++;
@@ -968,7 +1043,7 @@ static int by_columns(const spm *R, spm_ptr **ptr, int64_t **pos, spm_idx **oth,
     for (i = 0; i < R->rows; i++)
         for (t = R->p[i]; t < R->p[i + 1]; t++) {
             spm_ptr d = (*ptr)[R->j[t]]++;
-            (*pos)[d] = t;
+            (*y)[d] = R->x[t];
             (*oth)[d] = (spm_idx)i;
         }
     for (i = R->cols; i > 0; i--)
@@ -1064,11 +1139,12 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
 {
     bfm b;
     spm_ptr *cptr = NULL;
-    int64_t *cpos = NULL, nnz = SPM_NNZ(R), it, i, f, averaged = 0;
+    int64_t nnz = SPM_NNZ(R), it, i, f, averaged = 0;
     actx acc;
     shared acc_work;
     int pending = 0, acc_threads;
     spm_idx *coth = NULL;
+    double *cy = NULL;
     int64_t *prow = NULL;
     double *sum = NULL, lo = HUGE_VAL, hi = -HUGE_VAL, mean = 0;
     double *work = NULL;
@@ -1093,7 +1169,7 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     rng_seed(&b.g, o->seed);
     if ((rc = side_init(&b, 0, &side[0], R->rows, o->link, e)) ||
         (rc = side_init(&b, 1, &side[1], R->cols, o->link, e)) ||
-        (rc = by_columns(R, &cptr, &cpos, &coth, e)))
+        (rc = by_columns(R, &cptr, &cy, &coth, e)))
         goto done;
     b.e = core_malloc((size_t)nnz * sizeof *b.e);
     sum = core_calloc((size_t)(SPM_NNZ(P) ? SPM_NNZ(P) : 1), sizeof *sum);
@@ -1104,7 +1180,6 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
         goto done;
     }
     work = core_malloc(nwork);
-    b.ec = core_malloc((size_t)nnz * sizeof *b.ec);
     /* a block's normal draws: NK kinds of the wider side's likelihood columns (each at most the id and
      * feature columns side_init counted) */
     nz = (size_t)NK * (size_t)(b.s[0].nlik > b.s[1].nlik ? b.s[0].nlik : b.s[1].nlik) * sizeof *b.z + 1;
@@ -1112,26 +1187,28 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     b.pre.z = core_malloc(nz); /* the two swap */
     b.pre.side = -1;
     b.nnz = nnz;
-    b.stat = core_malloc((size_t)(R->cols ? R->cols : 1) * 2 * sizeof *b.stat);
+    b.stat = core_malloc((size_t)(R->rows ? R->rows : 1) * 2 * sizeof *b.stat);
     b.nth = b.s[0].nid > b.s[1].nid ? b.s[0].nid : b.s[1].nid;
     b.th = core_malloc((size_t)b.nth * 2 * sizeof *b.th + 1);
-    if (!b.e || !b.ec || !b.z || !b.pre.z || !b.stat || !b.th || !sum || !prow || !work) {
-        rc = core_err_nomem(e, "bfm residuals", (double)(2 * nnz + 2 * SPM_NNZ(P)) * 8);
+    if (!b.e || !b.z || !b.pre.z || !b.stat || !b.th || !sum || !prow || !work) {
+        rc = core_err_nomem(e, "bfm residuals", (double)(nnz + 2 * SPM_NNZ(P)) * 8);
         goto done;
     }
     if ((rc = spm_copy(out, P, e)))
         goto done;
     b.s[0].ptr = R->p;
+    b.s[0].y = R->x;
     b.s[0].oth = R->j;
     b.s[1].ptr = cptr;
-    b.s[1].pos = cpos;
+    b.s[1].y = cy;
     b.s[1].oth = coth;
     for (it = 0; it < nnz; it++) {
         lo = R->x[it] < lo ? R->x[it] : lo;
         hi = R->x[it] > hi ? R->x[it] : hi;
         mean += R->x[it] / (double)nnz;
     }
-    /* start: w0 the mean, small random factors; Q and residuals to match */
+    /* start: w0 the mean, small random factors and Q to match (every side's
+     * first pass computes its residuals) */
     for (i = 0; i < 2; i++) {
         side_state *S = &b.s[i];
         int64_t j, r, K = b.k;
@@ -1146,13 +1223,6 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
                     S->Q[S->Ft.j[it] * b.kp + f] += S->Ft.x[it] * S->V[(S->nid + j) * K + f];
     }
     b.w0 = mean;
-    for (i = 0; i < R->rows; i++)
-        for (it = R->p[i]; it < R->p[i + 1]; it++) {
-            double y = mean;
-            for (f = 0; f < b.k; f++)
-                y += b.s[0].Q[i * b.kp + f] * b.s[1].Q[R->j[it] * b.kp + f];
-            b.e[it] = R->x[it] - y;
-        }
     /* A sweep's predictions are added to the sums while the next sweep
      * draws the row side's first block, on the threads the draws leave
      * idle: they read only lin, Qf and the w0 kept here, which the draws do
@@ -1205,10 +1275,9 @@ done:
     side_free(&b.s[0]);
     side_free(&b.s[1]);
     core_free(cptr);
-    core_free(cpos);
+    core_free(cy);
     core_free(coth);
     core_free(b.e);
-    core_free(b.ec);
     core_free(b.stat);
     core_free(b.z);
     core_free(b.pre.z);

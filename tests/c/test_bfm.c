@@ -208,8 +208,8 @@ static void test_seeded(void)
 /* A train row's prediction comes from the sums the sampler keeps (L and
  * Q), a new row's from its features: with features only (no ids) a new
  * row that copies train item 0's features must be predicted as item 0, on
- * either side of the ratings (the column side's residuals are reordered
- * while it is drawn). */
+ * either side of the ratings (each side computes its residuals in its
+ * own order). */
 static void check_copy(const spm *train, const spm *F, int items_are_cols)
 {
     int64_t n = F->rows, m = items_are_cols ? train->rows : train->cols, map[NI + 1], i, t;
