@@ -36,13 +36,13 @@ typedef struct side_state {
     double *Q;         /* n x kp, each row's factors padded with zeros: a pass gathers a block of them at once */
     double *L;         /* n: each train row's linear part (ids and likelihood features), kept like Q */
     double *off_w, *off_V; /* link: x_r . beta of each train row's id: n; n x k */
-    double *lin, *Qf;  /* full space: linear part and factors of each row */
-    /* the full-space row of each train row (NO_ROW: none); direct: no
-     * train row has two, and the passes that bring a row's L and Q up to
-     * date write its lin and Qf too, on the thread that has the row
-     * (full_rows then computes only the new rows') */
-    size_t *full_of;
-    int direct;
+    double *lin, *Qf;  /* full space: linear part and factors of each new row (full_rows) */
+    /* every full-space row's linear part and factors: a train row's L and
+     * Q, which the predictions read where the passes keep them (copying
+     * them would write lines the other thread reads), a new row's lin and
+     * Qf */
+    const double **lrow, **qrow;
+    size_t *full_of;   /* the full-space row of each train row (NO_ROW: none) */
     group g[2];        /* ids, features */
 } side_state;
 #define NO_ROW ((size_t)-1)
@@ -414,9 +414,8 @@ SIMEC_HOT static void row_fresh(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
         fresh_body(p, t0, t1, r, p->kp);
 }
 
-/* Row r's L and Q (and its full-space lin and Qf when direct) moved by
- * the changes of block blk in W */
-static void row_update(side_state *S, const double *W, int64_t k, int64_t kp, int64_t blk, int64_t r)
+/* Row r's L and Q moved by the changes of block blk in W */
+static void row_update(side_state *S, const double *W, int64_t kp, int64_t blk, int64_t r)
 {
     const int64_t n = S->n;
     int a;
@@ -424,12 +423,6 @@ static void row_update(side_state *S, const double *W, int64_t k, int64_t kp, in
     if (kp)
         for (a = 0; a < BW; a++)
             S->Q[r * kp + blk * BW + a] += W[SLOT_DQ(a + 1) * n + r];
-    if (S->direct && S->full_of[r] != NO_ROW) {
-        const int64_t i = (int64_t)S->full_of[r], f0 = blk * BW, nf = k - f0 < BW ? k - f0 : BW;
-        S->lin[i] = S->L[r];
-        for (a = 0; a < nf; a++)
-            S->Qf[i * k + f0 + a] = S->Q[r * kp + f0 + a];
-    }
 }
 
 /* Brings row r's residuals up to date with the changes of block prev
@@ -461,7 +454,7 @@ SIMEC_HOT static void row_apply(const pass *p, spm_ptr t0, spm_ptr t1, int64_t r
     }
     for (; t < t1; t++)
         e[t] -= row_change(q + (int64_t)oth[t] * kp, &d0, &d1, de);
-    row_update(S, W, p->k, kp, p->prev, r);
+    row_update(S, W, kp, p->prev, r);
 }
 
 /* the parameters of rows r0 .. r1 - 1 moved by block prev's changes */
@@ -471,7 +464,7 @@ static void update_rows(void *ctx, int thread, int64_t r0, int64_t r1)
     int64_t r;
     (void)thread;
     for (r = r0; r < r1; r++)
-        row_update(p->S, p->W, p->k, p->kp, p->prev, r);
+        row_update(p->S, p->W, p->kp, p->prev, r);
 }
 
 static void row_pass(void *ctx, int thread, int64_t r0, int64_t r1)
@@ -866,24 +859,17 @@ static void sweep(bfm *b, double *work, shared *side_work)
     }
 }
 
-/* Linear part and factors of every full-space row of a side with the
- * current sample: a train row's are L and Q, kept up to date by the
- * passes; a new row's come from its features. */
+/* Linear part and factors of every new full-space row of a side with the
+ * current sample, from its features (a train row's are L and Q, kept up
+ * to date by the passes) */
 static void full_rows(const bfm *b, side_state *S, const bfm_side *in)
 {
     int64_t i, f, K = b->k;
     spm_ptr t;
     for (i = 0; i < in->n_full; i++) {
-        int64_t r = in->map ? in->map[i] : i;
         double *q = S->Qf + i * K;
-        if (r >= 0) {
-            if (!S->direct) {
-                S->lin[i] = S->L[r];
-                for (f = 0; f < K; f++)
-                    q[f] = S->Q[r * b->kp + f];
-            }
+        if (in->map ? in->map[i] >= 0 : 1)
             continue;
-        }
         if (S->nid) { /* a new id: its group's prior mean */
             S->lin[i] = S->g[0].mu_w;
             memcpy(q, S->g[0].mu_v, (size_t)K * sizeof *q);
@@ -911,6 +897,8 @@ static void side_free(side_state *S)
     S->L = core_free(S->L);
     S->lin = core_free(S->lin);
     S->Qf = core_free(S->Qf);
+    S->lrow = core_free(S->lrow);
+    S->qrow = core_free(S->qrow);
     S->full_of = core_free(S->full_of);
     S->ones = core_free(S->ones);
     S->off_w = core_free(S->off_w);
@@ -981,20 +969,20 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         S->off_V = core_calloc(nq, sizeof *S->off_V);
     }
     S->full_of = core_malloc((size_t)(n ? n : 1) * sizeof *S->full_of);
-    if (!S->w || !S->V || !S->Q || !S->L || !S->lin || !S->Qf || !S->full_of ||
+    S->lrow = core_malloc((size_t)(in->n_full ? in->n_full : 1) * sizeof *S->lrow);
+    S->qrow = core_malloc((size_t)(in->n_full ? in->n_full : 1) * sizeof *S->qrow);
+    if (!S->w || !S->V || !S->Q || !S->L || !S->lin || !S->Qf || !S->full_of || !S->lrow || !S->qrow ||
         (S->link && (!S->off_w || !S->off_V)))
-        return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull + n) * 8);
+        return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull + n + 2 * in->n_full) * 8);
     for (i = 0; i < n; i++)
         S->full_of[i] = NO_ROW;
-    S->direct = 1;
     for (i = 0; i < in->n_full; i++) {
         int64_t r = in->map ? in->map[i] : i;
-        if (r >= 0 && S->full_of[r] != NO_ROW) {
-            if (in->F)
-                return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s],
-                                    (long long)r + 1);
-            S->direct = 0; /* full_rows copies both */
-        } else if (r >= 0)
+        S->lrow[i] = r >= 0 ? S->L + r : S->lin + i;
+        S->qrow[i] = r >= 0 ? S->Q + r * b->kp : S->Qf + i * K;
+        if (r >= 0 && S->full_of[r] != NO_ROW && in->F)
+            return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s], (long long)r + 1);
+        if (r >= 0)
             S->full_of[r] = (size_t)i;
     }
     if (!in->F)
@@ -1053,7 +1041,7 @@ static int by_columns(const spm *R, spm_ptr **ptr, double **y, spm_idx **oth, co
 }
 
 /* sum[t] += a sweep's prediction at P's entry t, clipped to [lo, hi],
- * from the full-space rows (lin, Qf) and w0 as that sweep left them; rows
+ * from the full-space rows (lrow, qrow) and w0 as that sweep left them; rows
  * of P in threads (every entry is its own) */
 typedef struct actx {
     const bfm *b;
@@ -1071,13 +1059,13 @@ static inline __attribute__((always_inline)) void predict4(const bfm *b, double 
                                                             const spm_idx *ci, qvec *out)
 {
     const int64_t K = b->k;
-    const double *qi[4], *qc[4], *l0 = b->s[0].lin, *l1 = b->s[1].lin;
-    qvec y = (qvec){w0, w0, w0, w0} + (qvec){l0[ri[0]], l0[ri[1]], l0[ri[2]], l0[ri[3]]};
+    const double *qi[4], *qc[4], *const *l0 = b->s[0].lrow, *const *l1 = b->s[1].lrow;
+    qvec y = (qvec){w0, w0, w0, w0} + (qvec){*l0[ri[0]], *l0[ri[1]], *l0[ri[2]], *l0[ri[3]]};
     int64_t f;
     int e;
-    y += (qvec){l1[ci[0]], l1[ci[1]], l1[ci[2]], l1[ci[3]]};
+    y += (qvec){*l1[ci[0]], *l1[ci[1]], *l1[ci[2]], *l1[ci[3]]};
     for (e = 0; e < 4; e++)
-        qi[e] = b->s[0].Qf + ri[e] * K, qc[e] = b->s[1].Qf + ci[e] * K;
+        qi[e] = b->s[0].qrow[ri[e]], qc[e] = b->s[1].qrow[ci[e]];
     for (f = 0; f + 4 <= K; f += 4) {
         qvec m[4], lo01, hi01, lo23, hi23;
         for (e = 0; e < 4; e++)
@@ -1116,8 +1104,8 @@ SIMEC_HOT static void accumulate_rows(void *ctx, int thread, int64_t r0, int64_t
             sum[t + e] += y[e] < lo ? lo : y[e] > hi ? hi : y[e];
     }
     for (; t < t1; t++) {
-        const double *qi = b->s[0].Qf + prow[t] * K, *qc = b->s[1].Qf + pj[t] * K;
-        double y = a->w0 + b->s[0].lin[prow[t]] + b->s[1].lin[pj[t]];
+        const double *qi = b->s[0].qrow[prow[t]], *qc = b->s[1].qrow[pj[t]];
+        double y = a->w0 + *b->s[0].lrow[prow[t]] + *b->s[1].lrow[pj[t]];
         for (f = 0; f < K; f++)
             y += qi[f] * qc[f];
         sum[t] += y < lo ? lo : y > hi ? hi : y;
@@ -1225,8 +1213,8 @@ int bfm_run(spm *out, double *trace, const spm *R, const bfm_side side[2], const
     b.w0 = mean;
     /* A sweep's predictions are added to the sums while the next sweep
      * draws the row side's first block, on the threads the draws leave
-     * idle: they read only lin, Qf and the w0 kept here, which the draws do
-     * not touch. With a trace, and after the last sweep, they are added at
+     * idle: they read only the rows' L and Q (a new row's lin and Qf) and
+     * the w0 kept here, which the draws do not touch. With a trace, and after the last sweep, they are added at
      * once, on as many threads as they are worth: an entry costs a dot
      * product of k factors, weighed as k + 1 entries of par_rows's
      * threshold. */
