@@ -178,7 +178,7 @@ typedef struct pass {
     side_state *S;
     const double *Qo;   /* the other side's factors: rows of kp */
     const double *Lo;   /* and its linear parts */
-    int64_t kp, k;
+    int64_t kp;
     double *e;          /* residuals in the order of S's ratings */
     double w0;          /* the global bias the first pass's residuals take */
     int64_t prev, next; /* blocks whose changes to apply (-1: none, the first pass) and whose sums to form */
@@ -797,7 +797,7 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, con
     /* a rating costs a block's cross products, some BW times what
      * par_rows's threshold assumes of an entry */
     int threads = S->ptr[S->n] < 100000 / BW ? 1 : par_threads(), k0, k1;
-    p.S = S, p.Qo = O->Q, p.Lo = O->L, p.kp = b->kp, p.k = b->k, p.e = b->e, p.W = W, p.prev = -1;
+    p.S = S, p.Qo = O->Q, p.Lo = O->L, p.kp = b->kp, p.e = b->e, p.W = W, p.prev = -1;
     p.w0 = b->w0;
     p.shift = 0;
     p.stat = draws ? b->stat : NULL;
@@ -836,9 +836,8 @@ static void draw_side(bfm *b, side_state *S, const side_state *O, double *W, con
             draw_block(b, S, blk, W);
         p.prev = blk;
     }
-    /* the last block's changes reach only the parameters: the other side
-     * computes its residuals afresh */
-    p.prev = nblk - 1;
+    /* the last block's changes (p.prev) reach only the parameters: the
+     * other side computes its residuals afresh */
     w.lead = NULL, w.rows = update_rows;
     shared_run(&w, threads);
 }
