@@ -42,7 +42,6 @@ typedef struct side_state {
      * them would write lines the other thread reads), a new row's lin and
      * Qf */
     const double **lrow, **qrow;
-    size_t *full_of;   /* the full-space row of each train row (NO_ROW: none) */
     group g[2];        /* ids, features */
 } side_state;
 #define NO_ROW ((size_t)-1)
@@ -898,7 +897,6 @@ static void side_free(side_state *S)
     S->Qf = core_free(S->Qf);
     S->lrow = core_free(S->lrow);
     S->qrow = core_free(S->qrow);
-    S->full_of = core_free(S->full_of);
     S->ones = core_free(S->ones);
     S->off_w = core_free(S->off_w);
     S->off_V = core_free(S->off_V);
@@ -927,12 +925,59 @@ static int check_side(const bfm_side *in, int64_t n, const char *what, core_err 
     return CORE_OK;
 }
 
+/* Each full-space row's lrow/qrow, and with features the train rows'
+ * features transposed (Ft, ones); full_of (n words, NO_ROW on entry)
+ * gets the full-space row of each train row. */
+static int side_rows(bfm *b, int s, const bfm_side *in, size_t *full_of, core_err *e)
+{
+    static const char *const what[2] = {"rows", "columns"};
+    side_state *S = &b->s[s];
+    int64_t i, n = S->n, K = b->k;
+    int rc;
+    for (i = 0; i < in->n_full; i++) {
+        int64_t r = in->map ? in->map[i] : i;
+        S->lrow[i] = r >= 0 ? S->L + r : S->lin + i;
+        S->qrow[i] = r >= 0 ? S->Q + r * b->kp : S->Qf + i * K;
+        if (r >= 0 && full_of[r] != NO_ROW && in->F)
+            return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s], (long long)r + 1);
+        if (r >= 0)
+            full_of[r] = (size_t)i;
+    }
+    if (!in->F)
+        return CORE_OK;
+    /* the features of the train rows, one design column per row of Ft */
+    for (i = 0; i < n; i++)
+        if (full_of[i] == NO_ROW)
+            return core_err_set(e, CORE_EINVAL,
+                                "bfm: training %s %lld has no features (no full-space index maps to it)", what[s],
+                                (long long)i + 1);
+    {
+        spm sel;
+        rc = spm_select_rows(&sel, in->F, full_of, (size_t)n, e);
+        if (rc)
+            return rc;
+        rc = spm_transpose(&S->Ft, &sel, e);
+        spm_free(&sel);
+    }
+    if (rc)
+        return rc;
+    if (!(S->ones = core_malloc((size_t)(S->nf ? S->nf : 1))))
+        return core_err_nomem(e, "bfm", (double)S->nf);
+    for (i = 0; i < S->nf; i++) {
+        spm_ptr t;
+        S->ones[i] = 1;
+        for (t = S->Ft.p[i]; t < S->Ft.p[i + 1] && S->ones[i]; t++)
+            S->ones[i] = S->Ft.x[t] == 1;
+    }
+    return CORE_OK;
+}
+
 /* Sizes, parameters and the transposed train features of side s. */
 static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, core_err *e)
 {
     static const char *const what[2] = {"rows", "columns"};
     side_state *S = &b->s[s];
-    size_t np, nq, nfull;
+    size_t np, nq, nfull, *full_of;
     int64_t i, K = b->k;
     int rc, gi;
     if ((rc = check_side(in, n, what[s], e)))
@@ -967,50 +1012,19 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         S->off_w = core_calloc((size_t)(n ? n : 1), sizeof *S->off_w);
         S->off_V = core_calloc(nq, sizeof *S->off_V);
     }
-    S->full_of = core_malloc((size_t)(n ? n : 1) * sizeof *S->full_of);
     S->lrow = core_malloc((size_t)(in->n_full ? in->n_full : 1) * sizeof *S->lrow);
     S->qrow = core_malloc((size_t)(in->n_full ? in->n_full : 1) * sizeof *S->qrow);
-    if (!S->w || !S->V || !S->Q || !S->L || !S->lin || !S->Qf || !S->full_of || !S->lrow || !S->qrow ||
-        (S->link && (!S->off_w || !S->off_V)))
+    full_of = core_malloc((size_t)(n ? n : 1) * sizeof *full_of);
+    if (!S->w || !S->V || !S->Q || !S->L || !S->lin || !S->Qf || !full_of || !S->lrow || !S->qrow ||
+        (S->link && (!S->off_w || !S->off_V))) {
+        core_free(full_of);
         return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull + n + 2 * in->n_full) * 8);
+    }
     for (i = 0; i < n; i++)
-        S->full_of[i] = NO_ROW;
-    for (i = 0; i < in->n_full; i++) {
-        int64_t r = in->map ? in->map[i] : i;
-        S->lrow[i] = r >= 0 ? S->L + r : S->lin + i;
-        S->qrow[i] = r >= 0 ? S->Q + r * b->kp : S->Qf + i * K;
-        if (r >= 0 && S->full_of[r] != NO_ROW && in->F)
-            return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s], (long long)r + 1);
-        if (r >= 0)
-            S->full_of[r] = (size_t)i;
-    }
-    if (!in->F)
-        return CORE_OK;
-    /* the features of the train rows, one design column per row of Ft */
-    for (i = 0; i < n; i++)
-        if (S->full_of[i] == NO_ROW)
-            return core_err_set(e, CORE_EINVAL,
-                                "bfm: training %s %lld has no features (no full-space index maps to it)", what[s],
-                                (long long)i + 1);
-    {
-        spm sel;
-        rc = spm_select_rows(&sel, in->F, S->full_of, (size_t)n, e);
-        if (rc)
-            return rc;
-        rc = spm_transpose(&S->Ft, &sel, e);
-        spm_free(&sel);
-    }
-    if (rc)
-        return rc;
-    if (!(S->ones = core_malloc((size_t)(S->nf ? S->nf : 1))))
-        return core_err_nomem(e, "bfm", (double)S->nf);
-    for (i = 0; i < S->nf; i++) {
-        spm_ptr t;
-        S->ones[i] = 1;
-        for (t = S->Ft.p[i]; t < S->Ft.p[i + 1] && S->ones[i]; t++)
-            S->ones[i] = S->Ft.x[t] == 1;
-    }
-    return CORE_OK;
+        full_of[i] = NO_ROW;
+    rc = side_rows(b, s, in, full_of, e);
+    core_free(full_of);
+    return rc;
 }
 
 /* The ratings by column: their values and rows. */
