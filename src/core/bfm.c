@@ -925,12 +925,15 @@ static int check_side(const bfm_side *in, int64_t n, const char *what, core_err 
     return CORE_OK;
 }
 
+/* what the two sides are called in errors */
+static const char *const side_what[2] = {"rows", "columns"};
+
 /* Each full-space row's lrow/qrow, and with features the train rows'
  * features transposed (Ft, ones); full_of (n words, NO_ROW on entry)
  * gets the full-space row of each train row. */
 static int side_rows(bfm *b, int s, const bfm_side *in, size_t *full_of, core_err *e)
 {
-    static const char *const what[2] = {"rows", "columns"};
+    const char *what = side_what[s];
     side_state *S = &b->s[s];
     int64_t i, n = S->n, K = b->k;
     int rc;
@@ -939,7 +942,7 @@ static int side_rows(bfm *b, int s, const bfm_side *in, size_t *full_of, core_er
         S->lrow[i] = r >= 0 ? S->L + r : S->lin + i;
         S->qrow[i] = r >= 0 ? S->Q + r * b->kp : S->Qf + i * K;
         if (r >= 0 && full_of[r] != NO_ROW && in->F)
-            return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what[s], (long long)r + 1);
+            return core_err_set(e, CORE_EINVAL, "bfm: training %s %lld is mapped twice", what, (long long)r + 1);
         if (r >= 0)
             full_of[r] = (size_t)i;
     }
@@ -949,7 +952,7 @@ static int side_rows(bfm *b, int s, const bfm_side *in, size_t *full_of, core_er
     for (i = 0; i < n; i++)
         if (full_of[i] == NO_ROW)
             return core_err_set(e, CORE_EINVAL,
-                                "bfm: training %s %lld has no features (no full-space index maps to it)", what[s],
+                                "bfm: training %s %lld has no features (no full-space index maps to it)", what,
                                 (long long)i + 1);
     {
         spm sel;
@@ -975,12 +978,12 @@ static int side_rows(bfm *b, int s, const bfm_side *in, size_t *full_of, core_er
 /* Sizes, parameters and the transposed train features of side s. */
 static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, core_err *e)
 {
-    static const char *const what[2] = {"rows", "columns"};
+    const char *what = side_what[s];
     side_state *S = &b->s[s];
     size_t np, nq, nfull, *full_of;
     int64_t i, K = b->k;
     int rc, gi;
-    if ((rc = check_side(in, n, what[s], e)))
+    if ((rc = check_side(in, n, what, e)))
         return rc;
     S->n = n;
     S->nid = in->ids ? n : 0;
@@ -992,7 +995,7 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         !core_mul2((size_t)in->n_full, (size_t)(K ? K : 1), &nfull) || np > SIZE_MAX / 8 || nq > SIZE_MAX / 8 ||
         nfull > SIZE_MAX / 8)
         return core_err_set(e, CORE_ETOOBIG, "bfm: %lld factors for %lld %s is too large", (long long)K,
-                            (long long)(S->nid + S->nf), what[s]);
+                            (long long)(S->nid + S->nf), what);
     S->w = core_calloc((size_t)(S->nid + S->nf ? S->nid + S->nf : 1), sizeof *S->w);
     S->V = core_calloc(np, sizeof *S->V);
     S->Q = core_calloc(nq, sizeof *S->Q);
