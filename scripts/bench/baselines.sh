@@ -7,6 +7,7 @@
 # numpy, scipy svds, sklearn Ridge) and (b) the study's code path (dicts,
 # lil_matrix, Python loops). Medians of --runs runs for simec and (a);
 # (b) takes minutes and runs --study-runs times (default 1; 0 skips it).
+# The 1-minute load average before each run is printed under the table.
 #   sh scripts/bench/baselines.sh [--ratings N] [--runs K] [--study-runs K] [--json FILE]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -27,11 +28,13 @@ done
 bench_init
 ./simec scripts/bench/baselines_gen.lua "$DIR" "$N"
 
-# run NAME CMD...: appends "stage seconds" lines to $DIR/NAME.<i> and peak KB to $DIR/NAME.rss
+# run NAME CMD...: appends "stage seconds" lines to $DIR/NAME.<i>, peak KB
+# to $DIR/NAME.rss and the load average before the run to $DIR/NAME.load
 run() {
     name=$1
     shift
     i=$(ls "$DIR" | grep -c "^$name\.[0-9]" || true)
+    load_average >>"$DIR/$name.load"
     /usr/bin/time -f "%M" -o "$DIR/rss.tmp" "$@" "$DIR/ratings.tsv" "$DIR/items.tsv" >"$DIR/$name.$i" 2>"$DIR/err" ||
         { cat "$DIR/err" >&2; exit 1; }
     cat "$DIR/rss.tmp" >>"$DIR/$name.rss"
@@ -66,6 +69,12 @@ def med(rs, key):
     v = [r[key] for r in rs if key in r]
     return statistics.median(v) if v else None
 
+def loads(name):
+    try:
+        return [float(x) for x in open("%s/%s.load" % (d, name))]
+    except OSError:
+        return []
+
 def rss(name):
     try:
         return statistics.median(float(x) for x in open("%s/%s.rss" % (d, name))) / 1024
@@ -90,6 +99,9 @@ for st in STAGES + ["total"]:
     if st == "total" and b is not None:
         results.append({"name": "total vs the study's code path", "simec_s": round(s, 3), "peer_s": round(b, 3),
                         "ratio": round(b / s, 3)})
+load = {name: loads(name) for name in ("simec", "numpy", "study") if loads(name)}
+print("load before each run: " + "; ".join("%s %s" % ({"numpy": "(a)", "study": "(b)"}.get(k, k),
+      " ".join("%.2f" % x for x in v)) for k, v in load.items()))
 ms, ma, mb = rss("simec"), rss("numpy"), rss("study")
 print("peak RSS: simec %.0f MB, (a) %.0f MB%s" % (ms, ma, (", (b) %.0f MB" % mb) if mb else ""))
 results[-1 if B else len(results) - 1]["simec_mb"] = round(ms, 1)
@@ -116,6 +128,6 @@ for method, label in (("arpack", "ARPACK"), ("randomized", "randomized block Kry
                     "ratio": round(med(A, "svd") / rt, 3), "max_rel_diff": vs_svds})
 results.append({"name": "peak memory vs numpy/scipy", "simec_mb": round(ms, 1), "peer_mb": round(ma, 1)})
 if out:
-    json.dump({"benchmark": "baselines", "results": results}, open(out, "w"), indent=1)
+    json.dump({"benchmark": "baselines", "load_before_runs": load, "results": results}, open(out, "w"), indent=1)
     print("wrote", out)
 PYEOF

@@ -7,7 +7,9 @@
 # buffers allocated once, glibc malloc tuned).
 # Variants: X-mask (masked mse, the target), X-zero (zero-filled), I-mask
 # (identity input). The peer runs X-mask only unless --peer-all; X-mask runs
-# with --seeds seeds on both sides (default 3).
+# with --seeds seeds on both sides (default 3). Each row ends with the
+# 1-minute load average before each of its runs (simec's, then the
+# best-practice PyTorch's).
 #   sh scripts/bench/simec.sh [--ratings N] [--epochs K] [--seeds K] [--variants "X-mask X-zero I-mask"]
 #                             [--peer-all] [--json FILE]
 set -eu
@@ -38,6 +40,7 @@ run() { # run NAME VARIANT SEED CMD... (NAME torchbest: the peer's best-practice
     name=$1 variant=$2 seed=$3 mode=""
     shift 3
     [ "$name" = torchbest ] && mode=best
+    load_average >>"$DIR/$name-$variant.load"
     /usr/bin/time -f "%M" -o "$DIR/$name-$variant.rss" "$@" "$DIR/ratings.tsv" "$DIR/items.tsv" "$variant" "$EPOCHS" \
         "$seed" $mode >>"$DIR/$name-$variant.out" 2>"$DIR/err" || { cat "$DIR/err" >&2; exit 1; }
 }
@@ -70,28 +73,32 @@ def read(name, v):
     ep = [l.split() for l in open(f) if l.startswith("epoch")]
     rss = float(open("%s/%s-%s.rss" % (d, name, v)).read().split()[-1]) / 1024
     finals = [float(ep[i][2]) for i in range(epochs - 1, len(ep), epochs)]  # the last epoch of each seed
+    load = [float(x) for x in open("%s/%s-%s.load" % (d, name, v)).read().split()]
     return {"sec": statistics.median(float(e[1]) for e in ep), "loss": statistics.median(finals),
-            "lo": min(finals), "hi": max(finals), "runs": len(finals), "mb": rss, "finals": finals}
+            "lo": min(finals), "hi": max(finals), "runs": len(finals), "mb": rss, "finals": finals, "load": load}
 
 print("SimEc training: %d ratings, 10681 items x 69878 users, 1000 item features; %d epochs, batch 32, medians per epoch" % (n, epochs))
-print("%-8s %11s %11s %7s %11s %7s %11s %11s %11s %8s %8s" % ("variant", "simec s/ep", "torch s/ep", "ratio", "best s/ep",
-      "ratio", "simec loss", "torch loss", "best loss", "simec MB", "best MB"))
+print("%-8s %11s %11s %7s %11s %7s %11s %11s %11s %8s %8s  %s" % ("variant", "simec s/ep", "torch s/ep", "ratio", "best s/ep",
+      "ratio", "simec loss", "torch loss", "best loss", "simec MB", "best MB", "load before each run: simec / best"))
 results, verdicts = [], []
 f2, f5, f0 = (lambda x: "%.2f" % x["sec"] if x else "-"), (lambda x: "%.5f" % x["loss"] if x else "-"), \
     (lambda x: "%.0f" % x["mb"] if x else "-")
+fl = lambda x: " ".join("%.2f" % l for l in x["load"]) if x else "-"
 for v in ["X-mask", "X-zero", "I-mask"]:
     s, t, b = read("simec", v), read("torch", v), read("torchbest", v)
     if not s:
         continue
     rt, rb = (t["sec"] / s["sec"] if t else None), (b["sec"] / s["sec"] if b else None)
-    print("%-8s %11.2f %11s %7s %11s %7s %11.5f %11s %11s %8.0f %8s" % (v, s["sec"], f2(t), "%.1fx" % rt if t else "-",
-          f2(b), "%.1fx" % rb if b else "-", s["loss"], f5(t), f5(b), s["mb"], f0(b)))
+    print("%-8s %11.2f %11s %7s %11s %7s %11.5f %11s %11s %8.0f %8s  %s / %s" % (v, s["sec"], f2(t),
+          "%.1fx" % rt if t else "-", f2(b), "%.1fx" % rb if b else "-", s["loss"], f5(t), f5(b), s["mb"], f0(b),
+          fl(s), fl(b)))
     r = {"name": "SimEc(%s) %s epoch" % (v[0], "masked" if "mask" in v else "zero-filled"), "simec_s": s["sec"], "seeds": s["runs"],
-         "simec_loss": s["loss"], "simec_mb": s["mb"]}
+         "simec_loss": s["loss"], "simec_mb": s["mb"], "simec_load": s["load"]}
     if t:
-        r.update({"peer_s": t["sec"], "peer_loss": t["loss"], "peer_mb": t["mb"], "ratio": rt})
+        r.update({"peer_s": t["sec"], "peer_loss": t["loss"], "peer_mb": t["mb"], "ratio": rt, "peer_load": t["load"]})
     if b:
-        r.update({"best_peer_s": b["sec"], "best_peer_loss": b["loss"], "best_peer_mb": b["mb"], "best_ratio": rb})
+        r.update({"best_peer_s": b["sec"], "best_peer_loss": b["loss"], "best_peer_mb": b["mb"], "best_ratio": rb,
+                  "best_peer_load": b["load"]})
         want = 20 if "mask" in v else 3  # issue 18: masked >= 20x, zero-filled >= 3x the best-practice setting
         verdicts.append("target (%s): >= %dx the best-practice PyTorch per epoch: %s (%.1fx)" % (
             v, want, "met" if rb >= want else "NOT met", rb))
