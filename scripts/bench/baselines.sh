@@ -99,7 +99,7 @@ for st in STAGES + ["total"]:
     if st == "total" and b is not None:
         results.append({"name": "total vs the study's code path", "simec_s": round(s, 3), "peer_s": round(b, 3),
                         "ratio": round(b / s, 3)})
-load = {name: loads(name) for name in ("simec", "numpy", "study") if loads(name)}
+load = {name: v for name, v in ((name, loads(name)) for name in ("simec", "numpy", "study")) if v}
 print("load before each run: " + "; ".join("%s %s" % ({"numpy": "(a)", "study": "(b)"}.get(k, k),
       " ".join("%.2f" % x for x in v)) for k, v in load.items()))
 ms, ma, mb = rss("simec"), rss("numpy"), rss("study")
