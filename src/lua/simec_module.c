@@ -96,6 +96,20 @@ static int l_limits(lua_State *L)
     return 1;
 }
 
+/* Writes s to a's temporary file; when that fails (a full disk), removes
+ * the temporary, clears *is_open and raises with the cause, for
+ * simec.write_file and atomic_file:write alike */
+static void atomic_put(lua_State *L, io_atomic *a, int *is_open, const char *who, const char *s, size_t len)
+{
+    int err;
+    if (!len || fwrite(s, 1, len, a->f) == len)
+        return;
+    err = errno;
+    io_atomic_abort(a);
+    *is_open = 0;
+    luaL_error(L, "%s: %s: write failed (%s); the file is as it was", who, a->path, strerror(err));
+}
+
 /* simec.write_file(path, text): crash-safe (temporary file, fsync, rename) */
 static int l_write_file(lua_State *L)
 {
@@ -104,12 +118,10 @@ static int l_write_file(lua_State *L)
     const char *text = luaL_checklstring(L, 2, &len);
     io_atomic a;
     core_err e;
+    int is_open = 1;
     if (io_atomic_open(&a, path, &e))
         return bind_raise(L, &e);
-    if (len && fwrite(text, 1, len, a.f) != len) {
-        io_atomic_abort(&a);
-        return luaL_error(L, "write_file: %s: write failed", path);
-    }
+    atomic_put(L, &a, &is_open, "write_file", text, len);
     if (io_atomic_commit(&a, &e))
         return bind_raise(L, &e);
     return 0;
@@ -153,13 +165,7 @@ static int atomic_write(lua_State *L)
     for (i = 2; i <= n; i++) {
         size_t len;
         const char *s = luaL_checklstring(L, i, &len);
-        if (len && fwrite(s, 1, len, w->a.f) != len) {
-            int err = errno;
-            io_atomic_abort(&w->a);
-            w->open = 0;
-            return luaL_error(L, "atomic_file: %s: write failed (%s); the file is as it was", w->a.path,
-                              strerror(err));
-        }
+        atomic_put(L, &w->a, &w->open, "atomic_file", s, len);
     }
     lua_settop(L, 1);
     return 1;

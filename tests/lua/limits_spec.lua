@@ -37,6 +37,9 @@ case("simec.write_file replaces a file whole, and a failed write leaves it as it
   T.check(T.read(path) == "second\n")
   checkerr("/nonexistent-dir/x: cannot create a temporary file", simec.write_file, "/nonexistent-dir/x", "a")
   checkerr("(string expected, got table)", simec.write_file, path, {})
+  -- a full disk: the cause is named
+  checkerr("write_file: /dev/full: write failed (No space left on device); the file is as it was", simec.write_file,
+           "/dev/full", ("x"):rep(1 << 17))
   T.check(T.read(path) == "second\n")
   os.remove(path)
 end)
