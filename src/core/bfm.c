@@ -929,14 +929,16 @@ static int check_side(const bfm_side *in, int64_t n, const char *what, core_err 
 static const char *const side_what[2] = {"rows", "columns"};
 
 /* Each full-space row's lrow/qrow, and with features the train rows'
- * features transposed (Ft, ones); full_of (n words, NO_ROW on entry)
- * gets the full-space row of each train row. */
+ * features transposed (Ft, ones); full_of (n words) gets the full-space
+ * row of each train row (NO_ROW: none). */
 static int side_rows(bfm *b, int s, const bfm_side *in, size_t *full_of, core_err *e)
 {
     const char *what = side_what[s];
     side_state *S = &b->s[s];
     int64_t i, n = S->n, K = b->k;
     int rc;
+    for (i = 0; i < n; i++)
+        full_of[i] = NO_ROW;
     for (i = 0; i < in->n_full; i++) {
         int64_t r = in->map ? in->map[i] : i;
         S->lrow[i] = r >= 0 ? S->L + r : S->lin + i;
@@ -1023,8 +1025,6 @@ static int side_init(bfm *b, int s, const bfm_side *in, int64_t n, int link, cor
         core_free(full_of);
         return core_err_nomem(e, "bfm parameters", (double)(np + 2 * nq + nfull + n + 2 * in->n_full) * 8);
     }
-    for (i = 0; i < n; i++)
-        full_of[i] = NO_ROW;
     rc = side_rows(b, s, in, full_of, e);
     core_free(full_of);
     return rc;
