@@ -97,8 +97,8 @@ static int l_limits(lua_State *L)
 }
 
 /* Writes s to a's temporary file; when that fails (a full disk), removes
- * the temporary, clears *is_open and raises with the cause, for
- * simec.write_file and atomic_file:write alike */
+ * the temporary, clears *is_open (when given) and raises with the cause,
+ * for simec.write_file and atomic_file:write alike */
 static void atomic_put(lua_State *L, io_atomic *a, int *is_open, const char *who, const char *s, size_t len)
 {
     int err;
@@ -106,7 +106,8 @@ static void atomic_put(lua_State *L, io_atomic *a, int *is_open, const char *who
         return;
     err = errno;
     io_atomic_abort(a);
-    *is_open = 0;
+    if (is_open)
+        *is_open = 0;
     luaL_error(L, "%s: %s: write failed (%s); the file is as it was", who, a->path, strerror(err));
 }
 
@@ -118,10 +119,9 @@ static int l_write_file(lua_State *L)
     const char *text = luaL_checklstring(L, 2, &len);
     io_atomic a;
     core_err e;
-    int is_open = 1;
     if (io_atomic_open(&a, path, &e))
         return bind_raise(L, &e);
-    atomic_put(L, &a, &is_open, "write_file", text, len);
+    atomic_put(L, &a, NULL, "write_file", text, len);
     if (io_atomic_commit(&a, &e))
         return bind_raise(L, &e);
     return 0;
