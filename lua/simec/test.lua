@@ -63,10 +63,21 @@ function T.random_binary(rows, cols, p, seed)
   return simec.sparse.from_triplets(I, J, 1, {rows = rows, cols = cols})
 end
 
+-- A fresh path for a temporary file or directory. Every path lies in one
+-- directory of this run's, made at the first call and removed with what
+-- is in it by T.summary, so a test run leaves nothing behind in /tmp.
+local tmpdir, tmpcount = nil, 0
+
 function T.tmpname()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
+  if not tmpdir then
+    local p = os.tmpname()
+    os.remove(p)
+    local ok = os.execute(("mkdir -m 700 '%s'"):format(p))
+    if not ok then error(("T.tmpname: cannot make the directory %s"):format(p), 2) end
+    tmpdir = p
+  end
+  tmpcount = tmpcount + 1
+  return ("%s/t%d"):format(tmpdir, tmpcount)
 end
 
 function T.write(path, text)
@@ -99,6 +110,10 @@ function T.stderr_of(f, ...)
 end
 
 function T.summary()
+  if tmpdir then
+    os.execute(("rm -rf '%s'"):format(tmpdir))
+    tmpdir = nil
+  end
   print(("%d passed, %d failed"):format(T.passed, T.failed))
   return T.failed == 0
 end

@@ -17,6 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char path[64];
 
+/* the input file goes when the run ends; a crash keeps it beside the finding */
+static void remove_input(void)
+{
+    unlink(path);
+}
+
 static void check_error(int rc, const core_err *e)
 {
     if (rc && e->msg[0] == '\0')
@@ -32,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size;
     if (!path[0]) {
         snprintf(path, sizeof path, "/tmp/simec-fuzz-%d", (int)getpid());
+        atexit(remove_input);
         core_mem_set_limit((size_t)256 << 20);
     }
 #if FUZZ_TARGET == 1

@@ -20,11 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static lua_State *L;
 static char dir[64];
 
+/* the targets remove their files after each input, so the directory is
+ * empty when the run ends; a crash keeps it beside the finding */
+static void remove_dir(void)
+{
+    rmdir(dir);
+}
+
 static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/simec-fuzz-lua-XXXXXX");
     if (!mkdtemp(dir))
         abort();
+    atexit(remove_dir);
     core_mem_set_limit((size_t)256 << 20);
     L = luaL_newstate();
     luaL_openlibs(L);

@@ -49,6 +49,28 @@ case("host: -e, -l and globals", function()
   check(ok); eq(o, "true\ttrue\n")
 end)
 
+-- T.tmpname's files and directories go with T.summary: a test run leaves
+-- nothing in /tmp
+case("host: the test harness removes its temporary paths", function()
+  local script = T.write(T.tmpname(), [[
+local T = require "simec.test"
+local f, d = T.tmpname(), T.tmpname()
+T.write(f, "x")
+os.execute("mkdir " .. d)
+T.write(d .. "/inner", "y")
+T.write(T.tmpname() .. ".lua", "z")
+io.stderr:write(f:match("^(.*)/"), "\n")
+T.summary()
+]])
+  local o, e, ok = run(BIN .. " " .. script)
+  check(ok, e); eq(o, "0 passed, 0 failed\n")
+  local dir = e:match("^([^\n]+)\n$")
+  check(dir and dir ~= "/tmp", e)
+  check(not io.open(dir .. "/t1"), "the file is gone")
+  local _, _, there = run("test -e '" .. dir .. "'")
+  check(not there, "the run's directory is gone")
+end)
+
 case("host: scripts get arg, errors give tracebacks and exit status", function()
   local script = T.write(T.tmpname() .. ".lua", "print(#arg, arg[1], arg[2], arg[0] ~= nil, ...)\n")
   local o, _, ok = run(BIN .. " " .. script .. " a b")
