@@ -77,7 +77,8 @@ function T.tmpname()
     tmpdir = p
   end
   tmpcount = tmpcount + 1
-  return ("%s/t%d"):format(tmpdir, tmpcount)
+  -- of one width, so that no name holds another (tests find files by name)
+  return ("%s/t%06d"):format(tmpdir, tmpcount)
 end
 
 function T.write(path, text)

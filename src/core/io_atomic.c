@@ -102,28 +102,36 @@ void io_atomic_abort(io_atomic *a)
     }
 }
 
+int io_atomic_fail(io_atomic *a, int err, core_err *e)
+{
+    io_atomic_abort(a);
+    if (a->direct) /* a device or pipe: there is no file to keep */
+        return core_err_set(e, CORE_EIO, "%s: write failed: %s", a->path, strerror(err));
+    return core_err_set(e, CORE_EIO, "%s: write failed: %s (the existing file, if any, is unchanged)", a->path,
+                        strerror(err));
+}
+
 int io_atomic_commit(io_atomic *a, core_err *e)
 {
     int bad = ferror(a->f) != 0, err = errno;
     if (!bad && fflush(a->f) != 0)
         bad = 1, err = errno;
-    if (a->direct) { /* a device or pipe: nothing to sync or rename */
-        if (fclose(a->f) != 0 && !bad)
-            bad = 1, err = errno;
+    if (!bad && !a->direct && fsync(fileno(a->f)) != 0) /* a device or pipe: nothing to sync or rename */
+        bad = 1, err = errno;
+    if (bad)
+        return io_atomic_fail(a, err, e);
+    if (fclose(a->f) != 0) {
+        err = errno;
         a->f = NULL;
-        return bad ? core_err_set(e, CORE_EIO, "%s: write failed: %s", a->path, strerror(err)) : CORE_OK;
+        if (!a->direct)
+            remove(a->tmp);
+        return io_atomic_fail(a, err, e);
     }
-    if (!bad && fsync(fileno(a->f)) != 0)
-        bad = 1, err = errno;
-    if (fclose(a->f) != 0 && !bad)
-        bad = 1, err = errno;
     a->f = NULL;
-    if (!bad && rename(a->tmp, a->path) != 0)
-        bad = 1, err = errno;
-    if (bad) {
+    if (!a->direct && rename(a->tmp, a->path) != 0) {
+        err = errno;
         remove(a->tmp);
-        return core_err_set(e, CORE_EIO, "%s: write failed: %s (the existing file, if any, is unchanged)",
-                            a->path, strerror(err));
+        return io_atomic_fail(a, err, e);
     }
     return CORE_OK;
 }

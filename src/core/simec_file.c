@@ -175,11 +175,8 @@ int simec_save(const simec *m, const char *path, core_err *e)
         if (!w.err && fwrite(b, 1, 4, w.f) != 4)
             w.err = errno ? errno : EIO;
     }
-    if (w.err) {
-        io_atomic_abort(&a);
-        return core_err_set(e, CORE_EIO, "save %s: %s (the existing file, if any, is unchanged)", path,
-                            strerror(w.err));
-    }
+    if (w.err)
+        return io_atomic_fail(&a, w.err, e);
     return io_atomic_commit(&a, e);
 }
 

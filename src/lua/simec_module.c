@@ -97,18 +97,18 @@ static int l_limits(lua_State *L)
 }
 
 /* Writes s to a's temporary file; when that fails (a full disk), removes
- * the temporary, clears *is_open (when given) and raises with the cause,
- * for simec.write_file and atomic_file:write alike */
-static void atomic_put(lua_State *L, io_atomic *a, int *is_open, const char *who, const char *s, size_t len)
+ * the temporary, clears *is_open (when given) and raises io_atomic_fail's
+ * message, the one a failed commit gives, for simec.write_file and
+ * atomic_file:write alike */
+static void atomic_put(lua_State *L, io_atomic *a, int *is_open, const char *s, size_t len)
 {
-    int err;
+    core_err e;
     if (!len || fwrite(s, 1, len, a->f) == len)
         return;
-    err = errno;
-    io_atomic_abort(a);
+    io_atomic_fail(a, errno, &e);
     if (is_open)
         *is_open = 0;
-    luaL_error(L, "%s: %s: write failed (%s); the file is as it was", who, a->path, strerror(err));
+    bind_raise(L, &e);
 }
 
 /* simec.write_file(path, text): crash-safe (temporary file, fsync, rename) */
@@ -121,7 +121,7 @@ static int l_write_file(lua_State *L)
     core_err e;
     if (io_atomic_open(&a, path, &e))
         return bind_raise(L, &e);
-    atomic_put(L, &a, NULL, "write_file", text, len);
+    atomic_put(L, &a, NULL, text, len);
     if (io_atomic_commit(&a, &e))
         return bind_raise(L, &e);
     return 0;
@@ -165,7 +165,7 @@ static int atomic_write(lua_State *L)
     for (i = 2; i <= n; i++) {
         size_t len;
         const char *s = luaL_checklstring(L, i, &len);
-        atomic_put(L, &w->a, &w->open, "atomic_file", s, len);
+        atomic_put(L, &w->a, &w->open, s, len);
     }
     lua_settop(L, 1);
     return 1;

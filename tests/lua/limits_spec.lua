@@ -38,8 +38,7 @@ case("simec.write_file replaces a file whole, and a failed write leaves it as it
   checkerr("/nonexistent-dir/x: cannot create a temporary file", simec.write_file, "/nonexistent-dir/x", "a")
   checkerr("(string expected, got table)", simec.write_file, path, {})
   -- a full disk: the cause is named
-  checkerr("write_file: /dev/full: write failed (No space left on device); the file is as it was", simec.write_file,
-           "/dev/full", ("x"):rep(1 << 17))
+  checkerr("/dev/full: write failed: No space left on device", simec.write_file, "/dev/full", ("x"):rep(1 << 17))
   T.check(T.read(path) == "second\n")
   os.remove(path)
 end)
@@ -80,11 +79,47 @@ case("simec.atomic_file: pieces written in place only at commit; an error, abort
   checkerr("/nonexistent-dir/x: cannot create a temporary file", simec.atomic_file, "/nonexistent-dir/x")
   checkerr(dir .. ": is a directory", simec.atomic_file, dir)
   local full = simec.atomic_file("/dev/full")
-  checkerr("atomic_file: /dev/full: write failed (No space left on device)", full.write, full, ("x"):rep(1 << 17))
+  checkerr("/dev/full: write failed: No space left on device", full.write, full, ("x"):rep(1 << 17))
   checkerr("(string expected, got table)", v.write, simec.atomic_file(path), {})
   collectgarbage()
   eq(temporaries(), 1) -- the collected one removed its temporary
   os.remove(path)
+end)
+
+-- A regular file that cannot grow (RLIMIT_FSIZE, with SIGXFSZ ignored, as
+-- a full disk fails a write): every crash-safe writer gives the one
+-- message, which names the file and the cause, and leaves the old file
+-- and no temporary
+case("every crash-safe writer names a failed write alike and keeps the old file", function()
+  local path = T.write(T.tmpname(), "old\n")
+  local script = T.write(T.tmpname(), ([[
+local path = %q
+local big = ("x"):rep(1 << 16)
+local M = matrix.ones(300, 300)
+local S = sparse.from_dense(M)
+local m = SimEc.new{input = "identity", rows = 300, embedding = 20, output = 300}
+for _, f in ipairs{
+  function() simec.write_file(path, big) end,
+  function() local w = simec.atomic_file(path); w:write(big); w:commit() end,
+  function() M:save_npy(path) end,
+  function() M:save_csv(path) end,
+  function() S:write(path) end,
+  function() S:write_mtx(path) end,
+  function() m:save(path) end,
+} do
+  local ok, err = pcall(f)
+  print(ok, (tostring(err):gsub("^[^:]*:%%d+: ", "")))
+end
+]]):format(path))
+  local p = io.popen(("sh -c \"trap '' XFSZ; ulimit -f 8; '%s' '%s'\" 2>&1"):format(SIMEC_BIN or "./simec", script))
+  local out = p:read("a")
+  p:close()
+  local want = ("false\t%s: write failed: File too large (the existing file, if any, is unchanged)\n"):format(path)
+  eq(out, want:rep(7))
+  eq(T.read(path), "old\n")
+  local dir, n = path:match("^(.*)/"), 0
+  for name in io.popen("ls " .. dir):lines() do if name:find(path:match("[^/]+$"), 1, true) then n = n + 1 end end
+  eq(n, 1, "no temporary is left")
 end)
 
 local MB = 1048576
