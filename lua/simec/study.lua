@@ -64,10 +64,21 @@ study.GRIDS = {
   },
 }
 
--- A user-facing error: main prints it as one line, without a traceback.
-local USAGE = setmetatable({}, {__tostring = function() return "study usage error" end})
+-- A user-facing error: main prints it as one line, without a traceback;
+-- a script, the REPL or a notebook that calls the runner shows its message.
+local USAGE = {__tostring = function(e) return e.msg end}
 function study.fail(fmt, ...)
   error(setmetatable({msg = select("#", ...) > 0 and fmt:format(...) or fmt}, USAGE), 0)
+end
+
+-- The first value list holds twice, or nil. A seed or a scenario counted
+-- twice would pass for a second run and shrink the spread over seeds.
+local function repeated(list)
+  local seen = {}
+  for _, v in ipairs(list) do
+    if seen[v] then return v end
+    seen[v] = true
+  end
 end
 
 local function exists(path)
@@ -721,12 +732,23 @@ end
 -- models' values times unit are the data's). Returns the runs: one row per
 -- seed, scenario and model.
 function study.run(ds, opts)
+  if type(ds) ~= "table" or not (ds.ratings or ds.given) or type(ds.items) ~= "table" or type(ds.users) ~= "table" then
+    study.fail("study.run: expected a data set (study.load, data.movielens, data.synthetic), got %s",
+               type(ds) == "table" and "a table without ratings, items and users" or type(ds))
+  end
+  if type(opts) ~= "table" or type(opts.models) ~= "table" or #opts.models == 0 then
+    study.fail("study.run: opts.models must be a list of model ids (%s)", table.concat(study.model_names(), ", "))
+  end
   local grid_set = type(opts.grids) == "table" and opts.grids or study.GRIDS[opts.grids or "default"] or
                    study.fail("unknown grid set %s (default or quick)", tostring(opts.grids))
   local ids = ordered(opts.models)
   local progress = opts.progress
   if progress == nil then progress = require("simec.notebook").progress() end
   local scenarios = opts.scenarios or (ds.given and {"T1"} or study.SCENARIOS)
+  for what, list in pairs{seed = opts.seeds or {}, scenario = scenarios} do
+    local twice = repeated(list)
+    if twice then study.fail("study.run: %s %s is given twice", what, tostring(twice)) end
+  end
   local tune_max = opts.tune_ratings or study.TUNE_RATINGS
   if math.type(tune_max) ~= "integer" or tune_max < 0 then
     study.fail("tune_ratings must be a non-negative integer (0: the whole training side), got %s", tostring(tune_max))
@@ -1035,6 +1057,8 @@ local function list_of(text, what, noun, allowed)
     out[#out + 1] = item
   end
   if #out == 0 then study.fail("--%s needs a comma-separated list", what) end
+  local twice = repeated(out)
+  if twice then study.fail("--%s: %s %s is given twice", what, noun, twice) end
   return out
 end
 
@@ -1054,6 +1078,8 @@ function study.parse_seeds(text)
     end
   end
   if #out == 0 then study.fail("--seeds: no seeds in %s", text) end
+  local twice = repeated(out)
+  if twice then study.fail("--seeds: seed %d is given twice (in %s)", twice, text) end
   return out
 end
 

@@ -63,10 +63,32 @@ case("study.parse_seeds: ranges and lists; bad ones are usage errors", function(
   eq(table.concat(study.parse_seeds("1-5"), ","), "1,2,3,4,5")
   eq(table.concat(study.parse_seeds("13"), ","), "13")
   eq(table.concat(study.parse_seeds("1,4-5,9"), ","), "1,4,5,9")
-  for _, bad in ipairs{"x", "5-1", "1-", ""} do
+  for _, bad in ipairs{"x", "5-1", "1-", "", "2,2", "1-5,13,3"} do
     local ok, e = pcall(study.parse_seeds, bad)
     check(not ok and type(e) == "table" and e.msg:find("--seeds"), bad)
+    eq(tostring(e), e.msg) -- a script or the REPL shows the message
   end
+end)
+
+-- the runner called from a script: clear messages for what it cannot run,
+-- and a seed or scenario given twice is refused (it would pass for a
+-- second run and shrink the spread over seeds)
+case("study.run: a data set, models, and each seed and scenario once", function()
+  local ds = data.synthetic{items = 30, users = 40, ratings = 400, seed = 1}
+  local function err(d, opts)
+    local ok, e = pcall(study.run, d, opts)
+    check(not ok)
+    return tostring(e)
+  end
+  eq(err({}, {models = {"mean"}}), "study.run: expected a data set (study.load, data.movielens, data.synthetic), " ..
+     "got a table without ratings, items and users")
+  eq(err(ds.ratings, {models = {"mean"}}), "study.run: expected a data set (study.load, data.movielens, " ..
+     "data.synthetic), got userdata")
+  check(err(ds, {}):find("^study.run: opts.models must be a list of model ids %(biases, "))
+  eq(err(ds, {models = {"mean"}, seeds = {4, 7, 4}, progress = false}), "study.run: seed 4 is given twice")
+  eq(err(ds, {models = {"mean"}, scenarios = {"T1", "T1"}, progress = false}), "study.run: scenario T1 is given twice")
+  local runs = study.run(ds, {models = {"mean"}, scenarios = {"T1"}, seeds = {4, 7}, progress = false})
+  eq(#runs, 2)
 end)
 
 case("data lookup: the path, then data/NAME, then ../shared/data/NAME; else a message naming the places", function()
@@ -621,6 +643,10 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --seeds x", "all_tasks: --seeds: expected numbers and ranges like 1-5 or 1,3,13; got x"},
     {"--synthetic --models mean,knn", "all_tasks: --models: unknown model knn (choose from "},
     {"--synthetic --scenarios T1,T9", "all_tasks: --scenarios: unknown scenario T9 (choose from T1, T2a, T2b, T3)"},
+    -- a seed or scenario counted twice would pass for a second run and shrink the spread
+    {"--synthetic --seeds 1-3,2", "all_tasks: --seeds: seed 2 is given twice (in 1-3,2)"},
+    {"--synthetic --scenarios T2a,T2a", "all_tasks: --scenarios: scenario T2a is given twice"},
+    {"--synthetic --models mean,mean", "all_tasks: --models: model mean is given twice"},
     {"--synthetic --train a", "all_tasks: --train and --test go together"},
     {"--synthetic --ratings r.csv", "all_tasks: give one of DATA, --synthetic and --ratings"},
     {"--synthetic --duplicates mean", "all_tasks: --delim, --header, --columns and --duplicates describe --ratings"},
