@@ -254,7 +254,12 @@ function study.load(args)
   elseif args.data or not args.train then
     local dir = study.find_data(args.data or "ml-100k")
     local ok, d = pcall(data.movielens, dir, {min_tag_count = args.tags_min, genome_min = args.genome_min or nil})
-    if not ok then study.fail("%s", tostring(d)) end
+    if not ok then
+      d = tostring(d)
+      -- a folder of the user's own files is no release: say how to read one
+      if d:find("no MovieLens ratings in", 1, true) then d = d .. "; a ratings file of your own: --ratings FILE" end
+      study.fail("%s", d)
+    end
     ds = d
     ds.source = dir
     ds.items.sets = {}

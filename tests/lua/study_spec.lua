@@ -637,6 +637,7 @@ case("--ratings: a user's own delimited file, with header and columns; feature f
 end)
 
 case("usage errors: one line, exit status 2, no traceback; --help lists the options", function()
+  local own = tmpdir()
   local wide = T.write(T.tmpname(), "user,A,B,C,D\nu1,5,,3,1\n")
   local cases = {
     {"--bogus", "all_tasks: unknown option '--bogus' (see --help)"},
@@ -648,6 +649,9 @@ case("usage errors: one line, exit status 2, no traceback; --help lists the opti
     {"--synthetic --scenarios T2a,T2a", "all_tasks: --scenarios: scenario T2a is given twice"},
     {"--synthetic --models mean,mean", "all_tasks: --models: model mean is given twice"},
     {"--synthetic --train a", "all_tasks: --train and --test go together"},
+    -- a folder of one's own files: the message says how to read them
+    {own, "all_tasks: data.movielens: no MovieLens ratings in " .. own .. " (expected u.data, ratings.dat or " ..
+     "ratings.csv); a ratings file of your own: --ratings FILE"},
     {"--synthetic --ratings r.csv", "all_tasks: give one of DATA, --synthetic and --ratings"},
     {"--synthetic --duplicates mean", "all_tasks: --delim, --header, --columns and --duplicates describe --ratings"},
     {"--ratings r.csv --duplicates last", "all_tasks: argument for option '--duplicates' must be one of 'error', " ..
