@@ -544,12 +544,15 @@ M.mf = {
 local function blend_members(c)
   return {"mean", "mcmc", c.pred.biases_simec and "biases_simec" or "biases", c.pred.svd and "svd" or nil}
 end
+-- the members' short names; T3's SimEc on the biases' residuals is the two-SimEc
 local BLEND_NAMES = {mean = "mean", mcmc = "MCMC", biases_simec = "biases+SimEc", biases = "biases", svd = "SVD"}
 
 M.blend = {
   method = function(c)
     local names = {}
-    for j, id in ipairs(blend_members(c)) do names[j] = BLEND_NAMES[id] end
+    for j, id in ipairs(blend_members(c)) do
+      names[j] = id == "biases_simec" and c.sc == "T3" and "biases+two-SimEc" or BLEND_NAMES[id]
+    end
     return ("blend(%s)"):format(table.concat(names, ", "))
   end,
   after = {"mean", "mcmc", "biases"},

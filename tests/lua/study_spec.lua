@@ -426,7 +426,8 @@ case("all_tasks --quick on an ml-100k-shaped folder: every task, a table, JSON w
   check(o:find("ml-100k: 120 items x 90 users", 1, true), o)
   for _, sc in ipairs{"T1", "T2a", "T2b", "T3"} do
     check(o:find("\n" .. sc .. " +MCMC +%d"), sc .. " MCMC row")
-    check(o:find("\n" .. sc .. " +blend%(mean, MCMC, biases%+SimEc, SVD%) +%d"), sc .. " blend row")
+    local simec_part = sc == "T3" and "biases%+two%-SimEc" or "biases%+SimEc"
+    check(o:find("\n" .. sc .. " +blend%(mean, MCMC, " .. simec_part .. ", SVD%) +%d"), sc .. " blend row")
   end
   check(not o:find("\nT3    mean+SimEc(X)", 1, true), "a model that cannot serve T3 by design has no row there")
   -- progress on stderr: setting i of n, best so far, elapsed, ETA
@@ -1125,6 +1126,21 @@ case("without biases+SimEc the blend falls back to the biases", function()
   eq(by.blend.method, "blend(mean, MCMC, biases)")
   check(by.blend.rmse and by.mean.rmse and by.mcmc.rmse and by.biases.rmse, "the blend's parts run first")
   eq(#by.blend.params.weights, 3) -- without SVD in the run, three members
+end)
+
+-- the blend names its members as the table does: in T3 the SimEc on the
+-- biases' residuals is the two-SimEc
+case("the blend's name says which SimEc it holds", function()
+  local ds = data.synthetic{items = 60, users = 50, ratings = 1500, rank = 2, item_features = 6, user_features = 4,
+                            seed = 5}
+  local runs = study.run(ds, {models = {"mean", "biases", "biases_simec", "mcmc", "blend"}, scenarios = {"T2a", "T3"},
+                              grids = "quick", progress = false})
+  local names = {}
+  for _, r in ipairs(runs) do names[r.scenario .. " " .. r.model] = r.method end
+  eq(names["T2a biases_simec"], "biases+SimEc(X)")
+  eq(names["T2a blend"], "blend(mean, MCMC, biases+SimEc)")
+  eq(names["T3 biases_simec"], "biases+two-SimEc")
+  eq(names["T3 blend"], "blend(mean, MCMC, biases+two-SimEc)")
 end)
 
 case("the blend stacks the means model, MCMC, biases(+SimEc) and SVD with non-negative weights fitted on validation",
