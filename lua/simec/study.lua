@@ -861,7 +861,8 @@ function study.run(ds, opts)
                        seconds = clock() - t, features = m.uses(c, best), grid = grid, peak_mb = peak_mb(),
                        tuned_on = tune_from:nnz(), train_ratings = s.train:nnz(),
                        tuned_users = tune_from:ncols(), train_users = s.train:ncols(),
-                       validation_splits = #inners, validation_ratings = val_ratings}
+                       validation_splits = #inners, validation_ratings = val_ratings,
+                       given_split = given and true or nil}
           runs[#runs + 1] = row
           if opts.on_scored then opts.on_scored(row, s, pred, unit) end
           if progress then
@@ -928,7 +929,10 @@ function study.compare(runs, summary)
       if row.scenario == sc and row.rmse and (not best or row.rmse < best.rmse) then best = row end
     end
     if best then
-      local entry = {scenario = sc, best = best.method, best_is_baseline = baseline(best), against = report.array()}
+      -- on a given split every seed scores the same test ratings: the
+      -- spread is the models' and the validation splits' randomness only
+      local entry = {scenario = sc, best = best.method, best_is_baseline = baseline(best), against = report.array(),
+                     given_split = best.runs[1].given_split}
       for _, other in ipairs(summary) do
         if other ~= best and other.scenario == sc and other.rmse and baseline(other) then
           local by_seed, d = {}, {}
@@ -994,9 +998,15 @@ function study.print(ds, runs, out)
         out(("%s: the best row is %s, a baseline: no other row beats it\n"):format(e.scenario, e.best))
       end
       for _, a in ipairs(e.against) do
-        out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds)%s\n"):format(e.scenario, e.best, a.method,
-            a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n,
-            a.se and (a.gain > 2 * a.se and ": more than two standard errors" or ": within two standard errors") or ""))
+        if e.given_split then
+          out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds of one given split: the test " ..
+               "ratings are the same at every seed, so it measures the models' randomness, not the test set's)\n")
+            :format(e.scenario, e.best, a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n))
+        else
+          out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds)%s\n"):format(e.scenario, e.best,
+              a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n,
+              a.se and (a.gain > 2 * a.se and ": more than two standard errors" or ": within two standard errors") or ""))
+        end
       end
     end
   end
@@ -1257,7 +1267,14 @@ function study.main(spec, argv)
         :format(#dup, dup[1].title, table.concat(dup[1].ids, ", ")))
     end
     local unit = unit_of(ds)
-    print(("split seeds %s, %s grid, validation from the training side%s"):format(args.seeds,
+    local seeds_text = "split seeds " .. args.seeds
+    if ds.given then
+      seeds_text = #seeds == 1 and ("the given split, seed %s (of the validation split and the models' random " ..
+                                    "starts)"):format(args.seeds)
+                   or ("the given split, seeds %s (they vary the validation split and the models' random starts, " ..
+                       "not the test ratings)"):format(args.seeds)
+    end
+    print(("%s, %s grid, validation from the training side%s"):format(seeds_text,
           args.quick and "quick" or "default",
           unit ~= 1 and ("; the models see the ratings divided by %g (errors in the data's units)"):format(unit) or ""))
     local opts = {models = model_ids, scenarios = scenarios, seeds = seeds, grids = args.quick and "quick" or "default",
@@ -1341,7 +1358,8 @@ require("simec.help").add{
   "study.VALIDATION_SPLITS); also the held-out counts.",
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
   "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows (the others, when it " ..
-  "is one of them): paired gain and its standard error over seeds.",
+  "is one of them): paired gain and its standard error over seeds; given_split when every seed scored one given " ..
+  "split's test ratings (the error is then the models' randomness only).",
   "study.add_feature_files(ds, args)", "Adds the feature files args.item_features and args.user_features (lists " ..
   "of paths: pairs or columns) to the data set's items and users.",
   "study.ratings_dataset(args [, pairs])", "The data set of the file args.ratings, read as args.delim, " ..

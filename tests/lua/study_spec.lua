@@ -484,6 +484,22 @@ case("a given split (u1.base/u1.test): T1 only, test items without training rati
   for _, m in ipairs{"mean ", "biases+features", "mean+SVD ", "mean+SimEc(I)", "MCMC"} do
     check(o:find("\nT1    " .. m, 1, true), m)
   end
+  check(o:find("\nthe given split, seed 13 (of the validation split and the models' random starts), quick grid", 1,
+               true), o)
+  -- seeds on a given split vary the models and the validation split, not the test ratings: the comparison says so
+  -- instead of weighing the gain against two standard errors
+  local json = T.tmpname() .. ".json"
+  o, e, ok = run(BIN .. " examples/all_tasks.lua --train " .. dir .. "/u1.base --test " .. dir .. "/u1.test " ..
+                 "--quick --quiet --models mean,svd,mcmc --seeds 1-2 --json " .. json)
+  check(ok, e)
+  check(o:find("\nthe given split, seeds 1-2 (they vary the validation split and the models' random starts, not " ..
+               "the test ratings), quick grid", 1, true), o)
+  check(o:find("\nT1: MCMC beats mean by [%d.]+ RMSE %(standard error [%d.]+ over 2 seeds of one given split: the " ..
+               "test ratings are the same at every seed, so it measures the models' randomness, not the test " ..
+               "set's%)\n"), o)
+  check(not o:find("two standard errors", 1, true), o)
+  local doc = require("cjson").decode(T.read(json))
+  eq(doc.comparisons[1].given_split, true)
   _, e, ok = run(BIN .. " examples/all_tasks.lua " .. dir .. " --train u1.base --test u1.test --scenarios T2a")
   check(not ok and e == "all_tasks: a given split (--train/--test) runs T1 only, not T2a\n", e)
   -- a test file that repeats training pairs (here the whole data set) would score the fit: refused
