@@ -1003,9 +1003,11 @@ function study.print(ds, runs, out)
                "ratings are the same at every seed, so it measures the models' randomness, not the test set's)\n")
             :format(e.scenario, e.best, a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n))
         else
+          -- a standard error from two seeds rests on one difference of two: too rough to weigh a gain against
+          local verdict = not a.se and "" or a.n < 3 and ": two seeds are too few to weigh the gain" or
+                          a.gain > 2 * a.se and ": more than two standard errors" or ": within two standard errors"
           out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds)%s\n"):format(e.scenario, e.best,
-              a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n,
-              a.se and (a.gain > 2 * a.se and ": more than two standard errors" or ": within two standard errors") or ""))
+              a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n, verdict))
         end
       end
     end

@@ -957,6 +957,12 @@ case("seeds: the study repeats over split seeds; mean and standard deviation per
                        rmse = 1.05 + seed / 100, mae = 0.8, val_rmse = 1, seconds = 0, features = "items", params = {}}
   end
   cmp = study.compare(fake, study.summary(fake))
+  -- two seeds give a standard error from one difference: no verdict is drawn from it
+  lines = {}
+  study.print(ds, fake, function(s) lines[#lines + 1] = s end)
+  text = table.concat(lines)
+  check(text:find("T2a: mean beats mean+SVD+regression by 0.0200 RMSE (standard error 0.0000 over 2 seeds): two " ..
+                  "seeds are too few to weigh the gain\n", 1, true), text)
   eq(cmp[1].best, "mean"); eq(cmp[1].best_is_baseline, true)
   eq(#cmp[1].against, 1); eq(cmp[1].against[1].method, "mean+SVD+regression"); T.near(cmp[1].against[1].gain, 0.02, 1e-12)
   lines = {}
