@@ -65,14 +65,45 @@ end
 -- what report.writable checks for each (a prefix gets ".svg")
 local OUTPUTS = {{"json", ""}, {"predictions", ""}, {"svg", ""}, {"svg_prefix", ".svg"}}
 
+-- Whether two writable paths name one file: the same name in one folder,
+-- the folder told by a probe file made in a's and looked for in b's, so
+-- that relative and absolute paths, "./" and symbolic links agree.
+local function same_file(a, b)
+  local function parts(p)
+    local dir, name = p:match("^(.*)/([^/]*)$")
+    if not dir then return ".", p end
+    return dir == "" and "/" or dir, name
+  end
+  local da, na = parts(a)
+  local db, nb = parts(b)
+  if na ~= nb then return false end
+  local probe = ("/.simec-probe-%d-%d"):format(os.time(), math.random(1 << 30))
+  local f = io.open(da .. probe, "wb")
+  if not f then return a == b end
+  f:close()
+  local g = io.open(db .. probe, "rb")
+  if g then g:close() end
+  os.remove(da .. probe)
+  return g ~= nil
+end
+
 -- nil when every output option in opts (json, predictions, svg, svg_prefix) can be
--- written, else the usage error for the first that cannot
+-- written, each to a file of its own, else the usage error for the first that cannot
 function report.unwritable(opts)
+  local given = {}
   for _, o in ipairs(OUTPUTS) do
     local v = opts[o[1]]
     if v then
+      local name = o[1]:gsub("_", "-")
       local writable, why = report.writable(v .. o[2])
-      if not writable then return ("--%s %s: %s"):format(o[1]:gsub("_", "-"), v, why) end
+      if not writable then return ("--%s %s: %s"):format(name, v, why) end
+      for _, earlier in ipairs(given) do
+        -- the later file would replace the earlier one when the run ends
+        if same_file(earlier.path, v .. o[2]) then
+          return ("--%s %s: the same file as --%s %s"):format(name, v, earlier.name, earlier.value)
+        end
+      end
+      given[#given + 1] = {name = name, value = v, path = v .. o[2]}
     end
   end
 end
@@ -102,7 +133,8 @@ require("simec.help").add{
   "report.writable(path)", "true when report.json can write path (its folder exists and takes a file), else " ..
   "nil and why; the examples ask before a run.",
   "report.unwritable(opts)", "nil when each output option of opts (json, predictions, svg, svg_prefix) names a " ..
-  "file that can be written, else the usage error for the first that cannot (the examples' check before a run).",
+  "file of its own that can be written, else the usage error for the first that cannot (the examples' check " ..
+  "before a run).",
   "report.json(path, dataset, results [, fields])", "Writes {dataset, seed, results = [{scenario, method, " ..
   "metrics..., seconds, params}], fields...} to path crash-safely.",
 }

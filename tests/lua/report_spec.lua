@@ -90,6 +90,32 @@ case("report.writable: asked before a run, so that --json or --svg fails at once
   os.execute("rm -rf " .. dir)
 end)
 
+-- two outputs naming one file: the later would replace the earlier when
+-- the run ends, both "written"; told however the paths are spelled
+case("report.unwritable: each output a file of its own", function()
+  local dir = T.tmpname()
+  os.execute(("mkdir -p %s/sub && ln -s %s/sub %s/link"):format(dir, dir, dir))
+  eq(report.unwritable{json = dir .. "/r.json", predictions = dir .. "/p.csv"}, nil)
+  eq(report.unwritable{json = dir .. "/sub/r", predictions = dir .. "/r"}, nil)
+  eq(report.unwritable{json = dir .. "/r.json", predictions = dir .. "//./r.json"},
+     ("--predictions %s//./r.json: the same file as --json %s/r.json"):format(dir, dir))
+  eq(report.unwritable{json = dir .. "/sub/r.json", predictions = dir .. "/link/r.json"},
+     ("--predictions %s/link/r.json: the same file as --json %s/sub/r.json"):format(dir, dir))
+  eq(report.unwritable{svg = dir .. "/f.svg", svg_prefix = dir .. "/f"},
+     ("--svg-prefix %s/f: the same file as --svg %s/f.svg"):format(dir, dir))
+  local p = io.popen("ls -A " .. dir .. " " .. dir .. "/sub")
+  check(not p:read("a"):find("probe"), "the probes are gone")
+  p:close()
+  if SIMEC_BIN then
+    local here = io.popen("pwd"):read("l")
+    p = io.popen(("cd %s && %s %s/examples/all_tasks.lua --synthetic --json out --predictions ./out 2>&1; echo rc=$?")
+      :format(dir, SIMEC_BIN:sub(1, 1) == "/" and SIMEC_BIN or here .. "/" .. SIMEC_BIN, here))
+    eq(p:read("a"), "all_tasks: --predictions ./out: the same file as --json out\nrc=2\n")
+    p:close()
+  end
+  os.execute("rm -rf " .. dir)
+end)
+
 case("report.json: nested params, booleans, escapes and non-finite numbers are valid JSON", function()
   local path = T.tmpname()
   report.json(path, 'set "q"', {{scenario = "T1", method = "a\tb\n", rmse = 1, seconds = 0,
