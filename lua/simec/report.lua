@@ -87,9 +87,22 @@ local function same_file(a, b)
   return g ~= nil
 end
 
+-- The options naming files a run reads: an output that names one of them
+-- would replace the data when the run ends
+local INPUTS = {"ratings", "train", "test", "item_features", "user_features", "interactions", "row_similarity",
+                "col_similarity", "row_features", "col_features"}
+
 -- nil when every output option in opts (json, predictions, svg, svg_prefix) can be
--- written, each to a file of its own, else the usage error for the first that cannot
+-- written, each to a file of its own and none over an input file, else the usage
+-- error for the first that cannot
 function report.unwritable(opts)
+  local inputs = {}
+  for _, key in ipairs(INPUTS) do
+    local v = opts[key]
+    for _, path in ipairs(type(v) == "table" and v or {v}) do
+      if type(path) == "string" then inputs[#inputs + 1] = {name = key:gsub("_", "-"), value = path} end
+    end
+  end
   local given = {}
   for _, o in ipairs(OUTPUTS) do
     local v = opts[o[1]]
@@ -101,6 +114,12 @@ function report.unwritable(opts)
         -- the later file would replace the earlier one when the run ends
         if same_file(earlier.path, v .. o[2]) then
           return ("--%s %s: the same file as --%s %s"):format(name, v, earlier.name, earlier.value)
+        end
+      end
+      for _, input in ipairs(inputs) do
+        if same_file(v .. o[2], input.value) then
+          return ("--%s %s: the same file as the input --%s %s; the run would write over it"):format(name, v,
+                  input.name, input.value)
         end
       end
       given[#given + 1] = {name = name, value = v, path = v .. o[2]}
@@ -133,8 +152,9 @@ require("simec.help").add{
   "report.writable(path)", "true when report.json can write path (its folder exists and takes a file), else " ..
   "nil and why; the examples ask before a run.",
   "report.unwritable(opts)", "nil when each output option of opts (json, predictions, svg, svg_prefix) names a " ..
-  "file of its own that can be written, else the usage error for the first that cannot (the examples' check " ..
-  "before a run).",
+  "file of its own that can be written and is none of the input files the options name (ratings, train, test, " ..
+  "feature and similarity files), else the usage error for the first that cannot (the examples' check before a " ..
+  "run).",
   "report.json(path, dataset, results [, fields])", "Writes {dataset, seed, results = [{scenario, method, " ..
   "metrics..., seconds, params}], fields...} to path crash-safely.",
 }

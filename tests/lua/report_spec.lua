@@ -103,6 +103,16 @@ case("report.unwritable: each output a file of its own", function()
      ("--predictions %s/link/r.json: the same file as --json %s/sub/r.json"):format(dir, dir))
   eq(report.unwritable{svg = dir .. "/f.svg", svg_prefix = dir .. "/f"},
      ("--svg-prefix %s/f: the same file as --svg %s/f.svg"):format(dir, dir))
+  -- nor over a file the run reads: the data would be gone when the run ends
+  T.write(dir .. "/sub/r.csv", "1,2,3\n")
+  eq(report.unwritable{ratings = dir .. "/sub/r.csv", json = dir .. "/link/r.csv"},
+     ("--json %s/link/r.csv: the same file as the input --ratings %s/sub/r.csv; the run would write over it")
+       :format(dir, dir))
+  eq(report.unwritable{item_features = {dir .. "/a", dir .. "/sub/r.csv"}, predictions = dir .. "/sub/./r.csv"},
+     ("--predictions %s/sub/./r.csv: the same file as the input --item-features %s/sub/r.csv; the run would " ..
+      "write over it"):format(dir, dir))
+  eq(report.unwritable{ratings = dir .. "/sub/r.csv", json = dir .. "/r.csv"}, nil)
+  eq(T.read(dir .. "/sub/r.csv"), "1,2,3\n")
   local p = io.popen("ls -A " .. dir .. " " .. dir .. "/sub")
   check(not p:read("a"):find("probe"), "the probes are gone")
   p:close()
