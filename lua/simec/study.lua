@@ -753,9 +753,9 @@ function study.run(ds, opts)
   local progress = opts.progress
   if progress == nil then progress = require("simec.notebook").progress() end
   local scenarios = opts.scenarios or (ds.given and {"T1"} or study.SCENARIOS)
-  for what, list in pairs{seed = opts.seeds or {}, scenario = scenarios} do
-    local twice = repeated(list)
-    if twice then study.fail("study.run: %s %s is given twice", what, tostring(twice)) end
+  for _, list in ipairs{{"seed", opts.seeds or {}}, {"scenario", scenarios}} do
+    local twice = repeated(list[2])
+    if twice then study.fail("study.run: %s %s is given twice", list[1], tostring(twice)) end
   end
   local tune_max = opts.tune_ratings or study.TUNE_RATINGS
   if math.type(tune_max) ~= "integer" or tune_max < 0 then
