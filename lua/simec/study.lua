@@ -232,8 +232,35 @@ end
 -- The data set of args.ratings, a delimited file read as args.delim,
 -- args.header, args.columns and args.duplicates say (with pairs, USER,ITEM
 -- columns are allowed: interactions, every value 1).
+-- Some data sets write 0 for an interaction without a rating (Book-
+-- Crossing: 62% of its lines); read as ratings, those 0s are the lowest.
+-- A share of 0s of ZERO_SHARE or more with no rating between 0 and 1 is
+-- said, from up to ZERO_SAMPLE ratings drawn at even steps.
+local ZERO_SHARE, ZERO_SAMPLE = 0.2, 100000
+local function say_zero_ratings(path, R)
+  local v = R:values()
+  local n = v:nrows()
+  local step = math.max(1, n // ZERO_SAMPLE)
+  local seen, zeros, low = 0, 0, math.huge
+  for k = 1, n, step do
+    local x = v:get(k, 1)
+    seen = seen + 1
+    if x == 0 then zeros = zeros + 1 elseif x > 0 and x < low then low = x end
+  end
+  v:close()
+  if zeros >= ZERO_SHARE * seen and low >= 1 then
+    io.stderr:write(("simec: warning: %s: %.0f%% of the ratings are 0 and none lies between 0 and 1%s: if 0 " ..
+                     "means an interaction without a rating (as in Book-Crossing), it is read here as the lowest " ..
+                     "rating; drop those lines for a rating study, or study the interactions with " ..
+                     "examples/implicit.lua\n"):format(path, 100 * zeros / seen,
+                     step > 1 and (" (in %d of them, drawn evenly)"):format(seen) or ""))
+  end
+end
+
 function study.ratings_dataset(args, pairs)
   local R, info = read_ratings(args.ratings, args, pairs)
+  -- the rating studies read values as ratings; the interaction examples (pairs) choose with --threshold
+  if not pairs then say_zero_ratings(args.ratings, R) end
   return setmetatable({name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
                        columns = info.columns,
                        items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}, data.DataSet)

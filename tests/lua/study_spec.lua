@@ -73,6 +73,28 @@ end)
 -- the runner called from a script: clear messages for what it cannot run,
 -- and a seed or scenario given twice is refused (it would pass for a
 -- second run and shrink the spread over seeds)
+-- Book-Crossing writes 0 for an interaction without a rating: a rating
+-- study reads it as the lowest rating, and says so
+case("ratings files: many 0s apart from the other ratings are said", function()
+  local lines, plain = {}, {}
+  for k = 1, 50 do
+    lines[#lines + 1] = ("%d,%d,%d"):format(k % 7, k, k % 3 == 0 and 8 or 0)
+    plain[#plain + 1] = ("%d,%d,%d"):format(k % 7, k, 1 + k % 5)
+  end
+  local zeros = T.write(T.tmpname(), table.concat(lines, "\n") .. "\n")
+  local said, ds = T.stderr_of(study.ratings_dataset, {ratings = zeros})
+  eq(ds.ratings:nnz(), 50) -- read as they are
+  eq(said, ("simec: warning: %s: 68%% of the ratings are 0 and none lies between 0 and 1: if 0 means an " ..
+            "interaction without a rating (as in Book-Crossing), it is read here as the lowest rating; drop those " ..
+            "lines for a rating study, or study the interactions with examples/implicit.lua\n"):format(zeros))
+  eq(T.stderr_of(study.ratings_dataset, {ratings = T.write(T.tmpname(), table.concat(plain, "\n") .. "\n")}), "")
+  -- a scale through 0 (values between 0 and 1 too) is a scale: nothing to say
+  lines[1] = "1,1,0.5"
+  eq(T.stderr_of(study.ratings_dataset, {ratings = T.write(T.tmpname(), table.concat(lines, "\n") .. "\n")}), "")
+  -- the interaction examples choose what counts with --threshold
+  eq(T.stderr_of(study.ratings_dataset, {ratings = zeros}, true), "")
+end)
+
 case("study.run: a data set, models, and each seed and scenario once", function()
   local ds = data.synthetic{items = 30, users = 40, ratings = 400, seed = 1}
   local function err(d, opts)
