@@ -193,7 +193,7 @@ local function read_ratings(path, args, pairs)
     study.fail("%s", msg)
   end
   if R:nnz() == 0 then study.fail("%s: no ratings", path) end
-  info.columns = say
+  info.columns, info.rating_field = say, r
   return R, info
 end
 
@@ -232,35 +232,44 @@ end
 -- The data set of args.ratings, a delimited file read as args.delim,
 -- args.header, args.columns and args.duplicates say (with pairs, USER,ITEM
 -- columns are allowed: interactions, every value 1).
--- Some data sets write 0 for an interaction without a rating (Book-
--- Crossing: 62% of its lines); read as ratings, those 0s are the lowest.
--- A share of 0s of ZERO_SHARE or more with no rating between 0 and 1 is
--- said, from up to ZERO_SAMPLE ratings drawn at even steps.
-local ZERO_SHARE, ZERO_SAMPLE = 0.2, 100000
-local function say_zero_ratings(path, R)
+-- Values a rating column holds by mistake or by a data set's convention,
+-- said on stderr from up to ODD_SAMPLE ratings drawn at even steps:
+-- - 0 for an interaction without a rating (Book-Crossing: 62% of its
+--   lines), ZERO_SHARE or more of them and no rating between 0 and 1,
+--   which the study would read as the lowest ratings;
+-- - whole numbers between 1e8 and 4e9, as Unix times are (1973 to 2096):
+--   a timestamp field read as the ratings.
+local ZERO_SHARE, ODD_SAMPLE = 0.2, 100000
+local function say_odd_ratings(path, R, field)
   local v = R:values()
   local n = v:nrows()
-  local step = math.max(1, n // ZERO_SAMPLE)
-  local seen, zeros, low = 0, 0, math.huge
+  local step = math.max(1, n // ODD_SAMPLE)
+  local seen, zeros, low, lo, hi, whole = 0, 0, math.huge, math.huge, -math.huge, true
   for k = 1, n, step do
     local x = v:get(k, 1)
     seen = seen + 1
     if x == 0 then zeros = zeros + 1 elseif x > 0 and x < low then low = x end
+    lo, hi, whole = math.min(lo, x), math.max(hi, x), whole and x == math.floor(x)
   end
   v:close()
+  local sample = step > 1 and (" (in %d of them, drawn evenly)"):format(seen) or ""
   if zeros >= ZERO_SHARE * seen and low >= 1 then
     io.stderr:write(("simec: warning: %s: %.0f%% of the ratings are 0 and none lies between 0 and 1%s: if 0 " ..
                      "means an interaction without a rating (as in Book-Crossing), it is read here as the lowest " ..
                      "rating; drop those lines for a rating study, or study the interactions with " ..
-                     "examples/implicit.lua\n"):format(path, 100 * zeros / seen,
-                     step > 1 and (" (in %d of them, drawn evenly)"):format(seen) or ""))
+                     "examples/implicit.lua\n"):format(path, 100 * zeros / seen, sample))
+  end
+  if whole and lo >= 1e8 and hi <= 4e9 then
+    io.stderr:write(("simec: warning: %s: the ratings (field %d) run from %.0f to %.0f%s, as Unix times do: is it " ..
+                     "a timestamp field? --columns USER,ITEM,RATING chooses the fields\n"):format(path, field, lo, hi,
+                     sample))
   end
 end
 
 function study.ratings_dataset(args, pairs)
   local R, info = read_ratings(args.ratings, args, pairs)
   -- the rating studies read values as ratings; the interaction examples (pairs) choose with --threshold
-  if not pairs then say_zero_ratings(args.ratings, R) end
+  if not pairs then say_odd_ratings(args.ratings, R, info.rating_field) end
   return setmetatable({name = args.ratings:match("([^/]+)$"), ratings = R, order = info.order, source = args.ratings,
                        columns = info.columns,
                        items = {ids = R:row_labels()}, users = {ids = R:col_labels()}}, data.DataSet)

@@ -75,7 +75,7 @@ end)
 -- second run and shrink the spread over seeds)
 -- Book-Crossing writes 0 for an interaction without a rating: a rating
 -- study reads it as the lowest rating, and says so
-case("ratings files: many 0s apart from the other ratings are said", function()
+case("ratings files: many 0s apart from the other ratings, and timestamps read as ratings, are said", function()
   local lines, plain = {}, {}
   for k = 1, 50 do
     lines[#lines + 1] = ("%d,%d,%d"):format(k % 7, k, k % 3 == 0 and 8 or 0)
@@ -93,6 +93,12 @@ case("ratings files: many 0s apart from the other ratings are said", function()
   eq(T.stderr_of(study.ratings_dataset, {ratings = T.write(T.tmpname(), table.concat(lines, "\n") .. "\n")}), "")
   -- the interaction examples choose what counts with --threshold
   eq(T.stderr_of(study.ratings_dataset, {ratings = zeros}, true), "")
+  -- a timestamp field read as the ratings
+  local stamps = T.write(T.tmpname(), "u1,i1,4,881250949\nu1,i2,3,891717742\nu2,i1,5,874724710\n")
+  eq(T.stderr_of(study.ratings_dataset, {ratings = stamps, columns = "1,2,4"}),
+     ("simec: warning: %s: the ratings (field 4) run from 874724710 to 891717742, as Unix times do: is it a " ..
+      "timestamp field? --columns USER,ITEM,RATING chooses the fields\n"):format(stamps))
+  eq(T.stderr_of(study.ratings_dataset, {ratings = stamps}), "")
 end)
 
 case("study.run: a data set, models, and each seed and scenario once", function()
