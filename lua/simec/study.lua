@@ -419,7 +419,7 @@ M.svd_k10 = {
 }
 
 M.biases = {
-  method = function() return "biases+features" end,
+  method = function(c) return sides_used(c.X) == "none" and "biases" or "biases+features" end,
   grid = "biases",
   fit = function(_, sp, X, p)
     return models.biases(sp.train, {reg_items = p.reg_items, reg_users = p.reg_users, alpha = p.alpha,
@@ -639,9 +639,12 @@ function study.grid_for(id, c, grid_set)
       if ok then kept[#kept + 1] = v end
     end
     g.implicit = #kept > 0 and kept or {false}
-    if c.sc == "T3" then g.features = {"all"} end
+    -- which sides' features to use cannot matter where there are none
+    if c.sc == "T3" or sides_used(c.X or {}) == "none" then g.features = {"all"} end
   elseif key == "simec_study" and c.sc ~= "T2a" then
     g.base = nil
+  elseif key == "biases" and sides_used(c.X or {}) == "none" then
+    g.alpha = nil -- the ridge from features to biases, without features
   end
   return g
 end

@@ -101,6 +101,28 @@ case("ratings files: many 0s apart from the other ratings, and timestamps read a
   eq(T.stderr_of(study.ratings_dataset, {ratings = stamps}), "")
 end)
 
+-- without features the biases row is the learned biases alone, and the
+-- grids leave out what only features could change: the ridge from
+-- features to biases, and which sides' features MCMC uses
+case("a data set without features: the biases row's name, and grids without feature settings", function()
+  local ds = data.synthetic{items = 40, users = 30, ratings = 600, seed = 3}
+  ds.items.features, ds.users.features = nil, nil
+  local runs = study.run(ds, {models = {"biases", "mcmc"}, scenarios = {"T1", "T2a"}, grids = "quick",
+                              progress = false})
+  for _, r in ipairs(runs) do
+    if r.model == "biases" then
+      eq(r.method, "biases"); eq(r.grid.alpha, nil); eq(r.params.alpha, nil)
+      check(r.grid.reg_items and r.grid.reg_users, "the regularisation is still tuned")
+    else
+      eq(table.concat(r.grid.features, ","), "all")
+    end
+    eq(r.features, "none")
+  end
+  local with = study.run(data.synthetic{items = 40, users = 30, ratings = 600, item_features = 3, seed = 3},
+                         {models = {"biases"}, scenarios = {"T1"}, grids = "quick", progress = false})
+  eq(with[1].method, "biases+features"); eq(#with[1].grid.alpha, 2)
+end)
+
 case("study.run: a data set, models, and each seed and scenario once", function()
   local ds = data.synthetic{items = 30, users = 40, ratings = 400, seed = 1}
   local function err(d, opts)
@@ -509,7 +531,8 @@ case("a given split (u1.base/u1.test): T1 only, test items without training rati
   check(o:find("%(given split " .. d .. "/u1%.base / " .. d .. "/u1%.test: %d+ test ratings, 1 of them of 1 item " ..
                "the training set lacks, predicted as new ones%)"), o)
   check(not o:find("\nT2a"), "T1 only")
-  for _, m in ipairs{"mean ", "biases+features", "mean+SVD ", "mean+SimEc(I)", "MCMC"} do
+  -- without features the biases row is named as what it is
+  for _, m in ipairs{"mean ", "biases ", "mean+SVD ", "mean+SimEc(I)", "MCMC"} do
     check(o:find("\nT1    " .. m, 1, true), m)
   end
   check(o:find("\nthe given split, seed 13 (of the validation split and the models' random starts), quick grid", 1,
