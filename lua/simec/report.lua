@@ -41,6 +41,18 @@ function report.encode(doc)
   return (text:gsub('"\\u0001simec: an empty list\\u0001"', "[]"))
 end
 
+-- path's folder and name ("." for a bare name, "/" for the root's files)
+local function folder_and_name(path)
+  local dir, name = path:match("^(.*)/([^/]*)$")
+  if not dir then return ".", path end
+  return dir == "" and "/" or dir, name
+end
+
+-- a file name in dir that nothing else uses, for a probe made and removed at once
+local function probe_in(dir)
+  return ("%s/.simec-probe-%d-%d"):format(dir, os.time(), math.random(1 << 30))
+end
+
 -- Whether report.json can write path: true, or nil and why. Examples ask
 -- before a run, so that a long run does not end on a path it cannot
 -- write: a probe file is created and removed in path's folder, as
@@ -49,9 +61,8 @@ function report.writable(path)
   if type(path) ~= "string" or path == "" then return nil, "needs a file name" end
   local d = io.open(path .. "/.", "rb")
   if d then d:close() return nil, "is a folder" end
-  local dir = path:match("^(.*)/[^/]*$") or "."
-  if dir == "" then dir = "/" end
-  local probe = ("%s/.simec-probe-%d-%d"):format(dir, os.time(), math.random(1 << 30))
+  local dir = folder_and_name(path)
+  local probe = probe_in(dir)
   local f, err = io.open(probe, "wb")
   if not f then
     return nil, ("cannot write in the folder %s (%s)"):format(dir, tostring(err):match(": ([^:]*)$") or tostring(err))
@@ -69,21 +80,16 @@ local OUTPUTS = {{"json", ""}, {"predictions", ""}, {"svg", ""}, {"svg_prefix", 
 -- the folder told by a probe file made in a's and looked for in b's, so
 -- that relative and absolute paths, "./" and symbolic links agree.
 local function same_file(a, b)
-  local function parts(p)
-    local dir, name = p:match("^(.*)/([^/]*)$")
-    if not dir then return ".", p end
-    return dir == "" and "/" or dir, name
-  end
-  local da, na = parts(a)
-  local db, nb = parts(b)
+  local da, na = folder_and_name(a)
+  local db, nb = folder_and_name(b)
   if na ~= nb then return false end
-  local probe = ("/.simec-probe-%d-%d"):format(os.time(), math.random(1 << 30))
-  local f = io.open(da .. probe, "wb")
+  local probe = probe_in(da)
+  local f = io.open(probe, "wb")
   if not f then return a == b end
   f:close()
-  local g = io.open(db .. probe, "rb")
+  local g = io.open(db .. probe:sub(#da + 1), "rb")
   if g then g:close() end
-  os.remove(da .. probe)
+  os.remove(probe)
   return g ~= nil
 end
 
