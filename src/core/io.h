@@ -70,9 +70,10 @@ typedef struct io_atomic {
 int io_atomic_open(io_atomic *a, const char *path, core_err *e);
 int io_atomic_commit(io_atomic *a, core_err *e); /* closes; on failure removes the temporary */
 void io_atomic_abort(io_atomic *a);
-/* Aborts a write that failed with errno err and sets the one message every
- * crash-safe writer gives: "PATH: write failed: cause", and for a file
- * "(the existing file, if any, is unchanged)" after it. Returns CORE_EIO. */
+/* Aborts a write that failed with errno err, removing the temporary (open
+ * or closed), and sets the one message every crash-safe writer gives:
+ * "PATH: write failed: cause", and for a file "(the existing file, if any,
+ * is unchanged)" after it. Returns CORE_EIO. */
 int io_atomic_fail(io_atomic *a, int err, core_err *e);
 
 /* CORE_OK unless the open file fd is a directory (then an error naming

@@ -104,7 +104,10 @@ void io_atomic_abort(io_atomic *a)
 
 int io_atomic_fail(io_atomic *a, int err, core_err *e)
 {
-    io_atomic_abort(a);
+    if (a->f)
+        io_atomic_abort(a);
+    else if (!a->direct) /* closed already: the temporary alone is left */
+        remove(a->tmp);
     if (a->direct) /* a device or pipe: there is no file to keep */
         return core_err_set(e, CORE_EIO, "%s: write failed: %s", a->path, strerror(err));
     return core_err_set(e, CORE_EIO, "%s: write failed: %s (the existing file, if any, is unchanged)", a->path,
@@ -120,19 +123,10 @@ int io_atomic_commit(io_atomic *a, core_err *e)
         bad = 1, err = errno;
     if (bad)
         return io_atomic_fail(a, err, e);
-    if (fclose(a->f) != 0) {
-        err = errno;
-        a->f = NULL;
-        if (!a->direct)
-            remove(a->tmp);
-        return io_atomic_fail(a, err, e);
-    }
+    bad = fclose(a->f) != 0;
     a->f = NULL;
-    if (!a->direct && rename(a->tmp, a->path) != 0) {
-        err = errno;
-        remove(a->tmp);
-        return io_atomic_fail(a, err, e);
-    }
+    if (bad || (!a->direct && rename(a->tmp, a->path) != 0))
+        return io_atomic_fail(a, errno, e);
     return CORE_OK;
 }
 
