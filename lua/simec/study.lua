@@ -1037,17 +1037,14 @@ function study.print(ds, runs, out)
         out(("%s: the best row is %s, a baseline: no other row beats it\n"):format(e.scenario, e.best))
       end
       for _, a in ipairs(e.against) do
-        if e.given_split then
-          out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds of one given split: the test " ..
-               "ratings are the same at every seed, so it measures the models' randomness, not the test set's)\n")
-            :format(e.scenario, e.best, a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n))
-        else
-          -- a standard error from two seeds rests on one difference of two: too rough to weigh a gain against
-          local verdict = not a.se and "" or a.n < 3 and ": two seeds are too few to weigh the gain" or
-                          a.gain > 2 * a.se and ": more than two standard errors" or ": within two standard errors"
-          out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds)%s\n"):format(e.scenario, e.best,
-              a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n, verdict))
-        end
+        -- a standard error from two seeds rests on one difference of two, and one from a given split's seeds
+        -- leaves out the test set's noise: neither weighs a gain
+        local verdict = (not a.se or e.given_split) and "" or a.n < 3 and ": two seeds are too few to weigh the gain"
+                        or a.gain > 2 * a.se and ": more than two standard errors" or ": within two standard errors"
+        out(("%s: %s beats %s by %.4f RMSE (standard error %s over %d seeds%s)%s\n"):format(e.scenario, e.best,
+            a.method, a.gain, a.se and ("%.4f"):format(a.se) or "-", a.n, e.given_split and " of one given split: " ..
+            "the test ratings are the same at every seed, so it measures the models' randomness, not the test set's"
+            or "", verdict))
       end
     end
   end
