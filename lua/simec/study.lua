@@ -229,9 +229,6 @@ function study.add_feature_files(ds, args)
   end
 end
 
--- The data set of args.ratings, a delimited file read as args.delim,
--- args.header, args.columns and args.duplicates say (with pairs, USER,ITEM
--- columns are allowed: interactions, every value 1).
 -- Values a rating column holds by mistake or by a data set's convention,
 -- said on stderr from up to ODD_SAMPLE ratings drawn at even steps:
 -- - 0 for an interaction without a rating (Book-Crossing: 62% of its
@@ -266,6 +263,9 @@ local function say_odd_ratings(path, R, field)
   end
 end
 
+-- The data set of args.ratings, a delimited file read as args.delim,
+-- args.header, args.columns and args.duplicates say (with pairs, USER,ITEM
+-- columns are allowed: interactions, every value 1).
 function study.ratings_dataset(args, pairs)
   local R, info = read_ratings(args.ratings, args, pairs)
   -- the rating studies read values as ratings; the interaction examples (pairs) choose with --threshold
