@@ -7,7 +7,12 @@
 -- the permuted items are train items (every rating of another item is
 -- test); T2b: the same with 70% of users; T3: 85% of items and 80% of users
 -- train, a rating is test when its item or its user is not a train one.
--- A fraction f of n elements trains floor(f * n) of them.
+-- A fraction f of n elements trains floor(f * n) of them. With opts.fold =
+-- k and opts.folds = K (T2a, T2b, T3) each new side holds out instead the
+-- k-th block of its permuted order, of n / K elements or of the scenario's
+-- share where that is smaller (T3's items, 15%): the K folds of one seed
+-- hold out disjoint sets, together every item or user of a side whose
+-- blocks are n / K (cross-validation).
 local simec = require "simec"
 local rec = require "simec.rec"
 local rng, sparse = simec.rng, simec.sparse
@@ -31,17 +36,50 @@ local function sorted_by_label(labels, n)
   return idx
 end
 
--- map (full index -> train index, 0 if not train) from the first ntrain
--- of the permuted sorted order
-local function train_map(sorted, perm, ntrain, n)
-  local map, list = {}, {}
+-- map (full index -> train index, 0 if held out), train list (train index
+-- -> full index) and held-out list when positions from+1..to of the
+-- permuted sorted order are held out and the rest train in that order
+local function held_out_map(sorted, perm, n, from, to)
+  local map, list, held = {}, {}, {}
   for i = 1, n do map[i] = 0 end
-  for k = 1, ntrain do
-    local full = sorted[perm[k]]
-    map[full] = k
-    list[k] = full
+  for p = 1, n do
+    local full = sorted[perm[p]]
+    if p > from and p <= to then held[#held + 1] = full else list[#list + 1] = full; map[full] = #list end
   end
-  return map, list
+  return map, list, held
+end
+
+-- the positions a split holds out of a side of n: the last 1 - fraction of
+-- them, or with opts.fold the fold-th of consecutive blocks of n / folds,
+-- or of as many as the scenario's split holds out where that is fewer
+-- (T3's items: a fold then holds out items and users in the scenario's
+-- proportion). The folds of one seed are disjoint; blocks of n / folds hold
+-- out every element once.
+local function held_out_block(opts, key, default, n, what)
+  if not opts.fold then return math.floor(fraction(opts, key, default) * n), n end
+  local k, folds = opts.fold, opts.folds
+  local from, to = (k - 1) * n // folds, k * n // folds
+  local share = n - math.floor(default * n)
+  if share * folds < n then from, to = math.min(n, (k - 1) * share), math.min(n, k * share) end
+  if from == to then
+    error(("splits.split: fold %d of %d holds out no %s (%d of them)"):format(k, folds, what, n), 3)
+  end
+  return from, to
+end
+
+local function check_fold(opts, def, scenario)
+  if opts.fold == nil and opts.folds == nil then return end
+  if def.pairs then
+    error(("splits.split: folds hold out new items or users (T2a, T2b, T3), not %s's ratings"):format(scenario), 3)
+  end
+  if opts.items or opts.users then error("splits.split: give fractions (items, users) or a fold, not both", 3) end
+  local k, n = opts.fold, opts.folds
+  if math.type(n) ~= "integer" or n < 1 then
+    error(("splits.split: folds must be a positive integer, got %s"):format(tostring(n)), 3)
+  end
+  if math.type(k) ~= "integer" or k < 1 or k > n then
+    error(("splits.split: fold must be an integer from 1 to %d, got %s"):format(n, tostring(k)), 3)
+  end
 end
 
 local count = require("simec.data").thousands
@@ -56,8 +94,9 @@ Split.__tostring = function(s)
     parts[#parts + 1] = #new > 0 and ("%s train %s, %s new %s"):format(count(#train), name, count(#new), name)
                         or ("%s %s"):format(count(#train), name)
   end
-  return ("split %s%s: %s train / %s test ratings; %s"):format(s.scenario or ("fold " .. tostring(s.fold)),
-    s.given and " (given)" or "", count(s.train:nnz()), count(s.test:nnz()), table.concat(parts, "; "))
+  local what = s.given and " (given)" or s.scenario and s.fold and (" (fold %d of %d)"):format(s.fold, s.folds) or ""
+  return ("split %s%s: %s train / %s test ratings; %s"):format(s.scenario or ("fold " .. tostring(s.fold)), what,
+    count(s.train:nnz()), count(s.test:nnz()), table.concat(parts, "; "))
 end
 
 local function identity(n)
@@ -72,23 +111,26 @@ function splits.split(R, scenario, opts)
   if not def then
     error(("splits.split: unknown scenario '%s' (T1, T2a, T2b or T3)"):format(tostring(scenario)), 2)
   end
+  check_fold(opts, def, scenario)
   local nitems, nusers = R:shape()
   local g = rng.new(opts.seed or 13)
   local item_sorted = sorted_by_label(R:row_labels(), nitems)
   local user_sorted = sorted_by_label(R:col_labels(), nusers)
   local item_perm, user_perm = g:permutation(nitems), g:permutation(nusers)
-  local s = {scenario = scenario, seed = opts.seed or 13}
+  local s = {scenario = scenario, seed = opts.seed or 13, fold = opts.fold, folds = opts.folds}
   local row_map, col_map = identity(nitems), identity(nusers)
   local ntr_items, ntr_users = nitems, nusers
   local train_items, train_users = row_map, col_map
   local pairs_opts
   if def.items then
-    ntr_items = math.floor(fraction(opts, "items", def.items) * nitems)
-    row_map, train_items = train_map(item_sorted, item_perm, ntr_items, nitems)
+    local from, to = held_out_block(opts, "items", def.items, nitems, "items")
+    row_map, train_items = held_out_map(item_sorted, item_perm, nitems, from, to)
+    ntr_items = #train_items
   end
   if def.users then
-    ntr_users = math.floor(fraction(opts, "users", def.users) * nusers)
-    col_map, train_users = train_map(user_sorted, user_perm, ntr_users, nusers)
+    local from, to = held_out_block(opts, "users", def.users, nusers, "users")
+    col_map, train_users = held_out_map(user_sorted, user_perm, nusers, from, to)
+    ntr_users = #train_users
   end
   if def.pairs then
     local nlines = opts.order and opts.order:nrows() or R:nnz()
@@ -350,13 +392,7 @@ function splits.kfold(R, k, opts)
     local sorted = sorted_by_label(over == "items" and R:row_labels() or R:col_labels(), n)
     local perm = rng.new(seed):permutation(n)
     for f = 1, k do
-      local from, to = (f - 1) * n // k, f * n // k
-      local map, list, test = {}, {}, {}
-      for i = 1, n do map[i] = 0 end
-      for p = 1, n do
-        local full = sorted[perm[p]]
-        if p > from and p <= to then test[#test + 1] = full else list[#list + 1] = full; map[full] = #list end
-      end
+      local map, list, test = held_out_map(sorted, perm, n, (f - 1) * n // k, f * n // k)
       local s = {fold = f, over = over}
       if over == "items" then
         s.row_map, s.col_map, s.train_items, s.test_items, s.test_users = map, identity(nusers), list, test, {}

@@ -34,10 +34,10 @@ study.SCENARIOS = {"T1", "T2a", "T2b", "T3"}
 study.TUNE_RATINGS = 1000000
 -- In the cold scenarios a setting's validation score carries over as far
 -- as its held-out items or users go, not its ratings (a user's ratings
--- move together): the inner split is repeated with further seeds until
--- each new side has held out this many in all, in at most
--- VALIDATION_SPLITS splits, and a setting's score is the RMSE over all of
--- their validation ratings. Large data sets hold out more in one split.
+-- move together): the new sides are cut into VALIDATION_SPLITS folds,
+-- taken in turn until each new side has held out this many in all, and a
+-- setting's score is the RMSE over all of their validation ratings. Large
+-- data sets hold out more in one fold.
 study.VALIDATION_NEW = 1000
 study.VALIDATION_SPLITS = 5
 
@@ -665,27 +665,31 @@ local function split(R, sc, opts, what)
   return s
 end
 
--- The validation splits of scenario sc carved from the ratings R: the
--- scenario's split with the split seed, then with seeds seed + 1000,
--- seed + 2000, ... until each new side has held out study.VALIDATION_NEW
--- items or users in all (at most study.VALIDATION_SPLITS splits; one in
--- T1, whose validation ratings are drawn one by one). Returns the splits
--- and the held-out count of each new side.
+-- The validation splits of scenario sc carved from the ratings R: in T1 the
+-- scenario's split with the split seed (its validation ratings are drawn
+-- one by one); in the cold scenarios the folds of that seed's permutation
+-- of each new side into study.VALIDATION_SPLITS, in turn until each new side
+-- has held out study.VALIDATION_NEW items or users in all. With folds no
+-- item or user is held out twice, and with every fold taken each is held
+-- out once, so the level the scores and the blend's weights see is the
+-- training side's, not a sample's. Returns the splits and the held-out
+-- count of each new side.
 function study.validation_splits(R, sc, seed)
   local list, held = {}, {}
   for side in pairs(NEW[sc]) do held[side] = 0 end
+  -- a side of fewer items or users than folds gets one fold each
+  local folds = study.VALIDATION_SPLITS
+  for side in pairs(held) do folds = math.min(folds, side == "items" and R:nrows() or R:ncols()) end
   repeat
-    local inner = split(R, sc, {seed = seed + 1000 * #list}, "the validation split of the training ratings")
-    inner.seed = seed -- the models' seeds follow the outer split's
+    local inner = split(R, sc, next(held) and {seed = seed, fold = #list + 1, folds = folds} or {seed = seed},
+                        "the validation split of the training ratings")
     list[#list + 1] = inner
     local enough = true
     for side in pairs(NEW[sc]) do
-      for _, v in ipairs(side == "items" and inner.row_map or inner.col_map) do
-        if v == 0 then held[side] = held[side] + 1 end
-      end
+      held[side] = held[side] + #(side == "items" and inner.test_items or inner.test_users)
       enough = enough and held[side] >= study.VALIDATION_NEW
     end
-  until enough or #list >= study.VALIDATION_SPLITS
+  until enough or #list >= folds
   return list, held
 end
 
@@ -836,7 +840,7 @@ function study.run(ds, opts)
         for _, side in ipairs{"items", "users"} do
           if held[side] then parts[#parts + 1] = ("%d %s"):format(held[side], side) end
         end
-        progress(("[seed %d %s] validation: %d splits of the training side, %s held out, %d ratings")
+        progress(("[seed %d %s] validation: %d folds of the training side, %s held out, %d ratings")
           :format(seed, sc, #inners, table.concat(parts, " and "), val_ratings))
       end
       local X_in = {items = X.items and X.items:select_rows(s.train_items),
@@ -1090,9 +1094,9 @@ function study.json(path, ds, runs, meta)
             test_ratings = ds.given and ds.given.test:nnz(), cold_test_ratings = ds.given and ds.given.cold_ratings,
             item_features = report.array(ds.items.sets), user_features = report.array(ds.users.sets)},
     protocol = "settings chosen on validation ratings carved from the training side by the scenario's own split " ..
-               "(seeded as the outer split; in the cold scenarios repeated with further seeds until each new side " ..
-               "has held out " .. study.VALIDATION_NEW .. " items or users, at most " .. study.VALIDATION_SPLITS ..
-               " splits, scored over all their ratings), from whole training users drawn at random until they " ..
+               "(seeded as the outer split; in the cold scenarios the new sides cut into " .. study.VALIDATION_SPLITS ..
+               " folds, taken in turn until each new side has held out " .. study.VALIDATION_NEW ..
+               " items or users, scored over all their ratings), from whole training users drawn at random until they " ..
                "hold tune_ratings ratings when the side has more (0: never sampled); the final fit on the whole " ..
                "training side; test ratings scored once, for the chosen setting",
   }
@@ -1345,7 +1349,7 @@ function study.main(spec, argv)
       end
     end
     if #order > 0 then
-      print(("validation splits (until %d new items or users are held out): %s"):format(study.VALIDATION_NEW,
+      print(("validation folds (until %d new items or users are held out): %s"):format(study.VALIDATION_NEW,
             table.concat(order, ", ")))
     end
     if args.json then
@@ -1391,9 +1395,9 @@ require("simec.help").add{
   "(seed, scenario, model, method, user, item, rating, prediction): --predictions FILE.",
   "study.rating_unit(R)", "The unit the study's models see ratings in: the power of two nearest a quarter of " ..
   "their range (1 for 1-5 and 0.5-5, 2 for 1-10, 16 or 32 for 0-100), so that grids made for 1-5 fit any scale.",
-  "study.validation_splits(R, sc, seed)", "The validation splits of scenario sc carved from ratings R: repeated " ..
-  "with further seeds until each new side has held out study.VALIDATION_NEW items or users (at most " ..
-  "study.VALIDATION_SPLITS); also the held-out counts.",
+  "study.validation_splits(R, sc, seed)", "The validation splits of scenario sc carved from ratings R: in the cold " ..
+  "scenarios the folds of each new side into study.VALIDATION_SPLITS, in turn until each new side has held out " ..
+  "study.VALIDATION_NEW items or users (T1: one split); also the held-out counts.",
   "study.summary(runs)", "Mean and standard deviation per scenario and method over seeds.",
   "study.compare(runs, summary)", "Per scenario the best row against the means and SVD rows (the others, when it " ..
   "is one of them): paired gain and its standard error over seeds; given_split when every seed scored one given " ..
@@ -1421,8 +1425,8 @@ require("simec.help").add{
   "study.GRIDS", "The declared grids: default and quick.",
   "study.TUNE_RATINGS", "Training sides with more ratings are tuned on random whole users holding this many " ..
   "(the final fit uses all).",
-  "study.VALIDATION_NEW", "Items or users each new side holds out for validation in all (the cold scenarios' " ..
-  "inner split is repeated until then, at most study.VALIDATION_SPLITS times).",
+  "study.VALIDATION_NEW", "Items or users each new side holds out for validation in all (the cold scenarios take " ..
+  "their folds in turn until then, at most study.VALIDATION_SPLITS).",
   "study.OPTION_HELP", "The --help text of the options every example shares: --item-features, --user-features, " ..
   "and how a file of your own is read (--delim, --header, --duplicates).",
   "study.DUPLICATES", "The choices of --duplicates: error, mean, sum.",

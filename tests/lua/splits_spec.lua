@@ -216,6 +216,59 @@ case("kfold: the test folds partition the ratings, items or users", function()
   eq(#splits.kfold(R, 3, {over = "users"})[1].test_users, 30)
 end)
 
+case("split folds: one seed's folds hold out every new item and user once, as the split would", function()
+  local R = data.synthetic{items = 83, users = 61, ratings = 1800, seed = 3}.ratings
+  for _, sc in ipairs{"T2a", "T2b", "T3"} do
+    local seen, total = {items = {}, users = {}}, 0
+    for f = 1, 4 do
+      local s = splits.split(R, sc, {seed = 7, fold = f, folds = 4})
+      eq(s.fold, f)
+      eq(s.train:nnz() + s.test:nnz(), R:nnz(), sc .. " fold " .. f .. " keeps every rating")
+      total = total + s.test:nnz()
+      for _, side in ipairs{{"items", s.row_map, s.test_items, s.train_items, 83},
+                            {"users", s.col_map, s.test_users, s.train_users, 61}} do
+        local name, map, held, train, n = table.unpack(side)
+        if #held > 0 then
+          -- blocks of n / 4, or of as many as the scenario's split holds out where
+          -- fewer (T3: 13 of the 83 items, 13 of the 61 users)
+          local share = n - math.floor((sc ~= "T3" and 0.7 or name == "items" and 0.85 or 0.8) * n)
+          eq(#held, share * 4 < n and share or f * n // 4 - (f - 1) * n // 4, sc .. " " .. name .. " block size")
+          for _, full in ipairs(held) do
+            check(not seen[name][full], sc .. ": " .. name .. " " .. full .. " held out by two folds")
+            seen[name][full] = true
+            eq(map[full], 0)
+          end
+        end
+        eq(#train + #held, n)
+        for k, full in ipairs(train) do eq(map[full], k, sc .. " train map") end
+      end
+      -- a test rating is one whose item or user the fold holds out
+      for i, u in s.test:triplets() do check(s.row_map[i] == 0 or s.col_map[u] == 0, sc .. " test rating") end
+    end
+    for name, n in pairs{items = 83, users = 61} do
+      local count = 0
+      for _ in pairs(seen[name]) do count = count + 1 end
+      if sc == "T3" then eq(count, 4 * 13, "T3: 4 blocks of 13 " .. name)
+      elseif (sc == "T2a") == (name == "items") then eq(count, n, sc .. ": every " .. name .. " held out once") end
+    end
+    if sc == "T2b" then eq(total, R:nnz(), "T2b: the folds' test ratings are all the ratings") end
+  end
+  -- the last fold of one equal to a 1 - 1/K split's: the same permutation
+  local last, plain = splits.split(R, "T2b", {seed = 7, fold = 5, folds = 5}), splits.split(R, "T2b", {seed = 7, users = 0.8})
+  eq(table.concat(last.test_users, ","), table.concat(plain.test_users, ","))
+  eq(table.concat(last.train_users, ","), table.concat(plain.train_users, ","))
+  check(tostring(last):find("^split T2b %(fold 5 of 5%): "), tostring(last))
+  checkerr("splits.split: folds hold out new items or users (T2a, T2b, T3), not T1's ratings", splits.split, R, "T1",
+           {fold = 1, folds = 3})
+  checkerr("splits.split: fold must be an integer from 1 to 3, got 4", splits.split, R, "T2a", {fold = 4, folds = 3})
+  checkerr("splits.split: folds must be a positive integer, got 0", splits.split, R, "T2a", {fold = 1, folds = 0})
+  checkerr("splits.split: fold 1 of 90 holds out no items (83 of them)", splits.split, R, "T2a", {fold = 1, folds = 90})
+  eq(#splits.split(R, "T2a", {fold = 1, folds = 1}).test_items, 83 - math.floor(0.7 * 83)) -- one fold: the split's share
+  checkerr("splits.split: fold must be an integer from 1 to 3, got nil", splits.split, R, "T2a", {folds = 3})
+  checkerr("splits.split: give fractions (items, users) or a fold, not both", splits.split, R, "T3",
+           {fold = 1, folds = 3, users = 0.5})
+end)
+
 case("data sets and splits print as summaries, and help describes them (issue 17)", function()
   local data, help = require "simec.data", require "simec.help"
   local ds = data.synthetic{items = 1200, users = 300, ratings = 5000, item_features = 7, user_features = 3, seed = 2}

@@ -1055,8 +1055,7 @@ case("the protocol: settings are scored on validation ratings only; the test set
   check(seen[4].test and seen[4].value == runs[1].params.v, "one test fit, with the chosen setting")
 end)
 
-case("cold scenarios validate on repeated splits until enough users are held out, scored over all of them",
-     function()
+case("cold scenarios validate on folds until enough users are held out, scored over all of them", function()
   local ds = data.synthetic{items = 80, users = 60, ratings = 2000, rank = 2, user_features = 4, seed = 8}
   local saved = study.VALIDATION_NEW
   study.VALIDATION_NEW = 30
@@ -1075,8 +1074,14 @@ case("cold scenarios validate on repeated splits until enough users are held out
   eq(#fits, 2 * n + 1) -- every setting on every split, then the test once
   for k = 1, 2 * n do check(not fits[k].test, "tuning on validation") end
   check(fits[2 * n + 1].test and fits[2 * n + 1].v == runs[1].params.v, "one test fit, with the chosen setting")
-  -- the splits hold out different users, and the score is the RMSE over all their ratings
-  check(fits[1].held ~= fits[2].held, "another split, other users")
+  -- the folds hold out disjoint sets of users, and the score is the RMSE over all their ratings
+  local once = {}
+  for k = 1, n do
+    for user in fits[k].held:gmatch("[^,]+") do
+      check(not once[user], "user " .. user .. " held out by two folds")
+      once[user] = true
+    end
+  end
   local ss, cnt, vr = 0, 0, 0
   for k = 1, n do
     local f = fits[(runs[1].params.v == 0 and 0 or n) + k]
@@ -1089,6 +1094,25 @@ case("cold scenarios validate on repeated splits until enough users are held out
   -- T1 draws its validation ratings one by one: one split
   local one = study.validation_splits(ds.ratings, "T1", 13)
   eq(#one, 1)
+  -- every fold taken: in T2b the validation ratings are the whole training
+  -- side, each once; T3's folds hold out its items in its split's share (15%)
+  study.VALIDATION_NEW = math.maxinteger
+  for _, sc in ipairs{"T2b", "T3"} do
+    local train = splits.split(ds.ratings, sc, {seed = 13}).train
+    local all = study.validation_splits(train, sc, 13)
+    eq(#all, study.VALIDATION_SPLITS)
+    local users, items, nval = 0, 0, 0
+    for _, f in ipairs(all) do users, items, nval = users + #f.test_users, items + #f.test_items, nval + f.test:nnz() end
+    eq(users, train:ncols())
+    local share = train:nrows() - math.floor(0.85 * train:nrows()) -- what T3's split holds out
+    if sc == "T2b" then eq(nval, train:nnz()) else eq(items, 5 * share) end
+  end
+  study.VALIDATION_NEW = saved
+  -- a training side of fewer items than folds: one fold per item (4 items: 2 train in T2a)
+  local few = data.synthetic{items = 4, users = 30, ratings = 100, seed = 3}
+  local ok3, few_runs = pcall(study.run, few, {models = {"mean"}, scenarios = {"T2a"}, progress = false})
+  check(ok3, tostring(few_runs))
+  eq(few_runs[1].validation_splits, 2)
   -- a model that scores its epochs gets the epoch best over every split, not one split's best
   study.VALIDATION_NEW = 30
   study.MODELS.probe = {
