@@ -529,9 +529,11 @@ end
 require("simec.help").add{
   "splits", "The study's train/test splits of a ratings matrix for T1 (known items and users), T2a (new items), T2b " ..
   "(new users) and T3 (both new), and k-fold cross-validation.",
-  "splits.split(R, scenario, {seed = 13, order, items, users, pairs})", "The study's split (NumPy-identical " ..
-  "permutations): train (train index space, labelled), test (full space), row_map/col_map (full -> train index, 0 " ..
-  "for new), train_items/train_users, test_items/test_users.",
+  "splits.split(R, scenario, {seed = 13, order, items, users, pairs, fold, folds})", "The study's split (NumPy-" ..
+  "identical permutations): train (train index space, labelled), test (full space), row_map/col_map (full -> train " ..
+  "index, 0 for new), train_items/train_users, test_items/test_users. With fold and folds (T2a, T2b, T3) each new " ..
+  "side holds out the fold-th block of n / folds of its permutation (or of the scenario's share when fewer): one " ..
+  "seed's folds are disjoint.",
   "splits.given(train, test [, item_ids, user_ids])", "A T1 split table from a given train and test set " ..
   "(labelled, e.g. u1.base/u1.test) in the full space of the data set's ids (or their union); a test pair the " ..
   "training set rates too is an error; cold_ratings counts the test ratings of items or users the training set " ..
