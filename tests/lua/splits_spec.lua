@@ -254,7 +254,8 @@ case("split folds: one seed's folds hold out every new item and user once, as th
     if sc == "T2b" then eq(total, R:nnz(), "T2b: the folds' test ratings are all the ratings") end
   end
   -- the last fold of one equal to a 1 - 1/K split's: the same permutation
-  local last, plain = splits.split(R, "T2b", {seed = 7, fold = 5, folds = 5}), splits.split(R, "T2b", {seed = 7, users = 0.8})
+  local last = splits.split(R, "T2b", {seed = 7, fold = 5, folds = 5})
+  local plain = splits.split(R, "T2b", {seed = 7, users = 0.8})
   eq(table.concat(last.test_users, ","), table.concat(plain.test_users, ","))
   eq(table.concat(last.train_users, ","), table.concat(plain.train_users, ","))
   check(tostring(last):find("^split T2b %(fold 5 of 5%): "), tostring(last))
@@ -263,7 +264,8 @@ case("split folds: one seed's folds hold out every new item and user once, as th
   checkerr("splits.split: fold must be an integer from 1 to 3, got 4", splits.split, R, "T2a", {fold = 4, folds = 3})
   checkerr("splits.split: folds must be a positive integer, got 0", splits.split, R, "T2a", {fold = 1, folds = 0})
   checkerr("splits.split: fold 1 of 90 holds out no items (83 of them)", splits.split, R, "T2a", {fold = 1, folds = 90})
-  eq(#splits.split(R, "T2a", {fold = 1, folds = 1}).test_items, 83 - math.floor(0.7 * 83)) -- one fold: the split's share
+  -- one fold: the split's share
+  eq(#splits.split(R, "T2a", {fold = 1, folds = 1}).test_items, 83 - math.floor(0.7 * 83))
   checkerr("splits.split: fold must be an integer from 1 to 3, got nil", splits.split, R, "T2a", {folds = 3})
   checkerr("splits.split: give fractions (items, users) or a fold, not both", splits.split, R, "T3",
            {fold = 1, folds = 3, users = 0.5})

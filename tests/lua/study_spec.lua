@@ -1096,18 +1096,24 @@ case("cold scenarios validate on folds until enough users are held out, scored o
   eq(#one, 1)
   -- every fold taken: in T2b the validation ratings are the whole training
   -- side, each once; T3's folds hold out its items in its split's share (15%)
+  local trains, every = {}, {}
   study.VALIDATION_NEW = math.maxinteger
   for _, sc in ipairs{"T2b", "T3"} do
-    local train = splits.split(ds.ratings, sc, {seed = 13}).train
-    local all = study.validation_splits(train, sc, 13)
+    trains[sc] = splits.split(ds.ratings, sc, {seed = 13}).train
+    every[sc] = study.validation_splits(trains[sc], sc, 13)
+  end
+  study.VALIDATION_NEW = saved
+  for sc, all in pairs(every) do
+    local train = trains[sc]
     eq(#all, study.VALIDATION_SPLITS)
     local users, items, nval = 0, 0, 0
-    for _, f in ipairs(all) do users, items, nval = users + #f.test_users, items + #f.test_items, nval + f.test:nnz() end
+    for _, f in ipairs(all) do
+      users, items, nval = users + #f.test_users, items + #f.test_items, nval + f.test:nnz()
+    end
     eq(users, train:ncols())
     local share = train:nrows() - math.floor(0.85 * train:nrows()) -- what T3's split holds out
     if sc == "T2b" then eq(nval, train:nnz()) else eq(items, 5 * share) end
   end
-  study.VALIDATION_NEW = saved
   -- a training side of fewer items than folds: one fold per item (4 items: 2 train in T2a)
   local few = data.synthetic{items = 4, users = 30, ratings = 100, seed = 3}
   local ok3, few_runs = pcall(study.run, few, {models = {"mean"}, scenarios = {"T2a"}, progress = false})
