@@ -55,14 +55,14 @@ end
 -- (T3's items: a fold then holds out items and users in the scenario's
 -- proportion). The folds of one seed are disjoint; blocks of n / folds hold
 -- out every element once.
-local function held_out_block(opts, key, default, n, what)
+local function held_out_block(opts, key, default, n)
   if not opts.fold then return math.floor(fraction(opts, key, default) * n), n end
   local k, folds = opts.fold, opts.folds
   local from, to = (k - 1) * n // folds, k * n // folds
   local share = n - math.floor(default * n)
   if share * folds < n then from, to = math.min(n, (k - 1) * share), math.min(n, k * share) end
   if from == to then
-    error(("splits.split: fold %d of %d holds out no %s (%d of them)"):format(k, folds, what, n), 3)
+    error(("splits.split: fold %d of %d holds out no %s (%d of them)"):format(k, folds, key, n), 3)
   end
   return from, to
 end
@@ -123,12 +123,12 @@ function splits.split(R, scenario, opts)
   local train_items, train_users = row_map, col_map
   local pairs_opts
   if def.items then
-    local from, to = held_out_block(opts, "items", def.items, nitems, "items")
+    local from, to = held_out_block(opts, "items", def.items, nitems)
     row_map, train_items = held_out_map(item_sorted, item_perm, nitems, from, to)
     ntr_items = #train_items
   end
   if def.users then
-    local from, to = held_out_block(opts, "users", def.users, nusers, "users")
+    local from, to = held_out_block(opts, "users", def.users, nusers)
     col_map, train_users = held_out_map(user_sorted, user_perm, nusers, from, to)
     ntr_users = #train_users
   end
